@@ -1,0 +1,2 @@
+//! The visitor widget (placeholder until its issue lands).
+fn main() {}

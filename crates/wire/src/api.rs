@@ -1,0 +1,295 @@
+//! Request and response bodies, one pair per operation. Paths are in the comments; the
+//! server's OpenAPI document (`/api/openapi.json`) is the full reference.
+
+use crate::ids::{
+    AttachmentId, ClientMessageId, ContactId, DispositionCode, EventId, InteractionId,
+};
+use crate::model::{
+    AgentView, CategoryView, ChatStatus, ContactSummary, Disposition, InteractionView, MessageView,
+    NotReadyReason, StandardResponse,
+};
+use crate::Millis;
+use serde::{Deserialize, Serialize};
+
+/// `POST /api/auth/login`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LoginRequest {
+    /// The agent's login name.
+    pub login: String,
+    /// Their password.
+    pub password: String,
+}
+
+/// The answer to a successful login.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LoginResponse {
+    /// The bearer token for `Authorization: Bearer …`. Opaque; the server keeps only its hash.
+    pub token: String,
+    /// When it expires.
+    pub expires_at: Millis,
+    /// The agent who logged in.
+    pub agent: AgentView,
+}
+
+/// `POST /api/auth/password`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ChangePasswordRequest {
+    /// The password now.
+    pub current_password: String,
+    /// The new one (at least 8 characters).
+    pub new_password: String,
+}
+
+/// `PUT /api/me/status`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SetStatusRequest {
+    /// Ready, or Not Ready with a reason code from the configuration.
+    pub status: ChatStatus,
+}
+
+/// `GET /api/config`: what the desktop needs to draw its choices.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DesktopConfig {
+    /// `Not Ready` reasons.
+    pub not_ready_reasons: Vec<NotReadyReason>,
+    /// Disposition codes for `Mark Done`.
+    pub dispositions: Vec<Disposition>,
+    /// Whether `Mark Done` needs a disposition code.
+    pub disposition_required: bool,
+    /// Longest message text, in characters.
+    pub max_message_chars: u32,
+    /// Largest image, in bytes.
+    pub max_image_bytes: u64,
+    /// How long an offer stays open, in milliseconds.
+    pub offer_timeout_ms: u64,
+}
+
+/// `POST /api/events/ticket` and `POST /api/visitor/events/ticket`: a short-lived, single-use
+/// ticket that opens one event stream, so no long-lived credential goes into a URL.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StreamTicket {
+    /// Pass as `?ticket=` to the stream.
+    pub ticket: String,
+    /// It must be used before this.
+    pub expires_at: Millis,
+    /// The newest event id when the ticket was made: load state, then stream from here.
+    pub head: EventId,
+}
+
+/// `POST /api/interactions/{id}/done`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MarkDoneRequest {
+    /// The disposition code (required where the configuration says so).
+    pub disposition: Option<DispositionCode>,
+}
+
+/// `POST /api/interactions/{id}/handle-time`: one stretch of time the interaction view was open.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HandleTimeSegment {
+    /// When the view was shown.
+    pub started_at: Millis,
+    /// When it was hidden or closed.
+    pub ended_at: Millis,
+}
+
+/// `POST /api/interactions/{id}/typing` and `POST /api/visitor/typing`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TypingRequest {
+    /// Typing now, or stopped.
+    pub typing: bool,
+}
+
+/// Where an agent's message was written; decides what a send into a conversation with no open
+/// interaction does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum SendSource {
+    /// The Chat Interaction view (Transcript or Conversation tab): reactivates the chat.
+    #[default]
+    InteractionView,
+    /// `Write a Message` in the Communication tab: stores the message for the contact's next
+    /// visit without opening an interaction view.
+    CommunicationTab,
+}
+
+/// `POST /api/contacts/{id}/messages`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AgentSendRequest {
+    /// The sender's id for this message; a retry with the same id stores nothing new.
+    pub client_id: ClientMessageId,
+    /// The text (may be empty when an image is attached).
+    #[serde(default)]
+    pub text: String,
+    /// An uploaded image.
+    pub attachment_id: Option<AttachmentId>,
+    /// Where it was written.
+    #[serde(default)]
+    pub source: SendSource,
+}
+
+/// The answer to a send: the message as stored, and the interaction it went into (which may
+/// be a new one, if the send reactivated the conversation).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SendResponse {
+    /// The stored message.
+    pub message: MessageView,
+    /// Its interaction.
+    pub interaction: InteractionView,
+}
+
+/// `POST /api/visitor/messages`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct VisitorSendRequest {
+    /// The sender's id for this message.
+    pub client_id: ClientMessageId,
+    /// The text (may be empty when an image is attached).
+    #[serde(default)]
+    pub text: String,
+    /// An uploaded image.
+    pub attachment_id: Option<AttachmentId>,
+}
+
+/// `POST /api/contacts/{id}/receipts` and `POST /api/visitor/receipts`: the other side's
+/// messages up to `up_to_seq` were received (and, if `read`, shown).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReceiptRequest {
+    /// Highest seq covered.
+    pub up_to_seq: i64,
+    /// Shown to the person (otherwise only received).
+    pub read: bool,
+}
+
+/// `PATCH /api/contacts/{id}`: fields left out stay as they are.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ContactPatch {
+    /// First name.
+    pub first_name: Option<String>,
+    /// Last name.
+    pub last_name: Option<String>,
+    /// Email (empty string clears it).
+    pub email: Option<String>,
+    /// Phone (empty string clears it).
+    pub phone: Option<String>,
+    /// Notes.
+    pub notes: Option<String>,
+}
+
+/// `GET /api/contacts`: one page of the Contacts list, newest activity first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ContactPage {
+    /// The contacts.
+    pub contacts: Vec<ContactSummary>,
+    /// Pass as `?cursor=` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// `GET /api/contacts/{id}/conversation` and `GET /api/visitor/conversation`: messages from
+/// the newest back, with the interactions they belong to (the boundaries).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ConversationPage {
+    /// The contact.
+    pub contact_id: ContactId,
+    /// Messages, oldest first within the page.
+    pub messages: Vec<MessageView>,
+    /// Every interaction a message of the page belongs to.
+    pub interactions: Vec<InteractionView>,
+    /// Whether older messages exist (ask again with `before_seq` = the first seq here).
+    pub has_more: bool,
+}
+
+/// One search hit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SearchHit {
+    /// The message that matched.
+    pub message: MessageView,
+    /// Its contact's name.
+    pub contact_name: String,
+}
+
+/// `GET /api/search`: matches, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SearchResults {
+    /// The hits.
+    pub hits: Vec<SearchHit>,
+    /// Whether more exist (ask again with `before_id` = the last hit's message id).
+    pub has_more: bool,
+}
+
+/// `GET /api/responses`: the standard responses tree.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ResponseTree {
+    /// Every category.
+    pub categories: Vec<CategoryView>,
+    /// Every response.
+    pub responses: Vec<StandardResponse>,
+}
+
+/// `GET /api/interactions`: the agent's open work.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MyWork {
+    /// Interactions the agent owns that are not Done.
+    pub interactions: Vec<InteractionView>,
+    /// Offers waiting for the agent's answer.
+    pub offers: Vec<crate::event::OfferView>,
+    /// The agent as they are now.
+    pub agent: AgentView,
+}
+
+/// `POST /api/visitor/session`: start or resume a visitor's conversation.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct VisitorSessionRequest {
+    /// The token this browser was given before, to resume.
+    pub visitor_token: Option<String>,
+    /// A customer identity signed by the company website (`customer_id.expires.signature`).
+    pub identity: Option<String>,
+    /// Optional name.
+    pub name: Option<String>,
+    /// Optional email.
+    pub email: Option<String>,
+}
+
+/// The visitor's session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct VisitorSession {
+    /// Keep this (the widget stores it) and send it as `Authorization: Bearer …`.
+    pub visitor_token: String,
+    /// The visitor's contact.
+    pub contact_id: ContactId,
+    /// The name the visitor gave (or that the company knows).
+    pub name: String,
+    /// Messages from agents the visitor has not read yet.
+    pub unread: u32,
+    /// The visitor's open interaction, if a chat is going on.
+    pub open_interaction: Option<InteractionId>,
+}
+
+/// `POST /api/visitor/end` and `POST /api/interactions/{id}/end` answer with this.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct InteractionResponse {
+    /// The interaction as it is now.
+    pub interaction: InteractionView,
+}

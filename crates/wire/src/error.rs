@@ -1,0 +1,72 @@
+//! The error body: `{ "error": { "code": "...", "message": "..." } }`.
+
+use serde::{Deserialize, Serialize};
+
+/// What every failing request returns.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ErrorBody {
+    /// The error.
+    pub error: ErrorDetail,
+}
+
+/// A machine-readable code and a message a person can read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ErrorDetail {
+    /// Stable, machine-readable.
+    pub code: ErrorCode,
+    /// For people; never internal detail.
+    pub message: String,
+}
+
+/// Every error code the API returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// 400: the body or a parameter is malformed or out of range.
+    InvalidInput,
+    /// 401: no valid credentials.
+    Unauthorized,
+    /// 401: login name or password wrong.
+    BadCredentials,
+    /// 403: authenticated, but this is not yours.
+    Forbidden,
+    /// 404: no such thing.
+    NotFound,
+    /// 409: the thing is not in a state that allows this.
+    Conflict,
+    /// 413: too large.
+    TooLarge,
+    /// 415: not an accepted image type.
+    UnsupportedMediaType,
+    /// 422: well-formed but refused (for example a missing disposition code).
+    Unprocessable,
+    /// 429: slow down.
+    RateLimited,
+    /// 500: something broke on the server; details are in its log, not here.
+    Internal,
+    /// 503: the server is shutting down or its database is unreachable.
+    Unavailable,
+}
+
+impl ErrorBody {
+    /// Builds a body.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        ErrorBody {
+            error: ErrorDetail {
+                code,
+                message: message.into(),
+            },
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.error.message)
+    }
+}
+
+impl std::error::Error for ErrorBody {}

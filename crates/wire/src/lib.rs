@@ -1,0 +1,26 @@
+//! The types that cross the wire between the Threadline server, the agent desktop and the visitor
+//! widget. Both sides compile this crate, so a change here is a change to both at once.
+//!
+//! # Layout
+//! - [`ids`]: newtype ids (`AgentId`, `ContactId`, …); never a bare `String` or `i64` in an API.
+//! - [`model`]: the nouns of the product: channels, interaction states, messages, contacts.
+//! - [`api`]: request and response bodies, one pair per operation.
+//! - [`event`]: the [`event::Event`] enum sent over the server-sent event streams.
+//! - [`error`]: the error body every failing request returns.
+//! - [`limits`]: limits both sides check (the server enforces them, the UIs warn early).
+
+pub mod api;
+pub mod error;
+pub mod event;
+pub mod ids;
+pub mod limits;
+pub mod model;
+
+pub use error::{ErrorBody, ErrorCode, ErrorDetail};
+pub use event::{Event, EventEnvelope};
+pub use ids::*;
+pub use model::*;
+
+/// Milliseconds since the Unix epoch, UTC. Every timestamp on the wire is one of these: it
+/// sorts, it is exact, and both Rust and JavaScript read it without a date library.
+pub type Millis = i64;

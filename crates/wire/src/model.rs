@@ -1,0 +1,528 @@
+//! The nouns of the product, as both sides see them.
+
+use crate::ids::{
+    AgentId, AttachmentId, ClientMessageId, ContactId, DispositionCode, InteractionId, MessageId,
+    ReasonCode,
+};
+use crate::Millis;
+use serde::{Deserialize, Serialize};
+
+/// Where a conversation happens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    /// The widget on the company's website.
+    WebChat,
+    /// Facebook Messenger.
+    Messenger,
+    /// Twitter/X direct messages.
+    TwitterDm,
+    /// A public Facebook post or comment that involves the company.
+    FacebookPost,
+    /// A public Tweet that involves the company.
+    Tweet,
+}
+
+impl Channel {
+    /// Every channel, in the order the UI lists them.
+    pub const ALL: [Channel; 5] = [
+        Channel::WebChat,
+        Channel::Messenger,
+        Channel::TwitterDm,
+        Channel::FacebookPost,
+        Channel::Tweet,
+    ];
+
+    /// Public channels show under `Public` in the Communication tab; the rest under `Private`.
+    pub fn is_public(self) -> bool {
+        matches!(self, Channel::FacebookPost | Channel::Tweet)
+    }
+
+    /// The name the UI shows.
+    pub fn label(self) -> &'static str {
+        match self {
+            Channel::WebChat => "Web Chat",
+            Channel::Messenger => "Facebook Messenger",
+            Channel::TwitterDm => "Twitter Direct Message",
+            Channel::FacebookPost => "Facebook post",
+            Channel::Tweet => "Tweet",
+        }
+    }
+
+    /// The name stored in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::WebChat => "web_chat",
+            Channel::Messenger => "messenger",
+            Channel::TwitterDm => "twitter_dm",
+            Channel::FacebookPost => "facebook_post",
+            Channel::Tweet => "tweet",
+        }
+    }
+
+    /// The inverse of [`Channel::as_str`].
+    pub fn parse(s: &str) -> Option<Channel> {
+        Channel::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+}
+
+/// The life of an interaction: queued → offered → active → ended → done. An offer that is
+/// rejected or times out goes back to queued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum InteractionState {
+    /// Waiting for a Ready agent.
+    Queued,
+    /// Offered to one agent, who may Accept or Reject until the offer expires.
+    Offered,
+    /// An agent owns it and is chatting.
+    Active,
+    /// The chat session ended (by either side) but the agent has not marked it Done.
+    Ended,
+    /// Closed and marked Done.
+    Done,
+}
+
+impl InteractionState {
+    /// The name stored in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InteractionState::Queued => "queued",
+            InteractionState::Offered => "offered",
+            InteractionState::Active => "active",
+            InteractionState::Ended => "ended",
+            InteractionState::Done => "done",
+        }
+    }
+
+    /// The inverse of [`InteractionState::as_str`].
+    pub fn parse(s: &str) -> Option<InteractionState> {
+        [
+            InteractionState::Queued,
+            InteractionState::Offered,
+            InteractionState::Active,
+            InteractionState::Ended,
+            InteractionState::Done,
+        ]
+        .into_iter()
+        .find(|st| st.as_str() == s)
+    }
+
+    /// Whether the interaction counts against its agent's capacity (everything not yet Done).
+    pub fn counts_against_capacity(self) -> bool {
+        matches!(self, InteractionState::Active | InteractionState::Ended)
+    }
+
+    /// The words the UI shows.
+    pub fn label(self) -> &'static str {
+        match self {
+            InteractionState::Queued => "Queued",
+            InteractionState::Offered => "Offered",
+            InteractionState::Active => "Active",
+            InteractionState::Ended => "Ended",
+            InteractionState::Done => "Done",
+        }
+    }
+}
+
+/// Who ended a chat session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Party {
+    /// The agent.
+    Agent,
+    /// The contact.
+    Contact,
+}
+
+/// What brought an ended or done conversation back to life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Reactivation {
+    /// The agent sent a message (Conversation tab or Transcript) after the chat ended.
+    AgentMessage,
+    /// The agent used `Write a Message` in the Communication tab.
+    WriteAMessage,
+    /// The agent pressed `Chat` in the Communication tab.
+    ChatButton,
+    /// The contact wrote into a conversation with no open interaction.
+    ContactReply,
+}
+
+impl Reactivation {
+    /// The name stored in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reactivation::AgentMessage => "agent_message",
+            Reactivation::WriteAMessage => "write_a_message",
+            Reactivation::ChatButton => "chat_button",
+            Reactivation::ContactReply => "contact_reply",
+        }
+    }
+
+    /// The inverse of [`Reactivation::as_str`].
+    pub fn parse(s: &str) -> Option<Reactivation> {
+        [
+            Reactivation::AgentMessage,
+            Reactivation::WriteAMessage,
+            Reactivation::ChatButton,
+            Reactivation::ContactReply,
+        ]
+        .into_iter()
+        .find(|r| r.as_str() == s)
+    }
+}
+
+/// An agent's state on the Chat channel.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum ChatStatus {
+    /// Offers may arrive (while under capacity).
+    Ready,
+    /// No new offers; chats in progress go on.
+    NotReady {
+        /// Why the agent is not ready.
+        reason: ReasonCode,
+    },
+}
+
+impl ChatStatus {
+    /// Whether offers may arrive.
+    pub fn is_ready(&self) -> bool {
+        matches!(self, ChatStatus::Ready)
+    }
+}
+
+/// A `Not Ready` reason the agent can pick.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NotReadyReason {
+    /// The stored code.
+    pub code: ReasonCode,
+    /// The words the UI shows.
+    pub label: String,
+}
+
+/// An agent as the desktop sees themself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AgentView {
+    /// The agent's id.
+    pub id: AgentId,
+    /// The login name.
+    pub login: String,
+    /// The name contacts and colleagues see.
+    pub display_name: String,
+    /// How many chats the agent may hold at once (not Done).
+    pub capacity: u32,
+    /// Ready or Not Ready.
+    pub status: ChatStatus,
+    /// Interactions that count against capacity right now.
+    pub open_interactions: u32,
+}
+
+/// Who wrote a message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Author {
+    /// An agent; the name is the one the contact sees.
+    Agent {
+        /// Who.
+        id: AgentId,
+        /// Their display name.
+        name: String,
+    },
+    /// The contact.
+    Contact,
+    /// A system line (joined, left, ended, reactivated).
+    System,
+}
+
+impl Author {
+    /// The side the author is on, if a person wrote it.
+    pub fn party(&self) -> Option<Party> {
+        match self {
+            Author::Agent { .. } => Some(Party::Agent),
+            Author::Contact => Some(Party::Contact),
+            Author::System => None,
+        }
+    }
+}
+
+/// An image attached to a message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AttachmentView {
+    /// The attachment's id.
+    pub id: AttachmentId,
+    /// The image type, as sniffed from its bytes (`image/png`, …).
+    pub content_type: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// The file name the uploader gave, for display only.
+    pub file_name: String,
+    /// Where to fetch it (relative to the API's origin).
+    pub url: String,
+}
+
+/// One message of a conversation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MessageView {
+    /// The message's id.
+    pub id: MessageId,
+    /// The contact whose conversation this is.
+    pub contact_id: ContactId,
+    /// The interaction it belongs to.
+    pub interaction_id: InteractionId,
+    /// Position in the contact's conversation; strictly increasing, so a client can merge
+    /// pages and live events without duplicates.
+    pub seq: i64,
+    /// Who wrote it.
+    pub author: Author,
+    /// The text as written (never interpreted as HTML).
+    pub text: String,
+    /// An image, if one was attached.
+    pub attachment: Option<AttachmentView>,
+    /// The id the sender gave it (absent on system lines).
+    pub client_id: Option<ClientMessageId>,
+    /// When the server committed it.
+    pub created_at: Millis,
+    /// When the other side's client received it.
+    pub delivered_at: Option<Millis>,
+    /// When the other side's client showed it.
+    pub read_at: Option<Millis>,
+    /// For system lines: what happened.
+    pub system: Option<SystemLine>,
+}
+
+/// What a system line in a transcript says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum SystemLine {
+    /// An agent joined the chat.
+    Joined,
+    /// The contact left (closed the chat).
+    Left,
+    /// The chat was ended (by the agent).
+    Ended,
+    /// The conversation was reactivated.
+    Reactivated,
+}
+
+impl SystemLine {
+    /// The name stored in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SystemLine::Joined => "joined",
+            SystemLine::Left => "left",
+            SystemLine::Ended => "ended",
+            SystemLine::Reactivated => "reactivated",
+        }
+    }
+
+    /// The inverse of [`SystemLine::as_str`].
+    pub fn parse(s: &str) -> Option<SystemLine> {
+        [
+            SystemLine::Joined,
+            SystemLine::Left,
+            SystemLine::Ended,
+            SystemLine::Reactivated,
+        ]
+        .into_iter()
+        .find(|l| l.as_str() == s)
+    }
+}
+
+/// One interaction, without its messages.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct InteractionView {
+    /// The interaction's id.
+    pub id: InteractionId,
+    /// The contact.
+    pub contact_id: ContactId,
+    /// The contact's name as the desktop shows it.
+    pub contact_name: String,
+    /// Where the chat happens.
+    pub channel: Channel,
+    /// Where it is in its life.
+    pub state: InteractionState,
+    /// The agent who owns (or is offered) it.
+    pub agent_id: Option<AgentId>,
+    /// That agent's display name.
+    pub agent_name: Option<String>,
+    /// When the interaction was created.
+    pub created_at: Millis,
+    /// When an agent accepted it or it was reactivated to an agent.
+    pub accepted_at: Option<Millis>,
+    /// When the chat session ended.
+    pub ended_at: Option<Millis>,
+    /// Who ended it.
+    pub ended_by: Option<Party>,
+    /// When it was marked Done.
+    pub done_at: Option<Millis>,
+    /// The disposition chosen on Mark Done.
+    pub disposition: Option<DispositionCode>,
+    /// The interaction this one continues, if it was a reactivation.
+    pub reactivated_from: Option<InteractionId>,
+    /// What reactivated it.
+    pub reactivated_by: Option<Reactivation>,
+    /// Handle time recorded so far, in milliseconds.
+    pub handle_time_ms: i64,
+    /// While offered: when the offer expires.
+    pub offer_expires_at: Option<Millis>,
+    /// While queued for one agent (the contact answered them): that agent.
+    pub reserved_for: Option<AgentId>,
+    /// If the agent's send continued this ended interaction in a new one: the new one.
+    pub continued_as: Option<InteractionId>,
+}
+
+impl InteractionView {
+    /// Open: a chat session is going on or waiting for an agent.
+    pub fn is_open(&self) -> bool {
+        matches!(
+            self.state,
+            InteractionState::Queued | InteractionState::Offered | InteractionState::Active
+        )
+    }
+}
+
+/// A contact's identity on one channel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "kind", content = "value", rename_all = "snake_case")]
+pub enum Identity {
+    /// An anonymous web visitor (the widget's visitor id).
+    WebVisitor(String),
+    /// A customer the company website vouched for (its own customer id).
+    WebCustomer(String),
+    /// A Facebook Messenger page-scoped id.
+    MessengerPsid(String),
+    /// A Twitter/X user id.
+    TwitterUser(String),
+}
+
+/// A contact with everything the Contact Information panel shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ContactView {
+    /// The contact's id.
+    pub id: ContactId,
+    /// First name (used by the `{contact.first_name}` field code).
+    pub first_name: String,
+    /// Last name.
+    pub last_name: String,
+    /// Email address, if known.
+    pub email: Option<String>,
+    /// Phone number, if known.
+    pub phone: Option<String>,
+    /// Free notes agents keep about the contact.
+    pub notes: String,
+    /// The contact's identities per channel.
+    pub identities: Vec<Identity>,
+    /// The agent who last handled the contact (preferred by routing).
+    pub last_agent_id: Option<AgentId>,
+}
+
+impl ContactView {
+    /// "First Last", or a fallback when no name is known.
+    pub fn display_name(&self) -> String {
+        display_name(&self.first_name, &self.last_name)
+    }
+}
+
+/// "First Last", or "Visitor" when both are empty.
+pub fn display_name(first: &str, last: &str) -> String {
+    let full = format!("{first} {last}");
+    let full = full.trim();
+    if full.is_empty() {
+        "Visitor".to_owned()
+    } else {
+        full.to_owned()
+    }
+}
+
+/// One line of the Contacts list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ContactSummary {
+    /// The contact's id.
+    pub id: ContactId,
+    /// Their name as shown.
+    pub name: String,
+    /// Email, if known.
+    pub email: Option<String>,
+    /// The channels they have used.
+    pub channels: Vec<Channel>,
+    /// When anything last happened in their conversation.
+    pub last_activity_at: Millis,
+    /// The latest message's text (shortened).
+    pub last_message: Option<String>,
+    /// Messages from the contact this agent has not opened yet.
+    pub unread: u32,
+}
+
+/// A standard response's category.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CategoryView {
+    /// The category's id.
+    pub id: crate::CategoryId,
+    /// The parent category (none for the top level).
+    pub parent_id: Option<crate::CategoryId>,
+    /// Its name.
+    pub name: String,
+}
+
+/// A standard response: canned text with field codes such as `{contact.first_name}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StandardResponse {
+    /// The response's id.
+    pub id: crate::ResponseId,
+    /// The category it is filed under.
+    pub category_id: crate::CategoryId,
+    /// Its title.
+    pub title: String,
+    /// The text with field codes.
+    pub body: String,
+}
+
+/// A disposition code agents choose from on `Mark Done`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Disposition {
+    /// The stored code.
+    pub code: DispositionCode,
+    /// The words the UI shows.
+    pub label: String,
+}
+
+/// The field codes a standard response may contain, and how to fill them.
+pub mod field_codes {
+    /// The contact's first name.
+    pub const CONTACT_FIRST_NAME: &str = "{contact.first_name}";
+    /// The contact's last name.
+    pub const CONTACT_LAST_NAME: &str = "{contact.last_name}";
+    /// The agent's display name.
+    pub const AGENT_NAME: &str = "{agent.name}";
+
+    /// Replaces every known field code in `body`.
+    pub fn fill(body: &str, contact_first: &str, contact_last: &str, agent_name: &str) -> String {
+        body.replace(CONTACT_FIRST_NAME, contact_first)
+            .replace(CONTACT_LAST_NAME, contact_last)
+            .replace(AGENT_NAME, agent_name)
+    }
+}

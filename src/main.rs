@@ -1,0 +1,2 @@
+//! The agent desktop (placeholder).
+fn main() {}
