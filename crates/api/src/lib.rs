@@ -1,1 +1,78 @@
-//! server
+//! The Threadline server: contact-center data on SQLite or PostgreSQL, agent and visitor auth,
+//! routing of chat offers, asynchronous continuation, and live event streams with replay.
+//!
+//! # Layout
+//! - [`config`]: [`Config`], everything an operator can set.
+//! - [`serve`] / [`app`]: start the server on a listener; build the router (tests call both).
+//! - `error`: [`ApiError`], the one error type handlers return; hides 5xx details.
+//! - `store/`: the database. [`store::Store`] runs every query; the SQL that differs between
+//!   SQLite and PostgreSQL lives behind the [`store::Dialect`] trait, one implementation each.
+//!   Every write that someone must see appends to the event log in the same transaction.
+//! - `hub`: tails the event log and fans events out to the live streams of this instance.
+//! - `routing`: offers queued chats to Ready agents under capacity; expires offers.
+//! - `lifecycle`: the interaction state machine (pure, property-tested).
+//! - `auth`: password hashing, session tokens, stream tickets, signed visitor identities.
+//! - `images`: sniffing and checking uploaded images.
+//! - `routes/`: one router per resource; `openapi` assembles the OpenAPI document.
+//! - `seed`: demo data for a first start.
+
+pub mod auth;
+pub mod config;
+mod error;
+pub mod hub;
+pub mod images;
+pub mod lifecycle;
+pub mod routes;
+pub mod routing;
+pub mod seed;
+pub mod state;
+pub mod store;
+mod util;
+
+pub use config::Config;
+pub use error::ApiError;
+pub use state::AppState;
+
+use std::future::Future;
+use tokio::net::TcpListener;
+
+/// Why the server could not start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The database could not be opened or migrated.
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    /// Migrations failed.
+    #[error("migrations: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The listener failed.
+    #[error("io: {0}")]
+    Io(#[from] std::io::Error),
+    /// Anything else at start-up (with its reason).
+    #[error("{0}")]
+    Other(String),
+}
+
+/// Builds the whole HTTP application for a state (tests may call this directly).
+pub fn app(state: AppState) -> axum::Router {
+    routes::router(state)
+}
+
+/// Opens the database, migrates it, seeds demo data when asked, starts the background tasks
+/// (event hub, routing) and serves HTTP on `listener` until `shutdown` completes.
+pub async fn serve(
+    listener: TcpListener,
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    let state = AppState::start(config).await?;
+    let router = app(state.clone());
+    let result = axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await;
+    state.stop();
+    result.map_err(ServeError::Io)
+}

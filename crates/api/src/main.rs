@@ -1,1 +1,98 @@
-fn main() {}
+//! `threadline-api`: runs the Threadline server.
+
+use clap::Parser;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use threadline_api::{seed, Config};
+
+/// The Threadline server.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Args {
+    /// Address to listen on.
+    #[arg(long, env = "THREADLINE_ADDR", default_value = "127.0.0.1:8080")]
+    addr: SocketAddr,
+    /// Database URL: `postgres://…` for PostgreSQL; default: a SQLite file in the data dir.
+    #[arg(long, env = "DATABASE_URL")]
+    database_url: Option<String>,
+    /// Where the SQLite file lives.
+    #[arg(long, env = "THREADLINE_DATA_DIR", default_value = "./data")]
+    data_dir: PathBuf,
+    /// The built agent desktop, served at `/`.
+    #[arg(long, env = "THREADLINE_DESKTOP_DIR")]
+    desktop_dir: Option<PathBuf>,
+    /// The built visitor widget, served at `/widget/`.
+    #[arg(long, env = "THREADLINE_WIDGET_DIR")]
+    widget_dir: Option<PathBuf>,
+    /// Do not seed demo data into an empty database.
+    #[arg(long)]
+    no_seed: bool,
+    /// Seconds an offer waits for Accept.
+    #[arg(long, env = "THREADLINE_OFFER_TIMEOUT", default_value_t = 30)]
+    offer_timeout: u64,
+    /// Secret the company website signs visitor identities with.
+    #[arg(long, env = "THREADLINE_IDENTITY_SECRET")]
+    identity_secret: Option<String>,
+    /// Origins allowed to frame the desktop (space separated), e.g. `https://portal.example.com`.
+    #[arg(long, env = "THREADLINE_FRAME_ANCESTORS", value_delimiter = ' ')]
+    frame_ancestors: Vec<String>,
+    /// Longest message, in characters.
+    #[arg(long, env = "THREADLINE_MAX_MESSAGE_CHARS", default_value_t = wire::limits::MAX_MESSAGE_CHARS)]
+    max_message_chars: usize,
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn,tower_http=warn".into()),
+        )
+        .init();
+    let args = Args::parse();
+    let database_url = match args.database_url {
+        Some(u) => u,
+        None => {
+            if let Err(e) = std::fs::create_dir_all(&args.data_dir) {
+                eprintln!("cannot create the data dir {}: {e}", args.data_dir.display());
+                return std::process::ExitCode::FAILURE;
+            }
+            Config::sqlite_url(&args.data_dir.join("threadline.db"))
+        }
+    };
+    let mut config = Config::new(database_url);
+    config.desktop_dir = args.desktop_dir;
+    config.widget_dir = args.widget_dir;
+    config.seed_demo = !args.no_seed;
+    config.offer_timeout = std::time::Duration::from_secs(args.offer_timeout.max(1));
+    config.frame_ancestors = args.frame_ancestors;
+    config.max_message_chars = args.max_message_chars;
+    if let Some(secret) = args.identity_secret {
+        config.identity_secret = secret;
+    }
+    let listener = match tokio::net::TcpListener::bind(args.addr).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("cannot listen on {}: {e}", args.addr);
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let base = format!("http://{}", args.addr);
+    println!("Threadline is running.");
+    println!("  Agent desktop:      {base}/");
+    println!("  Demo company page:  {base}/demo   (the visitor widget)");
+    println!("  API:                {base}/api/   (OpenAPI: {base}/api/openapi.json)");
+    println!("  Demo logins:");
+    for (login, password, name, _) in seed::DEMO_AGENTS {
+        println!("    {login} / {password}   ({name})");
+    }
+    let shutdown = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    match threadline_api::serve(listener, config, shutdown).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("threadline-api: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

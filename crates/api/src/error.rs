@@ -1,0 +1,204 @@
+//! [`ApiError`]: what every handler returns on failure. Each variant documents its status; 5xx
+//! variants log their cause and send the client only a generic message.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use wire::{ErrorBody, ErrorCode};
+
+/// A failed request.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 400: the body or a parameter is malformed or out of range.
+    #[error("{0}")]
+    Invalid(String),
+    /// 401: missing, expired or revoked credentials.
+    #[error("authentication required")]
+    Unauthorized,
+    /// 401: wrong login name or password.
+    #[error("wrong login name or password")]
+    BadCredentials,
+    /// 403: not yours.
+    #[error("{0}")]
+    Forbidden(String),
+    /// 404: no such thing (or not visible to the caller).
+    #[error("{0}")]
+    NotFound(String),
+    /// 409: the thing is not in a state that allows this.
+    #[error("{0}")]
+    Conflict(String),
+    /// 413: too large.
+    #[error("{0}")]
+    TooLarge(String),
+    /// 415: not an accepted image.
+    #[error("{0}")]
+    UnsupportedMedia(String),
+    /// 422: well-formed but refused.
+    #[error("{0}")]
+    Unprocessable(String),
+    /// 429: too many attempts.
+    #[error("too many attempts; wait a minute and try again")]
+    RateLimited,
+    /// 503: the database is unreachable or busy.
+    #[error("service unavailable")]
+    Unavailable,
+    /// 500: a bug or an unexpected database error; logged, never shown.
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl ApiError {
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::Invalid(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized | ApiError::BadCredentials => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMedia(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The machine-readable code.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            ApiError::Invalid(_) => ErrorCode::InvalidInput,
+            ApiError::Unauthorized => ErrorCode::Unauthorized,
+            ApiError::BadCredentials => ErrorCode::BadCredentials,
+            ApiError::Forbidden(_) => ErrorCode::Forbidden,
+            ApiError::NotFound(_) => ErrorCode::NotFound,
+            ApiError::Conflict(_) => ErrorCode::Conflict,
+            ApiError::TooLarge(_) => ErrorCode::TooLarge,
+            ApiError::UnsupportedMedia(_) => ErrorCode::UnsupportedMediaType,
+            ApiError::Unprocessable(_) => ErrorCode::Unprocessable,
+            ApiError::RateLimited => ErrorCode::RateLimited,
+            ApiError::Unavailable => ErrorCode::Unavailable,
+            ApiError::Internal(_) => ErrorCode::Internal,
+        }
+    }
+
+    /// Shorthand for a 400.
+    pub fn invalid(msg: impl Into<String>) -> Self {
+        ApiError::Invalid(msg.into())
+    }
+
+    /// Shorthand for a 404.
+    pub fn not_found(what: &str) -> Self {
+        ApiError::NotFound(format!("{what} not found"))
+    }
+
+    /// Shorthand for a 409.
+    pub fn conflict(msg: impl Into<String>) -> Self {
+        ApiError::Conflict(msg.into())
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(e: sqlx::Error) -> Self {
+        match e {
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+                tracing::error!(error = %e, "database unavailable");
+                ApiError::Unavailable
+            }
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<serde_json::Error> for ApiError {
+    fn from(e: serde_json::Error) -> Self {
+        ApiError::Internal(format!("json: {e}"))
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let message = match &self {
+            ApiError::Internal(detail) => {
+                tracing::error!(%detail, "internal error");
+                "Something went wrong on the server. Please try again.".to_owned()
+            }
+            other => other.to_string(),
+        };
+        (status, Json(ErrorBody::new(self.code(), message))).into_response()
+    }
+}
+
+/// A JSON body extractor whose rejections are [`ApiError`]s (so a malformed body gets the
+/// standard error shape, not axum's plain text).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct JsonBody<T>(pub T);
+
+impl<S, T> axum::extract::FromRequest<S> for JsonBody<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(JsonBody(v)),
+            Err(rejection) => Err(match rejection {
+                axum::extract::rejection::JsonRejection::MissingJsonContentType(_) => {
+                    ApiError::UnsupportedMedia("send the body as application/json".to_owned())
+                }
+                axum::extract::rejection::JsonRejection::BytesRejection(_) => {
+                    ApiError::TooLarge("the request body is too large".to_owned())
+                }
+                other => ApiError::Invalid(other.body_text()),
+            }),
+        }
+    }
+}
+
+/// A query-string extractor whose rejections are [`ApiError`]s.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct QueryParams<T>(pub T);
+
+impl<S, T> axum::extract::FromRequestParts<S> for QueryParams<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Query(v)| QueryParams(v))
+            .map_err(|e| ApiError::Invalid(e.body_text()))
+    }
+}
+
+/// A path extractor whose rejections are [`ApiError`]s.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PathParam<T>(pub T);
+
+impl<S, T> axum::extract::FromRequestParts<S> for PathParam<T>
+where
+    T: serde::de::DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(v)| PathParam(v))
+            .map_err(|_| ApiError::invalid("malformed id in the path"))
+    }
+}

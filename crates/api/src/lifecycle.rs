@@ -1,0 +1,121 @@
+//! The interaction state machine: queued → offered → active → ended → done. Pure, so it can be
+//! property-tested; the store applies it inside its transactions.
+
+use wire::{InteractionState, Party};
+
+/// Something that happens to an interaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Routing offers it to an agent.
+    Offer,
+    /// The offered agent accepts.
+    Accept,
+    /// The offered agent rejects.
+    Reject,
+    /// The offer expires.
+    Timeout,
+    /// An agent takes a waiting chat directly (`Chat`, or writing into it).
+    Claim,
+    /// One side ends the chat session.
+    End(Party),
+    /// The agent marks it Done.
+    Done,
+}
+
+/// Why an action is refused in a state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("cannot {action:?} an interaction that is {state:?}")]
+pub struct Refused {
+    /// The state it was in.
+    pub state: InteractionState,
+    /// The action refused.
+    pub action: Action,
+}
+
+/// The state after `action`, or why it is not allowed.
+pub fn next(state: InteractionState, action: Action) -> Result<InteractionState, Refused> {
+    use InteractionState::{Active, Done, Ended, Offered, Queued};
+    let to = match (state, action) {
+        (Queued, Action::Offer) => Offered,
+        (Offered, Action::Accept) | (Queued | Offered, Action::Claim) => Active,
+        (Offered, Action::Reject | Action::Timeout) => Queued,
+        // A contact who leaves before anyone accepted still gets an answer: the chat stays in
+        // the queue, and the agent who takes it can write asynchronously.
+        (Queued | Offered, Action::End(Party::Contact)) => state,
+        (Active, Action::End(_)) => Ended,
+        (Active | Ended, Action::Done) => Done,
+        _ => return Err(Refused { state, action }),
+    };
+    Ok(to)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use InteractionState::{Active, Done, Ended, Offered, Queued};
+
+    fn action() -> impl Strategy<Value = Action> {
+        prop_oneof![
+            Just(Action::Offer),
+            Just(Action::Accept),
+            Just(Action::Reject),
+            Just(Action::Timeout),
+            Just(Action::Claim),
+            Just(Action::End(Party::Agent)),
+            Just(Action::End(Party::Contact)),
+            Just(Action::Done),
+        ]
+    }
+
+    proptest! {
+        /// Whatever happens, in any order: Done is final, an agent only gets a chat by
+        /// accepting an offer or claiming it, nothing ends before it was active (except a
+        /// contact leaving a waiting chat, which keeps it waiting), and only ended or active
+        /// chats are marked Done.
+        #[test]
+        fn any_sequence_keeps_the_rules(actions in proptest::collection::vec(action(), 0..60)) {
+            let mut state = Queued;
+            for a in actions {
+                match next(state, a) {
+                    Ok(to) => {
+                        prop_assert_ne!(state, Done, "Done must be final");
+                        match to {
+                            Active if state != Active => prop_assert!(matches!(a, Action::Accept | Action::Claim)),
+                            Offered if state != Offered => prop_assert_eq!((state, a), (Queued, Action::Offer)),
+                            Ended => prop_assert_eq!(state, Active),
+                            Done => prop_assert!(matches!(state, Active | Ended) && a == Action::Done),
+                            Queued if state == Offered => prop_assert!(matches!(a, Action::Reject | Action::Timeout | Action::End(Party::Contact))),
+                            _ => {}
+                        }
+                        state = to;
+                    }
+                    Err(r) => prop_assert_eq!(r.state, state),
+                }
+            }
+        }
+
+        /// An accepted chat can always be ended and then marked Done.
+        #[test]
+        fn every_accepted_chat_can_be_closed(prefix in proptest::collection::vec(action(), 0..20)) {
+            let mut state = Queued;
+            for a in prefix {
+                if let Ok(to) = next(state, a) { state = to; }
+            }
+            if state == Active {
+                let ended = next(state, Action::End(Party::Agent)).unwrap();
+                prop_assert_eq!(next(ended, Action::Done).unwrap(), Done);
+            }
+        }
+    }
+
+    #[test]
+    fn offer_cycle() {
+        assert_eq!(next(Queued, Action::Offer), Ok(Offered));
+        assert_eq!(next(Offered, Action::Timeout), Ok(Queued));
+        assert_eq!(next(Offered, Action::Accept), Ok(Active));
+        assert!(next(Queued, Action::Accept).is_err());
+        assert!(next(Done, Action::Claim).is_err());
+        assert_eq!(next(Ended, Action::Done), Ok(Done));
+    }
+}

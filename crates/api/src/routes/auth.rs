@@ -1,0 +1,86 @@
+//! `POST /api/auth/login`, `/logout`, `/password`.
+
+use crate::auth::{dummy_hash, hash_password, new_token, token_hash, verify_password, AgentAuth};
+use crate::error::{ApiError, JsonBody};
+use crate::state::AppState;
+use crate::util::{ms, now_ms};
+use axum::extract::{ConnectInfo, State};
+use axum::http::StatusCode;
+use axum::Json;
+use std::net::SocketAddr;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use wire::api::{ChangePasswordRequest, LoginRequest, LoginResponse};
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(login)).routes(routes!(logout)).routes(routes!(change_password))
+}
+
+/// Logs an agent in; answers with a bearer token.
+#[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = LoginRequest,
+    responses((status = 200, body = LoginResponse), (status = 401, body = wire::ErrorBody), (status = 429, body = wire::ErrorBody)))]
+async fn login(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    JsonBody(req): JsonBody<LoginRequest>,
+) -> Result<Json<LoginResponse>, ApiError> {
+    let login = req.login.trim().to_lowercase();
+    if login.is_empty() || login.len() > 100 || req.password.is_empty() || req.password.len() > 1000 {
+        return Err(ApiError::invalid("enter a username and a password"));
+    }
+    if state.login_limiter.check_key(&(peer.ip(), login.clone())).is_err() {
+        return Err(ApiError::RateLimited);
+    }
+    let creds = state.store.agent_credentials(&login).await?;
+    let password = req.password.clone();
+    let stored = creds.as_ref().map_or_else(|| dummy_hash().to_owned(), |(_, h)| h.clone());
+    let ok = tokio::task::spawn_blocking(move || verify_password(&password, &stored))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let Some((agent, _)) = creds.filter(|_| ok) else {
+        return Err(ApiError::BadCredentials);
+    };
+    let token = new_token("tla_");
+    let expires_at = now_ms() + ms(state.config.session_ttl);
+    state.store.create_session(agent, &token_hash(&token), expires_at).await?;
+    let agent = state.store.agent(agent).await?.ok_or(ApiError::BadCredentials)?;
+    Ok(Json(LoginResponse { token, expires_at, agent }))
+}
+
+/// Logs out: revokes this session's token.
+#[utoipa::path(post, path = "/api/auth/logout", tag = "auth", security(("bearer" = [])),
+    responses((status = 204), (status = 401, body = wire::ErrorBody)))]
+async fn logout(State(state): State<AppState>, auth: AgentAuth) -> Result<StatusCode, ApiError> {
+    state.store.revoke_session(&auth.token_hash).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Changes the password; every other session of the agent is revoked.
+#[utoipa::path(post, path = "/api/auth/password", tag = "auth", security(("bearer" = [])), request_body = ChangePasswordRequest,
+    responses((status = 204), (status = 400, body = wire::ErrorBody), (status = 401, body = wire::ErrorBody)))]
+async fn change_password(
+    State(state): State<AppState>,
+    auth: AgentAuth,
+    JsonBody(req): JsonBody<ChangePasswordRequest>,
+) -> Result<StatusCode, ApiError> {
+    if req.new_password.chars().count() < 8 || req.new_password.len() > 1000 {
+        return Err(ApiError::invalid("the new password must have at least 8 characters"));
+    }
+    let view = state.store.agent(auth.agent).await?.ok_or(ApiError::Unauthorized)?;
+    let (_, hash) = state.store.agent_credentials(&view.login).await?.ok_or(ApiError::Unauthorized)?;
+    let (current, new) = (req.current_password, req.new_password);
+    let new_hash = tokio::task::spawn_blocking(move || {
+        if verify_password(&current, &hash) {
+            hash_password(&new).map(Some)
+        } else {
+            Ok(None)
+        }
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))??;
+    let Some(new_hash) = new_hash else {
+        return Err(ApiError::BadCredentials);
+    };
+    state.store.set_password(auth.agent, &new_hash, &auth.token_hash).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,253 @@
+//! `/api/contacts`: the Contacts list, details, history, the merged conversation, sending
+//! (with reactivation), the `Chat` button, receipts; plus `/api/search` and
+//! `/api/responses`.
+
+use super::{page_size, validate_message};
+use crate::auth::AgentAuth;
+use crate::error::{ApiError, JsonBody, PathParam, QueryParams};
+use crate::state::AppState;
+use crate::store::{ContactListQuery, ChannelFilter};
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use serde::Deserialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use wire::api::{
+    AgentSendRequest, ContactPage, ContactPatch, ConversationPage, ReceiptRequest, ResponseTree,
+    SearchResults, SendResponse,
+};
+use wire::{ContactId, ContactView, InteractionView, MessageId};
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(get_contact, patch_contact))
+        .routes(routes!(history))
+        .routes(routes!(conversation))
+        .routes(routes!(send))
+        .routes(routes!(chat))
+        .routes(routes!(receipts))
+        .routes(routes!(search))
+        .routes(routes!(responses))
+}
+
+/// Contacts list parameters.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+struct ListQuery {
+    /// Words to find in names, emails or messages.
+    q: Option<String>,
+    /// `next_cursor` of the previous page.
+    cursor: Option<String>,
+    /// Page size (default 50).
+    limit: Option<u32>,
+    /// Only contacts with public (`true`) or private (`false`) conversations.
+    public: Option<bool>,
+}
+
+/// Every contact the contact center talked with, newest activity first.
+#[utoipa::path(get, path = "/api/contacts", tag = "contacts", security(("bearer" = [])), params(ListQuery),
+    responses((status = 200, body = ContactPage), (status = 400, body = wire::ErrorBody)))]
+async fn list(
+    State(state): State<AppState>,
+    auth: AgentAuth,
+    QueryParams(q): QueryParams<ListQuery>,
+) -> Result<Json<ContactPage>, ApiError> {
+    let limit = page_size(q.limit, 50)?;
+    let after = match q.cursor.as_deref() {
+        None | Some("") => None,
+        Some(c) => {
+            let (at, id) = c.split_once(':').ok_or_else(|| ApiError::invalid("malformed cursor"))?;
+            Some((at.parse().map_err(|_| ApiError::invalid("malformed cursor"))?, id.parse().map_err(|_| ApiError::invalid("malformed cursor"))?))
+        }
+    };
+    if q.q.as_ref().is_some_and(|s| s.len() > 200) {
+        return Err(ApiError::invalid("the search may have at most 200 characters"));
+    }
+    let query = ContactListQuery { search: q.q, public: q.public, after, limit: limit + 1 };
+    let mut contacts = state.store.list_contacts(auth.agent, &query).await?;
+    let next_cursor = if contacts.len() > limit as usize {
+        contacts.truncate(limit as usize);
+        contacts.last().map(|c| format!("{}:{}", c.last_activity_at, c.id.0))
+    } else {
+        None
+    };
+    Ok(Json(ContactPage { contacts, next_cursor }))
+}
+
+/// A contact's details.
+#[utoipa::path(get, path = "/api/contacts/{id}", tag = "contacts", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "contact id")),
+    responses((status = 200, body = ContactView), (status = 404, body = wire::ErrorBody)))]
+async fn get_contact(
+    State(state): State<AppState>,
+    _auth: AgentAuth,
+    PathParam(id): PathParam<ContactId>,
+) -> Result<Json<ContactView>, ApiError> {
+    Ok(Json(state.store.contact(id).await?.ok_or_else(|| ApiError::not_found("contact"))?))
+}
+
+/// Changes a contact's name, email, phone or notes.
+#[utoipa::path(patch, path = "/api/contacts/{id}", tag = "contacts", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "contact id")), request_body = ContactPatch,
+    responses((status = 200, body = ContactView), (status = 400, body = wire::ErrorBody), (status = 404, body = wire::ErrorBody)))]
+async fn patch_contact(
+    State(state): State<AppState>,
+    _auth: AgentAuth,
+    PathParam(id): PathParam<ContactId>,
+    JsonBody(patch): JsonBody<ContactPatch>,
+) -> Result<Json<ContactView>, ApiError> {
+    for (field, value, max) in [
+        ("first name", &patch.first_name, 100),
+        ("last name", &patch.last_name, 100),
+        ("email", &patch.email, 254),
+        ("phone", &patch.phone, 40),
+        ("notes", &patch.notes, 4000),
+    ] {
+        if value.as_ref().is_some_and(|v| v.chars().count() > max) {
+            return Err(ApiError::invalid(format!("the {field} may have at most {max} characters")));
+        }
+    }
+    if let Some(email) = patch.email.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
+        let ok = email.split_once('@').is_some_and(|(user, host)| !user.is_empty() && host.contains('.') && !email.contains(char::is_whitespace));
+        if !ok {
+            return Err(ApiError::invalid("the email address is not valid"));
+        }
+    }
+    if let Some(phone) = patch.phone.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+        if !phone.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c)) {
+            return Err(ApiError::invalid("the phone number may contain only digits, spaces and + - ( ) ."));
+        }
+    }
+    Ok(Json(state.store.patch_contact(id, &patch).await?.ok_or_else(|| ApiError::not_found("contact"))?))
+}
+
+/// Every interaction with the contact, newest first (Contact History).
+#[utoipa::path(get, path = "/api/contacts/{id}/interactions", tag = "contacts", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "contact id")),
+    responses((status = 200, body = Vec<InteractionView>), (status = 404, body = wire::ErrorBody)))]
+async fn history(
+    State(state): State<AppState>,
+    _auth: AgentAuth,
+    PathParam(id): PathParam<ContactId>,
+) -> Result<Json<Vec<InteractionView>>, ApiError> {
+    state.store.contact(id).await?.ok_or_else(|| ApiError::not_found("contact"))?;
+    Ok(Json(state.store.contact_interactions(id).await?))
+}
+
+/// Conversation page parameters.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub(crate) struct ConversationQuery {
+    /// Messages before this seq (omit for the newest).
+    pub before_seq: Option<i64>,
+    /// Page size (default 100).
+    pub limit: Option<u32>,
+    /// Only public (`true`) or private (`false`) channels; omit for all.
+    pub public: Option<bool>,
+}
+
+/// The contact's whole conversation, every interaction merged, newest back.
+#[utoipa::path(get, path = "/api/contacts/{id}/conversation", tag = "contacts", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "contact id"), ConversationQuery),
+    responses((status = 200, body = ConversationPage), (status = 404, body = wire::ErrorBody)))]
+async fn conversation(
+    State(state): State<AppState>,
+    _auth: AgentAuth,
+    PathParam(id): PathParam<ContactId>,
+    QueryParams(q): QueryParams<ConversationQuery>,
+) -> Result<Json<ConversationPage>, ApiError> {
+    state.store.contact(id).await?.ok_or_else(|| ApiError::not_found("contact"))?;
+    let filter = match q.public {
+        None => ChannelFilter::All,
+        Some(true) => ChannelFilter::Public,
+        Some(false) => ChannelFilter::Private,
+    };
+    Ok(Json(state.store.conversation(id, q.before_seq, page_size(q.limit, 100)?, filter).await?))
+}
+
+/// Writes into the contact's conversation; reactivates it when no chat is open.
+#[utoipa::path(post, path = "/api/contacts/{id}/messages", tag = "contacts", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "contact id")), request_body = AgentSendRequest,
+    responses((status = 200, body = SendResponse), (status = 400, body = wire::ErrorBody), (status = 409, body = wire::ErrorBody), (status = 413, body = wire::ErrorBody)))]
+async fn send(
+    State(state): State<AppState>,
+    auth: AgentAuth,
+    PathParam(id): PathParam<ContactId>,
+    JsonBody(req): JsonBody<AgentSendRequest>,
+) -> Result<Json<SendResponse>, ApiError> {
+    validate_message(&state, &req.client_id, &req.text, req.attachment_id)?;
+    let stored = state
+        .store
+        .send_as_agent(auth.agent, id, req.client_id, req.text, req.attachment_id, req.source)
+        .await?;
+    Ok(Json(SendResponse { message: stored.message, interaction: stored.interaction }))
+}
+
+/// The `Chat` button: opens (or reactivates) a chat with the contact for this agent.
+#[utoipa::path(post, path = "/api/contacts/{id}/chat", tag = "contacts", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "contact id")),
+    responses((status = 200, body = InteractionView), (status = 404, body = wire::ErrorBody), (status = 409, body = wire::ErrorBody)))]
+async fn chat(
+    State(state): State<AppState>,
+    auth: AgentAuth,
+    PathParam(id): PathParam<ContactId>,
+) -> Result<Json<InteractionView>, ApiError> {
+    Ok(Json(state.store.chat_with(auth.agent, id).await?))
+}
+
+/// The agent received or read the contact's messages up to a seq (clears unread marks).
+#[utoipa::path(post, path = "/api/contacts/{id}/receipts", tag = "contacts", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "contact id")), request_body = ReceiptRequest,
+    responses((status = 204), (status = 404, body = wire::ErrorBody)))]
+async fn receipts(
+    State(state): State<AppState>,
+    auth: AgentAuth,
+    PathParam(id): PathParam<ContactId>,
+    JsonBody(req): JsonBody<ReceiptRequest>,
+) -> Result<StatusCode, ApiError> {
+    if req.up_to_seq < 0 {
+        return Err(ApiError::invalid("up_to_seq must not be negative"));
+    }
+    state.store.agent_receipt(auth.agent, id, req.up_to_seq, req.read).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Search parameters.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+struct SearchQuery {
+    /// Keywords (all must match).
+    q: String,
+    /// Only this contact's conversation.
+    contact_id: Option<i64>,
+    /// Only messages older than this id (paging).
+    before_id: Option<i64>,
+    /// Page size (default 50).
+    limit: Option<u32>,
+}
+
+/// Messages containing keywords, newest first.
+#[utoipa::path(get, path = "/api/search", tag = "contacts", security(("bearer" = [])), params(SearchQuery),
+    responses((status = 200, body = SearchResults), (status = 400, body = wire::ErrorBody)))]
+async fn search(
+    State(state): State<AppState>,
+    _auth: AgentAuth,
+    QueryParams(q): QueryParams<SearchQuery>,
+) -> Result<Json<SearchResults>, ApiError> {
+    if q.q.trim().is_empty() || q.q.len() > 200 {
+        return Err(ApiError::invalid("search for 1 to 200 characters"));
+    }
+    let limit = page_size(q.limit, 50)?;
+    Ok(Json(
+        state
+            .store
+            .search(&q.q, q.contact_id.map(ContactId), q.before_id.map(MessageId), limit, ChannelFilter::All)
+            .await?,
+    ))
+}
+
+/// The standard responses tree.
+#[utoipa::path(get, path = "/api/responses", tag = "contacts", security(("bearer" = [])),
+    responses((status = 200, body = ResponseTree)))]
+async fn responses(State(state): State<AppState>, _auth: AgentAuth) -> Result<Json<ResponseTree>, ApiError> {
+    Ok(Json(state.store.responses().await?))
+}

@@ -1,0 +1,156 @@
+//! The live streams: `POST /api/events/ticket` + `GET /api/events` for agents, and the
+//! visitor equivalents. A ticket is single-use and lives 60 s, so no long-lived credential is
+//! ever in a URL. A stream replays from `Last-Event-ID` (header or `last_event_id`), or from
+//! the ticket's head, then goes live; ids already replayed are not sent again.
+
+use crate::auth::{new_token, token_hash, AgentAuth, VisitorAuth};
+use crate::error::{ApiError, QueryParams};
+use crate::state::AppState;
+use crate::store::{StoredEvent, TicketScope};
+use crate::util::now_ms;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::Json;
+use futures_util::stream::{self, Stream, StreamExt};
+use serde::Deserialize;
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use wire::api::StreamTicket;
+use wire::{Event, EventEnvelope, EventId};
+
+/// Most events replayed on one reconnect; further behind than this gets `resync`.
+const MAX_REPLAY: i64 = 5000;
+/// How long a ticket may wait to be used.
+const TICKET_TTL_MS: i64 = 60_000;
+/// Keep-alive comment interval (the budget says at most 15 s).
+const KEEP_ALIVE: Duration = Duration::from_secs(10);
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(agent_ticket))
+        .routes(routes!(agent_stream))
+        .routes(routes!(visitor_ticket))
+        .routes(routes!(visitor_stream))
+}
+
+/// Stream parameters.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+struct StreamQuery {
+    /// The single-use ticket.
+    ticket: String,
+    /// Resume after this event id (the `Last-Event-ID` header wins when both are given).
+    last_event_id: Option<i64>,
+}
+
+/// A ticket for the agent's event stream.
+#[utoipa::path(post, path = "/api/events/ticket", tag = "events", security(("bearer" = [])),
+    responses((status = 200, body = StreamTicket), (status = 401, body = wire::ErrorBody)))]
+async fn agent_ticket(State(state): State<AppState>, auth: AgentAuth) -> Result<Json<StreamTicket>, ApiError> {
+    ticket(&state, TicketScope::Agent(auth.agent)).await
+}
+
+/// A ticket for the visitor's event stream.
+#[utoipa::path(post, path = "/api/visitor/events/ticket", tag = "visitor", security(("bearer" = [])),
+    responses((status = 200, body = StreamTicket), (status = 401, body = wire::ErrorBody)))]
+async fn visitor_ticket(State(state): State<AppState>, auth: VisitorAuth) -> Result<Json<StreamTicket>, ApiError> {
+    ticket(&state, TicketScope::Visitor(auth.contact)).await
+}
+
+async fn ticket(state: &AppState, scope: TicketScope) -> Result<Json<StreamTicket>, ApiError> {
+    let ticket = new_token("tlt_");
+    let expires_at = now_ms() + TICKET_TTL_MS;
+    let head = state.store.create_ticket(&token_hash(&ticket), scope, expires_at).await?;
+    Ok(Json(StreamTicket { ticket, expires_at, head }))
+}
+
+/// The agent's live events (text/event-stream).
+#[utoipa::path(get, path = "/api/events", tag = "events", params(StreamQuery),
+    responses((status = 200, content_type = "text/event-stream", body = EventEnvelope), (status = 401, body = wire::ErrorBody)))]
+async fn agent_stream(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    QueryParams(q): QueryParams<StreamQuery>,
+) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
+    stream_for(&state, &headers, &q, false).await
+}
+
+/// The visitor's live events (text/event-stream), scoped to their own conversation.
+#[utoipa::path(get, path = "/api/visitor/events", tag = "visitor", params(StreamQuery),
+    responses((status = 200, content_type = "text/event-stream", body = EventEnvelope), (status = 401, body = wire::ErrorBody)))]
+async fn visitor_stream(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    QueryParams(q): QueryParams<StreamQuery>,
+) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
+    stream_for(&state, &headers, &q, true).await
+}
+
+async fn stream_for(
+    state: &AppState,
+    headers: &HeaderMap,
+    q: &StreamQuery,
+    visitor: bool,
+) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>> + use<>>, ApiError> {
+    let (scope, head) = state.store.redeem_ticket(&token_hash(&q.ticket)).await?.ok_or(ApiError::Unauthorized)?;
+    if matches!(scope, TicketScope::Visitor(_)) != visitor {
+        return Err(ApiError::Unauthorized);
+    }
+    let header_id = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<i64>().ok());
+    let after = EventId(header_id.or(q.last_event_id).unwrap_or(head.0).max(0));
+    // Register first, then replay: whatever commits meanwhile arrives live, and ids the replay
+    // already sent are skipped.
+    let sub = state.hub.subscribe(scope).ok_or(ApiError::Unavailable)?;
+    if let TicketScope::Agent(a) = scope {
+        state.store.touch_agents(&[a]).await?;
+        state.routing.poke();
+    }
+    let floor = state.store.event_floor().await?;
+    let mut first: Vec<Arc<StoredEvent>> = Vec::new();
+    let mut last_sent = after;
+    let too_far = after < floor || {
+        let replay = state.store.events_for(scope, after, MAX_REPLAY + 1).await?;
+        if replay.len() as i64 > MAX_REPLAY {
+            true
+        } else {
+            if let Some(e) = replay.last() {
+                last_sent = e.id;
+            }
+            first.extend(replay.into_iter().map(Arc::new));
+            false
+        }
+    };
+    if too_far {
+        let head = state.store.event_head().await?;
+        first = vec![Arc::new(resync(head))];
+        last_sent = head;
+        first.extend(state.store.events_for(scope, head, MAX_REPLAY).await?.into_iter().map(Arc::new));
+        if let Some(e) = first.last() {
+            last_sent = last_sent.max(e.id);
+        }
+    }
+    let live = stream::unfold(sub, |mut sub| async move { sub.rx.recv().await.map(|e| (e, sub)) })
+        .filter(move |e| std::future::ready(e.id > last_sent));
+    let events = stream::iter(first).chain(live).map(|e| {
+        Ok(SseEvent::default().id(e.id.0.to_string()).event(e.name).data(&*e.data))
+    });
+    Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(KEEP_ALIVE).text("keep-alive")))
+}
+
+fn resync(head: EventId) -> StoredEvent {
+    let envelope = EventEnvelope { id: head, at: now_ms(), event: Event::Resync };
+    StoredEvent {
+        id: head,
+        agent_id: None,
+        to_all_agents: false,
+        visitor: None,
+        data: serde_json::to_string(&envelope).unwrap_or_default().into(),
+        name: Event::Resync.name(),
+    }
+}

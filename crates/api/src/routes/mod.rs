@@ -1,0 +1,112 @@
+//! The HTTP surface: one router per resource, assembled with the OpenAPI document, plus the
+//! static front ends.
+//!
+//! # Layout
+//! - `auth`: login, logout, password. `me`: the agent, status, configuration.
+//! - `events`: stream tickets and the SSE streams (agents and visitors).
+//! - `interactions`: accept, reject, end, Mark Done, handle time, typing.
+//! - `contacts`: the Contacts list, details, history, conversation, sends, `Chat`, receipts,
+//!   search, standard responses.
+//! - `files`: image upload and download.
+//! - `visitor`: everything the widget calls.
+//! - `site`: the desktop, the widget's files, the demo page, security headers.
+
+mod auth;
+mod contacts;
+mod events;
+mod files;
+mod interactions;
+mod me;
+mod site;
+mod visitor;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use axum::Router;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+
+/// The OpenAPI document's frame; paths are added from the handlers' annotations.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Threadline API", description = "Asynchronous chat for the contact center."),
+    components(schemas(wire::ErrorBody, wire::Event, wire::EventEnvelope)),
+    modifiers(&BearerAuth)
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// The API routes with their OpenAPI document.
+pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(auth::routes())
+        .merge(me::routes())
+        .merge(events::routes())
+        .merge(interactions::routes())
+        .merge(contacts::routes())
+        .merge(files::routes())
+        .merge(visitor::routes())
+        .split_for_parts()
+}
+
+/// The whole application.
+pub fn router(state: AppState) -> Router {
+    let (api, doc) = api();
+    let doc = std::sync::Arc::new(doc);
+    let api = api
+        .route(
+            "/api/openapi.json",
+            axum::routing::get(move || {
+                let doc = doc.clone();
+                async move { axum::Json((*doc).clone()) }
+            }),
+        )
+        .route("/api/{*rest}", axum::routing::any(|| async { ApiError::NotFound("no such API route".into()) }));
+    site::with_site(api, &state).with_state(state)
+}
+
+/// Checks a message before it is stored: not empty (unless an image is attached), not over the
+/// configured length, a well-formed client id. HTML is kept as text: clients never render it.
+pub(crate) fn validate_message(
+    state: &AppState,
+    client_id: &wire::ClientMessageId,
+    text: &str,
+    attachment: Option<wire::AttachmentId>,
+) -> Result<(), ApiError> {
+    if !client_id.is_valid() {
+        return Err(ApiError::invalid("client_id must be 8 to 64 letters, digits, '-' or '_'"));
+    }
+    if text.trim().is_empty() && attachment.is_none() {
+        return Err(ApiError::invalid("the message is empty"));
+    }
+    let max = state.config.max_message_chars;
+    if text.chars().count() > max {
+        return Err(ApiError::TooLarge(format!("a message may have at most {max} characters")));
+    }
+    if text.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+        return Err(ApiError::invalid("the message contains control characters"));
+    }
+    Ok(())
+}
+
+/// Page size from a query, within bounds.
+pub(crate) fn page_size(limit: Option<u32>, default: u32) -> Result<u32, ApiError> {
+    match limit {
+        None => Ok(default),
+        Some(0) => Err(ApiError::invalid("limit must be at least 1")),
+        Some(n) if n > wire::limits::MAX_PAGE => Err(ApiError::invalid(format!("limit may be at most {}", wire::limits::MAX_PAGE))),
+        Some(n) => Ok(n),
+    }
+}

@@ -1,0 +1,130 @@
+//! `/api/visitor/*`: what the website widget calls. A visitor token reaches only its own
+//! contact's conversation.
+
+use super::contacts::ConversationQuery;
+use super::{page_size, validate_message};
+use crate::auth::{new_token, token_hash, verify_identity, VisitorAuth};
+use crate::error::{ApiError, JsonBody, QueryParams};
+use crate::state::AppState;
+use crate::store::{ChannelFilter, VisitorSendOptions};
+use crate::util::{ms, now_ms};
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use wire::api::{ConversationPage, ReceiptRequest, TypingRequest, VisitorSendRequest, VisitorSession, VisitorSessionRequest};
+use wire::{ContactId, Identity, MessageView};
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(session))
+        .routes(routes!(conversation))
+        .routes(routes!(send))
+        .routes(routes!(typing))
+        .routes(routes!(receipts))
+        .routes(routes!(end))
+}
+
+/// Starts or resumes a visitor's conversation: with the token this browser was given, or with
+/// an identity the company website signed (the same conversation on any device).
+#[utoipa::path(post, path = "/api/visitor/session", tag = "visitor", request_body = VisitorSessionRequest,
+    responses((status = 200, body = VisitorSession), (status = 400, body = wire::ErrorBody), (status = 401, body = wire::ErrorBody)))]
+async fn session(State(state): State<AppState>, JsonBody(req): JsonBody<VisitorSessionRequest>) -> Result<Json<VisitorSession>, ApiError> {
+    let name = req.name.as_deref().map(str::trim).unwrap_or("");
+    let email = req.email.as_deref().map(str::trim).filter(|e| !e.is_empty());
+    if name.chars().count() > 100 {
+        return Err(ApiError::invalid("the name may have at most 100 characters"));
+    }
+    if let Some(e) = email {
+        if e.len() > 254 || !e.split_once('@').is_some_and(|(u, h)| !u.is_empty() && h.contains('.')) {
+            return Err(ApiError::invalid("the email address is not valid"));
+        }
+    }
+    let (first, last) = name.split_once(' ').map_or((name, ""), |(f, l)| (f, l.trim()));
+    let (contact, token) = if let Some(identity) = req.identity.as_deref() {
+        let customer = verify_identity(&state.config.identity_secret, identity, now_ms() / 1000)
+            .map_err(|e| ApiError::Forbidden(e.to_string()))?;
+        let contact = state.store.contact_for_identity(&Identity::WebCustomer(customer), first, last, email).await?;
+        (contact, issue_token(&state, contact).await?)
+    } else if let Some(token) = req.visitor_token.as_deref() {
+        let contact = state.store.visitor_contact(&token_hash(token)).await?.ok_or(ApiError::Unauthorized)?;
+        (contact, token.to_owned())
+    } else {
+        let visitor_id = new_token("");
+        let contact = state.store.contact_for_identity(&Identity::WebVisitor(visitor_id), first, last, email).await?;
+        (contact, issue_token(&state, contact).await?)
+    };
+    if !name.is_empty() || email.is_some() {
+        state.store.fill_contact_details(contact, first, last, email).await?;
+    }
+    let view = state.store.contact(contact).await?.ok_or(ApiError::Unauthorized)?;
+    Ok(Json(VisitorSession {
+        visitor_token: token,
+        contact_id: contact,
+        name: view.display_name(),
+        unread: state.store.visitor_unread(contact).await?,
+        open_interaction: state.store.visitor_open_interaction(contact).await?,
+    }))
+}
+
+async fn issue_token(state: &AppState, contact: ContactId) -> Result<String, ApiError> {
+    let token = new_token("tlv_");
+    state.store.create_visitor_token(&token_hash(&token), contact).await?;
+    Ok(token)
+}
+
+/// The visitor's conversation (Web Chat), newest back.
+#[utoipa::path(get, path = "/api/visitor/conversation", tag = "visitor", security(("bearer" = [])), params(ConversationQuery),
+    responses((status = 200, body = ConversationPage), (status = 401, body = wire::ErrorBody)))]
+async fn conversation(
+    State(state): State<AppState>,
+    auth: VisitorAuth,
+    QueryParams(q): QueryParams<ConversationQuery>,
+) -> Result<Json<ConversationPage>, ApiError> {
+    Ok(Json(state.store.conversation(auth.contact, q.before_seq, page_size(q.limit, 100)?, ChannelFilter::WebChat).await?))
+}
+
+/// The visitor writes; with no chat open this starts one.
+#[utoipa::path(post, path = "/api/visitor/messages", tag = "visitor", security(("bearer" = [])), request_body = VisitorSendRequest,
+    responses((status = 200, body = MessageView), (status = 400, body = wire::ErrorBody), (status = 413, body = wire::ErrorBody)))]
+async fn send(
+    State(state): State<AppState>,
+    auth: VisitorAuth,
+    JsonBody(req): JsonBody<VisitorSendRequest>,
+) -> Result<Json<MessageView>, ApiError> {
+    validate_message(&state, &req.client_id, &req.text, req.attachment_id)?;
+    let opts = VisitorSendOptions { reservation_ms: ms(state.config.reservation_timeout) };
+    let stored = state.store.send_as_contact(auth.contact, req.client_id, req.text, req.attachment_id, opts).await?;
+    if stored.queued {
+        state.routing.poke();
+    }
+    Ok(Json(stored.message))
+}
+
+/// The visitor is typing (or stopped).
+#[utoipa::path(post, path = "/api/visitor/typing", tag = "visitor", security(("bearer" = [])), request_body = TypingRequest,
+    responses((status = 204), (status = 401, body = wire::ErrorBody)))]
+async fn typing(State(state): State<AppState>, auth: VisitorAuth, JsonBody(req): JsonBody<TypingRequest>) -> Result<StatusCode, ApiError> {
+    state.store.visitor_typing(auth.contact, req.typing).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The visitor received or read agent messages up to a seq.
+#[utoipa::path(post, path = "/api/visitor/receipts", tag = "visitor", security(("bearer" = [])), request_body = ReceiptRequest,
+    responses((status = 204), (status = 400, body = wire::ErrorBody)))]
+async fn receipts(State(state): State<AppState>, auth: VisitorAuth, JsonBody(req): JsonBody<ReceiptRequest>) -> Result<StatusCode, ApiError> {
+    if req.up_to_seq < 0 {
+        return Err(ApiError::invalid("up_to_seq must not be negative"));
+    }
+    state.store.visitor_receipt(auth.contact, req.up_to_seq, req.read).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The visitor ends their chat.
+#[utoipa::path(post, path = "/api/visitor/end", tag = "visitor", security(("bearer" = [])),
+    responses((status = 204), (status = 401, body = wire::ErrorBody)))]
+async fn end(State(state): State<AppState>, auth: VisitorAuth) -> Result<StatusCode, ApiError> {
+    state.store.end_by_contact(auth.contact).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

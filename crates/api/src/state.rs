@@ -1,0 +1,84 @@
+//! [`AppState`]: what every handler shares.
+
+use crate::config::Config;
+use crate::hub::Hub;
+use crate::routing::RoutingWake;
+use crate::store::Store;
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex};
+use tokio::task::JoinHandle;
+
+/// Shared by all handlers; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    /// The database.
+    pub store: Store,
+    /// Live stream fan-out.
+    pub hub: Arc<Hub>,
+    /// Settings.
+    pub config: Arc<Config>,
+    /// Wakes routing.
+    pub routing: RoutingWake,
+    /// Login attempts per (client address, login name).
+    pub login_limiter: Arc<DefaultKeyedRateLimiter<(std::net::IpAddr, String)>>,
+    /// Background tasks, stopped with the server.
+    tasks: Arc<Mutex<Vec<JoinHandle<()>>>>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState").field("store", &self.store).finish_non_exhaustive()
+    }
+}
+
+impl AppState {
+    /// Opens the store, seeds it when asked, and starts the background tasks.
+    pub async fn start(config: Config) -> Result<AppState, crate::ServeError> {
+        let store = Store::connect(&config.database_url).await?;
+        crate::seed::ensure_codes(&store).await?;
+        if config.seed_demo && store.is_empty().await? {
+            crate::seed::demo(&store).await.map_err(|e| crate::ServeError::Other(format!("seeding demo data: {e}")))?;
+        }
+        let per_minute = NonZeroU32::new(config.login_per_minute.max(1)).unwrap_or(NonZeroU32::MIN);
+        let state = AppState {
+            store: store.clone(),
+            hub: Arc::new(Hub::default()),
+            config: Arc::new(config),
+            routing: RoutingWake::default(),
+            login_limiter: Arc::new(RateLimiter::keyed(Quota::per_minute(per_minute))),
+            tasks: Arc::new(Mutex::new(Vec::new())),
+        };
+        let tasks = vec![
+            tokio::spawn(crate::hub::run_tailer(store.clone(), state.hub.clone(), state.config.database_url.clone())),
+            tokio::spawn(crate::hub::run_presence(store.clone(), state.hub.clone())),
+            tokio::spawn(crate::routing::run(
+                store.clone(),
+                state.routing.clone(),
+                state.config.offer_timeout,
+                state.config.presence_timeout,
+            )),
+            tokio::spawn(prune_loop(store, state.config.event_retention)),
+        ];
+        *state.tasks.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = tasks;
+        Ok(state)
+    }
+
+    /// Ends the live streams and background tasks.
+    pub fn stop(&self) {
+        self.hub.close();
+        for t in self.tasks.lock().unwrap_or_else(std::sync::PoisonError::into_inner).drain(..) {
+            t.abort();
+        }
+    }
+}
+
+async fn prune_loop(store: Store, retention: std::time::Duration) {
+    loop {
+        let before = crate::util::now_ms() - crate::util::ms(retention);
+        if let Err(e) = store.prune_events(before).await {
+            tracing::warn!(error = %e, "pruning the event log failed");
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+    }
+}

@@ -1,0 +1,270 @@
+//! Agents: login, sessions, Chat channel status, presence, and stream tickets.
+
+use super::rows::load_agent;
+use super::{Audience, Store};
+use crate::util::now_ms;
+use sqlx::Row;
+use wire::{AgentId, AgentView, ChatStatus, ContactId, Event, EventId};
+
+/// The agent a session token belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionAgent {
+    /// The agent.
+    pub agent_id: AgentId,
+}
+
+/// Whose stream a ticket opens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TicketScope {
+    /// An agent's stream.
+    Agent(AgentId),
+    /// A visitor's stream (their contact's conversation only).
+    Visitor(ContactId),
+}
+
+impl Store {
+    /// The id and password hash for a login name.
+    pub async fn agent_credentials(&self, login: &str) -> Result<Option<(AgentId, String)>, sqlx::Error> {
+        let row = sqlx::query("SELECT id, password_hash FROM agents WHERE login = $1")
+            .bind(login)
+            .fetch_optional(self.pool())
+            .await?;
+        row.map(|r| Ok((AgentId(r.try_get("id")?), r.try_get("password_hash")?)))
+            .transpose()
+    }
+
+    /// Creates an agent (used by seeding and tests).
+    pub async fn create_agent(
+        &self,
+        login: &str,
+        display_name: &str,
+        password_hash: &str,
+        capacity: u32,
+    ) -> Result<AgentId, sqlx::Error> {
+        let mut tx = self.begin().await?;
+        let id: i64 = sqlx::query(
+            "INSERT INTO agents (login, display_name, password_hash, capacity, created_at) \
+             VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        )
+        .bind(login)
+        .bind(display_name)
+        .bind(password_hash)
+        .bind(i64::from(capacity))
+        .bind(now_ms())
+        .fetch_one(&mut *tx.inner)
+        .await?
+        .try_get("id")?;
+        tx.commit().await?;
+        Ok(AgentId(id))
+    }
+
+    /// Stores a new session (by the token's hash).
+    pub async fn create_session(&self, agent: AgentId, token_hash: &str, expires_at: i64) -> Result<(), sqlx::Error> {
+        let mut tx = self.begin().await?;
+        sqlx::query("INSERT INTO agent_sessions (token_hash, agent_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+            .bind(token_hash)
+            .bind(agent.0)
+            .bind(now_ms())
+            .bind(expires_at)
+            .execute(&mut *tx.inner)
+            .await?;
+        tx.commit().await
+    }
+
+    /// The agent of a live (unexpired, unrevoked) session.
+    pub async fn session_agent(&self, token_hash: &str) -> Result<Option<SessionAgent>, sqlx::Error> {
+        let row = sqlx::query(
+            "SELECT agent_id FROM agent_sessions WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > $2",
+        )
+        .bind(token_hash)
+        .bind(now_ms())
+        .fetch_optional(self.pool())
+        .await?;
+        row.map(|r| Ok(SessionAgent { agent_id: AgentId(r.try_get("agent_id")?) }))
+            .transpose()
+    }
+
+    /// Revokes one session. When it was the agent's last one, they go Not Ready (logged out),
+    /// so no offer waits for someone who left.
+    pub async fn revoke_session(&self, token_hash: &str) -> Result<(), sqlx::Error> {
+        let mut tx = self.begin().await?;
+        let now = now_ms();
+        let agent: Option<i64> = sqlx::query(
+            "UPDATE agent_sessions SET revoked_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL RETURNING agent_id",
+        )
+        .bind(now)
+        .bind(token_hash)
+        .fetch_optional(&mut *tx.inner)
+        .await?
+        .map(|r| r.try_get("agent_id"))
+        .transpose()?;
+        if let Some(agent) = agent {
+            let live: i64 = sqlx::query(
+                "SELECT COUNT(*) AS n FROM agent_sessions WHERE agent_id = $1 AND revoked_at IS NULL AND expires_at > $2",
+            )
+            .bind(agent)
+            .bind(now)
+            .fetch_one(&mut *tx.inner)
+            .await?
+            .try_get("n")?;
+            if live == 0 {
+                set_status_in(&mut tx, AgentId(agent), &ChatStatus::NotReady { reason: wire::ReasonCode("logged_out".into()) }).await?;
+                release_reservations(&mut tx, AgentId(agent)).await?;
+            }
+        }
+        tx.commit().await
+    }
+
+    /// Replaces an agent's password hash and revokes every other session.
+    pub async fn set_password(&self, agent: AgentId, hash: &str, keep_token_hash: &str) -> Result<(), sqlx::Error> {
+        let mut tx = self.begin().await?;
+        sqlx::query("UPDATE agents SET password_hash = $1 WHERE id = $2")
+            .bind(hash)
+            .bind(agent.0)
+            .execute(&mut *tx.inner)
+            .await?;
+        sqlx::query(
+            "UPDATE agent_sessions SET revoked_at = $1 WHERE agent_id = $2 AND token_hash <> $3 AND revoked_at IS NULL",
+        )
+        .bind(now_ms())
+        .bind(agent.0)
+        .bind(keep_token_hash)
+        .execute(&mut *tx.inner)
+        .await?;
+        tx.commit().await
+    }
+
+    /// The agent as the desktop sees themself.
+    pub async fn agent(&self, id: AgentId) -> Result<Option<AgentView>, sqlx::Error> {
+        load_agent(self.pool(), id).await
+    }
+
+    /// Whether a `Not Ready` reason code exists.
+    pub async fn reason_exists(&self, code: &str) -> Result<bool, sqlx::Error> {
+        Ok(sqlx::query("SELECT code FROM not_ready_reasons WHERE code = $1")
+            .bind(code)
+            .fetch_optional(self.pool())
+            .await?
+            .is_some())
+    }
+
+    /// Sets Ready / Not Ready. Going Not Ready stops new offers; chats in progress go on.
+    pub async fn set_status(&self, id: AgentId, status: &ChatStatus) -> Result<AgentView, sqlx::Error> {
+        let mut tx = self.begin().await?;
+        let view = set_status_in(&mut tx, id, status).await?;
+        tx.commit().await?;
+        Ok(view)
+    }
+
+    /// Marks agents as present (an event stream of theirs is open on this instance).
+    pub async fn touch_agents(&self, ids: &[AgentId]) -> Result<(), sqlx::Error> {
+        let now = now_ms();
+        for id in ids {
+            sqlx::query("UPDATE agents SET last_seen_at = $1 WHERE id = $2")
+                .bind(now)
+                .bind(id.0)
+                .execute(self.pool())
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Stores a stream ticket (by hash) for one scope.
+    pub async fn create_ticket(&self, ticket_hash: &str, scope: TicketScope, expires_at: i64) -> Result<EventId, sqlx::Error> {
+        let head = self.event_head().await?;
+        let (agent, contact) = match scope {
+            TicketScope::Agent(a) => (Some(a.0), None),
+            TicketScope::Visitor(c) => (None, Some(c.0)),
+        };
+        let mut tx = self.begin().await?;
+        sqlx::query("DELETE FROM stream_tickets WHERE expires_at < $1")
+            .bind(now_ms())
+            .execute(&mut *tx.inner)
+            .await?;
+        sqlx::query(
+            "INSERT INTO stream_tickets (ticket_hash, agent_id, contact_id, head, expires_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(ticket_hash)
+        .bind(agent)
+        .bind(contact)
+        .bind(head.0)
+        .bind(expires_at)
+        .execute(&mut *tx.inner)
+        .await?;
+        tx.commit().await?;
+        Ok(head)
+    }
+
+    /// Uses up a ticket: its scope and head, if it was valid, unused and unexpired.
+    pub async fn redeem_ticket(&self, ticket_hash: &str) -> Result<Option<(TicketScope, EventId)>, sqlx::Error> {
+        let mut tx = self.begin().await?;
+        let row = sqlx::query(
+            "UPDATE stream_tickets SET used_at = $1 WHERE ticket_hash = $2 AND used_at IS NULL AND expires_at > $1 \
+             RETURNING agent_id, contact_id, head",
+        )
+        .bind(now_ms())
+        .bind(ticket_hash)
+        .fetch_optional(&mut *tx.inner)
+        .await?;
+        tx.commit().await?;
+        let Some(row) = row else { return Ok(None) };
+        let head = EventId(row.try_get("head")?);
+        let scope = match (row.try_get::<Option<i64>, _>("agent_id")?, row.try_get::<Option<i64>, _>("contact_id")?) {
+            (Some(a), _) => TicketScope::Agent(AgentId(a)),
+            (None, Some(c)) => TicketScope::Visitor(ContactId(c)),
+            (None, None) => return Ok(None),
+        };
+        Ok(Some((scope, head)))
+    }
+
+    /// Whether the agent has a live session (is logged in).
+    pub async fn agent_logged_in(&self, id: AgentId) -> Result<bool, sqlx::Error> {
+        Ok(sqlx::query("SELECT 1 AS one FROM agent_sessions WHERE agent_id = $1 AND revoked_at IS NULL AND expires_at > $2")
+            .bind(id.0)
+            .bind(now_ms())
+            .fetch_optional(self.pool())
+            .await?
+            .is_some())
+    }
+}
+
+/// Sets the status inside a transaction and emits the agent's `status` event.
+pub(super) async fn set_status_in(tx: &mut super::Tx, id: AgentId, status: &ChatStatus) -> Result<AgentView, sqlx::Error> {
+    let now = now_ms();
+    match status {
+        ChatStatus::Ready => {
+            sqlx::query(
+                "UPDATE agents SET ready = 1, last_ready_at = CASE WHEN ready = 1 THEN last_ready_at ELSE $1 END, \
+                 last_routed_at = COALESCE(last_routed_at, $1) WHERE id = $2",
+            )
+            .bind(now)
+            .bind(id.0)
+            .execute(&mut *tx.inner)
+            .await?;
+        }
+        ChatStatus::NotReady { reason } => {
+            sqlx::query("UPDATE agents SET ready = 0, not_ready_reason = $1 WHERE id = $2")
+                .bind(&reason.0)
+                .bind(id.0)
+                .execute(&mut *tx.inner)
+                .await?;
+        }
+    }
+    emit_status(tx, id).await
+}
+
+/// Emits the agent's current `status` event (after a change to status or load).
+pub(super) async fn emit_status(tx: &mut super::Tx, id: AgentId) -> Result<AgentView, sqlx::Error> {
+    let view = load_agent(&mut *tx.inner, id).await?.ok_or(sqlx::Error::RowNotFound)?;
+    tx.emit(Audience::agent(id), &Event::Status { agent: view.clone() }).await?;
+    Ok(view)
+}
+
+/// Gives chats reserved for an agent (the contact answered them) back to routing.
+pub(super) async fn release_reservations(tx: &mut super::Tx, id: AgentId) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE interactions SET reserved_for = NULL, reserved_until = NULL WHERE reserved_for = $1 AND state = 'queued'")
+        .bind(id.0)
+        .execute(&mut *tx.inner)
+        .await?;
+    Ok(())
+}

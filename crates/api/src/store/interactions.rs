@@ -1,0 +1,414 @@
+//! The life of an interaction: accept, reject, end, Mark Done, handle time, and the `Chat`
+//! button's reactivation. Every change emits its events in the same transaction.
+
+use super::agents::emit_status;
+use super::messages::{insert_message_in, NewMessage};
+use super::rows::{interaction, load_interaction, INTERACTION_SELECT};
+use super::{Audience, Store, Tx};
+use crate::lifecycle::{self, Action};
+use crate::util::now_ms;
+use crate::ApiError;
+use sqlx::Row;
+use wire::api::{HandleTimeSegment, MyWork};
+use wire::event::{OfferView, WithdrawReason};
+use wire::{
+    AgentId, Channel, ContactId, DispositionCode, Event, InteractionId,
+    InteractionState, InteractionView, Party, Reactivation, SystemLine,
+};
+
+/// Who ended a chat session.
+pub type EndedBy = Party;
+
+impl Store {
+    /// One interaction.
+    pub async fn interaction(&self, id: InteractionId) -> Result<Option<InteractionView>, sqlx::Error> {
+        load_interaction(self.pool(), id).await
+    }
+
+    /// The agent's open interactions and pending offers.
+    pub async fn my_work(&self, agent: AgentId) -> Result<MyWork, ApiError> {
+        let sql = format!(
+            "{INTERACTION_SELECT} WHERE i.agent_id = $1 AND i.state IN ('offered', 'active', 'ended') ORDER BY i.id"
+        );
+        let rows = sqlx::query(&sql).bind(agent.0).fetch_all(self.pool()).await?;
+        let mut interactions = Vec::new();
+        let mut offers = Vec::new();
+        for row in &rows {
+            let view = interaction(row)?;
+            if view.state == InteractionState::Offered {
+                let first_message = first_contact_text(self.pool(), view.id).await?;
+                offers.push(OfferView { expires_at: view.offer_expires_at.unwrap_or(0), first_message, interaction: view });
+            } else {
+                interactions.push(view);
+            }
+        }
+        let agent = self.agent(agent).await?.ok_or(ApiError::Unauthorized)?;
+        Ok(MyWork { interactions, offers, agent })
+    }
+
+    /// Accepts an offer made to this agent.
+    pub async fn accept(&self, agent: AgentId, id: InteractionId) -> Result<InteractionView, ApiError> {
+        let mut tx = self.begin().await?;
+        let current = lock_interaction(&mut tx, id).await?;
+        if current.state != InteractionState::Offered || current.agent_id != Some(agent) {
+            return Err(ApiError::conflict("this offer is no longer open"));
+        }
+        let view = activate(&mut tx, &current, agent, None).await?;
+        tx.commit().await?;
+        Ok(view)
+    }
+
+    /// Rejects an offer; routing offers it to the next agent.
+    pub async fn reject(&self, agent: AgentId, id: InteractionId) -> Result<(), ApiError> {
+        let mut tx = self.begin().await?;
+        let current = lock_interaction(&mut tx, id).await?;
+        if current.state != InteractionState::Offered || current.agent_id != Some(agent) {
+            return Err(ApiError::conflict("this offer is no longer open"));
+        }
+        requeue(&mut tx, &current, agent, WithdrawReason::Rejected).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Ends the chat session from the agent's side.
+    pub async fn end_by_agent(&self, agent: AgentId, id: InteractionId) -> Result<InteractionView, ApiError> {
+        let mut tx = self.begin().await?;
+        let current = lock_interaction(&mut tx, id).await?;
+        if current.agent_id != Some(agent) {
+            return Err(ApiError::Forbidden("this interaction belongs to another agent".into()));
+        }
+        let view = end_in(&mut tx, &current, Party::Agent).await?;
+        tx.commit().await?;
+        Ok(view)
+    }
+
+    /// The visitor closes their chat: ends their open Web Chat interaction, if any.
+    pub async fn end_by_contact(&self, contact: ContactId) -> Result<Option<InteractionView>, ApiError> {
+        let mut tx = self.begin().await?;
+        let Some(current) = open_interaction(&mut tx, contact).await? else {
+            return Ok(None);
+        };
+        let view = end_in(&mut tx, &current, Party::Contact).await?;
+        tx.commit().await?;
+        Ok(Some(view))
+    }
+
+    /// Marks an interaction Done, with a disposition code where one is required.
+    pub async fn mark_done(
+        &self,
+        agent: AgentId,
+        id: InteractionId,
+        disposition: Option<&DispositionCode>,
+        required: bool,
+    ) -> Result<InteractionView, ApiError> {
+        if let Some(code) = disposition {
+            if !self.disposition_exists(&code.0).await? {
+                return Err(ApiError::Unprocessable(format!("unknown disposition code {:?}", code.0)));
+            }
+        } else if required && self.has_dispositions().await? {
+            return Err(ApiError::Unprocessable("choose a disposition code to mark this interaction Done".into()));
+        }
+        let mut tx = self.begin().await?;
+        let current = lock_interaction(&mut tx, id).await?;
+        if current.agent_id != Some(agent) {
+            return Err(ApiError::Forbidden("this interaction belongs to another agent".into()));
+        }
+        if current.state == InteractionState::Active {
+            end_in(&mut tx, &current, Party::Agent).await?;
+        }
+        let state = lifecycle::next(current_state(&mut tx, id).await?, Action::Done)
+            .map_err(|r| ApiError::conflict(r.to_string()))?;
+        sqlx::query("UPDATE interactions SET state = $1, done_at = $2, disposition = $3 WHERE id = $4")
+            .bind(state.as_str())
+            .bind(now_ms())
+            .bind(disposition.map(|d| d.0.clone()))
+            .bind(id.0)
+            .execute(&mut *tx.inner)
+            .await?;
+        let view = emit_interaction(&mut tx, id).await?;
+        emit_status(&mut tx, agent).await?;
+        tx.commit().await?;
+        Ok(view)
+    }
+
+    /// Adds a stretch of time the interaction view was open to the handle time.
+    pub async fn add_handle_time(&self, agent: AgentId, id: InteractionId, seg: &HandleTimeSegment) -> Result<(), ApiError> {
+        let mut tx = self.begin().await?;
+        let current = lock_interaction(&mut tx, id).await?;
+        if current.agent_id != Some(agent) {
+            return Err(ApiError::Forbidden("this interaction belongs to another agent".into()));
+        }
+        sqlx::query("INSERT INTO handle_time_segments (interaction_id, agent_id, started_at, ended_at) VALUES ($1, $2, $3, $4)")
+            .bind(id.0)
+            .bind(agent.0)
+            .bind(seg.started_at)
+            .bind(seg.ended_at)
+            .execute(&mut *tx.inner)
+            .await?;
+        sqlx::query("UPDATE interactions SET handle_time_ms = handle_time_ms + $1 WHERE id = $2")
+            .bind(seg.ended_at - seg.started_at)
+            .bind(id.0)
+            .execute(&mut *tx.inner)
+            .await?;
+        emit_interaction(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The `Chat` button: the contact's open chat for this agent, taking a waiting one, or a
+    /// new interaction that reactivates the conversation.
+    pub async fn chat_with(&self, agent: AgentId, contact: ContactId) -> Result<InteractionView, ApiError> {
+        let mut tx = self.begin().await?;
+        lock_contact(&mut tx, contact).await?;
+        let view = take_or_reactivate(&mut tx, agent, contact, Reactivation::ChatButton).await?;
+        tx.commit().await?;
+        Ok(view)
+    }
+
+    /// Typing, from an agent in an interaction they own.
+    pub async fn agent_typing(&self, agent: AgentId, id: InteractionId, typing: bool) -> Result<(), ApiError> {
+        let current = self.interaction(id).await?.ok_or_else(|| ApiError::not_found("interaction"))?;
+        if current.agent_id != Some(agent) {
+            return Err(ApiError::Forbidden("this interaction belongs to another agent".into()));
+        }
+        let mut tx = self.begin().await?;
+        tx.emit(
+            Audience::visitor(current.contact_id),
+            &Event::Typing { contact_id: current.contact_id, party: Party::Agent, typing },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// The first thing the contact wrote in an interaction (for the offer notification).
+pub(super) async fn first_contact_text<'e, E>(ex: E, id: InteractionId) -> Result<Option<String>, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let row = sqlx::query(
+        "SELECT text FROM messages WHERE interaction_id = $1 AND author_kind = 'contact' ORDER BY seq LIMIT 1",
+    )
+    .bind(id.0)
+    .fetch_optional(ex)
+    .await?;
+    row.map(|r| r.try_get("text")).transpose()
+}
+
+/// Locks the contact's row until commit (PostgreSQL), so sends into one conversation are
+/// serialised and `seq` stays gap-free and ordered.
+pub(super) async fn lock_contact(tx: &mut Tx, contact: ContactId) -> Result<(), ApiError> {
+    let sql = format!("SELECT id FROM contacts WHERE id = $1{}", tx.dialect().for_update());
+    sqlx::query(&sql)
+        .bind(contact.0)
+        .fetch_optional(&mut *tx.inner)
+        .await?
+        .ok_or_else(|| ApiError::not_found("contact"))?;
+    Ok(())
+}
+
+/// Reads an interaction and locks its row until commit.
+pub(super) async fn lock_interaction(tx: &mut Tx, id: InteractionId) -> Result<InteractionView, ApiError> {
+    let lock = format!("SELECT id FROM interactions WHERE id = $1{}", tx.dialect().for_update());
+    sqlx::query(&lock)
+        .bind(id.0)
+        .fetch_optional(&mut *tx.inner)
+        .await?
+        .ok_or_else(|| ApiError::not_found("interaction"))?;
+    Ok(load_interaction(&mut *tx.inner, id).await?.ok_or_else(|| ApiError::not_found("interaction"))?)
+}
+
+async fn current_state(tx: &mut Tx, id: InteractionId) -> Result<InteractionState, ApiError> {
+    let s: String = sqlx::query("SELECT state FROM interactions WHERE id = $1")
+        .bind(id.0)
+        .fetch_one(&mut *tx.inner)
+        .await?
+        .try_get("state")?;
+    InteractionState::parse(&s).ok_or_else(|| ApiError::Internal(format!("bad state {s}")))
+}
+
+/// The contact's open interaction (queued, offered or active), newest first.
+pub(super) async fn open_interaction(tx: &mut Tx, contact: ContactId) -> Result<Option<InteractionView>, ApiError> {
+    let sql = format!(
+        "{INTERACTION_SELECT} WHERE i.contact_id = $1 AND i.state IN ('queued', 'offered', 'active') ORDER BY i.id DESC LIMIT 1"
+    );
+    let row = sqlx::query(&sql).bind(contact.0).fetch_optional(&mut *tx.inner).await?;
+    Ok(row.as_ref().map(interaction).transpose()?)
+}
+
+/// The contact's newest interaction of any state.
+pub(super) async fn latest_interaction(tx: &mut Tx, contact: ContactId) -> Result<Option<InteractionView>, ApiError> {
+    let sql = format!("{INTERACTION_SELECT} WHERE i.contact_id = $1 ORDER BY i.id DESC LIMIT 1");
+    let row = sqlx::query(&sql).bind(contact.0).fetch_optional(&mut *tx.inner).await?;
+    Ok(row.as_ref().map(interaction).transpose()?)
+}
+
+/// Loads an interaction and emits it to its agent.
+pub(super) async fn emit_interaction(tx: &mut Tx, id: InteractionId) -> Result<InteractionView, ApiError> {
+    let view = load_interaction(&mut *tx.inner, id).await?.ok_or_else(|| ApiError::not_found("interaction"))?;
+    let audience = match view.agent_id.or(view.reserved_for) {
+        Some(a) => Audience::agent(a),
+        None => Audience { agent: None, all_agents: false, visitor: None, contact: Some(view.contact_id) },
+    };
+    tx.emit(audience, &Event::Interaction { interaction: view.clone() }).await?;
+    Ok(view)
+}
+
+/// Makes a waiting or offered interaction this agent's active chat; `reactivated` records why
+/// when it continues an older conversation.
+pub(super) async fn activate(
+    tx: &mut Tx,
+    current: &InteractionView,
+    agent: AgentId,
+    claim: Option<Reactivation>,
+) -> Result<InteractionView, ApiError> {
+    let action = if claim.is_some() { Action::Claim } else { Action::Accept };
+    let state = lifecycle::next(current.state, action).map_err(|r| ApiError::conflict(r.to_string()))?;
+    if current.state == InteractionState::Offered && current.agent_id != Some(agent) {
+        if let Some(other) = current.agent_id {
+            tx.emit(Audience::agent(other), &Event::OfferWithdrawn { interaction_id: current.id, reason: WithdrawReason::Accepted }).await?;
+            emit_status(tx, other).await?;
+        }
+    }
+    let now = now_ms();
+    sqlx::query(
+        "UPDATE interactions SET state = $1, agent_id = $2, accepted_at = $3, offer_expires_at = NULL, \
+         reserved_for = NULL, reserved_until = NULL WHERE id = $4",
+    )
+    .bind(state.as_str())
+    .bind(agent.0)
+    .bind(now)
+    .bind(current.id.0)
+    .execute(&mut *tx.inner)
+    .await?;
+    sqlx::query("UPDATE contacts SET last_agent_id = $1 WHERE id = $2")
+        .bind(agent.0)
+        .bind(current.contact_id.0)
+        .execute(&mut *tx.inner)
+        .await?;
+    insert_message_in(tx, NewMessage::system(current.contact_id, current.id, SystemLine::Joined, agent)).await?;
+    let view = emit_interaction(tx, current.id).await?;
+    emit_status(tx, agent).await?;
+    Ok(view)
+}
+
+/// Puts an offered interaction back in the queue and records the decline.
+pub(super) async fn requeue(tx: &mut Tx, current: &InteractionView, agent: AgentId, reason: WithdrawReason) -> Result<(), ApiError> {
+    let action = if reason == WithdrawReason::TimedOut { Action::Timeout } else { Action::Reject };
+    let state = lifecycle::next(current.state, action).map_err(|r| ApiError::conflict(r.to_string()))?;
+    sqlx::query("UPDATE interactions SET state = $1, agent_id = NULL, offer_expires_at = NULL WHERE id = $2")
+        .bind(state.as_str())
+        .bind(current.id.0)
+        .execute(&mut *tx.inner)
+        .await?;
+    sqlx::query("INSERT INTO offer_declines (interaction_id, agent_id, reason, at) VALUES ($1, $2, $3, $4)")
+        .bind(current.id.0)
+        .bind(agent.0)
+        .bind(if reason == WithdrawReason::TimedOut { "timed_out" } else { "rejected" })
+        .bind(now_ms())
+        .execute(&mut *tx.inner)
+        .await?;
+    tx.emit(Audience::agent(agent), &Event::OfferWithdrawn { interaction_id: current.id, reason }).await?;
+    emit_status(tx, agent).await?;
+    Ok(())
+}
+
+/// Ends a chat session (either side) and writes the system line.
+async fn end_in(tx: &mut Tx, current: &InteractionView, by: Party) -> Result<InteractionView, ApiError> {
+    let state = lifecycle::next(current.state, Action::End(by)).map_err(|r| ApiError::conflict(r.to_string()))?;
+    sqlx::query("UPDATE interactions SET state = $1, ended_at = $2, ended_by = $3 WHERE id = $4")
+        .bind(state.as_str())
+        .bind(now_ms())
+        .bind(match by {
+            Party::Agent => "agent",
+            Party::Contact => "contact",
+        })
+        .bind(current.id.0)
+        .execute(&mut *tx.inner)
+        .await?;
+    let line = match by {
+        Party::Agent => NewMessage::system(current.contact_id, current.id, SystemLine::Ended, current.agent_id.unwrap_or(AgentId(0))),
+        Party::Contact => NewMessage::system(current.contact_id, current.id, SystemLine::Left, AgentId(0)),
+    };
+    insert_message_in(tx, line).await?;
+    emit_interaction(tx, current.id).await
+}
+
+/// The interaction an agent's send or `Chat` goes into: the open one (taking it if it waits),
+/// or a new one that reactivates the conversation. An ended interaction of this agent that the
+/// new one continues is closed (Done) and linked to it, so it does not count twice.
+pub(super) async fn take_or_reactivate(
+    tx: &mut Tx,
+    agent: AgentId,
+    contact: ContactId,
+    why: Reactivation,
+) -> Result<InteractionView, ApiError> {
+    if let Some(open) = open_interaction(tx, contact).await? {
+        return match open.state {
+            InteractionState::Active if open.agent_id == Some(agent) => Ok(open),
+            InteractionState::Active => Err(ApiError::conflict(format!(
+                "{} is chatting with this contact",
+                open.agent_name.as_deref().unwrap_or("another agent")
+            ))),
+            _ => activate(tx, &open, agent, Some(why)).await,
+        };
+    }
+    let latest = latest_interaction(tx, contact).await?;
+    let channel = latest.as_ref().map_or(Channel::WebChat, |l| if l.channel.is_public() { Channel::WebChat } else { l.channel });
+    let now = now_ms();
+    let id: i64 = sqlx::query(
+        "INSERT INTO interactions (contact_id, channel, state, agent_id, created_at, accepted_at, reactivated_from, reactivated_by) \
+         VALUES ($1, $2, 'active', $3, $4, $4, $5, $6) RETURNING id",
+    )
+    .bind(contact.0)
+    .bind(channel.as_str())
+    .bind(agent.0)
+    .bind(now)
+    .bind(latest.as_ref().map(|l| l.id.0))
+    .bind(why.as_str())
+    .fetch_one(&mut *tx.inner)
+    .await?
+    .try_get("id")?;
+    let id = InteractionId(id);
+    if let Some(old) = latest.as_ref().filter(|l| l.state == InteractionState::Ended && l.agent_id == Some(agent)) {
+        sqlx::query("UPDATE interactions SET state = 'done', done_at = $1, continued_as = $2 WHERE id = $3")
+            .bind(now)
+            .bind(id.0)
+            .bind(old.id.0)
+            .execute(&mut *tx.inner)
+            .await?;
+        emit_interaction(tx, old.id).await?;
+    }
+    sqlx::query("UPDATE contacts SET last_agent_id = $1 WHERE id = $2")
+        .bind(agent.0)
+        .bind(contact.0)
+        .execute(&mut *tx.inner)
+        .await?;
+    insert_message_in(tx, NewMessage::system(contact, id, SystemLine::Reactivated, agent)).await?;
+    let view = emit_interaction(tx, id).await?;
+    emit_status(tx, agent).await?;
+    Ok(view)
+}
+
+/// A record of an asynchronous message written from the Communication tab when no chat is
+/// open: a closed interaction that says who wrote and why.
+pub(super) async fn write_a_message_record(tx: &mut Tx, agent: AgentId, contact: ContactId) -> Result<InteractionView, ApiError> {
+    let latest = latest_interaction(tx, contact).await?;
+    let channel = latest.as_ref().map_or(Channel::WebChat, |l| if l.channel.is_public() { Channel::WebChat } else { l.channel });
+    let now = now_ms();
+    let id: i64 = sqlx::query(
+        "INSERT INTO interactions (contact_id, channel, state, agent_id, created_at, accepted_at, done_at, reactivated_from, reactivated_by) \
+         VALUES ($1, $2, 'done', $3, $4, $4, $4, $5, $6) RETURNING id",
+    )
+    .bind(contact.0)
+    .bind(channel.as_str())
+    .bind(agent.0)
+    .bind(now)
+    .bind(latest.as_ref().map(|l| l.id.0))
+    .bind(Reactivation::WriteAMessage.as_str())
+    .fetch_one(&mut *tx.inner)
+    .await?
+    .try_get("id")?;
+    emit_interaction(tx, InteractionId(id)).await
+}

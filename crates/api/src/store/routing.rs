@@ -1,0 +1,130 @@
+//! Routing queries: offer the oldest waiting chat to one Ready agent under capacity (the
+//! contact's last agent first, then the longest idle), expire offers, release reservations.
+//! Row locks make two API instances on one PostgreSQL agree; SQLite has one writer anyway.
+
+use super::agents::emit_status;
+use super::interactions::{emit_interaction, first_contact_text, lock_interaction, requeue};
+use super::{Audience, Store};
+use crate::util::now_ms;
+use crate::ApiError;
+use sqlx::Row;
+use wire::event::{OfferView, WithdrawReason};
+use wire::{AgentId, Event, InteractionId, InteractionState};
+
+/// What one routing pass did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RoutingOutcome {
+    /// Offers made.
+    pub offered: u32,
+    /// Offers that timed out and went back to the queue.
+    pub expired: u32,
+    /// Reservations that lapsed and went to routing.
+    pub released: u32,
+}
+
+impl Store {
+    /// Returns offers whose time ran out to the queue (the agent is skipped next time).
+    pub async fn expire_offers(&self) -> Result<u32, ApiError> {
+        let sql = format!(
+            "SELECT id FROM interactions WHERE state = 'offered' AND offer_expires_at <= $1 ORDER BY id LIMIT 50{}",
+            self.dialect().for_update_skip_locked()
+        );
+        let mut tx = self.begin().await?;
+        let rows = sqlx::query(&sql).bind(now_ms()).fetch_all(&mut *tx.inner).await?;
+        let mut n = 0;
+        for row in rows {
+            let id = InteractionId(row.try_get("id")?);
+            let current = lock_interaction(&mut tx, id).await?;
+            if let (InteractionState::Offered, Some(agent)) = (current.state, current.agent_id) {
+                requeue(&mut tx, &current, agent, WithdrawReason::TimedOut).await?;
+                emit_interaction(&mut tx, id).await?;
+                n += 1;
+            }
+        }
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    /// Gives chats whose reservation lapsed to routing.
+    pub async fn release_lapsed_reservations(&self) -> Result<u32, ApiError> {
+        let mut tx = self.begin().await?;
+        let n = sqlx::query(
+            "UPDATE interactions SET reserved_for = NULL, reserved_until = NULL \
+             WHERE state = 'queued' AND reserved_for IS NOT NULL AND reserved_until <= $1",
+        )
+        .bind(now_ms())
+        .execute(&mut *tx.inner)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(u32::try_from(n).unwrap_or(u32::MAX))
+    }
+
+    /// Offers the oldest waiting chat to the best agent. `false` when there was nothing to
+    /// offer or nobody to offer it to (a later pass tries again).
+    pub async fn route_one(&self, offer_timeout_ms: i64, presence_ms: i64) -> Result<bool, ApiError> {
+        let mut tx = self.begin().await?;
+        let claim = format!(
+            "SELECT i.id, i.contact_id, c.last_agent_id FROM interactions i JOIN contacts c ON c.id = i.contact_id \
+             WHERE i.state = 'queued' AND i.reserved_for IS NULL ORDER BY i.queued_at, i.id LIMIT 1{}",
+            self.dialect().for_update_skip_locked().replace("FOR UPDATE", "FOR UPDATE OF i")
+        );
+        let Some(row) = sqlx::query(&claim).fetch_optional(&mut *tx.inner).await? else {
+            tx.rollback().await?;
+            return Ok(false);
+        };
+        let id = InteractionId(row.try_get("id")?);
+        let last_agent: Option<i64> = row.try_get("last_agent_id")?;
+        let now = now_ms();
+        let candidates = sqlx::query(
+            "SELECT a.id FROM agents a WHERE a.ready = 1 AND a.last_seen_at > $1 \
+             AND (SELECT COUNT(*) FROM interactions x WHERE x.agent_id = a.id AND x.state IN ('offered', 'active', 'ended')) < a.capacity \
+             ORDER BY CASE WHEN a.id = $2 THEN 0 ELSE 1 END, \
+             (SELECT COUNT(*) FROM offer_declines d WHERE d.interaction_id = $3 AND d.agent_id = a.id), \
+             COALESCE(a.last_routed_at, 0), a.id LIMIT 5",
+        )
+        .bind(now - presence_ms)
+        .bind(last_agent.unwrap_or(0))
+        .bind(id.0)
+        .fetch_all(&mut *tx.inner)
+        .await?;
+        for cand in candidates {
+            let agent = AgentId(cand.try_get("id")?);
+            // Lock the agent, then count again: another instance may have offered meanwhile.
+            let lock = format!(
+                "SELECT a.ready, a.capacity, (SELECT COUNT(*) FROM interactions x WHERE x.agent_id = a.id \
+                 AND x.state IN ('offered', 'active', 'ended')) AS load FROM agents a WHERE a.id = $1{}",
+                self.dialect().for_update().replace("FOR UPDATE", "FOR UPDATE OF a")
+            );
+            let r = sqlx::query(&lock).bind(agent.0).fetch_one(&mut *tx.inner).await?;
+            let (ready, capacity, load): (i64, i64, i64) = (r.try_get("ready")?, r.try_get("capacity")?, r.try_get("load")?);
+            if ready != 1 || load >= capacity {
+                continue;
+            }
+            let expires = now + offer_timeout_ms;
+            sqlx::query("UPDATE interactions SET state = 'offered', agent_id = $1, offer_expires_at = $2 WHERE id = $3")
+                .bind(agent.0)
+                .bind(expires)
+                .bind(id.0)
+                .execute(&mut *tx.inner)
+                .await?;
+            sqlx::query("UPDATE agents SET last_routed_at = $1 WHERE id = $2")
+                .bind(now)
+                .bind(agent.0)
+                .execute(&mut *tx.inner)
+                .await?;
+            let interaction = emit_interaction(&mut tx, id).await?;
+            let first_message = first_contact_text(&mut *tx.inner, id).await?;
+            tx.emit(
+                Audience::agent(agent),
+                &Event::Offer { offer: OfferView { interaction, first_message, expires_at: expires } },
+            )
+            .await?;
+            emit_status(&mut tx, agent).await?;
+            tx.commit().await?;
+            return Ok(true);
+        }
+        tx.rollback().await?;
+        Ok(false)
+    }
+}

@@ -1,0 +1,53 @@
+//! A small builder for statements whose conditions depend on the request: every value is a
+//! numbered, bound parameter (`$1`, `$2`, …, valid on both backends), never spliced text.
+
+use sqlx::any::AnyRow;
+use sqlx::AnyPool;
+
+/// A bound value.
+#[derive(Debug, Clone)]
+pub enum Arg {
+    /// An integer.
+    Int(i64),
+    /// Text.
+    Text(String),
+}
+
+/// SQL text plus its bound values, in placeholder order.
+#[derive(Debug, Default)]
+pub struct SqlBuilder {
+    /// The statement so far.
+    sql: String,
+    /// The values for `$1..$n`.
+    args: Vec<Arg>,
+}
+
+impl SqlBuilder {
+    /// Appends SQL text (never a value).
+    pub fn push(&mut self, sql: &str) {
+        self.sql.push_str(sql);
+    }
+
+    /// Binds a value; returns its placeholder (`$n`) to put into the text.
+    pub fn arg(&mut self, arg: Arg) -> String {
+        self.args.push(arg);
+        format!("${}", self.args.len())
+    }
+
+    /// The number the next bound value will get.
+    pub fn next_index(&self) -> usize {
+        self.args.len() + 1
+    }
+
+    /// Runs the statement and returns its rows.
+    pub async fn fetch_all(self, pool: &AnyPool) -> Result<Vec<AnyRow>, sqlx::Error> {
+        let mut q = sqlx::query(&self.sql);
+        for a in self.args {
+            q = match a {
+                Arg::Int(v) => q.bind(v),
+                Arg::Text(v) => q.bind(v),
+            };
+        }
+        q.fetch_all(pool).await
+    }
+}
