@@ -38,7 +38,7 @@ impl AppState {
         let store = Store::connect(&config.database_url).await?;
         crate::seed::ensure_codes(&store).await?;
         if config.seed_demo && store.is_empty().await? {
-            crate::seed::demo(&store).await.map_err(|e| crate::ServeError::Other(format!("seeding demo data: {e}")))?;
+            crate::seed::demo(&store).await.map_err(|e| crate::ServeError::Other(format!("seeding demo data: {e:?}")))?;
         }
         let per_minute = NonZeroU32::new(config.login_per_minute.max(1)).unwrap_or(NonZeroU32::MIN);
         let state = AppState {

@@ -101,7 +101,7 @@ impl Store {
         let mut tx = self.begin().await?;
         sqlx::query(
             "INSERT INTO agent_contact_reads (agent_id, contact_id, read_seq) \
-             SELECT a.id, c.id, c.last_seq FROM agents a CROSS JOIN contacts c \
+             SELECT a.id, c.id, c.last_seq FROM agents a CROSS JOIN contacts c WHERE 1 = 1 \
              ON CONFLICT (agent_id, contact_id) DO UPDATE SET read_seq = excluded.read_seq",
         )
         .execute(&mut *tx.inner)
