@@ -24,9 +24,11 @@ pub fn hash_password(password: &str) -> Result<String, ApiError> {
 
 /// Checks a password against a stored hash.
 pub fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash)
-        .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
-        .unwrap_or(false)
+    PasswordHash::new(hash).is_ok_and(|parsed| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok()
+    })
 }
 
 /// A hash to verify against when the login name is unknown, so both cases take as long.
@@ -39,7 +41,10 @@ pub fn dummy_hash() -> &'static str {
 pub fn new_token(prefix: &str) -> String {
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
-    format!("{prefix}{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+    format!(
+        "{prefix}{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    )
 }
 
 /// A new random key (hex) for a file URL.
@@ -81,11 +86,23 @@ pub struct AgentAuth {
 impl FromRequestParts<AppState> for AgentAuth {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let token = bearer(parts).filter(|t| t.starts_with("tla_")).ok_or(ApiError::Unauthorized)?;
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = bearer(parts)
+            .filter(|t| t.starts_with("tla_"))
+            .ok_or(ApiError::Unauthorized)?;
         let hash = token_hash(token);
-        let session = state.store.session_agent(&hash).await?.ok_or(ApiError::Unauthorized)?;
-        Ok(AgentAuth { agent: session.agent_id, token_hash: hash })
+        let session = state
+            .store
+            .session_agent(&hash)
+            .await?
+            .ok_or(ApiError::Unauthorized)?;
+        Ok(AgentAuth {
+            agent: session.agent_id,
+            token_hash: hash,
+        })
     }
 }
 
@@ -99,9 +116,18 @@ pub struct VisitorAuth {
 impl FromRequestParts<AppState> for VisitorAuth {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let token = bearer(parts).filter(|t| t.starts_with("tlv_")).ok_or(ApiError::Unauthorized)?;
-        let contact = state.store.visitor_contact(&token_hash(token)).await?.ok_or(ApiError::Unauthorized)?;
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = bearer(parts)
+            .filter(|t| t.starts_with("tlv_"))
+            .ok_or(ApiError::Unauthorized)?;
+        let contact = state
+            .store
+            .visitor_contact(&token_hash(token))
+            .await?
+            .ok_or(ApiError::Unauthorized)?;
         Ok(VisitorAuth { contact })
     }
 }
@@ -124,7 +150,8 @@ pub enum IdentityError {
 /// `customer_id.expires_unix_seconds.hex(HMAC-SHA256(secret, "customer_id.expires"))`.
 pub fn sign_identity(secret: &str, customer_id: &str, expires_unix: i64) -> String {
     let payload = format!("{customer_id}.{expires_unix}");
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
+    let mut mac =
+        Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
     mac.update(payload.as_bytes());
     format!("{payload}.{}", hex::encode(mac.finalize().into_bytes()))
 }
@@ -132,19 +159,24 @@ pub fn sign_identity(secret: &str, customer_id: &str, expires_unix: i64) -> Stri
 /// Checks a signed identity; returns the customer id.
 pub fn verify_identity(secret: &str, token: &str, now_unix: i64) -> Result<String, IdentityError> {
     let mut parts = token.rsplitn(3, '.');
-    let (Some(sig), Some(expires), Some(customer)) = (parts.next(), parts.next(), parts.next()) else {
+    let (Some(sig), Some(expires), Some(customer)) = (parts.next(), parts.next(), parts.next())
+    else {
         return Err(IdentityError::Malformed);
     };
     let valid_id = (1..=128).contains(&customer.len())
-        && customer.chars().all(|c| c.is_ascii_alphanumeric() || "_-@.+".contains(c));
+        && customer
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-@.+".contains(c));
     let expires: i64 = expires.parse().map_err(|_| IdentityError::Malformed)?;
     let sig = hex::decode(sig).map_err(|_| IdentityError::Malformed)?;
     if !valid_id {
         return Err(IdentityError::Malformed);
     }
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
+    let mut mac =
+        Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
     mac.update(format!("{customer}.{expires}").as_bytes());
-    mac.verify_slice(&sig).map_err(|_| IdentityError::BadSignature)?;
+    mac.verify_slice(&sig)
+        .map_err(|_| IdentityError::BadSignature)?;
     if expires <= now_unix {
         return Err(IdentityError::Expired);
     }
@@ -158,12 +190,27 @@ mod tests {
     #[test]
     fn identity_round_trip_and_refusals() {
         let t = sign_identity("s3cret", "cust-42@example.com", 2_000);
-        assert_eq!(verify_identity("s3cret", &t, 1_000), Ok("cust-42@example.com".to_owned()));
-        assert_eq!(verify_identity("s3cret", &t, 2_000), Err(IdentityError::Expired));
-        assert_eq!(verify_identity("other", &t, 1_000), Err(IdentityError::BadSignature));
+        assert_eq!(
+            verify_identity("s3cret", &t, 1_000),
+            Ok("cust-42@example.com".to_owned())
+        );
+        assert_eq!(
+            verify_identity("s3cret", &t, 2_000),
+            Err(IdentityError::Expired)
+        );
+        assert_eq!(
+            verify_identity("other", &t, 1_000),
+            Err(IdentityError::BadSignature)
+        );
         let forged = t.replace("cust-42", "cust-43");
-        assert_eq!(verify_identity("s3cret", &forged, 1_000), Err(IdentityError::BadSignature));
-        assert_eq!(verify_identity("s3cret", "garbage", 1_000), Err(IdentityError::Malformed));
+        assert_eq!(
+            verify_identity("s3cret", &forged, 1_000),
+            Err(IdentityError::BadSignature)
+        );
+        assert_eq!(
+            verify_identity("s3cret", "garbage", 1_000),
+            Err(IdentityError::Malformed)
+        );
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! up is closed; its client reconnects with `Last-Event-ID` and replays from the log, so
 //! nothing is lost.
 
-use crate::store::{StoredEvent, Store, TicketScope};
+use crate::store::{Store, StoredEvent, TicketScope};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -59,7 +59,9 @@ impl std::fmt::Debug for Hub {
 
 impl Hub {
     fn lock(&self) -> std::sync::MutexGuard<'_, Subscribers> {
-        self.subs.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.subs
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Registers a stream. `None` once the server is shutting down.
@@ -75,7 +77,12 @@ impl Hub {
             TicketScope::Agent(a) => subs.agents.entry(a).or_default().push((id, tx)),
             TicketScope::Visitor(c) => subs.visitors.entry(c).or_default().push((id, tx)),
         }
-        Some(Subscription { rx, hub: self.clone(), scope, id })
+        Some(Subscription {
+            rx,
+            hub: self.clone(),
+            scope,
+            id,
+        })
     }
 
     fn remove(&self, scope: TicketScope, id: u64) {
@@ -113,7 +120,8 @@ impl Hub {
     /// Number of open streams.
     pub fn stream_count(&self) -> usize {
         let subs = self.lock();
-        subs.agents.values().map(Vec::len).sum::<usize>() + subs.visitors.values().map(Vec::len).sum::<usize>()
+        subs.agents.values().map(Vec::len).sum::<usize>()
+            + subs.visitors.values().map(Vec::len).sum::<usize>()
     }
 
     /// Ends every stream and refuses new ones (shutdown).
@@ -186,7 +194,10 @@ async fn listen_postgres(url: String, wake: Arc<tokio::sync::Notify>) {
     loop {
         match sqlx::postgres::PgListener::connect(&url).await {
             Ok(mut listener) => {
-                if let Err(e) = listener.listen(crate::store::postgres::NOTIFY_CHANNEL).await {
+                if let Err(e) = listener
+                    .listen(crate::store::postgres::NOTIFY_CHANNEL)
+                    .await
+                {
                     tracing::warn!(error = %e, "LISTEN failed");
                 } else {
                     while listener.recv().await.is_ok() {

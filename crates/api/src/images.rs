@@ -22,9 +22,13 @@ pub fn check(bytes: &[u8], max_bytes: usize) -> Result<Checked, ApiError> {
         return Err(ApiError::invalid("the file is empty"));
     }
     if bytes.len() > max_bytes {
-        return Err(ApiError::TooLarge(format!("images may be at most {} MB", max_bytes / (1024 * 1024))));
+        return Err(ApiError::TooLarge(format!(
+            "images may be at most {} MB",
+            max_bytes / (1024 * 1024)
+        )));
     }
-    let refused = || ApiError::UnsupportedMedia("only PNG, JPEG, GIF and WebP images can be sent".to_owned());
+    let refused =
+        || ApiError::UnsupportedMedia("only PNG, JPEG, GIF and WebP images can be sent".to_owned());
     let content_type = match imagesize::image_type(bytes).map_err(|_| refused())? {
         imagesize::ImageType::Png => "image/png",
         imagesize::ImageType::Jpeg => "image/jpeg",
@@ -32,18 +36,30 @@ pub fn check(bytes: &[u8], max_bytes: usize) -> Result<Checked, ApiError> {
         imagesize::ImageType::Webp => "image/webp",
         _ => return Err(refused()),
     };
-    let size = imagesize::blob_size(bytes).map_err(|_| ApiError::invalid("the image is damaged or incomplete"))?;
+    let size = imagesize::blob_size(bytes)
+        .map_err(|_| ApiError::invalid("the image is damaged or incomplete"))?;
     let (w, h) = (size.width, size.height);
     if w == 0 || h == 0 {
         return Err(ApiError::invalid("the image has no pixels"));
     }
-    let too_big = || ApiError::TooLarge(format!("images may be at most {MAX_IMAGE_DIMENSION} pixels wide or high"));
+    let too_big = || {
+        ApiError::TooLarge(format!(
+            "images may be at most {MAX_IMAGE_DIMENSION} pixels wide or high"
+        ))
+    };
     let width = u32::try_from(w).map_err(|_| too_big())?;
     let height = u32::try_from(h).map_err(|_| too_big())?;
-    if width > MAX_IMAGE_DIMENSION || height > MAX_IMAGE_DIMENSION || u64::from(width) * u64::from(height) > MAX_IMAGE_PIXELS {
+    if width > MAX_IMAGE_DIMENSION
+        || height > MAX_IMAGE_DIMENSION
+        || u64::from(width) * u64::from(height) > MAX_IMAGE_PIXELS
+    {
         return Err(too_big());
     }
-    Ok(Checked { content_type, width, height })
+    Ok(Checked {
+        content_type,
+        width,
+        height,
+    })
 }
 
 /// A file name safe to show and to put in a `Content-Disposition` header.
@@ -70,16 +86,27 @@ mod tests {
 
     /// A 1×1 PNG.
     const PNG: &[u8] = &[
-        0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0x0D, 0x49, 0x48, 0x44, 0x52, 0, 0, 0, 1, 0, 0, 0, 1, 8, 6,
-        0, 0, 0, 0x1F, 0x15, 0xC4, 0x89, 0, 0, 0, 0x0D, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0xF8, 0xCF, 0xC0, 0xF0,
-        0x1F, 0, 0x05, 0x00, 0x01, 0xFF, 0x89, 0x99, 0x3D, 0x1D, 0, 0, 0, 0, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
+        0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0x0D, 0x49, 0x48, 0x44, 0x52, 0,
+        0, 0, 1, 0, 0, 0, 1, 8, 6, 0, 0, 0, 0x1F, 0x15, 0xC4, 0x89, 0, 0, 0, 0x0D, 0x49, 0x44,
+        0x41, 0x54, 0x78, 0x9C, 0x63, 0xF8, 0xCF, 0xC0, 0xF0, 0x1F, 0, 0x05, 0x00, 0x01, 0xFF,
+        0x89, 0x99, 0x3D, 0x1D, 0, 0, 0, 0, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
     ];
 
     #[test]
     fn accepts_png_refuses_svg_and_bombs() {
-        assert_eq!(check(PNG, 1000).unwrap(), Checked { content_type: "image/png", width: 1, height: 1 });
+        assert_eq!(
+            check(PNG, 1000).unwrap(),
+            Checked {
+                content_type: "image/png",
+                width: 1,
+                height: 1
+            }
+        );
         let svg = b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>";
-        assert!(matches!(check(svg, 1000), Err(ApiError::UnsupportedMedia(_))));
+        assert!(matches!(
+            check(svg, 1000),
+            Err(ApiError::UnsupportedMedia(_))
+        ));
         let mut bomb = PNG.to_vec();
         bomb[16..24].copy_from_slice(&[0, 0, 0x4E, 0x20, 0, 0, 0x4E, 0x20]); // 20000×20000
         assert!(matches!(check(&bomb, 1000), Err(ApiError::TooLarge(_))));

@@ -45,19 +45,22 @@ struct Args {
 async fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn,tower_http=warn".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn,tower_http=warn".into()),
         )
         .init();
     let args = Args::parse();
-    let database_url = match args.database_url {
-        Some(u) => u,
-        None => {
-            if let Err(e) = std::fs::create_dir_all(&args.data_dir) {
-                eprintln!("cannot create the data dir {}: {e}", args.data_dir.display());
-                return std::process::ExitCode::FAILURE;
-            }
-            Config::sqlite_url(&args.data_dir.join("threadline.db"))
+    let database_url = if let Some(u) = args.database_url {
+        u
+    } else {
+        if let Err(e) = std::fs::create_dir_all(&args.data_dir) {
+            eprintln!(
+                "cannot create the data dir {}: {e}",
+                args.data_dir.display()
+            );
+            return std::process::ExitCode::FAILURE;
         }
+        Config::sqlite_url(&args.data_dir.join("threadline.db"))
     };
     let mut config = Config::new(database_url);
     config.desktop_dir = args.desktop_dir;

@@ -20,7 +20,12 @@ impl RoutingWake {
 }
 
 /// Runs passes until aborted.
-pub async fn run(store: Store, wake: RoutingWake, offer_timeout: Duration, presence_timeout: Duration) {
+pub async fn run(
+    store: Store,
+    wake: RoutingWake,
+    offer_timeout: Duration,
+    presence_timeout: Duration,
+) {
     loop {
         if let Err(e) = pass(&store, ms(offer_timeout), ms(presence_timeout)).await {
             tracing::warn!(error = %e, "routing pass failed");
@@ -33,8 +38,15 @@ pub async fn run(store: Store, wake: RoutingWake, offer_timeout: Duration, prese
 }
 
 /// One pass.
-pub async fn pass(store: &Store, offer_timeout_ms: i64, presence_ms: i64) -> Result<crate::store::RoutingOutcome, crate::ApiError> {
-    let mut out = crate::store::RoutingOutcome { expired: store.expire_offers().await?, ..Default::default() };
+pub async fn pass(
+    store: &Store,
+    offer_timeout_ms: i64,
+    presence_ms: i64,
+) -> Result<crate::store::RoutingOutcome, crate::ApiError> {
+    let mut out = crate::store::RoutingOutcome {
+        expired: store.expire_offers().await?,
+        ..Default::default()
+    };
     out.released = store.release_lapsed_reservations().await?;
     while store.route_one(offer_timeout_ms, presence_ms).await? {
         out.offered += 1;

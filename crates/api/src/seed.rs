@@ -95,7 +95,14 @@ fn demo_contacts() -> Vec<DemoContact> {
     ]
 }
 
-const RESPONSES: [(&str, Option<&str>, &[(&str, &str)]); 5] = [
+/// A category: its name, its parent's name, and its (title, body) responses.
+type Category = (
+    &'static str,
+    Option<&'static str>,
+    &'static [(&'static str, &'static str)],
+);
+
+const RESPONSES: [Category; 5] = [
     ("Greetings", None, &[
         ("Welcome", "Hello {contact.first_name}, this is {agent.name} from Northwind Outfitters. How can I help you today?"),
         ("Welcome back", "Welcome back, {contact.first_name}! I am picking up where we left off."),
@@ -138,19 +145,29 @@ pub async fn demo(store: &Store) -> Result<(), crate::ApiError> {
     let now = now_ms();
     let day = 24 * 3600 * 1000;
     for c in demo_contacts() {
-        let contact = store.create_contact(c.first, c.last, c.email, std::slice::from_ref(&c.identity)).await?;
+        let contact = store
+            .create_contact(c.first, c.last, c.email, std::slice::from_ref(&c.identity))
+            .await?;
         for (channel, agent_idx, days_ago, lines) in c.chats {
             let agent = agents[*agent_idx];
             let start = now - days_ago * day;
             let mut messages = Vec::new();
             for (i, (who, text, image)) in lines.iter().enumerate() {
                 let author = (*who > 0).then(|| agents[usize::from(*who) - 1]);
-                let owner = author.map_or_else(|| format!("contact:{}", contact.0), |a| format!("agent:{}", a.0));
+                let owner = author.map_or_else(
+                    || format!("contact:{}", contact.0),
+                    |a| format!("agent:{}", a.0),
+                );
                 let attachment = match image {
                     Some(name) => Some(seed_image(store, name, owner).await?),
                     None => None,
                 };
-                messages.push(ImportedMessage { agent: author, text: (*text).to_owned(), attachment, at: start + i64::try_from(i).unwrap_or(0) * 90_000 });
+                messages.push(ImportedMessage {
+                    agent: author,
+                    text: (*text).to_owned(),
+                    attachment,
+                    at: start + i64::try_from(i).unwrap_or(0) * 90_000,
+                });
             }
             store
                 .import_interaction(&ImportedInteraction {
@@ -167,7 +184,11 @@ pub async fn demo(store: &Store) -> Result<(), crate::ApiError> {
     Ok(())
 }
 
-async fn seed_image(store: &Store, name: &str, owner: String) -> Result<AttachmentId, crate::ApiError> {
+async fn seed_image(
+    store: &Store,
+    name: &str,
+    owner: String,
+) -> Result<AttachmentId, crate::ApiError> {
     let bytes: &[u8] = match name {
         "boot.png" => include_bytes!("../assets/seed/boot.png"),
         "jacket.png" => include_bytes!("../assets/seed/jacket.png"),

@@ -28,7 +28,9 @@ pub struct AppState {
 
 impl std::fmt::Debug for AppState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AppState").field("store", &self.store).finish_non_exhaustive()
+        f.debug_struct("AppState")
+            .field("store", &self.store)
+            .finish_non_exhaustive()
     }
 }
 
@@ -38,7 +40,9 @@ impl AppState {
         let store = Store::connect(&config.database_url).await?;
         crate::seed::ensure_codes(&store).await?;
         if config.seed_demo && store.is_empty().await? {
-            crate::seed::demo(&store).await.map_err(|e| crate::ServeError::Other(format!("seeding demo data: {e:?}")))?;
+            crate::seed::demo(&store)
+                .await
+                .map_err(|e| crate::ServeError::Other(format!("seeding demo data: {e:?}")))?;
         }
         let per_minute = NonZeroU32::new(config.login_per_minute.max(1)).unwrap_or(NonZeroU32::MIN);
         let state = AppState {
@@ -50,7 +54,11 @@ impl AppState {
             tasks: Arc::new(Mutex::new(Vec::new())),
         };
         let tasks = vec![
-            tokio::spawn(crate::hub::run_tailer(store.clone(), state.hub.clone(), state.config.database_url.clone())),
+            tokio::spawn(crate::hub::run_tailer(
+                store.clone(),
+                state.hub.clone(),
+                state.config.database_url.clone(),
+            )),
             tokio::spawn(crate::hub::run_presence(store.clone(), state.hub.clone())),
             tokio::spawn(crate::routing::run(
                 store.clone(),
@@ -60,14 +68,22 @@ impl AppState {
             )),
             tokio::spawn(prune_loop(store, state.config.event_retention)),
         ];
-        *state.tasks.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = tasks;
+        *state
+            .tasks
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = tasks;
         Ok(state)
     }
 
     /// Ends the live streams and background tasks.
     pub fn stop(&self) {
         self.hub.close();
-        for t in self.tasks.lock().unwrap_or_else(std::sync::PoisonError::into_inner).drain(..) {
+        for t in self
+            .tasks
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .drain(..)
+        {
             t.abort();
         }
     }
@@ -79,6 +95,6 @@ async fn prune_loop(store: Store, retention: std::time::Duration) {
         if let Err(e) = store.prune_events(before).await {
             tracing::warn!(error = %e, "pruning the event log failed");
         }
-        tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+        tokio::time::sleep(std::time::Duration::from_hours(1)).await;
     }
 }

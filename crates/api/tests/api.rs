@@ -35,7 +35,14 @@ async fn login_logout_and_revocation(b: Backend) {
     let (st, me) = ann.call(Method::GET, "/api/me", None).await;
     assert_eq!(st, 200);
     assert_eq!(me["login"], "ann");
-    let (st, body) = s.call(Method::POST, "/api/auth/login", None, Some(json!({"login": "ann", "password": "nope"}))).await;
+    let (st, body) = s
+        .call(
+            Method::POST,
+            "/api/auth/login",
+            None,
+            Some(json!({"login": "ann", "password": "nope"})),
+        )
+        .await;
     assert_eq!(st, 401);
     assert_eq!(body["error"]["code"], "bad_credentials");
     let (st, _) = ann.call(Method::POST, "/api/auth/logout", None).await;
@@ -43,12 +50,21 @@ async fn login_logout_and_revocation(b: Backend) {
     let (st, body) = ann.call(Method::GET, "/api/me", None).await;
     assert_eq!(st, 401, "a revoked token is refused");
     assert_eq!(body["error"]["code"], "unauthorized");
-    let (st, _) = s.call(Method::GET, "/api/me", Some("tla_forged"), None).await;
+    let (st, _) = s
+        .call(Method::GET, "/api/me", Some("tla_forged"), None)
+        .await;
     assert_eq!(st, 401);
     // Login is rate-limited per address and login name.
     let mut limited = false;
     for _ in 0..15 {
-        let (st, body) = s.call(Method::POST, "/api/auth/login", None, Some(json!({"login": "ben", "password": "wrong"}))).await;
+        let (st, body) = s
+            .call(
+                Method::POST,
+                "/api/auth/login",
+                None,
+                Some(json!({"login": "ben", "password": "wrong"})),
+            )
+            .await;
         if st == 429 {
             assert_eq!(body["error"]["code"], "rate_limited");
             limited = true;
@@ -63,15 +79,48 @@ async fn password_change_revokes_other_sessions(b: Backend) {
     let s = Server::start(b, |_| {}).await;
     let one = s.agent("cleo").await;
     let two = s.agent("cleo").await;
-    let (st, _) = one.call(Method::POST, "/api/auth/password", Some(json!({"current_password": "cleo-pass-1", "new_password": "short"}))).await;
+    let (st, _) = one
+        .call(
+            Method::POST,
+            "/api/auth/password",
+            Some(json!({"current_password": "cleo-pass-1", "new_password": "short"})),
+        )
+        .await;
     assert_eq!(st, 400);
-    let (st, _) = one.call(Method::POST, "/api/auth/password", Some(json!({"current_password": "wrong", "new_password": "a-new-pass-2"}))).await;
+    let (st, _) = one
+        .call(
+            Method::POST,
+            "/api/auth/password",
+            Some(json!({"current_password": "wrong", "new_password": "a-new-pass-2"})),
+        )
+        .await;
     assert_eq!(st, 401);
-    let (st, _) = one.call(Method::POST, "/api/auth/password", Some(json!({"current_password": "cleo-pass-1", "new_password": "a-new-pass-2"}))).await;
+    let (st, _) = one
+        .call(
+            Method::POST,
+            "/api/auth/password",
+            Some(json!({"current_password": "cleo-pass-1", "new_password": "a-new-pass-2"})),
+        )
+        .await;
     assert_eq!(st, 204);
-    assert_eq!(one.call(Method::GET, "/api/me", None).await.0, 200, "this session stays");
-    assert_eq!(two.call(Method::GET, "/api/me", None).await.0, 401, "the other session is revoked");
-    let (st, _) = s.call(Method::POST, "/api/auth/login", None, Some(json!({"login": "cleo", "password": "a-new-pass-2"}))).await;
+    assert_eq!(
+        one.call(Method::GET, "/api/me", None).await.0,
+        200,
+        "this session stays"
+    );
+    assert_eq!(
+        two.call(Method::GET, "/api/me", None).await.0,
+        401,
+        "the other session is revoked"
+    );
+    let (st, _) = s
+        .call(
+            Method::POST,
+            "/api/auth/login",
+            None,
+            Some(json!({"login": "cleo", "password": "a-new-pass-2"})),
+        )
+        .await;
     assert_eq!(st, 200);
 }
 
@@ -83,35 +132,120 @@ async fn offer_accept_and_chat_both_ways(b: Backend) {
     let v = s.visitor("Vera Visitor").await;
     let mut v_ev = v.events().await;
     v.say("Hello, is anyone there?").await;
-    let offer = ann_ev.until("offer", |e| matches!(e, Event::Offer { .. })).await;
-    let Event::Offer { offer } = offer.event else { unreachable!() };
-    assert_eq!(offer.first_message.as_deref(), Some("Hello, is anyone there?"));
+    let offer = ann_ev
+        .until("offer", |e| matches!(e, Event::Offer { .. }))
+        .await;
+    let Event::Offer { offer } = offer.event else {
+        unreachable!()
+    };
+    assert_eq!(
+        offer.first_message.as_deref(),
+        Some("Hello, is anyone there?")
+    );
     assert_eq!(offer.interaction.contact_name, "Vera Visitor");
     let id = offer.interaction.id;
-    let accepted: InteractionView = ann.post(&format!("/api/interactions/{id}/accept"), json!({})).await;
+    let accepted: InteractionView = ann
+        .post(&format!("/api/interactions/{id}/accept"), json!({}))
+        .await;
     assert_eq!(accepted.state, InteractionState::Active);
     assert_eq!(accepted.agent_id, Some(ann.id));
     // A second accept is a conflict, not a second chat.
-    assert_eq!(ann.call(Method::POST, &format!("/api/interactions/{id}/accept"), Some(json!({}))).await.0, 409);
+    assert_eq!(
+        ann.call(
+            Method::POST,
+            &format!("/api/interactions/{id}/accept"),
+            Some(json!({}))
+        )
+        .await
+        .0,
+        409
+    );
     let sent: SendResponse = ann
-        .post(&format!("/api/contacts/{}/messages", v.contact), json!({"client_id": client_id(), "text": "Hi Vera <b>welcome</b> 👋"}))
+        .post(
+            &format!("/api/contacts/{}/messages", v.contact),
+            json!({"client_id": client_id(), "text": "Hi Vera <b>welcome</b> 👋"}),
+        )
         .await;
     assert_eq!(sent.interaction.id, id);
     let got = v_ev
-        .until("agent message", |e| matches!(e, Event::Message { message } if message.text.contains("welcome")))
+        .until(
+            "agent message",
+            |e| matches!(e, Event::Message { message } if message.text.contains("welcome")),
+        )
         .await;
-    let Event::Message { message } = got.event else { unreachable!() };
-    assert_eq!(message.text, "Hi Vera <b>welcome</b> 👋", "HTML is stored as text");
+    let Event::Message { message } = got.event else {
+        unreachable!()
+    };
+    assert_eq!(
+        message.text, "Hi Vera <b>welcome</b> 👋",
+        "HTML is stored as text"
+    );
     // Delivered, then read, reach the agent.
-    v.post::<Value>("/api/visitor/receipts", json!({"up_to_seq": message.seq, "read": false})).await;
-    ann_ev.until("delivered", |e| matches!(e, Event::Receipt { read: false, author_party: Party::Agent, .. })).await;
-    v.post::<Value>("/api/visitor/receipts", json!({"up_to_seq": message.seq, "read": true})).await;
-    ann_ev.until("read", |e| matches!(e, Event::Receipt { read: true, author_party: Party::Agent, .. })).await;
+    v.post::<Value>(
+        "/api/visitor/receipts",
+        json!({"up_to_seq": message.seq, "read": false}),
+    )
+    .await;
+    ann_ev
+        .until("delivered", |e| {
+            matches!(
+                e,
+                Event::Receipt {
+                    read: false,
+                    author_party: Party::Agent,
+                    ..
+                }
+            )
+        })
+        .await;
+    v.post::<Value>(
+        "/api/visitor/receipts",
+        json!({"up_to_seq": message.seq, "read": true}),
+    )
+    .await;
+    ann_ev
+        .until("read", |e| {
+            matches!(
+                e,
+                Event::Receipt {
+                    read: true,
+                    author_party: Party::Agent,
+                    ..
+                }
+            )
+        })
+        .await;
     // Typing both ways.
-    v.post::<Value>("/api/visitor/typing", json!({"typing": true})).await;
-    ann_ev.until("visitor typing", |e| matches!(e, Event::Typing { party: Party::Contact, typing: true, .. })).await;
-    ann.post::<Value>(&format!("/api/interactions/{id}/typing"), json!({"typing": true})).await;
-    v_ev.until("agent typing", |e| matches!(e, Event::Typing { party: Party::Agent, typing: true, .. })).await;
+    v.post::<Value>("/api/visitor/typing", json!({"typing": true}))
+        .await;
+    ann_ev
+        .until("visitor typing", |e| {
+            matches!(
+                e,
+                Event::Typing {
+                    party: Party::Contact,
+                    typing: true,
+                    ..
+                }
+            )
+        })
+        .await;
+    ann.post::<Value>(
+        &format!("/api/interactions/{id}/typing"),
+        json!({"typing": true}),
+    )
+    .await;
+    v_ev.until("agent typing", |e| {
+        matches!(
+            e,
+            Event::Typing {
+                party: Party::Agent,
+                typing: true,
+                ..
+            }
+        )
+    })
+    .await;
     // The visitor leaves: the interaction ends but stays open (counts) until Mark Done.
     v.post::<Value>("/api/visitor/end", json!({})).await;
     ann_ev
@@ -119,7 +253,12 @@ async fn offer_accept_and_chat_both_ways(b: Backend) {
         .await;
     let work: MyWork = ann.get("/api/interactions").await;
     assert_eq!(work.agent.open_interactions, 1);
-    let done: InteractionView = ann.post(&format!("/api/interactions/{id}/done"), json!({"disposition": "resolved"})).await;
+    let done: InteractionView = ann
+        .post(
+            &format!("/api/interactions/{id}/done"),
+            json!({"disposition": "resolved"}),
+        )
+        .await;
     assert_eq!(done.state, InteractionState::Done);
     let work: MyWork = ann.get("/api/interactions").await;
     assert_eq!(work.agent.open_interactions, 0);
@@ -136,17 +275,47 @@ async fn reject_goes_to_next_agent(b: Backend) {
     ben.ready().await;
     let v = s.visitor("Rita").await;
     v.say("Question about a tent").await;
-    let first = ann_ev.until("offer to ann", |e| matches!(e, Event::Offer { .. })).await;
-    let Event::Offer { offer } = first.event else { unreachable!() };
-    let (st, _) = ann.call(Method::POST, &format!("/api/interactions/{}/reject", offer.interaction.id), Some(json!({}))).await;
+    let first = ann_ev
+        .until("offer to ann", |e| matches!(e, Event::Offer { .. }))
+        .await;
+    let Event::Offer { offer } = first.event else {
+        unreachable!()
+    };
+    let (st, _) = ann
+        .call(
+            Method::POST,
+            &format!("/api/interactions/{}/reject", offer.interaction.id),
+            Some(json!({})),
+        )
+        .await;
     assert_eq!(st, 204);
-    ann_ev.until("withdrawn", |e| matches!(e, Event::OfferWithdrawn { .. })).await;
-    let second = ben_ev.until("offer to ben", |e| matches!(e, Event::Offer { .. })).await;
-    let Event::Offer { offer: offer2 } = second.event else { unreachable!() };
+    ann_ev
+        .until("withdrawn", |e| matches!(e, Event::OfferWithdrawn { .. }))
+        .await;
+    let second = ben_ev
+        .until("offer to ben", |e| matches!(e, Event::Offer { .. }))
+        .await;
+    let Event::Offer { offer: offer2 } = second.event else {
+        unreachable!()
+    };
     assert_eq!(offer2.interaction.id, offer.interaction.id);
     // Ann can no longer accept it.
-    assert_eq!(ann.call(Method::POST, &format!("/api/interactions/{}/accept", offer.interaction.id), Some(json!({}))).await.0, 409);
-    let v2: InteractionView = ben.post(&format!("/api/interactions/{}/accept", offer.interaction.id), json!({})).await;
+    assert_eq!(
+        ann.call(
+            Method::POST,
+            &format!("/api/interactions/{}/accept", offer.interaction.id),
+            Some(json!({}))
+        )
+        .await
+        .0,
+        409
+    );
+    let v2: InteractionView = ben
+        .post(
+            &format!("/api/interactions/{}/accept", offer.interaction.id),
+            json!({}),
+        )
+        .await;
     assert_eq!(v2.agent_id, Some(ben.id));
 }
 
@@ -161,12 +330,28 @@ async fn timeout_goes_to_next_agent(b: Backend) {
     ben.ready().await;
     let v = s.visitor("Tim").await;
     v.say("Anyone?").await;
-    let first = ann_ev.until("offer to ann", |e| matches!(e, Event::Offer { .. })).await;
-    let Event::Offer { offer } = first.event else { unreachable!() };
-    let w = ann_ev.until("withdrawn", |e| matches!(e, Event::OfferWithdrawn { .. })).await;
-    assert!(matches!(w.event, Event::OfferWithdrawn { reason: wire::event::WithdrawReason::TimedOut, .. }));
-    let second = ben_ev.until("offer to ben", |e| matches!(e, Event::Offer { .. })).await;
-    let Event::Offer { offer: offer2 } = second.event else { unreachable!() };
+    let first = ann_ev
+        .until("offer to ann", |e| matches!(e, Event::Offer { .. }))
+        .await;
+    let Event::Offer { offer } = first.event else {
+        unreachable!()
+    };
+    let w = ann_ev
+        .until("withdrawn", |e| matches!(e, Event::OfferWithdrawn { .. }))
+        .await;
+    assert!(matches!(
+        w.event,
+        Event::OfferWithdrawn {
+            reason: wire::event::WithdrawReason::TimedOut,
+            ..
+        }
+    ));
+    let second = ben_ev
+        .until("offer to ben", |e| matches!(e, Event::Offer { .. }))
+        .await;
+    let Event::Offer { offer: offer2 } = second.event else {
+        unreachable!()
+    };
     assert_eq!(offer2.interaction.id, offer.interaction.id);
 }
 
@@ -179,20 +364,43 @@ async fn capacity_counts_ended_but_not_done(b: Backend) {
     for name in ["A One", "B Two"] {
         let v = s.visitor(name).await;
         v.say("hello").await;
-        let o = ev.until("offer", |e| matches!(e, Event::Offer { .. })).await;
-        let Event::Offer { offer } = o.event else { unreachable!() };
-        let _: InteractionView = cleo.post(&format!("/api/interactions/{}/accept", offer.interaction.id), json!({})).await;
+        let o = ev
+            .until("offer", |e| matches!(e, Event::Offer { .. }))
+            .await;
+        let Event::Offer { offer } = o.event else {
+            unreachable!()
+        };
+        let _: InteractionView = cleo
+            .post(
+                &format!("/api/interactions/{}/accept", offer.interaction.id),
+                json!({}),
+            )
+            .await;
         ids.push(offer.interaction.id);
     }
     // End one chat: it still counts until Done, so a third chat waits.
-    let _: InteractionView = cleo.post(&format!("/api/interactions/{}/end", ids[0]), json!({})).await;
+    let _: InteractionView = cleo
+        .post(&format!("/api/interactions/{}/end", ids[0]), json!({}))
+        .await;
     let c = s.visitor("C Three").await;
     c.say("hello?").await;
     let extra = ev.drain_for(Duration::from_millis(1500)).await;
-    assert!(!extra.iter().any(|e| matches!(e.event, Event::Offer { .. })), "no offer beyond capacity");
-    let _: InteractionView = cleo.post(&format!("/api/interactions/{}/done", ids[0]), json!({"disposition": "resolved"})).await;
-    let o = ev.until("offer after Done", |e| matches!(e, Event::Offer { .. })).await;
-    let Event::Offer { offer } = o.event else { unreachable!() };
+    assert!(
+        !extra.iter().any(|e| matches!(e.event, Event::Offer { .. })),
+        "no offer beyond capacity"
+    );
+    let _: InteractionView = cleo
+        .post(
+            &format!("/api/interactions/{}/done", ids[0]),
+            json!({"disposition": "resolved"}),
+        )
+        .await;
+    let o = ev
+        .until("offer after Done", |e| matches!(e, Event::Offer { .. }))
+        .await;
+    let Event::Offer { offer } = o.event else {
+        unreachable!()
+    };
     assert_eq!(offer.interaction.contact_id, c.contact);
 }
 
@@ -207,21 +415,45 @@ async fn last_agent_is_preferred(b: Backend) {
     ben.ready().await;
     let v = s.visitor("Loyal Customer").await;
     v.say("first chat").await;
-    let o = ann_ev.until("offer to ann", |e| matches!(e, Event::Offer { .. })).await;
-    let Event::Offer { offer } = o.event else { unreachable!() };
-    ann.post::<Value>(&format!("/api/interactions/{}/reject", offer.interaction.id), json!({})).await;
-    let o = ben_ev.until("offer to ben", |e| matches!(e, Event::Offer { .. })).await;
-    let Event::Offer { offer } = o.event else { unreachable!() };
+    let o = ann_ev
+        .until("offer to ann", |e| matches!(e, Event::Offer { .. }))
+        .await;
+    let Event::Offer { offer } = o.event else {
+        unreachable!()
+    };
+    ann.post::<Value>(
+        &format!("/api/interactions/{}/reject", offer.interaction.id),
+        json!({}),
+    )
+    .await;
+    let o = ben_ev
+        .until("offer to ben", |e| matches!(e, Event::Offer { .. }))
+        .await;
+    let Event::Offer { offer } = o.event else {
+        unreachable!()
+    };
     let id = offer.interaction.id;
-    ben.post::<InteractionView>(&format!("/api/interactions/{id}/accept"), json!({})).await;
-    ben.post::<InteractionView>(&format!("/api/interactions/{id}/done"), json!({"disposition": "resolved"})).await;
+    ben.post::<InteractionView>(&format!("/api/interactions/{id}/accept"), json!({}))
+        .await;
+    ben.post::<InteractionView>(
+        &format!("/api/interactions/{id}/done"),
+        json!({"disposition": "resolved"}),
+    )
+    .await;
     // Ben is busier-recently than Ann, yet the contact comes back to Ben. (Ben wrote nothing,
     // so this is routing's last-agent preference, not a reservation.)
     v.say("second chat").await;
-    let o = ben_ev.until("offer to ben again", |e| matches!(e, Event::Offer { .. })).await;
-    let Event::Offer { offer } = o.event else { unreachable!() };
+    let o = ben_ev
+        .until("offer to ben again", |e| matches!(e, Event::Offer { .. }))
+        .await;
+    let Event::Offer { offer } = o.event else {
+        unreachable!()
+    };
     assert_eq!(offer.interaction.contact_id, v.contact);
-    assert_eq!(offer.interaction.reactivated_by, Some(Reactivation::ContactReply));
+    assert_eq!(
+        offer.interaction.reactivated_by,
+        Some(Reactivation::ContactReply)
+    );
 }
 
 async fn not_ready_stops_offers_but_keeps_chats(b: Backend) {
@@ -231,18 +463,40 @@ async fn not_ready_stops_offers_but_keeps_chats(b: Backend) {
     ann.ready().await;
     let v = s.visitor("Nora").await;
     v.say("hi").await;
-    let o = ev.until("offer", |e| matches!(e, Event::Offer { .. })).await;
-    let Event::Offer { offer } = o.event else { unreachable!() };
-    ann.post::<InteractionView>(&format!("/api/interactions/{}/accept", offer.interaction.id), json!({})).await;
+    let o = ev
+        .until("offer", |e| matches!(e, Event::Offer { .. }))
+        .await;
+    let Event::Offer { offer } = o.event else {
+        unreachable!()
+    };
+    ann.post::<InteractionView>(
+        &format!("/api/interactions/{}/accept", offer.interaction.id),
+        json!({}),
+    )
+    .await;
     ann.not_ready().await;
     let w = s.visitor("Walter").await;
     w.say("hello").await;
     let extra = ev.drain_for(Duration::from_millis(1200)).await;
-    assert!(!extra.iter().any(|e| matches!(e.event, Event::Offer { .. })), "no offers while Not Ready");
+    assert!(
+        !extra.iter().any(|e| matches!(e.event, Event::Offer { .. })),
+        "no offers while Not Ready"
+    );
     // The chat in progress goes on.
-    let sent: SendResponse = ann.post(&format!("/api/contacts/{}/messages", v.contact), json!({"client_id": client_id(), "text": "still here"})).await;
+    let sent: SendResponse = ann
+        .post(
+            &format!("/api/contacts/{}/messages", v.contact),
+            json!({"client_id": client_id(), "text": "still here"}),
+        )
+        .await;
     assert_eq!(sent.interaction.id, offer.interaction.id);
-    let (st, body) = ann.call(Method::PUT, "/api/me/status", Some(json!({"status": {"state": "not_ready", "reason": "nap"}}))).await;
+    let (st, body) = ann
+        .call(
+            Method::PUT,
+            "/api/me/status",
+            Some(json!({"status": {"state": "not_ready", "reason": "nap"}})),
+        )
+        .await;
     assert_eq!(st, 400, "unknown reason: {body}");
 }
 
@@ -253,11 +507,17 @@ async fn async_continuation_reactivates(b: Backend) {
     ann.ready().await;
     let v = s.visitor("Ola").await;
     v.say("my order is late").await;
-    let o = ev.until("offer", |e| matches!(e, Event::Offer { .. })).await;
-    let Event::Offer { offer } = o.event else { unreachable!() };
+    let o = ev
+        .until("offer", |e| matches!(e, Event::Offer { .. }))
+        .await;
+    let Event::Offer { offer } = o.event else {
+        unreachable!()
+    };
     let id = offer.interaction.id;
-    ann.post::<InteractionView>(&format!("/api/interactions/{id}/accept"), json!({})).await;
-    ann.post::<InteractionView>(&format!("/api/interactions/{id}/end"), json!({})).await;
+    ann.post::<InteractionView>(&format!("/api/interactions/{id}/accept"), json!({}))
+        .await;
+    ann.post::<InteractionView>(&format!("/api/interactions/{id}/end"), json!({}))
+        .await;
     // Sending after the end (Conversation tab) reactivates: a new interaction, linked.
     let sent: SendResponse = ann
         .post(&format!("/api/contacts/{}/messages", v.contact), json!({"client_id": client_id(), "text": "Found it: it ships today", "source": "interaction_view"}))
@@ -265,25 +525,45 @@ async fn async_continuation_reactivates(b: Backend) {
     assert_ne!(sent.interaction.id, id);
     assert_eq!(sent.interaction.state, InteractionState::Active);
     assert_eq!(sent.interaction.reactivated_from, Some(id));
-    assert_eq!(sent.interaction.reactivated_by, Some(Reactivation::AgentMessage));
+    assert_eq!(
+        sent.interaction.reactivated_by,
+        Some(Reactivation::AgentMessage)
+    );
     let old: InteractionView = ann.get(&format!("/api/interactions/{id}")).await;
-    assert_eq!(old.state, InteractionState::Done, "the ended one is closed and linked");
+    assert_eq!(
+        old.state,
+        InteractionState::Done,
+        "the ended one is closed and linked"
+    );
     assert_eq!(old.continued_as, Some(sent.interaction.id));
     let work: MyWork = ann.get("/api/interactions").await;
     assert_eq!(work.agent.open_interactions, 1, "counted once");
     // After Done, the Chat button reactivates again.
-    ann.post::<InteractionView>(&format!("/api/interactions/{}/done", sent.interaction.id), json!({"disposition": "resolved"})).await;
-    let chat: InteractionView = ann.post(&format!("/api/contacts/{}/chat", v.contact), json!({})).await;
+    ann.post::<InteractionView>(
+        &format!("/api/interactions/{}/done", sent.interaction.id),
+        json!({"disposition": "resolved"}),
+    )
+    .await;
+    let chat: InteractionView = ann
+        .post(&format!("/api/contacts/{}/chat", v.contact), json!({}))
+        .await;
     assert_eq!(chat.state, InteractionState::Active);
     assert_eq!(chat.reactivated_by, Some(Reactivation::ChatButton));
     assert_eq!(chat.reactivated_from, Some(sent.interaction.id));
     // A second agent cannot write into Ann's open chat.
     let ben = s.agent("ben").await;
     let (st, body) = ben
-        .call(Method::POST, &format!("/api/contacts/{}/messages", v.contact), Some(json!({"client_id": client_id(), "text": "hi"})))
+        .call(
+            Method::POST,
+            &format!("/api/contacts/{}/messages", v.contact),
+            Some(json!({"client_id": client_id(), "text": "hi"})),
+        )
         .await;
     assert_eq!(st, 409, "{body}");
-    assert!(body["error"]["message"].as_str().unwrap_or("").contains("Ann Archer"));
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap_or("")
+        .contains("Ann Archer"));
 }
 
 async fn write_a_message_waits_for_the_visitor_and_contact_responded(b: Backend) {
@@ -294,43 +574,101 @@ async fn write_a_message_waits_for_the_visitor_and_contact_responded(b: Backend)
     v.say("I will be back later").await;
     v.post::<Value>("/api/visitor/end", json!({})).await;
     // Ann takes the waiting chat, then closes it: nothing is open any more.
-    let first: InteractionView = ann.post(&format!("/api/contacts/{}/chat", v.contact), json!({})).await;
-    ann.post::<InteractionView>(&format!("/api/interactions/{}/done", first.id), json!({"disposition": "follow_up"})).await;
+    let first: InteractionView = ann
+        .post(&format!("/api/contacts/{}/chat", v.contact), json!({}))
+        .await;
+    ann.post::<InteractionView>(
+        &format!("/api/interactions/{}/done", first.id),
+        json!({"disposition": "follow_up"}),
+    )
+    .await;
     // The contact is gone; Ann writes from the Communication tab.
     let sent: SendResponse = ann
         .post(&format!("/api/contacts/{}/messages", v.contact), json!({"client_id": client_id(), "text": "Your refund is approved.", "source": "communication_tab"}))
         .await;
-    assert_eq!(sent.message.delivered_at, None, "waiting for the next visit");
-    assert_eq!(sent.interaction.reactivated_by, Some(Reactivation::WriteAMessage));
-    assert_eq!(sent.interaction.state, InteractionState::Done, "no interaction view is opened");
+    assert_eq!(
+        sent.message.delivered_at, None,
+        "waiting for the next visit"
+    );
+    assert_eq!(
+        sent.interaction.reactivated_by,
+        Some(Reactivation::WriteAMessage)
+    );
+    assert_eq!(
+        sent.interaction.state,
+        InteractionState::Done,
+        "no interaction view is opened"
+    );
     // The visitor comes back (same token, new stream): the message is there and unread.
-    let (st, session) = s.call(Method::POST, "/api/visitor/session", None, Some(json!({"visitor_token": v.token}))).await;
+    let (st, session) = s
+        .call(
+            Method::POST,
+            "/api/visitor/session",
+            None,
+            Some(json!({"visitor_token": v.token})),
+        )
+        .await;
     assert_eq!(st, 200);
     assert_eq!(session["unread"], 1);
     let page: wire::api::ConversationPage = v.get("/api/visitor/conversation").await;
-    let last = page.messages.iter().rev().find(|m| m.text == "Your refund is approved.").expect("the waiting message");
-    v.post::<Value>("/api/visitor/receipts", json!({"up_to_seq": last.seq, "read": false})).await;
-    ann_ev.until("delivered", |e| matches!(e, Event::Receipt { read: false, .. })).await;
+    let last = page
+        .messages
+        .iter()
+        .rev()
+        .find(|m| m.text == "Your refund is approved.")
+        .expect("the waiting message");
+    v.post::<Value>(
+        "/api/visitor/receipts",
+        json!({"up_to_seq": last.seq, "read": false}),
+    )
+    .await;
+    ann_ev
+        .until("delivered", |e| {
+            matches!(e, Event::Receipt { read: false, .. })
+        })
+        .await;
     // The contact answers: Ann (who wrote last, logged in) gets contact_responded.
     v.say("Great, thank you!").await;
-    let r = ann_ev.until("contact responded", |e| matches!(e, Event::ContactResponded { .. })).await;
-    let Event::ContactResponded { contact_id, contact_name, message, agent_id } = r.event else { unreachable!() };
+    let r = ann_ev
+        .until("contact responded", |e| {
+            matches!(e, Event::ContactResponded { .. })
+        })
+        .await;
+    let Event::ContactResponded {
+        contact_id,
+        contact_name,
+        message,
+        agent_id,
+    } = r.event
+    else {
+        unreachable!()
+    };
     assert_eq!((contact_id, agent_id), (v.contact, ann.id));
     assert_eq!(contact_name, "Offline Olga");
     assert_eq!(message.text, "Great, thank you!");
     // Chat takes the reserved chat.
-    let chat: InteractionView = ann.post(&format!("/api/contacts/{}/chat", v.contact), json!({})).await;
+    let chat: InteractionView = ann
+        .post(&format!("/api/contacts/{}/chat", v.contact), json!({}))
+        .await;
     assert_eq!(chat.id, message.interaction_id);
     assert_eq!(chat.state, InteractionState::Active);
     // With the writer logged out, a reply is queued for routing instead.
-    ann.post::<InteractionView>(&format!("/api/interactions/{}/done", chat.id), json!({"disposition": "resolved"})).await;
+    ann.post::<InteractionView>(
+        &format!("/api/interactions/{}/done", chat.id),
+        json!({"disposition": "resolved"}),
+    )
+    .await;
     ann.post::<Value>("/api/auth/logout", json!({})).await;
     let ben = s.agent("ben").await;
     let mut ben_ev = ben.events().await;
     ben.ready().await;
     v.say("One more question").await;
-    let o = ben_ev.until("offer to ben", |e| matches!(e, Event::Offer { .. })).await;
-    let Event::Offer { offer } = o.event else { unreachable!() };
+    let o = ben_ev
+        .until("offer to ben", |e| matches!(e, Event::Offer { .. }))
+        .await;
+    let Event::Offer { offer } = o.event else {
+        unreachable!()
+    };
     assert_eq!(offer.interaction.contact_id, v.contact);
 }
 
@@ -341,20 +679,44 @@ async fn replay_after_dropped_stream_has_no_gap_and_no_duplicate(b: Backend) {
     ann.ready().await;
     let v = s.visitor("Replay Rosa").await;
     v.say("start").await;
-    let o = ev.until("offer", |e| matches!(e, Event::Offer { .. })).await;
-    let Event::Offer { offer } = o.event else { unreachable!() };
-    ann.post::<InteractionView>(&format!("/api/interactions/{}/accept", offer.interaction.id), json!({})).await;
+    let o = ev
+        .until("offer", |e| matches!(e, Event::Offer { .. }))
+        .await;
+    let Event::Offer { offer } = o.event else {
+        unreachable!()
+    };
+    ann.post::<InteractionView>(
+        &format!("/api/interactions/{}/accept", offer.interaction.id),
+        json!({}),
+    )
+    .await;
     v.say("m0").await;
-    ev.until("m0", |e| matches!(e, Event::Message { message } if message.text == "m0")).await;
+    ev.until(
+        "m0",
+        |e| matches!(e, Event::Message { message } if message.text == "m0"),
+    )
+    .await;
     let last = ev.last;
     drop(ev); // the connection drops
     for i in 1..=20 {
         v.say(&format!("m{i}")).await;
     }
-    let mut again = ann.stream("/api/events/ticket", "/api/events", Some(last)).await;
-    again.until("m20", |e| matches!(e, Event::Message { message } if message.text == "m20")).await;
+    let mut again = ann
+        .stream("/api/events/ticket", "/api/events", Some(last))
+        .await;
+    again
+        .until(
+            "m20",
+            |e| matches!(e, Event::Message { message } if message.text == "m20"),
+        )
+        .await;
     v.say("m21").await;
-    again.until("m21", |e| matches!(e, Event::Message { message } if message.text == "m21")).await;
+    again
+        .until(
+            "m21",
+            |e| matches!(e, Event::Message { message } if message.text == "m21"),
+        )
+        .await;
     let texts: Vec<String> = again
         .seen
         .iter()
@@ -364,16 +726,25 @@ async fn replay_after_dropped_stream_has_no_gap_and_no_duplicate(b: Backend) {
         })
         .collect();
     let expected: Vec<String> = (1..=21).map(|i| format!("m{i}")).collect();
-    assert_eq!(texts, expected, "exactly the missed messages, in order, then live");
+    assert_eq!(
+        texts, expected,
+        "exactly the missed messages, in order, then live"
+    );
     let ids: Vec<i64> = again.seen.iter().map(|e| e.id.0).collect();
-    assert!(ids.windows(2).all(|w| w[0] < w[1]), "ids strictly increase (no duplicate)");
+    assert!(
+        ids.windows(2).all(|w| w[0] < w[1]),
+        "ids strictly increase (no duplicate)"
+    );
     assert!(ids[0] > last.0);
     // A ticket is single-use.
     let t: wire::api::StreamTicket = ann.post("/api/events/ticket", json!({})).await;
     let url = format!("{}/api/events?ticket={}", s.base, t.ticket);
     let first = reqwest::get(&url).await.expect("stream");
     assert_eq!(first.status().as_u16(), 200);
-    assert_eq!(reqwest::get(&url).await.expect("second").status().as_u16(), 401);
+    assert_eq!(
+        reqwest::get(&url).await.expect("second").status().as_u16(),
+        401
+    );
 }
 
 async fn idempotent_send_under_concurrency(b: Backend) {
@@ -381,7 +752,9 @@ async fn idempotent_send_under_concurrency(b: Backend) {
     let ann = s.agent("ann").await;
     let v = s.visitor("Idem").await;
     v.say("hi").await;
-    let chat: InteractionView = ann.post(&format!("/api/contacts/{}/chat", v.contact), json!({})).await;
+    let chat: InteractionView = ann
+        .post(&format!("/api/contacts/{}/chat", v.contact), json!({}))
+        .await;
     let cid = client_id();
     let mut tasks = Vec::new();
     for _ in 0..8 {
@@ -406,17 +779,40 @@ async fn idempotent_send_under_concurrency(b: Backend) {
         ids.push(t.await.expect("task"));
     }
     ids.dedup();
-    assert_eq!(ids.len(), 1, "every retry answers with the one stored message");
-    let page: wire::api::ConversationPage = ann.get(&format!("/api/contacts/{}/conversation", v.contact)).await;
-    assert_eq!(page.messages.iter().filter(|m| m.text == "exactly once").count(), 1);
+    assert_eq!(
+        ids.len(),
+        1,
+        "every retry answers with the one stored message"
+    );
+    let page: wire::api::ConversationPage = ann
+        .get(&format!("/api/contacts/{}/conversation", v.contact))
+        .await;
+    assert_eq!(
+        page.messages
+            .iter()
+            .filter(|m| m.text == "exactly once")
+            .count(),
+        1
+    );
     assert!(page.interactions.iter().any(|i| i.id == chat.id));
     // Visitor retries too.
     let vc = client_id();
     for _ in 0..3 {
-        let _: wire::MessageView = v.post("/api/visitor/messages", json!({"client_id": vc, "text": "once from me"})).await;
+        let _: wire::MessageView = v
+            .post(
+                "/api/visitor/messages",
+                json!({"client_id": vc, "text": "once from me"}),
+            )
+            .await;
     }
     let page: wire::api::ConversationPage = v.get("/api/visitor/conversation").await;
-    assert_eq!(page.messages.iter().filter(|m| m.text == "once from me").count(), 1);
+    assert_eq!(
+        page.messages
+            .iter()
+            .filter(|m| m.text == "once from me")
+            .count(),
+        1
+    );
 }
 
 async fn bad_input_is_refused_clearly(b: Backend) {
@@ -427,32 +823,88 @@ async fn bad_input_is_refused_clearly(b: Backend) {
         assert_eq!(st, want, "{body}");
         assert_eq!(body["error"]["code"], code, "{body}");
         let msg = body["error"]["message"].as_str().unwrap_or("");
-        assert!(!msg.is_empty() && !msg.contains("sqlx") && !msg.contains("SQL"), "clear message: {msg}");
+        assert!(
+            !msg.is_empty() && !msg.contains("sqlx") && !msg.contains("SQL"),
+            "clear message: {msg}"
+        );
     };
     let path = format!("/api/contacts/{}/messages", v.contact);
-    let (st, body) = ann.call(Method::POST, &path, Some(json!({"client_id": client_id(), "text": "x".repeat(51)}))).await;
+    let (st, body) = ann
+        .call(
+            Method::POST,
+            &path,
+            Some(json!({"client_id": client_id(), "text": "x".repeat(51)})),
+        )
+        .await;
     check(st, &body, 413, "too_large");
-    let (st, body) = ann.call(Method::POST, &path, Some(json!({"client_id": client_id(), "text": "   "}))).await;
+    let (st, body) = ann
+        .call(
+            Method::POST,
+            &path,
+            Some(json!({"client_id": client_id(), "text": "   "})),
+        )
+        .await;
     check(st, &body, 400, "invalid_input");
-    let (st, body) = ann.call(Method::POST, &path, Some(json!({"client_id": "x", "text": "hi"}))).await;
+    let (st, body) = ann
+        .call(
+            Method::POST,
+            &path,
+            Some(json!({"client_id": "x", "text": "hi"})),
+        )
+        .await;
     check(st, &body, 400, "invalid_input");
-    let (st, body) = ann.call(Method::POST, &path, Some(json!({"text": "no client id"}))).await;
+    let (st, body) = ann
+        .call(Method::POST, &path, Some(json!({"text": "no client id"})))
+        .await;
     check(st, &body, 400, "invalid_input");
-    let (st, body) = ann.call(Method::POST, "/api/contacts/999999/messages", Some(json!({"client_id": client_id(), "text": "hi"}))).await;
+    let (st, body) = ann
+        .call(
+            Method::POST,
+            "/api/contacts/999999/messages",
+            Some(json!({"client_id": client_id(), "text": "hi"})),
+        )
+        .await;
     check(st, &body, 404, "not_found");
     let (st, body) = ann.call(Method::GET, "/api/contacts/abc", None).await;
     check(st, &body, 400, "invalid_input");
-    let (st, body) = ann.call(Method::GET, "/api/contacts?limit=100000", None).await;
+    let (st, body) = ann
+        .call(Method::GET, "/api/contacts?limit=100000", None)
+        .await;
     check(st, &body, 400, "invalid_input");
-    let (st, body) = ann.call(Method::GET, "/api/contacts?cursor=zzz", None).await;
+    let (st, body) = ann
+        .call(Method::GET, "/api/contacts?cursor=zzz", None)
+        .await;
     check(st, &body, 400, "invalid_input");
-    let (st, body) = ann.call(Method::PATCH, &format!("/api/contacts/{}", v.contact), Some(json!({"email": "not an email"}))).await;
+    let (st, body) = ann
+        .call(
+            Method::PATCH,
+            &format!("/api/contacts/{}", v.contact),
+            Some(json!({"email": "not an email"})),
+        )
+        .await;
     check(st, &body, 400, "invalid_input");
     // SQL and FTS syntax in search are just words.
-    for q in ["'; DROP TABLE messages; --", "\"unbalanced", "a OR b NEAR(c)", "%_\\"] {
-        let (st, body) = ann.call(Method::GET, &format!("/api/search?q={}", urlencode(q)), None).await;
+    for q in [
+        "'; DROP TABLE messages; --",
+        "\"unbalanced",
+        "a OR b NEAR(c)",
+        "%_\\",
+    ] {
+        let (st, body) = ann
+            .call(
+                Method::GET,
+                &format!("/api/search?q={}", urlencode(q)),
+                None,
+            )
+            .await;
         assert_eq!(st, 200, "{q}: {body}");
-        let (st, body) = ann.call(Method::GET, &format!("/api/contacts?q={}", urlencode(q)), None).await;
+        let (st, body) = ann
+            .call(
+                Method::GET,
+                &format!("/api/contacts?q={}", urlencode(q)),
+                None,
+            )
+            .await;
         assert_eq!(st, 200, "{q}: {body}");
     }
     // Raw bodies: not JSON, wrong type.
@@ -472,7 +924,10 @@ async fn bad_input_is_refused_clearly(b: Backend) {
         let base = s.base.clone();
         let token = v.token.clone();
         async move {
-            let part = reqwest::multipart::Part::bytes(bytes).file_name(name).mime_str("image/png").expect("mime");
+            let part = reqwest::multipart::Part::bytes(bytes)
+                .file_name(name)
+                .mime_str("image/png")
+                .expect("mime");
             let r = reqwest::Client::new()
                 .post(format!("{base}/api/visitor/attachments"))
                 .bearer_auth(token)
@@ -480,10 +935,17 @@ async fn bad_input_is_refused_clearly(b: Backend) {
                 .send()
                 .await
                 .expect("upload");
-            (r.status().as_u16(), r.json::<Value>().await.unwrap_or(Value::Null))
+            (
+                r.status().as_u16(),
+                r.json::<Value>().await.unwrap_or(Value::Null),
+            )
         }
     };
-    let (st, body) = upload(b"<svg xmlns='http://www.w3.org/2000/svg'/>".to_vec(), "x.svg").await;
+    let (st, body) = upload(
+        b"<svg xmlns='http://www.w3.org/2000/svg'/>".to_vec(),
+        "x.svg",
+    )
+    .await;
     check(st, &body, 415, "unsupported_media_type");
     let (st, body) = upload(b"just text pretending".to_vec(), "photo.png").await;
     check(st, &body, 415, "unsupported_media_type");
@@ -499,21 +961,51 @@ async fn bad_input_is_refused_clearly(b: Backend) {
     assert_eq!(st, 200, "{body}");
     let url = body["url"].as_str().expect("url").to_owned();
     assert_eq!(body["file_name"], "evil.png");
-    let r = reqwest::get(format!("{}{url}", s.base)).await.expect("download");
+    let r = reqwest::get(format!("{}{url}", s.base))
+        .await
+        .expect("download");
     assert_eq!(r.headers()["x-content-type-options"], "nosniff");
     assert_eq!(r.headers()["content-type"], "image/png");
-    assert_eq!(r.headers()["content-disposition"], "inline; filename=\"evil.png\"");
+    assert_eq!(
+        r.headers()["content-disposition"],
+        "inline; filename=\"evil.png\""
+    );
     // Someone else's attachment cannot be sent.
     let att = body["id"].clone();
-    let (st, body) = ann.call(Method::POST, &path, Some(json!({"client_id": client_id(), "text": "", "attachment_id": att}))).await;
+    let (st, body) = ann
+        .call(
+            Method::POST,
+            &path,
+            Some(json!({"client_id": client_id(), "text": "", "attachment_id": att})),
+        )
+        .await;
     check(st, &body, 404, "not_found");
-    let ok: wire::MessageView = v.post("/api/visitor/messages", json!({"client_id": client_id(), "text": "", "attachment_id": att})).await;
+    let ok: wire::MessageView = v
+        .post(
+            "/api/visitor/messages",
+            json!({"client_id": client_id(), "text": "", "attachment_id": att}),
+        )
+        .await;
     assert!(ok.attachment.is_some());
     // Mark Done with an unknown disposition.
-    let chat: InteractionView = ann.post(&format!("/api/contacts/{}/chat", v.contact), json!({})).await;
-    let (st, body) = ann.call(Method::POST, &format!("/api/interactions/{}/done", chat.id), Some(json!({"disposition": "bogus"}))).await;
+    let chat: InteractionView = ann
+        .post(&format!("/api/contacts/{}/chat", v.contact), json!({}))
+        .await;
+    let (st, body) = ann
+        .call(
+            Method::POST,
+            &format!("/api/interactions/{}/done", chat.id),
+            Some(json!({"disposition": "bogus"})),
+        )
+        .await;
     check(st, &body, 422, "unprocessable");
-    let (st, body) = ann.call(Method::POST, &format!("/api/interactions/{}/handle-time", chat.id), Some(json!({"started_at": 10, "ended_at": 5}))).await;
+    let (st, body) = ann
+        .call(
+            Method::POST,
+            &format!("/api/interactions/{}/handle-time", chat.id),
+            Some(json!({"started_at": 10, "ended_at": 5})),
+        )
+        .await;
     check(st, &body, 400, "invalid_input");
 }
 
@@ -523,23 +1015,67 @@ async fn visitors_cannot_reach_other_conversations(b: Backend) {
     let bob = s.visitor("Bob").await;
     a.say("alice secret").await;
     let page: wire::api::ConversationPage = bob.get("/api/visitor/conversation").await;
-    assert!(page.messages.iter().all(|m| m.contact_id == bob.contact), "only Bob's own conversation");
+    assert!(
+        page.messages.iter().all(|m| m.contact_id == bob.contact),
+        "only Bob's own conversation"
+    );
     assert!(!page.messages.iter().any(|m| m.text.contains("alice")));
     // Agent routes refuse visitor tokens, and visitor streams carry only their own events.
-    assert_eq!(bob.call(Method::GET, &format!("/api/contacts/{}/conversation", a.contact), None).await.0, 401);
+    assert_eq!(
+        bob.call(
+            Method::GET,
+            &format!("/api/contacts/{}/conversation", a.contact),
+            None
+        )
+        .await
+        .0,
+        401
+    );
     let mut bob_ev = bob.events().await;
     a.say("another alice secret").await;
     bob.say("bob here").await;
-    bob_ev.until("bob's own message", |e| matches!(e, Event::Message { message } if message.text == "bob here")).await;
+    bob_ev
+        .until(
+            "bob's own message",
+            |e| matches!(e, Event::Message { message } if message.text == "bob here"),
+        )
+        .await;
     assert!(bob_ev.seen.iter().all(|e| match &e.event {
         Event::Message { message } => message.contact_id == bob.contact,
         _ => true,
     }));
     // A forged visitor token, and an agent token on visitor routes.
-    assert_eq!(s.call(Method::GET, "/api/visitor/conversation", Some("tlv_forged"), None).await.0, 401);
+    assert_eq!(
+        s.call(
+            Method::GET,
+            "/api/visitor/conversation",
+            Some("tlv_forged"),
+            None
+        )
+        .await
+        .0,
+        401
+    );
     let ann = s.agent("ann").await;
-    assert_eq!(s.call(Method::GET, "/api/visitor/conversation", Some(&ann.token), None).await.0, 401);
-    let (st, _) = s.call(Method::POST, "/api/visitor/session", None, Some(json!({"visitor_token": "tlv_nope"}))).await;
+    assert_eq!(
+        s.call(
+            Method::GET,
+            "/api/visitor/conversation",
+            Some(&ann.token),
+            None
+        )
+        .await
+        .0,
+        401
+    );
+    let (st, _) = s
+        .call(
+            Method::POST,
+            "/api/visitor/session",
+            None,
+            Some(json!({"visitor_token": "tlv_nope"})),
+        )
+        .await;
     assert_eq!(st, 401);
 }
 
@@ -551,21 +1087,28 @@ async fn search_and_conversation_paging(b: Backend) {
     assert_eq!(hits.hits.len(), 1);
     assert_eq!(hits.hits[0].contact_name, "Maria Lopez");
     let maria = hits.hits[0].message.contact_id;
-    let within: wire::api::SearchResults = ann.get(&format!("/api/search?q=boots&contact_id={maria}")).await;
+    let within: wire::api::SearchResults = ann
+        .get(&format!("/api/search?q=boots&contact_id={maria}"))
+        .await;
     assert!(within.hits.iter().all(|h| h.message.contact_id == maria));
     assert!(!within.hits.is_empty());
     let ids: Vec<i64> = within.hits.iter().map(|h| h.message.id.0).collect();
     assert!(ids.windows(2).all(|w| w[0] > w[1]), "newest first");
     // Contacts list finds Maria by a word from an old message, and by name.
     let page: wire::api::ContactPage = ann.get("/api/contacts?q=waterproofing").await;
-    assert_eq!(page.contacts.iter().map(|c| c.id).collect::<Vec<_>>(), vec![maria]);
+    assert_eq!(
+        page.contacts.iter().map(|c| c.id).collect::<Vec<_>>(),
+        vec![maria]
+    );
     let page: wire::api::ContactPage = ann.get("/api/contacts?q=lopez").await;
     assert_eq!(page.contacts[0].id, maria);
     // Paging the Contacts list covers everyone once.
     let mut seen = Vec::new();
     let mut cursor = String::new();
     loop {
-        let page: wire::api::ContactPage = ann.get(&format!("/api/contacts?limit=5&cursor={cursor}")).await;
+        let page: wire::api::ContactPage = ann
+            .get(&format!("/api/contacts?limit=5&cursor={cursor}"))
+            .await;
         seen.extend(page.contacts.iter().map(|c| c.id));
         match page.next_cursor {
             Some(c) => cursor = c,
@@ -579,18 +1122,35 @@ async fn search_and_conversation_paging(b: Backend) {
     assert_eq!(seen.len(), 12);
     // Public / Private.
     let public: wire::api::ContactPage = ann.get("/api/contacts?public=true").await;
-    assert_eq!(public.contacts.len(), 3, "Noah, Emma and Hanna have public posts");
+    assert_eq!(
+        public.contacts.len(),
+        3,
+        "Noah, Emma and Hanna have public posts"
+    );
     // The conversation pages back from the newest with interaction boundaries.
-    let first: wire::api::ConversationPage = ann.get(&format!("/api/contacts/{maria}/conversation?limit=3")).await;
+    let first: wire::api::ConversationPage = ann
+        .get(&format!("/api/contacts/{maria}/conversation?limit=3"))
+        .await;
     assert_eq!(first.messages.len(), 3);
     assert!(first.has_more);
     let before = first.messages[0].seq;
-    let older: wire::api::ConversationPage = ann.get(&format!("/api/contacts/{maria}/conversation?limit=3&before_seq={before}")).await;
+    let older: wire::api::ConversationPage = ann
+        .get(&format!(
+            "/api/contacts/{maria}/conversation?limit=3&before_seq={before}"
+        ))
+        .await;
     assert!(older.messages.iter().all(|m| m.seq < before));
-    assert!(older.messages.iter().any(|m| m.attachment.is_some()), "the seeded boot photo");
+    assert!(
+        older.messages.iter().any(|m| m.attachment.is_some()),
+        "the seeded boot photo"
+    );
     let all: Vec<_> = older.messages.iter().chain(first.messages.iter()).collect();
     assert!(all.windows(2).all(|w| w[0].seq < w[1].seq));
-    assert_eq!(first.interactions.len() + older.interactions.len(), 3, "boundaries: two interactions, one spans both pages");
+    assert_eq!(
+        first.interactions.len() + older.interactions.len(),
+        3,
+        "boundaries: two interactions, one spans both pages"
+    );
     let _ = ContactId(0);
 }
 
@@ -599,47 +1159,123 @@ async fn mark_done_needs_a_disposition(b: Backend) {
     let ann = s.agent("ann").await;
     let v = s.visitor("Dora").await;
     v.say("hello").await;
-    let chat: InteractionView = ann.post(&format!("/api/contacts/{}/chat", v.contact), json!({})).await;
-    let (st, body) = ann.call(Method::POST, &format!("/api/interactions/{}/done", chat.id), Some(json!({}))).await;
+    let chat: InteractionView = ann
+        .post(&format!("/api/contacts/{}/chat", v.contact), json!({}))
+        .await;
+    let (st, body) = ann
+        .call(
+            Method::POST,
+            &format!("/api/interactions/{}/done", chat.id),
+            Some(json!({})),
+        )
+        .await;
     assert_eq!(st, 422, "{body}");
-    let done: InteractionView = ann.post(&format!("/api/interactions/{}/done", chat.id), json!({"disposition": "follow_up"})).await;
+    let done: InteractionView = ann
+        .post(
+            &format!("/api/interactions/{}/done", chat.id),
+            json!({"disposition": "follow_up"}),
+        )
+        .await;
     assert_eq!(done.disposition.map(|d| d.0), Some("follow_up".to_owned()));
-    assert_eq!(ann.call(Method::POST, &format!("/api/interactions/{}/end", chat.id), Some(json!({}))).await.0, 409);
+    assert_eq!(
+        ann.call(
+            Method::POST,
+            &format!("/api/interactions/{}/end", chat.id),
+            Some(json!({}))
+        )
+        .await
+        .0,
+        409
+    );
     let ben = s.agent("ben").await;
-    assert_eq!(ben.call(Method::POST, &format!("/api/interactions/{}/done", chat.id), Some(json!({"disposition": "resolved"}))).await.0, 403);
+    assert_eq!(
+        ben.call(
+            Method::POST,
+            &format!("/api/interactions/{}/done", chat.id),
+            Some(json!({"disposition": "resolved"}))
+        )
+        .await
+        .0,
+        403
+    );
 }
 
 async fn signed_identity_same_conversation(b: Backend) {
     let secret = "test-identity-secret";
     let s = Server::start(b, |c| c.identity_secret = secret.to_owned()).await;
-    let in_an_hour = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_secs() as i64 + 3600;
+    let in_an_hour = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs() as i64
+        + 3600;
     let token = threadline_api::auth::sign_identity(secret, "cust-77", in_an_hour);
-    let (st, one) = s.call(Method::POST, "/api/visitor/session", None, Some(json!({"identity": token, "name": "Kim Park"}))).await;
+    let (st, one) = s
+        .call(
+            Method::POST,
+            "/api/visitor/session",
+            None,
+            Some(json!({"identity": token, "name": "Kim Park"})),
+        )
+        .await;
     assert_eq!(st, 200, "{one}");
-    let (st, two) = s.call(Method::POST, "/api/visitor/session", None, Some(json!({"identity": token}))).await;
+    let (st, two) = s
+        .call(
+            Method::POST,
+            "/api/visitor/session",
+            None,
+            Some(json!({"identity": token})),
+        )
+        .await;
     assert_eq!(st, 200);
-    assert_eq!(one["contact_id"], two["contact_id"], "the same contact on another device");
+    assert_eq!(
+        one["contact_id"], two["contact_id"],
+        "the same contact on another device"
+    );
     assert_ne!(one["visitor_token"], two["visitor_token"]);
     let forged = threadline_api::auth::sign_identity("wrong-secret", "cust-77", in_an_hour);
-    let (st, body) = s.call(Method::POST, "/api/visitor/session", None, Some(json!({"identity": forged}))).await;
+    let (st, body) = s
+        .call(
+            Method::POST,
+            "/api/visitor/session",
+            None,
+            Some(json!({"identity": forged})),
+        )
+        .await;
     assert_eq!(st, 403, "{body}");
     let expired = threadline_api::auth::sign_identity(secret, "cust-77", 1000);
-    let (st, body) = s.call(Method::POST, "/api/visitor/session", None, Some(json!({"identity": expired}))).await;
+    let (st, body) = s
+        .call(
+            Method::POST,
+            "/api/visitor/session",
+            None,
+            Some(json!({"identity": expired})),
+        )
+        .await;
     assert_eq!(st, 403);
-    assert!(body["error"]["message"].as_str().unwrap_or("").contains("expired"));
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap_or("")
+        .contains("expired"));
 }
 
 fn urlencode(s: &str) -> String {
     s.bytes()
-        .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
         .collect()
 }
 
 fn tiny_png() -> Vec<u8> {
     vec![
-        0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0x0D, 0x49, 0x48, 0x44, 0x52, 0, 0, 0, 1, 0, 0, 0, 1, 8, 6,
-        0, 0, 0, 0x1F, 0x15, 0xC4, 0x89, 0, 0, 0, 0x0D, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0xF8, 0xCF, 0xC0, 0xF0,
-        0x1F, 0, 0x05, 0x00, 0x01, 0xFF, 0x89, 0x99, 0x3D, 0x1D, 0, 0, 0, 0, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
+        0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0x0D, 0x49, 0x48, 0x44, 0x52, 0,
+        0, 0, 1, 0, 0, 0, 1, 8, 6, 0, 0, 0, 0x1F, 0x15, 0xC4, 0x89, 0, 0, 0, 0x0D, 0x49, 0x44,
+        0x41, 0x54, 0x78, 0x9C, 0x63, 0xF8, 0xCF, 0xC0, 0xF0, 0x1F, 0, 0x05, 0x00, 0x01, 0xFF,
+        0x89, 0x99, 0x3D, 0x1D, 0, 0, 0, 0, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
     ]
 }
 
@@ -649,34 +1285,79 @@ async fn openapi_document_is_valid_and_covers_every_route() {
     let (st, doc) = s.call(Method::GET, "/api/openapi.json", None, None).await;
     assert_eq!(st, 200);
     // It parses as an OpenAPI 3.1 document.
-    let parsed: utoipa::openapi::OpenApi = serde_json::from_value(doc.clone()).expect("a valid OpenAPI document");
+    let parsed: utoipa::openapi::OpenApi =
+        serde_json::from_value(doc.clone()).expect("a valid OpenAPI document");
     assert!(doc["openapi"].as_str().unwrap_or("").starts_with("3."));
     // Every route the router serves is documented, and every documented path exists.
     let (_, from_code) = threadline_api::routes::api();
-    let documented: std::collections::BTreeSet<String> = parsed.paths.paths.keys().cloned().collect();
-    let routed: std::collections::BTreeSet<String> = from_code.paths.paths.keys().cloned().collect();
+    let documented: std::collections::BTreeSet<String> =
+        parsed.paths.paths.keys().cloned().collect();
+    let routed: std::collections::BTreeSet<String> =
+        from_code.paths.paths.keys().cloned().collect();
     assert_eq!(documented, routed);
     for p in [
-        "/api/auth/login", "/api/auth/logout", "/api/auth/password", "/api/me", "/api/me/status", "/api/config",
-        "/api/events/ticket", "/api/events", "/api/interactions", "/api/interactions/{id}", "/api/interactions/{id}/accept",
-        "/api/interactions/{id}/reject", "/api/interactions/{id}/end", "/api/interactions/{id}/done",
-        "/api/interactions/{id}/handle-time", "/api/interactions/{id}/typing", "/api/contacts", "/api/contacts/{id}",
-        "/api/contacts/{id}/interactions", "/api/contacts/{id}/conversation", "/api/contacts/{id}/messages",
-        "/api/contacts/{id}/chat", "/api/contacts/{id}/receipts", "/api/search", "/api/responses", "/api/attachments",
-        "/api/files/{key}", "/api/visitor/session", "/api/visitor/conversation", "/api/visitor/messages",
-        "/api/visitor/typing", "/api/visitor/receipts", "/api/visitor/end", "/api/visitor/attachments",
-        "/api/visitor/events/ticket", "/api/visitor/events",
+        "/api/auth/login",
+        "/api/auth/logout",
+        "/api/auth/password",
+        "/api/me",
+        "/api/me/status",
+        "/api/config",
+        "/api/events/ticket",
+        "/api/events",
+        "/api/interactions",
+        "/api/interactions/{id}",
+        "/api/interactions/{id}/accept",
+        "/api/interactions/{id}/reject",
+        "/api/interactions/{id}/end",
+        "/api/interactions/{id}/done",
+        "/api/interactions/{id}/handle-time",
+        "/api/interactions/{id}/typing",
+        "/api/contacts",
+        "/api/contacts/{id}",
+        "/api/contacts/{id}/interactions",
+        "/api/contacts/{id}/conversation",
+        "/api/contacts/{id}/messages",
+        "/api/contacts/{id}/chat",
+        "/api/contacts/{id}/receipts",
+        "/api/search",
+        "/api/responses",
+        "/api/attachments",
+        "/api/files/{key}",
+        "/api/visitor/session",
+        "/api/visitor/conversation",
+        "/api/visitor/messages",
+        "/api/visitor/typing",
+        "/api/visitor/receipts",
+        "/api/visitor/end",
+        "/api/visitor/attachments",
+        "/api/visitor/events/ticket",
+        "/api/visitor/events",
     ] {
         assert!(documented.contains(p), "{p} is documented");
         // And it is really served (not the JSON 404 of unknown API routes).
-        let path = p.replace("{id}", "1").replace("{key}", "00000000000000000000000000000000");
+        let path = p
+            .replace("{id}", "1")
+            .replace("{key}", "00000000000000000000000000000000");
         let (_, body) = s.call(Method::OPTIONS, &path, None, None).await;
-        assert_ne!(body["error"]["message"], "no such API route", "{p} is routed");
+        assert_ne!(
+            body["error"]["message"], "no such API route",
+            "{p} is routed"
+        );
     }
-    assert_eq!(documented.len(), 36, "a new route must be added to this list");
+    assert_eq!(
+        documented.len(),
+        36,
+        "a new route must be added to this list"
+    );
     for op in parsed.paths.paths.values() {
-        for o in [&op.get, &op.post, &op.put, &op.patch, &op.delete].into_iter().flatten() {
-            assert!(!o.responses.responses.is_empty(), "every operation documents its responses");
+        for o in [&op.get, &op.post, &op.put, &op.patch, &op.delete]
+            .into_iter()
+            .flatten()
+        {
+            assert!(
+                !o.responses.responses.is_empty(),
+                "every operation documents its responses"
+            );
         }
     }
 }

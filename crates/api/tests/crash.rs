@@ -13,7 +13,12 @@ use std::time::Duration;
 
 fn spawn(url: &str, port: u16) -> Child {
     Command::new(env!("CARGO_BIN_EXE_threadline-api"))
-        .args(["--addr", &format!("127.0.0.1:{port}"), "--database-url", url])
+        .args([
+            "--addr",
+            &format!("127.0.0.1:{port}"),
+            "--database-url",
+            url,
+        ])
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -22,13 +27,25 @@ fn spawn(url: &str, port: u16) -> Child {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
 }
 
 async fn wait_up(base: &str) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    while reqwest::get(format!("{base}/api/openapi.json")).await.map(|r| r.status().is_success()).ok() != Some(true) {
-        assert!(tokio::time::Instant::now() < deadline, "server did not come up");
+    let deadline = tokio::time::Instant::now() + Duration::from_mins(1);
+    while reqwest::get(format!("{base}/api/openapi.json"))
+        .await
+        .map(|r| r.status().is_success())
+        .ok()
+        != Some(true)
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "server did not come up"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -53,7 +70,8 @@ async fn crash_during_burst(b: Backend) {
     let acked: Arc<Mutex<HashSet<String>>> = Arc::default();
     let mut senders = Vec::new();
     for _ in 0..4 {
-        let (client, base, token, acked) = (client.clone(), base.clone(), token.clone(), acked.clone());
+        let (client, base, token, acked) =
+            (client.clone(), base.clone(), token.clone(), acked.clone());
         senders.push(tokio::spawn(async move {
             for i in 0..500 {
                 let cid = client_id();
@@ -73,9 +91,12 @@ async fn crash_during_burst(b: Backend) {
         }));
     }
     // Kill -9 once a good number of sends were acknowledged, mid-burst.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let deadline = tokio::time::Instant::now() + Duration::from_mins(1);
     while acked.lock().expect("lock").len() < 150 {
-        assert!(tokio::time::Instant::now() < deadline, "the burst did not get going");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the burst did not get going"
+        );
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     child.kill().expect("kill -9");
@@ -93,18 +114,33 @@ async fn crash_during_burst(b: Backend) {
     loop {
         let mut url = format!("{base}/api/visitor/conversation?limit=500");
         if let Some(b) = before {
-            url.push_str(&format!("&before_seq={b}"));
+            url = format!("{url}&before_seq={b}");
         }
-        let page: wire::api::ConversationPage =
-            client.get(url).bearer_auth(&token).send().await.expect("page").json().await.expect("json");
-        stored.extend(page.messages.iter().filter_map(|m| m.client_id.as_ref().map(|c| c.0.clone())));
+        let page: wire::api::ConversationPage = client
+            .get(url)
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("page")
+            .json()
+            .await
+            .expect("json");
+        stored.extend(
+            page.messages
+                .iter()
+                .filter_map(|m| m.client_id.as_ref().map(|c| c.0.clone())),
+        );
         before = page.messages.first().map(|m| m.seq);
         if !page.has_more {
             break;
         }
     }
     let lost: Vec<_> = acked.difference(&stored).collect();
-    assert!(lost.is_empty(), "{} acknowledged messages were lost", lost.len());
+    assert!(
+        lost.is_empty(),
+        "{} acknowledged messages were lost",
+        lost.len()
+    );
     let _ = child.kill();
     let _ = child.wait();
 }

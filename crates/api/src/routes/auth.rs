@@ -13,7 +13,10 @@ use utoipa_axum::routes;
 use wire::api::{ChangePasswordRequest, LoginRequest, LoginResponse};
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(login)).routes(routes!(logout)).routes(routes!(change_password))
+    OpenApiRouter::new()
+        .routes(routes!(login))
+        .routes(routes!(logout))
+        .routes(routes!(change_password))
 }
 
 /// Logs an agent in; answers with a bearer token.
@@ -25,15 +28,22 @@ async fn login(
     JsonBody(req): JsonBody<LoginRequest>,
 ) -> Result<Json<LoginResponse>, ApiError> {
     let login = req.login.trim().to_lowercase();
-    if login.is_empty() || login.len() > 100 || req.password.is_empty() || req.password.len() > 1000 {
+    if login.is_empty() || login.len() > 100 || req.password.is_empty() || req.password.len() > 1000
+    {
         return Err(ApiError::invalid("enter a username and a password"));
     }
-    if state.login_limiter.check_key(&(peer.ip(), login.clone())).is_err() {
+    if state
+        .login_limiter
+        .check_key(&(peer.ip(), login.clone()))
+        .is_err()
+    {
         return Err(ApiError::RateLimited);
     }
     let creds = state.store.agent_credentials(&login).await?;
     let password = req.password.clone();
-    let stored = creds.as_ref().map_or_else(|| dummy_hash().to_owned(), |(_, h)| h.clone());
+    let stored = creds
+        .as_ref()
+        .map_or_else(|| dummy_hash().to_owned(), |(_, h)| h.clone());
     let ok = tokio::task::spawn_blocking(move || verify_password(&password, &stored))
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?;
@@ -42,9 +52,20 @@ async fn login(
     };
     let token = new_token("tla_");
     let expires_at = now_ms() + ms(state.config.session_ttl);
-    state.store.create_session(agent, &token_hash(&token), expires_at).await?;
-    let agent = state.store.agent(agent).await?.ok_or(ApiError::BadCredentials)?;
-    Ok(Json(LoginResponse { token, expires_at, agent }))
+    state
+        .store
+        .create_session(agent, &token_hash(&token), expires_at)
+        .await?;
+    let agent = state
+        .store
+        .agent(agent)
+        .await?
+        .ok_or(ApiError::BadCredentials)?;
+    Ok(Json(LoginResponse {
+        token,
+        expires_at,
+        agent,
+    }))
 }
 
 /// Logs out: revokes this session's token.
@@ -64,10 +85,20 @@ async fn change_password(
     JsonBody(req): JsonBody<ChangePasswordRequest>,
 ) -> Result<StatusCode, ApiError> {
     if req.new_password.chars().count() < 8 || req.new_password.len() > 1000 {
-        return Err(ApiError::invalid("the new password must have at least 8 characters"));
+        return Err(ApiError::invalid(
+            "the new password must have at least 8 characters",
+        ));
     }
-    let view = state.store.agent(auth.agent).await?.ok_or(ApiError::Unauthorized)?;
-    let (_, hash) = state.store.agent_credentials(&view.login).await?.ok_or(ApiError::Unauthorized)?;
+    let view = state
+        .store
+        .agent(auth.agent)
+        .await?
+        .ok_or(ApiError::Unauthorized)?;
+    let (_, hash) = state
+        .store
+        .agent_credentials(&view.login)
+        .await?
+        .ok_or(ApiError::Unauthorized)?;
     let (current, new) = (req.current_password, req.new_password);
     let new_hash = tokio::task::spawn_blocking(move || {
         if verify_password(&current, &hash) {
@@ -81,6 +112,9 @@ async fn change_password(
     let Some(new_hash) = new_hash else {
         return Err(ApiError::BadCredentials);
     };
-    state.store.set_password(auth.agent, &new_hash, &auth.token_hash).await?;
+    state
+        .store
+        .set_password(auth.agent, &new_hash, &auth.token_hash)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

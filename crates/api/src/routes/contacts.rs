@@ -6,7 +6,7 @@ use super::{page_size, validate_message};
 use crate::auth::AgentAuth;
 use crate::error::{ApiError, JsonBody, PathParam, QueryParams};
 use crate::state::AppState;
-use crate::store::{ContactListQuery, ChannelFilter};
+use crate::store::{ChannelFilter, ContactListQuery};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
@@ -57,22 +57,41 @@ async fn list(
     let after = match q.cursor.as_deref() {
         None | Some("") => None,
         Some(c) => {
-            let (at, id) = c.split_once(':').ok_or_else(|| ApiError::invalid("malformed cursor"))?;
-            Some((at.parse().map_err(|_| ApiError::invalid("malformed cursor"))?, id.parse().map_err(|_| ApiError::invalid("malformed cursor"))?))
+            let (at, id) = c
+                .split_once(':')
+                .ok_or_else(|| ApiError::invalid("malformed cursor"))?;
+            Some((
+                at.parse()
+                    .map_err(|_| ApiError::invalid("malformed cursor"))?,
+                id.parse()
+                    .map_err(|_| ApiError::invalid("malformed cursor"))?,
+            ))
         }
     };
     if q.q.as_ref().is_some_and(|s| s.len() > 200) {
-        return Err(ApiError::invalid("the search may have at most 200 characters"));
+        return Err(ApiError::invalid(
+            "the search may have at most 200 characters",
+        ));
     }
-    let query = ContactListQuery { search: q.q, public: q.public, after, limit: limit + 1 };
+    let query = ContactListQuery {
+        search: q.q,
+        public: q.public,
+        after,
+        limit: limit + 1,
+    };
     let mut contacts = state.store.list_contacts(auth.agent, &query).await?;
     let next_cursor = if contacts.len() > limit as usize {
         contacts.truncate(limit as usize);
-        contacts.last().map(|c| format!("{}:{}", c.last_activity_at, c.id.0))
+        contacts
+            .last()
+            .map(|c| format!("{}:{}", c.last_activity_at, c.id.0))
     } else {
         None
     };
-    Ok(Json(ContactPage { contacts, next_cursor }))
+    Ok(Json(ContactPage {
+        contacts,
+        next_cursor,
+    }))
 }
 
 /// A contact's details.
@@ -84,7 +103,13 @@ async fn get_contact(
     _auth: AgentAuth,
     PathParam(id): PathParam<ContactId>,
 ) -> Result<Json<ContactView>, ApiError> {
-    Ok(Json(state.store.contact(id).await?.ok_or_else(|| ApiError::not_found("contact"))?))
+    Ok(Json(
+        state
+            .store
+            .contact(id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("contact"))?,
+    ))
 }
 
 /// Changes a contact's name, email, phone or notes.
@@ -105,21 +130,46 @@ async fn patch_contact(
         ("notes", &patch.notes, 4000),
     ] {
         if value.as_ref().is_some_and(|v| v.chars().count() > max) {
-            return Err(ApiError::invalid(format!("the {field} may have at most {max} characters")));
+            return Err(ApiError::invalid(format!(
+                "the {field} may have at most {max} characters"
+            )));
         }
     }
-    if let Some(email) = patch.email.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
-        let ok = email.split_once('@').is_some_and(|(user, host)| !user.is_empty() && host.contains('.') && !email.contains(char::is_whitespace));
+    if let Some(email) = patch
+        .email
+        .as_deref()
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+    {
+        let ok = email.split_once('@').is_some_and(|(user, host)| {
+            !user.is_empty() && host.contains('.') && !email.contains(char::is_whitespace)
+        });
         if !ok {
             return Err(ApiError::invalid("the email address is not valid"));
         }
     }
-    if let Some(phone) = patch.phone.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
-        if !phone.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c)) {
-            return Err(ApiError::invalid("the phone number may contain only digits, spaces and + - ( ) ."));
+    if let Some(phone) = patch
+        .phone
+        .as_deref()
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
+        if !phone
+            .chars()
+            .all(|c| c.is_ascii_digit() || " +-().".contains(c))
+        {
+            return Err(ApiError::invalid(
+                "the phone number may contain only digits, spaces and + - ( ) .",
+            ));
         }
     }
-    Ok(Json(state.store.patch_contact(id, &patch).await?.ok_or_else(|| ApiError::not_found("contact"))?))
+    Ok(Json(
+        state
+            .store
+            .patch_contact(id, &patch)
+            .await?
+            .ok_or_else(|| ApiError::not_found("contact"))?,
+    ))
 }
 
 /// Every interaction with the contact, newest first (Contact History).
@@ -131,7 +181,11 @@ async fn history(
     _auth: AgentAuth,
     PathParam(id): PathParam<ContactId>,
 ) -> Result<Json<Vec<InteractionView>>, ApiError> {
-    state.store.contact(id).await?.ok_or_else(|| ApiError::not_found("contact"))?;
+    state
+        .store
+        .contact(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("contact"))?;
     Ok(Json(state.store.contact_interactions(id).await?))
 }
 
@@ -156,13 +210,22 @@ async fn conversation(
     PathParam(id): PathParam<ContactId>,
     QueryParams(q): QueryParams<ConversationQuery>,
 ) -> Result<Json<ConversationPage>, ApiError> {
-    state.store.contact(id).await?.ok_or_else(|| ApiError::not_found("contact"))?;
+    state
+        .store
+        .contact(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("contact"))?;
     let filter = match q.public {
         None => ChannelFilter::All,
         Some(true) => ChannelFilter::Public,
         Some(false) => ChannelFilter::Private,
     };
-    Ok(Json(state.store.conversation(id, q.before_seq, page_size(q.limit, 100)?, filter).await?))
+    Ok(Json(
+        state
+            .store
+            .conversation(id, q.before_seq, page_size(q.limit, 100)?, filter)
+            .await?,
+    ))
 }
 
 /// Writes into the contact's conversation; reactivates it when no chat is open.
@@ -178,9 +241,19 @@ async fn send(
     validate_message(&state, &req.client_id, &req.text, req.attachment_id)?;
     let stored = state
         .store
-        .send_as_agent(auth.agent, id, req.client_id, req.text, req.attachment_id, req.source)
+        .send_as_agent(
+            auth.agent,
+            id,
+            req.client_id,
+            req.text,
+            req.attachment_id,
+            req.source,
+        )
         .await?;
-    Ok(Json(SendResponse { message: stored.message, interaction: stored.interaction }))
+    Ok(Json(SendResponse {
+        message: stored.message,
+        interaction: stored.interaction,
+    }))
 }
 
 /// The `Chat` button: opens (or reactivates) a chat with the contact for this agent.
@@ -208,7 +281,10 @@ async fn receipts(
     if req.up_to_seq < 0 {
         return Err(ApiError::invalid("up_to_seq must not be negative"));
     }
-    state.store.agent_receipt(auth.agent, id, req.up_to_seq, req.read).await?;
+    state
+        .store
+        .agent_receipt(auth.agent, id, req.up_to_seq, req.read)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -240,7 +316,13 @@ async fn search(
     Ok(Json(
         state
             .store
-            .search(&q.q, q.contact_id.map(ContactId), q.before_id.map(MessageId), limit, ChannelFilter::All)
+            .search(
+                &q.q,
+                q.contact_id.map(ContactId),
+                q.before_id.map(MessageId),
+                limit,
+                ChannelFilter::All,
+            )
             .await?,
     ))
 }
@@ -248,6 +330,9 @@ async fn search(
 /// The standard responses tree.
 #[utoipa::path(get, path = "/api/responses", tag = "contacts", security(("bearer" = [])),
     responses((status = 200, body = ResponseTree)))]
-async fn responses(State(state): State<AppState>, _auth: AgentAuth) -> Result<Json<ResponseTree>, ApiError> {
+async fn responses(
+    State(state): State<AppState>,
+    _auth: AgentAuth,
+) -> Result<Json<ResponseTree>, ApiError> {
     Ok(Json(state.store.responses().await?))
 }

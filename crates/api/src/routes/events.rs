@@ -49,22 +49,35 @@ struct StreamQuery {
 /// A ticket for the agent's event stream.
 #[utoipa::path(post, path = "/api/events/ticket", tag = "events", security(("bearer" = [])),
     responses((status = 200, body = StreamTicket), (status = 401, body = wire::ErrorBody)))]
-async fn agent_ticket(State(state): State<AppState>, auth: AgentAuth) -> Result<Json<StreamTicket>, ApiError> {
+async fn agent_ticket(
+    State(state): State<AppState>,
+    auth: AgentAuth,
+) -> Result<Json<StreamTicket>, ApiError> {
     ticket(&state, TicketScope::Agent(auth.agent)).await
 }
 
 /// A ticket for the visitor's event stream.
 #[utoipa::path(post, path = "/api/visitor/events/ticket", tag = "visitor", security(("bearer" = [])),
     responses((status = 200, body = StreamTicket), (status = 401, body = wire::ErrorBody)))]
-async fn visitor_ticket(State(state): State<AppState>, auth: VisitorAuth) -> Result<Json<StreamTicket>, ApiError> {
+async fn visitor_ticket(
+    State(state): State<AppState>,
+    auth: VisitorAuth,
+) -> Result<Json<StreamTicket>, ApiError> {
     ticket(&state, TicketScope::Visitor(auth.contact)).await
 }
 
 async fn ticket(state: &AppState, scope: TicketScope) -> Result<Json<StreamTicket>, ApiError> {
     let ticket = new_token("tlt_");
     let expires_at = now_ms() + TICKET_TTL_MS;
-    let head = state.store.create_ticket(&token_hash(&ticket), scope, expires_at).await?;
-    Ok(Json(StreamTicket { ticket, expires_at, head }))
+    let head = state
+        .store
+        .create_ticket(&token_hash(&ticket), scope, expires_at)
+        .await?;
+    Ok(Json(StreamTicket {
+        ticket,
+        expires_at,
+        head,
+    }))
 }
 
 /// The agent's live events (text/event-stream).
@@ -95,7 +108,11 @@ async fn stream_for(
     q: &StreamQuery,
     visitor: bool,
 ) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>> + use<>>, ApiError> {
-    let (scope, head) = state.store.redeem_ticket(&token_hash(&q.ticket)).await?.ok_or(ApiError::Unauthorized)?;
+    let (scope, head) = state
+        .store
+        .redeem_ticket(&token_hash(&q.ticket))
+        .await?
+        .ok_or(ApiError::Unauthorized)?;
     if matches!(scope, TicketScope::Visitor(_)) != visitor {
         return Err(ApiError::Unauthorized);
     }
@@ -116,7 +133,7 @@ async fn stream_for(
     let mut last_sent = after;
     let too_far = after < floor || {
         let replay = state.store.events_for(scope, after, MAX_REPLAY + 1).await?;
-        if replay.len() as i64 > MAX_REPLAY {
+        if i64::try_from(replay.len()).unwrap_or(i64::MAX) > MAX_REPLAY {
             true
         } else {
             if let Some(e) = replay.last() {
@@ -130,21 +147,37 @@ async fn stream_for(
         let head = state.store.event_head().await?;
         first = vec![Arc::new(resync(head))];
         last_sent = head;
-        first.extend(state.store.events_for(scope, head, MAX_REPLAY).await?.into_iter().map(Arc::new));
+        first.extend(
+            state
+                .store
+                .events_for(scope, head, MAX_REPLAY)
+                .await?
+                .into_iter()
+                .map(Arc::new),
+        );
         if let Some(e) = first.last() {
             last_sent = last_sent.max(e.id);
         }
     }
-    let live = stream::unfold(sub, |mut sub| async move { sub.rx.recv().await.map(|e| (e, sub)) })
-        .filter(move |e| std::future::ready(e.id > last_sent));
+    let live = stream::unfold(sub, |mut sub| async move {
+        sub.rx.recv().await.map(|e| (e, sub))
+    })
+    .filter(move |e| std::future::ready(e.id > last_sent));
     let events = stream::iter(first).chain(live).map(|e| {
-        Ok(SseEvent::default().id(e.id.0.to_string()).event(e.name).data(&*e.data))
+        Ok(SseEvent::default()
+            .id(e.id.0.to_string())
+            .event(e.name)
+            .data(&*e.data))
     });
     Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(KEEP_ALIVE).text("keep-alive")))
 }
 
 fn resync(head: EventId) -> StoredEvent {
-    let envelope = EventEnvelope { id: head, at: now_ms(), event: Event::Resync };
+    let envelope = EventEnvelope {
+        id: head,
+        at: now_ms(),
+        event: Event::Resync,
+    };
     StoredEvent {
         id: head,
         agent_id: None,

@@ -21,7 +21,9 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(visitor_upload))
         .routes(routes!(download))
         // The image limit is checked exactly below; this only stops absurd bodies early.
-        .layer(DefaultBodyLimit::max(wire::limits::MAX_IMAGE_BYTES * 2 + 64 * 1024))
+        .layer(DefaultBodyLimit::max(
+            wire::limits::MAX_IMAGE_BYTES * 2 + 64 * 1024,
+        ))
 }
 
 /// The multipart upload form.
@@ -37,7 +39,11 @@ struct UploadForm {
 #[utoipa::path(post, path = "/api/attachments", tag = "files", security(("bearer" = [])),
     request_body(content = UploadForm, content_type = "multipart/form-data"),
     responses((status = 200, body = AttachmentView), (status = 413, body = wire::ErrorBody), (status = 415, body = wire::ErrorBody)))]
-async fn agent_upload(State(state): State<AppState>, auth: AgentAuth, form: Multipart) -> Result<Json<AttachmentView>, ApiError> {
+async fn agent_upload(
+    State(state): State<AppState>,
+    auth: AgentAuth,
+    form: Multipart,
+) -> Result<Json<AttachmentView>, ApiError> {
     upload(&state, format!("agent:{}", auth.agent.0), form).await
 }
 
@@ -45,13 +51,22 @@ async fn agent_upload(State(state): State<AppState>, auth: AgentAuth, form: Mult
 #[utoipa::path(post, path = "/api/visitor/attachments", tag = "visitor", security(("bearer" = [])),
     request_body(content = UploadForm, content_type = "multipart/form-data"),
     responses((status = 200, body = AttachmentView), (status = 413, body = wire::ErrorBody), (status = 415, body = wire::ErrorBody)))]
-async fn visitor_upload(State(state): State<AppState>, auth: VisitorAuth, form: Multipart) -> Result<Json<AttachmentView>, ApiError> {
+async fn visitor_upload(
+    State(state): State<AppState>,
+    auth: VisitorAuth,
+    form: Multipart,
+) -> Result<Json<AttachmentView>, ApiError> {
     upload(&state, format!("contact:{}", auth.contact.0), form).await
 }
 
-async fn upload(state: &AppState, owner: String, mut form: Multipart) -> Result<Json<AttachmentView>, ApiError> {
+async fn upload(
+    state: &AppState,
+    owner: String,
+    mut form: Multipart,
+) -> Result<Json<AttachmentView>, ApiError> {
     let max = state.config.max_image_bytes;
-    let too_large = || ApiError::TooLarge(format!("images may be at most {} MB", max / (1024 * 1024)));
+    let too_large =
+        || ApiError::TooLarge(format!("images may be at most {} MB", max / (1024 * 1024)));
     while let Some(mut field) = form.next_field().await.map_err(|e| multipart_error(&e))? {
         if field.name() != Some("file") {
             continue;
@@ -80,7 +95,9 @@ async fn upload(state: &AppState, owner: String, mut form: Multipart) -> Result<
             .await?;
         return Ok(Json(view));
     }
-    Err(ApiError::invalid("send the image in a multipart field named \"file\""))
+    Err(ApiError::invalid(
+        "send the image in a multipart field named \"file\"",
+    ))
 }
 
 fn multipart_error(e: &axum::extract::multipart::MultipartError) -> ApiError {
@@ -95,18 +112,37 @@ fn multipart_error(e: &axum::extract::multipart::MultipartError) -> ApiError {
 #[utoipa::path(get, path = "/api/files/{key}", tag = "files",
     params(("key" = String, Path, description = "the file key from AttachmentView.url")),
     responses((status = 200, content_type = "image/*", body = Vec<u8>), (status = 404, body = wire::ErrorBody)))]
-async fn download(State(state): State<AppState>, PathParam(key): PathParam<String>) -> Result<Response, ApiError> {
+async fn download(
+    State(state): State<AppState>,
+    PathParam(key): PathParam<String>,
+) -> Result<Response, ApiError> {
     if key.len() != 32 || !key.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(ApiError::not_found("file"));
     }
-    let file = state.store.file(&key).await?.ok_or_else(|| ApiError::not_found("file"))?;
+    let file = state
+        .store
+        .file(&key)
+        .await?
+        .ok_or_else(|| ApiError::not_found("file"))?;
     let mut headers = HeaderMap::new();
     let value = |s: &str| HeaderValue::from_str(s).map_err(|e| ApiError::Internal(e.to_string()));
     headers.insert(header::CONTENT_TYPE, value(&file.content_type)?);
-    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; sandbox"));
-    headers.insert(header::CONTENT_DISPOSITION, value(&format!("inline; filename=\"{}\"", file.file_name))?);
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=31536000, immutable"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; sandbox"),
+    );
+    headers.insert(
+        header::CONTENT_DISPOSITION,
+        value(&format!("inline; filename=\"{}\"", file.file_name))?,
+    );
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, max-age=31536000, immutable"),
+    );
     headers.insert(header::ETAG, value(&format!("\"{}\"", file.sha256))?);
     Ok((headers, file.bytes).into_response())
 }

@@ -44,7 +44,13 @@ async fn get_interaction(
     _auth: AgentAuth,
     PathParam(id): PathParam<InteractionId>,
 ) -> Result<Json<InteractionView>, ApiError> {
-    Ok(Json(state.store.interaction(id).await?.ok_or_else(|| ApiError::not_found("interaction"))?))
+    Ok(Json(
+        state
+            .store
+            .interaction(id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("interaction"))?,
+    ))
 }
 
 /// Accepts an offer.
@@ -97,7 +103,12 @@ async fn done(
 ) -> Result<Json<InteractionView>, ApiError> {
     let view = state
         .store
-        .mark_done(auth.agent, id, req.disposition.as_ref(), state.config.disposition_required)
+        .mark_done(
+            auth.agent,
+            id,
+            req.disposition.as_ref(),
+            state.config.disposition_required,
+        )
         .await?;
     state.routing.poke();
     Ok(Json(view))
@@ -115,7 +126,9 @@ async fn handle_time(
 ) -> Result<StatusCode, ApiError> {
     let len = seg.ended_at - seg.started_at;
     if len <= 0 || len > MAX_SEGMENT_MS || seg.ended_at > now_ms() + 60_000 {
-        return Err(ApiError::invalid("a handle-time segment must end after it starts, within a day, and not in the future"));
+        return Err(ApiError::invalid(
+            "a handle-time segment must end after it starts, within a day, and not in the future",
+        ));
     }
     state.store.add_handle_time(auth.agent, id, &seg).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -11,14 +11,23 @@ use wire::api::{DesktopConfig, SetStatusRequest};
 use wire::{AgentView, ChatStatus};
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(me)).routes(routes!(set_status)).routes(routes!(config))
+    OpenApiRouter::new()
+        .routes(routes!(me))
+        .routes(routes!(set_status))
+        .routes(routes!(config))
 }
 
 /// The logged-in agent.
 #[utoipa::path(get, path = "/api/me", tag = "agent", security(("bearer" = [])),
     responses((status = 200, body = AgentView), (status = 401, body = wire::ErrorBody)))]
 async fn me(State(state): State<AppState>, auth: AgentAuth) -> Result<Json<AgentView>, ApiError> {
-    Ok(Json(state.store.agent(auth.agent).await?.ok_or(ApiError::Unauthorized)?))
+    Ok(Json(
+        state
+            .store
+            .agent(auth.agent)
+            .await?
+            .ok_or(ApiError::Unauthorized)?,
+    ))
 }
 
 /// Sets the Chat channel status: Ready, or Not Ready with a reason.
@@ -31,7 +40,10 @@ async fn set_status(
 ) -> Result<Json<AgentView>, ApiError> {
     if let ChatStatus::NotReady { reason } = &req.status {
         if !state.store.reason_exists(&reason.0).await? {
-            return Err(ApiError::invalid(format!("unknown Not Ready reason {:?}", reason.0)));
+            return Err(ApiError::invalid(format!(
+                "unknown Not Ready reason {:?}",
+                reason.0
+            )));
         }
     }
     let view = state.store.set_status(auth.agent, &req.status).await?;
@@ -43,7 +55,10 @@ async fn set_status(
 /// What the desktop needs to draw its choices.
 #[utoipa::path(get, path = "/api/config", tag = "agent", security(("bearer" = [])),
     responses((status = 200, body = DesktopConfig), (status = 401, body = wire::ErrorBody)))]
-async fn config(State(state): State<AppState>, _auth: AgentAuth) -> Result<Json<DesktopConfig>, ApiError> {
+async fn config(
+    State(state): State<AppState>,
+    _auth: AgentAuth,
+) -> Result<Json<DesktopConfig>, ApiError> {
     let c = &state.config;
     Ok(Json(DesktopConfig {
         not_ready_reasons: state.store.not_ready_reasons().await?,

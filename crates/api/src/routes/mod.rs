@@ -73,7 +73,10 @@ pub fn router(state: AppState) -> Router {
                 async move { axum::Json((*doc).clone()) }
             }),
         )
-        .route("/api/{*rest}", axum::routing::any(|| async { ApiError::NotFound("no such API route".into()) }));
+        .route(
+            "/api/{*rest}",
+            axum::routing::any(|| async { ApiError::NotFound("no such API route".into()) }),
+        );
     site::with_site(api, &state).with_state(state)
 }
 
@@ -86,16 +89,23 @@ pub(crate) fn validate_message(
     attachment: Option<wire::AttachmentId>,
 ) -> Result<(), ApiError> {
     if !client_id.is_valid() {
-        return Err(ApiError::invalid("client_id must be 8 to 64 letters, digits, '-' or '_'"));
+        return Err(ApiError::invalid(
+            "client_id must be 8 to 64 letters, digits, '-' or '_'",
+        ));
     }
     if text.trim().is_empty() && attachment.is_none() {
         return Err(ApiError::invalid("the message is empty"));
     }
     let max = state.config.max_message_chars;
     if text.chars().count() > max {
-        return Err(ApiError::TooLarge(format!("a message may have at most {max} characters")));
+        return Err(ApiError::TooLarge(format!(
+            "a message may have at most {max} characters"
+        )));
     }
-    if text.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+    if text
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
         return Err(ApiError::invalid("the message contains control characters"));
     }
     Ok(())
@@ -106,7 +116,10 @@ pub(crate) fn page_size(limit: Option<u32>, default: u32) -> Result<u32, ApiErro
     match limit {
         None => Ok(default),
         Some(0) => Err(ApiError::invalid("limit must be at least 1")),
-        Some(n) if n > wire::limits::MAX_PAGE => Err(ApiError::invalid(format!("limit may be at most {}", wire::limits::MAX_PAGE))),
+        Some(n) if n > wire::limits::MAX_PAGE => Err(ApiError::invalid(format!(
+            "limit may be at most {}",
+            wire::limits::MAX_PAGE
+        ))),
         Some(n) => Ok(n),
     }
 }

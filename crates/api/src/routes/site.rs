@@ -15,12 +15,12 @@ pub fn with_site(api: Router<AppState>, state: &AppState) -> Router<AppState> {
     let mut app = api.route("/demo", axum::routing::get(|| async { Html(DEMO_PAGE) }));
     if let Some(dir) = &state.config.widget_dir {
         // The widget is framed by the company's pages, whatever their origin.
-        let widget = Router::new()
-            .fallback_service(ServeDir::new(dir))
-            .layer(SetResponseHeaderLayer::overriding(
+        let widget = Router::new().fallback_service(ServeDir::new(dir)).layer(
+            SetResponseHeaderLayer::overriding(
                 header::CONTENT_SECURITY_POLICY,
                 HeaderValue::from_static("frame-ancestors *"),
-            ));
+            ),
+        );
         app = app.nest_service("/widget", widget);
     }
     if let Some(dir) = &state.config.desktop_dir {
@@ -32,7 +32,10 @@ pub fn with_site(api: Router<AppState>, state: &AppState) -> Router<AppState> {
             .unwrap_or_else(|_| HeaderValue::from_static("frame-ancestors 'self'"));
         let desktop = Router::new()
             .fallback_service(ServeDir::new(dir).fallback(ServeFile::new(dir.join("index.html"))))
-            .layer(SetResponseHeaderLayer::if_not_present(header::CONTENT_SECURITY_POLICY, csp));
+            .layer(SetResponseHeaderLayer::if_not_present(
+                header::CONTENT_SECURITY_POLICY,
+                csp,
+            ));
         app = app.fallback_service(desktop);
     }
     app.layer(SetResponseHeaderLayer::if_not_present(

@@ -13,7 +13,10 @@ use axum::http::StatusCode;
 use axum::Json;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use wire::api::{ConversationPage, ReceiptRequest, TypingRequest, VisitorSendRequest, VisitorSession, VisitorSessionRequest};
+use wire::api::{
+    ConversationPage, ReceiptRequest, TypingRequest, VisitorSendRequest, VisitorSession,
+    VisitorSessionRequest,
+};
 use wire::{ContactId, Identity, MessageView};
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -30,35 +33,67 @@ pub fn routes() -> OpenApiRouter<AppState> {
 /// an identity the company website signed (the same conversation on any device).
 #[utoipa::path(post, path = "/api/visitor/session", tag = "visitor", request_body = VisitorSessionRequest,
     responses((status = 200, body = VisitorSession), (status = 400, body = wire::ErrorBody), (status = 401, body = wire::ErrorBody)))]
-async fn session(State(state): State<AppState>, JsonBody(req): JsonBody<VisitorSessionRequest>) -> Result<Json<VisitorSession>, ApiError> {
-    let name = req.name.as_deref().map(str::trim).unwrap_or("");
-    let email = req.email.as_deref().map(str::trim).filter(|e| !e.is_empty());
+async fn session(
+    State(state): State<AppState>,
+    JsonBody(req): JsonBody<VisitorSessionRequest>,
+) -> Result<Json<VisitorSession>, ApiError> {
+    let name = req.name.as_deref().map_or("", str::trim);
+    let email = req
+        .email
+        .as_deref()
+        .map(str::trim)
+        .filter(|e| !e.is_empty());
     if name.chars().count() > 100 {
-        return Err(ApiError::invalid("the name may have at most 100 characters"));
+        return Err(ApiError::invalid(
+            "the name may have at most 100 characters",
+        ));
     }
     if let Some(e) = email {
-        if e.len() > 254 || !e.split_once('@').is_some_and(|(u, h)| !u.is_empty() && h.contains('.')) {
+        if e.len() > 254
+            || !e
+                .split_once('@')
+                .is_some_and(|(u, h)| !u.is_empty() && h.contains('.'))
+        {
             return Err(ApiError::invalid("the email address is not valid"));
         }
     }
-    let (first, last) = name.split_once(' ').map_or((name, ""), |(f, l)| (f, l.trim()));
+    let (first, last) = name
+        .split_once(' ')
+        .map_or((name, ""), |(f, l)| (f, l.trim()));
     let (contact, token) = if let Some(identity) = req.identity.as_deref() {
         let customer = verify_identity(&state.config.identity_secret, identity, now_ms() / 1000)
             .map_err(|e| ApiError::Forbidden(e.to_string()))?;
-        let contact = state.store.contact_for_identity(&Identity::WebCustomer(customer), first, last, email).await?;
+        let contact = state
+            .store
+            .contact_for_identity(&Identity::WebCustomer(customer), first, last, email)
+            .await?;
         (contact, issue_token(&state, contact).await?)
     } else if let Some(token) = req.visitor_token.as_deref() {
-        let contact = state.store.visitor_contact(&token_hash(token)).await?.ok_or(ApiError::Unauthorized)?;
+        let contact = state
+            .store
+            .visitor_contact(&token_hash(token))
+            .await?
+            .ok_or(ApiError::Unauthorized)?;
         (contact, token.to_owned())
     } else {
         let visitor_id = new_token("");
-        let contact = state.store.contact_for_identity(&Identity::WebVisitor(visitor_id), first, last, email).await?;
+        let contact = state
+            .store
+            .contact_for_identity(&Identity::WebVisitor(visitor_id), first, last, email)
+            .await?;
         (contact, issue_token(&state, contact).await?)
     };
     if !name.is_empty() || email.is_some() {
-        state.store.fill_contact_details(contact, first, last, email).await?;
+        state
+            .store
+            .fill_contact_details(contact, first, last, email)
+            .await?;
     }
-    let view = state.store.contact(contact).await?.ok_or(ApiError::Unauthorized)?;
+    let view = state
+        .store
+        .contact(contact)
+        .await?
+        .ok_or(ApiError::Unauthorized)?;
     Ok(Json(VisitorSession {
         visitor_token: token,
         contact_id: contact,
@@ -70,7 +105,10 @@ async fn session(State(state): State<AppState>, JsonBody(req): JsonBody<VisitorS
 
 async fn issue_token(state: &AppState, contact: ContactId) -> Result<String, ApiError> {
     let token = new_token("tlv_");
-    state.store.create_visitor_token(&token_hash(&token), contact).await?;
+    state
+        .store
+        .create_visitor_token(&token_hash(&token), contact)
+        .await?;
     Ok(token)
 }
 
@@ -82,7 +120,17 @@ async fn conversation(
     auth: VisitorAuth,
     QueryParams(q): QueryParams<ConversationQuery>,
 ) -> Result<Json<ConversationPage>, ApiError> {
-    Ok(Json(state.store.conversation(auth.contact, q.before_seq, page_size(q.limit, 100)?, ChannelFilter::WebChat).await?))
+    Ok(Json(
+        state
+            .store
+            .conversation(
+                auth.contact,
+                q.before_seq,
+                page_size(q.limit, 100)?,
+                ChannelFilter::WebChat,
+            )
+            .await?,
+    ))
 }
 
 /// The visitor writes; with no chat open this starts one.
@@ -94,8 +142,19 @@ async fn send(
     JsonBody(req): JsonBody<VisitorSendRequest>,
 ) -> Result<Json<MessageView>, ApiError> {
     validate_message(&state, &req.client_id, &req.text, req.attachment_id)?;
-    let opts = VisitorSendOptions { reservation_ms: ms(state.config.reservation_timeout) };
-    let stored = state.store.send_as_contact(auth.contact, req.client_id, req.text, req.attachment_id, opts).await?;
+    let opts = VisitorSendOptions {
+        reservation_ms: ms(state.config.reservation_timeout),
+    };
+    let stored = state
+        .store
+        .send_as_contact(
+            auth.contact,
+            req.client_id,
+            req.text,
+            req.attachment_id,
+            opts,
+        )
+        .await?;
     if stored.queued {
         state.routing.poke();
     }
@@ -105,7 +164,11 @@ async fn send(
 /// The visitor is typing (or stopped).
 #[utoipa::path(post, path = "/api/visitor/typing", tag = "visitor", security(("bearer" = [])), request_body = TypingRequest,
     responses((status = 204), (status = 401, body = wire::ErrorBody)))]
-async fn typing(State(state): State<AppState>, auth: VisitorAuth, JsonBody(req): JsonBody<TypingRequest>) -> Result<StatusCode, ApiError> {
+async fn typing(
+    State(state): State<AppState>,
+    auth: VisitorAuth,
+    JsonBody(req): JsonBody<TypingRequest>,
+) -> Result<StatusCode, ApiError> {
     state.store.visitor_typing(auth.contact, req.typing).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -113,11 +176,18 @@ async fn typing(State(state): State<AppState>, auth: VisitorAuth, JsonBody(req):
 /// The visitor received or read agent messages up to a seq.
 #[utoipa::path(post, path = "/api/visitor/receipts", tag = "visitor", security(("bearer" = [])), request_body = ReceiptRequest,
     responses((status = 204), (status = 400, body = wire::ErrorBody)))]
-async fn receipts(State(state): State<AppState>, auth: VisitorAuth, JsonBody(req): JsonBody<ReceiptRequest>) -> Result<StatusCode, ApiError> {
+async fn receipts(
+    State(state): State<AppState>,
+    auth: VisitorAuth,
+    JsonBody(req): JsonBody<ReceiptRequest>,
+) -> Result<StatusCode, ApiError> {
     if req.up_to_seq < 0 {
         return Err(ApiError::invalid("up_to_seq must not be negative"));
     }
-    state.store.visitor_receipt(auth.contact, req.up_to_seq, req.read).await?;
+    state
+        .store
+        .visitor_receipt(auth.contact, req.up_to_seq, req.read)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -24,7 +24,10 @@ pub enum TicketScope {
 
 impl Store {
     /// The id and password hash for a login name.
-    pub async fn agent_credentials(&self, login: &str) -> Result<Option<(AgentId, String)>, sqlx::Error> {
+    pub async fn agent_credentials(
+        &self,
+        login: &str,
+    ) -> Result<Option<(AgentId, String)>, sqlx::Error> {
         let row = sqlx::query("SELECT id, password_hash FROM agents WHERE login = $1")
             .bind(login)
             .fetch_optional(self.pool())
@@ -59,7 +62,12 @@ impl Store {
     }
 
     /// Stores a new session (by the token's hash).
-    pub async fn create_session(&self, agent: AgentId, token_hash: &str, expires_at: i64) -> Result<(), sqlx::Error> {
+    pub async fn create_session(
+        &self,
+        agent: AgentId,
+        token_hash: &str,
+        expires_at: i64,
+    ) -> Result<(), sqlx::Error> {
         let mut tx = self.begin().await?;
         sqlx::query("INSERT INTO agent_sessions (token_hash, agent_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
             .bind(token_hash)
@@ -72,7 +80,10 @@ impl Store {
     }
 
     /// The agent of a live (unexpired, unrevoked) session.
-    pub async fn session_agent(&self, token_hash: &str) -> Result<Option<SessionAgent>, sqlx::Error> {
+    pub async fn session_agent(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<SessionAgent>, sqlx::Error> {
         let row = sqlx::query(
             "SELECT agent_id FROM agent_sessions WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > $2",
         )
@@ -80,8 +91,12 @@ impl Store {
         .bind(now_ms())
         .fetch_optional(self.pool())
         .await?;
-        row.map(|r| Ok(SessionAgent { agent_id: AgentId(r.try_get("agent_id")?) }))
-            .transpose()
+        row.map(|r| {
+            Ok(SessionAgent {
+                agent_id: AgentId(r.try_get("agent_id")?),
+            })
+        })
+        .transpose()
     }
 
     /// Revokes one session. When it was the agent's last one, they go Not Ready (logged out),
@@ -108,7 +123,14 @@ impl Store {
             .await?
             .try_get("n")?;
             if live == 0 {
-                set_status_in(&mut tx, AgentId(agent), &ChatStatus::NotReady { reason: wire::ReasonCode("logged_out".into()) }).await?;
+                set_status_in(
+                    &mut tx,
+                    AgentId(agent),
+                    &ChatStatus::NotReady {
+                        reason: wire::ReasonCode("logged_out".into()),
+                    },
+                )
+                .await?;
                 release_reservations(&mut tx, AgentId(agent)).await?;
             }
         }
@@ -116,7 +138,12 @@ impl Store {
     }
 
     /// Replaces an agent's password hash and revokes every other session.
-    pub async fn set_password(&self, agent: AgentId, hash: &str, keep_token_hash: &str) -> Result<(), sqlx::Error> {
+    pub async fn set_password(
+        &self,
+        agent: AgentId,
+        hash: &str,
+        keep_token_hash: &str,
+    ) -> Result<(), sqlx::Error> {
         let mut tx = self.begin().await?;
         sqlx::query("UPDATE agents SET password_hash = $1 WHERE id = $2")
             .bind(hash)
@@ -141,15 +168,21 @@ impl Store {
 
     /// Whether a `Not Ready` reason code exists.
     pub async fn reason_exists(&self, code: &str) -> Result<bool, sqlx::Error> {
-        Ok(sqlx::query("SELECT code FROM not_ready_reasons WHERE code = $1")
-            .bind(code)
-            .fetch_optional(self.pool())
-            .await?
-            .is_some())
+        Ok(
+            sqlx::query("SELECT code FROM not_ready_reasons WHERE code = $1")
+                .bind(code)
+                .fetch_optional(self.pool())
+                .await?
+                .is_some(),
+        )
     }
 
     /// Sets Ready / Not Ready. Going Not Ready stops new offers; chats in progress go on.
-    pub async fn set_status(&self, id: AgentId, status: &ChatStatus) -> Result<AgentView, sqlx::Error> {
+    pub async fn set_status(
+        &self,
+        id: AgentId,
+        status: &ChatStatus,
+    ) -> Result<AgentView, sqlx::Error> {
         let mut tx = self.begin().await?;
         let view = set_status_in(&mut tx, id, status).await?;
         tx.commit().await?;
@@ -170,7 +203,12 @@ impl Store {
     }
 
     /// Stores a stream ticket (by hash) for one scope.
-    pub async fn create_ticket(&self, ticket_hash: &str, scope: TicketScope, expires_at: i64) -> Result<EventId, sqlx::Error> {
+    pub async fn create_ticket(
+        &self,
+        ticket_hash: &str,
+        scope: TicketScope,
+        expires_at: i64,
+    ) -> Result<EventId, sqlx::Error> {
         let head = self.event_head().await?;
         let (agent, contact) = match scope {
             TicketScope::Agent(a) => (Some(a.0), None),
@@ -196,7 +234,10 @@ impl Store {
     }
 
     /// Uses up a ticket: its scope and head, if it was valid, unused and unexpired.
-    pub async fn redeem_ticket(&self, ticket_hash: &str) -> Result<Option<(TicketScope, EventId)>, sqlx::Error> {
+    pub async fn redeem_ticket(
+        &self,
+        ticket_hash: &str,
+    ) -> Result<Option<(TicketScope, EventId)>, sqlx::Error> {
         let mut tx = self.begin().await?;
         let row = sqlx::query(
             "UPDATE stream_tickets SET used_at = $1 WHERE ticket_hash = $2 AND used_at IS NULL AND expires_at > $1 \
@@ -209,7 +250,10 @@ impl Store {
         tx.commit().await?;
         let Some(row) = row else { return Ok(None) };
         let head = EventId(row.try_get("head")?);
-        let scope = match (row.try_get::<Option<i64>, _>("agent_id")?, row.try_get::<Option<i64>, _>("contact_id")?) {
+        let scope = match (
+            row.try_get::<Option<i64>, _>("agent_id")?,
+            row.try_get::<Option<i64>, _>("contact_id")?,
+        ) {
             (Some(a), _) => TicketScope::Agent(AgentId(a)),
             (None, Some(c)) => TicketScope::Visitor(ContactId(c)),
             (None, None) => return Ok(None),
@@ -229,7 +273,11 @@ impl Store {
 }
 
 /// Sets the status inside a transaction and emits the agent's `status` event.
-pub(super) async fn set_status_in(tx: &mut super::Tx, id: AgentId, status: &ChatStatus) -> Result<AgentView, sqlx::Error> {
+pub(super) async fn set_status_in(
+    tx: &mut super::Tx,
+    id: AgentId,
+    status: &ChatStatus,
+) -> Result<AgentView, sqlx::Error> {
     let now = now_ms();
     match status {
         ChatStatus::Ready => {
@@ -255,13 +303,24 @@ pub(super) async fn set_status_in(tx: &mut super::Tx, id: AgentId, status: &Chat
 
 /// Emits the agent's current `status` event (after a change to status or load).
 pub(super) async fn emit_status(tx: &mut super::Tx, id: AgentId) -> Result<AgentView, sqlx::Error> {
-    let view = load_agent(&mut *tx.inner, id).await?.ok_or(sqlx::Error::RowNotFound)?;
-    tx.emit(Audience::agent(id), &Event::Status { agent: view.clone() }).await?;
+    let view = load_agent(&mut *tx.inner, id)
+        .await?
+        .ok_or(sqlx::Error::RowNotFound)?;
+    tx.emit(
+        Audience::agent(id),
+        &Event::Status {
+            agent: view.clone(),
+        },
+    )
+    .await?;
     Ok(view)
 }
 
 /// Gives chats reserved for an agent (the contact answered them) back to routing.
-pub(super) async fn release_reservations(tx: &mut super::Tx, id: AgentId) -> Result<(), sqlx::Error> {
+pub(super) async fn release_reservations(
+    tx: &mut super::Tx,
+    id: AgentId,
+) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE interactions SET reserved_for = NULL, reserved_until = NULL WHERE reserved_for = $1 AND state = 'queued'")
         .bind(id.0)
         .execute(&mut *tx.inner)

@@ -75,10 +75,12 @@ impl Store {
 
     /// An image by its URL key.
     pub async fn file(&self, key: &str) -> Result<Option<StoredFile>, sqlx::Error> {
-        let row = sqlx::query("SELECT content_type, file_name, sha256, bytes FROM attachments WHERE file_key = $1")
-            .bind(key)
-            .fetch_optional(self.pool())
-            .await?;
+        let row = sqlx::query(
+            "SELECT content_type, file_name, sha256, bytes FROM attachments WHERE file_key = $1",
+        )
+        .bind(key)
+        .fetch_optional(self.pool())
+        .await?;
         row.map(|r| {
             Ok(StoredFile {
                 content_type: r.try_get("content_type")?,

@@ -3,7 +3,10 @@
 use super::Store;
 use sqlx::Row;
 use wire::api::ResponseTree;
-use wire::{CategoryId, CategoryView, Disposition, DispositionCode, NotReadyReason, ReasonCode, ResponseId, StandardResponse};
+use wire::{
+    CategoryId, CategoryView, Disposition, DispositionCode, NotReadyReason, ReasonCode, ResponseId,
+    StandardResponse,
+};
 
 impl Store {
     /// The standard responses tree.
@@ -21,9 +24,11 @@ impl Store {
                 })
             })
             .collect::<Result<_, sqlx::Error>>()?;
-        let resp = sqlx::query("SELECT id, category_id, title, body FROM standard_responses ORDER BY title")
-            .fetch_all(self.pool())
-            .await?;
+        let resp = sqlx::query(
+            "SELECT id, category_id, title, body FROM standard_responses ORDER BY title",
+        )
+        .fetch_all(self.pool())
+        .await?;
         let responses = resp
             .iter()
             .map(|r| {
@@ -35,62 +40,103 @@ impl Store {
                 })
             })
             .collect::<Result<_, sqlx::Error>>()?;
-        Ok(ResponseTree { categories, responses })
+        Ok(ResponseTree {
+            categories,
+            responses,
+        })
     }
 
     /// Adds a category (seeding).
-    pub async fn add_category(&self, parent: Option<CategoryId>, name: &str) -> Result<CategoryId, sqlx::Error> {
+    pub async fn add_category(
+        &self,
+        parent: Option<CategoryId>,
+        name: &str,
+    ) -> Result<CategoryId, sqlx::Error> {
         let mut tx = self.begin().await?;
-        let id: i64 = sqlx::query("INSERT INTO response_categories (parent_id, name) VALUES ($1, $2) RETURNING id")
-            .bind(parent.map(|p| p.0))
-            .bind(name)
-            .fetch_one(&mut *tx.inner)
-            .await?
-            .try_get("id")?;
+        let id: i64 = sqlx::query(
+            "INSERT INTO response_categories (parent_id, name) VALUES ($1, $2) RETURNING id",
+        )
+        .bind(parent.map(|p| p.0))
+        .bind(name)
+        .fetch_one(&mut *tx.inner)
+        .await?
+        .try_get("id")?;
         tx.commit().await?;
         Ok(CategoryId(id))
     }
 
     /// Adds a standard response (seeding).
-    pub async fn add_response(&self, category: CategoryId, title: &str, body: &str) -> Result<(), sqlx::Error> {
+    pub async fn add_response(
+        &self,
+        category: CategoryId,
+        title: &str,
+        body: &str,
+    ) -> Result<(), sqlx::Error> {
         let mut tx = self.begin().await?;
-        sqlx::query("INSERT INTO standard_responses (category_id, title, body) VALUES ($1, $2, $3)")
-            .bind(category.0)
-            .bind(title)
-            .bind(body)
-            .execute(&mut *tx.inner)
-            .await?;
+        sqlx::query(
+            "INSERT INTO standard_responses (category_id, title, body) VALUES ($1, $2, $3)",
+        )
+        .bind(category.0)
+        .bind(title)
+        .bind(body)
+        .execute(&mut *tx.inner)
+        .await?;
         tx.commit().await
     }
 
     /// Disposition codes, in order.
     pub async fn dispositions(&self) -> Result<Vec<Disposition>, sqlx::Error> {
-        let rows = sqlx::query("SELECT code, label FROM dispositions ORDER BY position").fetch_all(self.pool()).await?;
+        let rows = sqlx::query("SELECT code, label FROM dispositions ORDER BY position")
+            .fetch_all(self.pool())
+            .await?;
         rows.iter()
-            .map(|r| Ok(Disposition { code: DispositionCode(r.try_get("code")?), label: r.try_get("label")? }))
+            .map(|r| {
+                Ok(Disposition {
+                    code: DispositionCode(r.try_get("code")?),
+                    label: r.try_get("label")?,
+                })
+            })
             .collect()
     }
 
     /// Not Ready reasons, in order.
     pub async fn not_ready_reasons(&self) -> Result<Vec<NotReadyReason>, sqlx::Error> {
-        let rows = sqlx::query("SELECT code, label FROM not_ready_reasons ORDER BY position").fetch_all(self.pool()).await?;
+        let rows = sqlx::query("SELECT code, label FROM not_ready_reasons ORDER BY position")
+            .fetch_all(self.pool())
+            .await?;
         rows.iter()
-            .map(|r| Ok(NotReadyReason { code: ReasonCode(r.try_get("code")?), label: r.try_get("label")? }))
+            .map(|r| {
+                Ok(NotReadyReason {
+                    code: ReasonCode(r.try_get("code")?),
+                    label: r.try_get("label")?,
+                })
+            })
             .collect()
     }
 
     /// Whether a disposition code exists.
     pub async fn disposition_exists(&self, code: &str) -> Result<bool, sqlx::Error> {
-        Ok(sqlx::query("SELECT code FROM dispositions WHERE code = $1").bind(code).fetch_optional(self.pool()).await?.is_some())
+        Ok(sqlx::query("SELECT code FROM dispositions WHERE code = $1")
+            .bind(code)
+            .fetch_optional(self.pool())
+            .await?
+            .is_some())
     }
 
     /// Whether any disposition codes are configured.
     pub async fn has_dispositions(&self) -> Result<bool, sqlx::Error> {
-        Ok(sqlx::query("SELECT code FROM dispositions LIMIT 1").fetch_optional(self.pool()).await?.is_some())
+        Ok(sqlx::query("SELECT code FROM dispositions LIMIT 1")
+            .fetch_optional(self.pool())
+            .await?
+            .is_some())
     }
 
     /// Sets the disposition codes and Not Ready reasons (seeding and first start).
-    pub async fn set_codes(&self, dispositions: &[(&str, &str)], reasons: &[(&str, &str)]) -> Result<(), sqlx::Error> {
+    pub async fn set_codes(
+        &self,
+        dispositions: &[(&str, &str)],
+        reasons: &[(&str, &str)],
+    ) -> Result<(), sqlx::Error> {
         let mut tx = self.begin().await?;
         for (i, (code, label)) in dispositions.iter().enumerate() {
             sqlx::query("INSERT INTO dispositions (code, label, position) VALUES ($1, $2, $3) ON CONFLICT (code) DO UPDATE SET label = excluded.label")
@@ -113,6 +159,9 @@ impl Store {
 
     /// Whether the database has no agents yet (a first start).
     pub async fn is_empty(&self) -> Result<bool, sqlx::Error> {
-        Ok(sqlx::query("SELECT id FROM agents LIMIT 1").fetch_optional(self.pool()).await?.is_none())
+        Ok(sqlx::query("SELECT id FROM agents LIMIT 1")
+            .fetch_optional(self.pool())
+            .await?
+            .is_none())
     }
 }

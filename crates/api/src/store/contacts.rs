@@ -7,8 +7,7 @@ use crate::util::now_ms;
 use sqlx::Row;
 use wire::api::ContactPatch;
 use wire::{
-    AgentId, Channel, ContactId, ContactSummary, ContactView, Event, Identity,
-    InteractionView,
+    AgentId, Channel, ContactId, ContactSummary, ContactView, Event, Identity, InteractionView,
 };
 
 /// A request for one page of the Contacts list.
@@ -32,7 +31,11 @@ impl Store {
     }
 
     /// Changes a contact's details and tells every agent.
-    pub async fn patch_contact(&self, id: ContactId, patch: &ContactPatch) -> Result<Option<ContactView>, sqlx::Error> {
+    pub async fn patch_contact(
+        &self,
+        id: ContactId,
+        patch: &ContactPatch,
+    ) -> Result<Option<ContactView>, sqlx::Error> {
         let mut tx = self.begin().await?;
         let found = sqlx::query("SELECT id FROM contacts WHERE id = $1")
             .bind(id.0)
@@ -41,7 +44,15 @@ impl Store {
         if found.is_none() {
             return Ok(None);
         }
-        let empty_to_null = |v: &Option<String>| v.as_ref().map(|s| if s.trim().is_empty() { None } else { Some(s.trim().to_owned()) });
+        let empty_to_null = |v: &Option<String>| {
+            v.as_ref().map(|s| {
+                if s.trim().is_empty() {
+                    None
+                } else {
+                    Some(s.trim().to_owned())
+                }
+            })
+        };
         sqlx::query(
             "UPDATE contacts SET first_name = COALESCE($1, first_name), last_name = COALESCE($2, last_name), \
              email = CASE WHEN $3 = 1 THEN $4 ELSE email END, phone = CASE WHEN $5 = 1 THEN $6 ELSE phone END, \
@@ -57,8 +68,16 @@ impl Store {
         .bind(id.0)
         .execute(&mut *tx.inner)
         .await?;
-        let view = load_contact(&mut tx.inner, id).await?.ok_or(sqlx::Error::RowNotFound)?;
-        tx.emit(Audience::all_agents(), &Event::ContactUpdated { contact: view.clone() }).await?;
+        let view = load_contact(&mut tx.inner, id)
+            .await?
+            .ok_or(sqlx::Error::RowNotFound)?;
+        tx.emit(
+            Audience::all_agents(),
+            &Event::ContactUpdated {
+                contact: view.clone(),
+            },
+        )
+        .await?;
         tx.commit().await?;
         Ok(Some(view))
     }
@@ -78,14 +97,19 @@ impl Store {
     }
 
     /// The contact an identity belongs to.
-    pub async fn contact_by_identity(&self, identity: &Identity) -> Result<Option<ContactId>, sqlx::Error> {
+    pub async fn contact_by_identity(
+        &self,
+        identity: &Identity,
+    ) -> Result<Option<ContactId>, sqlx::Error> {
         let (kind, value) = identity_parts(identity);
-        let row = sqlx::query("SELECT contact_id FROM contact_identities WHERE kind = $1 AND value = $2")
-            .bind(kind)
-            .bind(value)
-            .fetch_optional(self.pool())
-            .await?;
-        row.map(|r| Ok(ContactId(r.try_get("contact_id")?))).transpose()
+        let row =
+            sqlx::query("SELECT contact_id FROM contact_identities WHERE kind = $1 AND value = $2")
+                .bind(kind)
+                .bind(value)
+                .fetch_optional(self.pool())
+                .await?;
+        row.map(|r| Ok(ContactId(r.try_get("contact_id")?)))
+            .transpose()
     }
 
     /// The contact for an identity, created (with name and email) when new. Concurrent first
@@ -100,7 +124,10 @@ impl Store {
         if let Some(id) = self.contact_by_identity(identity).await? {
             return Ok(id);
         }
-        match self.create_contact(first, last, email, std::slice::from_ref(identity)).await {
+        match self
+            .create_contact(first, last, email, std::slice::from_ref(identity))
+            .await
+        {
             Ok(id) => Ok(id),
             Err(e) => match self.contact_by_identity(identity).await? {
                 Some(id) => Ok(id),
@@ -110,28 +137,44 @@ impl Store {
     }
 
     /// Stores a visitor token (by hash) for a contact.
-    pub async fn create_visitor_token(&self, token_hash: &str, contact: ContactId) -> Result<(), sqlx::Error> {
+    pub async fn create_visitor_token(
+        &self,
+        token_hash: &str,
+        contact: ContactId,
+    ) -> Result<(), sqlx::Error> {
         let mut tx = self.begin().await?;
-        sqlx::query("INSERT INTO visitor_tokens (token_hash, contact_id, created_at) VALUES ($1, $2, $3)")
-            .bind(token_hash)
-            .bind(contact.0)
-            .bind(now_ms())
-            .execute(&mut *tx.inner)
-            .await?;
+        sqlx::query(
+            "INSERT INTO visitor_tokens (token_hash, contact_id, created_at) VALUES ($1, $2, $3)",
+        )
+        .bind(token_hash)
+        .bind(contact.0)
+        .bind(now_ms())
+        .execute(&mut *tx.inner)
+        .await?;
         tx.commit().await
     }
 
     /// The contact a visitor token belongs to.
-    pub async fn visitor_contact(&self, token_hash: &str) -> Result<Option<ContactId>, sqlx::Error> {
+    pub async fn visitor_contact(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<ContactId>, sqlx::Error> {
         let row = sqlx::query("SELECT contact_id FROM visitor_tokens WHERE token_hash = $1")
             .bind(token_hash)
             .fetch_optional(self.pool())
             .await?;
-        row.map(|r| Ok(ContactId(r.try_get("contact_id")?))).transpose()
+        row.map(|r| Ok(ContactId(r.try_get("contact_id")?)))
+            .transpose()
     }
 
     /// Fills in a visitor's name and email when the contact has none yet.
-    pub async fn fill_contact_details(&self, id: ContactId, first: &str, last: &str, email: Option<&str>) -> Result<(), sqlx::Error> {
+    pub async fn fill_contact_details(
+        &self,
+        id: ContactId,
+        first: &str,
+        last: &str,
+        email: Option<&str>,
+    ) -> Result<(), sqlx::Error> {
         let mut tx = self.begin().await?;
         sqlx::query(
             "UPDATE contacts SET first_name = CASE WHEN first_name = '' AND last_name = '' THEN $1 ELSE first_name END, \
@@ -148,14 +191,21 @@ impl Store {
     }
 
     /// Every interaction with a contact, newest first (Contact History).
-    pub async fn contact_interactions(&self, id: ContactId) -> Result<Vec<InteractionView>, sqlx::Error> {
+    pub async fn contact_interactions(
+        &self,
+        id: ContactId,
+    ) -> Result<Vec<InteractionView>, sqlx::Error> {
         let sql = format!("{INTERACTION_SELECT} WHERE i.contact_id = $1 ORDER BY i.id DESC");
         let rows = sqlx::query(&sql).bind(id.0).fetch_all(self.pool()).await?;
         rows.iter().map(interaction).collect()
     }
 
     /// One page of the Contacts list for an agent, newest activity first.
-    pub async fn list_contacts(&self, agent: AgentId, q: &ContactListQuery) -> Result<Vec<ContactSummary>, sqlx::Error> {
+    pub async fn list_contacts(
+        &self,
+        agent: AgentId,
+        q: &ContactListQuery,
+    ) -> Result<Vec<ContactSummary>, sqlx::Error> {
         let mut b = SqlBuilder::default();
         let me = b.arg(Arg::Int(agent.0));
         b.push(&format!(
@@ -165,7 +215,10 @@ impl Store {
              FROM contacts c WHERE c.last_seq > 0"
         ));
         if let Some(search) = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-            let like = b.arg(Arg::Text(format!("%{}%", escape_like(&search.to_lowercase()))));
+            let like = b.arg(Arg::Text(format!(
+                "%{}%",
+                escape_like(&search.to_lowercase())
+            )));
             b.push(&format!(
                 " AND (LOWER(c.first_name || ' ' || c.last_name) LIKE {like} ESCAPE '\\' \
                  OR LOWER(COALESCE(c.email, '')) LIKE {like} ESCAPE '\\'"
@@ -187,10 +240,14 @@ impl Store {
         if let Some((at, id)) = q.after {
             let at = b.arg(Arg::Int(at));
             let id = b.arg(Arg::Int(id));
-            b.push(&format!(" AND (c.last_activity_at < {at} OR (c.last_activity_at = {at} AND c.id < {id}))"));
+            b.push(&format!(
+                " AND (c.last_activity_at < {at} OR (c.last_activity_at = {at} AND c.id < {id}))"
+            ));
         }
         let limit = b.arg(Arg::Int(i64::from(q.limit)));
-        b.push(&format!(" ORDER BY c.last_activity_at DESC, c.id DESC LIMIT {limit}"));
+        b.push(&format!(
+            " ORDER BY c.last_activity_at DESC, c.id DESC LIMIT {limit}"
+        ));
         let rows = b.fetch_all(self.pool()).await?;
         rows.iter()
             .map(|r| {
@@ -213,7 +270,9 @@ impl Store {
 
 /// Escapes `%`, `_` and the backslash for a `LIKE … ESCAPE` pattern.
 fn escape_like(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+    s.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
 }
 
 /// Creates a contact inside a transaction.

@@ -35,7 +35,10 @@ pub struct ImportedInteraction {
 
 impl Store {
     /// Imports a finished (Done) interaction; all delivered and read.
-    pub async fn import_interaction(&self, imp: &ImportedInteraction) -> Result<InteractionId, sqlx::Error> {
+    pub async fn import_interaction(
+        &self,
+        imp: &ImportedInteraction,
+    ) -> Result<InteractionId, sqlx::Error> {
         let start = imp.messages.first().map_or(0, |m| m.at);
         let end = imp.messages.last().map_or(start, |m| m.at);
         let mut tx = self.begin().await?;

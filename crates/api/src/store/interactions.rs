@@ -12,8 +12,8 @@ use sqlx::Row;
 use wire::api::{HandleTimeSegment, MyWork};
 use wire::event::{OfferView, WithdrawReason};
 use wire::{
-    AgentId, Channel, ContactId, DispositionCode, Event, InteractionId,
-    InteractionState, InteractionView, Party, Reactivation, SystemLine,
+    AgentId, Channel, ContactId, DispositionCode, Event, InteractionId, InteractionState,
+    InteractionView, Party, Reactivation, SystemLine,
 };
 
 /// Who ended a chat session.
@@ -21,7 +21,10 @@ pub type EndedBy = Party;
 
 impl Store {
     /// One interaction.
-    pub async fn interaction(&self, id: InteractionId) -> Result<Option<InteractionView>, sqlx::Error> {
+    pub async fn interaction(
+        &self,
+        id: InteractionId,
+    ) -> Result<Option<InteractionView>, sqlx::Error> {
         load_interaction(self.pool(), id).await
     }
 
@@ -30,24 +33,39 @@ impl Store {
         let sql = format!(
             "{INTERACTION_SELECT} WHERE i.agent_id = $1 AND i.state IN ('offered', 'active', 'ended') ORDER BY i.id"
         );
-        let rows = sqlx::query(&sql).bind(agent.0).fetch_all(self.pool()).await?;
+        let rows = sqlx::query(&sql)
+            .bind(agent.0)
+            .fetch_all(self.pool())
+            .await?;
         let mut interactions = Vec::new();
         let mut offers = Vec::new();
         for row in &rows {
             let view = interaction(row)?;
             if view.state == InteractionState::Offered {
                 let first_message = first_contact_text(self.pool(), view.id).await?;
-                offers.push(OfferView { expires_at: view.offer_expires_at.unwrap_or(0), first_message, interaction: view });
+                offers.push(OfferView {
+                    expires_at: view.offer_expires_at.unwrap_or(0),
+                    first_message,
+                    interaction: view,
+                });
             } else {
                 interactions.push(view);
             }
         }
         let agent = self.agent(agent).await?.ok_or(ApiError::Unauthorized)?;
-        Ok(MyWork { interactions, offers, agent })
+        Ok(MyWork {
+            interactions,
+            offers,
+            agent,
+        })
     }
 
     /// Accepts an offer made to this agent.
-    pub async fn accept(&self, agent: AgentId, id: InteractionId) -> Result<InteractionView, ApiError> {
+    pub async fn accept(
+        &self,
+        agent: AgentId,
+        id: InteractionId,
+    ) -> Result<InteractionView, ApiError> {
         let mut tx = self.begin().await?;
         let current = lock_interaction(&mut tx, id).await?;
         if current.state != InteractionState::Offered || current.agent_id != Some(agent) {
@@ -71,11 +89,17 @@ impl Store {
     }
 
     /// Ends the chat session from the agent's side.
-    pub async fn end_by_agent(&self, agent: AgentId, id: InteractionId) -> Result<InteractionView, ApiError> {
+    pub async fn end_by_agent(
+        &self,
+        agent: AgentId,
+        id: InteractionId,
+    ) -> Result<InteractionView, ApiError> {
         let mut tx = self.begin().await?;
         let current = lock_interaction(&mut tx, id).await?;
         if current.agent_id != Some(agent) {
-            return Err(ApiError::Forbidden("this interaction belongs to another agent".into()));
+            return Err(ApiError::Forbidden(
+                "this interaction belongs to another agent".into(),
+            ));
         }
         let view = end_in(&mut tx, &current, Party::Agent).await?;
         tx.commit().await?;
@@ -83,7 +107,10 @@ impl Store {
     }
 
     /// The visitor closes their chat: ends their open Web Chat interaction, if any.
-    pub async fn end_by_contact(&self, contact: ContactId) -> Result<Option<InteractionView>, ApiError> {
+    pub async fn end_by_contact(
+        &self,
+        contact: ContactId,
+    ) -> Result<Option<InteractionView>, ApiError> {
         let mut tx = self.begin().await?;
         let Some(current) = open_interaction(&mut tx, contact).await? else {
             return Ok(None);
@@ -103,28 +130,37 @@ impl Store {
     ) -> Result<InteractionView, ApiError> {
         if let Some(code) = disposition {
             if !self.disposition_exists(&code.0).await? {
-                return Err(ApiError::Unprocessable(format!("unknown disposition code {:?}", code.0)));
+                return Err(ApiError::Unprocessable(format!(
+                    "unknown disposition code {:?}",
+                    code.0
+                )));
             }
         } else if required && self.has_dispositions().await? {
-            return Err(ApiError::Unprocessable("choose a disposition code to mark this interaction Done".into()));
+            return Err(ApiError::Unprocessable(
+                "choose a disposition code to mark this interaction Done".into(),
+            ));
         }
         let mut tx = self.begin().await?;
         let current = lock_interaction(&mut tx, id).await?;
         if current.agent_id != Some(agent) {
-            return Err(ApiError::Forbidden("this interaction belongs to another agent".into()));
+            return Err(ApiError::Forbidden(
+                "this interaction belongs to another agent".into(),
+            ));
         }
         if current.state == InteractionState::Active {
             end_in(&mut tx, &current, Party::Agent).await?;
         }
         let state = lifecycle::next(current_state(&mut tx, id).await?, Action::Done)
             .map_err(|r| ApiError::conflict(r.to_string()))?;
-        sqlx::query("UPDATE interactions SET state = $1, done_at = $2, disposition = $3 WHERE id = $4")
-            .bind(state.as_str())
-            .bind(now_ms())
-            .bind(disposition.map(|d| d.0.clone()))
-            .bind(id.0)
-            .execute(&mut *tx.inner)
-            .await?;
+        sqlx::query(
+            "UPDATE interactions SET state = $1, done_at = $2, disposition = $3 WHERE id = $4",
+        )
+        .bind(state.as_str())
+        .bind(now_ms())
+        .bind(disposition.map(|d| d.0.clone()))
+        .bind(id.0)
+        .execute(&mut *tx.inner)
+        .await?;
         let view = emit_interaction(&mut tx, id).await?;
         emit_status(&mut tx, agent).await?;
         tx.commit().await?;
@@ -132,11 +168,18 @@ impl Store {
     }
 
     /// Adds a stretch of time the interaction view was open to the handle time.
-    pub async fn add_handle_time(&self, agent: AgentId, id: InteractionId, seg: &HandleTimeSegment) -> Result<(), ApiError> {
+    pub async fn add_handle_time(
+        &self,
+        agent: AgentId,
+        id: InteractionId,
+        seg: &HandleTimeSegment,
+    ) -> Result<(), ApiError> {
         let mut tx = self.begin().await?;
         let current = lock_interaction(&mut tx, id).await?;
         if current.agent_id != Some(agent) {
-            return Err(ApiError::Forbidden("this interaction belongs to another agent".into()));
+            return Err(ApiError::Forbidden(
+                "this interaction belongs to another agent".into(),
+            ));
         }
         sqlx::query("INSERT INTO handle_time_segments (interaction_id, agent_id, started_at, ended_at) VALUES ($1, $2, $3, $4)")
             .bind(id.0)
@@ -157,7 +200,11 @@ impl Store {
 
     /// The `Chat` button: the contact's open chat for this agent, taking a waiting one, or a
     /// new interaction that reactivates the conversation.
-    pub async fn chat_with(&self, agent: AgentId, contact: ContactId) -> Result<InteractionView, ApiError> {
+    pub async fn chat_with(
+        &self,
+        agent: AgentId,
+        contact: ContactId,
+    ) -> Result<InteractionView, ApiError> {
         let mut tx = self.begin().await?;
         lock_contact(&mut tx, contact).await?;
         let view = take_or_reactivate(&mut tx, agent, contact, Reactivation::ChatButton).await?;
@@ -166,15 +213,29 @@ impl Store {
     }
 
     /// Typing, from an agent in an interaction they own.
-    pub async fn agent_typing(&self, agent: AgentId, id: InteractionId, typing: bool) -> Result<(), ApiError> {
-        let current = self.interaction(id).await?.ok_or_else(|| ApiError::not_found("interaction"))?;
+    pub async fn agent_typing(
+        &self,
+        agent: AgentId,
+        id: InteractionId,
+        typing: bool,
+    ) -> Result<(), ApiError> {
+        let current = self
+            .interaction(id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("interaction"))?;
         if current.agent_id != Some(agent) {
-            return Err(ApiError::Forbidden("this interaction belongs to another agent".into()));
+            return Err(ApiError::Forbidden(
+                "this interaction belongs to another agent".into(),
+            ));
         }
         let mut tx = self.begin().await?;
         tx.emit(
             Audience::visitor(current.contact_id),
-            &Event::Typing { contact_id: current.contact_id, party: Party::Agent, typing },
+            &Event::Typing {
+                contact_id: current.contact_id,
+                party: Party::Agent,
+                typing,
+            },
         )
         .await?;
         tx.commit().await?;
@@ -183,7 +244,10 @@ impl Store {
 }
 
 /// The first thing the contact wrote in an interaction (for the offer notification).
-pub(super) async fn first_contact_text<'e, E>(ex: E, id: InteractionId) -> Result<Option<String>, sqlx::Error>
+pub(super) async fn first_contact_text<'e, E>(
+    ex: E,
+    id: InteractionId,
+) -> Result<Option<String>, sqlx::Error>
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
@@ -199,7 +263,10 @@ where
 /// Locks the contact's row until commit (PostgreSQL), so sends into one conversation are
 /// serialised and `seq` stays gap-free and ordered.
 pub(super) async fn lock_contact(tx: &mut Tx, contact: ContactId) -> Result<(), ApiError> {
-    let sql = format!("SELECT id FROM contacts WHERE id = $1{}", tx.dialect().for_update());
+    let sql = format!(
+        "SELECT id FROM contacts WHERE id = $1{}",
+        tx.dialect().for_update()
+    );
     sqlx::query(&sql)
         .bind(contact.0)
         .fetch_optional(&mut *tx.inner)
@@ -209,14 +276,22 @@ pub(super) async fn lock_contact(tx: &mut Tx, contact: ContactId) -> Result<(), 
 }
 
 /// Reads an interaction and locks its row until commit.
-pub(super) async fn lock_interaction(tx: &mut Tx, id: InteractionId) -> Result<InteractionView, ApiError> {
-    let lock = format!("SELECT id FROM interactions WHERE id = $1{}", tx.dialect().for_update());
+pub(super) async fn lock_interaction(
+    tx: &mut Tx,
+    id: InteractionId,
+) -> Result<InteractionView, ApiError> {
+    let lock = format!(
+        "SELECT id FROM interactions WHERE id = $1{}",
+        tx.dialect().for_update()
+    );
     sqlx::query(&lock)
         .bind(id.0)
         .fetch_optional(&mut *tx.inner)
         .await?
         .ok_or_else(|| ApiError::not_found("interaction"))?;
-    Ok(load_interaction(&mut *tx.inner, id).await?.ok_or_else(|| ApiError::not_found("interaction"))?)
+    load_interaction(&mut *tx.inner, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("interaction"))
 }
 
 async fn current_state(tx: &mut Tx, id: InteractionId) -> Result<InteractionState, ApiError> {
@@ -229,29 +304,57 @@ async fn current_state(tx: &mut Tx, id: InteractionId) -> Result<InteractionStat
 }
 
 /// The contact's open interaction (queued, offered or active), newest first.
-pub(super) async fn open_interaction(tx: &mut Tx, contact: ContactId) -> Result<Option<InteractionView>, ApiError> {
+pub(super) async fn open_interaction(
+    tx: &mut Tx,
+    contact: ContactId,
+) -> Result<Option<InteractionView>, ApiError> {
     let sql = format!(
         "{INTERACTION_SELECT} WHERE i.contact_id = $1 AND i.state IN ('queued', 'offered', 'active') ORDER BY i.id DESC LIMIT 1"
     );
-    let row = sqlx::query(&sql).bind(contact.0).fetch_optional(&mut *tx.inner).await?;
+    let row = sqlx::query(&sql)
+        .bind(contact.0)
+        .fetch_optional(&mut *tx.inner)
+        .await?;
     Ok(row.as_ref().map(interaction).transpose()?)
 }
 
 /// The contact's newest interaction of any state.
-pub(super) async fn latest_interaction(tx: &mut Tx, contact: ContactId) -> Result<Option<InteractionView>, ApiError> {
+pub(super) async fn latest_interaction(
+    tx: &mut Tx,
+    contact: ContactId,
+) -> Result<Option<InteractionView>, ApiError> {
     let sql = format!("{INTERACTION_SELECT} WHERE i.contact_id = $1 ORDER BY i.id DESC LIMIT 1");
-    let row = sqlx::query(&sql).bind(contact.0).fetch_optional(&mut *tx.inner).await?;
+    let row = sqlx::query(&sql)
+        .bind(contact.0)
+        .fetch_optional(&mut *tx.inner)
+        .await?;
     Ok(row.as_ref().map(interaction).transpose()?)
 }
 
 /// Loads an interaction and emits it to its agent.
-pub(super) async fn emit_interaction(tx: &mut Tx, id: InteractionId) -> Result<InteractionView, ApiError> {
-    let view = load_interaction(&mut *tx.inner, id).await?.ok_or_else(|| ApiError::not_found("interaction"))?;
+pub(super) async fn emit_interaction(
+    tx: &mut Tx,
+    id: InteractionId,
+) -> Result<InteractionView, ApiError> {
+    let view = load_interaction(&mut *tx.inner, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("interaction"))?;
     let audience = match view.agent_id.or(view.reserved_for) {
         Some(a) => Audience::agent(a),
-        None => Audience { agent: None, all_agents: false, visitor: None, contact: Some(view.contact_id) },
+        None => Audience {
+            agent: None,
+            all_agents: false,
+            visitor: None,
+            contact: Some(view.contact_id),
+        },
     };
-    tx.emit(audience, &Event::Interaction { interaction: view.clone() }).await?;
+    tx.emit(
+        audience,
+        &Event::Interaction {
+            interaction: view.clone(),
+        },
+    )
+    .await?;
     Ok(view)
 }
 
@@ -263,11 +366,23 @@ pub(super) async fn activate(
     agent: AgentId,
     claim: Option<Reactivation>,
 ) -> Result<InteractionView, ApiError> {
-    let action = if claim.is_some() { Action::Claim } else { Action::Accept };
-    let state = lifecycle::next(current.state, action).map_err(|r| ApiError::conflict(r.to_string()))?;
+    let action = if claim.is_some() {
+        Action::Claim
+    } else {
+        Action::Accept
+    };
+    let state =
+        lifecycle::next(current.state, action).map_err(|r| ApiError::conflict(r.to_string()))?;
     if current.state == InteractionState::Offered && current.agent_id != Some(agent) {
         if let Some(other) = current.agent_id {
-            tx.emit(Audience::agent(other), &Event::OfferWithdrawn { interaction_id: current.id, reason: WithdrawReason::Accepted }).await?;
+            tx.emit(
+                Audience::agent(other),
+                &Event::OfferWithdrawn {
+                    interaction_id: current.id,
+                    reason: WithdrawReason::Accepted,
+                },
+            )
+            .await?;
             emit_status(tx, other).await?;
         }
     }
@@ -287,36 +402,68 @@ pub(super) async fn activate(
         .bind(current.contact_id.0)
         .execute(&mut *tx.inner)
         .await?;
-    insert_message_in(tx, NewMessage::system(current.contact_id, current.id, SystemLine::Joined, agent)).await?;
+    insert_message_in(
+        tx,
+        NewMessage::system(current.contact_id, current.id, SystemLine::Joined, agent),
+    )
+    .await?;
     let view = emit_interaction(tx, current.id).await?;
     emit_status(tx, agent).await?;
     Ok(view)
 }
 
 /// Puts an offered interaction back in the queue and records the decline.
-pub(super) async fn requeue(tx: &mut Tx, current: &InteractionView, agent: AgentId, reason: WithdrawReason) -> Result<(), ApiError> {
-    let action = if reason == WithdrawReason::TimedOut { Action::Timeout } else { Action::Reject };
-    let state = lifecycle::next(current.state, action).map_err(|r| ApiError::conflict(r.to_string()))?;
+pub(super) async fn requeue(
+    tx: &mut Tx,
+    current: &InteractionView,
+    agent: AgentId,
+    reason: WithdrawReason,
+) -> Result<(), ApiError> {
+    let action = if reason == WithdrawReason::TimedOut {
+        Action::Timeout
+    } else {
+        Action::Reject
+    };
+    let state =
+        lifecycle::next(current.state, action).map_err(|r| ApiError::conflict(r.to_string()))?;
     sqlx::query("UPDATE interactions SET state = $1, agent_id = NULL, offer_expires_at = NULL WHERE id = $2")
         .bind(state.as_str())
         .bind(current.id.0)
         .execute(&mut *tx.inner)
         .await?;
-    sqlx::query("INSERT INTO offer_declines (interaction_id, agent_id, reason, at) VALUES ($1, $2, $3, $4)")
-        .bind(current.id.0)
-        .bind(agent.0)
-        .bind(if reason == WithdrawReason::TimedOut { "timed_out" } else { "rejected" })
-        .bind(now_ms())
-        .execute(&mut *tx.inner)
-        .await?;
-    tx.emit(Audience::agent(agent), &Event::OfferWithdrawn { interaction_id: current.id, reason }).await?;
+    sqlx::query(
+        "INSERT INTO offer_declines (interaction_id, agent_id, reason, at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(current.id.0)
+    .bind(agent.0)
+    .bind(if reason == WithdrawReason::TimedOut {
+        "timed_out"
+    } else {
+        "rejected"
+    })
+    .bind(now_ms())
+    .execute(&mut *tx.inner)
+    .await?;
+    tx.emit(
+        Audience::agent(agent),
+        &Event::OfferWithdrawn {
+            interaction_id: current.id,
+            reason,
+        },
+    )
+    .await?;
     emit_status(tx, agent).await?;
     Ok(())
 }
 
 /// Ends a chat session (either side) and writes the system line.
-async fn end_in(tx: &mut Tx, current: &InteractionView, by: Party) -> Result<InteractionView, ApiError> {
-    let state = lifecycle::next(current.state, Action::End(by)).map_err(|r| ApiError::conflict(r.to_string()))?;
+async fn end_in(
+    tx: &mut Tx,
+    current: &InteractionView,
+    by: Party,
+) -> Result<InteractionView, ApiError> {
+    let state = lifecycle::next(current.state, Action::End(by))
+        .map_err(|r| ApiError::conflict(r.to_string()))?;
     sqlx::query("UPDATE interactions SET state = $1, ended_at = $2, ended_by = $3 WHERE id = $4")
         .bind(state.as_str())
         .bind(now_ms())
@@ -328,8 +475,15 @@ async fn end_in(tx: &mut Tx, current: &InteractionView, by: Party) -> Result<Int
         .execute(&mut *tx.inner)
         .await?;
     let line = match by {
-        Party::Agent => NewMessage::system(current.contact_id, current.id, SystemLine::Ended, current.agent_id.unwrap_or(AgentId(0))),
-        Party::Contact => NewMessage::system(current.contact_id, current.id, SystemLine::Left, AgentId(0)),
+        Party::Agent => NewMessage::system(
+            current.contact_id,
+            current.id,
+            SystemLine::Ended,
+            current.agent_id.unwrap_or(AgentId(0)),
+        ),
+        Party::Contact => {
+            NewMessage::system(current.contact_id, current.id, SystemLine::Left, AgentId(0))
+        }
     };
     insert_message_in(tx, line).await?;
     emit_interaction(tx, current.id).await
@@ -355,7 +509,13 @@ pub(super) async fn take_or_reactivate(
         };
     }
     let latest = latest_interaction(tx, contact).await?;
-    let channel = latest.as_ref().map_or(Channel::WebChat, |l| if l.channel.is_public() { Channel::WebChat } else { l.channel });
+    let channel = latest.as_ref().map_or(Channel::WebChat, |l| {
+        if l.channel.is_public() {
+            Channel::WebChat
+        } else {
+            l.channel
+        }
+    });
     let now = now_ms();
     let id: i64 = sqlx::query(
         "INSERT INTO interactions (contact_id, channel, state, agent_id, created_at, accepted_at, reactivated_from, reactivated_by) \
@@ -371,13 +531,18 @@ pub(super) async fn take_or_reactivate(
     .await?
     .try_get("id")?;
     let id = InteractionId(id);
-    if let Some(old) = latest.as_ref().filter(|l| l.state == InteractionState::Ended && l.agent_id == Some(agent)) {
-        sqlx::query("UPDATE interactions SET state = 'done', done_at = $1, continued_as = $2 WHERE id = $3")
-            .bind(now)
-            .bind(id.0)
-            .bind(old.id.0)
-            .execute(&mut *tx.inner)
-            .await?;
+    if let Some(old) = latest
+        .as_ref()
+        .filter(|l| l.state == InteractionState::Ended && l.agent_id == Some(agent))
+    {
+        sqlx::query(
+            "UPDATE interactions SET state = 'done', done_at = $1, continued_as = $2 WHERE id = $3",
+        )
+        .bind(now)
+        .bind(id.0)
+        .bind(old.id.0)
+        .execute(&mut *tx.inner)
+        .await?;
         emit_interaction(tx, old.id).await?;
     }
     sqlx::query("UPDATE contacts SET last_agent_id = $1 WHERE id = $2")
@@ -385,7 +550,11 @@ pub(super) async fn take_or_reactivate(
         .bind(contact.0)
         .execute(&mut *tx.inner)
         .await?;
-    insert_message_in(tx, NewMessage::system(contact, id, SystemLine::Reactivated, agent)).await?;
+    insert_message_in(
+        tx,
+        NewMessage::system(contact, id, SystemLine::Reactivated, agent),
+    )
+    .await?;
     let view = emit_interaction(tx, id).await?;
     emit_status(tx, agent).await?;
     Ok(view)
@@ -393,9 +562,19 @@ pub(super) async fn take_or_reactivate(
 
 /// A record of an asynchronous message written from the Communication tab when no chat is
 /// open: a closed interaction that says who wrote and why.
-pub(super) async fn write_a_message_record(tx: &mut Tx, agent: AgentId, contact: ContactId) -> Result<InteractionView, ApiError> {
+pub(super) async fn write_a_message_record(
+    tx: &mut Tx,
+    agent: AgentId,
+    contact: ContactId,
+) -> Result<InteractionView, ApiError> {
     let latest = latest_interaction(tx, contact).await?;
-    let channel = latest.as_ref().map_or(Channel::WebChat, |l| if l.channel.is_public() { Channel::WebChat } else { l.channel });
+    let channel = latest.as_ref().map_or(Channel::WebChat, |l| {
+        if l.channel.is_public() {
+            Channel::WebChat
+        } else {
+            l.channel
+        }
+    });
     let now = now_ms();
     let id: i64 = sqlx::query(
         "INSERT INTO interactions (contact_id, channel, state, agent_id, created_at, accepted_at, done_at, reactivated_from, reactivated_by) \

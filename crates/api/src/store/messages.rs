@@ -2,10 +2,12 @@
 //! search, typing and delivered/read receipts.
 
 use super::interactions::{
-    latest_interaction, lock_contact, open_interaction, take_or_reactivate, write_a_message_record,
-    activate,
+    activate, latest_interaction, lock_contact, open_interaction, take_or_reactivate,
+    write_a_message_record,
 };
-use super::rows::{interaction, load_interaction, load_message, message, INTERACTION_SELECT, MESSAGE_SELECT};
+use super::rows::{
+    interaction, load_interaction, load_message, message, INTERACTION_SELECT, MESSAGE_SELECT,
+};
 use super::sql::{Arg, SqlBuilder};
 use super::{Audience, Store, Tx};
 use crate::util::now_ms;
@@ -54,7 +56,12 @@ pub(super) struct NewMessage {
 
 impl NewMessage {
     /// A system line; `agent` names the agent it is about (0 for none).
-    pub(super) fn system(contact: ContactId, interaction: InteractionId, line: SystemLine, agent: AgentId) -> Self {
+    pub(super) fn system(
+        contact: ContactId,
+        interaction: InteractionId,
+        line: SystemLine,
+        agent: AgentId,
+    ) -> Self {
         NewMessage {
             contact,
             interaction,
@@ -96,16 +103,24 @@ impl Store {
         }
         check_attachment(&mut tx, attachment, &author_key).await?;
         let target = match source {
-            SendSource::InteractionView => take_or_reactivate(&mut tx, agent, contact, Reactivation::AgentMessage).await?,
+            SendSource::InteractionView => {
+                take_or_reactivate(&mut tx, agent, contact, Reactivation::AgentMessage).await?
+            }
             SendSource::CommunicationTab => match open_interaction(&mut tx, contact).await? {
-                Some(open) if open.state == InteractionState::Active && open.agent_id == Some(agent) => open,
+                Some(open)
+                    if open.state == InteractionState::Active && open.agent_id == Some(agent) =>
+                {
+                    open
+                }
                 Some(open) if open.state == InteractionState::Active => {
                     return Err(ApiError::conflict(format!(
                         "{} is chatting with this contact",
                         open.agent_name.as_deref().unwrap_or("another agent")
                     )))
                 }
-                Some(open) => activate(&mut tx, &open, agent, Some(Reactivation::WriteAMessage)).await?,
+                Some(open) => {
+                    activate(&mut tx, &open, agent, Some(Reactivation::WriteAMessage)).await?
+                }
                 None => write_a_message_record(&mut tx, agent, contact).await?,
             },
         };
@@ -121,9 +136,15 @@ impl Store {
             attachment,
         };
         let message = insert_message_in(&mut tx, msg).await?;
-        let interaction = load_interaction(&mut *tx.inner, target.id).await?.ok_or_else(|| ApiError::not_found("interaction"))?;
+        let interaction = load_interaction(&mut *tx.inner, target.id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("interaction"))?;
         tx.commit().await?;
-        Ok(StoredMessage { message, interaction, queued: false })
+        Ok(StoredMessage {
+            message,
+            interaction,
+            queued: false,
+        })
     }
 
     /// A visitor writes. With no open chat this starts one: reserved for the agent who last
@@ -151,14 +172,19 @@ impl Store {
             open
         } else {
             let latest = latest_interaction(&mut tx, contact).await?;
-            let writer: Option<i64> = sqlx::query("SELECT last_writer_agent_id FROM contacts WHERE id = $1")
-                .bind(contact.0)
-                .fetch_one(&mut *tx.inner)
-                .await?
-                .try_get("last_writer_agent_id")?;
+            let writer: Option<i64> =
+                sqlx::query("SELECT last_writer_agent_id FROM contacts WHERE id = $1")
+                    .bind(contact.0)
+                    .fetch_one(&mut *tx.inner)
+                    .await?
+                    .try_get("last_writer_agent_id")?;
             let now = now_ms();
             let reserve = match writer {
-                Some(a) if latest.is_some() && agent_logged_in(&mut tx, AgentId(a), now).await? => Some(AgentId(a)),
+                Some(a)
+                    if latest.is_some() && agent_logged_in(&mut tx, AgentId(a), now).await? =>
+                {
+                    Some(AgentId(a))
+                }
                 _ => None,
             };
             let id: i64 = sqlx::query(
@@ -194,13 +220,24 @@ impl Store {
             let name = contact_name(&mut tx, contact).await?;
             tx.emit(
                 Audience::agent(agent),
-                &Event::ContactResponded { agent_id: agent, contact_id: contact, contact_name: name, message: message.clone() },
+                &Event::ContactResponded {
+                    agent_id: agent,
+                    contact_id: contact,
+                    contact_name: name,
+                    message: message.clone(),
+                },
             )
             .await?;
         }
-        let interaction = load_interaction(&mut *tx.inner, target.id).await?.ok_or_else(|| ApiError::not_found("interaction"))?;
+        let interaction = load_interaction(&mut *tx.inner, target.id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("interaction"))?;
         tx.commit().await?;
-        Ok(StoredMessage { message, interaction, queued })
+        Ok(StoredMessage {
+            message,
+            interaction,
+            queued,
+        })
     }
 
     /// One page of a contact's conversation, newest back: messages before `before_seq`
@@ -226,13 +263,25 @@ impl Store {
         b.push(&format!(" ORDER BY m.seq DESC LIMIT {lim}"));
         let rows = b.fetch_all(self.pool()).await?;
         let has_more = rows.len() > limit as usize;
-        let mut messages = rows.iter().take(limit as usize).map(message).collect::<Result<Vec<_>, _>>()?;
+        let mut messages = rows
+            .iter()
+            .take(limit as usize)
+            .map(message)
+            .collect::<Result<Vec<_>, _>>()?;
         messages.reverse();
         let interactions = self.interactions_of(&messages).await?;
-        Ok(ConversationPage { contact_id: contact, messages, interactions, has_more })
+        Ok(ConversationPage {
+            contact_id: contact,
+            messages,
+            interactions,
+            has_more,
+        })
     }
 
-    async fn interactions_of(&self, messages: &[MessageView]) -> Result<Vec<InteractionView>, ApiError> {
+    async fn interactions_of(
+        &self,
+        messages: &[MessageView],
+    ) -> Result<Vec<InteractionView>, ApiError> {
         let mut ids: Vec<InteractionId> = messages.iter().map(|m| m.interaction_id).collect();
         ids.sort_unstable();
         ids.dedup();
@@ -255,7 +304,10 @@ impl Store {
         filter: ChannelFilter,
     ) -> Result<SearchResults, ApiError> {
         let Some(param) = self.dialect().search_param(q) else {
-            return Ok(SearchResults { hits: Vec::new(), has_more: false });
+            return Ok(SearchResults {
+                hits: Vec::new(),
+                has_more: false,
+            });
         };
         let mut b = SqlBuilder::default();
         b.push(MESSAGE_SELECT);
@@ -280,29 +332,43 @@ impl Store {
         let mut hits = Vec::new();
         for row in rows.iter().take(limit as usize) {
             let message = message(row)?;
-            let contact_name = match names.get(&message.contact_id) {
-                Some(n) => n.clone(),
-                None => {
-                    let r = sqlx::query("SELECT first_name, last_name FROM contacts WHERE id = $1")
-                        .bind(message.contact_id.0)
-                        .fetch_one(self.pool())
-                        .await?;
-                    let n = wire::display_name(&r.try_get::<String, _>("first_name")?, &r.try_get::<String, _>("last_name")?);
-                    names.insert(message.contact_id, n.clone());
-                    n
-                }
+            let contact_name = if let Some(n) = names.get(&message.contact_id) {
+                n.clone()
+            } else {
+                let r = sqlx::query("SELECT first_name, last_name FROM contacts WHERE id = $1")
+                    .bind(message.contact_id.0)
+                    .fetch_one(self.pool())
+                    .await?;
+                let n = wire::display_name(
+                    &r.try_get::<String, _>("first_name")?,
+                    &r.try_get::<String, _>("last_name")?,
+                );
+                names.insert(message.contact_id, n.clone());
+                n
             };
-            hits.push(SearchHit { message, contact_name });
+            hits.push(SearchHit {
+                message,
+                contact_name,
+            });
         }
         Ok(SearchResults { hits, has_more })
     }
 
     /// The visitor received (or read) agent messages up to `up_to_seq`.
-    pub async fn visitor_receipt(&self, contact: ContactId, up_to_seq: i64, read: bool) -> Result<(), ApiError> {
+    pub async fn visitor_receipt(
+        &self,
+        contact: ContactId,
+        up_to_seq: i64,
+        read: bool,
+    ) -> Result<(), ApiError> {
         let mut tx = self.begin().await?;
         let changed = mark(&mut tx, contact, "agent", up_to_seq, read).await?;
         if changed > 0 {
-            let col = if read { "visitor_read_seq" } else { "visitor_delivered_seq" };
+            let col = if read {
+                "visitor_read_seq"
+            } else {
+                "visitor_delivered_seq"
+            };
             sqlx::query(&format!("UPDATE contacts SET {col} = CASE WHEN {col} < $1 THEN $1 ELSE {col} END WHERE id = $2"))
                 .bind(up_to_seq)
                 .bind(contact.0)
@@ -312,7 +378,13 @@ impl Store {
             if let Some(agent) = agent {
                 tx.emit(
                     Audience::agent(agent),
-                    &Event::Receipt { contact_id: contact, author_party: Party::Agent, up_to_seq, read, at: now_ms() },
+                    &Event::Receipt {
+                        contact_id: contact,
+                        author_party: Party::Agent,
+                        up_to_seq,
+                        read,
+                        at: now_ms(),
+                    },
                 )
                 .await?;
             }
@@ -323,7 +395,13 @@ impl Store {
 
     /// An agent received (or read) the contact's messages up to `up_to_seq`; clears the
     /// agent's unread mark for the contact when read.
-    pub async fn agent_receipt(&self, agent: AgentId, contact: ContactId, up_to_seq: i64, read: bool) -> Result<(), ApiError> {
+    pub async fn agent_receipt(
+        &self,
+        agent: AgentId,
+        contact: ContactId,
+        up_to_seq: i64,
+        read: bool,
+    ) -> Result<(), ApiError> {
         let mut tx = self.begin().await?;
         lock_contact(&mut tx, contact).await?;
         let changed = mark(&mut tx, contact, "contact", up_to_seq, read).await?;
@@ -342,7 +420,13 @@ impl Store {
         if changed > 0 {
             tx.emit(
                 Audience::visitor(contact),
-                &Event::Receipt { contact_id: contact, author_party: Party::Contact, up_to_seq, read, at: now_ms() },
+                &Event::Receipt {
+                    contact_id: contact,
+                    author_party: Party::Contact,
+                    up_to_seq,
+                    read,
+                    at: now_ms(),
+                },
             )
             .await?;
         }
@@ -354,7 +438,15 @@ impl Store {
     pub async fn visitor_typing(&self, contact: ContactId, typing: bool) -> Result<(), ApiError> {
         let mut tx = self.begin().await?;
         if let Some(agent) = conversation_agent(&mut tx, contact).await? {
-            tx.emit(Audience::agent(agent), &Event::Typing { contact_id: contact, party: Party::Contact, typing }).await?;
+            tx.emit(
+                Audience::agent(agent),
+                &Event::Typing {
+                    contact_id: contact,
+                    party: Party::Contact,
+                    typing,
+                },
+            )
+            .await?;
         }
         tx.commit().await?;
         Ok(())
@@ -374,11 +466,17 @@ impl Store {
     }
 
     /// The visitor's open interaction, if any.
-    pub async fn visitor_open_interaction(&self, contact: ContactId) -> Result<Option<InteractionId>, ApiError> {
+    pub async fn visitor_open_interaction(
+        &self,
+        contact: ContactId,
+    ) -> Result<Option<InteractionId>, ApiError> {
         let sql = format!(
             "{INTERACTION_SELECT} WHERE i.contact_id = $1 AND i.state IN ('queued', 'offered', 'active') ORDER BY i.id DESC LIMIT 1"
         );
-        let row = sqlx::query(&sql).bind(contact.0).fetch_optional(self.pool()).await?;
+        let row = sqlx::query(&sql)
+            .bind(contact.0)
+            .fetch_optional(self.pool())
+            .await?;
         Ok(row.as_ref().map(interaction).transpose()?.map(|i| i.id))
     }
 }
@@ -407,7 +505,13 @@ impl ChannelFilter {
     }
 }
 
-async fn mark(tx: &mut Tx, contact: ContactId, author_kind: &str, up_to_seq: i64, read: bool) -> Result<u64, sqlx::Error> {
+async fn mark(
+    tx: &mut Tx,
+    contact: ContactId,
+    author_kind: &str,
+    up_to_seq: i64,
+    read: bool,
+) -> Result<u64, sqlx::Error> {
     let now = now_ms();
     let sql = if read {
         "UPDATE messages SET delivered_at = COALESCE(delivered_at, $1), read_at = $1 \
@@ -434,11 +538,12 @@ async fn conversation_agent(tx: &mut Tx, contact: ContactId) -> Result<Option<Ag
             return Ok(Some(a));
         }
     }
-    let writer: Option<i64> = sqlx::query("SELECT last_writer_agent_id FROM contacts WHERE id = $1")
-        .bind(contact.0)
-        .fetch_one(&mut *tx.inner)
-        .await?
-        .try_get("last_writer_agent_id")?;
+    let writer: Option<i64> =
+        sqlx::query("SELECT last_writer_agent_id FROM contacts WHERE id = $1")
+            .bind(contact.0)
+            .fetch_one(&mut *tx.inner)
+            .await?
+            .try_get("last_writer_agent_id")?;
     Ok(writer.map(AgentId))
 }
 
@@ -456,22 +561,41 @@ async fn contact_name(tx: &mut Tx, contact: ContactId) -> Result<String, sqlx::E
         .bind(contact.0)
         .fetch_one(&mut *tx.inner)
         .await?;
-    Ok(wire::display_name(&r.try_get::<String, _>("first_name")?, &r.try_get::<String, _>("last_name")?))
+    Ok(wire::display_name(
+        &r.try_get::<String, _>("first_name")?,
+        &r.try_get::<String, _>("last_name")?,
+    ))
 }
 
-async fn find_by_client_id(tx: &mut Tx, author_key: &str, client_id: &ClientMessageId) -> Result<Option<StoredMessage>, ApiError> {
+async fn find_by_client_id(
+    tx: &mut Tx,
+    author_key: &str,
+    client_id: &ClientMessageId,
+) -> Result<Option<StoredMessage>, ApiError> {
     let row = sqlx::query("SELECT id FROM messages WHERE author_key = $1 AND client_id = $2")
         .bind(author_key)
         .bind(&client_id.0)
         .fetch_optional(&mut *tx.inner)
         .await?;
     let Some(row) = row else { return Ok(None) };
-    let message = load_message(&mut *tx.inner, MessageId(row.try_get("id")?)).await?.ok_or_else(|| ApiError::not_found("message"))?;
-    let interaction = load_interaction(&mut *tx.inner, message.interaction_id).await?.ok_or_else(|| ApiError::not_found("interaction"))?;
-    Ok(Some(StoredMessage { message, interaction, queued: false }))
+    let message = load_message(&mut *tx.inner, MessageId(row.try_get("id")?))
+        .await?
+        .ok_or_else(|| ApiError::not_found("message"))?;
+    let interaction = load_interaction(&mut *tx.inner, message.interaction_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("interaction"))?;
+    Ok(Some(StoredMessage {
+        message,
+        interaction,
+        queued: false,
+    }))
 }
 
-async fn check_attachment(tx: &mut Tx, attachment: Option<AttachmentId>, author_key: &str) -> Result<(), ApiError> {
+async fn check_attachment(
+    tx: &mut Tx,
+    attachment: Option<AttachmentId>,
+    author_key: &str,
+) -> Result<(), ApiError> {
     let Some(id) = attachment else { return Ok(()) };
     let row = sqlx::query("SELECT owner FROM attachments WHERE id = $1")
         .bind(id.0)
@@ -490,7 +614,9 @@ async fn check_attachment(tx: &mut Tx, attachment: Option<AttachmentId>, author_
 /// visitor.
 pub(super) async fn insert_message_in(tx: &mut Tx, m: NewMessage) -> Result<MessageView, ApiError> {
     let now = now_ms();
-    let interaction = load_interaction(&mut *tx.inner, m.interaction).await?.ok_or_else(|| ApiError::not_found("interaction"))?;
+    let interaction = load_interaction(&mut *tx.inner, m.interaction)
+        .await?
+        .ok_or_else(|| ApiError::not_found("interaction"))?;
     let public = interaction.channel.is_public();
     let summary = if m.system_line.is_some() {
         None
@@ -517,7 +643,10 @@ pub(super) async fn insert_message_in(tx: &mut Tx, m: NewMessage) -> Result<Mess
     .await?;
     let seq: i64 = row.try_get("last_seq")?;
     let channels: String = row.try_get("channels")?;
-    if !channels.split(',').any(|c| c == interaction.channel.as_str()) {
+    if !channels
+        .split(',')
+        .any(|c| c == interaction.channel.as_str())
+    {
         let updated = if channels.is_empty() {
             interaction.channel.as_str().to_owned()
         } else {
@@ -547,10 +676,26 @@ pub(super) async fn insert_message_in(tx: &mut Tx, m: NewMessage) -> Result<Mess
     .fetch_one(&mut *tx.inner)
     .await?
     .try_get("id")?;
-    let view = load_message(&mut *tx.inner, MessageId(id)).await?.ok_or_else(|| ApiError::not_found("message"))?;
-    let agent = interaction.agent_id.or(interaction.reserved_for).or(m.agent);
+    let view = load_message(&mut *tx.inner, MessageId(id))
+        .await?
+        .ok_or_else(|| ApiError::not_found("message"))?;
+    let agent = interaction
+        .agent_id
+        .or(interaction.reserved_for)
+        .or(m.agent);
     let visitor = (interaction.channel == wire::Channel::WebChat).then_some(m.contact);
-    let audience = Audience { agent, all_agents: false, visitor, contact: Some(m.contact) };
-    tx.emit(audience, &Event::Message { message: view.clone() }).await?;
+    let audience = Audience {
+        agent,
+        all_agents: false,
+        visitor,
+        contact: Some(m.contact),
+    };
+    tx.emit(
+        audience,
+        &Event::Message {
+            message: view.clone(),
+        },
+    )
+    .await?;
     Ok(view)
 }

@@ -83,19 +83,39 @@ pub struct Audience {
 impl Audience {
     /// One agent only.
     pub fn agent(id: AgentId) -> Self {
-        Audience { agent: Some(id), all_agents: false, visitor: None, contact: None }
+        Audience {
+            agent: Some(id),
+            all_agents: false,
+            visitor: None,
+            contact: None,
+        }
     }
     /// Every agent.
     pub fn all_agents() -> Self {
-        Audience { agent: None, all_agents: true, visitor: None, contact: None }
+        Audience {
+            agent: None,
+            all_agents: true,
+            visitor: None,
+            contact: None,
+        }
     }
     /// The contact's visitor only.
     pub fn visitor(contact: ContactId) -> Self {
-        Audience { agent: None, all_agents: false, visitor: Some(contact), contact: Some(contact) }
+        Audience {
+            agent: None,
+            all_agents: false,
+            visitor: Some(contact),
+            contact: Some(contact),
+        }
     }
     /// An agent (if any) and the contact's visitor.
     pub fn both(agent: Option<AgentId>, contact: ContactId) -> Self {
-        Audience { agent, all_agents: false, visitor: Some(contact), contact: Some(contact) }
+        Audience {
+            agent,
+            all_agents: false,
+            visitor: Some(contact),
+            contact: Some(contact),
+        }
     }
 }
 
@@ -132,7 +152,9 @@ pub struct Store {
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store").field("backend", &self.dialect.name()).finish()
+        f.debug_struct("Store")
+            .field("backend", &self.dialect.name())
+            .finish_non_exhaustive()
     }
 }
 
@@ -140,15 +162,16 @@ impl Store {
     /// Connects to `url` (`sqlite:` or `postgres:`) and runs the migrations.
     pub async fn connect(url: &str) -> Result<Store, crate::ServeError> {
         sqlx::any::install_default_drivers();
-        let dialect: Arc<dyn Dialect> = if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-            Arc::new(postgres::Postgres)
-        } else if url.starts_with("sqlite:") {
-            Arc::new(sqlite::Sqlite)
-        } else {
-            return Err(crate::ServeError::Other(
-                "the database URL must start with sqlite: or postgres:".to_owned(),
-            ));
-        };
+        let dialect: Arc<dyn Dialect> =
+            if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+                Arc::new(postgres::Postgres)
+            } else if url.starts_with("sqlite:") {
+                Arc::new(sqlite::Sqlite)
+            } else {
+                return Err(crate::ServeError::Other(
+                    "the database URL must start with sqlite: or postgres:".to_owned(),
+                ));
+            };
         let setup = dialect.connection_setup();
         let pool = AnyPoolOptions::new()
             .max_connections(dialect.max_connections())
@@ -166,7 +189,12 @@ impl Store {
             .await?;
         dialect.migrator().run(&pool).await?;
         let write_lock = dialect.single_writer().then(|| Arc::new(Mutex::new(())));
-        Ok(Store { pool, dialect, write_lock, events_written: Arc::new(Notify::new()) })
+        Ok(Store {
+            pool,
+            dialect,
+            write_lock,
+            events_written: Arc::new(Notify::new()),
+        })
     }
 
     /// The backend's name.
@@ -233,7 +261,11 @@ impl Store {
     }
 
     /// Events after `after`, oldest first, at most `limit`.
-    pub async fn events_after(&self, after: EventId, limit: i64) -> Result<Vec<StoredEvent>, sqlx::Error> {
+    pub async fn events_after(
+        &self,
+        after: EventId,
+        limit: i64,
+    ) -> Result<Vec<StoredEvent>, sqlx::Error> {
         let rows = sqlx::query(
             "SELECT id, at, agent_id, to_agents, contact_id, to_visitor, payload FROM events \
              WHERE id > $1 ORDER BY id LIMIT $2",
@@ -253,29 +285,25 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<StoredEvent>, sqlx::Error> {
         let rows = match scope {
-            TicketScope::Agent(agent) => {
-                sqlx::query(
-                    "SELECT id, at, agent_id, to_agents, contact_id, to_visitor, payload FROM events \
+            TicketScope::Agent(agent) => sqlx::query(
+                "SELECT id, at, agent_id, to_agents, contact_id, to_visitor, payload FROM events \
                      WHERE id > $1 AND to_agents = 1 AND (agent_id IS NULL OR agent_id = $2) \
                      ORDER BY id LIMIT $3",
-                )
-                .bind(after.0)
-                .bind(agent.0)
-                .bind(limit)
-                .fetch_all(&self.pool)
-                .await?
-            }
-            TicketScope::Visitor(contact) => {
-                sqlx::query(
-                    "SELECT id, at, agent_id, to_agents, contact_id, to_visitor, payload FROM events \
+            )
+            .bind(after.0)
+            .bind(agent.0)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?,
+            TicketScope::Visitor(contact) => sqlx::query(
+                "SELECT id, at, agent_id, to_agents, contact_id, to_visitor, payload FROM events \
                      WHERE id > $1 AND to_visitor = 1 AND contact_id = $2 ORDER BY id LIMIT $3",
-                )
-                .bind(after.0)
-                .bind(contact.0)
-                .bind(limit)
-                .fetch_all(&self.pool)
-                .await?
-            }
+            )
+            .bind(after.0)
+            .bind(contact.0)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?,
         };
         rows.iter().map(stored_event).collect()
     }
@@ -313,14 +341,20 @@ fn stored_event(row: &AnyRow) -> Result<StoredEvent, sqlx::Error> {
     let id: i64 = row.try_get("id")?;
     let at: i64 = row.try_get("at")?;
     let payload: String = row.try_get("payload")?;
-    let event: Event = serde_json::from_str(&payload).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+    let event: Event =
+        serde_json::from_str(&payload).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
     let name = event.name();
-    let envelope = wire::EventEnvelope { id: EventId(id), at, event };
+    let envelope = wire::EventEnvelope {
+        id: EventId(id),
+        at,
+        event,
+    };
     let data = serde_json::to_string(&envelope).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
     Ok(StoredEvent {
         id: EventId(id),
         agent_id: row.try_get::<Option<i64>, _>("agent_id")?.map(AgentId),
-        to_all_agents: row.try_get::<i64, _>("to_agents")? == 1 && row.try_get::<Option<i64>, _>("agent_id")?.is_none(),
+        to_all_agents: row.try_get::<i64, _>("to_agents")? == 1
+            && row.try_get::<Option<i64>, _>("agent_id")?.is_none(),
         visitor: if row.try_get::<i64, _>("to_visitor")? == 1 {
             row.try_get::<Option<i64>, _>("contact_id")?.map(ContactId)
         } else {

@@ -30,7 +30,10 @@ impl Store {
             self.dialect().for_update_skip_locked()
         );
         let mut tx = self.begin().await?;
-        let rows = sqlx::query(&sql).bind(now_ms()).fetch_all(&mut *tx.inner).await?;
+        let rows = sqlx::query(&sql)
+            .bind(now_ms())
+            .fetch_all(&mut *tx.inner)
+            .await?;
         let mut n = 0;
         for row in rows {
             let id = InteractionId(row.try_get("id")?);
@@ -62,7 +65,11 @@ impl Store {
 
     /// Offers the oldest waiting chat to the best agent. `false` when there was nothing to
     /// offer or nobody to offer it to (a later pass tries again).
-    pub async fn route_one(&self, offer_timeout_ms: i64, presence_ms: i64) -> Result<bool, ApiError> {
+    pub async fn route_one(
+        &self,
+        offer_timeout_ms: i64,
+        presence_ms: i64,
+    ) -> Result<bool, ApiError> {
         let mut tx = self.begin().await?;
         let claim = format!(
             "SELECT i.id, i.contact_id, c.last_agent_id FROM interactions i JOIN contacts c ON c.id = i.contact_id \
@@ -96,8 +103,15 @@ impl Store {
                  AND x.state IN ('offered', 'active', 'ended')) AS load FROM agents a WHERE a.id = $1{}",
                 self.dialect().for_update().replace("FOR UPDATE", "FOR UPDATE OF a")
             );
-            let r = sqlx::query(&lock).bind(agent.0).fetch_one(&mut *tx.inner).await?;
-            let (ready, capacity, load): (i64, i64, i64) = (r.try_get("ready")?, r.try_get("capacity")?, r.try_get("load")?);
+            let r = sqlx::query(&lock)
+                .bind(agent.0)
+                .fetch_one(&mut *tx.inner)
+                .await?;
+            let (ready, capacity, load): (i64, i64, i64) = (
+                r.try_get("ready")?,
+                r.try_get("capacity")?,
+                r.try_get("load")?,
+            );
             if ready != 1 || load >= capacity {
                 continue;
             }
@@ -117,7 +131,13 @@ impl Store {
             let first_message = first_contact_text(&mut *tx.inner, id).await?;
             tx.emit(
                 Audience::agent(agent),
-                &Event::Offer { offer: OfferView { interaction, first_message, expires_at: expires } },
+                &Event::Offer {
+                    offer: OfferView {
+                        interaction,
+                        first_message,
+                        expires_at: expires,
+                    },
+                },
             )
             .await?;
             emit_status(&mut tx, agent).await?;

@@ -3,10 +3,9 @@
 use sqlx::any::AnyRow;
 use sqlx::{Executor, Row};
 use wire::{
-    AgentId, AgentView, AttachmentId, AttachmentView, Author, Channel, ChatStatus,
-    ClientMessageId, ContactId, ContactView, DispositionCode, Identity, InteractionId,
-    InteractionState, InteractionView, MessageId, MessageView, Party, ReasonCode, Reactivation,
-    SystemLine,
+    AgentId, AgentView, AttachmentId, AttachmentView, Author, Channel, ChatStatus, ClientMessageId,
+    ContactId, ContactView, DispositionCode, Identity, InteractionId, InteractionState,
+    InteractionView, MessageId, MessageView, Party, Reactivation, ReasonCode, SystemLine,
 };
 
 /// Columns of an interaction with its contact's and agent's names.
@@ -54,13 +53,19 @@ pub fn interaction(row: &AnyRow) -> Result<InteractionView, sqlx::Error> {
             _ => None,
         },
         done_at: row.try_get("done_at")?,
-        disposition: row.try_get::<Option<String>, _>("disposition")?.map(DispositionCode),
-        reactivated_from: row.try_get::<Option<i64>, _>("reactivated_from")?.map(InteractionId),
+        disposition: row
+            .try_get::<Option<String>, _>("disposition")?
+            .map(DispositionCode),
+        reactivated_from: row
+            .try_get::<Option<i64>, _>("reactivated_from")?
+            .map(InteractionId),
         reactivated_by: reactivated_by.as_deref().and_then(Reactivation::parse),
         handle_time_ms: row.try_get("handle_time_ms")?,
         offer_expires_at: row.try_get("offer_expires_at")?,
         reserved_for: row.try_get::<Option<i64>, _>("reserved_for")?.map(AgentId),
-        continued_as: row.try_get::<Option<i64>, _>("continued_as")?.map(InteractionId),
+        continued_as: row
+            .try_get::<Option<i64>, _>("continued_as")?
+            .map(InteractionId),
     })
 }
 
@@ -69,8 +74,13 @@ pub fn message(row: &AnyRow) -> Result<MessageView, sqlx::Error> {
     let kind: String = row.try_get("author_kind")?;
     let author = match kind.as_str() {
         "agent" => Author::Agent {
-            id: AgentId(row.try_get::<Option<i64>, _>("agent_id")?.ok_or_else(|| decode_err("agent_id"))?),
-            name: row.try_get::<Option<String>, _>("agent_name")?.unwrap_or_default(),
+            id: AgentId(
+                row.try_get::<Option<i64>, _>("agent_id")?
+                    .ok_or_else(|| decode_err("agent_id"))?,
+            ),
+            name: row
+                .try_get::<Option<String>, _>("agent_name")?
+                .unwrap_or_default(),
         },
         "contact" => Author::Contact,
         _ => Author::System,
@@ -98,7 +108,9 @@ pub fn message(row: &AnyRow) -> Result<MessageView, sqlx::Error> {
         author,
         text: row.try_get("text")?,
         attachment,
-        client_id: row.try_get::<Option<String>, _>("client_id")?.map(ClientMessageId),
+        client_id: row
+            .try_get::<Option<String>, _>("client_id")?
+            .map(ClientMessageId),
         created_at: row.try_get("created_at")?,
         delivered_at: row.try_get("delivered_at")?,
         read_at: row.try_get("read_at")?,
@@ -110,7 +122,10 @@ pub fn message(row: &AnyRow) -> Result<MessageView, sqlx::Error> {
 }
 
 /// Loads one interaction view.
-pub async fn load_interaction<'e, E>(ex: E, id: InteractionId) -> Result<Option<InteractionView>, sqlx::Error>
+pub async fn load_interaction<'e, E>(
+    ex: E,
+    id: InteractionId,
+) -> Result<Option<InteractionView>, sqlx::Error>
 where
     E: Executor<'e, Database = sqlx::Any>,
 {
@@ -156,7 +171,9 @@ fn agent(row: &AnyRow) -> Result<AgentView, sqlx::Error> {
         status: if ready == 1 {
             ChatStatus::Ready
         } else {
-            ChatStatus::NotReady { reason: ReasonCode(row.try_get("not_ready_reason")?) }
+            ChatStatus::NotReady {
+                reason: ReasonCode(row.try_get("not_ready_reason")?),
+            }
         },
         open_interactions: u32::try_from(row.try_get::<i64, _>("open_count")?).unwrap_or(0),
     })
@@ -176,10 +193,12 @@ pub async fn load_contact(
     else {
         return Ok(None);
     };
-    let idents = sqlx::query("SELECT kind, value FROM contact_identities WHERE contact_id = $1 ORDER BY kind, value")
-        .bind(id.0)
-        .fetch_all(&mut *conn)
-        .await?;
+    let idents = sqlx::query(
+        "SELECT kind, value FROM contact_identities WHERE contact_id = $1 ORDER BY kind, value",
+    )
+    .bind(id.0)
+    .fetch_all(&mut *conn)
+    .await?;
     let identities = idents
         .iter()
         .filter_map(|r| {

@@ -48,7 +48,9 @@ macro_rules! on_both {
 
 /// The PostgreSQL server URL for tests, if any.
 pub fn pg_url() -> Option<String> {
-    std::env::var("THREADLINE_TEST_PG").ok().filter(|s| !s.is_empty())
+    std::env::var("THREADLINE_TEST_PG")
+        .ok()
+        .filter(|s| !s.is_empty())
 }
 
 /// A database made for one test.
@@ -67,7 +69,10 @@ pub async fn fresh_db(backend: Backend) -> TestDb {
         Backend::Sqlite => {
             let dir = tempfile::tempdir().expect("temp dir");
             let url = Config::sqlite_url(&dir.path().join("test.db"));
-            TestDb { url, _dir: Some(dir) }
+            TestDb {
+                url,
+                _dir: Some(dir),
+            }
         }
         Backend::Postgres => {
             let base = pg_url().expect("THREADLINE_TEST_PG");
@@ -78,13 +83,43 @@ pub async fn fresh_db(backend: Backend) -> TestDb {
                 rand_suffix()
             );
             sqlx::any::install_default_drivers();
-            let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&base).await.expect("connect to PostgreSQL");
-            sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.expect("create database");
+            let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&base)
+                .await
+                .expect("connect to PostgreSQL");
+            drop_stale_databases(&mut conn).await;
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(&mut conn)
+                .await
+                .expect("create database");
             let url = match base.rsplit_once('/') {
                 Some((prefix, _)) => format!("{prefix}/{name}"),
                 None => format!("{base}/{name}"),
             };
             TestDb { url, _dir: None }
+        }
+    }
+}
+
+/// Drops test databases left by earlier runs whose process is gone (a failed test leaves its
+/// database behind for inspection until the next run).
+async fn drop_stale_databases(conn: &mut sqlx::AnyConnection) {
+    use sqlx::Row;
+    let rows = sqlx::query("SELECT datname FROM pg_database WHERE datname LIKE 'threadline_t_%'")
+        .fetch_all(&mut *conn)
+        .await
+        .unwrap_or_default();
+    for row in rows {
+        let Ok(name) = row.try_get::<String, _>("datname") else {
+            continue;
+        };
+        let pid = name.split('_').nth(2).and_then(|p| p.parse::<u32>().ok());
+        let alive = pid.is_some_and(|p| {
+            p == std::process::id() || std::path::Path::new(&format!("/proc/{p}")).exists()
+        });
+        if !alive {
+            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&mut *conn)
+                .await;
         }
     }
 }
@@ -118,7 +153,9 @@ impl Server {
         let mut config = Config::new(db.url.clone());
         config.seed_demo = true;
         tweak(&mut config);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
@@ -128,7 +165,12 @@ impl Server {
             .await
             .expect("server failed");
         });
-        let server = Server { base, db, shutdown: Some(tx), task: Some(task) };
+        let server = Server {
+            base,
+            db,
+            shutdown: Some(tx),
+            task: Some(task),
+        };
         server.wait_ready().await;
         server
     }
@@ -137,12 +179,19 @@ impl Server {
         let client = reqwest::Client::new();
         let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
         loop {
-            if let Ok(r) = client.get(format!("{}/api/openapi.json", self.base)).send().await {
+            if let Ok(r) = client
+                .get(format!("{}/api/openapi.json", self.base))
+                .send()
+                .await
+            {
                 if r.status().is_success() {
                     return;
                 }
             }
-            assert!(tokio::time::Instant::now() < deadline, "server did not start");
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "server did not start"
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
@@ -155,12 +204,23 @@ impl Server {
         if let Some(task) = self.task.take() {
             let _ = tokio::time::timeout(Duration::from_secs(20), task).await;
         }
-        let db = std::mem::replace(&mut self.db, TestDb { url: String::new(), _dir: None });
-        db
+        std::mem::replace(
+            &mut self.db,
+            TestDb {
+                url: String::new(),
+                _dir: None,
+            },
+        )
     }
 
     /// A plain HTTP client call; returns status and JSON body (or null).
-    pub async fn call(&self, method: reqwest::Method, path: &str, token: Option<&str>, body: Option<Value>) -> (u16, Value) {
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (u16, Value) {
         let client = reqwest::Client::new();
         let mut req = client.request(method, format!("{}{path}", self.base));
         if let Some(t) = token {
@@ -179,21 +239,39 @@ impl Server {
     pub async fn agent(&self, login: &str) -> Agent {
         let password = format!("{login}-pass-1");
         let (status, body) = self
-            .call(reqwest::Method::POST, "/api/auth/login", None, Some(json!({"login": login, "password": password})))
+            .call(
+                reqwest::Method::POST,
+                "/api/auth/login",
+                None,
+                Some(json!({"login": login, "password": password})),
+            )
             .await;
         assert_eq!(status, 200, "login {login}: {body}");
         let login: LoginResponse = serde_json::from_value(body).expect("login response");
-        Agent { base: self.base.clone(), token: login.token, id: login.agent.id }
+        Agent {
+            base: self.base.clone(),
+            token: login.token,
+            id: login.agent.id,
+        }
     }
 
     /// A new anonymous visitor with a name.
     pub async fn visitor(&self, name: &str) -> Visitor {
         let (status, body) = self
-            .call(reqwest::Method::POST, "/api/visitor/session", None, Some(json!({"name": name})))
+            .call(
+                reqwest::Method::POST,
+                "/api/visitor/session",
+                None,
+                Some(json!({"name": name})),
+            )
             .await;
         assert_eq!(status, 200, "visitor session: {body}");
         let s: VisitorSession = serde_json::from_value(body).expect("session");
-        Visitor { base: self.base.clone(), token: s.visitor_token, contact: s.contact_id }
+        Visitor {
+            base: self.base.clone(),
+            token: s.visitor_token,
+            contact: s.contact_id,
+        }
     }
 }
 
@@ -213,13 +291,20 @@ pub trait Caller {
     fn token(&self) -> &str;
 
     /// Calls the API; returns status and JSON body (null when empty).
-    fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> impl std::future::Future<Output = (u16, Value)> + Send
+    fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> impl std::future::Future<Output = (u16, Value)> + Send
     where
         Self: Sync,
     {
         async move {
             let client = reqwest::Client::new();
-            let mut req = client.request(method, format!("{}{path}", self.base())).bearer_auth(self.token());
+            let mut req = client
+                .request(method, format!("{}{path}", self.base()))
+                .bearer_auth(self.token());
             if let Some(b) = body {
                 req = req.json(&b);
             }
@@ -243,7 +328,11 @@ pub trait Caller {
     }
 
     /// POST, expecting 2xx, decoded (use `Value` for 204).
-    fn post<T: DeserializeOwned>(&self, path: &str, body: Value) -> impl std::future::Future<Output = T> + Send
+    fn post<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: Value,
+    ) -> impl std::future::Future<Output = T> + Send
     where
         Self: Sync,
     {
@@ -255,7 +344,12 @@ pub trait Caller {
     }
 
     /// Opens an event stream (ticket, then the stream), resuming after `last` when given.
-    fn stream(&self, ticket_path: &str, stream_path: &str, last: Option<EventId>) -> impl std::future::Future<Output = Events> + Send
+    fn stream(
+        &self,
+        ticket_path: &str,
+        stream_path: &str,
+        last: Option<EventId>,
+    ) -> impl std::future::Future<Output = Events> + Send
     where
         Self: Sync,
     {
@@ -263,12 +357,20 @@ pub trait Caller {
             let t: StreamTicket = self.post(ticket_path, json!({})).await;
             let mut url = format!("{}{stream_path}?ticket={}", self.base(), t.ticket);
             if let Some(l) = last {
-                url.push_str(&format!("&last_event_id={}", l.0));
+                url = format!("{url}&last_event_id={}", l.0);
             }
-            let resp = reqwest::Client::new().get(url).send().await.expect("stream");
+            let resp = reqwest::Client::new()
+                .get(url)
+                .send()
+                .await
+                .expect("stream");
             assert_eq!(resp.status().as_u16(), 200, "stream refused");
             let inner = resp.bytes_stream().eventsource();
-            Events { inner: Box::pin(inner), last: last.unwrap_or(t.head), seen: Vec::new() }
+            Events {
+                inner: Box::pin(inner),
+                last: last.unwrap_or(t.head),
+                seen: Vec::new(),
+            }
         }
     }
 }
@@ -299,14 +401,24 @@ impl Agent {
 
     /// Goes Ready.
     pub async fn ready(&self) {
-        let (s, v) = self.call(reqwest::Method::PUT, "/api/me/status", Some(json!({"status": {"state": "ready"}}))).await;
+        let (s, v) = self
+            .call(
+                reqwest::Method::PUT,
+                "/api/me/status",
+                Some(json!({"status": {"state": "ready"}})),
+            )
+            .await;
         assert_eq!(s, 200, "ready: {v}");
     }
 
     /// Goes Not Ready (break).
     pub async fn not_ready(&self) {
         let (s, v) = self
-            .call(reqwest::Method::PUT, "/api/me/status", Some(json!({"status": {"state": "not_ready", "reason": "break"}})))
+            .call(
+                reqwest::Method::PUT,
+                "/api/me/status",
+                Some(json!({"status": {"state": "not_ready", "reason": "break"}})),
+            )
             .await;
         assert_eq!(s, 200, "not ready: {v}");
     }
@@ -333,22 +445,41 @@ impl Caller for Visitor {
 impl Visitor {
     /// Opens the visitor's event stream.
     pub async fn events(&self) -> Events {
-        self.stream("/api/visitor/events/ticket", "/api/visitor/events", None).await
+        self.stream("/api/visitor/events/ticket", "/api/visitor/events", None)
+            .await
     }
 
     /// Sends a text message with a fresh client id.
     pub async fn say(&self, text: &str) -> wire::MessageView {
-        self.post("/api/visitor/messages", json!({"client_id": client_id(), "text": text})).await
+        self.post(
+            "/api/visitor/messages",
+            json!({"client_id": client_id(), "text": text}),
+        )
+        .await
     }
 }
 
 /// A fresh client message id.
 pub fn client_id() -> String {
     static N: AtomicU32 = AtomicU32::new(0);
-    format!("cid-{}-{}-{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst), rand_suffix())
+    format!(
+        "cid-{}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst),
+        rand_suffix()
+    )
 }
 
-type SseStream = Pin<Box<dyn Stream<Item = Result<eventsource_stream::Event, eventsource_stream::EventStreamError<reqwest::Error>>> + Send>>;
+type SseStream = Pin<
+    Box<
+        dyn Stream<
+                Item = Result<
+                    eventsource_stream::Event,
+                    eventsource_stream::EventStreamError<reqwest::Error>,
+                >,
+            > + Send,
+    >,
+>;
 
 /// An open event stream.
 pub struct Events {
@@ -367,7 +498,10 @@ impl Events {
             let left = deadline.saturating_duration_since(tokio::time::Instant::now());
             let next = tokio::time::timeout(left, self.inner.next()).await;
             let Ok(Some(Ok(ev))) = next else {
-                panic!("no {what} event arrived; saw {:?}", self.seen.iter().map(|e| e.event.name()).collect::<Vec<_>>());
+                panic!(
+                    "no {what} event arrived; saw {:?}",
+                    self.seen.iter().map(|e| e.event.name()).collect::<Vec<_>>()
+                );
             };
             let env: EventEnvelope = serde_json::from_str(&ev.data).expect("event data");
             assert_eq!(ev.id, env.id.0.to_string(), "SSE id matches the envelope");
@@ -383,7 +517,12 @@ impl Events {
     pub async fn drain_for(&mut self, d: Duration) -> Vec<EventEnvelope> {
         let mut out = Vec::new();
         let deadline = tokio::time::Instant::now() + d;
-        while let Ok(Some(Ok(ev))) = tokio::time::timeout(deadline.saturating_duration_since(tokio::time::Instant::now()), self.inner.next()).await {
+        while let Ok(Some(Ok(ev))) = tokio::time::timeout(
+            deadline.saturating_duration_since(tokio::time::Instant::now()),
+            self.inner.next(),
+        )
+        .await
+        {
             let env: EventEnvelope = serde_json::from_str(&ev.data).expect("event data");
             self.last = env.id;
             self.seen.push(env.clone());

@@ -1,0 +1,86 @@
+//! What the widget checks before anything is sent, so the visitor hears about a problem at
+//! once. The server checks again; its refusal message is shown as it is.
+
+use wire::limits::{IMAGE_TYPES, MAX_IMAGE_BYTES, MAX_MESSAGE_CHARS};
+use wire::ClientMessageId;
+
+/// Checks a message's text; the error is the sentence the panel shows.
+pub fn check_text(text: &str) -> Result<(), String> {
+    let chars = text.chars().count();
+    if chars > MAX_MESSAGE_CHARS {
+        return Err(format!(
+            "Your message is too long ({chars} characters; at most {MAX_MESSAGE_CHARS}). Shorten it and send again."
+        ));
+    }
+    Ok(())
+}
+
+/// Checks an image before upload, from the browser's idea of its type and its size in bytes.
+pub fn check_image(content_type: &str, size: f64) -> Result<(), String> {
+    if !IMAGE_TYPES.contains(&content_type) {
+        return Err("That file can't be sent: choose a PNG, JPEG, GIF or WebP image.".to_owned());
+    }
+    #[allow(clippy::cast_precision_loss)]
+    let max = MAX_IMAGE_BYTES as f64;
+    if size > max {
+        // Tenths of a megabyte, without pulling float formatting into the bundle.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let tenths = (size / 104_857.6).ceil() as u64;
+        return Err(format!(
+            "That image is too large ({}.{} MB): images can be at most {} MB.",
+            tenths / 10,
+            tenths % 10,
+            MAX_IMAGE_BYTES / 1_048_576
+        ));
+    }
+    Ok(())
+}
+
+/// A new client message id: `w` and 19 characters of `[0-9a-z]` from `random` (which returns
+/// numbers in `[0, 1)`, like `Math.random`).
+pub fn client_id(mut random: impl FnMut() -> f64) -> ClientMessageId {
+    const ALPHABET: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    let mut id = String::with_capacity(20);
+    id.push('w');
+    for _ in 0..19 {
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let i = ((random() * 36.0) as usize).min(35);
+        id.push(char::from(ALPHABET[i]));
+    }
+    ClientMessageId(id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_limit_counts_characters_not_bytes() {
+        assert!(check_text(&"é".repeat(MAX_MESSAGE_CHARS)).is_ok());
+        let err = check_text(&"a".repeat(MAX_MESSAGE_CHARS + 1)).unwrap_err();
+        assert!(err.contains("too long"), "{err}");
+    }
+
+    #[test]
+    fn images_are_checked_for_type_and_size() {
+        assert!(check_image("image/png", 1000.0).is_ok());
+        assert!(check_image("image/webp", 5.0 * 1_048_576.0).is_ok());
+        assert!(check_image("image/svg+xml", 10.0)
+            .unwrap_err()
+            .contains("PNG"));
+        assert!(check_image("image/jpeg", 5.0 * 1_048_576.0 + 1.0)
+            .unwrap_err()
+            .contains("too large (5.1 MB)"));
+    }
+
+    #[test]
+    fn client_ids_are_valid() {
+        let mut x = 0.0;
+        let id = client_id(|| {
+            x = (x + 0.37) % 1.0;
+            x
+        });
+        assert!(id.is_valid(), "{id}");
+        assert!(client_id(|| 0.999_999_9).is_valid());
+    }
+}
