@@ -1,5 +1,7 @@
 //! The API over real HTTP on loopback, on SQLite and on PostgreSQL.
 
+#![allow(clippy::many_single_char_names)]
+
 mod common;
 
 use common::{client_id, Backend, Caller, Server};
@@ -1202,7 +1204,7 @@ async fn mark_done_needs_a_disposition(b: Backend) {
 
 async fn signed_identity_same_conversation(b: Backend) {
     let secret = "test-identity-secret";
-    let s = Server::start(b, |c| c.identity_secret = secret.to_owned()).await;
+    let s = Server::start(b, |c| secret.clone_into(&mut c.identity_secret)).await;
     let in_an_hour = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .expect("clock")
