@@ -1208,7 +1208,8 @@ async fn signed_identity_same_conversation(b: Backend) {
     let in_an_hour = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .expect("clock")
-        .as_secs() as i64
+        .as_secs()
+        .cast_signed()
         + 3600;
     let token = threadline_api::auth::sign_identity(secret, "cust-77", in_an_hour);
     let (st, one) = s
