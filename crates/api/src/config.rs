@@ -24,6 +24,8 @@ pub struct Config {
     pub session_ttl: Duration,
     /// How long the event log keeps events (older ids get a `resync` on reconnect).
     pub event_retention: Duration,
+    /// How often old events are pruned.
+    pub prune_interval: Duration,
     /// Longest message text, in characters.
     pub max_message_chars: usize,
     /// Largest image, in bytes.
@@ -52,6 +54,7 @@ impl Config {
             reservation_timeout: Duration::from_mins(5),
             session_ttl: Duration::from_hours(12),
             event_retention: Duration::from_hours(7 * 24),
+            prune_interval: Duration::from_hours(1),
             max_message_chars: wire::limits::MAX_MESSAGE_CHARS,
             max_image_bytes: wire::limits::MAX_IMAGE_BYTES,
             identity_secret: "threadline-demo-identity-secret".to_owned(),

@@ -66,7 +66,7 @@ impl AppState {
                 state.config.offer_timeout,
                 state.config.presence_timeout,
             )),
-            tokio::spawn(prune_loop(store, state.config.event_retention)),
+            tokio::spawn(prune_loop(store, state.config.event_retention, state.config.prune_interval)),
         ];
         *state
             .tasks
@@ -89,12 +89,12 @@ impl AppState {
     }
 }
 
-async fn prune_loop(store: Store, retention: std::time::Duration) {
+async fn prune_loop(store: Store, retention: std::time::Duration, every: std::time::Duration) {
     loop {
         let before = crate::util::now_ms() - crate::util::ms(retention);
         if let Err(e) = store.prune_events(before).await {
             tracing::warn!(error = %e, "pruning the event log failed");
         }
-        tokio::time::sleep(std::time::Duration::from_hours(1)).await;
+        tokio::time::sleep(every).await;
     }
 }

@@ -61,6 +61,13 @@ pub struct TestDb {
     _dir: Option<tempfile::TempDir>,
 }
 
+impl TestDb {
+    /// A database another test server already uses.
+    pub fn existing(url: String) -> TestDb {
+        TestDb { url, _dir: None }
+    }
+}
+
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
 /// A fresh, empty database.
