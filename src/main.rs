@@ -1,2 +1,5 @@
-//! The agent desktop (placeholder).
-fn main() {}
+//! The agent desktop's entry point: mounts the app on the page.
+
+fn main() {
+    threadline::start();
+}

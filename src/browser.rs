@@ -1,0 +1,108 @@
+//! Small wrappers over browser APIs: storage, time, random ids.
+
+use wire::{ClientMessageId, Millis};
+
+/// Where a value is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Store {
+    /// `sessionStorage`: survives a reload, not a closed tab (the token).
+    Session,
+    /// `localStorage`: survives everything (drafts).
+    Local,
+}
+
+fn storage(store: Store) -> Option<web_sys::Storage> {
+    let window = web_sys::window()?;
+    match store {
+        Store::Session => window.session_storage().ok().flatten(),
+        Store::Local => window.local_storage().ok().flatten(),
+    }
+}
+
+/// Reads a key.
+pub fn load(store: Store, key: &str) -> Option<String> {
+    storage(store)?.get_item(key).ok().flatten()
+}
+
+/// Writes a key; false when the browser refused (storage full or disabled).
+pub fn save(store: Store, key: &str, value: &str) -> bool {
+    storage(store).is_some_and(|s| s.set_item(key, value).is_ok())
+}
+
+/// Removes a key.
+pub fn remove(store: Store, key: &str) {
+    if let Some(s) = storage(store) {
+        // Removing a key only fails when storage is disabled, and then there is nothing to remove.
+        let _ = s.remove_item(key);
+    }
+}
+
+/// Now, in milliseconds since the epoch.
+#[allow(clippy::cast_possible_truncation)] // whole milliseconds fit an i64 for 292 million years
+pub fn now() -> Millis {
+    js_sys::Date::now() as Millis
+}
+
+/// `HH:MM` in local time.
+#[allow(clippy::cast_precision_loss)] // milliseconds below 2^53 are exact in an f64
+pub fn clock_time(at: Millis) -> String {
+    let d = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(at as f64));
+    format!("{:02}:{:02}", d.get_hours(), d.get_minutes())
+}
+
+/// `YYYY-MM-DD HH:MM` in local time.
+#[allow(clippy::cast_precision_loss)]
+pub fn date_time(at: Millis) -> String {
+    let d = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(at as f64));
+    format!(
+        "{}-{:02}-{:02} {:02}:{:02}",
+        d.get_full_year(),
+        d.get_month() + 1,
+        d.get_date(),
+        d.get_hours(),
+        d.get_minutes()
+    )
+}
+
+/// A duration as `M:SS` (or `H:MM:SS`).
+pub fn duration(ms: i64) -> String {
+    let secs = ms.max(0) / 1000;
+    let (h, m, s) = (secs / 3600, (secs / 60) % 60, secs % 60);
+    if h > 0 {
+        format!("{h}:{m:02}:{s:02}")
+    } else {
+        format!("{m}:{s:02}")
+    }
+}
+
+/// A fresh random id for a message this desktop is about to send.
+#[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // 0 <= random * 62 < 62
+pub fn new_client_id() -> ClientMessageId {
+    const ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    let mut id = String::from("d-");
+    for _ in 0..20 {
+        let i = (js_sys::Math::random() * 62.0) as usize;
+        id.push(char::from(ALPHABET[i.min(61)]));
+    }
+    ClientMessageId(id)
+}
+
+/// Whether the page is hidden (another browser tab in front, window minimised).
+pub fn page_hidden() -> bool {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .is_some_and(|d| d.visibility_state() == web_sys::VisibilityState::Hidden)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::duration;
+
+    #[test]
+    fn durations_read_as_clock_time() {
+        assert_eq!(duration(0), "0:00");
+        assert_eq!(duration(65_000), "1:05");
+        assert_eq!(duration(3_726_000), "1:02:06");
+        assert_eq!(duration(-5), "0:00");
+    }
+}

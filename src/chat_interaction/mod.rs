@@ -1,0 +1,300 @@
+//! The Chat Interaction view: header (contact, channel, state, handle time), Transcript area,
+//! typing indicator, Message Composition area, `End chat`, `Mark Done`, and the side panels
+//! (`Conversation`, `Contact Information`, `Contact History`, `Standard Responses`).
+
+pub mod composer;
+pub mod handle_time;
+mod panels;
+pub mod send;
+pub mod state;
+pub mod transcript;
+
+use crate::browser;
+use crate::conversation_tab::ConversationTab;
+use crate::presence::state::PresenceState;
+use crate::shell::state::{Api, Clock, Nav, Notices, Place};
+use composer::Composer;
+use handle_time::Viewing;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use send::Sender;
+use state::InteractionsState;
+use transcript::Transcript;
+use wire::api::{MarkDoneRequest, SendSource};
+use wire::{ContactId, DispositionCode, InteractionId, InteractionState, InteractionView};
+
+/// Loads the newest page of a contact's conversation.
+pub fn load_conversation(
+    api: Api,
+    interactions: InteractionsState,
+    notices: Notices,
+    contact: ContactId,
+    public: Option<bool>,
+) {
+    let client = api.client();
+    spawn_local(async move {
+        match client.conversation(contact, None, public).await {
+            Ok(page) => interactions.page(page, true),
+            Err(e) => notices.error("Loading the conversation", &e),
+        }
+    });
+}
+
+/// The side panel tabs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Panel {
+    Conversation,
+    ContactInformation,
+    ContactHistory,
+    StandardResponses,
+}
+
+impl Panel {
+    const ALL: [Panel; 4] = [
+        Panel::Conversation,
+        Panel::ContactInformation,
+        Panel::ContactHistory,
+        Panel::StandardResponses,
+    ];
+
+    fn label(self) -> &'static str {
+        match self {
+            Panel::Conversation => "Conversation",
+            Panel::ContactInformation => "Contact Information",
+            Panel::ContactHistory => "Contact History",
+            Panel::StandardResponses => "Standard Responses",
+        }
+    }
+}
+
+/// One Chat Interaction view.
+#[component]
+pub fn ChatInteractionView(id: InteractionId) -> impl IntoView {
+    let interactions = expect_context::<InteractionsState>();
+    match interactions
+        .open
+        .with_untracked(|l| l.iter().find(|i| i.id == id).cloned())
+    {
+        Some(first) => view! { <InteractionBody first=first/> }.into_any(),
+        None => view! {
+            <div class="home"><p>"This interaction is no longer open."</p></div>
+        }
+        .into_any(),
+    }
+}
+
+#[component]
+fn InteractionBody(first: InteractionView) -> impl IntoView {
+    let interactions = expect_context::<InteractionsState>();
+    let api = expect_context::<Api>();
+    let notices = expect_context::<Notices>();
+    let nav = expect_context::<Nav>();
+    let id = first.id;
+    let contact = first.contact_id;
+    let interaction = Memo::new(move |_| interactions.get(id).unwrap_or_else(|| first.clone()));
+    let contact_name = Signal::derive(move || interaction.with(|i| i.contact_name.clone()));
+
+    if interactions
+        .conversations
+        .with_untracked(|c| !c.get(&contact).is_some_and(|c| c.loaded))
+    {
+        load_conversation(api, interactions, notices, contact, None);
+    }
+    // Read receipts for what the contact wrote, as it shows.
+    let receipted = StoredValue::new(0i64);
+    Effect::new({
+        move |_| {
+            let Some(seq) = interactions.conversations.with(|c| {
+                c.get(&contact)
+                    .and_then(state::Conversation::last_contact_seq)
+            }) else {
+                return;
+            };
+            if seq <= receipted.get_value() {
+                return;
+            }
+            receipted.set_value(seq);
+            let client = api.client();
+            spawn_local(async move {
+                if let Err(e) = client.receipts(contact, seq, true).await {
+                    notices.error("Marking messages read", &e);
+                }
+            });
+        }
+    });
+
+    let sender = Sender {
+        interactions,
+        api,
+        contact,
+        source: SendSource::InteractionView,
+        on_sent: Some(Callback::new(move |into: InteractionView| {
+            if into.id != id {
+                nav.go(Place::Interaction(into.id));
+            }
+        })),
+    };
+    let text = RwSignal::new(String::new());
+    let panel = RwSignal::new(Panel::Conversation);
+    let typing = move || interactions.typing.with(|t| t.contains(&contact));
+
+    view! {
+        <section class="interaction" aria-label=move || format!("Chat Interaction: {}", contact_name.get())>
+            <InteractionHeader interaction=interaction/>
+            <div class="interaction-body">
+                <div class="chat-column">
+                    <h3 class="area-title">"Transcript"</h3>
+                    <Transcript contact=contact only=id contact_name=contact_name sender=sender
+                        label="Transcript"/>
+                    <p class="typing" aria-live="polite">
+                        {move || typing().then(|| format!("{} is typing…", contact_name.get()))}
+                    </p>
+                    <Composer sender=sender interaction=id text=text label="Message"
+                        draft_key=format!("threadline.draft.{id}")/>
+                </div>
+                <aside class="side-panels" aria-label="Side panels">
+                    <div role="tablist" aria-label="Side panels">
+                        {Panel::ALL.into_iter().map(|p| view! {
+                            <button type="button" role="tab" id=format!("panel-tab-{}-{id}", p.label().replace(' ', "-"))
+                                aria-selected=move || (panel.get() == p).to_string()
+                                on:click=move |_| panel.set(p)>{p.label()}</button>
+                        }).collect_view()}
+                    </div>
+                    <div role="tabpanel" class="panel" aria-label=move || panel.get().label()>
+                        {move || match panel.get() {
+                            Panel::Conversation => view! {
+                                <ConversationTab contact=contact contact_name=contact_name sender=sender/>
+                            }.into_any(),
+                            Panel::ContactInformation => view! {
+                                <panels::ContactInformation contact=contact/>
+                            }.into_any(),
+                            Panel::ContactHistory => view! {
+                                <panels::ContactHistory contact=contact/>
+                            }.into_any(),
+                            Panel::StandardResponses => view! {
+                                <panels::StandardResponses contact=contact text=text/>
+                            }.into_any(),
+                        }}
+                    </div>
+                </aside>
+            </div>
+        </section>
+    }
+}
+
+#[component]
+fn InteractionHeader(interaction: Memo<InteractionView>) -> impl IntoView {
+    let clock = expect_context::<Clock>();
+    let viewing = expect_context::<Viewing>();
+    let handle_time = move || {
+        let (id, recorded) = interaction.with(|i| (i.id, i.handle_time_ms));
+        browser::duration(recorded + viewing.current_ms(id, clock.0.get()))
+    };
+    let state = move || interaction.with(|i| i.state);
+    view! {
+        <header class="interaction-head">
+            <h2>{move || interaction.with(|i| i.contact_name.clone())}</h2>
+            <span class="channel">{move || interaction.with(|i| i.channel.label())}</span>
+            <span class="state" class:ended=move || state() == InteractionState::Ended>
+                {move || state().label()}
+            </span>
+            <span class="handle-time">"Handle time " <time>{handle_time}</time></span>
+            <div class="head-actions">
+                <Show when=move || state() == InteractionState::Active>
+                    <EndChat id=interaction.with_untracked(|i| i.id)/>
+                </Show>
+                <Show when=move || state() == InteractionState::Ended>
+                    <MarkDone id=interaction.with_untracked(|i| i.id)/>
+                </Show>
+            </div>
+        </header>
+    }
+}
+
+#[component]
+fn EndChat(id: InteractionId) -> impl IntoView {
+    let api = expect_context::<Api>();
+    let interactions = expect_context::<InteractionsState>();
+    let notices = expect_context::<Notices>();
+    let busy = RwSignal::new(false);
+    let end = move |_| {
+        busy.set(true);
+        let client = api.client();
+        spawn_local(async move {
+            match client.end(id).await {
+                Ok(i) => interactions.interaction_changed(i),
+                Err(e) => notices.error("End chat", &e),
+            }
+            busy.set(false);
+        });
+    };
+    view! { <button type="button" on:click=end disabled=move || busy.get()>"End chat"</button> }
+}
+
+#[component]
+fn MarkDone(id: InteractionId) -> impl IntoView {
+    let api = expect_context::<Api>();
+    let interactions = expect_context::<InteractionsState>();
+    let presence = expect_context::<PresenceState>();
+    let nav = expect_context::<Nav>();
+    let busy = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    let disposition = RwSignal::new(String::new());
+    let dispositions = move || {
+        presence
+            .config
+            .with(|c| c.as_ref().map(|c| c.dispositions.clone()))
+            .unwrap_or_default()
+    };
+    let required = move || {
+        presence
+            .config
+            .with(|c| c.as_ref().is_some_and(|c| c.disposition_required))
+    };
+    let done = move |_| {
+        let code = disposition.get_untracked();
+        if code.is_empty() && required() {
+            error.set(Some(
+                "Choose a disposition before marking the interaction Done.".to_owned(),
+            ));
+            return;
+        }
+        busy.set(true);
+        error.set(None);
+        let client = api.client();
+        let body = MarkDoneRequest {
+            disposition: (!code.is_empty()).then_some(DispositionCode(code)),
+        };
+        spawn_local(async move {
+            match client.mark_done(id, &body).await {
+                Ok(i) => {
+                    interactions.interaction_changed(i);
+                    let next = interactions
+                        .open
+                        .with_untracked(|l| l.first().map(|i| i.id));
+                    nav.go(next.map_or(Place::Home, Place::Interaction));
+                }
+                Err(e) => {
+                    error.set(Some(e.to_string()));
+                    busy.set(false);
+                }
+            }
+        });
+    };
+    view! {
+        <div class="mark-done">
+            <Show when=move || !dispositions().is_empty()>
+                <label for=format!("disposition-{id}")>"Disposition"</label>
+                <select id=format!("disposition-{id}") on:change=move |ev| disposition.set(event_target_value(&ev))
+                    prop:value=move || disposition.get()>
+                    <option value="">"Choose a disposition"</option>
+                    {move || dispositions().into_iter().map(|d| view! {
+                        <option value=d.code.0.clone()>{d.label.clone()}</option>
+                    }).collect_view()}
+                </select>
+            </Show>
+            <button type="button" class="primary" on:click=done disabled=move || busy.get()>"Mark Done"</button>
+            {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+        </div>
+    }
+}

@@ -1,0 +1,299 @@
+//! The agent's open interactions and the conversations behind them: messages merged from
+//! pages, live events and send answers without duplicates (by id, ordered by seq), plus the
+//! messages this desktop is still sending.
+
+use leptos::prelude::*;
+use std::collections::{HashMap, HashSet};
+use wire::api::ConversationPage;
+use wire::{
+    AgentId, AttachmentView, ClientMessageId, ContactId, InteractionId, InteractionState,
+    InteractionView, MessageView, Millis, Party,
+};
+
+/// A message on its way to the server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pending {
+    /// The id that makes a retry safe.
+    pub client_id: ClientMessageId,
+    /// The interaction it was written in (none from the Communication tab).
+    pub interaction_id: Option<InteractionId>,
+    /// The text.
+    pub text: String,
+    /// An uploaded image.
+    pub attachment: Option<AttachmentView>,
+    /// When it was written.
+    pub written_at: Millis,
+    /// Why it failed, if it did.
+    pub failed: Option<String>,
+    /// Whether a retry may help.
+    pub retryable: bool,
+}
+
+/// One contact's conversation, as far as it is loaded.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Conversation {
+    /// Stored messages, by seq.
+    pub messages: Vec<MessageView>,
+    /// Interactions the messages belong to.
+    pub interactions: Vec<InteractionView>,
+    /// Messages still being sent.
+    pub pending: Vec<Pending>,
+    /// Whether a page was loaded from the server.
+    pub loaded: bool,
+    /// Whether older messages exist on the server.
+    pub has_more: bool,
+}
+
+impl Conversation {
+    /// Adds or replaces a message, keeping seq order, and settles its pending copy.
+    pub fn merge(&mut self, message: MessageView) {
+        if let Some(cid) = &message.client_id {
+            self.pending.retain(|p| &p.client_id != cid);
+        }
+        match self.messages.binary_search_by_key(&message.seq, |m| m.seq) {
+            Ok(i) => self.messages[i] = message,
+            Err(i) => self.messages.insert(i, message),
+        }
+    }
+
+    /// Adds or replaces an interaction.
+    pub fn merge_interaction(&mut self, interaction: InteractionView) {
+        match self
+            .interactions
+            .iter_mut()
+            .find(|i| i.id == interaction.id)
+        {
+            Some(slot) => *slot = interaction,
+            None => self.interactions.push(interaction),
+        }
+        self.interactions.sort_by_key(|i| i.created_at);
+    }
+
+    /// The other side received (or showed) messages up to `up_to_seq`.
+    pub fn receipt(&mut self, author: Party, up_to_seq: i64, read: bool, at: Millis) {
+        for m in self
+            .messages
+            .iter_mut()
+            .filter(|m| m.seq <= up_to_seq && m.author.party() == Some(author))
+        {
+            m.delivered_at.get_or_insert(at);
+            if read {
+                m.read_at.get_or_insert(at);
+            }
+        }
+    }
+
+    /// The highest seq written by the contact.
+    pub fn last_contact_seq(&self) -> Option<i64> {
+        self.messages
+            .iter()
+            .rev()
+            .find(|m| m.author.party() == Some(Party::Contact))
+            .map(|m| m.seq)
+    }
+}
+
+/// Interactions, as a context.
+#[derive(Debug, Clone, Copy)]
+pub struct InteractionsState {
+    /// The logged-in agent.
+    pub me: AgentId,
+    /// Interactions the agent owns that are not Done, in the order they arrived.
+    pub open: RwSignal<Vec<InteractionView>>,
+    /// Conversations by contact.
+    pub conversations: RwSignal<HashMap<ContactId, Conversation>>,
+    /// Contacts typing right now.
+    pub typing: RwSignal<HashSet<ContactId>>,
+}
+
+impl InteractionsState {
+    /// Nothing open yet.
+    pub fn new(me: AgentId) -> Self {
+        InteractionsState {
+            me,
+            open: RwSignal::new(Vec::new()),
+            conversations: RwSignal::new(HashMap::new()),
+            typing: RwSignal::new(HashSet::new()),
+        }
+    }
+
+    /// One open interaction.
+    pub fn get(self, id: InteractionId) -> Option<InteractionView> {
+        self.open.with(|l| l.iter().find(|i| i.id == id).cloned())
+    }
+
+    /// Replaces the list with the server's (start-up, resync).
+    pub fn set_open(self, list: Vec<InteractionView>) {
+        for i in &list {
+            self.conversations.update(|c| {
+                c.entry(i.contact_id)
+                    .or_default()
+                    .merge_interaction(i.clone());
+            });
+        }
+        self.open.set(
+            list.into_iter()
+                .filter(|i| self.mine(i) && i.state != InteractionState::Done)
+                .collect(),
+        );
+    }
+
+    fn mine(self, i: &InteractionView) -> bool {
+        i.agent_id == Some(self.me)
+            && matches!(i.state, InteractionState::Active | InteractionState::Ended)
+    }
+
+    /// An interaction changed.
+    pub fn interaction_changed(self, interaction: InteractionView) {
+        self.conversations.update(|c| {
+            c.entry(interaction.contact_id)
+                .or_default()
+                .merge_interaction(interaction.clone());
+        });
+        let keep = self.mine(&interaction);
+        self.open
+            .update(|l| match l.iter().position(|i| i.id == interaction.id) {
+                Some(pos) if keep => l[pos] = interaction,
+                Some(pos) => {
+                    l.remove(pos);
+                }
+                None if keep => l.push(interaction),
+                None => {}
+            });
+    }
+
+    /// A message was stored.
+    pub fn message(self, message: MessageView) {
+        let contact = message.contact_id;
+        if message.author.party() == Some(Party::Contact) {
+            self.typing.update(|t| {
+                t.remove(&contact);
+            });
+        }
+        self.conversations
+            .update(|c| c.entry(contact).or_default().merge(message));
+    }
+
+    /// Someone is typing.
+    pub fn typing_changed(self, contact: ContactId, party: Party, typing: bool) {
+        if party != Party::Contact {
+            return;
+        }
+        self.typing.update(|t| {
+            if typing {
+                t.insert(contact);
+            } else {
+                t.remove(&contact);
+            }
+        });
+    }
+
+    /// A receipt.
+    pub fn receipt(
+        self,
+        contact: ContactId,
+        author: Party,
+        up_to_seq: i64,
+        read: bool,
+        at: Millis,
+    ) {
+        self.conversations.update(|c| {
+            if let Some(conv) = c.get_mut(&contact) {
+                conv.receipt(author, up_to_seq, read, at);
+            }
+        });
+    }
+
+    /// A page of a conversation arrived.
+    pub fn page(self, page: ConversationPage, newest: bool) {
+        self.conversations.update(|c| {
+            let conv = c.entry(page.contact_id).or_default();
+            let was_loaded = conv.loaded;
+            for i in page.interactions {
+                conv.merge_interaction(i);
+            }
+            for m in page.messages {
+                conv.merge(m);
+            }
+            conv.loaded = true;
+            if !newest || !was_loaded {
+                conv.has_more = page.has_more;
+            }
+        });
+    }
+
+    /// A message is being sent.
+    pub fn add_pending(self, contact: ContactId, pending: Pending) {
+        self.conversations.update(|c| {
+            let conv = c.entry(contact).or_default();
+            conv.pending.retain(|p| p.client_id != pending.client_id);
+            conv.pending.push(pending);
+        });
+    }
+
+    /// A send failed.
+    pub fn pending_failed(
+        self,
+        contact: ContactId,
+        id: &ClientMessageId,
+        why: String,
+        retryable: bool,
+    ) {
+        self.conversations.update(|c| {
+            if let Some(p) = c
+                .get_mut(&contact)
+                .and_then(|conv| conv.pending.iter_mut().find(|p| &p.client_id == id))
+            {
+                p.failed = Some(why);
+                p.retryable = retryable;
+            }
+        });
+    }
+
+    /// The agent gave up on a failed message.
+    pub fn discard_pending(self, contact: ContactId, id: &ClientMessageId) {
+        self.conversations.update(|c| {
+            if let Some(conv) = c.get_mut(&contact) {
+                conv.pending.retain(|p| &p.client_id != id);
+            }
+        });
+    }
+
+    /// Open interactions counting against capacity.
+    pub fn open_count(self) -> usize {
+        self.open.with(Vec::len)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Conversation;
+    use wire::{Author, ClientMessageId, ContactId, InteractionId, MessageId, MessageView};
+
+    fn msg(id: i64, seq: i64) -> MessageView {
+        MessageView {
+            id: MessageId(id),
+            contact_id: ContactId(1),
+            interaction_id: InteractionId(1),
+            seq,
+            author: Author::Contact,
+            text: format!("m{seq}"),
+            attachment: None,
+            client_id: Some(ClientMessageId(format!("client-{id:04}"))),
+            created_at: 0,
+            delivered_at: None,
+            read_at: None,
+            system: None,
+        }
+    }
+
+    #[test]
+    fn merging_keeps_seq_order_without_duplicates() {
+        let mut c = Conversation::default();
+        for (id, seq) in [(3, 3), (1, 1), (2, 2), (3, 3), (1, 1)] {
+            c.merge(msg(id, seq));
+        }
+        let seqs: Vec<i64> = c.messages.iter().map(|m| m.seq).collect();
+        assert_eq!(seqs, vec![1, 2, 3]);
+    }
+}

@@ -1,0 +1,248 @@
+//! The Transcript area: messages with author, time, delivered/read marks, images and system
+//! lines, plus the messages still being sent.
+
+use super::send::{self, Sender};
+use super::state::{InteractionsState, Pending};
+use crate::browser::{clock_time, date_time};
+use leptos::prelude::*;
+use wire::{
+    Author, ClientMessageId, ContactId, InteractionId, InteractionView, MessageId, MessageView,
+    SystemLine,
+};
+
+/// One line of a transcript.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Entry {
+    /// The start of an interaction (Conversation tab, Communication tab).
+    Header(InteractionView),
+    /// A stored message.
+    Message(MessageView),
+    /// A message on its way.
+    Pending(Pending),
+}
+
+/// What makes an entry's line change.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum EntryKey {
+    /// A header.
+    Header(InteractionId),
+    /// A message and its marks.
+    Message(MessageId, bool, bool),
+    /// A pending message and whether it failed.
+    Pending(ClientMessageId, bool),
+}
+
+impl Entry {
+    /// The key for `<For>`.
+    pub fn key(&self) -> EntryKey {
+        match self {
+            Entry::Header(i) => EntryKey::Header(i.id),
+            Entry::Message(m) => {
+                EntryKey::Message(m.id, m.delivered_at.is_some(), m.read_at.is_some())
+            }
+            Entry::Pending(p) => EntryKey::Pending(p.client_id.clone(), p.failed.is_some()),
+        }
+    }
+}
+
+/// The entries of a contact's conversation: all of it with headers, or one interaction's.
+pub fn entries(
+    interactions: InteractionsState,
+    contact: ContactId,
+    only: Option<InteractionId>,
+) -> Vec<Entry> {
+    interactions.conversations.with(|c| {
+        let Some(conv) = c.get(&contact) else {
+            return Vec::new();
+        };
+        let mut out = Vec::with_capacity(conv.messages.len() + conv.pending.len() + 4);
+        let mut last_interaction = None;
+        for m in &conv.messages {
+            if only.is_some_and(|id| id != m.interaction_id) {
+                continue;
+            }
+            if only.is_none() && last_interaction != Some(m.interaction_id) {
+                last_interaction = Some(m.interaction_id);
+                if let Some(i) = conv.interactions.iter().find(|i| i.id == m.interaction_id) {
+                    out.push(Entry::Header(i.clone()));
+                }
+            }
+            out.push(Entry::Message(m.clone()));
+        }
+        out.extend(
+            conv.pending
+                .iter()
+                .filter(|p| only.is_none() || p.interaction_id == only)
+                .cloned()
+                .map(Entry::Pending),
+        );
+        out
+    })
+}
+
+/// Who wrote a message, in words.
+pub fn author_name(m: &MessageView, contact_name: &str) -> String {
+    match &m.author {
+        Author::Agent { name, .. } => name.clone(),
+        Author::Contact => contact_name.to_owned(),
+        Author::System => "System".to_owned(),
+    }
+}
+
+fn system_text(m: &MessageView) -> String {
+    if !m.text.is_empty() {
+        return m.text.clone();
+    }
+    match m.system {
+        Some(SystemLine::Joined) => "An agent joined the chat.",
+        Some(SystemLine::Left) => "The contact left the chat.",
+        Some(SystemLine::Ended) => "The chat was ended.",
+        Some(SystemLine::Reactivated) => "The conversation was reactivated.",
+        None => "",
+    }
+    .to_owned()
+}
+
+/// A text, with every case-insensitive hit of `needle` in a `<mark>`.
+pub fn highlighted(text: &str, needle: &str) -> AnyView {
+    let needle = needle.trim();
+    if needle.is_empty() {
+        return text.to_owned().into_any();
+    }
+    let lower = text.to_lowercase();
+    let n = needle.to_lowercase();
+    // Lower-casing can change byte lengths outside ASCII; highlight only when it did not.
+    if lower.len() != text.len() {
+        return text.to_owned().into_any();
+    }
+    let mut parts = Vec::new();
+    let mut at = 0;
+    while let Some(pos) = lower[at..].find(&n) {
+        let start = at + pos;
+        let end = start + n.len();
+        if !text.is_char_boundary(start) || !text.is_char_boundary(end) {
+            break;
+        }
+        parts.push(text[at..start].to_owned().into_any());
+        parts.push(view! { <mark>{text[start..end].to_owned()}</mark> }.into_any());
+        at = end;
+    }
+    parts.push(text[at..].to_owned().into_any());
+    parts.collect_view().into_any()
+}
+
+/// One entry as a line.
+pub fn entry_view(entry: Entry, contact_name: String, needle: String, sender: Sender) -> AnyView {
+    match entry {
+        Entry::Header(i) => view! {
+            <div class="interaction-header" role="separator">
+                {format!("{} · {} · {}", i.channel.label(), date_time(i.created_at), i.state.label())}
+                {i.agent_name.clone().map(|a| format!(" · {a}"))}
+            </div>
+        }
+        .into_any(),
+        Entry::Message(m) if matches!(m.author, Author::System) => view! {
+            <div class="msg system"><time>{clock_time(m.created_at)}</time> " " {system_text(&m)}</div>
+        }
+        .into_any(),
+        Entry::Message(m) => {
+            let is_agent = matches!(m.author, Author::Agent { .. });
+            let mark = if !is_agent {
+                ""
+            } else if m.read_at.is_some() {
+                "Read"
+            } else if m.delivered_at.is_some() {
+                "Delivered"
+            } else {
+                "Sent"
+            };
+            let name = author_name(&m, &contact_name);
+            view! {
+                <div class="msg" class:agent=is_agent class:contact=!is_agent>
+                    <div class="msg-meta">
+                        <span class="author">{name}</span>
+                        " "
+                        <time>{clock_time(m.created_at)}</time>
+                        {(!mark.is_empty()).then(|| view! { <span class="mark">{mark}</span> })}
+                    </div>
+                    {(!m.text.is_empty()).then(|| view! { <p class="text">{highlighted(&m.text, &needle)}</p> })}
+                    {m.attachment.clone().map(|a| view! {
+                        <a class="thumb" href=a.url.clone() target="_blank" rel="noopener">
+                            <img src=a.url.clone() alt=a.file_name.clone() loading="lazy"/>
+                        </a>
+                    })}
+                </div>
+            }
+            .into_any()
+        }
+        Entry::Pending(p) => {
+            let failed = p.failed.clone();
+            let has_failed = failed.is_some();
+            let retry_pending = p.clone();
+            let id = p.client_id.clone();
+            view! {
+                <div class="msg agent pending" class:failed=has_failed>
+                    <div class="msg-meta">
+                        <span class="author">"You"</span>
+                        " "
+                        <time>{clock_time(p.written_at)}</time>
+                        <span class="mark">{if has_failed { "Failed" } else { "Sending…" }}</span>
+                    </div>
+                    {(!p.text.is_empty()).then(|| view! { <p class="text">{p.text.clone()}</p> })}
+                    {p.attachment.clone().map(|a| view! {
+                        <img class="thumb" src=a.url.clone() alt=a.file_name.clone()/>
+                    })}
+                    {failed.map(|why| view! {
+                        <p class="error" role="alert">{why}</p>
+                        <div class="actions">
+                            {p.retryable.then(|| {
+                                let again = retry_pending.clone();
+                                view! {
+                                    <button type="button" on:click=move |_| send::deliver(sender, again.clone())>
+                                        "Retry"
+                                    </button>
+                                }
+                            })}
+                            <button type="button"
+                                on:click=move |_| sender.interactions.discard_pending(sender.contact, &id)>
+                                "Discard"
+                            </button>
+                        </div>
+                    })}
+                </div>
+            }
+            .into_any()
+        }
+    }
+}
+
+/// A transcript: every entry of `only` (or the whole conversation with headers).
+#[component]
+pub fn Transcript(
+    contact: ContactId,
+    #[prop(optional)] only: Option<InteractionId>,
+    #[prop(into)] contact_name: Signal<String>,
+    sender: Sender,
+    label: &'static str,
+) -> impl IntoView {
+    let interactions = sender.interactions;
+    let log = NodeRef::<leptos::html::Div>::new();
+    let list = Memo::new(move |_| entries(interactions, contact, only));
+    Effect::new(move |_| {
+        let count = list.with(Vec::len);
+        if let Some(el) = log.get() {
+            let _ = count;
+            request_animation_frame(move || el.set_scroll_top(el.scroll_height()));
+        }
+    });
+    view! {
+        <div class="transcript" role="log" aria-live="polite" aria-label=label tabindex="0" node_ref=log>
+            <For each=move || list.get() key=Entry::key let:entry>
+                {entry_view(entry, contact_name.get_untracked(), String::new(), sender)}
+            </For>
+            <Show when=move || list.with(Vec::is_empty)>
+                <p class="empty">"No messages yet."</p>
+            </Show>
+        </div>
+    }
+}

@@ -1,0 +1,99 @@
+//! The Communication tab: the `Contacts` list (hideable), `Private` / `Public`, the selected
+//! contact's whole conversation, `Write a Message` with `Send`, and the `Chat` button.
+
+use crate::chat_interaction::composer::Composer;
+use crate::chat_interaction::load_conversation;
+use crate::chat_interaction::send::Sender;
+use crate::chat_interaction::state::InteractionsState;
+use crate::contacts::state::ContactsState;
+use crate::contacts::ContactsList;
+use crate::conversation_tab::ConversationTab;
+use crate::shell::state::{Api, Nav, Notices, Place};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use wire::api::SendSource;
+use wire::ContactId;
+
+/// The tab.
+#[component]
+pub fn CommunicationTab() -> impl IntoView {
+    let contacts = expect_context::<ContactsState>();
+    view! {
+        <section class="communication" aria-label="Communication">
+            <div class="communication-tools">
+                <button type="button" aria-pressed=move || (!contacts.hidden.get()).to_string()
+                    on:click=move |_| contacts.hidden.update(|h| *h = !*h)>
+                    {move || if contacts.hidden.get() { "Show contacts" } else { "Hide contacts" }}
+                </button>
+                <div class="switch" role="group" aria-label="Private or Public">
+                    <button type="button" aria-pressed=move || (!contacts.public.get()).to_string()
+                        on:click=move |_| contacts.public.set(false)>"Private"</button>
+                    <button type="button" aria-pressed=move || contacts.public.get().to_string()
+                        on:click=move |_| contacts.public.set(true)>"Public"</button>
+                </div>
+            </div>
+            <div class="communication-body">
+                <Show when=move || !contacts.hidden.get()>
+                    <ContactsList/>
+                </Show>
+                {move || match contacts.selected.get() {
+                    None => view! {
+                        <div class="home"><p>"Select a contact to see their conversations."</p></div>
+                    }.into_any(),
+                    Some(id) => view! { <ContactConversation contact=id public=contacts.public.get()/> }.into_any(),
+                }}
+            </div>
+        </section>
+    }
+}
+
+#[component]
+fn ContactConversation(contact: ContactId, public: bool) -> impl IntoView {
+    let api = expect_context::<Api>();
+    let notices = expect_context::<Notices>();
+    let nav = expect_context::<Nav>();
+    let interactions = expect_context::<InteractionsState>();
+    let contacts = expect_context::<ContactsState>();
+    load_conversation(api, interactions, notices, contact, Some(public));
+    let name = Signal::derive(move || {
+        contacts
+            .list
+            .with(|l| l.iter().find(|c| c.id == contact).map(|c| c.name.clone()))
+            .unwrap_or_default()
+    });
+    let sender = Sender {
+        interactions,
+        api,
+        contact,
+        source: SendSource::CommunicationTab,
+        on_sent: None,
+    };
+    let text = RwSignal::new(String::new());
+    let busy = RwSignal::new(false);
+    let chat = move |_| {
+        busy.set(true);
+        let client = api.client();
+        spawn_local(async move {
+            match client.chat(contact).await {
+                Ok(i) => {
+                    let id = i.id;
+                    interactions.interaction_changed(i);
+                    nav.go(Place::Interaction(id));
+                }
+                Err(e) => notices.error("Chat", &e),
+            }
+            busy.set(false);
+        });
+    };
+    view! {
+        <div class="contact-conversation">
+            <header class="conversation-head">
+                <h3>{name}</h3>
+                <button type="button" class="primary" on:click=chat disabled=move || busy.get()>"Chat"</button>
+            </header>
+            <ConversationTab contact=contact contact_name=name sender=sender public=public/>
+            <Composer sender=sender text=text label="Write a Message"
+                draft_key=format!("threadline.draft.contact.{contact}")/>
+        </div>
+    }
+}

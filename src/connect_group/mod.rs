@@ -1,0 +1,32 @@
+//! The Connect group of the main navigation; it holds the `Communication` tab.
+
+use crate::contacts::state::ContactsState;
+use crate::shell::state::{Nav, Place};
+use leptos::prelude::*;
+
+/// The group.
+#[component]
+pub fn ConnectGroup() -> impl IntoView {
+    let nav = expect_context::<Nav>();
+    let contacts = expect_context::<ContactsState>();
+    let unread = move || {
+        contacts
+            .list
+            .with(|l| l.iter().map(|c| c.unread).sum::<u32>())
+    };
+    view! {
+        <section class="nav-group" aria-labelledby="nav-connect">
+            <h2 id="nav-connect">"Connect"</h2>
+            <div role="tablist" aria-label="Connect">
+                <button type="button" role="tab" class="nav-item"
+                    aria-selected=move || (nav.0.get() == Place::Communication).to_string()
+                    on:click=move |_| nav.go(Place::Communication)>
+                    <span class="nav-title">"Communication"</span>
+                    {move || (unread() > 0).then(|| view! {
+                        <span class="unread-mark" aria-label="unread">{unread()}</span>
+                    })}
+                </button>
+            </div>
+        </section>
+    }
+}

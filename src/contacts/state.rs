@@ -1,0 +1,84 @@
+//! The Contacts list of the Communication tab, and contact details.
+
+use leptos::prelude::*;
+use std::collections::HashMap;
+use wire::{ContactId, ContactSummary, ContactView, Millis};
+
+/// Contacts, as a context.
+#[derive(Debug, Clone, Copy)]
+pub struct ContactsState {
+    /// The list as last loaded.
+    pub list: RwSignal<Vec<ContactSummary>>,
+    /// The search box.
+    pub query: RwSignal<String>,
+    /// `Public` (true) or `Private`.
+    pub public: RwSignal<bool>,
+    /// The list is hidden.
+    pub hidden: RwSignal<bool>,
+    /// The contact whose conversation shows.
+    pub selected: RwSignal<Option<ContactId>>,
+    /// Contact details loaded so far.
+    pub details: RwSignal<HashMap<ContactId, ContactView>>,
+    /// A load is on its way.
+    pub loading: RwSignal<bool>,
+}
+
+impl Default for ContactsState {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ContactsState {
+    /// Nothing loaded.
+    pub fn new() -> Self {
+        ContactsState {
+            list: RwSignal::new(Vec::new()),
+            query: RwSignal::new(String::new()),
+            public: RwSignal::new(false),
+            hidden: RwSignal::new(false),
+            selected: RwSignal::new(None),
+            details: RwSignal::new(HashMap::new()),
+            loading: RwSignal::new(false),
+        }
+    }
+
+    /// A contact's details changed.
+    pub fn updated(self, contact: ContactView) {
+        let name = contact.display_name();
+        let id = contact.id;
+        self.details.update(|d| {
+            d.insert(id, contact);
+        });
+        self.list.update(|l| {
+            if let Some(s) = l.iter_mut().find(|s| s.id == id) {
+                s.name = name;
+            }
+        });
+    }
+
+    /// A message arrived in a contact's conversation: move them up, count it unread.
+    pub fn activity(self, contact: ContactId, text: &str, at: Millis, from_contact: bool) {
+        let open = self.selected.get_untracked() == Some(contact);
+        self.list.update(|l| {
+            if let Some(pos) = l.iter().position(|s| s.id == contact) {
+                let mut s = l.remove(pos);
+                s.last_activity_at = at;
+                s.last_message = Some(text.chars().take(120).collect());
+                if from_contact && !open {
+                    s.unread += 1;
+                }
+                l.insert(0, s);
+            }
+        });
+    }
+
+    /// The agent opened a contact's conversation.
+    pub fn mark_read(self, contact: ContactId) {
+        self.list.update(|l| {
+            if let Some(s) = l.iter_mut().find(|s| s.id == contact) {
+                s.unread = 0;
+            }
+        });
+    }
+}

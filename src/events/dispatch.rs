@@ -1,0 +1,90 @@
+//! Which part owns which event.
+
+use crate::api::{ApiClient, ApiError, LoggedIn};
+use crate::chat_interaction::state::InteractionsState;
+use crate::contacts::state::ContactsState;
+use crate::notifications::state::{NotificationsState, Responded};
+use crate::presence::state::PresenceState;
+use crate::shell::state::Notices;
+use wire::{Event, Party};
+
+/// Every part that events change.
+#[derive(Debug, Clone, Copy)]
+pub struct Parts {
+    /// Chat channel status and load.
+    pub presence: PresenceState,
+    /// Offers and contact-responded notifications.
+    pub notifications: NotificationsState,
+    /// Open interactions and conversations.
+    pub interactions: InteractionsState,
+    /// The Contacts list.
+    pub contacts: ContactsState,
+    /// Where errors go.
+    pub notices: Notices,
+}
+
+/// Loads the agent's work from scratch (start-up, and after a `resync`).
+pub async fn reload(client: &ApiClient<LoggedIn>, parts: &Parts) -> Result<(), ApiError> {
+    let work = client.my_work().await?;
+    parts.presence.agent_changed(work.agent);
+    parts.interactions.set_open(work.interactions);
+    parts.notifications.set_offers(work.offers);
+    Ok(())
+}
+
+/// Hands one event to its owner.
+pub fn dispatch(parts: &Parts, event: Event) {
+    match event {
+        Event::Offer { offer } => parts.notifications.offer_arrived(offer),
+        Event::OfferWithdrawn { interaction_id, .. } => {
+            parts.notifications.withdraw(interaction_id);
+        }
+        Event::Interaction { interaction } => {
+            if interaction.state != wire::InteractionState::Offered {
+                parts.notifications.withdraw(interaction.id);
+            }
+            parts.interactions.interaction_changed(interaction);
+        }
+        Event::Message { message } => {
+            parts.contacts.activity(
+                message.contact_id,
+                &message.text,
+                message.created_at,
+                message.author.party() == Some(Party::Contact),
+            );
+            parts.interactions.message(message);
+        }
+        Event::Typing {
+            contact_id,
+            party,
+            typing,
+        } => parts.interactions.typing_changed(contact_id, party, typing),
+        Event::Receipt {
+            contact_id,
+            author_party,
+            up_to_seq,
+            read,
+            at,
+        } => parts
+            .interactions
+            .receipt(contact_id, author_party, up_to_seq, read, at),
+        Event::Status { agent } => parts.presence.agent_changed(agent),
+        Event::ContactResponded {
+            contact_id,
+            contact_name,
+            message,
+            ..
+        } => {
+            parts.notifications.contact_responded(Responded {
+                contact_id,
+                contact_name,
+                text: message.text.clone(),
+                at: message.created_at,
+            });
+            parts.interactions.message(message);
+        }
+        Event::ContactUpdated { contact } => parts.contacts.updated(contact),
+        // The stream handles a resync itself (it reloads everything).
+        Event::Resync => {}
+    }
+}

@@ -1,0 +1,44 @@
+//! Threadline agent desktop: asynchronous chat for the contact center, as a Leptos
+//! client-side-rendered app built by trunk.
+//!
+//! # Layout
+//! - [`app`]: the root component; the login screen or the shell.
+//! - [`login`]: `Username`, `Password`, `Log in`.
+//! - [`session`]: who is logged in; the token kept in `sessionStorage`.
+//! - [`api`]: the one HTTP client (typestate: logged out can only log in).
+//! - [`events`]: the one server-sent event dispatcher; hands each event to the part that owns it.
+//! - [`shell`]: header (agent, status, load, `Log out`), main navigation, the work area,
+//!   shared state (navigation, clock, notices).
+//! - [`presence`]: the `Chat channel status` control (`Ready` / `Not Ready` reasons).
+//! - [`notifications`]: offers (`Accept`, `Reject`, countdown, sound) and contact-responded
+//!   notifications (`Show`).
+//! - [`chat_interaction`]: the Chat Interaction view: Transcript area, Message Composition
+//!   area, `End chat`, `Mark Done`, side panels.
+//! - [`conversation_tab`]: the Conversation tab of the interaction view (history, `Refresh`,
+//!   `Search`).
+//! - [`contacts`]: the `Contacts` list and contact details.
+//! - [`connect_group`]: the Connect group of the navigation.
+//! - [`communication_tab`]: the Communication tab of the Connect group.
+//! - [`browser`]: storage, time and random ids.
+//!
+//! Every part owns its signals in its own `state.rs` and offers them as a newtype context.
+
+pub mod api;
+pub mod app;
+pub mod browser;
+pub mod chat_interaction;
+pub mod communication_tab;
+pub mod connect_group;
+pub mod contacts;
+pub mod conversation_tab;
+pub mod events;
+pub mod login;
+pub mod notifications;
+pub mod presence;
+pub mod session;
+pub mod shell;
+
+/// Mounts the desktop on the page's `<body>`.
+pub fn start() {
+    leptos::mount::mount_to_body(app::App);
+}

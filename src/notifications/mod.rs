@@ -1,0 +1,128 @@
+//! Notifications: chat offers (`Accept`, `Reject`, a countdown, a sound, a browser notification
+//! when the page is hidden) and contact-responded notifications (`Show`).
+
+pub mod state;
+
+use crate::chat_interaction::state::InteractionsState;
+use crate::contacts::state::ContactsState;
+use crate::shell::state::{Api, Clock, Nav, Place};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use state::NotificationsState;
+use wire::event::OfferView;
+
+/// Every open offer.
+#[component]
+pub fn OfferNotifications() -> impl IntoView {
+    let notifications = expect_context::<NotificationsState>();
+    view! {
+        <section class="offers" aria-label="Offers">
+            <For each=move || notifications.offers.get() key=|o| o.interaction.id let:offer>
+                <OfferCard offer=offer/>
+            </For>
+        </section>
+    }
+}
+
+#[component]
+fn OfferCard(offer: OfferView) -> impl IntoView {
+    let api = expect_context::<Api>();
+    let nav = expect_context::<Nav>();
+    let clock = expect_context::<Clock>();
+    let notifications = expect_context::<NotificationsState>();
+    let interactions = expect_context::<InteractionsState>();
+    let id = offer.interaction.id;
+    let error = RwSignal::new(None::<String>);
+    let busy = move || notifications.answering.with(|a| a.contains(&id));
+    let accept_button = NodeRef::<leptos::html::Button>::new();
+    Effect::new(move |_| {
+        if let Some(button) = accept_button.get() {
+            let _ = button.focus();
+        }
+    });
+
+    let answer = move |accept: bool| {
+        notifications.answering.update(|a| a.push(id));
+        error.set(None);
+        let client = api.client();
+        spawn_local(async move {
+            let result = if accept {
+                client.accept(id).await.map(Some)
+            } else {
+                client.reject(id).await.map(|()| None)
+            };
+            match result {
+                Ok(accepted) => {
+                    notifications.withdraw(id);
+                    if let Some(interaction) = accepted {
+                        interactions.interaction_changed(interaction);
+                        nav.go(Place::Interaction(id));
+                    }
+                }
+                Err(e) => {
+                    notifications.answering.update(|a| a.retain(|x| *x != id));
+                    error.set(Some(e.message()));
+                }
+            }
+        });
+    };
+    let expires_at = offer.expires_at;
+    let remaining = move || ((expires_at - clock.0.get()) / 1000).max(0);
+    let title_id = format!("offer-title-{id}");
+    let body_id = format!("offer-body-{id}");
+    let (title_ref, body_ref) = (title_id.clone(), body_id.clone());
+    view! {
+        <div class="offer" role="alertdialog" aria-labelledby=title_ref
+            aria-describedby=body_ref>
+            <h2 id=title_id>"Chat offer: " {offer.interaction.contact_name.clone()}</h2>
+            <p class="offer-channel">{offer.interaction.channel.label()}</p>
+            <p id=body_id class="offer-message">
+                {offer.first_message.clone().unwrap_or_default()}
+            </p>
+            <p class="countdown" aria-live="off">
+                {move || format!("Expires in {} s", remaining())}
+            </p>
+            <div class="actions">
+                <button type="button" class="primary" node_ref=accept_button
+                    disabled=busy on:click=move |_| answer(true)>"Accept"</button>
+                <button type="button" disabled=busy on:click=move |_| answer(false)>"Reject"</button>
+            </div>
+            {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+        </div>
+    }
+}
+
+/// Contacts who answered an asynchronous message.
+#[component]
+pub fn RespondedNotifications() -> impl IntoView {
+    let notifications = expect_context::<NotificationsState>();
+    let contacts = expect_context::<ContactsState>();
+    let nav = expect_context::<Nav>();
+    view! {
+        <section class="responded" aria-label="Contact responded">
+            <For each=move || notifications.responded.get() key=|r| (r.contact_id, r.at) let:r>
+                {
+                    let contact = r.contact_id;
+                    let show = move |_| {
+                        notifications.dismiss_responded(contact);
+                        contacts.selected.set(Some(contact));
+                        contacts.hidden.set(false);
+                        nav.go(Place::Communication);
+                    };
+                    view! {
+                        <div class="responded-note" role="status">
+                            <p><strong>{r.contact_name.clone()}</strong> " responded: " {r.text.clone()}</p>
+                            <div class="actions">
+                                <button type="button" class="primary" on:click=show>"Show"</button>
+                                <button type="button"
+                                    on:click=move |_| notifications.dismiss_responded(contact)>
+                                    "Dismiss"
+                                </button>
+                            </div>
+                        </div>
+                    }
+                }
+            </For>
+        </section>
+    }
+}

@@ -1,0 +1,98 @@
+//! The desktop once logged in: header, navigation, the work area, notifications.
+
+mod header;
+mod nav;
+pub mod state;
+mod workspace;
+
+use crate::chat_interaction::handle_time;
+use crate::chat_interaction::state::InteractionsState;
+use crate::contacts::state::ContactsState;
+use crate::events::{self, Link, Parts};
+use crate::notifications::state::NotificationsState;
+use crate::notifications::{OfferNotifications, RespondedNotifications};
+use crate::presence::state::PresenceState;
+use crate::session::{Session, SessionState};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use state::{Api, Clock, Nav, Notices, Place};
+
+/// Everything an agent sees once logged in.
+#[component]
+pub fn Shell(session: Session) -> impl IntoView {
+    let session_state = expect_context::<SessionState>();
+    let Session { client, agent } = session;
+    let me = agent.id;
+    let name = agent.display_name.clone();
+    provide_context(Api::new(client.clone()));
+    provide_context(Clock::start());
+    let notices = Notices::new(session_state);
+    provide_context(notices);
+    let nav = Nav(RwSignal::new(Place::Home));
+    provide_context(nav);
+    let presence = PresenceState::new(agent);
+    provide_context(presence);
+    let notifications = NotificationsState::new();
+    provide_context(notifications);
+    let interactions = InteractionsState::new(me);
+    provide_context(interactions);
+    let contacts = ContactsState::new();
+    provide_context(contacts);
+    provide_context(handle_time::track(nav, client.clone(), notices));
+
+    {
+        let client = client.clone();
+        spawn_local(async move {
+            match client.config().await {
+                Ok(config) => presence.config.set(Some(config)),
+                Err(e) => notices.error("Loading the configuration", &e),
+            }
+        });
+    }
+    let stream = events::start(
+        client,
+        Parts {
+            presence,
+            notifications,
+            interactions,
+            contacts,
+            notices,
+        },
+    );
+    provide_context(stream);
+
+    view! {
+        <div class="shell">
+            <header::Header name=name/>
+            <div class="live-line" role="status">
+                {move || (stream.0.get() == Link::Reconnecting)
+                    .then(|| view! { <span class="reconnecting">"Reconnecting…"</span> })}
+            </div>
+            <NoticeList/>
+            <OfferNotifications/>
+            <RespondedNotifications/>
+            <div class="body">
+                <nav::MainNav/>
+                <workspace::Workspace/>
+            </div>
+        </div>
+    }
+}
+
+/// Errors and messages that belong to no one screen.
+#[component]
+fn NoticeList() -> impl IntoView {
+    let notices = expect_context::<Notices>();
+    view! {
+        <div class="notices">
+            <For each=move || notices.list().get() key=|n| n.id let:n>
+                <p class="notice error" role="alert">
+                    <span>{n.text.clone()}</span>
+                    <button type="button" class="link" on:click=move |_| notices.dismiss(n.id)>
+                        "Dismiss"
+                    </button>
+                </p>
+            </For>
+        </div>
+    }
+}

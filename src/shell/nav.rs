@@ -1,0 +1,51 @@
+//! The main navigation: the Connect group, and the open interactions.
+
+use super::state::{Nav, Place};
+use crate::chat_interaction::state::InteractionsState;
+use crate::connect_group::ConnectGroup;
+use leptos::prelude::*;
+use wire::InteractionState;
+
+/// The main navigation.
+#[component]
+pub fn MainNav() -> impl IntoView {
+    let nav = expect_context::<Nav>();
+    let interactions = expect_context::<InteractionsState>();
+    view! {
+        <nav class="main-nav" aria-label="Main navigation">
+            <ConnectGroup/>
+            <section class="nav-group" aria-labelledby="nav-interactions">
+                <h2 id="nav-interactions">"Interactions"</h2>
+                <div role="tablist" aria-label="Interactions" aria-orientation="vertical">
+                    <For
+                        each=move || interactions.open.get()
+                        key=|i| (i.id, i.state, i.contact_name.clone())
+                        let:i
+                    >
+                        {
+                            let id = i.id;
+                            let contact = i.contact_id;
+                            let selected = move || nav.0.get() == Place::Interaction(id);
+                            let typing = move || interactions.typing.with(|t| t.contains(&contact));
+                            view! {
+                                <button type="button" role="tab" class="nav-item"
+                                    class:ended=i.state == InteractionState::Ended
+                                    aria-selected=move || selected().to_string()
+                                    on:click=move |_| nav.go(Place::Interaction(id))>
+                                    <span class="nav-title">{i.contact_name.clone()}</span>
+                                    <span class="nav-sub">
+                                        {i.channel.label()} " · " {i.state.label()}
+                                        {move || typing().then_some(" · typing…")}
+                                    </span>
+                                </button>
+                            }
+                        }
+                    </For>
+                    <Show when=move || interactions.open.with(Vec::is_empty)>
+                        <p class="empty">"No open interactions."</p>
+                    </Show>
+                </div>
+            </section>
+        </nav>
+    }
+}
