@@ -66,7 +66,11 @@ impl AppState {
                 state.config.offer_timeout,
                 state.config.presence_timeout,
             )),
-            tokio::spawn(prune_loop(store, state.config.event_retention, state.config.prune_interval)),
+            tokio::spawn(prune_loop(
+                store,
+                state.config.event_retention,
+                state.config.prune_interval,
+            )),
         ];
         *state
             .tasks

@@ -1376,19 +1376,29 @@ async fn reconnect_older_than_retention_gets_resync(b: Backend) {
     let v = s.visitor("Old Id").await;
     let mut ev = v.events().await;
     v.say("one").await;
-    ev.until("one", |e| matches!(e, Event::Message { .. })).await;
+    ev.until("one", |e| matches!(e, Event::Message { .. }))
+        .await;
     let old = ev.last;
     drop(ev);
     v.say("two").await;
     // Wait until the log no longer holds what came after `old`: the reconnect must say so.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
     loop {
-        let mut again = v.stream("/api/visitor/events/ticket", "/api/visitor/events", Some(old)).await;
+        let mut again = v
+            .stream(
+                "/api/visitor/events/ticket",
+                "/api/visitor/events",
+                Some(old),
+            )
+            .await;
         let first = again.until("first event", |_| true).await;
         match first.event {
             Event::Resync => break,
             Event::Message { .. } => {
-                assert!(tokio::time::Instant::now() < deadline, "the log was never pruned");
+                assert!(
+                    tokio::time::Instant::now() < deadline,
+                    "the log was never pruned"
+                );
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
             other => panic!("unexpected {other:?}"),
@@ -1409,7 +1419,11 @@ async fn two_instances_on_one_postgres_route_correctly() {
     let ann = one.agent("ann").await;
     let ben = two.agent("ben").await;
     let cleo = two.agent("cleo").await;
-    let mut streams = vec![(ann.events().await, &ann, 3usize), (ben.events().await, &ben, 3), (cleo.events().await, &cleo, 2)];
+    let mut streams = vec![
+        (ann.events().await, &ann, 3usize),
+        (ben.events().await, &ben, 3),
+        (cleo.events().await, &cleo, 2),
+    ];
     for (_, a, _) in &streams {
         a.ready().await;
     }
@@ -1424,14 +1438,24 @@ async fn two_instances_on_one_postgres_route_correctly() {
     let mut offered = std::collections::BTreeMap::new();
     for (ev, a, cap) in &mut streams {
         for _ in 0..*cap {
-            let o = ev.until("offer", |e| matches!(e, Event::Offer { .. })).await;
-            let Event::Offer { offer } = o.event else { unreachable!() };
-            assert!(offered.insert(offer.interaction.id, a.id).is_none(), "a chat was offered twice");
+            let o = ev
+                .until("offer", |e| matches!(e, Event::Offer { .. }))
+                .await;
+            let Event::Offer { offer } = o.event else {
+                unreachable!()
+            };
+            assert!(
+                offered.insert(offer.interaction.id, a.id).is_none(),
+                "a chat was offered twice"
+            );
         }
     }
     for (ev, _, _) in &mut streams {
         let extra = ev.drain_for(Duration::from_millis(1500)).await;
-        assert!(!extra.iter().any(|e| matches!(e.event, Event::Offer { .. })), "an agent got an offer beyond capacity");
+        assert!(
+            !extra.iter().any(|e| matches!(e.event, Event::Offer { .. })),
+            "an agent got an offer beyond capacity"
+        );
     }
     assert_eq!(offered.len(), 8);
 }

@@ -308,14 +308,12 @@ pub(super) async fn open_interaction(
     tx: &mut Tx,
     contact: ContactId,
 ) -> Result<Option<InteractionView>, ApiError> {
-    let sql = format!(
-        "{INTERACTION_SELECT} WHERE i.contact_id = $1 AND i.state IN ('queued', 'offered', 'active') ORDER BY i.id DESC LIMIT 1"
-    );
-    let row = sqlx::query(&sql)
-        .bind(contact.0)
-        .fetch_optional(&mut *tx.inner)
-        .await?;
-    Ok(row.as_ref().map(interaction).transpose()?)
+    newest_interaction(
+        tx,
+        contact,
+        " AND i.state IN ('queued', 'offered', 'active')",
+    )
+    .await
 }
 
 /// The contact's newest interaction of any state.
@@ -323,7 +321,17 @@ pub(super) async fn latest_interaction(
     tx: &mut Tx,
     contact: ContactId,
 ) -> Result<Option<InteractionView>, ApiError> {
-    let sql = format!("{INTERACTION_SELECT} WHERE i.contact_id = $1 ORDER BY i.id DESC LIMIT 1");
+    newest_interaction(tx, contact, "").await
+}
+
+async fn newest_interaction(
+    tx: &mut Tx,
+    contact: ContactId,
+    condition: &'static str,
+) -> Result<Option<InteractionView>, ApiError> {
+    let sql = format!(
+        "{INTERACTION_SELECT} WHERE i.contact_id = $1{condition} ORDER BY i.id DESC LIMIT 1"
+    );
     let row = sqlx::query(&sql)
         .bind(contact.0)
         .fetch_optional(&mut *tx.inner)
@@ -509,28 +517,16 @@ pub(super) async fn take_or_reactivate(
         };
     }
     let latest = latest_interaction(tx, contact).await?;
-    let channel = latest.as_ref().map_or(Channel::WebChat, |l| {
-        if l.channel.is_public() {
-            Channel::WebChat
-        } else {
-            l.channel
-        }
-    });
-    let now = now_ms();
-    let id: i64 = sqlx::query(
-        "INSERT INTO interactions (contact_id, channel, state, agent_id, created_at, accepted_at, reactivated_from, reactivated_by) \
-         VALUES ($1, $2, 'active', $3, $4, $4, $5, $6) RETURNING id",
+    let id = insert_agent_interaction(
+        tx,
+        agent,
+        contact,
+        latest.as_ref(),
+        InteractionState::Active,
+        why,
     )
-    .bind(contact.0)
-    .bind(channel.as_str())
-    .bind(agent.0)
-    .bind(now)
-    .bind(latest.as_ref().map(|l| l.id.0))
-    .bind(why.as_str())
-    .fetch_one(&mut *tx.inner)
-    .await?
-    .try_get("id")?;
-    let id = InteractionId(id);
+    .await?;
+    let now = now_ms();
     if let Some(old) = latest
         .as_ref()
         .filter(|l| l.state == InteractionState::Ended && l.agent_id == Some(agent))
@@ -568,26 +564,48 @@ pub(super) async fn write_a_message_record(
     contact: ContactId,
 ) -> Result<InteractionView, ApiError> {
     let latest = latest_interaction(tx, contact).await?;
-    let channel = latest.as_ref().map_or(Channel::WebChat, |l| {
-        if l.channel.is_public() {
-            Channel::WebChat
-        } else {
-            l.channel
-        }
-    });
-    let now = now_ms();
+    let id = insert_agent_interaction(
+        tx,
+        agent,
+        contact,
+        latest.as_ref(),
+        InteractionState::Done,
+        Reactivation::WriteAMessage,
+    )
+    .await?;
+    emit_interaction(tx, id).await
+}
+
+/// Inserts an interaction an agent starts with a contact (`active`, or `done` for a record of
+/// an asynchronous message), on the channel of the conversation's latest private interaction,
+/// linked to `latest`.
+async fn insert_agent_interaction(
+    tx: &mut Tx,
+    agent: AgentId,
+    contact: ContactId,
+    latest: Option<&InteractionView>,
+    state: InteractionState,
+    why: Reactivation,
+) -> Result<InteractionId, ApiError> {
+    let channel = latest
+        .map(|l| l.channel)
+        .filter(|c| !c.is_public())
+        .unwrap_or(Channel::WebChat);
+    let done = state == InteractionState::Done;
     let id: i64 = sqlx::query(
         "INSERT INTO interactions (contact_id, channel, state, agent_id, created_at, accepted_at, done_at, reactivated_from, reactivated_by) \
-         VALUES ($1, $2, 'done', $3, $4, $4, $4, $5, $6) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, $5, CASE WHEN $6 = 1 THEN $5 ELSE NULL END, $7, $8) RETURNING id",
     )
     .bind(contact.0)
     .bind(channel.as_str())
+    .bind(state.as_str())
     .bind(agent.0)
-    .bind(now)
-    .bind(latest.as_ref().map(|l| l.id.0))
-    .bind(Reactivation::WriteAMessage.as_str())
+    .bind(now_ms())
+    .bind(i64::from(done))
+    .bind(latest.map(|l| l.id.0))
+    .bind(why.as_str())
     .fetch_one(&mut *tx.inner)
     .await?
     .try_get("id")?;
-    emit_interaction(tx, InteractionId(id)).await
+    Ok(InteractionId(id))
 }

@@ -76,6 +76,33 @@ impl NewMessage {
     }
 }
 
+/// How a send starts: a transaction holding the conversation's lock, or (on a retry of a
+/// client id already stored) the stored message.
+enum SendStart {
+    Fresh(Tx),
+    Retry(Box<StoredMessage>),
+}
+
+impl Store {
+    /// Locks the conversation, answers a retry with what was stored, checks the attachment.
+    async fn begin_send(
+        &self,
+        contact: ContactId,
+        author_key: &str,
+        client_id: &ClientMessageId,
+        attachment: Option<AttachmentId>,
+    ) -> Result<SendStart, ApiError> {
+        let mut tx = self.begin().await?;
+        lock_contact(&mut tx, contact).await?;
+        if let Some(existing) = find_by_client_id(&mut tx, author_key, client_id).await? {
+            tx.rollback().await?;
+            return Ok(SendStart::Retry(Box::new(existing)));
+        }
+        check_attachment(&mut tx, attachment, author_key).await?;
+        Ok(SendStart::Fresh(tx))
+    }
+}
+
 /// Options of a visitor send that come from configuration.
 #[derive(Debug, Clone, Copy)]
 pub struct VisitorSendOptions {
@@ -95,13 +122,13 @@ impl Store {
         source: SendSource,
     ) -> Result<StoredMessage, ApiError> {
         let author_key = format!("agent:{}", agent.0);
-        let mut tx = self.begin().await?;
-        lock_contact(&mut tx, contact).await?;
-        if let Some(existing) = find_by_client_id(&mut tx, &author_key, &client_id).await? {
-            tx.rollback().await?;
-            return Ok(existing);
-        }
-        check_attachment(&mut tx, attachment, &author_key).await?;
+        let mut tx = match self
+            .begin_send(contact, &author_key, &client_id, attachment)
+            .await?
+        {
+            SendStart::Fresh(tx) => tx,
+            SendStart::Retry(existing) => return Ok(*existing),
+        };
         let target = match source {
             SendSource::InteractionView => {
                 take_or_reactivate(&mut tx, agent, contact, Reactivation::AgentMessage).await?
@@ -159,13 +186,13 @@ impl Store {
         opts: VisitorSendOptions,
     ) -> Result<StoredMessage, ApiError> {
         let author_key = format!("contact:{}", contact.0);
-        let mut tx = self.begin().await?;
-        lock_contact(&mut tx, contact).await?;
-        if let Some(existing) = find_by_client_id(&mut tx, &author_key, &client_id).await? {
-            tx.rollback().await?;
-            return Ok(existing);
-        }
-        check_attachment(&mut tx, attachment, &author_key).await?;
+        let mut tx = match self
+            .begin_send(contact, &author_key, &client_id, attachment)
+            .await?
+        {
+            SendStart::Fresh(tx) => tx,
+            SendStart::Retry(existing) => return Ok(*existing),
+        };
         let mut queued = false;
         let mut responded_to = None;
         let target = if let Some(open) = open_interaction(&mut tx, contact).await? {
