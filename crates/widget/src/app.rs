@@ -144,9 +144,7 @@ pub fn start() {
         with(App::ack);
     });
     on(&doc, "keydown", |e| {
-        if e.dyn_ref::<KeyboardEvent>()
-            .is_some_and(|k| k.key() == "Escape")
-        {
+        if e.unchecked_ref::<KeyboardEvent>().key() == "Escape" {
             with(App::escape);
         }
     });
@@ -178,11 +176,12 @@ fn wire_ui(ui: &panel::Ui) {
         send_text();
     });
     on(&ui.text, "keydown", |e| {
-        if let Some(k) = e.dyn_ref::<KeyboardEvent>() {
-            if k.key() == "Enter" && !k.shift_key() && !k.is_composing() {
-                e.prevent_default();
-                send_text();
-            }
+        // A keydown listener only ever gets keyboard events (unchecked: an event made in
+        // another realm, as test drivers do, fails `instanceof`).
+        let k = e.unchecked_ref::<KeyboardEvent>();
+        if k.key() == "Enter" && !k.shift_key() && !k.is_composing() {
+            e.prevent_default();
+            send_text();
         }
     });
     on(&ui.text, "input", |_| {
