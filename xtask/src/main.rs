@@ -1,1 +1,159 @@
-fn main() {}
+//! `cargo xtask`: the project's own commands (run it, test it, measure it).
+//!
+//! # Layout
+//! - `main.rs`: argument parsing and dispatch (no argument-parser crate, to keep this fast to build).
+//! - [`util`]: paths, the child-process helper (puts `~/.cargo/bin` first on `PATH`), errors.
+//! - [`tools`]: makes sure the toolchain is installed at the right versions (wasm32 target, trunk,
+//!   wasm-bindgen-cli matching `Cargo.lock`, wasm-opt, Chromium, Postgres).
+//! - [`bundles`]: the two trunk builds (agent desktop, visitor widget), skipped when up to date.
+//! - [`test`]: `cargo xtask test`, the whole check suite that CI runs.
+//! - [`bench`]: `cargo xtask bench <what>`.
+
+mod bench;
+mod bundles;
+mod test;
+mod tools;
+mod util;
+
+use std::process::ExitCode;
+
+use util::{Error, Result};
+
+const USAGE: &str = "\
+Usage: cargo xtask <command>
+
+Commands:
+  run [-- <server args>]   install what is missing, build both bundles (release), run the server
+                           on 127.0.0.1:8080 with the demo data; extra args go to threadline-api
+  test                     install what is missing (also Chromium, chromedriver), build the
+                           bundles, then fmt check, clippy (native and wasm32), and the whole test
+                           suite on SQLite and PostgreSQL
+  bench size               build the bundles and print raw / gzip / brotli sizes against budgets
+  help                     this text
+";
+
+/// One parsed command line.
+#[derive(Debug)]
+enum Command {
+    /// `cargo xtask run [-- args]`.
+    Run { server_args: Vec<String> },
+    /// `cargo xtask test`.
+    Test,
+    /// `cargo xtask bench <what>`.
+    Bench(bench::Bench),
+    /// `cargo xtask help`.
+    Help,
+}
+
+fn parse(args: &[String]) -> Result<Command> {
+    let Some((first, rest)) = args.split_first() else {
+        return Ok(Command::Help);
+    };
+    match first.as_str() {
+        "run" => {
+            let rest = match rest.split_first() {
+                Some((dashes, tail)) if dashes == "--" => tail,
+                _ => rest,
+            };
+            Ok(Command::Run {
+                server_args: rest.to_vec(),
+            })
+        }
+        "test" => {
+            if let Some(extra) = rest.first() {
+                return Err(Error::new(format!(
+                    "`cargo xtask test` takes no arguments (got `{extra}`)"
+                )));
+            }
+            Ok(Command::Test)
+        }
+        "bench" => Ok(Command::Bench(bench::Bench::parse(rest)?)),
+        "help" | "-h" | "--help" => Ok(Command::Help),
+        other => Err(Error::new(format!("unknown command `{other}`\n\n{USAGE}"))),
+    }
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = parse(&args).and_then(|command| match command {
+        Command::Run { server_args } => run(&server_args),
+        Command::Test => test::run(),
+        Command::Bench(what) => what.run(),
+        Command::Help => {
+            print!("{USAGE}");
+            Ok(())
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("\nxtask: error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `cargo xtask run`: toolchain, both bundles, then the server in the foreground.
+fn run(server_args: &[String]) -> Result<()> {
+    tools::ensure_build_tools()?;
+    bundles::build_all()?;
+
+    let root = util::root();
+    let mut args: Vec<String> = ["run", "--release", "-p", "threadline-api", "--"]
+        .map(String::from)
+        .to_vec();
+    // Our defaults go first; a flag the caller passes (or sets through its environment variable)
+    // wins, so we leave ours out rather than have clap reject a repeated flag.
+    let defaults = [
+        ("--addr", Some("THREADLINE_ADDR"), "127.0.0.1:8080"),
+        ("--data-dir", Some("THREADLINE_DATA_DIR"), "./data"),
+        ("--desktop-dir", Some("THREADLINE_DESKTOP_DIR"), "dist"),
+        (
+            "--widget-dir",
+            Some("THREADLINE_WIDGET_DIR"),
+            "crates/widget/dist",
+        ),
+    ];
+    for (flag, env, value) in defaults {
+        let given = server_args
+            .iter()
+            .any(|a| a == flag || a.starts_with(&format!("{flag}=")));
+        let from_env = env.is_some_and(|name| std::env::var_os(name).is_some());
+        if !given && !from_env {
+            args.push(flag.to_owned());
+            args.push(value.to_owned());
+        }
+    }
+    args.extend(server_args.iter().cloned());
+
+    util::step("starting the server (Ctrl-C stops it)");
+    util::cargo().args(&args).current_dir(&root).run()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strings(args: &[&str]) -> Vec<String> {
+        args.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn run_passes_arguments_after_dashes() {
+        let Command::Run { server_args } = parse(&strings(&["run", "--", "--no-seed"])).unwrap()
+        else {
+            panic!("expected run");
+        };
+        assert_eq!(server_args, ["--no-seed"]);
+    }
+
+    #[test]
+    fn unknown_commands_are_errors() {
+        assert!(parse(&strings(&["frobnicate"])).is_err());
+        assert!(parse(&strings(&["bench", "nothing"])).is_err());
+        assert!(matches!(
+            parse(&strings(&["bench", "size"])).unwrap(),
+            Command::Bench(bench::Bench::Size)
+        ));
+    }
+}

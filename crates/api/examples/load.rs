@@ -11,7 +11,11 @@
 //! Run: `cargo run --release -p threadline-api --example load -- --agents 1000 --rate 1000`.
 
 // Statistics over counts and durations: float conversions are the point here.
-#![allow(clippy::cast_precision_loss, clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+#![allow(
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss
+)]
 
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -32,7 +36,13 @@ struct Args {
 }
 
 fn args() -> Args {
-    let mut a = Args { agents: 1000, rate: 1000, seconds: 10, idle: 10_000, database_url: None };
+    let mut a = Args {
+        agents: 1000,
+        rate: 1000,
+        seconds: 10,
+        idle: 10_000,
+        database_url: None,
+    };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let v = it.next().unwrap_or_default();
@@ -51,7 +61,11 @@ fn args() -> Args {
 fn rss_kib(pid: u32) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
         .unwrap_or(0)
 }
 
@@ -64,11 +78,33 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 }
 
 /// An open event stream, read line by line; sends each message event's client id to `tx`.
-async fn open_stream(client: &reqwest::Client, base: &str, ticket_path: &str, stream_path: &str, bearer: &str) -> reqwest::Response {
-    let t: Value = client.post(format!("{base}{ticket_path}")).bearer_auth(bearer).send().await.expect("ticket").json().await.expect("ticket json");
+async fn open_stream(
+    client: &reqwest::Client,
+    base: &str,
+    ticket_path: &str,
+    stream_path: &str,
+    bearer: &str,
+) -> reqwest::Response {
+    let t: Value = client
+        .post(format!("{base}{ticket_path}"))
+        .bearer_auth(bearer)
+        .send()
+        .await
+        .expect("ticket")
+        .json()
+        .await
+        .expect("ticket json");
     let ticket = t["ticket"].as_str().expect("ticket").to_owned();
-    let resp = client.get(format!("{base}{stream_path}?ticket={ticket}")).send().await.expect("stream");
-    assert!(resp.status().is_success(), "stream refused: {}", resp.status());
+    let resp = client
+        .get(format!("{base}{stream_path}?ticket={ticket}"))
+        .send()
+        .await
+        .expect("stream");
+    assert!(
+        resp.status().is_success(),
+        "stream refused: {}",
+        resp.status()
+    );
     resp
 }
 
@@ -77,57 +113,129 @@ async fn main() {
     let a = args();
     let _ = rlimit::increase_nofile_limit(a.idle as u64 * 3 + a.agents as u64 * 4 + 1024);
     let dir = tempfile::tempdir().expect("temp dir");
-    let url = a.database_url.clone().unwrap_or_else(|| Config::sqlite_url(&dir.path().join("bench.db")));
+    let url = a
+        .database_url
+        .clone()
+        .unwrap_or_else(|| Config::sqlite_url(&dir.path().join("bench.db")));
     // Prepare agents and their sessions directly in the database (one password hash for all).
     let store = Store::connect(&url).await.expect("database");
     let hash = hash_password("bench-password").expect("hash");
     let mut agent_tokens = Vec::with_capacity(a.agents);
     for i in 0..a.agents {
-        let id = store.create_agent(&format!("bench{i}"), &format!("Bench Agent {i}"), &hash, 1000).await.expect("agent");
+        let id = store
+            .create_agent(
+                &format!("bench{i}"),
+                &format!("Bench Agent {i}"),
+                &hash,
+                1000,
+            )
+            .await
+            .expect("agent");
         let token = new_token("tla_");
-        store.create_session(id, &token_hash(&token), i64::MAX / 2).await.expect("session");
+        store
+            .create_session(id, &token_hash(&token), i64::MAX / 2)
+            .await
+            .expect("session");
         agent_tokens.push(token);
     }
     store.close().await;
     drop(store);
-    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("port")
+        .local_addr()
+        .expect("addr")
+        .port();
     let base = format!("http://127.0.0.1:{port}");
-    let bin = std::env::current_exe().expect("exe").parent().and_then(|p| p.parent()).expect("target dir").join("threadline-api");
+    let bin = std::env::current_exe()
+        .expect("exe")
+        .parent()
+        .and_then(|p| p.parent())
+        .expect("target dir")
+        .join("threadline-api");
     let mut server = tokio::process::Command::new(&bin)
-        .args(["--addr", &format!("127.0.0.1:{port}"), "--database-url", &url, "--no-seed"])
+        .args([
+            "--addr",
+            &format!("127.0.0.1:{port}"),
+            "--database-url",
+            &url,
+            "--no-seed",
+        ])
         .env("RUST_LOG", "error")
         .stdout(std::process::Stdio::null())
         .kill_on_drop(true)
         .spawn()
-        .unwrap_or_else(|e| panic!("start {}: {e} (build it with cargo build --release -p threadline-api)", bin.display()));
+        .unwrap_or_else(|e| {
+            panic!(
+                "start {}: {e} (build it with cargo build --release -p threadline-api)",
+                bin.display()
+            )
+        });
     let pid = server.id().expect("pid");
-    let client = reqwest::Client::builder().pool_max_idle_per_host(4096).build().expect("client");
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(4096)
+        .build()
+        .expect("client");
     let deadline = Instant::now() + Duration::from_mins(1);
-    while client.get(format!("{base}/api/openapi.json")).send().await.map(|r| r.status().is_success()).ok() != Some(true) {
+    while client
+        .get(format!("{base}/api/openapi.json"))
+        .send()
+        .await
+        .map(|r| r.status().is_success())
+        .ok()
+        != Some(true)
+    {
         assert!(Instant::now() < deadline, "server did not start");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let rss_start = rss_kib(pid);
-    println!("server: pid {pid}, RSS at start {} MiB, database {}", rss_start / 1024, if url.starts_with("postgres") { "PostgreSQL" } else { "SQLite" });
+    println!(
+        "server: pid {pid}, RSS at start {} MiB, database {}",
+        rss_start / 1024,
+        if url.starts_with("postgres") {
+            "PostgreSQL"
+        } else {
+            "SQLite"
+        }
+    );
 
     // Latency: agents with streams and one chat each.
     let sent_at: Arc<Mutex<HashMap<String, Instant>>> = Arc::default();
     let latencies: Arc<Mutex<Vec<f64>>> = Arc::default();
     let mut visitors = Vec::with_capacity(a.agents);
     for (i, token) in agent_tokens.iter().enumerate() {
-        let s: Value = client.post(format!("{base}/api/visitor/session")).json(&json!({"name": format!("Load Visitor {i}")})).send().await.expect("session").json().await.expect("json");
+        let s: Value = client
+            .post(format!("{base}/api/visitor/session"))
+            .json(&json!({"name": format!("Load Visitor {i}")}))
+            .send()
+            .await
+            .expect("session")
+            .json()
+            .await
+            .expect("json");
         let vtoken = s["visitor_token"].as_str().expect("token").to_owned();
         let contact = s["contact_id"].as_i64().expect("contact");
-        client.post(format!("{base}/api/contacts/{contact}/chat")).bearer_auth(token).send().await.expect("chat");
+        client
+            .post(format!("{base}/api/contacts/{contact}/chat"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("chat");
         let resp = open_stream(&client, &base, "/api/events/ticket", "/api/events", token).await;
         let (sent_at, latencies) = (sent_at.clone(), latencies.clone());
         tokio::spawn(async move {
             let mut lines = tokio_util_lines(resp);
             while let Ok(Some(line)) = lines.next_line().await {
                 if let Some(data) = line.strip_prefix("data: ") {
-                    if let Some(cid) = data.find("\"client_id\":\"").map(|p| &data[p + 13..]).and_then(|r| r.split('"').next()) {
+                    if let Some(cid) = data
+                        .find("\"client_id\":\"")
+                        .map(|p| &data[p + 13..])
+                        .and_then(|r| r.split('"').next())
+                    {
                         if let Some(t0) = sent_at.lock().expect("lock").remove(cid) {
-                            latencies.lock().expect("lock").push(t0.elapsed().as_secs_f64() * 1000.0);
+                            latencies
+                                .lock()
+                                .expect("lock")
+                                .push(t0.elapsed().as_secs_f64() * 1000.0);
                         }
                     }
                 }
@@ -135,7 +243,11 @@ async fn main() {
         });
         visitors.push(vtoken);
     }
-    println!("{} agents connected with one chat each; RSS {} MiB", a.agents, rss_kib(pid) / 1024);
+    println!(
+        "{} agents connected with one chat each; RSS {} MiB",
+        a.agents,
+        rss_kib(pid) / 1024
+    );
     let acks: Arc<Mutex<Vec<f64>>> = Arc::default();
     let errors = Arc::new(AtomicU64::new(0));
     let total = a.rate * a.seconds;
@@ -147,14 +259,28 @@ async fn main() {
     for n in 0..total {
         ticker.tick().await;
         let vtoken = visitors[(n as usize) % visitors.len()].clone();
-        let (client, base, sent_at, acks, errors) = (client.clone(), base.clone(), sent_at.clone(), acks.clone(), errors.clone());
+        let (client, base, sent_at, acks, errors) = (
+            client.clone(),
+            base.clone(),
+            sent_at.clone(),
+            acks.clone(),
+            errors.clone(),
+        );
         handles.push(tokio::spawn(async move {
             let cid = format!("load-{n:012}");
             let t0 = Instant::now();
             sent_at.lock().expect("lock").insert(cid.clone(), t0);
-            let r = client.post(format!("{base}/api/visitor/messages")).bearer_auth(&vtoken).json(&json!({"client_id": cid, "text": "How long does delivery take?"})).send().await;
+            let r = client
+                .post(format!("{base}/api/visitor/messages"))
+                .bearer_auth(&vtoken)
+                .json(&json!({"client_id": cid, "text": "How long does delivery take?"}))
+                .send()
+                .await;
             match r {
-                Ok(r) if r.status().is_success() => acks.lock().expect("lock").push(t0.elapsed().as_secs_f64() * 1000.0),
+                Ok(r) if r.status().is_success() => acks
+                    .lock()
+                    .expect("lock")
+                    .push(t0.elapsed().as_secs_f64() * 1000.0),
                 _ => {
                     errors.fetch_add(1, Ordering::Relaxed);
                 }
@@ -181,17 +307,45 @@ async fn main() {
         errors.load(Ordering::Relaxed),
         sent_at.lock().expect("lock").len()
     );
-    println!("visitor POST → agent stream (ms): p50 {:.2}  p95 {:.2}  p99 {:.2}  max {:.2}", percentile(&lat, 50.0), percentile(&lat, 95.0), percentile(&lat, 99.0), lat.last().copied().unwrap_or(f64::NAN));
-    println!("visitor POST acknowledged (ms):   p50 {:.2}  p95 {:.2}  p99 {:.2}", percentile(&ack, 50.0), percentile(&ack, 95.0), percentile(&ack, 99.0));
+    println!(
+        "visitor POST → agent stream (ms): p50 {:.2}  p95 {:.2}  p99 {:.2}  max {:.2}",
+        percentile(&lat, 50.0),
+        percentile(&lat, 95.0),
+        percentile(&lat, 99.0),
+        lat.last().copied().unwrap_or(f64::NAN)
+    );
+    println!(
+        "visitor POST acknowledged (ms):   p50 {:.2}  p95 {:.2}  p99 {:.2}",
+        percentile(&ack, 50.0),
+        percentile(&ack, 95.0),
+        percentile(&ack, 99.0)
+    );
 
     // Idle streams: visitors that opened the widget and wait.
     if a.idle > 0 {
         let rss_before = rss_kib(pid);
         let mut held = Vec::with_capacity(a.idle);
         for i in 0..a.idle {
-            let s: Value = client.post(format!("{base}/api/visitor/session")).json(&json!({"name": format!("Idle {i}")})).send().await.expect("session").json().await.expect("json");
+            let s: Value = client
+                .post(format!("{base}/api/visitor/session"))
+                .json(&json!({"name": format!("Idle {i}")}))
+                .send()
+                .await
+                .expect("session")
+                .json()
+                .await
+                .expect("json");
             let vtoken = s["visitor_token"].as_str().expect("token").to_owned();
-            held.push(open_stream(&client, &base, "/api/visitor/events/ticket", "/api/visitor/events", &vtoken).await);
+            held.push(
+                open_stream(
+                    &client,
+                    &base,
+                    "/api/visitor/events/ticket",
+                    "/api/visitor/events",
+                    &vtoken,
+                )
+                .await,
+            );
         }
         tokio::time::sleep(Duration::from_secs(2)).await;
         let rss_after = rss_kib(pid);
@@ -208,7 +362,9 @@ async fn main() {
 }
 
 /// Lines of a streaming response body.
-fn tokio_util_lines(resp: reqwest::Response) -> tokio::io::Lines<tokio::io::BufReader<impl tokio::io::AsyncRead>> {
+fn tokio_util_lines(
+    resp: reqwest::Response,
+) -> tokio::io::Lines<tokio::io::BufReader<impl tokio::io::AsyncRead>> {
     use futures_util::TryStreamExt;
     let stream = resp.bytes_stream().map_err(std::io::Error::other);
     tokio::io::BufReader::new(tokio_util::io::StreamReader::new(stream)).lines()

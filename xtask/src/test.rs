@@ -1,0 +1,258 @@
+//! `cargo xtask test`: everything CI checks, in order, with a summary at the end.
+//!
+//! # Layout
+//! - [`run`]: tools, bundles, Postgres, then the checks; every check runs even after an
+//!   earlier one failed (one run shows every problem), and the exit code is non-zero if any did.
+//! - [`run_tests`]: `cargo test --workspace` with its output passed through line by line while
+//!   the `Running …` / `test result:` lines are collected for the summary.
+//!
+//! The browser tests in the root `tests/` read `CHROMEDRIVER`, `CHROMIUM`,
+//! `THREADLINE_DESKTOP_DIR` and `THREADLINE_WIDGET_DIR`; the API tests read `THREADLINE_TEST_PG`
+//! and then run against Postgres as well as `SQLite`.
+
+use std::io::{BufRead, BufReader, IsTerminal, Write};
+use std::process::Stdio;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use crate::bundles;
+use crate::tools;
+use crate::util::{self, cargo, human_duration, step, Error, Result};
+
+/// Test threads per test binary. The browser tests limit how many of them drive browsers at
+/// once themselves (`THREADLINE_E2E_PARALLEL`), so this mostly lets the API tests overlap their
+/// database waits. Override with `THREADLINE_TEST_THREADS`.
+const DEFAULT_TEST_THREADS: usize = 4;
+
+/// One check and how it went.
+struct Outcome {
+    name: &'static str,
+    took: Duration,
+    ok: bool,
+}
+
+/// Runs the whole suite.
+pub fn run() -> Result<()> {
+    let started = Instant::now();
+    tools::ensure_build_tools()?;
+    tools::ensure_browser()?;
+    tools::ensure_postgres()?;
+    bundles::build_all()?;
+
+    let mut outcomes = Vec::new();
+    let mut check = |name: &'static str, f: &mut dyn FnMut() -> Result<()>| {
+        step(name);
+        let t = Instant::now();
+        let result = f();
+        if let Err(error) = &result {
+            println!("FAILED: {name}: {error}");
+        }
+        outcomes.push(Outcome {
+            name,
+            took: t.elapsed(),
+            ok: result.is_ok(),
+        });
+    };
+
+    check("formatting (cargo fmt --all --check)", &mut || {
+        cargo().args(["fmt", "--all", "--check"]).run()
+    });
+    check("clippy, native, all targets", &mut || {
+        cargo()
+            .args([
+                "clippy",
+                "--workspace",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ])
+            .run()
+    });
+    check("clippy, wasm32 (desktop and widget)", &mut || {
+        cargo()
+            .args(["clippy", "-p", "threadline", "-p", "threadline-widget"])
+            .args(["--target", "wasm32-unknown-unknown", "--", "-D", "warnings"])
+            .run()
+    });
+    let mut results = Vec::new();
+    check(
+        "tests (cargo test --workspace; SQLite and PostgreSQL; browsers)",
+        &mut || run_tests(&mut results),
+    );
+
+    print_summary(&outcomes, &results, started.elapsed());
+    let failed: Vec<&str> = outcomes.iter().filter(|o| !o.ok).map(|o| o.name).collect();
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::new(format!("failed: {}", failed.join("; "))))
+    }
+}
+
+/// `cargo test --workspace`, collecting `(test binary, result line)` pairs into `results`.
+fn run_tests(results: &mut Vec<(String, String)>) -> Result<()> {
+    let root = util::root();
+    let threads = std::env::var("THREADLINE_TEST_THREADS")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(DEFAULT_TEST_THREADS);
+    let desktop = root.join("dist");
+    let widget = root.join("crates/widget/dist");
+    let mut command = cargo()
+        .args([
+            "test",
+            "--workspace",
+            "--",
+            &format!("--test-threads={threads}"),
+        ])
+        .current_dir(&root)
+        .env("THREADLINE_TEST_PG", tools::TEST_PG_URL)
+        .env("THREADLINE_DESKTOP_DIR", &desktop)
+        .env("THREADLINE_WIDGET_DIR", &widget)
+        .env("CHROMEDRIVER", tools::CHROMEDRIVER)
+        .env("CHROMIUM", tools::CHROMIUM);
+    if std::io::stdout().is_terminal() {
+        command = command.env("CARGO_TERM_COLOR", "always");
+    }
+    println!(
+        "$ THREADLINE_TEST_PG={} {}",
+        tools::TEST_PG_URL,
+        command.shown()
+    );
+    let mut child = command
+        .into_command()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| Error::new(format!("could not start cargo test: {e}")))?;
+
+    // Two readers feed one channel so the lines keep (roughly) their order; cargo prints
+    // `Running <binary>` on stderr just before the binary's own stdout.
+    let (tx, rx) = mpsc::channel::<(bool, String)>();
+    let mut readers = Vec::new();
+    let pipes: [(bool, Box<dyn std::io::Read + Send>); 2] = [
+        (true, Box::new(child.stdout.take().expect("piped stdout"))),
+        (false, Box::new(child.stderr.take().expect("piped stderr"))),
+    ];
+    for (is_stdout, pipe) in pipes {
+        let tx = tx.clone();
+        readers.push(std::thread::spawn(move || {
+            for line in BufReader::new(pipe)
+                .lines()
+                .map_while(std::result::Result::ok)
+            {
+                if tx.send((is_stdout, line)).is_err() {
+                    break;
+                }
+            }
+        }));
+    }
+    drop(tx);
+
+    let mut current = String::from("?");
+    for (is_stdout, line) in rx {
+        if is_stdout {
+            println!("{line}");
+            let _ = std::io::stdout().flush();
+        } else {
+            eprintln!("{line}");
+        }
+        let plain = strip_ansi(&line);
+        let trimmed = plain.trim();
+        if let Some(rest) = trimmed.strip_prefix("Running ") {
+            rest.clone_into(&mut current);
+        } else if let Some(rest) = trimmed.strip_prefix("Doc-tests ") {
+            current = format!("doc-tests {rest}");
+        } else if trimmed.starts_with("test result:") {
+            results.push((current.clone(), trimmed.to_owned()));
+        }
+    }
+    for reader in readers {
+        let _ = reader.join();
+    }
+    let status = child.wait()?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(Error::new(format!("cargo test failed ({status})")))
+    }
+}
+
+fn print_summary(outcomes: &[Outcome], results: &[(String, String)], total: Duration) {
+    println!("\n==> summary ({} in all)", human_duration(total));
+    for outcome in outcomes {
+        let mark = if outcome.ok { "ok    " } else { "FAILED" };
+        println!(
+            "  {mark} {:<62} {}",
+            outcome.name,
+            human_duration(outcome.took)
+        );
+    }
+    let (mut passed, mut failed, mut ignored) = (0_u64, 0_u64, 0_u64);
+    if !results.is_empty() {
+        println!("  test binaries:");
+    }
+    for (binary, line) in results {
+        passed += count(line, "passed");
+        failed += count(line, "failed");
+        ignored += count(line, "ignored");
+        if count(line, "passed") + count(line, "failed") > 0 || line.contains("FAILED") {
+            println!("    {binary}\n      {line}");
+        }
+    }
+    if !results.is_empty() {
+        println!("  tests: {passed} passed, {failed} failed, {ignored} ignored");
+    }
+}
+
+/// The number before `word` in a `test result:` line (`… 12 passed; 0 failed; …`).
+fn count(line: &str, word: &str) -> u64 {
+    line.split(';')
+        .filter_map(|part| {
+            let mut words = part.split_whitespace().rev();
+            let last = words.next()?;
+            (last == word).then(|| words.next()?.parse::<u64>().ok())?
+        })
+        .sum()
+}
+
+/// Removes terminal colour codes (`ESC [ … m`).
+fn strip_ansi(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_test_result_fields() {
+        let line = "test result: ok. 12 passed; 1 failed; 3 ignored; 0 measured; 0 filtered out; \
+                    finished in 0.52s";
+        assert_eq!(count(line, "passed"), 12);
+        assert_eq!(count(line, "failed"), 1);
+        assert_eq!(count(line, "ignored"), 3);
+    }
+
+    #[test]
+    fn strips_colours() {
+        assert_eq!(
+            strip_ansi("\u{1b}[1m\u{1b}[32m     Running\u{1b}[0m x"),
+            "     Running x"
+        );
+    }
+}
