@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use crate::bundles;
 use crate::tools;
-use crate::util::{step, Error, Result};
+use crate::util::{cmd, step, Error, Result};
 
 /// 1 KB = 1000 bytes (the stricter reading of the budgets).
 const KB: u64 = 1000;
@@ -21,14 +21,23 @@ const KB: u64 = 1000;
 pub enum Bench {
     /// Bundle download sizes against the budgets.
     Size,
+    /// Server load: message latency with many agents connected, memory per idle stream.
+    Api,
 }
 
 impl Bench {
-    const ALL: &'static [(&'static str, Bench, &'static str)] = &[(
-        "size",
-        Bench::Size,
-        "raw, gzip and brotli size of the desktop and widget bundles against the budgets",
-    )];
+    const ALL: &'static [(&'static str, Bench, &'static str)] = &[
+        (
+            "size",
+            Bench::Size,
+            "raw, gzip and brotli size of the desktop and widget bundles against the budgets",
+        ),
+        (
+            "api",
+            Bench::Api,
+            "message latency (1,000 agents, 1,000 msg/s) and memory for 10,000 idle streams, on SQLite and PostgreSQL",
+        ),
+    ];
 
     /// Parses the arguments after `bench`.
     pub fn parse(args: &[String]) -> Result<Self> {
@@ -61,8 +70,62 @@ impl Bench {
     pub fn run(self) -> Result<()> {
         match self {
             Bench::Size => size(),
+            Bench::Api => api(),
         }
     }
+}
+
+/// Runs the server's load benchmark (`crates/api/examples/load.rs`) against the release
+/// server binary: on SQLite, then on a fresh PostgreSQL database when 127.0.0.1:5432 answers.
+fn api() -> Result<()> {
+    cmd("cargo")
+        .args([
+            "build",
+            "--release",
+            "-p",
+            "threadline-api",
+            "--bins",
+            "--examples",
+        ])
+        .run()?;
+    let load = crate::util::root().join("target/release/examples/load");
+    println!("\n== SQLite ==");
+    cmd(&load).run()?;
+    let name = format!(
+        "threadline_bench_{}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs())
+    );
+    let created = cmd("psql")
+        .args([
+            "-h",
+            "127.0.0.1",
+            "-U",
+            "postgres",
+            "-c",
+            &format!("CREATE DATABASE {name}"),
+        ])
+        .run();
+    if created.is_ok() {
+        println!("\n== PostgreSQL ==");
+        let url = format!("postgres://postgres@127.0.0.1:5432/{name}");
+        let result = cmd(&load).args(["--database-url", &url]).run();
+        let _ = cmd("psql")
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-U",
+                "postgres",
+                "-c",
+                &format!("DROP DATABASE {name}"),
+            ])
+            .run();
+        result?;
+    } else {
+        println!("PostgreSQL on 127.0.0.1:5432 is not reachable: its run is skipped");
+    }
+    Ok(())
 }
 
 /// Sizes of one file or one bundle.
