@@ -36,6 +36,9 @@ struct Args {
     /// Origins allowed to frame the desktop (space separated), e.g. `https://portal.example.com`.
     #[arg(long, env = "THREADLINE_FRAME_ANCESTORS", value_delimiter = ' ')]
     frame_ancestors: Vec<String>,
+    /// Let agents mark interactions Done without a disposition code.
+    #[arg(long, env = "THREADLINE_DISPOSITION_OPTIONAL")]
+    disposition_optional: bool,
     /// Longest message, in characters.
     #[arg(long, env = "THREADLINE_MAX_MESSAGE_CHARS", default_value_t = wire::limits::MAX_MESSAGE_CHARS)]
     max_message_chars: usize,
@@ -69,6 +72,7 @@ async fn main() -> std::process::ExitCode {
     config.offer_timeout = std::time::Duration::from_secs(args.offer_timeout.max(1));
     config.frame_ancestors = args.frame_ancestors;
     config.max_message_chars = args.max_message_chars;
+    config.disposition_required = !args.disposition_optional;
     if let Some(secret) = args.identity_secret {
         config.identity_secret = secret;
     }

@@ -50,6 +50,15 @@ impl ApiError {
         }
     }
 
+    /// Whether the server refused the identity the company page gave (forged or expired).
+    pub fn is_forbidden(&self) -> bool {
+        matches!(
+            self,
+            ApiError::Refused { status, body }
+                if *status == 403 || body.error.code == ErrorCode::Forbidden
+        )
+    }
+
     /// Whether the visitor token is no longer valid (start over).
     pub fn is_auth(&self) -> bool {
         matches!(

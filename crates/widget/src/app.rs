@@ -283,6 +283,7 @@ async fn boot() {
         return;
     }
     let stored = token.is_some();
+    let identified = identity.is_some();
     let request = VisitorSessionRequest {
         visitor_token: token,
         identity,
@@ -298,7 +299,14 @@ async fn boot() {
             with(|a| {
                 if a.epoch == epoch {
                     a.set_mode(Mode::Start);
-                    if !e.is_auth() {
+                    if identified && e.is_forbidden() {
+                        // The page vouched for a customer but the signature is forged or
+                        // expired: say so instead of silently showing a stranger's start form.
+                        a.alert(&format!(
+                            "We could not confirm who you are ({}). Reload the page or sign in again.",
+                            e.message()
+                        ));
+                    } else if !e.is_auth() {
                         a.alert(&e.message());
                     }
                 }
