@@ -141,6 +141,35 @@ async fn crash_during_burst(b: Backend) {
         "{} acknowledged messages were lost",
         lost.len()
     );
+    // A retry after the restart, with a client id stored before the crash, stores nothing new.
+    let retried = acked.iter().next().expect("an acknowledged id").clone();
+    let again: wire::MessageView = client
+        .post(format!("{base}/api/visitor/messages"))
+        .bearer_auth(&token)
+        .json(&json!({"client_id": retried, "text": "retried after restart"}))
+        .send()
+        .await
+        .expect("retry")
+        .json()
+        .await
+        .expect("json");
+    assert_ne!(
+        again.text, "retried after restart",
+        "the stored message answers the retry"
+    );
+    let page: wire::api::ConversationPage = client
+        .get(format!("{base}/api/visitor/conversation?limit=5"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("page")
+        .json()
+        .await
+        .expect("json");
+    assert!(page
+        .messages
+        .iter()
+        .all(|m| m.text != "retried after restart"));
     let _ = child.kill();
     let _ = child.wait();
 }
