@@ -341,7 +341,14 @@ async fn connect(epoch: u32, session: VisitorSession, stored: bool) {
             return;
         }
         match page {
-            Ok(page) => a.merge(page, false),
+            Ok(page) => {
+                a.merge(page, false);
+                // A chat that ended before this visit is history, not news: show the composer
+                // (writing starts a new chat), not "The chat has ended".
+                if a.transcript.ended() {
+                    a.dismissed = a.transcript.current.as_ref().map(|c| c.id);
+                }
+            }
             Err(e) => a.alert(&e.message()),
         }
         let mode = if a.stored || !a.transcript.messages.is_empty() {

@@ -413,6 +413,7 @@ pub(super) async fn activate(
     insert_message_in(
         tx,
         NewMessage::system(current.contact_id, current.id, SystemLine::Joined, agent),
+        current,
     )
     .await?;
     let view = emit_interaction(tx, current.id).await?;
@@ -493,7 +494,7 @@ async fn end_in(
             NewMessage::system(current.contact_id, current.id, SystemLine::Left, AgentId(0))
         }
     };
-    insert_message_in(tx, line).await?;
+    insert_message_in(tx, line, current).await?;
     emit_interaction(tx, current.id).await
 }
 
@@ -546,12 +547,13 @@ pub(super) async fn take_or_reactivate(
         .bind(contact.0)
         .execute(&mut *tx.inner)
         .await?;
+    let view = emit_interaction(tx, id).await?;
     insert_message_in(
         tx,
         NewMessage::system(contact, id, SystemLine::Reactivated, agent),
+        &view,
     )
     .await?;
-    let view = emit_interaction(tx, id).await?;
     emit_status(tx, agent).await?;
     Ok(view)
 }

@@ -162,14 +162,11 @@ impl Store {
             system_line: None,
             attachment,
         };
-        let message = insert_message_in(&mut tx, msg).await?;
-        let interaction = load_interaction(&mut *tx.inner, target.id)
-            .await?
-            .ok_or_else(|| ApiError::not_found("interaction"))?;
+        let message = insert_message_in(&mut tx, msg, &target).await?;
         tx.commit().await?;
         Ok(StoredMessage {
             message,
-            interaction,
+            interaction: target,
             queued: false,
         })
     }
@@ -242,7 +239,7 @@ impl Store {
             system_line: None,
             attachment,
         };
-        let message = insert_message_in(&mut tx, msg).await?;
+        let message = insert_message_in(&mut tx, msg, &target).await?;
         if let Some(agent) = responded_to {
             let name = contact_name(&mut tx, contact).await?;
             tx.emit(
@@ -256,13 +253,10 @@ impl Store {
             )
             .await?;
         }
-        let interaction = load_interaction(&mut *tx.inner, target.id)
-            .await?
-            .ok_or_else(|| ApiError::not_found("interaction"))?;
         tx.commit().await?;
         Ok(StoredMessage {
             message,
-            interaction,
+            interaction: target,
             queued,
         })
     }
@@ -636,14 +630,16 @@ async fn check_attachment(
     Ok(())
 }
 
-/// Writes a message: takes the next `seq` of the contact's conversation, updates the Contacts
-/// list's summary, and emits the `message` event to the agent handling it and (Web Chat) the
-/// visitor.
-pub(super) async fn insert_message_in(tx: &mut Tx, m: NewMessage) -> Result<MessageView, ApiError> {
+/// Writes a message into `interaction`: takes the next `seq` of the contact's conversation,
+/// updates the Contacts list's summary, and emits the `message` event to the agent it concerns
+/// (its author, else the interaction's agent) and, on Web Chat, the visitor.
+pub(super) async fn insert_message_in(
+    tx: &mut Tx,
+    m: NewMessage,
+    interaction: &InteractionView,
+) -> Result<MessageView, ApiError> {
+    debug_assert_eq!(m.interaction, interaction.id);
     let now = now_ms();
-    let interaction = load_interaction(&mut *tx.inner, m.interaction)
-        .await?
-        .ok_or_else(|| ApiError::not_found("interaction"))?;
     let public = interaction.channel.is_public();
     let summary = if m.system_line.is_some() {
         None
@@ -706,10 +702,10 @@ pub(super) async fn insert_message_in(tx: &mut Tx, m: NewMessage) -> Result<Mess
     let view = load_message(&mut *tx.inner, MessageId(id))
         .await?
         .ok_or_else(|| ApiError::not_found("message"))?;
-    let agent = interaction
-        .agent_id
-        .or(interaction.reserved_for)
-        .or(m.agent);
+    let agent = m
+        .agent
+        .or(interaction.agent_id)
+        .or(interaction.reserved_for);
     let visitor = (interaction.channel == wire::Channel::WebChat).then_some(m.contact);
     let audience = Audience {
         agent,
