@@ -94,6 +94,21 @@ pub fn page_hidden() -> bool {
         .is_some_and(|d| d.visibility_state() == web_sys::VisibilityState::Hidden)
 }
 
+/// Moves keyboard focus to the element with `id` once the next frame has been drawn (the
+/// element may be rendered by the change that asked for the focus).
+pub fn focus_later(id: String) {
+    leptos::prelude::request_animation_frame(move || {
+        let element = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.get_element_by_id(&id));
+        if let Some(el) =
+            element.and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(e).ok())
+        {
+            let _ = el.focus();
+        }
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use super::duration;

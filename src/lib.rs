@@ -5,23 +5,25 @@
 //! - [`app`]: the root component; the login screen or the shell.
 //! - [`login`]: `Username`, `Password`, `Log in`.
 //! - [`session`]: who is logged in; the token kept in `sessionStorage`.
-//! - [`api`]: the one HTTP client (typestate: logged out can only log in).
-//! - [`events`]: the one server-sent event dispatcher; hands each event to the part that owns it.
+//! - [`api`]: the one HTTP client over the browser's `fetch` (typestate: logged out can only log in).
+//! - [`events`]: the one server-sent event dispatcher; reads each event by its SSE name and hands
+//!   it to the part that owns it.
 //! - [`shell`]: header (agent, status, load, `Log out`), main navigation, the work area,
-//!   shared state (navigation, clock, notices).
+//!   shared state (navigation, clock, notices) and the `Desk` context that holds every part's state.
 //! - [`presence`]: the `Chat channel status` control (`Ready` / `Not Ready` reasons).
 //! - [`notifications`]: offers (`Accept`, `Reject`, countdown, sound) and contact-responded
 //!   notifications (`Show`).
 //! - [`chat_interaction`]: the Chat Interaction view: Transcript area, Message Composition
-//!   area, `End chat`, `Mark Done`, side panels.
+//!   area, `End chat`, `Mark Done`, side panels; the windowed transcript (only entries near the
+//!   viewport are rendered; scroll position kept per interaction); handle time.
 //! - [`conversation_tab`]: the Conversation tab of the interaction view (history, `Refresh`,
-//!   `Search`).
-//! - [`contacts`]: the `Contacts` list and contact details.
+//!   `Search`, which loads older pages up to matches the server finds).
+//! - [`contacts`]: the `Contacts` list (paged by cursor, only visible rows rendered) and details.
 //! - [`connect_group`]: the Connect group of the navigation.
 //! - [`communication_tab`]: the Communication tab of the Connect group.
 //! - [`browser`]: storage, time and random ids.
 //!
-//! Every part owns its signals in its own `state.rs` and offers them as a newtype context.
+//! Every part owns its signals in its own `state.rs`; the shell gathers them in one `Desk` context.
 
 pub mod api;
 pub mod app;

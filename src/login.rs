@@ -3,6 +3,7 @@
 use crate::api::ApiClient;
 use crate::notifications::state::ask_permission;
 use crate::session::SessionState;
+use crate::shell::state::Line;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -48,7 +49,7 @@ pub fn Login() -> impl IntoView {
                 <input id="login-password" name="password" type="password"
                     autocomplete="current-password" required bind:value=password/>
                 <button type="submit" class="primary" disabled=move || busy.get()>"Log in"</button>
-                {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+                <Line text=error class="error"/>
             </form>
         </main>
     }

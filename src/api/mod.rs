@@ -8,8 +8,8 @@ mod error;
 mod http;
 
 pub use error::{ApiError, Failure, LoginError, MarkDoneError, SendError, UploadError};
+pub(crate) use http::unreadable;
 
-use gloo_net::http::Request;
 use http::{encode, fetch_empty, fetch_json, Outgoing};
 use std::fmt::Write as _;
 use std::marker::PhantomData;
@@ -64,7 +64,7 @@ impl ApiClient<LoggedOut> {
             password: password.to_owned(),
         };
         let answer: LoginResponse =
-            fetch_json(Outgoing::json(Request::post("/api/auth/login"), &body)).await?;
+            fetch_json(Outgoing::new("POST", "/api/auth/login", None).json(&body)).await?;
         Ok((ApiClient::with_token(answer.token.clone()), answer))
     }
 }
@@ -84,20 +84,20 @@ impl ApiClient<LoggedIn> {
         self.token.as_deref().unwrap_or_default()
     }
 
-    fn auth(&self, builder: gloo_net::http::RequestBuilder) -> gloo_net::http::RequestBuilder {
-        builder.header("Authorization", &format!("Bearer {}", self.token()))
+    fn out(&self, method: &'static str, url: impl Into<String>) -> Outgoing {
+        Outgoing::new(method, url, self.token.as_deref())
     }
 
-    fn get(&self, url: &str) -> Outgoing {
-        Outgoing::Empty(self.auth(Request::get(url)))
+    fn get(&self, url: impl Into<String>) -> Outgoing {
+        self.out("GET", url)
     }
 
-    fn post(&self, url: &str) -> Outgoing {
-        Outgoing::Empty(self.auth(Request::post(url)))
+    fn post(&self, url: impl Into<String>) -> Outgoing {
+        self.out("POST", url)
     }
 
-    fn post_json<B: serde::Serialize>(&self, url: &str, body: &B) -> Outgoing {
-        Outgoing::json(self.auth(Request::post(url)), body)
+    fn post_json<B: serde::Serialize>(&self, url: impl Into<String>, body: &B) -> Outgoing {
+        self.post(url).json(body)
     }
 
     /// `POST /api/auth/logout`: revokes the token, and gives back a logged-out client.
@@ -115,10 +115,9 @@ impl ApiClient<LoggedIn> {
 
     /// `PUT /api/me/status`.
     pub async fn set_status(&self, status: ChatStatus) -> Result<AgentView, ApiError> {
-        let out = Outgoing::json(
-            self.auth(Request::put("/api/me/status")),
-            &SetStatusRequest { status },
-        );
+        let out = self
+            .out("PUT", "/api/me/status")
+            .json(&SetStatusRequest { status });
         Ok(fetch_json(out).await?)
     }
 
@@ -147,17 +146,17 @@ impl ApiClient<LoggedIn> {
 
     /// `POST /api/interactions/{id}/accept`.
     pub async fn accept(&self, id: InteractionId) -> Result<InteractionView, ApiError> {
-        Ok(fetch_json(self.post(&format!("/api/interactions/{id}/accept"))).await?)
+        Ok(fetch_json(self.post(format!("/api/interactions/{id}/accept"))).await?)
     }
 
     /// `POST /api/interactions/{id}/reject`.
     pub async fn reject(&self, id: InteractionId) -> Result<(), ApiError> {
-        Ok(fetch_empty(self.post(&format!("/api/interactions/{id}/reject"))).await?)
+        Ok(fetch_empty(self.post(format!("/api/interactions/{id}/reject"))).await?)
     }
 
     /// `POST /api/interactions/{id}/end`.
     pub async fn end(&self, id: InteractionId) -> Result<InteractionView, ApiError> {
-        Ok(fetch_json(self.post(&format!("/api/interactions/{id}/end"))).await?)
+        Ok(fetch_json(self.post(format!("/api/interactions/{id}/end"))).await?)
     }
 
     /// `POST /api/interactions/{id}/done`.
@@ -166,7 +165,7 @@ impl ApiClient<LoggedIn> {
         id: InteractionId,
         body: &MarkDoneRequest,
     ) -> Result<InteractionView, MarkDoneError> {
-        Ok(fetch_json(self.post_json(&format!("/api/interactions/{id}/done"), body)).await?)
+        Ok(fetch_json(self.post_json(format!("/api/interactions/{id}/done"), body)).await?)
     }
 
     /// `POST /api/interactions/{id}/handle-time`.
@@ -174,34 +173,46 @@ impl ApiClient<LoggedIn> {
         &self,
         id: InteractionId,
         segment: &HandleTimeSegment,
+        keepalive: bool,
     ) -> Result<(), ApiError> {
-        let url = format!("/api/interactions/{id}/handle-time");
-        Ok(fetch_empty(self.post_json(&url, segment)).await?)
+        let mut out = self.post_json(format!("/api/interactions/{id}/handle-time"), segment);
+        if keepalive {
+            out = out.keepalive();
+        }
+        Ok(fetch_empty(out).await?)
     }
 
     /// `POST /api/interactions/{id}/typing`.
     pub async fn typing(&self, id: InteractionId, typing: bool) -> Result<(), ApiError> {
         let url = format!("/api/interactions/{id}/typing");
-        Ok(fetch_empty(self.post_json(&url, &TypingRequest { typing })).await?)
+        Ok(fetch_empty(self.post_json(url, &TypingRequest { typing })).await?)
     }
 
-    /// `GET /api/contacts`.
-    pub async fn contacts(&self, query: &str, public: bool) -> Result<ContactPage, ApiError> {
-        let url = format!(
-            "/api/contacts?q={}&public={public}&limit=200",
+    /// `GET /api/contacts`: one page (`cursor` from the page before).
+    pub async fn contacts(
+        &self,
+        query: &str,
+        public: bool,
+        cursor: Option<&str>,
+    ) -> Result<ContactPage, ApiError> {
+        let mut url = format!(
+            "/api/contacts?q={}&public={public}&limit=100",
             encode(query)
         );
-        Ok(fetch_json(self.get(&url)).await?)
+        if let Some(c) = cursor {
+            let _ = write!(url, "&cursor={}", encode(c));
+        }
+        Ok(fetch_json(self.get(url)).await?)
     }
 
     /// `GET /api/contacts/{id}`.
     pub async fn contact(&self, id: ContactId) -> Result<ContactView, ApiError> {
-        Ok(fetch_json(self.get(&format!("/api/contacts/{id}"))).await?)
+        Ok(fetch_json(self.get(format!("/api/contacts/{id}"))).await?)
     }
 
     /// `GET /api/contacts/{id}/interactions` (Contact History).
     pub async fn contact_history(&self, id: ContactId) -> Result<Vec<InteractionView>, ApiError> {
-        Ok(fetch_json(self.get(&format!("/api/contacts/{id}/interactions"))).await?)
+        Ok(fetch_json(self.get(format!("/api/contacts/{id}/interactions"))).await?)
     }
 
     /// `GET /api/contacts/{id}/conversation`.
@@ -221,7 +232,7 @@ impl ApiClient<LoggedIn> {
         if let Some(public) = public {
             let _ = write!(url, "&public={public}");
         }
-        Ok(fetch_json(self.get(&url)).await?)
+        Ok(fetch_json(self.get(url)).await?)
     }
 
     /// `POST /api/contacts/{id}/messages`.
@@ -231,12 +242,12 @@ impl ApiClient<LoggedIn> {
         body: &AgentSendRequest,
     ) -> Result<SendResponse, SendError> {
         let url = format!("/api/contacts/{contact}/messages");
-        Ok(fetch_json(self.post_json(&url, body)).await?)
+        Ok(fetch_json(self.post_json(url, body)).await?)
     }
 
     /// `POST /api/contacts/{id}/chat` (the `Chat` button).
     pub async fn chat(&self, contact: ContactId) -> Result<InteractionView, ApiError> {
-        Ok(fetch_json(self.post(&format!("/api/contacts/{contact}/chat"))).await?)
+        Ok(fetch_json(self.post(format!("/api/contacts/{contact}/chat"))).await?)
     }
 
     /// `POST /api/contacts/{id}/receipts`.
@@ -247,7 +258,7 @@ impl ApiClient<LoggedIn> {
         read: bool,
     ) -> Result<(), ApiError> {
         let url = format!("/api/contacts/{contact}/receipts");
-        Ok(fetch_empty(self.post_json(&url, &ReceiptRequest { up_to_seq, read })).await?)
+        Ok(fetch_empty(self.post_json(url, &ReceiptRequest { up_to_seq, read })).await?)
     }
 
     /// `GET /api/search`.
@@ -260,7 +271,7 @@ impl ApiClient<LoggedIn> {
         if let Some(c) = contact {
             let _ = write!(url, "&contact_id={c}");
         }
-        Ok(fetch_json(self.get(&url)).await?)
+        Ok(fetch_json(self.get(url)).await?)
     }
 
     /// `GET /api/responses`.
@@ -274,7 +285,7 @@ impl ApiClient<LoggedIn> {
             .map_err(|e| UploadError::Failed(Failure::Decode(format!("{e:?}"))))?;
         form.append_with_blob_and_filename("file", file, &file.name())
             .map_err(|e| UploadError::Failed(Failure::Decode(format!("{e:?}"))))?;
-        let out = Outgoing::Ready(self.auth(Request::post("/api/attachments")).body(form));
+        let out = self.post("/api/attachments").form(form);
         Ok(fetch_json(out).await?)
     }
 }

@@ -4,7 +4,8 @@
 use super::send::{self, Sender};
 use crate::api::UploadError;
 use crate::browser::{self, Store};
-use crate::presence::state::PresenceState;
+use crate::shell::state::desk;
+use crate::shell::state::Line;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use std::time::Duration;
@@ -42,7 +43,7 @@ pub fn Composer(
     /// Where the draft is kept.
     draft_key: String,
 ) -> impl IntoView {
-    let presence = expect_context::<PresenceState>();
+    let presence = desk().presence;
     let attachment = RwSignal::new(None::<AttachmentView>);
     let error = RwSignal::new(None::<String>);
     let uploading = RwSignal::new(false);
@@ -190,8 +191,8 @@ pub fn Composer(
                     <button type="button" on:click=move |_| attachment.set(None)>"Remove image"</button>
                 </div>
             })}
-            {move || uploading.get().then(|| view! { <p role="status">"Uploading image…"</p> })}
-            {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+            <Line text=Signal::derive(move || uploading.get().then(|| "Uploading image…".to_owned()))/>
+            <Line text=error class="error"/>
             <div class="composer-actions">
                 <button type="button" class="primary" on:click=move |_| submit()>"Send"</button>
                 <input type="file" accept="image/png,image/jpeg,image/gif,image/webp"

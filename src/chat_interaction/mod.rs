@@ -4,17 +4,19 @@
 
 pub mod composer;
 pub mod handle_time;
+pub mod log;
 mod panels;
 pub mod send;
 pub mod state;
 pub mod transcript;
+pub mod window;
 
 use crate::browser;
 use crate::conversation_tab::ConversationTab;
-use crate::presence::state::PresenceState;
-use crate::shell::state::{Api, Clock, Nav, Notices, Place};
+use crate::shell::state::desk;
+use crate::shell::state::Line;
+use crate::shell::state::{Api, Notices, Place};
 use composer::Composer;
-use handle_time::Viewing;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use send::Sender;
@@ -38,6 +40,51 @@ pub fn load_conversation(
             Err(e) => notices.error("Loading the conversation", &e),
         }
     });
+}
+
+/// While a conversation shows, tells the server the contact's messages were read (which
+/// clears the unread marks everywhere) and clears the Contacts list's mark at once.
+pub fn mark_read_while_shown(
+    api: Api,
+    interactions: InteractionsState,
+    notices: Notices,
+    contact: ContactId,
+) {
+    let contacts = desk().contacts;
+    let receipted = StoredValue::new(0i64);
+    Effect::new(move |_| {
+        let Some((seq, read)) = interactions.conversations.with(|c| {
+            let m = c
+                .get(&contact)?
+                .messages
+                .iter()
+                .rev()
+                .find(|m| m.author.party() == Some(wire::Party::Contact))?;
+            Some((m.seq, m.read_at.is_some()))
+        }) else {
+            return;
+        };
+        contacts.mark_read(contact);
+        if read || seq <= receipted.get_value() {
+            return;
+        }
+        receipted.set_value(seq);
+        let client = api.client();
+        spawn_local(async move {
+            if let Err(e) = client.receipts(contact, seq, true).await {
+                notices.error("Marking messages read", &e);
+            }
+        });
+    });
+}
+
+fn draft_key(id: InteractionId) -> String {
+    format!("threadline.draft.{id}")
+}
+
+/// The id of an interaction view's `Message` field (focused after `Accept`).
+pub fn message_field_id(id: InteractionId) -> String {
+    format!("composer-{}", draft_key(id))
 }
 
 /// The side panel tabs.
@@ -70,7 +117,7 @@ impl Panel {
 /// One Chat Interaction view.
 #[component]
 pub fn ChatInteractionView(id: InteractionId) -> impl IntoView {
-    let interactions = expect_context::<InteractionsState>();
+    let interactions = desk().interactions;
     match interactions
         .open
         .with_untracked(|l| l.iter().find(|i| i.id == id).cloned())
@@ -85,10 +132,10 @@ pub fn ChatInteractionView(id: InteractionId) -> impl IntoView {
 
 #[component]
 fn InteractionBody(first: InteractionView) -> impl IntoView {
-    let interactions = expect_context::<InteractionsState>();
-    let api = expect_context::<Api>();
-    let notices = expect_context::<Notices>();
-    let nav = expect_context::<Nav>();
+    let interactions = desk().interactions;
+    let api = desk().api;
+    let notices = desk().notices;
+    let nav = desk().nav;
     let id = first.id;
     let contact = first.contact_id;
     let interaction = Memo::new(move |_| interactions.get(id).unwrap_or_else(|| first.clone()));
@@ -100,28 +147,7 @@ fn InteractionBody(first: InteractionView) -> impl IntoView {
     {
         load_conversation(api, interactions, notices, contact, None);
     }
-    // Read receipts for what the contact wrote, as it shows.
-    let receipted = StoredValue::new(0i64);
-    Effect::new({
-        move |_| {
-            let Some(seq) = interactions.conversations.with(|c| {
-                c.get(&contact)
-                    .and_then(state::Conversation::last_contact_seq)
-            }) else {
-                return;
-            };
-            if seq <= receipted.get_value() {
-                return;
-            }
-            receipted.set_value(seq);
-            let client = api.client();
-            spawn_local(async move {
-                if let Err(e) = client.receipts(contact, seq, true).await {
-                    notices.error("Marking messages read", &e);
-                }
-            });
-        }
-    });
+    mark_read_while_shown(api, interactions, notices, contact);
 
     let sender = Sender {
         interactions,
@@ -150,7 +176,7 @@ fn InteractionBody(first: InteractionView) -> impl IntoView {
                         {move || typing().then(|| format!("{} is typing…", contact_name.get()))}
                     </p>
                     <Composer sender=sender interaction=id text=text label="Message"
-                        draft_key=format!("threadline.draft.{id}")/>
+                        draft_key=draft_key(id)/>
                 </div>
                 <aside class="side-panels" aria-label="Side panels">
                     <div role="tablist" aria-label="Side panels">
@@ -184,8 +210,8 @@ fn InteractionBody(first: InteractionView) -> impl IntoView {
 
 #[component]
 fn InteractionHeader(interaction: Memo<InteractionView>) -> impl IntoView {
-    let clock = expect_context::<Clock>();
-    let viewing = expect_context::<Viewing>();
+    let clock = desk().clock;
+    let viewing = desk().viewing;
     let handle_time = move || {
         let (id, recorded) = interaction.with(|i| (i.id, i.handle_time_ms));
         browser::duration(recorded + viewing.current_ms(id, clock.0.get()))
@@ -213,9 +239,9 @@ fn InteractionHeader(interaction: Memo<InteractionView>) -> impl IntoView {
 
 #[component]
 fn EndChat(id: InteractionId) -> impl IntoView {
-    let api = expect_context::<Api>();
-    let interactions = expect_context::<InteractionsState>();
-    let notices = expect_context::<Notices>();
+    let api = desk().api;
+    let interactions = desk().interactions;
+    let notices = desk().notices;
     let busy = RwSignal::new(false);
     let end = move |_| {
         busy.set(true);
@@ -233,10 +259,10 @@ fn EndChat(id: InteractionId) -> impl IntoView {
 
 #[component]
 fn MarkDone(id: InteractionId) -> impl IntoView {
-    let api = expect_context::<Api>();
-    let interactions = expect_context::<InteractionsState>();
-    let presence = expect_context::<PresenceState>();
-    let nav = expect_context::<Nav>();
+    let api = desk().api;
+    let interactions = desk().interactions;
+    let presence = desk().presence;
+    let nav = desk().nav;
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
     let disposition = RwSignal::new(String::new());
@@ -273,6 +299,11 @@ fn MarkDone(id: InteractionId) -> impl IntoView {
                         .open
                         .with_untracked(|l| l.first().map(|i| i.id));
                     nav.go(next.map_or(Place::Home, Place::Interaction));
+                    // Focus goes to the next interaction in the navigation, or the navigation.
+                    browser::focus_later(next.map_or_else(
+                        || "nav-communication".to_owned(),
+                        |n| format!("nav-interaction-{n}"),
+                    ));
                 }
                 Err(e) => {
                     error.set(Some(e.to_string()));
@@ -294,7 +325,7 @@ fn MarkDone(id: InteractionId) -> impl IntoView {
                 </select>
             </Show>
             <button type="button" class="primary" on:click=done disabled=move || busy.get()>"Mark Done"</button>
-            {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+            <Line text=error class="error"/>
         </div>
     }
 }

@@ -1,21 +1,20 @@
 //! The side panels: `Contact Information`, `Contact History`, `Standard Responses`.
 
 use crate::browser::date_time;
-use crate::contacts::state::ContactsState;
-use crate::session::{Phase, SessionState};
-use crate::shell::state::{Api, Notices};
+use crate::session::Phase;
+use crate::shell::state::desk;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wire::api::ResponseTree;
 use wire::model::field_codes;
-use wire::{ContactId, Identity, InteractionView};
+use wire::{CategoryId, ContactId, Identity, InteractionView, StandardResponse};
 
 /// Name, email, phone, notes and identities.
 #[component]
 pub fn ContactInformation(contact: ContactId) -> impl IntoView {
-    let api = expect_context::<Api>();
-    let contacts = expect_context::<ContactsState>();
-    let notices = expect_context::<Notices>();
+    let api = desk().api;
+    let contacts = desk().contacts;
+    let notices = desk().notices;
     let client = api.client();
     spawn_local(async move {
         match client.contact(contact).await {
@@ -54,8 +53,8 @@ fn identity_text(identity: &Identity) -> String {
 /// Earlier interactions with the contact.
 #[component]
 pub fn ContactHistory(contact: ContactId) -> impl IntoView {
-    let api = expect_context::<Api>();
-    let notices = expect_context::<Notices>();
+    let api = desk().api;
+    let notices = desk().notices;
     let history = RwSignal::new(None::<Vec<InteractionView>>);
     let client = api.client();
     spawn_local(async move {
@@ -87,10 +86,10 @@ pub fn ContactHistory(contact: ContactId) -> impl IntoView {
 /// Canned texts; `Use` puts one (with its field codes filled) into the message.
 #[component]
 pub fn StandardResponses(contact: ContactId, text: RwSignal<String>) -> impl IntoView {
-    let api = expect_context::<Api>();
-    let notices = expect_context::<Notices>();
-    let contacts = expect_context::<ContactsState>();
-    let session = expect_context::<SessionState>();
+    let api = desk().api;
+    let notices = desk().notices;
+    let contacts = desk().contacts;
+    let session = desk().session;
     let tree = RwSignal::new(None::<ResponseTree>);
     let filter = RwSignal::new(String::new());
     let client = api.client();
@@ -132,35 +131,77 @@ pub fn StandardResponses(contact: ContactId, text: RwSignal<String>) -> impl Int
             t.push_str(&filled);
         });
     };
+    let use_response = Callback::new(use_response);
     view! {
         <h3>"Standard Responses"</h3>
-        <label for=format!("responses-filter-{contact}")>"Find a response"</label>
+        <label for=format!("responses-filter-{contact}")>"Search responses"</label>
         <input id=format!("responses-filter-{contact}") type="search" bind:value=filter/>
         {move || match tree.get() {
             None => view! { <p role="status">"Loading…"</p> }.into_any(),
             Some(t) => {
-                let needle = filter.get().to_lowercase();
-                let shown: Vec<_> = t.responses.iter().filter(|r| needle.is_empty()
-                    || r.title.to_lowercase().contains(&needle)
-                    || r.body.to_lowercase().contains(&needle)).cloned().collect();
-                view! {
-                    <ul class="responses">
-                        {shown.into_iter().map(|r| {
-                            let category = t.categories.iter().find(|c| c.id == r.category_id)
-                                .map(|c| c.name.clone()).unwrap_or_default();
-                            let body = r.body.clone();
-                            view! {
-                                <li>
-                                    <div class="response-title">{r.title.clone()} <span class="category">{category}</span></div>
-                                    <p class="response-body">{r.body.clone()}</p>
-                                    <button type="button" aria-label=format!("Use {}", r.title)
-                                        on:click=move |_| use_response(body.clone())>"Use"</button>
-                                </li>
-                            }
-                        }).collect_view()}
-                    </ul>
-                }.into_any()
+                let needle = filter.get().trim().to_lowercase();
+                let shown = category_list(&t, None, &needle, use_response);
+                if shown.is_empty() {
+                    view! { <p class="empty">"No responses found."</p> }.into_any()
+                } else {
+                    view! { <ul class="response-tree">{shown}</ul> }.into_any()
+                }
             }
         }}
     }
+}
+
+/// Whether a response matches the search.
+fn matches(r: &StandardResponse, needle: &str) -> bool {
+    needle.is_empty()
+        || r.title.to_lowercase().contains(needle)
+        || r.body.to_lowercase().contains(needle)
+}
+
+/// The categories under `parent` that hold a matching response (at any depth), each with its
+/// sub-categories and responses; empty when nothing under `parent` matches.
+fn category_list(
+    tree: &ResponseTree,
+    parent: Option<CategoryId>,
+    needle: &str,
+    use_response: Callback<String>,
+) -> Vec<AnyView> {
+    let mut out = Vec::new();
+    for c in tree.categories.iter().filter(|c| c.parent_id == parent) {
+        let children = category_list(tree, Some(c.id), needle, use_response);
+        let responses: Vec<AnyView> = tree
+            .responses
+            .iter()
+            .filter(|r| r.category_id == c.id && matches(r, needle))
+            .map(|r| response_item(r, use_response))
+            .collect();
+        if children.is_empty() && responses.is_empty() {
+            continue;
+        }
+        out.push(
+            view! {
+                <li>
+                    <details open>
+                        <summary>{c.name.clone()}</summary>
+                        <ul>{children}{responses}</ul>
+                    </details>
+                </li>
+            }
+            .into_any(),
+        );
+    }
+    out
+}
+
+fn response_item(r: &StandardResponse, use_response: Callback<String>) -> AnyView {
+    let body = r.body.clone();
+    view! {
+        <li class="response">
+            <div class="response-title">{r.title.clone()}</div>
+            <p class="response-body">{r.body.clone()}</p>
+            <button type="button" aria-label=format!("Insert {}", r.title)
+                on:click=move |_| use_response.run(body.clone())>"Insert"</button>
+        </li>
+    }
+    .into_any()
 }

@@ -2,8 +2,9 @@
 //! pages, live events and send answers without duplicates (by id, ordered by seq), plus the
 //! messages this desktop is still sending.
 
+use super::window::Window;
 use leptos::prelude::*;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use wire::api::ConversationPage;
 use wire::{
     AgentId, AttachmentView, ClientMessageId, ContactId, InteractionId, InteractionState,
@@ -103,7 +104,9 @@ pub struct InteractionsState {
     /// Conversations by contact.
     pub conversations: RwSignal<HashMap<ContactId, Conversation>>,
     /// Contacts typing right now.
-    pub typing: RwSignal<HashSet<ContactId>>,
+    pub typing: RwSignal<Vec<ContactId>>,
+    /// Where each transcript was left (window and scroll offset), by place.
+    pub positions: StoredValue<Vec<(String, (Window, i32))>>,
 }
 
 impl InteractionsState {
@@ -113,7 +116,8 @@ impl InteractionsState {
             me,
             open: RwSignal::new(Vec::new()),
             conversations: RwSignal::new(HashMap::new()),
-            typing: RwSignal::new(HashSet::new()),
+            typing: RwSignal::new(Vec::new()),
+            positions: StoredValue::new(Vec::new()),
         }
     }
 
@@ -165,10 +169,10 @@ impl InteractionsState {
     /// A message was stored.
     pub fn message(self, message: MessageView) {
         let contact = message.contact_id;
-        if message.author.party() == Some(Party::Contact) {
-            self.typing.update(|t| {
-                t.remove(&contact);
-            });
+        if message.author.party() == Some(Party::Contact)
+            && self.typing.with_untracked(|t| t.contains(&contact))
+        {
+            self.typing.update(|t| t.retain(|c| *c != contact));
         }
         self.conversations
             .update(|c| c.entry(contact).or_default().merge(message));
@@ -180,10 +184,9 @@ impl InteractionsState {
             return;
         }
         self.typing.update(|t| {
+            t.retain(|c| *c != contact);
             if typing {
-                t.insert(contact);
-            } else {
-                t.remove(&contact);
+                t.push(contact);
             }
         });
     }

@@ -1,6 +1,7 @@
 //! The Transcript area: messages with author, time, delivered/read marks, images and system
 //! lines, plus the messages still being sent.
 
+use super::log::WindowedLog;
 use super::send::{self, Sender};
 use super::state::{InteractionsState, Pending};
 use crate::browser::{clock_time, date_time};
@@ -154,7 +155,8 @@ pub fn entry_view(entry: Entry, contact_name: String, needle: String, sender: Se
             } else if m.delivered_at.is_some() {
                 "Delivered"
             } else {
-                "Sent"
+                // Stored, not yet delivered: the contact sees it at their next visit.
+                "Waiting"
             };
             let name = author_name(&m, &contact_name);
             view! {
@@ -226,23 +228,13 @@ pub fn Transcript(
     label: &'static str,
 ) -> impl IntoView {
     let interactions = sender.interactions;
-    let log = NodeRef::<leptos::html::Div>::new();
     let list = Memo::new(move |_| entries(interactions, contact, only));
-    Effect::new(move |_| {
-        let count = list.with(Vec::len);
-        if let Some(el) = log.get() {
-            let _ = count;
-            request_animation_frame(move || el.set_scroll_top(el.scroll_height()));
-        }
+    let render = Callback::new(move |entry: Entry| {
+        entry_view(entry, contact_name.get_untracked(), String::new(), sender)
     });
-    view! {
-        <div class="transcript" role="log" aria-live="polite" aria-label=label tabindex="0" node_ref=log>
-            <For each=move || list.get() key=Entry::key let:entry>
-                {entry_view(entry, contact_name.get_untracked(), String::new(), sender)}
-            </For>
-            <Show when=move || list.with(Vec::is_empty)>
-                <p class="empty">"No messages yet."</p>
-            </Show>
-        </div>
-    }
+    let place = match only {
+        Some(id) => format!("t-{id}"),
+        None => format!("t-c{contact}"),
+    };
+    view! { <WindowedLog list=list place=place label=label render=render/> }
 }

@@ -2,13 +2,12 @@
 //! contact's whole conversation, `Write a Message` with `Send`, and the `Chat` button.
 
 use crate::chat_interaction::composer::Composer;
-use crate::chat_interaction::load_conversation;
 use crate::chat_interaction::send::Sender;
-use crate::chat_interaction::state::InteractionsState;
-use crate::contacts::state::ContactsState;
+use crate::chat_interaction::{load_conversation, mark_read_while_shown};
 use crate::contacts::ContactsList;
 use crate::conversation_tab::ConversationTab;
-use crate::shell::state::{Api, Nav, Notices, Place};
+use crate::shell::state::desk;
+use crate::shell::state::Place;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wire::api::SendSource;
@@ -17,7 +16,7 @@ use wire::ContactId;
 /// The tab.
 #[component]
 pub fn CommunicationTab() -> impl IntoView {
-    let contacts = expect_context::<ContactsState>();
+    let contacts = desk().contacts;
     view! {
         <section class="communication" aria-label="Communication">
             <div class="communication-tools">
@@ -49,12 +48,13 @@ pub fn CommunicationTab() -> impl IntoView {
 
 #[component]
 fn ContactConversation(contact: ContactId, public: bool) -> impl IntoView {
-    let api = expect_context::<Api>();
-    let notices = expect_context::<Notices>();
-    let nav = expect_context::<Nav>();
-    let interactions = expect_context::<InteractionsState>();
-    let contacts = expect_context::<ContactsState>();
+    let api = desk().api;
+    let notices = desk().notices;
+    let nav = desk().nav;
+    let interactions = desk().interactions;
+    let contacts = desk().contacts;
     load_conversation(api, interactions, notices, contact, Some(public));
+    mark_read_while_shown(api, interactions, notices, contact);
     let name = Signal::derive(move || {
         contacts
             .list

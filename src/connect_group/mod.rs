@@ -1,14 +1,14 @@
 //! The Connect group of the main navigation; it holds the `Communication` tab.
 
-use crate::contacts::state::ContactsState;
-use crate::shell::state::{Nav, Place};
+use crate::shell::state::desk;
+use crate::shell::state::Place;
 use leptos::prelude::*;
 
 /// The group.
 #[component]
 pub fn ConnectGroup() -> impl IntoView {
-    let nav = expect_context::<Nav>();
-    let contacts = expect_context::<ContactsState>();
+    let nav = desk().nav;
+    let contacts = desk().contacts;
     let unread = move || {
         contacts
             .list
@@ -18,7 +18,7 @@ pub fn ConnectGroup() -> impl IntoView {
         <section class="nav-group" aria-labelledby="nav-connect">
             <h2 id="nav-connect">"Connect"</h2>
             <div role="tablist" aria-label="Connect">
-                <button type="button" role="tab" class="nav-item"
+                <button type="button" role="tab" class="nav-item" id="nav-communication"
                     aria-selected=move || (nav.0.get() == Place::Communication).to_string()
                     on:click=move |_| nav.go(Place::Communication)>
                     <span class="nav-title">"Communication"</span>

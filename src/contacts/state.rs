@@ -21,6 +21,10 @@ pub struct ContactsState {
     pub details: RwSignal<HashMap<ContactId, ContactView>>,
     /// A load is on its way.
     pub loading: RwSignal<bool>,
+    /// Where the next page starts; none when the last page is loaded.
+    pub next_cursor: RwSignal<Option<String>>,
+    /// Counts loads, so an answer to an older search is dropped.
+    pub generation: StoredValue<u32>,
 }
 
 impl Default for ContactsState {
@@ -40,6 +44,8 @@ impl ContactsState {
             selected: RwSignal::new(None),
             details: RwSignal::new(HashMap::new()),
             loading: RwSignal::new(false),
+            next_cursor: RwSignal::new(None),
+            generation: StoredValue::new(0),
         }
     }
 
@@ -75,6 +81,12 @@ impl ContactsState {
 
     /// The agent opened a contact's conversation.
     pub fn mark_read(self, contact: ContactId) {
+        let marked = self
+            .list
+            .with_untracked(|l| l.iter().any(|s| s.id == contact && s.unread > 0));
+        if !marked {
+            return;
+        }
         self.list.update(|l| {
             if let Some(s) = l.iter_mut().find(|s| s.id == contact) {
                 s.unread = 0;

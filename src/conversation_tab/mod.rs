@@ -1,28 +1,18 @@
 //! The Conversation tab: the current transcript and every earlier interaction with the
-//! contact, `Refresh`, and `Search` (hits highlighted, counted, `Previous` / `Next`).
+//! contact, `Refresh`, and `Search` (hits highlighted, counted, `Previous` / `Next`; matches
+//! beyond the loaded pages are found by the server and loaded up to).
+
+pub mod state;
 
 use crate::chat_interaction::load_conversation;
+use crate::chat_interaction::log::WindowedLog;
 use crate::chat_interaction::send::Sender;
-use crate::chat_interaction::state::InteractionsState;
 use crate::chat_interaction::transcript::{entries, entry_view, Entry};
-use crate::shell::state::{Api, Notices};
+use crate::shell::state::desk;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use wire::{ContactId, MessageId};
-
-/// The messages whose text contains `needle` (case-insensitive), in order.
-pub fn hits(list: &[Entry], needle: &str) -> Vec<MessageId> {
-    let needle = needle.trim().to_lowercase();
-    if needle.is_empty() {
-        return Vec::new();
-    }
-    list.iter()
-        .filter_map(|e| match e {
-            Entry::Message(m) if m.text.to_lowercase().contains(&needle) => Some(m.id),
-            _ => None,
-        })
-        .collect()
-}
+use state::{hits, load_until};
+use wire::ContactId;
 
 /// The whole conversation with one contact.
 #[component]
@@ -34,28 +24,41 @@ pub fn ConversationTab(
     #[prop(optional)]
     public: Option<bool>,
 ) -> impl IntoView {
-    let api = expect_context::<Api>();
-    let notices = expect_context::<Notices>();
-    let interactions = expect_context::<InteractionsState>();
+    let api = desk().api;
+    let notices = desk().notices;
+    let interactions = desk().interactions;
     let query = RwSignal::new(String::new());
     let current = RwSignal::new(0usize);
+    let searching = RwSignal::new(false);
     let list = Memo::new(move |_| entries(interactions, contact, None));
     let found = Memo::new(move |_| list.with(|l| hits(l, &query.get())));
     let current_hit = move || found.with(|f| f.get(current.get()).copied());
+    let hit_index = Signal::derive(move || {
+        let id = current_hit()?;
+        list.with(|l| {
+            l.iter()
+                .position(|e| matches!(e, Entry::Message(m) if m.id == id))
+        })
+    });
     let has_more = move || {
         interactions
             .conversations
             .with(|c| c.get(&contact).is_some_and(|c| c.has_more))
     };
-
     let scroll_to_hit = move || {
-        if let Some(id) = current_hit() {
+        request_animation_frame(move || {
             request_animation_frame(move || {
+                let Some(id) = found.with_untracked(|f| f.get(current.get_untracked()).copied())
+                else {
+                    return;
+                };
                 if let Some(el) = document().get_element_by_id(&format!("conv-{contact}-{id}")) {
-                    el.scroll_into_view();
+                    let options = web_sys::ScrollIntoViewOptions::new();
+                    options.set_block(web_sys::ScrollLogicalPosition::Center);
+                    el.scroll_into_view_with_scroll_into_view_options(&options);
                 }
             });
-        }
+        });
     };
     let step = move |forward: bool| {
         let n = found.with(Vec::len);
@@ -71,8 +74,53 @@ pub fn ConversationTab(
         });
         scroll_to_hit();
     };
-    let refresh = { move |_| load_conversation(api, interactions, notices, contact, public) };
-    let older = move |_| {
+    // Matches beyond the loaded pages: ask the server, load up to the oldest, show the newest.
+    let generation = StoredValue::new(0u32);
+    let search_history = move || {
+        let q = query.get_untracked().trim().to_owned();
+        let g = generation.get_value().wrapping_add(1);
+        generation.set_value(g);
+        if q.is_empty() {
+            return;
+        }
+        set_timeout(
+            move || {
+                if generation.try_get_value() != Some(g) {
+                    return;
+                }
+                searching.set(true);
+                let client = api.client();
+                spawn_local(async move {
+                    let result = match client.search(&q, Some(contact)).await {
+                        Ok(r) => match r.hits.iter().map(|h| h.message.seq).min() {
+                            Some(oldest) => {
+                                load_until(api, interactions, contact, oldest, public).await
+                            }
+                            None => Ok(()),
+                        },
+                        Err(e) => Err(e),
+                    };
+                    if let Err(e) = result {
+                        notices.error("Search", &e);
+                    }
+                    searching.set(false);
+                    if generation.try_get_value() == Some(g) {
+                        // The newest match is the last in the list.
+                        current.set(found.with_untracked(|f| f.len().saturating_sub(1)));
+                        scroll_to_hit();
+                    }
+                });
+            },
+            std::time::Duration::from_millis(250),
+        );
+    };
+    let refresh = move |_| load_conversation(api, interactions, notices, contact, public);
+    let loading_older = StoredValue::new(false);
+    let older = Callback::new(move |()| {
+        if loading_older.get_value() || !has_more() {
+            return;
+        }
+        loading_older.set_value(true);
         let before = interactions.conversations.with_untracked(|c| {
             c.get(&contact)
                 .and_then(|c| c.messages.first().map(|m| m.seq))
@@ -83,9 +131,26 @@ pub fn ConversationTab(
                 Ok(page) => interactions.page(page, false),
                 Err(e) => notices.error("Loading earlier messages", &e),
             }
+            loading_older.set_value(false);
         });
-    };
+    });
+    let render = Callback::new(move |entry: Entry| {
+        let needle = query.get_untracked();
+        let hit = found.with_untracked(|f| f.get(current.get_untracked()).copied());
+        let (dom_id, is_hit) = match &entry {
+            Entry::Message(m) => (format!("conv-{contact}-{}", m.id), Some(m.id) == hit),
+            _ => (String::new(), false),
+        };
+        view! {
+            <div id=dom_id class:current-hit=is_hit>
+                {entry_view(entry, contact_name.get_untracked(), needle, sender)}
+            </div>
+        }
+        .into_any()
+    });
+    let redraw = Signal::derive(move || format!("{}\u{1}{:?}", query.get(), current_hit()));
     let search_id = format!("conversation-search-{contact}");
+    let place = format!("c-{contact}-{public:?}");
 
     view! {
         <div class="conversation-tab">
@@ -93,7 +158,7 @@ pub fn ConversationTab(
                 <button type="button" on:click=refresh>"Refresh"</button>
                 <label for=search_id.clone()>"Search"</label>
                 <input id=search_id type="search" bind:value=query
-                    on:input=move |_| { current.set(0); scroll_to_hit(); }
+                    on:input=move |_| { current.set(found.with_untracked(|f| f.len().saturating_sub(1))); scroll_to_hit(); search_history(); }
                     on:keydown=move |ev: leptos::ev::KeyboardEvent| {
                         if ev.key() == "Enter" { ev.prevent_default(); step(!ev.shift_key()); }
                     }/>
@@ -101,6 +166,7 @@ pub fn ConversationTab(
                     {move || {
                         let n = found.with(Vec::len);
                         if query.with(|q| q.trim().is_empty()) { String::new() }
+                        else if n == 0 && searching.get() { "Searching…".to_owned() }
                         else if n == 0 { "No matches".to_owned() }
                         else { format!("{} of {n}", current.get() + 1) }
                     }}
@@ -110,32 +176,12 @@ pub fn ConversationTab(
                 <button type="button" on:click=move |_| step(true)
                     disabled=move || found.with(Vec::is_empty)>"Next"</button>
             </div>
-            <div class="transcript conversation" role="log" aria-label="Conversation" tabindex="0">
+            <WindowedLog list=list place=place label="Conversation" render=render redraw=redraw
+                reveal=hit_index older=older>
                 <Show when=has_more>
-                    <button type="button" class="link" on:click=older>"Load earlier messages"</button>
+                    <button type="button" class="link" on:click=move |_| older.run(())>"Load earlier messages"</button>
                 </Show>
-                <For each=move || {
-                        let needle = query.get();
-                        let hit = current_hit();
-                        list.get().into_iter().map(|e| (e, needle.clone(), hit)).collect::<Vec<_>>()
-                    }
-                    key=|(e, needle, hit)| (e.key(), needle.clone(), *hit)
-                    let:item>
-                    {
-                        let (entry, needle, hit) = item;
-                        let dom_id = match &entry {
-                            Entry::Message(m) => format!("conv-{contact}-{}", m.id),
-                            _ => String::new(),
-                        };
-                        let is_hit = matches!(&entry, Entry::Message(m) if Some(m.id) == hit);
-                        view! {
-                            <div id=dom_id class:current-hit=is_hit>
-                                {entry_view(entry, contact_name.get_untracked(), needle, sender)}
-                            </div>
-                        }
-                    }
-                </For>
-            </div>
+            </WindowedLog>
         </div>
     }
 }

@@ -4,6 +4,7 @@
 //! with the last id it saw, so the server replays exactly what was missed.
 
 mod dispatch;
+mod parse;
 
 pub use dispatch::Parts;
 
@@ -16,7 +17,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
-use wire::{Event, EventEnvelope, EventId};
+use wire::{Event, EventId};
 
 /// The state of the stream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -181,12 +182,12 @@ impl Inner {
         let Some(data) = ev.data().as_string() else {
             return;
         };
-        match serde_json::from_str::<EventEnvelope>(&data) {
-            Ok(envelope) => {
-                if self.last_id.get().is_none_or(|last| envelope.id > last) {
-                    self.last_id.set(Some(envelope.id));
+        match parse::parse(&ev.type_(), &data) {
+            Ok((id, event)) => {
+                if self.last_id.get().is_none_or(|last| id > last) {
+                    self.last_id.set(Some(id));
                 }
-                if matches!(envelope.event, Event::Resync) {
+                if matches!(event, Event::Resync) {
                     let (client, parts) = (self.client.clone(), self.parts);
                     spawn_local(async move {
                         if let Err(e) = dispatch::reload(&client, &parts).await {
@@ -194,7 +195,7 @@ impl Inner {
                         }
                     });
                 } else {
-                    dispatch::dispatch(&self.parts, envelope.event);
+                    dispatch::dispatch(&self.parts, event);
                 }
             }
             Err(e) => self

@@ -3,18 +3,17 @@
 
 pub mod state;
 
-use crate::chat_interaction::state::InteractionsState;
-use crate::contacts::state::ContactsState;
-use crate::shell::state::{Api, Clock, Nav, Place};
+use crate::shell::state::desk;
+use crate::shell::state::Line;
+use crate::shell::state::Place;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use state::NotificationsState;
 use wire::event::OfferView;
 
 /// Every open offer.
 #[component]
 pub fn OfferNotifications() -> impl IntoView {
-    let notifications = expect_context::<NotificationsState>();
+    let notifications = desk().notifications;
     view! {
         <section class="offers" aria-label="Offers">
             <For each=move || notifications.offers.get() key=|o| o.interaction.id let:offer>
@@ -26,11 +25,11 @@ pub fn OfferNotifications() -> impl IntoView {
 
 #[component]
 fn OfferCard(offer: OfferView) -> impl IntoView {
-    let api = expect_context::<Api>();
-    let nav = expect_context::<Nav>();
-    let clock = expect_context::<Clock>();
-    let notifications = expect_context::<NotificationsState>();
-    let interactions = expect_context::<InteractionsState>();
+    let api = desk().api;
+    let nav = desk().nav;
+    let clock = desk().clock;
+    let notifications = desk().notifications;
+    let interactions = desk().interactions;
     let id = offer.interaction.id;
     let error = RwSignal::new(None::<String>);
     let busy = move || notifications.answering.with(|a| a.contains(&id));
@@ -57,6 +56,7 @@ fn OfferCard(offer: OfferView) -> impl IntoView {
                     if let Some(interaction) = accepted {
                         interactions.interaction_changed(interaction);
                         nav.go(Place::Interaction(id));
+                        crate::browser::focus_later(crate::chat_interaction::message_field_id(id));
                     }
                 }
                 Err(e) => {
@@ -87,7 +87,7 @@ fn OfferCard(offer: OfferView) -> impl IntoView {
                     disabled=busy on:click=move |_| answer(true)>"Accept"</button>
                 <button type="button" disabled=busy on:click=move |_| answer(false)>"Reject"</button>
             </div>
-            {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+            <Line text=error class="error"/>
         </div>
     }
 }
@@ -95,9 +95,9 @@ fn OfferCard(offer: OfferView) -> impl IntoView {
 /// Contacts who answered an asynchronous message.
 #[component]
 pub fn RespondedNotifications() -> impl IntoView {
-    let notifications = expect_context::<NotificationsState>();
-    let contacts = expect_context::<ContactsState>();
-    let nav = expect_context::<Nav>();
+    let notifications = desk().notifications;
+    let contacts = desk().contacts;
+    let nav = desk().nav;
     view! {
         <section class="responded" aria-label="Contact responded">
             <For each=move || notifications.responded.get() key=|r| (r.contact_id, r.at) let:r>

@@ -2,10 +2,9 @@
 
 pub mod state;
 
-use crate::shell::state::{Api, Notices};
+use crate::shell::state::desk;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use state::PresenceState;
 use wire::{ChatStatus, ReasonCode};
 
 const READY: &str = "ready";
@@ -33,9 +32,9 @@ fn status_of(value: &str) -> Option<ChatStatus> {
 /// `Ready`, or `Not Ready` with a reason.
 #[component]
 pub fn StatusControl() -> impl IntoView {
-    let presence = expect_context::<PresenceState>();
-    let api = expect_context::<Api>();
-    let notices = expect_context::<Notices>();
+    let presence = desk().presence;
+    let api = desk().api;
+    let notices = desk().notices;
     let current = move || presence.agent.with(|a| value_of(&a.status));
     let change = move |ev: leptos::ev::Event| {
         let Some(status) = status_of(&event_target_value(&ev)) else {
@@ -94,7 +93,7 @@ pub fn StatusControl() -> impl IntoView {
 /// `N of M chats`.
 #[component]
 pub fn Capacity() -> impl IntoView {
-    let presence = expect_context::<PresenceState>();
+    let presence = desk().presence;
     view! {
         <span class="capacity" title="Open chats against capacity">
             {move || presence.agent.with(|a| format!("{} of {} chats", a.open_interactions, a.capacity))}

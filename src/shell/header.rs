@@ -1,8 +1,7 @@
 //! The header: the agent, the Chat channel status, the load, `Log out`.
 
-use super::state::{Api, Notices};
 use crate::presence::{Capacity, StatusControl};
-use crate::session::SessionState;
+use crate::shell::state::desk;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -22,14 +21,20 @@ pub fn Header(name: String) -> impl IntoView {
 
 #[component]
 fn LogOut() -> impl IntoView {
-    let api = expect_context::<Api>();
-    let session = expect_context::<SessionState>();
-    let notices = expect_context::<Notices>();
+    let api = desk().api;
+    let session = desk().session;
+    let notices = desk().notices;
+    let viewing = desk().viewing;
     let busy = RwSignal::new(false);
     let log_out = move |_| {
         busy.set(true);
         let client = api.client();
+        let counted = viewing.take();
         spawn_local(async move {
+            // Handle time first: the token stops working once logged out.
+            if let Some((id, segment)) = counted {
+                let _ = client.handle_time(id, &segment, false).await;
+            }
             let (_logged_out, result) = client.logout().await;
             match result {
                 Ok(()) => session.logged_out(None),

@@ -15,7 +15,7 @@ use crate::presence::state::PresenceState;
 use crate::session::{Session, SessionState};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use state::{Api, Clock, Nav, Notices, Place};
+use state::{desk, Api, Clock, Desk, Nav, Notices, Place};
 
 /// Everything an agent sees once logged in.
 #[component]
@@ -24,21 +24,24 @@ pub fn Shell(session: Session) -> impl IntoView {
     let Session { client, agent } = session;
     let me = agent.id;
     let name = agent.display_name.clone();
-    provide_context(Api::new(client.clone()));
-    provide_context(Clock::start());
     let notices = Notices::new(session_state);
-    provide_context(notices);
     let nav = Nav(RwSignal::new(Place::Home));
-    provide_context(nav);
     let presence = PresenceState::new(agent);
-    provide_context(presence);
     let notifications = NotificationsState::new();
-    provide_context(notifications);
     let interactions = InteractionsState::new(me);
-    provide_context(interactions);
     let contacts = ContactsState::new();
-    provide_context(contacts);
-    provide_context(handle_time::track(nav, client.clone(), notices));
+    provide_context(Desk {
+        api: Api::new(client.clone()),
+        clock: Clock::start(),
+        notices,
+        nav,
+        presence,
+        notifications,
+        interactions,
+        contacts,
+        viewing: handle_time::track(nav, client.clone(), notices),
+        session: session_state,
+    });
 
     {
         let client = client.clone();
@@ -82,7 +85,7 @@ pub fn Shell(session: Session) -> impl IntoView {
 /// Errors and messages that belong to no one screen.
 #[component]
 fn NoticeList() -> impl IntoView {
-    let notices = expect_context::<Notices>();
+    let notices = desk().notices;
     view! {
         <div class="notices">
             <For each=move || notices.list().get() key=|n| n.id let:n>

@@ -1,16 +1,16 @@
 //! The main navigation: the Connect group, and the open interactions.
 
-use super::state::{Nav, Place};
-use crate::chat_interaction::state::InteractionsState;
+use super::state::Place;
 use crate::connect_group::ConnectGroup;
+use crate::shell::state::desk;
 use leptos::prelude::*;
 use wire::InteractionState;
 
 /// The main navigation.
 #[component]
 pub fn MainNav() -> impl IntoView {
-    let nav = expect_context::<Nav>();
-    let interactions = expect_context::<InteractionsState>();
+    let nav = desk().nav;
+    let interactions = desk().interactions;
     view! {
         <nav class="main-nav" aria-label="Main navigation">
             <ConnectGroup/>
@@ -28,7 +28,7 @@ pub fn MainNav() -> impl IntoView {
                             let selected = move || nav.0.get() == Place::Interaction(id);
                             let typing = move || interactions.typing.with(|t| t.contains(&contact));
                             view! {
-                                <button type="button" role="tab" class="nav-item"
+                                <button type="button" role="tab" class="nav-item" id=format!("nav-interaction-{id}")
                                     class:ended=i.state == InteractionState::Ended
                                     aria-selected=move || selected().to_string()
                                     on:click=move |_| nav.go(Place::Interaction(id))>

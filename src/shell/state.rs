@@ -1,6 +1,11 @@
 //! The shell's own state: where the agent is, the API client, the clock, and notices.
 
 use crate::api::{ApiClient, ApiError, LoggedIn};
+use crate::chat_interaction::handle_time::Viewing;
+use crate::chat_interaction::state::InteractionsState;
+use crate::contacts::state::ContactsState;
+use crate::notifications::state::NotificationsState;
+use crate::presence::state::PresenceState;
 use crate::session::SessionState;
 use leptos::prelude::*;
 use std::time::Duration;
@@ -20,6 +25,37 @@ impl Api {
     pub fn client(self) -> ApiClient<LoggedIn> {
         self.0.get_value()
     }
+}
+
+/// Every part's state, as one context: the shell provides it once, and each view takes what it
+/// needs from it (one lookup code path instead of one per state type).
+#[derive(Debug, Clone, Copy)]
+pub struct Desk {
+    /// The API client.
+    pub api: Api,
+    /// The ticking clock.
+    pub clock: Clock,
+    /// Errors for the agent.
+    pub notices: Notices,
+    /// Where the agent is.
+    pub nav: Nav,
+    /// Chat channel status, load and configuration.
+    pub presence: PresenceState,
+    /// Offers and contact-responded notifications.
+    pub notifications: NotificationsState,
+    /// Open interactions and conversations.
+    pub interactions: InteractionsState,
+    /// The Contacts list.
+    pub contacts: ContactsState,
+    /// Handle time of the view shown.
+    pub viewing: Viewing,
+    /// The session.
+    pub session: SessionState,
+}
+
+/// The shell's [`Desk`].
+pub fn desk() -> Desk {
+    expect_context::<Desk>()
 }
 
 /// What the main area shows.
@@ -117,5 +153,24 @@ impl Notices {
     /// Removes one.
     pub fn dismiss(self, id: u64) {
         self.list.update(|l| l.retain(|n| n.id != id));
+    }
+}
+
+/// A line that shows `text` while `when` is true (`role="status"`), or an error while one is
+/// set (`role="alert"`): one component instead of a closure per screen.
+#[component]
+pub fn Line(
+    /// The message, when there is one.
+    #[prop(into)]
+    text: Signal<Option<String>>,
+    /// `error` (an alert) or anything else (a status).
+    #[prop(default = "")]
+    class: &'static str,
+) -> impl IntoView {
+    let alert = class == "error";
+    move || {
+        text.get().map(|t| {
+            view! { <p class=class role=if alert { "alert" } else { "status" }>{t}</p> }
+        })
     }
 }

@@ -1,14 +1,15 @@
 //! The work area: the chosen interaction, or the Communication tab.
 
-use super::state::{Nav, Place};
+use super::state::Place;
 use crate::chat_interaction::ChatInteractionView;
 use crate::communication_tab::CommunicationTab;
+use crate::shell::state::desk;
 use leptos::prelude::*;
 
 /// The work area.
 #[component]
 pub fn Workspace() -> impl IntoView {
-    let nav = expect_context::<Nav>();
+    let nav = desk().nav;
     view! {
         <main class="workspace" id="workspace">
             {move || match nav.0.get() {

@@ -13,6 +13,16 @@
 //!   wait for a condition ([`wait_until`]; never a fixed sleep), read the console and assert it
 //!   has no errors.
 //! - [`login`]: logs a demo agent in through the login form.
+//! - The widget: [`Browser::open_widget`] presses `Chat with us` and switches into the chat
+//!   panel's frame (role queries then search the panel), [`Browser::leave_widget`] switches
+//!   back, [`Browser::launcher_unread`] reads the launcher's unread announcement.
+//! - Coming back later: [`Browser::quit`] ends a session, [`Harness::browser_like`] opens a new
+//!   one on the same profile (same storage); [`Browser::leave_page`] only leaves the page.
+//! - A dropped network: [`Browser::hook_event_streams`] (before the page loads), then
+//!   [`Browser::cut_event_streams`] / [`Browser::restore_event_streams`].
+//! - Files to upload ([`Files`], [`TINY_PNG`], [`SVG`]) go in through [`Browser::choose_file`].
+//! - The other party over HTTP: [`ApiUser`] (an agent or a visitor), and signed customer
+//!   identities ([`identity_for`]).
 //! - Chromedriver: one process per test binary, started on first use on a free port, stopped when
 //!   the test binary exits (a small shell watches our stdin pipe).
 //!
@@ -382,10 +392,26 @@ impl Harness {
     /// Opens a new Chromium window (1280×800) labelled `label` (`"agent"`, `"visitor"`: used in
     /// artifact file names), on a fresh profile.
     pub async fn browser(&self, label: &str) -> Result<Browser> {
-        let driver = driver()?;
         let profile = tempfile::Builder::new()
             .prefix("threadline-chromium-")
             .tempdir()?;
+        self.browser_on_profile(label, Arc::new(profile)).await
+    }
+
+    /// Opens a new Chromium session on the profile (user data directory) of an earlier one, so
+    /// it finds the same `localStorage` and cookies: the same person coming back later. Quit the
+    /// earlier session first ([`Browser::quit`]); two Chromiums cannot share a profile.
+    pub async fn browser_like(&self, label: &str, earlier: &Browser) -> Result<Browser> {
+        self.browser_on_profile(label, earlier.profile.clone())
+            .await
+    }
+
+    async fn browser_on_profile(
+        &self,
+        label: &str,
+        profile: Arc<tempfile::TempDir>,
+    ) -> Result<Browser> {
+        let driver = driver()?;
         let chromium = env_path("CHROMIUM", || "/usr/bin/chromium".into());
         let mut caps = serde_json::Map::new();
         caps.insert("browserName".into(), json!("chrome"));
@@ -425,13 +451,21 @@ impl Harness {
             client,
             session_url: format!("{}/session/{session}", driver.url),
             console: Arc::new(Mutex::new(Vec::new())),
-            _profile: Arc::new(profile),
+            profile,
         };
         self.inner
             .browsers
             .lock()
             .expect("browsers")
             .push(browser.clone());
+        // Uncaught errors reach the console log without their stack; log the stack too (a
+        // debug bundle's stack names the Rust function that panicked).
+        browser
+            .cdp(
+                "Page.addScriptToEvaluateOnNewDocument",
+                json!({ "source": ERROR_STACK_JS }),
+            )
+            .await?;
         Ok(browser)
     }
 }
@@ -464,7 +498,7 @@ pub struct Browser {
     pub client: Client,
     session_url: String,
     console: Arc<Mutex<Vec<ConsoleEntry>>>,
-    _profile: Arc<tempfile::TempDir>,
+    profile: Arc<tempfile::TempDir>,
 }
 
 impl Browser {
@@ -614,10 +648,29 @@ impl Browser {
         Ok(!self.query(roles, Some(name)).await?.is_empty())
     }
 
-    /// Clicks the element with role `roles` and name `name` once it is there.
+    /// Clicks the element with role `roles` and name `name` once it is there (found again if
+    /// the page re-rendered it between finding and clicking).
     pub async fn click(&self, roles: &str, name: &str) -> Result {
-        self.role(roles, name).await?.click().await?;
-        Ok(())
+        self.click_mode(roles, name, "exact").await
+    }
+
+    /// Like [`Browser::click`] but the accessible name only has to contain `part`.
+    pub async fn click_containing(&self, roles: &str, part: &str) -> Result {
+        self.click_mode(roles, part, "contains").await
+    }
+
+    async fn click_mode(&self, roles: &str, name: &str, mode: &str) -> Result {
+        let mut attempts = 0;
+        loop {
+            let element = self.wait_one(roles, Some(name), mode).await?;
+            match element.click().await {
+                Ok(()) => return Ok(()),
+                Err(e) if attempts < 5 && e.to_string().contains("stale element") => {
+                    attempts += 1;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
     }
 
     /// Replaces the text of the textbox named `name` with `text` (typed, so the page sees input
@@ -795,4 +848,486 @@ pub async fn save_readme_screenshot(browser: &Browser) -> Result {
         println!("saved {}", path.display());
     }
     Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// More of one browser: the widget's frame, files, cut streams, text anywhere, quitting.
+
+/// Installed in every new document of every browser: logs the stack of uncaught errors.
+const ERROR_STACK_JS: &str = r"Error.stackTraceLimit = 40;
+window.addEventListener('error', (event) => {
+  if (event.error && event.error.stack) console.error('uncaught error stack: ' + event.error.stack);
+});";
+
+/// Installed in every new document of a browser by [`Browser::hook_event_streams`]: keeps each
+/// `EventSource` the page opens, so a test can cut them all as a dropped network would (close,
+/// then an `error` event), and keep new ones failing until it restores them.
+const STREAM_HOOK_JS: &str = r"(() => {
+  const Original = window.EventSource;
+  if (!Original || window.__threadlineStreams) return;
+  const state = { blocked: false, opened: 0, live: [] };
+  window.__threadlineStreams = state;
+  const cut = (source) => {
+    if (source.readyState !== 2) {
+      source.close();
+      source.dispatchEvent(new Event('error'));
+    }
+  };
+  state.cut = () => { state.blocked = true; state.live.forEach(cut); };
+  state.restore = () => { state.blocked = false; };
+  function Hooked(url, init) {
+    const source = new Original(url, init);
+    state.opened += 1;
+    state.live.push(source);
+    if (state.blocked) setTimeout(() => cut(source), 0);
+    return source;
+  }
+  Hooked.prototype = Original.prototype;
+  Hooked.CONNECTING = 0; Hooked.OPEN = 1; Hooked.CLOSED = 2;
+  window.EventSource = Hooked;
+})();";
+
+impl Browser {
+    /// Ends this Chromium session (the window closes, its pages are gone; the profile stays
+    /// for [`Harness::browser_like`]).
+    pub async fn quit(&self) -> Result {
+        self.client.clone().close().await?;
+        Ok(())
+    }
+
+    /// Leaves the current page for `about:blank`: the page is gone (its streams close), the
+    /// browser and its storage stay.
+    pub async fn leave_page(&self) -> Result {
+        self.client.goto("about:blank").await?;
+        Ok(())
+    }
+
+    /// Reloads the current page.
+    pub async fn reload(&self) -> Result {
+        self.client.refresh().await?;
+        Ok(())
+    }
+
+    /// Runs a Chrome DevTools Protocol command through chromedriver.
+    pub async fn cdp(&self, cmd: &str, params: Value) -> Result<Value> {
+        let response = reqwest::Client::new()
+            .post(format!("{}/goog/cdp/execute", self.session_url))
+            .json(&json!({ "cmd": cmd, "params": params }))
+            .send()
+            .await?;
+        let status = response.status();
+        let body: Value = response.json().await?;
+        if !status.is_success() {
+            return Err(format!("CDP {cmd} failed: {body}").into());
+        }
+        Ok(body["value"].clone())
+    }
+
+    /// From the next page load on, every `EventSource` the pages open can be cut with
+    /// [`Browser::cut_event_streams`] and restored with [`Browser::restore_event_streams`].
+    pub async fn hook_event_streams(&self) -> Result {
+        self.cdp(
+            "Page.addScriptToEvaluateOnNewDocument",
+            json!({ "source": STREAM_HOOK_JS }),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Drops every live event stream of the current page (as a lost connection would) and
+    /// makes reconnection attempts fail until [`Browser::restore_event_streams`]. Returns how
+    /// many streams the page had opened so far.
+    pub async fn cut_event_streams(&self) -> Result<u64> {
+        let opened = self
+            .client
+            .execute(
+                "const s = window.__threadlineStreams; if (!s) return -1; s.cut(); return s.opened;",
+                vec![],
+            )
+            .await?;
+        match opened.as_i64() {
+            Some(n) if n >= 0 => Ok(n.unsigned_abs()),
+            _ => Err("the page has no stream hook (call hook_event_streams before goto)".into()),
+        }
+    }
+
+    /// Lets the page's event streams connect again.
+    pub async fn restore_event_streams(&self) -> Result {
+        self.client
+            .execute(
+                "if (window.__threadlineStreams) window.__threadlineStreams.restore();",
+                vec![],
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// How many event streams the current page has opened (with the hook installed).
+    pub async fn event_streams_opened(&self) -> Result<u64> {
+        let n = self
+            .client
+            .execute(
+                "const s = window.__threadlineStreams; return s ? s.opened : 0;",
+                vec![],
+            )
+            .await?;
+        Ok(n.as_u64().unwrap_or(0))
+    }
+
+    /// The widget's launcher (`<threadline-widget>`) host element's closed shadow root.
+    async fn launcher_root(&self) -> Result<fantoccini::elements::ShadowRoot> {
+        let what = format!("the chat launcher on {}", self.label);
+        wait_until(&what, default_timeout(), || async {
+            let host = self
+                .client
+                .find(fantoccini::Locator::Css("threadline-widget"))
+                .await?;
+            Ok(Some(host.shadow_root().await?))
+        })
+        .await
+    }
+
+    /// Opens the chat panel (presses `Chat with us` unless the panel is open) and switches into
+    /// its frame: role queries then search the panel. [`Browser::leave_widget`] switches back.
+    pub async fn open_widget(&self) -> Result {
+        let launcher = self.role("button", "Chat with us").await?;
+        if launcher.attr("aria-expanded").await?.as_deref() != Some("true") {
+            launcher.click().await?;
+        }
+        self.enter_widget().await
+    }
+
+    /// Switches into the chat panel's frame (it must exist: opened, or loaded in the background).
+    pub async fn enter_widget(&self) -> Result {
+        let root = self.launcher_root().await?;
+        let what = format!("the chat panel frame on {}", self.label);
+        let frame = wait_until(&what, default_timeout(), || async {
+            Ok(Some(root.find(fantoccini::Locator::Css("iframe")).await?))
+        })
+        .await?;
+        frame.enter_frame().await?;
+        // The panel's own markup is there from the start; wait until its script has shown the
+        // start form or the chat.
+        let script = "const start = document.getElementById('tl-start'); \
+                      const chat = document.getElementById('tl-chat'); \
+                      return !!(start && chat && (!start.hidden || !chat.hidden));";
+        wait_until("the chat panel to load", default_timeout(), || async {
+            let loaded = self.client.execute(script, vec![]).await?;
+            Ok(loaded.as_bool().unwrap_or(false).then_some(()))
+        })
+        .await
+    }
+
+    /// Switches back from the chat panel's frame to the page.
+    pub async fn leave_widget(&self) -> Result {
+        self.client.enter_parent_frame().await?;
+        Ok(())
+    }
+
+    /// What the launcher tells a screen reader about unread messages (`"2 unread messages"`,
+    /// or empty), read from the page (not from inside the panel's frame).
+    pub async fn launcher_unread(&self) -> Result<String> {
+        let root = self.launcher_root().await?;
+        let described = root.find(fantoccini::Locator::Css("#tl-unread")).await?;
+        Ok(described.prop("textContent").await?.unwrap_or_default())
+    }
+
+    /// Waits until the launcher announces `text` (`"1 unread message"`).
+    pub async fn wait_launcher_unread(&self, text: &str) -> Result {
+        let what = format!("the launcher to announce {text:?} on {}", self.label);
+        wait_until(&what, default_timeout(), || async {
+            Ok((self.launcher_unread().await? == text).then_some(()))
+        })
+        .await
+    }
+
+    /// Puts `path` into the file input matched by CSS `selector` (file inputs have no role:
+    /// people reach them through a button such as `Attach image`).
+    pub async fn choose_file(&self, selector: &str, path: &Path) -> Result {
+        let input = self.client.find(fantoccini::Locator::Css(selector)).await?;
+        input.send_keys(&path.display().to_string()).await?;
+        Ok(())
+    }
+
+    /// Waits until some visible element with one of `roles` (any name) has text containing
+    /// `part`; returns that text.
+    pub async fn wait_role_text(&self, roles: &str, part: &str) -> Result<String> {
+        let what = format!("a {roles} containing {part:?} on {}", self.label);
+        wait_until(&what, default_timeout(), || async {
+            for element in self.query(roles, None).await? {
+                let text = element.text().await?;
+                if text.contains(part) {
+                    return Ok(Some(text));
+                }
+            }
+            Ok(None)
+        })
+        .await
+    }
+
+    /// Waits until at least one visible element has role `roles` and name `name` (the same
+    /// message may show in two places, say the Transcript and the Conversation tab); returns
+    /// how many there are.
+    pub async fn wait_some(&self, roles: &str, name: &str) -> Result<usize> {
+        let what = format!("{roles} {name:?} on {}", self.label);
+        wait_until(&what, default_timeout(), || async {
+            let n = self.query(roles, Some(name)).await?.len();
+            Ok((n > 0).then_some(n))
+        })
+        .await
+    }
+
+    /// The text of the element with role `roles` and name `name` right now (empty when absent).
+    pub async fn text_of(&self, roles: &str, name: &str) -> Result<String> {
+        match self.query(roles, Some(name)).await?.pop() {
+            Some(element) => Ok(element.text().await?),
+            None => Ok(String::new()),
+        }
+    }
+
+    /// Chooses the option labelled `option` in the combobox (a `<select>`) named `name`.
+    pub async fn select(&self, name: &str, option: &str) -> Result {
+        let select = self.role("combobox", name).await?;
+        select.select_by_label(option).await?;
+        Ok(())
+    }
+
+    /// Types `text` into the field named `name` without clearing it first.
+    pub async fn type_into(&self, name: &str, text: &str) -> Result {
+        let field = self
+            .role("textbox|combobox|searchbox|spinbutton", name)
+            .await?;
+        field.send_keys(text).await?;
+        Ok(())
+    }
+
+    /// The current URL's path.
+    pub async fn path(&self) -> Result<String> {
+        Ok(self.client.current_url().await?.path().to_owned())
+    }
+}
+
+/// How many times `needle` occurs in `haystack`.
+pub fn occurrences(haystack: &str, needle: &str) -> usize {
+    haystack.matches(needle).count()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Test files and the API as a second party (an agent or a visitor the test plays by HTTP).
+
+/// A 2×2 PNG (valid: the server reads its header and size).
+pub const TINY_PNG: &[u8] = &[
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52,
+    0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x02, 0x08, 0x02, 0x00, 0x00, 0x00, 0xfd, 0xd4, 0x9a,
+    0x73, 0x00, 0x00, 0x00, 0x10, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0xf8, 0xcf, 0xc0, 0x00,
+    0x44, 0x0c, 0x10, 0x0a, 0x00, 0x1f, 0xee, 0x03, 0xfd, 0x8b, 0x5f, 0x14, 0xd4, 0x00, 0x00, 0x00,
+    0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
+];
+
+/// An SVG: an image to people, refused by the server whatever its name says.
+pub const SVG: &str = r#"<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"><rect width="4" height="4"/></svg>"#;
+
+/// Files for upload tests, in a temporary directory that lives as long as this value.
+pub struct Files {
+    dir: tempfile::TempDir,
+}
+
+impl Files {
+    /// An empty directory.
+    pub fn new() -> Result<Files> {
+        Ok(Files {
+            dir: tempfile::Builder::new()
+                .prefix("threadline-files-")
+                .tempdir()?,
+        })
+    }
+
+    /// Writes `bytes` to a file called `name` and returns its path.
+    pub fn write(&self, name: &str, bytes: &[u8]) -> Result<PathBuf> {
+        let path = self.dir.path().join(name);
+        std::fs::write(&path, bytes)?;
+        Ok(path)
+    }
+}
+
+/// The server's identity secret in the tests' configuration (the default one).
+pub fn identity_secret() -> String {
+    Config::new("sqlite::memory:").identity_secret
+}
+
+/// A signed identity for customer `customer` (as the company's website would make it), valid
+/// for an hour.
+pub fn identity_for(customer: &str) -> String {
+    threadline_api::auth::sign_identity(&identity_secret(), customer, unix_now() + 3600)
+}
+
+/// Seconds since the Unix epoch.
+pub fn unix_now() -> i64 {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    i64::try_from(secs).unwrap_or(i64::MAX)
+}
+
+/// A unique client message id for API sends.
+pub fn client_id() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!("test{nanos}x{}", NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
+/// An agent (or a visitor) talking to the test's server over HTTP with a bearer token.
+#[derive(Clone)]
+pub struct ApiUser {
+    base_url: String,
+    token: String,
+    http: reqwest::Client,
+}
+
+impl ApiUser {
+    /// Logs a demo agent in.
+    pub async fn agent(h: &Harness, login: &str, password: &str) -> Result<ApiUser> {
+        let http = reqwest::Client::new();
+        let body: Value = ApiUser::check(
+            http.post(h.url("/api/auth/login"))
+                .json(&json!({ "login": login, "password": password }))
+                .send()
+                .await?,
+        )
+        .await?;
+        let token = body["token"].as_str().ok_or("no token")?.to_owned();
+        Ok(ApiUser {
+            base_url: h.base_url().to_owned(),
+            token,
+            http,
+        })
+    }
+
+    /// Starts a visitor session (a signed identity, or a new anonymous visitor named `name`).
+    pub async fn visitor(h: &Harness, identity: Option<&str>, name: &str) -> Result<ApiUser> {
+        let http = reqwest::Client::new();
+        let body = ApiUser::check(
+            http.post(h.url("/api/visitor/session"))
+                .json(&json!({ "identity": identity, "name": name }))
+                .send()
+                .await?,
+        )
+        .await?;
+        let token = body["visitor_token"]
+            .as_str()
+            .ok_or("no visitor token")?
+            .to_owned();
+        Ok(ApiUser {
+            base_url: h.base_url().to_owned(),
+            token,
+            http,
+        })
+    }
+
+    /// The bearer token.
+    pub fn token(&self) -> &str {
+        &self.token
+    }
+
+    async fn check(response: reqwest::Response) -> Result<Value> {
+        let status = response.status();
+        let text = response.text().await?;
+        if !status.is_success() {
+            return Err(format!("the API answered {status}: {text}").into());
+        }
+        if text.is_empty() {
+            return Ok(Value::Null);
+        }
+        Ok(serde_json::from_str(&text)?)
+    }
+
+    /// `GET path` with the token; fails on a 4xx/5xx.
+    pub async fn get(&self, path: &str) -> Result<Value> {
+        ApiUser::check(
+            self.http
+                .get(format!("{}{path}", self.base_url))
+                .bearer_auth(&self.token)
+                .send()
+                .await?,
+        )
+        .await
+    }
+
+    /// `POST path` with a JSON body and the token; fails on a 4xx/5xx.
+    pub async fn post(&self, path: &str, body: Value) -> Result<Value> {
+        ApiUser::check(
+            self.http
+                .post(format!("{}{path}", self.base_url))
+                .bearer_auth(&self.token)
+                .json(&body)
+                .send()
+                .await?,
+        )
+        .await
+    }
+
+    /// `PUT path` with a JSON body and the token.
+    pub async fn put(&self, path: &str, body: Value) -> Result<Value> {
+        ApiUser::check(
+            self.http
+                .put(format!("{}{path}", self.base_url))
+                .bearer_auth(&self.token)
+                .json(&body)
+                .send()
+                .await?,
+        )
+        .await
+    }
+
+    /// The id of the first contact the agent's contact search finds for `q`.
+    pub async fn contact_id(&self, q: &str) -> Result<i64> {
+        let page = self
+            .get(&format!("/api/contacts?q={}", q.replace(' ', "%20")))
+            .await?;
+        page["contacts"][0]["id"]
+            .as_i64()
+            .ok_or_else(|| format!("no contact found for {q:?}: {page}").into())
+    }
+
+    /// The agent writes `text` to contact `contact` (`source`: `interaction_view` or
+    /// `communication_tab`).
+    pub async fn write_to_contact(&self, contact: i64, text: &str, source: &str) -> Result<Value> {
+        self.post(
+            &format!("/api/contacts/{contact}/messages"),
+            json!({ "client_id": client_id(), "text": text, "source": source }),
+        )
+        .await
+    }
+
+    /// The visitor writes `text`.
+    pub async fn visitor_says(&self, text: &str) -> Result<Value> {
+        self.post(
+            "/api/visitor/messages",
+            json!({ "client_id": client_id(), "text": text }),
+        )
+        .await
+    }
+
+    /// The agent goes Ready.
+    pub async fn ready(&self) -> Result<Value> {
+        self.put("/api/me/status", json!({ "status": { "state": "ready" } }))
+            .await
+    }
+
+    /// Waits for an offer to this agent and accepts it; returns the interaction.
+    pub async fn accept_next_offer(&self) -> Result<Value> {
+        let id = wait_until("an offer to the API agent", default_timeout(), || async {
+            let work = self.get("/api/interactions").await?;
+            Ok(work["offers"]
+                .as_array()
+                .and_then(|offers| offers.first())
+                .and_then(|o| o["interaction"]["id"].as_i64()))
+        })
+        .await?;
+        self.post(&format!("/api/interactions/{id}/accept"), json!({}))
+            .await
+    }
 }

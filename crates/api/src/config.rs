@@ -17,6 +17,8 @@ pub struct Config {
     pub seed_demo: bool,
     /// How long an offer waits for Accept before it goes to the next agent.
     pub offer_timeout: Duration,
+    /// How long an agent who rejected (or let time out) a chat is not offered it again.
+    pub decline_cooldown: Duration,
     /// How long a chat the contact answered stays reserved for the agent who last wrote, before
     /// it goes to routing.
     pub reservation_timeout: Duration,
@@ -51,6 +53,7 @@ impl Config {
             widget_dir: None,
             seed_demo: false,
             offer_timeout: Duration::from_secs(30),
+            decline_cooldown: Duration::from_mins(1),
             reservation_timeout: Duration::from_mins(5),
             session_ttl: Duration::from_hours(12),
             event_retention: Duration::from_hours(7 * 24),

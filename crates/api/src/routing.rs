@@ -2,8 +2,7 @@
 //! reservations, and offers waiting chats until no Ready agent has room. Row locks in the
 //! store keep instances from offering one chat twice or an agent beyond capacity.
 
-use crate::store::Store;
-use crate::util::ms;
+use crate::store::{RoutingOutcome, RoutingTimes, Store};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Notify;
@@ -20,14 +19,9 @@ impl RoutingWake {
 }
 
 /// Runs passes until aborted.
-pub async fn run(
-    store: Store,
-    wake: RoutingWake,
-    offer_timeout: Duration,
-    presence_timeout: Duration,
-) {
+pub async fn run(store: Store, wake: RoutingWake, times: RoutingTimes) {
     loop {
-        if let Err(e) = pass(&store, ms(offer_timeout), ms(presence_timeout)).await {
+        if let Err(e) = pass(&store, times).await {
             tracing::warn!(error = %e, "routing pass failed");
         }
         tokio::select! {
@@ -38,17 +32,13 @@ pub async fn run(
 }
 
 /// One pass.
-pub async fn pass(
-    store: &Store,
-    offer_timeout_ms: i64,
-    presence_ms: i64,
-) -> Result<crate::store::RoutingOutcome, crate::ApiError> {
-    let mut out = crate::store::RoutingOutcome {
+pub async fn pass(store: &Store, times: RoutingTimes) -> Result<RoutingOutcome, crate::ApiError> {
+    let mut out = RoutingOutcome {
         expired: store.expire_offers().await?,
         ..Default::default()
     };
     out.released = store.release_lapsed_reservations().await?;
-    while store.route_one(offer_timeout_ms, presence_ms).await? {
+    while store.route_one(times).await? {
         out.offered += 1;
     }
     Ok(out)

@@ -4,6 +4,7 @@ use crate::config::Config;
 use crate::hub::Hub;
 use crate::routing::RoutingWake;
 use crate::store::Store;
+use crate::util::ms;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
@@ -63,8 +64,11 @@ impl AppState {
             tokio::spawn(crate::routing::run(
                 store.clone(),
                 state.routing.clone(),
-                state.config.offer_timeout,
-                state.config.presence_timeout,
+                crate::store::RoutingTimes {
+                    offer_timeout_ms: ms(state.config.offer_timeout),
+                    presence_ms: ms(state.config.presence_timeout),
+                    decline_cooldown_ms: ms(state.config.decline_cooldown),
+                },
             )),
             tokio::spawn(prune_loop(
                 store,

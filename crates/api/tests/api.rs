@@ -1459,3 +1459,51 @@ async fn two_instances_on_one_postgres_route_correctly() {
     }
     assert_eq!(offered.len(), 8);
 }
+
+on_both!(a_rejected_chat_waits_and_does_not_block_the_queue);
+
+async fn a_rejected_chat_waits_and_does_not_block_the_queue(b: Backend) {
+    let s = Server::start(b, |c| c.decline_cooldown = Duration::from_secs(2)).await;
+    let ann = s.agent("ann").await;
+    let mut ev = ann.events().await;
+    ann.ready().await;
+    let first = s.visitor("First In Line").await;
+    first.say("hello").await;
+    let o = ev
+        .until("offer", |e| matches!(e, Event::Offer { .. }))
+        .await;
+    let Event::Offer { offer } = o.event else {
+        unreachable!()
+    };
+    ann.post::<Value>(
+        &format!("/api/interactions/{}/reject", offer.interaction.id),
+        json!({}),
+    )
+    .await;
+    // The next chat in the queue reaches Ann at once, though the rejected one is older.
+    let second = s.visitor("Second In Line").await;
+    second.say("hi there").await;
+    let o2 = ev
+        .until("the second chat", |e| matches!(e, Event::Offer { .. }))
+        .await;
+    let Event::Offer { offer: offer2 } = o2.event else {
+        unreachable!()
+    };
+    assert_eq!(offer2.interaction.contact_id, second.contact);
+    ann.post::<InteractionView>(
+        &format!("/api/interactions/{}/accept", offer2.interaction.id),
+        json!({}),
+    )
+    .await;
+    // After the cool-down, the rejected chat comes back to Ann (nobody else is Ready).
+    let o3 = ev
+        .until("the rejected chat again", |e| {
+            matches!(e, Event::Offer { .. })
+        })
+        .await;
+    let Event::Offer { offer: offer3 } = o3.event else {
+        unreachable!()
+    };
+    assert_eq!(offer3.interaction.id, offer.interaction.id);
+    assert!(o3.at - o.at >= 2000, "not before the cool-down");
+}

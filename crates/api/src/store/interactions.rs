@@ -347,22 +347,33 @@ pub(super) async fn emit_interaction(
     let view = load_interaction(&mut *tx.inner, id)
         .await?
         .ok_or_else(|| ApiError::not_found("interaction"))?;
-    let audience = match view.agent_id.or(view.reserved_for) {
-        Some(a) => Audience::agent(a),
-        None => Audience {
-            agent: None,
-            all_agents: false,
-            visitor: None,
-            contact: Some(view.contact_id),
-        },
-    };
-    tx.emit(
-        audience,
-        &Event::Interaction {
-            interaction: view.clone(),
-        },
-    )
-    .await?;
+    if let Some(agent) = view.agent_id.or(view.reserved_for) {
+        tx.emit(
+            Audience::agent(agent),
+            &Event::Interaction {
+                interaction: view.clone(),
+            },
+        )
+        .await?;
+    }
+    // The widget shows the chat's state (waiting, with whom, ended); it gets the interaction
+    // without what is internal to the contact center.
+    if view.channel == Channel::WebChat {
+        let for_visitor = InteractionView {
+            handle_time_ms: 0,
+            disposition: None,
+            reserved_for: None,
+            offer_expires_at: None,
+            ..view.clone()
+        };
+        tx.emit(
+            Audience::visitor(view.contact_id),
+            &Event::Interaction {
+                interaction: for_visitor,
+            },
+        )
+        .await?;
+    }
     Ok(view)
 }
 

@@ -30,7 +30,7 @@ pub use contacts::ContactListQuery;
 pub use history::{ImportedInteraction, ImportedMessage};
 pub use interactions::EndedBy;
 pub use messages::{ChannelFilter, Sender, StoredMessage, VisitorSendOptions};
-pub use routing::RoutingOutcome;
+pub use routing::{RoutingOutcome, RoutingTimes};
 
 use crate::util::now_ms;
 use sqlx::any::{AnyPoolOptions, AnyRow};

@@ -11,6 +11,17 @@ use sqlx::Row;
 use wire::event::{OfferView, WithdrawReason};
 use wire::{AgentId, Event, InteractionId, InteractionState};
 
+/// The times routing works with, in milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RoutingTimes {
+    /// How long an offer stays open.
+    pub offer_timeout_ms: i64,
+    /// How recently an agent's event stream must have been seen for them to get offers.
+    pub presence_ms: i64,
+    /// How long an agent who declined a chat is not offered it again.
+    pub decline_cooldown_ms: i64,
+}
+
 /// What one routing pass did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RoutingOutcome {
@@ -63,29 +74,48 @@ impl Store {
         Ok(u32::try_from(n).unwrap_or(u32::MAX))
     }
 
-    /// Offers the oldest waiting chat to the best agent. `false` when there was nothing to
-    /// offer or nobody to offer it to (a later pass tries again).
-    pub async fn route_one(
-        &self,
-        offer_timeout_ms: i64,
-        presence_ms: i64,
-    ) -> Result<bool, ApiError> {
+    /// Offers the oldest waiting chat that someone can take to the best agent for it. `false`
+    /// when there was nothing to offer or nobody to offer it to (a later pass tries again). A
+    /// chat an agent declined is not offered to them again for `decline_cooldown_ms`, and does
+    /// not hold up the chats behind it.
+    pub async fn route_one(&self, times: RoutingTimes) -> Result<bool, ApiError> {
         let mut tx = self.begin().await?;
         let claim = format!(
             "SELECT i.id, i.contact_id, c.last_agent_id FROM interactions i JOIN contacts c ON c.id = i.contact_id \
-             WHERE i.state = 'queued' AND i.reserved_for IS NULL ORDER BY i.queued_at, i.id LIMIT 1{}",
+             WHERE i.state = 'queued' AND i.reserved_for IS NULL ORDER BY i.queued_at, i.id LIMIT 20{}",
             self.dialect().for_update_skip_locked().replace("FOR UPDATE", "FOR UPDATE OF i")
         );
-        let Some(row) = sqlx::query(&claim).fetch_optional(&mut *tx.inner).await? else {
-            tx.rollback().await?;
-            return Ok(false);
-        };
-        let id = InteractionId(row.try_get("id")?);
-        let last_agent: Option<i64> = row.try_get("last_agent_id")?;
+        let waiting = sqlx::query(&claim).fetch_all(&mut *tx.inner).await?;
+        for row in &waiting {
+            let id = InteractionId(row.try_get("id")?);
+            let last_agent: Option<i64> = row.try_get("last_agent_id")?;
+            if self.offer_to_best(&mut tx, id, last_agent, times).await? {
+                tx.commit().await?;
+                return Ok(true);
+            }
+        }
+        tx.rollback().await?;
+        Ok(false)
+    }
+
+    /// Offers one claimed chat to the best agent who can take it; `false` if nobody can.
+    async fn offer_to_best(
+        &self,
+        tx: &mut super::Tx,
+        id: InteractionId,
+        last_agent: Option<i64>,
+        times: RoutingTimes,
+    ) -> Result<bool, ApiError> {
+        let RoutingTimes {
+            offer_timeout_ms,
+            presence_ms,
+            decline_cooldown_ms,
+        } = times;
         let now = now_ms();
         let candidates = sqlx::query(
             "SELECT a.id FROM agents a WHERE a.ready = 1 AND a.last_seen_at > $1 \
              AND (SELECT COUNT(*) FROM interactions x WHERE x.agent_id = a.id AND x.state IN ('offered', 'active', 'ended')) < a.capacity \
+             AND NOT EXISTS (SELECT 1 FROM offer_declines d WHERE d.interaction_id = $3 AND d.agent_id = a.id AND d.at > $4) \
              ORDER BY CASE WHEN a.id = $2 THEN 0 ELSE 1 END, \
              (SELECT COUNT(*) FROM offer_declines d WHERE d.interaction_id = $3 AND d.agent_id = a.id), \
              COALESCE(a.last_routed_at, 0), a.id LIMIT 5",
@@ -93,6 +123,7 @@ impl Store {
         .bind(now - presence_ms)
         .bind(last_agent.unwrap_or(0))
         .bind(id.0)
+        .bind(now - decline_cooldown_ms)
         .fetch_all(&mut *tx.inner)
         .await?;
         for cand in candidates {
@@ -127,7 +158,7 @@ impl Store {
                 .bind(agent.0)
                 .execute(&mut *tx.inner)
                 .await?;
-            let interaction = emit_interaction(&mut tx, id).await?;
+            let interaction = emit_interaction(tx, id).await?;
             let first_message = first_contact_text(&mut *tx.inner, id).await?;
             tx.emit(
                 Audience::agent(agent),
@@ -140,11 +171,9 @@ impl Store {
                 },
             )
             .await?;
-            emit_status(&mut tx, agent).await?;
-            tx.commit().await?;
+            emit_status(tx, agent).await?;
             return Ok(true);
         }
-        tx.rollback().await?;
         Ok(false)
     }
 }

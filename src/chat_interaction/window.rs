@@ -1,0 +1,119 @@
+//! Which slice of a long transcript is rendered. Only a window of entries near the viewport
+//! is in the page (a 10,000-message conversation stays as light as a short one); scrolling near
+//! either edge slides the window, and the browser's scroll anchoring keeps what the agent reads
+//! in place while entries come and go above it.
+
+/// How many entries are rendered at most.
+pub const SIZE: usize = 160;
+/// How far the window slides at a time.
+pub const STEP: usize = 60;
+
+/// The rendered slice `start..end` of a list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use]
+pub struct Window {
+    /// The first rendered index.
+    pub start: usize,
+    /// One past the last rendered index.
+    pub end: usize,
+    /// The window follows the newest entries (the agent is at the bottom).
+    pub follow: bool,
+}
+
+impl Window {
+    /// The newest entries.
+    pub fn tail(len: usize) -> Self {
+        Window {
+            start: len.saturating_sub(SIZE),
+            end: len,
+            follow: true,
+        }
+    }
+
+    /// The window after the list changed length: following windows stay at the end,
+    /// others keep their place (shifted by `prepended` entries added before them).
+    pub fn fit(self, len: usize, prepended: usize) -> Self {
+        if self.follow {
+            return Window::tail(len);
+        }
+        let end = (self.end + prepended).min(len);
+        let start = (self.start + prepended).min(end);
+        Window {
+            start,
+            end,
+            follow: false,
+        }
+    }
+
+    /// Slides towards older entries.
+    pub fn up(self, len: usize) -> Self {
+        let start = self.start.saturating_sub(STEP);
+        Window {
+            start,
+            end: (start + SIZE).min(len),
+            follow: false,
+        }
+    }
+
+    /// Slides towards newer entries; at the end it follows again.
+    pub fn down(self, len: usize) -> Self {
+        let end = (self.end + STEP).min(len);
+        Window {
+            start: end.saturating_sub(SIZE),
+            end,
+            follow: end == len,
+        }
+    }
+
+    /// A window with `index` in its middle.
+    pub fn around(index: usize, len: usize) -> Self {
+        let start = index.saturating_sub(SIZE / 2).min(len.saturating_sub(SIZE));
+        let end = (start + SIZE).min(len);
+        Window {
+            start,
+            end,
+            follow: end == len,
+        }
+    }
+
+    /// Whether `index` is rendered.
+    pub fn shows(self, index: usize) -> bool {
+        (self.start..self.end).contains(&index)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Window, SIZE, STEP};
+
+    #[test]
+    fn a_long_list_renders_only_its_window() {
+        let w = Window::tail(10_000);
+        assert_eq!((w.start, w.end), (10_000 - SIZE, 10_000));
+        let up = w.up(10_000);
+        assert_eq!(up.start, 10_000 - SIZE - STEP);
+        assert_eq!(up.end - up.start, SIZE);
+        assert!(!up.follow);
+        assert!(up.down(10_000).follow);
+    }
+
+    #[test]
+    fn new_messages_follow_and_older_pages_keep_the_place() {
+        assert_eq!(Window::tail(5).fit(6, 0), Window::tail(6));
+        let reading = Window {
+            start: 10,
+            end: 20,
+            follow: false,
+        };
+        let after = reading.fit(600, 500);
+        assert_eq!((after.start, after.end), (510, 520));
+    }
+
+    #[test]
+    fn a_search_hit_is_brought_into_the_window() {
+        let w = Window::around(42, 10_000);
+        assert!(w.shows(42));
+        assert!(Window::around(9_999, 10_000).shows(9_999));
+        assert!(Window::around(0, 3).shows(0));
+    }
+}

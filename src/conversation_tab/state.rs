@@ -1,0 +1,49 @@
+//! The Conversation tab's search: matches in what is loaded, and loading older pages up to a
+//! match the server found beyond them.
+
+use crate::api::ApiError;
+use crate::chat_interaction::state::InteractionsState;
+use crate::chat_interaction::transcript::Entry;
+use crate::shell::state::Api;
+use leptos::prelude::*;
+use wire::{ContactId, MessageId};
+
+/// The messages whose text contains `needle` (case-insensitive), in order.
+pub fn hits(list: &[Entry], needle: &str) -> Vec<MessageId> {
+    let needle = needle.trim().to_lowercase();
+    if needle.is_empty() {
+        return Vec::new();
+    }
+    list.iter()
+        .filter_map(|e| match e {
+            Entry::Message(m) if m.text.to_lowercase().contains(&needle) => Some(m.id),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Loads older pages of a contact's conversation until `seq` is loaded (a search hit beyond
+/// what was loaded), or there is nothing older.
+pub async fn load_until(
+    api: Api,
+    interactions: InteractionsState,
+    contact: ContactId,
+    seq: i64,
+    public: Option<bool>,
+) -> Result<(), ApiError> {
+    let client = api.client();
+    // At most 10,000 messages' worth of pages for one search.
+    for _ in 0..20 {
+        let (first, more) = interactions.conversations.with_untracked(|c| {
+            c.get(&contact).map_or((None, true), |c| {
+                (c.messages.first().map(|m| m.seq), c.has_more)
+            })
+        });
+        if first.is_some_and(|f| f <= seq) || !more {
+            break;
+        }
+        let page = client.conversation(contact, first, public).await?;
+        interactions.page(page, first.is_none());
+    }
+    Ok(())
+}

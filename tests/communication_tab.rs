@@ -1,0 +1,227 @@
+//! The Connect group's Communication tab, in Chromium: asynchronous messages to a contact who
+//! is away, their answer, and the tab's own controls.
+//!
+//! # Layout
+//! - `write_a_message_reaches_the_contact_at_their_next_visit`: the agent writes to Maria Lopez
+//!   (browser closed) with `Write a Message`; Maria later opens the widget in a new browser
+//!   session with her signed identity and sees the earlier messages and the new one; she
+//!   answers; the agent gets the `Contact responded` notification, `Show` opens the tab at her
+//!   with the answer in view, and `Chat` opens a Chat Interaction view.
+//! - `private_public_switch_shows_public_posts`: `Public` lists the contacts of public posts and
+//!   Tweets and shows their posts; `Private` lists private conversations again.
+//! - `contact_search_finds_a_word_from_an_old_message`: "waterproofing" finds Maria Lopez.
+//! - `contacts_list_hides_and_shows`: the toggle hides and shows the Contacts list.
+
+mod harness;
+
+use harness::{
+    default_timeout, identity_for, login, run, wait_until, Browser, Harness, Result, DEMO_AGENTS,
+};
+use serde_json::json;
+
+/// Logs ann in and opens the Communication tab.
+async fn open_communication(agent: &Browser) -> Result {
+    let (user, password) = DEMO_AGENTS[0];
+    login(agent, user, password).await?;
+    agent.click_containing("tab", "Communication").await?;
+    agent.role("region", "Communication").await?;
+    Ok(())
+}
+
+/// The names shown in the Contacts list right now.
+async fn contact_names(agent: &Browser) -> Result<Vec<String>> {
+    let names = agent
+        .client
+        .execute(
+            "return [...document.querySelectorAll('.contact-item .contact-name')].map(e => e.textContent);",
+            vec![],
+        )
+        .await?;
+    Ok(names
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default())
+}
+
+/// Waits until the Contacts list shows `present` and none of `absent`.
+async fn wait_contacts(agent: &Browser, present: &[&str], absent: &[&str]) -> Result<Vec<String>> {
+    let what = format!("the Contacts list to show {present:?} and not {absent:?}");
+    wait_until(&what, default_timeout(), || async {
+        let names = contact_names(agent).await?;
+        let ok = present.iter().all(|p| names.iter().any(|n| n == p))
+            && !absent.iter().any(|a| names.iter().any(|n| n == a));
+        Ok(ok.then_some(names))
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn write_a_message_reaches_the_contact_at_their_next_visit() {
+    run(
+        "write_a_message_reaches_the_contact_at_their_next_visit",
+        |h: Harness| async move {
+            let agent = h.browser("agent").await?;
+            open_communication(&agent).await?;
+            agent.fill("Search contacts", "Maria").await?;
+            agent.click_containing("button", "Maria Lopez").await?;
+            agent
+                .wait_text("log", "Conversation", "waterproofing spray")
+                .await?;
+            agent
+                .fill("Write a Message", "Maria, the Wax Guard is back in stock")
+                .await?;
+            agent.click("button", "Send").await?;
+            agent
+                .wait_text(
+                    "log",
+                    "Conversation",
+                    "Maria, the Wax Guard is back in stock",
+                )
+                .await?;
+
+            // Later Maria opens the company site on a browser that never saw the chat.
+            let maria = h.browser("maria").await?;
+            maria.goto("/demo").await?;
+            wait_until(
+                "the loader's window.Threadline",
+                default_timeout(),
+                || async {
+                    let loaded = maria
+                        .client
+                        .execute(
+                            "return !!(window.Threadline && window.Threadline.loaded);",
+                            vec![],
+                        )
+                        .await?;
+                    Ok(loaded.as_bool().unwrap_or(false).then_some(()))
+                },
+            )
+            .await?;
+            maria
+                .client
+                .execute(
+                    "window.Threadline.identify(arguments[0]);",
+                    vec![json!(identity_for("cust-1001"))],
+                )
+                .await?;
+            maria.wait_launcher_unread("1 unread message").await?;
+            maria.open_widget().await?;
+            let log = maria
+                .wait_text("log", "Messages", "Maria, the Wax Guard is back in stock")
+                .await?;
+            if !log.contains("Do you sell waterproofing spray?") {
+                return Err(format!("Maria's earlier messages are missing:\n{log}").into());
+            }
+            maria
+                .fill("Message", "Great, I will order two cans")
+                .await?;
+            maria.click("button", "Send").await?;
+            maria
+                .wait_text("log", "Messages", "Great, I will order two cans")
+                .await?;
+
+            // The agent hears about it, Show opens the conversation with the answer.
+            agent.role("region", "Contact responded").await?;
+            agent
+                .wait_text(
+                    "region",
+                    "Contact responded",
+                    "Great, I will order two cans",
+                )
+                .await?;
+            // The agent is looking at someone else, with the list hidden: Show takes them to
+            // Maria, list and all.
+            agent.fill("Search contacts", "Tom").await?;
+            agent.click_containing("button", "Tom Becker").await?;
+            agent
+                .wait_text("log", "Conversation", "Is the Alpine 2 tent good for snow?")
+                .await?;
+            agent.click("button", "Hide contacts").await?;
+            agent.wait_gone("list", "Contacts").await?;
+            agent.click("button", "Show").await?;
+            agent.role("list", "Contacts").await?;
+            agent
+                .wait_text("log", "Conversation", "Great, I will order two cans")
+                .await?;
+            agent.click("button", "Chat").await?;
+            agent
+                .role("region", "Chat Interaction: Maria Lopez")
+                .await?;
+            agent.role("log", "Transcript").await?;
+            agent.assert_no_console_errors().await?;
+            maria.leave_widget().await?;
+            maria.assert_no_console_errors().await
+        },
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn private_public_switch_shows_public_posts() {
+    run(
+        "private_public_switch_shows_public_posts",
+        |h: Harness| async move {
+            let agent = h.browser("agent").await?;
+            open_communication(&agent).await?;
+            // Tom Becker only ever wrote on Messenger; Hanna Berg only in a public Tweet.
+            wait_contacts(&agent, &["Tom Becker"], &["Hanna Berg"]).await?;
+
+            agent.click("button", "Public").await?;
+            wait_contacts(&agent, &["Hanna Berg", "Emma Dubois"], &["Tom Becker"]).await?;
+            agent.click_containing("button", "Emma Dubois").await?;
+            agent
+                .wait_text(
+                    "log",
+                    "Conversation",
+                    "your store in Lyon was closed on Saturday",
+                )
+                .await?;
+
+            agent.click("button", "Private").await?;
+            wait_contacts(&agent, &["Tom Becker"], &["Hanna Berg"]).await?;
+            agent.assert_no_console_errors().await
+        },
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn contact_search_finds_a_word_from_an_old_message() {
+    run(
+        "contact_search_finds_a_word_from_an_old_message",
+        |h: Harness| async move {
+            let agent = h.browser("agent").await?;
+            open_communication(&agent).await?;
+            wait_contacts(&agent, &["Tom Becker", "Maria Lopez"], &[]).await?;
+            agent.fill("Search contacts", "waterproofing").await?;
+            wait_contacts(&agent, &["Maria Lopez"], &["Tom Becker"]).await?;
+            agent.click_containing("button", "Maria Lopez").await?;
+            agent
+                .wait_text("log", "Conversation", "Do you sell waterproofing spray?")
+                .await?;
+            agent.assert_no_console_errors().await
+        },
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn contacts_list_hides_and_shows() {
+    run("contacts_list_hides_and_shows", |h: Harness| async move {
+        let agent = h.browser("agent").await?;
+        open_communication(&agent).await?;
+        agent.role("list", "Contacts").await?;
+        agent.click("button", "Hide contacts").await?;
+        agent.wait_gone("list", "Contacts").await?;
+        agent.wait_gone("searchbox", "Search contacts").await?;
+        agent.click("button", "Show contacts").await?;
+        agent.role("list", "Contacts").await?;
+        agent.role("searchbox", "Search contacts").await?;
+        agent.assert_no_console_errors().await
+    })
+    .await;
+}
