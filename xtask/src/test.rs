@@ -11,8 +11,6 @@
 //! and then run against Postgres as well as `SQLite`.
 
 use std::io::{BufRead, BufReader, IsTerminal, Write};
-use std::process::Stdio;
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use crate::bundles;
@@ -120,44 +118,25 @@ fn run_tests(results: &mut Vec<(String, String)>) -> Result<()> {
         tools::TEST_PG_URL,
         command.shown()
     );
+    // stdout and stderr share one pipe, so cargo's `Running <binary>` (stderr) and that
+    // binary's `test result:` (stdout) are read in the order they were written.
+    let (reader, writer) = std::io::pipe()?;
     let mut child = command
         .into_command()
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stdout(writer.try_clone()?)
+        .stderr(writer)
         .spawn()
         .map_err(|e| Error::new(format!("could not start cargo test: {e}")))?;
-
-    // Two readers feed one channel so the lines keep (roughly) their order; cargo prints
-    // `Running <binary>` on stderr just before the binary's own stdout.
-    let (tx, rx) = mpsc::channel::<(bool, String)>();
-    let mut readers = Vec::new();
-    let pipes: [(bool, Box<dyn std::io::Read + Send>); 2] = [
-        (true, Box::new(child.stdout.take().expect("piped stdout"))),
-        (false, Box::new(child.stderr.take().expect("piped stderr"))),
-    ];
-    for (is_stdout, pipe) in pipes {
-        let tx = tx.clone();
-        readers.push(std::thread::spawn(move || {
-            for line in BufReader::new(pipe)
-                .lines()
-                .map_while(std::result::Result::ok)
-            {
-                if tx.send((is_stdout, line)).is_err() {
-                    break;
-                }
-            }
-        }));
-    }
-    drop(tx);
+    // The write ends went with the command (dropped above); only cargo and its children hold
+    // them now, so the reader ends when they do.
+    let lines = BufReader::new(reader)
+        .lines()
+        .map_while(std::result::Result::ok);
 
     let mut current = String::from("?");
-    for (is_stdout, line) in rx {
-        if is_stdout {
-            println!("{line}");
-            let _ = std::io::stdout().flush();
-        } else {
-            eprintln!("{line}");
-        }
+    for line in lines {
+        println!("{line}");
+        let _ = std::io::stdout().flush();
         let plain = strip_ansi(&line);
         let trimmed = plain.trim();
         if let Some(rest) = trimmed.strip_prefix("Running ") {
@@ -167,9 +146,6 @@ fn run_tests(results: &mut Vec<(String, String)>) -> Result<()> {
         } else if trimmed.starts_with("test result:") {
             results.push((current.clone(), trimmed.to_owned()));
         }
-    }
-    for reader in readers {
-        let _ = reader.join();
     }
     let status = child.wait()?;
     if status.success() {
