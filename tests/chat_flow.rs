@@ -30,33 +30,6 @@ async fn ready_agent(agent: &Browser, index: usize) -> Result {
     Ok(())
 }
 
-/// Waits for the loader's `window.Threadline`, then hands it a signed identity.
-async fn identify(visitor: &Browser, identity: &str) -> Result {
-    wait_until(
-        "the loader's window.Threadline",
-        default_timeout(),
-        || async {
-            let loaded = visitor
-                .client
-                .execute(
-                    "return !!(window.Threadline && window.Threadline.loaded);",
-                    vec![],
-                )
-                .await?;
-            Ok(loaded.as_bool().unwrap_or(false).then_some(()))
-        },
-    )
-    .await?;
-    visitor
-        .client
-        .execute(
-            "window.Threadline.identify(arguments[0]);",
-            vec![json!(identity)],
-        )
-        .await?;
-    Ok(())
-}
-
 /// The text of every `<mark>` on the page (search highlights).
 async fn highlights(browser: &Browser) -> Result<Vec<String>> {
     let marks = browser
@@ -91,7 +64,7 @@ async fn chat_from_offer_to_mark_done() {
         // Maria Lopez comes to the company site, identified by it, and writes.
         let visitor = h.browser("visitor").await?;
         visitor.goto("/demo").await?;
-        identify(&visitor, &identity_for("cust-1001")).await?;
+        visitor.identify(&identity_for("cust-1001")).await?;
         visitor.open_widget().await?;
         visitor
             .fill("Message", "My tent pole snapped on the first night")

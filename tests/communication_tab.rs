@@ -17,7 +17,6 @@ mod harness;
 use harness::{
     default_timeout, identity_for, login, run, wait_until, Browser, Harness, Result, DEMO_AGENTS,
 };
-use serde_json::json;
 
 /// Logs ann in and opens the Communication tab.
 async fn open_communication(agent: &Browser) -> Result {
@@ -86,28 +85,7 @@ async fn write_a_message_reaches_the_contact_at_their_next_visit() {
             // Later Maria opens the company site on a browser that never saw the chat.
             let maria = h.browser("maria").await?;
             maria.goto("/demo").await?;
-            wait_until(
-                "the loader's window.Threadline",
-                default_timeout(),
-                || async {
-                    let loaded = maria
-                        .client
-                        .execute(
-                            "return !!(window.Threadline && window.Threadline.loaded);",
-                            vec![],
-                        )
-                        .await?;
-                    Ok(loaded.as_bool().unwrap_or(false).then_some(()))
-                },
-            )
-            .await?;
-            maria
-                .client
-                .execute(
-                    "window.Threadline.identify(arguments[0]);",
-                    vec![json!(identity_for("cust-1001"))],
-                )
-                .await?;
+            maria.identify(&identity_for("cust-1001")).await?;
             maria.wait_launcher_unread("1 unread message").await?;
             maria.open_widget().await?;
             let log = maria

@@ -26,33 +26,6 @@ use harness::{
 };
 use serde_json::json;
 
-/// Waits for the loader's `window.Threadline`, then hands it a signed identity.
-async fn identify(visitor: &Browser, identity: &str) -> Result {
-    wait_until(
-        "the loader's window.Threadline",
-        default_timeout(),
-        || async {
-            let loaded = visitor
-                .client
-                .execute(
-                    "return !!(window.Threadline && window.Threadline.loaded);",
-                    vec![],
-                )
-                .await?;
-            Ok(loaded.as_bool().unwrap_or(false).then_some(()))
-        },
-    )
-    .await?;
-    visitor
-        .client
-        .execute(
-            "window.Threadline.identify(arguments[0]);",
-            vec![json!(identity)],
-        )
-        .await?;
-    Ok(())
-}
-
 /// Opens `/demo`, the panel, fills the start form and starts a chat as `name`.
 async fn start_chat(visitor: &Browser, name: &str) -> Result {
     visitor.goto("/demo").await?;
@@ -140,7 +113,7 @@ async fn signed_identity_shows_the_same_conversation_on_a_clean_browser() {
 
             let laptop = h.browser("laptop").await?;
             laptop.goto("/demo").await?;
-            identify(&laptop, &identity).await?;
+            laptop.identify(&identity).await?;
             laptop.open_widget().await?;
             laptop.fill("Name", "Ida Identified").await?;
             laptop.click("button", "Start chat").await?;
@@ -148,7 +121,7 @@ async fn signed_identity_shows_the_same_conversation_on_a_clean_browser() {
 
             let phone = h.browser("phone").await?;
             phone.goto("/demo").await?;
-            identify(&phone, &identity).await?;
+            phone.identify(&identity).await?;
             phone.open_widget().await?;
             phone
                 .wait_text("log", "Messages", "Sent from my laptop")
@@ -233,7 +206,7 @@ async fn forged_or_expired_identity_is_refused() {
 
             let visitor = h.browser("visitor").await?;
             visitor.goto("/demo").await?;
-            identify(&visitor, &forged).await?;
+            visitor.identify(&forged).await?;
             visitor.open_widget().await?;
             visitor
                 .wait_role_text("alert", "could not confirm who you are")
@@ -245,7 +218,7 @@ async fn forged_or_expired_identity_is_refused() {
             }
 
             visitor.leave_widget().await?;
-            identify(&visitor, &expired).await?;
+            visitor.identify(&expired).await?;
             visitor.enter_widget().await?;
             visitor.wait_role_text("alert", "expired").await?;
             visitor.role("button", "Start chat").await?;

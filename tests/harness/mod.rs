@@ -987,6 +987,33 @@ impl Browser {
         .await
     }
 
+    /// Waits for the widget loader's `window.Threadline`, then hands it a signed customer
+    /// identity (as the company's page does for a logged-in customer).
+    pub async fn identify(&self, identity: &str) -> Result {
+        wait_until(
+            "the loader's window.Threadline",
+            default_timeout(),
+            || async {
+                let loaded = self
+                    .client
+                    .execute(
+                        "return !!(window.Threadline && window.Threadline.loaded);",
+                        vec![],
+                    )
+                    .await?;
+                Ok(loaded.as_bool().unwrap_or(false).then_some(()))
+            },
+        )
+        .await?;
+        self.client
+            .execute(
+                "window.Threadline.identify(arguments[0]);",
+                vec![json!(identity)],
+            )
+            .await?;
+        Ok(())
+    }
+
     /// Opens the chat panel (presses `Chat with us` unless the panel is open) and switches into
     /// its frame: role queries then search the panel. [`Browser::leave_widget`] switches back.
     pub async fn open_widget(&self) -> Result {
