@@ -260,16 +260,6 @@ impl Store {
         };
         Ok(Some((scope, head)))
     }
-
-    /// Whether the agent has a live session (is logged in).
-    pub async fn agent_logged_in(&self, id: AgentId) -> Result<bool, sqlx::Error> {
-        Ok(sqlx::query("SELECT 1 AS one FROM agent_sessions WHERE agent_id = $1 AND revoked_at IS NULL AND expires_at > $2")
-            .bind(id.0)
-            .bind(now_ms())
-            .fetch_optional(self.pool())
-            .await?
-            .is_some())
-    }
 }
 
 /// Sets the status inside a transaction and emits the agent's `status` event.
