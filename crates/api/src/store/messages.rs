@@ -241,7 +241,7 @@ impl Store {
         };
         let message = insert_message_in(&mut tx, msg, &target).await?;
         if let Some(agent) = responded_to {
-            let name = contact_name(&mut tx, contact).await?;
+            let name = contact_name(&mut *tx.inner, contact).await?;
             tx.emit(
                 Audience::agent(agent),
                 &Event::ContactResponded {
@@ -356,14 +356,7 @@ impl Store {
             let contact_name = if let Some(n) = names.get(&message.contact_id) {
                 n.clone()
             } else {
-                let r = sqlx::query("SELECT first_name, last_name FROM contacts WHERE id = $1")
-                    .bind(message.contact_id.0)
-                    .fetch_one(self.pool())
-                    .await?;
-                let n = wire::display_name(
-                    &r.try_get::<String, _>("first_name")?,
-                    &r.try_get::<String, _>("last_name")?,
-                );
+                let n = contact_name(self.pool(), message.contact_id).await?;
                 names.insert(message.contact_id, n.clone());
                 n
             };
@@ -577,10 +570,14 @@ async fn agent_logged_in(tx: &mut Tx, agent: AgentId, now: i64) -> Result<bool, 
         .is_some())
 }
 
-async fn contact_name(tx: &mut Tx, contact: ContactId) -> Result<String, sqlx::Error> {
+/// A contact's name as agents see it.
+async fn contact_name<'e, E>(ex: E, contact: ContactId) -> Result<String, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
     let r = sqlx::query("SELECT first_name, last_name FROM contacts WHERE id = $1")
         .bind(contact.0)
-        .fetch_one(&mut *tx.inner)
+        .fetch_one(ex)
         .await?;
     Ok(wire::display_name(
         &r.try_get::<String, _>("first_name")?,
