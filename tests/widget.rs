@@ -14,15 +14,21 @@
 //!   nobody's conversation.
 //! - `widget_refuses_files_it_cannot_send`: a text file, an oversize image and an SVG named
 //!   `.png` are refused with a message in the panel; a real PNG goes through.
+//! - `widget_stream_reconnects_without_losing_or_repeating_messages`: the panel's live stream
+//!   is cut while the agent writes; once it is back, every message shows exactly once.
+//! - `widget_works_with_the_keyboard_alone`: Tab to the launcher, Enter opens the panel with
+//!   the focus inside, the start form and the composer by keyboard, new messages land in a
+//!   polite live region, Escape closes and returns the focus to the launcher, Space reopens.
 //!
 //! The agent side is played over HTTP (`harness::ApiUser`) so these tests do not depend on
 //! the desktop.
 
 mod harness;
 
+use fantoccini::key::Key;
 use harness::{
-    default_timeout, identity_for, identity_secret, run, unix_now, wait_until, ApiUser, Browser,
-    Files, Harness, Result, DEMO_AGENTS, SVG, TINY_PNG,
+    default_timeout, identity_for, identity_secret, occurrences, run, unix_now, wait_until,
+    ApiUser, Browser, Files, Harness, Result, DEMO_AGENTS, SVG, TINY_PNG,
 };
 use serde_json::json;
 
@@ -279,6 +285,202 @@ async fn widget_refuses_files_it_cannot_send() {
             visitor
                 .assert_no_console_errors_except(&["/api/visitor/attachments", "415"])
                 .await
+        },
+    )
+    .await;
+}
+
+/// Fails unless each of `lines` occurs exactly once in the panel's transcript `log`.
+fn each_once(log: &str, lines: &[&str], when: &str) -> Result {
+    for line in lines {
+        let n = occurrences(log, line);
+        if n != 1 {
+            return Err(format!("{when} {line:?} shows {n} times:\n{log}").into());
+        }
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn widget_stream_reconnects_without_losing_or_repeating_messages() {
+    run(
+        "widget_stream_reconnects_without_losing_or_repeating_messages",
+        |h: Harness| async move {
+            let (login, password) = DEMO_AGENTS[0];
+            let agent = ApiUser::agent(&h, login, password).await?;
+            agent.ready().await?;
+
+            let visitor = h.browser("visitor").await?;
+            // Before any page loads: the hook then sits in the panel's iframe too.
+            visitor.hook_event_streams().await?;
+            start_chat(&visitor, "Rita Reconnect").await?;
+            say(&visitor, "Hello, is the line good?").await?;
+            let interaction = agent.accept_next_offer().await?;
+            let contact = interaction["contact_id"]
+                .as_i64()
+                .ok_or("the accepted interaction has no contact_id")?;
+            agent
+                .write_to_contact(contact, "First, before the cut", "interaction_view")
+                .await?;
+            visitor
+                .wait_text("log", "Messages", "First, before the cut")
+                .await?;
+
+            // The browser is in the panel's frame: these act on the panel's streams.
+            let opened = visitor.cut_event_streams().await?;
+            if opened == 0 {
+                return Err("the panel opened no event stream".into());
+            }
+            // The panel tries again and fails at least once while the network is down.
+            wait_until(
+                "the panel to try to reconnect during the cut",
+                default_timeout(),
+                || async { Ok((visitor.event_streams_opened().await? > opened).then_some(())) },
+            )
+            .await?;
+            agent
+                .write_to_contact(contact, "Second, during the cut", "interaction_view")
+                .await?;
+            agent
+                .write_to_contact(contact, "Third, during the cut", "interaction_view")
+                .await?;
+            let cut_log = visitor.text_of("log", "Messages").await?;
+            if cut_log.contains("Second, during the cut") {
+                return Err(format!(
+                    "a message reached the panel through a cut stream:\n{cut_log}"
+                )
+                .into());
+            }
+            let before_restore = visitor.event_streams_opened().await?;
+
+            visitor.restore_event_streams().await?;
+            visitor
+                .wait_text("log", "Messages", "Third, during the cut")
+                .await?;
+            agent
+                .write_to_contact(contact, "Fourth, after the cut", "interaction_view")
+                .await?;
+            let log = visitor
+                .wait_text("log", "Messages", "Fourth, after the cut")
+                .await?;
+            let all = [
+                "Hello, is the line good?",
+                "First, before the cut",
+                "Second, during the cut",
+                "Third, during the cut",
+                "Fourth, after the cut",
+            ];
+            each_once(&log, &all, "after the reconnect")?;
+            if visitor.event_streams_opened().await? <= before_restore {
+                return Err("the panel did not open a new stream after the cut".into());
+            }
+
+            // A new page shows the same, once each.
+            visitor.leave_widget().await?;
+            visitor.reload().await?;
+            visitor.open_widget().await?;
+            let log = visitor
+                .wait_text("log", "Messages", "Fourth, after the cut")
+                .await?;
+            each_once(&log, &all, "after a reload")?;
+            visitor.assert_no_console_errors().await
+        },
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn widget_works_with_the_keyboard_alone() {
+    run(
+        "widget_works_with_the_keyboard_alone",
+        |h: Harness| async move {
+            let tab = Key::Tab.to_string();
+            let enter = Key::Enter.to_string();
+            let escape = Key::Escape.to_string();
+
+            let visitor = h.browser("visitor").await?;
+            visitor.goto("/demo").await?;
+            visitor.role("button", "Chat with us").await?;
+            // The demo page has nothing else to focus: the first Tab reaches the launcher.
+            visitor.press(&tab).await?;
+            visitor.wait_focused("button", "Chat with us").await?;
+            visitor.press(&enter).await?;
+            let launcher = visitor.role("button", "Chat with us").await?;
+            if launcher.attr("aria-expanded").await?.as_deref() != Some("true") {
+                return Err("Enter on the launcher did not open the panel".into());
+            }
+
+            // The focus moves into the panel, to the start form's first field.
+            visitor.enter_widget().await?;
+            visitor.wait_focused("textbox", "Name").await?;
+            visitor.press("Kim Keys").await?;
+            visitor.press(&tab).await?;
+            visitor.wait_focused("textbox", "Email").await?;
+            visitor.press("kim@example.com").await?;
+            visitor.press(&enter).await?;
+
+            // The chat starts with the focus in the message field; Enter sends.
+            visitor.wait_focused("textbox", "Message").await?;
+            visitor.press("Typed without a mouse").await?;
+            visitor.press(&enter).await?;
+            visitor
+                .wait_text("log", "Messages", "Typed without a mouse")
+                .await?;
+            let field = visitor.role("textbox", "Message").await?;
+            wait_until("the message field to empty", default_timeout(), || async {
+                Ok(field
+                    .prop("value")
+                    .await?
+                    .unwrap_or_default()
+                    .is_empty()
+                    .then_some(()))
+            })
+            .await?;
+
+            // New messages are announced: the transcript is a polite live region, and the
+            // agent's answer is added to it.
+            let log = visitor.role("log", "Messages").await?;
+            if log.attr("aria-live").await?.as_deref() != Some("polite") {
+                return Err("the transcript is not an aria-live=polite region".into());
+            }
+            let (login, password) = DEMO_AGENTS[0];
+            let agent = ApiUser::agent(&h, login, password).await?;
+            agent.ready().await?;
+            let interaction = agent.accept_next_offer().await?;
+            let contact = interaction["contact_id"]
+                .as_i64()
+                .ok_or("the accepted interaction has no contact_id")?;
+            agent
+                .write_to_contact(contact, "Hello Kim, I read you", "interaction_view")
+                .await?;
+            visitor
+                .wait_text("log", "Messages", "Hello Kim, I read you")
+                .await?;
+            visitor.wait_focused("textbox", "Message").await?;
+
+            // Escape closes the panel and gives the focus back to the launcher.
+            visitor.press(&escape).await?;
+            visitor.leave_widget().await?;
+            visitor.wait_focused("button", "Chat with us").await?;
+            let launcher = visitor.role("button", "Chat with us").await?;
+            if launcher.attr("aria-expanded").await?.as_deref() != Some("false") {
+                return Err("Escape did not close the panel".into());
+            }
+
+            // Space opens it again, straight into the message field, and Escape closes it.
+            visitor.press(" ").await?;
+            visitor.enter_widget().await?;
+            visitor.wait_focused("textbox", "Message").await?;
+            let log = visitor.text_of("log", "Messages").await?;
+            each_once(
+                &log,
+                &["Typed without a mouse", "Hello Kim, I read you"],
+                "after reopening",
+            )?;
+            visitor.press(&escape).await?;
+            visitor.leave_widget().await?;
+            visitor.wait_focused("button", "Chat with us").await?;
+            visitor.assert_no_console_errors().await
         },
     )
     .await;

@@ -18,8 +18,11 @@
 //!   back, [`Browser::launcher_unread`] reads the launcher's unread announcement.
 //! - Coming back later: [`Browser::quit`] ends a session, [`Harness::browser_like`] opens a new
 //!   one on the same profile (same storage); [`Browser::leave_page`] only leaves the page.
-//! - A dropped network: [`Browser::hook_event_streams`] (before the page loads), then
-//!   [`Browser::cut_event_streams`] / [`Browser::restore_event_streams`].
+//! - A dropped network: [`Browser::hook_event_streams`] (before the page loads; the hook is
+//!   installed in every frame, the widget's iframe too), then [`Browser::cut_event_streams`] /
+//!   [`Browser::restore_event_streams`] (on the streams of the frame the browser is in).
+//! - The keyboard: [`Browser::press`] types on whatever has the focus,
+//!   [`Browser::wait_focused`] waits until a control (found by role and name) has it.
 //! - Files to upload ([`Files`], [`TINY_PNG`], [`SVG`]) go in through [`Browser::choose_file`].
 //! - The other party over HTTP: [`ApiUser`] (an agent or a visitor), and signed customer
 //!   identities ([`identity_for`]).
@@ -859,6 +862,19 @@ window.addEventListener('error', (event) => {
   if (event.error && event.error.stack) console.error('uncaught error stack: ' + event.error.stack);
 });";
 
+/// For [`Browser::focus_elsewhere`]: `""` if `arguments[0]` has the keyboard focus, else a short
+/// description of what has it (the innermost active element this frame can see).
+const FOCUS_JS: &str = r"const el = arguments[0];
+if (el.getRootNode().activeElement === el && el.ownerDocument.hasFocus()) return '';
+if (!document.hasFocus()) return 'another frame or window (this frame does not have the focus)';
+let active = document.activeElement;
+while (active && active.shadowRoot && active.shadowRoot.activeElement) {
+  active = active.shadowRoot.activeElement;
+}
+if (!active) return 'nothing';
+const label = active.getAttribute('aria-label') || active.id || '';
+return '<' + active.localName + (label ? ' ' + JSON.stringify(label) : '') + '>';";
+
 /// Installed in every new document of a browser by [`Browser::hook_event_streams`]: keeps each
 /// `EventSource` the page opens, so a test can cut them all as a dropped network would (close,
 /// then an `error` event), and keep new ones failing until it restores them.
@@ -925,6 +941,8 @@ impl Browser {
 
     /// From the next page load on, every `EventSource` the pages open can be cut with
     /// [`Browser::cut_event_streams`] and restored with [`Browser::restore_event_streams`].
+    /// The script runs in every new document of the page's frames, so in the widget's
+    /// (same-origin) iframe too; cut and restore act on the frame the browser is in.
     pub async fn hook_event_streams(&self) -> Result {
         self.cdp(
             "Page.addScriptToEvaluateOnNewDocument",
@@ -972,6 +990,51 @@ impl Browser {
             )
             .await?;
         Ok(n.as_u64().unwrap_or(0))
+    }
+
+    /// Presses `keys` on whatever has the focus, one key after another, as a person at the
+    /// keyboard would (no element is targeted or focused first). Special keys are
+    /// `fantoccini::key::Key`s: `&Key::Tab.to_string()`, or `&(Key::Shift + "x")`.
+    pub async fn press(&self, keys: &str) -> Result {
+        use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+        let mut actions = KeyActions::new("keyboard".to_owned());
+        for key in keys.chars() {
+            actions = actions
+                .then(KeyAction::Down { value: key })
+                .then(KeyAction::Up { value: key });
+        }
+        self.client.perform_actions(actions).await?;
+        Ok(())
+    }
+
+    /// `None` if the element with role `roles` and name `name` (waited for as by
+    /// [`Browser::role`]) has the keyboard focus: it is the active element of its document (or
+    /// shadow root) and its document has the focus. Otherwise a short description of what has
+    /// it. Searches the current frame, like the role queries.
+    pub async fn focus_elsewhere(&self, roles: &str, name: &str) -> Result<Option<String>> {
+        let element = self.role(roles, name).await?;
+        let answer = self
+            .client
+            .execute(FOCUS_JS, vec![serde_json::to_value(&element)?])
+            .await?;
+        match answer.as_str() {
+            Some("") => Ok(None),
+            Some(elsewhere) => Ok(Some(elsewhere.to_owned())),
+            None => Err(format!("the focus check returned {answer}").into()),
+        }
+    }
+
+    /// Waits until the element with role `roles` and name `name` has the keyboard focus
+    /// ([`Browser::focus_elsewhere`]).
+    pub async fn wait_focused(&self, roles: &str, name: &str) -> Result {
+        let what = format!("{roles} {name:?} to have the focus on {}", self.label);
+        wait_until(&what, default_timeout(), || async {
+            match self.focus_elsewhere(roles, name).await? {
+                None => Ok(Some(())),
+                Some(elsewhere) => Err(format!("the focus is on {elsewhere}").into()),
+            }
+        })
+        .await
     }
 
     /// The widget's launcher (`<threadline-widget>`) host element's closed shadow root.

@@ -6,7 +6,8 @@
 //!   exact version `Cargo.lock` resolves `wasm-bindgen` to, which must also be the one the
 //!   `Trunk.toml` files pin), wasm-opt (from crates.io: Debian's binaryen is too old and breaks
 //!   the bundle).
-//! - [`ensure_browser`]: Debian's `chromium` and `chromium-driver`.
+//! - [`ensure_browser`]: Debian's `chromium`, `chromium-driver` and `fonts-noto-color-emoji`
+//!   (emoji in the desktop and the widget are boxes without a colour emoji font).
 //! - [`ensure_postgres`]: a Postgres server on 127.0.0.1:5432 for the Postgres test variants.
 
 use std::path::Path;
@@ -25,6 +26,15 @@ const WASM_TARGET: &str = "wasm32-unknown-unknown";
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 /// See [`CHROMIUM`].
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+/// The colour emoji font Chromium draws emoji with (without it they are empty boxes).
+pub const EMOJI_FONT: &str = "/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf";
+
+/// The Debian packages the browser tests need, each with a file that shows it is installed.
+const BROWSER_PACKAGES: [(&str, &str); 3] = [
+    ("chromium", CHROMIUM),
+    ("chromium-driver", CHROMEDRIVER),
+    ("fonts-noto-color-emoji", EMOJI_FONT),
+];
 
 /// Makes sure the wasm target, trunk, wasm-bindgen-cli and wasm-opt are installed.
 pub fn ensure_build_tools() -> Result<()> {
@@ -233,10 +243,16 @@ fn running_install(crate_name: &str) -> Option<u32> {
     None
 }
 
-/// Makes sure Chromium and chromedriver are installed (Debian packages).
+/// Makes sure Chromium, chromedriver and a colour emoji font are installed (Debian packages),
+/// installing only the ones that are missing.
 pub fn ensure_browser() -> Result<()> {
-    step("checking Chromium and chromedriver");
-    if Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists() {
+    step("checking Chromium, chromedriver and the emoji font");
+    let missing: Vec<&str> = BROWSER_PACKAGES
+        .iter()
+        .filter(|(_, path)| !Path::new(path).exists())
+        .map(|(package, _)| *package)
+        .collect();
+    if missing.is_empty() {
         let version = cmd(CHROMEDRIVER).args(["--version"]).probe();
         println!(
             "ok: {}",
@@ -248,10 +264,11 @@ pub fn ensure_browser() -> Result<()> {
                 .unwrap_or("")
                 .trim()
         );
+        println!("ok: {EMOJI_FONT}");
         return Ok(());
     }
-    println!("installing Debian's chromium and chromium-driver");
-    apt_install(&["chromium", "chromium-driver"])
+    println!("installing Debian's {}", missing.join(", "));
+    apt_install(&missing)
 }
 
 fn apt_install(packages: &[&str]) -> Result<()> {

@@ -279,7 +279,10 @@ async fn boot() {
     };
     let token = store::load();
     if token.is_none() && identity.is_none() {
-        with(|a| a.set_mode(Mode::Start));
+        with(|a| {
+            a.set_mode(Mode::Start);
+            a.focus_if_open();
+        });
         return;
     }
     let stored = token.is_some();
@@ -299,6 +302,7 @@ async fn boot() {
             with(|a| {
                 if a.epoch == epoch {
                     a.set_mode(Mode::Start);
+                    a.focus_if_open();
                     if identified && e.is_forbidden() {
                         // The page vouched for a customer but the signature is forged or
                         // expired: say so instead of silently showing a stranger's start form.
@@ -366,9 +370,7 @@ async fn connect(epoch: u32, session: VisitorSession, stored: bool) {
         }
         a.ack();
         a.scroll_to_end();
-        if a.open {
-            a.focus();
-        }
+        a.focus_if_open();
     });
 }
 
@@ -956,6 +958,14 @@ impl App {
     /// Scrolls the transcript to the newest line.
     fn scroll_to_end(&self) {
         self.ui.log.set_scroll_top(self.ui.log.scroll_height());
+    }
+
+    /// Focuses the control the visitor needs next, if the panel is shown: the panel opened
+    /// with the keyboard starts where the visitor types, not on the launcher behind it.
+    fn focus_if_open(&self) {
+        if self.open {
+            self.focus();
+        }
     }
 
     /// Focuses the control the visitor needs next.
