@@ -1,6 +1,10 @@
 //! A transcript that renders only the [`Window`] of its entries near the viewport, keeps its
 //! scroll position per place (interaction or contact) between visits, follows new messages
 //! while the agent is at the bottom, and asks for older pages at the top.
+//!
+//! Entries outside the window are stood in for by two spacers sized from the average height of
+//! the rendered rows, so the scrollbar reflects the whole loaded conversation: dragging it to
+//! the middle moves the window there.
 
 use super::transcript::Entry;
 use super::window::Window;
@@ -8,7 +12,9 @@ use crate::shell::state::desk;
 use leptos::prelude::*;
 
 /// Pixels from an edge at which the window slides.
-const EDGE: i32 = 400;
+const EDGE: f64 = 400.0;
+/// The row height assumed until rows have been measured.
+const FIRST_GUESS: f64 = 48.0;
 
 fn same(a: &Entry, b: &Entry) -> bool {
     match (a, b) {
@@ -19,14 +25,80 @@ fn same(a: &Entry, b: &Entry) -> bool {
     }
 }
 
-/// How many entries were added before the old first one.
-fn prepended(list: &[Entry], old_first: Option<&Entry>, old_len: usize) -> usize {
-    let Some(first) = old_first else { return 0 };
-    let added = list.len().saturating_sub(old_len);
+/// The first message of a list (headers move when earlier messages of their interaction
+/// arrive; messages do not) and its index.
+fn first_message(list: &[Entry]) -> Option<(usize, Entry)> {
     list.iter()
-        .take(added + 1)
+        .position(|e| matches!(e, Entry::Message(_)))
+        .map(|i| (i, list[i].clone()))
+}
+
+/// How many entries were added before the old first message, now at a later index.
+fn prepended(list: &[Entry], old_first: Option<&(usize, Entry)>) -> usize {
+    let Some((old_index, first)) = old_first else {
+        return 0;
+    };
+    list.iter()
+        .skip(*old_index)
         .position(|e| same(e, first))
         .unwrap_or(0)
+}
+
+/// The first rendered message row in view (headers move when earlier messages of their
+/// interaction arrive) and its distance from the top of the view.
+fn anchor_row(
+    log: &web_sys::HtmlElement,
+    rows: &web_sys::HtmlElement,
+) -> Option<(web_sys::HtmlElement, i32)> {
+    let t = log.scroll_top();
+    let children = rows.children();
+    (0..children.length())
+        .filter_map(|i| children.item(i))
+        .filter_map(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(e).ok())
+        .find(|e| e.offset_top() + e.offset_height() > t && !e.class_list().contains("header"))
+        .map(|e| {
+            let offset = e.offset_top() - t;
+            (e, offset)
+        })
+}
+
+/// Runs `change` (which re-renders rows or resizes the spacers) so that the row the agent is
+/// reading stays where it is on screen. The browser's own scroll anchoring is off for the log
+/// (it does nothing at the very top, where older pages arrive).
+fn keep_in_place(
+    log: NodeRef<leptos::html::Div>,
+    block: NodeRef<leptos::html::Div>,
+    change: impl FnOnce(),
+) {
+    let anchor = match (log.get_untracked(), block.get_untracked()) {
+        (Some(l), Some(b)) => anchor_row(&l, &b),
+        _ => None,
+    };
+    change();
+    request_animation_frame(move || {
+        let Some(el) = log.try_get_untracked().flatten() else {
+            return;
+        };
+        if let Some((row, offset)) = anchor.filter(|(row, _)| row.is_connected()) {
+            el.set_scroll_top(row.offset_top() - offset);
+        }
+        // Look again at what is in view, also when the position did not change (no scroll
+        // event would come): the window may have to slide further, or an older page be asked.
+        if let Ok(event) = web_sys::Event::new("scroll") {
+            let _ = el.dispatch_event(&event);
+        }
+    });
+}
+
+/// The height standing in for `rows` unrendered rows.
+#[allow(clippy::cast_precision_loss, reason = "row counts are far below 2^52")]
+fn spacer_px(rows: usize, row_height: f64) -> f64 {
+    rows as f64 * row_height
+}
+
+/// [`spacer_px`] as a CSS length.
+fn spacer(rows: usize, row_height: f64) -> String {
+    format!("{:.0}px", spacer_px(rows, row_height))
 }
 
 /// The log.
@@ -40,9 +112,9 @@ pub fn WindowedLog(
     label: &'static str,
     /// Draws one entry.
     render: Callback<Entry, AnyView>,
-    /// Rows are drawn again when this changes (search highlighting).
-    #[prop(optional, into)]
-    redraw: Option<Signal<String>>,
+    /// A token per entry: its row is drawn again when its token changes (search highlighting).
+    #[prop(optional)]
+    redraw: Option<Callback<Entry, String>>,
     /// An index to bring into the window (a search hit).
     #[prop(optional, into)]
     reveal: Option<Signal<Option<usize>>>,
@@ -55,13 +127,16 @@ pub fn WindowedLog(
 ) -> impl IntoView {
     let interactions = desk().interactions;
     let log = NodeRef::<leptos::html::Div>::new();
+    let block = NodeRef::<leptos::html::Div>::new();
+    // The average rendered row height, which sizes the spacers.
+    let row_height = RwSignal::new(FIRST_GUESS);
     let saved = interactions
         .positions
         .with_value(|p| p.iter().find(|(k, _)| *k == place).map(|(_, v)| *v));
     let len0 = list.with_untracked(Vec::len);
     let window = RwSignal::new(saved.map_or_else(|| Window::tail(len0), |(w, _)| w.fit(len0, 0)));
     let top = StoredValue::new(saved.map_or(0, |(_, t)| t));
-    let last = StoredValue::new((len0, list.with_untracked(|l| l.first().cloned())));
+    let last = StoredValue::new(list.with_untracked(|l| first_message(l)));
     // After a jump (a search hit) the window stays put until the hit has been scrolled to.
     let settle_until = StoredValue::new(0i64);
 
@@ -90,31 +165,54 @@ pub fn WindowedLog(
     });
     Effect::new(move |_| {
         let (len, moved) = list.with(|l| {
-            let (old_len, old_first) = last.get_value();
-            (l.len(), prepended(l, old_first.as_ref(), old_len))
+            let old_first = last.get_value();
+            (l.len(), prepended(l, old_first.as_ref()))
         });
-        last.set_value((len, list.with_untracked(|l| l.first().cloned())));
+        last.set_value(list.with_untracked(|l| first_message(l)));
         let w = window.get_untracked().fit(len, moved);
-        window.set(w);
         if w.follow {
+            window.set(w);
             to_bottom();
+        } else {
+            keep_in_place(log, block, || window.set(w));
         }
     });
     if let Some(reveal) = reveal {
         Effect::new(move |_| {
             if let Some(i) = reveal.get() {
-                let (len, first) = list.with_untracked(|l| (l.len(), l.first().cloned()));
-                if !window.get_untracked().shows(i) {
-                    settle_until.set_value(crate::browser::now() + 400);
-                    window.set(Window::around(i, len));
-                }
-                // The window is placed on this list already: no shift for pages loaded before.
-                last.set_value((len, first));
+                // In the next frame: what asked (a search's hit count) is drawn first.
+                request_animation_frame(move || {
+                    let Some(len) = list.try_with_untracked(Vec::len) else {
+                        return;
+                    };
+                    if !window.get_untracked().shows(i) {
+                        settle_until.set_value(crate::browser::now() + 400);
+                        window.set(Window::around(i, len));
+                    }
+                    // The window is placed on this list already: no shift for earlier pages.
+                    last.set_value(list.with_untracked(|l| first_message(l)));
+                });
             }
         });
     }
+    // Measures the rendered rows once they are drawn.
+    Effect::new(move |_| {
+        let w = window.get();
+        request_animation_frame(move || {
+            let Some(el) = block.try_get_untracked().flatten() else {
+                return;
+            };
+            let rows = w.end.saturating_sub(w.start);
+            if rows > 0 {
+                let h = f64::from(el.offset_height()) / spacer_px(rows, 1.0);
+                if h > 1.0 && (h - row_height.get_untracked()).abs() > 0.5 {
+                    keep_in_place(log, block, || row_height.set(h));
+                }
+            }
+        });
+    });
     let on_scroll = move |_| {
-        let Some(el) = log.get_untracked() else {
+        let (Some(el), Some(rows)) = (log.get_untracked(), block.get_untracked()) else {
             return;
         };
         let (t, height, full) = (el.scroll_top(), el.client_height(), el.scroll_height());
@@ -125,17 +223,33 @@ pub fn WindowedLog(
         let len = list.with_untracked(Vec::len);
         let w = window.get_untracked();
         let at_bottom = full - t - height < 24;
-        if t < EDGE && w.start > 0 {
-            window.set(w.up(len));
-        } else if full - t - height < EDGE && w.end < len {
-            window.set(w.down(len));
+        // Where the rendered rows are in the scrolled content (the log is their offset parent).
+        let (rows_top, rows_bottom) = (
+            f64::from(rows.offset_top()),
+            f64::from(rows.offset_top() + rows.offset_height()),
+        );
+        let (view_top, view_bottom) = (f64::from(t), f64::from(t + height));
+        if view_bottom <= rows_top || view_top >= rows_bottom {
+            // The scrollbar was dragged past the rendered rows: render where it points.
+            let first = rows_top - spacer_px(w.start, row_height.get_untracked());
+            window.set(Window::at(
+                view_top - first,
+                row_height.get_untracked(),
+                len,
+            ));
+        } else if view_top - rows_top < EDGE && w.start > 0 {
+            keep_in_place(log, block, || window.set(w.up(len)));
+        } else if rows_bottom - view_bottom < EDGE && w.end < len {
+            keep_in_place(log, block, || window.set(w.down(len)));
         } else if at_bottom != w.follow && (w.end == len || !at_bottom) {
             window.set(Window {
                 follow: at_bottom,
                 ..w
             });
         }
-        if t == 0 && w.start == 0 {
+        // Near the top of what is loaded: ask for the older page before the agent gets there
+        // (at the very top no further scroll event would come to ask).
+        if window.get_untracked().start == 0 && view_top - rows_top < EDGE {
             if let Some(older) = older {
                 older.run(());
             }
@@ -154,13 +268,15 @@ pub fn WindowedLog(
         }
     });
     let rows = move || {
-        let r = redraw.map(|s| s.get()).unwrap_or_default();
         let w = window.get();
         list.with(|l| {
             l.get(w.start.min(l.len())..w.end.min(l.len()))
                 .unwrap_or_default()
                 .iter()
-                .map(|e| (e.clone(), r.clone()))
+                .map(|e| {
+                    let token = redraw.map(|r| r.run(e.clone())).unwrap_or_default();
+                    (e.clone(), token)
+                })
                 .collect::<Vec<_>>()
         })
     };
@@ -168,9 +284,18 @@ pub fn WindowedLog(
         <div class="transcript" role="log" aria-live="polite" aria-label=label tabindex="0"
             node_ref=log on:scroll=on_scroll>
             {children.map(|c| c())}
-            <For each=rows key=|(e, r)| (e.key(), r.clone()) let:row>
-                {render.run(row.0)}
-            </For>
+            <div class="spacer" aria-hidden="true"
+                style:height=move || spacer(window.get().start, row_height.get())></div>
+            <div class="rows" node_ref=block>
+                <For each=rows key=|(e, r)| (e.key(), r.clone()) let:row>
+                    {
+                        let header = matches!(row.0, Entry::Header(_));
+                        view! { <div class="row" class:header=header>{render.run(row.0)}</div> }
+                    }
+                </For>
+            </div>
+            <div class="spacer" aria-hidden="true"
+                style:height=move || spacer(list.with(Vec::len).saturating_sub(window.get().end), row_height.get())></div>
             <Show when=move || list.with(Vec::is_empty)>
                 <p class="empty">"No messages yet."</p>
             </Show>

@@ -57,6 +57,27 @@ impl Conversation {
         }
     }
 
+    /// Adds or replaces many messages at once (a page): one sort of the merged runs instead of
+    /// an insertion per message, which would shift the whole conversation 500 times.
+    pub fn merge_page(&mut self, messages: Vec<MessageView>) {
+        self.pending.retain(|p| {
+            !messages
+                .iter()
+                .any(|m| m.client_id.as_ref() == Some(&p.client_id))
+        });
+        self.messages.extend(messages);
+        // Stable: of two versions of one message, the one from the page comes second.
+        self.messages.sort_by_key(|m| m.seq);
+        self.messages.dedup_by(|later, kept| {
+            if later.seq == kept.seq {
+                std::mem::swap(later, kept);
+                true
+            } else {
+                false
+            }
+        });
+    }
+
     /// Adds or replaces an interaction.
     pub fn merge_interaction(&mut self, interaction: InteractionView) {
         match self
@@ -215,9 +236,7 @@ impl InteractionsState {
             for i in page.interactions {
                 conv.merge_interaction(i);
             }
-            for m in page.messages {
-                conv.merge(m);
-            }
+            conv.merge_page(page.messages);
             conv.loaded = true;
             if !newest || !was_loaded {
                 conv.has_more = page.has_more;
@@ -298,5 +317,21 @@ mod tests {
         }
         let seqs: Vec<i64> = c.messages.iter().map(|m| m.seq).collect();
         assert_eq!(seqs, vec![1, 2, 3]);
+    }
+
+    #[test]
+    fn a_page_merges_in_order_and_its_versions_win() {
+        let mut c = Conversation::default();
+        for seq in [501, 502, 503] {
+            c.merge(msg(seq, seq));
+        }
+        let mut newer = msg(501, 501);
+        newer.read_at = Some(9);
+        let mut page: Vec<MessageView> = (1..=500).map(|s| msg(s, s)).collect();
+        page.push(newer);
+        c.merge_page(page);
+        let seqs: Vec<i64> = c.messages.iter().map(|m| m.seq).collect();
+        assert_eq!(seqs, (1..=503).collect::<Vec<_>>());
+        assert_eq!(c.messages[500].read_at, Some(9));
     }
 }

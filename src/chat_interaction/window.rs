@@ -76,6 +76,20 @@ impl Window {
         }
     }
 
+    /// The window around the entry `offset` pixels below the first one, when every entry is
+    /// about `row_height` high (where a dragged scrollbar points).
+    #[allow(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        reason = "clamped to 0..len first"
+    )]
+    pub fn at(offset: f64, row_height: f64, len: usize) -> Self {
+        let last = len.saturating_sub(1);
+        let index = (offset / row_height.max(1.0))
+            .clamp(0.0, f64::from(u32::try_from(last).unwrap_or(u32::MAX)));
+        Window::around(index as usize, len)
+    }
+
     /// Whether `index` is rendered.
     pub fn shows(self, index: usize) -> bool {
         (self.start..self.end).contains(&index)
@@ -107,6 +121,16 @@ mod tests {
         };
         let after = reading.fit(600, 500);
         assert_eq!((after.start, after.end), (510, 520));
+    }
+
+    #[test]
+    fn a_dragged_scrollbar_renders_where_it_points() {
+        let w = Window::at(50.0 * 5_000.0, 50.0, 10_000);
+        assert!(w.shows(5_000));
+        assert!(!w.follow);
+        assert!(Window::at(-30.0, 50.0, 10_000).shows(0));
+        assert!(Window::at(1e12, 50.0, 10_000).follow);
+        assert_eq!(Window::at(100.0, 0.0, 0), Window::tail(0));
     }
 
     #[test]

@@ -11,7 +11,7 @@ use crate::chat_interaction::transcript::{entries, entry_view, Entry};
 use crate::shell::state::desk;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use state::{hits, load_until};
+use state::{hits, load_until, lowered};
 use wire::ContactId;
 
 /// The whole conversation with one contact.
@@ -31,7 +31,8 @@ pub fn ConversationTab(
     let current = RwSignal::new(0usize);
     let searching = RwSignal::new(false);
     let list = Memo::new(move |_| entries(interactions, contact, None));
-    let found = Memo::new(move |_| list.with(|l| hits(l, &query.get())));
+    let lower = Memo::new(move |_| list.with(|l| lowered(l)));
+    let found = Memo::new(move |_| lower.with(|l| hits(l, &query.get())));
     let current_hit = move || found.with(|f| f.get(current.get()).copied());
     let hit_index = Signal::derive(move || {
         let id = current_hit()?;
@@ -142,13 +143,24 @@ pub fn ConversationTab(
             _ => (String::new(), false),
         };
         view! {
-            <div id=dom_id class:current-hit=is_hit>
+            <div id=dom_id class="conv-row" class:current-hit=is_hit>
                 {entry_view(entry, contact_name.get_untracked(), needle, sender)}
             </div>
         }
         .into_any()
     });
-    let redraw = Signal::derive(move || format!("{}\u{1}{:?}", query.get(), current_hit()));
+    // Only rows with a hit are drawn again when the search changes.
+    let redraw = Callback::new(move |entry: Entry| match entry {
+        Entry::Message(m) => {
+            let needle = query.with(|q| q.trim().to_lowercase());
+            if needle.is_empty() || !m.text.to_lowercase().contains(&needle) {
+                String::new()
+            } else {
+                format!("{needle}\u{1}{}", current_hit() == Some(m.id))
+            }
+        }
+        _ => String::new(),
+    });
     let search_id = format!("conversation-search-{contact}");
     let place = format!("c-{contact}-{public:?}");
 

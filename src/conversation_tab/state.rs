@@ -8,17 +8,27 @@ use crate::shell::state::Api;
 use leptos::prelude::*;
 use wire::{ContactId, MessageId};
 
+/// Every message's text in lower case, in order: made once per change of the list, so a
+/// search per keystroke only compares.
+pub fn lowered(list: &[Entry]) -> Vec<(MessageId, String)> {
+    list.iter()
+        .filter_map(|e| match e {
+            Entry::Message(m) => Some((m.id, m.text.to_lowercase())),
+            _ => None,
+        })
+        .collect()
+}
+
 /// The messages whose text contains `needle` (case-insensitive), in order.
-pub fn hits(list: &[Entry], needle: &str) -> Vec<MessageId> {
+pub fn hits(lowered: &[(MessageId, String)], needle: &str) -> Vec<MessageId> {
     let needle = needle.trim().to_lowercase();
     if needle.is_empty() {
         return Vec::new();
     }
-    list.iter()
-        .filter_map(|e| match e {
-            Entry::Message(m) if m.text.to_lowercase().contains(&needle) => Some(m.id),
-            _ => None,
-        })
+    lowered
+        .iter()
+        .filter(|(_, text)| text.contains(&needle))
+        .map(|(id, _)| *id)
         .collect()
 }
 
