@@ -94,16 +94,43 @@ pub fn page_hidden() -> bool {
         .is_some_and(|d| d.visibility_state() == web_sys::VisibilityState::Hidden)
 }
 
+/// Whether the keyboard focus is in a text field with something typed in it.
+pub fn typing_in_a_field() -> bool {
+    let Some(active) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.active_element())
+    else {
+        return false;
+    };
+    if let Some(area) = wasm_bindgen::JsCast::dyn_ref::<web_sys::HtmlTextAreaElement>(&active) {
+        return !area.value().is_empty();
+    }
+    wasm_bindgen::JsCast::dyn_ref::<web_sys::HtmlInputElement>(&active)
+        .is_some_and(|input| !input.value().is_empty())
+}
+
+/// The HTML element with `id`, if the page has it.
+fn html_element(id: &str) -> Option<web_sys::HtmlElement> {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id(id))
+        .and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(e).ok())
+}
+
+/// Clicks the element with `id` (if it is there) in the next frame.
+pub fn click_later(id: String) {
+    leptos::prelude::request_animation_frame(move || {
+        if let Some(el) = html_element(&id) {
+            el.click();
+        }
+    });
+}
+
 /// Moves keyboard focus to the element with `id` once the next frame has been drawn (the
 /// element may be rendered by the change that asked for the focus).
 pub fn focus_later(id: String) {
     leptos::prelude::request_animation_frame(move || {
-        let element = web_sys::window()
-            .and_then(|w| w.document())
-            .and_then(|d| d.get_element_by_id(&id));
-        if let Some(el) =
-            element.and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(e).ok())
-        {
+        if let Some(el) = html_element(&id) {
             let _ = el.focus();
         }
     });

@@ -48,6 +48,7 @@ pub fn Composer(
     let error = RwSignal::new(None::<String>);
     let uploading = RwSignal::new(false);
     let emoji_open = RwSignal::new(false);
+    let emoji_button = NodeRef::<leptos::html::Button>::new();
     let typing_sent = StoredValue::new(false);
     let typing_generation = StoredValue::new(0u32);
     let field = NodeRef::<leptos::html::Textarea>::new();
@@ -201,12 +202,20 @@ pub fn Composer(
                 <button type="button" on:click=move |_| {
                     if let Some(i) = file_input.get() { i.click(); }
                 }>"Attach image"</button>
-                <button type="button" aria-haspopup="true"
+                <button type="button" aria-haspopup="true" node_ref=emoji_button
                     aria-expanded=move || emoji_open.get().to_string()
                     on:click=move |_| emoji_open.update(|o| *o = !*o)>"Emoji"</button>
             </div>
             <Show when=move || emoji_open.get()>
-                <div class="emoji-grid" role="group" aria-label="Emoji">
+                <div class="emoji-grid" role="group" aria-label="Emoji"
+                    on:keydown=move |ev: leptos::ev::KeyboardEvent| {
+                        // Escape closes the picker and gives the focus back to its button.
+                        if ev.key() == "Escape" {
+                            ev.prevent_default();
+                            emoji_open.set(false);
+                            if let Some(b) = emoji_button.get_untracked() { let _ = b.focus(); }
+                        }
+                    }>
                     {EMOJI.iter().map(|&(e, name)| view! {
                         <button type="button" class="emoji" aria-label=name title=name
                             on:click=move |_| insert_emoji(e)>{e}</button>

@@ -16,6 +16,7 @@ use crate::conversation_tab::ConversationTab;
 use crate::shell::state::desk;
 use crate::shell::state::Line;
 use crate::shell::state::{Api, Notices, Place};
+use crate::shell::tabs;
 use composer::Composer;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -112,6 +113,11 @@ impl Panel {
             Panel::StandardResponses => "Standard Responses",
         }
     }
+
+    /// The id of its tab in the view of interaction `id`.
+    fn tab_id(self, id: InteractionId) -> String {
+        format!("panel-tab-{}-{id}", self.label().replace(' ', "-"))
+    }
 }
 
 /// One Chat Interaction view.
@@ -179,14 +185,24 @@ fn InteractionBody(first: InteractionView) -> impl IntoView {
                         draft_key=draft_key(id)/>
                 </div>
                 <aside class="side-panels" aria-label="Side panels">
-                    <div role="tablist" aria-label="Side panels">
+                    <div role="tablist" aria-label="Side panels" on:keydown=move |ev: leptos::ev::KeyboardEvent| {
+                        let current = Panel::ALL.iter().position(|p| *p == panel.get_untracked()).unwrap_or(0);
+                        if let Some(next) = tabs::moved(&ev.key(), current, Panel::ALL.len(), tabs::Orientation::Horizontal) {
+                            ev.prevent_default();
+                            panel.set(Panel::ALL[next]);
+                            crate::browser::focus_later(Panel::ALL[next].tab_id(id));
+                        }
+                    }>
                         {Panel::ALL.into_iter().map(|p| view! {
-                            <button type="button" role="tab" id=format!("panel-tab-{}-{id}", p.label().replace(' ', "-"))
+                            <button type="button" role="tab" id=p.tab_id(id)
+                                aria-controls=format!("side-panel-{id}")
                                 aria-selected=move || (panel.get() == p).to_string()
+                                tabindex=move || tabs::tab_index(panel.get() == p)
                                 on:click=move |_| panel.set(p)>{p.label()}</button>
                         }).collect_view()}
                     </div>
-                    <div role="tabpanel" class="panel" aria-label=move || panel.get().label()>
+                    <div role="tabpanel" class="panel" id=format!("side-panel-{id}") tabindex="0"
+                        aria-labelledby=move || panel.get().tab_id(id)>
                         {move || match panel.get() {
                             Panel::Conversation => view! {
                                 <ConversationTab contact=contact contact_name=contact_name sender=sender/>

@@ -20,6 +20,7 @@ pub fn ConnectGroup() -> impl IntoView {
             <div role="tablist" aria-label="Connect">
                 <button type="button" role="tab" class="nav-item" id="nav-communication"
                     aria-selected=move || (nav.0.get() == Place::Communication).to_string()
+                    aria-controls="workspace"
                     on:click=move |_| nav.go(Place::Communication)>
                     <span class="nav-title">"Communication"</span>
                     {move || (unread() > 0).then(|| view! {

@@ -40,8 +40,19 @@ pub fn load(api: Api, contacts: ContactsState, notices: Notices, more: bool) {
         match answer {
             Ok(page) => {
                 contacts.next_cursor.set(page.next_cursor);
+                if !more {
+                    contacts.asked.update_value(Vec::clear);
+                }
                 if more {
-                    contacts.list.update(|l| l.extend(page.contacts));
+                    contacts.list.update(|l| {
+                        // A contact may have moved up into an earlier page meanwhile.
+                        let fresh = page
+                            .contacts
+                            .into_iter()
+                            .filter(|c| !l.iter().any(|s| s.id == c.id));
+                        let fresh: Vec<_> = fresh.collect();
+                        l.extend(fresh);
+                    });
                 } else {
                     contacts.list.set(page.contacts);
                 }
@@ -49,6 +60,36 @@ pub fn load(api: Api, contacts: ContactsState, notices: Notices, more: bool) {
             Err(e) => notices.error("Loading Contacts", &e),
         }
         contacts.loading.set(false);
+    });
+}
+
+/// Keeps the list complete while the desktop runs: when someone the list has not loaded writes,
+/// the newest page is fetched again (a burst of such messages makes one request).
+pub fn watch_new_contacts(api: Api, contacts: ContactsState, notices: Notices) {
+    let asking = StoredValue::new(false);
+    Effect::new(move |first: Option<()>| {
+        contacts.missed.track();
+        if first.is_none() || asking.get_value() {
+            return;
+        }
+        asking.set_value(true);
+        set_timeout(
+            move || {
+                asking.set_value(false);
+                let client = api.client();
+                let (q, public) = (
+                    contacts.query.get_untracked(),
+                    contacts.public.get_untracked(),
+                );
+                spawn_local(async move {
+                    match client.contacts(q.trim(), public, None).await {
+                        Ok(page) => contacts.merge_newest(page.contacts),
+                        Err(e) => notices.error("Loading Contacts", &e),
+                    }
+                });
+            },
+            std::time::Duration::from_millis(300),
+        );
     });
 }
 

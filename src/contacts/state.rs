@@ -25,6 +25,12 @@ pub struct ContactsState {
     pub next_cursor: RwSignal<Option<String>>,
     /// Counts loads, so an answer to an older search is dropped.
     pub generation: StoredValue<u32>,
+    /// Counts messages from contacts not in the loaded list: each asks for the newest page
+    /// again, which has them at the top.
+    pub missed: RwSignal<u32>,
+    /// Contacts already asked for since the list was last loaded (a contact the search or the
+    /// `Private`/`Public` choice leaves out is asked for once, not on every event).
+    pub asked: StoredValue<Vec<ContactId>>,
 }
 
 impl Default for ContactsState {
@@ -46,6 +52,8 @@ impl ContactsState {
             loading: RwSignal::new(false),
             next_cursor: RwSignal::new(None),
             generation: StoredValue::new(0),
+            missed: RwSignal::new(0),
+            asked: StoredValue::new(Vec::new()),
         }
     }
 
@@ -63,9 +71,17 @@ impl ContactsState {
         });
     }
 
-    /// A message arrived in a contact's conversation: move them up, count it unread.
+    /// A message arrived in a contact's conversation: move them up, count it unread. A contact
+    /// the list has not loaded is fetched with the newest page ([`ContactsState::missed`]).
     pub fn activity(self, contact: ContactId, text: &str, at: Millis, from_contact: bool) {
         let open = self.selected.get_untracked() == Some(contact);
+        if !self
+            .list
+            .with_untracked(|l| l.iter().any(|s| s.id == contact))
+        {
+            self.noticed(contact);
+            return;
+        }
         self.list.update(|l| {
             if let Some(pos) = l.iter().position(|s| s.id == contact) {
                 let mut s = l.remove(pos);
@@ -76,6 +92,29 @@ impl ContactsState {
                 }
                 l.insert(0, s);
             }
+        });
+    }
+
+    /// Something happened with a contact (an offer, an interaction changed): one the list has
+    /// not loaded is fetched with the newest page.
+    pub fn noticed(self, contact: ContactId) {
+        let known = self
+            .list
+            .with_untracked(|l| l.iter().any(|s| s.id == contact));
+        let asked = self.asked.with_value(|a| a.contains(&contact));
+        if !known && !asked {
+            self.asked.update_value(|a| a.push(contact));
+            self.missed.update(|n| *n = n.wrapping_add(1));
+        }
+    }
+
+    /// The newest page arrived again: its contacts go first (as the server has them now), the
+    /// older ones loaded so far stay below in their order.
+    pub fn merge_newest(self, page: Vec<ContactSummary>) {
+        self.list.update(|l| {
+            l.retain(|s| !page.iter().any(|p| p.id == s.id));
+            let older = std::mem::replace(l, page);
+            l.extend(older);
         });
     }
 

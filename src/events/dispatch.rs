@@ -35,7 +35,10 @@ pub async fn reload(client: &ApiClient<LoggedIn>, parts: &Parts) -> Result<(), A
 /// Hands one event to its owner.
 pub fn dispatch(parts: &Parts, event: Event) {
     match event {
-        Event::Offer { offer } => parts.notifications.offer_arrived(offer),
+        Event::Offer { offer } => {
+            parts.contacts.noticed(offer.interaction.contact_id);
+            parts.notifications.offer_arrived(offer);
+        }
         Event::OfferWithdrawn { interaction_id, .. } => {
             parts.notifications.withdraw(interaction_id);
         }
@@ -43,6 +46,7 @@ pub fn dispatch(parts: &Parts, event: Event) {
             if interaction.state != wire::InteractionState::Offered {
                 parts.notifications.withdraw(interaction.id);
             }
+            parts.contacts.noticed(interaction.contact_id);
             parts.interactions.interaction_changed(interaction);
         }
         Event::Message { message } => {
@@ -75,6 +79,9 @@ pub fn dispatch(parts: &Parts, event: Event) {
             message,
             ..
         } => {
+            parts
+                .contacts
+                .activity(contact_id, &message.text, message.created_at, true);
             parts.notifications.contact_responded(Responded {
                 contact_id,
                 contact_name,

@@ -10,17 +10,35 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wire::event::OfferView;
 
-/// Every open offer.
+/// Every open offer. Alt+A accepts the oldest one from anywhere on the desktop.
 #[component]
 pub fn OfferNotifications() -> impl IntoView {
     let notifications = desk().notifications;
+    let shortcut = window_event_listener(leptos::ev::keydown, move |ev| {
+        if ev.alt_key() && !ev.ctrl_key() && !ev.meta_key() && ev.code() == "KeyA" {
+            let oldest = notifications
+                .offers
+                .with_untracked(|o| o.first().map(|o| o.interaction.id));
+            if let Some(id) = oldest {
+                ev.prevent_default();
+                crate::browser::click_later(accept_id(id));
+            }
+        }
+    });
+    on_cleanup(move || shortcut.remove());
     view! {
+        <audio id=state::OFFER_SOUND_ID src="offer.wav" preload="auto"></audio>
         <section class="offers" aria-label="Offers">
             <For each=move || notifications.offers.get() key=|o| o.interaction.id let:offer>
                 <OfferCard offer=offer/>
             </For>
         </section>
     }
+}
+
+/// The id of an offer's `Accept` button.
+fn accept_id(id: wire::InteractionId) -> String {
+    format!("offer-accept-{id}")
 }
 
 #[component]
@@ -34,9 +52,12 @@ fn OfferCard(offer: OfferView) -> impl IntoView {
     let error = RwSignal::new(None::<String>);
     let busy = move || notifications.answering.with(|a| a.contains(&id));
     let accept_button = NodeRef::<leptos::html::Button>::new();
+    // Accept takes the focus, unless the agent is typing somewhere (Alt+A still accepts).
     Effect::new(move |_| {
         if let Some(button) = accept_button.get() {
-            let _ = button.focus();
+            if !crate::browser::typing_in_a_field() {
+                let _ = button.focus();
+            }
         }
     });
 
@@ -83,7 +104,8 @@ fn OfferCard(offer: OfferView) -> impl IntoView {
                 {move || format!("Expires in {} s", remaining())}
             </p>
             <div class="actions">
-                <button type="button" class="primary" node_ref=accept_button
+                <button type="button" class="primary" node_ref=accept_button id=accept_id(id)
+                    aria-keyshortcuts="Alt+A" title="Accept (Alt+A)"
                     disabled=busy on:click=move |_| answer(true)>"Accept"</button>
                 <button type="button" disabled=busy on:click=move |_| answer(false)>"Reject"</button>
             </div>

@@ -5,8 +5,8 @@ use leptos::prelude::*;
 use wire::event::OfferView;
 use wire::{ContactId, InteractionId, Millis};
 
-/// The sound an offer makes (in `public/`).
-const OFFER_SOUND: &str = "offer.wav";
+/// The id of the page's `<audio>` element holding the offer sound (`public/offer.wav`).
+pub const OFFER_SOUND_ID: &str = "offer-sound";
 
 /// A contact answered a conversation that had no open interaction.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,7 +96,12 @@ impl NotificationsState {
 }
 
 fn ring() {
-    if let Ok(audio) = web_sys::HtmlAudioElement::new_with_src(OFFER_SOUND) {
+    let audio = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id(OFFER_SOUND_ID))
+        .and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlAudioElement>(e).ok());
+    if let Some(audio) = audio {
+        audio.set_current_time(0.0);
         // The browser may refuse to play before the first click on the page; the
         // notification itself is what the agent must see, the sound only helps.
         let _ = audio.play();

@@ -3,6 +3,7 @@
 mod header;
 mod nav;
 pub mod state;
+pub mod tabs;
 mod workspace;
 
 use crate::chat_interaction::handle_time;
@@ -30,8 +31,9 @@ pub fn Shell(session: Session) -> impl IntoView {
     let notifications = NotificationsState::new();
     let interactions = InteractionsState::new(me);
     let contacts = ContactsState::new();
+    let api = Api::new(client.clone());
     provide_context(Desk {
-        api: Api::new(client.clone()),
+        api,
         clock: Clock::start(),
         notices,
         nav,
@@ -52,6 +54,7 @@ pub fn Shell(session: Session) -> impl IntoView {
             }
         });
     }
+    crate::contacts::watch_new_contacts(api, contacts, notices);
     let stream = events::start(
         client,
         Parts {

@@ -3,6 +3,7 @@
 use super::state::Place;
 use crate::connect_group::ConnectGroup;
 use crate::shell::state::desk;
+use crate::shell::tabs;
 use leptos::prelude::*;
 use wire::InteractionState;
 
@@ -16,7 +17,16 @@ pub fn MainNav() -> impl IntoView {
             <ConnectGroup/>
             <section class="nav-group" aria-labelledby="nav-interactions">
                 <h2 id="nav-interactions">"Interactions"</h2>
-                <div role="tablist" aria-label="Interactions" aria-orientation="vertical">
+                <div role="tablist" aria-label="Interactions" aria-orientation="vertical"
+                    on:keydown=move |ev: leptos::ev::KeyboardEvent| {
+                        let ids = interactions.open.with_untracked(|o| o.iter().map(|i| i.id).collect::<Vec<_>>());
+                        let current = ids.iter().position(|id| nav.0.get_untracked() == Place::Interaction(*id)).unwrap_or(0);
+                        if let Some(next) = tabs::moved(&ev.key(), current, ids.len(), tabs::Orientation::Vertical) {
+                            ev.prevent_default();
+                            nav.go(Place::Interaction(ids[next]));
+                            crate::browser::focus_later(format!("nav-interaction-{}", ids[next]));
+                        }
+                    }>
                     <For
                         each=move || interactions.open.get()
                         key=|i| (i.id, i.state, i.contact_name.clone())
@@ -26,11 +36,17 @@ pub fn MainNav() -> impl IntoView {
                             let id = i.id;
                             let contact = i.contact_id;
                             let selected = move || nav.0.get() == Place::Interaction(id);
+                            // Reached with Tab: the selected one, or the first when none is.
+                            let tab_stop = move || {
+                                selected() || (!matches!(nav.0.get(), Place::Interaction(_))
+                                    && interactions.open.with(|o| o.first().map(|f| f.id) == Some(id)))
+                            };
                             let typing = move || interactions.typing.with(|t| t.contains(&contact));
                             view! {
                                 <button type="button" role="tab" class="nav-item" id=format!("nav-interaction-{id}")
                                     class:ended=i.state == InteractionState::Ended
                                     aria-selected=move || selected().to_string()
+                                    aria-controls="workspace" tabindex=move || tabs::tab_index(tab_stop())
                                     on:click=move |_| nav.go(Place::Interaction(id))>
                                     <span class="nav-title">{i.contact_name.clone()}</span>
                                     <span class="nav-sub">
