@@ -8,7 +8,8 @@
 //!   answers; the agent gets the `Contact responded` notification, `Show` opens the tab at her
 //!   with the answer in view, and `Chat` opens a Chat Interaction view.
 //! - `private_public_switch_shows_public_posts`: `Public` lists the contacts of public posts and
-//!   Tweets and shows their posts; `Private` lists private conversations again.
+//!   Tweets and shows their posts; `Private` lists private conversations again; rows carry
+//!   channel icons.
 //! - `contact_search_finds_a_word_from_an_old_message`: "waterproofing" finds Maria Lopez.
 //! - `contacts_list_hides_and_shows`: the toggle hides and shows the Contacts list.
 
@@ -147,9 +148,13 @@ async fn private_public_switch_shows_public_posts() {
             open_communication(&agent).await?;
             // Tom Becker only ever wrote on Messenger; Hanna Berg only in a public Tweet.
             wait_contacts(&agent, &["Tom Becker"], &["Hanna Berg"]).await?;
+            // Each row shows the channels the contact used, as icons named for a screen reader.
+            agent.wait_some("img", "Facebook Messenger").await?;
+            agent.wait_some("img", "Web Chat").await?;
 
             agent.click("button", "Public").await?;
             wait_contacts(&agent, &["Hanna Berg", "Emma Dubois"], &["Tom Becker"]).await?;
+            agent.wait_some("img", "Tweet").await?;
             agent.click_containing("button", "Emma Dubois").await?;
             agent
                 .wait_text(

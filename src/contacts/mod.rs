@@ -9,7 +9,7 @@ use crate::shell::state::{Api, Line, Notices};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use state::ContactsState;
-use wire::ContactSummary;
+use wire::{Channel, ContactSummary};
 
 /// Height of one row in pixels (`.contact-row` in the style sheet).
 const ROW: i32 = 56;
@@ -193,6 +193,16 @@ pub fn ContactsList() -> impl IntoView {
     }
 }
 
+/// The letter on a channel's icon (its colour, from the style sheet, tells the rest).
+fn channel_glyph(channel: Channel) -> &'static str {
+    match channel {
+        Channel::WebChat => "W",
+        Channel::Messenger => "M",
+        Channel::TwitterDm | Channel::Tweet => "X",
+        Channel::FacebookPost => "f",
+    }
+}
+
 #[component]
 fn ContactRow(index: usize, contact: ContactSummary, total: Signal<usize>) -> impl IntoView {
     let contacts = desk().contacts;
@@ -208,6 +218,12 @@ fn ContactRow(index: usize, contact: ContactSummary, total: Signal<usize>) -> im
                 aria-current=move || if selected() { "true" } else { "false" }
                 on:click=move |_| contacts.selected.set(Some(id))>
                 <span class="contact-name">{contact.name.clone()}</span>
+                <span class="channel-icons">
+                    {contact.channels.iter().map(|c| view! {
+                        <span class=format!("channel-icon ch-{}", c.as_str()) role="img"
+                            aria-label=c.label() title=c.label()>{channel_glyph(*c)}</span>
+                    }).collect_view()}
+                </span>
                 {(unread > 0).then(|| view! {
                     <span class="unread-mark" aria-label=format!("{unread} unread")>{unread}</span>
                 })}
