@@ -134,12 +134,7 @@ async fn offer_accept_and_chat_both_ways(b: Backend) {
     let v = s.visitor("Vera Visitor").await;
     let mut v_ev = v.events().await;
     v.say("Hello, is anyone there?").await;
-    let offer = ann_ev
-        .until("offer", |e| matches!(e, Event::Offer { .. }))
-        .await;
-    let Event::Offer { offer } = offer.event else {
-        unreachable!()
-    };
+    let offer = ann_ev.offer("offer").await;
     assert_eq!(
         offer.first_message.as_deref(),
         Some("Hello, is anyone there?")
@@ -277,12 +272,7 @@ async fn reject_goes_to_next_agent(b: Backend) {
     ben.ready().await;
     let v = s.visitor("Rita").await;
     v.say("Question about a tent").await;
-    let first = ann_ev
-        .until("offer to ann", |e| matches!(e, Event::Offer { .. }))
-        .await;
-    let Event::Offer { offer } = first.event else {
-        unreachable!()
-    };
+    let offer = ann_ev.offer("offer to ann").await;
     let (st, _) = ann
         .call(
             Method::POST,
@@ -332,12 +322,7 @@ async fn timeout_goes_to_next_agent(b: Backend) {
     ben.ready().await;
     let v = s.visitor("Tim").await;
     v.say("Anyone?").await;
-    let first = ann_ev
-        .until("offer to ann", |e| matches!(e, Event::Offer { .. }))
-        .await;
-    let Event::Offer { offer } = first.event else {
-        unreachable!()
-    };
+    let offer = ann_ev.offer("offer to ann").await;
     let w = ann_ev
         .until("withdrawn", |e| matches!(e, Event::OfferWithdrawn { .. }))
         .await;
@@ -366,18 +351,8 @@ async fn capacity_counts_ended_but_not_done(b: Backend) {
     for name in ["A One", "B Two"] {
         let v = s.visitor(name).await;
         v.say("hello").await;
-        let o = ev
-            .until("offer", |e| matches!(e, Event::Offer { .. }))
-            .await;
-        let Event::Offer { offer } = o.event else {
-            unreachable!()
-        };
-        let _: InteractionView = cleo
-            .post(
-                &format!("/api/interactions/{}/accept", offer.interaction.id),
-                json!({}),
-            )
-            .await;
+        let offer = ev.offer("offer").await;
+        cleo.accept(offer.interaction.id).await;
         ids.push(offer.interaction.id);
     }
     // End one chat: it still counts until Done, so a third chat waits.
@@ -397,12 +372,7 @@ async fn capacity_counts_ended_but_not_done(b: Backend) {
             json!({"disposition": "resolved"}),
         )
         .await;
-    let o = ev
-        .until("offer after Done", |e| matches!(e, Event::Offer { .. }))
-        .await;
-    let Event::Offer { offer } = o.event else {
-        unreachable!()
-    };
+    let offer = ev.offer("offer after Done").await;
     assert_eq!(offer.interaction.contact_id, c.contact);
 }
 
@@ -417,26 +387,15 @@ async fn last_agent_is_preferred(b: Backend) {
     ben.ready().await;
     let v = s.visitor("Loyal Customer").await;
     v.say("first chat").await;
-    let o = ann_ev
-        .until("offer to ann", |e| matches!(e, Event::Offer { .. }))
-        .await;
-    let Event::Offer { offer } = o.event else {
-        unreachable!()
-    };
+    let offer = ann_ev.offer("offer to ann").await;
     ann.post::<Value>(
         &format!("/api/interactions/{}/reject", offer.interaction.id),
         json!({}),
     )
     .await;
-    let o = ben_ev
-        .until("offer to ben", |e| matches!(e, Event::Offer { .. }))
-        .await;
-    let Event::Offer { offer } = o.event else {
-        unreachable!()
-    };
+    let offer = ben_ev.offer("offer to ben").await;
     let id = offer.interaction.id;
-    ben.post::<InteractionView>(&format!("/api/interactions/{id}/accept"), json!({}))
-        .await;
+    ben.accept(id).await;
     ben.post::<InteractionView>(
         &format!("/api/interactions/{id}/done"),
         json!({"disposition": "resolved"}),
@@ -445,12 +404,7 @@ async fn last_agent_is_preferred(b: Backend) {
     // Ben is busier-recently than Ann, yet the contact comes back to Ben. (Ben wrote nothing,
     // so this is routing's last-agent preference, not a reservation.)
     v.say("second chat").await;
-    let o = ben_ev
-        .until("offer to ben again", |e| matches!(e, Event::Offer { .. }))
-        .await;
-    let Event::Offer { offer } = o.event else {
-        unreachable!()
-    };
+    let offer = ben_ev.offer("offer to ben again").await;
     assert_eq!(offer.interaction.contact_id, v.contact);
     assert_eq!(
         offer.interaction.reactivated_by,
@@ -465,17 +419,8 @@ async fn not_ready_stops_offers_but_keeps_chats(b: Backend) {
     ann.ready().await;
     let v = s.visitor("Nora").await;
     v.say("hi").await;
-    let o = ev
-        .until("offer", |e| matches!(e, Event::Offer { .. }))
-        .await;
-    let Event::Offer { offer } = o.event else {
-        unreachable!()
-    };
-    ann.post::<InteractionView>(
-        &format!("/api/interactions/{}/accept", offer.interaction.id),
-        json!({}),
-    )
-    .await;
+    let offer = ev.offer("offer").await;
+    ann.accept(offer.interaction.id).await;
     ann.not_ready().await;
     let w = s.visitor("Walter").await;
     w.say("hello").await;
@@ -509,15 +454,9 @@ async fn async_continuation_reactivates(b: Backend) {
     ann.ready().await;
     let v = s.visitor("Ola").await;
     v.say("my order is late").await;
-    let o = ev
-        .until("offer", |e| matches!(e, Event::Offer { .. }))
-        .await;
-    let Event::Offer { offer } = o.event else {
-        unreachable!()
-    };
+    let offer = ev.offer("offer").await;
     let id = offer.interaction.id;
-    ann.post::<InteractionView>(&format!("/api/interactions/{id}/accept"), json!({}))
-        .await;
+    ann.accept(id).await;
     ann.post::<InteractionView>(&format!("/api/interactions/{id}/end"), json!({}))
         .await;
     // Sending after the end (Conversation tab) reactivates: a new interaction, linked.
@@ -665,12 +604,7 @@ async fn write_a_message_waits_for_the_visitor_and_contact_responded(b: Backend)
     let mut ben_ev = ben.events().await;
     ben.ready().await;
     v.say("One more question").await;
-    let o = ben_ev
-        .until("offer to ben", |e| matches!(e, Event::Offer { .. }))
-        .await;
-    let Event::Offer { offer } = o.event else {
-        unreachable!()
-    };
+    let offer = ben_ev.offer("offer to ben").await;
     assert_eq!(offer.interaction.contact_id, v.contact);
 }
 
@@ -681,17 +615,8 @@ async fn replay_after_dropped_stream_has_no_gap_and_no_duplicate(b: Backend) {
     ann.ready().await;
     let v = s.visitor("Replay Rosa").await;
     v.say("start").await;
-    let o = ev
-        .until("offer", |e| matches!(e, Event::Offer { .. }))
-        .await;
-    let Event::Offer { offer } = o.event else {
-        unreachable!()
-    };
-    ann.post::<InteractionView>(
-        &format!("/api/interactions/{}/accept", offer.interaction.id),
-        json!({}),
-    )
-    .await;
+    let offer = ev.offer("offer").await;
+    ann.accept(offer.interaction.id).await;
     v.say("m0").await;
     ev.until(
         "m0",
@@ -1438,12 +1363,7 @@ async fn two_instances_on_one_postgres_route_correctly() {
     let mut offered = std::collections::BTreeMap::new();
     for (ev, a, cap) in &mut streams {
         for _ in 0..*cap {
-            let o = ev
-                .until("offer", |e| matches!(e, Event::Offer { .. }))
-                .await;
-            let Event::Offer { offer } = o.event else {
-                unreachable!()
-            };
+            let offer = ev.offer("offer").await;
             assert!(
                 offered.insert(offer.interaction.id, a.id).is_none(),
                 "a chat was offered twice"
@@ -1483,18 +1403,9 @@ async fn a_rejected_chat_waits_and_does_not_block_the_queue(b: Backend) {
     // The next chat in the queue reaches Ann at once, though the rejected one is older.
     let second = s.visitor("Second In Line").await;
     second.say("hi there").await;
-    let o2 = ev
-        .until("the second chat", |e| matches!(e, Event::Offer { .. }))
-        .await;
-    let Event::Offer { offer: offer2 } = o2.event else {
-        unreachable!()
-    };
+    let offer2 = ev.offer("the second chat").await;
     assert_eq!(offer2.interaction.contact_id, second.contact);
-    ann.post::<InteractionView>(
-        &format!("/api/interactions/{}/accept", offer2.interaction.id),
-        json!({}),
-    )
-    .await;
+    ann.accept(offer2.interaction.id).await;
     // After the cool-down, the rejected chat comes back to Ann (nobody else is Ready).
     let o3 = ev
         .until("the rejected chat again", |e| {

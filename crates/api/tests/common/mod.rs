@@ -406,6 +406,12 @@ impl Agent {
         self.stream("/api/events/ticket", "/api/events", None).await
     }
 
+    /// Accepts an offered chat.
+    pub async fn accept(&self, id: wire::InteractionId) -> wire::InteractionView {
+        self.post(&format!("/api/interactions/{id}/accept"), json!({}))
+            .await
+    }
+
     /// Goes Ready.
     pub async fn ready(&self) {
         let (s, v) = self
@@ -518,6 +524,15 @@ impl Events {
                 return env;
             }
         }
+    }
+
+    /// Waits for the next chat offer; `what` names it in the failure message.
+    pub async fn offer(&mut self, what: &str) -> wire::event::OfferView {
+        let env = self.until(what, |e| matches!(e, Event::Offer { .. })).await;
+        let Event::Offer { offer } = env.event else {
+            unreachable!("until returned a matching event")
+        };
+        offer
     }
 
     /// Collects events for a while (no wait condition: used only to prove nothing else came).
