@@ -207,6 +207,9 @@ impl Store {
         q: &ContactListQuery,
     ) -> Result<Vec<ContactSummary>, sqlx::Error> {
         let mut b = SqlBuilder::default();
+        if q.search.is_some() {
+            b.plan_every_run();
+        }
         let me = b.arg(Arg::Int(agent.0));
         b.push(&format!(
             "SELECT c.id, c.first_name, c.last_name, c.email, c.channels, c.last_activity_at, c.last_message, \

@@ -331,22 +331,17 @@ impl Store {
             });
         };
         let mut b = SqlBuilder::default();
+        b.plan_every_run();
         b.push(MESSAGE_SELECT);
-        b.push(" JOIN interactions i ON i.id = m.interaction_id WHERE ");
-        let n = b.next_index();
-        b.arg(Arg::Text(param));
-        b.push(&self.dialect().search_condition(n));
-        if let Some(c) = contact {
-            let p = b.arg(Arg::Int(c.0));
-            b.push(&format!(" AND m.contact_id = {p}"));
-        }
+        b.push(" JOIN interactions i ON i.id = m.interaction_id");
+        let newest = self.dialect().push_message_search(&mut b, param, contact);
         if let Some(before) = before {
             let p = b.arg(Arg::Int(before.0));
-            b.push(&format!(" AND m.id < {p}"));
+            b.push(&format!(" AND {newest} < {p}"));
         }
         b.push(filter.sql());
         let lim = b.arg(Arg::Int(i64::from(limit) + 1));
-        b.push(&format!(" ORDER BY m.id DESC LIMIT {lim}"));
+        b.push(&format!(" ORDER BY {newest} DESC LIMIT {lim}"));
         let rows = b.fetch_all(self.pool()).await?;
         let has_more = rows.len() > limit as usize;
         let mut names: BTreeMap<ContactId, String> = BTreeMap::new();

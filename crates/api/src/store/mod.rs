@@ -51,6 +51,16 @@ pub trait Dialect: Send + Sync + 'static {
     fn for_update_skip_locked(&self) -> &'static str;
     /// A condition true when message `m` matches the search in parameter `$n`.
     fn search_condition(&self, n: usize) -> String;
+    /// The message search: appends to `b` (which selects from `messages m`, joined to
+    /// `interactions i`) the joins and the `WHERE` that keep the messages matching `param`
+    /// (from [`Dialect::search_param`]), of `contact` only if given. Returns the column that
+    /// orders them newest first, for `ORDER BY … DESC` and paging below an id.
+    fn push_message_search(
+        &self,
+        b: &mut sql::SqlBuilder,
+        param: String,
+        contact: Option<ContactId>,
+    ) -> &'static str;
     /// Turns what a person typed into the search parameter (bound, never spliced into SQL).
     /// `None` when nothing searchable is left.
     fn search_param(&self, q: &str) -> Option<String>;

@@ -2,7 +2,9 @@
 //! `SKIP LOCKED`) keep routing correct across instances; an advisory lock makes event ids
 //! commit in order so every instance tails the log without gaps; `NOTIFY` wakes the others.
 
+use super::sql::{Arg, SqlBuilder};
 use super::Dialect;
+use wire::ContactId;
 
 /// The channel other instances `LISTEN` on.
 pub const NOTIFY_CHANNEL: &str = "threadline_events";
@@ -25,7 +27,26 @@ impl Dialect for Postgres {
         " FOR UPDATE SKIP LOCKED"
     }
     fn search_condition(&self, n: usize) -> String {
-        format!("to_tsvector('simple', m.text) @@ plainto_tsquery('simple', ${n})")
+        // `text_search` is `to_tsvector('simple', text)`, stored (migration 0002): when the
+        // planner reads messages newest first and stops at the page size, each row is
+        // checked without parsing its text again.
+        format!("m.text_search @@ plainto_tsquery('simple', ${n})")
+    }
+    fn push_message_search(
+        &self,
+        b: &mut SqlBuilder,
+        param: String,
+        contact: Option<ContactId>,
+    ) -> &'static str {
+        let n = b.next_index();
+        b.arg(Arg::Text(param));
+        b.push(" WHERE ");
+        b.push(&self.search_condition(n));
+        if let Some(c) = contact {
+            let p = b.arg(Arg::Int(c.0));
+            b.push(&format!(" AND m.contact_id = {p}"));
+        }
+        "m.id"
     }
     fn search_param(&self, q: &str) -> Option<String> {
         let q = q.trim();

@@ -20,6 +20,8 @@ pub struct SqlBuilder {
     sql: String,
     /// The values for `$1..$n`.
     args: Vec<Arg>,
+    /// Plan the statement for its values on every run (see [`SqlBuilder::plan_every_run`]).
+    plan_every_run: bool,
 }
 
 impl SqlBuilder {
@@ -39,9 +41,18 @@ impl SqlBuilder {
         self.args.len() + 1
     }
 
+    /// Runs the statement unprepared, so the database plans it for the values bound this time.
+    /// For statements whose best plan depends on the values, such as full-text search (a rare
+    /// word wants the index, a common one a scan newest first that stops at the page size):
+    /// PostgreSQL switches a prepared statement to one generic plan, blind to the values, after
+    /// five runs, and that plan can scan the whole table for a rare word.
+    pub fn plan_every_run(&mut self) {
+        self.plan_every_run = true;
+    }
+
     /// Runs the statement and returns its rows.
     pub async fn fetch_all(self, pool: &AnyPool) -> Result<Vec<AnyRow>, sqlx::Error> {
-        let mut q = sqlx::query(&self.sql);
+        let mut q = sqlx::query(&self.sql).persistent(!self.plan_every_run);
         for a in self.args {
             q = match a {
                 Arg::Int(v) => q.bind(v),

@@ -1,8 +1,10 @@
 //! SQLite: the embedded default. One writer at a time (serialised in-process), WAL so readers
-//! never wait, FTS5 for search, `synchronous=FULL` so an acknowledged write survives `kill -9`
-//! and power loss.
+//! never wait, FTS5 for search (the index hands out matches newest first), `synchronous=FULL`
+//! so an acknowledged write survives `kill -9` and power loss.
 
+use super::sql::{Arg, SqlBuilder};
 use super::Dialect;
+use wire::ContactId;
 
 /// The SQLite dialect.
 #[derive(Debug, Clone, Copy)]
@@ -22,7 +24,32 @@ impl Dialect for Sqlite {
         ""
     }
     fn search_condition(&self, n: usize) -> String {
-        format!("m.id IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ${n})")
+        format!("m.id IN (SELECT rowid FROM messages_fts WHERE messages_fts.text MATCH ${n})")
+    }
+    fn push_message_search(
+        &self,
+        b: &mut SqlBuilder,
+        param: String,
+        contact: Option<ContactId>,
+    ) -> &'static str {
+        // The index drives: FTS5 hands out matches newest (highest rowid) first and the query
+        // stops at the page size, where `m.id IN (SELECT rowid … MATCH …)` first collects every
+        // match (for a common word, most of the table). Within a contact, the index's
+        // `contact_id` column (migration 0002) makes it the intersection of two lists of ids.
+        // `+m.contact_id` checks the row's own contact as well (the index matches text), and
+        // its `+` keeps the contact's B-tree index out of the planner's choices, so the
+        // full-text index stays the outer loop.
+        b.push(" JOIN messages_fts ON messages_fts.rowid = m.id WHERE messages_fts.text MATCH ");
+        let p = b.arg(Arg::Text(param));
+        b.push(&p);
+        if let Some(c) = contact {
+            let token = b.arg(Arg::Text(format!("\"{}\"", c.0)));
+            let id = b.arg(Arg::Int(c.0));
+            b.push(&format!(
+                " AND messages_fts.contact_id MATCH {token} AND +m.contact_id = {id}"
+            ));
+        }
+        "messages_fts.rowid"
     }
     fn search_param(&self, q: &str) -> Option<String> {
         // Every word becomes a quoted FTS5 string (quotes doubled), so no FTS5 operator a
