@@ -5,6 +5,12 @@
 //!   [`Bench::parse`].
 //! - `size`: the download size of both bundles, raw, gzip (level 9) and brotli (quality 11),
 //!   against the budgets from the product spec. Over budget is an error.
+//! - `ui`: `benches/ui.rs` in headless Chromium against the release bundles: opening,
+//!   scrolling and searching a 10,000-message conversation.
+//! - `api`: `crates/api/examples/load.rs` against the release server, on `SQLite` and
+//!   PostgreSQL.
+//! - `search`: `crates/api/examples/search.rs` against the release server: history search over
+//!   1,000,000 messages, on `SQLite` and PostgreSQL.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -23,6 +29,10 @@ pub enum Bench {
     Size,
     /// Server load: message latency with many agents connected, memory per idle stream.
     Api,
+    /// The desktop in headless Chromium with a 10,000-message conversation.
+    Ui,
+    /// History search latency over 1,000,000 messages.
+    Search,
 }
 
 impl Bench {
@@ -33,9 +43,19 @@ impl Bench {
             "raw, gzip and brotli size of the desktop and widget bundles against the budgets",
         ),
         (
+            "ui",
+            Bench::Ui,
+            "the desktop in Chromium: opening, scrolling and searching a 10,000-message conversation",
+        ),
+        (
             "api",
             Bench::Api,
             "message latency (1,000 agents, 1,000 msg/s) and memory for 10,000 idle streams, on SQLite and PostgreSQL",
+        ),
+        (
+            "search",
+            Bench::Search,
+            "history search latency over 1,000,000 messages (p50/p95/p99 per kind of query), on SQLite and PostgreSQL",
         ),
     ];
 
@@ -71,8 +91,25 @@ impl Bench {
         match self {
             Bench::Size => size(),
             Bench::Api => api(),
+            Bench::Ui => ui(),
+            Bench::Search => search(),
         }
     }
+}
+
+/// Runs `benches/ui.rs` (release build) against the release bundles in headless Chromium.
+fn ui() -> Result<()> {
+    tools::ensure_build_tools()?;
+    tools::ensure_browser()?;
+    bundles::build_all()?;
+    let [desktop, widget] = bundles::all();
+    crate::util::cargo()
+        .args(["bench", "--bench", "ui"])
+        .env("THREADLINE_DESKTOP_DIR", &desktop.dist)
+        .env("THREADLINE_WIDGET_DIR", &widget.dist)
+        .env("CHROMEDRIVER", tools::CHROMEDRIVER)
+        .env("CHROMIUM", tools::CHROMIUM)
+        .run()
 }
 
 /// Runs the server's load benchmark (`crates/api/examples/load.rs`) against the release
@@ -121,6 +158,45 @@ fn api() -> Result<()> {
                 &format!("DROP DATABASE {name}"),
             ])
             .run();
+        result?;
+    } else {
+        println!("PostgreSQL on 127.0.0.1:5432 is not reachable: its run is skipped");
+    }
+    Ok(())
+}
+
+/// Runs the history search benchmark (`crates/api/examples/search.rs`) against the release
+/// server binary: on SQLite, then on a fresh PostgreSQL database when 127.0.0.1:5432 answers.
+fn search() -> Result<()> {
+    cmd("cargo")
+        .args([
+            "build",
+            "--release",
+            "-p",
+            "threadline-api",
+            "--bins",
+            "--examples",
+        ])
+        .run()?;
+    let search = crate::util::target_dir().join("release/examples/search");
+    println!("\n== SQLite ==");
+    cmd(&search).run()?;
+    let name = format!(
+        "threadline_search_{}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs())
+    );
+    let psql = |sql: String| {
+        cmd("psql")
+            .args(["-h", "127.0.0.1", "-U", "postgres", "-c", &sql])
+            .run()
+    };
+    if psql(format!("CREATE DATABASE {name}")).is_ok() {
+        println!("\n== PostgreSQL ==");
+        let url = format!("postgres://postgres@127.0.0.1:5432/{name}");
+        let result = cmd(&search).args(["--database-url", &url]).run();
+        let _ = psql(format!("DROP DATABASE {name}"));
         result?;
     } else {
         println!("PostgreSQL on 127.0.0.1:5432 is not reachable: its run is skipped");

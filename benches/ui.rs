@@ -1,0 +1,356 @@
+//! `cargo xtask bench ui`: the desktop with a 10,000-message conversation, in headless
+//! Chromium (the release bundle, the real server on loopback, a real `SQLite` file).
+//!
+//! # Layout
+//! - [`prepare`]: a database with the demo data and one contact, Quinn Archer, whose
+//!   conversation holds 10,000 messages in 50 interactions.
+//! - [`measure`]: logs ann in, opens the Communication tab and measures, in the page
+//!   (`performance.now()`, `requestAnimationFrame`, a `MutationObserver`):
+//!   - *open*: from the click on Quinn Archer until the newest message is on screen and the
+//!     next frame has been drawn — the first time (fetching the newest page) and again (from
+//!     memory);
+//!   - *scroll*: scrolling to the oldest message one screen per frame, loading every older
+//!     page on the way: total time, frame intervals, and the most rows ever in the page;
+//!   - *jump*: dragging the scrollbar to the middle until the messages there are drawn;
+//!   - *search*: typing a word into `Search` until the hit count answers, and until the next
+//!     frame, for a rare word, a common word and a word that is not there.
+//!
+//! The figures go to standard output; the README reports them with the machine they ran on.
+
+#[path = "../tests/harness/mod.rs"]
+mod harness;
+
+use std::time::Duration;
+
+use harness::{login, run_with, wait_until, Browser, Options, Result, DEMO_AGENTS};
+use serde_json::{json, Value};
+use threadline_api::store::{ImportedInteraction, ImportedMessage};
+use threadline_api::{AppState, Config};
+use wire::{Channel, ContactId, DispositionCode};
+
+/// Messages in the conversation.
+const MESSAGES: usize = 10_000;
+/// Interactions they are spread over.
+const INTERACTIONS: usize = 50;
+/// A word only a few old messages contain.
+const RARE: &str = "zeppelin";
+/// How many messages contain it.
+const RARE_HITS: usize = MESSAGES / 1_000;
+/// Reopening measured this many times (the median is reported).
+const REOPENS: usize = 5;
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    runtime.block_on(async {
+        let data = tempfile::tempdir().expect("a temporary directory");
+        let url = Config::sqlite_url(&data.path().join("bench.db"));
+        prepare(&url).await.expect("the benchmark data");
+        let options = Options {
+            seed_demo: false,
+            configure: Box::new(move |config: &mut Config| config.database_url = url),
+        };
+        run_with("bench_ui", options, |h| async move {
+            let agent = h.browser("agent").await?;
+            measure(&agent).await
+        })
+        .await;
+        drop(data);
+    });
+}
+
+/// The text of message `n` (1-based): a few words, a number, the rare word now and then.
+fn text_of(n: usize) -> String {
+    const WORDS: [&str; 8] = [
+        "my order has not arrived yet",
+        "could you check the tracking number",
+        "the parcel was left at the wrong door",
+        "I would like a refund for the jacket",
+        "thank you, that helps a lot",
+        "the size chart says medium",
+        "can I change the delivery address",
+        "the courier says it was delivered",
+    ];
+    let rare = if n % 1_000 == 500 { " by zeppelin" } else { "" };
+    format!("{} (message {n}){rare}", WORDS[n % WORDS.len()])
+}
+
+/// A database with the demo data and Quinn Archer's 10,000 messages.
+async fn prepare(url: &str) -> Result {
+    let mut config = Config::new(url.to_owned());
+    config.seed_demo = true;
+    let state = AppState::start(config).await?;
+    let store = &state.store;
+    let contact: ContactId = store
+        .create_contact("Quinn", "Archer", Some("quinn.archer@example.com"), &[])
+        .await?;
+    let (agent, _) = store
+        .agent_credentials(DEMO_AGENTS[0].0)
+        .await?
+        .ok_or("the demo agent ann is missing")?;
+    let now = harness::unix_now() * 1_000;
+    let per = MESSAGES / INTERACTIONS;
+    for i in 0..INTERACTIONS {
+        let messages = (0..per)
+            .map(|j| {
+                let n = i * per + j + 1;
+                let age = i64::try_from(MESSAGES - n).unwrap_or(0);
+                ImportedMessage {
+                    agent: n.is_multiple_of(2).then_some(agent),
+                    text: text_of(n),
+                    attachment: None,
+                    at: now - age * 60_000,
+                }
+            })
+            .collect();
+        store
+            .import_interaction(&ImportedInteraction {
+                contact,
+                channel: Channel::WebChat,
+                agent: Some(agent),
+                disposition: Some(DispositionCode("resolved".into())),
+                messages,
+            })
+            .await?;
+    }
+    store.mark_history_read().await?;
+    state.stop();
+    Ok(())
+}
+
+/// Runs an async script (its last argument is the callback) and returns what it passed back.
+async fn script(agent: &Browser, body: &str, args: Vec<Value>) -> Result<Value> {
+    let value = agent.client.execute_async(body, args).await?;
+    if let Some(error) = value.get("error").and_then(Value::as_str) {
+        return Err(format!("in the page: {error}").into());
+    }
+    Ok(value)
+}
+
+/// Clicks the contact named `name` in the Contacts list and waits until `last` (a message's
+/// text) is drawn; milliseconds from the click to the frame after.
+const OPEN_JS: &str = r"
+const [name, last, done] = arguments;
+const item = [...document.querySelectorAll('.contact-item')]
+  .find(b => b.querySelector('.contact-name')?.textContent === name);
+if (!item) { done({ error: 'no contact ' + name }); return; }
+const shown = () => [...document.querySelectorAll('.contact-conversation .transcript .rows')]
+  .some(r => r.textContent.includes(last));
+const t0 = performance.now();
+const finish = () => requestAnimationFrame(() => done({ ms: performance.now() - t0 }));
+const watch = new MutationObserver(() => { if (shown()) { watch.disconnect(); finish(); } });
+watch.observe(document.body, { childList: true, subtree: true, characterData: true });
+item.click();
+if (shown()) { watch.disconnect(); finish(); }
+";
+
+/// Scrolls the conversation up one screen per frame until its first message is drawn and
+/// nothing older is left; frame intervals and the most rows ever rendered.
+const SCROLL_JS: &str = r"
+const [first, done] = arguments;
+const log = document.querySelector('.contact-conversation .transcript');
+const t0 = performance.now();
+let last = t0, frames = [], rows = 0;
+const step = (now) => {
+  frames.push(now - last); last = now;
+  rows = Math.max(rows, log.querySelectorAll('.rows > *').length);
+  const more = [...log.querySelectorAll('button')].some(b => b.textContent === 'Load earlier messages');
+  const top = log.querySelector('.rows').textContent.includes(first);
+  if (!more && top && log.scrollTop === 0) {
+    done({ ms: now - t0, frames, rows, height: log.scrollHeight });
+    return;
+  }
+  if (now - t0 > 120000) {
+    const r = log.querySelector('.rows');
+    done({ error: `not at the first message after 120 s (scrollTop ${log.scrollTop} of ${log.scrollHeight}, ${r.children.length} rows from ${r.firstElementChild?.textContent.slice(0, 80)})` });
+    return;
+  }
+  log.scrollTop = Math.max(0, log.scrollTop - log.clientHeight);
+  requestAnimationFrame(step);
+};
+requestAnimationFrame(step);
+";
+
+/// Drags the scrollbar to the middle; milliseconds until a message from there is drawn.
+const JUMP_JS: &str = r"
+const [done] = arguments;
+const log = document.querySelector('.contact-conversation .transcript');
+const middle = () => [...log.querySelectorAll('.rows > *')].some(r => {
+  const m = /\(message (\d+)\)/.exec(r.textContent);
+  return m && Math.abs(Number(m[1]) - 5000) < 1000;
+});
+const t0 = performance.now();
+log.scrollTop = log.scrollHeight / 2;
+const check = () => {
+  if (middle()) { requestAnimationFrame(() => done({ ms: performance.now() - t0 })); return; }
+  if (performance.now() - t0 > 10000) { done({ error: 'the middle was never drawn' }); return; }
+  requestAnimationFrame(check);
+};
+requestAnimationFrame(check);
+";
+
+/// Types `word` into the Conversation tab's Search; milliseconds until the hit count
+/// answers and until the next frame, and the answer.
+const SEARCH_JS: &str = r"
+const [word, done] = arguments;
+const box = document.querySelector('.contact-conversation input[type=search]');
+const count = document.querySelector('.contact-conversation .hit-count');
+const before = count.textContent;
+box.value = word;
+const t0 = performance.now();
+const answered = () => count.textContent !== before && count.textContent !== '' && count.textContent !== 'Searching…';
+const finish = () => {
+  const t1 = performance.now();
+  requestAnimationFrame(() => {
+    const t2 = performance.now();
+    // Then until the current hit is drawn in the transcript (none when nothing matched).
+    const shown = () => !/of/.test(count.textContent) || document.querySelector('.contact-conversation .current-hit mark');
+    const wait = () => shown()
+      ? done({ ms: t1 - t0, frame: t2 - t0, hit: performance.now() - t0, text: count.textContent })
+      : requestAnimationFrame(wait);
+    wait();
+  });
+};
+const watch = new MutationObserver(() => { if (answered()) { watch.disconnect(); finish(); } });
+watch.observe(count, { childList: true, subtree: true, characterData: true });
+box.dispatchEvent(new Event('input', { bubbles: true }));
+if (answered()) { watch.disconnect(); finish(); }
+";
+
+/// Clears the Search field and waits until the count is empty again.
+const CLEAR_JS: &str = r"
+const [done] = arguments;
+const box = document.querySelector('.contact-conversation input[type=search]');
+const count = document.querySelector('.contact-conversation .hit-count');
+box.value = '';
+box.dispatchEvent(new Event('input', { bubbles: true }));
+const check = () => count.textContent === '' ? done({}) : requestAnimationFrame(check);
+requestAnimationFrame(check);
+";
+
+fn ms(v: &Value, key: &str) -> f64 {
+    v.get(key).and_then(Value::as_f64).unwrap_or(f64::NAN)
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    #[allow(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        clippy::cast_precision_loss,
+        reason = "an index into a short list"
+    )]
+    let i = ((sorted.len() - 1) as f64 * p).round() as usize;
+    sorted[i]
+}
+
+async fn measure(agent: &Browser) -> Result {
+    // Scrolling through 10,000 messages takes longer than WebDriver's default 30 s.
+    agent
+        .client
+        .update_timeouts(fantoccini::wd::TimeoutConfiguration::new(
+            Some(Duration::from_mins(3)),
+            None,
+            None,
+        ))
+        .await?;
+    let (user, password) = DEMO_AGENTS[0];
+    login(agent, user, password).await?;
+    agent.click_containing("tab", "Communication").await?;
+    agent.role("region", "Communication").await?;
+    wait_until("Quinn Archer in the Contacts list", Duration::from_secs(30), || async {
+        let found = agent
+            .client
+            .execute(
+                "return [...document.querySelectorAll('.contact-name')].some(e => e.textContent === 'Quinn Archer');",
+                vec![],
+            )
+            .await?;
+        Ok(found.as_bool().unwrap_or(false).then_some(()))
+    })
+    .await?;
+    let newest = text_of(MESSAGES);
+    let oldest = text_of(1);
+
+    eprintln!("bench ui: opening the conversation");
+    let first = script(agent, OPEN_JS, vec![json!("Quinn Archer"), json!(newest)]).await?;
+    let mut reopen = Vec::new();
+    for _ in 0..REOPENS {
+        agent.click_containing("button", "Maria Lopez").await?;
+        agent.role("heading", "Maria Lopez").await?;
+        let again = script(agent, OPEN_JS, vec![json!("Quinn Archer"), json!(newest)]).await?;
+        reopen.push(ms(&again, "ms"));
+    }
+    reopen.sort_by(f64::total_cmp);
+
+    eprintln!("bench ui: scrolling to the first message");
+    let scroll = script(agent, SCROLL_JS, vec![json!(oldest)]).await?;
+    let mut frames: Vec<f64> = scroll["frames"]
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_f64).collect())
+        .unwrap_or_default();
+    frames.sort_by(f64::total_cmp);
+    eprintln!("bench ui: dragging the scrollbar");
+    let jump = script(agent, JUMP_JS, vec![]).await?;
+
+    eprintln!("bench ui: searching");
+    let mut searches = Vec::new();
+    for word in [RARE, "refund", "hovercraft"] {
+        let result = script(agent, SEARCH_JS, vec![json!(word)]).await?;
+        script(agent, CLEAR_JS, vec![]).await?;
+        searches.push((word, result));
+    }
+    let rare_answer = searches[0].1["text"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    if !rare_answer.ends_with(&format!("of {RARE_HITS}")) {
+        return Err(
+            format!("searching {RARE:?} answered {rare_answer:?}, not … of {RARE_HITS}").into(),
+        );
+    }
+
+    println!("\nbench ui: a {MESSAGES}-message conversation ({INTERACTIONS} interactions) in headless Chromium");
+    println!(
+        "  open (first, fetching the newest page)   {:>8.1} ms",
+        ms(&first, "ms")
+    );
+    println!(
+        "  open again (median of {REOPENS})               {:>8.1} ms   (min {:.1}, max {:.1})",
+        percentile(&reopen, 0.5),
+        reopen.first().copied().unwrap_or(f64::NAN),
+        reopen.last().copied().unwrap_or(f64::NAN)
+    );
+    println!(
+        "  scroll to the first message              {:>8.1} ms   ({} frames; interval p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms)",
+        ms(&scroll, "ms"),
+        frames.len(),
+        percentile(&frames, 0.5),
+        percentile(&frames, 0.95),
+        frames.last().copied().unwrap_or(f64::NAN)
+    );
+    println!(
+        "  rows in the page at most                 {:>8}      (scroll height {} px)",
+        scroll["rows"], scroll["height"]
+    );
+    println!(
+        "  drag the scrollbar to the middle         {:>8.1} ms",
+        ms(&jump, "ms")
+    );
+    for (word, result) in &searches {
+        println!(
+            "  search {:<12} answer {:>6.1} ms, next frame {:>6.1} ms, hit drawn {:>6.1} ms   ({})",
+            format!("{word:?}"),
+            ms(result, "ms"),
+            ms(result, "frame"),
+            ms(result, "hit"),
+            result["text"].as_str().unwrap_or_default()
+        );
+    }
+    Ok(())
+}
