@@ -6,7 +6,8 @@
 //!   history, identified by a signed token) writes from `/demo`; the offer shows, `Accept`;
 //!   text, emoji and images both ways; Maria leaves the page; the agent writes from the
 //!   Conversation tab (also after `End chat`, which reactivates the chat); `Search` finds a
-//!   word from an earlier interaction; `End chat`, a disposition, `Mark Done`.
+//!   word from an earlier interaction; `End chat`, a disposition, `Mark Done`. With
+//!   `THREADLINE_SCREENSHOT=1` it saves the interaction view as the README's `docs/desktop.png`.
 //! - `reject_offers_the_chat_to_the_next_agent`: two agents Ready; whoever gets the offer
 //!   rejects it and the other one gets it.
 //! - `refused_image_shows_an_error`: an SVG named `.png` and a text file, attached in the
@@ -17,8 +18,8 @@
 mod harness;
 
 use harness::{
-    default_timeout, identity_for, login, occurrences, run, wait_until, ApiUser, Browser, Files,
-    Harness, Result, DEMO_AGENTS, SVG, TINY_PNG,
+    default_timeout, identity_for, login, occurrences, run, save_readme_screenshot, wait_until,
+    ApiUser, Browser, Files, Harness, Result, DEMO_AGENTS, SVG, TINY_PNG,
 };
 use serde_json::json;
 
@@ -131,6 +132,7 @@ async fn chat_from_offer_to_mark_done() {
             .wait_text("log", "Conversation", "A new pole ships tomorrow, Maria")
             .await?;
         agent.assert_no_console_errors().await?;
+        save_readme_screenshot(&agent).await?;
 
         // After End chat, writing from the Conversation tab reactivates the chat.
         agent.click("button", "End chat").await?;

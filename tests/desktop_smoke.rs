@@ -2,8 +2,7 @@
 //!
 //! # Layout
 //! - `desktop_loads_without_console_errors`: `/` shows the login form, the console stays clean.
-//! - `demo_agent_logs_in`: a demo agent logs in and sees the channel status and Connect group
-//!   (and, with `THREADLINE_SCREENSHOT=1`, this writes the README's `docs/desktop.png`).
+//! - `demo_agent_logs_in`: a demo agent logs in and sees the channel status and Connect group.
 //! - `demo_page_loads_the_widget`: `/demo` shows the widget's launcher.
 //!
 //! Run them alone with `cargo test --test desktop_smoke` after building the bundles (see
@@ -11,7 +10,7 @@
 
 mod harness;
 
-use harness::{login, run, save_readme_screenshot, Harness, DEMO_AGENTS};
+use harness::{login, run, Harness, DEMO_AGENTS};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn desktop_loads_without_console_errors() {
@@ -36,8 +35,7 @@ async fn demo_agent_logs_in() {
         let agent = h.browser("agent").await?;
         login(&agent, user, password).await?;
         agent.role("group|region", "Connect").await?;
-        agent.assert_no_console_errors().await?;
-        save_readme_screenshot(&agent).await
+        agent.assert_no_console_errors().await
     })
     .await;
 }
