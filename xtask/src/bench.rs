@@ -112,62 +112,20 @@ fn ui() -> Result<()> {
         .run()
 }
 
-/// Runs the server's load benchmark (`crates/api/examples/load.rs`) against the release
-/// server binary: on SQLite, then on a fresh PostgreSQL database when 127.0.0.1:5432 answers.
+/// Runs the server's load benchmark (`crates/api/examples/load.rs`).
 fn api() -> Result<()> {
-    cmd("cargo")
-        .args([
-            "build",
-            "--release",
-            "-p",
-            "threadline-api",
-            "--bins",
-            "--examples",
-        ])
-        .run()?;
-    let load = crate::util::root().join("target/release/examples/load");
-    println!("\n== SQLite ==");
-    cmd(&load).run()?;
-    let name = format!(
-        "threadline_bench_{}",
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs())
-    );
-    let created = cmd("psql")
-        .args([
-            "-h",
-            "127.0.0.1",
-            "-U",
-            "postgres",
-            "-c",
-            &format!("CREATE DATABASE {name}"),
-        ])
-        .run();
-    if created.is_ok() {
-        println!("\n== PostgreSQL ==");
-        let url = format!("postgres://postgres@127.0.0.1:5432/{name}");
-        let result = cmd(&load).args(["--database-url", &url]).run();
-        let _ = cmd("psql")
-            .args([
-                "-h",
-                "127.0.0.1",
-                "-U",
-                "postgres",
-                "-c",
-                &format!("DROP DATABASE {name}"),
-            ])
-            .run();
-        result?;
-    } else {
-        println!("PostgreSQL on 127.0.0.1:5432 is not reachable: its run is skipped");
-    }
-    Ok(())
+    on_both_databases("load")
 }
 
-/// Runs the history search benchmark (`crates/api/examples/search.rs`) against the release
-/// server binary: on SQLite, then on a fresh PostgreSQL database when 127.0.0.1:5432 answers.
+/// Runs the history search benchmark (`crates/api/examples/search.rs`).
 fn search() -> Result<()> {
+    on_both_databases("search")
+}
+
+/// Builds the server and its examples in release, then runs `example` against the release
+/// server binary: on SQLite, then on a fresh PostgreSQL database (dropped afterwards) when
+/// 127.0.0.1:5432 answers.
+fn on_both_databases(example: &str) -> Result<()> {
     cmd("cargo")
         .args([
             "build",
@@ -178,11 +136,13 @@ fn search() -> Result<()> {
             "--examples",
         ])
         .run()?;
-    let search = crate::util::target_dir().join("release/examples/search");
+    let bin = crate::util::target_dir()
+        .join("release/examples")
+        .join(example);
     println!("\n== SQLite ==");
-    cmd(&search).run()?;
+    cmd(&bin).run()?;
     let name = format!(
-        "threadline_search_{}",
+        "threadline_{example}_{}",
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs())
@@ -195,7 +155,7 @@ fn search() -> Result<()> {
     if psql(format!("CREATE DATABASE {name}")).is_ok() {
         println!("\n== PostgreSQL ==");
         let url = format!("postgres://postgres@127.0.0.1:5432/{name}");
-        let result = cmd(&search).args(["--database-url", &url]).run();
+        let result = cmd(&bin).args(["--database-url", &url]).run();
         let _ = psql(format!("DROP DATABASE {name}"));
         result?;
     } else {

@@ -17,6 +17,8 @@
     clippy::cast_sign_loss
 )]
 
+mod common;
+
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -140,53 +142,15 @@ async fn main() {
     }
     store.close().await;
     drop(store);
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("port")
-        .local_addr()
-        .expect("addr")
-        .port();
-    let base = format!("http://127.0.0.1:{port}");
-    let bin = std::env::current_exe()
-        .expect("exe")
-        .parent()
-        .and_then(|p| p.parent())
-        .expect("target dir")
-        .join("threadline-api");
-    let mut server = tokio::process::Command::new(&bin)
-        .args([
-            "--addr",
-            &format!("127.0.0.1:{port}"),
-            "--database-url",
-            &url,
-            "--no-seed",
-        ])
-        .env("RUST_LOG", "error")
-        .stdout(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap_or_else(|e| {
-            panic!(
-                "start {}: {e} (build it with cargo build --release -p threadline-api)",
-                bin.display()
-            )
-        });
-    let pid = server.id().expect("pid");
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(4096)
         .build()
         .expect("client");
-    let deadline = Instant::now() + Duration::from_mins(1);
-    while client
-        .get(format!("{base}/api/openapi.json"))
-        .send()
-        .await
-        .map(|r| r.status().is_success())
-        .ok()
-        != Some(true)
-    {
-        assert!(Instant::now() < deadline, "server did not start");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let common::RunningServer {
+        child: mut server,
+        base,
+    } = common::start_server(&url, &client).await;
+    let pid = server.id().expect("pid");
     let rss_start = rss_kib(pid);
     println!(
         "server: pid {pid}, RSS at start {} MiB, database {}",

@@ -20,6 +20,8 @@
     clippy::cast_sign_loss
 )]
 
+mod common;
+
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::collections::HashSet;
@@ -509,49 +511,11 @@ async fn main() {
         println!("SQLite file {:.0} MiB", size as f64 / 1024.0 / 1024.0);
     }
 
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("port")
-        .local_addr()
-        .expect("addr")
-        .port();
-    let base = format!("http://127.0.0.1:{port}");
-    let bin = std::env::current_exe()
-        .expect("exe")
-        .parent()
-        .and_then(|p| p.parent())
-        .expect("target dir")
-        .join("threadline-api");
-    let mut server = tokio::process::Command::new(&bin)
-        .args([
-            "--addr",
-            &format!("127.0.0.1:{port}"),
-            "--database-url",
-            &url,
-            "--no-seed",
-        ])
-        .env("RUST_LOG", "error")
-        .stdout(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap_or_else(|e| {
-            panic!(
-                "start {}: {e} (build it with cargo build --release -p threadline-api)",
-                bin.display()
-            )
-        });
     let client = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_mins(2);
-    while client
-        .get(format!("{base}/api/openapi.json"))
-        .send()
-        .await
-        .map(|r| r.status().is_success())
-        .ok()
-        != Some(true)
-    {
-        assert!(Instant::now() < deadline, "server did not start");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let common::RunningServer {
+        child: mut server,
+        base,
+    } = common::start_server(&url, &client).await;
     println!("server: pid {}", server.id().unwrap_or(0));
 
     // The plan: every kind `--queries` times, interleaved, in a fixed shuffled order.
