@@ -96,9 +96,14 @@ fn spacer_px(rows: usize, row_height: f64) -> f64 {
     rows as f64 * row_height
 }
 
-/// [`spacer_px`] as a CSS length.
+/// [`spacer_px`] as a CSS length, in whole pixels (integer formatting keeps the float
+/// formatter out of the bundle).
+#[allow(
+    clippy::cast_possible_truncation,
+    reason = "a pixel height, far inside i64"
+)]
 fn spacer(rows: usize, row_height: f64) -> String {
-    format!("{:.0}px", spacer_px(rows, row_height))
+    format!("{}px", spacer_px(rows, row_height).round() as i64)
 }
 
 /// The log.

@@ -57,25 +57,38 @@ impl Conversation {
         }
     }
 
-    /// Adds or replaces many messages at once (a page): one sort of the merged runs instead of
-    /// an insertion per message, which would shift the whole conversation 500 times.
+    /// Adds or replaces many messages at once (a page, oldest first): one merge of the two
+    /// sorted lists instead of an insertion per message, which would shift the whole
+    /// conversation 500 times. Of two versions of one message, the page's wins.
     pub fn merge_page(&mut self, messages: Vec<MessageView>) {
+        if !messages.is_sorted_by_key(|m| m.seq) {
+            for m in messages {
+                self.merge(m);
+            }
+            return;
+        }
         self.pending.retain(|p| {
             !messages
                 .iter()
                 .any(|m| m.client_id.as_ref() == Some(&p.client_id))
         });
-        self.messages.extend(messages);
-        // Stable: of two versions of one message, the one from the page comes second.
-        self.messages.sort_by_key(|m| m.seq);
-        self.messages.dedup_by(|later, kept| {
-            if later.seq == kept.seq {
-                std::mem::swap(later, kept);
-                true
-            } else {
-                false
-            }
-        });
+        let old = std::mem::take(&mut self.messages);
+        let mut merged = Vec::with_capacity(old.len() + messages.len());
+        let (mut old, mut page) = (old.into_iter().peekable(), messages.into_iter().peekable());
+        loop {
+            let next = match (old.peek(), page.peek()) {
+                (Some(a), Some(b)) if a.seq < b.seq => old.next(),
+                (Some(a), Some(b)) if a.seq == b.seq => {
+                    old.next();
+                    page.next()
+                }
+                (_, Some(_)) => page.next(),
+                (Some(_), None) => old.next(),
+                (None, None) => break,
+            };
+            merged.extend(next);
+        }
+        self.messages = merged;
     }
 
     /// Adds or replaces an interaction.
