@@ -1,7 +1,8 @@
 //! `cargo xtask test`: everything CI checks, in order, with a summary at the end.
 //!
 //! # Layout
-//! - [`run`]: tools, bundles, Postgres, then the checks; every check runs even after an
+//! - [`run`]: tools, bundles, Postgres, then the checks (formatting, clippy, bundle sizes
+//!   against their budgets, tests); every check runs even after an
 //!   earlier one failed (one run shows every problem), and the exit code is non-zero if any did.
 //! - [`run_tests`]: `cargo test --workspace` with its output passed through line by line while
 //!   the `Running …` / `test result:` lines are collected for the summary.
@@ -73,6 +74,10 @@ pub fn run() -> Result<()> {
             .args(["--target", "wasm32-unknown-unknown", "--", "-D", "warnings"])
             .run()
     });
+    check(
+        "bundle sizes within the budgets (as bench size)",
+        &mut || crate::bench::sizes_within_budget(),
+    );
     let mut results = Vec::new();
     check(
         "tests (cargo test --workspace; SQLite and PostgreSQL; browsers)",
