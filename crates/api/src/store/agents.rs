@@ -319,8 +319,7 @@ pub(super) async fn emit_status(tx: &mut super::Tx, id: AgentId) -> Result<Agent
         &Event::Status {
             agent: view.clone(),
         },
-    )
-    .await?;
+    )?;
     Ok(view)
 }
 
