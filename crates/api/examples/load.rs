@@ -214,6 +214,7 @@ async fn main() {
     );
     let acks: Arc<Mutex<Vec<f64>>> = Arc::default();
     let errors = Arc::new(AtomicU64::new(0));
+    let error_kinds: Arc<Mutex<HashMap<String, u64>>> = Arc::default();
     let total = a.rate * a.seconds;
     let interval = Duration::from_secs_f64(1.0 / a.rate as f64);
     let start = Instant::now();
@@ -223,12 +224,13 @@ async fn main() {
     for n in 0..total {
         ticker.tick().await;
         let vtoken = visitors[(n as usize) % visitors.len()].clone();
-        let (client, base, sent_at, acks, errors) = (
+        let (client, base, sent_at, acks, errors, error_kinds) = (
             client.clone(),
             base.clone(),
             sent_at.clone(),
             acks.clone(),
             errors.clone(),
+            error_kinds.clone(),
         );
         handles.push(tokio::spawn(async move {
             let cid = format!("load-{n:012}");
@@ -245,8 +247,28 @@ async fn main() {
                     .lock()
                     .expect("lock")
                     .push(t0.elapsed().as_secs_f64() * 1000.0),
-                _ => {
+                Ok(r) => {
                     errors.fetch_add(1, Ordering::Relaxed);
+                    *error_kinds
+                        .lock()
+                        .expect("lock")
+                        .entry(format!("HTTP {}", r.status()))
+                        .or_insert(0) += 1;
+                }
+                Err(e) => {
+                    errors.fetch_add(1, Ordering::Relaxed);
+                    let kind = if e.is_connect() {
+                        "connect"
+                    } else if e.is_timeout() {
+                        "timeout"
+                    } else {
+                        "request"
+                    };
+                    *error_kinds
+                        .lock()
+                        .expect("lock")
+                        .entry(format!("{kind}: {e}"))
+                        .or_insert(0) += 1;
                 }
             }
         }));
@@ -271,6 +293,9 @@ async fn main() {
         errors.load(Ordering::Relaxed),
         sent_at.lock().expect("lock").len()
     );
+    for (kind, n) in error_kinds.lock().expect("lock").iter() {
+        println!("  {n} × {kind}");
+    }
     println!(
         "visitor POST → agent stream (ms): p50 {:.2}  p95 {:.2}  p99 {:.2}  max {:.2}",
         percentile(&lat, 50.0),

@@ -24,6 +24,7 @@ on_both!(
     write_a_message_waits_for_the_visitor_and_contact_responded,
     replay_after_dropped_stream_has_no_gap_and_no_duplicate,
     idempotent_send_under_concurrency,
+    sends_arriving_together_succeed_or_fail_alone,
     bad_input_is_refused_clearly,
     visitors_cannot_reach_other_conversations,
     search_and_conversation_paging,
@@ -740,6 +741,107 @@ async fn idempotent_send_under_concurrency(b: Backend) {
             .count(),
         1
     );
+}
+
+/// Many sends at once (written together by the server): retries answer with the stored
+/// message, a send that fails fails alone, every conversation's `seq` strictly increases.
+async fn sends_arriving_together_succeed_or_fail_alone(b: Backend) {
+    let s = Server::start(b, |_| {}).await;
+    let mut visitors = Vec::new();
+    for i in 0..4 {
+        let v = s.visitor(&format!("Burst {i}")).await;
+        v.say("hi").await;
+        visitors.push(v);
+    }
+    let client = reqwest::Client::new();
+    let mut tasks = Vec::new();
+    for (vi, v) in visitors.iter().enumerate() {
+        let retried = client_id();
+        for n in 0..12 {
+            // Every fourth send names an attachment that does not exist; the third and every
+            // sixth reuse one client id.
+            let (cid, body) = if n % 4 == 3 {
+                (
+                    client_id(),
+                    json!({"client_id": client_id(), "text": "", "attachment_id": 999_999}),
+                )
+            } else if n == 2 || n % 6 == 0 {
+                (
+                    retried.clone(),
+                    json!({"client_id": retried, "text": format!("retried {vi}")}),
+                )
+            } else {
+                let c = client_id();
+                (
+                    c.clone(),
+                    json!({"client_id": c, "text": format!("m {vi} {n}")}),
+                )
+            };
+            let (client, base, token) = (client.clone(), s.base.clone(), v.token.clone());
+            tasks.push(tokio::spawn(async move {
+                let r = client
+                    .post(format!("{base}/api/visitor/messages"))
+                    .bearer_auth(token)
+                    .json(&body)
+                    .send()
+                    .await
+                    .expect("send");
+                let status = r.status().as_u16();
+                let body: Value = r.json().await.expect("body");
+                (vi, n, cid, status, body)
+            }));
+        }
+    }
+    let mut retried_ids: Vec<Vec<i64>> = vec![Vec::new(); visitors.len()];
+    for t in tasks {
+        let (vi, n, _cid, status, body) = t.await.expect("task");
+        if n % 4 == 3 {
+            assert_eq!(status, 404, "a missing attachment is refused: {body}");
+        } else {
+            assert_eq!(status, 200, "send {vi}/{n}: {body}");
+            if n == 2 || n % 6 == 0 {
+                retried_ids[vi].push(body["id"].as_i64().expect("id"));
+            }
+        }
+    }
+    for (vi, v) in visitors.iter().enumerate() {
+        let ids = &mut retried_ids[vi];
+        ids.dedup();
+        assert_eq!(
+            ids.len(),
+            1,
+            "every retry answers with the one stored message"
+        );
+        let page: wire::api::ConversationPage = v.get("/api/visitor/conversation").await;
+        let texts: Vec<&str> = page.messages.iter().map(|m| m.text.as_str()).collect();
+        assert_eq!(
+            texts
+                .iter()
+                .filter(|t| **t == format!("retried {vi}"))
+                .count(),
+            1,
+            "{texts:?}"
+        );
+        for n in [1, 4, 5, 8, 9, 10] {
+            assert_eq!(
+                texts
+                    .iter()
+                    .filter(|t| **t == format!("m {vi} {n}"))
+                    .count(),
+                1,
+                "{texts:?}"
+            );
+        }
+        assert!(
+            texts.iter().all(|t| !t.is_empty()),
+            "no failed send was stored"
+        );
+        assert_eq!(page.messages.len(), 1 + 1 + 6, "{texts:?}");
+        assert!(
+            page.messages.windows(2).all(|w| w[0].seq < w[1].seq),
+            "seq strictly increases"
+        );
+    }
 }
 
 async fn bad_input_is_refused_clearly(b: Backend) {

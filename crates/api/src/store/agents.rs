@@ -189,15 +189,31 @@ impl Store {
         Ok(view)
     }
 
-    /// Marks agents as present (an event stream of theirs is open on this instance).
+    /// Marks agents as present (an event stream of theirs is open on this instance): a few
+    /// hundred agents to a write transaction of one statement. (One autocommit `UPDATE` per
+    /// agent cost a commit each, and on SQLite wrote beside the single writer, so a write
+    /// transaction that had read first could fail with `SQLITE_BUSY`; one transaction for all
+    /// of them held the single writer, and so every send, for tens of milliseconds.)
     pub async fn touch_agents(&self, ids: &[AgentId]) -> Result<(), sqlx::Error> {
+        const PER_TRANSACTION: usize = 200;
         let now = now_ms();
-        for id in ids {
-            sqlx::query("UPDATE agents SET last_seen_at = $1 WHERE id = $2")
-                .bind(now)
-                .bind(id.0)
-                .execute(self.pool())
-                .await?;
+        // Rows are locked in id order, so that two instances touching at once never wait for
+        // each other in a cycle (PostgreSQL).
+        let mut ids = ids.to_vec();
+        ids.sort_unstable();
+        for chunk in ids.chunks(PER_TRANSACTION) {
+            let placeholders: Vec<String> = (2..chunk.len() + 2).map(|n| format!("${n}")).collect();
+            let sql = format!(
+                "UPDATE agents SET last_seen_at = $1 WHERE id IN ({})",
+                placeholders.join(", ")
+            );
+            let mut q = sqlx::query(&sql).persistent(false).bind(now);
+            for id in chunk {
+                q = q.bind(id.0);
+            }
+            let mut tx = self.begin().await?;
+            q.execute(&mut *tx.inner).await?;
+            tx.commit().await?;
         }
         Ok(())
     }
@@ -301,8 +317,7 @@ pub(super) async fn emit_status(tx: &mut super::Tx, id: AgentId) -> Result<Agent
         &Event::Status {
             agent: view.clone(),
         },
-    )
-    .await?;
+    )?;
     Ok(view)
 }
 

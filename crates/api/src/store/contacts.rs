@@ -76,8 +76,7 @@ impl Store {
             &Event::ContactUpdated {
                 contact: view.clone(),
             },
-        )
-        .await?;
+        )?;
         tx.commit().await?;
         Ok(Some(view))
     }

@@ -236,8 +236,7 @@ impl Store {
                 party: Party::Agent,
                 typing,
             },
-        )
-        .await?;
+        )?;
         tx.commit().await?;
         Ok(())
     }
@@ -353,8 +352,7 @@ pub(super) async fn emit_interaction(
             &Event::Interaction {
                 interaction: view.clone(),
             },
-        )
-        .await?;
+        )?;
     }
     // The widget shows the chat's state (waiting, with whom, ended); it gets the interaction
     // without what is internal to the contact center.
@@ -371,8 +369,7 @@ pub(super) async fn emit_interaction(
             &Event::Interaction {
                 interaction: for_visitor,
             },
-        )
-        .await?;
+        )?;
     }
     Ok(view)
 }
@@ -400,8 +397,7 @@ pub(super) async fn activate(
                     interaction_id: current.id,
                     reason: WithdrawReason::Accepted,
                 },
-            )
-            .await?;
+            )?;
             emit_status(tx, other).await?;
         }
     }
@@ -470,8 +466,7 @@ pub(super) async fn requeue(
             interaction_id: current.id,
             reason,
         },
-    )
-    .await?;
+    )?;
     emit_status(tx, agent).await?;
     Ok(())
 }

@@ -16,8 +16,8 @@ use sqlx::Row;
 use std::collections::BTreeMap;
 use wire::api::{ConversationPage, SearchHit, SearchResults, SendSource};
 use wire::{
-    AgentId, AttachmentId, ClientMessageId, ContactId, Event, InteractionId, InteractionState,
-    InteractionView, MessageId, MessageView, Party, Reactivation, SystemLine,
+    AgentId, AttachmentId, Author, ClientMessageId, ContactId, Event, InteractionId,
+    InteractionState, InteractionView, MessageId, MessageView, Party, Reactivation, SystemLine,
 };
 
 /// Who sends.
@@ -76,31 +76,72 @@ impl NewMessage {
     }
 }
 
-/// How a send starts: a transaction holding the conversation's lock, or (on a retry of a
-/// client id already stored) the stored message.
-enum SendStart {
-    Fresh(Tx),
-    Retry(Box<StoredMessage>),
+/// A send, as queued for group commit (see `sends`).
+#[derive(Debug, Clone)]
+pub(super) enum SendJob {
+    /// [`Store::send_as_agent`].
+    Agent {
+        agent: AgentId,
+        contact: ContactId,
+        client_id: ClientMessageId,
+        text: String,
+        attachment: Option<AttachmentId>,
+        source: SendSource,
+    },
+    /// [`Store::send_as_contact`].
+    Contact {
+        contact: ContactId,
+        client_id: ClientMessageId,
+        text: String,
+        attachment: Option<AttachmentId>,
+        opts: VisitorSendOptions,
+    },
 }
 
-impl Store {
-    /// Locks the conversation, answers a retry with what was stored, checks the attachment.
-    async fn begin_send(
-        &self,
-        contact: ContactId,
-        author_key: &str,
-        client_id: &ClientMessageId,
-        attachment: Option<AttachmentId>,
-    ) -> Result<SendStart, ApiError> {
-        let mut tx = self.begin().await?;
-        lock_contact(&mut tx, contact).await?;
-        if let Some(existing) = find_by_client_id(&mut tx, author_key, client_id).await? {
-            tx.rollback().await?;
-            return Ok(SendStart::Retry(Box::new(existing)));
+impl SendJob {
+    /// The contact whose conversation it writes to.
+    pub(super) fn contact(&self) -> ContactId {
+        match self {
+            SendJob::Agent { contact, .. } | SendJob::Contact { contact, .. } => *contact,
         }
-        check_attachment(&mut tx, attachment, author_key).await?;
-        Ok(SendStart::Fresh(tx))
     }
+
+    /// Writes the send in `tx` (which the caller commits, or rolls back on an error).
+    pub(super) async fn write(&self, tx: &mut Tx) -> Result<StoredMessage, ApiError> {
+        match self {
+            SendJob::Agent {
+                agent,
+                contact,
+                client_id,
+                text,
+                attachment,
+                source,
+            } => agent_send(tx, *agent, *contact, client_id, text, *attachment, *source).await,
+            SendJob::Contact {
+                contact,
+                client_id,
+                text,
+                attachment,
+                opts,
+            } => contact_send(tx, *contact, client_id, text, *attachment, *opts).await,
+        }
+    }
+}
+
+/// Locks the conversation, finds a retry's stored message, checks the attachment.
+async fn start_send(
+    tx: &mut Tx,
+    contact: ContactId,
+    author_key: &str,
+    client_id: &ClientMessageId,
+    attachment: Option<AttachmentId>,
+) -> Result<Option<StoredMessage>, ApiError> {
+    lock_contact(tx, contact).await?;
+    if let Some(existing) = find_by_client_id(tx, author_key, client_id).await? {
+        return Ok(Some(existing));
+    }
+    check_attachment(tx, attachment, author_key).await?;
+    Ok(None)
 }
 
 /// Options of a visitor send that come from configuration.
@@ -111,7 +152,8 @@ pub struct VisitorSendOptions {
 }
 
 impl Store {
-    /// An agent writes into a contact's conversation (see [`SendSource`]).
+    /// An agent writes into a contact's conversation (see [`SendSource`]). Answers once the
+    /// message is committed (possibly in one transaction with other sends, see `sends`).
     pub async fn send_as_agent(
         &self,
         agent: AgentId,
@@ -121,59 +163,21 @@ impl Store {
         attachment: Option<AttachmentId>,
         source: SendSource,
     ) -> Result<StoredMessage, ApiError> {
-        let author_key = format!("agent:{}", agent.0);
-        let mut tx = match self
-            .begin_send(contact, &author_key, &client_id, attachment)
-            .await?
-        {
-            SendStart::Fresh(tx) => tx,
-            SendStart::Retry(existing) => return Ok(*existing),
-        };
-        let target = match source {
-            SendSource::InteractionView => {
-                take_or_reactivate(&mut tx, agent, contact, Reactivation::AgentMessage).await?
-            }
-            SendSource::CommunicationTab => match open_interaction(&mut tx, contact).await? {
-                Some(open)
-                    if open.state == InteractionState::Active && open.agent_id == Some(agent) =>
-                {
-                    open
-                }
-                Some(open) if open.state == InteractionState::Active => {
-                    return Err(ApiError::conflict(format!(
-                        "{} is chatting with this contact",
-                        open.agent_name.as_deref().unwrap_or("another agent")
-                    )))
-                }
-                Some(open) => {
-                    activate(&mut tx, &open, agent, Some(Reactivation::WriteAMessage)).await?
-                }
-                None => write_a_message_record(&mut tx, agent, contact).await?,
-            },
-        };
-        let msg = NewMessage {
+        self.submit_send(SendJob::Agent {
+            agent,
             contact,
-            interaction: target.id,
-            author_kind: "agent",
-            agent: Some(agent),
-            author_key,
-            client_id: Some(client_id),
+            client_id,
             text,
-            system_line: None,
             attachment,
-        };
-        let message = insert_message_in(&mut tx, msg, &target).await?;
-        tx.commit().await?;
-        Ok(StoredMessage {
-            message,
-            interaction: target,
-            queued: false,
+            source,
         })
+        .await
     }
 
     /// A visitor writes. With no open chat this starts one: reserved for the agent who last
     /// wrote to them (who gets `contact_responded`) while that agent is logged in, otherwise
-    /// queued for routing.
+    /// queued for routing. Answers once the message is committed (possibly in one transaction
+    /// with other sends, see `sends`).
     pub async fn send_as_contact(
         &self,
         contact: ContactId,
@@ -182,85 +186,15 @@ impl Store {
         attachment: Option<AttachmentId>,
         opts: VisitorSendOptions,
     ) -> Result<StoredMessage, ApiError> {
-        let author_key = format!("contact:{}", contact.0);
-        let mut tx = match self
-            .begin_send(contact, &author_key, &client_id, attachment)
-            .await?
-        {
-            SendStart::Fresh(tx) => tx,
-            SendStart::Retry(existing) => return Ok(*existing),
-        };
-        let mut queued = false;
-        let mut responded_to = None;
-        let target = if let Some(open) = open_interaction(&mut tx, contact).await? {
-            open
-        } else {
-            let latest = latest_interaction(&mut tx, contact).await?;
-            let writer: Option<i64> =
-                sqlx::query("SELECT last_writer_agent_id FROM contacts WHERE id = $1")
-                    .bind(contact.0)
-                    .fetch_one(&mut *tx.inner)
-                    .await?
-                    .try_get("last_writer_agent_id")?;
-            let now = now_ms();
-            let reserve = match writer {
-                Some(a)
-                    if latest.is_some() && agent_logged_in(&mut tx, AgentId(a), now).await? =>
-                {
-                    Some(AgentId(a))
-                }
-                _ => None,
-            };
-            let id: i64 = sqlx::query(
-                "INSERT INTO interactions (contact_id, channel, state, created_at, queued_at, reactivated_from, reactivated_by, reserved_for, reserved_until) \
-                 VALUES ($1, 'web_chat', 'queued', $2, $2, $3, $4, $5, $6) RETURNING id",
-            )
-            .bind(contact.0)
-            .bind(now)
-            .bind(latest.as_ref().map(|l| l.id.0))
-            .bind(latest.as_ref().map(|_| Reactivation::ContactReply.as_str()))
-            .bind(reserve.map(|a| a.0))
-            .bind(reserve.map(|_| now + opts.reservation_ms))
-            .fetch_one(&mut *tx.inner)
-            .await?
-            .try_get("id")?;
-            queued = reserve.is_none();
-            responded_to = reserve;
-            super::interactions::emit_interaction(&mut tx, InteractionId(id)).await?
-        };
-        let msg = NewMessage {
+        self.submit_send(SendJob::Contact {
             contact,
-            interaction: target.id,
-            author_kind: "contact",
-            agent: None,
-            author_key,
-            client_id: Some(client_id),
+            client_id,
             text,
-            system_line: None,
             attachment,
-        };
-        let message = insert_message_in(&mut tx, msg, &target).await?;
-        if let Some(agent) = responded_to {
-            let name = contact_name(&mut *tx.inner, contact).await?;
-            tx.emit(
-                Audience::agent(agent),
-                &Event::ContactResponded {
-                    agent_id: agent,
-                    contact_id: contact,
-                    contact_name: name,
-                    message: message.clone(),
-                },
-            )
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(StoredMessage {
-            message,
-            interaction: target,
-            queued,
+            opts,
         })
+        .await
     }
-
     /// One page of a contact's conversation, newest back: messages before `before_seq`
     /// (oldest first in the page) with the interactions they belong to.
     pub async fn conversation(
@@ -394,8 +328,7 @@ impl Store {
                         read,
                         at: now_ms(),
                     },
-                )
-                .await?;
+                )?;
             }
         }
         tx.commit().await?;
@@ -436,8 +369,7 @@ impl Store {
                     read,
                     at: now_ms(),
                 },
-            )
-            .await?;
+            )?;
         }
         tx.commit().await?;
         Ok(())
@@ -454,8 +386,7 @@ impl Store {
                     party: Party::Contact,
                     typing,
                 },
-            )
-            .await?;
+            )?;
         }
         tx.commit().await?;
         Ok(())
@@ -488,6 +419,139 @@ impl Store {
             .await?;
         Ok(row.as_ref().map(interaction).transpose()?.map(|i| i.id))
     }
+}
+
+/// An agent's send, written in `tx`.
+async fn agent_send(
+    tx: &mut Tx,
+    agent: AgentId,
+    contact: ContactId,
+    client_id: &ClientMessageId,
+    text: &str,
+    attachment: Option<AttachmentId>,
+    source: SendSource,
+) -> Result<StoredMessage, ApiError> {
+    let author_key = format!("agent:{}", agent.0);
+    if let Some(existing) = start_send(tx, contact, &author_key, client_id, attachment).await? {
+        return Ok(existing);
+    }
+    let target = match source {
+        SendSource::InteractionView => {
+            take_or_reactivate(tx, agent, contact, Reactivation::AgentMessage).await?
+        }
+        SendSource::CommunicationTab => match open_interaction(tx, contact).await? {
+            Some(open)
+                if open.state == InteractionState::Active && open.agent_id == Some(agent) =>
+            {
+                open
+            }
+            Some(open) if open.state == InteractionState::Active => {
+                return Err(ApiError::conflict(format!(
+                    "{} is chatting with this contact",
+                    open.agent_name.as_deref().unwrap_or("another agent")
+                )))
+            }
+            Some(open) => activate(tx, &open, agent, Some(Reactivation::WriteAMessage)).await?,
+            None => write_a_message_record(tx, agent, contact).await?,
+        },
+    };
+    let msg = NewMessage {
+        contact,
+        interaction: target.id,
+        author_kind: "agent",
+        agent: Some(agent),
+        author_key,
+        client_id: Some(client_id.clone()),
+        text: text.to_owned(),
+        system_line: None,
+        attachment,
+    };
+    let message = insert_message_in(tx, msg, &target).await?;
+    Ok(StoredMessage {
+        message,
+        interaction: target,
+        queued: false,
+    })
+}
+
+/// A visitor's send, written in `tx`.
+async fn contact_send(
+    tx: &mut Tx,
+    contact: ContactId,
+    client_id: &ClientMessageId,
+    text: &str,
+    attachment: Option<AttachmentId>,
+    opts: VisitorSendOptions,
+) -> Result<StoredMessage, ApiError> {
+    let author_key = format!("contact:{}", contact.0);
+    if let Some(existing) = start_send(tx, contact, &author_key, client_id, attachment).await? {
+        return Ok(existing);
+    }
+    let mut queued = false;
+    let mut responded_to = None;
+    let target = if let Some(open) = open_interaction(tx, contact).await? {
+        open
+    } else {
+        let latest = latest_interaction(tx, contact).await?;
+        let writer: Option<i64> =
+            sqlx::query("SELECT last_writer_agent_id FROM contacts WHERE id = $1")
+                .bind(contact.0)
+                .fetch_one(&mut *tx.inner)
+                .await?
+                .try_get("last_writer_agent_id")?;
+        let now = now_ms();
+        let reserve = match writer {
+            Some(a) if latest.is_some() && agent_logged_in(tx, AgentId(a), now).await? => {
+                Some(AgentId(a))
+            }
+            _ => None,
+        };
+        let id: i64 = sqlx::query(
+                "INSERT INTO interactions (contact_id, channel, state, created_at, queued_at, reactivated_from, reactivated_by, reserved_for, reserved_until) \
+                 VALUES ($1, 'web_chat', 'queued', $2, $2, $3, $4, $5, $6) RETURNING id",
+            )
+            .bind(contact.0)
+            .bind(now)
+            .bind(latest.as_ref().map(|l| l.id.0))
+            .bind(latest.as_ref().map(|_| Reactivation::ContactReply.as_str()))
+            .bind(reserve.map(|a| a.0))
+            .bind(reserve.map(|_| now + opts.reservation_ms))
+            .fetch_one(&mut *tx.inner)
+            .await?
+            .try_get("id")?;
+        queued = reserve.is_none();
+        responded_to = reserve;
+        super::interactions::emit_interaction(tx, InteractionId(id)).await?
+    };
+    let msg = NewMessage {
+        contact,
+        interaction: target.id,
+        author_kind: "contact",
+        agent: None,
+        author_key,
+        client_id: Some(client_id.clone()),
+        text: text.to_owned(),
+        system_line: None,
+        attachment,
+    };
+    let message = insert_message_in(tx, msg, &target).await?;
+    if let Some(agent) = responded_to {
+        let name = contact_name(&mut *tx.inner, contact).await?;
+        tx.emit(
+            Audience::agent(agent),
+            &Event::ContactResponded {
+                agent_id: agent,
+                contact_id: contact,
+                contact_name: name,
+                message: message.clone(),
+            },
+        )?;
+    }
+    Ok(StoredMessage {
+        message,
+        interaction: target,
+        queued,
+    })
 }
 
 /// Which channels a conversation or search covers.
@@ -691,9 +755,32 @@ pub(super) async fn insert_message_in(
     .fetch_one(&mut *tx.inner)
     .await?
     .try_get("id")?;
-    let view = load_message(&mut *tx.inner, MessageId(id))
-        .await?
-        .ok_or_else(|| ApiError::not_found("message"))?;
+    // A message with neither an agent's name nor an attachment to join is known in full
+    // here; the others are read back with their joins.
+    let view = if m.author_kind != "agent" && m.attachment.is_none() {
+        MessageView {
+            id: MessageId(id),
+            contact_id: m.contact,
+            interaction_id: m.interaction,
+            seq,
+            author: if m.author_kind == "contact" {
+                Author::Contact
+            } else {
+                Author::System
+            },
+            text: m.text,
+            attachment: None,
+            client_id: m.client_id,
+            created_at: now,
+            delivered_at: None,
+            read_at: None,
+            system: m.system_line,
+        }
+    } else {
+        load_message(&mut *tx.inner, MessageId(id))
+            .await?
+            .ok_or_else(|| ApiError::not_found("message"))?
+    };
     let agent = m
         .agent
         .or(interaction.agent_id)
@@ -710,7 +797,6 @@ pub(super) async fn insert_message_in(
         &Event::Message {
             message: view.clone(),
         },
-    )
-    .await?;
+    )?;
     Ok(view)
 }

@@ -21,6 +21,7 @@ mod messages;
 pub mod postgres;
 mod routing;
 mod rows;
+mod sends;
 mod sql;
 pub mod sqlite;
 
@@ -35,6 +36,7 @@ pub use routing::{RoutingOutcome, RoutingTimes};
 use crate::util::now_ms;
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{Any, AnyPool, Row};
+use std::fmt::Write as _;
 use std::sync::Arc;
 use tokio::sync::{Mutex, Notify, OwnedMutexGuard};
 use wire::{AgentId, ContactId, Event, EventId};
@@ -64,8 +66,9 @@ pub trait Dialect: Send + Sync + 'static {
     /// Turns what a person typed into the search parameter (bound, never spliced into SQL).
     /// `None` when nothing searchable is left.
     fn search_param(&self, q: &str) -> Option<String>;
-    /// Statements run in a write transaction just before the first event is appended, so that
-    /// event ids become visible in order (PostgreSQL: a transaction-scoped advisory lock).
+    /// Statements run in a write transaction just before its events are written (at commit),
+    /// so that event ids become visible in order (PostgreSQL: a transaction-scoped advisory
+    /// lock).
     fn before_event_sql(&self) -> Option<&'static str>;
     /// A statement that wakes other instances after commit (PostgreSQL `NOTIFY`).
     fn after_event_sql(&self) -> Option<&'static str>;
@@ -75,6 +78,8 @@ pub trait Dialect: Send + Sync + 'static {
     fn single_writer(&self) -> bool;
     /// Largest pool.
     fn max_connections(&self) -> u32;
+    /// How many transactions of batched sends may be written at once (see `sends`).
+    fn send_writers(&self) -> usize;
 }
 
 /// Who sees an event.
@@ -158,6 +163,8 @@ pub struct Store {
     write_lock: Option<Arc<Mutex<()>>>,
     /// Woken after a commit that appended events, so the hub tails the log at once.
     events_written: Arc<Notify>,
+    /// Sends waiting to be written together (group commit, see `sends`).
+    sends: Arc<sends::SendQueue>,
 }
 
 impl std::fmt::Debug for Store {
@@ -204,6 +211,7 @@ impl Store {
             dialect,
             write_lock,
             events_written: Arc::new(Notify::new()),
+            sends: Arc::default(),
         })
     }
 
@@ -242,7 +250,7 @@ impl Store {
         Ok(Tx {
             inner,
             _guard: guard,
-            events: 0,
+            events: Vec::new(),
             dialect: self.dialect.clone(),
             events_written: self.events_written.clone(),
         })
@@ -375,15 +383,34 @@ fn stored_event(row: &AnyRow) -> Result<StoredEvent, sqlx::Error> {
     })
 }
 
-/// A write transaction. Append events with [`Tx::emit`]; they become visible to the live
-/// streams when [`Tx::commit`] succeeds, and vanish with the change if it does not.
+/// An event appended by [`Tx::emit`], written to the log when the transaction commits.
+struct PendingEvent {
+    at: i64,
+    agent_id: Option<i64>,
+    to_agents: i64,
+    contact_id: Option<i64>,
+    to_visitor: i64,
+    payload: String,
+}
+
+/// Rows of the event log written by one `INSERT` at commit.
+const EVENT_ROWS_PER_INSERT: usize = 64;
+
+/// A write transaction. Append events with [`Tx::emit`]; they are written to the log just
+/// before [`Tx::commit`] commits, become visible to the live streams when it succeeds, and
+/// vanish with the change if it does not.
+///
+/// Events are held in memory until commit so that the log is written last: on PostgreSQL the
+/// ordering lock is then the last lock a transaction takes and is held only for the few
+/// statements before `COMMIT` (never while waiting for a row lock), and many events go into
+/// one statement (see [`Store::send_as_contact`] for transactions holding many sends).
 pub struct Tx {
     /// The database transaction.
     pub(crate) inner: sqlx::Transaction<'static, Any>,
     /// Held until commit where the backend has a single writer.
     _guard: Option<OwnedMutexGuard<()>>,
-    /// Events appended so far (the first one takes the ordering lock).
-    events: u32,
+    /// Events appended so far, written at commit.
+    events: Vec<PendingEvent>,
     /// The backend's SQL differences.
     dialect: Arc<dyn Dialect>,
     /// Woken after commit when events were appended.
@@ -391,42 +418,77 @@ pub struct Tx {
 }
 
 impl Tx {
-    /// Appends an event to the log in this transaction.
-    pub async fn emit(&mut self, audience: Audience, event: &Event) -> Result<(), sqlx::Error> {
-        if self.events == 0 {
-            if let Some(sql) = self.dialect.before_event_sql() {
-                sqlx::query(sql).execute(&mut *self.inner).await?;
-            }
-        }
-        self.events += 1;
+    /// Appends an event to the log in this transaction (written at commit).
+    pub fn emit(&mut self, audience: Audience, event: &Event) -> Result<(), sqlx::Error> {
         let payload = serde_json::to_string(event).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-        let to_agents = i64::from(audience.agent.is_some() || audience.all_agents);
-        sqlx::query(
-            "INSERT INTO events (at, agent_id, to_agents, contact_id, to_visitor, payload) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(now_ms())
-        .bind(audience.agent.map(|a| a.0))
-        .bind(to_agents)
-        .bind(audience.contact.or(audience.visitor).map(|c| c.0))
-        .bind(i64::from(audience.visitor.is_some()))
-        .bind(payload)
-        .execute(&mut *self.inner)
-        .await?;
+        self.events.push(PendingEvent {
+            at: now_ms(),
+            agent_id: audience.agent.map(|a| a.0),
+            to_agents: i64::from(audience.agent.is_some() || audience.all_agents),
+            contact_id: audience.contact.or(audience.visitor).map(|c| c.0),
+            to_visitor: i64::from(audience.visitor.is_some()),
+            payload,
+        });
         Ok(())
     }
 
-    /// Commits; wakes the event hub when events were appended.
-    pub async fn commit(mut self) -> Result<(), sqlx::Error> {
-        if self.events > 0 {
-            if let Some(sql) = self.dialect.after_event_sql() {
-                sqlx::query(sql).execute(&mut *self.inner).await?;
-            }
+    /// Writes the pending events: the ordering lock first (PostgreSQL), then the rows, oldest
+    /// first, several to a statement.
+    async fn write_events(&mut self) -> Result<(), sqlx::Error> {
+        if self.events.is_empty() {
+            return Ok(());
         }
-        let events = self.events;
+        if let Some(sql) = self.dialect.before_event_sql() {
+            sqlx::query(sql).execute(&mut *self.inner).await?;
+        }
+        let events = std::mem::take(&mut self.events);
+        for chunk in events.chunks(EVENT_ROWS_PER_INSERT) {
+            let mut sql = String::from(
+                "INSERT INTO events (at, agent_id, to_agents, contact_id, to_visitor, payload) VALUES ",
+            );
+            for i in 0..chunk.len() {
+                let n = i * 6;
+                if i > 0 {
+                    sql.push_str(", ");
+                }
+                let _ = write!(
+                    sql,
+                    "(${}, ${}, ${}, ${}, ${}, ${})",
+                    n + 1,
+                    n + 2,
+                    n + 3,
+                    n + 4,
+                    n + 5,
+                    n + 6
+                );
+            }
+            let mut q = sqlx::query(&sql);
+            for e in chunk {
+                q = q
+                    .bind(e.at)
+                    .bind(e.agent_id)
+                    .bind(e.to_agents)
+                    .bind(e.contact_id)
+                    .bind(e.to_visitor)
+                    .bind(e.payload.as_str());
+            }
+            q.execute(&mut *self.inner).await?;
+        }
+        // Put them back so that commit knows events were written (and wakes the hub).
+        self.events = events;
+        if let Some(sql) = self.dialect.after_event_sql() {
+            sqlx::query(sql).execute(&mut *self.inner).await?;
+        }
+        Ok(())
+    }
+
+    /// Writes the pending events and commits; wakes the event hub when events were appended.
+    pub async fn commit(mut self) -> Result<(), sqlx::Error> {
+        self.write_events().await?;
+        let wrote_events = !self.events.is_empty();
         let notify = self.events_written.clone();
         self.inner.commit().await?;
-        if events > 0 {
+        if wrote_events {
             notify.notify_one();
         }
         Ok(())
@@ -435,6 +497,36 @@ impl Tx {
     /// Rolls back.
     pub async fn rollback(self) -> Result<(), sqlx::Error> {
         self.inner.rollback().await
+    }
+
+    /// Opens a savepoint: what follows can be undone by [`Tx::rollback_to_savepoint`] with
+    /// the returned mark, leaving the rest of the transaction as it was.
+    pub(crate) async fn savepoint(&mut self) -> Result<usize, sqlx::Error> {
+        sqlx::query("SAVEPOINT send")
+            .execute(&mut *self.inner)
+            .await?;
+        Ok(self.events.len())
+    }
+
+    /// Keeps what was done since [`Tx::savepoint`].
+    pub(crate) async fn release_savepoint(&mut self) -> Result<(), sqlx::Error> {
+        sqlx::query("RELEASE SAVEPOINT send")
+            .execute(&mut *self.inner)
+            .await?;
+        Ok(())
+    }
+
+    /// Undoes what was done since [`Tx::savepoint`] (which returned `mark`), the events it
+    /// appended included, and closes the savepoint.
+    pub(crate) async fn rollback_to_savepoint(&mut self, mark: usize) -> Result<(), sqlx::Error> {
+        self.events.truncate(mark);
+        sqlx::query("ROLLBACK TO SAVEPOINT send")
+            .execute(&mut *self.inner)
+            .await?;
+        sqlx::query("RELEASE SAVEPOINT send")
+            .execute(&mut *self.inner)
+            .await?;
+        Ok(())
     }
 
     /// The dialect.

@@ -69,4 +69,9 @@ impl Dialect for Postgres {
     fn max_connections(&self) -> u32 {
         16
     }
+    fn send_writers(&self) -> usize {
+        // Several: most of a send is round trips to the server, which run side by side; only
+        // writing the event log and committing take turns (the ordering lock).
+        4
+    }
 }

@@ -169,8 +169,7 @@ impl Store {
                         expires_at: expires,
                     },
                 },
-            )
-            .await?;
+            )?;
             emit_status(tx, agent).await?;
             return Ok(true);
         }

@@ -82,4 +82,8 @@ impl Dialect for Sqlite {
     fn max_connections(&self) -> u32 {
         8
     }
+    fn send_writers(&self) -> usize {
+        // One: there is one writer anyway, and a batch gathers while the previous one commits.
+        1
+    }
 }

@@ -1,0 +1,171 @@
+//! Group commit for sends. A commit costs one `fsync` (SQLite with `synchronous=FULL`) or one
+//! WAL flush (PostgreSQL), and event-log writes commit one transaction at a time, so with one
+//! transaction per message the server cannot commit more messages a second than the disk does
+//! flushes. Instead, one task per process takes every send waiting in its queue and writes
+//! them in one transaction: each in its own savepoint, so a send that fails is undone alone
+//! and the others go on, and each request is answered only after the shared commit. While a
+//! batch commits, the next one gathers; nothing waits on a timer, so a lone send is written at
+//! once, as before.
+//!
+//! Everything a send guarantees still holds inside a batch: the contact's row is locked first
+//! and the client id is looked up in the same transaction (a retry in the same batch finds the
+//! first write), `seq` is taken from the contact's row, and the message and its events commit
+//! together.
+//!
+//! A send that fails in a batch of several with a database error (on PostgreSQL, a deadlock
+//! with another transaction is possible once one transaction holds several contacts), and
+//! every send of a batch whose commit fails, is run again in a transaction of its own. That is
+//! safe because sends are idempotent: a send whose first attempt did commit finds its message.
+
+use super::messages::SendJob;
+use super::{Store, StoredMessage};
+use crate::ApiError;
+use std::sync::{Arc, Mutex};
+use tokio::sync::{mpsc, oneshot};
+
+/// Most sends written in one transaction.
+const MAX_BATCH: usize = 256;
+
+type Reply = oneshot::Sender<Result<StoredMessage, ApiError>>;
+
+/// The queue in front of the send tasks; they start with the first send (and again if they
+/// ever stopped) and end when the last [`Store`] handle is dropped.
+#[derive(Default)]
+pub(super) struct SendQueue {
+    sender: Mutex<Option<mpsc::UnboundedSender<(SendJob, Reply)>>>,
+}
+
+/// The receiving end, shared by the send tasks: one at a time takes what is queued.
+type Receiver = Arc<tokio::sync::Mutex<mpsc::UnboundedReceiver<(SendJob, Reply)>>>;
+
+impl Store {
+    /// Queues a send and waits until it is committed (or failed).
+    pub(super) async fn submit_send(&self, job: SendJob) -> Result<StoredMessage, ApiError> {
+        let (reply, answer) = oneshot::channel();
+        {
+            let mut sender = self
+                .sends
+                .sender
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let item = match sender.as_ref() {
+                Some(s) => match s.send((job, reply)) {
+                    Ok(()) => None,
+                    Err(mpsc::error::SendError(back)) => Some(back),
+                },
+                None => Some((job, reply)),
+            };
+            if let Some(it) = item {
+                let (tx, rx) = mpsc::unbounded_channel();
+                // The task's own handle has a queue of its own, so that it does not keep this
+                // one (and itself) alive.
+                let worker = Store {
+                    sends: Arc::default(),
+                    ..self.clone()
+                };
+                let rx: Receiver = Arc::new(tokio::sync::Mutex::new(rx));
+                for _ in 0..self.dialect.send_writers() {
+                    tokio::spawn(run(worker.clone(), rx.clone()));
+                }
+                if tx.send(it).is_err() {
+                    return Err(ApiError::Internal("the send task did not start".to_owned()));
+                }
+                *sender = Some(tx);
+            }
+        }
+        answer
+            .await
+            .map_err(|_| ApiError::Internal("the send task stopped".to_owned()))?
+    }
+}
+
+/// A send task: takes whatever is queued, writes it in one transaction, answers, repeats.
+async fn run(store: Store, rx: Receiver) {
+    loop {
+        let mut batch = {
+            let mut rx = rx.lock().await;
+            let Some(first) = rx.recv().await else { return };
+            let mut batch = vec![first];
+            while batch.len() < MAX_BATCH {
+                match rx.try_recv() {
+                    Ok(item) => batch.push(item),
+                    Err(_) => break,
+                }
+            }
+            batch
+        };
+        // Contacts are locked in one order by every batch, so that two batches written at once
+        // (PostgreSQL) never wait for each other in a cycle. The sort is stable: one contact's
+        // sends keep their order.
+        batch.sort_by_key(|(job, _)| job.contact().0);
+        let (jobs, replies): (Vec<SendJob>, Vec<Reply>) = batch.into_iter().unzip();
+        let results = store.write_batch(&jobs).await;
+        for ((job, reply), result) in jobs.iter().zip(replies).zip(results) {
+            let result = match result {
+                Err(ApiError::Internal(_) | ApiError::Unavailable) if jobs.len() > 1 => {
+                    store.write_alone(job).await
+                }
+                other => other,
+            };
+            // The requester may have gone (client disconnected): the send stands.
+            let _ = reply.send(result);
+        }
+    }
+}
+
+impl Store {
+    /// Writes `jobs` in one transaction; one result per job. When the transaction itself
+    /// fails, every job's result is that error.
+    async fn write_batch(&self, jobs: &[SendJob]) -> Vec<Result<StoredMessage, ApiError>> {
+        if let [job] = jobs {
+            return vec![self.write_alone(job).await];
+        }
+        match self.try_write_batch(jobs).await {
+            Ok(results) => results,
+            Err(e) => {
+                tracing::warn!(error = %e, sends = jobs.len(), "a batch of sends failed; writing them one by one");
+                jobs.iter()
+                    .map(|_| Err(ApiError::Internal(e.to_string())))
+                    .collect()
+            }
+        }
+    }
+
+    async fn try_write_batch(
+        &self,
+        jobs: &[SendJob],
+    ) -> Result<Vec<Result<StoredMessage, ApiError>>, ApiError> {
+        let mut tx = self.begin().await?;
+        let mut results = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            let mark = tx.savepoint().await?;
+            match job.write(&mut tx).await {
+                Ok(stored) => {
+                    tx.release_savepoint().await?;
+                    results.push(Ok(stored));
+                }
+                Err(e) => {
+                    tx.rollback_to_savepoint(mark).await?;
+                    results.push(Err(e));
+                }
+            }
+        }
+        tx.commit().await?;
+        Ok(results)
+    }
+
+    /// Writes one job in a transaction of its own.
+    async fn write_alone(&self, job: &SendJob) -> Result<StoredMessage, ApiError> {
+        let mut tx = self.begin().await?;
+        match job.write(&mut tx).await {
+            Ok(stored) => {
+                tx.commit().await?;
+                Ok(stored)
+            }
+            Err(e) => {
+                tx.rollback().await?;
+                Err(e)
+            }
+        }
+    }
+}
