@@ -181,22 +181,11 @@ impl Store {
             }
         }
         for chunk in rows.chunks(MESSAGES_PER_INSERT) {
-            let mut sql = String::from(
-                "INSERT INTO messages (contact_id, interaction_id, seq, author_kind, agent_id, author_key, text, attachment_id, created_at, delivered_at, read_at) VALUES ",
+            // delivered_at and read_at repeat created_at (the 9th value).
+            let sql = format!(
+                "INSERT INTO messages (contact_id, interaction_id, seq, author_kind, agent_id, author_key, text, attachment_id, created_at, delivered_at, read_at) VALUES {}",
+                super::sql::values_rows(chunk.len(), 9, &[1, 2, 3, 4, 5, 6, 7, 8, 9, 9, 9])
             );
-            for i in 0..chunk.len() {
-                // delivered_at and read_at repeat created_at (the 9th value).
-                let values: Vec<String> = [1, 2, 3, 4, 5, 6, 7, 8, 9, 9, 9]
-                    .iter()
-                    .map(|k| format!("${}", i * 9 + k))
-                    .collect();
-                if i > 0 {
-                    sql.push_str(", ");
-                }
-                sql.push('(');
-                sql.push_str(&values.join(", "));
-                sql.push(')');
-            }
             let mut q = sqlx::query(&sql);
             for (contact, interaction, seq, m) in chunk {
                 let (kind, key) = match m.agent {

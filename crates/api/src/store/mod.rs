@@ -36,7 +36,6 @@ pub use routing::{RoutingOutcome, RoutingTimes};
 use crate::util::now_ms;
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{Any, AnyPool, Row};
-use std::fmt::Write as _;
 use std::sync::Arc;
 use tokio::sync::{Mutex, Notify, OwnedMutexGuard};
 use wire::{AgentId, ContactId, Event, EventId};
@@ -433,35 +432,19 @@ impl Tx {
     }
 
     /// Writes the pending events: the ordering lock first (PostgreSQL), then the rows, oldest
-    /// first, several to a statement.
-    async fn write_events(&mut self) -> Result<(), sqlx::Error> {
+    /// first, several to a statement. Whether there were any.
+    async fn write_events(&mut self) -> Result<bool, sqlx::Error> {
         if self.events.is_empty() {
-            return Ok(());
+            return Ok(false);
         }
         if let Some(sql) = self.dialect.before_event_sql() {
             sqlx::query(sql).execute(&mut *self.inner).await?;
         }
-        let events = std::mem::take(&mut self.events);
-        for chunk in events.chunks(EVENT_ROWS_PER_INSERT) {
-            let mut sql = String::from(
-                "INSERT INTO events (at, agent_id, to_agents, contact_id, to_visitor, payload) VALUES ",
+        for chunk in self.events.chunks(EVENT_ROWS_PER_INSERT) {
+            let sql = format!(
+                "INSERT INTO events (at, agent_id, to_agents, contact_id, to_visitor, payload) VALUES {}",
+                sql::values_rows(chunk.len(), 6, &[1, 2, 3, 4, 5, 6])
             );
-            for i in 0..chunk.len() {
-                let n = i * 6;
-                if i > 0 {
-                    sql.push_str(", ");
-                }
-                let _ = write!(
-                    sql,
-                    "(${}, ${}, ${}, ${}, ${}, ${})",
-                    n + 1,
-                    n + 2,
-                    n + 3,
-                    n + 4,
-                    n + 5,
-                    n + 6
-                );
-            }
             let mut q = sqlx::query(&sql);
             for e in chunk {
                 q = q
@@ -474,18 +457,15 @@ impl Tx {
             }
             q.execute(&mut *self.inner).await?;
         }
-        // Put them back so that commit knows events were written (and wakes the hub).
-        self.events = events;
         if let Some(sql) = self.dialect.after_event_sql() {
             sqlx::query(sql).execute(&mut *self.inner).await?;
         }
-        Ok(())
+        Ok(true)
     }
 
     /// Writes the pending events and commits; wakes the event hub when events were appended.
     pub async fn commit(mut self) -> Result<(), sqlx::Error> {
-        self.write_events().await?;
-        let wrote_events = !self.events.is_empty();
+        let wrote_events = self.write_events().await?;
         let notify = self.events_written.clone();
         self.inner.commit().await?;
         if wrote_events {

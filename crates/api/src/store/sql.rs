@@ -4,6 +4,28 @@
 use sqlx::any::AnyRow;
 use sqlx::AnyPool;
 
+/// The `VALUES` list of a multi-row `INSERT`: `rows` groups of placeholders, row `i` holding
+/// `$(i * width + k)` for each `k` of `pattern` (1-based, within the row's `width` bound
+/// values; a `k` may repeat to use one value twice).
+pub fn values_rows(rows: usize, width: usize, pattern: &[usize]) -> String {
+    let mut out = String::new();
+    for i in 0..rows {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        out.push('(');
+        for (j, k) in pattern.iter().enumerate() {
+            if j > 0 {
+                out.push_str(", ");
+            }
+            out.push('$');
+            out.push_str(&(i * width + k).to_string());
+        }
+        out.push(')');
+    }
+    out
+}
+
 /// A bound value.
 #[derive(Debug, Clone)]
 pub enum Arg {
@@ -60,5 +82,17 @@ impl SqlBuilder {
             };
         }
         q.fetch_all(pool).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::values_rows;
+
+    #[test]
+    fn values_rows_number_each_row_after_the_last() {
+        assert_eq!(values_rows(2, 3, &[1, 2, 3]), "($1, $2, $3), ($4, $5, $6)");
+        assert_eq!(values_rows(2, 2, &[1, 2, 2]), "($1, $2, $2), ($3, $4, $4)");
+        assert_eq!(values_rows(0, 3, &[1, 2, 3]), "");
     }
 }
