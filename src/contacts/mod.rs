@@ -40,20 +40,18 @@ pub fn load(api: Api, contacts: ContactsState, notices: Notices, more: bool) {
         match answer {
             Ok(page) => {
                 contacts.next_cursor.set(page.next_cursor);
-                if !more {
-                    contacts.asked.update_value(Vec::clear);
-                }
                 if more {
                     contacts.list.update(|l| {
                         // A contact may have moved up into an earlier page meanwhile.
-                        let fresh = page
+                        let fresh: Vec<_> = page
                             .contacts
                             .into_iter()
-                            .filter(|c| !l.iter().any(|s| s.id == c.id));
-                        let fresh: Vec<_> = fresh.collect();
+                            .filter(|c| !l.iter().any(|s| s.id == c.id))
+                            .collect();
                         l.extend(fresh);
                     });
                 } else {
+                    contacts.asked.update_value(Vec::clear);
                     contacts.list.set(page.contacts);
                 }
             }

@@ -75,11 +75,7 @@ impl ContactsState {
     /// the list has not loaded is fetched with the newest page ([`ContactsState::missed`]).
     pub fn activity(self, contact: ContactId, text: &str, at: Millis, from_contact: bool) {
         let open = self.selected.get_untracked() == Some(contact);
-        if !self
-            .list
-            .with_untracked(|l| l.iter().any(|s| s.id == contact))
-        {
-            self.noticed(contact);
+        if !self.noticed(contact) {
             return;
         }
         self.list.update(|l| {
@@ -96,16 +92,16 @@ impl ContactsState {
     }
 
     /// Something happened with a contact (an offer, an interaction changed): one the list has
-    /// not loaded is fetched with the newest page.
-    pub fn noticed(self, contact: ContactId) {
+    /// not loaded is fetched with the newest page. Whether the list has them.
+    pub fn noticed(self, contact: ContactId) -> bool {
         let known = self
             .list
             .with_untracked(|l| l.iter().any(|s| s.id == contact));
-        let asked = self.asked.with_value(|a| a.contains(&contact));
-        if !known && !asked {
+        if !known && !self.asked.with_value(|a| a.contains(&contact)) {
             self.asked.update_value(|a| a.push(contact));
             self.missed.update(|n| *n = n.wrapping_add(1));
         }
+        known
     }
 
     /// The newest page arrived again: its contacts go first (as the server has them now), the
