@@ -102,12 +102,22 @@ async fn alt_and(agent: &Browser, key: char) -> Result {
     Ok(())
 }
 
-/// Logs ann in and opens the Communication tab.
-async fn ann_on_communication(agent: &Browser) -> Result {
+/// Opens a browser for ann with notifications allowed (and recorded), logs her in and opens
+/// the Communication tab.
+async fn ann_on_communication(h: &Harness) -> Result<Browser> {
+    let agent = h.browser("ann").await?;
+    allow_notifications(h, &agent).await?;
     let (user, password) = DEMO_AGENTS[0];
-    login(agent, user, password).await?;
+    login(&agent, user, password).await?;
     agent.click_containing("tab", "Communication").await?;
     agent.role("list", "Contacts").await?;
+    Ok(agent)
+}
+
+/// Closes the other tab and goes back to the desktop's (it is shown again).
+async fn back_to_the_desktop(agent: &Browser, desktop: fantoccini::wd::WindowHandle) -> Result {
+    agent.client.close_window().await?;
+    agent.client.switch_to_window(desktop).await?;
     Ok(())
 }
 
@@ -116,9 +126,7 @@ async fn offer_in_the_background_rings_notifies_and_accepts_with_the_keyboard() 
     run(
         "offer_in_the_background_rings_notifies_and_accepts_with_the_keyboard",
         |h: Harness| async move {
-            let agent = h.browser("ann").await?;
-            allow_notifications(&h, &agent).await?;
-            ann_on_communication(&agent).await?;
+            let agent = ann_on_communication(&h).await?;
             agent.select("Chat channel status", "Ready").await?;
             if agent.text_of("list", "Contacts").await?.contains("Vera Novak") {
                 return Err("Vera Novak is in the Contacts list before she wrote".into());
@@ -132,8 +140,7 @@ async fn offer_in_the_background_rings_notifies_and_accepts_with_the_keyboard() 
                 return Err(format!("unexpected notification: {shown}").into());
             }
 
-            agent.client.close_window().await?;
-            agent.client.switch_to_window(desktop).await?;
+            back_to_the_desktop(&agent, desktop).await?;
             agent.role("alertdialog", "Chat offer: Vera Novak").await?;
             wait_until("the offer sound to play", default_timeout(), || async {
                 let played = agent
@@ -184,9 +191,7 @@ async fn contact_responded_in_the_background_notifies() {
     run(
         "contact_responded_in_the_background_notifies",
         |h: Harness| async move {
-            let agent = h.browser("ann").await?;
-            allow_notifications(&h, &agent).await?;
-            ann_on_communication(&agent).await?;
+            let agent = ann_on_communication(&h).await?;
             agent.fill("Search contacts", "Maria").await?;
             agent.click_containing("button", "Maria Lopez").await?;
             agent
@@ -207,8 +212,7 @@ async fn contact_responded_in_the_background_notifies() {
                 return Err(format!("unexpected notification: {shown}").into());
             }
 
-            agent.client.close_window().await?;
-            agent.client.switch_to_window(desktop).await?;
+            back_to_the_desktop(&agent, desktop).await?;
             agent
                 .wait_text(
                     "region",
