@@ -3,8 +3,8 @@
 //! # Layout
 //! - [`Bench`]: one variant per benchmark; add new ones (`ui`, `api`) there and in
 //!   [`Bench::parse`].
-//! - `size`: the download size of both bundles, raw, gzip (level 9) and brotli (quality 11),
-//!   against the budgets from the product spec. Over budget is an error.
+//! - `size`: what a browser transfers for each bundle, first and repeat visit, against the
+//!   budgets from the product spec (in [`crate::size`]). Over budget is an error.
 //! - `ui`: `benches/ui.rs` in headless Chromium against the release bundles: opening,
 //!   scrolling and searching a 10,000-message conversation.
 //! - `api`: `crates/api/examples/load.rs` against the release server, on `SQLite` and
@@ -12,15 +12,9 @@
 //! - `search`: `crates/api/examples/search.rs` against the release server: history search over
 //!   1,000,000 messages, on `SQLite` and PostgreSQL.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
-
 use crate::bundles;
 use crate::tools;
-use crate::util::{cmd, step, Error, Result};
-
-/// 1 KB = 1000 bytes (the stricter reading of the budgets).
-const KB: u64 = 1000;
+use crate::util::{cmd, Error, Result};
 
 /// The benchmarks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,7 +34,7 @@ impl Bench {
         (
             "size",
             Bench::Size,
-            "raw, gzip and brotli size of the desktop and widget bundles against the budgets",
+            "bytes on the wire for the desktop and widget bundles, first and repeat visit, against the budgets",
         ),
         (
             "ui",
@@ -164,131 +158,8 @@ fn on_both_databases(example: &str) -> Result<()> {
     Ok(())
 }
 
-/// Sizes of one file or one bundle.
-#[derive(Debug, Default, Clone, Copy)]
-struct Sizes {
-    raw: u64,
-    gzip: u64,
-    brotli: u64,
-}
-
-impl std::ops::AddAssign for Sizes {
-    fn add_assign(&mut self, other: Self) {
-        self.raw += other.raw;
-        self.gzip += other.gzip;
-        self.brotli += other.brotli;
-    }
-}
-
 fn size() -> Result<()> {
     tools::ensure_build_tools()?;
     bundles::build_all()?;
-    sizes_within_budget()
-}
-
-/// Prints the sizes of the built bundles; an error if one is over its budget (`cargo xtask
-/// test` runs this too, so a change that breaks a budget fails CI).
-pub fn sizes_within_budget() -> Result<()> {
-    let budgets = [("desktop", 300 * KB), ("widget", 100 * KB)];
-    let mut over = Vec::new();
-    step("bundle sizes (KB = 1000 bytes; budget applies to the gzip size)");
-    for (bundle, (name, budget)) in bundles::all().iter().zip(budgets) {
-        let files = bundle_files(&bundle.dist)?;
-        if files.is_empty() {
-            return Err(Error::new(format!(
-                "{} has no .wasm, .js or .css files; did the build work?",
-                bundle.dist.display()
-            )));
-        }
-        println!(
-            "\n{name} ({}):\n  {:<44} {:>10} {:>10} {:>10}",
-            bundle.dist.display(),
-            "file",
-            "raw",
-            "gzip",
-            "brotli"
-        );
-        let mut total = Sizes::default();
-        for file in &files {
-            let sizes = measure(file)?;
-            let shown = file.strip_prefix(&bundle.dist).unwrap_or(file).display();
-            println!(
-                "  {:<44} {:>10} {:>10} {:>10}",
-                shown.to_string(),
-                kb(sizes.raw),
-                kb(sizes.gzip),
-                kb(sizes.brotli)
-            );
-            total += sizes;
-        }
-        let verdict = if total.gzip <= budget {
-            "within"
-        } else {
-            "OVER"
-        };
-        println!(
-            "  {:<44} {:>10} {:>10} {:>10}   {verdict} the {} budget",
-            "total",
-            kb(total.raw),
-            kb(total.gzip),
-            kb(total.brotli),
-            kb(budget)
-        );
-        if total.gzip > budget {
-            over.push(format!("{name}: {} gzip > {}", kb(total.gzip), kb(budget)));
-        }
-    }
-    if over.is_empty() {
-        Ok(())
-    } else {
-        Err(Error::new(format!("over budget: {}", over.join("; "))))
-    }
-}
-
-fn kb(bytes: u64) -> String {
-    // Display only: exact to 0.1 KB.
-    #[allow(clippy::cast_precision_loss)]
-    let value = bytes as f64 / KB as f64;
-    format!("{value:.1} KB")
-}
-
-/// Every `.wasm`, `.js` and `.css` file under `dir`, sorted.
-fn bundle_files(dir: &Path) -> Result<Vec<PathBuf>> {
-    let mut found = Vec::new();
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(next) = pending.pop() {
-        let entries = std::fs::read_dir(&next)
-            .map_err(|e| Error::new(format!("cannot read {}: {e}", next.display())))?;
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                pending.push(path);
-            } else if matches!(
-                path.extension().and_then(|e| e.to_str()),
-                Some("wasm" | "js" | "css")
-            ) {
-                found.push(path);
-            }
-        }
-    }
-    found.sort();
-    Ok(found)
-}
-
-fn measure(path: &Path) -> Result<Sizes> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| Error::new(format!("cannot read {}: {e}", path.display())))?;
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-    gz.write_all(&bytes)?;
-    let gzip = gz.finish()?.len();
-    let mut br = Vec::new();
-    {
-        let mut writer = brotli::CompressorWriter::new(&mut br, 64 * 1024, 11, 22);
-        writer.write_all(&bytes)?;
-    }
-    Ok(Sizes {
-        raw: bytes.len() as u64,
-        gzip: gzip as u64,
-        brotli: br.len() as u64,
-    })
+    crate::size::within_budget()
 }

@@ -7,10 +7,11 @@
 //!   wasm-bindgen-cli matching `Cargo.lock`, wasm-opt, Chromium, Postgres).
 //! - [`bundles`]: the two trunk builds (agent desktop, visitor widget), skipped when up to date.
 //! - [`test`]: `cargo xtask test`, the whole check suite that CI runs.
-//! - [`bench`]: `cargo xtask bench <what>`.
+//! - [`bench`]: `cargo xtask bench <what>`; [`size`]: the bundles' bytes on the wire.
 
 mod bench;
 mod bundles;
+mod size;
 mod test;
 mod tools;
 mod util;
@@ -28,7 +29,8 @@ Commands:
   test                     install what is missing (also Chromium, chromedriver), build the
                            bundles, then fmt check, clippy (native and wasm32), and the whole test
                            suite on SQLite and PostgreSQL
-  bench size               build the bundles and print raw / gzip / brotli sizes against budgets
+  bench size               build the bundles, serve them, and print the bytes a browser receives
+                           (first and repeat visit) against the budgets
   help                     this text
 ";
 
@@ -74,6 +76,7 @@ fn parse(args: &[String]) -> Result<Command> {
 }
 
 fn main() -> ExitCode {
+    util::started();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = parse(&args).and_then(|command| match command {
         Command::Run { server_args } => run(&server_args),
@@ -95,7 +98,9 @@ fn main() -> ExitCode {
 
 /// `cargo xtask run`: toolchain, both bundles, then the server in the foreground.
 fn run(server_args: &[String]) -> Result<()> {
-    tools::ensure_build_tools()?;
+    let installs = tools::start_build_tools()?;
+    bundles::compile_ahead()?;
+    installs.wait()?;
     bundles::build_all()?;
 
     let root = util::root();

@@ -33,9 +33,11 @@ struct Outcome {
 /// Runs the whole suite.
 pub fn run() -> Result<()> {
     let started = Instant::now();
-    tools::ensure_build_tools()?;
+    let installs = tools::start_build_tools()?;
     tools::ensure_browser()?;
     tools::ensure_postgres()?;
+    bundles::compile_ahead()?;
+    installs.wait()?;
     bundles::build_all()?;
 
     let mut outcomes = Vec::new();
@@ -76,7 +78,7 @@ pub fn run() -> Result<()> {
     });
     check(
         "bundle sizes within the budgets (as bench size)",
-        &mut || crate::bench::sizes_within_budget(),
+        &mut || crate::size::within_budget(),
     );
     let mut results = Vec::new();
     check(

@@ -2,10 +2,13 @@
 //! version (so a second `cargo xtask run` starts in seconds).
 //!
 //! # Layout
-//! - [`ensure_build_tools`]: the `wasm32-unknown-unknown` target, trunk, wasm-bindgen-cli (the
-//!   exact version `Cargo.lock` resolves `wasm-bindgen` to, which must also be the one the
-//!   `Trunk.toml` files pin), wasm-opt (from crates.io: Debian's binaryen is too old and breaks
-//!   the bundle).
+//! - [`start_build_tools`] / [`Installs::wait`]: the `wasm32-unknown-unknown` target, then trunk
+//!   and wasm-bindgen-cli (the exact version `Cargo.lock` resolves `wasm-bindgen` to, which must
+//!   also be the one the `Trunk.toml` files pin) compiled by `cargo install` in the background,
+//!   both at once, each logging to `target/xtask/install-<tool>.log`, while the caller compiles
+//!   the project; wasm-opt from binaryen's npm package (it installs in seconds; compiling
+//!   binaryen's C++ from crates.io took most of a first run, and Debian's binaryen 108 is too old:
+//!   its output fails at start). [`ensure_build_tools`] is both in one call.
 //! - [`ensure_browser`]: Debian's `chromium`, `chromium-driver` and `fonts-noto-color-emoji`
 //!   (emoji in the desktop and the widget are boxes without a colour emoji font).
 //! - [`ensure_postgres`]: a Postgres server on 127.0.0.1:5432 for the Postgres test variants.
@@ -17,9 +20,11 @@ use crate::util::{self, cargo, cmd, step, Error, Result};
 
 /// The trunk release we build with (0.22 needs a newer rustc than the project's minimum).
 pub const TRUNK_VERSION: &str = "0.21.14";
-/// The wasm-opt crate release; its binary reports binaryen "version 116".
-pub const WASM_OPT_VERSION: &str = "0.116.1";
-const WASM_OPT_BINARYEN: &str = "version 116";
+/// The binaryen release whose npm package gives us wasm-opt.
+pub const BINARYEN_VERSION: &str = "132.0.0";
+/// What `wasm-opt --version` may say: binaryen 132 from npm, or 116 from the `wasm-opt` crate
+/// (an earlier setup of this project). Both were checked to produce a desktop that starts.
+const WASM_OPT_ACCEPTED: [&str; 2] = ["version 132", "version 116"];
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
 
 /// Chromium and its driver, as Debian installs them.
@@ -38,27 +43,78 @@ const BROWSER_PACKAGES: [(&str, &str); 3] = [
 
 /// Makes sure the wasm target, trunk, wasm-bindgen-cli and wasm-opt are installed.
 pub fn ensure_build_tools() -> Result<()> {
+    start_build_tools()?.wait()
+}
+
+/// `cargo install` runs started by [`start_build_tools`], still going.
+#[must_use = "call `wait` before using the tools"]
+pub struct Installs {
+    /// One per missing tool: what it is (for messages), the child, its log file.
+    running: Vec<(String, std::process::Child, std::path::PathBuf)>,
+}
+
+/// Checks the toolchain and starts installing what is missing in the background; wasm-opt (a
+/// download of seconds) is installed before this returns. Call [`Installs::wait`] before
+/// running trunk.
+pub fn start_build_tools() -> Result<Installs> {
     step("checking the toolchain");
     ensure_wasm_target()?;
     let bindgen = wasm_bindgen_version()?;
     check_trunk_tomls(&bindgen)?;
-    ensure_cargo_tool(
-        "trunk",
-        &["--locked", "trunk", "--version", TRUNK_VERSION],
-        &format!("trunk {TRUNK_VERSION}"),
-    )?;
-    // Not --locked: wasm-bindgen-cli's own lock file can lag behind newer compilers.
-    ensure_cargo_tool(
-        "wasm-bindgen",
-        &["wasm-bindgen-cli", "--version", &bindgen],
-        &format!("wasm-bindgen {bindgen}"),
-    )?;
-    ensure_cargo_tool(
-        "wasm-opt",
-        &["--locked", "wasm-opt", "--version", WASM_OPT_VERSION],
-        WASM_OPT_BINARYEN,
-    )?;
-    Ok(())
+    let mut running = Vec::new();
+    let wanted = [
+        (
+            "trunk",
+            vec!["--locked", "trunk", "--version", TRUNK_VERSION],
+            format!("trunk {TRUNK_VERSION}"),
+        ),
+        // Not --locked: wasm-bindgen-cli's own lock file can lag behind newer compilers.
+        (
+            "wasm-bindgen",
+            vec!["wasm-bindgen-cli", "--version", &bindgen],
+            format!("wasm-bindgen {bindgen}"),
+        ),
+    ];
+    for (binary, args, expect) in wanted {
+        if let Some(child) = start_cargo_install(binary, &args, &expect)? {
+            running.push((expect, child.0, child.1));
+        }
+    }
+    ensure_wasm_opt()?;
+    Ok(Installs { running })
+}
+
+impl Installs {
+    /// Waits for every install to finish and checks the installed versions.
+    pub fn wait(self) -> Result<()> {
+        for (tool, mut child, log) in self.running {
+            if child.try_wait()?.is_none() {
+                println!(
+                    "waiting for {tool} to finish compiling (log: {})",
+                    log.display()
+                );
+            }
+            let status = child.wait()?;
+            if !status.success() {
+                return Err(Error::new(format!(
+                    "installing {tool} failed ({status}); its output is in {}",
+                    log.display()
+                )));
+            }
+            let binary = tool.split(' ').next().unwrap_or(&tool);
+            let found = cmd(binary).args(["--version"]).probe().unwrap_or_default();
+            if !found.contains(&tool) {
+                return Err(Error::new(format!(
+                    "after installing, `{binary} --version` says {:?}, not {tool}; is {} first \
+                     on PATH?",
+                    found.trim(),
+                    util::cargo_bin_dir().display()
+                )));
+            }
+            step(&format!("installed {tool}"));
+        }
+        Ok(())
+    }
 }
 
 fn ensure_wasm_target() -> Result<()> {
@@ -151,20 +207,23 @@ fn check_trunk_tomls(bindgen: &str) -> Result<()> {
             ),
         }
         if let Some(pinned) = toml_value(&text, "tools", "wasm_opt") {
-            if pinned != "version_116" {
-                return Err(Error::new(format!(
-                    "{} pins wasm_opt = \"{pinned}\"; the installed one is binaryen 116, so \
-                     use `wasm_opt = \"version_116\"`",
-                    path.display()
-                )));
-            }
+            return Err(Error::new(format!(
+                "{} pins wasm_opt = \"{pinned}\"; leave it out so trunk uses the wasm-opt we \
+                 install (binaryen {BINARYEN_VERSION})",
+                path.display()
+            )));
         }
     }
     Ok(())
 }
 
-/// Installs `cargo install <install_args>` unless `<binary> --version` already mentions `expect`.
-fn ensure_cargo_tool(binary: &str, install_args: &[&str], expect: &str) -> Result<()> {
+/// Starts `cargo install <install_args>` in the background, its output going to a log file,
+/// unless `<binary> --version` already mentions `expect`. `None` if there is nothing to do.
+fn start_cargo_install(
+    binary: &str,
+    install_args: &[&str],
+    expect: &str,
+) -> Result<Option<(std::process::Child, std::path::PathBuf)>> {
     let crate_name = install_args
         .iter()
         .find(|a| !a.starts_with('-'))
@@ -174,28 +233,85 @@ fn ensure_cargo_tool(binary: &str, install_args: &[&str], expect: &str) -> Resul
     if let Some(found) = cmd(binary).args(["--version"]).probe() {
         if found.contains(expect) {
             println!("ok: {}", found.lines().next().unwrap_or(expect).trim());
-            return Ok(());
+            return Ok(None);
         }
         println!(
-            "{binary} is {}, we need {expect}: installing",
+            "{binary} is {}, we need {expect}: compiling it in the background",
             found.lines().next().unwrap_or("?").trim()
         );
     } else {
-        println!("{binary} is not installed: installing {expect} (this takes a few minutes once)");
+        println!("{binary} is not installed: compiling {expect} in the background (once)");
     }
-    cargo()
+    let log = util::target_dir()
+        .join("xtask")
+        .join(format!("install-{binary}.log"));
+    if let Some(dir) = log.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let out = std::fs::File::create(&log)?;
+    let err = out.try_clone()?;
+    let child = cargo()
         .args(["install"])
         .args(install_args)
-        .run()
-        .map_err(|e| Error::new(format!("installing {binary} failed: {e}")))?;
-    let found = cmd(binary).args(["--version"]).probe().unwrap_or_default();
-    if found.contains(expect) {
+        .into_command()
+        .stdin(std::process::Stdio::null())
+        .stdout(out)
+        .stderr(err)
+        .spawn()
+        .map_err(|e| Error::new(format!("could not start `cargo install {crate_name}`: {e}")))?;
+    Ok(Some((child, log)))
+}
+
+/// Makes sure `wasm-opt` is binaryen 132 (or 116): installs binaryen's npm package into
+/// `~/.cargo/threadline-tools/` and links its `wasm-opt` into `~/.cargo/bin`.
+fn ensure_wasm_opt() -> Result<()> {
+    if let Some(found) = cmd("wasm-opt").args(["--version"]).probe() {
+        if WASM_OPT_ACCEPTED.iter().any(|v| found.contains(v)) {
+            println!("ok: {}", found.lines().next().unwrap_or("wasm-opt").trim());
+            return Ok(());
+        }
+        println!(
+            "wasm-opt is {}, too old: installing binaryen {BINARYEN_VERSION} from the npm registry",
+            found.lines().next().unwrap_or("?").trim()
+        );
+    } else {
+        println!("wasm-opt is not installed: installing binaryen {BINARYEN_VERSION} from npm");
+    }
+    if cmd("npm").args(["--version"]).probe().is_none() {
+        println!("npm is missing: installing Debian's nodejs and npm");
+        apt_install(&["nodejs", "npm"])?;
+    }
+    let bin = util::cargo_bin_dir();
+    let dir = bin
+        .parent()
+        .unwrap_or(&bin)
+        .join("threadline-tools")
+        .join(format!("binaryen-{BINARYEN_VERSION}"));
+    std::fs::create_dir_all(&dir)?;
+    cmd("npm")
+        .args(["install", "--no-audit", "--no-fund", "--prefix"])
+        .args([dir.as_os_str()])
+        .args([format!("binaryen@{BINARYEN_VERSION}")])
+        .run()?;
+    let target = dir.join("node_modules/binaryen/bin/wasm-opt");
+    let link = bin.join("wasm-opt");
+    std::fs::create_dir_all(&bin)?;
+    if link.symlink_metadata().is_ok() {
+        std::fs::remove_file(&link)?;
+    }
+    std::os::unix::fs::symlink(&target, &link)?;
+    let found = cmd("wasm-opt")
+        .args(["--version"])
+        .probe()
+        .unwrap_or_default();
+    if WASM_OPT_ACCEPTED.iter().any(|v| found.contains(v)) {
+        println!("ok: {}", found.lines().next().unwrap_or("wasm-opt").trim());
         Ok(())
     } else {
         Err(Error::new(format!(
-            "after installing, `{binary} --version` says {:?}, not {expect}; is {} first on PATH?",
+            "after installing, `wasm-opt --version` says {:?}; is {} first on PATH?",
             found.trim(),
-            util::cargo_bin_dir().display()
+            bin.display()
         )))
     }
 }

@@ -69,9 +69,17 @@ fn child_path() -> OsString {
     std::env::join_paths(dirs).unwrap_or(rest)
 }
 
-/// Prints a step header, so the output says what is going on and why.
+/// When this xtask run started (the first call sets it; `main` calls it first thing).
+pub fn started() -> std::time::Instant {
+    static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    *STARTED.get_or_init(std::time::Instant::now)
+}
+
+/// Prints a step header with the time since the run started, so a newcomer sees what is going
+/// on and how long each part takes.
 pub fn step(what: &str) {
-    println!("\n==> {what}");
+    let secs = started().elapsed().as_secs();
+    println!("\n==> [{:02}:{:02}] {what}", secs / 60, secs % 60);
 }
 
 /// A child process to run, printed before it runs.

@@ -10,8 +10,10 @@
 //! - `files`: image upload and download.
 //! - `visitor`: everything the widget calls.
 //! - `site`: the desktop, the widget's files, the demo page, security headers.
+//! - `caching`: precompressed files, cache headers, API JSON compression.
 
 mod auth;
+mod caching;
 mod contacts;
 mod events;
 mod files;
@@ -76,7 +78,8 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/api/{*rest}",
             axum::routing::any(|| async { ApiError::NotFound("no such API route".into()) }),
-        );
+        )
+        .layer(caching::json_compression());
     site::with_site(api, &state).with_state(state)
 }
 

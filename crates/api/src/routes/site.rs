@@ -1,11 +1,11 @@
 //! The static front ends: the agent desktop at `/`, the widget's files at `/widget/`, and a
-//! demo company page at `/demo` with the widget on it. Sets the security headers.
+//! demo company page at `/demo` with the widget on it. Sets the security headers; `caching`
+//! decides how the files travel.
 
 use crate::state::AppState;
 use axum::http::{header, HeaderValue};
 use axum::response::Html;
 use axum::Router;
-use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
 
 const DEMO_PAGE: &str = include_str!("../../assets/demo.html");
@@ -15,12 +15,11 @@ pub fn with_site(api: Router<AppState>, state: &AppState) -> Router<AppState> {
     let mut app = api.route("/demo", axum::routing::get(|| async { Html(DEMO_PAGE) }));
     if let Some(dir) = &state.config.widget_dir {
         // The widget is framed by the company's pages, whatever their origin.
-        let widget = Router::new().fallback_service(ServeDir::new(dir)).layer(
-            SetResponseHeaderLayer::overriding(
+        let widget =
+            super::caching::static_dir(dir, None).layer(SetResponseHeaderLayer::overriding(
                 header::CONTENT_SECURITY_POLICY,
                 HeaderValue::from_static("frame-ancestors *"),
-            ),
-        );
+            ));
         app = app.nest_service("/widget", widget);
     }
     if let Some(dir) = &state.config.desktop_dir {
@@ -30,12 +29,9 @@ pub fn with_site(api: Router<AppState>, state: &AppState) -> Router<AppState> {
             .join(" ");
         let csp = HeaderValue::from_str(&format!("frame-ancestors {ancestors}"))
             .unwrap_or_else(|_| HeaderValue::from_static("frame-ancestors 'self'"));
-        let desktop = Router::new()
-            .fallback_service(ServeDir::new(dir).fallback(ServeFile::new(dir.join("index.html"))))
-            .layer(SetResponseHeaderLayer::if_not_present(
-                header::CONTENT_SECURITY_POLICY,
-                csp,
-            ));
+        let desktop = super::caching::static_dir(dir, Some("index.html")).layer(
+            SetResponseHeaderLayer::if_not_present(header::CONTENT_SECURITY_POLICY, csp),
+        );
         app = app.fallback_service(desktop);
     }
     app.layer(SetResponseHeaderLayer::if_not_present(

@@ -1,0 +1,157 @@
+//! How the static front ends and API JSON travel: precompressed files chosen by
+//! `Accept-Encoding`, hashed assets cached for good, entry points revalidated with an `ETag`,
+//! the desktop's own URLs answered with its page, large JSON compressed and small JSON not.
+
+mod common;
+
+use common::{Backend, Server};
+use reqwest::header::{
+    ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, ETAG, IF_NONE_MATCH, VARY,
+};
+use reqwest::StatusCode;
+use std::path::Path;
+
+const WASM: &str = "threadline-0123456789abcdef_bg.wasm";
+
+/// A desktop and a widget dist as xtask leaves them: files plus `.br` and `.gz` twins whose
+/// contents say which one was sent.
+fn fake_dists(root: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let desktop = root.join("desktop");
+    let widget = root.join("widget");
+    std::fs::create_dir_all(&desktop).expect("mkdir");
+    std::fs::create_dir_all(&widget).expect("mkdir");
+    let write = |path: std::path::PathBuf, text: &str| std::fs::write(path, text).expect("write");
+    write(
+        desktop.join("index.html"),
+        "<!doctype html><title>desk</title>",
+    );
+    write(desktop.join("index.html.br"), "index-as-brotli");
+    write(desktop.join(WASM), "raw-wasm");
+    write(desktop.join(format!("{WASM}.br")), "brotli-wasm");
+    write(desktop.join(format!("{WASM}.gz")), "gzip-wasm");
+    write(
+        widget.join("frame.html"),
+        "<!doctype html><title>frame</title>",
+    );
+    write(widget.join("loader.js"), "raw-loader");
+    write(widget.join("loader.js.gz"), "gzip-loader");
+    (desktop, widget)
+}
+
+async fn start(root: &Path) -> Server {
+    let (desktop, widget) = fake_dists(root);
+    Server::start(Backend::Sqlite, |config| {
+        config.desktop_dir = Some(desktop);
+        config.widget_dir = Some(widget);
+    })
+    .await
+}
+
+async fn get(server: &Server, path: &str, encodings: &str) -> reqwest::Response {
+    reqwest::Client::new()
+        .get(format!("{}{path}", server.base))
+        .header(ACCEPT_ENCODING, encodings)
+        .send()
+        .await
+        .expect("request")
+}
+
+fn header(response: &reqwest::Response, name: reqwest::header::HeaderName) -> String {
+    response
+        .headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hashed_assets_are_precompressed_and_cached_for_good() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = start(dir.path()).await;
+    let path = format!("/{WASM}");
+
+    let br = get(&server, &path, "gzip, deflate, br").await;
+    assert_eq!(br.status(), StatusCode::OK);
+    assert_eq!(header(&br, CONTENT_ENCODING), "br");
+    assert_eq!(
+        header(&br, CACHE_CONTROL),
+        "public, max-age=31536000, immutable"
+    );
+    assert!(header(&br, VARY)
+        .to_ascii_lowercase()
+        .contains("accept-encoding"));
+    assert_eq!(br.text().await.expect("body"), "brotli-wasm");
+
+    let gz = get(&server, &path, "gzip").await;
+    assert_eq!(header(&gz, CONTENT_ENCODING), "gzip");
+    assert_eq!(gz.text().await.expect("body"), "gzip-wasm");
+
+    let plain = get(&server, &path, "identity").await;
+    assert_eq!(header(&plain, CONTENT_ENCODING), "");
+    assert_eq!(plain.text().await.expect("body"), "raw-wasm");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn entry_points_are_revalidated_with_an_etag() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = start(dir.path()).await;
+    for (path, encodings, body) in [
+        ("/", "br, gzip", "index-as-brotli"),
+        ("/interactions/7", "br, gzip", "index-as-brotli"),
+        ("/widget/loader.js", "br, gzip", "gzip-loader"),
+        (
+            "/widget/frame.html",
+            "br, gzip",
+            "<!doctype html><title>frame</title>",
+        ),
+    ] {
+        let first = get(&server, path, encodings).await;
+        assert_eq!(first.status(), StatusCode::OK, "{path}");
+        assert_eq!(header(&first, CACHE_CONTROL), "no-cache", "{path}");
+        let tag = header(&first, ETAG);
+        assert!(tag.starts_with("W/\""), "{path}: ETag {tag:?}");
+        assert_eq!(first.text().await.expect("body"), body, "{path}");
+
+        let again = reqwest::Client::new()
+            .get(format!("{}{path}", server.base))
+            .header(ACCEPT_ENCODING, encodings)
+            .header(IF_NONE_MATCH, &tag)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(again.status(), StatusCode::NOT_MODIFIED, "{path}");
+        assert_eq!(header(&again, ETAG), tag, "{path}");
+        assert!(again.bytes().await.expect("body").is_empty(), "{path}");
+
+        let stale = reqwest::Client::new()
+            .get(format!("{}{path}", server.base))
+            .header(IF_NONE_MATCH, "W/\"0-0\"")
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(
+            stale.status(),
+            StatusCode::OK,
+            "{path}: a stale tag gets the file"
+        );
+    }
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_api_json_is_compressed_small_json_is_not() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = start(dir.path()).await;
+    let large = get(&server, "/api/openapi.json", "br, gzip").await;
+    assert_eq!(large.status(), StatusCode::OK);
+    assert_eq!(header(&large, CONTENT_ENCODING), "br");
+
+    let small = get(&server, "/api/no-such-route", "br, gzip").await;
+    assert_eq!(small.status(), StatusCode::NOT_FOUND);
+    assert_eq!(header(&small, CONTENT_ENCODING), "");
+    let body: serde_json::Value = small.json().await.expect("json error body");
+    assert_eq!(body["error"]["code"], "not_found");
+    server.stop().await;
+}
