@@ -213,7 +213,7 @@ impl Server {
             .spawn()
             .map_err(|e| Error::new(format!("could not start {}: {e}", binary.display())))?;
         let server = Self { child, addr, data };
-        let deadline = Instant::now() + Duration::from_secs(60);
+        let deadline = Instant::now() + Duration::from_mins(1);
         while TcpStream::connect(addr).is_err() {
             if Instant::now() > deadline {
                 return Err(Error::new("the server did not listen within 60 s"));

@@ -60,7 +60,7 @@ where
 
 /// Compression for API responses: brotli or gzip at a fast setting, only for bodies of 2 KB or
 /// more, never for event streams (they must flush each event) or images (already compressed).
-pub fn json_compression() -> CompressionLayer<impl Predicate + Clone> {
+pub fn json_compression() -> CompressionLayer<impl Predicate> {
     CompressionLayer::new()
         .quality(tower_http::CompressionLevel::Precise(4))
         .compress_when(DefaultPredicate::new().and(SizeAbove::new(JSON_MIN_BYTES)))
