@@ -10,7 +10,6 @@
 //!   Every write that someone must see appends to the event log in the same transaction.
 //! - `hub`: tails the event log and fans events out to the live streams of this instance.
 //! - `routing`: offers queued chats to Ready agents under capacity; expires offers.
-//! - `lifecycle`: the interaction state machine (pure, property-tested).
 //! - `auth`: password hashing, session tokens, stream tickets, signed visitor identities.
 //! - `images`: sniffing and checking uploaded images.
 //! - `routes/`: one router per resource; `openapi` assembles the OpenAPI document.
@@ -21,7 +20,6 @@ pub mod config;
 mod error;
 pub mod hub;
 pub mod images;
-pub mod lifecycle;
 pub mod routes;
 pub mod routing;
 pub mod seed;

@@ -142,6 +142,10 @@ async fn offer_accept_and_chat_both_ways(b: Backend) {
     );
     assert_eq!(offer.interaction.contact_name, "Vera Visitor");
     let id = offer.interaction.id;
+    // An outstanding offer holds a slot: the header's "N of M chats" counts it, as routing does.
+    let work: MyWork = ann.get("/api/interactions").await;
+    assert_eq!(work.offers.len(), 1);
+    assert_eq!(work.agent.open_interactions, 1, "the offer holds a slot");
     let accepted: InteractionView = ann
         .post(&format!("/api/interactions/{id}/accept"), json!({}))
         .await;
@@ -285,6 +289,11 @@ async fn reject_goes_to_next_agent(b: Backend) {
     ann_ev
         .until("withdrawn", |e| matches!(e, Event::OfferWithdrawn { .. }))
         .await;
+    let work: MyWork = ann.get("/api/interactions").await;
+    assert_eq!(
+        work.agent.open_interactions, 0,
+        "a rejected offer frees its slot"
+    );
     let second = ben_ev
         .until("offer to ben", |e| matches!(e, Event::Offer { .. }))
         .await;

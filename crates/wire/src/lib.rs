@@ -5,6 +5,7 @@
 //! - [`ids`]: newtype ids (`AgentId`, `ContactId`, …); never a bare `String` or `i64` in an API.
 //! - [`model`]: the nouns of the product: channels, interaction states, messages, contacts.
 //! - [`api`]: request and response bodies, one pair per operation.
+//! - [`lifecycle`]: the interaction state machine (which action leads from which state where).
 //! - [`event`]: the [`event::Event`] enum sent over the server-sent event streams.
 //! - [`error`]: the error body every failing request returns.
 //! - [`limits`]: limits both sides check (the server enforces them, the UIs warn early).
@@ -13,6 +14,7 @@ pub mod api;
 pub mod error;
 pub mod event;
 pub mod ids;
+pub mod lifecycle;
 pub mod limits;
 pub mod model;
 

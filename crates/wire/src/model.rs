@@ -110,9 +110,20 @@ impl InteractionState {
         .find(|st| st.as_str() == s)
     }
 
-    /// Whether the interaction counts against its agent's capacity (everything not yet Done).
-    pub fn counts_against_capacity(self) -> bool {
-        matches!(self, InteractionState::Active | InteractionState::Ended)
+    /// The states in which an interaction holds a slot of its agent's capacity: offered (the
+    /// agent may accept it, so routing must not give that slot to another chat), active, and
+    /// ended but not yet Done. The one definition: routing's queries, the header's "N of M
+    /// chats" ([`AgentView::open_interactions`]) and the API all use it.
+    pub const HOLDING_CAPACITY: [InteractionState; 3] = [
+        InteractionState::Offered,
+        InteractionState::Active,
+        InteractionState::Ended,
+    ];
+
+    /// Whether an interaction in this state holds a slot of its agent's capacity (see
+    /// [`InteractionState::HOLDING_CAPACITY`]).
+    pub fn holds_capacity(self) -> bool {
+        Self::HOLDING_CAPACITY.contains(&self)
     }
 
     /// The words the UI shows.
@@ -222,7 +233,8 @@ pub struct AgentView {
     pub capacity: u32,
     /// Ready or Not Ready.
     pub status: ChatStatus,
-    /// Interactions that count against capacity right now.
+    /// Interactions that hold a slot of the capacity right now (offers included, see
+    /// [`InteractionState::HOLDING_CAPACITY`]).
     pub open_interactions: u32,
 }
 

@@ -4,13 +4,15 @@
 use super::agents::emit_status;
 use super::messages::{insert_message_in, NewMessage};
 use super::rows::{interaction, load_interaction, INTERACTION_SELECT};
+use super::sql::Arg;
+use super::transitions::{holding_capacity_sql, transition};
 use super::{Audience, Store, Tx};
-use crate::lifecycle::{self, Action};
 use crate::util::now_ms;
 use crate::ApiError;
 use sqlx::Row;
 use wire::api::{HandleTimeSegment, MyWork};
 use wire::event::{OfferView, WithdrawReason};
+use wire::lifecycle::Action;
 use wire::{
     AgentId, Channel, ContactId, DispositionCode, Event, InteractionId, InteractionState,
     InteractionView, Party, Reactivation, SystemLine,
@@ -31,7 +33,8 @@ impl Store {
     /// The agent's open interactions and pending offers.
     pub async fn my_work(&self, agent: AgentId) -> Result<MyWork, ApiError> {
         let sql = format!(
-            "{INTERACTION_SELECT} WHERE i.agent_id = $1 AND i.state IN ('offered', 'active', 'ended') ORDER BY i.id"
+            "{INTERACTION_SELECT} WHERE i.agent_id = $1 AND i.state IN ({}) ORDER BY i.id",
+            holding_capacity_sql()
         );
         let rows = sqlx::query(&sql)
             .bind(agent.0)
@@ -147,19 +150,24 @@ impl Store {
                 "this interaction belongs to another agent".into(),
             ));
         }
-        if current.state == InteractionState::Active {
-            end_in(&mut tx, &current, Party::Agent).await?;
-        }
-        let state = lifecycle::next(current_state(&mut tx, id).await?, Action::Done)
-            .map_err(|r| ApiError::conflict(r.to_string()))?;
-        sqlx::query(
-            "UPDATE interactions SET state = $1, done_at = $2, disposition = $3 WHERE id = $4",
+        let from = if current.state == InteractionState::Active {
+            end_in(&mut tx, &current, Party::Agent).await?.state
+        } else {
+            current.state
+        };
+        transition(
+            &mut tx,
+            id,
+            from,
+            Action::Done,
+            &[
+                ("done_at", Arg::Int(now_ms())),
+                (
+                    "disposition",
+                    disposition.map_or(Arg::Null, |d| Arg::Text(d.0.clone())),
+                ),
+            ],
         )
-        .bind(state.as_str())
-        .bind(now_ms())
-        .bind(disposition.map(|d| d.0.clone()))
-        .bind(id.0)
-        .execute(&mut *tx.inner)
         .await?;
         let view = emit_interaction(&mut tx, id).await?;
         emit_status(&mut tx, agent).await?;
@@ -293,15 +301,6 @@ pub(super) async fn lock_interaction(
         .ok_or_else(|| ApiError::not_found("interaction"))
 }
 
-async fn current_state(tx: &mut Tx, id: InteractionId) -> Result<InteractionState, ApiError> {
-    let s: String = sqlx::query("SELECT state FROM interactions WHERE id = $1")
-        .bind(id.0)
-        .fetch_one(&mut *tx.inner)
-        .await?
-        .try_get("state")?;
-    InteractionState::parse(&s).ok_or_else(|| ApiError::Internal(format!("bad state {s}")))
-}
-
 /// The contact's open interaction (queued, offered or active), newest first.
 pub(super) async fn open_interaction(
     tx: &mut Tx,
@@ -387,8 +386,8 @@ pub(super) async fn activate(
     } else {
         Action::Accept
     };
-    let state =
-        lifecycle::next(current.state, action).map_err(|r| ApiError::conflict(r.to_string()))?;
+    // Refused before anything is written or emitted (the transition below checks again).
+    wire::lifecycle::next(current.state, action).map_err(|r| ApiError::conflict(r.to_string()))?;
     if current.state == InteractionState::Offered && current.agent_id != Some(agent) {
         if let Some(other) = current.agent_id {
             tx.emit(
@@ -401,16 +400,19 @@ pub(super) async fn activate(
             emit_status(tx, other).await?;
         }
     }
-    let now = now_ms();
-    sqlx::query(
-        "UPDATE interactions SET state = $1, agent_id = $2, accepted_at = $3, offer_expires_at = NULL, \
-         reserved_for = NULL, reserved_until = NULL WHERE id = $4",
+    transition(
+        tx,
+        current.id,
+        current.state,
+        action,
+        &[
+            ("agent_id", Arg::Int(agent.0)),
+            ("accepted_at", Arg::Int(now_ms())),
+            ("offer_expires_at", Arg::Null),
+            ("reserved_for", Arg::Null),
+            ("reserved_until", Arg::Null),
+        ],
     )
-    .bind(state.as_str())
-    .bind(agent.0)
-    .bind(now)
-    .bind(current.id.0)
-    .execute(&mut *tx.inner)
     .await?;
     sqlx::query("UPDATE contacts SET last_agent_id = $1 WHERE id = $2")
         .bind(agent.0)
@@ -440,13 +442,14 @@ pub(super) async fn requeue(
     } else {
         Action::Reject
     };
-    let state =
-        lifecycle::next(current.state, action).map_err(|r| ApiError::conflict(r.to_string()))?;
-    sqlx::query("UPDATE interactions SET state = $1, agent_id = NULL, offer_expires_at = NULL WHERE id = $2")
-        .bind(state.as_str())
-        .bind(current.id.0)
-        .execute(&mut *tx.inner)
-        .await?;
+    transition(
+        tx,
+        current.id,
+        current.state,
+        action,
+        &[("agent_id", Arg::Null), ("offer_expires_at", Arg::Null)],
+    )
+    .await?;
     sqlx::query(
         "INSERT INTO offer_declines (interaction_id, agent_id, reason, at) VALUES ($1, $2, $3, $4)",
     )
@@ -477,18 +480,21 @@ async fn end_in(
     current: &InteractionView,
     by: Party,
 ) -> Result<InteractionView, ApiError> {
-    let state = lifecycle::next(current.state, Action::End(by))
-        .map_err(|r| ApiError::conflict(r.to_string()))?;
-    sqlx::query("UPDATE interactions SET state = $1, ended_at = $2, ended_by = $3 WHERE id = $4")
-        .bind(state.as_str())
-        .bind(now_ms())
-        .bind(match by {
-            Party::Agent => "agent",
-            Party::Contact => "contact",
-        })
-        .bind(current.id.0)
-        .execute(&mut *tx.inner)
-        .await?;
+    let ended_by = match by {
+        Party::Agent => "agent",
+        Party::Contact => "contact",
+    };
+    transition(
+        tx,
+        current.id,
+        current.state,
+        Action::End(by),
+        &[
+            ("ended_at", Arg::Int(now_ms())),
+            ("ended_by", Arg::Text(ended_by.to_owned())),
+        ],
+    )
+    .await?;
     let line = match by {
         Party::Agent => NewMessage::system(
             current.contact_id,
@@ -538,13 +544,13 @@ pub(super) async fn take_or_reactivate(
         .as_ref()
         .filter(|l| l.state == InteractionState::Ended && l.agent_id == Some(agent))
     {
-        sqlx::query(
-            "UPDATE interactions SET state = 'done', done_at = $1, continued_as = $2 WHERE id = $3",
+        transition(
+            tx,
+            old.id,
+            old.state,
+            Action::Done,
+            &[("done_at", Arg::Int(now)), ("continued_as", Arg::Int(id.0))],
         )
-        .bind(now)
-        .bind(id.0)
-        .bind(old.id.0)
-        .execute(&mut *tx.inner)
         .await?;
         emit_interaction(tx, old.id).await?;
     }

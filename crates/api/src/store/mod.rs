@@ -24,6 +24,7 @@ mod rows;
 mod sends;
 mod sql;
 pub mod sqlite;
+mod transitions;
 
 pub use agents::{SessionAgent, TicketScope};
 pub use attachments::{NewAttachment, StoredFile};

@@ -4,11 +4,14 @@
 
 use super::agents::emit_status;
 use super::interactions::{emit_interaction, first_contact_text, lock_interaction, requeue};
+use super::sql::Arg;
+use super::transitions::{holding_capacity_sql, transition};
 use super::{Audience, Store};
 use crate::util::now_ms;
 use crate::ApiError;
 use sqlx::Row;
 use wire::event::{OfferView, WithdrawReason};
+use wire::lifecycle::Action;
 use wire::{AgentId, Event, InteractionId, InteractionState};
 
 /// The times routing works with, in milliseconds.
@@ -112,26 +115,28 @@ impl Store {
             decline_cooldown_ms,
         } = times;
         let now = now_ms();
-        let candidates = sqlx::query(
+        let holding = holding_capacity_sql();
+        let candidates = format!(
             "SELECT a.id FROM agents a WHERE a.ready = 1 AND a.last_seen_at > $1 \
-             AND (SELECT COUNT(*) FROM interactions x WHERE x.agent_id = a.id AND x.state IN ('offered', 'active', 'ended')) < a.capacity \
+             AND (SELECT COUNT(*) FROM interactions x WHERE x.agent_id = a.id AND x.state IN ({holding})) < a.capacity \
              AND NOT EXISTS (SELECT 1 FROM offer_declines d WHERE d.interaction_id = $3 AND d.agent_id = a.id AND d.at > $4) \
              ORDER BY CASE WHEN a.id = $2 THEN 0 ELSE 1 END, \
              (SELECT COUNT(*) FROM offer_declines d WHERE d.interaction_id = $3 AND d.agent_id = a.id), \
              COALESCE(a.last_routed_at, 0), a.id LIMIT 5",
-        )
-        .bind(now - presence_ms)
-        .bind(last_agent.unwrap_or(0))
-        .bind(id.0)
-        .bind(now - decline_cooldown_ms)
-        .fetch_all(&mut *tx.inner)
-        .await?;
+        );
+        let candidates = sqlx::query(&candidates)
+            .bind(now - presence_ms)
+            .bind(last_agent.unwrap_or(0))
+            .bind(id.0)
+            .bind(now - decline_cooldown_ms)
+            .fetch_all(&mut *tx.inner)
+            .await?;
         for cand in candidates {
             let agent = AgentId(cand.try_get("id")?);
             // Lock the agent, then count again: another instance may have offered meanwhile.
             let lock = format!(
                 "SELECT a.ready, a.capacity, (SELECT COUNT(*) FROM interactions x WHERE x.agent_id = a.id \
-                 AND x.state IN ('offered', 'active', 'ended')) AS load FROM agents a WHERE a.id = $1{}",
+                 AND x.state IN ({holding})) AS load FROM agents a WHERE a.id = $1{}",
                 self.dialect().for_update().replace("FOR UPDATE", "FOR UPDATE OF a")
             );
             let r = sqlx::query(&lock)
@@ -147,12 +152,18 @@ impl Store {
                 continue;
             }
             let expires = now + offer_timeout_ms;
-            sqlx::query("UPDATE interactions SET state = 'offered', agent_id = $1, offer_expires_at = $2 WHERE id = $3")
-                .bind(agent.0)
-                .bind(expires)
-                .bind(id.0)
-                .execute(&mut *tx.inner)
-                .await?;
+            // The chat was claimed `FOR UPDATE` in state queued (see `route_one`).
+            transition(
+                tx,
+                id,
+                InteractionState::Queued,
+                Action::Offer,
+                &[
+                    ("agent_id", Arg::Int(agent.0)),
+                    ("offer_expires_at", Arg::Int(expires)),
+                ],
+            )
+            .await?;
             sqlx::query("UPDATE agents SET last_routed_at = $1 WHERE id = $2")
                 .bind(now)
                 .bind(agent.0)

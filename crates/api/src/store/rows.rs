@@ -149,15 +149,14 @@ pub async fn load_agent<'e, E>(ex: E, id: AgentId) -> Result<Option<AgentView>, 
 where
     E: Executor<'e, Database = sqlx::Any>,
 {
-    let row = sqlx::query(
+    let sql = format!(
         "SELECT a.id, a.login, a.display_name, a.capacity, a.ready, a.not_ready_reason, \
          (SELECT COUNT(*) FROM interactions i WHERE i.agent_id = a.id \
-            AND i.state IN ('active', 'ended')) AS open_count \
+            AND i.state IN ({})) AS open_count \
          FROM agents a WHERE a.id = $1",
-    )
-    .bind(id.0)
-    .fetch_optional(ex)
-    .await?;
+        super::transitions::holding_capacity_sql()
+    );
+    let row = sqlx::query(&sql).bind(id.0).fetch_optional(ex).await?;
     row.as_ref().map(agent).transpose()
 }
 
