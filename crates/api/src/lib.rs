@@ -40,6 +40,9 @@ pub enum ServeError {
     /// The database could not be opened or migrated.
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
+    /// A store operation at start-up (seeding) failed.
+    #[error("store: {0}")]
+    Store(#[from] store::StoreError),
     /// Migrations failed.
     #[error("migrations: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),

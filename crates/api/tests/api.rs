@@ -30,6 +30,7 @@ on_both!(
     search_and_conversation_paging,
     mark_done_needs_a_disposition,
     signed_identity_same_conversation,
+    database_error_text_never_reaches_a_client,
 );
 
 async fn login_logout_and_revocation(b: Backend) {
@@ -1528,4 +1529,35 @@ async fn a_rejected_chat_waits_and_does_not_block_the_queue(b: Backend) {
     };
     assert_eq!(offer3.interaction.id, offer.interaction.id);
     assert!(o3.at - o.at >= 2000, "not before the cool-down");
+}
+
+async fn database_error_text_never_reaches_a_client(b: Backend) {
+    let s = Server::start(b, |_| {}).await;
+    let ann = s.agent("ann").await;
+    let (st, _) = ann.call(Method::GET, "/api/responses", None).await;
+    assert_eq!(st, 200);
+    // Break the database under the running server: the next read fails inside the store.
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&s.db.url).await.unwrap();
+    sqlx::query("ALTER TABLE standard_responses RENAME TO standard_responses_gone")
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    let (st, body) = ann.call(Method::GET, "/api/responses", None).await;
+    assert_eq!(st, 500, "{body}");
+    assert_eq!(body["error"]["code"], "internal", "{body}");
+    let text = body.to_string();
+    for leak in [
+        "standard_responses",
+        "no such table",
+        "relation",
+        "SELECT",
+        "database",
+    ] {
+        assert!(
+            !text.contains(leak),
+            "database text reached the client: {text}"
+        );
+    }
 }

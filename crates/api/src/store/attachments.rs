@@ -1,6 +1,7 @@
 //! Uploaded images, stored in the database so that every API instance can serve them.
 
 use super::Store;
+use super::StoreError;
 use crate::util::now_ms;
 use sqlx::Row;
 use wire::{AttachmentId, AttachmentView};
@@ -41,7 +42,7 @@ pub struct StoredFile {
 
 impl Store {
     /// Stores an image.
-    pub async fn store_attachment(&self, a: NewAttachment) -> Result<AttachmentView, sqlx::Error> {
+    pub async fn store_attachment(&self, a: NewAttachment) -> Result<AttachmentView, StoreError> {
         let size = a.bytes.len();
         let mut tx = self.begin().await?;
         let id: i64 = sqlx::query(
@@ -74,7 +75,7 @@ impl Store {
     }
 
     /// An image by its URL key.
-    pub async fn file(&self, key: &str) -> Result<Option<StoredFile>, sqlx::Error> {
+    pub async fn file(&self, key: &str) -> Result<Option<StoredFile>, StoreError> {
         let row = sqlx::query(
             "SELECT content_type, file_name, sha256, bytes FROM attachments WHERE file_key = $1",
         )

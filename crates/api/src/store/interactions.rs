@@ -6,9 +6,9 @@ use super::messages::{insert_message_in, NewMessage};
 use super::rows::{interaction, load_interaction, INTERACTION_SELECT};
 use super::sql::Arg;
 use super::transitions::{holding_capacity_sql, transition};
+use super::StoreError;
 use super::{Audience, Store, Tx};
 use crate::util::now_ms;
-use crate::ApiError;
 use sqlx::Row;
 use wire::api::{HandleTimeSegment, MyWork};
 use wire::event::{OfferView, WithdrawReason};
@@ -26,12 +26,12 @@ impl Store {
     pub async fn interaction(
         &self,
         id: InteractionId,
-    ) -> Result<Option<InteractionView>, sqlx::Error> {
-        load_interaction(self.pool(), id).await
+    ) -> Result<Option<InteractionView>, StoreError> {
+        Ok(load_interaction(self.pool(), id).await?)
     }
 
     /// The agent's open interactions and pending offers.
-    pub async fn my_work(&self, agent: AgentId) -> Result<MyWork, ApiError> {
+    pub async fn my_work(&self, agent: AgentId) -> Result<MyWork, StoreError> {
         let sql = format!(
             "{INTERACTION_SELECT} WHERE i.agent_id = $1 AND i.state IN ({}) ORDER BY i.id",
             holding_capacity_sql()
@@ -55,7 +55,7 @@ impl Store {
                 interactions.push(view);
             }
         }
-        let agent = self.agent(agent).await?.ok_or(ApiError::Unauthorized)?;
+        let agent = self.agent(agent).await?.ok_or(StoreError::NoSuchAgent)?;
         Ok(MyWork {
             interactions,
             offers,
@@ -68,11 +68,11 @@ impl Store {
         &self,
         agent: AgentId,
         id: InteractionId,
-    ) -> Result<InteractionView, ApiError> {
+    ) -> Result<InteractionView, StoreError> {
         let mut tx = self.begin().await?;
         let current = lock_interaction(&mut tx, id).await?;
         if current.state != InteractionState::Offered || current.agent_id != Some(agent) {
-            return Err(ApiError::conflict("this offer is no longer open"));
+            return Err(StoreError::conflict("this offer is no longer open"));
         }
         let view = activate(&mut tx, &current, agent, None).await?;
         tx.commit().await?;
@@ -80,11 +80,11 @@ impl Store {
     }
 
     /// Rejects an offer; routing offers it to the next agent.
-    pub async fn reject(&self, agent: AgentId, id: InteractionId) -> Result<(), ApiError> {
+    pub async fn reject(&self, agent: AgentId, id: InteractionId) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
         let current = lock_interaction(&mut tx, id).await?;
         if current.state != InteractionState::Offered || current.agent_id != Some(agent) {
-            return Err(ApiError::conflict("this offer is no longer open"));
+            return Err(StoreError::conflict("this offer is no longer open"));
         }
         requeue(&mut tx, &current, agent, WithdrawReason::Rejected).await?;
         tx.commit().await?;
@@ -96,11 +96,11 @@ impl Store {
         &self,
         agent: AgentId,
         id: InteractionId,
-    ) -> Result<InteractionView, ApiError> {
+    ) -> Result<InteractionView, StoreError> {
         let mut tx = self.begin().await?;
         let current = lock_interaction(&mut tx, id).await?;
         if current.agent_id != Some(agent) {
-            return Err(ApiError::Forbidden(
+            return Err(StoreError::NotYours(
                 "this interaction belongs to another agent".into(),
             ));
         }
@@ -113,7 +113,7 @@ impl Store {
     pub async fn end_by_contact(
         &self,
         contact: ContactId,
-    ) -> Result<Option<InteractionView>, ApiError> {
+    ) -> Result<Option<InteractionView>, StoreError> {
         let mut tx = self.begin().await?;
         let Some(current) = open_interaction(&mut tx, contact).await? else {
             return Ok(None);
@@ -130,23 +130,23 @@ impl Store {
         id: InteractionId,
         disposition: Option<&DispositionCode>,
         required: bool,
-    ) -> Result<InteractionView, ApiError> {
+    ) -> Result<InteractionView, StoreError> {
         if let Some(code) = disposition {
             if !self.disposition_exists(&code.0).await? {
-                return Err(ApiError::Unprocessable(format!(
+                return Err(StoreError::Rejected(format!(
                     "unknown disposition code {:?}",
                     code.0
                 )));
             }
         } else if required && self.has_dispositions().await? {
-            return Err(ApiError::Unprocessable(
+            return Err(StoreError::Rejected(
                 "choose a disposition code to mark this interaction Done".into(),
             ));
         }
         let mut tx = self.begin().await?;
         let current = lock_interaction(&mut tx, id).await?;
         if current.agent_id != Some(agent) {
-            return Err(ApiError::Forbidden(
+            return Err(StoreError::NotYours(
                 "this interaction belongs to another agent".into(),
             ));
         }
@@ -181,11 +181,11 @@ impl Store {
         agent: AgentId,
         id: InteractionId,
         seg: &HandleTimeSegment,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
         let current = lock_interaction(&mut tx, id).await?;
         if current.agent_id != Some(agent) {
-            return Err(ApiError::Forbidden(
+            return Err(StoreError::NotYours(
                 "this interaction belongs to another agent".into(),
             ));
         }
@@ -212,7 +212,7 @@ impl Store {
         &self,
         agent: AgentId,
         contact: ContactId,
-    ) -> Result<InteractionView, ApiError> {
+    ) -> Result<InteractionView, StoreError> {
         let mut tx = self.begin().await?;
         lock_contact(&mut tx, contact).await?;
         let view = take_or_reactivate(&mut tx, agent, contact, Reactivation::ChatButton).await?;
@@ -226,13 +226,13 @@ impl Store {
         agent: AgentId,
         id: InteractionId,
         typing: bool,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), StoreError> {
         let current = self
             .interaction(id)
             .await?
-            .ok_or_else(|| ApiError::not_found("interaction"))?;
+            .ok_or_else(|| StoreError::not_found("interaction"))?;
         if current.agent_id != Some(agent) {
-            return Err(ApiError::Forbidden(
+            return Err(StoreError::NotYours(
                 "this interaction belongs to another agent".into(),
             ));
         }
@@ -269,7 +269,7 @@ where
 
 /// Locks the contact's row until commit (PostgreSQL), so sends into one conversation are
 /// serialised and `seq` stays gap-free and ordered.
-pub(super) async fn lock_contact(tx: &mut Tx, contact: ContactId) -> Result<(), ApiError> {
+pub(super) async fn lock_contact(tx: &mut Tx, contact: ContactId) -> Result<(), StoreError> {
     let sql = format!(
         "SELECT id FROM contacts WHERE id = $1{}",
         tx.dialect().for_update()
@@ -278,7 +278,7 @@ pub(super) async fn lock_contact(tx: &mut Tx, contact: ContactId) -> Result<(), 
         .bind(contact.0)
         .fetch_optional(&mut *tx.inner)
         .await?
-        .ok_or_else(|| ApiError::not_found("contact"))?;
+        .ok_or_else(|| StoreError::not_found("contact"))?;
     Ok(())
 }
 
@@ -286,7 +286,7 @@ pub(super) async fn lock_contact(tx: &mut Tx, contact: ContactId) -> Result<(), 
 pub(super) async fn lock_interaction(
     tx: &mut Tx,
     id: InteractionId,
-) -> Result<InteractionView, ApiError> {
+) -> Result<InteractionView, StoreError> {
     let lock = format!(
         "SELECT id FROM interactions WHERE id = $1{}",
         tx.dialect().for_update()
@@ -295,17 +295,17 @@ pub(super) async fn lock_interaction(
         .bind(id.0)
         .fetch_optional(&mut *tx.inner)
         .await?
-        .ok_or_else(|| ApiError::not_found("interaction"))?;
+        .ok_or_else(|| StoreError::not_found("interaction"))?;
     load_interaction(&mut *tx.inner, id)
         .await?
-        .ok_or_else(|| ApiError::not_found("interaction"))
+        .ok_or_else(|| StoreError::not_found("interaction"))
 }
 
 /// The contact's open interaction (queued, offered or active), newest first.
 pub(super) async fn open_interaction(
     tx: &mut Tx,
     contact: ContactId,
-) -> Result<Option<InteractionView>, ApiError> {
+) -> Result<Option<InteractionView>, StoreError> {
     newest_interaction(
         tx,
         contact,
@@ -318,7 +318,7 @@ pub(super) async fn open_interaction(
 pub(super) async fn latest_interaction(
     tx: &mut Tx,
     contact: ContactId,
-) -> Result<Option<InteractionView>, ApiError> {
+) -> Result<Option<InteractionView>, StoreError> {
     newest_interaction(tx, contact, "").await
 }
 
@@ -326,7 +326,7 @@ async fn newest_interaction(
     tx: &mut Tx,
     contact: ContactId,
     condition: &'static str,
-) -> Result<Option<InteractionView>, ApiError> {
+) -> Result<Option<InteractionView>, StoreError> {
     let sql = format!(
         "{INTERACTION_SELECT} WHERE i.contact_id = $1{condition} ORDER BY i.id DESC LIMIT 1"
     );
@@ -341,10 +341,10 @@ async fn newest_interaction(
 pub(super) async fn emit_interaction(
     tx: &mut Tx,
     id: InteractionId,
-) -> Result<InteractionView, ApiError> {
+) -> Result<InteractionView, StoreError> {
     let view = load_interaction(&mut *tx.inner, id)
         .await?
-        .ok_or_else(|| ApiError::not_found("interaction"))?;
+        .ok_or_else(|| StoreError::not_found("interaction"))?;
     if let Some(agent) = view.agent_id.or(view.reserved_for) {
         tx.emit(
             Audience::agent(agent),
@@ -380,14 +380,14 @@ pub(super) async fn activate(
     current: &InteractionView,
     agent: AgentId,
     claim: Option<Reactivation>,
-) -> Result<InteractionView, ApiError> {
+) -> Result<InteractionView, StoreError> {
     let action = if claim.is_some() {
         Action::Claim
     } else {
         Action::Accept
     };
     // Refused before anything is written or emitted (the transition below checks again).
-    wire::lifecycle::next(current.state, action).map_err(|r| ApiError::conflict(r.to_string()))?;
+    wire::lifecycle::next(current.state, action)?;
     if current.state == InteractionState::Offered && current.agent_id != Some(agent) {
         if let Some(other) = current.agent_id {
             tx.emit(
@@ -436,7 +436,7 @@ pub(super) async fn requeue(
     current: &InteractionView,
     agent: AgentId,
     reason: WithdrawReason,
-) -> Result<(), ApiError> {
+) -> Result<(), StoreError> {
     let action = if reason == WithdrawReason::TimedOut {
         Action::Timeout
     } else {
@@ -479,7 +479,7 @@ async fn end_in(
     tx: &mut Tx,
     current: &InteractionView,
     by: Party,
-) -> Result<InteractionView, ApiError> {
+) -> Result<InteractionView, StoreError> {
     let ended_by = match by {
         Party::Agent => "agent",
         Party::Contact => "contact",
@@ -518,11 +518,11 @@ pub(super) async fn take_or_reactivate(
     agent: AgentId,
     contact: ContactId,
     why: Reactivation,
-) -> Result<InteractionView, ApiError> {
+) -> Result<InteractionView, StoreError> {
     if let Some(open) = open_interaction(tx, contact).await? {
         return match open.state {
             InteractionState::Active if open.agent_id == Some(agent) => Ok(open),
-            InteractionState::Active => Err(ApiError::conflict(format!(
+            InteractionState::Active => Err(StoreError::conflict(format!(
                 "{} is chatting with this contact",
                 open.agent_name.as_deref().unwrap_or("another agent")
             ))),
@@ -576,7 +576,7 @@ pub(super) async fn write_a_message_record(
     tx: &mut Tx,
     agent: AgentId,
     contact: ContactId,
-) -> Result<InteractionView, ApiError> {
+) -> Result<InteractionView, StoreError> {
     let latest = latest_interaction(tx, contact).await?;
     let id = insert_agent_interaction(
         tx,
@@ -600,7 +600,7 @@ async fn insert_agent_interaction(
     latest: Option<&InteractionView>,
     state: InteractionState,
     why: Reactivation,
-) -> Result<InteractionId, ApiError> {
+) -> Result<InteractionId, StoreError> {
     let channel = latest
         .map(|l| l.channel)
         .filter(|c| !c.is_public())

@@ -9,9 +9,9 @@ use super::rows::{
     interaction, load_interaction, load_message, message, INTERACTION_SELECT, MESSAGE_SELECT,
 };
 use super::sql::{Arg, SqlBuilder};
+use super::StoreError;
 use super::{Audience, Store, Tx};
 use crate::util::now_ms;
-use crate::ApiError;
 use sqlx::Row;
 use std::collections::BTreeMap;
 use wire::api::{ConversationPage, SearchHit, SearchResults, SendSource};
@@ -107,7 +107,7 @@ impl SendJob {
     }
 
     /// Writes the send in `tx` (which the caller commits, or rolls back on an error).
-    pub(super) async fn write(&self, tx: &mut Tx) -> Result<StoredMessage, ApiError> {
+    pub(super) async fn write(&self, tx: &mut Tx) -> Result<StoredMessage, StoreError> {
         match self {
             SendJob::Agent {
                 agent,
@@ -135,7 +135,7 @@ async fn start_send(
     author_key: &str,
     client_id: &ClientMessageId,
     attachment: Option<AttachmentId>,
-) -> Result<Option<StoredMessage>, ApiError> {
+) -> Result<Option<StoredMessage>, StoreError> {
     lock_contact(tx, contact).await?;
     if let Some(existing) = find_by_client_id(tx, author_key, client_id).await? {
         return Ok(Some(existing));
@@ -162,7 +162,7 @@ impl Store {
         text: String,
         attachment: Option<AttachmentId>,
         source: SendSource,
-    ) -> Result<StoredMessage, ApiError> {
+    ) -> Result<StoredMessage, StoreError> {
         self.submit_send(SendJob::Agent {
             agent,
             contact,
@@ -185,7 +185,7 @@ impl Store {
         text: String,
         attachment: Option<AttachmentId>,
         opts: VisitorSendOptions,
-    ) -> Result<StoredMessage, ApiError> {
+    ) -> Result<StoredMessage, StoreError> {
         self.submit_send(SendJob::Contact {
             contact,
             client_id,
@@ -203,7 +203,7 @@ impl Store {
         before_seq: Option<i64>,
         limit: u32,
         filter: ChannelFilter,
-    ) -> Result<ConversationPage, ApiError> {
+    ) -> Result<ConversationPage, StoreError> {
         let mut b = SqlBuilder::default();
         b.push(MESSAGE_SELECT);
         b.push(" JOIN interactions i ON i.id = m.interaction_id WHERE m.contact_id = ");
@@ -236,7 +236,7 @@ impl Store {
     async fn interactions_of(
         &self,
         messages: &[MessageView],
-    ) -> Result<Vec<InteractionView>, ApiError> {
+    ) -> Result<Vec<InteractionView>, StoreError> {
         let mut ids: Vec<InteractionId> = messages.iter().map(|m| m.interaction_id).collect();
         ids.sort_unstable();
         ids.dedup();
@@ -257,7 +257,7 @@ impl Store {
         before: Option<MessageId>,
         limit: u32,
         filter: ChannelFilter,
-    ) -> Result<SearchResults, ApiError> {
+    ) -> Result<SearchResults, StoreError> {
         let Some(param) = self.dialect().search_param(q) else {
             return Ok(SearchResults {
                 hits: Vec::new(),
@@ -303,7 +303,7 @@ impl Store {
         contact: ContactId,
         up_to_seq: i64,
         read: bool,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
         let changed = mark(&mut tx, contact, "agent", up_to_seq, read).await?;
         if changed > 0 {
@@ -343,7 +343,7 @@ impl Store {
         contact: ContactId,
         up_to_seq: i64,
         read: bool,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
         lock_contact(&mut tx, contact).await?;
         let changed = mark(&mut tx, contact, "contact", up_to_seq, read).await?;
@@ -376,7 +376,7 @@ impl Store {
     }
 
     /// The visitor is typing (or stopped); tells the agent handling the conversation.
-    pub async fn visitor_typing(&self, contact: ContactId, typing: bool) -> Result<(), ApiError> {
+    pub async fn visitor_typing(&self, contact: ContactId, typing: bool) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
         if let Some(agent) = conversation_agent(&mut tx, contact).await? {
             tx.emit(
@@ -393,7 +393,7 @@ impl Store {
     }
 
     /// Agent messages the visitor has not read yet.
-    pub async fn visitor_unread(&self, contact: ContactId) -> Result<u32, ApiError> {
+    pub async fn visitor_unread(&self, contact: ContactId) -> Result<u32, StoreError> {
         let n: i64 = sqlx::query(
             "SELECT COUNT(*) AS n FROM messages m JOIN interactions i ON i.id = m.interaction_id \
              WHERE m.contact_id = $1 AND m.author_kind = 'agent' AND m.read_at IS NULL AND i.channel = 'web_chat'",
@@ -409,7 +409,7 @@ impl Store {
     pub async fn visitor_open_interaction(
         &self,
         contact: ContactId,
-    ) -> Result<Option<InteractionId>, ApiError> {
+    ) -> Result<Option<InteractionId>, StoreError> {
         let sql = format!(
             "{INTERACTION_SELECT} WHERE i.contact_id = $1 AND i.state IN ('queued', 'offered', 'active') ORDER BY i.id DESC LIMIT 1"
         );
@@ -430,7 +430,7 @@ async fn agent_send(
     text: &str,
     attachment: Option<AttachmentId>,
     source: SendSource,
-) -> Result<StoredMessage, ApiError> {
+) -> Result<StoredMessage, StoreError> {
     let author_key = format!("agent:{}", agent.0);
     if let Some(existing) = start_send(tx, contact, &author_key, client_id, attachment).await? {
         return Ok(existing);
@@ -446,7 +446,7 @@ async fn agent_send(
                 open
             }
             Some(open) if open.state == InteractionState::Active => {
-                return Err(ApiError::conflict(format!(
+                return Err(StoreError::conflict(format!(
                     "{} is chatting with this contact",
                     open.agent_name.as_deref().unwrap_or("another agent")
                 )))
@@ -482,7 +482,7 @@ async fn contact_send(
     text: &str,
     attachment: Option<AttachmentId>,
     opts: VisitorSendOptions,
-) -> Result<StoredMessage, ApiError> {
+) -> Result<StoredMessage, StoreError> {
     let author_key = format!("contact:{}", contact.0);
     if let Some(existing) = start_send(tx, contact, &author_key, client_id, attachment).await? {
         return Ok(existing);
@@ -605,7 +605,10 @@ async fn mark(
 
 /// The agent who should hear about the conversation: the owner of the open interaction, else
 /// the one it is reserved for, else the agent who last wrote.
-async fn conversation_agent(tx: &mut Tx, contact: ContactId) -> Result<Option<AgentId>, ApiError> {
+async fn conversation_agent(
+    tx: &mut Tx,
+    contact: ContactId,
+) -> Result<Option<AgentId>, StoreError> {
     if let Some(open) = open_interaction(tx, contact).await? {
         if let Some(a) = open.agent_id.or(open.reserved_for) {
             return Ok(Some(a));
@@ -648,7 +651,7 @@ async fn find_by_client_id(
     tx: &mut Tx,
     author_key: &str,
     client_id: &ClientMessageId,
-) -> Result<Option<StoredMessage>, ApiError> {
+) -> Result<Option<StoredMessage>, StoreError> {
     let row = sqlx::query("SELECT id FROM messages WHERE author_key = $1 AND client_id = $2")
         .bind(author_key)
         .bind(&client_id.0)
@@ -657,10 +660,10 @@ async fn find_by_client_id(
     let Some(row) = row else { return Ok(None) };
     let message = load_message(&mut *tx.inner, MessageId(row.try_get("id")?))
         .await?
-        .ok_or_else(|| ApiError::not_found("message"))?;
+        .ok_or_else(|| StoreError::not_found("message"))?;
     let interaction = load_interaction(&mut *tx.inner, message.interaction_id)
         .await?
-        .ok_or_else(|| ApiError::not_found("interaction"))?;
+        .ok_or_else(|| StoreError::not_found("interaction"))?;
     Ok(Some(StoredMessage {
         message,
         interaction,
@@ -672,16 +675,16 @@ async fn check_attachment(
     tx: &mut Tx,
     attachment: Option<AttachmentId>,
     author_key: &str,
-) -> Result<(), ApiError> {
+) -> Result<(), StoreError> {
     let Some(id) = attachment else { return Ok(()) };
     let row = sqlx::query("SELECT owner FROM attachments WHERE id = $1")
         .bind(id.0)
         .fetch_optional(&mut *tx.inner)
         .await?
-        .ok_or_else(|| ApiError::not_found("attachment"))?;
+        .ok_or_else(|| StoreError::not_found("attachment"))?;
     let owner: String = row.try_get("owner")?;
     if owner != author_key {
-        return Err(ApiError::not_found("attachment"));
+        return Err(StoreError::not_found("attachment"));
     }
     Ok(())
 }
@@ -693,7 +696,7 @@ pub(super) async fn insert_message_in(
     tx: &mut Tx,
     m: NewMessage,
     interaction: &InteractionView,
-) -> Result<MessageView, ApiError> {
+) -> Result<MessageView, StoreError> {
     debug_assert_eq!(m.interaction, interaction.id);
     let now = now_ms();
     let public = interaction.channel.is_public();
@@ -779,7 +782,7 @@ pub(super) async fn insert_message_in(
     } else {
         load_message(&mut *tx.inner, MessageId(id))
             .await?
-            .ok_or_else(|| ApiError::not_found("message"))?
+            .ok_or_else(|| StoreError::not_found("message"))?
     };
     let agent = m
         .agent

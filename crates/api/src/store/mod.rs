@@ -15,6 +15,7 @@ mod agents;
 mod attachments;
 mod catalog;
 mod contacts;
+mod error;
 mod history;
 mod interactions;
 mod messages;
@@ -29,6 +30,7 @@ mod transitions;
 pub use agents::{SessionAgent, TicketScope};
 pub use attachments::{NewAttachment, StoredFile};
 pub use contacts::ContactListQuery;
+pub use error::StoreError;
 pub use history::{ImportedInteraction, ImportedMessage};
 pub use interactions::EndedBy;
 pub use messages::{ChannelFilter, Sender, StoredMessage, VisitorSendOptions};
@@ -241,7 +243,7 @@ impl Store {
     }
 
     /// Starts a write transaction.
-    pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
+    pub async fn begin(&self) -> Result<Tx, StoreError> {
         let guard = match &self.write_lock {
             Some(lock) => Some(lock.clone().lock_owned().await),
             None => None,
@@ -257,7 +259,7 @@ impl Store {
     }
 
     /// The newest event id (0 when the log is empty).
-    pub async fn event_head(&self) -> Result<EventId, sqlx::Error> {
+    pub async fn event_head(&self) -> Result<EventId, StoreError> {
         let id: i64 = sqlx::query("SELECT COALESCE(MAX(id), 0) AS head FROM events")
             .fetch_one(&self.pool)
             .await?
@@ -267,7 +269,7 @@ impl Store {
 
     /// The oldest id a replay can start after: a `Last-Event-ID` below this missed events the
     /// log no longer has.
-    pub async fn event_floor(&self) -> Result<EventId, sqlx::Error> {
+    pub async fn event_floor(&self) -> Result<EventId, StoreError> {
         let row = sqlx::query("SELECT value FROM settings WHERE key = 'events_pruned_through'")
             .fetch_optional(&self.pool)
             .await?;
@@ -283,7 +285,7 @@ impl Store {
         &self,
         after: EventId,
         limit: i64,
-    ) -> Result<Vec<StoredEvent>, sqlx::Error> {
+    ) -> Result<Vec<StoredEvent>, StoreError> {
         let rows = sqlx::query(
             "SELECT id, at, agent_id, to_agents, contact_id, to_visitor, payload FROM events \
              WHERE id > $1 ORDER BY id LIMIT $2",
@@ -292,7 +294,7 @@ impl Store {
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(stored_event).collect()
+        Ok(rows.iter().map(stored_event).collect::<Result<_, _>>()?)
     }
 
     /// Events after `after` that one agent or one visitor sees, oldest first, at most `limit`.
@@ -301,7 +303,7 @@ impl Store {
         scope: TicketScope,
         after: EventId,
         limit: i64,
-    ) -> Result<Vec<StoredEvent>, sqlx::Error> {
+    ) -> Result<Vec<StoredEvent>, StoreError> {
         let rows = match scope {
             TicketScope::Agent(agent) => sqlx::query(
                 "SELECT id, at, agent_id, to_agents, contact_id, to_visitor, payload FROM events \
@@ -323,11 +325,11 @@ impl Store {
             .fetch_all(&self.pool)
             .await?,
         };
-        rows.iter().map(stored_event).collect()
+        Ok(rows.iter().map(stored_event).collect::<Result<_, _>>()?)
     }
 
     /// Deletes events older than `before` (ms) and records how far the log was pruned.
-    pub async fn prune_events(&self, before: i64) -> Result<u64, sqlx::Error> {
+    pub async fn prune_events(&self, before: i64) -> Result<u64, StoreError> {
         let mut tx = self.begin().await?;
         let max: Option<i64> = sqlx::query("SELECT MAX(id) AS m FROM events WHERE at < $1")
             .bind(before)
@@ -419,7 +421,7 @@ pub struct Tx {
 
 impl Tx {
     /// Appends an event to the log in this transaction (written at commit).
-    pub fn emit(&mut self, audience: Audience, event: &Event) -> Result<(), sqlx::Error> {
+    pub fn emit(&mut self, audience: Audience, event: &Event) -> Result<(), StoreError> {
         let payload = serde_json::to_string(event).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
         self.events.push(PendingEvent {
             at: now_ms(),
@@ -434,7 +436,7 @@ impl Tx {
 
     /// Writes the pending events: the ordering lock first (PostgreSQL), then the rows, oldest
     /// first, several to a statement. Whether there were any.
-    async fn write_events(&mut self) -> Result<bool, sqlx::Error> {
+    async fn write_events(&mut self) -> Result<bool, StoreError> {
         if self.events.is_empty() {
             return Ok(false);
         }
@@ -465,7 +467,7 @@ impl Tx {
     }
 
     /// Writes the pending events and commits; wakes the event hub when events were appended.
-    pub async fn commit(mut self) -> Result<(), sqlx::Error> {
+    pub async fn commit(mut self) -> Result<(), StoreError> {
         let wrote_events = self.write_events().await?;
         let notify = self.events_written.clone();
         self.inner.commit().await?;
@@ -476,13 +478,13 @@ impl Tx {
     }
 
     /// Rolls back.
-    pub async fn rollback(self) -> Result<(), sqlx::Error> {
-        self.inner.rollback().await
+    pub async fn rollback(self) -> Result<(), StoreError> {
+        Ok(self.inner.rollback().await?)
     }
 
     /// Opens a savepoint: what follows can be undone by [`Tx::rollback_to_savepoint`] with
     /// the returned mark, leaving the rest of the transaction as it was.
-    pub(crate) async fn savepoint(&mut self) -> Result<usize, sqlx::Error> {
+    pub(crate) async fn savepoint(&mut self) -> Result<usize, StoreError> {
         sqlx::query("SAVEPOINT send")
             .execute(&mut *self.inner)
             .await?;
@@ -490,7 +492,7 @@ impl Tx {
     }
 
     /// Keeps what was done since [`Tx::savepoint`].
-    pub(crate) async fn release_savepoint(&mut self) -> Result<(), sqlx::Error> {
+    pub(crate) async fn release_savepoint(&mut self) -> Result<(), StoreError> {
         sqlx::query("RELEASE SAVEPOINT send")
             .execute(&mut *self.inner)
             .await?;
@@ -499,7 +501,7 @@ impl Tx {
 
     /// Undoes what was done since [`Tx::savepoint`] (which returned `mark`), the events it
     /// appended included, and closes the savepoint.
-    pub(crate) async fn rollback_to_savepoint(&mut self, mark: usize) -> Result<(), sqlx::Error> {
+    pub(crate) async fn rollback_to_savepoint(&mut self, mark: usize) -> Result<(), StoreError> {
         self.events.truncate(mark);
         sqlx::query("ROLLBACK TO SAVEPOINT send")
             .execute(&mut *self.inner)

@@ -6,9 +6,9 @@ use super::agents::emit_status;
 use super::interactions::{emit_interaction, first_contact_text, lock_interaction, requeue};
 use super::sql::Arg;
 use super::transitions::{holding_capacity_sql, transition};
+use super::StoreError;
 use super::{Audience, Store};
 use crate::util::now_ms;
-use crate::ApiError;
 use sqlx::Row;
 use wire::event::{OfferView, WithdrawReason};
 use wire::lifecycle::Action;
@@ -38,7 +38,7 @@ pub struct RoutingOutcome {
 
 impl Store {
     /// Returns offers whose time ran out to the queue (the agent is skipped next time).
-    pub async fn expire_offers(&self) -> Result<u32, ApiError> {
+    pub async fn expire_offers(&self) -> Result<u32, StoreError> {
         let sql = format!(
             "SELECT id FROM interactions WHERE state = 'offered' AND offer_expires_at <= $1 ORDER BY id LIMIT 50{}",
             self.dialect().for_update_skip_locked()
@@ -63,7 +63,7 @@ impl Store {
     }
 
     /// Gives chats whose reservation lapsed to routing.
-    pub async fn release_lapsed_reservations(&self) -> Result<u32, ApiError> {
+    pub async fn release_lapsed_reservations(&self) -> Result<u32, StoreError> {
         let mut tx = self.begin().await?;
         let n = sqlx::query(
             "UPDATE interactions SET reserved_for = NULL, reserved_until = NULL \
@@ -81,7 +81,7 @@ impl Store {
     /// when there was nothing to offer or nobody to offer it to (a later pass tries again). A
     /// chat an agent declined is not offered to them again for `decline_cooldown_ms`, and does
     /// not hold up the chats behind it.
-    pub async fn route_one(&self, times: RoutingTimes) -> Result<bool, ApiError> {
+    pub async fn route_one(&self, times: RoutingTimes) -> Result<bool, StoreError> {
         let mut tx = self.begin().await?;
         let claim = format!(
             "SELECT i.id, i.contact_id, c.last_agent_id FROM interactions i JOIN contacts c ON c.id = i.contact_id \
@@ -108,7 +108,7 @@ impl Store {
         id: InteractionId,
         last_agent: Option<i64>,
         times: RoutingTimes,
-    ) -> Result<bool, ApiError> {
+    ) -> Result<bool, StoreError> {
         let RoutingTimes {
             offer_timeout_ms,
             presence_ms,

@@ -5,8 +5,8 @@
 //! made meanwhile by another transaction is refused rather than overwritten.
 
 use super::sql::Arg;
+use super::StoreError;
 use super::Tx;
-use crate::ApiError;
 use wire::lifecycle::{self, Action};
 use wire::{InteractionId, InteractionState};
 
@@ -19,8 +19,8 @@ pub(super) async fn transition(
     from: InteractionState,
     action: Action,
     sets: &[(&'static str, Arg)],
-) -> Result<InteractionState, ApiError> {
-    let to = lifecycle::next(from, action).map_err(|r| ApiError::conflict(r.to_string()))?;
+) -> Result<InteractionState, StoreError> {
+    let to = lifecycle::next(from, action)?;
     let mut sql = String::from("UPDATE interactions SET state = $1");
     for (i, (column, _)) in sets.iter().enumerate() {
         sql.push_str(&format!(", {column} = ${}", i + 2));
@@ -42,7 +42,7 @@ pub(super) async fn transition(
         .await?
         .rows_affected();
     if changed != 1 {
-        return Err(ApiError::conflict("the interaction changed meanwhile"));
+        return Err(StoreError::conflict("the interaction changed meanwhile"));
     }
     Ok(to)
 }
@@ -102,7 +102,10 @@ mod tests {
         let (store, id, _dir) = store_with_interaction(InteractionState::Done).await;
         let mut tx = store.begin().await.unwrap();
         let refused = transition(&mut tx, id, InteractionState::Done, Action::Claim, &[]).await;
-        assert!(matches!(refused, Err(ApiError::Conflict(_))), "{refused:?}");
+        assert!(
+            matches!(refused, Err(StoreError::InvalidState(r)) if r.action == Action::Claim),
+            "{refused:?}"
+        );
         tx.commit().await.unwrap();
         assert_eq!(state_of(&store, id).await, "done");
     }
@@ -113,7 +116,7 @@ mod tests {
         let mut tx = store.begin().await.unwrap();
         // Read as queued earlier; it has been closed since.
         let stale = transition(&mut tx, id, InteractionState::Queued, Action::Offer, &[]).await;
-        assert!(matches!(stale, Err(ApiError::Conflict(_))), "{stale:?}");
+        assert!(matches!(stale, Err(StoreError::Conflict(_))), "{stale:?}");
         tx.commit().await.unwrap();
         assert_eq!(state_of(&store, id).await, "done");
     }
