@@ -17,7 +17,7 @@
 //! every send of a batch whose commit fails, is run again in a transaction of its own. That is
 //! safe because sends are idempotent: a send whose first attempt did commit finds its message.
 
-use super::messages::SendJob;
+use super::sending::SendJob;
 use super::StoreError;
 use super::{Store, StoredMessage};
 use std::sync::{Arc, Mutex};

@@ -1,9 +1,10 @@
-//! Routing queries: offer the oldest waiting chat to one Ready agent under capacity (the
+//! Offer queries (routing): offer the oldest waiting chat to one Ready agent under capacity (the
 //! contact's last agent first, then the longest idle), expire offers, release reservations.
 //! Row locks make two API instances on one PostgreSQL agree; SQLite has one writer anyway.
 
 use super::agents::emit_status;
-use super::interactions::{emit_interaction, first_contact_text, lock_interaction, requeue};
+use super::interaction_steps::requeue;
+use super::interactions::{emit_interaction, first_contact_text, lock_interaction};
 use super::sql::Arg;
 use super::transitions::{holding_capacity_sql, transition};
 use super::StoreError;
@@ -16,7 +17,7 @@ use wire::{AgentId, Event, InteractionId, InteractionState};
 
 /// The times routing works with, in milliseconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RoutingTimes {
+pub struct OfferTimes {
     /// How long an offer stays open.
     pub offer_timeout_ms: i64,
     /// How recently an agent's event stream must have been seen for them to get offers.
@@ -27,7 +28,7 @@ pub struct RoutingTimes {
 
 /// What one routing pass did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct RoutingOutcome {
+pub struct OfferOutcome {
     /// Offers made.
     pub offered: u32,
     /// Offers that timed out and went back to the queue.
@@ -81,7 +82,7 @@ impl Store {
     /// when there was nothing to offer or nobody to offer it to (a later pass tries again). A
     /// chat an agent declined is not offered to them again for `decline_cooldown_ms`, and does
     /// not hold up the chats behind it.
-    pub async fn route_one(&self, times: RoutingTimes) -> Result<bool, StoreError> {
+    pub async fn route_one(&self, times: OfferTimes) -> Result<bool, StoreError> {
         let mut tx = self.begin().await?;
         let claim = format!(
             "SELECT i.id, i.contact_id, c.last_agent_id FROM interactions i JOIN contacts c ON c.id = i.contact_id \
@@ -107,9 +108,9 @@ impl Store {
         tx: &mut super::Tx,
         id: InteractionId,
         last_agent: Option<i64>,
-        times: RoutingTimes,
+        times: OfferTimes,
     ) -> Result<bool, StoreError> {
-        let RoutingTimes {
+        let OfferTimes {
             offer_timeout_ms,
             presence_ms,
             decline_cooldown_ms,
