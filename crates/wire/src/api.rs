@@ -285,11 +285,3 @@ pub struct VisitorSession {
     /// The visitor's open interaction, if a chat is going on.
     pub open_interaction: Option<InteractionId>,
 }
-
-/// `POST /api/visitor/end` and `POST /api/interactions/{id}/end` answer with this.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct InteractionResponse {
-    /// The interaction as it is now.
-    pub interaction: InteractionView,
-}

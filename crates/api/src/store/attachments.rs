@@ -9,8 +9,8 @@ use wire::{AttachmentId, AttachmentView};
 /// An image that passed the checks, about to be stored.
 #[derive(Debug, Clone)]
 pub struct NewAttachment {
-    /// `agent:ID` or `contact:ID`: only the owner may attach it to a message.
-    pub owner: String,
+    /// Who uploaded it: only they may attach it to a message.
+    pub owner: super::AuthorKey,
     /// The sniffed type.
     pub content_type: &'static str,
     /// Width in pixels.
@@ -50,7 +50,7 @@ impl Store {
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
         )
         .bind(&a.file_key)
-        .bind(&a.owner)
+        .bind(a.owner.stored())
         .bind(a.content_type)
         .bind(i64::try_from(size).unwrap_or(i64::MAX))
         .bind(i64::from(a.width))

@@ -189,10 +189,10 @@ impl Store {
             );
             let mut q = sqlx::query(&sql);
             for (contact, interaction, seq, m) in chunk {
-                let (kind, key) = match m.agent {
-                    Some(a) => ("agent", format!("agent:{}", a.0)),
-                    None => ("contact", format!("contact:{}", contact.0)),
-                };
+                let author = m
+                    .agent
+                    .map_or(super::AuthorKey::Contact(*contact), super::AuthorKey::Agent);
+                let (kind, key) = (author.kind(), author.stored());
                 q = q
                     .bind(contact.0)
                     .bind(interaction.0)

@@ -66,7 +66,12 @@ pub(super) async fn activate(
         .await?;
     insert_message_in(
         tx,
-        NewMessage::system(current.contact_id, current.id, SystemLine::Joined, agent),
+        NewMessage::system(
+            current.contact_id,
+            current.id,
+            SystemLine::Joined,
+            Some(agent),
+        ),
         current,
     )
     .await?;
@@ -145,10 +150,10 @@ pub(super) async fn end_in(
             current.contact_id,
             current.id,
             SystemLine::Ended,
-            current.agent_id.unwrap_or(AgentId(0)),
+            current.agent_id,
         ),
         Party::Contact => {
-            NewMessage::system(current.contact_id, current.id, SystemLine::Left, AgentId(0))
+            NewMessage::system(current.contact_id, current.id, SystemLine::Left, None)
         }
     };
     insert_message_in(tx, line, current).await?;
@@ -207,7 +212,7 @@ pub(super) async fn take_or_reactivate(
     let view = emit_interaction(tx, id).await?;
     insert_message_in(
         tx,
-        NewMessage::system(contact, id, SystemLine::Reactivated, agent),
+        NewMessage::system(contact, id, SystemLine::Reactivated, Some(agent)),
         &view,
     )
     .await?;

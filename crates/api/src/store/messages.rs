@@ -2,8 +2,8 @@
 //! `message` event. Every send and every system line goes through [`insert_message_in`].
 
 use super::rows::load_message;
-use super::StoreError;
 use super::{Audience, Tx};
+use super::{AuthorKey, StoreError};
 use crate::util::now_ms;
 use sqlx::Row;
 use wire::{
@@ -16,9 +16,8 @@ use wire::{
 pub(super) struct NewMessage {
     pub(super) contact: ContactId,
     pub(super) interaction: InteractionId,
-    pub(super) author_kind: &'static str,
     pub(super) agent: Option<AgentId>,
-    pub(super) author_key: String,
+    pub(super) author: AuthorKey,
     pub(super) client_id: Option<ClientMessageId>,
     pub(super) text: String,
     pub(super) system_line: Option<SystemLine>,
@@ -26,19 +25,18 @@ pub(super) struct NewMessage {
 }
 
 impl NewMessage {
-    /// A system line; `agent` names the agent it is about (0 for none).
+    /// A system line; `agent` names the agent it is about, if any.
     pub(super) fn system(
         contact: ContactId,
         interaction: InteractionId,
         line: SystemLine,
-        agent: AgentId,
+        agent: Option<AgentId>,
     ) -> Self {
         NewMessage {
             contact,
             interaction,
-            author_kind: "system",
-            agent: (agent.0 != 0).then_some(agent),
-            author_key: "system".to_owned(),
+            agent,
+            author: AuthorKey::System,
             client_id: None,
             text: String::new(),
             system_line: Some(line),
@@ -76,7 +74,7 @@ pub(super) async fn insert_message_in(
     .bind(now)
     .bind(summary)
     .bind(i64::from(public))
-    .bind(i64::from(m.author_kind == "agent"))
+    .bind(i64::from(matches!(m.author, AuthorKey::Agent(_))))
     .bind(m.agent.map(|a| a.0))
     .bind(m.contact.0)
     .fetch_one(&mut *tx.inner)
@@ -105,9 +103,9 @@ pub(super) async fn insert_message_in(
     .bind(m.contact.0)
     .bind(m.interaction.0)
     .bind(seq)
-    .bind(m.author_kind)
+    .bind(m.author.kind())
     .bind(m.agent.map(|a| a.0))
-    .bind(&m.author_key)
+    .bind(m.author.stored())
     .bind(m.client_id.as_ref().map(|c| c.0.clone()))
     .bind(&m.text)
     .bind(m.system_line.map(SystemLine::as_str))
@@ -118,13 +116,13 @@ pub(super) async fn insert_message_in(
     .try_get("id")?;
     // A message with neither an agent's name nor an attachment to join is known in full
     // here; the others are read back with their joins.
-    let view = if m.author_kind != "agent" && m.attachment.is_none() {
+    let view = if !matches!(m.author, AuthorKey::Agent(_)) && m.attachment.is_none() {
         MessageView {
             id: MessageId(id),
             contact_id: m.contact,
             interaction_id: m.interaction,
             seq,
-            author: if m.author_kind == "contact" {
+            author: if matches!(m.author, AuthorKey::Contact(_)) {
                 Author::Contact
             } else {
                 Author::System

@@ -23,11 +23,13 @@
 //! - `receipts`: delivered/read receipts, typing, the visitor's unread count.
 //! - `rows`: the SELECTs that build the wire views, and their row mappers.
 //! - `history`: importing finished interactions.
+//! - `author`: [`AuthorKey`], who wrote a message or uploaded a file, as stored.
 //! - `attachments`, `catalog` (standard responses, dispositions, reasons).
 //! - `sql`: a builder for statements with bound values; `sqlite`, `postgres`: the dialects.
 
 mod agents;
 mod attachments;
+mod author;
 mod catalog;
 mod contacts;
 mod conversation;
@@ -50,6 +52,7 @@ mod tx;
 
 pub use agents::{SessionAgent, TicketScope};
 pub use attachments::{NewAttachment, StoredFile};
+pub use author::AuthorKey;
 pub use contacts::ContactListQuery;
 pub use conversation::ChannelFilter;
 pub use error::StoreError;

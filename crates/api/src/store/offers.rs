@@ -92,7 +92,7 @@ impl Store {
         let waiting = sqlx::query(&claim).fetch_all(&mut *tx.inner).await?;
         for row in &waiting {
             let id = InteractionId(row.try_get("id")?);
-            let last_agent: Option<i64> = row.try_get("last_agent_id")?;
+            let last_agent = row.try_get::<Option<i64>, _>("last_agent_id")?.map(AgentId);
             if self.offer_to_best(&mut tx, id, last_agent, times).await? {
                 tx.commit().await?;
                 return Ok(true);
@@ -107,7 +107,7 @@ impl Store {
         &self,
         tx: &mut super::Tx,
         id: InteractionId,
-        last_agent: Option<i64>,
+        last_agent: Option<AgentId>,
         times: OfferTimes,
     ) -> Result<bool, StoreError> {
         let OfferTimes {
@@ -127,7 +127,7 @@ impl Store {
         );
         let candidates = sqlx::query(&candidates)
             .bind(now - presence_ms)
-            .bind(last_agent.unwrap_or(0))
+            .bind(last_agent.map(|a| a.0))
             .bind(id.0)
             .bind(now - decline_cooldown_ms)
             .fetch_all(&mut *tx.inner)

@@ -5,8 +5,8 @@ use super::interaction_steps::{activate, take_or_reactivate, write_a_message_rec
 use super::interactions::{latest_interaction, lock_contact, open_interaction};
 use super::messages::{contact_name, insert_message_in, NewMessage};
 use super::rows::{load_interaction, load_message};
-use super::StoreError;
 use super::{Audience, Store, Tx};
+use super::{AuthorKey, StoreError};
 use crate::util::now_ms;
 use sqlx::Row;
 use wire::api::SendSource;
@@ -82,15 +82,15 @@ impl SendJob {
 async fn start_send(
     tx: &mut Tx,
     contact: ContactId,
-    author_key: &str,
+    author: AuthorKey,
     client_id: &ClientMessageId,
     attachment: Option<AttachmentId>,
 ) -> Result<Option<StoredMessage>, StoreError> {
     lock_contact(tx, contact).await?;
-    if let Some(existing) = find_by_client_id(tx, author_key, client_id).await? {
+    if let Some(existing) = find_by_client_id(tx, author, client_id).await? {
         return Ok(Some(existing));
     }
-    check_attachment(tx, attachment, author_key).await?;
+    check_attachment(tx, attachment, author).await?;
     Ok(None)
 }
 
@@ -157,8 +157,8 @@ async fn agent_send(
     attachment: Option<AttachmentId>,
     source: SendSource,
 ) -> Result<StoredMessage, StoreError> {
-    let author_key = format!("agent:{}", agent.0);
-    if let Some(existing) = start_send(tx, contact, &author_key, client_id, attachment).await? {
+    let author = AuthorKey::Agent(agent);
+    if let Some(existing) = start_send(tx, contact, author, client_id, attachment).await? {
         return Ok(existing);
     }
     let target = match source {
@@ -184,9 +184,8 @@ async fn agent_send(
     let msg = NewMessage {
         contact,
         interaction: target.id,
-        author_kind: "agent",
         agent: Some(agent),
-        author_key,
+        author,
         client_id: Some(client_id.clone()),
         text: text.to_owned(),
         system_line: None,
@@ -209,8 +208,8 @@ async fn contact_send(
     attachment: Option<AttachmentId>,
     opts: VisitorSendOptions,
 ) -> Result<StoredMessage, StoreError> {
-    let author_key = format!("contact:{}", contact.0);
-    if let Some(existing) = start_send(tx, contact, &author_key, client_id, attachment).await? {
+    let author = AuthorKey::Contact(contact);
+    if let Some(existing) = start_send(tx, contact, author, client_id, attachment).await? {
         return Ok(existing);
     }
     let mut queued = false;
@@ -252,9 +251,8 @@ async fn contact_send(
     let msg = NewMessage {
         contact,
         interaction: target.id,
-        author_kind: "contact",
         agent: None,
-        author_key,
+        author,
         client_id: Some(client_id.clone()),
         text: text.to_owned(),
         system_line: None,
@@ -291,11 +289,11 @@ async fn agent_logged_in(tx: &mut Tx, agent: AgentId, now: i64) -> Result<bool, 
 
 async fn find_by_client_id(
     tx: &mut Tx,
-    author_key: &str,
+    author: AuthorKey,
     client_id: &ClientMessageId,
 ) -> Result<Option<StoredMessage>, StoreError> {
     let row = sqlx::query("SELECT id FROM messages WHERE author_key = $1 AND client_id = $2")
-        .bind(author_key)
+        .bind(author.stored())
         .bind(&client_id.0)
         .fetch_optional(&mut *tx.inner)
         .await?;
@@ -316,7 +314,7 @@ async fn find_by_client_id(
 async fn check_attachment(
     tx: &mut Tx,
     attachment: Option<AttachmentId>,
-    author_key: &str,
+    author: AuthorKey,
 ) -> Result<(), StoreError> {
     let Some(id) = attachment else { return Ok(()) };
     let row = sqlx::query("SELECT owner FROM attachments WHERE id = $1")
@@ -325,7 +323,7 @@ async fn check_attachment(
         .await?
         .ok_or_else(|| StoreError::not_found("attachment"))?;
     let owner: String = row.try_get("owner")?;
-    if owner != author_key {
+    if owner != author.stored() {
         return Err(StoreError::not_found("attachment"));
     }
     Ok(())
