@@ -31,6 +31,7 @@ on_both!(
     mark_done_needs_a_disposition,
     signed_identity_same_conversation,
     database_error_text_never_reaches_a_client,
+    anonymous_visitors_have_distinct_names_and_their_start_page,
 );
 
 async fn login_logout_and_revocation(b: Backend) {
@@ -1560,4 +1561,77 @@ async fn database_error_text_never_reaches_a_client(b: Backend) {
             "database text reached the client: {text}"
         );
     }
+}
+
+async fn anonymous_visitors_have_distinct_names_and_their_start_page(b: Backend) {
+    let s = Server::start(b, |_| {}).await;
+    let ann = s.agent("ann").await;
+    let v1 = s.visitor_with(json!({"page": "/pricing"})).await;
+    let v2 = s.visitor_with(json!({})).await;
+    v1.say("hello from the pricing page").await;
+    v2.say("hello").await;
+    // The interaction view: "Visitor {id}", and the page the visitor started from.
+    let c1: InteractionView = ann
+        .post(&format!("/api/contacts/{}/chat", v1.contact), json!({}))
+        .await;
+    let c2: InteractionView = ann
+        .post(&format!("/api/contacts/{}/chat", v2.contact), json!({}))
+        .await;
+    assert_eq!(c1.contact_name, format!("Visitor {}", v1.contact.0));
+    assert_eq!(c2.contact_name, format!("Visitor {}", v2.contact.0));
+    assert_ne!(c1.contact_name, c2.contact_name);
+    assert_eq!(c1.contact_page.as_deref(), Some("/pricing"));
+    assert_eq!(c2.contact_page, None);
+    // The contact view and the Contacts list say the same.
+    let view: wire::ContactView = ann.get(&format!("/api/contacts/{}", v1.contact)).await;
+    assert_eq!(view.page.as_deref(), Some("/pricing"));
+    assert_eq!(view.display_name(), c1.contact_name);
+    let list: wire::api::ContactPage = ann.get("/api/contacts").await;
+    let line = |c: ContactId| list.contacts.iter().find(|l| l.id == c).cloned().unwrap();
+    assert_eq!(line(v1.contact).name, c1.contact_name);
+    assert_eq!(line(v1.contact).page.as_deref(), Some("/pricing"));
+    assert_eq!(line(v2.contact).name, c2.contact_name);
+    assert_eq!(line(v2.contact).page, None);
+    // Resuming from another page keeps the page the visitor started from; the session names
+    // the visitor the same way.
+    let (st, body) = s
+        .call(
+            Method::POST,
+            "/api/visitor/session",
+            None,
+            Some(json!({"visitor_token": v1.token, "page": "/checkout"})),
+        )
+        .await;
+    assert_eq!(st, 200, "{body}");
+    assert_eq!(body["name"], c1.contact_name.as_str());
+    let view: wire::ContactView = ann.get(&format!("/api/contacts/{}", v1.contact)).await;
+    assert_eq!(view.page.as_deref(), Some("/pricing"));
+    // A page that is not a short path is refused.
+    for page in [
+        format!("/{}", "p".repeat(200)),
+        "pricing".to_owned(),
+        "/a b".to_owned(),
+    ] {
+        let (st, body) = s
+            .call(
+                Method::POST,
+                "/api/visitor/session",
+                None,
+                Some(json!({ "page": page })),
+            )
+            .await;
+        assert_eq!(st, 400, "{page}: {body}");
+        assert_eq!(body["error"]["code"], "invalid_input", "{body}");
+    }
+    // A name given later replaces "Visitor {id}".
+    let (st, body) = s
+        .call(
+            Method::POST,
+            "/api/visitor/session",
+            None,
+            Some(json!({"visitor_token": v2.token, "name": "Nora North"})),
+        )
+        .await;
+    assert_eq!(st, 200, "{body}");
+    assert_eq!(body["name"], "Nora North");
 }

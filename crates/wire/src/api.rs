@@ -268,6 +268,10 @@ pub struct VisitorSessionRequest {
     pub name: Option<String>,
     /// Optional email.
     pub email: Option<String>,
+    /// Optional: the path of the page the visitor started from (`/pricing`), at most
+    /// [`crate::MAX_START_PAGE_CHARS`] characters; kept on the contact the first time it is
+    /// given.
+    pub page: Option<String>,
 }
 
 /// The visitor's session.

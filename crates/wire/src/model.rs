@@ -7,7 +7,9 @@ use crate::ids::{
 use crate::Millis;
 use serde::{Deserialize, Serialize};
 
-pub use crate::contact::{display_name, ContactSummary, ContactView, Identity};
+pub use crate::contact::{
+    display_name, valid_start_page, ContactSummary, ContactView, Identity, MAX_START_PAGE_CHARS,
+};
 
 /// Where a conversation happens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -367,8 +369,10 @@ pub struct InteractionView {
     pub id: InteractionId,
     /// The contact.
     pub contact_id: ContactId,
-    /// The contact's name as the desktop shows it.
+    /// The contact's name as the desktop shows it ("Visitor {id}" until they give one).
     pub contact_name: String,
+    /// The page the visitor started from, if known (see [`ContactView::page`]).
+    pub contact_page: Option<String>,
     /// Where the chat happens.
     pub channel: Channel,
     /// Where it is in its life.

@@ -96,6 +96,18 @@ impl Store {
         Ok(id)
     }
 
+    /// Records the page a visitor started from, unless one is recorded already.
+    pub async fn note_start_page(&self, contact: ContactId, page: &str) -> Result<(), StoreError> {
+        let mut tx = self.begin().await?;
+        sqlx::query("UPDATE contacts SET start_page = $1 WHERE id = $2 AND start_page IS NULL")
+            .bind(page)
+            .bind(contact.0)
+            .execute(&mut *tx.inner)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// The contact an identity belongs to.
     pub async fn contact_by_identity(
         &self,
@@ -209,7 +221,7 @@ impl Store {
         }
         let me = b.arg(Arg::Int(agent.0));
         b.push(&format!(
-            "SELECT c.id, c.first_name, c.last_name, c.email, c.channels, c.last_activity_at, c.last_message, \
+            "SELECT c.id, c.first_name, c.last_name, c.email, c.channels, c.last_activity_at, c.last_message, c.start_page, \
              (SELECT COUNT(*) FROM messages m WHERE m.contact_id = c.id AND m.author_kind = 'contact' \
                 AND m.seq > COALESCE((SELECT r.read_seq FROM agent_contact_reads r WHERE r.agent_id = {me} AND r.contact_id = c.id), 0)) AS unread \
              FROM contacts c WHERE c.last_seq > 0"
@@ -254,9 +266,11 @@ impl Store {
                 let first: String = r.try_get("first_name")?;
                 let last: String = r.try_get("last_name")?;
                 let channels: String = r.try_get("channels")?;
+                let id = ContactId(r.try_get("id")?);
                 Ok(ContactSummary {
-                    id: ContactId(r.try_get("id")?),
-                    name: wire::display_name(&first, &last),
+                    id,
+                    name: wire::display_name(id, &first, &last),
+                    page: r.try_get("start_page")?,
                     email: r.try_get("email")?,
                     channels: channels.split(',').filter_map(Channel::parse).collect(),
                     last_activity_at: r.try_get("last_activity_at")?,

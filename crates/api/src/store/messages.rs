@@ -170,6 +170,7 @@ where
         .fetch_one(ex)
         .await?;
     Ok(wire::display_name(
+        contact,
         &r.try_get::<String, _>("first_name")?,
         &r.try_get::<String, _>("last_name")?,
     ))
