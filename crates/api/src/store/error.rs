@@ -42,11 +42,6 @@ impl StoreError {
     pub fn conflict(msg: impl Into<String>) -> Self {
         StoreError::Conflict(msg.into())
     }
-
-    /// Whether the failure was the database's (worth retrying alone, see `sends`).
-    pub fn is_database(&self) -> bool {
-        matches!(self, StoreError::Database(_) | StoreError::Internal(_))
-    }
 }
 
 impl From<Refused> for StoreError {

@@ -7,6 +7,7 @@
 use super::sql::Arg;
 use super::StoreError;
 use super::Tx;
+use std::fmt::Write as _;
 use wire::lifecycle::{self, Action};
 use wire::{InteractionId, InteractionState};
 
@@ -21,12 +22,17 @@ pub(super) async fn transition(
     sets: &[(&'static str, Arg)],
 ) -> Result<InteractionState, StoreError> {
     let to = lifecycle::next(from, action)?;
-    let mut sql = String::from("UPDATE interactions SET state = $1");
+    let mut assignments = String::new();
     for (i, (column, _)) in sets.iter().enumerate() {
-        sql.push_str(&format!(", {column} = ${}", i + 2));
+        // Writing to a String cannot fail.
+        let _ = write!(assignments, ", {column} = ${}", i + 2);
     }
     let n = sets.len();
-    sql.push_str(&format!(" WHERE id = ${} AND state = ${}", n + 2, n + 3));
+    let sql = format!(
+        "UPDATE interactions SET state = $1{assignments} WHERE id = ${} AND state = ${}",
+        n + 2,
+        n + 3
+    );
     let mut q = sqlx::query(&sql).bind(to.as_str());
     for (_, value) in sets {
         q = match value {
