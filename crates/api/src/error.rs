@@ -1,6 +1,7 @@
 //! [`ApiError`]: what every handler returns on failure. Each variant documents its status; 5xx
 //! variants log their cause and send the client only a generic message.
 
+use crate::store::StoreError;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -99,14 +100,25 @@ impl ApiError {
     }
 }
 
-impl From<sqlx::Error> for ApiError {
-    fn from(e: sqlx::Error) -> Self {
+/// The one mapping from the store's failures to statuses. Database failures become a 503
+/// (unreachable or busy) or a 500 whose text is logged and never sent.
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
         match e {
-            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+            StoreError::NotFound(what) => ApiError::not_found(what),
+            StoreError::Conflict(msg) => ApiError::Conflict(msg),
+            StoreError::InvalidState(refused) => ApiError::Conflict(refused.to_string()),
+            StoreError::NotYours(msg) => ApiError::Forbidden(msg),
+            StoreError::Rejected(msg) => ApiError::Unprocessable(msg),
+            StoreError::NoSuchAgent => ApiError::Unauthorized,
+            StoreError::Database(
+                e @ (sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_)),
+            ) => {
                 tracing::error!(error = %e, "database unavailable");
                 ApiError::Unavailable
             }
-            other => ApiError::Internal(other.to_string()),
+            StoreError::Database(other) => ApiError::Internal(format!("database: {other}")),
+            StoreError::Internal(msg) => ApiError::Internal(msg),
         }
     }
 }

@@ -117,13 +117,6 @@ impl Hub {
         self.lock().agents.keys().copied().collect()
     }
 
-    /// Number of open streams.
-    pub fn stream_count(&self) -> usize {
-        let subs = self.lock();
-        subs.agents.values().map(Vec::len).sum::<usize>()
-            + subs.visitors.values().map(Vec::len).sum::<usize>()
-    }
-
     /// Ends every stream and refuses new ones (shutdown).
     pub fn close(&self) {
         self.closed.store(true, Ordering::SeqCst);

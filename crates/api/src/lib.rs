@@ -4,13 +4,14 @@
 //! # Layout
 //! - [`config`]: [`Config`], everything an operator can set.
 //! - [`serve`] / [`app`]: start the server on a listener; build the router (tests call both).
-//! - `error`: [`ApiError`], the one error type handlers return; hides 5xx details.
+//! - `error`: [`ApiError`], the one error type handlers return, and the one mapping from the
+//!   store's [`store::StoreError`] to statuses; hides 5xx details.
 //! - `store/`: the database. [`store::Store`] runs every query; the SQL that differs between
 //!   SQLite and PostgreSQL lives behind the [`store::Dialect`] trait, one implementation each.
 //!   Every write that someone must see appends to the event log in the same transaction.
 //! - `hub`: tails the event log and fans events out to the live streams of this instance.
-//! - `routing`: offers queued chats to Ready agents under capacity; expires offers.
-//! - `lifecycle`: the interaction state machine (pure, property-tested).
+//! - [`offers`]: the loop that offers queued chats to Ready agents under capacity and expires
+//!   offers (the queries are in `store/offers`). Not to be confused with `routes` (HTTP).
 //! - `auth`: password hashing, session tokens, stream tickets, signed visitor identities.
 //! - `images`: sniffing and checking uploaded images.
 //! - `routes/`: one router per resource; `openapi` assembles the OpenAPI document.
@@ -21,9 +22,8 @@ pub mod config;
 mod error;
 pub mod hub;
 pub mod images;
-pub mod lifecycle;
+pub mod offers;
 pub mod routes;
-pub mod routing;
 pub mod seed;
 pub mod state;
 pub mod store;
@@ -42,6 +42,9 @@ pub enum ServeError {
     /// The database could not be opened or migrated.
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
+    /// A store operation at start-up (seeding) failed.
+    #[error("store: {0}")]
+    Store(#[from] store::StoreError),
     /// Migrations failed.
     #[error("migrations: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),

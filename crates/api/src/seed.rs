@@ -4,7 +4,7 @@
 
 use crate::auth::{hash_password, new_file_key, sha256_hex};
 use crate::images::check;
-use crate::store::{ImportedInteraction, ImportedMessage, NewAttachment, Store};
+use crate::store::{AuthorKey, ImportedInteraction, ImportedMessage, NewAttachment, Store};
 use crate::util::now_ms;
 use wire::{AgentId, AttachmentId, Channel, DispositionCode, Identity};
 
@@ -32,7 +32,7 @@ const REASONS: [(&str, &str); 5] = [
 ];
 
 /// Makes sure disposition codes and Not Ready reasons exist (every start).
-pub async fn ensure_codes(store: &Store) -> Result<(), sqlx::Error> {
+pub async fn ensure_codes(store: &Store) -> Result<(), crate::store::StoreError> {
     if store.dispositions().await?.is_empty() && store.not_ready_reasons().await?.is_empty() {
         store.set_codes(&DISPOSITIONS, &REASONS).await?;
     }
@@ -154,10 +154,7 @@ pub async fn demo(store: &Store) -> Result<(), crate::ApiError> {
             let mut messages = Vec::new();
             for (i, (who, text, image)) in lines.iter().enumerate() {
                 let author = (*who > 0).then(|| agents[usize::from(*who) - 1]);
-                let owner = author.map_or_else(
-                    || format!("contact:{}", contact.0),
-                    |a| format!("agent:{}", a.0),
-                );
+                let owner = author.map_or(AuthorKey::Contact(contact), AuthorKey::Agent);
                 let attachment = match image {
                     Some(name) => Some(seed_image(store, name, owner).await?),
                     None => None,
@@ -187,7 +184,7 @@ pub async fn demo(store: &Store) -> Result<(), crate::ApiError> {
 async fn seed_image(
     store: &Store,
     name: &str,
-    owner: String,
+    owner: AuthorKey,
 ) -> Result<AttachmentId, crate::ApiError> {
     let bytes: &[u8] = match name {
         "boot.png" => include_bytes!("../assets/seed/boot.png"),

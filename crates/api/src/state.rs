@@ -2,7 +2,7 @@
 
 use crate::config::Config;
 use crate::hub::Hub;
-use crate::routing::RoutingWake;
+use crate::offers::OfferWake;
 use crate::store::Store;
 use crate::util::ms;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
@@ -20,7 +20,7 @@ pub struct AppState {
     /// Settings.
     pub config: Arc<Config>,
     /// Wakes routing.
-    pub routing: RoutingWake,
+    pub routing: OfferWake,
     /// Login attempts per (client address, login name).
     pub login_limiter: Arc<DefaultKeyedRateLimiter<(std::net::IpAddr, String)>>,
     /// Background tasks, stopped with the server.
@@ -50,7 +50,7 @@ impl AppState {
             store: store.clone(),
             hub: Arc::new(Hub::default()),
             config: Arc::new(config),
-            routing: RoutingWake::default(),
+            routing: OfferWake::default(),
             login_limiter: Arc::new(RateLimiter::keyed(Quota::per_minute(per_minute))),
             tasks: Arc::new(Mutex::new(Vec::new())),
         };
@@ -61,10 +61,10 @@ impl AppState {
                 state.config.database_url.clone(),
             )),
             tokio::spawn(crate::hub::run_presence(store.clone(), state.hub.clone())),
-            tokio::spawn(crate::routing::run(
+            tokio::spawn(crate::offers::run(
                 store.clone(),
                 state.routing.clone(),
-                crate::store::RoutingTimes {
+                crate::store::OfferTimes {
                     offer_timeout_ms: ms(state.config.offer_timeout),
                     presence_ms: ms(state.config.presence_timeout),
                     decline_cooldown_ms: ms(state.config.decline_cooldown),

@@ -30,6 +30,8 @@ on_both!(
     search_and_conversation_paging,
     mark_done_needs_a_disposition,
     signed_identity_same_conversation,
+    database_error_text_never_reaches_a_client,
+    anonymous_visitors_have_distinct_names_and_their_start_page,
 );
 
 async fn login_logout_and_revocation(b: Backend) {
@@ -142,6 +144,10 @@ async fn offer_accept_and_chat_both_ways(b: Backend) {
     );
     assert_eq!(offer.interaction.contact_name, "Vera Visitor");
     let id = offer.interaction.id;
+    // An outstanding offer holds a slot: the header's "N of M chats" counts it, as routing does.
+    let work: MyWork = ann.get("/api/interactions").await;
+    assert_eq!(work.offers.len(), 1);
+    assert_eq!(work.agent.open_interactions, 1, "the offer holds a slot");
     let accepted: InteractionView = ann
         .post(&format!("/api/interactions/{id}/accept"), json!({}))
         .await;
@@ -285,6 +291,11 @@ async fn reject_goes_to_next_agent(b: Backend) {
     ann_ev
         .until("withdrawn", |e| matches!(e, Event::OfferWithdrawn { .. }))
         .await;
+    let work: MyWork = ann.get("/api/interactions").await;
+    assert_eq!(
+        work.agent.open_interactions, 0,
+        "a rejected offer frees its slot"
+    );
     let second = ben_ev
         .until("offer to ben", |e| matches!(e, Event::Offer { .. }))
         .await;
@@ -1519,4 +1530,108 @@ async fn a_rejected_chat_waits_and_does_not_block_the_queue(b: Backend) {
     };
     assert_eq!(offer3.interaction.id, offer.interaction.id);
     assert!(o3.at - o.at >= 2000, "not before the cool-down");
+}
+
+async fn database_error_text_never_reaches_a_client(b: Backend) {
+    let s = Server::start(b, |_| {}).await;
+    let ann = s.agent("ann").await;
+    let (st, _) = ann.call(Method::GET, "/api/responses", None).await;
+    assert_eq!(st, 200);
+    // Break the database under the running server: the next read fails inside the store.
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&s.db.url).await.unwrap();
+    sqlx::query("ALTER TABLE standard_responses RENAME TO standard_responses_gone")
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    let (st, body) = ann.call(Method::GET, "/api/responses", None).await;
+    assert_eq!(st, 500, "{body}");
+    assert_eq!(body["error"]["code"], "internal", "{body}");
+    let text = body.to_string();
+    for leak in [
+        "standard_responses",
+        "no such table",
+        "relation",
+        "SELECT",
+        "database",
+    ] {
+        assert!(
+            !text.contains(leak),
+            "database text reached the client: {text}"
+        );
+    }
+}
+
+async fn anonymous_visitors_have_distinct_names_and_their_start_page(b: Backend) {
+    let s = Server::start(b, |_| {}).await;
+    let ann = s.agent("ann").await;
+    let v1 = s.visitor_with(json!({"page": "/pricing"})).await;
+    let v2 = s.visitor_with(json!({})).await;
+    v1.say("hello from the pricing page").await;
+    v2.say("hello").await;
+    // The interaction view: "Visitor {id}", and the page the visitor started from.
+    let c1: InteractionView = ann
+        .post(&format!("/api/contacts/{}/chat", v1.contact), json!({}))
+        .await;
+    let c2: InteractionView = ann
+        .post(&format!("/api/contacts/{}/chat", v2.contact), json!({}))
+        .await;
+    assert_eq!(c1.contact_name, format!("Visitor {}", v1.contact.0));
+    assert_eq!(c2.contact_name, format!("Visitor {}", v2.contact.0));
+    assert_ne!(c1.contact_name, c2.contact_name);
+    assert_eq!(c1.contact_page.as_deref(), Some("/pricing"));
+    assert_eq!(c2.contact_page, None);
+    // The contact view and the Contacts list say the same.
+    let view: wire::ContactView = ann.get(&format!("/api/contacts/{}", v1.contact)).await;
+    assert_eq!(view.page.as_deref(), Some("/pricing"));
+    assert_eq!(view.display_name(), c1.contact_name);
+    let list: wire::api::ContactPage = ann.get("/api/contacts").await;
+    let line = |c: ContactId| list.contacts.iter().find(|l| l.id == c).cloned().unwrap();
+    assert_eq!(line(v1.contact).name, c1.contact_name);
+    assert_eq!(line(v1.contact).page.as_deref(), Some("/pricing"));
+    assert_eq!(line(v2.contact).name, c2.contact_name);
+    assert_eq!(line(v2.contact).page, None);
+    // Resuming from another page keeps the page the visitor started from; the session names
+    // the visitor the same way.
+    let (st, body) = s
+        .call(
+            Method::POST,
+            "/api/visitor/session",
+            None,
+            Some(json!({"visitor_token": v1.token, "page": "/checkout"})),
+        )
+        .await;
+    assert_eq!(st, 200, "{body}");
+    assert_eq!(body["name"], c1.contact_name.as_str());
+    let view: wire::ContactView = ann.get(&format!("/api/contacts/{}", v1.contact)).await;
+    assert_eq!(view.page.as_deref(), Some("/pricing"));
+    // A page that is not a short path is refused.
+    for page in [
+        format!("/{}", "p".repeat(200)),
+        "pricing".to_owned(),
+        "/a b".to_owned(),
+    ] {
+        let (st, body) = s
+            .call(
+                Method::POST,
+                "/api/visitor/session",
+                None,
+                Some(json!({ "page": page })),
+            )
+            .await;
+        assert_eq!(st, 400, "{page}: {body}");
+        assert_eq!(body["error"]["code"], "invalid_input", "{body}");
+    }
+    // A name given later replaces "Visitor {id}".
+    let (st, body) = s
+        .call(
+            Method::POST,
+            "/api/visitor/session",
+            None,
+            Some(json!({"visitor_token": v2.token, "name": "Nora North"})),
+        )
+        .await;
+    assert_eq!(st, 200, "{body}");
+    assert_eq!(body["name"], "Nora North");
 }

@@ -292,6 +292,7 @@ async fn boot() {
         identity,
         name: None,
         email: None,
+        page: None,
     };
     match api::session(&request).await {
         Ok(session) => connect(epoch, session, stored).await,
@@ -390,6 +391,7 @@ async fn start_chat() {
                 identity: a.identity.clone(),
                 name: field(a.ui.name.value()),
                 email: field(a.ui.email.value()),
+                page: None,
             },
         ))
     }) else {

@@ -433,6 +433,7 @@ mod tests {
             id: InteractionId(4),
             contact_id: ContactId(1),
             contact_name: "Visitor".into(),
+            contact_page: None,
             channel: wire::Channel::WebChat,
             state: InteractionState::Active,
             agent_id: Some(AgentId(7)),

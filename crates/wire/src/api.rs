@@ -268,6 +268,10 @@ pub struct VisitorSessionRequest {
     pub name: Option<String>,
     /// Optional email.
     pub email: Option<String>,
+    /// Optional: the path of the page the visitor started from (`/pricing`), at most
+    /// [`crate::MAX_START_PAGE_CHARS`] characters; kept on the contact the first time it is
+    /// given.
+    pub page: Option<String>,
 }
 
 /// The visitor's session.
@@ -284,12 +288,4 @@ pub struct VisitorSession {
     pub unread: u32,
     /// The visitor's open interaction, if a chat is going on.
     pub open_interaction: Option<InteractionId>,
-}
-
-/// `POST /api/visitor/end` and `POST /api/interactions/{id}/end` answer with this.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct InteractionResponse {
-    /// The interaction as it is now.
-    pub interaction: InteractionView,
 }

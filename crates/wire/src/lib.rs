@@ -3,16 +3,21 @@
 //!
 //! # Layout
 //! - [`ids`]: newtype ids (`AgentId`, `ContactId`, …); never a bare `String` or `i64` in an API.
-//! - [`model`]: the nouns of the product: channels, interaction states, messages, contacts.
+//! - [`model`]: the nouns of the product: channels, interaction states, agents, messages,
+//!   interactions, standard responses, dispositions (re-exports [`contact`]'s types).
+//! - [`contact`]: contacts, their identities, the name the desktop shows for one.
 //! - [`api`]: request and response bodies, one pair per operation.
+//! - [`lifecycle`]: the interaction state machine (which action leads from which state where).
 //! - [`event`]: the [`event::Event`] enum sent over the server-sent event streams.
 //! - [`error`]: the error body every failing request returns.
 //! - [`limits`]: limits both sides check (the server enforces them, the UIs warn early).
 
 pub mod api;
+pub mod contact;
 pub mod error;
 pub mod event;
 pub mod ids;
+pub mod lifecycle;
 pub mod limits;
 pub mod model;
 

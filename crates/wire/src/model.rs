@@ -7,6 +7,10 @@ use crate::ids::{
 use crate::Millis;
 use serde::{Deserialize, Serialize};
 
+pub use crate::contact::{
+    display_name, valid_start_page, ContactSummary, ContactView, Identity, MAX_START_PAGE_CHARS,
+};
+
 /// Where a conversation happens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -110,9 +114,20 @@ impl InteractionState {
         .find(|st| st.as_str() == s)
     }
 
-    /// Whether the interaction counts against its agent's capacity (everything not yet Done).
-    pub fn counts_against_capacity(self) -> bool {
-        matches!(self, InteractionState::Active | InteractionState::Ended)
+    /// The states in which an interaction holds a slot of its agent's capacity: offered (the
+    /// agent may accept it, so routing must not give that slot to another chat), active, and
+    /// ended but not yet Done. The one definition: routing's queries, the header's "N of M
+    /// chats" ([`AgentView::open_interactions`]) and the API all use it.
+    pub const HOLDING_CAPACITY: [InteractionState; 3] = [
+        InteractionState::Offered,
+        InteractionState::Active,
+        InteractionState::Ended,
+    ];
+
+    /// Whether an interaction in this state holds a slot of its agent's capacity (see
+    /// [`InteractionState::HOLDING_CAPACITY`]).
+    pub fn holds_capacity(self) -> bool {
+        Self::HOLDING_CAPACITY.contains(&self)
     }
 
     /// The words the UI shows.
@@ -222,7 +237,8 @@ pub struct AgentView {
     pub capacity: u32,
     /// Ready or Not Ready.
     pub status: ChatStatus,
-    /// Interactions that count against capacity right now.
+    /// Interactions that hold a slot of the capacity right now (offers included, see
+    /// [`InteractionState::HOLDING_CAPACITY`]).
     pub open_interactions: u32,
 }
 
@@ -353,8 +369,10 @@ pub struct InteractionView {
     pub id: InteractionId,
     /// The contact.
     pub contact_id: ContactId,
-    /// The contact's name as the desktop shows it.
+    /// The contact's name as the desktop shows it ("Visitor {id}" until they give one).
     pub contact_name: String,
+    /// The page the visitor started from, if known (see [`ContactView::page`]).
+    pub contact_page: Option<String>,
     /// Where the chat happens.
     pub channel: Channel,
     /// Where it is in its life.
@@ -397,81 +415,6 @@ impl InteractionView {
             InteractionState::Queued | InteractionState::Offered | InteractionState::Active
         )
     }
-}
-
-/// A contact's identity on one channel.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(tag = "kind", content = "value", rename_all = "snake_case")]
-pub enum Identity {
-    /// An anonymous web visitor (the widget's visitor id).
-    WebVisitor(String),
-    /// A customer the company website vouched for (its own customer id).
-    WebCustomer(String),
-    /// A Facebook Messenger page-scoped id.
-    MessengerPsid(String),
-    /// A Twitter/X user id.
-    TwitterUser(String),
-}
-
-/// A contact with everything the Contact Information panel shows.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct ContactView {
-    /// The contact's id.
-    pub id: ContactId,
-    /// First name (used by the `{contact.first_name}` field code).
-    pub first_name: String,
-    /// Last name.
-    pub last_name: String,
-    /// Email address, if known.
-    pub email: Option<String>,
-    /// Phone number, if known.
-    pub phone: Option<String>,
-    /// Free notes agents keep about the contact.
-    pub notes: String,
-    /// The contact's identities per channel.
-    pub identities: Vec<Identity>,
-    /// The agent who last handled the contact (preferred by routing).
-    pub last_agent_id: Option<AgentId>,
-}
-
-impl ContactView {
-    /// "First Last", or a fallback when no name is known.
-    pub fn display_name(&self) -> String {
-        display_name(&self.first_name, &self.last_name)
-    }
-}
-
-/// "First Last", or "Visitor" when both are empty.
-pub fn display_name(first: &str, last: &str) -> String {
-    let full = format!("{first} {last}");
-    let full = full.trim();
-    if full.is_empty() {
-        "Visitor".to_owned()
-    } else {
-        full.to_owned()
-    }
-}
-
-/// One line of the Contacts list.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct ContactSummary {
-    /// The contact's id.
-    pub id: ContactId,
-    /// Their name as shown.
-    pub name: String,
-    /// Email, if known.
-    pub email: Option<String>,
-    /// The channels they have used.
-    pub channels: Vec<Channel>,
-    /// When anything last happened in their conversation.
-    pub last_activity_at: Millis,
-    /// The latest message's text (shortened).
-    pub last_message: Option<String>,
-    /// Messages from the contact this agent has not opened yet.
-    pub unread: u32,
 }
 
 /// A standard response's category.

@@ -6,6 +6,7 @@ use crate::auth::{new_file_key, sha256_hex, AgentAuth, VisitorAuth};
 use crate::error::{ApiError, PathParam};
 use crate::images::{check, clean_file_name};
 use crate::state::AppState;
+use crate::store::AuthorKey;
 use crate::store::NewAttachment;
 use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -44,7 +45,7 @@ async fn agent_upload(
     auth: AgentAuth,
     form: Multipart,
 ) -> Result<Json<AttachmentView>, ApiError> {
-    upload(&state, format!("agent:{}", auth.agent.0), form).await
+    upload(&state, AuthorKey::Agent(auth.agent), form).await
 }
 
 /// Uploads an image for a visitor's message.
@@ -56,12 +57,12 @@ async fn visitor_upload(
     auth: VisitorAuth,
     form: Multipart,
 ) -> Result<Json<AttachmentView>, ApiError> {
-    upload(&state, format!("contact:{}", auth.contact.0), form).await
+    upload(&state, AuthorKey::Contact(auth.contact), form).await
 }
 
 async fn upload(
     state: &AppState,
-    owner: String,
+    owner: AuthorKey,
     mut form: Multipart,
 ) -> Result<Json<AttachmentView>, ApiError> {
     let max = state.config.max_image_bytes;

@@ -57,6 +57,13 @@ async fn session(
             return Err(ApiError::invalid("the email address is not valid"));
         }
     }
+    let page = req.page.as_deref().map(str::trim).filter(|p| !p.is_empty());
+    if page.is_some_and(|p| !wire::valid_start_page(p)) {
+        return Err(ApiError::invalid(format!(
+            "the page must be a path starting with / of at most {} characters, without spaces",
+            wire::MAX_START_PAGE_CHARS
+        )));
+    }
     let (first, last) = name
         .split_once(' ')
         .map_or((name, ""), |(f, l)| (f, l.trim()));
@@ -88,6 +95,9 @@ async fn session(
             .store
             .fill_contact_details(contact, first, last, email)
             .await?;
+    }
+    if let Some(page) = page {
+        state.store.note_start_page(contact, page).await?;
     }
     let view = state
         .store

@@ -1,6 +1,7 @@
 //! Agents: login, sessions, Chat channel status, presence, and stream tickets.
 
 use super::rows::load_agent;
+use super::StoreError;
 use super::{Audience, Store};
 use crate::util::now_ms;
 use sqlx::Row;
@@ -27,7 +28,7 @@ impl Store {
     pub async fn agent_credentials(
         &self,
         login: &str,
-    ) -> Result<Option<(AgentId, String)>, sqlx::Error> {
+    ) -> Result<Option<(AgentId, String)>, StoreError> {
         let row = sqlx::query("SELECT id, password_hash FROM agents WHERE login = $1")
             .bind(login)
             .fetch_optional(self.pool())
@@ -43,7 +44,7 @@ impl Store {
         display_name: &str,
         password_hash: &str,
         capacity: u32,
-    ) -> Result<AgentId, sqlx::Error> {
+    ) -> Result<AgentId, StoreError> {
         let mut tx = self.begin().await?;
         let id: i64 = sqlx::query(
             "INSERT INTO agents (login, display_name, password_hash, capacity, created_at) \
@@ -67,7 +68,7 @@ impl Store {
         agent: AgentId,
         token_hash: &str,
         expires_at: i64,
-    ) -> Result<(), sqlx::Error> {
+    ) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
         sqlx::query("INSERT INTO agent_sessions (token_hash, agent_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
             .bind(token_hash)
@@ -83,7 +84,7 @@ impl Store {
     pub async fn session_agent(
         &self,
         token_hash: &str,
-    ) -> Result<Option<SessionAgent>, sqlx::Error> {
+    ) -> Result<Option<SessionAgent>, StoreError> {
         let row = sqlx::query(
             "SELECT agent_id FROM agent_sessions WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > $2",
         )
@@ -101,7 +102,7 @@ impl Store {
 
     /// Revokes one session. When it was the agent's last one, they go Not Ready (logged out),
     /// so no offer waits for someone who left.
-    pub async fn revoke_session(&self, token_hash: &str) -> Result<(), sqlx::Error> {
+    pub async fn revoke_session(&self, token_hash: &str) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
         let now = now_ms();
         let agent: Option<i64> = sqlx::query(
@@ -143,7 +144,7 @@ impl Store {
         agent: AgentId,
         hash: &str,
         keep_token_hash: &str,
-    ) -> Result<(), sqlx::Error> {
+    ) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
         sqlx::query("UPDATE agents SET password_hash = $1 WHERE id = $2")
             .bind(hash)
@@ -162,12 +163,12 @@ impl Store {
     }
 
     /// The agent as the desktop sees themself.
-    pub async fn agent(&self, id: AgentId) -> Result<Option<AgentView>, sqlx::Error> {
-        load_agent(self.pool(), id).await
+    pub async fn agent(&self, id: AgentId) -> Result<Option<AgentView>, StoreError> {
+        Ok(load_agent(self.pool(), id).await?)
     }
 
     /// Whether a `Not Ready` reason code exists.
-    pub async fn reason_exists(&self, code: &str) -> Result<bool, sqlx::Error> {
+    pub async fn reason_exists(&self, code: &str) -> Result<bool, StoreError> {
         Ok(
             sqlx::query("SELECT code FROM not_ready_reasons WHERE code = $1")
                 .bind(code)
@@ -182,7 +183,7 @@ impl Store {
         &self,
         id: AgentId,
         status: &ChatStatus,
-    ) -> Result<AgentView, sqlx::Error> {
+    ) -> Result<AgentView, StoreError> {
         let mut tx = self.begin().await?;
         let view = set_status_in(&mut tx, id, status).await?;
         tx.commit().await?;
@@ -194,7 +195,7 @@ impl Store {
     /// agent cost a commit each, and on SQLite wrote beside the single writer, so a write
     /// transaction that had read first could fail with `SQLITE_BUSY`; one transaction for all
     /// of them held the single writer, and so every send, for tens of milliseconds.)
-    pub async fn touch_agents(&self, ids: &[AgentId]) -> Result<(), sqlx::Error> {
+    pub async fn touch_agents(&self, ids: &[AgentId]) -> Result<(), StoreError> {
         const PER_TRANSACTION: usize = 200;
         let now = now_ms();
         // Rows are locked in id order, so that two instances touching at once never wait for
@@ -224,7 +225,7 @@ impl Store {
         ticket_hash: &str,
         scope: TicketScope,
         expires_at: i64,
-    ) -> Result<EventId, sqlx::Error> {
+    ) -> Result<EventId, StoreError> {
         let head = self.event_head().await?;
         let (agent, contact) = match scope {
             TicketScope::Agent(a) => (Some(a.0), None),
@@ -253,7 +254,7 @@ impl Store {
     pub async fn redeem_ticket(
         &self,
         ticket_hash: &str,
-    ) -> Result<Option<(TicketScope, EventId)>, sqlx::Error> {
+    ) -> Result<Option<(TicketScope, EventId)>, StoreError> {
         let mut tx = self.begin().await?;
         let row = sqlx::query(
             "UPDATE stream_tickets SET used_at = $1 WHERE ticket_hash = $2 AND used_at IS NULL AND expires_at > $1 \
@@ -283,7 +284,7 @@ pub(super) async fn set_status_in(
     tx: &mut super::Tx,
     id: AgentId,
     status: &ChatStatus,
-) -> Result<AgentView, sqlx::Error> {
+) -> Result<AgentView, StoreError> {
     let now = now_ms();
     match status {
         ChatStatus::Ready => {
@@ -308,7 +309,7 @@ pub(super) async fn set_status_in(
 }
 
 /// Emits the agent's current `status` event (after a change to status or load).
-pub(super) async fn emit_status(tx: &mut super::Tx, id: AgentId) -> Result<AgentView, sqlx::Error> {
+pub(super) async fn emit_status(tx: &mut super::Tx, id: AgentId) -> Result<AgentView, StoreError> {
     let view = load_agent(&mut *tx.inner, id)
         .await?
         .ok_or(sqlx::Error::RowNotFound)?;
@@ -325,7 +326,7 @@ pub(super) async fn emit_status(tx: &mut super::Tx, id: AgentId) -> Result<Agent
 pub(super) async fn release_reservations(
     tx: &mut super::Tx,
     id: AgentId,
-) -> Result<(), sqlx::Error> {
+) -> Result<(), StoreError> {
     sqlx::query("UPDATE interactions SET reserved_for = NULL, reserved_until = NULL WHERE reserved_for = $1 AND state = 'queued'")
         .bind(id.0)
         .execute(&mut *tx.inner)

@@ -1,6 +1,7 @@
 //! Uploaded images, stored in the database so that every API instance can serve them.
 
 use super::Store;
+use super::StoreError;
 use crate::util::now_ms;
 use sqlx::Row;
 use wire::{AttachmentId, AttachmentView};
@@ -8,8 +9,8 @@ use wire::{AttachmentId, AttachmentView};
 /// An image that passed the checks, about to be stored.
 #[derive(Debug, Clone)]
 pub struct NewAttachment {
-    /// `agent:ID` or `contact:ID`: only the owner may attach it to a message.
-    pub owner: String,
+    /// Who uploaded it: only they may attach it to a message.
+    pub owner: super::AuthorKey,
     /// The sniffed type.
     pub content_type: &'static str,
     /// Width in pixels.
@@ -41,7 +42,7 @@ pub struct StoredFile {
 
 impl Store {
     /// Stores an image.
-    pub async fn store_attachment(&self, a: NewAttachment) -> Result<AttachmentView, sqlx::Error> {
+    pub async fn store_attachment(&self, a: NewAttachment) -> Result<AttachmentView, StoreError> {
         let size = a.bytes.len();
         let mut tx = self.begin().await?;
         let id: i64 = sqlx::query(
@@ -49,7 +50,7 @@ impl Store {
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
         )
         .bind(&a.file_key)
-        .bind(&a.owner)
+        .bind(a.owner.stored())
         .bind(a.content_type)
         .bind(i64::try_from(size).unwrap_or(i64::MAX))
         .bind(i64::from(a.width))
@@ -74,7 +75,7 @@ impl Store {
     }
 
     /// An image by its URL key.
-    pub async fn file(&self, key: &str) -> Result<Option<StoredFile>, sqlx::Error> {
+    pub async fn file(&self, key: &str) -> Result<Option<StoredFile>, StoreError> {
         let row = sqlx::query(
             "SELECT content_type, file_name, sha256, bytes FROM attachments WHERE file_key = $1",
         )

@@ -1,6 +1,7 @@
 //! What agents choose from: standard responses, disposition codes, Not Ready reasons.
 
 use super::Store;
+use super::StoreError;
 use sqlx::Row;
 use wire::api::ResponseTree;
 use wire::{
@@ -10,7 +11,7 @@ use wire::{
 
 impl Store {
     /// The standard responses tree.
-    pub async fn responses(&self) -> Result<ResponseTree, sqlx::Error> {
+    pub async fn responses(&self) -> Result<ResponseTree, StoreError> {
         let cats = sqlx::query("SELECT id, parent_id, name FROM response_categories ORDER BY name")
             .fetch_all(self.pool())
             .await?;
@@ -51,7 +52,7 @@ impl Store {
         &self,
         parent: Option<CategoryId>,
         name: &str,
-    ) -> Result<CategoryId, sqlx::Error> {
+    ) -> Result<CategoryId, StoreError> {
         let mut tx = self.begin().await?;
         let id: i64 = sqlx::query(
             "INSERT INTO response_categories (parent_id, name) VALUES ($1, $2) RETURNING id",
@@ -71,7 +72,7 @@ impl Store {
         category: CategoryId,
         title: &str,
         body: &str,
-    ) -> Result<(), sqlx::Error> {
+    ) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
         sqlx::query(
             "INSERT INTO standard_responses (category_id, title, body) VALUES ($1, $2, $3)",
@@ -85,7 +86,7 @@ impl Store {
     }
 
     /// Disposition codes, in order.
-    pub async fn dispositions(&self) -> Result<Vec<Disposition>, sqlx::Error> {
+    pub async fn dispositions(&self) -> Result<Vec<Disposition>, StoreError> {
         let rows = sqlx::query("SELECT code, label FROM dispositions ORDER BY position")
             .fetch_all(self.pool())
             .await?;
@@ -100,7 +101,7 @@ impl Store {
     }
 
     /// Not Ready reasons, in order.
-    pub async fn not_ready_reasons(&self) -> Result<Vec<NotReadyReason>, sqlx::Error> {
+    pub async fn not_ready_reasons(&self) -> Result<Vec<NotReadyReason>, StoreError> {
         let rows = sqlx::query("SELECT code, label FROM not_ready_reasons ORDER BY position")
             .fetch_all(self.pool())
             .await?;
@@ -115,7 +116,7 @@ impl Store {
     }
 
     /// Whether a disposition code exists.
-    pub async fn disposition_exists(&self, code: &str) -> Result<bool, sqlx::Error> {
+    pub async fn disposition_exists(&self, code: &str) -> Result<bool, StoreError> {
         Ok(sqlx::query("SELECT code FROM dispositions WHERE code = $1")
             .bind(code)
             .fetch_optional(self.pool())
@@ -124,7 +125,7 @@ impl Store {
     }
 
     /// Whether any disposition codes are configured.
-    pub async fn has_dispositions(&self) -> Result<bool, sqlx::Error> {
+    pub async fn has_dispositions(&self) -> Result<bool, StoreError> {
         Ok(sqlx::query("SELECT code FROM dispositions LIMIT 1")
             .fetch_optional(self.pool())
             .await?
@@ -136,7 +137,7 @@ impl Store {
         &self,
         dispositions: &[(&str, &str)],
         reasons: &[(&str, &str)],
-    ) -> Result<(), sqlx::Error> {
+    ) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
         for (i, (code, label)) in dispositions.iter().enumerate() {
             sqlx::query("INSERT INTO dispositions (code, label, position) VALUES ($1, $2, $3) ON CONFLICT (code) DO UPDATE SET label = excluded.label")
@@ -158,7 +159,7 @@ impl Store {
     }
 
     /// Whether the database has no agents yet (a first start).
-    pub async fn is_empty(&self) -> Result<bool, sqlx::Error> {
+    pub async fn is_empty(&self) -> Result<bool, StoreError> {
         Ok(sqlx::query("SELECT id FROM agents LIMIT 1")
             .fetch_optional(self.pool())
             .await?

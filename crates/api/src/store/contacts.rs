@@ -2,6 +2,7 @@
 
 use super::rows::{identity_parts, interaction, load_contact, INTERACTION_SELECT};
 use super::sql::{Arg, SqlBuilder};
+use super::StoreError;
 use super::{Audience, Store};
 use crate::util::now_ms;
 use sqlx::Row;
@@ -25,9 +26,9 @@ pub struct ContactListQuery {
 
 impl Store {
     /// A contact with identities.
-    pub async fn contact(&self, id: ContactId) -> Result<Option<ContactView>, sqlx::Error> {
+    pub async fn contact(&self, id: ContactId) -> Result<Option<ContactView>, StoreError> {
         let mut conn = self.pool().acquire().await?;
-        load_contact(&mut conn, id).await
+        Ok(load_contact(&mut conn, id).await?)
     }
 
     /// Changes a contact's details and tells every agent.
@@ -35,7 +36,7 @@ impl Store {
         &self,
         id: ContactId,
         patch: &ContactPatch,
-    ) -> Result<Option<ContactView>, sqlx::Error> {
+    ) -> Result<Option<ContactView>, StoreError> {
         let mut tx = self.begin().await?;
         let found = sqlx::query("SELECT id FROM contacts WHERE id = $1")
             .bind(id.0)
@@ -88,18 +89,30 @@ impl Store {
         last: &str,
         email: Option<&str>,
         identities: &[Identity],
-    ) -> Result<ContactId, sqlx::Error> {
+    ) -> Result<ContactId, StoreError> {
         let mut tx = self.begin().await?;
         let id = create_contact_in(&mut tx, first, last, email, identities).await?;
         tx.commit().await?;
         Ok(id)
     }
 
+    /// Records the page a visitor started from, unless one is recorded already.
+    pub async fn note_start_page(&self, contact: ContactId, page: &str) -> Result<(), StoreError> {
+        let mut tx = self.begin().await?;
+        sqlx::query("UPDATE contacts SET start_page = $1 WHERE id = $2 AND start_page IS NULL")
+            .bind(page)
+            .bind(contact.0)
+            .execute(&mut *tx.inner)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// The contact an identity belongs to.
     pub async fn contact_by_identity(
         &self,
         identity: &Identity,
-    ) -> Result<Option<ContactId>, sqlx::Error> {
+    ) -> Result<Option<ContactId>, StoreError> {
         let (kind, value) = identity_parts(identity);
         let row =
             sqlx::query("SELECT contact_id FROM contact_identities WHERE kind = $1 AND value = $2")
@@ -119,7 +132,7 @@ impl Store {
         first: &str,
         last: &str,
         email: Option<&str>,
-    ) -> Result<ContactId, sqlx::Error> {
+    ) -> Result<ContactId, StoreError> {
         if let Some(id) = self.contact_by_identity(identity).await? {
             return Ok(id);
         }
@@ -140,7 +153,7 @@ impl Store {
         &self,
         token_hash: &str,
         contact: ContactId,
-    ) -> Result<(), sqlx::Error> {
+    ) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
         sqlx::query(
             "INSERT INTO visitor_tokens (token_hash, contact_id, created_at) VALUES ($1, $2, $3)",
@@ -154,10 +167,7 @@ impl Store {
     }
 
     /// The contact a visitor token belongs to.
-    pub async fn visitor_contact(
-        &self,
-        token_hash: &str,
-    ) -> Result<Option<ContactId>, sqlx::Error> {
+    pub async fn visitor_contact(&self, token_hash: &str) -> Result<Option<ContactId>, StoreError> {
         let row = sqlx::query("SELECT contact_id FROM visitor_tokens WHERE token_hash = $1")
             .bind(token_hash)
             .fetch_optional(self.pool())
@@ -173,7 +183,7 @@ impl Store {
         first: &str,
         last: &str,
         email: Option<&str>,
-    ) -> Result<(), sqlx::Error> {
+    ) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
         sqlx::query(
             "UPDATE contacts SET first_name = CASE WHEN first_name = '' AND last_name = '' THEN $1 ELSE first_name END, \
@@ -193,10 +203,10 @@ impl Store {
     pub async fn contact_interactions(
         &self,
         id: ContactId,
-    ) -> Result<Vec<InteractionView>, sqlx::Error> {
+    ) -> Result<Vec<InteractionView>, StoreError> {
         let sql = format!("{INTERACTION_SELECT} WHERE i.contact_id = $1 ORDER BY i.id DESC");
         let rows = sqlx::query(&sql).bind(id.0).fetch_all(self.pool()).await?;
-        rows.iter().map(interaction).collect()
+        Ok(rows.iter().map(interaction).collect::<Result<_, _>>()?)
     }
 
     /// One page of the Contacts list for an agent, newest activity first.
@@ -204,14 +214,14 @@ impl Store {
         &self,
         agent: AgentId,
         q: &ContactListQuery,
-    ) -> Result<Vec<ContactSummary>, sqlx::Error> {
+    ) -> Result<Vec<ContactSummary>, StoreError> {
         let mut b = SqlBuilder::default();
         if q.search.is_some() {
             b.plan_every_run();
         }
         let me = b.arg(Arg::Int(agent.0));
         b.push(&format!(
-            "SELECT c.id, c.first_name, c.last_name, c.email, c.channels, c.last_activity_at, c.last_message, \
+            "SELECT c.id, c.first_name, c.last_name, c.email, c.channels, c.last_activity_at, c.last_message, c.start_page, \
              (SELECT COUNT(*) FROM messages m WHERE m.contact_id = c.id AND m.author_kind = 'contact' \
                 AND m.seq > COALESCE((SELECT r.read_seq FROM agent_contact_reads r WHERE r.agent_id = {me} AND r.contact_id = c.id), 0)) AS unread \
              FROM contacts c WHERE c.last_seq > 0"
@@ -256,9 +266,11 @@ impl Store {
                 let first: String = r.try_get("first_name")?;
                 let last: String = r.try_get("last_name")?;
                 let channels: String = r.try_get("channels")?;
+                let id = ContactId(r.try_get("id")?);
                 Ok(ContactSummary {
-                    id: ContactId(r.try_get("id")?),
-                    name: wire::display_name(&first, &last),
+                    id,
+                    name: wire::display_name(id, &first, &last),
+                    page: r.try_get("start_page")?,
                     email: r.try_get("email")?,
                     channels: channels.split(',').filter_map(Channel::parse).collect(),
                     last_activity_at: r.try_get("last_activity_at")?,
@@ -284,7 +296,7 @@ pub(super) async fn create_contact_in(
     last: &str,
     email: Option<&str>,
     identities: &[Identity],
-) -> Result<ContactId, sqlx::Error> {
+) -> Result<ContactId, StoreError> {
     let id: i64 = sqlx::query(
         "INSERT INTO contacts (first_name, last_name, email, last_activity_at, created_at) VALUES ($1, $2, $3, $4, $4) RETURNING id",
     )

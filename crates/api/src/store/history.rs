@@ -2,6 +2,7 @@
 //! that arrive from other systems.
 
 use super::Store;
+use super::StoreError;
 use sqlx::Row;
 use std::collections::HashMap;
 use wire::{AgentId, AttachmentId, Channel, ContactId, DispositionCode, InteractionId};
@@ -61,12 +62,12 @@ impl Store {
     pub async fn import_interaction(
         &self,
         imp: &ImportedInteraction,
-    ) -> Result<InteractionId, sqlx::Error> {
+    ) -> Result<InteractionId, StoreError> {
         self.import_interactions(std::slice::from_ref(imp))
             .await?
             .first()
             .copied()
-            .ok_or(sqlx::Error::RowNotFound)
+            .ok_or_else(|| StoreError::Internal("the import wrote no interaction".to_owned()))
     }
 
     /// Imports many finished interactions in one transaction, in order (what importing them
@@ -75,7 +76,7 @@ impl Store {
     pub async fn import_interactions(
         &self,
         batch: &[ImportedInteraction],
-    ) -> Result<Vec<InteractionId>, sqlx::Error> {
+    ) -> Result<Vec<InteractionId>, StoreError> {
         let mut tx = self.begin().await?;
         let mut ids = Vec::with_capacity(batch.len());
         let mut changes: HashMap<i64, ContactChange> = HashMap::new();
@@ -188,10 +189,10 @@ impl Store {
             );
             let mut q = sqlx::query(&sql);
             for (contact, interaction, seq, m) in chunk {
-                let (kind, key) = match m.agent {
-                    Some(a) => ("agent", format!("agent:{}", a.0)),
-                    None => ("contact", format!("contact:{}", contact.0)),
-                };
+                let author = m
+                    .agent
+                    .map_or(super::AuthorKey::Contact(*contact), super::AuthorKey::Agent);
+                let (kind, key) = (author.kind(), author.stored());
                 q = q
                     .bind(contact.0)
                     .bind(interaction.0)
@@ -212,7 +213,7 @@ impl Store {
 
 impl Store {
     /// Marks every conversation read for every agent (after importing history).
-    pub async fn mark_history_read(&self) -> Result<(), sqlx::Error> {
+    pub async fn mark_history_read(&self) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
         sqlx::query(
             "INSERT INTO agent_contact_reads (agent_id, contact_id, read_seq) \

@@ -1,37 +1,38 @@
-//! The life of an interaction: accept, reject, end, Mark Done, handle time, and the `Chat`
-//! button's reactivation. Every change emits its events in the same transaction.
+//! The interaction commands: accept, reject, end, Mark Done, handle time, the `Chat` button,
+//! typing; and the reads and locks every interaction change starts with. Every change emits its
+//! events in the same transaction; the state itself is written by `transitions` only.
 
 use super::agents::emit_status;
-use super::messages::{insert_message_in, NewMessage};
+use super::interaction_steps::{activate, end_in, requeue, take_or_reactivate};
 use super::rows::{interaction, load_interaction, INTERACTION_SELECT};
+use super::sql::Arg;
+use super::transitions::{holding_capacity_sql, transition};
+use super::StoreError;
 use super::{Audience, Store, Tx};
-use crate::lifecycle::{self, Action};
 use crate::util::now_ms;
-use crate::ApiError;
 use sqlx::Row;
 use wire::api::{HandleTimeSegment, MyWork};
 use wire::event::{OfferView, WithdrawReason};
+use wire::lifecycle::Action;
 use wire::{
     AgentId, Channel, ContactId, DispositionCode, Event, InteractionId, InteractionState,
-    InteractionView, Party, Reactivation, SystemLine,
+    InteractionView, Party, Reactivation,
 };
-
-/// Who ended a chat session.
-pub type EndedBy = Party;
 
 impl Store {
     /// One interaction.
     pub async fn interaction(
         &self,
         id: InteractionId,
-    ) -> Result<Option<InteractionView>, sqlx::Error> {
-        load_interaction(self.pool(), id).await
+    ) -> Result<Option<InteractionView>, StoreError> {
+        Ok(load_interaction(self.pool(), id).await?)
     }
 
     /// The agent's open interactions and pending offers.
-    pub async fn my_work(&self, agent: AgentId) -> Result<MyWork, ApiError> {
+    pub async fn my_work(&self, agent: AgentId) -> Result<MyWork, StoreError> {
         let sql = format!(
-            "{INTERACTION_SELECT} WHERE i.agent_id = $1 AND i.state IN ('offered', 'active', 'ended') ORDER BY i.id"
+            "{INTERACTION_SELECT} WHERE i.agent_id = $1 AND i.state IN ({}) ORDER BY i.id",
+            holding_capacity_sql()
         );
         let rows = sqlx::query(&sql)
             .bind(agent.0)
@@ -52,7 +53,7 @@ impl Store {
                 interactions.push(view);
             }
         }
-        let agent = self.agent(agent).await?.ok_or(ApiError::Unauthorized)?;
+        let agent = self.agent(agent).await?.ok_or(StoreError::NoSuchAgent)?;
         Ok(MyWork {
             interactions,
             offers,
@@ -65,11 +66,11 @@ impl Store {
         &self,
         agent: AgentId,
         id: InteractionId,
-    ) -> Result<InteractionView, ApiError> {
+    ) -> Result<InteractionView, StoreError> {
         let mut tx = self.begin().await?;
         let current = lock_interaction(&mut tx, id).await?;
         if current.state != InteractionState::Offered || current.agent_id != Some(agent) {
-            return Err(ApiError::conflict("this offer is no longer open"));
+            return Err(StoreError::conflict("this offer is no longer open"));
         }
         let view = activate(&mut tx, &current, agent, None).await?;
         tx.commit().await?;
@@ -77,11 +78,11 @@ impl Store {
     }
 
     /// Rejects an offer; routing offers it to the next agent.
-    pub async fn reject(&self, agent: AgentId, id: InteractionId) -> Result<(), ApiError> {
+    pub async fn reject(&self, agent: AgentId, id: InteractionId) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
         let current = lock_interaction(&mut tx, id).await?;
         if current.state != InteractionState::Offered || current.agent_id != Some(agent) {
-            return Err(ApiError::conflict("this offer is no longer open"));
+            return Err(StoreError::conflict("this offer is no longer open"));
         }
         requeue(&mut tx, &current, agent, WithdrawReason::Rejected).await?;
         tx.commit().await?;
@@ -93,11 +94,11 @@ impl Store {
         &self,
         agent: AgentId,
         id: InteractionId,
-    ) -> Result<InteractionView, ApiError> {
+    ) -> Result<InteractionView, StoreError> {
         let mut tx = self.begin().await?;
         let current = lock_interaction(&mut tx, id).await?;
         if current.agent_id != Some(agent) {
-            return Err(ApiError::Forbidden(
+            return Err(StoreError::NotYours(
                 "this interaction belongs to another agent".into(),
             ));
         }
@@ -110,7 +111,7 @@ impl Store {
     pub async fn end_by_contact(
         &self,
         contact: ContactId,
-    ) -> Result<Option<InteractionView>, ApiError> {
+    ) -> Result<Option<InteractionView>, StoreError> {
         let mut tx = self.begin().await?;
         let Some(current) = open_interaction(&mut tx, contact).await? else {
             return Ok(None);
@@ -127,39 +128,44 @@ impl Store {
         id: InteractionId,
         disposition: Option<&DispositionCode>,
         required: bool,
-    ) -> Result<InteractionView, ApiError> {
+    ) -> Result<InteractionView, StoreError> {
         if let Some(code) = disposition {
             if !self.disposition_exists(&code.0).await? {
-                return Err(ApiError::Unprocessable(format!(
+                return Err(StoreError::Rejected(format!(
                     "unknown disposition code {:?}",
                     code.0
                 )));
             }
         } else if required && self.has_dispositions().await? {
-            return Err(ApiError::Unprocessable(
+            return Err(StoreError::Rejected(
                 "choose a disposition code to mark this interaction Done".into(),
             ));
         }
         let mut tx = self.begin().await?;
         let current = lock_interaction(&mut tx, id).await?;
         if current.agent_id != Some(agent) {
-            return Err(ApiError::Forbidden(
+            return Err(StoreError::NotYours(
                 "this interaction belongs to another agent".into(),
             ));
         }
-        if current.state == InteractionState::Active {
-            end_in(&mut tx, &current, Party::Agent).await?;
-        }
-        let state = lifecycle::next(current_state(&mut tx, id).await?, Action::Done)
-            .map_err(|r| ApiError::conflict(r.to_string()))?;
-        sqlx::query(
-            "UPDATE interactions SET state = $1, done_at = $2, disposition = $3 WHERE id = $4",
+        let from = if current.state == InteractionState::Active {
+            end_in(&mut tx, &current, Party::Agent).await?.state
+        } else {
+            current.state
+        };
+        transition(
+            &mut tx,
+            id,
+            from,
+            Action::Done,
+            &[
+                ("done_at", Arg::Int(now_ms())),
+                (
+                    "disposition",
+                    disposition.map_or(Arg::Null, |d| Arg::Text(d.0.clone())),
+                ),
+            ],
         )
-        .bind(state.as_str())
-        .bind(now_ms())
-        .bind(disposition.map(|d| d.0.clone()))
-        .bind(id.0)
-        .execute(&mut *tx.inner)
         .await?;
         let view = emit_interaction(&mut tx, id).await?;
         emit_status(&mut tx, agent).await?;
@@ -173,11 +179,11 @@ impl Store {
         agent: AgentId,
         id: InteractionId,
         seg: &HandleTimeSegment,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
         let current = lock_interaction(&mut tx, id).await?;
         if current.agent_id != Some(agent) {
-            return Err(ApiError::Forbidden(
+            return Err(StoreError::NotYours(
                 "this interaction belongs to another agent".into(),
             ));
         }
@@ -204,7 +210,7 @@ impl Store {
         &self,
         agent: AgentId,
         contact: ContactId,
-    ) -> Result<InteractionView, ApiError> {
+    ) -> Result<InteractionView, StoreError> {
         let mut tx = self.begin().await?;
         lock_contact(&mut tx, contact).await?;
         let view = take_or_reactivate(&mut tx, agent, contact, Reactivation::ChatButton).await?;
@@ -218,13 +224,13 @@ impl Store {
         agent: AgentId,
         id: InteractionId,
         typing: bool,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), StoreError> {
         let current = self
             .interaction(id)
             .await?
-            .ok_or_else(|| ApiError::not_found("interaction"))?;
+            .ok_or_else(|| StoreError::not_found("interaction"))?;
         if current.agent_id != Some(agent) {
-            return Err(ApiError::Forbidden(
+            return Err(StoreError::NotYours(
                 "this interaction belongs to another agent".into(),
             ));
         }
@@ -261,7 +267,7 @@ where
 
 /// Locks the contact's row until commit (PostgreSQL), so sends into one conversation are
 /// serialised and `seq` stays gap-free and ordered.
-pub(super) async fn lock_contact(tx: &mut Tx, contact: ContactId) -> Result<(), ApiError> {
+pub(super) async fn lock_contact(tx: &mut Tx, contact: ContactId) -> Result<(), StoreError> {
     let sql = format!(
         "SELECT id FROM contacts WHERE id = $1{}",
         tx.dialect().for_update()
@@ -270,7 +276,7 @@ pub(super) async fn lock_contact(tx: &mut Tx, contact: ContactId) -> Result<(), 
         .bind(contact.0)
         .fetch_optional(&mut *tx.inner)
         .await?
-        .ok_or_else(|| ApiError::not_found("contact"))?;
+        .ok_or_else(|| StoreError::not_found("contact"))?;
     Ok(())
 }
 
@@ -278,7 +284,7 @@ pub(super) async fn lock_contact(tx: &mut Tx, contact: ContactId) -> Result<(), 
 pub(super) async fn lock_interaction(
     tx: &mut Tx,
     id: InteractionId,
-) -> Result<InteractionView, ApiError> {
+) -> Result<InteractionView, StoreError> {
     let lock = format!(
         "SELECT id FROM interactions WHERE id = $1{}",
         tx.dialect().for_update()
@@ -287,26 +293,17 @@ pub(super) async fn lock_interaction(
         .bind(id.0)
         .fetch_optional(&mut *tx.inner)
         .await?
-        .ok_or_else(|| ApiError::not_found("interaction"))?;
+        .ok_or_else(|| StoreError::not_found("interaction"))?;
     load_interaction(&mut *tx.inner, id)
         .await?
-        .ok_or_else(|| ApiError::not_found("interaction"))
-}
-
-async fn current_state(tx: &mut Tx, id: InteractionId) -> Result<InteractionState, ApiError> {
-    let s: String = sqlx::query("SELECT state FROM interactions WHERE id = $1")
-        .bind(id.0)
-        .fetch_one(&mut *tx.inner)
-        .await?
-        .try_get("state")?;
-    InteractionState::parse(&s).ok_or_else(|| ApiError::Internal(format!("bad state {s}")))
+        .ok_or_else(|| StoreError::not_found("interaction"))
 }
 
 /// The contact's open interaction (queued, offered or active), newest first.
 pub(super) async fn open_interaction(
     tx: &mut Tx,
     contact: ContactId,
-) -> Result<Option<InteractionView>, ApiError> {
+) -> Result<Option<InteractionView>, StoreError> {
     newest_interaction(
         tx,
         contact,
@@ -319,7 +316,7 @@ pub(super) async fn open_interaction(
 pub(super) async fn latest_interaction(
     tx: &mut Tx,
     contact: ContactId,
-) -> Result<Option<InteractionView>, ApiError> {
+) -> Result<Option<InteractionView>, StoreError> {
     newest_interaction(tx, contact, "").await
 }
 
@@ -327,7 +324,7 @@ async fn newest_interaction(
     tx: &mut Tx,
     contact: ContactId,
     condition: &'static str,
-) -> Result<Option<InteractionView>, ApiError> {
+) -> Result<Option<InteractionView>, StoreError> {
     let sql = format!(
         "{INTERACTION_SELECT} WHERE i.contact_id = $1{condition} ORDER BY i.id DESC LIMIT 1"
     );
@@ -342,10 +339,10 @@ async fn newest_interaction(
 pub(super) async fn emit_interaction(
     tx: &mut Tx,
     id: InteractionId,
-) -> Result<InteractionView, ApiError> {
+) -> Result<InteractionView, StoreError> {
     let view = load_interaction(&mut *tx.inner, id)
         .await?
-        .ok_or_else(|| ApiError::not_found("interaction"))?;
+        .ok_or_else(|| StoreError::not_found("interaction"))?;
     if let Some(agent) = view.agent_id.or(view.reserved_for) {
         tx.emit(
             Audience::agent(agent),
@@ -372,248 +369,4 @@ pub(super) async fn emit_interaction(
         )?;
     }
     Ok(view)
-}
-
-/// Makes a waiting or offered interaction this agent's active chat; `reactivated` records why
-/// when it continues an older conversation.
-pub(super) async fn activate(
-    tx: &mut Tx,
-    current: &InteractionView,
-    agent: AgentId,
-    claim: Option<Reactivation>,
-) -> Result<InteractionView, ApiError> {
-    let action = if claim.is_some() {
-        Action::Claim
-    } else {
-        Action::Accept
-    };
-    let state =
-        lifecycle::next(current.state, action).map_err(|r| ApiError::conflict(r.to_string()))?;
-    if current.state == InteractionState::Offered && current.agent_id != Some(agent) {
-        if let Some(other) = current.agent_id {
-            tx.emit(
-                Audience::agent(other),
-                &Event::OfferWithdrawn {
-                    interaction_id: current.id,
-                    reason: WithdrawReason::Accepted,
-                },
-            )?;
-            emit_status(tx, other).await?;
-        }
-    }
-    let now = now_ms();
-    sqlx::query(
-        "UPDATE interactions SET state = $1, agent_id = $2, accepted_at = $3, offer_expires_at = NULL, \
-         reserved_for = NULL, reserved_until = NULL WHERE id = $4",
-    )
-    .bind(state.as_str())
-    .bind(agent.0)
-    .bind(now)
-    .bind(current.id.0)
-    .execute(&mut *tx.inner)
-    .await?;
-    sqlx::query("UPDATE contacts SET last_agent_id = $1 WHERE id = $2")
-        .bind(agent.0)
-        .bind(current.contact_id.0)
-        .execute(&mut *tx.inner)
-        .await?;
-    insert_message_in(
-        tx,
-        NewMessage::system(current.contact_id, current.id, SystemLine::Joined, agent),
-        current,
-    )
-    .await?;
-    let view = emit_interaction(tx, current.id).await?;
-    emit_status(tx, agent).await?;
-    Ok(view)
-}
-
-/// Puts an offered interaction back in the queue and records the decline.
-pub(super) async fn requeue(
-    tx: &mut Tx,
-    current: &InteractionView,
-    agent: AgentId,
-    reason: WithdrawReason,
-) -> Result<(), ApiError> {
-    let action = if reason == WithdrawReason::TimedOut {
-        Action::Timeout
-    } else {
-        Action::Reject
-    };
-    let state =
-        lifecycle::next(current.state, action).map_err(|r| ApiError::conflict(r.to_string()))?;
-    sqlx::query("UPDATE interactions SET state = $1, agent_id = NULL, offer_expires_at = NULL WHERE id = $2")
-        .bind(state.as_str())
-        .bind(current.id.0)
-        .execute(&mut *tx.inner)
-        .await?;
-    sqlx::query(
-        "INSERT INTO offer_declines (interaction_id, agent_id, reason, at) VALUES ($1, $2, $3, $4)",
-    )
-    .bind(current.id.0)
-    .bind(agent.0)
-    .bind(if reason == WithdrawReason::TimedOut {
-        "timed_out"
-    } else {
-        "rejected"
-    })
-    .bind(now_ms())
-    .execute(&mut *tx.inner)
-    .await?;
-    tx.emit(
-        Audience::agent(agent),
-        &Event::OfferWithdrawn {
-            interaction_id: current.id,
-            reason,
-        },
-    )?;
-    emit_status(tx, agent).await?;
-    Ok(())
-}
-
-/// Ends a chat session (either side) and writes the system line.
-async fn end_in(
-    tx: &mut Tx,
-    current: &InteractionView,
-    by: Party,
-) -> Result<InteractionView, ApiError> {
-    let state = lifecycle::next(current.state, Action::End(by))
-        .map_err(|r| ApiError::conflict(r.to_string()))?;
-    sqlx::query("UPDATE interactions SET state = $1, ended_at = $2, ended_by = $3 WHERE id = $4")
-        .bind(state.as_str())
-        .bind(now_ms())
-        .bind(match by {
-            Party::Agent => "agent",
-            Party::Contact => "contact",
-        })
-        .bind(current.id.0)
-        .execute(&mut *tx.inner)
-        .await?;
-    let line = match by {
-        Party::Agent => NewMessage::system(
-            current.contact_id,
-            current.id,
-            SystemLine::Ended,
-            current.agent_id.unwrap_or(AgentId(0)),
-        ),
-        Party::Contact => {
-            NewMessage::system(current.contact_id, current.id, SystemLine::Left, AgentId(0))
-        }
-    };
-    insert_message_in(tx, line, current).await?;
-    emit_interaction(tx, current.id).await
-}
-
-/// The interaction an agent's send or `Chat` goes into: the open one (taking it if it waits),
-/// or a new one that reactivates the conversation. An ended interaction of this agent that the
-/// new one continues is closed (Done) and linked to it, so it does not count twice.
-pub(super) async fn take_or_reactivate(
-    tx: &mut Tx,
-    agent: AgentId,
-    contact: ContactId,
-    why: Reactivation,
-) -> Result<InteractionView, ApiError> {
-    if let Some(open) = open_interaction(tx, contact).await? {
-        return match open.state {
-            InteractionState::Active if open.agent_id == Some(agent) => Ok(open),
-            InteractionState::Active => Err(ApiError::conflict(format!(
-                "{} is chatting with this contact",
-                open.agent_name.as_deref().unwrap_or("another agent")
-            ))),
-            _ => activate(tx, &open, agent, Some(why)).await,
-        };
-    }
-    let latest = latest_interaction(tx, contact).await?;
-    let id = insert_agent_interaction(
-        tx,
-        agent,
-        contact,
-        latest.as_ref(),
-        InteractionState::Active,
-        why,
-    )
-    .await?;
-    let now = now_ms();
-    if let Some(old) = latest
-        .as_ref()
-        .filter(|l| l.state == InteractionState::Ended && l.agent_id == Some(agent))
-    {
-        sqlx::query(
-            "UPDATE interactions SET state = 'done', done_at = $1, continued_as = $2 WHERE id = $3",
-        )
-        .bind(now)
-        .bind(id.0)
-        .bind(old.id.0)
-        .execute(&mut *tx.inner)
-        .await?;
-        emit_interaction(tx, old.id).await?;
-    }
-    sqlx::query("UPDATE contacts SET last_agent_id = $1 WHERE id = $2")
-        .bind(agent.0)
-        .bind(contact.0)
-        .execute(&mut *tx.inner)
-        .await?;
-    let view = emit_interaction(tx, id).await?;
-    insert_message_in(
-        tx,
-        NewMessage::system(contact, id, SystemLine::Reactivated, agent),
-        &view,
-    )
-    .await?;
-    emit_status(tx, agent).await?;
-    Ok(view)
-}
-
-/// A record of an asynchronous message written from the Communication tab when no chat is
-/// open: a closed interaction that says who wrote and why.
-pub(super) async fn write_a_message_record(
-    tx: &mut Tx,
-    agent: AgentId,
-    contact: ContactId,
-) -> Result<InteractionView, ApiError> {
-    let latest = latest_interaction(tx, contact).await?;
-    let id = insert_agent_interaction(
-        tx,
-        agent,
-        contact,
-        latest.as_ref(),
-        InteractionState::Done,
-        Reactivation::WriteAMessage,
-    )
-    .await?;
-    emit_interaction(tx, id).await
-}
-
-/// Inserts an interaction an agent starts with a contact (`active`, or `done` for a record of
-/// an asynchronous message), on the channel of the conversation's latest private interaction,
-/// linked to `latest`.
-async fn insert_agent_interaction(
-    tx: &mut Tx,
-    agent: AgentId,
-    contact: ContactId,
-    latest: Option<&InteractionView>,
-    state: InteractionState,
-    why: Reactivation,
-) -> Result<InteractionId, ApiError> {
-    let channel = latest
-        .map(|l| l.channel)
-        .filter(|c| !c.is_public())
-        .unwrap_or(Channel::WebChat);
-    let done = state == InteractionState::Done;
-    let id: i64 = sqlx::query(
-        "INSERT INTO interactions (contact_id, channel, state, agent_id, created_at, accepted_at, done_at, reactivated_from, reactivated_by) \
-         VALUES ($1, $2, $3, $4, $5, $5, CASE WHEN $6 = 1 THEN $5 ELSE NULL END, $7, $8) RETURNING id",
-    )
-    .bind(contact.0)
-    .bind(channel.as_str())
-    .bind(state.as_str())
-    .bind(agent.0)
-    .bind(now_ms())
-    .bind(i64::from(done))
-    .bind(latest.map(|l| l.id.0))
-    .bind(why.as_str())
-    .fetch_one(&mut *tx.inner)
-    .await?
-    .try_get("id")?;
-    Ok(InteractionId(id))
 }

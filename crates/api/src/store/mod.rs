@@ -4,41 +4,69 @@
 //! [`Dialect`] trait, implemented by [`sqlite::Sqlite`] and [`postgres::Postgres`].
 //!
 //! # Layout
-//! - this file: connecting, migrating, write transactions ([`Tx`]) and the event log.
+//! - this file: the [`Dialect`] trait, [`Audience`], [`Store`] (connecting, migrating).
+//! - `error`: [`StoreError`], what every store operation fails with (no HTTP statuses here).
+//! - `tx`: write transactions ([`Tx`]) that write their events to the log at commit.
+//! - `event_log`: reading the event log for the live streams, pruning it.
 //! - `agents`: agents, sessions, status, presence, stream tickets.
 //! - `contacts`: contacts, identities, visitor tokens, the Contacts list.
-//! - `interactions`: the interaction life (accept, reject, end, done, reactivate).
-//! - `messages`: sending, the conversation, search, receipts.
-//! - `attachments`, `catalog` (standard responses, dispositions, reasons), `routing`.
+//! - `transitions`: the only writer of an interaction's state (checked against
+//!   `wire::lifecycle`), and the capacity rule as SQL.
+//! - `interactions`: the interaction commands (accept, reject, end, Mark Done, handle time,
+//!   `Chat`, typing) and the reads and locks they start with.
+//! - `interaction_steps`: steps shared by commands and sends (activate, requeue, end, take or
+//!   reactivate, the record of a message written with no chat open).
+//! - `offers`: making offers (routing's queries), expiring them, releasing reservations.
+//! - `messages`: writing one message into a conversation (`seq`, summary, event).
+//! - `sending`: agent and visitor sends, idempotent by client id; `sends`: their group commit.
+//! - `conversation`: pages of a conversation, and search.
+//! - `receipts`: delivered/read receipts, typing, the visitor's unread count.
+//! - `rows`: the SELECTs that build the wire views, and their row mappers.
+//! - `history`: importing finished interactions.
+//! - `author`: [`AuthorKey`], who wrote a message or uploaded a file, as stored.
+//! - `attachments`, `catalog` (standard responses, dispositions, reasons).
+//! - `sql`: a builder for statements with bound values; `sqlite`, `postgres`: the dialects.
 
 mod agents;
 mod attachments;
+mod author;
 mod catalog;
 mod contacts;
+mod conversation;
+mod error;
+mod event_log;
 mod history;
+mod interaction_steps;
 mod interactions;
 mod messages;
+mod offers;
 pub mod postgres;
-mod routing;
+mod receipts;
 mod rows;
+mod sending;
 mod sends;
 mod sql;
 pub mod sqlite;
+mod transitions;
+mod tx;
 
 pub use agents::{SessionAgent, TicketScope};
 pub use attachments::{NewAttachment, StoredFile};
+pub use author::AuthorKey;
 pub use contacts::ContactListQuery;
+pub use conversation::ChannelFilter;
+pub use error::StoreError;
+pub use event_log::StoredEvent;
 pub use history::{ImportedInteraction, ImportedMessage};
-pub use interactions::EndedBy;
-pub use messages::{ChannelFilter, Sender, StoredMessage, VisitorSendOptions};
-pub use routing::{RoutingOutcome, RoutingTimes};
+pub use offers::{OfferOutcome, OfferTimes};
+pub use sending::{StoredMessage, VisitorSendOptions};
+pub use tx::Tx;
 
-use crate::util::now_ms;
-use sqlx::any::{AnyPoolOptions, AnyRow};
-use sqlx::{Any, AnyPool, Row};
+use sqlx::any::AnyPoolOptions;
+use sqlx::AnyPool;
 use std::sync::Arc;
-use tokio::sync::{Mutex, Notify, OwnedMutexGuard};
-use wire::{AgentId, ContactId, Event, EventId};
+use tokio::sync::{Mutex, Notify};
+use wire::{AgentId, ContactId};
 
 /// The SQL that differs between SQLite and PostgreSQL.
 pub trait Dialect: Send + Sync + 'static {
@@ -122,32 +150,6 @@ impl Audience {
             contact: Some(contact),
         }
     }
-    /// An agent (if any) and the contact's visitor.
-    pub fn both(agent: Option<AgentId>, contact: ContactId) -> Self {
-        Audience {
-            agent,
-            all_agents: false,
-            visitor: Some(contact),
-            contact: Some(contact),
-        }
-    }
-}
-
-/// A row of the event log, ready to send.
-#[derive(Debug, Clone)]
-pub struct StoredEvent {
-    /// Its id.
-    pub id: EventId,
-    /// Target agent (none: see `to_agents`).
-    pub agent_id: Option<AgentId>,
-    /// Whether every agent sees it (when `agent_id` is none).
-    pub to_all_agents: bool,
-    /// The contact whose visitor sees it, if any.
-    pub visitor: Option<ContactId>,
-    /// The `EventEnvelope` as JSON, rendered once for every subscriber.
-    pub data: Arc<str>,
-    /// The SSE event name.
-    pub name: &'static str,
 }
 
 /// The database handle. Cheap to clone.
@@ -237,280 +239,5 @@ impl Store {
     /// Closes the pool.
     pub async fn close(&self) {
         self.pool.close().await;
-    }
-
-    /// Starts a write transaction.
-    pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
-        let guard = match &self.write_lock {
-            Some(lock) => Some(lock.clone().lock_owned().await),
-            None => None,
-        };
-        let inner = self.pool.begin().await?;
-        Ok(Tx {
-            inner,
-            _guard: guard,
-            events: Vec::new(),
-            dialect: self.dialect.clone(),
-            events_written: self.events_written.clone(),
-        })
-    }
-
-    /// The newest event id (0 when the log is empty).
-    pub async fn event_head(&self) -> Result<EventId, sqlx::Error> {
-        let id: i64 = sqlx::query("SELECT COALESCE(MAX(id), 0) AS head FROM events")
-            .fetch_one(&self.pool)
-            .await?
-            .try_get("head")?;
-        Ok(EventId(id))
-    }
-
-    /// The oldest id a replay can start after: a `Last-Event-ID` below this missed events the
-    /// log no longer has.
-    pub async fn event_floor(&self) -> Result<EventId, sqlx::Error> {
-        let row = sqlx::query("SELECT value FROM settings WHERE key = 'events_pruned_through'")
-            .fetch_optional(&self.pool)
-            .await?;
-        let floor = match row {
-            Some(r) => r.try_get::<String, _>("value")?.parse().unwrap_or(0),
-            None => 0,
-        };
-        Ok(EventId(floor))
-    }
-
-    /// Events after `after`, oldest first, at most `limit`.
-    pub async fn events_after(
-        &self,
-        after: EventId,
-        limit: i64,
-    ) -> Result<Vec<StoredEvent>, sqlx::Error> {
-        let rows = sqlx::query(
-            "SELECT id, at, agent_id, to_agents, contact_id, to_visitor, payload FROM events \
-             WHERE id > $1 ORDER BY id LIMIT $2",
-        )
-        .bind(after.0)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(stored_event).collect()
-    }
-
-    /// Events after `after` that one agent or one visitor sees, oldest first, at most `limit`.
-    pub async fn events_for(
-        &self,
-        scope: TicketScope,
-        after: EventId,
-        limit: i64,
-    ) -> Result<Vec<StoredEvent>, sqlx::Error> {
-        let rows = match scope {
-            TicketScope::Agent(agent) => sqlx::query(
-                "SELECT id, at, agent_id, to_agents, contact_id, to_visitor, payload FROM events \
-                     WHERE id > $1 AND to_agents = 1 AND (agent_id IS NULL OR agent_id = $2) \
-                     ORDER BY id LIMIT $3",
-            )
-            .bind(after.0)
-            .bind(agent.0)
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await?,
-            TicketScope::Visitor(contact) => sqlx::query(
-                "SELECT id, at, agent_id, to_agents, contact_id, to_visitor, payload FROM events \
-                     WHERE id > $1 AND to_visitor = 1 AND contact_id = $2 ORDER BY id LIMIT $3",
-            )
-            .bind(after.0)
-            .bind(contact.0)
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await?,
-        };
-        rows.iter().map(stored_event).collect()
-    }
-
-    /// Deletes events older than `before` (ms) and records how far the log was pruned.
-    pub async fn prune_events(&self, before: i64) -> Result<u64, sqlx::Error> {
-        let mut tx = self.begin().await?;
-        let max: Option<i64> = sqlx::query("SELECT MAX(id) AS m FROM events WHERE at < $1")
-            .bind(before)
-            .fetch_one(&mut *tx.inner)
-            .await?
-            .try_get("m")?;
-        let Some(max) = max else {
-            tx.rollback().await?;
-            return Ok(0);
-        };
-        let deleted = sqlx::query("DELETE FROM events WHERE id <= $1")
-            .bind(max)
-            .execute(&mut *tx.inner)
-            .await?
-            .rows_affected();
-        sqlx::query(
-            "INSERT INTO settings (key, value) VALUES ('events_pruned_through', $1) \
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        )
-        .bind(max.to_string())
-        .execute(&mut *tx.inner)
-        .await?;
-        tx.commit().await?;
-        Ok(deleted)
-    }
-}
-
-fn stored_event(row: &AnyRow) -> Result<StoredEvent, sqlx::Error> {
-    let id: i64 = row.try_get("id")?;
-    let at: i64 = row.try_get("at")?;
-    let payload: String = row.try_get("payload")?;
-    let event: Event =
-        serde_json::from_str(&payload).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
-    let name = event.name();
-    let envelope = wire::EventEnvelope {
-        id: EventId(id),
-        at,
-        event,
-    };
-    let data = serde_json::to_string(&envelope).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
-    Ok(StoredEvent {
-        id: EventId(id),
-        agent_id: row.try_get::<Option<i64>, _>("agent_id")?.map(AgentId),
-        to_all_agents: row.try_get::<i64, _>("to_agents")? == 1
-            && row.try_get::<Option<i64>, _>("agent_id")?.is_none(),
-        visitor: if row.try_get::<i64, _>("to_visitor")? == 1 {
-            row.try_get::<Option<i64>, _>("contact_id")?.map(ContactId)
-        } else {
-            None
-        },
-        data: data.into(),
-        name,
-    })
-}
-
-/// An event appended by [`Tx::emit`], written to the log when the transaction commits.
-struct PendingEvent {
-    at: i64,
-    agent_id: Option<i64>,
-    to_agents: i64,
-    contact_id: Option<i64>,
-    to_visitor: i64,
-    payload: String,
-}
-
-/// Rows of the event log written by one `INSERT` at commit.
-const EVENT_ROWS_PER_INSERT: usize = 64;
-
-/// A write transaction. Append events with [`Tx::emit`]; they are written to the log just
-/// before [`Tx::commit`] commits, become visible to the live streams when it succeeds, and
-/// vanish with the change if it does not.
-///
-/// Events are held in memory until commit so that the log is written last: on PostgreSQL the
-/// ordering lock is then the last lock a transaction takes and is held only for the few
-/// statements before `COMMIT` (never while waiting for a row lock), and many events go into
-/// one statement (see [`Store::send_as_contact`] for transactions holding many sends).
-pub struct Tx {
-    /// The database transaction.
-    pub(crate) inner: sqlx::Transaction<'static, Any>,
-    /// Held until commit where the backend has a single writer.
-    _guard: Option<OwnedMutexGuard<()>>,
-    /// Events appended so far, written at commit.
-    events: Vec<PendingEvent>,
-    /// The backend's SQL differences.
-    dialect: Arc<dyn Dialect>,
-    /// Woken after commit when events were appended.
-    events_written: Arc<Notify>,
-}
-
-impl Tx {
-    /// Appends an event to the log in this transaction (written at commit).
-    pub fn emit(&mut self, audience: Audience, event: &Event) -> Result<(), sqlx::Error> {
-        let payload = serde_json::to_string(event).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-        self.events.push(PendingEvent {
-            at: now_ms(),
-            agent_id: audience.agent.map(|a| a.0),
-            to_agents: i64::from(audience.agent.is_some() || audience.all_agents),
-            contact_id: audience.contact.or(audience.visitor).map(|c| c.0),
-            to_visitor: i64::from(audience.visitor.is_some()),
-            payload,
-        });
-        Ok(())
-    }
-
-    /// Writes the pending events: the ordering lock first (PostgreSQL), then the rows, oldest
-    /// first, several to a statement. Whether there were any.
-    async fn write_events(&mut self) -> Result<bool, sqlx::Error> {
-        if self.events.is_empty() {
-            return Ok(false);
-        }
-        if let Some(sql) = self.dialect.before_event_sql() {
-            sqlx::query(sql).execute(&mut *self.inner).await?;
-        }
-        for chunk in self.events.chunks(EVENT_ROWS_PER_INSERT) {
-            let sql = format!(
-                "INSERT INTO events (at, agent_id, to_agents, contact_id, to_visitor, payload) VALUES {}",
-                sql::values_rows(chunk.len(), 6, &[1, 2, 3, 4, 5, 6])
-            );
-            let mut q = sqlx::query(&sql);
-            for e in chunk {
-                q = q
-                    .bind(e.at)
-                    .bind(e.agent_id)
-                    .bind(e.to_agents)
-                    .bind(e.contact_id)
-                    .bind(e.to_visitor)
-                    .bind(e.payload.as_str());
-            }
-            q.execute(&mut *self.inner).await?;
-        }
-        if let Some(sql) = self.dialect.after_event_sql() {
-            sqlx::query(sql).execute(&mut *self.inner).await?;
-        }
-        Ok(true)
-    }
-
-    /// Writes the pending events and commits; wakes the event hub when events were appended.
-    pub async fn commit(mut self) -> Result<(), sqlx::Error> {
-        let wrote_events = self.write_events().await?;
-        let notify = self.events_written.clone();
-        self.inner.commit().await?;
-        if wrote_events {
-            notify.notify_one();
-        }
-        Ok(())
-    }
-
-    /// Rolls back.
-    pub async fn rollback(self) -> Result<(), sqlx::Error> {
-        self.inner.rollback().await
-    }
-
-    /// Opens a savepoint: what follows can be undone by [`Tx::rollback_to_savepoint`] with
-    /// the returned mark, leaving the rest of the transaction as it was.
-    pub(crate) async fn savepoint(&mut self) -> Result<usize, sqlx::Error> {
-        sqlx::query("SAVEPOINT send")
-            .execute(&mut *self.inner)
-            .await?;
-        Ok(self.events.len())
-    }
-
-    /// Keeps what was done since [`Tx::savepoint`].
-    pub(crate) async fn release_savepoint(&mut self) -> Result<(), sqlx::Error> {
-        sqlx::query("RELEASE SAVEPOINT send")
-            .execute(&mut *self.inner)
-            .await?;
-        Ok(())
-    }
-
-    /// Undoes what was done since [`Tx::savepoint`] (which returned `mark`), the events it
-    /// appended included, and closes the savepoint.
-    pub(crate) async fn rollback_to_savepoint(&mut self, mark: usize) -> Result<(), sqlx::Error> {
-        self.events.truncate(mark);
-        sqlx::query("ROLLBACK TO SAVEPOINT send")
-            .execute(&mut *self.inner)
-            .await?;
-        sqlx::query("RELEASE SAVEPOINT send")
-            .execute(&mut *self.inner)
-            .await?;
-        Ok(())
-    }
-
-    /// The dialect.
-    pub(crate) fn dialect(&self) -> &dyn Dialect {
-        &*self.dialect
     }
 }

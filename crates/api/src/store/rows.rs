@@ -12,7 +12,7 @@ use wire::{
 pub const INTERACTION_SELECT: &str = "SELECT i.id, i.contact_id, i.channel, i.state, i.agent_id, \
     i.created_at, i.accepted_at, i.ended_at, i.ended_by, i.done_at, i.disposition, \
     i.reactivated_from, i.reactivated_by, i.continued_as, i.handle_time_ms, i.offer_expires_at, \
-    i.reserved_for, c.first_name, c.last_name, a.display_name AS agent_name \
+    i.reserved_for, c.first_name, c.last_name, c.start_page, a.display_name AS agent_name \
     FROM interactions i JOIN contacts c ON c.id = i.contact_id \
     LEFT JOIN agents a ON a.id = i.agent_id";
 
@@ -36,10 +36,12 @@ pub fn interaction(row: &AnyRow) -> Result<InteractionView, sqlx::Error> {
     let reactivated_by: Option<String> = row.try_get("reactivated_by")?;
     let first: String = row.try_get("first_name")?;
     let last: String = row.try_get("last_name")?;
+    let contact_id = ContactId(row.try_get("contact_id")?);
     Ok(InteractionView {
         id: InteractionId(row.try_get("id")?),
-        contact_id: ContactId(row.try_get("contact_id")?),
-        contact_name: wire::display_name(&first, &last),
+        contact_id,
+        contact_name: wire::display_name(contact_id, &first, &last),
+        contact_page: row.try_get("start_page")?,
         channel: Channel::parse(&channel).ok_or_else(|| decode_err("channel"))?,
         state: InteractionState::parse(&state).ok_or_else(|| decode_err("state"))?,
         agent_id: row.try_get::<Option<i64>, _>("agent_id")?.map(AgentId),
@@ -149,15 +151,14 @@ pub async fn load_agent<'e, E>(ex: E, id: AgentId) -> Result<Option<AgentView>, 
 where
     E: Executor<'e, Database = sqlx::Any>,
 {
-    let row = sqlx::query(
+    let sql = format!(
         "SELECT a.id, a.login, a.display_name, a.capacity, a.ready, a.not_ready_reason, \
          (SELECT COUNT(*) FROM interactions i WHERE i.agent_id = a.id \
-            AND i.state IN ('active', 'ended')) AS open_count \
+            AND i.state IN ({})) AS open_count \
          FROM agents a WHERE a.id = $1",
-    )
-    .bind(id.0)
-    .fetch_optional(ex)
-    .await?;
+        super::transitions::holding_capacity_sql()
+    );
+    let row = sqlx::query(&sql).bind(id.0).fetch_optional(ex).await?;
     row.as_ref().map(agent).transpose()
 }
 
@@ -185,7 +186,7 @@ pub async fn load_contact(
     id: ContactId,
 ) -> Result<Option<ContactView>, sqlx::Error> {
     let Some(row) = sqlx::query(
-        "SELECT id, first_name, last_name, email, phone, notes, last_agent_id FROM contacts WHERE id = $1",
+        "SELECT id, first_name, last_name, email, phone, notes, last_agent_id, start_page FROM contacts WHERE id = $1",
     )
     .bind(id.0)
     .fetch_optional(&mut *conn)
@@ -216,6 +217,7 @@ pub async fn load_contact(
         notes: row.try_get("notes")?,
         identities,
         last_agent_id: row.try_get::<Option<i64>, _>("last_agent_id")?.map(AgentId),
+        page: row.try_get("start_page")?,
     }))
 }
 

@@ -17,16 +17,16 @@
 //! every send of a batch whose commit fails, is run again in a transaction of its own. That is
 //! safe because sends are idempotent: a send whose first attempt did commit finds its message.
 
-use super::messages::SendJob;
+use super::sending::SendJob;
+use super::StoreError;
 use super::{Store, StoredMessage};
-use crate::ApiError;
 use std::sync::{Arc, Mutex};
 use tokio::sync::{mpsc, oneshot};
 
 /// Most sends written in one transaction.
 const MAX_BATCH: usize = 256;
 
-type Reply = oneshot::Sender<Result<StoredMessage, ApiError>>;
+type Reply = oneshot::Sender<Result<StoredMessage, StoreError>>;
 
 /// The queue in front of the send tasks; they start with the first send (and again if they
 /// ever stopped) and end when the last [`Store`] handle is dropped.
@@ -40,7 +40,7 @@ type Receiver = Arc<tokio::sync::Mutex<mpsc::UnboundedReceiver<(SendJob, Reply)>
 
 impl Store {
     /// Queues a send and waits until it is committed (or failed).
-    pub(super) async fn submit_send(&self, job: SendJob) -> Result<StoredMessage, ApiError> {
+    pub(super) async fn submit_send(&self, job: SendJob) -> Result<StoredMessage, StoreError> {
         let (reply, answer) = oneshot::channel();
         {
             let mut sender = self
@@ -68,14 +68,16 @@ impl Store {
                     tokio::spawn(run(worker.clone(), rx.clone()));
                 }
                 if tx.send(it).is_err() {
-                    return Err(ApiError::Internal("the send task did not start".to_owned()));
+                    return Err(StoreError::Internal(
+                        "the send task did not start".to_owned(),
+                    ));
                 }
                 *sender = Some(tx);
             }
         }
         answer
             .await
-            .map_err(|_| ApiError::Internal("the send task stopped".to_owned()))?
+            .map_err(|_| StoreError::Internal("the send task stopped".to_owned()))?
     }
 }
 
@@ -102,7 +104,7 @@ async fn run(store: Store, rx: Receiver) {
         let results = store.write_batch(&jobs).await;
         for ((job, reply), result) in jobs.iter().zip(replies).zip(results) {
             let result = match result {
-                Err(ApiError::Internal(_) | ApiError::Unavailable) if jobs.len() > 1 => {
+                Err(StoreError::Database(_) | StoreError::Internal(_)) if jobs.len() > 1 => {
                     store.write_alone(job).await
                 }
                 other => other,
@@ -116,7 +118,7 @@ async fn run(store: Store, rx: Receiver) {
 impl Store {
     /// Writes `jobs` in one transaction; one result per job. When the transaction itself
     /// fails, every job's result is that error.
-    async fn write_batch(&self, jobs: &[SendJob]) -> Vec<Result<StoredMessage, ApiError>> {
+    async fn write_batch(&self, jobs: &[SendJob]) -> Vec<Result<StoredMessage, StoreError>> {
         if let [job] = jobs {
             return vec![self.write_alone(job).await];
         }
@@ -125,7 +127,7 @@ impl Store {
             Err(e) => {
                 tracing::warn!(error = %e, sends = jobs.len(), "a batch of sends failed; writing them one by one");
                 jobs.iter()
-                    .map(|_| Err(ApiError::Internal(e.to_string())))
+                    .map(|_| Err(StoreError::Internal(e.to_string())))
                     .collect()
             }
         }
@@ -134,7 +136,7 @@ impl Store {
     async fn try_write_batch(
         &self,
         jobs: &[SendJob],
-    ) -> Result<Vec<Result<StoredMessage, ApiError>>, ApiError> {
+    ) -> Result<Vec<Result<StoredMessage, StoreError>>, StoreError> {
         let mut tx = self.begin().await?;
         let mut results = Vec::with_capacity(jobs.len());
         for job in jobs {
@@ -155,7 +157,7 @@ impl Store {
     }
 
     /// Writes one job in a transaction of its own.
-    async fn write_alone(&self, job: &SendJob) -> Result<StoredMessage, ApiError> {
+    async fn write_alone(&self, job: &SendJob) -> Result<StoredMessage, StoreError> {
         let mut tx = self.begin().await?;
         match job.write(&mut tx).await {
             Ok(stored) => {

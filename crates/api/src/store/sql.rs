@@ -33,6 +33,8 @@ pub enum Arg {
     Int(i64),
     /// Text.
     Text(String),
+    /// SQL `NULL` (clears a column).
+    Null,
 }
 
 /// SQL text plus its bound values, in placeholder order.
@@ -79,6 +81,7 @@ impl SqlBuilder {
             q = match a {
                 Arg::Int(v) => q.bind(v),
                 Arg::Text(v) => q.bind(v),
+                Arg::Null => q.bind(None::<i64>),
             };
         }
         q.fetch_all(pool).await

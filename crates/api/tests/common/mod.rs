@@ -264,12 +264,17 @@ impl Server {
 
     /// A new anonymous visitor with a name.
     pub async fn visitor(&self, name: &str) -> Visitor {
+        self.visitor_with(json!({"name": name})).await
+    }
+
+    /// A new visitor session started with `body` (a `VisitorSessionRequest`).
+    pub async fn visitor_with(&self, body: Value) -> Visitor {
         let (status, body) = self
             .call(
                 reqwest::Method::POST,
                 "/api/visitor/session",
                 None,
-                Some(json!({"name": name})),
+                Some(body),
             )
             .await;
         assert_eq!(status, 200, "visitor session: {body}");

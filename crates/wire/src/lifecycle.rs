@@ -1,7 +1,9 @@
-//! The interaction state machine: queued → offered → active → ended → done. Pure, so it can be
-//! property-tested; the store applies it inside its transactions.
+//! The interaction state machine: queued → offered → active → ended → done, and which states
+//! hold a slot of an agent's capacity. Pure, so it can be property-tested; the server's store
+//! applies it inside its transactions (its `transitions` module is the only code that writes an
+//! interaction's state), and the desktop may use it to know which buttons make sense.
 
-use wire::{InteractionState, Party};
+use crate::model::{InteractionState, Party};
 
 /// Something that happens to an interaction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,14 +25,25 @@ pub enum Action {
 }
 
 /// Why an action is refused in a state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("cannot {action:?} an interaction that is {state:?}")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Refused {
     /// The state it was in.
     pub state: InteractionState,
     /// The action refused.
     pub action: Action,
 }
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "cannot {:?} an interaction that is {:?}",
+            self.action, self.state
+        )
+    }
+}
+
+impl std::error::Error for Refused {}
 
 /// The state after `action`, or why it is not allowed.
 pub fn next(state: InteractionState, action: Action) -> Result<InteractionState, Refused> {

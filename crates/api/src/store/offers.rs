@@ -1,19 +1,23 @@
-//! Routing queries: offer the oldest waiting chat to one Ready agent under capacity (the
+//! Offer queries (routing): offer the oldest waiting chat to one Ready agent under capacity (the
 //! contact's last agent first, then the longest idle), expire offers, release reservations.
 //! Row locks make two API instances on one PostgreSQL agree; SQLite has one writer anyway.
 
 use super::agents::emit_status;
-use super::interactions::{emit_interaction, first_contact_text, lock_interaction, requeue};
+use super::interaction_steps::requeue;
+use super::interactions::{emit_interaction, first_contact_text, lock_interaction};
+use super::sql::Arg;
+use super::transitions::{holding_capacity_sql, transition};
+use super::StoreError;
 use super::{Audience, Store};
 use crate::util::now_ms;
-use crate::ApiError;
 use sqlx::Row;
 use wire::event::{OfferView, WithdrawReason};
+use wire::lifecycle::Action;
 use wire::{AgentId, Event, InteractionId, InteractionState};
 
 /// The times routing works with, in milliseconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RoutingTimes {
+pub struct OfferTimes {
     /// How long an offer stays open.
     pub offer_timeout_ms: i64,
     /// How recently an agent's event stream must have been seen for them to get offers.
@@ -24,7 +28,7 @@ pub struct RoutingTimes {
 
 /// What one routing pass did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct RoutingOutcome {
+pub struct OfferOutcome {
     /// Offers made.
     pub offered: u32,
     /// Offers that timed out and went back to the queue.
@@ -35,7 +39,7 @@ pub struct RoutingOutcome {
 
 impl Store {
     /// Returns offers whose time ran out to the queue (the agent is skipped next time).
-    pub async fn expire_offers(&self) -> Result<u32, ApiError> {
+    pub async fn expire_offers(&self) -> Result<u32, StoreError> {
         let sql = format!(
             "SELECT id FROM interactions WHERE state = 'offered' AND offer_expires_at <= $1 ORDER BY id LIMIT 50{}",
             self.dialect().for_update_skip_locked()
@@ -60,7 +64,7 @@ impl Store {
     }
 
     /// Gives chats whose reservation lapsed to routing.
-    pub async fn release_lapsed_reservations(&self) -> Result<u32, ApiError> {
+    pub async fn release_lapsed_reservations(&self) -> Result<u32, StoreError> {
         let mut tx = self.begin().await?;
         let n = sqlx::query(
             "UPDATE interactions SET reserved_for = NULL, reserved_until = NULL \
@@ -78,7 +82,7 @@ impl Store {
     /// when there was nothing to offer or nobody to offer it to (a later pass tries again). A
     /// chat an agent declined is not offered to them again for `decline_cooldown_ms`, and does
     /// not hold up the chats behind it.
-    pub async fn route_one(&self, times: RoutingTimes) -> Result<bool, ApiError> {
+    pub async fn route_one(&self, times: OfferTimes) -> Result<bool, StoreError> {
         let mut tx = self.begin().await?;
         let claim = format!(
             "SELECT i.id, i.contact_id, c.last_agent_id FROM interactions i JOIN contacts c ON c.id = i.contact_id \
@@ -88,7 +92,7 @@ impl Store {
         let waiting = sqlx::query(&claim).fetch_all(&mut *tx.inner).await?;
         for row in &waiting {
             let id = InteractionId(row.try_get("id")?);
-            let last_agent: Option<i64> = row.try_get("last_agent_id")?;
+            let last_agent = row.try_get::<Option<i64>, _>("last_agent_id")?.map(AgentId);
             if self.offer_to_best(&mut tx, id, last_agent, times).await? {
                 tx.commit().await?;
                 return Ok(true);
@@ -103,35 +107,37 @@ impl Store {
         &self,
         tx: &mut super::Tx,
         id: InteractionId,
-        last_agent: Option<i64>,
-        times: RoutingTimes,
-    ) -> Result<bool, ApiError> {
-        let RoutingTimes {
+        last_agent: Option<AgentId>,
+        times: OfferTimes,
+    ) -> Result<bool, StoreError> {
+        let OfferTimes {
             offer_timeout_ms,
             presence_ms,
             decline_cooldown_ms,
         } = times;
         let now = now_ms();
-        let candidates = sqlx::query(
+        let holding = holding_capacity_sql();
+        let candidates = format!(
             "SELECT a.id FROM agents a WHERE a.ready = 1 AND a.last_seen_at > $1 \
-             AND (SELECT COUNT(*) FROM interactions x WHERE x.agent_id = a.id AND x.state IN ('offered', 'active', 'ended')) < a.capacity \
+             AND (SELECT COUNT(*) FROM interactions x WHERE x.agent_id = a.id AND x.state IN ({holding})) < a.capacity \
              AND NOT EXISTS (SELECT 1 FROM offer_declines d WHERE d.interaction_id = $3 AND d.agent_id = a.id AND d.at > $4) \
              ORDER BY CASE WHEN a.id = $2 THEN 0 ELSE 1 END, \
              (SELECT COUNT(*) FROM offer_declines d WHERE d.interaction_id = $3 AND d.agent_id = a.id), \
              COALESCE(a.last_routed_at, 0), a.id LIMIT 5",
-        )
-        .bind(now - presence_ms)
-        .bind(last_agent.unwrap_or(0))
-        .bind(id.0)
-        .bind(now - decline_cooldown_ms)
-        .fetch_all(&mut *tx.inner)
-        .await?;
+        );
+        let candidates = sqlx::query(&candidates)
+            .bind(now - presence_ms)
+            .bind(last_agent.map(|a| a.0))
+            .bind(id.0)
+            .bind(now - decline_cooldown_ms)
+            .fetch_all(&mut *tx.inner)
+            .await?;
         for cand in candidates {
             let agent = AgentId(cand.try_get("id")?);
             // Lock the agent, then count again: another instance may have offered meanwhile.
             let lock = format!(
                 "SELECT a.ready, a.capacity, (SELECT COUNT(*) FROM interactions x WHERE x.agent_id = a.id \
-                 AND x.state IN ('offered', 'active', 'ended')) AS load FROM agents a WHERE a.id = $1{}",
+                 AND x.state IN ({holding})) AS load FROM agents a WHERE a.id = $1{}",
                 self.dialect().for_update().replace("FOR UPDATE", "FOR UPDATE OF a")
             );
             let r = sqlx::query(&lock)
@@ -147,12 +153,18 @@ impl Store {
                 continue;
             }
             let expires = now + offer_timeout_ms;
-            sqlx::query("UPDATE interactions SET state = 'offered', agent_id = $1, offer_expires_at = $2 WHERE id = $3")
-                .bind(agent.0)
-                .bind(expires)
-                .bind(id.0)
-                .execute(&mut *tx.inner)
-                .await?;
+            // The chat was claimed `FOR UPDATE` in state queued (see `route_one`).
+            transition(
+                tx,
+                id,
+                InteractionState::Queued,
+                Action::Offer,
+                &[
+                    ("agent_id", Arg::Int(agent.0)),
+                    ("offer_expires_at", Arg::Int(expires)),
+                ],
+            )
+            .await?;
             sqlx::query("UPDATE agents SET last_routed_at = $1 WHERE id = $2")
                 .bind(now)
                 .bind(agent.0)

@@ -1,17 +1,17 @@
-//! The routing loop: every instance runs one. Each pass expires offers, releases lapsed
+//! The offer loop ("routing"): every instance runs one. Each pass expires offers, releases lapsed
 //! reservations, and offers waiting chats until no Ready agent has room. Row locks in the
 //! store keep instances from offering one chat twice or an agent beyond capacity.
 
-use crate::store::{RoutingOutcome, RoutingTimes, Store};
+use crate::store::{OfferOutcome, OfferTimes, Store};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Notify;
 
 /// Wakes the routing loop (a chat was queued, an agent went Ready or freed capacity).
 #[derive(Debug, Clone, Default)]
-pub struct RoutingWake(pub Arc<Notify>);
+pub struct OfferWake(pub Arc<Notify>);
 
-impl RoutingWake {
+impl OfferWake {
     /// Asks for a pass now.
     pub fn poke(&self) {
         self.0.notify_one();
@@ -19,7 +19,7 @@ impl RoutingWake {
 }
 
 /// Runs passes until aborted.
-pub async fn run(store: Store, wake: RoutingWake, times: RoutingTimes) {
+pub async fn run(store: Store, wake: OfferWake, times: OfferTimes) {
     loop {
         if let Err(e) = pass(&store, times).await {
             tracing::warn!(error = %e, "routing pass failed");
@@ -32,8 +32,11 @@ pub async fn run(store: Store, wake: RoutingWake, times: RoutingTimes) {
 }
 
 /// One pass.
-pub async fn pass(store: &Store, times: RoutingTimes) -> Result<RoutingOutcome, crate::ApiError> {
-    let mut out = RoutingOutcome {
+pub async fn pass(
+    store: &Store,
+    times: OfferTimes,
+) -> Result<OfferOutcome, crate::store::StoreError> {
+    let mut out = OfferOutcome {
         expired: store.expire_offers().await?,
         ..Default::default()
     };

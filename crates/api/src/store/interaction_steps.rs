@@ -1,0 +1,275 @@
+//! The steps inside a transaction that commands and sends share: activate (accept or claim),
+//! requeue, end, take or reactivate, the record of a message written with no chat open. Each
+//! state change goes through `transitions::transition`.
+
+use super::agents::emit_status;
+use super::interactions::{emit_interaction, latest_interaction, open_interaction};
+use super::messages::{insert_message_in, NewMessage};
+use super::sql::Arg;
+use super::transitions::transition;
+use super::StoreError;
+use super::{Audience, Tx};
+use crate::util::now_ms;
+use sqlx::Row;
+use wire::event::WithdrawReason;
+use wire::lifecycle::Action;
+use wire::{
+    AgentId, Channel, ContactId, Event, InteractionId, InteractionState, InteractionView, Party,
+    Reactivation, SystemLine,
+};
+
+/// Makes a waiting or offered interaction this agent's active chat; `reactivated` records why
+/// when it continues an older conversation.
+pub(super) async fn activate(
+    tx: &mut Tx,
+    current: &InteractionView,
+    agent: AgentId,
+    claim: Option<Reactivation>,
+) -> Result<InteractionView, StoreError> {
+    let action = if claim.is_some() {
+        Action::Claim
+    } else {
+        Action::Accept
+    };
+    // Refused before anything is written or emitted (the transition below checks again).
+    wire::lifecycle::next(current.state, action)?;
+    if current.state == InteractionState::Offered && current.agent_id != Some(agent) {
+        if let Some(other) = current.agent_id {
+            tx.emit(
+                Audience::agent(other),
+                &Event::OfferWithdrawn {
+                    interaction_id: current.id,
+                    reason: WithdrawReason::Accepted,
+                },
+            )?;
+            emit_status(tx, other).await?;
+        }
+    }
+    transition(
+        tx,
+        current.id,
+        current.state,
+        action,
+        &[
+            ("agent_id", Arg::Int(agent.0)),
+            ("accepted_at", Arg::Int(now_ms())),
+            ("offer_expires_at", Arg::Null),
+            ("reserved_for", Arg::Null),
+            ("reserved_until", Arg::Null),
+        ],
+    )
+    .await?;
+    sqlx::query("UPDATE contacts SET last_agent_id = $1 WHERE id = $2")
+        .bind(agent.0)
+        .bind(current.contact_id.0)
+        .execute(&mut *tx.inner)
+        .await?;
+    insert_message_in(
+        tx,
+        NewMessage::system(
+            current.contact_id,
+            current.id,
+            SystemLine::Joined,
+            Some(agent),
+        ),
+        current,
+    )
+    .await?;
+    let view = emit_interaction(tx, current.id).await?;
+    emit_status(tx, agent).await?;
+    Ok(view)
+}
+
+/// Puts an offered interaction back in the queue and records the decline.
+pub(super) async fn requeue(
+    tx: &mut Tx,
+    current: &InteractionView,
+    agent: AgentId,
+    reason: WithdrawReason,
+) -> Result<(), StoreError> {
+    let action = if reason == WithdrawReason::TimedOut {
+        Action::Timeout
+    } else {
+        Action::Reject
+    };
+    transition(
+        tx,
+        current.id,
+        current.state,
+        action,
+        &[("agent_id", Arg::Null), ("offer_expires_at", Arg::Null)],
+    )
+    .await?;
+    sqlx::query(
+        "INSERT INTO offer_declines (interaction_id, agent_id, reason, at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(current.id.0)
+    .bind(agent.0)
+    .bind(if reason == WithdrawReason::TimedOut {
+        "timed_out"
+    } else {
+        "rejected"
+    })
+    .bind(now_ms())
+    .execute(&mut *tx.inner)
+    .await?;
+    tx.emit(
+        Audience::agent(agent),
+        &Event::OfferWithdrawn {
+            interaction_id: current.id,
+            reason,
+        },
+    )?;
+    emit_status(tx, agent).await?;
+    Ok(())
+}
+
+/// Ends a chat session (either side) and writes the system line.
+pub(super) async fn end_in(
+    tx: &mut Tx,
+    current: &InteractionView,
+    by: Party,
+) -> Result<InteractionView, StoreError> {
+    let ended_by = match by {
+        Party::Agent => "agent",
+        Party::Contact => "contact",
+    };
+    transition(
+        tx,
+        current.id,
+        current.state,
+        Action::End(by),
+        &[
+            ("ended_at", Arg::Int(now_ms())),
+            ("ended_by", Arg::Text(ended_by.to_owned())),
+        ],
+    )
+    .await?;
+    let line = match by {
+        Party::Agent => NewMessage::system(
+            current.contact_id,
+            current.id,
+            SystemLine::Ended,
+            current.agent_id,
+        ),
+        Party::Contact => {
+            NewMessage::system(current.contact_id, current.id, SystemLine::Left, None)
+        }
+    };
+    insert_message_in(tx, line, current).await?;
+    emit_interaction(tx, current.id).await
+}
+
+/// The interaction an agent's send or `Chat` goes into: the open one (taking it if it waits),
+/// or a new one that reactivates the conversation. An ended interaction of this agent that the
+/// new one continues is closed (Done) and linked to it, so it does not count twice.
+pub(super) async fn take_or_reactivate(
+    tx: &mut Tx,
+    agent: AgentId,
+    contact: ContactId,
+    why: Reactivation,
+) -> Result<InteractionView, StoreError> {
+    if let Some(open) = open_interaction(tx, contact).await? {
+        return match open.state {
+            InteractionState::Active if open.agent_id == Some(agent) => Ok(open),
+            InteractionState::Active => Err(StoreError::conflict(format!(
+                "{} is chatting with this contact",
+                open.agent_name.as_deref().unwrap_or("another agent")
+            ))),
+            _ => activate(tx, &open, agent, Some(why)).await,
+        };
+    }
+    let latest = latest_interaction(tx, contact).await?;
+    let id = insert_agent_interaction(
+        tx,
+        agent,
+        contact,
+        latest.as_ref(),
+        InteractionState::Active,
+        why,
+    )
+    .await?;
+    let now = now_ms();
+    if let Some(old) = latest
+        .as_ref()
+        .filter(|l| l.state == InteractionState::Ended && l.agent_id == Some(agent))
+    {
+        transition(
+            tx,
+            old.id,
+            old.state,
+            Action::Done,
+            &[("done_at", Arg::Int(now)), ("continued_as", Arg::Int(id.0))],
+        )
+        .await?;
+        emit_interaction(tx, old.id).await?;
+    }
+    sqlx::query("UPDATE contacts SET last_agent_id = $1 WHERE id = $2")
+        .bind(agent.0)
+        .bind(contact.0)
+        .execute(&mut *tx.inner)
+        .await?;
+    let view = emit_interaction(tx, id).await?;
+    insert_message_in(
+        tx,
+        NewMessage::system(contact, id, SystemLine::Reactivated, Some(agent)),
+        &view,
+    )
+    .await?;
+    emit_status(tx, agent).await?;
+    Ok(view)
+}
+
+/// A record of an asynchronous message written from the Communication tab when no chat is
+/// open: a closed interaction that says who wrote and why.
+pub(super) async fn write_a_message_record(
+    tx: &mut Tx,
+    agent: AgentId,
+    contact: ContactId,
+) -> Result<InteractionView, StoreError> {
+    let latest = latest_interaction(tx, contact).await?;
+    let id = insert_agent_interaction(
+        tx,
+        agent,
+        contact,
+        latest.as_ref(),
+        InteractionState::Done,
+        Reactivation::WriteAMessage,
+    )
+    .await?;
+    emit_interaction(tx, id).await
+}
+
+/// Inserts an interaction an agent starts with a contact (`active`, or `done` for a record of
+/// an asynchronous message), on the channel of the conversation's latest private interaction,
+/// linked to `latest`.
+async fn insert_agent_interaction(
+    tx: &mut Tx,
+    agent: AgentId,
+    contact: ContactId,
+    latest: Option<&InteractionView>,
+    state: InteractionState,
+    why: Reactivation,
+) -> Result<InteractionId, StoreError> {
+    let channel = latest
+        .map(|l| l.channel)
+        .filter(|c| !c.is_public())
+        .unwrap_or(Channel::WebChat);
+    let done = state == InteractionState::Done;
+    let id: i64 = sqlx::query(
+        "INSERT INTO interactions (contact_id, channel, state, agent_id, created_at, accepted_at, done_at, reactivated_from, reactivated_by) \
+         VALUES ($1, $2, $3, $4, $5, $5, CASE WHEN $6 = 1 THEN $5 ELSE NULL END, $7, $8) RETURNING id",
+    )
+    .bind(contact.0)
+    .bind(channel.as_str())
+    .bind(state.as_str())
+    .bind(agent.0)
+    .bind(now_ms())
+    .bind(i64::from(done))
+    .bind(latest.map(|l| l.id.0))
+    .bind(why.as_str())
+    .fetch_one(&mut *tx.inner)
+    .await?
+    .try_get("id")?;
+    Ok(InteractionId(id))
+}

@@ -1,0 +1,330 @@
+//! Sends: an agent's or a visitor's message, idempotent by client id, into the right
+//! interaction (taking, reactivating or queueing one). `sends` batches them for group commit.
+
+use super::interaction_steps::{activate, take_or_reactivate, write_a_message_record};
+use super::interactions::{latest_interaction, lock_contact, open_interaction};
+use super::messages::{contact_name, insert_message_in, NewMessage};
+use super::rows::{load_interaction, load_message};
+use super::{Audience, Store, Tx};
+use super::{AuthorKey, StoreError};
+use crate::util::now_ms;
+use sqlx::Row;
+use wire::api::SendSource;
+use wire::{
+    AgentId, AttachmentId, ClientMessageId, ContactId, Event, InteractionId, InteractionState,
+    InteractionView, MessageId, MessageView, Reactivation,
+};
+
+/// The result of a send.
+#[derive(Debug, Clone)]
+pub struct StoredMessage {
+    /// The message as stored (the earlier one, on a retry).
+    pub message: MessageView,
+    /// Its interaction.
+    pub interaction: InteractionView,
+    /// Whether the send queued a new chat (routing should look at it now).
+    pub queued: bool,
+}
+
+/// A send, as queued for group commit (see `sends`).
+#[derive(Debug, Clone)]
+pub(super) enum SendJob {
+    /// [`Store::send_as_agent`].
+    Agent {
+        agent: AgentId,
+        contact: ContactId,
+        client_id: ClientMessageId,
+        text: String,
+        attachment: Option<AttachmentId>,
+        source: SendSource,
+    },
+    /// [`Store::send_as_contact`].
+    Contact {
+        contact: ContactId,
+        client_id: ClientMessageId,
+        text: String,
+        attachment: Option<AttachmentId>,
+        opts: VisitorSendOptions,
+    },
+}
+
+impl SendJob {
+    /// The contact whose conversation it writes to.
+    pub(super) fn contact(&self) -> ContactId {
+        match self {
+            SendJob::Agent { contact, .. } | SendJob::Contact { contact, .. } => *contact,
+        }
+    }
+
+    /// Writes the send in `tx` (which the caller commits, or rolls back on an error).
+    pub(super) async fn write(&self, tx: &mut Tx) -> Result<StoredMessage, StoreError> {
+        match self {
+            SendJob::Agent {
+                agent,
+                contact,
+                client_id,
+                text,
+                attachment,
+                source,
+            } => agent_send(tx, *agent, *contact, client_id, text, *attachment, *source).await,
+            SendJob::Contact {
+                contact,
+                client_id,
+                text,
+                attachment,
+                opts,
+            } => contact_send(tx, *contact, client_id, text, *attachment, *opts).await,
+        }
+    }
+}
+
+/// Locks the conversation, finds a retry's stored message, checks the attachment.
+async fn start_send(
+    tx: &mut Tx,
+    contact: ContactId,
+    author: AuthorKey,
+    client_id: &ClientMessageId,
+    attachment: Option<AttachmentId>,
+) -> Result<Option<StoredMessage>, StoreError> {
+    lock_contact(tx, contact).await?;
+    if let Some(existing) = find_by_client_id(tx, author, client_id).await? {
+        return Ok(Some(existing));
+    }
+    check_attachment(tx, attachment, author).await?;
+    Ok(None)
+}
+
+/// Options of a visitor send that come from configuration.
+#[derive(Debug, Clone, Copy)]
+pub struct VisitorSendOptions {
+    /// How long a reply stays reserved for the agent who last wrote, in ms.
+    pub reservation_ms: i64,
+}
+
+impl Store {
+    /// An agent writes into a contact's conversation (see [`SendSource`]). Answers once the
+    /// message is committed (possibly in one transaction with other sends, see `sends`).
+    pub async fn send_as_agent(
+        &self,
+        agent: AgentId,
+        contact: ContactId,
+        client_id: ClientMessageId,
+        text: String,
+        attachment: Option<AttachmentId>,
+        source: SendSource,
+    ) -> Result<StoredMessage, StoreError> {
+        self.submit_send(SendJob::Agent {
+            agent,
+            contact,
+            client_id,
+            text,
+            attachment,
+            source,
+        })
+        .await
+    }
+
+    /// A visitor writes. With no open chat this starts one: reserved for the agent who last
+    /// wrote to them (who gets `contact_responded`) while that agent is logged in, otherwise
+    /// queued for routing. Answers once the message is committed (possibly in one transaction
+    /// with other sends, see `sends`).
+    pub async fn send_as_contact(
+        &self,
+        contact: ContactId,
+        client_id: ClientMessageId,
+        text: String,
+        attachment: Option<AttachmentId>,
+        opts: VisitorSendOptions,
+    ) -> Result<StoredMessage, StoreError> {
+        self.submit_send(SendJob::Contact {
+            contact,
+            client_id,
+            text,
+            attachment,
+            opts,
+        })
+        .await
+    }
+}
+
+/// An agent's send, written in `tx`.
+async fn agent_send(
+    tx: &mut Tx,
+    agent: AgentId,
+    contact: ContactId,
+    client_id: &ClientMessageId,
+    text: &str,
+    attachment: Option<AttachmentId>,
+    source: SendSource,
+) -> Result<StoredMessage, StoreError> {
+    let author = AuthorKey::Agent(agent);
+    if let Some(existing) = start_send(tx, contact, author, client_id, attachment).await? {
+        return Ok(existing);
+    }
+    let target = match source {
+        SendSource::InteractionView => {
+            take_or_reactivate(tx, agent, contact, Reactivation::AgentMessage).await?
+        }
+        SendSource::CommunicationTab => match open_interaction(tx, contact).await? {
+            Some(open)
+                if open.state == InteractionState::Active && open.agent_id == Some(agent) =>
+            {
+                open
+            }
+            Some(open) if open.state == InteractionState::Active => {
+                return Err(StoreError::conflict(format!(
+                    "{} is chatting with this contact",
+                    open.agent_name.as_deref().unwrap_or("another agent")
+                )))
+            }
+            Some(open) => activate(tx, &open, agent, Some(Reactivation::WriteAMessage)).await?,
+            None => write_a_message_record(tx, agent, contact).await?,
+        },
+    };
+    let msg = NewMessage {
+        contact,
+        interaction: target.id,
+        agent: Some(agent),
+        author,
+        client_id: Some(client_id.clone()),
+        text: text.to_owned(),
+        system_line: None,
+        attachment,
+    };
+    let message = insert_message_in(tx, msg, &target).await?;
+    Ok(StoredMessage {
+        message,
+        interaction: target,
+        queued: false,
+    })
+}
+
+/// A visitor's send, written in `tx`.
+async fn contact_send(
+    tx: &mut Tx,
+    contact: ContactId,
+    client_id: &ClientMessageId,
+    text: &str,
+    attachment: Option<AttachmentId>,
+    opts: VisitorSendOptions,
+) -> Result<StoredMessage, StoreError> {
+    let author = AuthorKey::Contact(contact);
+    if let Some(existing) = start_send(tx, contact, author, client_id, attachment).await? {
+        return Ok(existing);
+    }
+    let mut queued = false;
+    let mut responded_to = None;
+    let target = if let Some(open) = open_interaction(tx, contact).await? {
+        open
+    } else {
+        let latest = latest_interaction(tx, contact).await?;
+        let writer: Option<i64> =
+            sqlx::query("SELECT last_writer_agent_id FROM contacts WHERE id = $1")
+                .bind(contact.0)
+                .fetch_one(&mut *tx.inner)
+                .await?
+                .try_get("last_writer_agent_id")?;
+        let now = now_ms();
+        let reserve = match writer {
+            Some(a) if latest.is_some() && agent_logged_in(tx, AgentId(a), now).await? => {
+                Some(AgentId(a))
+            }
+            _ => None,
+        };
+        let id: i64 = sqlx::query(
+                "INSERT INTO interactions (contact_id, channel, state, created_at, queued_at, reactivated_from, reactivated_by, reserved_for, reserved_until) \
+                 VALUES ($1, 'web_chat', 'queued', $2, $2, $3, $4, $5, $6) RETURNING id",
+            )
+            .bind(contact.0)
+            .bind(now)
+            .bind(latest.as_ref().map(|l| l.id.0))
+            .bind(latest.as_ref().map(|_| Reactivation::ContactReply.as_str()))
+            .bind(reserve.map(|a| a.0))
+            .bind(reserve.map(|_| now + opts.reservation_ms))
+            .fetch_one(&mut *tx.inner)
+            .await?
+            .try_get("id")?;
+        queued = reserve.is_none();
+        responded_to = reserve;
+        super::interactions::emit_interaction(tx, InteractionId(id)).await?
+    };
+    let msg = NewMessage {
+        contact,
+        interaction: target.id,
+        agent: None,
+        author,
+        client_id: Some(client_id.clone()),
+        text: text.to_owned(),
+        system_line: None,
+        attachment,
+    };
+    let message = insert_message_in(tx, msg, &target).await?;
+    if let Some(agent) = responded_to {
+        let name = contact_name(&mut *tx.inner, contact).await?;
+        tx.emit(
+            Audience::agent(agent),
+            &Event::ContactResponded {
+                agent_id: agent,
+                contact_id: contact,
+                contact_name: name,
+                message: message.clone(),
+            },
+        )?;
+    }
+    Ok(StoredMessage {
+        message,
+        interaction: target,
+        queued,
+    })
+}
+
+async fn agent_logged_in(tx: &mut Tx, agent: AgentId, now: i64) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query("SELECT 1 AS one FROM agent_sessions WHERE agent_id = $1 AND revoked_at IS NULL AND expires_at > $2")
+        .bind(agent.0)
+        .bind(now)
+        .fetch_optional(&mut *tx.inner)
+        .await?
+        .is_some())
+}
+
+async fn find_by_client_id(
+    tx: &mut Tx,
+    author: AuthorKey,
+    client_id: &ClientMessageId,
+) -> Result<Option<StoredMessage>, StoreError> {
+    let row = sqlx::query("SELECT id FROM messages WHERE author_key = $1 AND client_id = $2")
+        .bind(author.stored())
+        .bind(&client_id.0)
+        .fetch_optional(&mut *tx.inner)
+        .await?;
+    let Some(row) = row else { return Ok(None) };
+    let message = load_message(&mut *tx.inner, MessageId(row.try_get("id")?))
+        .await?
+        .ok_or_else(|| StoreError::not_found("message"))?;
+    let interaction = load_interaction(&mut *tx.inner, message.interaction_id)
+        .await?
+        .ok_or_else(|| StoreError::not_found("interaction"))?;
+    Ok(Some(StoredMessage {
+        message,
+        interaction,
+        queued: false,
+    }))
+}
+
+async fn check_attachment(
+    tx: &mut Tx,
+    attachment: Option<AttachmentId>,
+    author: AuthorKey,
+) -> Result<(), StoreError> {
+    let Some(id) = attachment else { return Ok(()) };
+    let row = sqlx::query("SELECT owner FROM attachments WHERE id = $1")
+        .bind(id.0)
+        .fetch_optional(&mut *tx.inner)
+        .await?
+        .ok_or_else(|| StoreError::not_found("attachment"))?;
+    let owner: String = row.try_get("owner")?;
+    if owner != author.stored() {
+        return Err(StoreError::not_found("attachment"));
+    }
+    Ok(())
+}

@@ -1,0 +1,129 @@
+//! Contacts: who the contact center talks to, their identities per channel, and the name the
+//! desktop shows for them.
+
+use crate::ids::{AgentId, ContactId};
+use crate::model::Channel;
+use crate::Millis;
+use serde::{Deserialize, Serialize};
+
+/// A contact's identity on one channel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "kind", content = "value", rename_all = "snake_case")]
+pub enum Identity {
+    /// An anonymous web visitor (the widget's visitor id).
+    WebVisitor(String),
+    /// A customer the company website vouched for (its own customer id).
+    WebCustomer(String),
+    /// A Facebook Messenger page-scoped id.
+    MessengerPsid(String),
+    /// A Twitter/X user id.
+    TwitterUser(String),
+}
+
+/// A contact with everything the Contact Information panel shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ContactView {
+    /// The contact's id.
+    pub id: ContactId,
+    /// First name (used by the `{contact.first_name}` field code).
+    pub first_name: String,
+    /// Last name.
+    pub last_name: String,
+    /// Email address, if known.
+    pub email: Option<String>,
+    /// Phone number, if known.
+    pub phone: Option<String>,
+    /// Free notes agents keep about the contact.
+    pub notes: String,
+    /// The contact's identities per channel.
+    pub identities: Vec<Identity>,
+    /// The agent who last handled the contact (preferred by routing).
+    pub last_agent_id: Option<AgentId>,
+    /// The page (path) of the company website the visitor first started a chat session from,
+    /// so an agent can tell anonymous visitors apart and see what they were looking at.
+    pub page: Option<String>,
+}
+
+impl ContactView {
+    /// "First Last", or "Visitor {id}" when no name is known (see [`display_name`]).
+    pub fn display_name(&self) -> String {
+        display_name(self.id, &self.first_name, &self.last_name)
+    }
+}
+
+/// The name shown for a contact: "First Last", or "Visitor {id}" when both are empty, so that
+/// anonymous visitors can be told apart until they give a name. Every display name the server
+/// sends is made here.
+pub fn display_name(id: ContactId, first: &str, last: &str) -> String {
+    let full = format!("{first} {last}");
+    let full = full.trim();
+    if full.is_empty() {
+        format!("Visitor {}", id.0)
+    } else {
+        full.to_owned()
+    }
+}
+
+/// Longest start page (path) a visitor session may name, in characters.
+pub const MAX_START_PAGE_CHARS: usize = 200;
+
+/// Whether `page` is acceptable as the path a visitor started from: a path (starts with `/`),
+/// at most [`MAX_START_PAGE_CHARS`] characters, no whitespace or control characters.
+pub fn valid_start_page(page: &str) -> bool {
+    page.starts_with('/')
+        && page.chars().count() <= MAX_START_PAGE_CHARS
+        && !page.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn anonymous_visitors_are_told_apart_by_id() {
+        assert_eq!(display_name(ContactId(4821), "", ""), "Visitor 4821");
+        assert_eq!(display_name(ContactId(7), " ", ""), "Visitor 7");
+        assert_eq!(display_name(ContactId(7), "Ada", ""), "Ada");
+        assert_eq!(
+            display_name(ContactId(7), "Ada", "Lovelace"),
+            "Ada Lovelace"
+        );
+    }
+
+    #[test]
+    fn start_pages_are_paths_of_bounded_length() {
+        assert!(valid_start_page("/pricing"));
+        assert!(valid_start_page("/"));
+        assert!(valid_start_page(&format!("/{}", "a".repeat(199))));
+        assert!(!valid_start_page(&format!("/{}", "a".repeat(200))));
+        assert!(!valid_start_page("pricing"));
+        assert!(!valid_start_page("https://example.com/"));
+        assert!(!valid_start_page("/a b"));
+        assert!(!valid_start_page("/a\nb"));
+        assert!(!valid_start_page(""));
+    }
+}
+
+/// One line of the Contacts list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ContactSummary {
+    /// The contact's id.
+    pub id: ContactId,
+    /// Their name as shown.
+    pub name: String,
+    /// Email, if known.
+    pub email: Option<String>,
+    /// The channels they have used.
+    pub channels: Vec<Channel>,
+    /// When anything last happened in their conversation.
+    pub last_activity_at: Millis,
+    /// The latest message's text (shortened).
+    pub last_message: Option<String>,
+    /// Messages from the contact this agent has not opened yet.
+    pub unread: u32,
+    /// The page the visitor started from, if known (see [`ContactView::page`]).
+    pub page: Option<String>,
+}
