@@ -1,39 +1,30 @@
 //! What the widget checks before anything is sent, so the visitor hears about a problem at
-//! once. The server checks again; its refusal message is shown as it is.
+//! once: the rules of `wire::checks`, which the server applies too, in the panel's words.
 
-use wire::limits::{IMAGE_TYPES, MAX_IMAGE_BYTES, MAX_MESSAGE_CHARS};
+use wire::checks;
+use wire::limits::MAX_MESSAGE_CHARS;
 use wire::ClientMessageId;
 
-/// Checks a message's text; the error is the sentence the panel shows.
+/// Checks a message's text with the rule the server applies; the error is the sentence the
+/// panel shows.
 pub fn check_text(text: &str) -> Result<(), String> {
-    let chars = text.chars().count();
-    if chars > MAX_MESSAGE_CHARS {
-        return Err(format!(
-            "Your message is too long ({chars} characters; at most {MAX_MESSAGE_CHARS}). Shorten it and send again."
-        ));
-    }
-    Ok(())
+    checks::message_text(text, MAX_MESSAGE_CHARS, false)
+        .map_err(|e| format!("{}. Shorten it and send again.", e.describe("Your message")))
 }
 
 /// Checks an image before upload, from the browser's idea of its type and its size in bytes.
 pub fn check_image(content_type: &str, size: f64) -> Result<(), String> {
-    if !IMAGE_TYPES.contains(&content_type) {
-        return Err("That file can't be sent: choose a PNG, JPEG, GIF or WebP image.".to_owned());
-    }
-    #[allow(clippy::cast_precision_loss)]
-    let max = MAX_IMAGE_BYTES as f64;
-    if size > max {
-        // Tenths of a megabyte, without pulling float formatting into the bundle.
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-        let tenths = (size / 104_857.6).ceil() as u64;
-        return Err(format!(
-            "That image is too large ({}.{} MB): images can be at most {} MB.",
-            tenths / 10,
-            tenths % 10,
-            MAX_IMAGE_BYTES / 1_048_576
-        ));
-    }
-    Ok(())
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    // file sizes are whole bytes
+    let bytes = size as u64;
+    checks::image_default(content_type, bytes).map_err(|e| {
+        let field = if e == checks::CheckError::NotAnImage {
+            "That file"
+        } else {
+            "That image"
+        };
+        format!("{}.", e.describe(field))
+    })
 }
 
 /// A new client message id: `w` and 19 characters of `[0-9a-z]` from `random` (which returns
