@@ -4,7 +4,6 @@
 //! with the last id it saw, so the server replays exactly what was missed.
 
 mod dispatch;
-mod parse;
 
 pub use dispatch::Parts;
 
@@ -182,8 +181,8 @@ impl Inner {
         let Some(data) = ev.data().as_string() else {
             return;
         };
-        match parse::parse(&ev.type_(), &data) {
-            Ok((id, event)) => {
+        match Event::decode(&ev.type_(), &data) {
+            Some((id, event)) => {
                 if self.last_id.get().is_none_or(|last| id > last) {
                     self.last_id.set(Some(id));
                 }
@@ -198,10 +197,10 @@ impl Inner {
                     dispatch::dispatch(&self.parts, event);
                 }
             }
-            Err(e) => self
-                .parts
-                .notices
-                .push(format!("An update from the server could not be read: {e}")),
+            None => self.parts.notices.push(format!(
+                "An update from the server could not be read: {}",
+                crate::api::unreadable(&data)
+            )),
         }
     }
 

@@ -778,32 +778,32 @@ impl App {
         self.render();
     }
 
-    /// Handles one stream event.
-    fn on_event(&mut self, id: EventId, live: Live) {
+    /// Handles one stream event (`None`: one not meant for visitors, only its id counts).
+    fn on_event(&mut self, id: EventId, live: Option<Live>) {
         self.stream.seen(id);
         let me = self.session.as_ref().map(|s| s.contact_id);
         match live {
-            Live::Message(message) if Some(message.contact_id) == me => {
+            Some(Live::Message { message }) if Some(message.contact_id) == me => {
                 self.add_message(message, true);
                 self.ack();
                 self.render();
             }
-            Live::Interaction(interaction) if Some(interaction.contact_id) == me => {
+            Some(Live::Interaction { interaction }) if Some(interaction.contact_id) == me => {
                 self.transcript.note_interaction(interaction);
                 self.render();
             }
-            Live::Typing {
+            Some(Live::Typing {
                 contact_id,
                 party: Party::Agent,
                 typing,
-            } if Some(contact_id) == me => self.set_agent_typing(typing),
-            Live::Receipt {
+            }) if Some(contact_id) == me => self.set_agent_typing(typing),
+            Some(Live::Receipt {
                 contact_id,
                 author_party: Party::Contact,
                 up_to_seq,
                 read,
                 at,
-            } if Some(contact_id) == me => {
+            }) if Some(contact_id) == me => {
                 for seq in self
                     .transcript
                     .apply_receipt(Party::Contact, up_to_seq, read, at)
@@ -811,7 +811,7 @@ impl App {
                     self.draw(seq);
                 }
             }
-            Live::Resync => {
+            Some(Live::Resync) => {
                 if let Some(token) = self.token() {
                     spawn_local(reload(self.epoch, token));
                 }

@@ -5,16 +5,13 @@
 //! new stream from the last event id received: the server replays what was missed, and the
 //! transcript's seq keys drop what arrives twice.
 
-use crate::transcript::{Interaction, Message};
 use crate::{api, app};
-use serde::de::IgnoredAny;
-use serde::Deserialize;
 use std::fmt::Write as _;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::spawn_local;
 use web_sys::{Event, EventSource, MessageEvent};
-use wire::{ContactId, EventId, Millis, Party};
+use wire::EventId;
 
 /// Longest wait between two attempts, in milliseconds.
 const MAX_BACKOFF_MS: f64 = 30_000.0;
@@ -161,136 +158,19 @@ async fn reconnect(generation: u32) {
     });
 }
 
-/// The events the widget acts on, read from a `wire::EventEnvelope`'s JSON. Each is parsed by
-/// its SSE name into a struct with only the fields used (serde skips the rest), instead of
-/// the whole `wire::Event` enum: the same JSON, a much smaller bundle.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[allow(clippy::large_enum_variant)] // one event at a time, moved straight into the transcript
-pub enum Live {
-    /// `message`.
-    Message(Message),
-    /// `interaction`.
-    Interaction(Interaction),
-    /// `typing`.
-    Typing {
-        /// Whose conversation.
-        contact_id: ContactId,
-        /// Which side types.
-        party: Party,
-        /// Typing now.
-        typing: bool,
-    },
-    /// `receipt`.
-    Receipt {
-        /// Whose conversation.
-        contact_id: ContactId,
-        /// Whose messages were received or read.
-        author_party: Party,
-        /// Up to which seq.
-        up_to_seq: i64,
-        /// Read, or only received.
-        read: bool,
-        /// When.
-        at: Millis,
-    },
-    /// `resync`: reload.
-    Resync,
-    /// Any other name (not meant for visitors): only its id counts.
-    Other,
-}
+/// The events the widget acts on: the visitor rows of wire's event table, with messages and
+/// interactions read as the transcript's smaller types (the same JSON, a smaller bundle).
+pub type Live = wire::event::VisitorEvent<crate::transcript::Narrowed>;
 
-/// An envelope with the event read as `T`.
-#[derive(Deserialize)]
-struct Envelope<T> {
-    /// The log id.
-    id: EventId,
-    /// The event's fields.
-    event: T,
-}
-
-/// `{"message": …}`.
-#[derive(Deserialize)]
-struct MessageBody {
-    /// The message.
-    message: Message,
-}
-
-/// `{"interaction": …}`.
-#[derive(Deserialize)]
-struct InteractionBody {
-    /// The interaction.
-    interaction: Interaction,
-}
-
-/// A typing event's fields.
-#[derive(Deserialize)]
-struct TypingBody {
-    /// Whose conversation.
-    contact_id: ContactId,
-    /// Which side.
-    party: Party,
-    /// Typing now.
-    typing: bool,
-}
-
-/// A receipt event's fields.
-#[derive(Deserialize)]
-struct ReceiptBody {
-    /// Whose conversation.
-    contact_id: ContactId,
-    /// Whose messages.
-    author_party: Party,
-    /// Up to which seq.
-    up_to_seq: i64,
-    /// Read or received.
-    read: bool,
-    /// When.
-    at: Millis,
-}
-
-/// Reads one SSE message by its event name.
-pub fn parse(name: &str, data: &str) -> Option<(EventId, Live)> {
-    fn read<T: for<'de> Deserialize<'de>>(data: &str) -> Option<(EventId, T)> {
-        serde_json::from_str::<Envelope<T>>(data)
-            .ok()
-            .map(|e| (e.id, e.event))
-    }
-    Some(match name {
-        "message" => read::<MessageBody>(data).map(|(id, b)| (id, Live::Message(b.message)))?,
-        "interaction" => {
-            read::<InteractionBody>(data).map(|(id, b)| (id, Live::Interaction(b.interaction)))?
-        }
-        "typing" => read::<TypingBody>(data).map(|(id, b)| {
-            (
-                id,
-                Live::Typing {
-                    contact_id: b.contact_id,
-                    party: b.party,
-                    typing: b.typing,
-                },
-            )
-        })?,
-        "receipt" => read::<ReceiptBody>(data).map(|(id, b)| {
-            (
-                id,
-                Live::Receipt {
-                    contact_id: b.contact_id,
-                    author_party: b.author_party,
-                    up_to_seq: b.up_to_seq,
-                    read: b.read,
-                    at: b.at,
-                },
-            )
-        })?,
-        "resync" => (read::<IgnoredAny>(data)?.0, Live::Resync),
-        _ => (read::<IgnoredAny>(data)?.0, Live::Other),
-    })
+/// Reads one SSE message by its event name: its id, and the event if the widget acts on it.
+pub fn parse(name: &str, data: &str) -> Option<(EventId, Option<Live>)> {
+    Live::decode(name, data)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use wire::{Author, Event, EventEnvelope, InteractionId, MessageId};
+    use wire::{Author, ContactId, Event, EventEnvelope, InteractionId, MessageId, Party};
 
     fn wire_json(event: Event) -> (String, String) {
         let name = event.name().to_owned();
@@ -321,7 +201,8 @@ mod tests {
         let (name, data) = wire_json(Event::Message {
             message: message.clone(),
         });
-        let Some((EventId(42), Live::Message(read))) = parse(&name, &data) else {
+        let Some((EventId(42), Some(Live::Message { message: read }))) = parse(&name, &data)
+        else {
             panic!("not a message: {data}");
         };
         assert_eq!((read.seq, read.text.as_str()), (message.seq, "hi"));
@@ -334,11 +215,11 @@ mod tests {
             parse(&name, &data),
             Some((
                 EventId(42),
-                Live::Typing {
+                Some(Live::Typing {
                     contact_id: ContactId(3),
                     party: Party::Agent,
                     typing: true
-                }
+                })
             ))
         );
         let (name, data) = wire_json(Event::Receipt {
@@ -350,15 +231,15 @@ mod tests {
         });
         assert!(matches!(
             parse(&name, &data),
-            Some((_, Live::Receipt { read: true, .. }))
+            Some((_, Some(Live::Receipt { read: true, .. })))
         ));
         let (name, data) = wire_json(Event::Resync);
-        assert_eq!(parse(&name, &data), Some((EventId(42), Live::Resync)));
+        assert_eq!(parse(&name, &data), Some((EventId(42), Some(Live::Resync))));
         let (name, data) = wire_json(Event::OfferWithdrawn {
             interaction_id: InteractionId(1),
             reason: wire::event::WithdrawReason::Accepted,
         });
-        assert_eq!(parse(&name, &data), Some((EventId(42), Live::Other)));
+        assert_eq!(parse(&name, &data), Some((EventId(42), None)));
         assert_eq!(parse("message", "{}"), None);
     }
 }

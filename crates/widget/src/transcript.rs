@@ -100,6 +100,15 @@ impl Interaction {
     }
 }
 
+/// Reads the visitor events of wire's table with the widget's [`Message`] and [`Interaction`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Narrowed;
+
+impl wire::event::Narrowing for Narrowed {
+    type Message = Message;
+    type Interaction = Interaction;
+}
+
 /// A `wire::api::ConversationPage`, with the interactions read as [`Interaction`].
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Page {
