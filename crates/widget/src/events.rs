@@ -201,8 +201,7 @@ mod tests {
         let (name, data) = wire_json(Event::Message {
             message: message.clone(),
         });
-        let Some((EventId(42), Some(Live::Message { message: read }))) = parse(&name, &data)
-        else {
+        let Some((EventId(42), Some(Live::Message { message: read }))) = parse(&name, &data) else {
             panic!("not a message: {data}");
         };
         assert_eq!((read.seq, read.text.as_str()), (message.seq, "hi"));
