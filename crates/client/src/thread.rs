@@ -77,6 +77,14 @@ impl<M> Deref for Thread<M> {
     }
 }
 
+impl<'a, M> IntoIterator for &'a Thread<M> {
+    type Item = &'a M;
+    type IntoIter = std::slice::Iter<'a, M>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.messages.iter()
+    }
+}
+
 /// The first mark of two copies: a mark once seen stays, at the time first seen.
 fn keep(known: Option<Millis>, new: Option<Millis>) -> Option<Millis> {
     known.or(new)
