@@ -3,7 +3,6 @@
 
 use wire::checks;
 use wire::limits::MAX_MESSAGE_CHARS;
-use wire::ClientMessageId;
 
 /// Checks a message's text with the rule the server applies; the error is the sentence the
 /// panel shows.
@@ -27,20 +26,6 @@ pub fn check_image(content_type: &str, size: f64) -> Result<(), String> {
     })
 }
 
-/// A new client message id: `w` and 19 characters of `[0-9a-z]` from `random` (which returns
-/// numbers in `[0, 1)`, like `Math.random`).
-pub fn client_id(mut random: impl FnMut() -> f64) -> ClientMessageId {
-    const ALPHABET: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
-    let mut id = String::with_capacity(20);
-    id.push('w');
-    for _ in 0..19 {
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-        let i = ((random() * 36.0) as usize).min(35);
-        id.push(char::from(ALPHABET[i]));
-    }
-    ClientMessageId(id)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -62,16 +47,5 @@ mod tests {
         assert!(check_image("image/jpeg", 5.0 * 1_048_576.0 + 1.0)
             .unwrap_err()
             .contains("too large (5.1 MB)"));
-    }
-
-    #[test]
-    fn client_ids_are_valid() {
-        let mut x = 0.0;
-        let id = client_id(|| {
-            x = (x + 0.37) % 1.0;
-            x
-        });
-        assert!(id.is_valid(), "{id}");
-        assert!(client_id(|| 0.999_999_9).is_valid());
     }
 }
