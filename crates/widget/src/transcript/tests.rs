@@ -134,7 +134,7 @@ fn a_wire_page_reads_as_a_page() {
     assert!(read.interactions[0].is_open());
 }
 
-// The visitor events, read with the widget's types (formerly in events.rs).
+// The visitor events, read with the widget's types.
 fn wire_json(event: Event) -> (String, String) {
     let name = event.name().to_owned();
     let envelope = EventEnvelope {
