@@ -4,7 +4,7 @@
 //! exactly what was missed.
 //!
 //! Every event is one row of [`event_table!`]'s invocation below: its variant, its SSE name and
-//! its fields. The table generates the [`Event`] enum, [`Event::name`], [`Event::NAMES`] and
+//! its fields (each field also listed once in the table's `fields`). The table generates the [`Event`] enum, [`Event::name`], [`Event::NAMES`] and
 //! [`Event::decode`], and the visitor-facing subset [`VisitorEvent`] with its own decoder, so a
 //! new event is one new row.
 
@@ -109,6 +109,7 @@ narrow_as_is!(ContactId, Party, i64, bool);
 /// a unit variant).
 macro_rules! event_table {
     (
+        fields { $( $(#[$udoc:meta])* $ufield:ident : $uty:ty ),* $(,)? }
         visitor { $(
             $(#[$vdoc:meta])* $vvar:ident = $vname:literal $({ $( $(#[$vfdoc:meta])* $vfield:ident : $vty:ty ),* $(,)? })?
         ),* $(,)? }
@@ -139,22 +140,22 @@ macro_rules! event_table {
             }
 
             /// Reads the event named `name` (the SSE `event:` line) from its `data:` (an
-            /// [`EventEnvelope`]). The name picks the fields to read, so nothing is buffered to
-            /// find the `type` tag first. `None` for an unknown name or unreadable data.
+            /// [`EventEnvelope`]). Every field any event has is read into one struct of
+            /// optional fields, and the name picks the variant and says which must be there: one
+            /// decoder for all events, and nothing buffered to find the `type` tag first. `None`
+            /// for an unknown name or unreadable data.
             pub fn decode(name: &str, data: &str) -> Option<(EventId, Event)> {
-                match name {
-                    $( $aname => {
-                        /// The variant's fields.
-                        #[derive(Deserialize)]
-                        struct Fields { $( $( $(#[$afdoc])* $afield: $aty ),* )? }
-                        #[allow(unused_variables)]
-                        let (id, f) = read::<Fields>(data)?;
-                        Some((id, Event::$avar $({ $( $afield: f.$afield ),* })?))
-                    } )*
-                    $( $vname => VisitorEvent::<Full>::decode(name, data)
-                        .and_then(|(id, e)| Some((id, e?.into_event()))), )*
-                    _ => None,
-                }
+                /// Every field of every event (the table's `fields`).
+                #[derive(Deserialize)]
+                struct Fields { $( $(#[$udoc])* $ufield: Option<$uty>, )* }
+                #[allow(unused_variables)]
+                let (id, f) = read::<Fields>(data)?;
+                let event = match name {
+                    $( $aname => Event::$avar $({ $( $afield: f.$afield? ),* })?, )*
+                    $( $vname => Event::$vvar $({ $( $vfield: f.$vfield? ),* })?, )*
+                    _ => return None,
+                };
+                Some((id, event))
             }
         }
 
@@ -190,27 +191,46 @@ macro_rules! event_table {
             }
         }
 
-        impl VisitorEvent<Full> {
-            /// The same event as an [`Event`].
-            fn into_event(self) -> Event {
-                match self {
-                    $( VisitorEvent::$vvar $({ $( $vfield ),* })? => Event::$vvar $({ $( $vfield ),* })?, )*
-                }
-            }
-        }
     };
 }
 
-/// The narrowing that reads every view whole (what [`Event::decode`] uses).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Full;
-
-impl Narrowing for Full {
-    type Message = MessageView;
-    type Interaction = InteractionView;
-}
-
 event_table! {
+    // Every field any event has, once (the variants below must use these types; the compiler
+    // checks it where `Event::decode` builds them).
+    fields {
+        /// `offer`.
+        offer: OfferView,
+        /// `offer_withdrawn`.
+        interaction_id: InteractionId,
+        /// `offer_withdrawn`.
+        reason: WithdrawReason,
+        /// `interaction`.
+        interaction: InteractionView,
+        /// `message`, `contact_responded`.
+        message: MessageView,
+        /// `typing`, `receipt`, `contact_responded`.
+        contact_id: ContactId,
+        /// `typing`.
+        party: Party,
+        /// `typing`.
+        typing: bool,
+        /// `receipt`.
+        author_party: Party,
+        /// `receipt`.
+        up_to_seq: i64,
+        /// `receipt`.
+        read: bool,
+        /// `receipt`.
+        at: Millis,
+        /// `status`.
+        agent: AgentView,
+        /// `contact_responded`.
+        agent_id: AgentId,
+        /// `contact_responded`.
+        contact_name: String,
+        /// `contact_updated`.
+        contact: ContactView,
+    }
     visitor {
         /// An interaction changed state (accepted, ended, done, reactivated, ...).
         Interaction = "interaction" {
