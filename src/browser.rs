@@ -1,41 +1,8 @@
-//! Small wrappers over browser APIs: storage, time, random ids.
+//! Small wrappers over browser APIs: time, focus; storage and random ids come from `client`.
 
 use wire::{ClientMessageId, Millis};
 
-/// Where a value is kept.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Store {
-    /// `sessionStorage`: survives a reload, not a closed tab (the token).
-    Session,
-    /// `localStorage`: survives everything (drafts).
-    Local,
-}
-
-fn storage(store: Store) -> Option<web_sys::Storage> {
-    let window = web_sys::window()?;
-    match store {
-        Store::Session => window.session_storage().ok().flatten(),
-        Store::Local => window.local_storage().ok().flatten(),
-    }
-}
-
-/// Reads a key.
-pub fn load(store: Store, key: &str) -> Option<String> {
-    storage(store)?.get_item(key).ok().flatten()
-}
-
-/// Writes a key; false when the browser refused (storage full or disabled).
-pub fn save(store: Store, key: &str, value: &str) -> bool {
-    storage(store).is_some_and(|s| s.set_item(key, value).is_ok())
-}
-
-/// Removes a key.
-pub fn remove(store: Store, key: &str) {
-    if let Some(s) = storage(store) {
-        // Removing a key only fails when storage is disabled, and then there is nothing to remove.
-        let _ = s.remove_item(key);
-    }
-}
+pub use client::storage::{load, remove, save, Store};
 
 /// Now, in milliseconds since the epoch.
 #[allow(clippy::cast_possible_truncation)] // whole milliseconds fit an i64 for 292 million years
@@ -76,15 +43,8 @@ pub fn duration(ms: i64) -> String {
 }
 
 /// A fresh random id for a message this desktop is about to send.
-#[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // 0 <= random * 62 < 62
 pub fn new_client_id() -> ClientMessageId {
-    const ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-    let mut id = String::from("d-");
-    for _ in 0..20 {
-        let i = (js_sys::Math::random() * 62.0) as usize;
-        id.push(char::from(ALPHABET[i.min(61)]));
-    }
-    ClientMessageId(id)
+    client::ids::new_client_id('d')
 }
 
 /// Whether the page is hidden (another browser tab in front, window minimised).

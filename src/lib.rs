@@ -5,9 +5,10 @@
 //! - [`app`]: the root component; the login screen or the shell.
 //! - [`login`]: `Username`, `Password`, `Log in`.
 //! - [`session`]: who is logged in; the token kept in `sessionStorage`.
-//! - [`api`]: the one HTTP client over the browser's `fetch` (typestate: logged out can only log in).
-//! - [`events`]: the one server-sent event dispatcher; reads each event by its SSE name and hands
-//!   it to the part that owns it.
+//! - [`api`]: the API operations on `client::Call` (typestate: logged out can only log in) and
+//!   `ClientError`.
+//! - [`events`]: the one server-sent event dispatcher on `client::Stream`; hands each event
+//!   (read by `wire::Event::decode`) to the part that owns it.
 //! - [`shell`]: header (agent, status, load, `Log out`), main navigation, the work area,
 //!   shared state (navigation, clock, notices) and the `Desk` context that holds every part's state.
 //! - [`presence`]: the `Chat channel status` control (`Ready` / `Not Ready` reasons).
@@ -21,7 +22,7 @@
 //! - [`contacts`]: the `Contacts` list (paged by cursor, only visible rows rendered) and details.
 //! - [`connect_group`]: the Connect group of the navigation.
 //! - [`communication_tab`]: the Communication tab of the Connect group.
-//! - [`browser`]: storage, time and random ids.
+//! - [`browser`]: time and focus helpers; storage and random ids from `client`.
 //!
 //! Every part owns its signals in its own `state.rs`; the shell gathers them in one `Desk` context.
 

@@ -1,51 +1,10 @@
-//! The errors of the API client: one transport-level [`Failure`], one enum per operation that
-//! has failures the UI treats specially, and [`ApiError`] that rolls them all up. Every variant
-//! keeps the server's [`ErrorBody`] message, so what the user reads is what the server said.
+//! The errors of the API client: the transport-level [`TransportError`] of `client`, one enum
+//! per operation that has failures the UI treats specially, and [`ClientError`] that rolls them
+//! all up (the name `ClientError` is the server's). Every variant keeps the server's [`ErrorBody`]
+//! message, so what the user reads is what the server said.
 
+use client::TransportError;
 use wire::{ErrorBody, ErrorCode};
-
-/// Why a request did not give the answer hoped for.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum Failure {
-    /// The request never got an answer (offline, server down, CORS).
-    #[error("The server cannot be reached ({0}).")]
-    Network(String),
-    /// The server answered with an error body.
-    #[error("{body}")]
-    Server {
-        /// The HTTP status.
-        status: u16,
-        /// What the server said.
-        body: ErrorBody,
-    },
-    /// The answer was not what this client understands.
-    #[error("The server's answer could not be read ({0}).")]
-    Decode(String),
-}
-
-impl Failure {
-    /// The server's error code, if the server answered.
-    pub fn code(&self) -> Option<ErrorCode> {
-        match self {
-            Failure::Server { body, .. } => Some(body.error.code),
-            Failure::Network(_) | Failure::Decode(_) => None,
-        }
-    }
-
-    /// Whether trying the same request again may work (no answer, or a 5xx / 429).
-    pub fn is_transient(&self) -> bool {
-        match self {
-            Failure::Network(_) => true,
-            Failure::Server { status, .. } => *status >= 500 || *status == 429,
-            Failure::Decode(_) => false,
-        }
-    }
-
-    /// Whether the token is no longer valid.
-    pub fn is_unauthorized(&self) -> bool {
-        self.code() == Some(ErrorCode::Unauthorized)
-    }
-}
 
 /// `POST /api/auth/login`.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -58,16 +17,16 @@ pub enum LoginError {
     RateLimited(ErrorBody),
     /// Anything else.
     #[error(transparent)]
-    Failed(Failure),
+    Failed(TransportError),
 }
 
-impl From<Failure> for LoginError {
-    fn from(f: Failure) -> Self {
+impl From<TransportError> for LoginError {
+    fn from(f: TransportError) -> Self {
         match f {
-            Failure::Server { body, .. } if body.error.code == ErrorCode::BadCredentials => {
+            TransportError::Server { body, .. } if body.error.code == ErrorCode::BadCredentials => {
                 LoginError::BadCredentials(body)
             }
-            Failure::Server { body, .. } if body.error.code == ErrorCode::RateLimited => {
+            TransportError::Server { body, .. } if body.error.code == ErrorCode::RateLimited => {
                 LoginError::RateLimited(body)
             }
             other => LoginError::Failed(other),
@@ -83,7 +42,7 @@ pub enum SendError {
     Refused(ErrorBody),
     /// It may not have arrived; a retry with the same client id is safe.
     #[error(transparent)]
-    Failed(Failure),
+    Failed(TransportError),
 }
 
 impl SendError {
@@ -93,10 +52,12 @@ impl SendError {
     }
 }
 
-impl From<Failure> for SendError {
-    fn from(f: Failure) -> Self {
+impl From<TransportError> for SendError {
+    fn from(f: TransportError) -> Self {
         match f {
-            Failure::Server { status, body } if (400..500).contains(&status) && status != 429 => {
+            TransportError::Server { status, body }
+                if (400..500).contains(&status) && status != 429 =>
+            {
                 SendError::Refused(body)
             }
             other => SendError::Failed(other),
@@ -115,16 +76,16 @@ pub enum UploadError {
     NotAnImage(ErrorBody),
     /// Anything else.
     #[error(transparent)]
-    Failed(Failure),
+    Failed(TransportError),
 }
 
-impl From<Failure> for UploadError {
-    fn from(f: Failure) -> Self {
+impl From<TransportError> for UploadError {
+    fn from(f: TransportError) -> Self {
         match f {
-            Failure::Server { body, .. } if body.error.code == ErrorCode::TooLarge => {
+            TransportError::Server { body, .. } if body.error.code == ErrorCode::TooLarge => {
                 UploadError::TooLarge(body)
             }
-            Failure::Server { body, .. }
+            TransportError::Server { body, .. }
                 if matches!(
                     body.error.code,
                     ErrorCode::UnsupportedMediaType | ErrorCode::InvalidInput
@@ -145,13 +106,13 @@ pub enum MarkDoneError {
     DispositionRequired(ErrorBody),
     /// Anything else.
     #[error(transparent)]
-    Failed(Failure),
+    Failed(TransportError),
 }
 
-impl From<Failure> for MarkDoneError {
-    fn from(f: Failure) -> Self {
+impl From<TransportError> for MarkDoneError {
+    fn from(f: TransportError) -> Self {
         match f {
-            Failure::Server { body, .. } if body.error.code == ErrorCode::Unprocessable => {
+            TransportError::Server { body, .. } if body.error.code == ErrorCode::Unprocessable => {
                 MarkDoneError::DispositionRequired(body)
             }
             other => MarkDoneError::Failed(other),
@@ -161,7 +122,7 @@ impl From<Failure> for MarkDoneError {
 
 /// Every error of the client, for code that shows errors without caring which operation failed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum ApiError {
+pub enum ClientError {
     /// Logging in.
     #[error(transparent)]
     Login(#[from] LoginError),
@@ -176,10 +137,10 @@ pub enum ApiError {
     MarkDone(#[from] MarkDoneError),
     /// Any other operation.
     #[error(transparent)]
-    Request(#[from] Failure),
+    Request(#[from] TransportError),
 }
 
-impl ApiError {
+impl ClientError {
     /// The words to show the user.
     pub fn message(&self) -> String {
         self.to_string()
@@ -188,11 +149,11 @@ impl ApiError {
     /// Whether the session has expired (the desktop goes back to the login screen).
     pub fn is_unauthorized(&self) -> bool {
         match self {
-            ApiError::Request(f)
-            | ApiError::Login(LoginError::Failed(f))
-            | ApiError::Send(SendError::Failed(f))
-            | ApiError::Upload(UploadError::Failed(f))
-            | ApiError::MarkDone(MarkDoneError::Failed(f)) => f.is_unauthorized(),
+            ClientError::Request(f)
+            | ClientError::Login(LoginError::Failed(f))
+            | ClientError::Send(SendError::Failed(f))
+            | ClientError::Upload(UploadError::Failed(f))
+            | ClientError::MarkDone(MarkDoneError::Failed(f)) => f.is_unauthorized(),
             _ => false,
         }
     }

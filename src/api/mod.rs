@@ -2,25 +2,29 @@
 //! [`ApiClient::login`]; the [`ApiClient<LoggedIn>`] it returns holds the bearer token and
 //! offers every other operation. Requests go to the page's own origin (the server serves the
 //! desktop), with `Authorization: Bearer` and never a cookie, so the desktop works inside a
-//! cross-origin iframe.
+//! cross-origin iframe. Every request is a [`client::Call`]; its [`TransportError`] is rolled
+//! up into the per-operation errors and [`ClientError`].
+//!
+//! # Layout
+//! - `mod.rs`: the typestate client, one method per operation.
+//! - `error.rs`: the per-operation error enums and [`ClientError`] that rolls them up.
 
 mod error;
-mod http;
 
-pub use error::{ApiError, Failure, LoginError, MarkDoneError, SendError, UploadError};
-pub(crate) use http::unreadable;
+pub use client::TransportError;
+pub use error::{ClientError, LoginError, MarkDoneError, SendError, UploadError};
 
-use http::{encode, fetch_empty, fetch_json, Outgoing};
+use client::call::encode;
+use client::Call;
 use std::fmt::Write as _;
 use std::marker::PhantomData;
 use wire::api::{
     AgentSendRequest, ContactPage, ConversationPage, DesktopConfig, HandleTimeSegment,
     LoginRequest, LoginResponse, MarkDoneRequest, MyWork, ReceiptRequest, ResponseTree,
-    SearchResults, SendResponse, SetStatusRequest, StreamTicket, TypingRequest,
+    SearchResults, SendResponse, SetStatusRequest, TypingRequest,
 };
 use wire::{
-    AgentView, AttachmentView, ChatStatus, ContactId, ContactView, EventId, InteractionId,
-    InteractionView,
+    AgentView, AttachmentView, ChatStatus, ContactId, ContactView, InteractionId, InteractionView,
 };
 
 /// Not logged in: only [`ApiClient::login`] is possible.
@@ -63,8 +67,7 @@ impl ApiClient<LoggedOut> {
             login: login.to_owned(),
             password: password.to_owned(),
         };
-        let answer: LoginResponse =
-            fetch_json(Outgoing::new("POST", "/api/auth/login", None).json(&body)).await?;
+        let answer: LoginResponse = Call::post("/api/auth/login").body(&body).json().await?;
         Ok((ApiClient::with_token(answer.token.clone()), answer))
     }
 }
@@ -84,79 +87,77 @@ impl ApiClient<LoggedIn> {
         self.token.as_deref().unwrap_or_default()
     }
 
-    fn out(&self, method: &'static str, url: impl Into<String>) -> Outgoing {
-        Outgoing::new(method, url, self.token.as_deref())
+    fn out(&self, method: &'static str, url: impl Into<String>) -> Call {
+        Call::new(method, url).bearer(self.token.as_deref())
     }
 
-    fn get(&self, url: impl Into<String>) -> Outgoing {
+    fn get(&self, url: impl Into<String>) -> Call {
         self.out("GET", url)
     }
 
-    fn post(&self, url: impl Into<String>) -> Outgoing {
+    fn post(&self, url: impl Into<String>) -> Call {
         self.out("POST", url)
     }
 
-    fn post_json<B: serde::Serialize>(&self, url: impl Into<String>, body: &B) -> Outgoing {
-        self.post(url).json(body)
+    fn post_json<B: serde::Serialize>(&self, url: impl Into<String>, body: &B) -> Call {
+        self.post(url).body(body)
     }
 
     /// `POST /api/auth/logout`: revokes the token, and gives back a logged-out client.
-    pub async fn logout(self) -> (ApiClient<LoggedOut>, Result<(), ApiError>) {
-        let result = fetch_empty(self.post("/api/auth/logout"))
+    pub async fn logout(self) -> (ApiClient<LoggedOut>, Result<(), ClientError>) {
+        let result = self
+            .post("/api/auth/logout")
+            .done()
             .await
-            .map_err(ApiError::from);
+            .map_err(ClientError::from);
         (ApiClient::new(), result)
     }
 
     /// `GET /api/me`.
-    pub async fn me(&self) -> Result<AgentView, ApiError> {
-        Ok(fetch_json(self.get("/api/me")).await?)
+    pub async fn me(&self) -> Result<AgentView, ClientError> {
+        Ok(self.get("/api/me").json().await?)
     }
 
     /// `PUT /api/me/status`.
-    pub async fn set_status(&self, status: ChatStatus) -> Result<AgentView, ApiError> {
+    pub async fn set_status(&self, status: ChatStatus) -> Result<AgentView, ClientError> {
         let out = self
             .out("PUT", "/api/me/status")
-            .json(&SetStatusRequest { status });
-        Ok(fetch_json(out).await?)
+            .body(&SetStatusRequest { status });
+        Ok(out.json().await?)
     }
 
     /// `GET /api/config`.
-    pub async fn config(&self) -> Result<DesktopConfig, ApiError> {
-        Ok(fetch_json(self.get("/api/config")).await?)
-    }
-
-    /// `POST /api/events/ticket`.
-    pub async fn event_ticket(&self) -> Result<StreamTicket, ApiError> {
-        Ok(fetch_json(self.post("/api/events/ticket")).await?)
-    }
-
-    /// The URL of the event stream for a ticket.
-    pub fn event_stream_url(ticket: &str, last_event_id: EventId) -> String {
-        format!(
-            "/api/events?ticket={}&last_event_id={last_event_id}",
-            encode(ticket)
-        )
+    pub async fn config(&self) -> Result<DesktopConfig, ClientError> {
+        Ok(self.get("/api/config").json().await?)
     }
 
     /// `GET /api/interactions`.
-    pub async fn my_work(&self) -> Result<MyWork, ApiError> {
-        Ok(fetch_json(self.get("/api/interactions")).await?)
+    pub async fn my_work(&self) -> Result<MyWork, ClientError> {
+        Ok(self.get("/api/interactions").json().await?)
     }
 
     /// `POST /api/interactions/{id}/accept`.
-    pub async fn accept(&self, id: InteractionId) -> Result<InteractionView, ApiError> {
-        Ok(fetch_json(self.post(format!("/api/interactions/{id}/accept"))).await?)
+    pub async fn accept(&self, id: InteractionId) -> Result<InteractionView, ClientError> {
+        Ok(self
+            .post(format!("/api/interactions/{id}/accept"))
+            .json()
+            .await?)
     }
 
     /// `POST /api/interactions/{id}/reject`.
-    pub async fn reject(&self, id: InteractionId) -> Result<(), ApiError> {
-        Ok(fetch_empty(self.post(format!("/api/interactions/{id}/reject"))).await?)
+    pub async fn reject(&self, id: InteractionId) -> Result<(), ClientError> {
+        Ok(self
+            .post(format!("/api/interactions/{id}/reject"))
+            .done()
+            .await?)
     }
 
     /// `POST /api/interactions/{id}/end`.
-    pub async fn end(&self, id: InteractionId) -> Result<InteractionView, ApiError> {
-        Ok(fetch_json(self.post(format!("/api/interactions/{id}/end"))).await?)
+    pub async fn end(&self, id: InteractionId) -> Result<InteractionView, ClientError> {
+        Ok(self
+            .post(format!("/api/interactions/{id}/end"))
+            .json()
+            .await?)
     }
 
     /// `POST /api/interactions/{id}/done`.
@@ -165,7 +166,10 @@ impl ApiClient<LoggedIn> {
         id: InteractionId,
         body: &MarkDoneRequest,
     ) -> Result<InteractionView, MarkDoneError> {
-        Ok(fetch_json(self.post_json(format!("/api/interactions/{id}/done"), body)).await?)
+        Ok(self
+            .post_json(format!("/api/interactions/{id}/done"), body)
+            .json()
+            .await?)
     }
 
     /// `POST /api/interactions/{id}/handle-time`.
@@ -174,18 +178,21 @@ impl ApiClient<LoggedIn> {
         id: InteractionId,
         segment: &HandleTimeSegment,
         keepalive: bool,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), ClientError> {
         let mut out = self.post_json(format!("/api/interactions/{id}/handle-time"), segment);
         if keepalive {
             out = out.keepalive();
         }
-        Ok(fetch_empty(out).await?)
+        Ok(out.done().await?)
     }
 
     /// `POST /api/interactions/{id}/typing`.
-    pub async fn typing(&self, id: InteractionId, typing: bool) -> Result<(), ApiError> {
+    pub async fn typing(&self, id: InteractionId, typing: bool) -> Result<(), ClientError> {
         let url = format!("/api/interactions/{id}/typing");
-        Ok(fetch_empty(self.post_json(url, &TypingRequest { typing })).await?)
+        Ok(self
+            .post_json(url, &TypingRequest { typing })
+            .done()
+            .await?)
     }
 
     /// `GET /api/contacts`: one page (`cursor` from the page before).
@@ -194,7 +201,7 @@ impl ApiClient<LoggedIn> {
         query: &str,
         public: bool,
         cursor: Option<&str>,
-    ) -> Result<ContactPage, ApiError> {
+    ) -> Result<ContactPage, ClientError> {
         let mut url = format!(
             "/api/contacts?q={}&public={public}&limit=100",
             encode(query)
@@ -202,17 +209,23 @@ impl ApiClient<LoggedIn> {
         if let Some(c) = cursor {
             let _ = write!(url, "&cursor={}", encode(c));
         }
-        Ok(fetch_json(self.get(url)).await?)
+        Ok(self.get(url).json().await?)
     }
 
     /// `GET /api/contacts/{id}`.
-    pub async fn contact(&self, id: ContactId) -> Result<ContactView, ApiError> {
-        Ok(fetch_json(self.get(format!("/api/contacts/{id}"))).await?)
+    pub async fn contact(&self, id: ContactId) -> Result<ContactView, ClientError> {
+        Ok(self.get(format!("/api/contacts/{id}")).json().await?)
     }
 
     /// `GET /api/contacts/{id}/interactions` (Contact History).
-    pub async fn contact_history(&self, id: ContactId) -> Result<Vec<InteractionView>, ApiError> {
-        Ok(fetch_json(self.get(format!("/api/contacts/{id}/interactions"))).await?)
+    pub async fn contact_history(
+        &self,
+        id: ContactId,
+    ) -> Result<Vec<InteractionView>, ClientError> {
+        Ok(self
+            .get(format!("/api/contacts/{id}/interactions"))
+            .json()
+            .await?)
     }
 
     /// `GET /api/contacts/{id}/conversation`.
@@ -221,7 +234,7 @@ impl ApiClient<LoggedIn> {
         id: ContactId,
         before_seq: Option<i64>,
         public: Option<bool>,
-    ) -> Result<ConversationPage, ApiError> {
+    ) -> Result<ConversationPage, ClientError> {
         let mut url = format!(
             "/api/contacts/{id}/conversation?limit={}",
             wire::limits::MAX_PAGE
@@ -232,7 +245,7 @@ impl ApiClient<LoggedIn> {
         if let Some(public) = public {
             let _ = write!(url, "&public={public}");
         }
-        Ok(fetch_json(self.get(url)).await?)
+        Ok(self.get(url).json().await?)
     }
 
     /// `POST /api/contacts/{id}/messages`.
@@ -242,12 +255,15 @@ impl ApiClient<LoggedIn> {
         body: &AgentSendRequest,
     ) -> Result<SendResponse, SendError> {
         let url = format!("/api/contacts/{contact}/messages");
-        Ok(fetch_json(self.post_json(url, body)).await?)
+        Ok(self.post_json(url, body).json().await?)
     }
 
     /// `POST /api/contacts/{id}/chat` (the `Chat` button).
-    pub async fn chat(&self, contact: ContactId) -> Result<InteractionView, ApiError> {
-        Ok(fetch_json(self.post(format!("/api/contacts/{contact}/chat"))).await?)
+    pub async fn chat(&self, contact: ContactId) -> Result<InteractionView, ClientError> {
+        Ok(self
+            .post(format!("/api/contacts/{contact}/chat"))
+            .json()
+            .await?)
     }
 
     /// `POST /api/contacts/{id}/receipts`.
@@ -256,9 +272,12 @@ impl ApiClient<LoggedIn> {
         contact: ContactId,
         up_to_seq: i64,
         read: bool,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), ClientError> {
         let url = format!("/api/contacts/{contact}/receipts");
-        Ok(fetch_empty(self.post_json(url, &ReceiptRequest { up_to_seq, read })).await?)
+        Ok(self
+            .post_json(url, &ReceiptRequest { up_to_seq, read })
+            .done()
+            .await?)
     }
 
     /// `GET /api/search`.
@@ -266,26 +285,26 @@ impl ApiClient<LoggedIn> {
         &self,
         q: &str,
         contact: Option<ContactId>,
-    ) -> Result<SearchResults, ApiError> {
+    ) -> Result<SearchResults, ClientError> {
         let mut url = format!("/api/search?q={}", encode(q));
         if let Some(c) = contact {
             let _ = write!(url, "&contact_id={c}");
         }
-        Ok(fetch_json(self.get(url)).await?)
+        Ok(self.get(url).json().await?)
     }
 
     /// `GET /api/responses`.
-    pub async fn responses(&self) -> Result<ResponseTree, ApiError> {
-        Ok(fetch_json(self.get("/api/responses")).await?)
+    pub async fn responses(&self) -> Result<ResponseTree, ClientError> {
+        Ok(self.get("/api/responses").json().await?)
     }
 
     /// `POST /api/attachments` (multipart, field `file`).
     pub async fn upload(&self, file: &web_sys::File) -> Result<AttachmentView, UploadError> {
         let form = web_sys::FormData::new()
-            .map_err(|e| UploadError::Failed(Failure::Decode(format!("{e:?}"))))?;
+            .map_err(|e| UploadError::Failed(TransportError::Decode(format!("{e:?}"))))?;
         form.append_with_blob_and_filename("file", file, &file.name())
-            .map_err(|e| UploadError::Failed(Failure::Decode(format!("{e:?}"))))?;
+            .map_err(|e| UploadError::Failed(TransportError::Decode(format!("{e:?}"))))?;
         let out = self.post("/api/attachments").form(form);
-        Ok(fetch_json(out).await?)
+        Ok(out.json().await?)
     }
 }

@@ -106,12 +106,18 @@ pub fn Composer(
             .config
             .with_untracked(|c| c.as_ref().map(|c| c.max_message_chars as usize))
             .unwrap_or(wire::limits::MAX_MESSAGE_CHARS);
-        let length = body.chars().count();
-        if length > max {
-            error.set(Some(format!(
-                "The message is {length} characters long; at most {max} can be sent."
-            )));
-            return;
+        match wire::checks::message_text(&body, max, image.is_some()) {
+            Ok(()) => {}
+            Err(wire::checks::CheckError::TooLong { chars, max }) => {
+                error.set(Some(format!(
+                    "The message is {chars} characters long; at most {max} can be sent."
+                )));
+                return;
+            }
+            Err(e) => {
+                error.set(Some(format!("{}.", e.describe("The message"))));
+                return;
+            }
         }
         error.set(None);
         text.set(String::new());
@@ -141,20 +147,23 @@ pub fn Composer(
         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
         // file sizes are whole bytes
         let size = file.size() as u64;
-        if !wire::limits::IMAGE_TYPES.contains(&file.type_().as_str()) {
-            error.set(Some(format!(
-                "“{}” is not an image that can be sent (PNG, JPEG, GIF or WebP).",
-                file.name()
-            )));
-            return;
-        }
-        if size > max {
-            error.set(Some(format!(
-                "“{}” is too large: images up to {} KB can be sent.",
-                file.name(),
-                max / 1024
-            )));
-            return;
+        match wire::checks::image(&file.type_(), size, max) {
+            Ok(()) => {}
+            Err(wire::checks::CheckError::ImageTooLarge { max, .. }) => {
+                error.set(Some(format!(
+                    "“{}” is too large: images up to {} KB can be sent.",
+                    file.name(),
+                    max / 1024
+                )));
+                return;
+            }
+            Err(_) => {
+                error.set(Some(format!(
+                    "“{}” is not an image that can be sent (PNG, JPEG, GIF or WebP).",
+                    file.name()
+                )));
+                return;
+            }
         }
         error.set(None);
         uploading.set(true);

@@ -2,7 +2,7 @@
 //! server when the agent leaves the view, when the page is hidden or closed (a `keepalive`
 //! request, which outlives the page), and before logging out.
 
-use crate::api::{ApiClient, ApiError, LoggedIn};
+use crate::api::{ApiClient, ClientError, LoggedIn};
 use crate::browser;
 use crate::shell::state::{Nav, Notices, Place};
 use leptos::prelude::*;
@@ -52,7 +52,7 @@ fn record(
             // An interaction marked Done has its time already; nothing to tell.
             let settled = matches!(
                 &e,
-                ApiError::Request(f) if matches!(f.code(), Some(ErrorCode::Conflict | ErrorCode::NotFound))
+                ClientError::Request(f) if matches!(f.code(), Some(ErrorCode::Conflict | ErrorCode::NotFound))
             );
             if !settled && !keepalive {
                 notices.error("Recording handle time", &e);

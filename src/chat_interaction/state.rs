@@ -1,8 +1,9 @@
 //! The agent's open interactions and the conversations behind them: messages merged from
-//! pages, live events and send answers without duplicates (by id, ordered by seq), plus the
-//! messages this desktop is still sending.
+//! pages, live events and send answers by `client::Thread` (by seq, with its receipt rule: a
+//! late copy never drops a mark), plus the messages this desktop is still sending.
 
 use super::window::Window;
+use client::Thread;
 use leptos::prelude::*;
 use std::collections::HashMap;
 use wire::api::ConversationPage;
@@ -33,8 +34,8 @@ pub struct Pending {
 /// One contact's conversation, as far as it is loaded.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Conversation {
-    /// Stored messages, by seq.
-    pub messages: Vec<MessageView>,
+    /// Stored messages, by seq (reads as a slice).
+    pub messages: Thread<MessageView>,
     /// Interactions the messages belong to.
     pub interactions: Vec<InteractionView>,
     /// Messages still being sent.
@@ -46,49 +47,23 @@ pub struct Conversation {
 }
 
 impl Conversation {
-    /// Adds or replaces a message, keeping seq order, and settles its pending copy.
+    /// Adds or merges a message, keeping seq order, and settles its pending copy.
     pub fn merge(&mut self, message: MessageView) {
         if let Some(cid) = &message.client_id {
             self.pending.retain(|p| &p.client_id != cid);
         }
-        match self.messages.binary_search_by_key(&message.seq, |m| m.seq) {
-            Ok(i) => self.messages[i] = message,
-            Err(i) => self.messages.insert(i, message),
-        }
+        self.messages.insert(message);
     }
 
-    /// Adds or replaces many messages at once (a page, oldest first): one merge of the two
-    /// sorted lists instead of an insertion per message, which would shift the whole
-    /// conversation 500 times. Of two versions of one message, the page's wins.
+    /// Adds or merges many messages at once (a page, oldest first), in one pass. Of two
+    /// versions of one message, the page's content wins and every mark either had is kept.
     pub fn merge_page(&mut self, messages: Vec<MessageView>) {
-        if !messages.is_sorted_by_key(|m| m.seq) {
-            for m in messages {
-                self.merge(m);
-            }
-            return;
-        }
         self.pending.retain(|p| {
             !messages
                 .iter()
                 .any(|m| m.client_id.as_ref() == Some(&p.client_id))
         });
-        let old = std::mem::take(&mut self.messages);
-        let mut merged = Vec::with_capacity(old.len() + messages.len());
-        let (mut old, mut page) = (old.into_iter().peekable(), messages.into_iter().peekable());
-        loop {
-            let next = match (old.peek(), page.peek()) {
-                (Some(a), Some(b)) if a.seq < b.seq => old.next(),
-                (Some(a), Some(b)) if a.seq == b.seq => {
-                    old.next();
-                    page.next()
-                }
-                (_, Some(_)) => page.next(),
-                (Some(_), None) => old.next(),
-                (None, None) => break,
-            };
-            merged.extend(next);
-        }
-        self.messages = merged;
+        self.messages.merge_page(messages);
     }
 
     /// Adds or replaces an interaction.
@@ -106,25 +81,12 @@ impl Conversation {
 
     /// The other side received (or showed) messages up to `up_to_seq`.
     pub fn receipt(&mut self, author: Party, up_to_seq: i64, read: bool, at: Millis) {
-        for m in self
-            .messages
-            .iter_mut()
-            .filter(|m| m.seq <= up_to_seq && m.author.party() == Some(author))
-        {
-            m.delivered_at.get_or_insert(at);
-            if read {
-                m.read_at.get_or_insert(at);
-            }
-        }
+        self.messages.receipt(author, up_to_seq, read, at);
     }
 
     /// The highest seq written by the contact.
     pub fn last_contact_seq(&self) -> Option<i64> {
-        self.messages
-            .iter()
-            .rev()
-            .find(|m| m.author.party() == Some(Party::Contact))
-            .map(|m| m.seq)
+        self.messages.last_seq_of(Party::Contact)
     }
 }
 

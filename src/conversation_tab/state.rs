@@ -1,7 +1,7 @@
 //! The Conversation tab's search: matches in what is loaded, and loading older pages up to a
 //! match the server found beyond them.
 
-use crate::api::ApiError;
+use crate::api::ClientError;
 use crate::chat_interaction::state::InteractionsState;
 use crate::chat_interaction::transcript::Entry;
 use crate::shell::state::Api;
@@ -40,7 +40,7 @@ pub async fn load_until(
     contact: ContactId,
     seq: i64,
     public: Option<bool>,
-) -> Result<(), ApiError> {
+) -> Result<(), ClientError> {
     let client = api.client();
     // At most 10,000 messages' worth of pages for one search.
     for _ in 0..20 {

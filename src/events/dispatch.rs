@@ -1,6 +1,6 @@
 //! Which part owns which event.
 
-use crate::api::{ApiClient, ApiError, LoggedIn};
+use crate::api::{ApiClient, ClientError, LoggedIn};
 use crate::chat_interaction::state::InteractionsState;
 use crate::contacts::state::ContactsState;
 use crate::notifications::state::{NotificationsState, Responded};
@@ -24,7 +24,7 @@ pub struct Parts {
 }
 
 /// Loads the agent's work from scratch (start-up, and after a `resync`).
-pub async fn reload(client: &ApiClient<LoggedIn>, parts: &Parts) -> Result<(), ApiError> {
+pub async fn reload(client: &ApiClient<LoggedIn>, parts: &Parts) -> Result<(), ClientError> {
     let work = client.my_work().await?;
     parts.presence.agent_changed(work.agent);
     parts.interactions.set_open(work.interactions);

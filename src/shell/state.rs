@@ -1,6 +1,6 @@
 //! The shell's own state: where the agent is, the API client, the clock, and notices.
 
-use crate::api::{ApiClient, ApiError, LoggedIn};
+use crate::api::{ApiClient, ClientError, LoggedIn};
 use crate::chat_interaction::handle_time::Viewing;
 use crate::chat_interaction::state::InteractionsState;
 use crate::contacts::state::ContactsState;
@@ -142,7 +142,7 @@ impl Notices {
     }
 
     /// Shows an error, with what was being done; an expired session goes back to login.
-    pub fn error(self, doing: &str, error: &ApiError) {
+    pub fn error(self, doing: &str, error: &ClientError) {
         if error.is_unauthorized() {
             self.session.expired();
         } else {

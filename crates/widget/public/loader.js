@@ -104,7 +104,7 @@
     switch (message.t) {
       case 'ready':
         ready = true;
-        post({ t: 'init', identity: identity, open: open });
+        post({ t: 'init', identity: identity, open: open, page: location.pathname.slice(0, 200) });
         break;
       case 'unread':
         unread = Math.max(0, message.n | 0);

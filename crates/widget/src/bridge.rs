@@ -17,6 +17,8 @@ pub enum FromLoader {
         identity: Option<String>,
         /// Whether the panel is open.
         open: bool,
+        /// The path of the company page the widget is on (`/pricing`), shown to the agent.
+        page: Option<String>,
     },
     /// The panel was opened.
     Show,
@@ -59,6 +61,9 @@ struct Raw {
     /// `init`.
     #[serde(default)]
     open: bool,
+    /// `init`.
+    #[serde(default)]
+    page: Option<String>,
 }
 
 /// Parses a message from the loader.
@@ -68,6 +73,11 @@ pub fn parse(data: &str) -> Option<FromLoader> {
         "init" => FromLoader::Init {
             identity: raw.identity,
             open: raw.open,
+            // Only a path the server accepts: a bad one would cost the visitor their session.
+            page: raw
+                .page
+                .map(|p| p.chars().take(wire::MAX_START_PAGE_CHARS).collect::<String>())
+                .filter(|p| wire::valid_start_page(p)),
         },
         "show" => FromLoader::Show,
         "hide" => FromLoader::Hide,
@@ -130,9 +140,28 @@ mod tests {
             parse(r#"{"t":"init","identity":"c1.9.sig","open":true}"#),
             Some(FromLoader::Init {
                 identity: Some("c1.9.sig".into()),
+                page: None,
                 open: true
             })
         );
+        assert_eq!(
+            parse(r#"{"t":"init","identity":null,"open":false,"page":"/pricing"}"#),
+            Some(FromLoader::Init {
+                identity: None,
+                page: Some("/pricing".into()),
+                open: false
+            })
+        );
+        let long = format!(r#"{{"t":"init","page":"/{}"}}"#, "a".repeat(500));
+        let Some(FromLoader::Init { page, .. }) = parse(&long) else {
+            panic!("init not parsed");
+        };
+        assert_eq!(page.map(|p| p.chars().count()), Some(wire::MAX_START_PAGE_CHARS));
+        let Some(FromLoader::Init { page, .. }) = parse(r#"{"t":"init","page":"not a path"}"#)
+        else {
+            panic!("init not parsed");
+        };
+        assert_eq!(page, None);
         assert_eq!(parse(r#"{"t":"show"}"#), Some(FromLoader::Show));
         assert_eq!(
             parse(r#"{"t":"identify","identity":null}"#),

@@ -1,53 +1,29 @@
 //! What the widget checks before anything is sent, so the visitor hears about a problem at
-//! once. The server checks again; its refusal message is shown as it is.
+//! once: the rules of `wire::checks`, which the server applies too, in the panel's words.
 
-use wire::limits::{IMAGE_TYPES, MAX_IMAGE_BYTES, MAX_MESSAGE_CHARS};
-use wire::ClientMessageId;
+use wire::checks;
+use wire::limits::MAX_MESSAGE_CHARS;
 
-/// Checks a message's text; the error is the sentence the panel shows.
+/// Checks a message's text with the rule the server applies; the error is the sentence the
+/// panel shows.
 pub fn check_text(text: &str) -> Result<(), String> {
-    let chars = text.chars().count();
-    if chars > MAX_MESSAGE_CHARS {
-        return Err(format!(
-            "Your message is too long ({chars} characters; at most {MAX_MESSAGE_CHARS}). Shorten it and send again."
-        ));
-    }
-    Ok(())
+    checks::message_text(text, MAX_MESSAGE_CHARS, false)
+        .map_err(|e| format!("{}. Shorten it and send again.", e.describe("Your message")))
 }
 
 /// Checks an image before upload, from the browser's idea of its type and its size in bytes.
 pub fn check_image(content_type: &str, size: f64) -> Result<(), String> {
-    if !IMAGE_TYPES.contains(&content_type) {
-        return Err("That file can't be sent: choose a PNG, JPEG, GIF or WebP image.".to_owned());
-    }
-    #[allow(clippy::cast_precision_loss)]
-    let max = MAX_IMAGE_BYTES as f64;
-    if size > max {
-        // Tenths of a megabyte, without pulling float formatting into the bundle.
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-        let tenths = (size / 104_857.6).ceil() as u64;
-        return Err(format!(
-            "That image is too large ({}.{} MB): images can be at most {} MB.",
-            tenths / 10,
-            tenths % 10,
-            MAX_IMAGE_BYTES / 1_048_576
-        ));
-    }
-    Ok(())
-}
-
-/// A new client message id: `w` and 19 characters of `[0-9a-z]` from `random` (which returns
-/// numbers in `[0, 1)`, like `Math.random`).
-pub fn client_id(mut random: impl FnMut() -> f64) -> ClientMessageId {
-    const ALPHABET: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
-    let mut id = String::with_capacity(20);
-    id.push('w');
-    for _ in 0..19 {
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-        let i = ((random() * 36.0) as usize).min(35);
-        id.push(char::from(ALPHABET[i]));
-    }
-    ClientMessageId(id)
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    // file sizes are whole bytes
+    let bytes = size as u64;
+    checks::image_default(content_type, bytes).map_err(|e| {
+        let field = if e == checks::CheckError::NotAnImage {
+            "That file"
+        } else {
+            "That image"
+        };
+        format!("{}.", e.describe(field))
+    })
 }
 
 #[cfg(test)]
@@ -71,16 +47,5 @@ mod tests {
         assert!(check_image("image/jpeg", 5.0 * 1_048_576.0 + 1.0)
             .unwrap_err()
             .contains("too large (5.1 MB)"));
-    }
-
-    #[test]
-    fn client_ids_are_valid() {
-        let mut x = 0.0;
-        let id = client_id(|| {
-            x = (x + 0.37) % 1.0;
-            x
-        });
-        assert!(id.is_valid(), "{id}");
-        assert!(client_id(|| 0.999_999_9).is_valid());
     }
 }

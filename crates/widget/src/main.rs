@@ -3,15 +3,19 @@
 //! contract, the loader ↔ frame protocol and the size budget.
 //!
 //! # Layout
-//! - [`api`]: the HTTP client for `/api/visitor/*` (fetch, bearer token, error bodies).
+//! - [`api`]: the `/api/visitor/*` endpoints, each a `client::Call`, and the panel's wording of
+//!   their errors.
 //! - [`store`]: the visitor token in `localStorage` (written only once a chat starts).
 //! - [`bridge`]: the `postMessage` protocol with the loader, origin-checked both ways.
-//! - [`events`]: the live stream (ticket, `EventSource`, back-off, replay from the last id).
-//! - [`transcript`]: the conversation as data: merge, dedupe, receipts (no DOM, unit-tested).
-//! - [`checks`]: what the widget checks before sending (text length, image type and size).
+//! - [`transcript`]: the conversation as data: the widget's reads of the wire types, the
+//!   visitor events ([`transcript::Live`]) and the transcript on a `client::Thread`.
+//! - [`checks`]: the `wire::checks` rules in the panel's words (text, image type and size).
 //! - [`view`]: DOM building: [`view::dom`] helpers, [`view::panel`] (the static panel) and
 //!   [`view::message`] (one transcript line).
-//! - [`app`]: the state and the glue: boot, start, send, attach, receipts, typing.
+//! - [`app`]: the state and the glue, split by job: boot, live, send, receipts, render.
+//!
+//! The live stream itself (ticket, `EventSource`, back-off, replay from the last id) is
+//! `client::Stream`; it reports into a sink that [`app`] reads.
 //!
 //! Everything compiles natively too (web-sys bindings only fail when called), so clippy and
 //! the unit tests of the pure modules run on the host; only `main` differs.
@@ -21,7 +25,6 @@ mod api;
 mod app;
 mod bridge;
 mod checks;
-mod events;
 mod store;
 mod transcript;
 mod view;

@@ -1,7 +1,8 @@
-//! The conversation as data. Messages are keyed by `seq` (strictly increasing per contact), so
-//! a page, the answer to a send and the same message replayed by the live stream after a
-//! reconnect all land in one place: nothing is shown twice and nothing is lost.
+//! The conversation as data: the widget's reads of the wire types, and the transcript, whose
+//! messages are a `client::Thread` (keyed by seq, with the one receipt rule both clients share).
 
+pub use client::Change;
+use client::{Receipted, Thread};
 use serde::Deserialize;
 use wire::{ContactId, InteractionId, InteractionState, MessageId, Millis, Party, SystemLine};
 
@@ -76,6 +77,25 @@ pub struct Message {
     pub system: Option<SystemLine>,
 }
 
+impl Receipted for Message {
+    fn seq(&self) -> i64 {
+        self.seq
+    }
+    fn party(&self) -> Option<Party> {
+        self.author.party()
+    }
+    fn delivered_at(&self) -> Option<Millis> {
+        self.delivered_at
+    }
+    fn read_at(&self) -> Option<Millis> {
+        self.read_at
+    }
+    fn set_marks(&mut self, delivered_at: Option<Millis>, read_at: Option<Millis>) {
+        self.delivered_at = delivered_at;
+        self.read_at = read_at;
+    }
+}
+
 /// The fields of a `wire::InteractionView` the widget reads. Deserializing only these (serde
 /// skips the rest) keeps the bundle small; the JSON is the same.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -100,6 +120,19 @@ impl Interaction {
     }
 }
 
+/// Reads the visitor events of wire's table with the widget's [`Message`] and [`Interaction`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Narrowed;
+
+impl wire::event::Narrowing for Narrowed {
+    type Message = Message;
+    type Interaction = Interaction;
+}
+
+/// The events the widget acts on: the visitor rows of wire's event table, with messages and
+/// interactions read as [`Message`] and [`Interaction`] (the same JSON, a smaller bundle).
+pub type Live = wire::event::VisitorEvent<Narrowed>;
+
 /// A `wire::api::ConversationPage`, with the interactions read as [`Interaction`].
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Page {
@@ -109,17 +142,6 @@ pub struct Page {
     pub interactions: Vec<Interaction>,
     /// Whether older messages exist.
     pub has_more: bool,
-}
-
-/// What inserting a message did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Change {
-    /// The message is new.
-    New,
-    /// A message already known changed (a receipt, for example).
-    Updated,
-    /// Nothing changed.
-    Same,
 }
 
 /// The delivery state shown under one of the visitor's own messages.
@@ -148,7 +170,7 @@ impl Mark {
 #[derive(Debug, Default)]
 pub struct Transcript {
     /// Every loaded message, by seq.
-    pub messages: SeqMap<Message>,
+    pub messages: Thread<Message>,
     /// Whether older messages exist on the server.
     pub has_more: bool,
     /// The newest interaction seen (the one the header and the ended state describe).
@@ -164,33 +186,12 @@ impl Transcript {
         for interaction in page.interactions {
             self.note_interaction(interaction);
         }
-        page.messages
-            .into_iter()
-            .filter_map(|m| {
-                let seq = m.seq;
-                (self.insert(m) != Change::Same).then_some(seq)
-            })
-            .collect()
+        self.messages.merge_page(page.messages)
     }
 
-    /// Inserts or updates one message.
+    /// Inserts or merges one message.
     pub fn insert(&mut self, message: Message) -> Change {
-        match self.messages.get_mut(message.seq) {
-            None => {
-                self.messages.insert(message.seq, message);
-                Change::New
-            }
-            Some(known) if *known == message => Change::Same,
-            Some(known) => {
-                // A later copy never loses a receipt an earlier one had.
-                let delivered = known.delivered_at.or(message.delivered_at);
-                let read = known.read_at.or(message.read_at);
-                *known = message;
-                known.delivered_at = delivered;
-                known.read_at = read;
-                Change::Updated
-            }
-        }
+        self.messages.insert(message)
     }
 
     /// Keeps the newest interaction; returns whether it is the current one now.
@@ -210,25 +211,7 @@ impl Transcript {
         read: bool,
         at: i64,
     ) -> Vec<i64> {
-        let mut changed = Vec::new();
-        for (seq, m) in self.messages.up_to_mut(up_to_seq) {
-            if m.author.party() != Some(author) {
-                continue;
-            }
-            let mut touched = false;
-            if m.delivered_at.is_none() {
-                m.delivered_at = Some(at);
-                touched = true;
-            }
-            if read && m.read_at.is_none() {
-                m.read_at = Some(at);
-                touched = true;
-            }
-            if touched {
-                changed.push(*seq);
-            }
-        }
-        changed
+        self.messages.receipt(author, up_to_seq, read, at)
     }
 
     /// The lowest loaded seq (for `before_seq`).
@@ -238,11 +221,7 @@ impl Transcript {
 
     /// The highest seq of an agent's message.
     pub fn last_agent_seq(&self) -> Option<i64> {
-        self.messages
-            .values()
-            .rev()
-            .find(|m| m.author.kind == Kind::Agent)
-            .map(|m| m.seq)
+        self.messages.last_seq_of(Party::Agent)
     }
 
     /// The name of the agent to show: the current interaction's, else the latest writer's.
@@ -251,7 +230,7 @@ impl Transcript {
             return Some(name);
         }
         self.messages
-            .values()
+            .iter()
             .rev()
             .filter(|m| m.author.kind == Kind::Agent)
             .find_map(|m| m.author.name.clone())
@@ -263,8 +242,8 @@ impl Transcript {
     }
 }
 
-/// Values kept in seq order: a sorted `Vec` (smaller in the bundle than a `BTreeMap`, and
-/// conversations are appended to at the end almost always).
+/// Values kept in seq order (the transcript's lines): a sorted `Vec`, smaller in the bundle
+/// than a `BTreeMap`, and conversations are appended to at the end almost always.
 #[derive(Debug)]
 pub struct SeqMap<V>(Vec<(i64, V)>);
 
@@ -285,11 +264,6 @@ impl<V> SeqMap<V> {
         self.find(seq).ok().map(|i| &self.0[i].1)
     }
 
-    /// The value at `seq`, to change.
-    pub fn get_mut(&mut self, seq: i64) -> Option<&mut V> {
-        self.find(seq).ok().map(|i| &mut self.0[i].1)
-    }
-
     /// Inserts or replaces the value at `seq`.
     pub fn insert(&mut self, seq: i64, value: V) {
         match self.find(seq) {
@@ -305,36 +279,6 @@ impl<V> SeqMap<V> {
             Err(i) => i,
         };
         self.0.get(i).map(|(_, v)| v)
-    }
-
-    /// Every value with a seq up to `seq`, to change.
-    pub fn up_to_mut(&mut self, seq: i64) -> impl Iterator<Item = (&i64, &mut V)> {
-        let end = match self.find(seq) {
-            Ok(i) => i + 1,
-            Err(i) => i,
-        };
-        self.0[..end].iter_mut().map(|(s, v)| (&*s, v))
-    }
-
-    /// The values in seq order.
-    pub fn values(&self) -> impl DoubleEndedIterator<Item = &V> {
-        self.0.iter().map(|(_, v)| v)
-    }
-
-    /// The lowest seq.
-    pub fn first_seq(&self) -> Option<i64> {
-        self.0.first().map(|(s, _)| *s)
-    }
-
-    /// How many values.
-    #[cfg(test)]
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    /// Whether there are none.
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
     }
 
     /// Removes everything.
@@ -355,139 +299,4 @@ pub fn mark(message: &Message) -> Mark {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use wire::{AgentId, Author};
-
-    /// A message as the server sends it, read the way the widget reads it.
-    fn msg(seq: i64, author: Author) -> Message {
-        let view = wire::MessageView {
-            id: MessageId(seq * 10),
-            contact_id: ContactId(1),
-            interaction_id: InteractionId(1),
-            seq,
-            author,
-            text: format!("m{seq}"),
-            attachment: None,
-            client_id: None,
-            created_at: 0,
-            delivered_at: None,
-            read_at: None,
-            system: None,
-        };
-        serde_json::from_str(&serde_json::to_string(&view).unwrap()).unwrap()
-    }
-
-    fn agent() -> Author {
-        Author::Agent {
-            id: AgentId(7),
-            name: "Ann".into(),
-        }
-    }
-
-    #[test]
-    fn replays_do_not_duplicate() {
-        let mut t = Transcript::default();
-        assert_eq!(t.insert(msg(1, Author::Contact)), Change::New);
-        assert_eq!(t.insert(msg(2, agent())), Change::New);
-        assert_eq!(t.insert(msg(2, agent())), Change::Same);
-        assert_eq!(t.messages.len(), 2);
-        assert_eq!(t.last_agent_seq(), Some(2));
-        assert_eq!(t.agent_name().as_deref(), Some("Ann"));
-    }
-
-    #[test]
-    fn pages_merge_and_keep_has_more_of_the_oldest() {
-        let mut t = Transcript::default();
-        let page = |seqs: &[i64], has_more| Page {
-            messages: seqs.iter().map(|s| msg(*s, Author::Contact)).collect(),
-            interactions: vec![],
-            has_more,
-        };
-        assert_eq!(t.merge_page(page(&[3, 4], true), false), vec![3, 4]);
-        assert!(t.has_more);
-        assert_eq!(t.merge_page(page(&[1, 2, 3], false), true), vec![1, 2]);
-        assert!(!t.has_more);
-        assert_eq!(t.first_seq(), Some(1));
-    }
-
-    #[test]
-    fn receipts_mark_only_that_side_and_never_regress() {
-        let mut t = Transcript::default();
-        t.insert(msg(1, Author::Contact));
-        t.insert(msg(2, agent()));
-        t.insert(msg(3, Author::Contact));
-        assert_eq!(t.apply_receipt(Party::Contact, 2, false, 5), vec![1]);
-        assert_eq!(mark(t.messages.get(1).unwrap()), Mark::Delivered);
-        assert_eq!(mark(t.messages.get(3).unwrap()), Mark::Sent);
-        assert_eq!(t.apply_receipt(Party::Contact, 3, true, 6), vec![1, 3]);
-        assert_eq!(mark(t.messages.get(3).unwrap()), Mark::Read);
-        // A stale copy from a replay keeps the receipt.
-        assert_eq!(t.insert(msg(3, Author::Contact)), Change::Updated);
-        assert_eq!(mark(t.messages.get(3).unwrap()), Mark::Read);
-    }
-
-    #[test]
-    fn a_wire_page_reads_as_a_page() {
-        let interaction = wire::InteractionView {
-            id: InteractionId(4),
-            contact_id: ContactId(1),
-            contact_name: "Visitor".into(),
-            contact_page: None,
-            channel: wire::Channel::WebChat,
-            state: InteractionState::Active,
-            agent_id: Some(AgentId(7)),
-            agent_name: Some("Ann".into()),
-            created_at: 1,
-            accepted_at: Some(2),
-            ended_at: None,
-            ended_by: None,
-            done_at: None,
-            disposition: None,
-            reactivated_from: None,
-            reactivated_by: None,
-            handle_time_ms: 0,
-            offer_expires_at: None,
-            reserved_for: None,
-            continued_as: None,
-        };
-        let message = wire::MessageView {
-            id: MessageId(1),
-            contact_id: ContactId(1),
-            interaction_id: InteractionId(4),
-            seq: 1,
-            author: agent(),
-            text: "hello".into(),
-            attachment: Some(wire::AttachmentView {
-                id: wire::AttachmentId(2),
-                content_type: "image/png".into(),
-                size: 10,
-                width: 300,
-                height: 200,
-                file_name: "a.png".into(),
-                url: "/api/files/k".into(),
-            }),
-            client_id: None,
-            created_at: 5,
-            delivered_at: Some(6),
-            read_at: None,
-            system: None,
-        };
-        let page = wire::api::ConversationPage {
-            contact_id: ContactId(1),
-            messages: vec![message],
-            interactions: vec![interaction],
-            has_more: true,
-        };
-        let read: Page = serde_json::from_str(&serde_json::to_string(&page).unwrap()).unwrap();
-        let m = &read.messages[0];
-        assert_eq!(
-            (m.seq, m.author.kind, m.author.name.as_deref()),
-            (1, Kind::Agent, Some("Ann"))
-        );
-        assert_eq!(m.attachment.as_ref().map(|a| a.width), Some(300));
-        assert_eq!(mark(m), Mark::Delivered);
-        assert_eq!(read.interactions[0].agent_name.as_deref(), Some("Ann"));
-        assert!(read.interactions[0].is_open());
-    }
-}
+mod tests;

@@ -2,11 +2,18 @@
 //! visitors). Each is a row of the server's event log, written in the same transaction as the
 //! change it reports; its log id is the SSE `id:`, so a reconnect with `Last-Event-ID` replays
 //! exactly what was missed.
+//!
+//! Every event is one row of [`event_table!`]'s invocation below: its variant, its SSE name and
+//! its fields (each field also listed once in the table's `fields`). The table generates the [`Event`] enum, [`Event::name`], [`Event::NAMES`] and
+//! [`Event::decode`], and the visitor-facing subset [`VisitorEvent`] with its own decoder, so a
+//! new event is one new row.
 
 use crate::ids::{AgentId, ContactId, EventId, InteractionId};
 use crate::model::{AgentView, ContactView, InteractionView, MessageView, Party};
 use crate::Millis;
+use serde::de::{DeserializeOwned, IgnoredAny};
 use serde::{Deserialize, Serialize};
+use std::fmt::Debug;
 
 /// One event with its place in the log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -47,109 +54,475 @@ pub enum WithdrawReason {
     Accepted,
 }
 
-/// Everything that can happen, as one tagged enum (`{"type": "message", ...}`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum Event {
-    /// A chat is offered to this agent.
-    Offer {
-        /// The offer.
-        offer: OfferView,
-    },
-    /// An offer to this agent is no longer open.
-    OfferWithdrawn {
-        /// The interaction that was offered.
-        interaction_id: InteractionId,
-        /// Why.
-        reason: WithdrawReason,
-    },
-    /// An interaction changed state (accepted, ended, done, reactivated, ...).
-    Interaction {
-        /// Its new form.
-        interaction: InteractionView,
-    },
-    /// A message was stored.
-    Message {
-        /// The message.
-        message: MessageView,
-    },
-    /// Someone started or stopped typing.
-    Typing {
-        /// Whose conversation.
-        contact_id: ContactId,
-        /// Which side types.
-        party: Party,
-        /// Whether they are typing now.
-        typing: bool,
-    },
-    /// The other side received or showed messages up to `up_to_seq`.
-    Receipt {
-        /// Whose conversation.
-        contact_id: ContactId,
-        /// The side whose messages were received or read.
-        author_party: Party,
-        /// Every message of that side with `seq <= up_to_seq` is covered.
-        up_to_seq: i64,
-        /// Received (`false`) or read (`true`).
-        read: bool,
-        /// When.
-        at: Millis,
-    },
-    /// An agent's status or load changed.
-    Status {
-        /// The agent as they are now.
-        agent: AgentView,
-    },
-    /// A contact answered a conversation that had no open interaction.
-    ContactResponded {
-        /// The agent who last wrote to the contact (the one notified).
-        agent_id: AgentId,
-        /// The contact.
-        contact_id: ContactId,
-        /// Their name.
-        contact_name: String,
-        /// What they wrote.
-        message: MessageView,
-    },
-    /// A contact's details changed.
-    ContactUpdated {
-        /// The contact as they are now.
-        contact: ContactView,
-    },
-    /// The stream cannot replay from the id given (it is older than the log keeps): reload
-    /// everything, then carry on from this event.
-    Resync,
+/// The envelope of an event read by its SSE name: its log id and the fields of the event
+/// (serde skips `at` and `type`, which the name already says).
+#[derive(Deserialize)]
+struct Envelope<T> {
+    /// The log id.
+    id: EventId,
+    /// The event's fields.
+    event: T,
 }
 
-impl Event {
-    /// The SSE `event:` name (the same as the JSON `type`).
-    pub fn name(&self) -> &'static str {
-        match self {
-            Event::Offer { .. } => "offer",
-            Event::OfferWithdrawn { .. } => "offer_withdrawn",
-            Event::Interaction { .. } => "interaction",
-            Event::Message { .. } => "message",
-            Event::Typing { .. } => "typing",
-            Event::Receipt { .. } => "receipt",
-            Event::Status { .. } => "status",
-            Event::ContactResponded { .. } => "contact_responded",
-            Event::ContactUpdated { .. } => "contact_updated",
-            Event::Resync => "resync",
+/// Reads the envelope with the event's fields as `T`.
+fn read<T: DeserializeOwned>(data: &str) -> Option<(EventId, T)> {
+    serde_json::from_str::<Envelope<T>>(data)
+        .ok()
+        .map(|e| (e.id, e.event))
+}
+
+/// How a client reads the two big views a visitor event carries: the widget reads only the
+/// fields it shows (a smaller bundle), with the same JSON. See [`VisitorEvent`].
+pub trait Narrowing {
+    /// What a [`MessageView`] is read as.
+    type Message: DeserializeOwned + Debug + Clone + PartialEq;
+    /// What an [`InteractionView`] is read as.
+    type Interaction: DeserializeOwned + Debug + Clone + PartialEq;
+}
+
+/// The type a field of a visitor event is read as under the narrowing `N`.
+pub trait Narrow<N: Narrowing> {
+    /// The type read.
+    type Out: DeserializeOwned + Debug + Clone + PartialEq;
+}
+
+impl<N: Narrowing> Narrow<N> for MessageView {
+    type Out = N::Message;
+}
+
+impl<N: Narrowing> Narrow<N> for InteractionView {
+    type Out = N::Interaction;
+}
+
+macro_rules! narrow_as_is {
+    ($($t:ty),*) => {$(
+        impl<N: Narrowing> Narrow<N> for $t {
+            type Out = $t;
+        }
+    )*};
+}
+
+narrow_as_is!(ContactId, Party, i64, bool);
+
+/// The event table. Rows in `visitor` reach visitors too (and form [`VisitorEvent`]); rows in
+/// `agent` reach only agents. Each row: docs, `Variant = "sse_name"`, then its fields (none for
+/// a unit variant).
+macro_rules! event_table {
+    (
+        fields { $( $(#[$udoc:meta])* $ufield:ident : $uty:ty ),* $(,)? }
+        visitor { $(
+            $(#[$vdoc:meta])* $vvar:ident = $vname:literal $({ $( $(#[$vfdoc:meta])* $vfield:ident : $vty:ty ),* $(,)? })?
+        ),* $(,)? }
+        agent { $(
+            $(#[$adoc:meta])* $avar:ident = $aname:literal $({ $( $(#[$afdoc:meta])* $afield:ident : $aty:ty ),* $(,)? })?
+        ),* $(,)? }
+    ) => {
+        /// Everything that can happen, as one tagged enum (`{"type": "message", ...}`).
+        #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+        #[serde(tag = "type", rename_all = "snake_case")]
+        pub enum Event {
+            $( $(#[$adoc])* $avar $({ $( $(#[$afdoc])* $afield: $aty ),* })?, )*
+            $( $(#[$vdoc])* $vvar $({ $( $(#[$vfdoc])* $vfield: $vty ),* })?, )*
+        }
+
+        impl Event {
+            /// Every event name, for clients that must register a listener per name.
+            pub const NAMES: [&'static str; [$($aname,)* $($vname,)*].len()] =
+                [$($aname,)* $($vname,)*];
+
+            /// The SSE `event:` name (the same as the JSON `type`).
+            pub fn name(&self) -> &'static str {
+                match self {
+                    $( Event::$avar { .. } => $aname, )*
+                    $( Event::$vvar { .. } => $vname, )*
+                }
+            }
+
+            /// Reads the event named `name` (the SSE `event:` line) from its `data:` (an
+            /// [`EventEnvelope`]). Every field any event has is read into one struct of
+            /// optional fields, and the name picks the variant and says which must be there: one
+            /// decoder for all events, and nothing buffered to find the `type` tag first. `None`
+            /// for an unknown name or unreadable data.
+            pub fn decode(name: &str, data: &str) -> Option<(EventId, Event)> {
+                /// Every field of every event (the table's `fields`).
+                #[derive(Deserialize)]
+                struct Fields { $( $(#[$udoc])* $ufield: Option<$uty>, )* }
+                #[allow(unused_variables)]
+                let (id, f) = read::<Fields>(data)?;
+                let event = match name {
+                    $( $aname => Event::$avar $({ $( $afield: f.$afield? ),* })?, )*
+                    $( $vname => Event::$vvar $({ $( $vfield: f.$vfield? ),* })?, )*
+                    _ => return None,
+                };
+                Some((id, event))
+            }
+        }
+
+        /// The events a visitor acts on, with the two big views read as `N` says (see
+        /// [`Narrowing`]); generated from the same table as [`Event`].
+        #[derive(Debug, Clone, PartialEq)]
+        pub enum VisitorEvent<N: Narrowing> {
+            $( $(#[$vdoc])* $vvar $({ $( $(#[$vfdoc])* $vfield: <$vty as Narrow<N>>::Out ),* })?, )*
+        }
+
+        impl<N: Narrowing> VisitorEvent<N> {
+            /// Reads an event by its SSE name: the log id, and the event if it is one a visitor
+            /// acts on (any other name still gives its id, for `Last-Event-ID`). `None` when the
+            /// data cannot be read.
+            pub fn decode(name: &str, data: &str) -> Option<(EventId, Option<Self>)> {
+                match name {
+                    $( $vname => {
+                        /// The variant's fields.
+                        #[derive(Deserialize)]
+                        #[serde(bound = "")]
+                        struct Fields<N: Narrowing> {
+                            $( $( $(#[$vfdoc])* $vfield: <$vty as Narrow<N>>::Out, )* )?
+                            /// Ties the fields to the narrowing.
+                            #[serde(skip)]
+                            narrowing: std::marker::PhantomData<N>,
+                        }
+                        #[allow(unused_variables)]
+                        let (id, f) = read::<Fields<N>>(data)?;
+                        Some((id, Some(VisitorEvent::$vvar $({ $( $vfield: f.$vfield ),* })?)))
+                    } )*
+                    _ => read::<IgnoredAny>(data).map(|(id, _)| (id, None)),
+                }
+            }
+        }
+
+    };
+}
+
+event_table! {
+    // Every field any event has, once (the variants below must use these types; the compiler
+    // checks it where `Event::decode` builds them).
+    fields {
+        /// `offer`.
+        offer: OfferView,
+        /// `offer_withdrawn`.
+        interaction_id: InteractionId,
+        /// `offer_withdrawn`.
+        reason: WithdrawReason,
+        /// `interaction`.
+        interaction: InteractionView,
+        /// `message`, `contact_responded`.
+        message: MessageView,
+        /// `typing`, `receipt`, `contact_responded`.
+        contact_id: ContactId,
+        /// `typing`.
+        party: Party,
+        /// `typing`.
+        typing: bool,
+        /// `receipt`.
+        author_party: Party,
+        /// `receipt`.
+        up_to_seq: i64,
+        /// `receipt`.
+        read: bool,
+        /// `receipt`.
+        at: Millis,
+        /// `status`.
+        agent: AgentView,
+        /// `contact_responded`.
+        agent_id: AgentId,
+        /// `contact_responded`.
+        contact_name: String,
+        /// `contact_updated`.
+        contact: ContactView,
+    }
+    visitor {
+        /// An interaction changed state (accepted, ended, done, reactivated, ...).
+        Interaction = "interaction" {
+            /// Its new form.
+            interaction: InteractionView,
+        },
+        /// A message was stored.
+        Message = "message" {
+            /// The message.
+            message: MessageView,
+        },
+        /// Someone started or stopped typing.
+        Typing = "typing" {
+            /// Whose conversation.
+            contact_id: ContactId,
+            /// Which side types.
+            party: Party,
+            /// Whether they are typing now.
+            typing: bool,
+        },
+        /// The other side received or showed messages up to `up_to_seq`.
+        Receipt = "receipt" {
+            /// Whose conversation.
+            contact_id: ContactId,
+            /// The side whose messages were received or read.
+            author_party: Party,
+            /// Every message of that side with `seq <= up_to_seq` is covered.
+            up_to_seq: i64,
+            /// Received (`false`) or read (`true`).
+            read: bool,
+            /// When.
+            at: Millis,
+        },
+        /// The stream cannot replay from the id given (it is older than the log keeps): reload
+        /// everything, then carry on from this event.
+        Resync = "resync",
+    }
+    agent {
+        /// A chat is offered to this agent.
+        Offer = "offer" {
+            /// The offer.
+            offer: OfferView,
+        },
+        /// An offer to this agent is no longer open.
+        OfferWithdrawn = "offer_withdrawn" {
+            /// The interaction that was offered.
+            interaction_id: InteractionId,
+            /// Why.
+            reason: WithdrawReason,
+        },
+        /// An agent's status or load changed.
+        Status = "status" {
+            /// The agent as they are now.
+            agent: AgentView,
+        },
+        /// A contact answered a conversation that had no open interaction.
+        ContactResponded = "contact_responded" {
+            /// The agent who last wrote to the contact (the one notified).
+            agent_id: AgentId,
+            /// The contact.
+            contact_id: ContactId,
+            /// Their name.
+            contact_name: String,
+            /// What they wrote.
+            message: MessageView,
+        },
+        /// A contact's details changed.
+        ContactUpdated = "contact_updated" {
+            /// The contact as they are now.
+            contact: ContactView,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{AttachmentView, Author, Channel, ChatStatus, InteractionState};
+    use crate::{AttachmentId, MessageId};
+
+    fn message() -> MessageView {
+        MessageView {
+            id: MessageId(1),
+            contact_id: ContactId(3),
+            interaction_id: InteractionId(2),
+            seq: 5,
+            author: Author::Agent {
+                id: AgentId(7),
+                name: "Ann".into(),
+            },
+            text: "hi".into(),
+            attachment: Some(AttachmentView {
+                id: AttachmentId(2),
+                content_type: "image/png".into(),
+                size: 10,
+                width: 300,
+                height: 200,
+                file_name: "a.png".into(),
+                url: "/api/files/k".into(),
+            }),
+            client_id: None,
+            created_at: 9,
+            delivered_at: Some(10),
+            read_at: None,
+            system: None,
         }
     }
 
-    /// Every event name, for clients that must register a listener per name.
-    pub const NAMES: [&'static str; 10] = [
-        "offer",
-        "offer_withdrawn",
-        "interaction",
-        "message",
-        "typing",
-        "receipt",
-        "status",
-        "contact_responded",
-        "contact_updated",
-        "resync",
-    ];
+    fn interaction() -> InteractionView {
+        InteractionView {
+            id: InteractionId(4),
+            contact_id: ContactId(3),
+            contact_name: "Visitor".into(),
+            channel: Channel::WebChat,
+            state: InteractionState::Active,
+            agent_id: Some(AgentId(7)),
+            agent_name: Some("Ann".into()),
+            created_at: 1,
+            accepted_at: Some(2),
+            ended_at: None,
+            ended_by: None,
+            done_at: None,
+            disposition: None,
+            reactivated_from: None,
+            reactivated_by: None,
+            handle_time_ms: 0,
+            offer_expires_at: None,
+            reserved_for: None,
+            continued_as: None,
+        }
+    }
+
+    /// One of every variant.
+    fn every_event() -> Vec<Event> {
+        vec![
+            Event::Offer {
+                offer: OfferView {
+                    interaction: interaction(),
+                    first_message: Some("hello".into()),
+                    expires_at: 30,
+                },
+            },
+            Event::OfferWithdrawn {
+                interaction_id: InteractionId(4),
+                reason: WithdrawReason::TimedOut,
+            },
+            Event::Interaction {
+                interaction: interaction(),
+            },
+            Event::Message { message: message() },
+            Event::Typing {
+                contact_id: ContactId(3),
+                party: Party::Contact,
+                typing: true,
+            },
+            Event::Receipt {
+                contact_id: ContactId(3),
+                author_party: Party::Agent,
+                up_to_seq: 5,
+                read: true,
+                at: 11,
+            },
+            Event::Status {
+                agent: AgentView {
+                    id: AgentId(7),
+                    login: "ann".into(),
+                    display_name: "Ann".into(),
+                    capacity: 3,
+                    status: ChatStatus::Ready,
+                    open_interactions: 1,
+                },
+            },
+            Event::ContactResponded {
+                agent_id: AgentId(7),
+                contact_id: ContactId(3),
+                contact_name: "Fiona".into(),
+                message: message(),
+            },
+            Event::ContactUpdated {
+                contact: ContactView {
+                    id: ContactId(3),
+                    first_name: "Fiona".into(),
+                    last_name: "Files".into(),
+                    email: Some("f@example.com".into()),
+                    phone: None,
+                    notes: String::new(),
+                    identities: vec![crate::model::Identity::WebVisitor("v1".into())],
+                    last_agent_id: Some(AgentId(7)),
+                },
+            },
+            Event::Resync,
+        ]
+    }
+
+    fn envelope(event: Event) -> (&'static str, String) {
+        let name = event.name();
+        let data = serde_json::to_string(&EventEnvelope {
+            id: EventId(42),
+            at: 1,
+            event,
+        })
+        .expect("events serialize");
+        (name, data)
+    }
+
+    #[test]
+    fn every_variant_round_trips_through_its_name() {
+        let events = every_event();
+        let mut names: Vec<&str> = events.iter().map(Event::name).collect();
+        names.sort_unstable();
+        let mut all = Event::NAMES.to_vec();
+        all.sort_unstable();
+        assert_eq!(names, all, "one sample per variant, every name listed once");
+        for event in events {
+            let (name, data) = envelope(event.clone());
+            assert_eq!(
+                Event::decode(name, &data),
+                Some((EventId(42), event)),
+                "{data}"
+            );
+            // The name is the JSON `type` too.
+            let tagged: serde_json::Value = serde_json::from_str(&data).expect("json");
+            assert_eq!(tagged["event"]["type"], name);
+        }
+        assert_eq!(Event::decode("message", "{}"), None);
+        assert_eq!(
+            Event::decode("no_such_event", &envelope(Event::Resync).1),
+            None
+        );
+    }
+
+    /// A narrowing that reads only a message's seq and an interaction's state.
+    #[derive(Debug, Clone, PartialEq)]
+    struct Small;
+
+    #[derive(Debug, Clone, PartialEq, Deserialize)]
+    struct Seq {
+        seq: i64,
+    }
+
+    #[derive(Debug, Clone, PartialEq, Deserialize)]
+    struct State {
+        state: InteractionState,
+    }
+
+    impl Narrowing for Small {
+        type Message = Seq;
+        type Interaction = State;
+    }
+
+    #[test]
+    fn visitor_events_read_narrowed_and_others_give_their_id() {
+        for event in every_event() {
+            let (name, data) = envelope(event.clone());
+            let (id, read) = VisitorEvent::<Small>::decode(name, &data).expect("readable");
+            assert_eq!(id, EventId(42));
+            let expected = match event {
+                Event::Message { message } => Some(VisitorEvent::Message {
+                    message: Seq { seq: message.seq },
+                }),
+                Event::Interaction { interaction } => Some(VisitorEvent::Interaction {
+                    interaction: State {
+                        state: interaction.state,
+                    },
+                }),
+                Event::Typing {
+                    contact_id,
+                    party,
+                    typing,
+                } => Some(VisitorEvent::Typing {
+                    contact_id,
+                    party,
+                    typing,
+                }),
+                Event::Receipt {
+                    contact_id,
+                    author_party,
+                    up_to_seq,
+                    read,
+                    at,
+                } => Some(VisitorEvent::Receipt {
+                    contact_id,
+                    author_party,
+                    up_to_seq,
+                    read,
+                    at,
+                }),
+                Event::Resync => Some(VisitorEvent::Resync),
+                _ => None,
+            };
+            assert_eq!(read, expected, "{data}");
+        }
+        assert_eq!(VisitorEvent::<Small>::decode("message", "{}"), None);
+    }
 }

@@ -11,8 +11,11 @@
 //! - [`event`]: the [`event::Event`] enum sent over the server-sent event streams.
 //! - [`error`]: the error body every failing request returns.
 //! - [`limits`]: limits both sides check (the server enforces them, the UIs warn early).
+//! - [`checks`]: the pre-send checks as pure functions (message text, one-line fields, images),
+//!   called by the server and by both browsers.
 
 pub mod api;
+pub mod checks;
 pub mod contact;
 pub mod error;
 pub mod event;

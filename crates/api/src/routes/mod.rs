@@ -83,8 +83,10 @@ pub fn router(state: AppState) -> Router {
     site::with_site(api, &state).with_state(state)
 }
 
-/// Checks a message before it is stored: not empty (unless an image is attached), not over the
-/// configured length, a well-formed client id. HTML is kept as text: clients never render it.
+/// Checks a message before it is stored: a well-formed client id, then the text rule both
+/// browsers check with too (`wire::checks::message_text`: not empty unless an image is
+/// attached, not over the configured length, no control characters). HTML is kept as text:
+/// clients never render it.
 pub(crate) fn validate_message(
     state: &AppState,
     client_id: &wire::ClientMessageId,
@@ -96,21 +98,15 @@ pub(crate) fn validate_message(
             "client_id must be 8 to 64 letters, digits, '-' or '_'",
         ));
     }
-    if text.trim().is_empty() && attachment.is_none() {
-        return Err(ApiError::invalid("the message is empty"));
-    }
     let max = state.config.max_message_chars;
-    if text.chars().count() > max {
-        return Err(ApiError::TooLarge(format!(
-            "a message may have at most {max} characters"
-        )));
-    }
-    if text
-        .chars()
-        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-    {
-        return Err(ApiError::invalid("the message contains control characters"));
-    }
+    wire::checks::message_text(text, max, attachment.is_some()).map_err(|e| {
+        let why = e.describe("the message");
+        if e.is_too_large() {
+            ApiError::TooLarge(why)
+        } else {
+            ApiError::invalid(why)
+        }
+    })?;
     Ok(())
 }
 
