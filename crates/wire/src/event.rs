@@ -343,7 +343,8 @@ mod tests {
         InteractionView {
             id: InteractionId(4),
             contact_id: ContactId(3),
-            contact_name: "Visitor".into(),
+            contact_name: "Visitor 3".into(),
+            contact_page: Some("/pricing".into()),
             channel: Channel::WebChat,
             state: InteractionState::Active,
             agent_id: Some(AgentId(7)),
@@ -419,6 +420,7 @@ mod tests {
                     notes: String::new(),
                     identities: vec![crate::model::Identity::WebVisitor("v1".into())],
                     last_agent_id: Some(AgentId(7)),
+                    page: Some("/pricing".into()),
                 },
             },
             Event::Resync,

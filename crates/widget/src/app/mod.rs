@@ -145,6 +145,7 @@ pub fn start() {
                 identity: None,
                 booted: false,
                 open: parent.is_none(),
+                page: None,
             },
             session: None,
             stored: false,
