@@ -162,6 +162,10 @@ async fn visitor_sees_the_chat_accepted_and_ended() {
             agent.ready().await?;
             let interaction = agent.accept_next_offer().await?;
             let id = interaction["id"].as_i64().ok_or("no interaction id")?;
+            // The widget told the server which page of the company site the chat began on.
+            if interaction["contact_page"] != "/demo" {
+                return Err(format!("start page: {}", interaction["contact_page"]).into());
+            }
             visitor.role("heading", "Ann Archer").await?;
             visitor.wait_role_text("paragraph", "Online").await?;
 

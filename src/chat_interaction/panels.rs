@@ -33,6 +33,7 @@ pub fn ContactInformation(contact: ContactId) -> impl IntoView {
                     <dt>"Email"</dt><dd>{c.email.clone().unwrap_or_else(|| "—".to_owned())}</dd>
                     <dt>"Phone"</dt><dd>{c.phone.clone().unwrap_or_else(|| "—".to_owned())}</dd>
                     <dt>"Notes"</dt><dd>{if c.notes.is_empty() { "—".to_owned() } else { c.notes.clone() }}</dd>
+                    <dt>"Started on"</dt><dd>{c.page.clone().unwrap_or_else(|| "—".to_owned())}</dd>
                     <dt>"Identities"</dt>
                     <dd><ul>{c.identities.iter().map(|i| view! { <li>{identity_text(i)}</li> }).collect_view()}</ul></dd>
                 </dl>

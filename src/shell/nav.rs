@@ -51,6 +51,7 @@ pub fn MainNav() -> impl IntoView {
                                     <span class="nav-title">{i.contact_name.clone()}</span>
                                     <span class="nav-sub">
                                         {i.channel.label()} " · " {i.state.label()}
+                                        {i.contact_page.clone().map(|page| format!(" · {page}"))}
                                         {move || typing().then_some(" · typing…")}
                                     </span>
                                 </button>
