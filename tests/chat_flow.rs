@@ -19,7 +19,7 @@ mod harness;
 
 use harness::{
     default_timeout, identity_for, login, occurrences, run, save_readme_screenshot, wait_until,
-    ApiUser, Browser, Files, Harness, Result, DEMO_AGENTS, SVG, TINY_PNG,
+    ApiUser, Browser, Files, Harness, Result, DEMO_AGENTS, SVG,
 };
 use serde_json::json;
 
@@ -54,8 +54,15 @@ async fn highlights(browser: &Browser) -> Result<Vec<String>> {
 async fn chat_from_offer_to_mark_done() {
     run("chat_from_offer_to_mark_done", |h: Harness| async move {
         let files = Files::new()?;
-        let agent_png = files.write("dot.png", TINY_PNG)?;
-        let visitor_png = files.write("photo.png", TINY_PNG)?;
+        // Real small pictures (the demo data's), so the README's screenshot shows pictures.
+        let agent_png = files.write(
+            "pole.png",
+            include_bytes!("../crates/api/assets/seed/receipt.png"),
+        )?;
+        let visitor_png = files.write(
+            "photo.png",
+            include_bytes!("../crates/api/assets/seed/boot.png"),
+        )?;
 
         // Ben: Maria's earlier chats were with Ann, who would get her message as a reply
         // ("contact responded") while logged in; to anyone else it is a new chat to offer.
