@@ -17,6 +17,13 @@ use wire::ContactId;
 #[component]
 pub fn CommunicationTab() -> impl IntoView {
     let contacts = desk().contacts;
+    let nav = desk().nav;
+    let choose = move |public: bool| {
+        nav.go(Place::Communication {
+            contact: contacts.selected.get_untracked(),
+            public,
+        });
+    };
     view! {
         <section class="communication" aria-label="Communication">
             <div class="communication-tools">
@@ -26,9 +33,9 @@ pub fn CommunicationTab() -> impl IntoView {
                 </button>
                 <div class="switch" role="group" aria-label="Private or Public">
                     <button type="button" aria-pressed=move || (!contacts.public.get()).to_string()
-                        on:click=move |_| contacts.public.set(false)>"Private"</button>
+                        on:click=move |_| choose(false)>"Private"</button>
                     <button type="button" aria-pressed=move || contacts.public.get().to_string()
-                        on:click=move |_| contacts.public.set(true)>"Public"</button>
+                        on:click=move |_| choose(true)>"Public"</button>
                 </div>
             </div>
             <div class="communication-body">
@@ -78,7 +85,7 @@ fn ContactConversation(contact: ContactId, public: bool) -> impl IntoView {
                 Ok(i) => {
                     let id = i.id;
                     interactions.interaction_changed(i);
-                    nav.go(Place::Interaction(id));
+                    nav.go(Place::interaction(id));
                 }
                 Err(e) => notices.error("Chat", &e),
             }

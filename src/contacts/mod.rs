@@ -204,6 +204,7 @@ fn channel_glyph(channel: Channel) -> &'static str {
 #[component]
 fn ContactRow(index: usize, contact: ContactSummary, total: Signal<usize>) -> impl IntoView {
     let contacts = desk().contacts;
+    let nav = desk().nav;
     let id = contact.id;
     let selected = move || contacts.selected.get() == Some(id);
     let unread = contact.unread;
@@ -214,7 +215,7 @@ fn ContactRow(index: usize, contact: ContactSummary, total: Signal<usize>) -> im
             <button type="button" class="contact-item" class:unread={unread > 0}
                 id=format!("contact-row-{index}") data-row=index
                 aria-current=move || if selected() { "true" } else { "false" }
-                on:click=move |_| contacts.selected.set(Some(id))>
+                on:click=move |_| nav.go(crate::shell::communication_at(contacts, Some(id)))>
                 <span class="contact-name">{contact.name.clone()}</span>
                 <span class="channel-icons">
                     {contact.channels.iter().map(|c| view! {

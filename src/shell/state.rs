@@ -1,4 +1,5 @@
-//! The shell's own state: where the agent is, the API client, the clock, and notices.
+//! The shell's own state: where the agent is (following the URL), the API client, the clock,
+//! and notices.
 
 use crate::api::{ApiClient, ApiError, LoggedIn};
 use crate::chat_interaction::handle_time::Viewing;
@@ -8,8 +9,13 @@ use crate::notifications::state::NotificationsState;
 use crate::presence::state::PresenceState;
 use crate::session::SessionState;
 use leptos::prelude::*;
+use leptos_router::hooks::{use_location, use_navigate};
+use leptos_router::NavigateOptions;
+use std::rc::Rc;
 use std::time::Duration;
-use wire::{InteractionId, Millis};
+use wire::Millis;
+
+pub use super::place::{Panel, Place};
 
 /// The logged-in API client, as a context for every part of the shell.
 #[derive(Debug, Clone, Copy)]
@@ -58,25 +64,80 @@ pub fn desk() -> Desk {
     expect_context::<Desk>()
 }
 
-/// What the main area shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Place {
-    /// Nothing chosen yet.
-    Home,
-    /// A Chat Interaction view.
-    Interaction(InteractionId),
-    /// The Connect group's Communication tab.
-    Communication,
+/// Where the agent is, as a context: the place follows the URL ([`super::place`]), and going
+/// somewhere navigates.
+#[derive(Debug, Clone, Copy)]
+pub struct Nav {
+    /// The place of the current URL.
+    place: Memo<Place>,
+    /// The router's navigation (kept: a click handler or a task after an `await` has no
+    /// router context to look it up in).
+    navigate: StoredValue<Navigate, LocalStorage>,
 }
 
-/// Navigation, as a context.
-#[derive(Debug, Clone, Copy)]
-pub struct Nav(pub RwSignal<Place>);
+/// The router's `navigate`, kept in [`Nav`].
+#[derive(Clone)]
+struct Navigate(Rc<dyn Fn(&str, NavigateOptions)>);
+
+impl std::fmt::Debug for Navigate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Navigate")
+    }
+}
 
 impl Nav {
-    /// Shows a place.
+    /// Follows the router's URL (call inside the `<Router>`).
+    pub fn from_router() -> Self {
+        let location = use_location();
+        let place = Memo::new(move |_| {
+            let path = location.pathname.get();
+            location
+                .query
+                .with(|q| Place::parse(&path, q.get_str("view")))
+        });
+        let navigate = use_navigate();
+        Nav {
+            place,
+            navigate: StoredValue::new_local(Navigate(Rc::new(navigate))),
+        }
+    }
+
+    /// The place (tracked).
+    pub fn place(self) -> Place {
+        self.place.get()
+    }
+
+    /// The place, without tracking it.
+    pub fn place_untracked(self) -> Place {
+        self.place.get_untracked()
+    }
+
+    /// Goes to a place (a new history entry). Does nothing once the shell is gone (a task that
+    /// finishes after logging out).
     pub fn go(self, place: Place) {
-        self.0.set(place);
+        self.to(place, false);
+    }
+
+    /// Goes to a place in place of the current one (Back skips it: it no longer exists).
+    pub fn replace(self, place: Place) {
+        self.to(place, true);
+    }
+
+    fn to(self, place: Place, replace: bool) {
+        if self.place.try_get_untracked() == Some(place) {
+            return;
+        }
+        let Some(Navigate(navigate)) = self.navigate.try_get_value() else {
+            return;
+        };
+        navigate(
+            &place.url(),
+            NavigateOptions {
+                replace,
+                scroll: false,
+                ..NavigateOptions::default()
+            },
+        );
     }
 }
 
