@@ -1524,13 +1524,14 @@ async fn a_rejected_chat_waits_and_does_not_block_the_queue(b: Backend) {
 /// Every place of the desktop has a URL: the server answers each with the desktop's
 /// `index.html` (the desktop then shows that place), while an unknown `/api/...` path keeps its
 /// JSON 404.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn desktop_is_served_at_its_deep_paths() {
+on_both!(desktop_is_served_at_its_deep_paths);
+
+async fn desktop_is_served_at_its_deep_paths(b: Backend) {
     let dist = tempfile::tempdir().expect("temporary directory");
     let page = "<!doctype html><title>desktop index marker</title>";
     std::fs::write(dist.path().join("index.html"), page).expect("write index.html");
     let dir = dist.path().to_owned();
-    let s = Server::start(Backend::Sqlite, move |c| c.desktop_dir = Some(dir)).await;
+    let s = Server::start(b, move |c| c.desktop_dir = Some(dir)).await;
     let http = reqwest::Client::new();
     for path in [
         "/",
