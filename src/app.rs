@@ -1,10 +1,9 @@
-//! The root: the router, and in it the login screen, or the shell once someone is logged in.
+//! The root: the login screen, or the shell once someone is logged in.
 
 use crate::login::Login;
 use crate::session::{Phase, SessionState};
 use crate::shell::Shell;
 use leptos::prelude::*;
-use leptos_router::components::Router;
 
 /// The whole desktop.
 #[component]
@@ -12,13 +11,9 @@ pub fn App() -> impl IntoView {
     let session = SessionState::restore();
     provide_context(session);
     // The URL stays what it was while logged out: after login the shell shows that place.
-    view! {
-        <Router>
-            {move || match session.phase.get() {
-                Phase::Checking => view! { <p class="boot" role="status">"Loading…"</p> }.into_any(),
-                Phase::LoggedOut => view! { <Login/> }.into_any(),
-                Phase::LoggedIn(s) => view! { <Shell session=s/> }.into_any(),
-            }}
-        </Router>
+    move || match session.phase.get() {
+        Phase::Checking => view! { <p class="boot" role="status">"Loading…"</p> }.into_any(),
+        Phase::LoggedOut => view! { <Login/> }.into_any(),
+        Phase::LoggedIn(s) => view! { <Shell session=s/> }.into_any(),
     }
 }

@@ -122,7 +122,7 @@ pub fn ChatInteractionView(id: InteractionId) -> impl IntoView {
         },
         (false, false) => view! { <p class="home" role="status">"Loading…"</p> }.into_any(),
         (false, true) => view! {
-            <div class="home"><p>"This interaction is no longer open."</p></div>
+            <div class="home"><p role="status">"This interaction is no longer open."</p></div>
         }
         .into_any(),
     }

@@ -74,11 +74,14 @@ pub fn watch_new_contacts(api: Api, contacts: ContactsState, notices: Notices) {
         set_timeout(
             move || {
                 asking.set_value(false);
+                // The desktop may have logged out meanwhile.
+                let (Some(q), Some(public)) = (
+                    contacts.query.try_get_untracked(),
+                    contacts.public.try_get_untracked(),
+                ) else {
+                    return;
+                };
                 let client = api.client();
-                let (q, public) = (
-                    contacts.query.get_untracked(),
-                    contacts.public.get_untracked(),
-                );
                 spawn_local(async move {
                     match client.contacts(q.trim(), public, None).await {
                         Ok(page) => contacts.merge_newest(page.contacts),

@@ -36,7 +36,7 @@ pub fn Shell(session: Session) -> impl IntoView {
     let me = agent.id;
     let name = agent.display_name.clone();
     let notices = Notices::new(session_state);
-    let nav = Nav::from_router();
+    let nav = Nav::start();
     let presence = PresenceState::new(agent);
     let notifications = NotificationsState::new();
     let interactions = InteractionsState::new(me);

@@ -9,10 +9,9 @@ use crate::notifications::state::NotificationsState;
 use crate::presence::state::PresenceState;
 use crate::session::SessionState;
 use leptos::prelude::*;
-use leptos_router::hooks::{use_location, use_navigate};
-use leptos_router::NavigateOptions;
-use std::rc::Rc;
+use leptos_router::location::{BrowserUrl, LocationProvider, Url};
 use std::time::Duration;
+use wasm_bindgen::JsValue;
 use wire::Millis;
 
 pub use super::place::{Panel, Place};
@@ -65,41 +64,33 @@ pub fn desk() -> Desk {
 }
 
 /// Where the agent is, as a context: the place follows the URL ([`super::place`]), and going
-/// somewhere navigates.
+/// somewhere navigates (`pushState`, or `replaceState`). The URL is read and parsed by
+/// `leptos_router`'s browser location (its `Url` and query map), without the `<Router>`
+/// component: the desktop has no links to intercept and no route tree to match, and leaving
+/// those out keeps the bundle in its budget.
 #[derive(Debug, Clone, Copy)]
 pub struct Nav {
     /// The place of the current URL.
     place: Memo<Place>,
-    /// The router's navigation (kept: a click handler or a task after an `await` has no
-    /// router context to look it up in).
-    navigate: StoredValue<Navigate, LocalStorage>,
-}
-
-/// The router's `navigate`, kept in [`Nav`].
-#[derive(Clone)]
-struct Navigate(Rc<dyn Fn(&str, NavigateOptions)>);
-
-impl std::fmt::Debug for Navigate {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Navigate")
-    }
+    /// The current URL, as `leptos_router` reads it.
+    url: RwSignal<Url>,
 }
 
 impl Nav {
-    /// Follows the router's URL (call inside the `<Router>`).
-    pub fn from_router() -> Self {
-        let location = use_location();
+    /// Follows the browser's URL: the one the page was opened at, then each navigation and
+    /// each Back or Forward (`popstate`), until the shell goes.
+    pub fn start() -> Self {
+        let url = RwSignal::new(BrowserUrl::current().unwrap_or_default());
         let place = Memo::new(move |_| {
-            let path = location.pathname.get();
-            location
-                .query
-                .with(|q| Place::parse(&path, q.get_str("view")))
+            url.with(|u| Place::parse(u.path(), u.search_params().get_str("view")))
         });
-        let navigate = use_navigate();
-        Nav {
-            place,
-            navigate: StoredValue::new_local(Navigate(Rc::new(navigate))),
-        }
+        let popstate = window_event_listener(leptos::ev::popstate, move |_| {
+            if let Ok(now) = BrowserUrl::current() {
+                url.try_set(now);
+            }
+        });
+        on_cleanup(move || popstate.remove());
+        Nav { place, url }
     }
 
     /// The place (tracked).
@@ -124,20 +115,29 @@ impl Nav {
     }
 
     fn to(self, place: Place, replace: bool) {
-        if self.place.try_get_untracked() == Some(place) {
+        // Already there, or the shell is gone.
+        if self
+            .place
+            .try_get_untracked()
+            .is_none_or(|now| now == place)
+        {
             return;
         }
-        let Some(Navigate(navigate)) = self.navigate.try_get_value() else {
+        let value = place.url();
+        let Ok(parsed) = BrowserUrl::parse(&value) else {
             return;
         };
-        navigate(
-            &place.url(),
-            NavigateOptions {
-                replace,
-                scroll: false,
-                ..NavigateOptions::default()
-            },
-        );
+        if let Ok(history) = window().history() {
+            let done = if replace {
+                history.replace_state_with_url(&JsValue::NULL, "", Some(&value))
+            } else {
+                history.push_state_with_url(&JsValue::NULL, "", Some(&value))
+            };
+            if done.is_err() {
+                return;
+            }
+        }
+        self.url.try_set(parsed);
     }
 }
 
