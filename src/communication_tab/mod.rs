@@ -62,10 +62,35 @@ fn ContactConversation(contact: ContactId, public: bool) -> impl IntoView {
     let contacts = desk().contacts;
     load_conversation(api, interactions, notices, contact, Some(public));
     mark_read_while_shown(api, interactions, notices, contact);
+    // From the list, or (a contact the list does not show: the other of `Private` /
+    // `Public`, or a search that leaves them out) from their details.
+    let listed = move || {
+        contacts
+            .list
+            .with_untracked(|l| l.iter().any(|c| c.id == contact))
+    };
+    if !listed()
+        && contacts
+            .details
+            .with_untracked(|d| !d.contains_key(&contact))
+    {
+        let client = api.client();
+        spawn_local(async move {
+            match client.contact(contact).await {
+                Ok(c) => contacts.updated(c),
+                Err(e) => notices.error("Loading the contact", &e),
+            }
+        });
+    }
     let name = Signal::derive(move || {
         contacts
             .list
             .with(|l| l.iter().find(|c| c.id == contact).map(|c| c.name.clone()))
+            .or_else(|| {
+                contacts
+                    .details
+                    .with(|d| d.get(&contact).map(wire::ContactView::display_name))
+            })
             .unwrap_or_default()
     });
     let sender = Sender {
