@@ -96,7 +96,12 @@ pub fn ChatInteractionView(id: InteractionId) -> impl IntoView {
     let interactions = desk().interactions;
     let api = desk().api;
     let notices = desk().notices;
-    let open = Memo::new(move |_| interactions.open.with(|l| l.iter().any(|i| i.id == id)));
+    // Once shown, the view stays until the agent goes elsewhere, also when the interaction
+    // leaves the open ones (Mark Done; a send that reactivates the chat as a new interaction,
+    // whose answer the view still has to follow).
+    let open = Memo::new(move |was: Option<&bool>| {
+        was.copied().unwrap_or(false) || interactions.open.with(|l| l.iter().any(|i| i.id == id))
+    });
     let checked = RwSignal::new(open.get_untracked());
     if !checked.get_untracked() {
         let client = api.client();
