@@ -1521,11 +1521,11 @@ async fn a_rejected_chat_waits_and_does_not_block_the_queue(b: Backend) {
     assert!(o3.at - o.at >= 2000, "not before the cool-down");
 }
 
+on_both!(desktop_is_served_at_its_deep_paths);
+
 /// Every place of the desktop has a URL: the server answers each with the desktop's
 /// `index.html` (the desktop then shows that place), while an unknown `/api/...` path keeps its
 /// JSON 404.
-on_both!(desktop_is_served_at_its_deep_paths);
-
 async fn desktop_is_served_at_its_deep_paths(b: Backend) {
     let dist = tempfile::tempdir().expect("temporary directory");
     let page = "<!doctype html><title>desktop index marker</title>";
