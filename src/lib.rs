@@ -23,6 +23,7 @@
 //! - [`connect_group`]: the Connect group of the navigation.
 //! - [`communication_tab`]: the Communication tab of the Connect group.
 //! - [`browser`]: time and focus helpers; storage and random ids from `client`.
+//! - [`crash`]: the panic hook: logs the panic's message and location, asks the agent to reload.
 //!
 //! Every part owns its signals in its own `state.rs`; the shell gathers them in one `Desk` context.
 
@@ -34,6 +35,7 @@ pub mod communication_tab;
 pub mod connect_group;
 pub mod contacts;
 pub mod conversation_tab;
+pub mod crash;
 pub mod events;
 pub mod login;
 pub mod notifications;
@@ -41,7 +43,8 @@ pub mod presence;
 pub mod session;
 pub mod shell;
 
-/// Mounts the desktop on the page's `<body>`.
+/// Mounts the desktop on the page's `<body>`, after installing the panic hook.
 pub fn start() {
+    crash::install();
     leptos::mount::mount_to_body(app::App);
 }

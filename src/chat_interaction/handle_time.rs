@@ -4,7 +4,7 @@
 
 use crate::api::{ApiClient, ClientError, LoggedIn};
 use crate::browser;
-use crate::shell::state::{Nav, Notices, Place};
+use crate::shell::state::{Nav, Notices};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wasm_bindgen::closure::Closure;
@@ -62,10 +62,7 @@ fn record(
 }
 
 fn shown(nav: Nav) -> Option<InteractionId> {
-    match nav.0.get_untracked() {
-        Place::Interaction(id) => Some(id),
-        Place::Home | Place::Communication => None,
-    }
+    nav.place_untracked().shown_interaction()
 }
 
 /// Watches navigation and page visibility and records a segment whenever a view stops showing.
@@ -73,7 +70,7 @@ pub fn track(nav: Nav, client: ApiClient<LoggedIn>, notices: Notices) -> Viewing
     let viewing = Viewing(RwSignal::new(None));
     let c = client.clone();
     Effect::new(move |_| {
-        nav.0.track();
+        nav.place();
         let now_shown = if browser::page_hidden() {
             None
         } else {

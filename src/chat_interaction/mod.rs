@@ -15,7 +15,7 @@ use crate::browser;
 use crate::conversation_tab::ConversationTab;
 use crate::shell::state::desk;
 use crate::shell::state::Line;
-use crate::shell::state::{Api, Notices, Place};
+use crate::shell::state::{Api, Notices, Panel, Place};
 use crate::shell::tabs;
 use composer::Composer;
 use leptos::prelude::*;
@@ -88,49 +88,46 @@ pub fn message_field_id(id: InteractionId) -> String {
     format!("composer-{}", draft_key(id))
 }
 
-/// The side panel tabs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Panel {
-    Conversation,
-    ContactInformation,
-    ContactHistory,
-    StandardResponses,
-}
-
-impl Panel {
-    const ALL: [Panel; 4] = [
-        Panel::Conversation,
-        Panel::ContactInformation,
-        Panel::ContactHistory,
-        Panel::StandardResponses,
-    ];
-
-    fn label(self) -> &'static str {
-        match self {
-            Panel::Conversation => "Conversation",
-            Panel::ContactInformation => "Contact Information",
-            Panel::ContactHistory => "Contact History",
-            Panel::StandardResponses => "Standard Responses",
-        }
-    }
-
-    /// The id of its tab in the view of interaction `id`.
-    fn tab_id(self, id: InteractionId) -> String {
-        format!("panel-tab-{}-{id}", self.label().replace(' ', "-"))
-    }
-}
-
-/// One Chat Interaction view.
+/// One Chat Interaction view. An interaction not (yet) among the open ones is looked up once
+/// (a reload or a link opened before the agent's work has loaded); one that is not this
+/// agent's open work says so.
 #[component]
 pub fn ChatInteractionView(id: InteractionId) -> impl IntoView {
     let interactions = desk().interactions;
-    match interactions
-        .open
-        .with_untracked(|l| l.iter().find(|i| i.id == id).cloned())
-    {
-        Some(first) => view! { <InteractionBody first=first/> }.into_any(),
-        None => view! {
-            <div class="home"><p>"This interaction is no longer open."</p></div>
+    let api = desk().api;
+    let notices = desk().notices;
+    // Once shown, the view stays until the agent goes elsewhere, also when the interaction
+    // leaves the open ones (Mark Done; a send that reactivates the chat as a new interaction,
+    // whose answer the view still has to follow).
+    let open = Memo::new(move |was: Option<&bool>| {
+        was.copied().unwrap_or(false) || interactions.open.with(|l| l.iter().any(|i| i.id == id))
+    });
+    let checked = RwSignal::new(open.get_untracked());
+    if !checked.get_untracked() {
+        let client = api.client();
+        spawn_local(async move {
+            match client.my_work().await {
+                Ok(work) => {
+                    if let Some(i) = work.interactions.into_iter().find(|i| i.id == id) {
+                        interactions.interaction_changed(i);
+                    }
+                }
+                Err(e) => notices.error("Loading the interaction", &e),
+            }
+            checked.try_set(true);
+        });
+    }
+    move || match (open.get(), checked.get()) {
+        (true, _) => match interactions
+            .open
+            .with_untracked(|l| l.iter().find(|i| i.id == id).cloned())
+        {
+            Some(first) => view! { <InteractionBody first=first/> }.into_any(),
+            None => ().into_any(),
+        },
+        (false, false) => view! { <p class="home" role="status">"Loading…"</p> }.into_any(),
+        (false, true) => view! {
+            <div class="home"><p role="status">"This interaction is no longer open."</p></div>
         }
         .into_any(),
     }
@@ -162,12 +159,16 @@ fn InteractionBody(first: InteractionView) -> impl IntoView {
         source: SendSource::InteractionView,
         on_sent: Some(Callback::new(move |into: InteractionView| {
             if into.id != id {
-                nav.go(Place::Interaction(into.id));
+                nav.go(Place::interaction(into.id));
             }
         })),
     };
     let text = RwSignal::new(String::new());
-    let panel = RwSignal::new(Panel::Conversation);
+    // The panel is the URL's; while the view is on its way out it keeps the last one.
+    let panel = Memo::new(move |last: Option<&Panel>| match nav.place() {
+        Place::Interaction(shown, p) if shown == id => p,
+        _ => last.copied().unwrap_or(Panel::Conversation),
+    });
     let typing = move || interactions.typing.with(|t| t.contains(&contact));
 
     view! {
@@ -189,7 +190,7 @@ fn InteractionBody(first: InteractionView) -> impl IntoView {
                         let current = Panel::ALL.iter().position(|p| *p == panel.get_untracked()).unwrap_or(0);
                         if let Some(next) = tabs::moved(&ev.key(), current, Panel::ALL.len(), tabs::Orientation::Horizontal) {
                             ev.prevent_default();
-                            panel.set(Panel::ALL[next]);
+                            nav.go(Place::Interaction(id, Panel::ALL[next]));
                             crate::browser::focus_later(Panel::ALL[next].tab_id(id));
                         }
                     }>
@@ -198,7 +199,7 @@ fn InteractionBody(first: InteractionView) -> impl IntoView {
                                 aria-controls=format!("side-panel-{id}")
                                 aria-selected=move || (panel.get() == p).to_string()
                                 tabindex=move || tabs::tab_index(panel.get() == p)
-                                on:click=move |_| panel.set(p)>{p.label()}</button>
+                                on:click=move |_| nav.go(Place::Interaction(id, p))>{p.label()}</button>
                         }).collect_view()}
                     </div>
                     <div role="tabpanel" class="panel" id=format!("side-panel-{id}") tabindex="0"
@@ -314,7 +315,8 @@ fn MarkDone(id: InteractionId) -> impl IntoView {
                     let next = interactions
                         .open
                         .with_untracked(|l| l.first().map(|i| i.id));
-                    nav.go(next.map_or(Place::Home, Place::Interaction));
+                    // The view is gone for good: Back does not come back to it.
+                    nav.replace(next.map_or(Place::Home, Place::interaction));
                     // Focus goes to the next interaction in the navigation, or the navigation.
                     browser::focus_later(next.map_or_else(
                         || "nav-communication".to_owned(),

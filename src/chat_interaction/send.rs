@@ -62,8 +62,10 @@ pub fn deliver(sender: Sender, mut pending: Pending) {
                 sender
                     .interactions
                     .interaction_changed(answer.interaction.clone());
+                // The view that sent may be gone by now (Mark Done, another place): then
+                // there is nobody to tell.
                 if let Some(cb) = sender.on_sent {
-                    cb.run(answer.interaction);
+                    let _ = cb.try_run(answer.interaction);
                 }
             }
             Err(e) => sender.interactions.pending_failed(

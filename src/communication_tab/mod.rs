@@ -17,6 +17,13 @@ use wire::ContactId;
 #[component]
 pub fn CommunicationTab() -> impl IntoView {
     let contacts = desk().contacts;
+    let nav = desk().nav;
+    let choose = move |public: bool| {
+        nav.go(Place::Communication {
+            contact: contacts.selected.get_untracked(),
+            public,
+        });
+    };
     view! {
         <section class="communication" aria-label="Communication">
             <div class="communication-tools">
@@ -26,9 +33,9 @@ pub fn CommunicationTab() -> impl IntoView {
                 </button>
                 <div class="switch" role="group" aria-label="Private or Public">
                     <button type="button" aria-pressed=move || (!contacts.public.get()).to_string()
-                        on:click=move |_| contacts.public.set(false)>"Private"</button>
+                        on:click=move |_| choose(false)>"Private"</button>
                     <button type="button" aria-pressed=move || contacts.public.get().to_string()
-                        on:click=move |_| contacts.public.set(true)>"Public"</button>
+                        on:click=move |_| choose(true)>"Public"</button>
                 </div>
             </div>
             <div class="communication-body">
@@ -55,10 +62,35 @@ fn ContactConversation(contact: ContactId, public: bool) -> impl IntoView {
     let contacts = desk().contacts;
     load_conversation(api, interactions, notices, contact, Some(public));
     mark_read_while_shown(api, interactions, notices, contact);
+    // From the list, or (a contact the list does not show: the other of `Private` /
+    // `Public`, or a search that leaves them out) from their details.
+    let listed = move || {
+        contacts
+            .list
+            .with_untracked(|l| l.iter().any(|c| c.id == contact))
+    };
+    if !listed()
+        && contacts
+            .details
+            .with_untracked(|d| !d.contains_key(&contact))
+    {
+        let client = api.client();
+        spawn_local(async move {
+            match client.contact(contact).await {
+                Ok(c) => contacts.updated(c),
+                Err(e) => notices.error("Loading the contact", &e),
+            }
+        });
+    }
     let name = Signal::derive(move || {
         contacts
             .list
             .with(|l| l.iter().find(|c| c.id == contact).map(|c| c.name.clone()))
+            .or_else(|| {
+                contacts
+                    .details
+                    .with(|d| d.get(&contact).map(wire::ContactView::display_name))
+            })
             .unwrap_or_default()
     });
     let sender = Sender {
@@ -78,7 +110,7 @@ fn ContactConversation(contact: ContactId, public: bool) -> impl IntoView {
                 Ok(i) => {
                     let id = i.id;
                     interactions.interaction_changed(i);
-                    nav.go(Place::Interaction(id));
+                    nav.go(Place::interaction(id));
                 }
                 Err(e) => notices.error("Chat", &e),
             }

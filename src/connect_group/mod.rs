@@ -1,5 +1,6 @@
 //! The Connect group of the main navigation; it holds the `Communication` tab.
 
+use crate::shell::communication_at;
 use crate::shell::state::desk;
 use crate::shell::state::Place;
 use leptos::prelude::*;
@@ -19,9 +20,9 @@ pub fn ConnectGroup() -> impl IntoView {
             <h2 id="nav-connect">"Connect"</h2>
             <div role="tablist" aria-label="Connect">
                 <button type="button" role="tab" class="nav-item" id="nav-communication"
-                    aria-selected=move || (nav.0.get() == Place::Communication).to_string()
+                    aria-selected=move || matches!(nav.place(), Place::Communication { .. }).to_string()
                     aria-controls="workspace"
-                    on:click=move |_| nav.go(Place::Communication)>
+                    on:click=move |_| nav.go(communication_at(contacts, None))>
                     <span class="nav-title">"Communication"</span>
                     {move || (unread() > 0).then(|| view! {
                         <span class="unread-mark" aria-label="unread">{unread()}</span>

@@ -74,11 +74,14 @@ pub fn watch_new_contacts(api: Api, contacts: ContactsState, notices: Notices) {
         set_timeout(
             move || {
                 asking.set_value(false);
+                // The desktop may have logged out meanwhile.
+                let (Some(q), Some(public)) = (
+                    contacts.query.try_get_untracked(),
+                    contacts.public.try_get_untracked(),
+                ) else {
+                    return;
+                };
                 let client = api.client();
-                let (q, public) = (
-                    contacts.query.get_untracked(),
-                    contacts.public.get_untracked(),
-                );
                 spawn_local(async move {
                     match client.contacts(q.trim(), public, None).await {
                         Ok(page) => contacts.merge_newest(page.contacts),
@@ -204,6 +207,7 @@ fn channel_glyph(channel: Channel) -> &'static str {
 #[component]
 fn ContactRow(index: usize, contact: ContactSummary, total: Signal<usize>) -> impl IntoView {
     let contacts = desk().contacts;
+    let nav = desk().nav;
     let id = contact.id;
     let selected = move || contacts.selected.get() == Some(id);
     let unread = contact.unread;
@@ -214,7 +218,7 @@ fn ContactRow(index: usize, contact: ContactSummary, total: Signal<usize>) -> im
             <button type="button" class="contact-item" class:unread={unread > 0}
                 id=format!("contact-row-{index}") data-row=index
                 aria-current=move || if selected() { "true" } else { "false" }
-                on:click=move |_| contacts.selected.set(Some(id))>
+                on:click=move |_| nav.go(crate::shell::communication_at(contacts, Some(id)))>
                 <span class="contact-name">{contact.name.clone()}</span>
                 <span class="channel-icons">
                     {contact.channels.iter().map(|c| view! {

@@ -49,8 +49,11 @@ pub fn ConversationTab(
     let scroll_to_hit = move || {
         request_animation_frame(move || {
             request_animation_frame(move || {
-                let Some(id) = found.with_untracked(|f| f.get(current.get_untracked()).copied())
-                else {
+                // Two frames later the tab may be gone: read nothing of it then.
+                let Some(at) = current.try_get_untracked() else {
+                    return;
+                };
+                let Some(id) = found.try_with_untracked(|f| f.get(at).copied()).flatten() else {
                     return;
                 };
                 if let Some(el) = document().get_element_by_id(&format!("conv-{contact}-{id}")) {

@@ -76,7 +76,7 @@ fn OfferCard(offer: OfferView) -> impl IntoView {
                     notifications.withdraw(id);
                     if let Some(interaction) = accepted {
                         interactions.interaction_changed(interaction);
-                        nav.go(Place::Interaction(id));
+                        nav.go(Place::interaction(id));
                         crate::browser::focus_later(crate::chat_interaction::message_field_id(id));
                     }
                 }
@@ -127,9 +127,8 @@ pub fn RespondedNotifications() -> impl IntoView {
                     let contact = r.contact_id;
                     let show = move |_| {
                         notifications.dismiss_responded(contact);
-                        contacts.selected.set(Some(contact));
                         contacts.hidden.set(false);
-                        nav.go(Place::Communication);
+                        nav.go(crate::shell::communication_at(contacts, Some(contact)));
                     };
                     view! {
                         <div class="responded-note" role="status">

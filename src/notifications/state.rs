@@ -102,9 +102,14 @@ fn ring() {
         .and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlAudioElement>(e).ok());
     if let Some(audio) = audio {
         audio.set_current_time(0.0);
-        // The browser may refuse to play before the first click on the page; the
-        // notification itself is what the agent must see, the sound only helps.
-        let _ = audio.play();
+        // The browser may refuse to play before the first click on the page (after a
+        // reload, say); the notification itself is what the agent must see, the sound only
+        // helps. The refusal is awaited, so it is not an unhandled rejection.
+        if let Ok(playing) = audio.play() {
+            leptos::task::spawn_local(async move {
+                let _ = wasm_bindgen_futures::JsFuture::from(playing).await;
+            });
+        }
     }
 }
 

@@ -1,7 +1,8 @@
 //! The header: the agent, the Chat channel status, the load, `Log out`.
 
+use crate::api::ApiError;
 use crate::presence::{Capacity, StatusControl};
-use crate::shell::state::desk;
+use crate::shell::state::{desk, Place};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -25,6 +26,7 @@ fn LogOut() -> impl IntoView {
     let session = desk().session;
     let notices = desk().notices;
     let viewing = desk().viewing;
+    let nav = desk().nav;
     let busy = RwSignal::new(false);
     let log_out = move |_| {
         busy.set(true);
@@ -36,6 +38,10 @@ fn LogOut() -> impl IntoView {
                 let _ = client.handle_time(id, &segment, false).await;
             }
             let (_logged_out, result) = client.logout().await;
+            // The next login starts at the desk, not where this agent was.
+            if result.is_ok() || result.as_ref().is_err_and(ApiError::is_unauthorized) {
+                nav.replace(Place::Home);
+            }
             match result {
                 Ok(()) => session.logged_out(None),
                 Err(e) if e.is_unauthorized() => session.logged_out(None),

@@ -1,7 +1,16 @@
 //! The desktop once logged in: header, navigation, the work area, notifications.
+//!
+//! # Layout
+//! - `header`: the agent, the Chat channel status, the load, `Log out`.
+//! - `nav`: the main navigation (the Connect group, the open interactions).
+//! - [`place`]: every place an agent can be and its URL.
+//! - [`state`]: navigation (following the URL), the API client, the clock, notices, `Desk`.
+//! - [`tabs`]: the keyboard of tab lists.
+//! - `workspace`: the work area: what the place shows.
 
 mod header;
 mod nav;
+pub mod place;
 pub mod state;
 pub mod tabs;
 mod workspace;
@@ -17,6 +26,7 @@ use crate::session::{Session, SessionState};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use state::{desk, Api, Clock, Desk, Nav, Notices, Place};
+use wire::ContactId;
 
 /// Everything an agent sees once logged in.
 #[component]
@@ -26,7 +36,7 @@ pub fn Shell(session: Session) -> impl IntoView {
     let me = agent.id;
     let name = agent.display_name.clone();
     let notices = Notices::new(session_state);
-    let nav = Nav(RwSignal::new(Place::Home));
+    let nav = Nav::start();
     let presence = PresenceState::new(agent);
     let notifications = NotificationsState::new();
     let interactions = InteractionsState::new(me);
@@ -54,6 +64,7 @@ pub fn Shell(session: Session) -> impl IntoView {
             }
         });
     }
+    follow_communication_url(nav, contacts);
     crate::contacts::watch_new_contacts(api, contacts, notices);
     let stream = events::start(
         client,
@@ -82,6 +93,30 @@ pub fn Shell(session: Session) -> impl IntoView {
                 <workspace::Workspace/>
             </div>
         </div>
+    }
+}
+
+/// At a Communication URL, the Contacts list's selection and `Private`/`Public` choice are the
+/// URL's (set only when they differ: the list reloads on a change of the choice).
+fn follow_communication_url(nav: Nav, contacts: ContactsState) {
+    Effect::new(move |_| {
+        if let Place::Communication { contact, public } = nav.place() {
+            if contacts.selected.get_untracked() != contact {
+                contacts.selected.set(contact);
+            }
+            if contacts.public.get_untracked() != public {
+                contacts.public.set(public);
+            }
+        }
+    });
+}
+
+/// The Communication tab at `contact` (the one chosen there before when `None`), keeping the
+/// `Private`/`Public` choice.
+pub fn communication_at(contacts: ContactsState, contact: Option<ContactId>) -> Place {
+    Place::Communication {
+        contact: contact.or_else(|| contacts.selected.get_untracked()),
+        public: contacts.public.get_untracked(),
     }
 }
 

@@ -20,10 +20,10 @@ pub fn MainNav() -> impl IntoView {
                 <div role="tablist" aria-label="Interactions" aria-orientation="vertical"
                     on:keydown=move |ev: leptos::ev::KeyboardEvent| {
                         let ids = interactions.open.with_untracked(|o| o.iter().map(|i| i.id).collect::<Vec<_>>());
-                        let current = ids.iter().position(|id| nav.0.get_untracked() == Place::Interaction(*id)).unwrap_or(0);
+                        let current = ids.iter().position(|id| nav.place_untracked().shown_interaction() == Some(*id)).unwrap_or(0);
                         if let Some(next) = tabs::moved(&ev.key(), current, ids.len(), tabs::Orientation::Vertical) {
                             ev.prevent_default();
-                            nav.go(Place::Interaction(ids[next]));
+                            nav.go(Place::interaction(ids[next]));
                             crate::browser::focus_later(format!("nav-interaction-{}", ids[next]));
                         }
                     }>
@@ -35,10 +35,10 @@ pub fn MainNav() -> impl IntoView {
                         {
                             let id = i.id;
                             let contact = i.contact_id;
-                            let selected = move || nav.0.get() == Place::Interaction(id);
+                            let selected = move || nav.place().shown_interaction() == Some(id);
                             // Reached with Tab: the selected one, or the first when none is.
                             let tab_stop = move || {
-                                selected() || (!matches!(nav.0.get(), Place::Interaction(_))
+                                selected() || (nav.place().shown_interaction().is_none()
                                     && interactions.open.with(|o| o.first().map(|f| f.id) == Some(id)))
                             };
                             let typing = move || interactions.typing.with(|t| t.contains(&contact));
@@ -47,7 +47,7 @@ pub fn MainNav() -> impl IntoView {
                                     class:ended=i.state == InteractionState::Ended
                                     aria-selected=move || selected().to_string()
                                     aria-controls="workspace" tabindex=move || tabs::tab_index(tab_stop())
-                                    on:click=move |_| nav.go(Place::Interaction(id))>
+                                    on:click=move |_| nav.go(Place::interaction(id))>
                                     <span class="nav-title">{i.contact_name.clone()}</span>
                                     <span class="nav-sub">
                                         {i.channel.label()} " · " {i.state.label()}

@@ -1,4 +1,5 @@
-//! The shell's own state: where the agent is, the API client, the clock, and notices.
+//! The shell's own state: where the agent is (following the URL), the API client, the clock,
+//! and notices.
 
 use crate::api::{ApiClient, ClientError, LoggedIn};
 use crate::chat_interaction::handle_time::Viewing;
@@ -8,8 +9,12 @@ use crate::notifications::state::NotificationsState;
 use crate::presence::state::PresenceState;
 use crate::session::SessionState;
 use leptos::prelude::*;
+use leptos_router::location::{BrowserUrl, LocationProvider, Url};
 use std::time::Duration;
-use wire::{InteractionId, Millis};
+use wasm_bindgen::JsValue;
+use wire::Millis;
+
+pub use super::place::{Panel, Place};
 
 /// The logged-in API client, as a context for every part of the shell.
 #[derive(Debug, Clone, Copy)]
@@ -58,25 +63,81 @@ pub fn desk() -> Desk {
     expect_context::<Desk>()
 }
 
-/// What the main area shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Place {
-    /// Nothing chosen yet.
-    Home,
-    /// A Chat Interaction view.
-    Interaction(InteractionId),
-    /// The Connect group's Communication tab.
-    Communication,
+/// Where the agent is, as a context: the place follows the URL ([`super::place`]), and going
+/// somewhere navigates (`pushState`, or `replaceState`). The URL is read and parsed by
+/// `leptos_router`'s browser location (its `Url` and query map), without the `<Router>`
+/// component: the desktop has no links to intercept and no route tree to match, and leaving
+/// those out keeps the bundle in its budget.
+#[derive(Debug, Clone, Copy)]
+pub struct Nav {
+    /// The place of the current URL.
+    place: Memo<Place>,
+    /// The current URL, as `leptos_router` reads it.
+    url: RwSignal<Url>,
 }
 
-/// Navigation, as a context.
-#[derive(Debug, Clone, Copy)]
-pub struct Nav(pub RwSignal<Place>);
-
 impl Nav {
-    /// Shows a place.
+    /// Follows the browser's URL: the one the page was opened at, then each navigation and
+    /// each Back or Forward (`popstate`), until the shell goes.
+    pub fn start() -> Self {
+        let url = RwSignal::new(BrowserUrl::current().unwrap_or_default());
+        let place = Memo::new(move |_| {
+            url.with(|u| Place::parse(u.path(), u.search_params().get_str("view")))
+        });
+        let popstate = window_event_listener(leptos::ev::popstate, move |_| {
+            if let Ok(now) = BrowserUrl::current() {
+                url.try_set(now);
+            }
+        });
+        on_cleanup(move || popstate.remove());
+        Nav { place, url }
+    }
+
+    /// The place (tracked).
+    pub fn place(self) -> Place {
+        self.place.get()
+    }
+
+    /// The place, without tracking it.
+    pub fn place_untracked(self) -> Place {
+        self.place.get_untracked()
+    }
+
+    /// Goes to a place (a new history entry). Does nothing once the shell is gone (a task that
+    /// finishes after logging out).
     pub fn go(self, place: Place) {
-        self.0.set(place);
+        self.to(place, false);
+    }
+
+    /// Goes to a place in place of the current one (Back skips it: it no longer exists).
+    pub fn replace(self, place: Place) {
+        self.to(place, true);
+    }
+
+    fn to(self, place: Place, replace: bool) {
+        // Already there, or the shell is gone.
+        if self
+            .place
+            .try_get_untracked()
+            .is_none_or(|now| now == place)
+        {
+            return;
+        }
+        let value = place.url();
+        let Ok(parsed) = BrowserUrl::parse(&value) else {
+            return;
+        };
+        if let Ok(history) = window().history() {
+            let done = if replace {
+                history.replace_state_with_url(&JsValue::NULL, "", Some(&value))
+            } else {
+                history.push_state_with_url(&JsValue::NULL, "", Some(&value))
+            };
+            if done.is_err() {
+                return;
+            }
+        }
+        self.url.try_set(parsed);
     }
 }
 

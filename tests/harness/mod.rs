@@ -4,7 +4,8 @@
 //! - [`run`]: the frame every browser test runs in. It starts the API in-process on
 //!   `127.0.0.1:0` with a fresh temporary `SQLite` file and the demo data, hands the test a
 //!   [`Harness`], and afterwards closes every browser and stops the server. When the test fails
-//!   (error or panic) it first saves, per browser, a screenshot, the console log, the page source
+//!   (error or panic), or when any page or frame of any of its browsers crashed (an uncaught
+//!   error, an unhandled rejection, a logged panic: see [`Browser::crashes`]), it first saves, per browser, a screenshot, the console log, the page source
 //!   and an outline of roles and names under `target/e2e-artifacts/<test name>/`.
 //! - [`Harness`]: the server's address and [`Harness::browser`] to open more browser windows
 //!   (an agent, a visitor, a second agent …), all at once.
@@ -324,6 +325,22 @@ where
     };
 
     let browsers = std::mem::take(&mut *harness.inner.browsers.lock().expect("browsers"));
+    // A crash fails the test even if every step passed: it can never pass silently.
+    let mut failure = failure;
+    for browser in &browsers {
+        let crashes = browser.crashes().await;
+        if !crashes.is_empty() {
+            let text = format!(
+                "{} crashed (uncaught error, unhandled rejection or panic):\n  {}",
+                browser.label,
+                crashes.join("\n  ")
+            );
+            failure = Some(match failure {
+                Some(earlier) => format!("{earlier}\n{text}"),
+                None => text,
+            });
+        }
+    }
     if failure.is_some() {
         for browser in &browsers {
             browser.save_artifacts(&artifacts).await;
@@ -766,6 +783,20 @@ impl Browser {
         self.assert_no_console_errors_except(&[]).await
     }
 
+    /// Every crash so far (an uncaught error, an unhandled rejection, a panic) in any page or
+    /// frame this browser showed; read from the kept entries when the session is closed.
+    pub async fn crashes(&self) -> Vec<String> {
+        let entries = match self.console().await {
+            Ok(entries) => entries,
+            Err(_) => self.console.lock().expect("console").clone(),
+        };
+        entries
+            .into_iter()
+            .filter(|e| CRASH_MARKS.iter().any(|m| e.message.contains(m)))
+            .map(|e| e.message)
+            .collect()
+    }
+
     /// Saves a PNG screenshot of the window to `path`.
     pub async fn screenshot_to(&self, path: &Path) -> Result {
         let png = self.client.screenshot().await?;
@@ -856,11 +887,27 @@ pub async fn save_readme_screenshot(browser: &Browser) -> Result {
 // ---------------------------------------------------------------------------------------------
 // More of one browser: the widget's frame, files, cut streams, text anywhere, quitting.
 
-/// Installed in every new document of every browser: logs the stack of uncaught errors.
+/// Installed in every new document of every browser and frame: logs every uncaught error and
+/// unhandled promise rejection with its stack, under a prefix [`CRASH_MARKS`] knows.
 const ERROR_STACK_JS: &str = r"Error.stackTraceLimit = 40;
 window.addEventListener('error', (event) => {
-  if (event.error && event.error.stack) console.error('uncaught error stack: ' + event.error.stack);
+  const e = event.error;
+  console.error('uncaught error: ' + ((e && e.stack) || event.message));
+});
+window.addEventListener('unhandledrejection', (event) => {
+  const r = event.reason;
+  console.error('unhandled rejection: ' + ((r && r.stack) || r));
 });";
+
+/// What a crash leaves in the console: the listeners of [`ERROR_STACK_JS`], Chromium's own
+/// report of an uncaught exception, and the panic hooks of both browser apps.
+const CRASH_MARKS: &[&str] = &[
+    "uncaught error: ",
+    "unhandled rejection: ",
+    "Uncaught ",
+    "panicked at ",
+    "RuntimeError",
+];
 
 /// For [`Browser::focus_elsewhere`]: `""` if `arguments[0]` has the keyboard focus, else a short
 /// description of what has it (the innermost active element this frame can see).
@@ -907,6 +954,8 @@ impl Browser {
     /// Ends this Chromium session (the window closes, its pages are gone; the profile stays
     /// for [`Harness::browser_like`]).
     pub async fn quit(&self) -> Result {
+        // Keep the console: the crash check at the end of the test reads it.
+        let _ = self.console().await;
         self.client.clone().close().await?;
         Ok(())
     }

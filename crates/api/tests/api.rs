@@ -1634,4 +1634,51 @@ async fn anonymous_visitors_have_distinct_names_and_their_start_page(b: Backend)
         .await;
     assert_eq!(st, 200, "{body}");
     assert_eq!(body["name"], "Nora North");
+
+on_both!(desktop_is_served_at_its_deep_paths);
+
+/// Every place of the desktop has a URL: the server answers each with the desktop's
+/// `index.html` (the desktop then shows that place), while an unknown `/api/...` path keeps its
+/// JSON 404.
+async fn desktop_is_served_at_its_deep_paths(b: Backend) {
+    let dist = tempfile::tempdir().expect("temporary directory");
+    let page = "<!doctype html><title>desktop index marker</title>";
+    std::fs::write(dist.path().join("index.html"), page).expect("write index.html");
+    let dir = dist.path().to_owned();
+    let s = Server::start(b, move |c| c.desktop_dir = Some(dir)).await;
+    let http = reqwest::Client::new();
+    for path in [
+        "/",
+        "/communication",
+        "/communication/3",
+        "/communication/3?view=public",
+        "/contacts",
+        "/contacts/3",
+        "/interactions/5",
+        "/interactions/5/conversation",
+        "/interactions/5/contact-information",
+        "/interactions/5/history",
+        "/interactions/5/responses",
+    ] {
+        let resp = http
+            .get(format!("{}{path}", s.base))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(resp.status().as_u16(), 200, "{path} is served");
+        let body = resp.text().await.unwrap_or_default();
+        assert!(
+            body.contains("desktop index marker"),
+            "{path} is the desktop: {body}"
+        );
+    }
+    for path in [
+        "/api/nope",
+        "/api/interactions/5/history",
+        "/api/communication",
+    ] {
+        let (status, body) = s.call(Method::GET, path, None, None).await;
+        assert_eq!(status, 404, "{path} is not the desktop");
+        assert_eq!(body["error"]["code"], "not_found", "{path}: {body}");
+    }
 }
