@@ -1,6 +1,6 @@
 //! The header: the agent, the Chat channel status, the load, `Log out`.
 
-use crate::api::ApiError;
+use crate::api::ClientError;
 use crate::presence::{Capacity, StatusControl};
 use crate::shell::state::{desk, Place};
 use leptos::prelude::*;
@@ -39,7 +39,7 @@ fn LogOut() -> impl IntoView {
             }
             let (_logged_out, result) = client.logout().await;
             // The next login starts at the desk, not where this agent was.
-            if result.is_ok() || result.as_ref().is_err_and(ApiError::is_unauthorized) {
+            if result.is_ok() || result.as_ref().is_err_and(ClientError::is_unauthorized) {
                 nav.replace(Place::Home);
             }
             match result {

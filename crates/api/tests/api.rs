@@ -1634,6 +1634,7 @@ async fn anonymous_visitors_have_distinct_names_and_their_start_page(b: Backend)
         .await;
     assert_eq!(st, 200, "{body}");
     assert_eq!(body["name"], "Nora North");
+}
 
 on_both!(desktop_is_served_at_its_deep_paths);
 

@@ -76,7 +76,11 @@ pub fn parse(data: &str) -> Option<FromLoader> {
             // Only a path the server accepts: a bad one would cost the visitor their session.
             page: raw
                 .page
-                .map(|p| p.chars().take(wire::MAX_START_PAGE_CHARS).collect::<String>())
+                .map(|p| {
+                    p.chars()
+                        .take(wire::MAX_START_PAGE_CHARS)
+                        .collect::<String>()
+                })
                 .filter(|p| wire::valid_start_page(p)),
         },
         "show" => FromLoader::Show,
@@ -156,7 +160,10 @@ mod tests {
         let Some(FromLoader::Init { page, .. }) = parse(&long) else {
             panic!("init not parsed");
         };
-        assert_eq!(page.map(|p| p.chars().count()), Some(wire::MAX_START_PAGE_CHARS));
+        assert_eq!(
+            page.map(|p| p.chars().count()),
+            Some(wire::MAX_START_PAGE_CHARS)
+        );
         let Some(FromLoader::Init { page, .. }) = parse(r#"{"t":"init","page":"not a path"}"#)
         else {
             panic!("init not parsed");

@@ -77,7 +77,7 @@ fn a_wire_page_reads_as_a_page() {
         id: InteractionId(4),
         contact_id: ContactId(1),
         contact_name: "Visitor".into(),
-            contact_page: None,
+        contact_page: None,
         channel: wire::Channel::WebChat,
         state: InteractionState::Active,
         agent_id: Some(AgentId(7)),
