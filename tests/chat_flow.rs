@@ -110,9 +110,9 @@ async fn chat_from_offer_to_mark_done() {
             .wait_text("log", "Messages", "Sorry to hear that, Maria 👍")
             .await?;
         agent.choose_file("input[type=file]", &agent_png).await?;
-        agent.wait_some("img", "dot.png").await?;
+        agent.wait_some("img", "pole.png").await?;
         agent.click("button", "Send").await?;
-        visitor.wait_some("img", "Image: dot.png").await?;
+        visitor.wait_some("img", "Image: pole.png").await?;
 
         // Visitor → agent: text with an emoji, then an image.
         visitor.fill("Message", "Great news ").await?;
