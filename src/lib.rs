@@ -23,7 +23,6 @@
 //! - [`connect_group`]: the Connect group of the navigation.
 //! - [`communication_tab`]: the Communication tab of the Connect group.
 //! - [`browser`]: time and focus helpers; storage and random ids from `client`.
-//! - [`crash`]: the panic hook: logs the panic's message and location, asks the agent to reload.
 //!
 //! Every part owns its signals in its own `state.rs`; the shell gathers them in one `Desk` context.
 
@@ -35,7 +34,6 @@ pub mod communication_tab;
 pub mod connect_group;
 pub mod contacts;
 pub mod conversation_tab;
-pub mod crash;
 pub mod events;
 pub mod login;
 pub mod notifications;
@@ -45,6 +43,9 @@ pub mod shell;
 
 /// Mounts the desktop on the page's `<body>`, after installing the panic hook.
 pub fn start() {
-    crash::install();
+    client::crash::install(client::crash::Notice {
+        text: "Something went wrong and this page stopped working. Reload the page to continue.",
+        style: None,
+    });
     leptos::mount::mount_to_body(app::App);
 }

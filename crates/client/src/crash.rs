@@ -1,9 +1,9 @@
-//! What happens when the desktop panics. The release bundle is built with `panic = "abort"`, so
-//! a panic ends in a wasm trap (`RuntimeError: unreachable`) that says nothing by itself. The
-//! hook installed here first logs the panic's message and location to the console (where tests
-//! and support find it), then puts a notice on the page telling the agent to reload: after a
-//! panic the app's state can no longer be trusted. The notice is plain DOM, not Leptos, since
-//! the reactive system may be what broke.
+//! What happens when a browser app panics. The bundles are built with `panic = "abort"`, so a
+//! panic ends in a wasm trap (`RuntimeError: unreachable`) that says nothing by itself. The hook
+//! installed here first logs the panic's message and location to the console (where tests and
+//! support find it), then puts a notice at the top of the page telling the person to reload:
+//! after a panic the app's state can no longer be trusted. The notice is plain DOM, since the
+//! app's own rendering may be what broke.
 
 use std::fmt::Write as _;
 use wasm_bindgen::prelude::*;
@@ -17,11 +17,20 @@ extern "C" {
 /// The id of the notice, so a second panic does not add a second one.
 const NOTICE_ID: &str = "crash-notice";
 
+/// How an app words and dresses its notice.
+#[derive(Debug, Clone, Copy)]
+pub struct Notice {
+    /// The sentence before the `Reload` button, in the app's words.
+    pub text: &'static str,
+    /// Inline style for an app without a stylesheet rule for `.crash`; `None` leaves it to CSS.
+    pub style: Option<&'static str>,
+}
+
 /// Installs the hook (once, at start).
-pub fn install() {
-    std::panic::set_hook(Box::new(|info| {
+pub fn install(notice: Notice) {
+    std::panic::set_hook(Box::new(move |info| {
         console_error(&report(info));
-        show_notice();
+        show(notice);
     }));
 }
 
@@ -45,24 +54,24 @@ fn report(info: &std::panic::PanicHookInfo<'_>) -> String {
     text
 }
 
-/// Puts `Something went wrong … Reload` at the top of the page.
-fn show_notice() {
+/// Puts `<text> Reload` at the top of the page.
+fn show(notice: Notice) {
     let Some(document) = web_sys::window().and_then(|w| w.document()) else {
         return;
     };
     if document.get_element_by_id(NOTICE_ID).is_some() {
         return;
     }
-    let Some(body) = document.body() else { return };
-    let Ok(notice) = document.create_element("div") else {
+    let (Some(body), Ok(element)) = (document.body(), document.create_element("div")) else {
         return;
     };
-    notice.set_id(NOTICE_ID);
-    notice.set_class_name("crash");
-    let _ = notice.set_attribute("role", "alert");
-    notice.set_text_content(Some(
-        "Something went wrong and this page stopped working. Reload the page to continue.",
-    ));
+    element.set_id(NOTICE_ID);
+    element.set_class_name("crash");
+    let _ = element.set_attribute("role", "alert");
+    if let Some(style) = notice.style {
+        let _ = element.set_attribute("style", style);
+    }
+    element.set_text_content(Some(notice.text));
     if let Ok(button) = document.create_element("button") {
         let _ = button.set_attribute("type", "button");
         button.set_text_content(Some("Reload"));
@@ -74,7 +83,7 @@ fn show_notice() {
         let _ = button.add_event_listener_with_callback("click", reload.as_ref().unchecked_ref());
         // The page lives until the reload; so does the listener.
         reload.forget();
-        let _ = notice.append_child(&button);
+        let _ = element.append_child(&button);
     }
-    let _ = body.prepend_with_node_1(&notice);
+    let _ = body.prepend_with_node_1(&element);
 }
