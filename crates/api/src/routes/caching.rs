@@ -151,7 +151,25 @@ fn is_hashed(name: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::is_hashed;
+    use super::{is_hashed, Files};
+
+    #[test]
+    fn a_path_never_leads_outside_the_directory() {
+        let root = tempfile::tempdir().expect("tempdir");
+        let dir = root.path().join("dist");
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        std::fs::write(dir.join("index.html"), "page").expect("write");
+        std::fs::write(root.path().join("secret.txt"), "secret").expect("write");
+        let files = Files {
+            dir: dir.clone(),
+            fallback: Some(dir.join("index.html")),
+        };
+        assert_eq!(files.resolve("/index.html"), Some(dir.join("index.html")));
+        assert_eq!(files.resolve("/interactions/7"), Some(dir.join("index.html")));
+        for attack in ["/../secret.txt", "/a/../../secret.txt", "/..", "//../secret.txt"] {
+            assert_eq!(files.resolve(attack), None, "{attack}");
+        }
+    }
 
     #[test]
     fn trunk_names_are_hashed_entry_points_are_not() {
