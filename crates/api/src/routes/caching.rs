@@ -165,8 +165,16 @@ mod tests {
             fallback: Some(dir.join("index.html")),
         };
         assert_eq!(files.resolve("/index.html"), Some(dir.join("index.html")));
-        assert_eq!(files.resolve("/interactions/7"), Some(dir.join("index.html")));
-        for attack in ["/../secret.txt", "/a/../../secret.txt", "/..", "//../secret.txt"] {
+        assert_eq!(
+            files.resolve("/interactions/7"),
+            Some(dir.join("index.html"))
+        );
+        for attack in [
+            "/../secret.txt",
+            "/a/../../secret.txt",
+            "/..",
+            "//../secret.txt",
+        ] {
             assert_eq!(files.resolve(attack), None, "{attack}");
         }
     }
