@@ -166,7 +166,7 @@ fn mask_eq(a: &[u8], b: &[u8], prefix: u8) -> bool {
             return true;
         }
         let bits = left.min(8);
-        let mask = (0xffu16 << (8 - bits)) as u8;
+        let mask = 0xffu8 << (8 - bits);
         if x & mask != y & mask {
             return false;
         }

@@ -41,7 +41,7 @@ fn free_port() -> u16 {
 async fn refused(args: &[&str]) -> (std::process::ExitStatus, String, bool) {
     let dir = tempfile::tempdir().expect("temp dir");
     let out = tokio::time::timeout(
-        Duration::from_secs(60),
+        Duration::from_mins(1),
         server_command(dir.path(), free_port()).args(args).output(),
     )
     .await
@@ -95,7 +95,7 @@ async fn start_and_login(args: &[&str]) -> (u16, String) {
         .expect("start the server");
     let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let deadline = Instant::now() + Duration::from_mins(1);
     loop {
         if let Ok(r) = client.get(format!("{base}/api/openapi.json")).send().await {
             if r.status().is_success() {
