@@ -49,8 +49,9 @@ fn main() {
         let data = tempfile::tempdir().expect("a temporary directory");
         let url = Config::sqlite_url(&data.path().join("bench.db"));
         prepare(&url).await.expect("the benchmark data");
+        // Demo mode for its identity secret; the database is not empty, so nothing is seeded.
         let options = Options {
-            seed_demo: false,
+            seed_demo: true,
             configure: Box::new(move |config: &mut Config| config.database_url = url),
         };
         run_with("bench_ui", options, |h| async move {

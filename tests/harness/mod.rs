@@ -1291,7 +1291,7 @@ impl Files {
 
 /// The server's identity secret in the tests' configuration (the default one).
 pub fn identity_secret() -> String {
-    Config::new("sqlite::memory:").identity_secret
+    threadline_api::config::DEMO_IDENTITY_SECRET.to_owned()
 }
 
 /// A signed identity for customer `customer` (as the company's website would make it), valid

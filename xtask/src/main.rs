@@ -129,6 +129,13 @@ fn run(server_args: &[String]) -> Result<()> {
             args.push(value.to_owned());
         }
     }
+    // Demo data and the published demo secret: `cargo xtask run` is for trying Threadline out.
+    let demo_given = server_args
+        .iter()
+        .any(|a| a == "--demo" || a.starts_with("--demo="));
+    if !demo_given && std::env::var_os("THREADLINE_DEMO").is_none() {
+        args.push("--demo".to_owned());
+    }
     args.extend(server_args.iter().cloned());
 
     util::step("starting the server (Ctrl-C stops it)");
@@ -145,11 +152,12 @@ mod tests {
 
     #[test]
     fn run_passes_arguments_after_dashes() {
-        let Command::Run { server_args } = parse(&strings(&["run", "--", "--no-seed"])).unwrap()
+        let Command::Run { server_args } =
+            parse(&strings(&["run", "--", "--offer-timeout", "5"])).unwrap()
         else {
             panic!("expected run");
         };
-        assert_eq!(server_args, ["--no-seed"]);
+        assert_eq!(server_args, ["--offer-timeout", "5"]);
     }
 
     #[test]

@@ -202,7 +202,7 @@ impl Server {
         let [desktop, widget] = bundles::all();
         let binary = util::target_dir().join("debug").join("threadline-api");
         let child = util::cmd(&binary)
-            .args(["--addr", &addr.to_string(), "--no-seed", "--data-dir"])
+            .args(["--addr", &addr.to_string(), "--demo", "--data-dir"])
             .args([data.as_os_str()])
             .args(["--desktop-dir".as_ref(), desktop.dist.as_os_str()])
             .args(["--widget-dir".as_ref(), widget.dist.as_os_str()])

@@ -1,6 +1,8 @@
 //! Everything an operator can set. The binary fills it from flags and environment variables;
-//! tests build it directly.
+//! tests build it directly. [`Config::prepare`] refuses an unsafe one (a missing or short identity
+//! secret outside demo mode) before anything starts.
 
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -13,7 +15,9 @@ pub struct Config {
     pub desktop_dir: Option<PathBuf>,
     /// The built visitor widget (`crates/widget/dist/`), served at `/widget/`.
     pub widget_dir: Option<PathBuf>,
-    /// Seed demo agents, contacts and conversations into an empty database.
+    /// Demo mode (`--demo`): seed demo agents with published passwords, contacts and
+    /// conversations into an empty database, and use [`DEMO_IDENTITY_SECRET`] when no identity
+    /// secret is set. Off, nothing is seeded and a real secret is required.
     pub seed_demo: bool,
     /// How long an offer waits for Accept before it goes to the next agent.
     pub offer_timeout: Duration,
@@ -32,10 +36,24 @@ pub struct Config {
     pub max_message_chars: usize,
     /// Largest image, in bytes.
     pub max_image_bytes: usize,
-    /// Secret the company website signs visitor identities with (HMAC-SHA256).
+    /// Secret the company website signs visitor identities with (HMAC-SHA256); at least
+    /// [`MIN_IDENTITY_SECRET_BYTES`] unless in demo mode, where empty means the demo secret.
     pub identity_secret: String,
-    /// Logins allowed per minute per client address and login name.
-    pub login_per_minute: u32,
+    /// The period the login quotas below count over (tests shorten it).
+    pub login_window: Duration,
+    /// Login attempts per window from all clients together (bounds total password-check work).
+    pub login_global: u32,
+    /// Login attempts per window from one client address (a sprayer of many names).
+    pub login_per_address: u32,
+    /// Login attempts per window for one login name from anywhere; beyond it attempts are told
+    /// to retry later (slowed, never locked out).
+    pub login_per_name: u32,
+    /// Password checks (argon2, ~19 MiB and a blocking thread each) running at once; more
+    /// are answered 503 at once.
+    pub login_concurrency: usize,
+    /// Peers (reverse proxies) whose `X-Forwarded-For` names the client; from anyone else the
+    /// header is ignored and the connection's address counts.
+    pub trusted_proxies: Vec<IpNet>,
     /// How long without an open event stream before an agent no longer gets offers.
     pub presence_timeout: Duration,
     /// Whether `Mark Done` needs a disposition code.
@@ -60,16 +78,161 @@ impl Config {
             prune_interval: Duration::from_hours(1),
             max_message_chars: wire::limits::MAX_MESSAGE_CHARS,
             max_image_bytes: wire::limits::MAX_IMAGE_BYTES,
-            identity_secret: "threadline-demo-identity-secret".to_owned(),
-            login_per_minute: 10,
+            identity_secret: String::new(),
+            login_window: Duration::from_mins(1),
+            login_global: 600,
+            login_per_address: 60,
+            login_per_name: 10,
+            login_concurrency: 4,
+            trusted_proxies: Vec::new(),
             presence_timeout: Duration::from_secs(45),
             disposition_required: true,
             frame_ancestors: Vec::new(),
         }
     }
 
+    /// Checks the configuration before anything starts; in demo mode fills in the demo
+    /// identity secret when none is set.
+    ///
+    /// # Errors
+    /// Outside demo mode, a missing or short identity secret.
+    pub fn prepare(mut self) -> Result<Config, ConfigError> {
+        if self.seed_demo {
+            if self.identity_secret.is_empty() {
+                DEMO_IDENTITY_SECRET.clone_into(&mut self.identity_secret);
+            }
+        } else if self.identity_secret.is_empty() {
+            return Err(ConfigError::MissingSecret);
+        } else if self.identity_secret.len() < MIN_IDENTITY_SECRET_BYTES {
+            return Err(ConfigError::ShortSecret(self.identity_secret.len()));
+        }
+        Ok(self)
+    }
+
     /// A SQLite database URL for a file path (created when missing).
     pub fn sqlite_url(path: &std::path::Path) -> String {
         format!("sqlite://{}?mode=rwc", path.display())
+    }
+}
+
+/// The published identity secret of demo mode: anyone can sign identities with it.
+pub const DEMO_IDENTITY_SECRET: &str = "threadline-demo-identity-secret";
+
+/// The shortest identity secret accepted outside demo mode.
+pub const MIN_IDENTITY_SECRET_BYTES: usize = 32;
+
+/// Why a configuration is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    /// No identity secret outside demo mode.
+    #[error(
+        "no visitor identity secret: set --identity-secret (THREADLINE_IDENTITY_SECRET) to at \
+         least 32 random bytes, or start with --demo for demo data and the published demo secret"
+    )]
+    MissingSecret,
+    /// An identity secret shorter than [`MIN_IDENTITY_SECRET_BYTES`].
+    #[error(
+        "the visitor identity secret is {0} bytes long; it needs at least 32 random bytes \
+         (e.g. `openssl rand -hex 32`)"
+    )]
+    ShortSecret(usize),
+}
+
+/// An address range (`10.0.0.0/8`, `::1/128`) or a single address, e.g. a trusted proxy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IpNet {
+    /// An address in the range (host bits are ignored when comparing).
+    addr: IpAddr,
+    /// How many leading bits must match.
+    prefix: u8,
+}
+
+impl IpNet {
+    /// Whether `ip` is in the range (IPv4-mapped IPv6 addresses count as IPv4).
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        let ip = ip.to_canonical();
+        match (self.addr, ip) {
+            (IpAddr::V4(net), IpAddr::V4(ip)) => mask_eq(&net.octets(), &ip.octets(), self.prefix),
+            (IpAddr::V6(net), IpAddr::V6(ip)) => mask_eq(&net.octets(), &ip.octets(), self.prefix),
+            _ => false,
+        }
+    }
+}
+
+fn mask_eq(a: &[u8], b: &[u8], prefix: u8) -> bool {
+    let mut left = usize::from(prefix);
+    for (x, y) in a.iter().zip(b) {
+        if left == 0 {
+            return true;
+        }
+        let bits = left.min(8);
+        let mask = 0xffu8 << (8 - bits);
+        if x & mask != y & mask {
+            return false;
+        }
+        left -= bits;
+    }
+    true
+}
+
+impl std::str::FromStr for IpNet {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (addr, prefix) = match s.split_once('/') {
+            Some((a, p)) => (a, Some(p)),
+            None => (s, None),
+        };
+        let addr: IpAddr = addr
+            .trim()
+            .parse()
+            .map_err(|_| format!("`{s}` is not an address or CIDR range"))?;
+        let addr = addr.to_canonical();
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            Some(p) => p
+                .trim()
+                .parse::<u8>()
+                .ok()
+                .filter(|p| *p <= max)
+                .ok_or_else(|| format!("`{s}` has a bad prefix length"))?,
+            None => max,
+        };
+        Ok(IpNet { addr, prefix })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges() {
+        let net: IpNet = "10.1.0.0/16".parse().unwrap();
+        assert!(net.contains("10.1.200.3".parse().unwrap()));
+        assert!(!net.contains("10.2.0.1".parse().unwrap()));
+        assert!(net.contains("::ffff:10.1.0.9".parse().unwrap()));
+        let one: IpNet = "127.0.0.1".parse().unwrap();
+        assert!(one.contains("127.0.0.1".parse().unwrap()));
+        assert!(!one.contains("127.0.0.2".parse().unwrap()));
+        let v6: IpNet = "fd00::/8".parse().unwrap();
+        assert!(v6.contains("fd12::1".parse().unwrap()));
+        assert!("10.0.0.0/33".parse::<IpNet>().is_err());
+        assert!("nonsense".parse::<IpNet>().is_err());
+    }
+
+    #[test]
+    fn secrets() {
+        let c = Config::new("sqlite::memory:");
+        assert_eq!(c.clone().prepare().unwrap_err(), ConfigError::MissingSecret);
+        let mut short = c.clone();
+        "x".repeat(31).clone_into(&mut short.identity_secret);
+        assert_eq!(short.prepare().unwrap_err(), ConfigError::ShortSecret(31));
+        let mut demo = c;
+        demo.seed_demo = true;
+        assert_eq!(
+            demo.prepare().unwrap().identity_secret,
+            DEMO_IDENTITY_SECRET
+        );
     }
 }

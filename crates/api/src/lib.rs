@@ -12,16 +12,19 @@
 //! - `hub`: tails the event log and fans events out to the live streams of this instance.
 //! - [`offers`]: the loop that offers queued chats to Ready agents under capacity and expires
 //!   offers (the queries are in `store/offers`). Not to be confused with `routes` (HTTP).
+//! - [`login_limits`]: login quotas (global, per address, per name), the bound on password
+//!   checks running at once, and the client address behind trusted proxies.
 //! - `auth`: password hashing, session tokens, stream tickets, signed visitor identities.
 //! - `images`: sniffing and checking uploaded images.
 //! - `routes/`: one router per resource; `openapi` assembles the OpenAPI document.
-//! - `seed`: demo data for a first start.
+//! - `seed`: demo data, seeded only in demo mode (`--demo`).
 
 pub mod auth;
 pub mod config;
 mod error;
 pub mod hub;
 pub mod images;
+pub mod login_limits;
 pub mod offers;
 pub mod routes;
 pub mod seed;

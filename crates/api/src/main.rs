@@ -3,7 +3,12 @@
 use clap::Parser;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use threadline_api::config::IpNet;
 use threadline_api::{seed, Config};
+
+fn parse_proxies(s: &str) -> Result<Vec<IpNet>, String> {
+    s.split_whitespace().map(str::parse).collect()
+}
 
 /// The Threadline server.
 #[derive(Debug, Parser)]
@@ -24,15 +29,25 @@ struct Args {
     /// The built visitor widget, served at `/widget/`.
     #[arg(long, env = "THREADLINE_WIDGET_DIR")]
     widget_dir: Option<PathBuf>,
-    /// Do not seed demo data into an empty database.
-    #[arg(long)]
-    no_seed: bool,
+    /// Demo mode: seed demo agents (published passwords) and data into an empty database, and
+    /// use the published demo identity secret unless one is given. Never on a real server.
+    #[arg(long, env = "THREADLINE_DEMO")]
+    demo: bool,
     /// Seconds an offer waits for Accept.
     #[arg(long, env = "THREADLINE_OFFER_TIMEOUT", default_value_t = 30)]
     offer_timeout: u64,
-    /// Secret the company website signs visitor identities with.
+    /// Secret the company website signs visitor identities with; at least 32 bytes (required
+    /// unless `--demo`).
     #[arg(long, env = "THREADLINE_IDENTITY_SECRET")]
     identity_secret: Option<String>,
+    /// Reverse proxies (addresses or CIDR ranges, space or comma separated) whose
+    /// `X-Forwarded-For` names the client; from anyone else that header is ignored.
+    #[arg(long, env = "THREADLINE_TRUSTED_PROXIES", value_delimiter = ',',
+        value_parser = parse_proxies, num_args = 1..)]
+    trusted_proxies: Vec<Vec<IpNet>>,
+    /// Password checks (argon2, ~19 MiB each) running at once; more logins get 503.
+    #[arg(long, env = "THREADLINE_LOGIN_CONCURRENCY", default_value_t = 4)]
+    login_concurrency: usize,
     /// Origins allowed to frame the desktop (space separated), e.g. `https://portal.example.com`.
     #[arg(long, env = "THREADLINE_FRAME_ANCESTORS", value_delimiter = ' ')]
     frame_ancestors: Vec<String>,
@@ -68,7 +83,9 @@ async fn main() -> std::process::ExitCode {
     let mut config = Config::new(database_url);
     config.desktop_dir = args.desktop_dir;
     config.widget_dir = args.widget_dir;
-    config.seed_demo = !args.no_seed;
+    config.seed_demo = args.demo;
+    config.trusted_proxies = args.trusted_proxies.into_iter().flatten().collect();
+    config.login_concurrency = args.login_concurrency.max(1);
     config.offer_timeout = std::time::Duration::from_secs(args.offer_timeout.max(1));
     config.frame_ancestors = args.frame_ancestors;
     config.max_message_chars = args.max_message_chars;
@@ -76,6 +93,14 @@ async fn main() -> std::process::ExitCode {
     if let Some(secret) = args.identity_secret {
         config.identity_secret = secret;
     }
+    // Refuse an unsafe configuration before touching the database or the port.
+    let config = match config.prepare() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("threadline-api: refusing to start: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
     let listener = match tokio::net::TcpListener::bind(args.addr).await {
         Ok(l) => l,
         Err(e) => {
@@ -88,9 +113,12 @@ async fn main() -> std::process::ExitCode {
     println!("  Agent desktop:      {base}/");
     println!("  Demo company page:  {base}/demo   (the visitor widget)");
     println!("  API:                {base}/api/   (OpenAPI: {base}/api/openapi.json)");
-    println!("  Demo logins:");
-    for (login, password, name, _) in seed::DEMO_AGENTS {
-        println!("    {login} / {password}   ({name})");
+    if config.seed_demo {
+        println!("  DEMO MODE (--demo): published logins and identity secret; never expose it.");
+        println!("  Demo logins:");
+        for (login, password, name, _) in seed::DEMO_AGENTS {
+            println!("    {login} / {password}   ({name})");
+        }
     }
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;

@@ -2,11 +2,10 @@
 
 use crate::config::Config;
 use crate::hub::Hub;
+use crate::login_limits::LoginLimits;
 use crate::offers::OfferWake;
 use crate::store::Store;
 use crate::util::ms;
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
-use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
 use tokio::task::JoinHandle;
 
@@ -21,8 +20,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Wakes routing.
     pub routing: OfferWake,
-    /// Login attempts per (client address, login name).
-    pub login_limiter: Arc<DefaultKeyedRateLimiter<(std::net::IpAddr, String)>>,
+    /// Login quotas and the bound on password checks running at once.
+    pub login_limits: Arc<LoginLimits>,
     /// Background tasks, stopped with the server.
     tasks: Arc<Mutex<Vec<JoinHandle<()>>>>,
 }
@@ -38,6 +37,16 @@ impl std::fmt::Debug for AppState {
 impl AppState {
     /// Opens the store, seeds it when asked, and starts the background tasks.
     pub async fn start(config: Config) -> Result<AppState, crate::ServeError> {
+        let config = config
+            .prepare()
+            .map_err(|e| crate::ServeError::Other(e.to_string()))?;
+        if config.seed_demo {
+            tracing::warn!(
+                "DEMO MODE: demo agents with published passwords and the published identity \
+                 secret are in use; anyone can log in and sign visitor identities. Never expose \
+                 this server."
+            );
+        }
         let store = Store::connect(&config.database_url).await?;
         crate::seed::ensure_codes(&store).await?;
         if config.seed_demo && store.is_empty().await? {
@@ -45,13 +54,13 @@ impl AppState {
                 .await
                 .map_err(|e| crate::ServeError::Other(format!("seeding demo data: {e:?}")))?;
         }
-        let per_minute = NonZeroU32::new(config.login_per_minute.max(1)).unwrap_or(NonZeroU32::MIN);
+        let login_limits = Arc::new(LoginLimits::new(&config));
         let state = AppState {
             store: store.clone(),
             hub: Arc::new(Hub::default()),
             config: Arc::new(config),
             routing: OfferWake::default(),
-            login_limiter: Arc::new(RateLimiter::keyed(Quota::per_minute(per_minute))),
+            login_limits: login_limits.clone(),
             tasks: Arc::new(Mutex::new(Vec::new())),
         };
         let tasks = vec![
@@ -69,6 +78,10 @@ impl AppState {
                     presence_ms: ms(state.config.presence_timeout),
                     decline_cooldown_ms: ms(state.config.decline_cooldown),
                 },
+            )),
+            tokio::spawn(crate::login_limits::run_pruning(
+                login_limits,
+                state.config.login_window,
             )),
             tokio::spawn(prune_loop(
                 store,

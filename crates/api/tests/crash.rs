@@ -18,6 +18,7 @@ fn spawn(url: &str, port: u16) -> Child {
             &format!("127.0.0.1:{port}"),
             "--database-url",
             url,
+            "--demo",
         ])
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())

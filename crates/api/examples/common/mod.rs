@@ -32,7 +32,9 @@ pub async fn start_server(database_url: &str, client: &reqwest::Client) -> Runni
             &format!("127.0.0.1:{port}"),
             "--database-url",
             database_url,
-            "--no-seed",
+            // Not demo mode (nothing seeded), so a real-sized identity secret.
+            "--identity-secret",
+            "example-identity-secret-0123456789abcdef",
         ])
         .env("RUST_LOG", "error")
         .stdout(std::process::Stdio::null())

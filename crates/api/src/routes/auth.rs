@@ -5,7 +5,8 @@ use crate::error::{ApiError, JsonBody};
 use crate::state::AppState;
 use crate::util::{ms, now_ms};
 use axum::extract::{ConnectInfo, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use std::net::SocketAddr;
 use utoipa_axum::router::OpenApiRouter;
@@ -19,36 +20,75 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(change_password))
 }
 
-/// Logs an agent in; answers with a bearer token.
+/// Why a login failed: an ordinary API error, or a limit (with `Retry-After`).
+enum LoginError {
+    /// Bad input, bad credentials, a store error.
+    Api(ApiError),
+    /// Refused before the password check.
+    Limited(crate::login_limits::Refusal),
+}
+
+impl From<ApiError> for LoginError {
+    fn from(e: ApiError) -> Self {
+        LoginError::Api(e)
+    }
+}
+
+impl From<crate::store::StoreError> for LoginError {
+    fn from(e: crate::store::StoreError) -> Self {
+        LoginError::Api(e.into())
+    }
+}
+
+impl IntoResponse for LoginError {
+    fn into_response(self) -> Response {
+        match self {
+            LoginError::Api(e) => e.into_response(),
+            LoginError::Limited(r) => r.into_response(),
+        }
+    }
+}
+
+/// Logs an agent in; answers with a bearer token. Attempts are limited globally, per client
+/// address and per login name (429 with `Retry-After`), and password checks running at once
+/// are bounded (503 with `Retry-After`).
 #[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = LoginRequest,
-    responses((status = 200, body = LoginResponse), (status = 401, body = wire::ErrorBody), (status = 429, body = wire::ErrorBody)))]
+    responses((status = 200, body = LoginResponse), (status = 401, body = wire::ErrorBody),
+        (status = 429, body = wire::ErrorBody), (status = 503, body = wire::ErrorBody)))]
 async fn login(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     JsonBody(req): JsonBody<LoginRequest>,
-) -> Result<Json<LoginResponse>, ApiError> {
+) -> Result<Json<LoginResponse>, LoginError> {
     let login = req.login.trim().to_lowercase();
     if login.is_empty() || login.len() > 100 || req.password.is_empty() || req.password.len() > 1000
     {
-        return Err(ApiError::invalid("enter a username and a password"));
+        return Err(ApiError::invalid("enter a username and a password").into());
     }
-    if state
-        .login_limiter
-        .check_key(&(peer.ip(), login.clone()))
-        .is_err()
-    {
-        return Err(ApiError::RateLimited);
-    }
+    let client = state.login_limits.client_address(peer.ip(), &headers);
+    let permit = state
+        .login_limits
+        .admit(client, &login)
+        .map_err(LoginError::Limited)?;
     let creds = state.store.agent_credentials(&login).await?;
     let password = req.password.clone();
-    let stored = creds
-        .as_ref()
-        .map_or_else(|| dummy_hash().to_owned(), |(_, h)| h.clone());
-    let ok = tokio::task::spawn_blocking(move || verify_password(&password, &stored))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    // Unknown names are checked against a dummy hash, so both take as long (no enumeration).
+    let stored = creds.as_ref().map(|(_, h)| h.clone());
+    // The permit moves into the check: it is held until the hash is done even when the
+    // client goes away, so the bound holds.
+    let ok = tokio::task::spawn_blocking(move || {
+        let ok = match &stored {
+            Some(hash) => verify_password(&password, hash),
+            None => verify_password(&password, dummy_hash()),
+        };
+        drop(permit);
+        ok
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))?;
     let Some((agent, _)) = creds.filter(|_| ok) else {
-        return Err(ApiError::BadCredentials);
+        return Err(ApiError::BadCredentials.into());
     };
     let token = new_token("tla_");
     let expires_at = now_ms() + ms(state.config.session_ttl);
