@@ -67,7 +67,17 @@ pub fn all() -> [Bundle; 2] {
 /// Runs, for each bundle that is not up to date, exactly the `cargo build` that `trunk build
 /// --release --offline --cargo-profile wasm-release` runs (same arguments, so cargo's
 /// fingerprints match and trunk's own build finds nothing left to compile).
+///
+/// Trunk builds `--offline`, so first `cargo fetch` (every target's dependencies, from the
+/// registry) brings the wasm-only crates a fresh machine has never downloaded.
 pub fn compile_ahead() -> Result<()> {
+    if all().iter().any(|bundle| !bundle.is_fresh()) {
+        step("fetching the bundles' dependencies");
+        crate::util::cargo()
+            .args(["fetch", "--target=wasm32-unknown-unknown"])
+            .current_dir(crate::util::root())
+            .run()?;
+    }
     for bundle in all() {
         if bundle.is_fresh() {
             continue;
