@@ -101,7 +101,7 @@ impl Config {
             max_connections: 20_000,
             header_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(30),
-            upload_timeout: Duration::from_secs(120),
+            upload_timeout: Duration::from_mins(2),
         }
     }
 

@@ -102,7 +102,9 @@ pub async fn serve(
     on_stop();
     let _ = stop_tx.send(true);
     // Every connection holds a slot until it closes: having them all back means all closed.
-    let _ = slots.acquire_many(u32::try_from(max).unwrap_or(u32::MAX)).await;
+    let _ = slots
+        .acquire_many(u32::try_from(max).unwrap_or(u32::MAX))
+        .await;
     Ok(())
 }
 
@@ -115,16 +117,15 @@ pub fn deadlines(router: Router, limits: Limits) -> Router {
             } else {
                 limits.request_timeout
             };
-            match tokio::time::timeout(limit, next.run(req)).await {
-                Ok(response) => response,
-                Err(_) => {
-                    let mut response = ApiError::Timeout.into_response();
-                    // The rest of the body may still be on its way: do not read it.
-                    response
-                        .headers_mut()
-                        .insert(header::CONNECTION, HeaderValue::from_static("close"));
-                    response
-                }
+            if let Ok(response) = tokio::time::timeout(limit, next.run(req)).await {
+                response
+            } else {
+                let mut response = ApiError::Timeout.into_response();
+                // The rest of the body may still be on its way: do not read it.
+                response
+                    .headers_mut()
+                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
+                response
             }
         },
     ))

@@ -4,8 +4,8 @@
 //! no agent and no visitor, so no replay ever sends one).
 
 use super::{Store, StoreError, TicketScope};
-use sqlx::any::AnyRow;
 use serde::{Deserialize, Serialize};
+use sqlx::any::AnyRow;
 use sqlx::Row;
 use std::sync::Arc;
 use wire::{AgentId, ContactId, Event, EventId};
@@ -43,7 +43,8 @@ pub enum Internal {
 
 /// An agent's events after `$1` (`$2` the agent, `$3` the limit): two range reads of the index
 /// `events_agent` (theirs, and those for every agent), merged by id.
-pub const AGENT_EVENTS_SQL: &str = "SELECT id, at, agent_id, to_agents, contact_id, to_visitor, payload \
+pub const AGENT_EVENTS_SQL: &str =
+    "SELECT id, at, agent_id, to_agents, contact_id, to_visitor, payload \
      FROM events WHERE agent_id = $2 AND id > $1 AND to_agents = 1 \
      UNION ALL SELECT id, at, agent_id, to_agents, contact_id, to_visitor, payload \
      FROM events WHERE agent_id IS NULL AND id > $1 AND to_agents = 1 \
@@ -51,7 +52,8 @@ pub const AGENT_EVENTS_SQL: &str = "SELECT id, at, agent_id, to_agents, contact_
 
 /// A visitor's events after `$1` (`$2` the contact, `$3` the limit): a range read of the index
 /// `events_contact`.
-pub const VISITOR_EVENTS_SQL: &str = "SELECT id, at, agent_id, to_agents, contact_id, to_visitor, payload \
+pub const VISITOR_EVENTS_SQL: &str =
+    "SELECT id, at, agent_id, to_agents, contact_id, to_visitor, payload \
      FROM events WHERE contact_id = $2 AND id > $1 AND to_visitor = 1 ORDER BY id LIMIT $3";
 
 impl Store {
