@@ -127,6 +127,18 @@ async fn password_change_ends_other_sessions(backend: Backend) {
     .await;
 }
 
+async fn session_expiry_ends_streams(backend: Backend) {
+    let ttl = Duration::from_secs(2);
+    let server = Server::start(backend, |c| c.session_ttl = ttl).await;
+    let agent = server.agent("ann").await;
+    let live = open(&server.base, &ticket(&agent).await).await;
+    assert_eq!(live.status().as_u16(), 200);
+    assert!(
+        ends_within(live, ttl + AT_ONCE).await,
+        "a stream outlived its session"
+    );
+}
+
 /// Two instances on one PostgreSQL database: a logout on one ends the stream and the ticket
 /// the session has on the other.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -411,7 +423,7 @@ async fn trickled_body_gets_408(backend: Backend) {
         let took = started.elapsed();
         assert!(
             text.starts_with("HTTP/1.1 408"),
-            "a trickled body was answered: {text:?}"
+            "no 408 for a trickled body: {text:?}"
         );
         assert!(
             took >= Duration::from_secs(limit) && took < Duration::from_secs(limit + 3),
@@ -453,6 +465,7 @@ async fn connections_over_the_limit_wait(backend: Backend) {
 on_both!(
     logout_ends_streams_and_tickets,
     password_change_ends_other_sessions,
+    session_expiry_ends_streams,
     last_event_id_above_head_resyncs,
     replay_reads_through_indexes,
     slowloris_headers_are_cut_off,

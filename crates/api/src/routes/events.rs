@@ -3,7 +3,8 @@
 //! ever in a URL. A stream replays from `Last-Event-ID` (header or `last_event_id`), or from
 //! the ticket's head, then goes live; ids already replayed are not sent again. An id the log
 //! cannot replay from (pruned, too far behind, or above the log's head) gets `resync` first.
-//! An agent's ticket and stream belong to the session that asked for the ticket and end with it.
+//! An agent's ticket and stream belong to the session that asked for the ticket and end with it
+//! (logout, password change, expiry).
 
 use crate::auth::{new_token, token_hash, AgentAuth, VisitorAuth};
 use crate::error::{ApiError, QueryParams};
@@ -140,11 +141,17 @@ async fn stream_for(
         .subscribe(scope, ticket.session.as_deref())
         .ok_or(ApiError::Unavailable)?;
     // The session may have ended between the redeem and the registration: its end then went by
-    // before this stream could hear it, so look again now that it would.
+    // before this stream could hear it, so look again now that it would. A session that expires
+    // by itself ends its streams then.
+    let mut lifetime = None;
     if let Some(session) = &ticket.session {
-        if state.store.session_agent(session).await?.is_none() {
-            return Err(ApiError::Unauthorized);
-        }
+        let live = state
+            .store
+            .session_agent(session)
+            .await?
+            .ok_or(ApiError::Unauthorized)?;
+        let left = u64::try_from(live.expires_at - now_ms()).unwrap_or(0);
+        lifetime = Some(Duration::from_millis(left));
     }
     if let TicketScope::Agent(a) = scope {
         state.store.touch_agents(&[a]).await?;
@@ -187,7 +194,13 @@ async fn stream_for(
     let live = stream::unfold(sub, |mut sub| async move {
         sub.rx.recv().await.map(|e| (e, sub))
     })
-    .filter(move |e| std::future::ready(e.id > last_sent));
+    .filter(move |e| std::future::ready(e.id > last_sent))
+    .take_until(async move {
+        match lifetime {
+            Some(left) => tokio::time::sleep(left).await,
+            None => std::future::pending().await,
+        }
+    });
     let events = stream::iter(first).chain(live).map(|e| {
         Ok(SseEvent::default()
             .id(e.id.0.to_string())

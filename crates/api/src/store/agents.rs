@@ -12,6 +12,8 @@ use wire::{AgentId, AgentView, ChatStatus, ContactId, Event, EventId};
 pub struct SessionAgent {
     /// The agent.
     pub agent_id: AgentId,
+    /// When the session ends by itself (ms); its event streams end then too.
+    pub expires_at: i64,
 }
 
 /// Whose stream a ticket opens.
@@ -97,7 +99,7 @@ impl Store {
         token_hash: &str,
     ) -> Result<Option<SessionAgent>, StoreError> {
         let row = sqlx::query(
-            "SELECT agent_id FROM agent_sessions WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > $2",
+            "SELECT agent_id, expires_at FROM agent_sessions WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > $2",
         )
         .bind(token_hash)
         .bind(now_ms())
@@ -106,6 +108,7 @@ impl Store {
         row.map(|r| {
             Ok(SessionAgent {
                 agent_id: AgentId(r.try_get("agent_id")?),
+                expires_at: r.try_get("expires_at")?,
             })
         })
         .transpose()
