@@ -60,6 +60,16 @@ pub struct Config {
     pub disposition_required: bool,
     /// Origins allowed to frame the desktop (`frame-ancestors`); empty means only itself.
     pub frame_ancestors: Vec<String>,
+    /// Connections open at once (each event stream holds one); more wait until one closes.
+    pub max_connections: usize,
+    /// How long a request head may take to arrive (a slowloris client is cut off after it).
+    pub header_timeout: Duration,
+    /// How long an ordinary request may take, its body read included, before it gets 408
+    /// (an event stream's open body is not limited).
+    pub request_timeout: Duration,
+    /// The same for an upload (a multipart body): a slow upload cannot hold a connection
+    /// for longer.
+    pub upload_timeout: Duration,
 }
 
 impl Config {
@@ -88,6 +98,20 @@ impl Config {
             presence_timeout: Duration::from_secs(45),
             disposition_required: true,
             frame_ancestors: Vec::new(),
+            max_connections: 20_000,
+            header_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(30),
+            upload_timeout: Duration::from_mins(2),
+        }
+    }
+
+    /// The connection limits and deadlines, as the HTTP layer takes them.
+    pub fn connection_limits(&self) -> crate::connections::Limits {
+        crate::connections::Limits {
+            max_connections: self.max_connections,
+            header_timeout: self.header_timeout,
+            request_timeout: self.request_timeout,
+            upload_timeout: self.upload_timeout,
         }
     }
 

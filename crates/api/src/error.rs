@@ -25,6 +25,9 @@ pub enum ApiError {
     /// 404: no such thing (or not visible to the caller).
     #[error("{0}")]
     NotFound(String),
+    /// 408: the request (its body included) did not arrive and get answered in time.
+    #[error("the request took too long; try again")]
+    Timeout,
     /// 409: the thing is not in a state that allows this.
     #[error("{0}")]
     Conflict(String),
@@ -56,6 +59,7 @@ impl ApiError {
             ApiError::Unauthorized | ApiError::BadCredentials => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Timeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMedia(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -74,6 +78,7 @@ impl ApiError {
             ApiError::BadCredentials => ErrorCode::BadCredentials,
             ApiError::Forbidden(_) => ErrorCode::Forbidden,
             ApiError::NotFound(_) => ErrorCode::NotFound,
+            ApiError::Timeout => ErrorCode::RequestTimeout,
             ApiError::Conflict(_) => ErrorCode::Conflict,
             ApiError::TooLarge(_) => ErrorCode::TooLarge,
             ApiError::UnsupportedMedia(_) => ErrorCode::UnsupportedMediaType,

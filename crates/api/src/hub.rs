@@ -2,9 +2,10 @@
 //! PostgreSQL `NOTIFY` from other instances, and by a slow poll as a safety net) and hands
 //! each event to the live streams of this instance that may see it. A stream that cannot keep
 //! up is closed; its client reconnects with `Last-Event-ID` and replays from the log, so
-//! nothing is lost.
+//! nothing is lost. An agent stream belongs to a session: when the log says that session ended
+//! (logout, password change, on any instance), its streams here close at once.
 
-use crate::store::{Store, StoredEvent, TicketScope};
+use crate::store::{Internal, Store, StoredEvent, TicketScope};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -17,14 +18,24 @@ const STREAM_BUFFER: usize = 512;
 
 type Tx = mpsc::Sender<Arc<StoredEvent>>;
 
+/// One open stream as the hub holds it.
+struct Entry {
+    /// The subscription id (to unregister).
+    id: u64,
+    /// Where its events go; dropping it ends the stream.
+    tx: Tx,
+    /// The agent session it belongs to (the stored form of its token); none for a visitor.
+    session: Option<Arc<str>>,
+}
+
 #[derive(Default)]
 struct Subscribers {
     /// For subscription ids.
     next_id: u64,
     /// Agent streams by agent.
-    agents: HashMap<AgentId, Vec<(u64, Tx)>>,
+    agents: HashMap<AgentId, Vec<Entry>>,
     /// Visitor streams by contact.
-    visitors: HashMap<ContactId, Vec<(u64, Tx)>>,
+    visitors: HashMap<ContactId, Vec<Entry>>,
 }
 
 /// Fans events out to this instance's streams.
@@ -64,8 +75,13 @@ impl Hub {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Registers a stream. `None` once the server is shutting down.
-    pub fn subscribe(self: &Arc<Self>, scope: TicketScope) -> Option<Subscription> {
+    /// Registers a stream (an agent's with its session, see [`Internal::SessionsEnded`]).
+    /// `None` once the server is shutting down.
+    pub fn subscribe(
+        self: &Arc<Self>,
+        scope: TicketScope,
+        session: Option<&str>,
+    ) -> Option<Subscription> {
         if self.closed.load(Ordering::SeqCst) {
             return None;
         }
@@ -73,9 +89,14 @@ impl Hub {
         let mut subs = self.lock();
         subs.next_id += 1;
         let id = subs.next_id;
+        let entry = Entry {
+            id,
+            tx,
+            session: session.map(Arc::from),
+        };
         match scope {
-            TicketScope::Agent(a) => subs.agents.entry(a).or_default().push((id, tx)),
-            TicketScope::Visitor(c) => subs.visitors.entry(c).or_default().push((id, tx)),
+            TicketScope::Agent(a) => subs.agents.entry(a).or_default().push(entry),
+            TicketScope::Visitor(c) => subs.visitors.entry(c).or_default().push(entry),
         }
         Some(Subscription {
             rx,
@@ -93,9 +114,25 @@ impl Hub {
         }
     }
 
-    /// Hands one event to every stream that may see it.
+    /// Hands one event to every stream that may see it; acts on a row only the servers read.
     pub fn dispatch(&self, event: &Arc<StoredEvent>) {
         let mut subs = self.lock();
+        if let Some(internal) = &event.internal {
+            match &**internal {
+                Internal::SessionsEnded { sessions } => {
+                    // Dropping a stream's sender ends it once its buffered events are sent.
+                    for list in subs.agents.values_mut() {
+                        list.retain(|e| {
+                            e.session
+                                .as_deref()
+                                .is_none_or(|s| !sessions.iter().any(|x| x == s))
+                        });
+                    }
+                    subs.agents.retain(|_, list| !list.is_empty());
+                }
+            }
+            return;
+        }
         if event.to_all_agents {
             for list in subs.agents.values_mut() {
                 send_all(list, event);
@@ -126,18 +163,18 @@ impl Hub {
     }
 }
 
-fn remove_from<K: std::hash::Hash + Eq>(map: &mut HashMap<K, Vec<(u64, Tx)>>, key: K, id: u64) {
+fn remove_from<K: std::hash::Hash + Eq>(map: &mut HashMap<K, Vec<Entry>>, key: K, id: u64) {
     if let Some(list) = map.get_mut(&key) {
-        list.retain(|(i, _)| *i != id);
+        list.retain(|e| e.id != id);
         if list.is_empty() {
             map.remove(&key);
         }
     }
 }
 
-fn send_all(list: &mut Vec<(u64, Tx)>, event: &Arc<StoredEvent>) {
+fn send_all(list: &mut Vec<Entry>, event: &Arc<StoredEvent>) {
     // A full buffer closes that stream (dropping its sender); the client replays on reconnect.
-    list.retain(|(_, tx)| tx.try_send(event.clone()).is_ok());
+    list.retain(|e| e.tx.try_send(event.clone()).is_ok());
 }
 
 /// Tails the log from its current head and dispatches until aborted.

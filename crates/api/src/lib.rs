@@ -9,6 +9,8 @@
 //! - `store/`: the database. [`store::Store`] runs every query; the SQL that differs between
 //!   SQLite and PostgreSQL lives behind the [`store::Dialect`] trait, one implementation each.
 //!   Every write that someone must see appends to the event log in the same transaction.
+//! - [`connections`]: the HTTP/1.1 connection loop with its limits (connections at once,
+//!   header timeout) and the per-request deadlines.
 //! - `hub`: tails the event log and fans events out to the live streams of this instance.
 //! - [`offers`]: the loop that offers queued chats to Ready agents under capacity and expires
 //!   offers (the queries are in `store/offers`). Not to be confused with `routes` (HTTP).
@@ -21,6 +23,7 @@
 
 pub mod auth;
 pub mod config;
+pub mod connections;
 mod error;
 pub mod hub;
 pub mod images;
@@ -59,9 +62,11 @@ pub enum ServeError {
     Other(String),
 }
 
-/// Builds the whole HTTP application for a state (tests may call this directly).
+/// Builds the whole HTTP application for a state, with its request deadlines (tests may call
+/// this directly).
 pub fn app(state: AppState) -> axum::Router {
-    routes::router(state)
+    let limits = state.config.connection_limits();
+    connections::deadlines(routes::router(state), limits)
 }
 
 /// Opens the database, migrates it, seeds demo data when asked, starts the background tasks
@@ -73,11 +78,14 @@ pub async fn serve(
 ) -> Result<(), ServeError> {
     let state = AppState::start(config).await?;
     let router = app(state.clone());
-    let result = axum::serve(
+    let stopping = state.clone();
+    let result = connections::serve(
         listener,
-        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        router,
+        state.config.connection_limits(),
+        shutdown,
+        move || stopping.hub.close(),
     )
-    .with_graceful_shutdown(shutdown)
     .await;
     state.stop();
     result.map_err(ServeError::Io)

@@ -57,6 +57,18 @@ struct Args {
     /// Longest message, in characters.
     #[arg(long, env = "THREADLINE_MAX_MESSAGE_CHARS", default_value_t = wire::limits::MAX_MESSAGE_CHARS)]
     max_message_chars: usize,
+    /// Connections open at once (each event stream holds one); more wait until one closes.
+    #[arg(long, env = "THREADLINE_MAX_CONNECTIONS", default_value_t = 20_000)]
+    max_connections: usize,
+    /// Seconds a request head may take to arrive.
+    #[arg(long, env = "THREADLINE_HEADER_TIMEOUT", default_value_t = 10)]
+    header_timeout: u64,
+    /// Seconds an ordinary request may take, its body included (then 408).
+    #[arg(long, env = "THREADLINE_REQUEST_TIMEOUT", default_value_t = 30)]
+    request_timeout: u64,
+    /// Seconds an upload (a multipart body) may take, its body included (then 408).
+    #[arg(long, env = "THREADLINE_UPLOAD_TIMEOUT", default_value_t = 120)]
+    upload_timeout: u64,
 }
 
 #[tokio::main]
@@ -90,6 +102,10 @@ async fn main() -> std::process::ExitCode {
     config.frame_ancestors = args.frame_ancestors;
     config.max_message_chars = args.max_message_chars;
     config.disposition_required = !args.disposition_optional;
+    config.max_connections = args.max_connections.max(1);
+    config.header_timeout = std::time::Duration::from_secs(args.header_timeout.max(1));
+    config.request_timeout = std::time::Duration::from_secs(args.request_timeout.max(1));
+    config.upload_timeout = std::time::Duration::from_secs(args.upload_timeout.max(1));
     if let Some(secret) = args.identity_secret {
         config.identity_secret = secret;
     }

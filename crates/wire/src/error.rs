@@ -35,6 +35,8 @@ pub enum ErrorCode {
     Forbidden,
     /// 404: no such thing.
     NotFound,
+    /// 408: the request (its body included) did not arrive and get answered in time.
+    RequestTimeout,
     /// 409: the thing is not in a state that allows this.
     Conflict,
     /// 413: too large.

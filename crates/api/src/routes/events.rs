@@ -1,7 +1,10 @@
 //! The live streams: `POST /api/events/ticket` + `GET /api/events` for agents, and the
 //! visitor equivalents. A ticket is single-use and lives 60 s, so no long-lived credential is
 //! ever in a URL. A stream replays from `Last-Event-ID` (header or `last_event_id`), or from
-//! the ticket's head, then goes live; ids already replayed are not sent again.
+//! the ticket's head, then goes live; ids already replayed are not sent again. An id the log
+//! cannot replay from (pruned, too far behind, or above the log's head) gets `resync` first.
+//! An agent's ticket and stream belong to the session that asked for the ticket and end with it
+//! (logout, password change, expiry).
 
 use crate::auth::{new_token, token_hash, AgentAuth, VisitorAuth};
 use crate::error::{ApiError, QueryParams};
@@ -53,7 +56,12 @@ async fn agent_ticket(
     State(state): State<AppState>,
     auth: AgentAuth,
 ) -> Result<Json<StreamTicket>, ApiError> {
-    ticket(&state, TicketScope::Agent(auth.agent)).await
+    ticket(
+        &state,
+        TicketScope::Agent(auth.agent),
+        Some(&auth.token_hash),
+    )
+    .await
 }
 
 /// A ticket for the visitor's event stream.
@@ -63,15 +71,19 @@ async fn visitor_ticket(
     State(state): State<AppState>,
     auth: VisitorAuth,
 ) -> Result<Json<StreamTicket>, ApiError> {
-    ticket(&state, TicketScope::Visitor(auth.contact)).await
+    ticket(&state, TicketScope::Visitor(auth.contact), None).await
 }
 
-async fn ticket(state: &AppState, scope: TicketScope) -> Result<Json<StreamTicket>, ApiError> {
+async fn ticket(
+    state: &AppState,
+    scope: TicketScope,
+    session: Option<&str>,
+) -> Result<Json<StreamTicket>, ApiError> {
     let ticket = new_token("tlt_");
     let expires_at = now_ms() + TICKET_TTL_MS;
     let head = state
         .store
-        .create_ticket(&token_hash(&ticket), scope, expires_at)
+        .create_ticket(&token_hash(&ticket), scope, session, expires_at)
         .await?;
     Ok(Json(StreamTicket {
         ticket,
@@ -108,11 +120,12 @@ async fn stream_for(
     q: &StreamQuery,
     visitor: bool,
 ) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>> + use<>>, ApiError> {
-    let (scope, head) = state
+    let ticket = state
         .store
         .redeem_ticket(&token_hash(&q.ticket))
         .await?
         .ok_or(ApiError::Unauthorized)?;
+    let (scope, head) = (ticket.scope, ticket.head);
     if matches!(scope, TicketScope::Visitor(_)) != visitor {
         return Err(ApiError::Unauthorized);
     }
@@ -123,15 +136,34 @@ async fn stream_for(
     let after = EventId(header_id.or(q.last_event_id).unwrap_or(head.0).max(0));
     // Register first, then replay: whatever commits meanwhile arrives live, and ids the replay
     // already sent are skipped.
-    let sub = state.hub.subscribe(scope).ok_or(ApiError::Unavailable)?;
+    let sub = state
+        .hub
+        .subscribe(scope, ticket.session.as_deref())
+        .ok_or(ApiError::Unavailable)?;
+    // The session may have ended between the redeem and the registration: its end then went by
+    // before this stream could hear it, so look again now that it would. A session that expires
+    // by itself ends its streams then.
+    let mut lifetime = None;
+    if let Some(session) = &ticket.session {
+        let live = state
+            .store
+            .session_agent(session)
+            .await?
+            .ok_or(ApiError::Unauthorized)?;
+        let left = u64::try_from(live.expires_at - now_ms()).unwrap_or(0);
+        lifetime = Some(Duration::from_millis(left));
+    }
     if let TicketScope::Agent(a) = scope {
         state.store.touch_agents(&[a]).await?;
         state.routing.poke();
     }
     let floor = state.store.event_floor().await?;
+    let log_head = state.store.event_head().await?;
     let mut first: Vec<Arc<StoredEvent>> = Vec::new();
     let mut last_sent = after;
-    let too_far = after < floor || {
+    // Above the head is an id this log never gave (another database, a restore): skipping to
+    // it would silently drop every event until the log caught up, so the client reloads.
+    let too_far = after < floor || after > log_head || {
         let replay = state.store.events_for(scope, after, MAX_REPLAY + 1).await?;
         if i64::try_from(replay.len()).unwrap_or(i64::MAX) > MAX_REPLAY {
             true
@@ -162,7 +194,13 @@ async fn stream_for(
     let live = stream::unfold(sub, |mut sub| async move {
         sub.rx.recv().await.map(|e| (e, sub))
     })
-    .filter(move |e| std::future::ready(e.id > last_sent));
+    .filter(move |e| std::future::ready(e.id > last_sent))
+    .take_until(async move {
+        match lifetime {
+            Some(left) => tokio::time::sleep(left).await,
+            None => std::future::pending().await,
+        }
+    });
     let events = stream::iter(first).chain(live).map(|e| {
         Ok(SseEvent::default()
             .id(e.id.0.to_string())
@@ -185,5 +223,6 @@ fn resync(head: EventId) -> StoredEvent {
         visitor: None,
         data: serde_json::to_string(&envelope).unwrap_or_default().into(),
         name: Event::Resync.name(),
+        internal: None,
     }
 }
