@@ -10,7 +10,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::mpsc;
-use wire::{AgentId, ContactId, EventId};
+use wire::{AgentId, ContactId, Event, EventEnvelope, EventId};
+
+/// The id of an event sent live only (never in the log): see [`Hub::send_live`].
+pub const LIVE_ONLY: EventId = EventId(0);
 
 /// How many events may wait for a slow stream before it is closed.
 const STREAM_BUFFER: usize = 512;
@@ -110,6 +113,28 @@ impl Hub {
                 send_all(list, event);
             }
         }
+    }
+
+    /// Hands an event that is not in the log (typing) to the streams of this instance that may
+    /// see it: `agent`'s and the visitor(s) of `visitor`. It carries id 0, which streams send
+    /// without an SSE `id:` so a client's `Last-Event-ID` never moves for it.
+    pub fn send_live(&self, agent: Option<AgentId>, visitor: Option<ContactId>, event: &Event) {
+        let envelope = EventEnvelope {
+            id: LIVE_ONLY,
+            at: crate::util::now_ms(),
+            event: event.clone(),
+        };
+        let Ok(data) = serde_json::to_string(&envelope) else {
+            return;
+        };
+        self.dispatch(&Arc::new(StoredEvent {
+            id: LIVE_ONLY,
+            agent_id: agent,
+            to_all_agents: false,
+            visitor,
+            data: data.into(),
+            name: event.name(),
+        }));
     }
 
     /// Agents with an open stream here (for presence).

@@ -57,6 +57,25 @@ struct Args {
     /// Longest message, in characters.
     #[arg(long, env = "THREADLINE_MAX_MESSAGE_CHARS", default_value_t = wire::limits::MAX_MESSAGE_CHARS)]
     max_message_chars: usize,
+    /// Days an anonymous visitor token lives after its last use (identified ones end with
+    /// the signed identity).
+    #[arg(long, env = "THREADLINE_VISITOR_TOKEN_DAYS", default_value_t = 30)]
+    visitor_token_days: u64,
+    /// Visitor sessions started or resumed per minute from one client address.
+    #[arg(long, env = "THREADLINE_VISITOR_SESSIONS_PER_MINUTE", default_value_t = 30)]
+    visitor_sessions_per_minute: u32,
+    /// Messages per minute one visitor may send (ten times this from one address).
+    #[arg(long, env = "THREADLINE_VISITOR_MESSAGES_PER_MINUTE", default_value_t = 30)]
+    visitor_messages_per_minute: u32,
+    /// Event streams one visitor may hold open at once.
+    #[arg(long, env = "THREADLINE_VISITOR_STREAMS", default_value_t = 4)]
+    visitor_streams: u32,
+    /// Visitor event streams one client address may hold open at once.
+    #[arg(long, env = "THREADLINE_VISITOR_STREAMS_PER_ADDRESS", default_value_t = 100)]
+    visitor_streams_per_address: u32,
+    /// Seconds an uploaded image may wait to be sent before it is deleted.
+    #[arg(long, env = "THREADLINE_UPLOAD_EXPIRY", default_value_t = 3600)]
+    upload_expiry: u64,
 }
 
 #[tokio::main]
@@ -90,6 +109,14 @@ async fn main() -> std::process::ExitCode {
     config.frame_ancestors = args.frame_ancestors;
     config.max_message_chars = args.max_message_chars;
     config.disposition_required = !args.disposition_optional;
+    config.visitor_token_ttl = std::time::Duration::from_hours(24 * args.visitor_token_days.max(1));
+    let q = &mut config.visitor_quotas;
+    q.sessions_per_address = args.visitor_sessions_per_minute.max(1);
+    q.messages_per_visitor = args.visitor_messages_per_minute.max(1);
+    q.messages_per_address = args.visitor_messages_per_minute.max(1).saturating_mul(10);
+    q.streams_per_visitor = args.visitor_streams.max(1);
+    q.streams_per_address = args.visitor_streams_per_address.max(1);
+    config.upload_expiry = std::time::Duration::from_secs(args.upload_expiry.max(60));
     if let Some(secret) = args.identity_secret {
         config.identity_secret = secret;
     }

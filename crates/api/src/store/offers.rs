@@ -81,15 +81,27 @@ impl Store {
     /// Offers the oldest waiting chat that someone can take to the best agent for it. `false`
     /// when there was nothing to offer or nobody to offer it to (a later pass tries again). A
     /// chat an agent declined is not offered to them again for `decline_cooldown_ms`, and does
-    /// not hold up the chats behind it.
+    /// not hold up the chats behind it: the claim looks only at chats some present, Ready agent
+    /// under capacity has not declined lately, so any number of chats nobody can take (a
+    /// spammer's, say) at the head of the queue cannot starve the ones behind them.
     pub async fn route_one(&self, times: OfferTimes) -> Result<bool, StoreError> {
         let mut tx = self.begin().await?;
+        let holding = holding_capacity_sql();
         let claim = format!(
             "SELECT i.id, i.contact_id, c.last_agent_id FROM interactions i JOIN contacts c ON c.id = i.contact_id \
-             WHERE i.state = 'queued' AND i.reserved_for IS NULL ORDER BY i.queued_at, i.id LIMIT 20{}",
+             WHERE i.state = 'queued' AND i.reserved_for IS NULL \
+             AND EXISTS (SELECT 1 FROM agents a WHERE a.ready = 1 AND a.last_seen_at > $1 \
+             AND (SELECT COUNT(*) FROM interactions x WHERE x.agent_id = a.id AND x.state IN ({holding})) < a.capacity \
+             AND NOT EXISTS (SELECT 1 FROM offer_declines d WHERE d.interaction_id = i.id AND d.agent_id = a.id AND d.at > $2)) \
+             ORDER BY i.queued_at, i.id LIMIT 20{}",
             self.dialect().for_update_skip_locked().replace("FOR UPDATE", "FOR UPDATE OF i")
         );
-        let waiting = sqlx::query(&claim).fetch_all(&mut *tx.inner).await?;
+        let now = now_ms();
+        let waiting = sqlx::query(&claim)
+            .bind(now - times.presence_ms)
+            .bind(now - times.decline_cooldown_ms)
+            .fetch_all(&mut *tx.inner)
+            .await?;
         for row in &waiting {
             let id = InteractionId(row.try_get("id")?);
             let last_agent = row.try_get::<Option<i64>, _>("last_agent_id")?.map(AgentId);
