@@ -3,6 +3,7 @@
 
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::store::VisitorToken;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use axum::extract::FromRequestParts;
@@ -11,7 +12,6 @@ use base64::Engine;
 use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
-use crate::store::VisitorToken;
 use wire::{AgentId, ContactId};
 
 /// Hashes a password with argon2id and a random salt.
@@ -152,7 +152,10 @@ pub async fn visitor_token(state: &AppState, token: &str) -> Result<VisitorToken
         let ttl = crate::util::ms(state.config.visitor_token_ttl);
         let step = (ttl / 10).clamp(1, 86_400_000);
         if found.expires_at < now + ttl - step {
-            state.store.slide_visitor_token(&hash, now + ttl, step).await?;
+            state
+                .store
+                .slide_visitor_token(&hash, now + ttl, step)
+                .await?;
         }
     }
     Ok(found)

@@ -62,16 +62,28 @@ struct Args {
     #[arg(long, env = "THREADLINE_VISITOR_TOKEN_DAYS", default_value_t = 30)]
     visitor_token_days: u64,
     /// Visitor sessions started or resumed per minute from one client address.
-    #[arg(long, env = "THREADLINE_VISITOR_SESSIONS_PER_MINUTE", default_value_t = 30)]
+    #[arg(
+        long,
+        env = "THREADLINE_VISITOR_SESSIONS_PER_MINUTE",
+        default_value_t = 30
+    )]
     visitor_sessions_per_minute: u32,
     /// Messages per minute one visitor may send (ten times this from one address).
-    #[arg(long, env = "THREADLINE_VISITOR_MESSAGES_PER_MINUTE", default_value_t = 30)]
+    #[arg(
+        long,
+        env = "THREADLINE_VISITOR_MESSAGES_PER_MINUTE",
+        default_value_t = 30
+    )]
     visitor_messages_per_minute: u32,
     /// Event streams one visitor may hold open at once.
     #[arg(long, env = "THREADLINE_VISITOR_STREAMS", default_value_t = 4)]
     visitor_streams: u32,
     /// Visitor event streams one client address may hold open at once.
-    #[arg(long, env = "THREADLINE_VISITOR_STREAMS_PER_ADDRESS", default_value_t = 100)]
+    #[arg(
+        long,
+        env = "THREADLINE_VISITOR_STREAMS_PER_ADDRESS",
+        default_value_t = 100
+    )]
     visitor_streams_per_address: u32,
     /// Seconds an uploaded image may wait to be sent before it is deleted.
     #[arg(long, env = "THREADLINE_UPLOAD_EXPIRY", default_value_t = 3600)]

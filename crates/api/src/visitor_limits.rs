@@ -165,7 +165,12 @@ impl VisitorLimits {
     ///
     /// # Errors
     /// 429 when the visitor's or the address's quota is used up.
-    pub fn admit(&self, action: Action, visitor: ContactId, client: IpAddr) -> Result<(), ApiError> {
+    pub fn admit(
+        &self,
+        action: Action,
+        visitor: ContactId,
+        client: IpAddr,
+    ) -> Result<(), ApiError> {
         let pair = match action {
             Action::Message => &self.messages,
             Action::Upload => &self.uploads,

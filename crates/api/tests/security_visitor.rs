@@ -146,7 +146,14 @@ fn check_event(name: &str, data: &str) -> String {
         "typing" => only(e, &["type", "contact_id", "party", "typing"], "typing"),
         "receipt" => only(
             e,
-            &["type", "contact_id", "author_party", "up_to_seq", "read", "at"],
+            &[
+                "type",
+                "contact_id",
+                "author_party",
+                "up_to_seq",
+                "read",
+                "at",
+            ],
             "a receipt",
         ),
         "resync" => only(e, &["type"], "resync"),
@@ -284,8 +291,11 @@ async fn visitor_responses_and_events_carry_only_visitor_fields(b: Backend) {
     )
     .await;
     raw.until("typing", "\"agent\"").await;
-    v.post::<Value>("/api/visitor/receipts", json!({"up_to_seq": 3, "read": true}))
-        .await;
+    v.post::<Value>(
+        "/api/visitor/receipts",
+        json!({"up_to_seq": 3, "read": true}),
+    )
+    .await;
     ann.post::<Value>(
         &format!("/api/contacts/{}/receipts", v.contact),
         json!({"up_to_seq": 1, "read": true}),
@@ -302,9 +312,7 @@ async fn visitor_responses_and_events_carry_only_visitor_fields(b: Backend) {
     .await;
     raw.until("interaction", "\"done\"").await;
     // Every visitor read, after all of that.
-    let (st, page) = v
-        .call(Method::GET, "/api/visitor/conversation", None)
-        .await;
+    let (st, page) = v.call(Method::GET, "/api/visitor/conversation", None).await;
     assert_eq!(st, 200, "{page}");
     check_page(&page);
     let texts: Vec<&str> = page["messages"]
@@ -417,8 +425,7 @@ async fn tokens_expire_and_identified_ones_need_the_site(b: Backend) {
         .visitor_with(json!({"identity": other, "visitor_token": customer.token}))
         .await;
     assert_ne!(next.contact, customer.contact);
-    let page: wire::visitor::VisitorConversationPage =
-        next.get("/api/visitor/conversation").await;
+    let page: wire::visitor::VisitorConversationPage = next.get("/api/visitor/conversation").await;
     assert!(page.messages.is_empty(), "a stranger's conversation showed");
     // The same customer vouched for again gets their conversation back.
     let again = sign_identity(DEMO_IDENTITY_SECRET, "cust-13", unix_now() + 600);
@@ -575,16 +582,34 @@ async fn proxies_name_the_address_that_is_limited(b: Backend) {
     })
     .await;
     for _ in 0..2 {
-        let (st, _, body) =
-            post_raw(&s, "/api/visitor/session", None, Some("203.0.113.7"), json!({})).await;
+        let (st, _, body) = post_raw(
+            &s,
+            "/api/visitor/session",
+            None,
+            Some("203.0.113.7"),
+            json!({}),
+        )
+        .await;
         assert_eq!(st, 200, "{body}");
     }
-    let (st, _, body) =
-        post_raw(&s, "/api/visitor/session", None, Some("203.0.113.7"), json!({})).await;
+    let (st, _, body) = post_raw(
+        &s,
+        "/api/visitor/session",
+        None,
+        Some("203.0.113.7"),
+        json!({}),
+    )
+    .await;
     assert_limited(st, &body, "third session from one client behind the proxy");
     // Another client behind the same proxy is not held up by the first.
-    let (st, _, body) =
-        post_raw(&s, "/api/visitor/session", None, Some("198.51.100.9"), json!({})).await;
+    let (st, _, body) = post_raw(
+        &s,
+        "/api/visitor/session",
+        None,
+        Some("198.51.100.9"),
+        json!({}),
+    )
+    .await;
     assert_eq!(st, 200, "{body}");
 }
 
@@ -672,13 +697,19 @@ async fn typing_is_live_only(b: Backend) {
         .await;
     v.say("after typing").await;
     replay
-        .until("the message", |e| matches!(e, Event::Message { message } if message.text == "after typing"))
+        .until(
+            "the message",
+            |e| matches!(e, Event::Message { message } if message.text == "after typing"),
+        )
         .await;
     assert!(
-        !replay
-            .seen
-            .iter()
-            .any(|e| matches!(e.event, Event::Typing { party: wire::Party::Contact, .. })),
+        !replay.seen.iter().any(|e| matches!(
+            e.event,
+            Event::Typing {
+                party: wire::Party::Contact,
+                ..
+            }
+        )),
         "typing was replayed from the log"
     );
 }
@@ -699,13 +730,8 @@ async fn unsent_uploads_are_swept(b: Backend) {
     .await;
     let (st, unsent) = upload(&s, &v.token, "/api/visitor/attachments", tiny_png()).await;
     assert_eq!(st, 200, "{unsent}");
-    let status = |url: String| async move {
-        reqwest::get(url)
-            .await
-            .expect("download")
-            .status()
-            .as_u16()
-    };
+    let status =
+        |url: String| async move { reqwest::get(url).await.expect("download").status().as_u16() };
     let unsent_url = format!("{}{}", s.base, unsent["url"].as_str().expect("url"));
     let kept_url = format!("{}{}", s.base, kept["url"].as_str().expect("url"));
     assert_eq!(status(unsent_url.clone()).await, 200);

@@ -168,7 +168,9 @@ pub struct VisitorInteraction {
 impl From<InteractionView> for VisitorInteraction {
     fn from(i: InteractionView) -> Self {
         // An offered chat's agent has not joined yet: the customer learns a name on Accept.
-        let agent_name = i.agent_name.filter(|_| i.state != InteractionState::Offered);
+        let agent_name = i
+            .agent_name
+            .filter(|_| i.state != InteractionState::Offered);
         VisitorInteraction {
             id: i.id,
             contact_id: i.contact_id,

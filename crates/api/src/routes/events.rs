@@ -7,10 +7,10 @@
 
 use crate::auth::{new_token, token_hash, AgentAuth, VisitorAuth};
 use crate::error::{ApiError, QueryParams};
+use crate::hub::LIVE_ONLY;
 use crate::state::AppState;
 use crate::store::{StoredEvent, TicketScope};
 use crate::util::now_ms;
-use crate::hub::LIVE_ONLY;
 use axum::extract::{ConnectInfo, State};
 use axum::http::HeaderMap;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};

@@ -173,7 +173,10 @@ impl Store {
     }
 
     /// A visitor token by its hash (expired or not: the caller decides).
-    pub async fn visitor_token(&self, token_hash: &str) -> Result<Option<VisitorToken>, StoreError> {
+    pub async fn visitor_token(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<VisitorToken>, StoreError> {
         let row = sqlx::query(
             "SELECT contact_id, expires_at, identified FROM visitor_tokens WHERE token_hash = $1",
         )

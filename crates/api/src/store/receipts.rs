@@ -96,9 +96,9 @@ impl Store {
     ) -> Result<Option<AgentId>, StoreError> {
         let agent: Option<i64> = sqlx::query(CONVERSATION_AGENT)
             .bind(contact.0)
-        .fetch_one(self.pool())
-        .await?
-        .try_get("agent")?;
+            .fetch_one(self.pool())
+            .await?
+            .try_get("agent")?;
         Ok(agent.map(AgentId))
     }
 
