@@ -634,21 +634,24 @@ async fn visitor_streams_are_capped(b: Backend) {
     let (st1, first) = open_status(&s, &v).await;
     let (st2, _second) = open_status(&s, &v).await;
     assert_eq!((st1, st2), (200, 200));
-    let t: StreamTicket = v.post("/api/visitor/events/ticket", json!({})).await;
-    let r = reqwest::Client::new()
-        .get(format!("{}/api/visitor/events?ticket={}", s.base, t.ticket))
+    let ticket: StreamTicket = v.post("/api/visitor/events/ticket", json!({})).await;
+    let refused = reqwest::Client::new()
+        .get(format!(
+            "{}/api/visitor/events?ticket={}",
+            s.base, ticket.ticket
+        ))
         .send()
         .await
         .expect("stream");
-    assert_eq!(r.status().as_u16(), 429);
-    assert!(r.headers().contains_key("retry-after"));
-    let body: Value = r.json().await.expect("json");
+    assert_eq!(refused.status().as_u16(), 429);
+    assert!(refused.headers().contains_key("retry-after"));
+    let body: Value = refused.json().await.expect("json");
     assert_eq!(body["error"]["code"], "rate_limited");
     // The address cap: one more visitor's stream fits, the next does not.
-    let w = s.visitor("Same Office").await;
-    let (st, _third) = open_status(&s, &w).await;
+    let colleague = s.visitor("Same Office").await;
+    let (st, _third) = open_status(&s, &colleague).await;
     assert_eq!(st, 200);
-    let (st, _) = open_status(&s, &w).await;
+    let (st, _) = open_status(&s, &colleague).await;
     assert_eq!(st, 429, "the address holds three streams already");
     // Closing a stream frees its place (the server notices the closed connection).
     drop(first);

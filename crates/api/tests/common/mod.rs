@@ -581,10 +581,10 @@ pub const LIVE_ONLY: EventId = EventId(0);
 /// [`Event`] (fields a visitor never gets are left empty) so one matcher serves both streams.
 /// `security_visitor.rs` checks the visitor form's raw JSON itself.
 pub fn read_event(name: &str, data: &str) -> EventEnvelope {
+    use wire::event::VisitorEvent;
     if let Ok(env) = serde_json::from_str::<EventEnvelope>(data) {
         return env;
     }
-    use wire::event::VisitorEvent;
     let (id, event) = VisitorEvent::<wire::visitor::Public>::decode(name, data)
         .unwrap_or_else(|| panic!("unreadable {name} event: {data}"));
     let event = event.unwrap_or_else(|| panic!("a visitor stream sent {name}: {data}"));
