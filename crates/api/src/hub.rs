@@ -2,7 +2,8 @@
 //! PostgreSQL `NOTIFY` from other instances, and by a slow poll as a safety net) and hands
 //! each event to the live streams of this instance that may see it. A stream that cannot keep
 //! up is closed; its client reconnects with `Last-Event-ID` and replays from the log, so
-//! nothing is lost.
+//! nothing is lost. Live-only events (typing) are never in the log: [`Hub::send_live`] hands
+//! them to this instance's streams, and PostgreSQL `NOTIFY` carries them to the others.
 
 use crate::store::{Store, StoredEvent, TicketScope};
 use std::collections::HashMap;
@@ -31,12 +32,36 @@ struct Subscribers {
 }
 
 /// Fans events out to this instance's streams.
-#[derive(Default)]
 pub struct Hub {
     /// Open streams.
     subs: Mutex<Subscribers>,
     /// Set at shutdown: no new streams, open ones end.
     closed: AtomicBool,
+    /// This instance, so it skips its own live-only notices coming back from PostgreSQL.
+    origin: u64,
+}
+
+impl Default for Hub {
+    fn default() -> Self {
+        Hub {
+            subs: Mutex::default(),
+            closed: AtomicBool::default(),
+            origin: rand::random(),
+        }
+    }
+}
+
+/// A live-only event as it travels to the other instances (`NOTIFY` payload).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct LiveNotice {
+    /// The instance that sent it.
+    origin: u64,
+    /// The agent whose streams get it.
+    agent: Option<AgentId>,
+    /// The contact whose visitor streams get it.
+    visitor: Option<ContactId>,
+    /// The event.
+    event: Event,
 }
 
 /// An open stream's registration; dropping it unregisters.
@@ -117,8 +142,34 @@ impl Hub {
 
     /// Hands an event that is not in the log (typing) to the streams of this instance that may
     /// see it: `agent`'s and the visitor(s) of `visitor`. It carries id 0, which streams send
-    /// without an SSE `id:` so a client's `Last-Event-ID` never moves for it.
-    pub fn send_live(&self, agent: Option<AgentId>, visitor: Option<ContactId>, event: &Event) {
+    /// without an SSE `id:` so a client's `Last-Event-ID` never moves for it. Returns the
+    /// notice for the other instances (`Store::notify_live`).
+    pub fn send_live(
+        &self,
+        agent: Option<AgentId>,
+        visitor: Option<ContactId>,
+        event: &Event,
+    ) -> String {
+        self.dispatch_live(agent, visitor, event);
+        serde_json::to_string(&LiveNotice {
+            origin: self.origin,
+            agent,
+            visitor,
+            event: event.clone(),
+        })
+        .unwrap_or_default()
+    }
+
+    /// A live-only notice from another instance.
+    fn receive_live(&self, payload: &str) {
+        if let Ok(n) = serde_json::from_str::<LiveNotice>(payload) {
+            if n.origin != self.origin {
+                self.dispatch_live(n.agent, n.visitor, &n.event);
+            }
+        }
+    }
+
+    fn dispatch_live(&self, agent: Option<AgentId>, visitor: Option<ContactId>, event: &Event) {
         let envelope = EventEnvelope {
             id: LIVE_ONLY,
             at: crate::util::now_ms(),
@@ -169,7 +220,7 @@ fn send_all(list: &mut Vec<(u64, Tx)>, event: &Arc<StoredEvent>) {
 pub async fn run_tailer(store: Store, hub: Arc<Hub>, database_url: String) {
     let wake = store.events_written();
     if store.backend() == "postgres" {
-        tokio::spawn(listen_postgres(database_url, wake.clone()));
+        tokio::spawn(listen_postgres(database_url, wake.clone(), hub.clone()));
     }
     let mut cursor = loop {
         match store.event_head().await {
@@ -207,19 +258,22 @@ async fn drain(store: &Store, hub: &Hub, mut cursor: EventId) -> EventId {
     }
 }
 
-/// Wakes the tailer when another instance commits events.
-async fn listen_postgres(url: String, wake: Arc<tokio::sync::Notify>) {
+/// Wakes the tailer when another instance commits events, and hands live-only events from
+/// other instances to this hub.
+async fn listen_postgres(url: String, wake: Arc<tokio::sync::Notify>, hub: Arc<Hub>) {
+    use crate::store::postgres::{LIVE_CHANNEL, NOTIFY_CHANNEL};
     loop {
         match sqlx::postgres::PgListener::connect(&url).await {
             Ok(mut listener) => {
-                if let Err(e) = listener
-                    .listen(crate::store::postgres::NOTIFY_CHANNEL)
-                    .await
-                {
+                if let Err(e) = listener.listen_all([NOTIFY_CHANNEL, LIVE_CHANNEL]).await {
                     tracing::warn!(error = %e, "LISTEN failed");
                 } else {
-                    while listener.recv().await.is_ok() {
-                        wake.notify_one();
+                    while let Ok(n) = listener.recv().await {
+                        if n.channel() == LIVE_CHANNEL {
+                            hub.receive_live(n.payload());
+                        } else {
+                            wake.notify_one();
+                        }
                     }
                 }
             }

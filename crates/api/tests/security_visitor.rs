@@ -801,3 +801,57 @@ async fn spam_at_the_head_of_the_queue_cannot_starve_routing(b: Backend) {
     }
     assert_eq!(rejected, 26, "the real chat came after all 26 spam chats");
 }
+
+/// Typing is not in the log, so on PostgreSQL it crosses instances by `NOTIFY` alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn typing_reaches_an_agent_on_another_instance() {
+    if common::pg_url().is_none() {
+        eprintln!("THREADLINE_TEST_PG is not set: not run");
+        return;
+    }
+    let one = Server::start(Backend::Postgres, |_| {}).await;
+    let two = Server::start_on(common::TestDb::existing(one.db.url.clone()), |_| {}).await;
+    let ann = one.agent("ann").await;
+    let mut ann_ev = ann.events().await;
+    ann.ready().await;
+    let v = one.visitor("Roaming Typist").await;
+    v.say("hello").await;
+    let offer = ann_ev.offer("offer").await;
+    ann.accept(offer.interaction.id).await;
+    // The visitor's next request lands on the other instance.
+    let (st, body) = two
+        .call(
+            Method::POST,
+            "/api/visitor/typing",
+            Some(&v.token),
+            Some(json!({"typing": true})),
+        )
+        .await;
+    assert_eq!(st, 204, "{body}");
+    let got = ann_ev
+        .until("typing from the other instance", |e| {
+            matches!(e, Event::Typing { typing: true, contact_id, .. } if *contact_id == v.contact)
+        })
+        .await;
+    assert_eq!(got.id, common::LIVE_ONLY);
+    // Exactly once: the sending instance does not also take its own notice back.
+    let (st, _) = one
+        .call(
+            Method::POST,
+            "/api/visitor/typing",
+            Some(&v.token),
+            Some(json!({"typing": false})),
+        )
+        .await;
+    assert_eq!(st, 204);
+    ann_ev
+        .until("typing stopped", |e| {
+            matches!(e, Event::Typing { typing: false, .. })
+        })
+        .await;
+    let more = ann_ev.drain_for(Duration::from_millis(500)).await;
+    assert!(
+        !more.iter().any(|e| matches!(e.event, Event::Typing { .. })),
+        "a typing notice arrived twice: {more:?}"
+    );
+}

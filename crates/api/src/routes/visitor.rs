@@ -218,9 +218,10 @@ async fn typing(
         auth.contact,
         client_of(&state, peer, &headers),
     )?;
-    // Nothing is written: the agent's streams on this instance get it live, or not at all.
+    // Nothing is written: the agent's streams get it live (on other instances through
+    // PostgreSQL `NOTIFY`), or not at all.
     if let Some(agent) = state.store.visitor_typing_agent(auth.contact).await? {
-        state.hub.send_live(
+        let notice = state.hub.send_live(
             Some(agent),
             None,
             &Event::Typing {
@@ -229,6 +230,7 @@ async fn typing(
                 typing: req.typing,
             },
         );
+        state.store.notify_live(&notice).await?;
     }
     Ok(StatusCode::NO_CONTENT)
 }
