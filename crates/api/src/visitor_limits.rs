@@ -1,5 +1,6 @@
 //! Limits for strangers: anyone on the internet can call the visitor routes, so each costly
-//! thing a visitor can do has a quota per visitor (their contact, whatever token they hold)
+//! thing a visitor can do (sessions, messages, uploads, typing, receipts, stream tickets) has a
+//! quota per visitor (their contact, whatever token they hold)
 //! and per client address, and open event streams are capped the same two ways. A refusal is
 //! a 429 with `Retry-After` ([`ApiError::Throttled`]).
 //!
@@ -36,6 +37,14 @@ pub struct VisitorQuotas {
     pub typing_per_visitor: u32,
     /// Typing notices from one address.
     pub typing_per_address: u32,
+    /// Delivered/read receipts one visitor may send (each is a write).
+    pub receipts_per_visitor: u32,
+    /// Receipts from one address.
+    pub receipts_per_address: u32,
+    /// Stream tickets one visitor may take (each is a write; reconnects back off).
+    pub tickets_per_visitor: u32,
+    /// Stream tickets from one address.
+    pub tickets_per_address: u32,
     /// Event streams one visitor may hold open at once (tabs of one browser).
     pub streams_per_visitor: u32,
     /// Event streams one address may hold open at once.
@@ -53,6 +62,10 @@ impl Default for VisitorQuotas {
             uploads_per_address: 60,
             typing_per_visitor: 60,
             typing_per_address: 600,
+            receipts_per_visitor: 60,
+            receipts_per_address: 600,
+            tickets_per_visitor: 30,
+            tickets_per_address: 300,
             streams_per_visitor: 4,
             streams_per_address: 100,
         }
@@ -68,6 +81,10 @@ pub enum Action {
     Upload,
     /// Say they are typing.
     Typing,
+    /// Send a delivered/read receipt.
+    Receipt,
+    /// Take a stream ticket.
+    Ticket,
 }
 
 impl Action {
@@ -76,6 +93,8 @@ impl Action {
             Action::Message => "too many messages; wait a moment and try again",
             Action::Upload => "too many uploads; wait a moment and try again",
             Action::Typing => "too many typing notices; wait a moment",
+            Action::Receipt => "too many receipts; wait a moment",
+            Action::Ticket => "too many reconnects; wait a moment and try again",
         }
     }
 }
@@ -118,6 +137,10 @@ pub struct VisitorLimits {
     uploads: Pair,
     /// Typing notices.
     typing: Pair,
+    /// Receipts.
+    receipts: Pair,
+    /// Stream tickets.
+    tickets: Pair,
     /// Streams open now.
     streams: Mutex<StreamCounts>,
 }
@@ -144,6 +167,8 @@ impl VisitorLimits {
             messages: Pair::new(q.messages_per_visitor, q.messages_per_address, w),
             uploads: Pair::new(q.uploads_per_visitor, q.uploads_per_address, w),
             typing: Pair::new(q.typing_per_visitor, q.typing_per_address, w),
+            receipts: Pair::new(q.receipts_per_visitor, q.receipts_per_address, w),
+            tickets: Pair::new(q.tickets_per_visitor, q.tickets_per_address, w),
             streams: Mutex::new(StreamCounts::default()),
         }
     }
@@ -175,6 +200,8 @@ impl VisitorLimits {
             Action::Message => &self.messages,
             Action::Upload => &self.uploads,
             Action::Typing => &self.typing,
+            Action::Receipt => &self.receipts,
+            Action::Ticket => &self.tickets,
         };
         let why = action.refusal();
         pair.per_visitor
@@ -233,6 +260,8 @@ impl VisitorLimits {
             &self.messages.per_visitor,
             &self.uploads.per_visitor,
             &self.typing.per_visitor,
+            &self.receipts.per_visitor,
+            &self.tickets.per_visitor,
         ] {
             limiter.retain_recent();
             limiter.shrink_to_fit();
@@ -242,6 +271,8 @@ impl VisitorLimits {
             &self.messages.per_address,
             &self.uploads.per_address,
             &self.typing.per_address,
+            &self.receipts.per_address,
+            &self.tickets.per_address,
         ] {
             limiter.retain_recent();
             limiter.shrink_to_fit();

@@ -491,6 +491,8 @@ async fn strangers_are_rate_limited_per_visitor_and_address(b: Backend) {
         q.messages_per_address = 5;
         q.uploads_per_visitor = 1;
         q.typing_per_visitor = 2;
+        q.receipts_per_visitor = 2;
+        q.tickets_per_visitor = 2;
     })
     .await;
     let a = s.visitor("Spammy A").await;
@@ -573,6 +575,22 @@ async fn strangers_are_rate_limited_per_visitor_and_address(b: Backend) {
     assert_eq!(st, 200, "{body}");
     let (st, body) = upload(&s, &a.token, "/api/visitor/attachments", tiny_png()).await;
     assert_limited(st, &body, "second upload");
+    // Receipts and stream tickets are writes too.
+    for (path, body, quota) in [
+        (
+            "/api/visitor/receipts",
+            json!({"up_to_seq": 1, "read": true}),
+            2,
+        ),
+        ("/api/visitor/events/ticket", json!({}), 2),
+    ] {
+        for _ in 0..quota {
+            let (st, _, got) = post_raw(&s, path, Some(&a.token), None, body.clone()).await;
+            assert!((200..300).contains(&st), "{path}: {got}");
+        }
+        let (st, _, got) = post_raw(&s, path, Some(&a.token), None, body.clone()).await;
+        assert_limited(st, &got, path);
+    }
 }
 
 async fn proxies_name_the_address_that_is_limited(b: Backend) {
@@ -628,6 +646,8 @@ async fn visitor_streams_are_capped(b: Backend) {
     let s = Server::start(b, |c| {
         c.visitor_quotas.streams_per_visitor = 2;
         c.visitor_quotas.streams_per_address = 3;
+        // The wait below takes a ticket per try.
+        c.visitor_quotas.tickets_per_visitor = 10_000;
     })
     .await;
     let v = s.visitor("Many Tabs").await;

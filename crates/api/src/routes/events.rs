@@ -63,11 +63,18 @@ async fn agent_ticket(
 
 /// A ticket for the visitor's event stream.
 #[utoipa::path(post, path = "/api/visitor/events/ticket", tag = "visitor", security(("bearer" = [])),
-    responses((status = 200, body = StreamTicket), (status = 401, body = wire::ErrorBody)))]
+    responses((status = 200, body = StreamTicket), (status = 401, body = wire::ErrorBody), (status = 429, body = wire::ErrorBody)))]
 async fn visitor_ticket(
     State(state): State<AppState>,
     auth: VisitorAuth,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
 ) -> Result<Json<StreamTicket>, ApiError> {
+    state.visitor_limits.admit(
+        crate::visitor_limits::Action::Ticket,
+        auth.contact,
+        super::visitor::client_of(&state, peer, &headers),
+    )?;
     ticket(&state, TicketScope::Visitor(auth.contact)).await
 }
 

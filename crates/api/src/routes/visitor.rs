@@ -237,12 +237,19 @@ async fn typing(
 
 /// The visitor received or read agent messages up to a seq.
 #[utoipa::path(post, path = "/api/visitor/receipts", tag = "visitor", security(("bearer" = [])), request_body = ReceiptRequest,
-    responses((status = 204), (status = 400, body = wire::ErrorBody)))]
+    responses((status = 204), (status = 400, body = wire::ErrorBody), (status = 429, body = wire::ErrorBody)))]
 async fn receipts(
     State(state): State<AppState>,
     auth: VisitorAuth,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     JsonBody(req): JsonBody<ReceiptRequest>,
 ) -> Result<StatusCode, ApiError> {
+    state.visitor_limits.admit(
+        Action::Receipt,
+        auth.contact,
+        client_of(&state, peer, &headers),
+    )?;
     if req.up_to_seq < 0 {
         return Err(ApiError::invalid("up_to_seq must not be negative"));
     }
