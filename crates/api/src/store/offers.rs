@@ -147,20 +147,25 @@ impl Store {
         for cand in candidates {
             let agent = AgentId(cand.try_get("id")?);
             // Lock the agent, then count again: another instance may have offered meanwhile.
+            // The count is its own statement: on PostgreSQL a statement that waited for the
+            // lock still reads the rest with the snapshot it started with, so a count inside
+            // the locking statement could miss the offer that was committed while it waited.
             let lock = format!(
-                "SELECT a.ready, a.capacity, (SELECT COUNT(*) FROM interactions x WHERE x.agent_id = a.id \
-                 AND x.state IN ({holding})) AS load FROM agents a WHERE a.id = $1{}",
-                self.dialect().for_update().replace("FOR UPDATE", "FOR UPDATE OF a")
+                "SELECT a.ready, a.capacity FROM agents a WHERE a.id = $1{}",
+                self.dialect().for_update()
             );
             let r = sqlx::query(&lock)
                 .bind(agent.0)
                 .fetch_one(&mut *tx.inner)
                 .await?;
-            let (ready, capacity, load): (i64, i64, i64) = (
-                r.try_get("ready")?,
-                r.try_get("capacity")?,
-                r.try_get("load")?,
-            );
+            let load: i64 = sqlx::query(&format!(
+                "SELECT COUNT(*) AS load FROM interactions x WHERE x.agent_id = $1 AND x.state IN ({holding})"
+            ))
+            .bind(agent.0)
+            .fetch_one(&mut *tx.inner)
+            .await?
+            .try_get("load")?;
+            let (ready, capacity): (i64, i64) = (r.try_get("ready")?, r.try_get("capacity")?);
             if ready != 1 || load >= capacity {
                 continue;
             }
