@@ -16,6 +16,9 @@ use tokio::sync::oneshot;
 use wire::api::{LoginResponse, StreamTicket, VisitorSession};
 use wire::{AgentId, ContactId, Event, EventEnvelope, EventId};
 
+mod visitor_form;
+pub use visitor_form::{read_event, LIVE_ONLY};
+
 /// Which database a test runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -573,114 +576,31 @@ impl Events {
     }
 }
 
-/// The id of an event sent live only (typing): no SSE `id:` of its own.
-pub const LIVE_ONLY: EventId = EventId(0);
-
-/// Reads one SSE event. An agent stream's `data:` is an [`EventEnvelope`]; a visitor stream's
-/// is the visitor form (`wire::visitor::PublicEnvelope`), which is widened here into an
-/// [`Event`] (fields a visitor never gets are left empty) so one matcher serves both streams.
-/// `security_visitor.rs` checks the visitor form's raw JSON itself.
-pub fn read_event(name: &str, data: &str) -> EventEnvelope {
-    use wire::event::VisitorEvent;
-    if let Ok(env) = serde_json::from_str::<EventEnvelope>(data) {
-        return env;
-    }
-    let (id, event) = VisitorEvent::<wire::visitor::Public>::decode(name, data)
-        .unwrap_or_else(|| panic!("unreadable {name} event: {data}"));
-    let event = event.unwrap_or_else(|| panic!("a visitor stream sent {name}: {data}"));
-    let at = serde_json::from_str::<Value>(data).expect("json")["at"]
-        .as_i64()
-        .expect("at");
-    let event = match event {
-        VisitorEvent::Message { message } => Event::Message {
-            message: widen_message(message),
-        },
-        VisitorEvent::Interaction { interaction } => Event::Interaction {
-            interaction: widen_interaction(interaction),
-        },
-        VisitorEvent::Typing {
-            contact_id,
-            party,
-            typing,
-        } => Event::Typing {
-            contact_id,
-            party,
-            typing,
-        },
-        VisitorEvent::Receipt {
-            contact_id,
-            author_party,
-            up_to_seq,
-            read,
-            at,
-        } => Event::Receipt {
-            contact_id,
-            author_party,
-            up_to_seq,
-            read,
-            at,
-        },
-        VisitorEvent::Resync => Event::Resync,
-    };
-    EventEnvelope { id, at, event }
+/// Uploads an image (multipart field `file`) to `path` with `token`; status and body.
+pub async fn upload(s: &Server, token: &str, path: &str, bytes: Vec<u8>) -> (u16, Value) {
+    let part = reqwest::multipart::Part::bytes(bytes)
+        .file_name("photo.png")
+        .mime_str("image/png")
+        .expect("mime");
+    let r = reqwest::Client::new()
+        .post(format!("{}{path}", s.base))
+        .bearer_auth(token)
+        .multipart(reqwest::multipart::Form::new().part("file", part))
+        .send()
+        .await
+        .expect("upload");
+    (
+        r.status().as_u16(),
+        r.json::<Value>().await.unwrap_or(Value::Null),
+    )
 }
 
-/// A visitor's message as a [`wire::MessageView`] (an agent's id reads as 0).
-pub fn widen_message(m: wire::visitor::VisitorMessage) -> wire::MessageView {
-    use wire::visitor::AuthorKind;
-    wire::MessageView {
-        id: m.id,
-        contact_id: m.contact_id,
-        interaction_id: m.interaction_id,
-        seq: m.seq,
-        author: match m.author.kind {
-            AuthorKind::Agent => wire::Author::Agent {
-                id: AgentId(0),
-                name: m.author.name.unwrap_or_default(),
-            },
-            AuthorKind::Contact => wire::Author::Contact,
-            AuthorKind::System => wire::Author::System,
-        },
-        text: m.text,
-        attachment: m.attachment.map(|a| wire::AttachmentView {
-            id: a.id,
-            content_type: a.content_type,
-            size: a.size,
-            width: a.width,
-            height: a.height,
-            file_name: a.file_name,
-            url: a.url,
-        }),
-        client_id: m.client_id,
-        created_at: m.created_at,
-        delivered_at: m.delivered_at,
-        read_at: m.read_at,
-        system: m.system,
-    }
-}
-
-/// A visitor's interaction as a [`wire::InteractionView`] (what a visitor never gets is empty).
-pub fn widen_interaction(i: wire::visitor::VisitorInteraction) -> wire::InteractionView {
-    wire::InteractionView {
-        id: i.id,
-        contact_id: i.contact_id,
-        contact_name: String::new(),
-        contact_page: None,
-        channel: wire::Channel::WebChat,
-        state: i.state,
-        agent_id: None,
-        agent_name: i.agent_name,
-        created_at: i.created_at,
-        accepted_at: None,
-        ended_at: i.ended_at,
-        ended_by: i.ended_by,
-        done_at: None,
-        disposition: None,
-        reactivated_from: None,
-        reactivated_by: None,
-        handle_time_ms: 0,
-        offer_expires_at: None,
-        reserved_for: None,
-        continued_as: None,
-    }
+/// A valid 1×1 PNG.
+pub fn tiny_png() -> Vec<u8> {
+    vec![
+        0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0x0D, 0x49, 0x48, 0x44, 0x52, 0,
+        0, 0, 1, 0, 0, 0, 1, 8, 6, 0, 0, 0, 0x1F, 0x15, 0xC4, 0x89, 0, 0, 0, 0x0D, 0x49, 0x44,
+        0x41, 0x54, 0x78, 0x9C, 0x63, 0xF8, 0xCF, 0xC0, 0xF0, 0x1F, 0, 0x05, 0x00, 0x01, 0xFF,
+        0x89, 0x99, 0x3D, 0x1D, 0, 0, 0, 0, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
+    ]
 }
