@@ -185,21 +185,25 @@ async fn stream_for(
     })
     .filter(move |e| std::future::ready(e.id == LIVE_ONLY || e.id > last_sent));
     let events = stream::iter(first).chain(live).filter_map(move |e| {
-        let data = if public {
-            visitor_form(&e)
+        let sse = if public {
+            visitor_form(&e).map(|data| to_sse(&e, &data))
         } else {
-            Some(e.data.to_string())
+            Some(to_sse(&e, &e.data))
         };
-        std::future::ready(data.map(|data| {
-            let sse = SseEvent::default().event(e.name).data(data);
-            Ok(if e.id == LIVE_ONLY {
-                sse
-            } else {
-                sse.id(e.id.0.to_string())
-            })
-        }))
+        std::future::ready(sse.map(Ok))
     });
     Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(KEEP_ALIVE).text("keep-alive")))
+}
+
+/// One SSE event: its name, `data`, and its log id as `id:` (none for a live-only event, so
+/// a client's `Last-Event-ID` stays on the log).
+fn to_sse(e: &StoredEvent, data: &str) -> SseEvent {
+    let sse = SseEvent::default().event(e.name).data(data);
+    if e.id == LIVE_ONLY {
+        sse
+    } else {
+        sse.id(e.id.0.to_string())
+    }
 }
 
 /// An event's `data:` as a visitor may see it: only the visitor rows of the event table, with
