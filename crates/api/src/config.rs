@@ -70,6 +70,15 @@ pub struct Config {
     /// The same for an upload (a multipart body): a slow upload cannot hold a connection
     /// for longer.
     pub upload_timeout: Duration,
+    /// How long an anonymous visitor token lives since its last use (identified ones end
+    /// with their signed identity).
+    pub visitor_token_ttl: Duration,
+    /// Quotas and stream caps for visitors (strangers), per visitor and per address.
+    pub visitor_quotas: crate::visitor_limits::VisitorQuotas,
+    /// How long an uploaded image may wait to be sent with a message before it is deleted.
+    pub upload_expiry: Duration,
+    /// How often unsent uploads and expired visitor tokens are swept.
+    pub sweep_interval: Duration,
 }
 
 impl Config {
@@ -98,6 +107,10 @@ impl Config {
             presence_timeout: Duration::from_secs(45),
             disposition_required: true,
             frame_ancestors: Vec::new(),
+            visitor_token_ttl: Duration::from_hours(30 * 24),
+            visitor_quotas: crate::visitor_limits::VisitorQuotas::default(),
+            upload_expiry: Duration::from_hours(1),
+            sweep_interval: Duration::from_mins(5),
             max_connections: 20_000,
             header_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(30),

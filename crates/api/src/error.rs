@@ -19,6 +19,12 @@ pub enum ApiError {
     /// 401: wrong login name or password.
     #[error("wrong login name or password")]
     BadCredentials,
+    /// 401: an expired visitor token.
+    #[error("the visitor session has expired; start a new one")]
+    TokenExpired,
+    /// 401: an identified customer's visitor token offered without the site's identity.
+    #[error("this conversation can be resumed only when the website confirms who you are")]
+    IdentityRequired,
     /// 403: not yours.
     #[error("{0}")]
     Forbidden(String),
@@ -43,6 +49,10 @@ pub enum ApiError {
     /// 429: too many attempts.
     #[error("too many attempts; wait a minute and try again")]
     RateLimited,
+    /// 429 with `Retry-After`: a quota for strangers (visitor sessions, messages, uploads,
+    /// typing, streams) is used up; retry after the duration.
+    #[error("{1}")]
+    Throttled(std::time::Duration, String),
     /// 503: the database is unreachable or busy.
     #[error("service unavailable")]
     Unavailable,
@@ -56,7 +66,10 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::Invalid(_) => StatusCode::BAD_REQUEST,
-            ApiError::Unauthorized | ApiError::BadCredentials => StatusCode::UNAUTHORIZED,
+            ApiError::Unauthorized
+            | ApiError::BadCredentials
+            | ApiError::TokenExpired
+            | ApiError::IdentityRequired => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Timeout => StatusCode::REQUEST_TIMEOUT,
@@ -64,7 +77,7 @@ impl ApiError {
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMedia(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::RateLimited | ApiError::Throttled(..) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -76,6 +89,8 @@ impl ApiError {
             ApiError::Invalid(_) => ErrorCode::InvalidInput,
             ApiError::Unauthorized => ErrorCode::Unauthorized,
             ApiError::BadCredentials => ErrorCode::BadCredentials,
+            ApiError::TokenExpired => ErrorCode::TokenExpired,
+            ApiError::IdentityRequired => ErrorCode::IdentityRequired,
             ApiError::Forbidden(_) => ErrorCode::Forbidden,
             ApiError::NotFound(_) => ErrorCode::NotFound,
             ApiError::Timeout => ErrorCode::RequestTimeout,
@@ -83,7 +98,7 @@ impl ApiError {
             ApiError::TooLarge(_) => ErrorCode::TooLarge,
             ApiError::UnsupportedMedia(_) => ErrorCode::UnsupportedMediaType,
             ApiError::Unprocessable(_) => ErrorCode::Unprocessable,
-            ApiError::RateLimited => ErrorCode::RateLimited,
+            ApiError::RateLimited | ApiError::Throttled(..) => ErrorCode::RateLimited,
             ApiError::Unavailable => ErrorCode::Unavailable,
             ApiError::Internal(_) => ErrorCode::Internal,
         }
@@ -144,7 +159,13 @@ impl IntoResponse for ApiError {
             }
             other => other.to_string(),
         };
-        (status, Json(ErrorBody::new(self.code(), message))).into_response()
+        let body = Json(ErrorBody::new(self.code(), message));
+        if let ApiError::Throttled(wait, _) = self {
+            let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+            let retry = [(axum::http::header::RETRY_AFTER, secs.max(1).to_string())];
+            return (status, retry, body).into_response();
+        }
+        (status, body).into_response()
     }
 }
 

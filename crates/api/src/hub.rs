@@ -4,6 +4,8 @@
 //! up is closed; its client reconnects with `Last-Event-ID` and replays from the log, so
 //! nothing is lost. An agent stream belongs to a session: when the log says that session ended
 //! (logout, password change, on any instance), its streams here close at once.
+//! nothing is lost. Live-only events (typing) are never in the log: [`Hub::send_live`] hands
+//! them to this instance's streams, and PostgreSQL `NOTIFY` carries them to the others.
 
 use crate::store::{Internal, Store, StoredEvent, TicketScope};
 use std::collections::HashMap;
@@ -11,7 +13,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::mpsc;
-use wire::{AgentId, ContactId, EventId};
+use wire::{AgentId, ContactId, Event, EventEnvelope, EventId};
+
+/// The id of an event sent live only (never in the log): see [`Hub::send_live`].
+pub const LIVE_ONLY: EventId = EventId(0);
 
 /// How many events may wait for a slow stream before it is closed.
 const STREAM_BUFFER: usize = 512;
@@ -39,12 +44,36 @@ struct Subscribers {
 }
 
 /// Fans events out to this instance's streams.
-#[derive(Default)]
 pub struct Hub {
     /// Open streams.
     subs: Mutex<Subscribers>,
     /// Set at shutdown: no new streams, open ones end.
     closed: AtomicBool,
+    /// This instance, so it skips its own live-only notices coming back from PostgreSQL.
+    origin: u64,
+}
+
+impl Default for Hub {
+    fn default() -> Self {
+        Hub {
+            subs: Mutex::default(),
+            closed: AtomicBool::default(),
+            origin: rand::random(),
+        }
+    }
+}
+
+/// A live-only event as it travels to the other instances (`NOTIFY` payload).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct LiveNotice {
+    /// The instance that sent it.
+    origin: u64,
+    /// The agent whose streams get it.
+    agent: Option<AgentId>,
+    /// The contact whose visitor streams get it.
+    visitor: Option<ContactId>,
+    /// The event.
+    event: Event,
 }
 
 /// An open stream's registration; dropping it unregisters.
@@ -149,6 +178,55 @@ impl Hub {
         }
     }
 
+    /// Hands an event that is not in the log (typing) to the streams of this instance that may
+    /// see it: `agent`'s and the visitor(s) of `visitor`. It carries id 0, which streams send
+    /// without an SSE `id:` so a client's `Last-Event-ID` never moves for it. Returns the
+    /// notice for the other instances (`Store::notify_live`).
+    pub fn send_live(
+        &self,
+        agent: Option<AgentId>,
+        visitor: Option<ContactId>,
+        event: &Event,
+    ) -> String {
+        self.dispatch_live(agent, visitor, event);
+        serde_json::to_string(&LiveNotice {
+            origin: self.origin,
+            agent,
+            visitor,
+            event: event.clone(),
+        })
+        .unwrap_or_default()
+    }
+
+    /// A live-only notice from another instance.
+    fn receive_live(&self, payload: &str) {
+        if let Ok(n) = serde_json::from_str::<LiveNotice>(payload) {
+            if n.origin != self.origin {
+                self.dispatch_live(n.agent, n.visitor, &n.event);
+            }
+        }
+    }
+
+    fn dispatch_live(&self, agent: Option<AgentId>, visitor: Option<ContactId>, event: &Event) {
+        let envelope = EventEnvelope {
+            id: LIVE_ONLY,
+            at: crate::util::now_ms(),
+            event: event.clone(),
+        };
+        let Ok(data) = serde_json::to_string(&envelope) else {
+            return;
+        };
+        self.dispatch(&Arc::new(StoredEvent {
+            id: LIVE_ONLY,
+            agent_id: agent,
+            to_all_agents: false,
+            visitor,
+            data: data.into(),
+            name: event.name(),
+            internal: None,
+        }));
+    }
+
     /// Agents with an open stream here (for presence).
     pub fn connected_agents(&self) -> Vec<AgentId> {
         self.lock().agents.keys().copied().collect()
@@ -181,7 +259,7 @@ fn send_all(list: &mut Vec<Entry>, event: &Arc<StoredEvent>) {
 pub async fn run_tailer(store: Store, hub: Arc<Hub>, database_url: String) {
     let wake = store.events_written();
     if store.backend() == "postgres" {
-        tokio::spawn(listen_postgres(database_url, wake.clone()));
+        tokio::spawn(listen_postgres(database_url, wake.clone(), hub.clone()));
     }
     let mut cursor = loop {
         match store.event_head().await {
@@ -219,19 +297,22 @@ async fn drain(store: &Store, hub: &Hub, mut cursor: EventId) -> EventId {
     }
 }
 
-/// Wakes the tailer when another instance commits events.
-async fn listen_postgres(url: String, wake: Arc<tokio::sync::Notify>) {
+/// Wakes the tailer when another instance commits events, and hands live-only events from
+/// other instances to this hub.
+async fn listen_postgres(url: String, wake: Arc<tokio::sync::Notify>, hub: Arc<Hub>) {
+    use crate::store::postgres::{LIVE_CHANNEL, NOTIFY_CHANNEL};
     loop {
         match sqlx::postgres::PgListener::connect(&url).await {
             Ok(mut listener) => {
-                if let Err(e) = listener
-                    .listen(crate::store::postgres::NOTIFY_CHANNEL)
-                    .await
-                {
+                if let Err(e) = listener.listen_all([NOTIFY_CHANNEL, LIVE_CHANNEL]).await {
                     tracing::warn!(error = %e, "LISTEN failed");
                 } else {
-                    while listener.recv().await.is_ok() {
-                        wake.notify_one();
+                    while let Ok(n) = listener.recv().await {
+                        if n.channel() == LIVE_CHANNEL {
+                            hub.receive_live(n.payload());
+                        } else {
+                            wake.notify_one();
+                        }
                     }
                 }
             }

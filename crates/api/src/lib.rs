@@ -16,6 +16,8 @@
 //!   offers (the queries are in `store/offers`). Not to be confused with `routes` (HTTP).
 //! - [`login_limits`]: login quotas (global, per address, per name), the bound on password
 //!   checks running at once, and the client address behind trusted proxies.
+//! - [`visitor_limits`]: quotas per visitor and per address on visitor sessions, messages,
+//!   uploads and typing, and caps on open visitor streams.
 //! - `auth`: password hashing, session tokens, stream tickets, signed visitor identities.
 //! - `images`: sniffing and checking uploaded images.
 //! - `routes/`: one router per resource; `openapi` assembles the OpenAPI document.
@@ -34,6 +36,7 @@ pub mod seed;
 pub mod state;
 pub mod store;
 mod util;
+pub mod visitor_limits;
 
 pub use config::Config;
 pub use error::ApiError;

@@ -69,6 +69,37 @@ struct Args {
     /// Seconds an upload (a multipart body) may take, its body included (then 408).
     #[arg(long, env = "THREADLINE_UPLOAD_TIMEOUT", default_value_t = 120)]
     upload_timeout: u64,
+    /// Days an anonymous visitor token lives after its last use (identified ones end with
+    /// the signed identity).
+    #[arg(long, env = "THREADLINE_VISITOR_TOKEN_DAYS", default_value_t = 30)]
+    visitor_token_days: u64,
+    /// Visitor sessions started or resumed per minute from one client address.
+    #[arg(
+        long,
+        env = "THREADLINE_VISITOR_SESSIONS_PER_MINUTE",
+        default_value_t = 30
+    )]
+    visitor_sessions_per_minute: u32,
+    /// Messages per minute one visitor may send (ten times this from one address).
+    #[arg(
+        long,
+        env = "THREADLINE_VISITOR_MESSAGES_PER_MINUTE",
+        default_value_t = 30
+    )]
+    visitor_messages_per_minute: u32,
+    /// Event streams one visitor may hold open at once.
+    #[arg(long, env = "THREADLINE_VISITOR_STREAMS", default_value_t = 4)]
+    visitor_streams: u32,
+    /// Visitor event streams one client address may hold open at once.
+    #[arg(
+        long,
+        env = "THREADLINE_VISITOR_STREAMS_PER_ADDRESS",
+        default_value_t = 100
+    )]
+    visitor_streams_per_address: u32,
+    /// Seconds an uploaded image may wait to be sent before it is deleted.
+    #[arg(long, env = "THREADLINE_UPLOAD_EXPIRY", default_value_t = 3600)]
+    upload_expiry: u64,
 }
 
 #[tokio::main]
@@ -106,6 +137,14 @@ async fn main() -> std::process::ExitCode {
     config.header_timeout = std::time::Duration::from_secs(args.header_timeout.max(1));
     config.request_timeout = std::time::Duration::from_secs(args.request_timeout.max(1));
     config.upload_timeout = std::time::Duration::from_secs(args.upload_timeout.max(1));
+    config.visitor_token_ttl = std::time::Duration::from_hours(24 * args.visitor_token_days.max(1));
+    let q = &mut config.visitor_quotas;
+    q.sessions_per_address = args.visitor_sessions_per_minute.max(1);
+    q.messages_per_visitor = args.visitor_messages_per_minute.max(1);
+    q.messages_per_address = args.visitor_messages_per_minute.max(1).saturating_mul(10);
+    q.streams_per_visitor = args.visitor_streams.max(1);
+    q.streams_per_address = args.visitor_streams_per_address.max(1);
+    config.upload_expiry = std::time::Duration::from_secs(args.upload_expiry.max(60));
     if let Some(secret) = args.identity_secret {
         config.identity_secret = secret;
     }

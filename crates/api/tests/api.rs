@@ -563,7 +563,7 @@ async fn write_a_message_waits_for_the_visitor_and_contact_responded(b: Backend)
         .await;
     assert_eq!(st, 200);
     assert_eq!(session["unread"], 1);
-    let page: wire::api::ConversationPage = v.get("/api/visitor/conversation").await;
+    let page: wire::visitor::VisitorConversationPage = v.get("/api/visitor/conversation").await;
     let last = page
         .messages
         .iter()
@@ -744,7 +744,7 @@ async fn idempotent_send_under_concurrency(b: Backend) {
             )
             .await;
     }
-    let page: wire::api::ConversationPage = v.get("/api/visitor/conversation").await;
+    let page: wire::visitor::VisitorConversationPage = v.get("/api/visitor/conversation").await;
     assert_eq!(
         page.messages
             .iter()
@@ -823,7 +823,7 @@ async fn sends_arriving_together_succeed_or_fail_alone(b: Backend) {
             1,
             "every retry answers with the one stored message"
         );
-        let page: wire::api::ConversationPage = v.get("/api/visitor/conversation").await;
+        let page: wire::visitor::VisitorConversationPage = v.get("/api/visitor/conversation").await;
         let texts: Vec<&str> = page.messages.iter().map(|m| m.text.as_str()).collect();
         assert_eq!(
             texts
@@ -1054,7 +1054,7 @@ async fn visitors_cannot_reach_other_conversations(b: Backend) {
     let a = s.visitor("Alice").await;
     let bob = s.visitor("Bob").await;
     a.say("alice secret").await;
-    let page: wire::api::ConversationPage = bob.get("/api/visitor/conversation").await;
+    let page: wire::visitor::VisitorConversationPage = bob.get("/api/visitor/conversation").await;
     assert!(
         page.messages.iter().all(|m| m.contact_id == bob.contact),
         "only Bob's own conversation"

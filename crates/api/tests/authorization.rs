@@ -6,12 +6,12 @@
 //! # Reading the table
 //! Columns are the callers, in [`Who`]'s order: nobody (no credentials), visitor A (the contact
 //! whose chat it is), visitor B (another visitor), the agent holding A's chat, a colleague agent,
-//! a session that has logged out, and a forged token. Cells say what the answer must be:
+//! a session that has logged out, a forged token, and a visitor token that has expired (its
+//! signed identity ran out). Cells say what the answer must be:
 //! - `P` — the caller passed the authorization check: 2xx, or a business answer about the request
 //!   itself (400, 409, 413, 415, 422). Bodies are chosen so that most passing calls succeed.
 //! - `U` — 401: no valid credentials for this kind of route.
 //! - `F` — 403: known caller, not allowed.
-//! - `N` — 404: the thing is hidden from this caller.
 //! - `C` — 409: allowed in general, refused because of the thing's state: the chat is held by
 //!   another agent, or the offer is not (or no longer) the caller's. An agent whose offer moved on
 //!   a moment ago gets the same answer, so it is a conflict, not a permission.
@@ -26,6 +26,8 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use std::time::Duration;
+use threadline_api::auth::sign_identity;
+use threadline_api::config::DEMO_IDENTITY_SECRET;
 
 /// The kinds of caller, in the table's column order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,9 +39,10 @@ enum Who {
     Colleague,
     LoggedOut,
     Forged,
+    Expired,
 }
 
-const WHO: [Who; 7] = [
+const WHO: [Who; 8] = [
     Who::Nobody,
     Who::VisitorA,
     Who::VisitorB,
@@ -47,6 +50,7 @@ const WHO: [Who; 7] = [
     Who::Colleague,
     Who::LoggedOut,
     Who::Forged,
+    Who::Expired,
 ];
 
 /// A cell: the class of answer expected.
@@ -55,61 +59,60 @@ enum Expect {
     P,
     U,
     F,
-    N,
     C,
 }
-use Expect::{C, F, N, P, U};
+use Expect::{C, F, P, U};
 
 /// Method, path template, one cell per [`Who`].
-type Row = (&'static str, &'static str, [Expect; 7]);
+type Row = (&'static str, &'static str, [Expect; 8]);
 
-/// Who may call what.            nobody  visA  visB  holder colleague loggedout forged
+/// Who may call what.  nobody visitorA visitorB holder colleague loggedout forged expired
 #[rustfmt::skip]
 const MATRIX: &[Row] = &[
     // Anyone may try to log in or open a visitor session; the document and files are public
     // (file keys are unguessable capabilities, so `<img>` works without credentials).
-    ("POST", "/api/auth/login",                      [P, P, P, P, P, P, P]),
-    ("POST", "/api/visitor/session",                 [P, P, P, P, P, P, P]),
-    ("GET",  "/api/files/{key}",                     [P, P, P, P, P, P, P]),
+    ("POST", "/api/auth/login",                      [P, P, P, P, P, P, P, P]),
+    ("POST", "/api/visitor/session",                 [P, P, P, P, P, P, P, P]),
+    ("GET",  "/api/files/{key}",                     [P, P, P, P, P, P, P, P]),
     // An agent's own session.
-    ("POST", "/api/auth/logout",                     [U, U, U, P, P, U, U]),
-    ("POST", "/api/auth/password",                   [U, U, U, P, P, U, U]),
-    ("GET",  "/api/me",                              [U, U, U, P, P, U, U]),
-    ("PUT",  "/api/me/status",                       [U, U, U, P, P, U, U]),
-    ("GET",  "/api/config",                          [U, U, U, P, P, U, U]),
-    ("POST", "/api/events/ticket",                   [U, U, U, P, P, U, U]),
-    ("GET",  "/api/events",                          [U, U, U, P, P, U, U]),
+    ("POST", "/api/auth/logout",                     [U, U, U, P, P, U, U, U]),
+    ("POST", "/api/auth/password",                   [U, U, U, P, P, U, U, U]),
+    ("GET",  "/api/me",                              [U, U, U, P, P, U, U, U]),
+    ("PUT",  "/api/me/status",                       [U, U, U, P, P, U, U, U]),
+    ("GET",  "/api/config",                          [U, U, U, P, P, U, U, U]),
+    ("POST", "/api/events/ticket",                   [U, U, U, P, P, U, U, U]),
+    ("GET",  "/api/events",                          [U, U, U, P, P, U, U, U]),
     // Contacts and their history: every agent of the contact center (a colleague answers a
     // contact whose last agent is away); no visitor.
-    ("GET",  "/api/contacts",                        [U, U, U, P, P, U, U]),
-    ("GET",  "/api/contacts/{id}",                   [U, U, U, P, P, U, U]),
-    ("PATCH","/api/contacts/{id}",                   [U, U, U, P, P, U, U]),
-    ("GET",  "/api/contacts/{id}/interactions",      [U, U, U, P, P, U, U]),
-    ("GET",  "/api/contacts/{id}/conversation",      [U, U, U, P, P, U, U]),
-    ("POST", "/api/contacts/{id}/messages",          [U, U, U, P, C, U, U]),
-    ("POST", "/api/contacts/{id}/chat",              [U, U, U, P, C, U, U]),
-    ("POST", "/api/contacts/{id}/receipts",          [U, U, U, P, P, U, U]),
-    ("GET",  "/api/search",                          [U, U, U, P, P, U, U]),
-    ("GET",  "/api/responses",                       [U, U, U, P, P, U, U]),
-    ("POST", "/api/attachments",                     [U, U, U, P, P, U, U]),
+    ("GET",  "/api/contacts",                        [U, U, U, P, P, U, U, U]),
+    ("GET",  "/api/contacts/{id}",                   [U, U, U, P, P, U, U, U]),
+    ("PATCH","/api/contacts/{id}",                   [U, U, U, P, P, U, U, U]),
+    ("GET",  "/api/contacts/{id}/interactions",      [U, U, U, P, P, U, U, U]),
+    ("GET",  "/api/contacts/{id}/conversation",      [U, U, U, P, P, U, U, U]),
+    ("POST", "/api/contacts/{id}/messages",          [U, U, U, P, C, U, U, U]),
+    ("POST", "/api/contacts/{id}/chat",              [U, U, U, P, C, U, U, U]),
+    ("POST", "/api/contacts/{id}/receipts",          [U, U, U, P, P, U, U, U]),
+    ("GET",  "/api/search",                          [U, U, U, P, P, U, U, U]),
+    ("GET",  "/api/responses",                       [U, U, U, P, P, U, U, U]),
+    ("POST", "/api/attachments",                     [U, U, U, P, P, U, U, U]),
     // An interaction: anyone may read it; only its holder may work it.
-    ("GET",  "/api/interactions",                    [U, U, U, P, P, U, U]),
-    ("GET",  "/api/interactions/{id}",               [U, U, U, P, P, U, U]),
-    ("POST", "/api/interactions/{id}/accept",        [U, U, U, P, C, U, U]),
-    ("POST", "/api/interactions/{id}/reject",        [U, U, U, P, C, U, U]),
-    ("POST", "/api/interactions/{id}/end",           [U, U, U, P, F, U, U]),
-    ("POST", "/api/interactions/{id}/done",          [U, U, U, P, F, U, U]),
-    ("POST", "/api/interactions/{id}/handle-time",   [U, U, U, P, F, U, U]),
-    ("POST", "/api/interactions/{id}/typing",        [U, U, U, P, F, U, U]),
+    ("GET",  "/api/interactions",                    [U, U, U, P, P, U, U, U]),
+    ("GET",  "/api/interactions/{id}",               [U, U, U, P, P, U, U, U]),
+    ("POST", "/api/interactions/{id}/accept",        [U, U, U, P, C, U, U, U]),
+    ("POST", "/api/interactions/{id}/reject",        [U, U, U, P, C, U, U, U]),
+    ("POST", "/api/interactions/{id}/end",           [U, U, U, P, F, U, U, U]),
+    ("POST", "/api/interactions/{id}/done",          [U, U, U, P, F, U, U, U]),
+    ("POST", "/api/interactions/{id}/handle-time",   [U, U, U, P, F, U, U, U]),
+    ("POST", "/api/interactions/{id}/typing",        [U, U, U, P, F, U, U, U]),
     // The visitor's own conversation: only with a visitor token.
-    ("GET",  "/api/visitor/conversation",            [U, P, P, U, U, U, U]),
-    ("POST", "/api/visitor/messages",                [U, P, P, U, U, U, U]),
-    ("POST", "/api/visitor/typing",                  [U, P, P, U, U, U, U]),
-    ("POST", "/api/visitor/receipts",                [U, P, P, U, U, U, U]),
-    ("POST", "/api/visitor/attachments",             [U, P, P, U, U, U, U]),
-    ("POST", "/api/visitor/events/ticket",           [U, P, P, U, U, U, U]),
-    ("GET",  "/api/visitor/events",                  [U, P, P, U, U, U, U]),
-    ("POST", "/api/visitor/end",                     [U, P, P, U, U, U, U]),
+    ("GET",  "/api/visitor/conversation",            [U, P, P, U, U, U, U, U]),
+    ("POST", "/api/visitor/messages",                [U, P, P, U, U, U, U, U]),
+    ("POST", "/api/visitor/typing",                  [U, P, P, U, U, U, U, U]),
+    ("POST", "/api/visitor/receipts",                [U, P, P, U, U, U, U, U]),
+    ("POST", "/api/visitor/attachments",             [U, P, P, U, U, U, U, U]),
+    ("POST", "/api/visitor/events/ticket",           [U, P, P, U, U, U, U, U]),
+    ("GET",  "/api/visitor/events",                  [U, P, P, U, U, U, U, U]),
+    ("POST", "/api/visitor/end",                     [U, P, P, U, U, U, U, U]),
 ];
 
 /// The people and things the table's calls are about.
@@ -120,6 +123,7 @@ struct World {
     holder: Agent,
     colleague: Agent,
     logged_out: String,
+    expired: String,
     interaction: wire::InteractionId,
     file_key: String,
 }
@@ -150,7 +154,9 @@ impl World {
         assert_eq!(status, 200, "upload: {picture}");
         let url = picture["url"].as_str().expect("an attachment url");
         let file_key = url.rsplit('/').next().expect("a file key").to_string();
+        let expired = expired_visitor(&server).await;
         World {
+            expired,
             interaction: offer.interaction.id,
             logged_out: cleo.token,
             server,
@@ -176,6 +182,7 @@ impl World {
             Who::Colleague => Some(self.colleague.token.clone()),
             Who::LoggedOut => Some(self.logged_out.clone()),
             Who::Forged => Some("tl_forged0000000000000000000000000000000000".into()),
+            Who::Expired => Some(self.expired.clone()),
         }
     }
 
@@ -207,6 +214,38 @@ impl World {
             .call(method, &path, token.as_deref(), body)
             .await
             .0
+    }
+}
+
+/// A customer's visitor token whose signed identity has run out: issued for an identity that
+/// expires in two seconds, then used until the server refuses it as expired.
+async fn expired_visitor(server: &Server) -> String {
+    let unix_now = || {
+        i64::try_from(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .expect("after 1970")
+                .as_secs(),
+        )
+        .expect("a time in range")
+    };
+    let identity = sign_identity(DEMO_IDENTITY_SECRET, "cust-matrix", unix_now() + 2);
+    let visitor = server.visitor_with(json!({"identity": identity})).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let mut tick = tokio::time::interval(Duration::from_millis(200));
+    loop {
+        tick.tick().await;
+        let (status, body) = visitor
+            .call(Method::GET, "/api/visitor/conversation", None)
+            .await;
+        if status == 401 {
+            assert_eq!(body["error"]["code"], "token_expired", "{body}");
+            return visitor.token;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the token never expired"
+        );
     }
 }
 
@@ -298,7 +337,6 @@ fn answers(expected: Expect, status: u16) -> bool {
         P => matches!(status, 200..=299 | 400 | 409 | 413 | 415 | 422),
         U => status == 401,
         F => status == 403,
-        N => status == 404,
         C => status == 409,
     }
 }

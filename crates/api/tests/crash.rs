@@ -19,6 +19,9 @@ fn spawn(url: &str, port: u16) -> Child {
             "--database-url",
             url,
             "--demo",
+            // One visitor sends the whole burst: lift its message quota.
+            "--visitor-messages-per-minute",
+            "100000000",
         ])
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
@@ -117,7 +120,7 @@ async fn crash_during_burst(b: Backend) {
         if let Some(b) = before {
             url = format!("{url}&before_seq={b}");
         }
-        let page: wire::api::ConversationPage = client
+        let page: wire::visitor::VisitorConversationPage = client
             .get(url)
             .bearer_auth(&token)
             .send()
@@ -144,7 +147,7 @@ async fn crash_during_burst(b: Backend) {
     );
     // A retry after the restart, with a client id stored before the crash, stores nothing new.
     let retried = acked.iter().next().expect("an acknowledged id").clone();
-    let again: wire::MessageView = client
+    let again: wire::visitor::VisitorMessage = client
         .post(format!("{base}/api/visitor/messages"))
         .bearer_auth(&token)
         .json(&json!({"client_id": retried, "text": "retried after restart"}))
@@ -158,7 +161,7 @@ async fn crash_during_burst(b: Backend) {
         again.text, "retried after restart",
         "the stored message answers the retry"
     );
-    let page: wire::api::ConversationPage = client
+    let page: wire::visitor::VisitorConversationPage = client
         .get(format!("{base}/api/visitor/conversation?limit=5"))
         .bearer_auth(&token)
         .send()

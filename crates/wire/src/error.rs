@@ -31,6 +31,11 @@ pub enum ErrorCode {
     Unauthorized,
     /// 401: login name or password wrong.
     BadCredentials,
+    /// 401: the visitor token has expired (start a new session).
+    TokenExpired,
+    /// 401: this visitor token belongs to an identified customer and is resumed only with the
+    /// site's signed identity.
+    IdentityRequired,
     /// 403: authenticated, but this is not yours.
     Forbidden,
     /// 404: no such thing.

@@ -5,24 +5,29 @@
 //! cannot replay from (pruned, too far behind, or above the log's head) gets `resync` first.
 //! An agent's ticket and stream belong to the session that asked for the ticket and end with it
 //! (logout, password change, expiry).
+//! A visitor's stream sends each event in its visitor form (`wire::visitor::PublicEnvelope`)
+//! and holds a place in the visitor stream caps while open.
 
 use crate::auth::{new_token, token_hash, AgentAuth, VisitorAuth};
 use crate::error::{ApiError, QueryParams};
+use crate::hub::LIVE_ONLY;
 use crate::state::AppState;
 use crate::store::{StoredEvent, TicketScope};
 use crate::util::now_ms;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::HeaderMap;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::Json;
 use futures_util::stream::{self, Stream, StreamExt};
 use serde::Deserialize;
 use std::convert::Infallible;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use wire::api::StreamTicket;
+use wire::visitor::PublicEnvelope;
 use wire::{Event, EventEnvelope, EventId};
 
 /// Most events replayed on one reconnect; further behind than this gets `resync`.
@@ -66,11 +71,18 @@ async fn agent_ticket(
 
 /// A ticket for the visitor's event stream.
 #[utoipa::path(post, path = "/api/visitor/events/ticket", tag = "visitor", security(("bearer" = [])),
-    responses((status = 200, body = StreamTicket), (status = 401, body = wire::ErrorBody)))]
+    responses((status = 200, body = StreamTicket), (status = 401, body = wire::ErrorBody), (status = 429, body = wire::ErrorBody)))]
 async fn visitor_ticket(
     State(state): State<AppState>,
     auth: VisitorAuth,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
 ) -> Result<Json<StreamTicket>, ApiError> {
+    state.visitor_limits.admit(
+        crate::visitor_limits::Action::Ticket,
+        auth.contact,
+        super::visitor::client_of(&state, peer, &headers),
+    )?;
     ticket(&state, TicketScope::Visitor(auth.contact), None).await
 }
 
@@ -100,7 +112,7 @@ async fn agent_stream(
     headers: HeaderMap,
     QueryParams(q): QueryParams<StreamQuery>,
 ) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
-    stream_for(&state, &headers, &q, false).await
+    stream_for(&state, &headers, &q, None).await
 }
 
 /// The visitor's live events (text/event-stream), scoped to their own conversation.
@@ -108,17 +120,20 @@ async fn agent_stream(
     responses((status = 200, content_type = "text/event-stream", body = EventEnvelope), (status = 401, body = wire::ErrorBody)))]
 async fn visitor_stream(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     QueryParams(q): QueryParams<StreamQuery>,
 ) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
-    stream_for(&state, &headers, &q, true).await
+    let client = super::visitor::client_of(&state, peer, &headers);
+    stream_for(&state, &headers, &q, Some(client)).await
 }
 
+/// Opens a stream; `visitor` is the client address of a visitor stream, none for an agent's.
 async fn stream_for(
     state: &AppState,
     headers: &HeaderMap,
     q: &StreamQuery,
-    visitor: bool,
+    visitor: Option<IpAddr>,
 ) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>> + use<>>, ApiError> {
     let ticket = state
         .store
@@ -126,9 +141,14 @@ async fn stream_for(
         .await?
         .ok_or(ApiError::Unauthorized)?;
     let (scope, head) = (ticket.scope, ticket.head);
-    if matches!(scope, TicketScope::Visitor(_)) != visitor {
-        return Err(ApiError::Unauthorized);
-    }
+    let slot = match (scope, visitor) {
+        (TicketScope::Visitor(contact), Some(client)) => {
+            Some(state.visitor_limits.open_stream(contact, client)?)
+        }
+        (TicketScope::Agent(_), None) => None,
+        _ => return Err(ApiError::Unauthorized),
+    };
+    let public = slot.is_some();
     let header_id = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
@@ -191,23 +211,49 @@ async fn stream_for(
             last_sent = last_sent.max(e.id);
         }
     }
-    let live = stream::unfold(sub, |mut sub| async move {
-        sub.rx.recv().await.map(|e| (e, sub))
+    // The stream's slot in the visitor caps lives as long as the stream.
+    let live = stream::unfold((sub, slot), |(mut sub, slot)| async move {
+        sub.rx.recv().await.map(|e| (e, (sub, slot)))
     })
-    .filter(move |e| std::future::ready(e.id > last_sent))
+    .filter(move |e| std::future::ready(e.id == LIVE_ONLY || e.id > last_sent))
     .take_until(async move {
         match lifetime {
             Some(left) => tokio::time::sleep(left).await,
             None => std::future::pending().await,
         }
     });
-    let events = stream::iter(first).chain(live).map(|e| {
-        Ok(SseEvent::default()
-            .id(e.id.0.to_string())
-            .event(e.name)
-            .data(&*e.data))
+    let events = stream::iter(first).chain(live).filter_map(move |e| {
+        let sse = if public {
+            visitor_form(&e).map(|data| to_sse(&e, &data))
+        } else {
+            Some(to_sse(&e, &e.data))
+        };
+        std::future::ready(sse.map(Ok))
     });
     Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(KEEP_ALIVE).text("keep-alive")))
+}
+
+/// One SSE event: its name, `data`, and its log id as `id:` (none for a live-only event, so
+/// a client's `Last-Event-ID` stays on the log).
+fn to_sse(e: &StoredEvent, data: &str) -> SseEvent {
+    let sse = SseEvent::default().event(e.name).data(data);
+    if e.id == LIVE_ONLY {
+        sse
+    } else {
+        sse.id(e.id.0.to_string())
+    }
+}
+
+/// An event's `data:` as a visitor may see it: only the visitor rows of the event table, with
+/// the visitor views (none for an agent-only event, which a visitor stream never gets).
+fn visitor_form(e: &StoredEvent) -> Option<String> {
+    let envelope: EventEnvelope = serde_json::from_str(&e.data).ok()?;
+    let public = PublicEnvelope {
+        id: envelope.id,
+        at: envelope.at,
+        event: envelope.event.into_public()?,
+    };
+    serde_json::to_string(&public).ok()
 }
 
 fn resync(head: EventId) -> StoredEvent {

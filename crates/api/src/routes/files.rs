@@ -8,7 +8,7 @@ use crate::images::{check, clean_file_name};
 use crate::state::AppState;
 use crate::store::AuthorKey;
 use crate::store::NewAttachment;
-use axum::extract::{DefaultBodyLimit, Multipart, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Multipart, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -51,12 +51,20 @@ async fn agent_upload(
 /// Uploads an image for a visitor's message.
 #[utoipa::path(post, path = "/api/visitor/attachments", tag = "visitor", security(("bearer" = [])),
     request_body(content = UploadForm, content_type = "multipart/form-data"),
-    responses((status = 200, body = AttachmentView), (status = 413, body = wire::ErrorBody), (status = 415, body = wire::ErrorBody)))]
+    responses((status = 200, body = AttachmentView), (status = 413, body = wire::ErrorBody), (status = 415, body = wire::ErrorBody),
+        (status = 429, body = wire::ErrorBody)))]
 async fn visitor_upload(
     State(state): State<AppState>,
     auth: VisitorAuth,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    headers: HeaderMap,
     form: Multipart,
 ) -> Result<Json<AttachmentView>, ApiError> {
+    state.visitor_limits.admit(
+        crate::visitor_limits::Action::Upload,
+        auth.contact,
+        super::visitor::client_of(&state, peer, &headers),
+    )?;
     upload(&state, AuthorKey::Contact(auth.contact), form).await
 }
 

@@ -143,6 +143,19 @@ impl Store {
         tx.commit().await?;
         Ok(deleted)
     }
+
+    /// Hands a live-only event (see `Hub::send_live`) to the other instances: `NOTIFY` on
+    /// PostgreSQL (nothing is written); nothing to do on SQLite, which has one instance.
+    pub async fn notify_live(&self, notice: &str) -> Result<(), StoreError> {
+        if self.backend() == "postgres" {
+            sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(super::postgres::LIVE_CHANNEL)
+                .bind(notice)
+                .execute(self.pool())
+                .await?;
+        }
+        Ok(())
+    }
 }
 
 fn stored_event(row: &AnyRow) -> Result<StoredEvent, sqlx::Error> {

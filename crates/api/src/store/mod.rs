@@ -53,7 +53,7 @@ mod tx;
 pub use agents::{Redeemed, SessionAgent, TicketScope};
 pub use attachments::{NewAttachment, StoredFile};
 pub use author::AuthorKey;
-pub use contacts::ContactListQuery;
+pub use contacts::{ContactListQuery, VisitorToken};
 pub use conversation::ChannelFilter;
 pub use error::StoreError;
 pub use event_log::{Internal, StoredEvent, AGENT_EVENTS_SQL, VISITOR_EVENTS_SQL};
