@@ -8,9 +8,13 @@
 //! - [`bundles`]: the two trunk builds (agent desktop, visitor widget), skipped when up to date.
 //! - [`test`]: `cargo xtask test`, the whole check suite that CI runs.
 //! - [`bench`]: `cargo xtask bench <what>`; [`size`]: the bundles' bytes on the wire.
+//! - [`fuzz`]: `cargo xtask fuzz`, schemathesis against the API and the cargo-fuzz targets;
+//!   [`server`]: the demo server those commands start.
 
 mod bench;
 mod bundles;
+mod fuzz;
+mod server;
 mod size;
 mod test;
 mod tools;
@@ -31,6 +35,9 @@ Commands:
                            suite on SQLite and PostgreSQL
   bench size               build the bundles, serve them, and print the bytes a browser receives
                            (first and repeat visit) against the budgets
+  fuzz [SECONDS]           schemathesis against the running API, then each cargo-fuzz target
+                           in fuzz/ (default: 600 s for the API, 300 s per target; `test` runs
+                           both for 90 s and 20 s per target)
   help                     this text
 ";
 
@@ -43,6 +50,8 @@ enum Command {
     Test,
     /// `cargo xtask bench <what>`.
     Bench(bench::Bench),
+    /// `cargo xtask fuzz [seconds]`.
+    Fuzz(fuzz::Budget),
     /// `cargo xtask help`.
     Help,
 }
@@ -70,6 +79,19 @@ fn parse(args: &[String]) -> Result<Command> {
             Ok(Command::Test)
         }
         "bench" => Ok(Command::Bench(bench::Bench::parse(rest)?)),
+        "fuzz" => match rest {
+            [] => Ok(Command::Fuzz(fuzz::LONG)),
+            [seconds] => {
+                let seconds: u64 = seconds.parse().map_err(|_| {
+                    Error::new(format!("`cargo xtask fuzz` takes seconds, not `{seconds}`"))
+                })?;
+                Ok(Command::Fuzz(fuzz::Budget {
+                    api: std::time::Duration::from_secs(seconds),
+                    per_target: std::time::Duration::from_secs(seconds),
+                }))
+            }
+            _ => Err(Error::new("`cargo xtask fuzz` takes at most one argument")),
+        },
         "help" | "-h" | "--help" => Ok(Command::Help),
         other => Err(Error::new(format!("unknown command `{other}`\n\n{USAGE}"))),
     }
@@ -82,6 +104,7 @@ fn main() -> ExitCode {
         Command::Run { server_args } => run(&server_args),
         Command::Test => test::run(),
         Command::Bench(what) => what.run(),
+        Command::Fuzz(budget) => fuzz::run(budget),
         Command::Help => {
             print!("{USAGE}");
             Ok(())

@@ -8,14 +8,13 @@
 //! comparison with older figures the gzip size of each file is printed as well.
 
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::bundles::{self, Bundle};
 use crate::server::Server;
-use crate::util::{self, step, Error, Result};
+use crate::util::{step, Error, Result};
 
 /// 1 KB = 1000 bytes (the stricter reading of the budgets).
 const KB: u64 = 1000;

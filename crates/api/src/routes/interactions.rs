@@ -82,7 +82,7 @@ async fn reject(
 /// Ends the chat session (the view stays open until Mark Done).
 #[utoipa::path(post, path = "/api/interactions/{id}/end", tag = "interactions", security(("bearer" = [])),
     params(("id" = i64, Path, description = "interaction id")),
-    responses((status = 200, body = InteractionView), (status = 409, body = wire::ErrorBody)))]
+    responses((status = 200, body = InteractionView), (status = 403, body = wire::ErrorBody), (status = 409, body = wire::ErrorBody)))]
 async fn end(
     State(state): State<AppState>,
     auth: AgentAuth,
@@ -94,7 +94,7 @@ async fn end(
 /// Marks the interaction Done (with a disposition code where required).
 #[utoipa::path(post, path = "/api/interactions/{id}/done", tag = "interactions", security(("bearer" = [])),
     params(("id" = i64, Path, description = "interaction id")), request_body = MarkDoneRequest,
-    responses((status = 200, body = InteractionView), (status = 409, body = wire::ErrorBody), (status = 422, body = wire::ErrorBody)))]
+    responses((status = 200, body = InteractionView), (status = 403, body = wire::ErrorBody), (status = 409, body = wire::ErrorBody), (status = 422, body = wire::ErrorBody)))]
 async fn done(
     State(state): State<AppState>,
     auth: AgentAuth,
@@ -117,7 +117,7 @@ async fn done(
 /// Records a stretch of time the interaction view was open (the handle-time KPI).
 #[utoipa::path(post, path = "/api/interactions/{id}/handle-time", tag = "interactions", security(("bearer" = [])),
     params(("id" = i64, Path, description = "interaction id")), request_body = HandleTimeSegment,
-    responses((status = 204), (status = 400, body = wire::ErrorBody)))]
+    responses((status = 204), (status = 400, body = wire::ErrorBody), (status = 403, body = wire::ErrorBody)))]
 async fn handle_time(
     State(state): State<AppState>,
     auth: AgentAuth,

@@ -11,7 +11,9 @@
 //! - `visitor`: everything the widget calls.
 //! - `site`: the desktop, the widget's files, the demo page, security headers.
 //! - `caching`: precompressed files, cache headers, API JSON compression.
+//! - `answers`: the statuses every route of a kind can answer, added to the document once.
 
+mod answers;
 mod auth;
 mod caching;
 mod contacts;
@@ -52,15 +54,17 @@ impl utoipa::Modify for BearerAuth {
 
 /// The API routes with their OpenAPI document.
 pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let api = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(auth::routes())
         .merge(me::routes())
         .merge(events::routes())
         .merge(interactions::routes())
         .merge(contacts::routes())
         .merge(files::routes())
-        .merge(visitor::routes())
-        .split_for_parts()
+        .merge(visitor::routes());
+    let (router, mut doc) = api.split_for_parts();
+    answers::add_standard_answers(&mut doc);
+    (router, doc)
 }
 
 /// The whole application.

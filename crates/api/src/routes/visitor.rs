@@ -42,6 +42,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 /// an identity the company website signed (the same conversation on any device).
 #[utoipa::path(post, path = "/api/visitor/session", tag = "visitor", request_body = VisitorSessionRequest,
     responses((status = 200, body = VisitorSession), (status = 400, body = wire::ErrorBody), (status = 401, body = wire::ErrorBody),
+        (status = 403, body = wire::ErrorBody),
         (status = 429, body = wire::ErrorBody)))]
 async fn session(
     State(state): State<AppState>,
