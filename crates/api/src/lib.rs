@@ -23,6 +23,7 @@ pub mod auth;
 pub mod config;
 mod error;
 pub mod hub;
+pub mod image_meta;
 pub mod images;
 pub mod login_limits;
 pub mod offers;

@@ -124,8 +124,9 @@ async fn handle_time(
     PathParam(id): PathParam<InteractionId>,
     JsonBody(seg): JsonBody<HandleTimeSegment>,
 ) -> Result<StatusCode, ApiError> {
-    let len = seg.ended_at - seg.started_at;
-    if len <= 0 || len > MAX_SEGMENT_MS || seg.ended_at > now_ms() + 60_000 {
+    // Checked: a segment from i64::MIN to i64::MAX must not wrap into a small positive length.
+    let len = seg.ended_at.checked_sub(seg.started_at).unwrap_or(-1);
+    if len <= 0 || len > MAX_SEGMENT_MS || seg.ended_at > now_ms().saturating_add(60_000) {
         return Err(ApiError::invalid(
             "a handle-time segment must end after it starts, within a day, and not in the future",
         ));

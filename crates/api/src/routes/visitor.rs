@@ -2,7 +2,7 @@
 //! contact's conversation.
 
 use super::contacts::ConversationQuery;
-use super::{page_size, validate_message};
+use super::{check_chars, page_size, validate_message};
 use crate::auth::{new_token, token_hash, verify_identity, VisitorAuth};
 use crate::error::{ApiError, JsonBody, QueryParams};
 use crate::state::AppState;
@@ -43,6 +43,10 @@ async fn session(
         .as_deref()
         .map(str::trim)
         .filter(|e| !e.is_empty());
+    check_chars("the name", name, wire::checks::Lines::One)?;
+    if let Some(e) = email {
+        check_chars("the email address", e, wire::checks::Lines::One)?;
+    }
     if name.chars().count() > 100 {
         return Err(ApiError::invalid(
             "the name may have at most 100 characters",
