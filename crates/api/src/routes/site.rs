@@ -91,7 +91,7 @@ async fn frame_parent_check(origins: &[String], req: Request, next: Next) -> Res
         .and_then(|h| h.to_str().ok())
         .map(str::to_owned);
     let query = req.uri().query().unwrap_or("");
-    let refused = url::form_urlencoded::parse(query.as_bytes())
+    let refused = form_urlencoded::parse(query.as_bytes())
         .filter(|(name, _)| name == "parent")
         .any(|(_, parent)| !parent_allowed(&parent, origins, host.as_deref()));
     if refused {
