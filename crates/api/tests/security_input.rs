@@ -107,6 +107,33 @@ async fn control_and_bidi_characters_are_refused_in_every_text_field(b: Backend)
         refused(&format!("login {body}"), res, field);
     }
     let ann = s.agent("ann").await;
+    // Codes the server looks up: a NUL must not reach the database.
+    let res = ann
+        .call(
+            Method::PUT,
+            "/api/me/status",
+            Some(json!({"status": {"state": "not_ready", "reason": "break\u{0}"}})),
+        )
+        .await;
+    refused("reason", res, "the reason");
+    let res = ann
+        .call(
+            Method::POST,
+            "/api/interactions/1/done",
+            Some(json!({"disposition": "resolved\u{0}"})),
+        )
+        .await;
+    refused("disposition", res, "the disposition code");
+    // The page the visitor started from.
+    let res = s
+        .call(
+            Method::POST,
+            "/api/visitor/session",
+            None,
+            Some(json!({"page": "/sale\u{202E}"})),
+        )
+        .await;
+    refused("start page", res, "the page");
     let res = ann
         .call(
             Method::POST,

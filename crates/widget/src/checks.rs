@@ -56,7 +56,10 @@ mod tests {
     #[test]
     fn hidden_characters_are_refused_before_sending() {
         let err = check_text("hi \u{202E}olleh").unwrap_err();
-        assert!(err.contains("invisible") && !err.contains("Shorten"), "{err}");
+        assert!(
+            err.contains("invisible") && !err.contains("Shorten"),
+            "{err}"
+        );
         assert!(check_details("Ann Lee", "").is_ok());
         assert!(check_details("Ann\u{202E}", "")
             .unwrap_err()

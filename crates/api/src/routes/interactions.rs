@@ -101,6 +101,9 @@ async fn done(
     PathParam(id): PathParam<InteractionId>,
     JsonBody(req): JsonBody<MarkDoneRequest>,
 ) -> Result<Json<InteractionView>, ApiError> {
+    if let Some(code) = &req.disposition {
+        super::check_chars("the disposition code", &code.0, wire::checks::Lines::One)?;
+    }
     let view = state
         .store
         .mark_done(
