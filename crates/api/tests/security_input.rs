@@ -708,7 +708,7 @@ async fn pages_carry_a_full_policy_and_the_widget_frame_only_allowed_parents(b: 
     assert_eq!(
         r.headers()
             .get("x-content-type-options")
-            .map(|v| v.as_bytes()),
+            .map(reqwest::header::HeaderValue::as_bytes),
         Some(&b"nosniff"[..])
     );
 }
@@ -724,7 +724,7 @@ async fn a_widget_origin_that_is_not_an_origin_stops_the_server() {
     ] {
         let dir = tempfile::tempdir().expect("temp dir");
         let out = tokio::time::timeout(
-            Duration::from_secs(60),
+            Duration::from_mins(1),
             tokio::process::Command::new(BIN)
                 .args(["--addr", "127.0.0.1:0", "--demo", "--data-dir"])
                 .arg(dir.path())

@@ -244,8 +244,7 @@ mod tests {
                 assert_eq!(
                     characters(&format!("gpj.{hidden}exe"), lines),
                     Err(CheckError::FormatChars),
-                    "{:?}",
-                    hidden
+                    "{hidden:?}"
                 );
                 assert!(is_hidden_format(hidden));
             }

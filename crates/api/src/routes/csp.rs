@@ -65,7 +65,7 @@ fn hashes_of(html: &str) -> Vec<String> {
             break;
         };
         if !lower[start..open_end].contains(" src=") {
-            let digest = Sha256::digest(html[open_end..close].as_bytes());
+            let digest = Sha256::digest(&html.as_bytes()[open_end..close]);
             out.push(format!(
                 "'sha256-{}'",
                 base64::engine::general_purpose::STANDARD.encode(digest)
