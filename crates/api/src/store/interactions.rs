@@ -191,14 +191,19 @@ impl Store {
             ));
         }
         // Inside the interaction's life (browser clocks may differ by up to a minute): from its
-        // creation until it was marked Done.
-        let opened = current.created_at.saturating_sub(CLOCK_SLACK_MS);
-        let closed = current
-            .done_at
-            .map_or(i64::MAX, |d| d.saturating_add(CLOCK_SLACK_MS));
-        if seg.started_at < opened || seg.ended_at > closed {
+        // creation until it was marked Done. Time after Done is a conflict, which the desktop
+        // takes as "already settled" (a Done chat shown from history is not worked on).
+        if seg.started_at < current.created_at.saturating_sub(CLOCK_SLACK_MS) {
             return Err(StoreError::Rejected(
-                "the handle-time segment lies outside the interaction's lifetime".into(),
+                "the handle-time segment starts before the interaction existed".into(),
+            ));
+        }
+        if current
+            .done_at
+            .is_some_and(|done| seg.ended_at > done.saturating_add(CLOCK_SLACK_MS))
+        {
+            return Err(StoreError::conflict(
+                "the interaction is Done: its handle time is settled",
             ));
         }
         let len = seg
