@@ -37,6 +37,9 @@ pub enum ApiError {
     /// 409: the thing is not in a state that allows this.
     #[error("{0}")]
     Conflict(String),
+    /// 409: offered or reserved to another agent (`held_by_colleague`).
+    #[error("{0}")]
+    HeldByColleague(String),
     /// 413: too large.
     #[error("{0}")]
     TooLarge(String),
@@ -73,7 +76,7 @@ impl ApiError {
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Timeout => StatusCode::REQUEST_TIMEOUT,
-            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Conflict(_) | ApiError::HeldByColleague(_) => StatusCode::CONFLICT,
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMedia(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -95,6 +98,7 @@ impl ApiError {
             ApiError::NotFound(_) => ErrorCode::NotFound,
             ApiError::Timeout => ErrorCode::RequestTimeout,
             ApiError::Conflict(_) => ErrorCode::Conflict,
+            ApiError::HeldByColleague(_) => ErrorCode::HeldByColleague,
             ApiError::TooLarge(_) => ErrorCode::TooLarge,
             ApiError::UnsupportedMedia(_) => ErrorCode::UnsupportedMediaType,
             ApiError::Unprocessable(_) => ErrorCode::Unprocessable,
@@ -127,6 +131,7 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::NotFound(what) => ApiError::not_found(what),
             StoreError::Conflict(msg) => ApiError::Conflict(msg),
+            StoreError::HeldByColleague(msg) => ApiError::HeldByColleague(msg),
             StoreError::InvalidState(refused) => ApiError::Conflict(refused.to_string()),
             StoreError::NotYours(msg) => ApiError::Forbidden(msg),
             StoreError::Rejected(msg) => ApiError::Unprocessable(msg),

@@ -28,6 +28,7 @@ pub mod config;
 pub mod connections;
 mod error;
 pub mod hub;
+pub mod image_meta;
 pub mod images;
 pub mod login_limits;
 pub mod offers;

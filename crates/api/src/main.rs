@@ -51,6 +51,10 @@ struct Args {
     /// Origins allowed to frame the desktop (space separated), e.g. `https://portal.example.com`.
     #[arg(long, env = "THREADLINE_FRAME_ANCESTORS", value_delimiter = ' ')]
     frame_ancestors: Vec<String>,
+    /// Origins of the websites the visitor widget may be embedded in (space separated,
+    /// `scheme://host[:port]`), e.g. `https://shop.example.com`; the server's own is implied.
+    #[arg(long, env = "THREADLINE_WIDGET_ORIGINS", value_delimiter = ' ')]
+    widget_origins: Vec<String>,
     /// Let agents mark interactions Done without a disposition code.
     #[arg(long, env = "THREADLINE_DISPOSITION_OPTIONAL")]
     disposition_optional: bool,
@@ -131,6 +135,11 @@ async fn main() -> std::process::ExitCode {
     config.login_concurrency = args.login_concurrency.max(1);
     config.offer_timeout = std::time::Duration::from_secs(args.offer_timeout.max(1));
     config.frame_ancestors = args.frame_ancestors;
+    config.widget_origins = args
+        .widget_origins
+        .into_iter()
+        .filter(|o| !o.trim().is_empty())
+        .collect();
     config.max_message_chars = args.max_message_chars;
     config.disposition_required = !args.disposition_optional;
     config.max_connections = args.max_connections.max(1);

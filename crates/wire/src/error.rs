@@ -44,6 +44,8 @@ pub enum ErrorCode {
     RequestTimeout,
     /// 409: the thing is not in a state that allows this.
     Conflict,
+    /// 409: the chat is offered or reserved to another agent; only that agent may take it.
+    HeldByColleague,
     /// 413: too large.
     TooLarge,
     /// 415: not an accepted image type.

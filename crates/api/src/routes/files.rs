@@ -89,6 +89,8 @@ async fn upload(
             bytes.extend_from_slice(&chunk);
         }
         let checked = check(&bytes, max)?;
+        // Where and when a photo was taken, and on what, is not the chat's business.
+        let bytes = crate::image_meta::strip_metadata(bytes, checked.content_type);
         let view = state
             .store
             .store_attachment(NewAttachment {

@@ -101,6 +101,9 @@ async fn done(
     PathParam(id): PathParam<InteractionId>,
     JsonBody(req): JsonBody<MarkDoneRequest>,
 ) -> Result<Json<InteractionView>, ApiError> {
+    if let Some(code) = &req.disposition {
+        super::check_chars("the disposition code", &code.0, wire::checks::Lines::One)?;
+    }
     let view = state
         .store
         .mark_done(
@@ -124,8 +127,9 @@ async fn handle_time(
     PathParam(id): PathParam<InteractionId>,
     JsonBody(seg): JsonBody<HandleTimeSegment>,
 ) -> Result<StatusCode, ApiError> {
-    let len = seg.ended_at - seg.started_at;
-    if len <= 0 || len > MAX_SEGMENT_MS || seg.ended_at > now_ms() + 60_000 {
+    // Checked: a segment from i64::MIN to i64::MAX must not wrap into a small positive length.
+    let len = seg.ended_at.checked_sub(seg.started_at).unwrap_or(-1);
+    if len <= 0 || len > MAX_SEGMENT_MS || seg.ended_at > now_ms().saturating_add(60_000) {
         return Err(ApiError::invalid(
             "a handle-time segment must end after it starts, within a day, and not in the future",
         ));

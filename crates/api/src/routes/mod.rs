@@ -10,6 +10,7 @@
 //! - `files`: image upload and download.
 //! - `visitor`: everything the widget calls.
 //! - `site`: the desktop, the widget's files, the demo page, security headers.
+//! - `csp`: the pages' Content-Security-Policy and the widget frame's `?parent=` check.
 //! - `caching`: precompressed files, cache headers, API JSON compression.
 //! - `answers`: the statuses every route of a kind can answer, added to the document once.
 
@@ -17,6 +18,7 @@ mod answers;
 mod auth;
 mod caching;
 mod contacts;
+mod csp;
 mod events;
 mod files;
 mod interactions;
@@ -112,6 +114,17 @@ pub(crate) fn validate_message(
         }
     })?;
     Ok(())
+}
+
+/// The one character rule (`wire::checks::characters`) for a text field a caller sent: no
+/// control characters, no invisible direction or zero-width marks, line breaks and tabs only
+/// in multi-line text. A refusal is a 400 whose message names `field`.
+pub(crate) fn check_chars(
+    field: &str,
+    text: &str,
+    lines: wire::checks::Lines,
+) -> Result<(), ApiError> {
+    wire::checks::characters(text, lines).map_err(|e| ApiError::invalid(e.describe(field)))
 }
 
 /// Page size from a query, within bounds.

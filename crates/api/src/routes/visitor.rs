@@ -4,7 +4,7 @@
 //! live through the hub, never written.
 
 use super::contacts::ConversationQuery;
-use super::{page_size, validate_message};
+use super::{check_chars, page_size, validate_message};
 use crate::auth::{identity_expires, new_token, token_hash, verify_identity, VisitorAuth};
 use crate::error::{ApiError, JsonBody, QueryParams};
 use crate::state::AppState;
@@ -59,6 +59,10 @@ async fn session(
         .as_deref()
         .map(str::trim)
         .filter(|e| !e.is_empty());
+    check_chars("the name", name, wire::checks::Lines::One)?;
+    if let Some(e) = email {
+        check_chars("the email address", e, wire::checks::Lines::One)?;
+    }
     if name.chars().count() > 100 {
         return Err(ApiError::invalid(
             "the name may have at most 100 characters",

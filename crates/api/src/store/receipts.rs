@@ -18,6 +18,7 @@ impl Store {
         read: bool,
     ) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
+        let up_to_seq = capped(&mut tx, contact, up_to_seq).await?;
         let changed = mark(&mut tx, contact, "agent", up_to_seq, read).await?;
         if changed > 0 {
             let col = if read {
@@ -59,6 +60,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
         lock_contact(&mut tx, contact).await?;
+        let up_to_seq = capped(&mut tx, contact, up_to_seq).await?;
         let changed = mark(&mut tx, contact, "contact", up_to_seq, read).await?;
         if read {
             sqlx::query(
@@ -129,6 +131,20 @@ impl Store {
             .await?;
         Ok(row.as_ref().map(interaction).transpose()?.map(|i| i.id))
     }
+}
+
+/// `up_to_seq` no further than the conversation's last message: a receipt for messages not
+/// written yet would mark them read the moment they arrive, and an agent's read mark would
+/// hide every later unread message.
+async fn capped(tx: &mut Tx, contact: ContactId, up_to_seq: i64) -> Result<i64, StoreError> {
+    let last: Option<i64> = sqlx::query("SELECT last_seq FROM contacts WHERE id = $1")
+        .bind(contact.0)
+        .fetch_optional(&mut *tx.inner)
+        .await?
+        .map(|row| row.try_get("last_seq"))
+        .transpose()?;
+    let last = last.ok_or(StoreError::NotFound("contact"))?;
+    Ok(up_to_seq.min(last))
 }
 
 async fn mark(

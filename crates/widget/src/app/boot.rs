@@ -3,7 +3,7 @@
 
 use super::{live, with, Mode};
 use crate::bridge::{FromLoader, ToLoader};
-use crate::{api, store};
+use crate::{api, checks, store};
 use wasm_bindgen_futures::spawn_local;
 use wire::api::{VisitorSession, VisitorSessionRequest};
 
@@ -141,6 +141,10 @@ pub(super) fn connect(epoch: u32, session: VisitorSession, stored: bool) {
 pub(super) async fn start_chat() {
     let Some(Some((epoch, request))) = with(|a| {
         if a.outbox.busy {
+            return None;
+        }
+        if let Err(why) = checks::check_details(&a.ui.name.value(), &a.ui.email.value()) {
+            a.alert(&why);
             return None;
         }
         a.outbox.busy = true;
