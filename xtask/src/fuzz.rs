@@ -100,8 +100,13 @@ fn ensure_schemathesis() -> Result<PathBuf> {
             return Ok(exe);
         }
     }
-    step(&format!("installing schemathesis {SCHEMATHESIS_VERSION} from PyPI"));
-    cmd("python3").args(["-m", "venv"]).args([venv.as_os_str()]).run()?;
+    step(&format!(
+        "installing schemathesis {SCHEMATHESIS_VERSION} from PyPI"
+    ));
+    cmd("python3")
+        .args(["-m", "venv"])
+        .args([venv.as_os_str()])
+        .run()?;
     cmd(venv.join("bin").join("pip"))
         .args(["install", "--quiet", "--disable-pip-version-check"])
         .args([format!("schemathesis=={SCHEMATHESIS_VERSION}")])
@@ -154,6 +159,9 @@ pub fn targets(budget: Budget) -> Result<()> {
     if failed.is_empty() {
         Ok(())
     } else {
-        Err(Error::new(format!("fuzz targets failed: {}", failed.join(", "))))
+        Err(Error::new(format!(
+            "fuzz targets failed: {}",
+            failed.join(", ")
+        )))
     }
 }

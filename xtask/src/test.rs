@@ -80,9 +80,10 @@ pub fn run() -> Result<()> {
         "bundle sizes within the budgets (as bench size)",
         &mut || crate::size::within_budget(),
     );
-    check("API fuzzing (schemathesis, 90 s; longer with `cargo xtask fuzz`)", &mut || {
-        crate::fuzz::api(crate::fuzz::QUICK)
-    });
+    check(
+        "API fuzzing (schemathesis, 90 s; longer with `cargo xtask fuzz`)",
+        &mut || crate::fuzz::api(crate::fuzz::QUICK),
+    );
     check("fuzz targets (cargo-fuzz, 20 s each)", &mut || {
         crate::fuzz::targets(crate::fuzz::QUICK)
     });

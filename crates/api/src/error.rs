@@ -202,6 +202,28 @@ where
     }
 }
 
+/// A `multipart/form-data` body (an upload) whose rejections are [`ApiError`]s: a request that
+/// is not multipart, or has no boundary, gets 415 in the standard error shape.
+pub struct FormBody(pub axum::extract::Multipart);
+
+impl<S> axum::extract::FromRequest<S> for FormBody
+where
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Multipart::from_request(req, state)
+            .await
+            .map(FormBody)
+            .map_err(|_| {
+                ApiError::UnsupportedMedia(
+                    "send the image as multipart/form-data, in a field named \"file\"".to_owned(),
+                )
+            })
+    }
+}
+
 /// A query-string extractor whose rejections are [`ApiError`]s.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct QueryParams<T>(pub T);

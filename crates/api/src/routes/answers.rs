@@ -2,7 +2,7 @@
 //! OpenAPI document in one place so that each handler's annotation lists only what is its own
 //! and the document still names every status a client can meet (schemathesis checks it does):
 //! - a route with a bearer token: `401` (no, expired or ended credentials);
-//! - a route with a path parameter: `404` (no such thing);
+//! - a route with a path parameter: `404` (no such thing) and `400` (not an id);
 //! - a route with a JSON body: `400` (unreadable or invalid) and `415` (not JSON);
 //!   with an upload: `400`, `413` and `415`;
 //! - a visitor's route and the login: `429` (limits for strangers, with `Retry-After`);
@@ -47,15 +47,23 @@ fn answers_for(path: &str, operation: &Operation) -> Vec<(u16, &'static str)> {
     if has_path_parameter {
         answers.push((404, "No such thing."));
     }
+    if has_path_parameter || operation.request_body.is_some() {
+        answers.push((
+            400,
+            "A malformed path parameter, or a body unreadable or invalid.",
+        ));
+    }
     if let Some(body) = &operation.request_body {
-        answers.push((400, "The body is unreadable or invalid."));
         answers.push((415, "The body is not of the declared type."));
         if body.content.keys().any(|k| k.starts_with("multipart/")) {
             answers.push((413, "The upload is too large."));
         }
     }
     if path.starts_with("/api/visitor/") || path == "/api/auth/login" {
-        answers.push((429, "Too many requests; try again after `Retry-After` seconds."));
+        answers.push((
+            429,
+            "Too many requests; try again after `Retry-After` seconds.",
+        ));
     }
     answers
 }

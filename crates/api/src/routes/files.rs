@@ -3,7 +3,7 @@
 //! `nosniff`, a sandboxing CSP and a clean file name.
 
 use crate::auth::{new_file_key, sha256_hex, AgentAuth, VisitorAuth};
-use crate::error::{ApiError, PathParam};
+use crate::error::{ApiError, FormBody, PathParam};
 use crate::images::{check, clean_file_name};
 use crate::state::AppState;
 use crate::store::AuthorKey;
@@ -43,7 +43,7 @@ struct UploadForm {
 async fn agent_upload(
     State(state): State<AppState>,
     auth: AgentAuth,
-    form: Multipart,
+    FormBody(form): FormBody,
 ) -> Result<Json<AttachmentView>, ApiError> {
     upload(&state, AuthorKey::Agent(auth.agent), form).await
 }
@@ -58,7 +58,7 @@ async fn visitor_upload(
     auth: VisitorAuth,
     ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
     headers: HeaderMap,
-    form: Multipart,
+    FormBody(form): FormBody,
 ) -> Result<Json<AttachmentView>, ApiError> {
     state.visitor_limits.admit(
         crate::visitor_limits::Action::Upload,
