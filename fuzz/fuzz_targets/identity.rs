@@ -18,7 +18,10 @@ fuzz_target!(|token: &str| {
             .and_then(|e| e.parse::<i64>().ok())
             .expect("a verified token has an expiry");
         assert!(expires > NOW, "an expired identity verified");
-        assert_eq!(sign_identity(SECRET, &customer, expires), token.to_ascii_lowercase());
+        assert_eq!(
+            sign_identity(SECRET, &customer, expires),
+            token.to_ascii_lowercase()
+        );
         assert!((1..=128).contains(&customer.len()));
     }
     // The same customer id, signed, verifies to itself when it is well formed.

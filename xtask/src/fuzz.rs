@@ -7,7 +7,8 @@
 //!   (`xtask/schemathesis/hooks.py`), every phase including the stateful one: no answer may be a
 //!   5xx, and every status, content type and body must be the one the document declares.
 //! - [`targets`]: each cargo-fuzz target in `fuzz/` for a fixed time, first replaying
-//!   `fuzz/regressions/<target>/` (inputs that once failed, kept forever) and the seeds.
+//!   `fuzz/regressions/<target>/` (inputs that once failed, kept forever) and the seeds
+//!   (`fuzz/seeds/<target>/`; the image target also starts from the demo data's pictures).
 //!
 //! cargo-fuzz passes libFuzzer's coverage flags to rustc, which on a stable toolchain needs
 //! `RUSTC_BOOTSTRAP=1`; the targets are built without a sanitizer (`-s none`): the code under
@@ -133,6 +134,10 @@ pub fn targets(budget: Budget) -> Result<()> {
             if dir.is_dir() {
                 corpora.push(dir);
             }
+        }
+        if target == "image" {
+            // The demo data's pictures: real PNG and JPEG files to mutate from.
+            corpora.push(root.join("crates/api/assets/seed"));
         }
         let result = cargo()
             .args(["fuzz", "run", "--sanitizer", "none", "--release", target])
