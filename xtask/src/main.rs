@@ -38,6 +38,8 @@ Commands:
   fuzz [SECONDS]           schemathesis against the running API, then each cargo-fuzz target
                            in fuzz/ (default: 600 s for the API, 300 s per target; `test` runs
                            both for 90 s and 20 s per target)
+  chaos [ROUNDS]           kill -9 the server mid-burst ROUNDS times (default 20) on SQLite and
+                           PostgreSQL: nothing acknowledged lost or doubled, replays without gaps
   help                     this text
 ";
 
@@ -52,6 +54,8 @@ enum Command {
     Bench(bench::Bench),
     /// `cargo xtask fuzz [seconds]`.
     Fuzz(fuzz::Budget),
+    /// `cargo xtask chaos [rounds]`.
+    Chaos(u32),
     /// `cargo xtask help`.
     Help,
 }
@@ -92,6 +96,15 @@ fn parse(args: &[String]) -> Result<Command> {
             }
             _ => Err(Error::new("`cargo xtask fuzz` takes at most one argument")),
         },
+        "chaos" => match rest {
+            [] => Ok(Command::Chaos(20)),
+            [rounds] => rounds.parse().map(Command::Chaos).map_err(|_| {
+                Error::new(format!(
+                    "`cargo xtask chaos` takes a number of rounds, not `{rounds}`"
+                ))
+            }),
+            _ => Err(Error::new("`cargo xtask chaos` takes at most one argument")),
+        },
         "help" | "-h" | "--help" => Ok(Command::Help),
         other => Err(Error::new(format!("unknown command `{other}`\n\n{USAGE}"))),
     }
@@ -105,6 +118,7 @@ fn main() -> ExitCode {
         Command::Test => test::run(),
         Command::Bench(what) => what.run(),
         Command::Fuzz(budget) => fuzz::run(budget),
+        Command::Chaos(rounds) => chaos(rounds),
         Command::Help => {
             print!("{USAGE}");
             Ok(())
@@ -117,6 +131,30 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `cargo xtask chaos`: the ignored `chaos` tests of `crates/api/tests/crash.rs`, on SQLite and
+/// PostgreSQL, `rounds` kills each.
+fn chaos(rounds: u32) -> Result<()> {
+    tools::ensure_postgres()?;
+    util::step(&format!(
+        "kill -9 under load, {rounds} rounds on each database"
+    ));
+    util::cargo()
+        .args([
+            "test",
+            "-p",
+            "threadline-api",
+            "--test",
+            "crash",
+            "--",
+            "--ignored",
+        ])
+        .args(["--test-threads=1", "--nocapture", "chaos"])
+        .env("THREADLINE_CHAOS_ROUNDS", rounds.to_string())
+        .env("THREADLINE_TEST_PG", tools::TEST_PG_URL)
+        .current_dir(util::root())
+        .run()
 }
 
 /// `cargo xtask run`: toolchain, both bundles, then the server in the foreground.
