@@ -84,7 +84,8 @@ pub fn ConversationTab(
         let q = query.get_untracked().trim().to_owned();
         let g = generation.get_value().wrapping_add(1);
         generation.set_value(g);
-        if q.is_empty() {
+        // What the server would refuse (control or invisible characters) is not sent.
+        if q.is_empty() || wire::checks::characters(&q, wire::checks::Lines::One).is_err() {
             return;
         }
         set_timeout(

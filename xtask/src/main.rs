@@ -8,9 +8,13 @@
 //! - [`bundles`]: the two trunk builds (agent desktop, visitor widget), skipped when up to date.
 //! - [`test`]: `cargo xtask test`, the whole check suite that CI runs.
 //! - [`bench`]: `cargo xtask bench <what>`; [`size`]: the bundles' bytes on the wire.
+//! - [`fuzz`]: `cargo xtask fuzz`, schemathesis against the API and the cargo-fuzz targets;
+//!   [`server`]: the demo server those commands start.
 
 mod bench;
 mod bundles;
+mod fuzz;
+mod server;
 mod size;
 mod test;
 mod tools;
@@ -31,6 +35,11 @@ Commands:
                            suite on SQLite and PostgreSQL
   bench size               build the bundles, serve them, and print the bytes a browser receives
                            (first and repeat visit) against the budgets
+  fuzz [SECONDS]           schemathesis against the running API, then each cargo-fuzz target
+                           in fuzz/ (default: 600 s for the API, 300 s per target; `test` runs
+                           both for 90 s and 20 s per target)
+  chaos [ROUNDS]           kill -9 the server mid-burst ROUNDS times (default 20) on SQLite and
+                           PostgreSQL: nothing acknowledged lost or doubled, replays without gaps
   help                     this text
 ";
 
@@ -43,6 +52,10 @@ enum Command {
     Test,
     /// `cargo xtask bench <what>`.
     Bench(bench::Bench),
+    /// `cargo xtask fuzz [seconds]`.
+    Fuzz(fuzz::Budget),
+    /// `cargo xtask chaos [rounds]`.
+    Chaos(u32),
     /// `cargo xtask help`.
     Help,
 }
@@ -70,6 +83,28 @@ fn parse(args: &[String]) -> Result<Command> {
             Ok(Command::Test)
         }
         "bench" => Ok(Command::Bench(bench::Bench::parse(rest)?)),
+        "fuzz" => match rest {
+            [] => Ok(Command::Fuzz(fuzz::LONG)),
+            [seconds] => {
+                let seconds: u64 = seconds.parse().map_err(|_| {
+                    Error::new(format!("`cargo xtask fuzz` takes seconds, not `{seconds}`"))
+                })?;
+                Ok(Command::Fuzz(fuzz::Budget {
+                    api: std::time::Duration::from_secs(seconds),
+                    per_target: std::time::Duration::from_secs(seconds),
+                }))
+            }
+            _ => Err(Error::new("`cargo xtask fuzz` takes at most one argument")),
+        },
+        "chaos" => match rest {
+            [] => Ok(Command::Chaos(20)),
+            [rounds] => rounds.parse().map(Command::Chaos).map_err(|_| {
+                Error::new(format!(
+                    "`cargo xtask chaos` takes a number of rounds, not `{rounds}`"
+                ))
+            }),
+            _ => Err(Error::new("`cargo xtask chaos` takes at most one argument")),
+        },
         "help" | "-h" | "--help" => Ok(Command::Help),
         other => Err(Error::new(format!("unknown command `{other}`\n\n{USAGE}"))),
     }
@@ -82,6 +117,8 @@ fn main() -> ExitCode {
         Command::Run { server_args } => run(&server_args),
         Command::Test => test::run(),
         Command::Bench(what) => what.run(),
+        Command::Fuzz(budget) => fuzz::run(budget),
+        Command::Chaos(rounds) => chaos(rounds),
         Command::Help => {
             print!("{USAGE}");
             Ok(())
@@ -94,6 +131,30 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `cargo xtask chaos`: the ignored `chaos` tests of `crates/api/tests/crash.rs`, on SQLite and
+/// PostgreSQL, `rounds` kills each.
+fn chaos(rounds: u32) -> Result<()> {
+    tools::ensure_postgres()?;
+    util::step(&format!(
+        "kill -9 under load, {rounds} rounds on each database"
+    ));
+    util::cargo()
+        .args([
+            "test",
+            "-p",
+            "threadline-api",
+            "--test",
+            "crash",
+            "--",
+            "--ignored",
+        ])
+        .args(["--test-threads=1", "--nocapture", "chaos"])
+        .env("THREADLINE_CHAOS_ROUNDS", rounds.to_string())
+        .env("THREADLINE_TEST_PG", tools::TEST_PG_URL)
+        .current_dir(util::root())
+        .run()
 }
 
 /// `cargo xtask run`: toolchain, both bundles, then the server in the foreground.

@@ -8,13 +8,13 @@
 //! comparison with older figures the gzip size of each file is printed as well.
 
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::bundles::{self, Bundle};
-use crate::util::{self, step, Error, Result};
+use crate::server::Server;
+use crate::util::{step, Error, Result};
 
 /// 1 KB = 1000 bytes (the stricter reading of the budgets).
 const KB: u64 = 1000;
@@ -155,16 +155,6 @@ fn bundle_files(dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(found)
 }
 
-/// The server under measurement; killed when dropped.
-struct Server {
-    /// The running `threadline-api`.
-    child: Child,
-    /// Where it listens.
-    addr: SocketAddr,
-    /// Its throwaway data directory.
-    data: PathBuf,
-}
-
 /// One response: status, headers (lower-cased names), body length.
 struct Answer {
     /// The HTTP status code.
@@ -189,40 +179,6 @@ impl Answer {
 }
 
 impl Server {
-    fn start() -> Result<Self> {
-        step("starting the server to measure what it sends");
-        util::cargo()
-            .args(["build", "-p", "threadline-api", "--bin", "threadline-api"])
-            .run()?;
-        let addr = TcpListener::bind("127.0.0.1:0")?.local_addr()?;
-        let data = util::target_dir()
-            .join("xtask")
-            .join(format!("size-data-{}", std::process::id()));
-        std::fs::create_dir_all(&data)?;
-        let [desktop, widget] = bundles::all();
-        let binary = util::target_dir().join("debug").join("threadline-api");
-        let child = util::cmd(&binary)
-            .args(["--addr", &addr.to_string(), "--demo", "--data-dir"])
-            .args([data.as_os_str()])
-            .args(["--desktop-dir".as_ref(), desktop.dist.as_os_str()])
-            .args(["--widget-dir".as_ref(), widget.dist.as_os_str()])
-            .into_command()
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|e| Error::new(format!("could not start {}: {e}", binary.display())))?;
-        let server = Self { child, addr, data };
-        let deadline = Instant::now() + Duration::from_mins(1);
-        while TcpStream::connect(addr).is_err() {
-            if Instant::now() > deadline {
-                return Err(Error::new("the server did not listen within 60 s"));
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        Ok(server)
-    }
-
     /// `GET path` as a browser asks for it, optionally conditional on an `ETag`.
     fn get(&self, path: &str, if_none_match: Option<&str>) -> Result<Answer> {
         let mut stream = TcpStream::connect(self.addr)?;
@@ -258,13 +214,5 @@ impl Server {
             headers,
             body: (raw.len() - split - 4) as u64,
         })
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.data);
     }
 }

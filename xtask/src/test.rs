@@ -2,7 +2,7 @@
 //!
 //! # Layout
 //! - [`run`]: tools, bundles, Postgres, then the checks (formatting, clippy, bundle sizes
-//!   against their budgets, tests); every check runs even after an
+//!   against their budgets, the quick forms of `cargo xtask fuzz`, tests); every check runs even after an
 //!   earlier one failed (one run shows every problem), and the exit code is non-zero if any did.
 //! - [`run_tests`]: `cargo test --workspace` with its output passed through line by line while
 //!   the `Running …` / `test result:` lines are collected for the summary.
@@ -80,6 +80,13 @@ pub fn run() -> Result<()> {
         "bundle sizes within the budgets (as bench size)",
         &mut || crate::size::within_budget(),
     );
+    check(
+        "API fuzzing (schemathesis, 90 s; longer with `cargo xtask fuzz`)",
+        &mut || crate::fuzz::api(crate::fuzz::QUICK),
+    );
+    check("fuzz targets (cargo-fuzz, 20 s each)", &mut || {
+        crate::fuzz::targets(crate::fuzz::QUICK)
+    });
     let mut results = Vec::new();
     check(
         "tests (cargo test --workspace; SQLite and PostgreSQL; browsers)",

@@ -3,7 +3,7 @@
 //!
 //! # Layout
 //! - [`start_build_tools`] / [`Installs::wait`]: the `wasm32-unknown-unknown` target, then trunk
-//!   and wasm-bindgen-cli (the exact version `Cargo.lock` resolves `wasm-bindgen` to, which must
+//!   (and cargo-fuzz, for `cargo xtask fuzz`) and wasm-bindgen-cli (the exact version `Cargo.lock` resolves `wasm-bindgen` to, which must
 //!   also be the one the `Trunk.toml` files pin) compiled by `cargo install` in the background,
 //!   both at once, each logging to `target/xtask/install-<tool>.log`, while the caller compiles
 //!   the project; wasm-opt from binaryen's npm package (it installs in seconds; compiling
@@ -20,6 +20,8 @@ use crate::util::{self, cargo, cmd, step, Error, Result};
 
 /// The trunk release we build with (0.22 needs a newer rustc than the project's minimum).
 pub const TRUNK_VERSION: &str = "0.21.14";
+/// The cargo-fuzz release that builds and runs the fuzz targets in `fuzz/`.
+pub const CARGO_FUZZ_VERSION: &str = "0.13.2";
 /// The binaryen release whose npm package gives us wasm-opt.
 pub const BINARYEN_VERSION: &str = "132.0.0";
 /// What `wasm-opt --version` may say: binaryen 132 from npm, or 116 from the `wasm-opt` crate
@@ -73,6 +75,12 @@ pub fn start_build_tools() -> Result<Installs> {
             "wasm-bindgen",
             vec!["wasm-bindgen-cli", "--version", &bindgen],
             format!("wasm-bindgen {bindgen}"),
+        ),
+        // `cargo xtask fuzz` (and its quick form in `cargo xtask test`).
+        (
+            "cargo-fuzz",
+            vec!["--locked", "cargo-fuzz", "--version", CARGO_FUZZ_VERSION],
+            format!("cargo-fuzz {CARGO_FUZZ_VERSION}"),
         ),
     ];
     for (binary, args, expect) in wanted {

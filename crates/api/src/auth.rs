@@ -3,6 +3,7 @@
 
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::store::VisitorToken;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use axum::extract::FromRequestParts;
@@ -123,13 +124,41 @@ impl FromRequestParts<AppState> for VisitorAuth {
         let token = bearer(parts)
             .filter(|t| t.starts_with("tlv_"))
             .ok_or(ApiError::Unauthorized)?;
-        let contact = state
-            .store
-            .visitor_contact(&token_hash(token))
-            .await?
-            .ok_or(ApiError::Unauthorized)?;
-        Ok(VisitorAuth { contact })
+        let found = visitor_token(state, token).await?;
+        Ok(VisitorAuth {
+            contact: found.contact,
+        })
     }
+}
+
+/// Checks a visitor token: unknown is 401 `unauthorized`, past its expiry 401
+/// `token_expired`. An anonymous token's lifetime slides forward with use (written at most once
+/// per tenth of the lifetime, at most daily); an identified one ends with its identity.
+///
+/// # Errors
+/// Unknown or expired, or the store failed.
+pub async fn visitor_token(state: &AppState, token: &str) -> Result<VisitorToken, ApiError> {
+    let hash = token_hash(token);
+    let found = state
+        .store
+        .visitor_token(&hash)
+        .await?
+        .ok_or(ApiError::Unauthorized)?;
+    let now = crate::util::now_ms();
+    if found.expires_at <= now {
+        return Err(ApiError::TokenExpired);
+    }
+    if !found.identified {
+        let ttl = crate::util::ms(state.config.visitor_token_ttl);
+        let step = (ttl / 10).clamp(1, 86_400_000);
+        if found.expires_at < now + ttl - step {
+            state
+                .store
+                .slide_visitor_token(&hash, now + ttl, step)
+                .await?;
+        }
+    }
+    Ok(found)
 }
 
 /// Why a signed identity was refused.
@@ -154,6 +183,12 @@ pub fn sign_identity(secret: &str, customer_id: &str, expires_unix: i64) -> Stri
         Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
     mac.update(payload.as_bytes());
     format!("{payload}.{}", hex::encode(mac.finalize().into_bytes()))
+}
+
+/// When a signed identity expires (unix seconds), read from its middle part; check it with
+/// [`verify_identity`] first.
+pub fn identity_expires(token: &str) -> Option<i64> {
+    token.rsplit('.').nth(1)?.parse().ok()
 }
 
 /// Checks a signed identity; returns the customer id.

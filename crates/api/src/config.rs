@@ -60,6 +60,30 @@ pub struct Config {
     pub disposition_required: bool,
     /// Origins allowed to frame the desktop (`frame-ancestors`); empty means only itself.
     pub frame_ancestors: Vec<String>,
+    /// Connections open at once (each event stream holds one); more wait until one closes.
+    pub max_connections: usize,
+    /// How long a request head may take to arrive (a slowloris client is cut off after it).
+    pub header_timeout: Duration,
+    /// How long an ordinary request may take, its body read included, before it gets 408
+    /// (an event stream's open body is not limited).
+    pub request_timeout: Duration,
+    /// The same for an upload (a multipart body): a slow upload cannot hold a connection
+    /// for longer.
+    pub upload_timeout: Duration,
+    /// How long an anonymous visitor token lives since its last use (identified ones end
+    /// with their signed identity).
+    pub visitor_token_ttl: Duration,
+    /// Quotas and stream caps for visitors (strangers), per visitor and per address.
+    pub visitor_quotas: crate::visitor_limits::VisitorQuotas,
+    /// How long an uploaded image may wait to be sent with a message before it is deleted.
+    pub upload_expiry: Duration,
+    /// How often unsent uploads and expired visitor tokens are swept.
+    pub sweep_interval: Duration,
+    /// Origins of the company websites the widget may be embedded in (`scheme://host[:port]`,
+    /// checked by [`parse_origin`]): the widget frame's `frame-ancestors`, and the only
+    /// `?parent=` origins its page is served for. The server's own origin (the demo page) is
+    /// always allowed.
+    pub widget_origins: Vec<String>,
 }
 
 impl Config {
@@ -88,6 +112,25 @@ impl Config {
             presence_timeout: Duration::from_secs(45),
             disposition_required: true,
             frame_ancestors: Vec::new(),
+            widget_origins: Vec::new(),
+            visitor_token_ttl: Duration::from_hours(30 * 24),
+            visitor_quotas: crate::visitor_limits::VisitorQuotas::default(),
+            upload_expiry: Duration::from_hours(1),
+            sweep_interval: Duration::from_mins(5),
+            max_connections: 20_000,
+            header_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(30),
+            upload_timeout: Duration::from_mins(2),
+        }
+    }
+
+    /// The connection limits and deadlines, as the HTTP layer takes them.
+    pub fn connection_limits(&self) -> crate::connections::Limits {
+        crate::connections::Limits {
+            max_connections: self.max_connections,
+            header_timeout: self.header_timeout,
+            request_timeout: self.request_timeout,
+            upload_timeout: self.upload_timeout,
         }
     }
 
@@ -95,8 +138,14 @@ impl Config {
     /// identity secret when none is set.
     ///
     /// # Errors
-    /// Outside demo mode, a missing or short identity secret.
+    /// Outside demo mode, a missing or short identity secret; a widget origin that is not
+    /// `scheme://host[:port]`.
     pub fn prepare(mut self) -> Result<Config, ConfigError> {
+        self.widget_origins = self
+            .widget_origins
+            .iter()
+            .map(|o| parse_origin(o).ok_or_else(|| ConfigError::BadOrigin(o.clone())))
+            .collect::<Result<_, _>>()?;
         if self.seed_demo {
             if self.identity_secret.is_empty() {
                 DEMO_IDENTITY_SECRET.clone_into(&mut self.identity_secret);
@@ -136,6 +185,44 @@ pub enum ConfigError {
          (e.g. `openssl rand -hex 32`)"
     )]
     ShortSecret(usize),
+    /// A widget origin that is not `http(s)://host[:port]`.
+    #[error(
+        "the widget origin {0:?} is not an origin: write scheme://host or scheme://host:port \
+         (http or https, no path, no wildcard)"
+    )]
+    BadOrigin(String),
+}
+
+/// A web origin as a browser writes it (`https://shop.example.com`, `http://127.0.0.1:8080`),
+/// lower-cased and without a trailing `/`; `None` for anything else: another scheme, a path,
+/// user info, a wildcard, a `;` or white space (which would change a header it goes into).
+pub fn parse_origin(text: &str) -> Option<String> {
+    let lower = text.trim().trim_end_matches('/').to_ascii_lowercase();
+    let rest = lower
+        .strip_prefix("https://")
+        .or_else(|| lower.strip_prefix("http://"))?;
+    let (host, port) = match rest.rsplit_once(':') {
+        Some((host, port)) if !host.ends_with(':') && !port.contains(']') => (host, Some(port)),
+        _ => (rest, None),
+    };
+    let host_ok = if let Some(v6) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        !v6.is_empty()
+            && v6
+                .chars()
+                .all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.')
+    } else {
+        !host.is_empty()
+            && !host.starts_with(['.', '-'])
+            && host
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+    };
+    let port_ok = port.is_none_or(|p| {
+        !p.is_empty()
+            && p.chars().all(|c| c.is_ascii_digit())
+            && p.parse::<u16>().is_ok_and(|n| n > 0)
+    });
+    (host_ok && port_ok).then_some(lower)
 }
 
 /// An address range (`10.0.0.0/8`, `::1/128`) or a single address, e.g. a trusted proxy.
@@ -234,5 +321,36 @@ mod tests {
             demo.prepare().unwrap().identity_secret,
             DEMO_IDENTITY_SECRET
         );
+    }
+
+    #[test]
+    fn widget_origins() {
+        assert_eq!(
+            parse_origin("https://Shop.Example.com/").as_deref(),
+            Some("https://shop.example.com")
+        );
+        assert!(parse_origin("http://127.0.0.1:8080").is_some());
+        assert!(parse_origin("http://[::1]:8080").is_some());
+        assert!(parse_origin("http://[::1]").is_some());
+        for bad in [
+            "*",
+            "https://*.example.com",
+            "https://a.com; script-src *",
+            "https://a.com/path",
+            "ftp://a.com",
+            "a.com",
+            "https://",
+            "https://a.com:0",
+            "https://a.com:99999",
+            "https://user@a.com",
+            "https://a.com b.com",
+            "'self'",
+        ] {
+            assert_eq!(parse_origin(bad), None, "{bad}");
+        }
+        let mut config = Config::new("sqlite://x");
+        config.seed_demo = true;
+        config.widget_origins = vec!["https://a.com; frame-ancestors *".into()];
+        assert!(matches!(config.prepare(), Err(ConfigError::BadOrigin(_))));
     }
 }

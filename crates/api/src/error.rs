@@ -19,15 +19,27 @@ pub enum ApiError {
     /// 401: wrong login name or password.
     #[error("wrong login name or password")]
     BadCredentials,
+    /// 401: an expired visitor token.
+    #[error("the visitor session has expired; start a new one")]
+    TokenExpired,
+    /// 401: an identified customer's visitor token offered without the site's identity.
+    #[error("this conversation can be resumed only when the website confirms who you are")]
+    IdentityRequired,
     /// 403: not yours.
     #[error("{0}")]
     Forbidden(String),
     /// 404: no such thing (or not visible to the caller).
     #[error("{0}")]
     NotFound(String),
+    /// 408: the request (its body included) did not arrive and get answered in time.
+    #[error("the request took too long; try again")]
+    Timeout,
     /// 409: the thing is not in a state that allows this.
     #[error("{0}")]
     Conflict(String),
+    /// 409: offered or reserved to another agent (`held_by_colleague`).
+    #[error("{0}")]
+    HeldByColleague(String),
     /// 413: too large.
     #[error("{0}")]
     TooLarge(String),
@@ -40,6 +52,10 @@ pub enum ApiError {
     /// 429: too many attempts.
     #[error("too many attempts; wait a minute and try again")]
     RateLimited,
+    /// 429 with `Retry-After`: a quota for strangers (visitor sessions, messages, uploads,
+    /// typing, streams) is used up; retry after the duration.
+    #[error("{1}")]
+    Throttled(std::time::Duration, String),
     /// 503: the database is unreachable or busy.
     #[error("service unavailable")]
     Unavailable,
@@ -53,14 +69,18 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::Invalid(_) => StatusCode::BAD_REQUEST,
-            ApiError::Unauthorized | ApiError::BadCredentials => StatusCode::UNAUTHORIZED,
+            ApiError::Unauthorized
+            | ApiError::BadCredentials
+            | ApiError::TokenExpired
+            | ApiError::IdentityRequired => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
-            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Timeout => StatusCode::REQUEST_TIMEOUT,
+            ApiError::Conflict(_) | ApiError::HeldByColleague(_) => StatusCode::CONFLICT,
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMedia(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::RateLimited | ApiError::Throttled(..) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -72,13 +92,17 @@ impl ApiError {
             ApiError::Invalid(_) => ErrorCode::InvalidInput,
             ApiError::Unauthorized => ErrorCode::Unauthorized,
             ApiError::BadCredentials => ErrorCode::BadCredentials,
+            ApiError::TokenExpired => ErrorCode::TokenExpired,
+            ApiError::IdentityRequired => ErrorCode::IdentityRequired,
             ApiError::Forbidden(_) => ErrorCode::Forbidden,
             ApiError::NotFound(_) => ErrorCode::NotFound,
+            ApiError::Timeout => ErrorCode::RequestTimeout,
             ApiError::Conflict(_) => ErrorCode::Conflict,
+            ApiError::HeldByColleague(_) => ErrorCode::HeldByColleague,
             ApiError::TooLarge(_) => ErrorCode::TooLarge,
             ApiError::UnsupportedMedia(_) => ErrorCode::UnsupportedMediaType,
             ApiError::Unprocessable(_) => ErrorCode::Unprocessable,
-            ApiError::RateLimited => ErrorCode::RateLimited,
+            ApiError::RateLimited | ApiError::Throttled(..) => ErrorCode::RateLimited,
             ApiError::Unavailable => ErrorCode::Unavailable,
             ApiError::Internal(_) => ErrorCode::Internal,
         }
@@ -107,6 +131,7 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::NotFound(what) => ApiError::not_found(what),
             StoreError::Conflict(msg) => ApiError::Conflict(msg),
+            StoreError::HeldByColleague(msg) => ApiError::HeldByColleague(msg),
             StoreError::InvalidState(refused) => ApiError::Conflict(refused.to_string()),
             StoreError::NotYours(msg) => ApiError::Forbidden(msg),
             StoreError::Rejected(msg) => ApiError::Unprocessable(msg),
@@ -139,7 +164,13 @@ impl IntoResponse for ApiError {
             }
             other => other.to_string(),
         };
-        (status, Json(ErrorBody::new(self.code(), message))).into_response()
+        let body = Json(ErrorBody::new(self.code(), message));
+        if let ApiError::Throttled(wait, _) = self {
+            let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+            let retry = [(axum::http::header::RETRY_AFTER, secs.max(1).to_string())];
+            return (status, retry, body).into_response();
+        }
+        (status, body).into_response()
     }
 }
 
@@ -168,6 +199,28 @@ where
                 other => ApiError::Invalid(other.body_text()),
             }),
         }
+    }
+}
+
+/// A `multipart/form-data` body (an upload) whose rejections are [`ApiError`]s: a request that
+/// is not multipart, or has no boundary, gets 415 in the standard error shape.
+pub struct FormBody(pub axum::extract::Multipart);
+
+impl<S> axum::extract::FromRequest<S> for FormBody
+where
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Multipart::from_request(req, state)
+            .await
+            .map(FormBody)
+            .map_err(|_| {
+                ApiError::UnsupportedMedia(
+                    "send the image as multipart/form-data, in a field named \"file\"".to_owned(),
+                )
+            })
     }
 }
 

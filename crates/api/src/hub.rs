@@ -2,38 +2,78 @@
 //! PostgreSQL `NOTIFY` from other instances, and by a slow poll as a safety net) and hands
 //! each event to the live streams of this instance that may see it. A stream that cannot keep
 //! up is closed; its client reconnects with `Last-Event-ID` and replays from the log, so
-//! nothing is lost.
+//! nothing is lost. An agent stream belongs to a session: when the log says that session ended
+//! (logout, password change, on any instance), its streams here close at once.
+//! nothing is lost. Live-only events (typing) are never in the log: [`Hub::send_live`] hands
+//! them to this instance's streams, and PostgreSQL `NOTIFY` carries them to the others.
 
-use crate::store::{Store, StoredEvent, TicketScope};
+use crate::store::{Internal, Store, StoredEvent, TicketScope};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::mpsc;
-use wire::{AgentId, ContactId, EventId};
+use wire::{AgentId, ContactId, Event, EventEnvelope, EventId};
+
+/// The id of an event sent live only (never in the log): see [`Hub::send_live`].
+pub const LIVE_ONLY: EventId = EventId(0);
 
 /// How many events may wait for a slow stream before it is closed.
 const STREAM_BUFFER: usize = 512;
 
 type Tx = mpsc::Sender<Arc<StoredEvent>>;
 
+/// One open stream as the hub holds it.
+struct Entry {
+    /// The subscription id (to unregister).
+    id: u64,
+    /// Where its events go; dropping it ends the stream.
+    tx: Tx,
+    /// The agent session it belongs to (the stored form of its token); none for a visitor.
+    session: Option<Arc<str>>,
+}
+
 #[derive(Default)]
 struct Subscribers {
     /// For subscription ids.
     next_id: u64,
     /// Agent streams by agent.
-    agents: HashMap<AgentId, Vec<(u64, Tx)>>,
+    agents: HashMap<AgentId, Vec<Entry>>,
     /// Visitor streams by contact.
-    visitors: HashMap<ContactId, Vec<(u64, Tx)>>,
+    visitors: HashMap<ContactId, Vec<Entry>>,
 }
 
 /// Fans events out to this instance's streams.
-#[derive(Default)]
 pub struct Hub {
     /// Open streams.
     subs: Mutex<Subscribers>,
     /// Set at shutdown: no new streams, open ones end.
     closed: AtomicBool,
+    /// This instance, so it skips its own live-only notices coming back from PostgreSQL.
+    origin: u64,
+}
+
+impl Default for Hub {
+    fn default() -> Self {
+        Hub {
+            subs: Mutex::default(),
+            closed: AtomicBool::default(),
+            origin: rand::random(),
+        }
+    }
+}
+
+/// A live-only event as it travels to the other instances (`NOTIFY` payload).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct LiveNotice {
+    /// The instance that sent it.
+    origin: u64,
+    /// The agent whose streams get it.
+    agent: Option<AgentId>,
+    /// The contact whose visitor streams get it.
+    visitor: Option<ContactId>,
+    /// The event.
+    event: Event,
 }
 
 /// An open stream's registration; dropping it unregisters.
@@ -64,8 +104,13 @@ impl Hub {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Registers a stream. `None` once the server is shutting down.
-    pub fn subscribe(self: &Arc<Self>, scope: TicketScope) -> Option<Subscription> {
+    /// Registers a stream (an agent's with its session, see [`Internal::SessionsEnded`]).
+    /// `None` once the server is shutting down.
+    pub fn subscribe(
+        self: &Arc<Self>,
+        scope: TicketScope,
+        session: Option<&str>,
+    ) -> Option<Subscription> {
         if self.closed.load(Ordering::SeqCst) {
             return None;
         }
@@ -73,9 +118,14 @@ impl Hub {
         let mut subs = self.lock();
         subs.next_id += 1;
         let id = subs.next_id;
+        let entry = Entry {
+            id,
+            tx,
+            session: session.map(Arc::from),
+        };
         match scope {
-            TicketScope::Agent(a) => subs.agents.entry(a).or_default().push((id, tx)),
-            TicketScope::Visitor(c) => subs.visitors.entry(c).or_default().push((id, tx)),
+            TicketScope::Agent(a) => subs.agents.entry(a).or_default().push(entry),
+            TicketScope::Visitor(c) => subs.visitors.entry(c).or_default().push(entry),
         }
         Some(Subscription {
             rx,
@@ -93,9 +143,25 @@ impl Hub {
         }
     }
 
-    /// Hands one event to every stream that may see it.
+    /// Hands one event to every stream that may see it; acts on a row only the servers read.
     pub fn dispatch(&self, event: &Arc<StoredEvent>) {
         let mut subs = self.lock();
+        if let Some(internal) = &event.internal {
+            match &**internal {
+                Internal::SessionsEnded { sessions } => {
+                    // Dropping a stream's sender ends it once its buffered events are sent.
+                    for list in subs.agents.values_mut() {
+                        list.retain(|e| {
+                            e.session
+                                .as_deref()
+                                .is_none_or(|s| !sessions.iter().any(|x| x == s))
+                        });
+                    }
+                    subs.agents.retain(|_, list| !list.is_empty());
+                }
+            }
+            return;
+        }
         if event.to_all_agents {
             for list in subs.agents.values_mut() {
                 send_all(list, event);
@@ -112,6 +178,55 @@ impl Hub {
         }
     }
 
+    /// Hands an event that is not in the log (typing) to the streams of this instance that may
+    /// see it: `agent`'s and the visitor(s) of `visitor`. It carries id 0, which streams send
+    /// without an SSE `id:` so a client's `Last-Event-ID` never moves for it. Returns the
+    /// notice for the other instances (`Store::notify_live`).
+    pub fn send_live(
+        &self,
+        agent: Option<AgentId>,
+        visitor: Option<ContactId>,
+        event: &Event,
+    ) -> String {
+        self.dispatch_live(agent, visitor, event);
+        serde_json::to_string(&LiveNotice {
+            origin: self.origin,
+            agent,
+            visitor,
+            event: event.clone(),
+        })
+        .unwrap_or_default()
+    }
+
+    /// A live-only notice from another instance.
+    fn receive_live(&self, payload: &str) {
+        if let Ok(n) = serde_json::from_str::<LiveNotice>(payload) {
+            if n.origin != self.origin {
+                self.dispatch_live(n.agent, n.visitor, &n.event);
+            }
+        }
+    }
+
+    fn dispatch_live(&self, agent: Option<AgentId>, visitor: Option<ContactId>, event: &Event) {
+        let envelope = EventEnvelope {
+            id: LIVE_ONLY,
+            at: crate::util::now_ms(),
+            event: event.clone(),
+        };
+        let Ok(data) = serde_json::to_string(&envelope) else {
+            return;
+        };
+        self.dispatch(&Arc::new(StoredEvent {
+            id: LIVE_ONLY,
+            agent_id: agent,
+            to_all_agents: false,
+            visitor,
+            data: data.into(),
+            name: event.name(),
+            internal: None,
+        }));
+    }
+
     /// Agents with an open stream here (for presence).
     pub fn connected_agents(&self) -> Vec<AgentId> {
         self.lock().agents.keys().copied().collect()
@@ -126,25 +241,25 @@ impl Hub {
     }
 }
 
-fn remove_from<K: std::hash::Hash + Eq>(map: &mut HashMap<K, Vec<(u64, Tx)>>, key: K, id: u64) {
+fn remove_from<K: std::hash::Hash + Eq>(map: &mut HashMap<K, Vec<Entry>>, key: K, id: u64) {
     if let Some(list) = map.get_mut(&key) {
-        list.retain(|(i, _)| *i != id);
+        list.retain(|e| e.id != id);
         if list.is_empty() {
             map.remove(&key);
         }
     }
 }
 
-fn send_all(list: &mut Vec<(u64, Tx)>, event: &Arc<StoredEvent>) {
+fn send_all(list: &mut Vec<Entry>, event: &Arc<StoredEvent>) {
     // A full buffer closes that stream (dropping its sender); the client replays on reconnect.
-    list.retain(|(_, tx)| tx.try_send(event.clone()).is_ok());
+    list.retain(|e| e.tx.try_send(event.clone()).is_ok());
 }
 
 /// Tails the log from its current head and dispatches until aborted.
 pub async fn run_tailer(store: Store, hub: Arc<Hub>, database_url: String) {
     let wake = store.events_written();
     if store.backend() == "postgres" {
-        tokio::spawn(listen_postgres(database_url, wake.clone()));
+        tokio::spawn(listen_postgres(database_url, wake.clone(), hub.clone()));
     }
     let mut cursor = loop {
         match store.event_head().await {
@@ -182,19 +297,22 @@ async fn drain(store: &Store, hub: &Hub, mut cursor: EventId) -> EventId {
     }
 }
 
-/// Wakes the tailer when another instance commits events.
-async fn listen_postgres(url: String, wake: Arc<tokio::sync::Notify>) {
+/// Wakes the tailer when another instance commits events, and hands live-only events from
+/// other instances to this hub.
+async fn listen_postgres(url: String, wake: Arc<tokio::sync::Notify>, hub: Arc<Hub>) {
+    use crate::store::postgres::{LIVE_CHANNEL, NOTIFY_CHANNEL};
     loop {
         match sqlx::postgres::PgListener::connect(&url).await {
             Ok(mut listener) => {
-                if let Err(e) = listener
-                    .listen(crate::store::postgres::NOTIFY_CHANNEL)
-                    .await
-                {
+                if let Err(e) = listener.listen_all([NOTIFY_CHANNEL, LIVE_CHANNEL]).await {
                     tracing::warn!(error = %e, "LISTEN failed");
                 } else {
-                    while listener.recv().await.is_ok() {
-                        wake.notify_one();
+                    while let Ok(n) = listener.recv().await {
+                        if n.channel() == LIVE_CHANNEL {
+                            hub.receive_live(n.payload());
+                        } else {
+                            wake.notify_one();
+                        }
                     }
                 }
             }

@@ -1,9 +1,9 @@
 //! Uploaded images: recognised by their bytes (never by name or declared type), with limits
-//! on size, dimensions and pixel count so a decompression bomb is refused before anyone
-//! decodes it.
+//! on size, dimensions, pixel count and frame count so a decompression bomb is refused before
+//! anyone decodes it. Metadata is stripped before storing (`image_meta`).
 
 use crate::error::ApiError;
-use wire::limits::{MAX_IMAGE_DIMENSION, MAX_IMAGE_PIXELS};
+use wire::limits::{MAX_IMAGE_DIMENSION, MAX_IMAGE_FRAMES, MAX_IMAGE_PIXELS};
 
 /// An accepted image's type and dimensions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,6 +54,13 @@ pub fn check(bytes: &[u8], max_bytes: usize) -> Result<Checked, ApiError> {
         || u64::from(width) * u64::from(height) > MAX_IMAGE_PIXELS
     {
         return Err(too_big());
+    }
+    let frames = crate::image_meta::frame_count(bytes, content_type)
+        .ok_or_else(|| ApiError::invalid("the image is damaged or incomplete"))?;
+    if frames > MAX_IMAGE_FRAMES {
+        return Err(ApiError::invalid(format!(
+            "animated images may have at most {MAX_IMAGE_FRAMES} frames (this one has {frames})"
+        )));
     }
     Ok(Checked {
         content_type,

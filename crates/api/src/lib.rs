@@ -9,11 +9,15 @@
 //! - `store/`: the database. [`store::Store`] runs every query; the SQL that differs between
 //!   SQLite and PostgreSQL lives behind the [`store::Dialect`] trait, one implementation each.
 //!   Every write that someone must see appends to the event log in the same transaction.
+//! - [`connections`]: the HTTP/1.1 connection loop with its limits (connections at once,
+//!   header timeout) and the per-request deadlines.
 //! - `hub`: tails the event log and fans events out to the live streams of this instance.
 //! - [`offers`]: the loop that offers queued chats to Ready agents under capacity and expires
 //!   offers (the queries are in `store/offers`). Not to be confused with `routes` (HTTP).
 //! - [`login_limits`]: login quotas (global, per address, per name), the bound on password
 //!   checks running at once, and the client address behind trusted proxies.
+//! - [`visitor_limits`]: quotas per visitor and per address on visitor sessions, messages,
+//!   uploads and typing, and caps on open visitor streams.
 //! - `auth`: password hashing, session tokens, stream tickets, signed visitor identities.
 //! - `images`: sniffing and checking uploaded images.
 //! - `routes/`: one router per resource; `openapi` assembles the OpenAPI document.
@@ -21,8 +25,10 @@
 
 pub mod auth;
 pub mod config;
+pub mod connections;
 mod error;
 pub mod hub;
+pub mod image_meta;
 pub mod images;
 pub mod login_limits;
 pub mod offers;
@@ -31,6 +37,7 @@ pub mod seed;
 pub mod state;
 pub mod store;
 mod util;
+pub mod visitor_limits;
 
 pub use config::Config;
 pub use error::ApiError;
@@ -59,9 +66,11 @@ pub enum ServeError {
     Other(String),
 }
 
-/// Builds the whole HTTP application for a state (tests may call this directly).
+/// Builds the whole HTTP application for a state, with its request deadlines (tests may call
+/// this directly).
 pub fn app(state: AppState) -> axum::Router {
-    routes::router(state)
+    let limits = state.config.connection_limits();
+    connections::deadlines(routes::router(state), limits)
 }
 
 /// Opens the database, migrates it, seeds demo data when asked, starts the background tasks
@@ -73,11 +82,14 @@ pub async fn serve(
 ) -> Result<(), ServeError> {
     let state = AppState::start(config).await?;
     let router = app(state.clone());
-    let result = axum::serve(
+    let stopping = state.clone();
+    let result = connections::serve(
         listener,
-        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        router,
+        state.config.connection_limits(),
+        shutdown,
+        move || stopping.hub.close(),
     )
-    .with_graceful_shutdown(shutdown)
     .await;
     state.stop();
     result.map_err(ServeError::Io)

@@ -75,7 +75,8 @@ impl std::fmt::Debug for LoginLimits {
     }
 }
 
-fn quota(per_window: u32, window: Duration) -> Quota {
+/// A token bucket of `per_window` that refills evenly over `window` (also the visitor limits').
+pub(crate) fn quota(per_window: u32, window: Duration) -> Quota {
     let n = NonZeroU32::new(per_window.max(1)).unwrap_or(NonZeroU32::MIN);
     let period = (window / n.get()).max(Duration::from_millis(1));
     Quota::with_period(period)
@@ -83,8 +84,13 @@ fn quota(per_window: u32, window: Duration) -> Quota {
         .allow_burst(n)
 }
 
+/// How long until a refused quota admits again.
+pub(crate) fn wait_time(e: &NotUntil<<DefaultClock as Clock>::Instant>) -> Duration {
+    e.wait_time_from(DefaultClock::default().now())
+}
+
 fn wait(e: &NotUntil<<DefaultClock as Clock>::Instant>) -> Refusal {
-    Refusal::TooMany(e.wait_time_from(DefaultClock::default().now()))
+    Refusal::TooMany(wait_time(e))
 }
 
 impl LoginLimits {

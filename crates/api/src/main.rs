@@ -51,12 +51,59 @@ struct Args {
     /// Origins allowed to frame the desktop (space separated), e.g. `https://portal.example.com`.
     #[arg(long, env = "THREADLINE_FRAME_ANCESTORS", value_delimiter = ' ')]
     frame_ancestors: Vec<String>,
+    /// Origins of the websites the visitor widget may be embedded in (space separated,
+    /// `scheme://host[:port]`), e.g. `https://shop.example.com`; the server's own is implied.
+    #[arg(long, env = "THREADLINE_WIDGET_ORIGINS", value_delimiter = ' ')]
+    widget_origins: Vec<String>,
     /// Let agents mark interactions Done without a disposition code.
     #[arg(long, env = "THREADLINE_DISPOSITION_OPTIONAL")]
     disposition_optional: bool,
     /// Longest message, in characters.
     #[arg(long, env = "THREADLINE_MAX_MESSAGE_CHARS", default_value_t = wire::limits::MAX_MESSAGE_CHARS)]
     max_message_chars: usize,
+    /// Connections open at once (each event stream holds one); more wait until one closes.
+    #[arg(long, env = "THREADLINE_MAX_CONNECTIONS", default_value_t = 20_000)]
+    max_connections: usize,
+    /// Seconds a request head may take to arrive.
+    #[arg(long, env = "THREADLINE_HEADER_TIMEOUT", default_value_t = 10)]
+    header_timeout: u64,
+    /// Seconds an ordinary request may take, its body included (then 408).
+    #[arg(long, env = "THREADLINE_REQUEST_TIMEOUT", default_value_t = 30)]
+    request_timeout: u64,
+    /// Seconds an upload (a multipart body) may take, its body included (then 408).
+    #[arg(long, env = "THREADLINE_UPLOAD_TIMEOUT", default_value_t = 120)]
+    upload_timeout: u64,
+    /// Days an anonymous visitor token lives after its last use (identified ones end with
+    /// the signed identity).
+    #[arg(long, env = "THREADLINE_VISITOR_TOKEN_DAYS", default_value_t = 30)]
+    visitor_token_days: u64,
+    /// Visitor sessions started or resumed per minute from one client address.
+    #[arg(
+        long,
+        env = "THREADLINE_VISITOR_SESSIONS_PER_MINUTE",
+        default_value_t = 30
+    )]
+    visitor_sessions_per_minute: u32,
+    /// Messages per minute one visitor may send (ten times this from one address).
+    #[arg(
+        long,
+        env = "THREADLINE_VISITOR_MESSAGES_PER_MINUTE",
+        default_value_t = 30
+    )]
+    visitor_messages_per_minute: u32,
+    /// Event streams one visitor may hold open at once.
+    #[arg(long, env = "THREADLINE_VISITOR_STREAMS", default_value_t = 4)]
+    visitor_streams: u32,
+    /// Visitor event streams one client address may hold open at once.
+    #[arg(
+        long,
+        env = "THREADLINE_VISITOR_STREAMS_PER_ADDRESS",
+        default_value_t = 100
+    )]
+    visitor_streams_per_address: u32,
+    /// Seconds an uploaded image may wait to be sent before it is deleted.
+    #[arg(long, env = "THREADLINE_UPLOAD_EXPIRY", default_value_t = 3600)]
+    upload_expiry: u64,
 }
 
 #[tokio::main]
@@ -88,8 +135,25 @@ async fn main() -> std::process::ExitCode {
     config.login_concurrency = args.login_concurrency.max(1);
     config.offer_timeout = std::time::Duration::from_secs(args.offer_timeout.max(1));
     config.frame_ancestors = args.frame_ancestors;
+    config.widget_origins = args
+        .widget_origins
+        .into_iter()
+        .filter(|o| !o.trim().is_empty())
+        .collect();
     config.max_message_chars = args.max_message_chars;
     config.disposition_required = !args.disposition_optional;
+    config.max_connections = args.max_connections.max(1);
+    config.header_timeout = std::time::Duration::from_secs(args.header_timeout.max(1));
+    config.request_timeout = std::time::Duration::from_secs(args.request_timeout.max(1));
+    config.upload_timeout = std::time::Duration::from_secs(args.upload_timeout.max(1));
+    config.visitor_token_ttl = std::time::Duration::from_hours(24 * args.visitor_token_days.max(1));
+    let q = &mut config.visitor_quotas;
+    q.sessions_per_address = args.visitor_sessions_per_minute.max(1);
+    q.messages_per_visitor = args.visitor_messages_per_minute.max(1);
+    q.messages_per_address = args.visitor_messages_per_minute.max(1).saturating_mul(10);
+    q.streams_per_visitor = args.visitor_streams.max(1);
+    q.streams_per_address = args.visitor_streams_per_address.max(1);
+    config.upload_expiry = std::time::Duration::from_secs(args.upload_expiry.max(60));
     if let Some(secret) = args.identity_secret {
         config.identity_secret = secret;
     }

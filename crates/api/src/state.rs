@@ -22,6 +22,8 @@ pub struct AppState {
     pub routing: OfferWake,
     /// Login quotas and the bound on password checks running at once.
     pub login_limits: Arc<LoginLimits>,
+    /// Visitor quotas and stream caps.
+    pub visitor_limits: Arc<crate::visitor_limits::VisitorLimits>,
     /// Background tasks, stopped with the server.
     tasks: Arc<Mutex<Vec<JoinHandle<()>>>>,
 }
@@ -55,12 +57,16 @@ impl AppState {
                 .map_err(|e| crate::ServeError::Other(format!("seeding demo data: {e:?}")))?;
         }
         let login_limits = Arc::new(LoginLimits::new(&config));
+        let visitor_limits = Arc::new(crate::visitor_limits::VisitorLimits::new(
+            config.visitor_quotas,
+        ));
         let state = AppState {
             store: store.clone(),
             hub: Arc::new(Hub::default()),
             config: Arc::new(config),
             routing: OfferWake::default(),
             login_limits: login_limits.clone(),
+            visitor_limits: visitor_limits.clone(),
             tasks: Arc::new(Mutex::new(Vec::new())),
         };
         let tasks = vec![
@@ -82,6 +88,15 @@ impl AppState {
             tokio::spawn(crate::login_limits::run_pruning(
                 login_limits,
                 state.config.login_window,
+            )),
+            tokio::spawn(crate::visitor_limits::run_pruning(
+                visitor_limits,
+                state.config.visitor_quotas.window,
+            )),
+            tokio::spawn(sweep_loop(
+                store.clone(),
+                state.config.upload_expiry,
+                state.config.sweep_interval,
             )),
             tokio::spawn(prune_loop(
                 store,
@@ -115,6 +130,23 @@ async fn prune_loop(store: Store, retention: std::time::Duration, every: std::ti
         let before = crate::util::now_ms() - crate::util::ms(retention);
         if let Err(e) = store.prune_events(before).await {
             tracing::warn!(error = %e, "pruning the event log failed");
+        }
+        tokio::time::sleep(every).await;
+    }
+}
+
+/// Deletes uploads never sent with a message once they are older than `expiry`, and visitor
+/// tokens that have expired, every `every`.
+async fn sweep_loop(store: Store, expiry: std::time::Duration, every: std::time::Duration) {
+    loop {
+        let now = crate::util::now_ms();
+        match store.sweep_unsent_uploads(now - ms(expiry)).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(deleted = n, "swept unsent uploads"),
+            Err(e) => tracing::warn!(error = %e, "sweeping unsent uploads failed"),
+        }
+        if let Err(e) = store.prune_visitor_tokens(now).await {
+            tracing::warn!(error = %e, "pruning expired visitor tokens failed");
         }
         tokio::time::sleep(every).await;
     }

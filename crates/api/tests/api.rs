@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{client_id, Backend, Caller, Server};
+use common::{client_id, tiny_png, Backend, Caller, Server};
 use reqwest::Method;
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -563,7 +563,7 @@ async fn write_a_message_waits_for_the_visitor_and_contact_responded(b: Backend)
         .await;
     assert_eq!(st, 200);
     assert_eq!(session["unread"], 1);
-    let page: wire::api::ConversationPage = v.get("/api/visitor/conversation").await;
+    let page: wire::visitor::VisitorConversationPage = v.get("/api/visitor/conversation").await;
     let last = page
         .messages
         .iter()
@@ -744,7 +744,7 @@ async fn idempotent_send_under_concurrency(b: Backend) {
             )
             .await;
     }
-    let page: wire::api::ConversationPage = v.get("/api/visitor/conversation").await;
+    let page: wire::visitor::VisitorConversationPage = v.get("/api/visitor/conversation").await;
     assert_eq!(
         page.messages
             .iter()
@@ -823,7 +823,7 @@ async fn sends_arriving_together_succeed_or_fail_alone(b: Backend) {
             1,
             "every retry answers with the one stored message"
         );
-        let page: wire::api::ConversationPage = v.get("/api/visitor/conversation").await;
+        let page: wire::visitor::VisitorConversationPage = v.get("/api/visitor/conversation").await;
         let texts: Vec<&str> = page.messages.iter().map(|m| m.text.as_str()).collect();
         assert_eq!(
             texts
@@ -1054,7 +1054,7 @@ async fn visitors_cannot_reach_other_conversations(b: Backend) {
     let a = s.visitor("Alice").await;
     let bob = s.visitor("Bob").await;
     a.say("alice secret").await;
-    let page: wire::api::ConversationPage = bob.get("/api/visitor/conversation").await;
+    let page: wire::visitor::VisitorConversationPage = bob.get("/api/visitor/conversation").await;
     assert!(
         page.messages.iter().all(|m| m.contact_id == bob.contact),
         "only Bob's own conversation"
@@ -1309,15 +1309,6 @@ fn urlencode(s: &str) -> String {
             }
         })
         .collect()
-}
-
-fn tiny_png() -> Vec<u8> {
-    vec![
-        0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0x0D, 0x49, 0x48, 0x44, 0x52, 0,
-        0, 0, 1, 0, 0, 0, 1, 8, 6, 0, 0, 0, 0x1F, 0x15, 0xC4, 0x89, 0, 0, 0, 0x0D, 0x49, 0x44,
-        0x41, 0x54, 0x78, 0x9C, 0x63, 0xF8, 0xCF, 0xC0, 0xF0, 0x1F, 0, 0x05, 0x00, 0x01, 0xFF,
-        0x89, 0x99, 0x3D, 0x1D, 0, 0, 0, 0, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
-    ]
 }
 
 #[tokio::test]

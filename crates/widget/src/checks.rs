@@ -7,8 +7,24 @@ use wire::limits::MAX_MESSAGE_CHARS;
 /// Checks a message's text with the rule the server applies; the error is the sentence the
 /// panel shows.
 pub fn check_text(text: &str) -> Result<(), String> {
-    checks::message_text(text, MAX_MESSAGE_CHARS, false)
-        .map_err(|e| format!("{}. Shorten it and send again.", e.describe("Your message")))
+    checks::message_text(text, MAX_MESSAGE_CHARS, false).map_err(|e| {
+        let what = e.describe("Your message");
+        if e.is_too_large() {
+            format!("{what}. Shorten it and send again.")
+        } else {
+            format!("{what}.")
+        }
+    })
+}
+
+/// Checks the name and email address typed before a chat starts (both may be empty) with the
+/// character rule the server applies; the error is the sentence the panel shows.
+pub fn check_details(name: &str, email: &str) -> Result<(), String> {
+    for (field, value) in [("Your name", name), ("Your email address", email)] {
+        checks::characters(value.trim(), checks::Lines::One)
+            .map_err(|e| format!("{}.", e.describe(field)))?;
+    }
+    Ok(())
 }
 
 /// Checks an image before upload, from the browser's idea of its type and its size in bytes.
@@ -35,6 +51,22 @@ mod tests {
         assert!(check_text(&"é".repeat(MAX_MESSAGE_CHARS)).is_ok());
         let err = check_text(&"a".repeat(MAX_MESSAGE_CHARS + 1)).unwrap_err();
         assert!(err.contains("too long"), "{err}");
+    }
+
+    #[test]
+    fn hidden_characters_are_refused_before_sending() {
+        let err = check_text("hi \u{202E}olleh").unwrap_err();
+        assert!(
+            err.contains("invisible") && !err.contains("Shorten"),
+            "{err}"
+        );
+        assert!(check_details("Ann Lee", "").is_ok());
+        assert!(check_details("Ann\u{202E}", "")
+            .unwrap_err()
+            .starts_with("Your name"));
+        assert!(check_details("", "a\u{0}@b.example")
+            .unwrap_err()
+            .starts_with("Your email address"));
     }
 
     #[test]

@@ -1,6 +1,11 @@
 //! The pre-send checks, as pure functions: the server refuses with them and both browsers
 //! check with them before anything leaves the page, so the rule exists once. Each returns a
 //! [`CheckError`] whose [`CheckError::describe`] says what is wrong with the field named.
+//!
+//! [`characters`] is the one character rule for every text a person or a stranger sends
+//! (messages, names, e-mail addresses, notes, search words, login names and passwords): no
+//! control characters (NUL included), no invisible direction or zero-width marks
+//! ([`is_hidden_format`]), and line breaks and tabs only in multi-line text ([`Lines::Many`]).
 
 use crate::limits::{IMAGE_TYPES, MAX_IMAGE_BYTES};
 
@@ -20,6 +25,9 @@ pub enum CheckError {
     ControlChars,
     /// A line break in a field that holds one line (a name, a subject).
     MultiLine,
+    /// An invisible direction (bidi) or zero-width mark: it can make text read differently
+    /// from what is stored ([`is_hidden_format`]).
+    FormatChars,
     /// Not one of [`IMAGE_TYPES`].
     NotAnImage,
     /// An image over the size limit.
@@ -42,6 +50,9 @@ impl CheckError {
             }
             CheckError::ControlChars => format!("{field} contains control characters"),
             CheckError::MultiLine => format!("{field} must be one line"),
+            CheckError::FormatChars => {
+                format!("{field} contains invisible direction or zero-width characters")
+            }
             CheckError::NotAnImage => {
                 format!("{field} can't be sent: choose a PNG, JPEG, GIF or WebP image")
             }
@@ -67,13 +78,56 @@ impl CheckError {
     }
 }
 
-/// Whether `c` may appear in free text: printable, or a line break or tab.
-fn allowed_in_text(c: char) -> bool {
-    !c.is_control() || matches!(c, '\n' | '\r' | '\t')
+/// Whether a field holds several lines (a message, notes) or one (everything else).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lines {
+    /// One line: no line breaks and no tabs.
+    One,
+    /// Multi-line text: line breaks (`\n`, `\r`) and tabs are allowed.
+    Many,
+}
+
+/// The invisible format characters refused in every text: the bidi embeddings, overrides,
+/// isolates and marks (U+202A–U+202E, U+2066–U+2069, U+200E, U+200F, U+061C), zero-width space,
+/// word joiner and invisible operators (U+200B, U+2060–U+2064), the deprecated format
+/// controls (U+206A–U+206F), the byte order mark (U+FEFF), the Mongolian vowel separator
+/// (U+180E) and interlinear annotations (U+FFF9–U+FFFB). They reorder or hide what an agent
+/// reads ("Trojan Source"). Zero-width joiner and non-joiner (U+200D, U+200C) stay allowed:
+/// emoji sequences and several scripts (Persian, Indic) need them to be written at all.
+pub fn is_hidden_format(c: char) -> bool {
+    matches!(
+        c,
+        '\u{061C}'
+            | '\u{180E}'
+            | '\u{200B}'
+            | '\u{200E}'
+            | '\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{206F}'
+            | '\u{FEFF}'
+            | '\u{FFF9}'..='\u{FFFB}'
+    )
+}
+
+/// The character rule every text input passes: no control characters (NUL, escape, …), no
+/// [`is_hidden_format`] characters, and line breaks and tabs only where `lines` is
+/// [`Lines::Many`]. Says nothing about emptiness or length: the callers' rules add those.
+pub fn characters(text: &str, lines: Lines) -> Result<(), CheckError> {
+    for c in text.chars() {
+        match c {
+            '\n' | '\r' if lines == Lines::One => return Err(CheckError::MultiLine),
+            '\n' | '\r' | '\t' if lines == Lines::Many => {}
+            c if c.is_control() => return Err(CheckError::ControlChars),
+            c if is_hidden_format(c) => return Err(CheckError::FormatChars),
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// A message's text: not empty after trimming (unless an image goes with it), at most
-/// `max_chars` characters, no control characters but line breaks and tabs.
+/// `max_chars` characters, [`characters`] of multi-line text.
 pub fn message_text(text: &str, max_chars: usize, has_attachment: bool) -> Result<(), CheckError> {
     if text.trim().is_empty() && !has_attachment {
         return Err(CheckError::Empty);
@@ -85,14 +139,11 @@ pub fn message_text(text: &str, max_chars: usize, has_attachment: bool) -> Resul
             max: max_chars,
         });
     }
-    if !text.chars().all(allowed_in_text) {
-        return Err(CheckError::ControlChars);
-    }
-    Ok(())
+    characters(text, Lines::Many)
 }
 
 /// A one-line field (a name, an email address): not empty after trimming, at most
-/// `max_chars` characters, no line breaks or other control characters.
+/// `max_chars` characters, [`characters`] of one line.
 pub fn one_line(text: &str, max_chars: usize) -> Result<(), CheckError> {
     if text.trim().is_empty() {
         return Err(CheckError::Empty);
@@ -107,10 +158,7 @@ pub fn one_line(text: &str, max_chars: usize) -> Result<(), CheckError> {
             max: max_chars,
         });
     }
-    if text.chars().any(char::is_control) {
-        return Err(CheckError::ControlChars);
-    }
-    Ok(())
+    characters(text, Lines::One)
 }
 
 /// An image, from its declared (browser) or sniffed (server) type and its size in bytes.
@@ -176,6 +224,51 @@ mod tests {
         assert_eq!(
             CheckError::MultiLine.describe("Your name"),
             "Your name must be one line"
+        );
+    }
+
+    #[test]
+    fn control_and_hidden_format_characters_are_refused_everywhere() {
+        for lines in [Lines::One, Lines::Many] {
+            assert_eq!(characters("a\u{0}b", lines), Err(CheckError::ControlChars));
+            assert_eq!(
+                characters("a\u{1b}[31m", lines),
+                Err(CheckError::ControlChars)
+            );
+            assert_eq!(characters("a\u{7f}", lines), Err(CheckError::ControlChars));
+            assert_eq!(characters("a\u{85}", lines), Err(CheckError::ControlChars));
+            for hidden in [
+                '\u{202E}', '\u{202A}', '\u{2066}', '\u{2069}', '\u{200B}', '\u{200E}', '\u{200F}',
+                '\u{061C}', '\u{2060}', '\u{FEFF}',
+            ] {
+                assert_eq!(
+                    characters(&format!("gpj.{hidden}exe"), lines),
+                    Err(CheckError::FormatChars),
+                    "{hidden:?}"
+                );
+                assert!(is_hidden_format(hidden));
+            }
+            // Emoji sequences, Persian and accented text are kept.
+            assert_eq!(
+                characters("👩\u{200D}💻 می\u{200C}خواهم é ✓", lines),
+                Ok(())
+            );
+            assert_eq!(characters("", lines), Ok(()));
+        }
+        assert_eq!(
+            characters("a\tb", Lines::One),
+            Err(CheckError::ControlChars)
+        );
+        assert_eq!(characters("a\r\nb", Lines::One), Err(CheckError::MultiLine));
+        assert_eq!(characters("a\tb\r\nc", Lines::Many), Ok(()));
+        assert_eq!(
+            message_text("hi \u{202E}olleh", 50, false),
+            Err(CheckError::FormatChars)
+        );
+        assert_eq!(one_line("Ann\u{202E}", 50), Err(CheckError::FormatChars));
+        assert_eq!(
+            CheckError::FormatChars.describe("the name"),
+            "the name contains invisible direction or zero-width characters"
         );
     }
 

@@ -74,7 +74,9 @@ pub const MAX_START_PAGE_CHARS: usize = 200;
 pub fn valid_start_page(page: &str) -> bool {
     page.starts_with('/')
         && page.chars().count() <= MAX_START_PAGE_CHARS
-        && !page.chars().any(|c| c.is_whitespace() || c.is_control())
+        && !page
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || crate::checks::is_hidden_format(c))
 }
 
 #[cfg(test)]
@@ -102,6 +104,7 @@ mod tests {
         assert!(!valid_start_page("https://example.com/"));
         assert!(!valid_start_page("/a b"));
         assert!(!valid_start_page("/a\nb"));
+        assert!(!valid_start_page("/a\u{202E}b"));
         assert!(!valid_start_page(""));
     }
 }

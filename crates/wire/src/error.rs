@@ -31,12 +31,21 @@ pub enum ErrorCode {
     Unauthorized,
     /// 401: login name or password wrong.
     BadCredentials,
+    /// 401: the visitor token has expired (start a new session).
+    TokenExpired,
+    /// 401: this visitor token belongs to an identified customer and is resumed only with the
+    /// site's signed identity.
+    IdentityRequired,
     /// 403: authenticated, but this is not yours.
     Forbidden,
     /// 404: no such thing.
     NotFound,
+    /// 408: the request (its body included) did not arrive and get answered in time.
+    RequestTimeout,
     /// 409: the thing is not in a state that allows this.
     Conflict,
+    /// 409: the chat is offered or reserved to another agent; only that agent may take it.
+    HeldByColleague,
     /// 413: too large.
     TooLarge,
     /// 415: not an accepted image type.

@@ -157,11 +157,28 @@ macro_rules! event_table {
                 };
                 Some((id, event))
             }
+
+            /// The event in the form a visitor may see ([`crate::visitor::PublicEvent`]), or
+            /// `None` for an event only agents get.
+            pub fn into_public(self) -> Option<crate::visitor::PublicEvent> {
+                match self {
+                    $( Event::$vvar $({ $( $vfield ),* })? =>
+                        Some(VisitorEvent::$vvar $({ $( $vfield: $vfield.into() ),* })?), )*
+                    _ => None,
+                }
+            }
         }
 
         /// The events a visitor acts on, with the two big views read as `N` says (see
-        /// [`Narrowing`]); generated from the same table as [`Event`].
-        #[derive(Debug, Clone, PartialEq)]
+        /// [`Narrowing`]); generated from the same table as [`Event`]. With
+        /// [`crate::visitor::Public`] it is also what a visitor's stream sends (serialized
+        /// like [`Event`], `{"type": "message", ...}`).
+        #[derive(Debug, Clone, PartialEq, Serialize)]
+        #[serde(
+            tag = "type",
+            rename_all = "snake_case",
+            bound(serialize = "N::Message: Serialize, N::Interaction: Serialize")
+        )]
         pub enum VisitorEvent<N: Narrowing> {
             $( $(#[$vdoc])* $vvar $({ $( $(#[$vfdoc])* $vfield: <$vty as Narrow<N>>::Out ),* })?, )*
         }

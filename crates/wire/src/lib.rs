@@ -11,6 +11,8 @@
 //! - [`event`]: the [`event::Event`] enum sent over the server-sent event streams.
 //! - [`error`]: the error body every failing request returns.
 //! - [`limits`]: limits both sides check (the server enforces them, the UIs warn early).
+//! - [`visitor`]: what a visitor may see: the visitor-facing message, interaction, page and
+//!   live event (no agent-internal fields).
 //! - [`checks`]: the pre-send checks as pure functions (message text, one-line fields, images),
 //!   called by the server and by both browsers.
 
@@ -23,6 +25,7 @@ pub mod ids;
 pub mod lifecycle;
 pub mod limits;
 pub mod model;
+pub mod visitor;
 
 pub use error::{ErrorBody, ErrorCode, ErrorDetail};
 pub use event::{Event, EventEnvelope};

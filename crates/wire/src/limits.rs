@@ -9,6 +9,9 @@ pub const MAX_IMAGE_BYTES: usize = 5 * 1024 * 1024;
 pub const MAX_IMAGE_DIMENSION: u32 = 8000;
 /// Largest image area, in pixels (stops decompression bombs).
 pub const MAX_IMAGE_PIXELS: u64 = 40_000_000;
+/// Most frames in an animated image (GIF, APNG, WebP): each is decoded in full by whoever
+/// shows it.
+pub const MAX_IMAGE_FRAMES: u64 = 100;
 /// The image types accepted, as sniffed from the bytes.
 pub const IMAGE_TYPES: [&str; 4] = ["image/png", "image/jpeg", "image/gif", "image/webp"];
 /// Most messages in one page of a conversation.

@@ -35,6 +35,13 @@ pub async fn start_server(database_url: &str, client: &reqwest::Client) -> Runni
             // Not demo mode (nothing seeded), so a real-sized identity secret.
             "--identity-secret",
             "example-identity-secret-0123456789abcdef",
+            // The load comes from one address and a few visitors: lift the stranger quotas.
+            "--visitor-sessions-per-minute",
+            "100000000",
+            "--visitor-messages-per-minute",
+            "100000000",
+            "--visitor-streams-per-address",
+            "100000000",
         ])
         .env("RUST_LOG", "error")
         .stdout(std::process::Stdio::null())

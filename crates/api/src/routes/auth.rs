@@ -1,5 +1,6 @@
 //! `POST /api/auth/login`, `/logout`, `/password`.
 
+use super::check_chars;
 use crate::auth::{dummy_hash, hash_password, new_token, token_hash, verify_password, AgentAuth};
 use crate::error::{ApiError, JsonBody};
 use crate::state::AppState;
@@ -12,6 +13,7 @@ use std::net::SocketAddr;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use wire::api::{ChangePasswordRequest, LoginRequest, LoginResponse};
+use wire::checks::Lines;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -66,6 +68,8 @@ async fn login(
     {
         return Err(ApiError::invalid("enter a username and a password").into());
     }
+    check_chars("the username", &login, Lines::One)?;
+    check_chars("the password", &req.password, Lines::One)?;
     let client = state.login_limits.client_address(peer.ip(), &headers);
     let permit = state
         .login_limits
@@ -129,6 +133,8 @@ async fn change_password(
             "the new password must have at least 8 characters",
         ));
     }
+    check_chars("the current password", &req.current_password, Lines::One)?;
+    check_chars("the new password", &req.new_password, Lines::One)?;
     let view = state
         .store
         .agent(auth.agent)

@@ -2,7 +2,7 @@
 //! (with reactivation), the `Chat` button, receipts; plus `/api/search` and
 //! `/api/responses`.
 
-use super::{page_size, validate_message};
+use super::{check_chars, page_size, validate_message};
 use crate::auth::AgentAuth;
 use crate::error::{ApiError, JsonBody, PathParam, QueryParams};
 use crate::state::AppState;
@@ -17,6 +17,7 @@ use wire::api::{
     AgentSendRequest, ContactPage, ContactPatch, ConversationPage, ReceiptRequest, ResponseTree,
     SearchResults, SendResponse,
 };
+use wire::checks::Lines;
 use wire::{ContactId, ContactView, InteractionView, MessageId};
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -72,6 +73,9 @@ async fn list(
         return Err(ApiError::invalid(
             "the search may have at most 200 characters",
         ));
+    }
+    if let Some(words) = &q.q {
+        check_chars("the search", words, Lines::One)?;
     }
     let query = ContactListQuery {
         search: q.q,
@@ -133,6 +137,14 @@ async fn patch_contact(
             return Err(ApiError::invalid(format!(
                 "the {field} may have at most {max} characters"
             )));
+        }
+        if let Some(v) = value {
+            let lines = if field == "notes" {
+                Lines::Many
+            } else {
+                Lines::One
+            };
+            check_chars(&format!("the {field}"), v, lines)?;
         }
     }
     if let Some(email) = patch
@@ -312,6 +324,7 @@ async fn search(
     if q.q.trim().is_empty() || q.q.len() > 200 {
         return Err(ApiError::invalid("search for 1 to 200 characters"));
     }
+    check_chars("the search", &q.q, Lines::One)?;
     let limit = page_size(q.limit, 50)?;
     Ok(Json(
         state

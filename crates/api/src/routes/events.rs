@@ -1,25 +1,33 @@
 //! The live streams: `POST /api/events/ticket` + `GET /api/events` for agents, and the
 //! visitor equivalents. A ticket is single-use and lives 60 s, so no long-lived credential is
 //! ever in a URL. A stream replays from `Last-Event-ID` (header or `last_event_id`), or from
-//! the ticket's head, then goes live; ids already replayed are not sent again.
+//! the ticket's head, then goes live; ids already replayed are not sent again. An id the log
+//! cannot replay from (pruned, too far behind, or above the log's head) gets `resync` first.
+//! An agent's ticket and stream belong to the session that asked for the ticket and end with it
+//! (logout, password change, expiry).
+//! A visitor's stream sends each event in its visitor form (`wire::visitor::PublicEnvelope`)
+//! and holds a place in the visitor stream caps while open.
 
 use crate::auth::{new_token, token_hash, AgentAuth, VisitorAuth};
 use crate::error::{ApiError, QueryParams};
+use crate::hub::LIVE_ONLY;
 use crate::state::AppState;
 use crate::store::{StoredEvent, TicketScope};
 use crate::util::now_ms;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::HeaderMap;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::Json;
 use futures_util::stream::{self, Stream, StreamExt};
 use serde::Deserialize;
 use std::convert::Infallible;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use wire::api::StreamTicket;
+use wire::visitor::PublicEnvelope;
 use wire::{Event, EventEnvelope, EventId};
 
 /// Most events replayed on one reconnect; further behind than this gets `resync`.
@@ -53,25 +61,41 @@ async fn agent_ticket(
     State(state): State<AppState>,
     auth: AgentAuth,
 ) -> Result<Json<StreamTicket>, ApiError> {
-    ticket(&state, TicketScope::Agent(auth.agent)).await
+    ticket(
+        &state,
+        TicketScope::Agent(auth.agent),
+        Some(&auth.token_hash),
+    )
+    .await
 }
 
 /// A ticket for the visitor's event stream.
 #[utoipa::path(post, path = "/api/visitor/events/ticket", tag = "visitor", security(("bearer" = [])),
-    responses((status = 200, body = StreamTicket), (status = 401, body = wire::ErrorBody)))]
+    responses((status = 200, body = StreamTicket), (status = 401, body = wire::ErrorBody), (status = 429, body = wire::ErrorBody)))]
 async fn visitor_ticket(
     State(state): State<AppState>,
     auth: VisitorAuth,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
 ) -> Result<Json<StreamTicket>, ApiError> {
-    ticket(&state, TicketScope::Visitor(auth.contact)).await
+    state.visitor_limits.admit(
+        crate::visitor_limits::Action::Ticket,
+        auth.contact,
+        super::visitor::client_of(&state, peer, &headers),
+    )?;
+    ticket(&state, TicketScope::Visitor(auth.contact), None).await
 }
 
-async fn ticket(state: &AppState, scope: TicketScope) -> Result<Json<StreamTicket>, ApiError> {
+async fn ticket(
+    state: &AppState,
+    scope: TicketScope,
+    session: Option<&str>,
+) -> Result<Json<StreamTicket>, ApiError> {
     let ticket = new_token("tlt_");
     let expires_at = now_ms() + TICKET_TTL_MS;
     let head = state
         .store
-        .create_ticket(&token_hash(&ticket), scope, expires_at)
+        .create_ticket(&token_hash(&ticket), scope, session, expires_at)
         .await?;
     Ok(Json(StreamTicket {
         ticket,
@@ -88,7 +112,7 @@ async fn agent_stream(
     headers: HeaderMap,
     QueryParams(q): QueryParams<StreamQuery>,
 ) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
-    stream_for(&state, &headers, &q, false).await
+    stream_for(&state, &headers, &q, None).await
 }
 
 /// The visitor's live events (text/event-stream), scoped to their own conversation.
@@ -96,26 +120,35 @@ async fn agent_stream(
     responses((status = 200, content_type = "text/event-stream", body = EventEnvelope), (status = 401, body = wire::ErrorBody)))]
 async fn visitor_stream(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     QueryParams(q): QueryParams<StreamQuery>,
 ) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
-    stream_for(&state, &headers, &q, true).await
+    let client = super::visitor::client_of(&state, peer, &headers);
+    stream_for(&state, &headers, &q, Some(client)).await
 }
 
+/// Opens a stream; `visitor` is the client address of a visitor stream, none for an agent's.
 async fn stream_for(
     state: &AppState,
     headers: &HeaderMap,
     q: &StreamQuery,
-    visitor: bool,
+    visitor: Option<IpAddr>,
 ) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>> + use<>>, ApiError> {
-    let (scope, head) = state
+    let ticket = state
         .store
         .redeem_ticket(&token_hash(&q.ticket))
         .await?
         .ok_or(ApiError::Unauthorized)?;
-    if matches!(scope, TicketScope::Visitor(_)) != visitor {
-        return Err(ApiError::Unauthorized);
-    }
+    let (scope, head) = (ticket.scope, ticket.head);
+    let slot = match (scope, visitor) {
+        (TicketScope::Visitor(contact), Some(client)) => {
+            Some(state.visitor_limits.open_stream(contact, client)?)
+        }
+        (TicketScope::Agent(_), None) => None,
+        _ => return Err(ApiError::Unauthorized),
+    };
+    let public = slot.is_some();
     let header_id = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
@@ -123,15 +156,34 @@ async fn stream_for(
     let after = EventId(header_id.or(q.last_event_id).unwrap_or(head.0).max(0));
     // Register first, then replay: whatever commits meanwhile arrives live, and ids the replay
     // already sent are skipped.
-    let sub = state.hub.subscribe(scope).ok_or(ApiError::Unavailable)?;
+    let sub = state
+        .hub
+        .subscribe(scope, ticket.session.as_deref())
+        .ok_or(ApiError::Unavailable)?;
+    // The session may have ended between the redeem and the registration: its end then went by
+    // before this stream could hear it, so look again now that it would. A session that expires
+    // by itself ends its streams then.
+    let mut lifetime = None;
+    if let Some(session) = &ticket.session {
+        let live = state
+            .store
+            .session_agent(session)
+            .await?
+            .ok_or(ApiError::Unauthorized)?;
+        let left = u64::try_from(live.expires_at - now_ms()).unwrap_or(0);
+        lifetime = Some(Duration::from_millis(left));
+    }
     if let TicketScope::Agent(a) = scope {
         state.store.touch_agents(&[a]).await?;
         state.routing.poke();
     }
     let floor = state.store.event_floor().await?;
+    let log_head = state.store.event_head().await?;
     let mut first: Vec<Arc<StoredEvent>> = Vec::new();
     let mut last_sent = after;
-    let too_far = after < floor || {
+    // Above the head is an id this log never gave (another database, a restore): skipping to
+    // it would silently drop every event until the log caught up, so the client reloads.
+    let too_far = after < floor || after > log_head || {
         let replay = state.store.events_for(scope, after, MAX_REPLAY + 1).await?;
         if i64::try_from(replay.len()).unwrap_or(i64::MAX) > MAX_REPLAY {
             true
@@ -159,17 +211,49 @@ async fn stream_for(
             last_sent = last_sent.max(e.id);
         }
     }
-    let live = stream::unfold(sub, |mut sub| async move {
-        sub.rx.recv().await.map(|e| (e, sub))
+    // The stream's slot in the visitor caps lives as long as the stream.
+    let live = stream::unfold((sub, slot), |(mut sub, slot)| async move {
+        sub.rx.recv().await.map(|e| (e, (sub, slot)))
     })
-    .filter(move |e| std::future::ready(e.id > last_sent));
-    let events = stream::iter(first).chain(live).map(|e| {
-        Ok(SseEvent::default()
-            .id(e.id.0.to_string())
-            .event(e.name)
-            .data(&*e.data))
+    .filter(move |e| std::future::ready(e.id == LIVE_ONLY || e.id > last_sent))
+    .take_until(async move {
+        match lifetime {
+            Some(left) => tokio::time::sleep(left).await,
+            None => std::future::pending().await,
+        }
+    });
+    let events = stream::iter(first).chain(live).filter_map(move |e| {
+        let sse = if public {
+            visitor_form(&e).map(|data| to_sse(&e, &data))
+        } else {
+            Some(to_sse(&e, &e.data))
+        };
+        std::future::ready(sse.map(Ok))
     });
     Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(KEEP_ALIVE).text("keep-alive")))
+}
+
+/// One SSE event: its name, `data`, and its log id as `id:` (none for a live-only event, so
+/// a client's `Last-Event-ID` stays on the log).
+fn to_sse(e: &StoredEvent, data: &str) -> SseEvent {
+    let sse = SseEvent::default().event(e.name).data(data);
+    if e.id == LIVE_ONLY {
+        sse
+    } else {
+        sse.id(e.id.0.to_string())
+    }
+}
+
+/// An event's `data:` as a visitor may see it: only the visitor rows of the event table, with
+/// the visitor views (none for an agent-only event, which a visitor stream never gets).
+fn visitor_form(e: &StoredEvent) -> Option<String> {
+    let envelope: EventEnvelope = serde_json::from_str(&e.data).ok()?;
+    let public = PublicEnvelope {
+        id: envelope.id,
+        at: envelope.at,
+        event: envelope.event.into_public()?,
+    };
+    serde_json::to_string(&public).ok()
 }
 
 fn resync(head: EventId) -> StoredEvent {
@@ -185,5 +269,6 @@ fn resync(head: EventId) -> StoredEvent {
         visitor: None,
         data: serde_json::to_string(&envelope).unwrap_or_default().into(),
         name: Event::Resync.name(),
+        internal: None,
     }
 }

@@ -3,12 +3,12 @@
 //! `nosniff`, a sandboxing CSP and a clean file name.
 
 use crate::auth::{new_file_key, sha256_hex, AgentAuth, VisitorAuth};
-use crate::error::{ApiError, PathParam};
+use crate::error::{ApiError, FormBody, PathParam};
 use crate::images::{check, clean_file_name};
 use crate::state::AppState;
 use crate::store::AuthorKey;
 use crate::store::NewAttachment;
-use axum::extract::{DefaultBodyLimit, Multipart, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Multipart, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -43,7 +43,7 @@ struct UploadForm {
 async fn agent_upload(
     State(state): State<AppState>,
     auth: AgentAuth,
-    form: Multipart,
+    FormBody(form): FormBody,
 ) -> Result<Json<AttachmentView>, ApiError> {
     upload(&state, AuthorKey::Agent(auth.agent), form).await
 }
@@ -51,12 +51,20 @@ async fn agent_upload(
 /// Uploads an image for a visitor's message.
 #[utoipa::path(post, path = "/api/visitor/attachments", tag = "visitor", security(("bearer" = [])),
     request_body(content = UploadForm, content_type = "multipart/form-data"),
-    responses((status = 200, body = AttachmentView), (status = 413, body = wire::ErrorBody), (status = 415, body = wire::ErrorBody)))]
+    responses((status = 200, body = AttachmentView), (status = 413, body = wire::ErrorBody), (status = 415, body = wire::ErrorBody),
+        (status = 429, body = wire::ErrorBody)))]
 async fn visitor_upload(
     State(state): State<AppState>,
     auth: VisitorAuth,
-    form: Multipart,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    headers: HeaderMap,
+    FormBody(form): FormBody,
 ) -> Result<Json<AttachmentView>, ApiError> {
+    state.visitor_limits.admit(
+        crate::visitor_limits::Action::Upload,
+        auth.contact,
+        super::visitor::client_of(&state, peer, &headers),
+    )?;
     upload(&state, AuthorKey::Contact(auth.contact), form).await
 }
 
@@ -81,6 +89,8 @@ async fn upload(
             bytes.extend_from_slice(&chunk);
         }
         let checked = check(&bytes, max)?;
+        // Where and when a photo was taken, and on what, is not the chat's business.
+        let bytes = crate::image_meta::strip_metadata(bytes, checked.content_type);
         let view = state
             .store
             .store_attachment(NewAttachment {

@@ -82,7 +82,7 @@ async fn reject(
 /// Ends the chat session (the view stays open until Mark Done).
 #[utoipa::path(post, path = "/api/interactions/{id}/end", tag = "interactions", security(("bearer" = [])),
     params(("id" = i64, Path, description = "interaction id")),
-    responses((status = 200, body = InteractionView), (status = 409, body = wire::ErrorBody)))]
+    responses((status = 200, body = InteractionView), (status = 403, body = wire::ErrorBody), (status = 409, body = wire::ErrorBody)))]
 async fn end(
     State(state): State<AppState>,
     auth: AgentAuth,
@@ -94,13 +94,16 @@ async fn end(
 /// Marks the interaction Done (with a disposition code where required).
 #[utoipa::path(post, path = "/api/interactions/{id}/done", tag = "interactions", security(("bearer" = [])),
     params(("id" = i64, Path, description = "interaction id")), request_body = MarkDoneRequest,
-    responses((status = 200, body = InteractionView), (status = 409, body = wire::ErrorBody), (status = 422, body = wire::ErrorBody)))]
+    responses((status = 200, body = InteractionView), (status = 403, body = wire::ErrorBody), (status = 409, body = wire::ErrorBody), (status = 422, body = wire::ErrorBody)))]
 async fn done(
     State(state): State<AppState>,
     auth: AgentAuth,
     PathParam(id): PathParam<InteractionId>,
     JsonBody(req): JsonBody<MarkDoneRequest>,
 ) -> Result<Json<InteractionView>, ApiError> {
+    if let Some(code) = &req.disposition {
+        super::check_chars("the disposition code", &code.0, wire::checks::Lines::One)?;
+    }
     let view = state
         .store
         .mark_done(
@@ -117,15 +120,16 @@ async fn done(
 /// Records a stretch of time the interaction view was open (the handle-time KPI).
 #[utoipa::path(post, path = "/api/interactions/{id}/handle-time", tag = "interactions", security(("bearer" = [])),
     params(("id" = i64, Path, description = "interaction id")), request_body = HandleTimeSegment,
-    responses((status = 204), (status = 400, body = wire::ErrorBody)))]
+    responses((status = 204), (status = 400, body = wire::ErrorBody), (status = 403, body = wire::ErrorBody)))]
 async fn handle_time(
     State(state): State<AppState>,
     auth: AgentAuth,
     PathParam(id): PathParam<InteractionId>,
     JsonBody(seg): JsonBody<HandleTimeSegment>,
 ) -> Result<StatusCode, ApiError> {
-    let len = seg.ended_at - seg.started_at;
-    if len <= 0 || len > MAX_SEGMENT_MS || seg.ended_at > now_ms() + 60_000 {
+    // Checked: a segment from i64::MIN to i64::MAX must not wrap into a small positive length.
+    let len = seg.ended_at.checked_sub(seg.started_at).unwrap_or(-1);
+    if len <= 0 || len > MAX_SEGMENT_MS || seg.ended_at > now_ms().saturating_add(60_000) {
         return Err(ApiError::invalid(
             "a handle-time segment must end after it starts, within a day, and not in the future",
         ));

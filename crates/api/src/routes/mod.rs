@@ -10,11 +10,15 @@
 //! - `files`: image upload and download.
 //! - `visitor`: everything the widget calls.
 //! - `site`: the desktop, the widget's files, the demo page, security headers.
+//! - `csp`: the pages' Content-Security-Policy and the widget frame's `?parent=` check.
 //! - `caching`: precompressed files, cache headers, API JSON compression.
+//! - `answers`: the statuses every route of a kind can answer, added to the document once.
 
+mod answers;
 mod auth;
 mod caching;
 mod contacts;
+mod csp;
 mod events;
 mod files;
 mod interactions;
@@ -52,15 +56,17 @@ impl utoipa::Modify for BearerAuth {
 
 /// The API routes with their OpenAPI document.
 pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let api = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(auth::routes())
         .merge(me::routes())
         .merge(events::routes())
         .merge(interactions::routes())
         .merge(contacts::routes())
         .merge(files::routes())
-        .merge(visitor::routes())
-        .split_for_parts()
+        .merge(visitor::routes());
+    let (router, mut doc) = api.split_for_parts();
+    answers::add_standard_answers(&mut doc);
+    (router, doc)
 }
 
 /// The whole application.
@@ -108,6 +114,17 @@ pub(crate) fn validate_message(
         }
     })?;
     Ok(())
+}
+
+/// The one character rule (`wire::checks::characters`) for a text field a caller sent: no
+/// control characters, no invisible direction or zero-width marks, line breaks and tabs only
+/// in multi-line text. A refusal is a 400 whose message names `field`.
+pub(crate) fn check_chars(
+    field: &str,
+    text: &str,
+    lines: wire::checks::Lines,
+) -> Result<(), ApiError> {
+    wire::checks::characters(text, lines).map_err(|e| ApiError::invalid(e.describe(field)))
 }
 
 /// Page size from a query, within bounds.

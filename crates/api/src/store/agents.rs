@@ -12,6 +12,8 @@ use wire::{AgentId, AgentView, ChatStatus, ContactId, Event, EventId};
 pub struct SessionAgent {
     /// The agent.
     pub agent_id: AgentId,
+    /// When the session ends by itself (ms); its event streams end then too.
+    pub expires_at: i64,
 }
 
 /// Whose stream a ticket opens.
@@ -21,6 +23,17 @@ pub enum TicketScope {
     Agent(AgentId),
     /// A visitor's stream (their contact's conversation only).
     Visitor(ContactId),
+}
+
+/// A redeemed stream ticket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Redeemed {
+    /// Whose stream it opens.
+    pub scope: TicketScope,
+    /// The log head when it was issued (where the stream starts without `Last-Event-ID`).
+    pub head: EventId,
+    /// The agent session it belongs to (the stored form of its token); none for a visitor.
+    pub session: Option<String>,
 }
 
 impl Store {
@@ -86,7 +99,7 @@ impl Store {
         token_hash: &str,
     ) -> Result<Option<SessionAgent>, StoreError> {
         let row = sqlx::query(
-            "SELECT agent_id FROM agent_sessions WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > $2",
+            "SELECT agent_id, expires_at FROM agent_sessions WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > $2",
         )
         .bind(token_hash)
         .bind(now_ms())
@@ -95,13 +108,15 @@ impl Store {
         row.map(|r| {
             Ok(SessionAgent {
                 agent_id: AgentId(r.try_get("agent_id")?),
+                expires_at: r.try_get("expires_at")?,
             })
         })
         .transpose()
     }
 
-    /// Revokes one session. When it was the agent's last one, they go Not Ready (logged out),
-    /// so no offer waits for someone who left.
+    /// Revokes one session, with its unredeemed stream tickets; its live streams close on every
+    /// instance (an [`super::Internal`] row in the log). When it was the agent's last one, they
+    /// go Not Ready (logged out), so no offer waits for someone who left.
     pub async fn revoke_session(&self, token_hash: &str) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
         let now = now_ms();
@@ -115,6 +130,7 @@ impl Store {
         .map(|r| r.try_get("agent_id"))
         .transpose()?;
         if let Some(agent) = agent {
+            end_streams(&mut tx, vec![token_hash.to_owned()]).await?;
             let live: i64 = sqlx::query(
                 "SELECT COUNT(*) AS n FROM agent_sessions WHERE agent_id = $1 AND revoked_at IS NULL AND expires_at > $2",
             )
@@ -138,7 +154,8 @@ impl Store {
         tx.commit().await
     }
 
-    /// Replaces an agent's password hash and revokes every other session.
+    /// Replaces an agent's password hash and revokes every other session (their tickets and
+    /// live streams end too, as at logout).
     pub async fn set_password(
         &self,
         agent: AgentId,
@@ -151,14 +168,19 @@ impl Store {
             .bind(agent.0)
             .execute(&mut *tx.inner)
             .await?;
-        sqlx::query(
-            "UPDATE agent_sessions SET revoked_at = $1 WHERE agent_id = $2 AND token_hash <> $3 AND revoked_at IS NULL",
+        let ended = sqlx::query(
+            "UPDATE agent_sessions SET revoked_at = $1 WHERE agent_id = $2 AND token_hash <> $3 AND revoked_at IS NULL \
+             RETURNING token_hash",
         )
         .bind(now_ms())
         .bind(agent.0)
         .bind(keep_token_hash)
-        .execute(&mut *tx.inner)
-        .await?;
+        .fetch_all(&mut *tx.inner)
+        .await?
+        .iter()
+        .map(|r| r.try_get("token_hash"))
+        .collect::<Result<Vec<String>, _>>()?;
+        end_streams(&mut tx, ended).await?;
         tx.commit().await
     }
 
@@ -219,11 +241,13 @@ impl Store {
         Ok(())
     }
 
-    /// Stores a stream ticket (by hash) for one scope.
+    /// Stores a stream ticket (by hash) for one scope; an agent's belongs to their session
+    /// (`session_hash`), and ends with it.
     pub async fn create_ticket(
         &self,
         ticket_hash: &str,
         scope: TicketScope,
+        session_hash: Option<&str>,
         expires_at: i64,
     ) -> Result<EventId, StoreError> {
         let head = self.event_head().await?;
@@ -237,28 +261,30 @@ impl Store {
             .execute(&mut *tx.inner)
             .await?;
         sqlx::query(
-            "INSERT INTO stream_tickets (ticket_hash, agent_id, contact_id, head, expires_at) VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO stream_tickets (ticket_hash, agent_id, contact_id, head, expires_at, session_hash) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(ticket_hash)
         .bind(agent)
         .bind(contact)
         .bind(head.0)
         .bind(expires_at)
+        .bind(session_hash)
         .execute(&mut *tx.inner)
         .await?;
         tx.commit().await?;
         Ok(head)
     }
 
-    /// Uses up a ticket: its scope and head, if it was valid, unused and unexpired.
-    pub async fn redeem_ticket(
-        &self,
-        ticket_hash: &str,
-    ) -> Result<Option<(TicketScope, EventId)>, StoreError> {
+    /// Uses up a ticket: what it opens, if it was valid, unused and unexpired and (an
+    /// agent's) its session is still live.
+    pub async fn redeem_ticket(&self, ticket_hash: &str) -> Result<Option<Redeemed>, StoreError> {
         let mut tx = self.begin().await?;
         let row = sqlx::query(
             "UPDATE stream_tickets SET used_at = $1 WHERE ticket_hash = $2 AND used_at IS NULL AND expires_at > $1 \
-             RETURNING agent_id, contact_id, head",
+             AND (agent_id IS NULL OR EXISTS (SELECT 1 FROM agent_sessions s \
+                  WHERE s.token_hash = stream_tickets.session_hash AND s.revoked_at IS NULL AND s.expires_at > $1)) \
+             RETURNING agent_id, contact_id, head, session_hash",
         )
         .bind(now_ms())
         .bind(ticket_hash)
@@ -275,8 +301,27 @@ impl Store {
             (None, Some(c)) => TicketScope::Visitor(ContactId(c)),
             (None, None) => return Ok(None),
         };
-        Ok(Some((scope, head)))
+        Ok(Some(Redeemed {
+            scope,
+            head,
+            session: row.try_get("session_hash")?,
+        }))
     }
+}
+
+/// Ends sessions' unredeemed stream tickets and (through the log, on every instance) their
+/// live streams, in the transaction that revokes them.
+async fn end_streams(tx: &mut super::Tx, sessions: Vec<String>) -> Result<(), StoreError> {
+    if sessions.is_empty() {
+        return Ok(());
+    }
+    for session in &sessions {
+        sqlx::query("DELETE FROM stream_tickets WHERE session_hash = $1 AND used_at IS NULL")
+            .bind(session)
+            .execute(&mut *tx.inner)
+            .await?;
+    }
+    tx.emit_internal(&super::Internal::SessionsEnded { sessions })
 }
 
 /// Sets the status inside a transaction and emits the agent's `status` event.

@@ -74,6 +74,22 @@ impl Store {
         })
     }
 
+    /// Deletes images uploaded before `before` that no message refers to (uploads never
+    /// sent); how many.
+    pub async fn sweep_unsent_uploads(&self, before: i64) -> Result<u64, StoreError> {
+        let mut tx = self.begin().await?;
+        let n = sqlx::query(
+            "DELETE FROM attachments WHERE created_at < $1 \
+             AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.attachment_id = attachments.id)",
+        )
+        .bind(before)
+        .execute(&mut *tx.inner)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(n)
+    }
+
     /// An image by its URL key.
     pub async fn file(&self, key: &str) -> Result<Option<StoredFile>, StoreError> {
         let row = sqlx::query(

@@ -148,32 +148,82 @@ impl Store {
         }
     }
 
-    /// Stores a visitor token (by hash) for a contact.
+    /// Stores a visitor token (by hash) for a contact, valid until `expires_at`; an
+    /// `identified` token was issued for a signed customer identity.
     pub async fn create_visitor_token(
         &self,
         token_hash: &str,
         contact: ContactId,
+        expires_at: i64,
+        identified: bool,
     ) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
         sqlx::query(
-            "INSERT INTO visitor_tokens (token_hash, contact_id, created_at) VALUES ($1, $2, $3)",
+            "INSERT INTO visitor_tokens (token_hash, contact_id, created_at, expires_at, identified) \
+             VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(token_hash)
         .bind(contact.0)
         .bind(now_ms())
+        .bind(expires_at)
+        .bind(i64::from(identified))
         .execute(&mut *tx.inner)
         .await?;
         tx.commit().await
     }
 
-    /// The contact a visitor token belongs to.
-    pub async fn visitor_contact(&self, token_hash: &str) -> Result<Option<ContactId>, StoreError> {
-        let row = sqlx::query("SELECT contact_id FROM visitor_tokens WHERE token_hash = $1")
-            .bind(token_hash)
-            .fetch_optional(self.pool())
-            .await?;
-        row.map(|r| Ok(ContactId(r.try_get("contact_id")?)))
-            .transpose()
+    /// A visitor token by its hash (expired or not: the caller decides).
+    pub async fn visitor_token(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<VisitorToken>, StoreError> {
+        let row = sqlx::query(
+            "SELECT contact_id, expires_at, identified FROM visitor_tokens WHERE token_hash = $1",
+        )
+        .bind(token_hash)
+        .fetch_optional(self.pool())
+        .await?;
+        row.map(|r| {
+            Ok(VisitorToken {
+                contact: ContactId(r.try_get("contact_id")?),
+                expires_at: r.try_get("expires_at")?,
+                identified: r.try_get::<i64, _>("identified")? == 1,
+            })
+        })
+        .transpose()
+    }
+
+    /// Moves an anonymous token's expiry forward to `expires_at` (sliding lifetime); one
+    /// write at most per token and `step_ms`, not one per request.
+    pub async fn slide_visitor_token(
+        &self,
+        token_hash: &str,
+        expires_at: i64,
+        step_ms: i64,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "UPDATE visitor_tokens SET expires_at = $1 \
+             WHERE token_hash = $2 AND identified = 0 AND expires_at < $3",
+        )
+        .bind(expires_at)
+        .bind(token_hash)
+        .bind(expires_at - step_ms)
+        .execute(&mut *tx.inner)
+        .await?;
+        tx.commit().await
+    }
+
+    /// Deletes visitor tokens that expired before `before`; how many.
+    pub async fn prune_visitor_tokens(&self, before: i64) -> Result<u64, StoreError> {
+        let mut tx = self.begin().await?;
+        let n = sqlx::query("DELETE FROM visitor_tokens WHERE expires_at < $1")
+            .bind(before)
+            .execute(&mut *tx.inner)
+            .await?
+            .rows_affected();
+        tx.commit().await?;
+        Ok(n)
     }
 
     /// Fills in a visitor's name and email when the contact has none yet.
@@ -317,4 +367,15 @@ pub(super) async fn create_contact_in(
             .await?;
     }
     Ok(ContactId(id))
+}
+
+/// A stored visitor token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VisitorToken {
+    /// The contact it reaches.
+    pub contact: ContactId,
+    /// When it stops working (ms).
+    pub expires_at: i64,
+    /// Issued for a signed customer identity: bound to its expiry, never resumed without it.
+    pub identified: bool,
 }

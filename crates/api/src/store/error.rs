@@ -12,6 +12,9 @@ pub enum StoreError {
     /// The thing exists but someone else holds it (another agent's chat, an offer gone).
     #[error("{0}")]
     Conflict(String),
+    /// The chat is offered or reserved to another agent, who alone may take it.
+    #[error("{0}")]
+    HeldByColleague(String),
     /// The interaction lifecycle does not allow the action in the state the interaction is in.
     #[error("{0}")]
     InvalidState(Refused),

@@ -1,7 +1,10 @@
 //! The event log as the live streams read it: the head, the floor left by pruning, the events
-//! after an id (for everyone, or for one agent or visitor), and pruning.
+//! after an id (for everyone, or for one agent or visitor), and pruning. Besides the events
+//! clients see, the log carries [`Internal`] rows that the instances tell each other (a row for
+//! no agent and no visitor, so no replay ever sends one).
 
 use super::{Store, StoreError, TicketScope};
+use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 use std::sync::Arc;
@@ -22,7 +25,36 @@ pub struct StoredEvent {
     pub data: Arc<str>,
     /// The SSE event name.
     pub name: &'static str,
+    /// Set for a row only the servers read (then `data` and `name` are empty).
+    pub internal: Option<Arc<Internal>>,
 }
+
+/// What one instance tells every instance (itself included) through the log, in the same
+/// transaction as the change: written for no agent and no visitor, so never sent to a client.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "internal", rename_all = "snake_case")]
+pub enum Internal {
+    /// These agent sessions ended (logout, password change): their live streams close.
+    SessionsEnded {
+        /// The sessions, by the stored form of their tokens.
+        sessions: Vec<String>,
+    },
+}
+
+/// An agent's events after `$1` (`$2` the agent, `$3` the limit): two range reads of the index
+/// `events_agent` (theirs, and those for every agent), merged by id.
+pub const AGENT_EVENTS_SQL: &str =
+    "SELECT id, at, agent_id, to_agents, contact_id, to_visitor, payload \
+     FROM events WHERE agent_id = $2 AND id > $1 AND to_agents = 1 \
+     UNION ALL SELECT id, at, agent_id, to_agents, contact_id, to_visitor, payload \
+     FROM events WHERE agent_id IS NULL AND id > $1 AND to_agents = 1 \
+     ORDER BY id LIMIT $3";
+
+/// A visitor's events after `$1` (`$2` the contact, `$3` the limit): a range read of the index
+/// `events_contact`.
+pub const VISITOR_EVENTS_SQL: &str =
+    "SELECT id, at, agent_id, to_agents, contact_id, to_visitor, payload \
+     FROM events WHERE contact_id = $2 AND id > $1 AND to_visitor = 1 ORDER BY id LIMIT $3";
 
 impl Store {
     /// The newest event id (0 when the log is empty).
@@ -71,27 +103,16 @@ impl Store {
         after: EventId,
         limit: i64,
     ) -> Result<Vec<StoredEvent>, StoreError> {
-        let rows = match scope {
-            TicketScope::Agent(agent) => sqlx::query(
-                "SELECT id, at, agent_id, to_agents, contact_id, to_visitor, payload FROM events \
-                     WHERE id > $1 AND to_agents = 1 AND (agent_id IS NULL OR agent_id = $2) \
-                     ORDER BY id LIMIT $3",
-            )
-            .bind(after.0)
-            .bind(agent.0)
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await?,
-            TicketScope::Visitor(contact) => sqlx::query(
-                "SELECT id, at, agent_id, to_agents, contact_id, to_visitor, payload FROM events \
-                     WHERE id > $1 AND to_visitor = 1 AND contact_id = $2 ORDER BY id LIMIT $3",
-            )
-            .bind(after.0)
-            .bind(contact.0)
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await?,
+        let (sql, key) = match scope {
+            TicketScope::Agent(agent) => (AGENT_EVENTS_SQL, agent.0),
+            TicketScope::Visitor(contact) => (VISITOR_EVENTS_SQL, contact.0),
         };
+        let rows = sqlx::query(sql)
+            .bind(after.0)
+            .bind(key)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
         Ok(rows.iter().map(stored_event).collect::<Result<_, _>>()?)
     }
 
@@ -122,12 +143,40 @@ impl Store {
         tx.commit().await?;
         Ok(deleted)
     }
+
+    /// Hands a live-only event (see `Hub::send_live`) to the other instances: `NOTIFY` on
+    /// PostgreSQL (nothing is written); nothing to do on SQLite, which has one instance.
+    pub async fn notify_live(&self, notice: &str) -> Result<(), StoreError> {
+        if self.backend() == "postgres" {
+            sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(super::postgres::LIVE_CHANNEL)
+                .bind(notice)
+                .execute(self.pool())
+                .await?;
+        }
+        Ok(())
+    }
 }
 
 fn stored_event(row: &AnyRow) -> Result<StoredEvent, sqlx::Error> {
     let id: i64 = row.try_get("id")?;
     let at: i64 = row.try_get("at")?;
     let payload: String = row.try_get("payload")?;
+    let for_nobody =
+        row.try_get::<i64, _>("to_agents")? == 0 && row.try_get::<i64, _>("to_visitor")? == 0;
+    if for_nobody {
+        if let Ok(internal) = serde_json::from_str::<Internal>(&payload) {
+            return Ok(StoredEvent {
+                id: EventId(id),
+                agent_id: None,
+                to_all_agents: false,
+                visitor: None,
+                data: "".into(),
+                name: "",
+                internal: Some(Arc::new(internal)),
+            });
+        }
+    }
     let event: Event =
         serde_json::from_str(&payload).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
     let name = event.name();
@@ -149,5 +198,6 @@ fn stored_event(row: &AnyRow) -> Result<StoredEvent, sqlx::Error> {
         },
         data: data.into(),
         name,
+        internal: None,
     })
 }

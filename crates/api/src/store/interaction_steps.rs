@@ -160,6 +160,29 @@ pub(super) async fn end_in(
     emit_interaction(tx, current.id).await
 }
 
+/// Who may take a waiting chat (by sending to the contact, the `Chat` button or Write a
+/// Message): anyone while it is queued for routing; while it is offered to an agent, or
+/// reserved for the agent the contact answered, only that agent. Everyone else gets a 409
+/// `held_by_colleague`: an offer still running or a reservation is that colleague's to answer.
+pub(super) fn held_by_colleague(open: &InteractionView, agent: AgentId) -> Result<(), StoreError> {
+    let holder = match open.state {
+        InteractionState::Offered => open.agent_id,
+        InteractionState::Queued => open.reserved_for,
+        _ => None,
+    };
+    match holder {
+        Some(holder) if holder != agent => Err(StoreError::HeldByColleague(format!(
+            "this chat is {} another agent; only they can take it now",
+            if open.state == InteractionState::Offered {
+                "offered to"
+            } else {
+                "reserved for"
+            }
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// The interaction an agent's send or `Chat` goes into: the open one (taking it if it waits),
 /// or a new one that reactivates the conversation. An ended interaction of this agent that the
 /// new one continues is closed (Done) and linked to it, so it does not count twice.
@@ -176,7 +199,10 @@ pub(super) async fn take_or_reactivate(
                 "{} is chatting with this contact",
                 open.agent_name.as_deref().unwrap_or("another agent")
             ))),
-            _ => activate(tx, &open, agent, Some(why)).await,
+            _ => {
+                held_by_colleague(&open, agent)?;
+                activate(tx, &open, agent, Some(why)).await
+            }
         };
     }
     let latest = latest_interaction(tx, contact).await?;

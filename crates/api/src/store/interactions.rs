@@ -19,6 +19,9 @@ use wire::{
     InteractionView, Party, Reactivation,
 };
 
+/// How far a browser's clock may be from the server's when it reports handle time.
+const CLOCK_SLACK_MS: i64 = 60_000;
+
 impl Store {
     /// One interaction.
     pub async fn interaction(
@@ -187,6 +190,44 @@ impl Store {
                 "this interaction belongs to another agent".into(),
             ));
         }
+        // Inside the interaction's life (browser clocks may differ by up to a minute): from its
+        // creation until it was marked Done. Time after Done is a conflict, which the desktop
+        // takes as "already settled" (a Done chat shown from history is not worked on).
+        if seg.started_at < current.created_at.saturating_sub(CLOCK_SLACK_MS) {
+            return Err(StoreError::Rejected(
+                "the handle-time segment starts before the interaction existed".into(),
+            ));
+        }
+        if current
+            .done_at
+            .is_some_and(|done| seg.ended_at > done.saturating_add(CLOCK_SLACK_MS))
+        {
+            return Err(StoreError::conflict(
+                "the interaction is Done: its handle time is settled",
+            ));
+        }
+        let len = seg
+            .ended_at
+            .checked_sub(seg.started_at)
+            .filter(|len| *len > 0)
+            .ok_or_else(|| StoreError::Rejected("the segment must end after it starts".into()))?;
+        // The interaction is locked, so no other segment can slip in between this check and
+        // the insert: two tabs showing the same chat do not count its time twice.
+        let overlapping = sqlx::query(
+            "SELECT 1 AS hit FROM handle_time_segments WHERE interaction_id = $1 AND agent_id = $2 \
+             AND started_at < $3 AND ended_at > $4 LIMIT 1",
+        )
+        .bind(id.0)
+        .bind(agent.0)
+        .bind(seg.ended_at)
+        .bind(seg.started_at)
+        .fetch_optional(&mut *tx.inner)
+        .await?;
+        if overlapping.is_some() {
+            return Err(StoreError::conflict(
+                "the handle-time segment overlaps one already recorded",
+            ));
+        }
         sqlx::query("INSERT INTO handle_time_segments (interaction_id, agent_id, started_at, ended_at) VALUES ($1, $2, $3, $4)")
             .bind(id.0)
             .bind(agent.0)
@@ -195,7 +236,7 @@ impl Store {
             .execute(&mut *tx.inner)
             .await?;
         sqlx::query("UPDATE interactions SET handle_time_ms = handle_time_ms + $1 WHERE id = $2")
-            .bind(seg.ended_at - seg.started_at)
+            .bind(len)
             .bind(id.0)
             .execute(&mut *tx.inner)
             .await?;

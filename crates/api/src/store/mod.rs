@@ -50,13 +50,13 @@ pub mod sqlite;
 mod transitions;
 mod tx;
 
-pub use agents::{SessionAgent, TicketScope};
+pub use agents::{Redeemed, SessionAgent, TicketScope};
 pub use attachments::{NewAttachment, StoredFile};
 pub use author::AuthorKey;
-pub use contacts::ContactListQuery;
+pub use contacts::{ContactListQuery, VisitorToken};
 pub use conversation::ChannelFilter;
 pub use error::StoreError;
-pub use event_log::StoredEvent;
+pub use event_log::{Internal, StoredEvent, AGENT_EVENTS_SQL, VISITOR_EVENTS_SQL};
 pub use history::{ImportedInteraction, ImportedMessage};
 pub use offers::{OfferOutcome, OfferTimes};
 pub use sending::{StoredMessage, VisitorSendOptions};

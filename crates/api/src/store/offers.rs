@@ -81,15 +81,27 @@ impl Store {
     /// Offers the oldest waiting chat that someone can take to the best agent for it. `false`
     /// when there was nothing to offer or nobody to offer it to (a later pass tries again). A
     /// chat an agent declined is not offered to them again for `decline_cooldown_ms`, and does
-    /// not hold up the chats behind it.
+    /// not hold up the chats behind it: the claim looks only at chats some present, Ready agent
+    /// under capacity has not declined lately, so any number of chats nobody can take (a
+    /// spammer's, say) at the head of the queue cannot starve the ones behind them.
     pub async fn route_one(&self, times: OfferTimes) -> Result<bool, StoreError> {
         let mut tx = self.begin().await?;
+        let holding = holding_capacity_sql();
         let claim = format!(
             "SELECT i.id, i.contact_id, c.last_agent_id FROM interactions i JOIN contacts c ON c.id = i.contact_id \
-             WHERE i.state = 'queued' AND i.reserved_for IS NULL ORDER BY i.queued_at, i.id LIMIT 20{}",
+             WHERE i.state = 'queued' AND i.reserved_for IS NULL \
+             AND EXISTS (SELECT 1 FROM agents a WHERE a.ready = 1 AND a.last_seen_at > $1 \
+             AND (SELECT COUNT(*) FROM interactions x WHERE x.agent_id = a.id AND x.state IN ({holding})) < a.capacity \
+             AND NOT EXISTS (SELECT 1 FROM offer_declines d WHERE d.interaction_id = i.id AND d.agent_id = a.id AND d.at > $2)) \
+             ORDER BY i.queued_at, i.id LIMIT 20{}",
             self.dialect().for_update_skip_locked().replace("FOR UPDATE", "FOR UPDATE OF i")
         );
-        let waiting = sqlx::query(&claim).fetch_all(&mut *tx.inner).await?;
+        let now = now_ms();
+        let waiting = sqlx::query(&claim)
+            .bind(now - times.presence_ms)
+            .bind(now - times.decline_cooldown_ms)
+            .fetch_all(&mut *tx.inner)
+            .await?;
         for row in &waiting {
             let id = InteractionId(row.try_get("id")?);
             let last_agent = row.try_get::<Option<i64>, _>("last_agent_id")?.map(AgentId);
@@ -135,20 +147,25 @@ impl Store {
         for cand in candidates {
             let agent = AgentId(cand.try_get("id")?);
             // Lock the agent, then count again: another instance may have offered meanwhile.
+            // The count is its own statement: on PostgreSQL a statement that waited for the
+            // lock still reads the rest with the snapshot it started with, so a count inside
+            // the locking statement could miss the offer that was committed while it waited.
             let lock = format!(
-                "SELECT a.ready, a.capacity, (SELECT COUNT(*) FROM interactions x WHERE x.agent_id = a.id \
-                 AND x.state IN ({holding})) AS load FROM agents a WHERE a.id = $1{}",
-                self.dialect().for_update().replace("FOR UPDATE", "FOR UPDATE OF a")
+                "SELECT a.ready, a.capacity FROM agents a WHERE a.id = $1{}",
+                self.dialect().for_update()
             );
             let r = sqlx::query(&lock)
                 .bind(agent.0)
                 .fetch_one(&mut *tx.inner)
                 .await?;
-            let (ready, capacity, load): (i64, i64, i64) = (
-                r.try_get("ready")?,
-                r.try_get("capacity")?,
-                r.try_get("load")?,
-            );
+            let load: i64 = sqlx::query(&format!(
+                "SELECT COUNT(*) AS load FROM interactions x WHERE x.agent_id = $1 AND x.state IN ({holding})"
+            ))
+            .bind(agent.0)
+            .fetch_one(&mut *tx.inner)
+            .await?
+            .try_get("load")?;
+            let (ready, capacity): (i64, i64) = (r.try_get("ready")?, r.try_get("capacity")?);
             if ready != 1 || load >= capacity {
                 continue;
             }

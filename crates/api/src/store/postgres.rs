@@ -9,6 +9,9 @@ use wire::ContactId;
 /// The channel other instances `LISTEN` on.
 pub const NOTIFY_CHANNEL: &str = "threadline_events";
 
+/// The channel that carries live-only events (typing) to the other instances' hubs.
+pub const LIVE_CHANNEL: &str = "threadline_live";
+
 /// The PostgreSQL dialect.
 #[derive(Debug, Clone, Copy)]
 pub struct Postgres;

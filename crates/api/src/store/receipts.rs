@@ -1,7 +1,7 @@
 //! Receipts and typing: delivered/read marks both ways, typing notices, the visitor's unread
 //! count and open chat.
 
-use super::interactions::{lock_contact, open_interaction};
+use super::interactions::lock_contact;
 use super::rows::{interaction, INTERACTION_SELECT};
 use super::StoreError;
 use super::{Audience, Store, Tx};
@@ -18,6 +18,7 @@ impl Store {
         read: bool,
     ) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
+        let up_to_seq = capped(&mut tx, contact, up_to_seq).await?;
         let changed = mark(&mut tx, contact, "agent", up_to_seq, read).await?;
         if changed > 0 {
             let col = if read {
@@ -59,6 +60,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
         lock_contact(&mut tx, contact).await?;
+        let up_to_seq = capped(&mut tx, contact, up_to_seq).await?;
         let changed = mark(&mut tx, contact, "contact", up_to_seq, read).await?;
         if read {
             sqlx::query(
@@ -88,21 +90,18 @@ impl Store {
         Ok(())
     }
 
-    /// The visitor is typing (or stopped); tells the agent handling the conversation.
-    pub async fn visitor_typing(&self, contact: ContactId, typing: bool) -> Result<(), StoreError> {
-        let mut tx = self.begin().await?;
-        if let Some(agent) = conversation_agent(&mut tx, contact).await? {
-            tx.emit(
-                Audience::agent(agent),
-                &Event::Typing {
-                    contact_id: contact,
-                    party: Party::Contact,
-                    typing,
-                },
-            )?;
-        }
-        tx.commit().await?;
-        Ok(())
+    /// The agent who should see the visitor typing ([`CONVERSATION_AGENT`], read outside any
+    /// transaction: typing is never written).
+    pub async fn visitor_typing_agent(
+        &self,
+        contact: ContactId,
+    ) -> Result<Option<AgentId>, StoreError> {
+        let agent: Option<i64> = sqlx::query(CONVERSATION_AGENT)
+            .bind(contact.0)
+            .fetch_one(self.pool())
+            .await?
+            .try_get("agent")?;
+        Ok(agent.map(AgentId))
     }
 
     /// Agent messages the visitor has not read yet.
@@ -134,6 +133,20 @@ impl Store {
     }
 }
 
+/// `up_to_seq` no further than the conversation's last message: a receipt for messages not
+/// written yet would mark them read the moment they arrive, and an agent's read mark would
+/// hide every later unread message.
+async fn capped(tx: &mut Tx, contact: ContactId, up_to_seq: i64) -> Result<i64, StoreError> {
+    let last: Option<i64> = sqlx::query("SELECT last_seq FROM contacts WHERE id = $1")
+        .bind(contact.0)
+        .fetch_optional(&mut *tx.inner)
+        .await?
+        .map(|row| row.try_get("last_seq"))
+        .transpose()?;
+    let last = last.ok_or(StoreError::NotFound("contact"))?;
+    Ok(up_to_seq.min(last))
+}
+
 async fn mark(
     tx: &mut Tx,
     contact: ContactId,
@@ -159,22 +172,22 @@ async fn mark(
         .rows_affected())
 }
 
-/// The agent who should hear about the conversation: the owner of the open interaction, else
-/// the one it is reserved for, else the agent who last wrote.
+/// The agent who should hear about contact `$1`'s conversation: the owner of the open
+/// interaction, else the one it is reserved for, else the agent who last wrote.
+const CONVERSATION_AGENT: &str = "SELECT COALESCE((SELECT COALESCE(i.agent_id, i.reserved_for) \
+     FROM interactions i WHERE i.contact_id = $1 AND i.state IN ('queued', 'offered', 'active') \
+     ORDER BY i.id DESC LIMIT 1), \
+     (SELECT c.last_writer_agent_id FROM contacts c WHERE c.id = $1)) AS agent";
+
+/// [`CONVERSATION_AGENT`] inside a write transaction.
 async fn conversation_agent(
     tx: &mut Tx,
     contact: ContactId,
 ) -> Result<Option<AgentId>, StoreError> {
-    if let Some(open) = open_interaction(tx, contact).await? {
-        if let Some(a) = open.agent_id.or(open.reserved_for) {
-            return Ok(Some(a));
-        }
-    }
-    let writer: Option<i64> =
-        sqlx::query("SELECT last_writer_agent_id FROM contacts WHERE id = $1")
-            .bind(contact.0)
-            .fetch_one(&mut *tx.inner)
-            .await?
-            .try_get("last_writer_agent_id")?;
-    Ok(writer.map(AgentId))
+    let agent: Option<i64> = sqlx::query(CONVERSATION_AGENT)
+        .bind(contact.0)
+        .fetch_one(&mut *tx.inner)
+        .await?
+        .try_get("agent")?;
+    Ok(agent.map(AgentId))
 }

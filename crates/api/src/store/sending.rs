@@ -1,7 +1,9 @@
 //! Sends: an agent's or a visitor's message, idempotent by client id, into the right
 //! interaction (taking, reactivating or queueing one). `sends` batches them for group commit.
 
-use super::interaction_steps::{activate, take_or_reactivate, write_a_message_record};
+use super::interaction_steps::{
+    activate, held_by_colleague, take_or_reactivate, write_a_message_record,
+};
 use super::interactions::{latest_interaction, lock_contact, open_interaction};
 use super::messages::{contact_name, insert_message_in, NewMessage};
 use super::rows::{load_interaction, load_message};
@@ -177,7 +179,10 @@ async fn agent_send(
                     open.agent_name.as_deref().unwrap_or("another agent")
                 )))
             }
-            Some(open) => activate(tx, &open, agent, Some(Reactivation::WriteAMessage)).await?,
+            Some(open) => {
+                held_by_colleague(&open, agent)?;
+                activate(tx, &open, agent, Some(Reactivation::WriteAMessage)).await?
+            }
             None => write_a_message_record(tx, agent, contact).await?,
         },
     };

@@ -75,6 +75,22 @@ impl Tx {
         Ok(())
     }
 
+    /// Appends a row only the servers read (see [`super::Internal`]): for no agent and no
+    /// visitor, so it is never sent to a client; every instance's hub acts on it.
+    pub(crate) fn emit_internal(&mut self, internal: &super::Internal) -> Result<(), StoreError> {
+        let payload =
+            serde_json::to_string(internal).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+        self.events.push(PendingEvent {
+            at: now_ms(),
+            agent_id: None,
+            to_agents: 0,
+            contact_id: None,
+            to_visitor: 0,
+            payload,
+        });
+        Ok(())
+    }
+
     /// Writes the pending events: the ordering lock first (PostgreSQL), then the rows, oldest
     /// first, several to a statement. Whether there were any.
     async fn write_events(&mut self) -> Result<bool, StoreError> {

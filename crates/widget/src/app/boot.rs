@@ -3,7 +3,7 @@
 
 use super::{live, with, Mode};
 use crate::bridge::{FromLoader, ToLoader};
-use crate::{api, store};
+use crate::{api, checks, store};
 use wasm_bindgen_futures::spawn_local;
 use wire::api::{VisitorSession, VisitorSessionRequest};
 
@@ -69,14 +69,21 @@ pub(super) async fn boot() {
     }) else {
         return;
     };
-    let token = store::load();
-    if token.is_none() && identity.is_none() {
-        with(|a| {
-            a.set_mode(Mode::Start);
-            a.focus_if_open();
-        });
-        return;
-    }
+    let (token, identity) = match store::plan(store::load(), identity) {
+        store::Resume::Start => {
+            with(|a| {
+                a.set_mode(Mode::Start);
+                a.focus_if_open();
+            });
+            return;
+        }
+        store::Resume::Token(token) => (Some(token), None),
+        store::Resume::Identity(identity) => {
+            // A token kept from before must not outlive this customer's visit.
+            store::clear();
+            (None, Some(identity))
+        }
+    };
     let stored = token.is_some();
     let identified = identity.is_some();
     let request = VisitorSessionRequest {
@@ -116,11 +123,10 @@ pub(super) async fn boot() {
 /// page ([`live::first_page`]) and opens from the ticket's head.
 pub(super) fn connect(epoch: u32, session: VisitorSession, stored: bool) {
     let token = session.visitor_token.clone();
-    if stored {
-        // An identified session gets a fresh token each time; keep the newest.
-        store::save(&token);
-    }
     with(|a| {
+        if stored {
+            store::save(&token, a.host.identity.is_some());
+        }
         if a.epoch == epoch {
             a.receipts.unread = session.unread;
             a.session = Some(session);
@@ -137,13 +143,20 @@ pub(super) async fn start_chat() {
         if a.outbox.busy {
             return None;
         }
+        if let Err(why) = checks::check_details(&a.ui.name.value(), &a.ui.email.value()) {
+            a.alert(&why);
+            return None;
+        }
         a.outbox.busy = true;
         a.clear_alert();
         let field = |v: String| Some(v.trim().to_owned()).filter(|v| !v.is_empty());
         Some((
             a.epoch,
             VisitorSessionRequest {
-                visitor_token: store::load().or_else(|| a.token()),
+                // An identified customer's session comes from the identity alone.
+                visitor_token: store::load()
+                    .filter(|_| a.host.identity.is_none())
+                    .or_else(|| a.token()),
                 identity: a.host.identity.clone(),
                 name: field(a.ui.name.value()),
                 email: field(a.ui.email.value()),
@@ -161,7 +174,7 @@ pub(super) async fn start_chat() {
         }
         match result {
             Ok(session) => {
-                store::save(&session.visitor_token);
+                store::save(&session.visitor_token, a.host.identity.is_some());
                 a.notify(&ToLoader::Started);
                 if a.token().as_deref() == Some(session.visitor_token.as_str()) {
                     a.stored = true;

@@ -133,7 +133,7 @@ impl App {
     pub(super) fn sent(&mut self, message: Message) {
         if !self.stored {
             if let Some(token) = self.token() {
-                store::save(&token);
+                store::save(&token, self.host.identity.is_some());
                 self.stored = true;
                 self.notify(&ToLoader::Started);
             }

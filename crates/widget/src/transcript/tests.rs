@@ -209,3 +209,38 @@ fn reads_the_events_the_server_sends() {
     assert_eq!(Live::decode(&name, &data), Some((EventId(42), None)));
     assert_eq!(Live::decode("message", "{}"), None);
 }
+
+#[test]
+fn reads_the_visitor_form_the_server_sends() {
+    let view = wire::MessageView {
+        id: MessageId(30),
+        contact_id: ContactId(1),
+        interaction_id: InteractionId(1),
+        seq: 3,
+        author: agent(),
+        text: "hello from Ann".into(),
+        attachment: None,
+        client_id: None,
+        created_at: 5,
+        delivered_at: None,
+        read_at: None,
+        system: None,
+    };
+    let public = Event::Message { message: view }
+        .into_public()
+        .expect("a visitor event");
+    let data = serde_json::to_string(&wire::visitor::PublicEnvelope {
+        id: EventId(9),
+        at: 5,
+        event: public,
+    })
+    .unwrap();
+    let (id, live) = Live::decode("message", &data).expect("readable");
+    assert_eq!(id, EventId(9));
+    let Some(Live::Message { message }) = live else {
+        panic!("not a message: {live:?}")
+    };
+    assert_eq!(message.seq, 3);
+    assert_eq!(message.author.name.as_deref(), Some("Ann"));
+    assert_eq!(message.author.party(), Some(Party::Agent));
+}

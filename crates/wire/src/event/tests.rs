@@ -220,3 +220,54 @@ fn visitor_events_read_narrowed_and_others_give_their_id() {
     }
     assert_eq!(VisitorEvent::<Small>::decode("message", "{}"), None);
 }
+
+#[test]
+fn the_visitor_form_has_only_visitor_rows_and_no_internal_fields() {
+    use crate::visitor::{Public, PublicEnvelope};
+    const INTERNAL: [&str; 8] = [
+        "disposition",
+        "handle_time_ms",
+        "reserved_for",
+        "offer_expires_at",
+        "agent_id",
+        "contact_page",
+        "contact_name",
+        "done_at",
+    ];
+    for event in every_event() {
+        let name = event.name();
+        let is_visitor_row = VisitorEvent::<Small>::decode(name, &envelope(event.clone()).1)
+            .expect("readable")
+            .1
+            .is_some();
+        let Some(public) = event.into_public() else {
+            assert!(
+                !is_visitor_row,
+                "{name} reaches visitors but has no visitor form"
+            );
+            continue;
+        };
+        assert!(
+            is_visitor_row,
+            "{name} is agent-only but has a visitor form"
+        );
+        let data = serde_json::to_string(&PublicEnvelope {
+            id: EventId(42),
+            at: 1,
+            event: public.clone(),
+        })
+        .expect("serializes");
+        for key in INTERNAL {
+            assert!(
+                !data.contains(&format!("\"{key}\"")),
+                "{name} leaks {key}: {data}"
+            );
+        }
+        assert!(
+            !data.contains("\"id\":7"),
+            "{name} leaks the agent's id: {data}"
+        );
+        let (id, read) = VisitorEvent::<Public>::decode(name, &data).expect("readable");
+        assert_eq!((id, read), (EventId(42), Some(public)));
+    }
+}
