@@ -305,6 +305,44 @@ async fn typing_is_live_only(b: Backend) {
         )),
         "typing was replayed from the log"
     );
+    // The agent's typing reaches the visitor the same way: live, never written.
+    let mut v_ev = v.events().await;
+    let (st, body) = ann
+        .call(
+            Method::POST,
+            &format!("/api/interactions/{}/typing", offer.interaction.id),
+            Some(json!({"typing": true})),
+        )
+        .await;
+    assert_eq!(st, 204, "{body}");
+    let got = v_ev
+        .until("the agent typing", |e| {
+            matches!(
+                e,
+                Event::Typing {
+                    party: wire::Party::Agent,
+                    typing: true,
+                    ..
+                }
+            )
+        })
+        .await;
+    assert_eq!(
+        got.id,
+        common::LIVE_ONLY,
+        "agent typing has no place in the log"
+    );
+    let head: StreamTicket = v.post("/api/visitor/events/ticket", json!({})).await;
+    let (_, later) = ann
+        .call(
+            Method::POST,
+            &format!("/api/interactions/{}/typing", offer.interaction.id),
+            Some(json!({"typing": false})),
+        )
+        .await;
+    assert_eq!(later, Value::Null);
+    let again: StreamTicket = v.post("/api/visitor/events/ticket", json!({})).await;
+    assert_eq!(again.head, head.head, "agent typing wrote no event row");
 }
 
 async fn unsent_uploads_are_swept(b: Backend) {

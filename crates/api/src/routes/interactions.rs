@@ -148,6 +148,18 @@ async fn typing(
     PathParam(id): PathParam<InteractionId>,
     JsonBody(req): JsonBody<TypingRequest>,
 ) -> Result<StatusCode, ApiError> {
-    state.store.agent_typing(auth.agent, id, req.typing).await?;
+    // Like the visitor's typing: never written, handed to the visitor's streams here and to
+    // the other instances through PostgreSQL `NOTIFY`.
+    let contact = state.store.agent_typing_to(auth.agent, id).await?;
+    let notice = state.hub.send_live(
+        None,
+        Some(contact),
+        &wire::Event::Typing {
+            contact_id: contact,
+            party: wire::Party::Agent,
+            typing: req.typing,
+        },
+    );
+    state.store.notify_live(&notice).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -259,13 +259,13 @@ impl Store {
         Ok(view)
     }
 
-    /// Typing, from an agent in an interaction they own.
-    pub async fn agent_typing(
+    /// Whom an agent's typing in interaction `id` is for: its contact, if the agent holds it.
+    /// Nothing is written; the caller hands the notice to the live streams only.
+    pub async fn agent_typing_to(
         &self,
         agent: AgentId,
         id: InteractionId,
-        typing: bool,
-    ) -> Result<(), StoreError> {
+    ) -> Result<ContactId, StoreError> {
         let current = self
             .interaction(id)
             .await?
@@ -275,17 +275,7 @@ impl Store {
                 "this interaction belongs to another agent".into(),
             ));
         }
-        let mut tx = self.begin().await?;
-        tx.emit(
-            Audience::visitor(current.contact_id),
-            &Event::Typing {
-                contact_id: current.contact_id,
-                party: Party::Agent,
-                typing,
-            },
-        )?;
-        tx.commit().await?;
-        Ok(())
+        Ok(current.contact_id)
     }
 }
 
