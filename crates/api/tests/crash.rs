@@ -222,9 +222,9 @@ async fn kill_9_loses_nothing_acknowledged_postgres() {
     crash_during_burst(Backend::Postgres).await;
 }
 
-/// The log head now, as a new visitor stream ticket reports it.
-async fn log_head(client: &reqwest::Client, base: &str, token: &str) -> i64 {
-    let ticket: Value = client
+/// A new visitor stream ticket: `ticket`, and the log's `head` now.
+async fn visitor_ticket(client: &reqwest::Client, base: &str, token: &str) -> Value {
+    client
         .post(format!("{base}/api/visitor/events/ticket"))
         .bearer_auth(token)
         .json(&json!({}))
@@ -233,8 +233,7 @@ async fn log_head(client: &reqwest::Client, base: &str, token: &str) -> i64 {
         .expect("ticket")
         .json()
         .await
-        .expect("json");
-    ticket["head"].as_i64().expect("a head")
+        .expect("json")
 }
 
 /// The visitor's stream resumed after `after`: the `(event id, client id)` of each message
@@ -248,16 +247,7 @@ async fn replayed_messages(
 ) -> Vec<(i64, String)> {
     use eventsource_stream::Eventsource;
     use futures_util::StreamExt;
-    let ticket: Value = client
-        .post(format!("{base}/api/visitor/events/ticket"))
-        .bearer_auth(token)
-        .json(&json!({}))
-        .send()
-        .await
-        .expect("ticket")
-        .json()
-        .await
-        .expect("json");
+    let ticket = visitor_ticket(client, base, token).await;
     let ticket = ticket["ticket"].as_str().expect("a ticket");
     let response = client
         .get(format!(
@@ -321,7 +311,9 @@ async fn chaos(b: Backend) {
             .await
             .expect("json");
         let token = session["visitor_token"].as_str().expect("token").to_owned();
-        let head = log_head(&client, &base, &token).await;
+        let head = visitor_ticket(&client, &base, &token).await["head"]
+            .as_i64()
+            .expect("a head");
         let acked = burst_then_kill(&client, &base, &token, &mut child).await;
         child = spawn(&db.url, port);
         wait_up(&base).await;
