@@ -100,18 +100,13 @@ pub fn StandardResponses(contact: ContactId, text: RwSignal<String>) -> impl Int
             Err(e) => notices.error("Loading Standard Responses", &e),
         }
     });
-    if contacts
-        .details
-        .with_untracked(|d| !d.contains_key(&contact))
-    {
-        let client = api.client();
-        spawn_local(async move {
-            match client.contact(contact).await {
-                Ok(c) => contacts.updated(c),
-                Err(e) => notices.error("Loading Contact Information", &e),
-            }
-        });
-    }
+    crate::contacts::ensure_details(
+        api,
+        contacts,
+        notices,
+        contact,
+        "Loading Contact Information",
+    );
     let use_response = move |body: String| {
         let (first, last) = contacts
             .details

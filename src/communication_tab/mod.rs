@@ -69,18 +69,8 @@ fn ContactConversation(contact: ContactId, public: bool) -> impl IntoView {
             .list
             .with_untracked(|l| l.iter().any(|c| c.id == contact))
     };
-    if !listed()
-        && contacts
-            .details
-            .with_untracked(|d| !d.contains_key(&contact))
-    {
-        let client = api.client();
-        spawn_local(async move {
-            match client.contact(contact).await {
-                Ok(c) => contacts.updated(c),
-                Err(e) => notices.error("Loading the contact", &e),
-            }
-        });
+    if !listed() {
+        crate::contacts::ensure_details(api, contacts, notices, contact, "Loading the contact");
     }
     let name = Signal::derive(move || {
         contacts

@@ -9,12 +9,37 @@ use crate::shell::state::{Api, Line, Notices};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use state::ContactsState;
-use wire::{Channel, ContactSummary};
+use wire::{Channel, ContactId, ContactSummary};
 
 /// Height of one row in pixels (`.contact-row` in the style sheet).
 const ROW: i32 = 56;
 /// Rows rendered beyond the viewport on each side.
 const OVERSCAN: usize = 8;
+
+/// Loads a contact's details unless they are already here (the Contact Information panel, a
+/// conversation whose contact the list does not show); `what` names the load in a failure
+/// notice.
+pub fn ensure_details(
+    api: Api,
+    contacts: ContactsState,
+    notices: Notices,
+    contact: ContactId,
+    what: &'static str,
+) {
+    if contacts
+        .details
+        .with_untracked(|d| d.contains_key(&contact))
+    {
+        return;
+    }
+    let client = api.client();
+    spawn_local(async move {
+        match client.contact(contact).await {
+            Ok(c) => contacts.updated(c),
+            Err(e) => notices.error(what, &e),
+        }
+    });
+}
 
 /// Loads the first page for the current search and `Private`/`Public` choice, or (`more`) the
 /// next page.
