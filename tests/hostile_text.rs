@@ -3,6 +3,8 @@
 //! markup; the agent's reply is markup too. The desktop (offer, Chat Interaction, transcript,
 //! Contact Information) and the widget show every one of them as the text it is, and no script
 //! runs: the page's `window.__pwned` stays unset and no element the markup describes exists.
+//! A standard response whose category, title and body are markup (written straight into the
+//! database: no route creates standard responses yet) is listed and inserted as text too.
 //!
 //! # Layout
 //! - `markup_is_shown_as_text_and_never_runs`: the whole round trip above.
@@ -22,6 +24,27 @@ const MESSAGES: [&str; 3] = [
 ];
 /// What the agent answers.
 const REPLY: &str = "<svg onload=\"window.__pwned='reply'\"></svg> hello";
+
+/// A standard response category, title and body made of markup.
+const CATEGORY: &str = "<b onmouseover=\"window.__pwned='category'\">Hostile</b>";
+const TITLE: &str = "<img src=x onerror=\"window.__pwned='title'\"> Refund";
+const BODY: &str = "<script>window.__pwned='response'</script> Hello {first_name}";
+
+/// Puts the hostile standard response into the server's database.
+async fn hostile_response(h: &Harness) -> Result {
+    let store = threadline_api::store::Store::connect(h.database_url())
+        .await
+        .map_err(|e| e.to_string())?;
+    let category = store
+        .add_category(None, CATEGORY)
+        .await
+        .map_err(|e| e.to_string())?;
+    store
+        .add_response(category, TITLE, BODY)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(())
+}
 
 /// Fails if any markup ran or became an element in `browser`'s current document.
 async fn nothing_ran(browser: &Browser) -> Result {
@@ -78,6 +101,7 @@ async fn markup_is_shown_as_text_and_never_runs() {
     run(
         "markup_is_shown_as_text_and_never_runs",
         |h: Harness| async move {
+            hostile_response(&h).await?;
             let agent = h.browser("agent").await?;
             let (user, password) = DEMO_AGENTS[0];
             login(&agent, user, password).await?;
@@ -106,6 +130,32 @@ async fn markup_is_shown_as_text_and_never_runs() {
             // picture is named by it.
             agent.wait_some("img", "img srcx onerroralert1.png").await?;
             nothing_ran(&agent).await?;
+
+            // The hostile standard response is listed and inserted as text.
+            agent.click("tab", "Standard Responses").await?;
+            agent
+                .wait_text("tabpanel", "Standard Responses", TITLE)
+                .await?;
+            agent
+                .wait_text("tabpanel", "Standard Responses", CATEGORY)
+                .await?;
+            agent.click("button", &format!("Insert {TITLE}")).await?;
+            let inserted = wait_until(
+                "the response in the composer",
+                Duration::from_secs(20),
+                || async {
+                    let value = agent
+                        .role("textbox", "Message")
+                        .await?
+                        .prop("value")
+                        .await?;
+                    Ok(value.filter(|v| v.contains("<script>window.__pwned='response'</script>")))
+                },
+            )
+            .await?;
+            drop(inserted);
+            nothing_ran(&agent).await?;
+            agent.fill("Message", "").await?;
 
             // The agent's markup reaches the visitor as text.
             agent.fill("Message", REPLY).await?;

@@ -222,6 +222,8 @@ pub struct Harness {
 struct Inner {
     test: String,
     base_url: String,
+    /// The server's SQLite database, for a test that must put in what no route can yet.
+    database_url: String,
     browsers: Mutex<Vec<Browser>>,
 }
 
@@ -286,7 +288,8 @@ where
     }
 
     let data = tempfile::tempdir().expect("temporary directory");
-    let mut config = Config::new(Config::sqlite_url(&data.path().join("threadline.db")));
+    let database_url = Config::sqlite_url(&data.path().join("threadline.db"));
+    let mut config = Config::new(database_url.clone());
     config.desktop_dir = Some(desktop_dir);
     config.widget_dir = Some(widget_dir);
     config.seed_demo = options.seed_demo;
@@ -307,6 +310,7 @@ where
         inner: Arc::new(Inner {
             test: test.to_owned(),
             base_url,
+            database_url,
             browsers: Mutex::new(Vec::new()),
         }),
     };
@@ -404,7 +408,12 @@ impl Harness {
         format!("{}{path}", self.inner.base_url)
     }
 
-    /// The test's name.
+    /// The URL of this test's SQLite database (the server has it open too).
+    pub fn database_url(&self) -> &str {
+        &self.inner.database_url
+    }
+
+    /// The test's name (artifacts go under it).
     pub fn test_name(&self) -> &str {
         &self.inner.test
     }
