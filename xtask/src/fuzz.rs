@@ -33,6 +33,10 @@ pub struct Budget {
     pub api: Duration,
     /// Each fuzz target.
     pub per_target: Duration,
+    /// schemathesis: a fixed seed and a cap on cases per operation make a run repeatable (the
+    /// quick form in CI must not pass or fail by luck); none for the long runs, which should
+    /// explore anew each time.
+    pub repeatable: Option<(u64, u32)>,
 }
 
 /// What `cargo xtask test` spends: enough to catch a route that answers 5xx or off-document,
@@ -40,12 +44,14 @@ pub struct Budget {
 pub const QUICK: Budget = Budget {
     api: Duration::from_secs(90),
     per_target: Duration::from_secs(20),
+    repeatable: Some((13, 40)),
 };
 
 /// `cargo xtask fuzz` without a number.
 pub const LONG: Budget = Budget {
     api: Duration::from_mins(10),
     per_target: Duration::from_mins(5),
+    repeatable: None,
 };
 
 /// `cargo xtask fuzz`: both, the long way.
@@ -66,6 +72,17 @@ pub fn api(budget: Budget) -> Result<()> {
     ));
     let hooks = util::root().join("xtask").join("schemathesis");
     let report = util::target_dir().join("xtask").join("schemathesis");
+    let repeatable: Vec<String> = match budget.repeatable {
+        Some((seed, cases)) => vec![
+            "--seed".into(),
+            seed.to_string(),
+            "--max-examples".into(),
+            cases.to_string(),
+            "--generation-database".into(),
+            "none".into(),
+        ],
+        None => Vec::new(),
+    };
     cmd(&schemathesis)
         .args(["run", &format!("{base}/api/openapi.json")])
         .args(["--max-time", &budget.api.as_secs().to_string()])
@@ -77,6 +94,7 @@ pub fn api(budget: Budget) -> Result<()> {
         .args(["--exclude-path", "/api/events"])
         .args(["--exclude-path", "/api/visitor/events"])
         .args(["--workers", "1", "--request-timeout", "20"])
+        .args(&repeatable)
         .args(["--report", "junit", "--report-dir"])
         .args([report.as_os_str()])
         .env("SCHEMATHESIS_HOOKS", "hooks")

@@ -92,6 +92,7 @@ fn parse(args: &[String]) -> Result<Command> {
                 Ok(Command::Fuzz(fuzz::Budget {
                     api: std::time::Duration::from_secs(seconds),
                     per_target: std::time::Duration::from_secs(seconds),
+                    repeatable: None,
                 }))
             }
             _ => Err(Error::new("`cargo xtask fuzz` takes at most one argument")),

@@ -16,23 +16,35 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-fn spawn(url: &str, port: u16) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_threadline-api"))
-        .args([
-            "--addr",
-            &format!("127.0.0.1:{port}"),
-            "--database-url",
-            url,
-            "--demo",
-            // One visitor sends the whole burst: lift its message quota.
-            "--visitor-messages-per-minute",
-            "100000000",
-        ])
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start the server binary")
+/// The server binary, running; killed when dropped, so a failing test leaves no server behind.
+struct ServerProcess(Child);
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn spawn(url: &str, port: u16) -> ServerProcess {
+    ServerProcess(
+        Command::new(env!("CARGO_BIN_EXE_threadline-api"))
+            .args([
+                "--addr",
+                &format!("127.0.0.1:{port}"),
+                "--database-url",
+                url,
+                "--demo",
+                // One visitor sends the whole burst: lift its message quota.
+                "--visitor-messages-per-minute",
+                "100000000",
+            ])
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start the server binary"),
+    )
 }
 
 fn free_port() -> u16 {
@@ -65,7 +77,7 @@ async fn burst_then_kill(
     client: &reqwest::Client,
     base: &str,
     token: &str,
-    child: &mut Child,
+    child: &mut ServerProcess,
 ) -> HashSet<String> {
     let acked: Arc<Mutex<HashSet<String>>> = Arc::default();
     let mut senders = Vec::new();
@@ -103,8 +115,8 @@ async fn burst_then_kill(
         );
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    child.kill().expect("kill -9");
-    child.wait().expect("reap");
+    child.0.kill().expect("kill -9");
+    child.0.wait().expect("reap");
     for s in senders {
         let _ = s.await;
     }
@@ -163,7 +175,7 @@ async fn crash_during_burst(b: Backend) {
     let acked = burst_then_kill(&client, &base, &token, &mut child).await;
     assert!(acked.len() >= 150);
     // Restart on the same database and read everything back.
-    let mut child = spawn(&db.url, port);
+    let child = spawn(&db.url, port);
     wait_up(&base).await;
     let stored: HashSet<String> = stored_client_ids(&client, &base, &token)
         .await
@@ -204,8 +216,7 @@ async fn crash_during_burst(b: Backend) {
         .messages
         .iter()
         .all(|m| m.text != "retried after restart"));
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(child);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -345,8 +356,7 @@ async fn chaos(b: Backend) {
             stored.len()
         );
     }
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(child);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

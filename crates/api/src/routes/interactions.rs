@@ -120,7 +120,8 @@ async fn done(
 /// Records a stretch of time the interaction view was open (the handle-time KPI).
 #[utoipa::path(post, path = "/api/interactions/{id}/handle-time", tag = "interactions", security(("bearer" = [])),
     params(("id" = i64, Path, description = "interaction id")), request_body = HandleTimeSegment,
-    responses((status = 204), (status = 400, body = wire::ErrorBody), (status = 403, body = wire::ErrorBody)))]
+    responses((status = 204), (status = 400, body = wire::ErrorBody), (status = 403, body = wire::ErrorBody),
+        (status = 409, body = wire::ErrorBody), (status = 422, body = wire::ErrorBody)))]
 async fn handle_time(
     State(state): State<AppState>,
     auth: AgentAuth,

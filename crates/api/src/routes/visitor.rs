@@ -175,7 +175,7 @@ async fn conversation(
 /// The visitor writes; with no chat open this starts one.
 #[utoipa::path(post, path = "/api/visitor/messages", tag = "visitor", security(("bearer" = [])), request_body = VisitorSendRequest,
     responses((status = 200, body = VisitorMessage), (status = 400, body = wire::ErrorBody), (status = 413, body = wire::ErrorBody),
-        (status = 429, body = wire::ErrorBody)))]
+        (status = 404, body = wire::ErrorBody), (status = 429, body = wire::ErrorBody)))]
 async fn send(
     State(state): State<AppState>,
     auth: VisitorAuth,
