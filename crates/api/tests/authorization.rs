@@ -220,16 +220,7 @@ impl World {
 /// A customer's visitor token whose signed identity has run out: issued for an identity that
 /// expires in two seconds, then used until the server refuses it as expired.
 async fn expired_visitor(server: &Server) -> String {
-    let unix_now = || {
-        i64::try_from(
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .expect("after 1970")
-                .as_secs(),
-        )
-        .expect("a time in range")
-    };
-    let identity = sign_identity(DEMO_IDENTITY_SECRET, "cust-matrix", unix_now() + 2);
+    let identity = sign_identity(DEMO_IDENTITY_SECRET, "cust-matrix", common::unix_now() + 2);
     let visitor = server.visitor_with(json!({"identity": identity})).await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     let mut tick = tokio::time::interval(Duration::from_millis(200));
@@ -267,13 +258,7 @@ fn body_for(method: &Method, template: &str) -> Option<Value> {
         }
         "/api/interactions/{id}/done" => json!({"disposition": "resolved"}),
         "/api/interactions/{id}/handle-time" => {
-            let now = i64::try_from(
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .expect("after 1970")
-                    .as_millis(),
-            )
-            .expect("a time in range");
+            let now = common::now_ms();
             json!({"started_at": now - 500, "ended_at": now})
         }
         "/api/interactions/{id}/typing" | "/api/visitor/typing" => json!({"typing": true}),

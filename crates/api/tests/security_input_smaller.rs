@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{client_id, Backend, Caller, Server};
+use common::{client_id, now_ms, Backend, Caller, Server};
 use reqwest::Method;
 use serde_json::{json, Value};
 use wire::api::SendResponse;
@@ -17,16 +17,6 @@ on_both!(
     only_the_holder_takes_an_offered_or_reserved_chat,
     uploaded_images_lose_their_metadata_and_long_animations_are_refused,
 );
-
-fn now_ms() -> i64 {
-    i64::try_from(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .expect("clock")
-            .as_millis(),
-    )
-    .expect("millis")
-}
 
 /// A visitor writes, Ann (Ready) is offered the chat and accepts it.
 async fn accepted_chat(

@@ -10,7 +10,7 @@
 
 mod common;
 
-use common::{client_id, tiny_png, upload, Backend, Caller, Server, Visitor};
+use common::{client_id, tiny_png, unix_now, upload, Backend, Caller, Server, Visitor};
 use eventsource_stream::Eventsource;
 use futures_util::StreamExt;
 use reqwest::Method;
@@ -317,16 +317,6 @@ async fn visitor_responses_and_events_carry_only_visitor_fields(b: Backend) {
 }
 
 // ---- finding 3: token lifetimes ----------------------------------------------------------
-
-fn unix_now() -> i64 {
-    i64::try_from(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .expect("clock")
-            .as_secs(),
-    )
-    .expect("time")
-}
 
 /// Calls the conversation with `token` until it is refused (at most `within`); the body.
 async fn until_refused(s: &Server, token: &str, within: Duration) -> Value {

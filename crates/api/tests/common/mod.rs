@@ -604,3 +604,19 @@ pub fn tiny_png() -> Vec<u8> {
         0x89, 0x99, 0x3D, 0x1D, 0, 0, 0, 0, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
     ]
 }
+
+/// Now, in milliseconds since 1970 (the API's `Millis`).
+pub fn now_ms() -> i64 {
+    i64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("clock")
+            .as_millis(),
+    )
+    .expect("millis")
+}
+
+/// Now, in seconds since 1970 (signed identities' expiry).
+pub fn unix_now() -> i64 {
+    now_ms() / 1000
+}
