@@ -961,25 +961,14 @@ async fn bad_input_is_refused_clearly(b: Backend) {
     assert_eq!(body["error"]["code"], "invalid_input");
     // Images: an SVG, a renamed text file, an oversize file, a decompression bomb.
     let upload = |bytes: Vec<u8>, name: &'static str| {
-        let base = s.base.clone();
-        let token = v.token.clone();
-        async move {
-            let part = reqwest::multipart::Part::bytes(bytes)
-                .file_name(name)
-                .mime_str("image/png")
-                .expect("mime");
-            let r = reqwest::Client::new()
-                .post(format!("{base}/api/visitor/attachments"))
-                .bearer_auth(token)
-                .multipart(reqwest::multipart::Form::new().part("file", part))
-                .send()
-                .await
-                .expect("upload");
-            (
-                r.status().as_u16(),
-                r.json::<Value>().await.unwrap_or(Value::Null),
-            )
-        }
+        common::upload_as(
+            &s,
+            &v.token,
+            "/api/visitor/attachments",
+            bytes,
+            name,
+            Some("image/png"),
+        )
     };
     let (st, body) = upload(
         b"<svg xmlns='http://www.w3.org/2000/svg'/>".to_vec(),

@@ -295,22 +295,7 @@ async fn uploaded_images_lose_their_metadata_and_long_animations_are_refused(b: 
     let s = Server::start(b, |_| {}).await;
     let v = s.visitor("Pia").await;
     let upload = |bytes: Vec<u8>, name: &'static str| {
-        let base = s.base.clone();
-        let token = v.token.clone();
-        async move {
-            let part = reqwest::multipart::Part::bytes(bytes).file_name(name);
-            let r = reqwest::Client::new()
-                .post(format!("{base}/api/visitor/attachments"))
-                .bearer_auth(token)
-                .multipart(reqwest::multipart::Form::new().part("file", part))
-                .send()
-                .await
-                .expect("upload");
-            (
-                r.status().as_u16(),
-                r.json::<Value>().await.unwrap_or(Value::Null),
-            )
-        }
+        common::upload_as(&s, &v.token, "/api/visitor/attachments", bytes, name, None)
     };
     let download = |url: String| {
         let base = s.base.clone();

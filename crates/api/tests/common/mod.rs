@@ -578,10 +578,23 @@ impl Events {
 
 /// Uploads an image (multipart field `file`) to `path` with `token`; status and body.
 pub async fn upload(s: &Server, token: &str, path: &str, bytes: Vec<u8>) -> (u16, Value) {
-    let part = reqwest::multipart::Part::bytes(bytes)
-        .file_name("photo.png")
-        .mime_str("image/png")
-        .expect("mime");
+    upload_as(s, token, path, bytes, "photo.png", Some("image/png")).await
+}
+
+/// Uploads `bytes` as file `name`, declared as `mime` (or with no type), to `path` with
+/// `token`; status and body.
+pub async fn upload_as(
+    s: &Server,
+    token: &str,
+    path: &str,
+    bytes: Vec<u8>,
+    name: &str,
+    mime: Option<&str>,
+) -> (u16, Value) {
+    let mut part = reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned());
+    if let Some(mime) = mime {
+        part = part.mime_str(mime).expect("mime");
+    }
     let r = reqwest::Client::new()
         .post(format!("{}{path}", s.base))
         .bearer_auth(token)
