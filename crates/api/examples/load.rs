@@ -130,6 +130,7 @@ async fn main() {
                 &format!("Bench Agent {i}"),
                 &hash,
                 1000,
+                wire::Role::Agent,
             )
             .await
             .expect("agent");

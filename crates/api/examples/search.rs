@@ -262,6 +262,7 @@ async fn fill(store: &Store, a: &Args, words: &[String], cdf: &[f64]) -> (Vec<Co
                         &format!("Search Agent {i}"),
                         &hash,
                         3,
+                        wire::Role::Agent,
                     )
                     .await
                     .expect("agent"),

@@ -82,6 +82,59 @@ pub struct AgentAuth {
     pub agent: AgentId,
     /// The stored form of their token (to log out this session).
     pub token_hash: String,
+    /// What they may do (read with the session, so a role change applies to the next request).
+    pub role: wire::Role,
+}
+
+impl AgentAuth {
+    /// Refuses (403 `forbidden`) unless the account's role allows what `needed` may do.
+    ///
+    /// # Errors
+    /// [`ApiError::Forbidden`] naming the role needed.
+    pub fn require(&self, needed: wire::Role) -> Result<(), ApiError> {
+        if self.role.allows(needed) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden(format!(
+                "this needs the {} role",
+                needed.label().to_lowercase()
+            )))
+        }
+    }
+}
+
+/// An authenticated supervisor or administrator (403 for an agent).
+#[derive(Debug, Clone)]
+pub struct SupervisorAuth(pub AgentAuth);
+
+impl FromRequestParts<AppState> for SupervisorAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let auth = AgentAuth::from_request_parts(parts, state).await?;
+        auth.require(wire::Role::Supervisor)?;
+        Ok(SupervisorAuth(auth))
+    }
+}
+
+/// An authenticated administrator (403 for anyone else).
+#[derive(Debug, Clone)]
+pub struct AdminAuth(pub AgentAuth);
+
+impl FromRequestParts<AppState> for AdminAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let auth = AgentAuth::from_request_parts(parts, state).await?;
+        auth.require(wire::Role::Administrator)?;
+        Ok(AdminAuth(auth))
+    }
 }
 
 impl FromRequestParts<AppState> for AgentAuth {
@@ -103,6 +156,7 @@ impl FromRequestParts<AppState> for AgentAuth {
         Ok(AgentAuth {
             agent: session.agent_id,
             token_hash: hash,
+            role: session.role,
         })
     }
 }

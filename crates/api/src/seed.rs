@@ -1,4 +1,4 @@
-//! Demo data for a first start: three agents, a dozen contacts with past conversations over
+//! Demo data for a first start: three agents, a supervisor and an administrator, a dozen contacts with past conversations over
 //! Web Chat, Messenger and Twitter DMs (some with images), public posts and Tweets, a tree of
 //! standard responses, disposition codes and Not Ready reasons.
 
@@ -13,6 +13,13 @@ pub const DEMO_AGENTS: [(&str, &str, &str, u32); 3] = [
     ("ann", "ann-pass-1", "Ann Archer", 3),
     ("ben", "ben-pass-1", "Ben Brooks", 3),
     ("cleo", "cleo-pass-1", "Cleo Chen", 2),
+];
+
+/// The demo supervisor and administrator: login, password, display name, role. They take no
+/// chats unless they go Ready.
+pub const DEMO_STAFF: [(&str, &str, &str, wire::Role); 2] = [
+    ("sam", "sam-pass-1", "Sam Sato", wire::Role::Supervisor),
+    ("ada", "ada-pass-1", "Ada Alvarez", wire::Role::Administrator),
 ];
 
 const DISPOSITIONS: [(&str, &str); 5] = [
@@ -127,11 +134,18 @@ const RESPONSES: [Category; 5] = [
 /// Seeds the demo data into an empty database.
 pub async fn demo(store: &Store) -> Result<(), crate::ApiError> {
     let mut agents: Vec<AgentId> = Vec::new();
-    for (login, password, name, capacity) in DEMO_AGENTS {
+    let accounts = DEMO_AGENTS
+        .map(|(login, password, name, capacity)| (login, password, name, capacity, wire::Role::Agent))
+        .into_iter()
+        .chain(DEMO_STAFF.map(|(login, password, name, role)| (login, password, name, 3, role)));
+    for (login, password, name, capacity, role) in accounts {
         let hash = tokio::task::spawn_blocking(move || hash_password(password))
             .await
             .map_err(|e| crate::ApiError::Internal(e.to_string()))??;
-        agents.push(store.create_agent(login, name, &hash, capacity).await?);
+        let id = store.create_agent(login, name, &hash, capacity, role).await?;
+        if role == wire::Role::Agent {
+            agents.push(id);
+        }
     }
     let mut categories = std::collections::HashMap::new();
     for (name, parent, items) in RESPONSES {

@@ -223,6 +223,52 @@ pub struct NotReadyReason {
     pub label: String,
 }
 
+/// What an account may do. Each role may do everything the ones before it may.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Answers chats.
+    Agent,
+    /// Also sees and manages agents' work: the live board, monitoring, reassigning, reports.
+    Supervisor,
+    /// Also configures: accounts, standard responses, codes, channel settings, the audit log.
+    Administrator,
+}
+
+impl Role {
+    /// Every role, lowest first.
+    pub const ALL: [Role; 3] = [Role::Agent, Role::Supervisor, Role::Administrator];
+
+    /// The stored and wire form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Agent => "agent",
+            Role::Supervisor => "supervisor",
+            Role::Administrator => "administrator",
+        }
+    }
+
+    /// Reads the stored form.
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    /// The words the UI shows.
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Agent => "Agent",
+            Role::Supervisor => "Supervisor",
+            Role::Administrator => "Administrator",
+        }
+    }
+
+    /// Whether this role may do what `needed` may.
+    pub fn allows(self, needed: Role) -> bool {
+        self >= needed
+    }
+}
+
 /// An agent as the desktop sees themself.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -235,6 +281,8 @@ pub struct AgentView {
     pub display_name: String,
     /// How many chats the agent may hold at once (not Done).
     pub capacity: u32,
+    /// What the account may do; the desktop shows supervisor and administrator screens by it.
+    pub role: Role,
     /// Ready or Not Ready.
     pub status: ChatStatus,
     /// Interactions that hold a slot of the capacity right now (offers included, see

@@ -14,6 +14,8 @@ pub struct SessionAgent {
     pub agent_id: AgentId,
     /// When the session ends by itself (ms); its event streams end then too.
     pub expires_at: i64,
+    /// What the account may do, read with every request so a change applies at once.
+    pub role: wire::Role,
 }
 
 /// Whose stream a ticket opens.
@@ -37,12 +39,15 @@ pub struct Redeemed {
 }
 
 impl Store {
-    /// The id and password hash for a login name.
+    /// The id and password hash for a login name of an active account (a deactivated one
+    /// cannot log in).
     pub async fn agent_credentials(
         &self,
         login: &str,
     ) -> Result<Option<(AgentId, String)>, StoreError> {
-        let row = sqlx::query("SELECT id, password_hash FROM agents WHERE login = $1")
+        let row = sqlx::query(
+            "SELECT id, password_hash FROM agents WHERE login = $1 AND deactivated_at IS NULL",
+        )
             .bind(login)
             .fetch_optional(self.pool())
             .await?;
@@ -50,23 +55,25 @@ impl Store {
             .transpose()
     }
 
-    /// Creates an agent (used by seeding and tests).
+    /// Creates an account with a role.
     pub async fn create_agent(
         &self,
         login: &str,
         display_name: &str,
         password_hash: &str,
         capacity: u32,
+        role: wire::Role,
     ) -> Result<AgentId, StoreError> {
         let mut tx = self.begin().await?;
         let id: i64 = sqlx::query(
-            "INSERT INTO agents (login, display_name, password_hash, capacity, created_at) \
-             VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            "INSERT INTO agents (login, display_name, password_hash, capacity, role, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
         )
         .bind(login)
         .bind(display_name)
         .bind(password_hash)
         .bind(i64::from(capacity))
+        .bind(role.as_str())
         .bind(now_ms())
         .fetch_one(&mut *tx.inner)
         .await?
@@ -93,13 +100,16 @@ impl Store {
         tx.commit().await
     }
 
-    /// The agent of a live (unexpired, unrevoked) session.
+    /// The agent of a live (unexpired, unrevoked) session of an active account, with its role.
     pub async fn session_agent(
         &self,
         token_hash: &str,
     ) -> Result<Option<SessionAgent>, StoreError> {
         let row = sqlx::query(
-            "SELECT agent_id, expires_at FROM agent_sessions WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > $2",
+            "SELECT s.agent_id, s.expires_at, a.role FROM agent_sessions s \
+             JOIN agents a ON a.id = s.agent_id \
+             WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > $2 \
+             AND a.deactivated_at IS NULL",
         )
         .bind(token_hash)
         .bind(now_ms())
@@ -109,6 +119,7 @@ impl Store {
             Ok(SessionAgent {
                 agent_id: AgentId(r.try_get("agent_id")?),
                 expires_at: r.try_get("expires_at")?,
+                role: super::rows::stored_role(&r.try_get::<String, _>("role")?)?,
             })
         })
         .transpose()

@@ -24,11 +24,13 @@
 //! - `rows`: the SELECTs that build the wire views, and their row mappers.
 //! - `history`: importing finished interactions.
 //! - `author`: [`AuthorKey`], who wrote a message or uploaded a file, as stored.
+//! - `audit`: the audit log, written by [`Tx::audit`] in the changing transaction.
 //! - `attachments`, `catalog` (standard responses, dispositions, reasons).
 //! - `sql`: a builder for statements with bound values; `sqlite`, `postgres`: the dialects.
 
 mod agents;
 mod attachments;
+mod audit;
 mod author;
 mod catalog;
 mod contacts;
@@ -52,6 +54,7 @@ mod tx;
 
 pub use agents::{Redeemed, SessionAgent, TicketScope};
 pub use attachments::{NewAttachment, StoredFile};
+pub use audit::AuditEntry;
 pub use author::AuthorKey;
 pub use contacts::{ContactListQuery, VisitorToken};
 pub use conversation::ChannelFilter;

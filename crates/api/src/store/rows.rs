@@ -152,7 +152,7 @@ where
     E: Executor<'e, Database = sqlx::Any>,
 {
     let sql = format!(
-        "SELECT a.id, a.login, a.display_name, a.capacity, a.ready, a.not_ready_reason, \
+        "SELECT a.id, a.login, a.display_name, a.capacity, a.role, a.ready, a.not_ready_reason, \
          (SELECT COUNT(*) FROM interactions i WHERE i.agent_id = a.id \
             AND i.state IN ({})) AS open_count \
          FROM agents a WHERE a.id = $1",
@@ -169,6 +169,7 @@ fn agent(row: &AnyRow) -> Result<AgentView, sqlx::Error> {
         login: row.try_get("login")?,
         display_name: row.try_get("display_name")?,
         capacity: u32::try_from(row.try_get::<i64, _>("capacity")?).unwrap_or(0),
+        role: stored_role(&row.try_get::<String, _>("role")?)?,
         status: if ready == 1 {
             ChatStatus::Ready
         } else {
@@ -178,6 +179,11 @@ fn agent(row: &AnyRow) -> Result<AgentView, sqlx::Error> {
         },
         open_interactions: u32::try_from(row.try_get::<i64, _>("open_count")?).unwrap_or(0),
     })
+}
+
+/// Reads a stored role; an unknown one is a decode error, never a silent downgrade or upgrade.
+pub(crate) fn stored_role(s: &str) -> Result<wire::Role, sqlx::Error> {
+    wire::Role::parse(s).ok_or_else(|| sqlx::Error::Decode(format!("unknown role {s:?}").into()))
 }
 
 /// Loads a contact view with identities.

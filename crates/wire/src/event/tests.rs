@@ -93,6 +93,7 @@ fn every_event() -> Vec<Event> {
                 login: "ann".into(),
                 display_name: "Ann".into(),
                 capacity: 3,
+                role: crate::Role::Agent,
                 status: ChatStatus::Ready,
                 open_interactions: 1,
             },
