@@ -2,6 +2,7 @@
 //! routing of chat offers, asynchronous continuation, and live event streams with replay.
 //!
 //! # Layout
+//! - [`admin_cli`]: `threadline-api admin …`, account administration from the command line.
 //! - [`config`]: [`Config`], everything an operator can set.
 //! - [`serve`] / [`app`]: start the server on a listener; build the router (tests call both).
 //! - `error`: [`ApiError`], the one error type handlers return, and the one mapping from the
@@ -23,6 +24,7 @@
 //! - `routes/`: one router per resource; `openapi` assembles the OpenAPI document.
 //! - `seed`: demo data, seeded only in demo mode (`--demo`).
 
+pub mod admin_cli;
 pub mod auth;
 pub mod config;
 pub mod connections;

@@ -1,8 +1,10 @@
-//! `threadline-api`: runs the Threadline server.
+//! `threadline-api`: runs the Threadline server; `threadline-api admin …` administers accounts
+//! from the command line (see `admin_cli`).
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use threadline_api::admin_cli::AdminCommand;
 use threadline_api::config::IpNet;
 use threadline_api::{seed, Config};
 
@@ -14,14 +16,22 @@ fn parse_proxies(s: &str) -> Result<Vec<IpNet>, String> {
 #[derive(Debug, Parser)]
 #[command(version, about)]
 struct Args {
+    /// Without a command: run the server.
+    #[command(subcommand)]
+    command: Option<Command>,
     /// Address to listen on.
     #[arg(long, env = "THREADLINE_ADDR", default_value = "127.0.0.1:8080")]
     addr: SocketAddr,
     /// Database URL: `postgres://…` for PostgreSQL; default: a SQLite file in the data dir.
-    #[arg(long, env = "DATABASE_URL")]
+    #[arg(long, env = "DATABASE_URL", global = true)]
     database_url: Option<String>,
     /// Where the SQLite file lives.
-    #[arg(long, env = "THREADLINE_DATA_DIR", default_value = "./data")]
+    #[arg(
+        long,
+        env = "THREADLINE_DATA_DIR",
+        default_value = "./data",
+        global = true
+    )]
     data_dir: PathBuf,
     /// The built agent desktop, served at `/`.
     #[arg(long, env = "THREADLINE_DESKTOP_DIR")]
@@ -106,27 +116,65 @@ struct Args {
     upload_expiry: u64,
 }
 
+/// What to do instead of running the server.
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Administer accounts (the first administrator, scripts): create, list, deactivate,
+    /// reactivate, reset-password, import.
+    Admin {
+        /// The admin command.
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+/// The database URL: the one given, or the SQLite file in the data dir (made if missing).
+fn database_url(given: Option<String>, data_dir: &std::path::Path) -> Result<String, String> {
+    if let Some(u) = given {
+        return Ok(u);
+    }
+    std::fs::create_dir_all(data_dir)
+        .map_err(|e| format!("cannot create the data dir {}: {e}", data_dir.display()))?;
+    Ok(Config::sqlite_url(&data_dir.join("threadline.db")))
+}
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,sqlx=warn,tower_http=warn".into()),
-        )
-        .init();
-    let args = Args::parse();
-    let database_url = if let Some(u) = args.database_url {
-        u
+    let args = match Args::try_parse() {
+        Ok(a) => a,
+        Err(e) => {
+            let _ = e.print();
+            // A wrong flag or value fails with 1, like every refusal of the admin commands.
+            return if e.use_stderr() {
+                std::process::ExitCode::FAILURE
+            } else {
+                std::process::ExitCode::SUCCESS
+            };
+        }
+    };
+    let filter = || {
+        tracing_subscriber::EnvFilter::try_from_default_env()
+            .unwrap_or_else(|_| "info,sqlx=warn,tower_http=warn".into())
+    };
+    if args.command.is_some() {
+        // The admin commands print their results on stdout; their log goes to stderr.
+        tracing_subscriber::fmt()
+            .with_env_filter(filter())
+            .with_writer(std::io::stderr)
+            .init();
     } else {
-        if let Err(e) = std::fs::create_dir_all(&args.data_dir) {
-            eprintln!(
-                "cannot create the data dir {}: {e}",
-                args.data_dir.display()
-            );
+        tracing_subscriber::fmt().with_env_filter(filter()).init();
+    }
+    let database_url = match database_url(args.database_url, &args.data_dir) {
+        Ok(u) => u,
+        Err(e) => {
+            eprintln!("{e}");
             return std::process::ExitCode::FAILURE;
         }
-        Config::sqlite_url(&args.data_dir.join("threadline.db"))
     };
+    if let Some(Command::Admin { command }) = args.command {
+        return threadline_api::admin_cli::run(command, &database_url).await;
+    }
     let mut config = Config::new(database_url);
     config.desktop_dir = args.desktop_dir;
     config.widget_dir = args.widget_dir;

@@ -56,6 +56,7 @@ impl AppState {
                 .await
                 .map_err(|e| crate::ServeError::Other(format!("seeding demo data: {e:?}")))?;
         }
+        say_if_nobody_can_administer(&store).await?;
         let login_limits = Arc::new(LoginLimits::new(&config));
         let visitor_limits = Arc::new(crate::visitor_limits::VisitorLimits::new(
             config.visitor_quotas,
@@ -123,6 +124,24 @@ impl AppState {
             t.abort();
         }
     }
+}
+
+/// Logs, at start, the command that makes the first administrator when there is no account
+/// (or no active administrator); the login page says so too (`GET /api/setup`).
+async fn say_if_nobody_can_administer(store: &Store) -> Result<(), crate::ServeError> {
+    let (has_accounts, has_admin) = store.setup_state().await?;
+    let command = wire::accounts::FIRST_ADMIN_COMMAND;
+    if !has_accounts {
+        tracing::warn!(
+            "No accounts yet: nobody can log in. Create the first administrator with: {command} \
+             (add the same --database-url or --data-dir as the server)"
+        );
+    } else if !has_admin {
+        tracing::warn!(
+            "No active administrator: nobody can manage accounts. Create one with: {command}"
+        );
+    }
+    Ok(())
 }
 
 async fn prune_loop(store: Store, retention: std::time::Duration, every: std::time::Duration) {

@@ -2,6 +2,8 @@
 //! widget. Both sides compile this crate, so a change here is a change to both at once.
 //!
 //! # Layout
+//! - [`accounts`]: accounts and the audit log as administrators see them, and the rules for an
+//!   account's fields (login, name, capacity, password).
 //! - [`ids`]: newtype ids (`AgentId`, `ContactId`, …); never a bare `String` or `i64` in an API.
 //! - [`model`]: the nouns of the product: channels, interaction states, agents, messages,
 //!   interactions, standard responses, dispositions (re-exports [`contact`]'s types).
@@ -16,6 +18,7 @@
 //! - [`checks`]: the pre-send checks as pure functions (message text, one-line fields, images),
 //!   called by the server and by both browsers.
 
+pub mod accounts;
 pub mod api;
 pub mod checks;
 pub mod contact;

@@ -48,14 +48,15 @@ impl Store {
         let row = sqlx::query(
             "SELECT id, password_hash FROM agents WHERE login = $1 AND deactivated_at IS NULL",
         )
-            .bind(login)
-            .fetch_optional(self.pool())
-            .await?;
+        .bind(login)
+        .fetch_optional(self.pool())
+        .await?;
         row.map(|r| Ok((AgentId(r.try_get("id")?), r.try_get("password_hash")?)))
             .transpose()
     }
 
-    /// Creates an account with a role.
+    /// Creates an account with a role (demo seeding; administrators use
+    /// [`Store::create_account`], which audits).
     pub async fn create_agent(
         &self,
         login: &str,
@@ -65,21 +66,9 @@ impl Store {
         role: wire::Role,
     ) -> Result<AgentId, StoreError> {
         let mut tx = self.begin().await?;
-        let id: i64 = sqlx::query(
-            "INSERT INTO agents (login, display_name, password_hash, capacity, role, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-        )
-        .bind(login)
-        .bind(display_name)
-        .bind(password_hash)
-        .bind(i64::from(capacity))
-        .bind(role.as_str())
-        .bind(now_ms())
-        .fetch_one(&mut *tx.inner)
-        .await?
-        .try_get("id")?;
+        let id = insert_agent(&mut tx, login, display_name, password_hash, capacity, role).await?;
         tx.commit().await?;
-        Ok(AgentId(id))
+        Ok(id)
     }
 
     /// Stores a new session (by the token's hash).
@@ -179,19 +168,7 @@ impl Store {
             .bind(agent.0)
             .execute(&mut *tx.inner)
             .await?;
-        let ended = sqlx::query(
-            "UPDATE agent_sessions SET revoked_at = $1 WHERE agent_id = $2 AND token_hash <> $3 AND revoked_at IS NULL \
-             RETURNING token_hash",
-        )
-        .bind(now_ms())
-        .bind(agent.0)
-        .bind(keep_token_hash)
-        .fetch_all(&mut *tx.inner)
-        .await?
-        .iter()
-        .map(|r| r.try_get("token_hash"))
-        .collect::<Result<Vec<String>, _>>()?;
-        end_streams(&mut tx, ended).await?;
+        revoke_sessions_in(&mut tx, agent, Some(keep_token_hash)).await?;
         tx.commit().await
     }
 
@@ -318,6 +295,55 @@ impl Store {
             session: row.try_get("session_hash")?,
         }))
     }
+}
+
+/// Inserts an account (the one `INSERT INTO agents`).
+pub(super) async fn insert_agent(
+    tx: &mut super::Tx,
+    login: &str,
+    display_name: &str,
+    password_hash: &str,
+    capacity: u32,
+    role: wire::Role,
+) -> Result<AgentId, StoreError> {
+    let id: i64 = sqlx::query(
+        "INSERT INTO agents (login, display_name, password_hash, capacity, role, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+    )
+    .bind(login)
+    .bind(display_name)
+    .bind(password_hash)
+    .bind(i64::from(capacity))
+    .bind(role.as_str())
+    .bind(now_ms())
+    .fetch_one(&mut *tx.inner)
+    .await?
+    .try_get("id")?;
+    Ok(AgentId(id))
+}
+
+/// Revokes every session of an agent but `keep` (the one making a password change), with their
+/// tickets and live streams on every instance. Whether any session was revoked.
+pub(super) async fn revoke_sessions_in(
+    tx: &mut super::Tx,
+    agent: AgentId,
+    keep: Option<&str>,
+) -> Result<bool, StoreError> {
+    let ended = sqlx::query(
+        "UPDATE agent_sessions SET revoked_at = $1 WHERE agent_id = $2 AND token_hash <> $3 AND revoked_at IS NULL \
+         RETURNING token_hash",
+    )
+    .bind(now_ms())
+    .bind(agent.0)
+    .bind(keep.unwrap_or(""))
+    .fetch_all(&mut *tx.inner)
+    .await?
+    .iter()
+    .map(|r| r.try_get("token_hash"))
+    .collect::<Result<Vec<String>, _>>()?;
+    let any = !ended.is_empty();
+    end_streams(tx, ended).await?;
+    Ok(any)
 }
 
 /// Ends sessions' unredeemed stream tickets and (through the log, on every instance) their

@@ -8,6 +8,8 @@
 //! - `error`: [`StoreError`], what every store operation fails with (no HTTP statuses here).
 //! - `tx`: write transactions ([`Tx`]) that write their events to the log at commit.
 //! - `event_log`: reading the event log for the live streams, pruning it.
+//! - `accounts`: account administration (create, change, deactivate, reset password), the
+//!   import of standard responses, reading the audit log; each change audited.
 //! - `agents`: agents, sessions, status, presence, stream tickets.
 //! - `contacts`: contacts, identities, visitor tokens, the Contacts list.
 //! - `transitions`: the only writer of an interaction's state (checked against
@@ -28,6 +30,7 @@
 //! - `attachments`, `catalog` (standard responses, dispositions, reasons).
 //! - `sql`: a builder for statements with bound values; `sqlite`, `postgres`: the dialects.
 
+mod accounts;
 mod agents;
 mod attachments;
 mod audit;
@@ -52,6 +55,7 @@ pub mod sqlite;
 mod transitions;
 mod tx;
 
+pub use accounts::{AuditQuery, ImportedResponse};
 pub use agents::{Redeemed, SessionAgent, TicketScope};
 pub use attachments::{NewAttachment, StoredFile};
 pub use audit::AuditEntry;
@@ -193,6 +197,9 @@ impl Store {
                     "the database URL must start with sqlite: or postgres:".to_owned(),
                 ));
             };
+        if dialect.name() == "postgres" {
+            postgres::ensure_database(url).await?;
+        }
         let setup = dialect.connection_setup();
         let pool = AnyPoolOptions::new()
             .max_connections(dialect.max_connections())

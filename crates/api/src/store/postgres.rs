@@ -12,6 +12,39 @@ pub const NOTIFY_CHANNEL: &str = "threadline_events";
 /// The channel that carries live-only events (typing) to the other instances' hubs.
 pub const LIVE_CHANNEL: &str = "threadline_live";
 
+/// Makes the database `url` names when the server does not have it yet (a fresh machine) and
+/// the role may create databases; otherwise says exactly what to run.
+///
+/// # Errors
+/// The server is unreachable, or the database is missing and could not be made.
+pub async fn ensure_database(url: &str) -> Result<(), crate::ServeError> {
+    use sqlx::migrate::MigrateDatabase;
+    use std::str::FromStr;
+    // When the check itself fails (a role that may not read the server's catalogue, say), the
+    // connection that follows reports the real problem.
+    if sqlx::Postgres::database_exists(url).await.unwrap_or(true) {
+        return Ok(());
+    }
+    match sqlx::Postgres::create_database(url).await {
+        Ok(()) => {
+            tracing::info!("created the PostgreSQL database the database URL names");
+            Ok(())
+        }
+        Err(e) => {
+            let options = sqlx::postgres::PgConnectOptions::from_str(url)?;
+            let name = options.get_database().unwrap_or("threadline").to_owned();
+            Err(crate::ServeError::Other(format!(
+                "the PostgreSQL database \"{name}\" does not exist and this role may not create \
+                 it ({e}). Create it as a user who may, then start again:\n  createdb -h {host} -p {port} -U postgres -O {user} {name}\n\
+                 or in psql: CREATE DATABASE \"{name}\" OWNER \"{user}\";",
+                host = options.get_host(),
+                port = options.get_port(),
+                user = options.get_username(),
+            )))
+        }
+    }
+}
+
 /// The PostgreSQL dialect.
 #[derive(Debug, Clone, Copy)]
 pub struct Postgres;

@@ -162,7 +162,7 @@ where
     row.as_ref().map(agent).transpose()
 }
 
-fn agent(row: &AnyRow) -> Result<AgentView, sqlx::Error> {
+pub(super) fn agent(row: &AnyRow) -> Result<AgentView, sqlx::Error> {
     let ready: i64 = row.try_get("ready")?;
     Ok(AgentView {
         id: AgentId(row.try_get("id")?),

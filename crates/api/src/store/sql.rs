@@ -74,6 +74,19 @@ impl SqlBuilder {
         self.plan_every_run = true;
     }
 
+    /// Runs the statement in a write transaction.
+    pub async fn execute(self, tx: &mut super::Tx) -> Result<u64, sqlx::Error> {
+        let mut q = sqlx::query(&self.sql);
+        for a in self.args {
+            q = match a {
+                Arg::Int(v) => q.bind(v),
+                Arg::Text(v) => q.bind(v),
+                Arg::Null => q.bind(None::<i64>),
+            };
+        }
+        Ok(q.execute(&mut *tx.inner).await?.rows_affected())
+    }
+
     /// Runs the statement and returns its rows.
     pub async fn fetch_all(self, pool: &AnyPool) -> Result<Vec<AnyRow>, sqlx::Error> {
         let mut q = sqlx::query(&self.sql).persistent(!self.plan_every_run);

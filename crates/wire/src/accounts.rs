@@ -1,0 +1,234 @@
+//! Accounts as administrators manage them, the audit log as they read it, and the rules for an
+//! account's fields (checked by the server's API and command line alike, and by any console).
+
+use crate::{AgentId, AgentView, Millis, Role};
+use serde::{Deserialize, Serialize};
+
+/// Longest login name.
+pub const MAX_LOGIN_CHARS: usize = 64;
+/// Longest display name.
+pub const MAX_NAME_CHARS: usize = 100;
+/// Shortest password.
+pub const MIN_PASSWORD_CHARS: usize = 10;
+/// Longest password (argon2 takes any length; this bounds the work a request can ask for).
+pub const MAX_PASSWORD_CHARS: usize = 256;
+/// Fewest concurrent chats an account may be given.
+pub const MIN_CAPACITY: u32 = 1;
+/// Most concurrent chats an account may be given.
+pub const MAX_CAPACITY: u32 = 50;
+
+/// Checks a login name: 1 to 64 of `a-z`, `0-9`, `.`, `_`, `-`.
+///
+/// # Errors
+/// Says what is wrong, in words for the person who typed it.
+pub fn check_login(login: &str) -> Result<(), String> {
+    let ok_chars = login
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || ".-_".contains(c));
+    if login.is_empty() || login.chars().count() > MAX_LOGIN_CHARS || !ok_chars {
+        return Err(format!(
+            "the login must be 1 to {MAX_LOGIN_CHARS} characters of a-z, 0-9, '.', '_' or '-'"
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a display name: not blank, at most 100 characters, one line of visible text.
+///
+/// # Errors
+/// Says what is wrong.
+pub fn check_display_name(name: &str) -> Result<(), String> {
+    crate::checks::one_line(name, MAX_NAME_CHARS).map_err(|e| e.describe("the name"))
+}
+
+/// Checks a capacity: 1 to 50 chats at once.
+///
+/// # Errors
+/// Says what is wrong.
+pub fn check_capacity(capacity: u32) -> Result<(), String> {
+    if (MIN_CAPACITY..=MAX_CAPACITY).contains(&capacity) {
+        Ok(())
+    } else {
+        Err(format!(
+            "the capacity must be from {MIN_CAPACITY} to {MAX_CAPACITY} chats"
+        ))
+    }
+}
+
+/// Checks a new password: 10 to 256 characters, no control characters.
+///
+/// # Errors
+/// Says what is wrong.
+pub fn check_password(password: &str) -> Result<(), String> {
+    let n = password.chars().count();
+    if n < MIN_PASSWORD_CHARS {
+        return Err(format!(
+            "the password must be at least {MIN_PASSWORD_CHARS} characters"
+        ));
+    }
+    if n > MAX_PASSWORD_CHARS {
+        return Err(format!(
+            "the password may be at most {MAX_PASSWORD_CHARS} characters"
+        ));
+    }
+    if password.chars().any(char::is_control) {
+        return Err("the password must not contain control characters".to_owned());
+    }
+    Ok(())
+}
+
+/// An account as the administration list shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AccountView {
+    /// The account as its owner sees it: login, name, role, capacity, status, load.
+    #[serde(flatten)]
+    pub agent: AgentView,
+    /// Whether it may log in and be offered work (false once deactivated).
+    pub active: bool,
+}
+
+/// The accounts, by login.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AccountList {
+    /// Every account, deactivated ones included.
+    pub accounts: Vec<AccountView>,
+}
+
+/// `POST /api/admin/agents`: a new account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NewAccount {
+    /// The login name ([`check_login`]).
+    pub login: String,
+    /// The name contacts and colleagues see.
+    pub display_name: String,
+    /// What the account may do.
+    pub role: Role,
+    /// Chats at once (1 to 50).
+    pub capacity: u32,
+    /// The first password ([`check_password`]); the person changes it after logging in.
+    pub password: String,
+}
+
+impl NewAccount {
+    /// Checks every field by the rules above.
+    ///
+    /// # Errors
+    /// The first field that is wrong, said in words.
+    pub fn check(&self) -> Result<(), String> {
+        check_login(&self.login)?;
+        check_display_name(&self.display_name)?;
+        check_capacity(self.capacity)?;
+        check_password(&self.password)
+    }
+}
+
+/// `PATCH /api/admin/agents/{id}`: what to change; absent fields stay as they are.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AccountChange {
+    /// A new display name.
+    #[serde(default)]
+    pub display_name: Option<String>,
+    /// A new capacity.
+    #[serde(default)]
+    pub capacity: Option<u32>,
+    /// A new role (the last active administrator keeps theirs).
+    #[serde(default)]
+    pub role: Option<Role>,
+}
+
+impl AccountChange {
+    /// Checks the fields given.
+    ///
+    /// # Errors
+    /// The first field that is wrong, said in words.
+    pub fn check(&self) -> Result<(), String> {
+        if let Some(name) = &self.display_name {
+            check_display_name(name)?;
+        }
+        if let Some(capacity) = self.capacity {
+            check_capacity(capacity)?;
+        }
+        Ok(())
+    }
+}
+
+/// `POST /api/admin/agents/{id}/password`: the new password an administrator set.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PasswordReset {
+    /// The new password ([`check_password`]); every session of the account ends.
+    pub password: String,
+}
+
+/// One row of the audit log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AuditRecord {
+    /// Its id; pages continue below it.
+    pub id: i64,
+    /// When.
+    pub at: Millis,
+    /// Who (none: the command line).
+    pub actor: Option<AgentId>,
+    /// The actor's login, for reading.
+    pub actor_login: Option<String>,
+    /// What, `noun.verb` (e.g. `agent.create`).
+    pub action: String,
+    /// What kind of thing changed (`agent`, `standard_response`, ...).
+    pub target_kind: String,
+    /// Which one.
+    pub target_id: String,
+    /// The thing before (none for a creation).
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub before: Option<serde_json::Value>,
+    /// The thing after (none for a deletion).
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub after: Option<serde_json::Value>,
+}
+
+/// A page of the audit log, newest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AuditPage {
+    /// The rows, newest first.
+    pub entries: Vec<AuditRecord>,
+    /// Pass as `before` for the next (older) page; none when this was the last.
+    pub next_before: Option<i64>,
+}
+
+/// `GET /api/setup`: whether the server is ready to be logged into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SetupState {
+    /// Whether any account exists (if not, the first administrator is made on the command line).
+    pub has_accounts: bool,
+}
+
+/// The command that creates the first administrator, as the server and the login page show it.
+pub const FIRST_ADMIN_COMMAND: &str =
+    "threadline-api admin create --login admin --name \"Your Name\" --role administrator";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_rules() {
+        assert!(check_login("ann.b-2_x").is_ok());
+        assert!(check_login("").is_err());
+        assert!(check_login("Ann").is_err());
+        assert!(check_login(&"a".repeat(65)).is_err());
+        assert!(check_capacity(0).is_err());
+        assert!(check_capacity(50).is_ok());
+        assert!(check_capacity(51).is_err());
+        assert!(check_password("short").is_err());
+        assert!(check_password("long enough").is_ok());
+        assert!(check_display_name("Ann Archer").is_ok());
+        assert!(check_display_name(" ").is_err());
+        assert!(check_display_name("a\u{202e}b").is_err());
+    }
+}
