@@ -2,6 +2,8 @@
 //! static front ends.
 //!
 //! # Layout
+//! - `accounts`: account administration and the audit log (administrators), and
+//!   `GET /api/setup` (whether any account exists, for the first run).
 //! - `auth`: login, logout, password. `me`: the agent, status, configuration.
 //! - `events`: stream tickets and the SSE streams (agents and visitors).
 //! - `interactions`: accept, reject, end, Mark Done, handle time, typing.
@@ -14,6 +16,7 @@
 //! - `caching`: precompressed files, cache headers, API JSON compression.
 //! - `answers`: the statuses every route of a kind can answer, added to the document once.
 
+mod accounts;
 mod answers;
 mod auth;
 mod caching;
@@ -57,6 +60,7 @@ impl utoipa::Modify for BearerAuth {
 /// The API routes with their OpenAPI document.
 pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let api = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(accounts::routes())
         .merge(auth::routes())
         .merge(me::routes())
         .merge(events::routes())

@@ -1,0 +1,321 @@
+//! The `threadline-api admin` commands, run as the real binary against a fresh database (a
+//! temporary SQLite file, and a new PostgreSQL database when `THREADLINE_TEST_PG` is set);
+//! their accounts then log in through the real server.
+
+mod common;
+
+use common::{Backend, Server, TestDb};
+use serde_json::{json, Value};
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+/// What one run of the binary did.
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+/// Runs `threadline-api --database-url URL admin ARGS`, writing `stdin` to it.
+fn admin(db: &TestDb, args: &[&str], stdin: &str) -> Run {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_threadline-api"))
+        .arg("admin")
+        .args(args)
+        .arg("--database-url")
+        .arg(&db.url)
+        .env_remove("DATABASE_URL")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start threadline-api");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("write stdin");
+    let out = child.wait_with_output().expect("wait");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn create(db: &TestDb, login: &str, role: &str, password: &str) -> Run {
+    admin(
+        db,
+        &[
+            "create",
+            "--login",
+            login,
+            "--name",
+            "Pat Example",
+            "--role",
+            role,
+            "--capacity",
+            "4",
+            "--password-stdin",
+        ],
+        &format!("{password}\n"),
+    )
+}
+
+/// A server without demo data over `db`.
+async fn start(db: TestDb) -> Server {
+    Server::start_on(db, |c| {
+        c.seed_demo = false;
+        c.identity_secret = "a-test-identity-secret-of-32-bytes-or-more".into();
+    })
+    .await
+}
+
+async fn login(server: &Server, login: &str, password: &str) -> (u16, Value) {
+    server
+        .call(
+            reqwest::Method::POST,
+            "/api/auth/login",
+            None,
+            Some(json!({"login": login, "password": password})),
+        )
+        .await
+}
+
+async fn create_logs_in_and_refusals(backend: Backend) {
+    let db = common::fresh_db(backend).await;
+    let made = create(&db, "pat.admin", "administrator", "a-long-password");
+    assert_eq!(made.code, 0, "create: {}", made.stderr);
+    assert!(made.stdout.contains("created pat.admin"), "{}", made.stdout);
+    assert!(
+        !made.stdout.contains("a-long-password") && !made.stderr.contains("a-long-password"),
+        "the password is never printed"
+    );
+
+    let dup = create(&db, "pat.admin", "agent", "a-long-password");
+    assert_eq!(dup.code, 1);
+    assert!(dup.stderr.contains("already exists"), "{}", dup.stderr);
+
+    let bad_role = create(&db, "rob", "boss", "a-long-password");
+    assert_eq!(bad_role.code, 1);
+    assert!(bad_role.stderr.contains("boss"), "{}", bad_role.stderr);
+
+    let short = create(&db, "rob", "agent", "short");
+    assert_eq!(short.code, 1);
+    assert!(short.stderr.contains("at least 10"), "{}", short.stderr);
+
+    let bad_login = create(&db, "Rob Smith", "agent", "a-long-password");
+    assert_eq!(bad_login.code, 1);
+    assert!(bad_login.stderr.contains("login"), "{}", bad_login.stderr);
+
+    let no_terminal = admin(&db, &["create", "--login", "rob", "--name", "Rob"], "");
+    assert_eq!(no_terminal.code, 1);
+    assert!(
+        no_terminal.stderr.contains("--password-stdin"),
+        "{}",
+        no_terminal.stderr
+    );
+
+    let server = start(db).await;
+    let (status, body) = login(&server, "pat.admin", "a-long-password").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["agent"]["role"], "administrator");
+    assert_eq!(body["agent"]["capacity"], 4);
+    let (status, _) = login(&server, "rob", "a-long-password").await;
+    assert_eq!(status, 401, "refused accounts were not made");
+    server.stop().await;
+}
+
+async fn list_deactivate_reactivate_reset(backend: Backend) {
+    let db = common::fresh_db(backend).await;
+    assert_eq!(
+        create(&db, "boss", "administrator", "boss-password-1").code,
+        0
+    );
+    assert_eq!(create(&db, "kim", "agent", "kim-password-1").code, 0);
+
+    let list = admin(&db, &["list"], "");
+    assert_eq!(list.code, 0, "{}", list.stderr);
+    let lines: Vec<&str> = list.stdout.lines().collect();
+    assert_eq!(lines[0], "login\tname\trole\tcapacity\tactive");
+    assert_eq!(lines[1], "boss\tPat Example\tadministrator\t4\tyes");
+    assert_eq!(lines[2], "kim\tPat Example\tagent\t4\tyes");
+
+    let last = admin(&db, &["deactivate", "--login", "boss"], "");
+    assert_eq!(last.code, 1, "the last administrator stays");
+    assert!(
+        last.stderr.contains("last active administrator"),
+        "{}",
+        last.stderr
+    );
+
+    let off = admin(&db, &["deactivate", "--login", "kim"], "");
+    assert_eq!(off.code, 0, "{}", off.stderr);
+    let list = admin(&db, &["list"], "");
+    assert!(
+        list.stdout.contains("kim\tPat Example\tagent\t4\tno"),
+        "{}",
+        list.stdout
+    );
+    let unknown = admin(&db, &["deactivate", "--login", "nobody"], "");
+    assert_eq!(unknown.code, 1);
+    assert!(unknown.stderr.contains("no account"), "{}", unknown.stderr);
+
+    let server = start(db).await;
+    let (status, _) = login(&server, "kim", "kim-password-1").await;
+    assert_eq!(status, 401, "a deactivated account cannot log in");
+    let db = server.stop().await;
+
+    assert_eq!(admin(&db, &["reactivate", "--login", "kim"], "").code, 0);
+    let reset = admin(
+        &db,
+        &["reset-password", "--login", "kim", "--password-stdin"],
+        "kim-password-2\n",
+    );
+    assert_eq!(reset.code, 0, "{}", reset.stderr);
+    let short = admin(
+        &db,
+        &["reset-password", "--login", "kim", "--password-stdin"],
+        "tiny\n",
+    );
+    assert_eq!(short.code, 1);
+
+    let server = start(db).await;
+    let (status, _) = login(&server, "kim", "kim-password-1").await;
+    assert_eq!(status, 401, "the old password no longer works");
+    let (status, body) = login(&server, "kim", "kim-password-2").await;
+    assert_eq!(status, 200, "{body}");
+
+    // Every change is in the audit log, made by nobody (the command line).
+    let (status, body) = login(&server, "boss", "boss-password-1").await;
+    assert_eq!(status, 200);
+    let token = body["token"].as_str().expect("token").to_owned();
+    let (status, audit) = server
+        .call(
+            reqwest::Method::GET,
+            "/api/admin/audit?target_kind=agent",
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{audit}");
+    let actions: Vec<&str> = audit["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .map(|e| e["action"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "agent.reset_password",
+            "agent.reactivate",
+            "agent.deactivate",
+            "agent.create",
+            "agent.create"
+        ]
+    );
+    assert!(audit["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .all(|e| e["actor"].is_null()));
+    assert_eq!(audit["entries"][2]["before"]["active"], true);
+    assert_eq!(audit["entries"][2]["after"]["active"], false);
+    assert!(!audit.to_string().contains("password_hash"));
+    server.stop().await;
+}
+
+async fn import_agents_and_responses(backend: Backend) {
+    let db = common::fresh_db(backend).await;
+    let dir = tempfile::tempdir().expect("dir");
+    let agents = dir.path().join("agents.csv");
+    std::fs::write(
+        &agents,
+        "login,name,role,capacity,password\n\
+         lee,Lee Lind,agent,2,lee-password-1\n\
+         mo,\"Mo, the Supervisor\",supervisor,5,\n",
+    )
+    .expect("write");
+    let run = admin(
+        &db,
+        &["import", "--file", agents.to_str().expect("path")],
+        "",
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("created lee (agent)\n"),
+        "{}",
+        run.stdout
+    );
+    let generated = run
+        .stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("created mo (supervisor); one-time password: "))
+        .expect("a one-time password for mo")
+        .to_owned();
+
+    let responses = dir.path().join("responses.json");
+    std::fs::write(
+        &responses,
+        json!({"responses": [
+            {"category": "Shipping", "title": "Where is it", "body": "Hello {contact.first_name}, it ships today."},
+            {"category": "Shipping", "title": "Customs", "body": "Duties are included."}
+        ]})
+        .to_string(),
+    )
+    .expect("write");
+    let run = admin(
+        &db,
+        &["import", "--file", responses.to_str().expect("path")],
+        "",
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+
+    // A bad row imports nothing.
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(
+        &bad,
+        "login,name,role,capacity\nnew1,New One,agent,3\nnew2,New Two,agent,99\n",
+    )
+    .expect("write");
+    let run = admin(&db, &["import", "--file", bad.to_str().expect("path")], "");
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("capacity"), "{}", run.stderr);
+    let other = dir.path().join("agents.txt");
+    std::fs::write(&other, "x").expect("write");
+    let run = admin(
+        &db,
+        &["import", "--file", other.to_str().expect("path")],
+        "",
+    );
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains(".csv or .json"), "{}", run.stderr);
+
+    let server = start(db).await;
+    let (status, body) = login(&server, "lee", "lee-password-1").await;
+    assert_eq!(status, 200, "{body}");
+    let lee = body["token"].as_str().expect("token").to_owned();
+    let (status, body) = login(&server, "mo", &generated).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["agent"]["display_name"], "Mo, the Supervisor");
+    assert_eq!(body["agent"]["role"], "supervisor");
+    let (status, _) = login(&server, "new1", "any-password-1").await;
+    assert_eq!(status, 401);
+    let (status, tree) = server
+        .call(reqwest::Method::GET, "/api/responses", Some(&lee), None)
+        .await;
+    assert_eq!(status, 200, "{tree}");
+    let text = tree.to_string();
+    assert!(
+        text.contains("Shipping") && text.contains("Where is it") && text.contains("Customs"),
+        "{text}"
+    );
+    server.stop().await;
+}
+
+on_both!(
+    create_logs_in_and_refusals,
+    list_deactivate_reactivate_reset,
+    import_agents_and_responses
+);
