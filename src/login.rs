@@ -15,6 +15,13 @@ pub fn Login() -> impl IntoView {
     let password = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
+    // On a database without any account nobody can log in: say how to make the first one.
+    let no_accounts = RwSignal::new(false);
+    spawn_local(async move {
+        if let Ok(setup) = ApiClient::new().setup().await {
+            no_accounts.set(!setup.has_accounts);
+        }
+    });
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -42,6 +49,12 @@ pub fn Login() -> impl IntoView {
                 <h1 id="login-title">"Threadline"</h1>
                 <p class="login-sub">"Agent desktop: asynchronous chat"</p>
                 {move || session.notice.get().map(|n| view! { <p class="notice" role="status">{n}</p> })}
+                {move || no_accounts.get().then(|| view! {
+                    <p class="notice first-run" role="status">
+                        "No accounts yet. Create the first administrator with: "
+                        <code>{wire::accounts::FIRST_ADMIN_COMMAND}</code>
+                    </p>
+                })}
                 <label for="login-username">"Username"</label>
                 <input id="login-username" name="username" type="text" autocomplete="username"
                     required bind:value=username/>

@@ -70,6 +70,11 @@ impl ApiClient<LoggedOut> {
         let answer: LoginResponse = Call::post("/api/auth/login").body(&body).json().await?;
         Ok((ApiClient::with_token(answer.token.clone()), answer))
     }
+
+    /// `GET /api/setup`: whether any account exists yet (first run).
+    pub async fn setup(&self) -> Result<wire::accounts::SetupState, ClientError> {
+        Ok(Call::get("/api/setup").json().await?)
+    }
 }
 
 impl ApiClient<LoggedIn> {

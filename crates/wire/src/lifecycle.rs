@@ -22,6 +22,9 @@ pub enum Action {
     End(Party),
     /// The agent marks it Done.
     Done,
+    /// Its agent leaves for good (their account is deactivated): the chat, in progress or
+    /// ended but not Done, waits in the queue for someone else.
+    Requeue,
 }
 
 /// Why an action is refused in a state.
@@ -57,6 +60,7 @@ pub fn next(state: InteractionState, action: Action) -> Result<InteractionState,
         (Queued | Offered, Action::End(Party::Contact)) => state,
         (Active, Action::End(_)) => Ended,
         (Active | Ended, Action::Done) => Done,
+        (Active | Ended, Action::Requeue) => Queued,
         _ => return Err(Refused { state, action }),
     };
     Ok(to)
@@ -78,6 +82,7 @@ mod tests {
             Just(Action::End(Party::Agent)),
             Just(Action::End(Party::Contact)),
             Just(Action::Done),
+            Just(Action::Requeue),
         ]
     }
 
@@ -98,6 +103,7 @@ mod tests {
                             Offered if state != Offered => prop_assert_eq!((state, a), (Queued, Action::Offer)),
                             Ended => prop_assert_eq!(state, Active),
                             Done => prop_assert!(matches!(state, Active | Ended) && a == Action::Done),
+                            Queued if matches!(state, Active | Ended) => prop_assert_eq!(a, Action::Requeue),
                             Queued if state == Offered => prop_assert!(matches!(a, Action::Reject | Action::Timeout | Action::End(Party::Contact))),
                             _ => {}
                         }
@@ -130,5 +136,7 @@ mod tests {
         assert!(next(Queued, Action::Accept).is_err());
         assert!(next(Done, Action::Claim).is_err());
         assert_eq!(next(Ended, Action::Done), Ok(Done));
+        assert_eq!(next(Active, Action::Requeue), Ok(Queued));
+        assert!(next(Offered, Action::Requeue).is_err());
     }
 }

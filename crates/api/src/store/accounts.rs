@@ -4,8 +4,7 @@
 //! the administration API both call these.
 
 use super::agents::{release_reservations, revoke_sessions_in, set_status_in};
-use super::interaction_steps::requeue;
-use super::interactions::{emit_interaction, lock_interaction};
+use super::interaction_steps::requeue_agent_work;
 use super::rows::agent;
 use super::sql::{Arg, SqlBuilder};
 use super::{AuditEntry, Store, StoreError, Tx};
@@ -14,8 +13,7 @@ use serde_json::json;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 use wire::accounts::{AccountChange, AccountView, AuditPage, AuditRecord};
-use wire::event::WithdrawReason;
-use wire::{AgentId, ChatStatus, InteractionId, InteractionState, Role};
+use wire::{AgentId, ChatStatus, Role};
 
 /// The columns of an account, with its load (the rows mapper is [`account`]).
 fn account_select(filter: &str) -> String {
@@ -277,9 +275,9 @@ impl Store {
     }
 
     /// Deactivates an account (audited as `agent.deactivate`): it can no longer log in, every
-    /// session ends on every instance (as at a password change), it goes Not Ready, and the
-    /// chats offered to it go back to the queue. Its other chats stay in its name, as history;
-    /// see [`Store::deactivate_account`]'s caller for what the administrator is told.
+    /// session ends on every instance (as at a password change), it goes Not Ready, and its
+    /// offered, active and ended-not-Done chats go back to the queue. Its Done chats stay in
+    /// its name, as history.
     pub async fn deactivate_account(
         &self,
         actor: Option<AgentId>,
@@ -306,7 +304,7 @@ impl Store {
         )
         .await?;
         release_reservations(&mut tx, id).await?;
-        requeue_offers(&mut tx, id).await?;
+        requeue_agent_work(&mut tx, id).await?;
         let after = lock_account(&mut tx, id).await?;
         audit_account(
             &mut tx,
@@ -512,23 +510,4 @@ fn audit_record(row: &AnyRow) -> Result<AuditRecord, sqlx::Error> {
         before: json("before_json")?,
         after: json("after_json")?,
     })
-}
-
-/// Puts every chat offered to `agent` back in the queue, through the one requeue step.
-async fn requeue_offers(tx: &mut Tx, agent: AgentId) -> Result<(), StoreError> {
-    let ids = sqlx::query("SELECT id FROM interactions WHERE agent_id = $1 AND state = 'offered'")
-        .bind(agent.0)
-        .fetch_all(&mut *tx.inner)
-        .await?
-        .iter()
-        .map(|r| r.try_get::<i64, _>("id").map(InteractionId))
-        .collect::<Result<Vec<_>, _>>()?;
-    for id in ids {
-        let current = lock_interaction(tx, id).await?;
-        if current.state == InteractionState::Offered && current.agent_id == Some(agent) {
-            requeue(tx, &current, agent, WithdrawReason::Rejected).await?;
-            emit_interaction(tx, id).await?;
-        }
-    }
-    Ok(())
 }

@@ -124,6 +124,50 @@ pub(super) async fn requeue(
     Ok(())
 }
 
+/// Puts everything an agent holds back in the queue when they leave for good (their account is
+/// deactivated): an offer as if they rejected it ([`requeue`]), a chat in progress or ended but
+/// not Done by [`Action::Requeue`], keeping its place in the queue.
+pub(super) async fn requeue_agent_work(tx: &mut Tx, agent: AgentId) -> Result<(), StoreError> {
+    let held = sqlx::query(
+        "SELECT id FROM interactions WHERE agent_id = $1 AND state IN ('offered', 'active', 'ended') ORDER BY id",
+    )
+    .bind(agent.0)
+    .fetch_all(&mut *tx.inner)
+    .await?
+    .iter()
+    .map(|r| r.try_get::<i64, _>("id").map(InteractionId))
+    .collect::<Result<Vec<_>, _>>()?;
+    for id in held {
+        let current = super::interactions::lock_interaction(tx, id).await?;
+        if current.agent_id != Some(agent) {
+            continue;
+        }
+        match current.state {
+            InteractionState::Offered => {
+                requeue(tx, &current, agent, WithdrawReason::Rejected).await?;
+            }
+            InteractionState::Active | InteractionState::Ended => {
+                transition(
+                    tx,
+                    id,
+                    current.state,
+                    Action::Requeue,
+                    &[
+                        ("agent_id", Arg::Null),
+                        ("ended_at", Arg::Null),
+                        ("ended_by", Arg::Null),
+                        ("queued_at", Arg::Int(current.created_at)),
+                    ],
+                )
+                .await?;
+            }
+            _ => continue,
+        }
+        super::interactions::emit_interaction(tx, id).await?;
+    }
+    Ok(())
+}
+
 /// Ends a chat session (either side) and writes the system line.
 pub(super) async fn end_in(
     tx: &mut Tx,

@@ -90,7 +90,7 @@ impl Store {
         let claim = format!(
             "SELECT i.id, i.contact_id, c.last_agent_id FROM interactions i JOIN contacts c ON c.id = i.contact_id \
              WHERE i.state = 'queued' AND i.reserved_for IS NULL \
-             AND EXISTS (SELECT 1 FROM agents a WHERE a.ready = 1 AND a.last_seen_at > $1 \
+             AND EXISTS (SELECT 1 FROM agents a WHERE a.ready = 1 AND a.deactivated_at IS NULL AND a.last_seen_at > $1 \
              AND (SELECT COUNT(*) FROM interactions x WHERE x.agent_id = a.id AND x.state IN ({holding})) < a.capacity \
              AND NOT EXISTS (SELECT 1 FROM offer_declines d WHERE d.interaction_id = i.id AND d.agent_id = a.id AND d.at > $2)) \
              ORDER BY i.queued_at, i.id LIMIT 20{}",
@@ -130,7 +130,7 @@ impl Store {
         let now = now_ms();
         let holding = holding_capacity_sql();
         let candidates = format!(
-            "SELECT a.id FROM agents a WHERE a.ready = 1 AND a.last_seen_at > $1 \
+            "SELECT a.id FROM agents a WHERE a.ready = 1 AND a.deactivated_at IS NULL AND a.last_seen_at > $1 \
              AND (SELECT COUNT(*) FROM interactions x WHERE x.agent_id = a.id AND x.state IN ({holding})) < a.capacity \
              AND NOT EXISTS (SELECT 1 FROM offer_declines d WHERE d.interaction_id = $3 AND d.agent_id = a.id AND d.at > $4) \
              ORDER BY CASE WHEN a.id = $2 THEN 0 ELSE 1 END, \
@@ -151,7 +151,7 @@ impl Store {
             // lock still reads the rest with the snapshot it started with, so a count inside
             // the locking statement could miss the offer that was committed while it waited.
             let lock = format!(
-                "SELECT a.ready, a.capacity FROM agents a WHERE a.id = $1{}",
+                "SELECT a.ready, a.capacity, a.deactivated_at FROM agents a WHERE a.id = $1{}",
                 self.dialect().for_update()
             );
             let r = sqlx::query(&lock)
@@ -166,7 +166,8 @@ impl Store {
             .await?
             .try_get("load")?;
             let (ready, capacity): (i64, i64) = (r.try_get("ready")?, r.try_get("capacity")?);
-            if ready != 1 || load >= capacity {
+            let deactivated = r.try_get::<Option<i64>, _>("deactivated_at")?.is_some();
+            if ready != 1 || deactivated || load >= capacity {
                 continue;
             }
             let expires = now + offer_timeout_ms;
