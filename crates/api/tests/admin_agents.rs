@@ -347,7 +347,7 @@ async fn audit_filters_and_pages(b: Backend) {
         seen.extend(page.entries.iter().map(|e| (e.id, e.after.clone())));
         match page.next_before {
             Some(before) => {
-                path = format!("/api/admin/audit?limit=2&action=agent.update&before={before}")
+                path = format!("/api/admin/audit?limit=2&action=agent.update&before={before}");
             }
             None => break,
         }

@@ -319,3 +319,69 @@ on_both!(
     list_deactivate_reactivate_reset,
     import_agents_and_responses
 );
+
+/// A PostgreSQL URL on the test server naming database `name` as role `user`.
+fn pg_url_for(user: &str, name: &str) -> Option<String> {
+    let base = common::pg_url()?;
+    let (prefix, _) = base.rsplit_once('/')?;
+    let (scheme, rest) = prefix.split_once("://")?;
+    let host = rest.rsplit_once('@').map_or(rest, |(_, h)| h);
+    Some(format!("{scheme}://{user}@{host}/{name}"))
+}
+
+fn unique(prefix: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    format!("{prefix}_{}_missing_{nanos}", std::process::id())
+}
+
+/// A URL naming a database the PostgreSQL server does not have: the database is made when the
+/// role may; otherwise the command says exactly what to run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_postgres_database() {
+    let Some(base) = common::pg_url() else {
+        eprintln!("THREADLINE_TEST_PG is not set: not run");
+        return;
+    };
+    let name = unique("threadline_t");
+    let url = pg_url_for("postgres", &name).expect("url");
+    let db = TestDb::existing(url.clone());
+    let run = admin(&db, &["list"], "");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.starts_with("login\tname"), "{}", run.stdout);
+    let made = create(&db, "pg.admin", "administrator", "pg-admin-password");
+    assert_eq!(made.code, 0, "{}", made.stderr);
+
+    // A role that may not create databases is told what to run.
+    sqlx::any::install_default_drivers();
+    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&base)
+        .await
+        .expect("connect");
+    let role = unique("tl_nocreate");
+    sqlx::query(&format!("CREATE ROLE {role} LOGIN NOCREATEDB"))
+        .execute(&mut conn)
+        .await
+        .expect("create role");
+    let other = unique("threadline_t");
+    let denied = TestDb::existing(pg_url_for(&role, &other).expect("url"));
+    let run = admin(&denied, &["list"], "");
+    let _ = sqlx::query(&format!("DROP ROLE {role}"))
+        .execute(&mut conn)
+        .await;
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains(&format!(
+            "the PostgreSQL database \"{other}\" does not exist"
+        )) && run.stderr.contains(&format!(
+            "createdb -h 127.0.0.1 -p 5432 -U postgres -O {role} {other}"
+        )) && run
+            .stderr
+            .contains(&format!("CREATE DATABASE \"{other}\" OWNER \"{role}\";")),
+        "{}",
+        run.stderr
+    );
+    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .execute(&mut conn)
+        .await;
+}

@@ -54,13 +54,13 @@ pub fn next(state: InteractionState, action: Action) -> Result<InteractionState,
     let to = match (state, action) {
         (Queued, Action::Offer) => Offered,
         (Offered, Action::Accept) | (Queued | Offered, Action::Claim) => Active,
-        (Offered, Action::Reject | Action::Timeout) => Queued,
+        // Back to the queue: an offer declined or unanswered; a chat whose agent left for good.
+        (Offered, Action::Reject | Action::Timeout) | (Active | Ended, Action::Requeue) => Queued,
         // A contact who leaves before anyone accepted still gets an answer: the chat stays in
         // the queue, and the agent who takes it can write asynchronously.
         (Queued | Offered, Action::End(Party::Contact)) => state,
         (Active, Action::End(_)) => Ended,
         (Active | Ended, Action::Done) => Done,
-        (Active | Ended, Action::Requeue) => Queued,
         _ => return Err(Refused { state, action }),
     };
     Ok(to)
