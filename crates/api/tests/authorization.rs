@@ -16,6 +16,10 @@
 //!   another agent, or the offer is not (or no longer) the caller's. An agent whose offer moved on
 //!   a moment ago gets the same answer, so it is a conflict, not a permission.
 //!
+//! Two more callers, a supervisor (sam) and an administrator (ada), are accounts of the contact
+//! center like the colleague: they get the colleague's answer on every route except those in
+//! [`BY_ROLE`], which lists their cells for the routes that depend on the role.
+//!
 //! Stream routes (`GET /api/events`, `GET /api/visitor/events`) take a ticket, not a bearer token:
 //! each caller presents a ticket from its own ticket route (or none when it cannot get one).
 
@@ -40,6 +44,8 @@ enum Who {
     LoggedOut,
     Forged,
     Expired,
+    Supervisor,
+    Administrator,
 }
 
 const WHO: [Who; 8] = [
@@ -113,7 +119,48 @@ const MATRIX: &[Row] = &[
     ("POST", "/api/visitor/events/ticket",           [U, P, P, U, U, U, U, U]),
     ("GET",  "/api/visitor/events",                  [U, P, P, U, U, U, U, U]),
     ("POST", "/api/visitor/end",                     [U, P, P, U, U, U, U, U]),
+    // Whether any account exists (the login page's first-run notice): public.
+    ("GET",  "/api/setup",                           [P, P, P, P, P, P, P, P]),
+    // Account administration and the audit log: administrators only (see `BY_ROLE`).
+    ("GET",  "/api/admin/agents",                    [U, U, U, F, F, U, U, U]),
+    ("POST", "/api/admin/agents",                    [U, U, U, F, F, U, U, U]),
+    ("PATCH","/api/admin/agents/{id}",               [U, U, U, F, F, U, U, U]),
+    ("POST", "/api/admin/agents/{id}/deactivate",    [U, U, U, F, F, U, U, U]),
+    ("POST", "/api/admin/agents/{id}/reactivate",    [U, U, U, F, F, U, U, U]),
+    ("POST", "/api/admin/agents/{id}/password",      [U, U, U, F, F, U, U, U]),
+    ("GET",  "/api/admin/audit",                     [U, U, U, F, F, U, U, U]),
 ];
+
+/// The routes whose answer depends on the role: method, path, [supervisor, administrator].
+/// Every other route answers them as it answers the colleague.
+#[rustfmt::skip]
+const BY_ROLE: &[(&str, &str, [Expect; 2])] = &[
+    ("GET",  "/api/admin/agents",                    [F, P]),
+    ("POST", "/api/admin/agents",                    [F, P]),
+    ("PATCH","/api/admin/agents/{id}",               [F, P]),
+    ("POST", "/api/admin/agents/{id}/deactivate",    [F, P]),
+    ("POST", "/api/admin/agents/{id}/reactivate",    [F, P]),
+    ("POST", "/api/admin/agents/{id}/password",      [F, P]),
+    ("GET",  "/api/admin/audit",                     [F, P]),
+];
+
+/// What `who` must get on a row: its cell, or for the supervisor and the administrator their
+/// [`BY_ROLE`] cell, else the colleague's.
+fn expected(row: &Row, who: Who) -> Expect {
+    let (method, path, cells) = row;
+    let role_column = match who {
+        Who::Supervisor => 0,
+        Who::Administrator => 1,
+        _ => {
+            let column = WHO.iter().position(|w| *w == who).expect("a table column");
+            return cells[column];
+        }
+    };
+    BY_ROLE
+        .iter()
+        .find(|(m, p, _)| m == method && p == path)
+        .map_or(cells[4], |(_, _, by_role)| by_role[role_column])
+}
 
 /// The people and things the table's calls are about.
 struct World {
@@ -126,13 +173,20 @@ struct World {
     expired: String,
     interaction: wire::InteractionId,
     file_key: String,
+    /// The supervisor (sam) and the administrator (ada).
+    supervisor: Agent,
+    administrator: Agent,
+    /// The account the administration rows change: Cleo's (already logged out).
+    administered: wire::AgentId,
 }
 
 impl World {
     /// Visitor A writes; Ann goes Ready, is offered the chat and accepts it; Ben is a colleague;
     /// Cleo logs in and out again; visitor A uploads a picture.
     async fn build(backend: Backend) -> World {
-        let server = Server::start(backend, |_| {}).await;
+        // Ten callers try the login row as Ben, and log in for the session rows: more logins
+        // per name than the default quota allows in a minute.
+        let server = Server::start(backend, |c| c.login_per_name = 100).await;
         let holder = server.agent("ann").await;
         let colleague = server.agent("ben").await;
         let mut events = holder.events().await;
@@ -155,7 +209,12 @@ impl World {
         let url = picture["url"].as_str().expect("an attachment url");
         let file_key = url.rsplit('/').next().expect("a file key").to_string();
         let expired = expired_visitor(&server).await;
+        let supervisor = server.agent("sam").await;
+        let administrator = server.agent("ada").await;
         World {
+            administered: cleo.id,
+            supervisor,
+            administrator,
             expired,
             interaction: offer.interaction.id,
             logged_out: cleo.token,
@@ -178,6 +237,10 @@ impl World {
             Who::VisitorB => Some(self.visitor_b.token.clone()),
             Who::Holder if fresh => Some(self.server.agent("ann").await.token),
             Who::Colleague if fresh => Some(self.server.agent("ben").await.token),
+            Who::Supervisor if fresh => Some(self.server.agent("sam").await.token),
+            Who::Administrator if fresh => Some(self.server.agent("ada").await.token),
+            Who::Supervisor => Some(self.supervisor.token.clone()),
+            Who::Administrator => Some(self.administrator.token.clone()),
             Who::Holder => Some(self.holder.token.clone()),
             Who::Colleague => Some(self.colleague.token.clone()),
             Who::LoggedOut => Some(self.logged_out.clone()),
@@ -191,6 +254,8 @@ impl World {
             "{id}",
             &if template.starts_with("/api/interactions") {
                 self.interaction.to_string()
+            } else if template.starts_with("/api/admin/agents") {
+                self.administered.to_string()
             } else {
                 self.visitor_a.contact.to_string()
             },
@@ -262,6 +327,12 @@ fn body_for(method: &Method, template: &str) -> Option<Value> {
             json!({"started_at": now - 500, "ended_at": now})
         }
         "/api/interactions/{id}/typing" | "/api/visitor/typing" => json!({"typing": true}),
+        "/api/admin/agents" if *method == Method::POST => json!({
+            "login": "matrix.new", "display_name": "Matrix New", "role": "agent",
+            "capacity": 2, "password": "matrix-pass-1"
+        }),
+        "/api/admin/agents/{id}" => json!({"capacity": 2}),
+        "/api/admin/agents/{id}/password" => json!({"password": "matrix-pass-1"}),
         _ if *method == Method::POST => json!({}),
         _ => return None,
     };
@@ -358,15 +429,24 @@ async fn matrix(backend: Backend) {
         "rows for routes the API no longer has: {stale:?}"
     );
 
+    for (method, path, _) in BY_ROLE {
+        assert!(
+            in_table.contains(&format!("{method} {path}")),
+            "a BY_ROLE row for a route the matrix lacks: {method} {path}"
+        );
+    }
+
     let mut wrong = Vec::new();
     // Session-ending and password rows last, so every other row has live sessions.
     let (last, first): (Vec<&Row>, Vec<&Row>) = MATRIX
         .iter()
         .partition(|(_, p, _)| p.starts_with("/api/auth/") && *p != "/api/auth/login");
     for (method, template, cells) in first.into_iter().chain(last) {
-        for (who, expected) in WHO.iter().zip(cells) {
+        let row = (*method, *template, *cells);
+        for who in WHO.iter().chain(&[Who::Supervisor, Who::Administrator]) {
+            let expected = expected(&row, *who);
             let status = world.call(method, template, *who).await;
-            if !answers(*expected, status) {
+            if !answers(expected, status) {
                 wrong.push(format!(
                     "{method} {template} as {who:?}: {status}, expected {expected:?}"
                 ));
