@@ -55,7 +55,8 @@ pub fn check_capacity(capacity: u32) -> Result<(), String> {
     }
 }
 
-/// Checks a new password: 10 to 256 characters, no control characters.
+/// Checks a new password (every way one is set: by its owner, an administrator, the command
+/// line): 10 to 256 characters, one line of visible characters.
 ///
 /// # Errors
 /// Says what is wrong.
@@ -71,10 +72,8 @@ pub fn check_password(password: &str) -> Result<(), String> {
             "the password may be at most {MAX_PASSWORD_CHARS} characters"
         ));
     }
-    if password.chars().any(char::is_control) {
-        return Err("the password must not contain control characters".to_owned());
-    }
-    Ok(())
+    crate::checks::characters(password, crate::checks::Lines::One)
+        .map_err(|e| e.describe("the password"))
 }
 
 /// An account as the administration list shows it.

@@ -39,7 +39,7 @@ pub struct LoginResponse {
 pub struct ChangePasswordRequest {
     /// The password now.
     pub current_password: String,
-    /// The new one (at least 8 characters).
+    /// The new one ([`crate::accounts::check_password`]: at least 10 characters).
     pub new_password: String,
 }
 

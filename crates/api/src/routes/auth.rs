@@ -128,13 +128,9 @@ async fn change_password(
     auth: AgentAuth,
     JsonBody(req): JsonBody<ChangePasswordRequest>,
 ) -> Result<StatusCode, ApiError> {
-    if req.new_password.chars().count() < 8 || req.new_password.len() > 1000 {
-        return Err(ApiError::invalid(
-            "the new password must have at least 8 characters",
-        ));
-    }
     check_chars("the current password", &req.current_password, Lines::One)?;
     check_chars("the new password", &req.new_password, Lines::One)?;
+    wire::accounts::check_password(&req.new_password).map_err(ApiError::Invalid)?;
     let view = state
         .store
         .agent(auth.agent)
