@@ -41,6 +41,9 @@ struct Subscribers {
     agents: HashMap<AgentId, Vec<Entry>>,
     /// Visitor streams by contact.
     visitors: HashMap<ContactId, Vec<Entry>>,
+    /// Supervisors' board streams by account: every event of the log an agent or a visitor
+    /// sees.
+    boards: HashMap<AgentId, Vec<Entry>>,
 }
 
 /// Fans events out to this instance's streams.
@@ -126,6 +129,7 @@ impl Hub {
         match scope {
             TicketScope::Agent(a) => subs.agents.entry(a).or_default().push(entry),
             TicketScope::Visitor(c) => subs.visitors.entry(c).or_default().push(entry),
+            TicketScope::Board(a) => subs.boards.entry(a).or_default().push(entry),
         }
         Some(Subscription {
             rx,
@@ -140,6 +144,7 @@ impl Hub {
         match scope {
             TicketScope::Agent(a) => remove_from(&mut subs.agents, a, id),
             TicketScope::Visitor(c) => remove_from(&mut subs.visitors, c, id),
+            TicketScope::Board(a) => remove_from(&mut subs.boards, a, id),
         }
     }
 
@@ -150,17 +155,23 @@ impl Hub {
             match &**internal {
                 Internal::SessionsEnded { sessions } => {
                     // Dropping a stream's sender ends it once its buffered events are sent.
-                    for list in subs.agents.values_mut() {
-                        list.retain(|e| {
-                            e.session
-                                .as_deref()
-                                .is_none_or(|s| !sessions.iter().any(|x| x == s))
-                        });
+                    let subs = &mut *subs;
+                    for map in [&mut subs.agents, &mut subs.boards] {
+                        for list in map.values_mut() {
+                            list.retain(|e| {
+                                e.session
+                                    .as_deref()
+                                    .is_none_or(|s| !sessions.iter().any(|x| x == s))
+                            });
+                        }
+                        map.retain(|_, list| !list.is_empty());
                     }
-                    subs.agents.retain(|_, list| !list.is_empty());
                 }
             }
             return;
+        }
+        for list in subs.boards.values_mut() {
+            send_all(list, event);
         }
         if event.to_all_agents {
             for list in subs.agents.values_mut() {
@@ -238,6 +249,7 @@ impl Hub {
         let mut subs = self.lock();
         subs.agents.clear();
         subs.visitors.clear();
+        subs.boards.clear();
     }
 }
 

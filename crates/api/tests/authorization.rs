@@ -110,6 +110,11 @@ const MATRIX: &[Row] = &[
     ("POST", "/api/interactions/{id}/done",          [U, U, U, P, F, U, U, U]),
     ("POST", "/api/interactions/{id}/handle-time",   [U, U, U, P, F, U, U, U]),
     ("POST", "/api/interactions/{id}/typing",        [U, U, U, P, F, U, U, U]),
+    // The supervisor's board and actions: supervisors and administrators only.
+    ("GET",  "/api/supervisor/board",                [U, U, U, F, F, U, U, U]),
+    ("POST", "/api/supervisor/board/ticket",         [U, U, U, F, F, U, U, U]),
+    ("PUT",  "/api/supervisor/agents/{id}/status",   [U, U, U, F, F, U, U, U]),
+    ("POST", "/api/supervisor/agents/{id}/logout",   [U, U, U, F, F, U, U, U]),
     // The visitor's own conversation: only with a visitor token.
     ("GET",  "/api/visitor/conversation",            [U, P, P, U, U, U, U, U]),
     ("POST", "/api/visitor/messages",                [U, P, P, U, U, U, U, U]),

@@ -9,6 +9,7 @@
 //!   interactions, standard responses, dispositions (re-exports [`contact`]'s types).
 //! - [`contact`]: contacts, their identities, the name the desktop shows for one.
 //! - [`api`]: request and response bodies, one pair per operation.
+//! - [`board`]: the supervisor's board (queue, agents, totals).
 //! - [`lifecycle`]: the interaction state machine (which action leads from which state where).
 //! - [`event`]: the [`event::Event`] enum sent over the server-sent event streams.
 //! - [`error`]: the error body every failing request returns.
@@ -20,6 +21,7 @@
 
 pub mod accounts;
 pub mod api;
+pub mod board;
 pub mod checks;
 pub mod contact;
 pub mod error;

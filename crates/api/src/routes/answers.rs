@@ -7,6 +7,9 @@
 //!   with an upload: `400`, `413` and `415`;
 //! - a visitor's route and the login: `429` (limits for strangers, with `Retry-After`);
 //! - every route: `408` (the request's deadline passed while it was still arriving).
+//!
+//! It also writes into each bearer route's description the role it needs ([`role_for`]), and
+//! adds `403` where that is more than an agent.
 
 use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, ResponseBuilder};
@@ -22,6 +25,24 @@ pub fn add_standard_answers(doc: &mut OpenApi) {
             &mut item.delete,
         ];
         for operation in operations.into_iter().flatten() {
+            let bearer = operation.security.as_ref().is_some_and(|s| !s.is_empty());
+            if bearer && !path.starts_with("/api/visitor/") {
+                let role = role_for(path);
+                let note = format!("Role needed: {} (or higher).", role.as_str());
+                operation.description = Some(match operation.description.take() {
+                    Some(d) if !d.is_empty() => format!("{d}\n\n{note}"),
+                    _ => note,
+                });
+                if role > wire::Role::Agent {
+                    operation
+                        .responses
+                        .responses
+                        .entry("403".to_owned())
+                        .or_insert_with(|| {
+                            error_response("The account's role does not allow this.")
+                        });
+                }
+            }
             for (status, why) in answers_for(path, operation) {
                 operation
                     .responses
@@ -30,6 +51,19 @@ pub fn add_standard_answers(doc: &mut OpenApi) {
                     .or_insert_with(|| error_response(why));
             }
         }
+    }
+}
+
+/// The role an agent's route needs, by where it lives: `/api/admin/` administrators,
+/// `/api/supervisor/` and `/api/reports` supervisors, everything else any agent. (Each handler
+/// checks it through its extractor; this is what the document says.)
+pub fn role_for(path: &str) -> wire::Role {
+    if path.starts_with("/api/admin/") {
+        wire::Role::Administrator
+    } else if path.starts_with("/api/supervisor/") || path.starts_with("/api/reports") {
+        wire::Role::Supervisor
+    } else {
+        wire::Role::Agent
     }
 }
 

@@ -86,7 +86,7 @@ async fn visitor_ticket(
     ticket(&state, TicketScope::Visitor(auth.contact), None).await
 }
 
-async fn ticket(
+pub(super) async fn ticket(
     state: &AppState,
     scope: TicketScope,
     session: Option<&str>,
@@ -145,7 +145,7 @@ async fn stream_for(
         (TicketScope::Visitor(contact), Some(client)) => {
             Some(state.visitor_limits.open_stream(contact, client)?)
         }
-        (TicketScope::Agent(_), None) => None,
+        (TicketScope::Agent(_) | TicketScope::Board(_), None) => None,
         _ => return Err(ApiError::Unauthorized),
     };
     let public = slot.is_some();

@@ -10,6 +10,8 @@
 //! - `contacts`: the Contacts list, details, history, conversation, sends, `Chat`, receipts,
 //!   search, standard responses.
 //! - `files`: image upload and download.
+//! - `supervisor`: the supervisor's board, its stream ticket, setting an agent Not Ready,
+//!   logging an agent out.
 //! - `visitor`: everything the widget calls.
 //! - `site`: the desktop, the widget's files, the demo page, security headers.
 //! - `csp`: the pages' Content-Security-Policy and the widget frame's `?parent=` check.
@@ -27,6 +29,7 @@ mod files;
 mod interactions;
 mod me;
 mod site;
+mod supervisor;
 mod visitor;
 
 use crate::error::ApiError;
@@ -67,6 +70,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(interactions::routes())
         .merge(contacts::routes())
         .merge(files::routes())
+        .merge(supervisor::routes())
         .merge(visitor::routes());
     let (router, mut doc) = api.split_for_parts();
     answers::add_standard_answers(&mut doc);

@@ -25,6 +25,8 @@ pub enum TicketScope {
     Agent(AgentId),
     /// A visitor's stream (their contact's conversation only).
     Visitor(ContactId),
+    /// A supervisor's board stream (this account's session): every event agents or visitors see.
+    Board(AgentId),
 }
 
 /// A redeemed stream ticket.
@@ -239,9 +241,10 @@ impl Store {
         expires_at: i64,
     ) -> Result<EventId, StoreError> {
         let head = self.event_head().await?;
-        let (agent, contact) = match scope {
-            TicketScope::Agent(a) => (Some(a.0), None),
-            TicketScope::Visitor(c) => (None, Some(c.0)),
+        let (agent, contact, board) = match scope {
+            TicketScope::Agent(a) => (Some(a.0), None, 0_i64),
+            TicketScope::Visitor(c) => (None, Some(c.0), 0),
+            TicketScope::Board(a) => (Some(a.0), None, 1),
         };
         let mut tx = self.begin().await?;
         sqlx::query("DELETE FROM stream_tickets WHERE expires_at < $1")
@@ -249,8 +252,8 @@ impl Store {
             .execute(&mut *tx.inner)
             .await?;
         sqlx::query(
-            "INSERT INTO stream_tickets (ticket_hash, agent_id, contact_id, head, expires_at, session_hash) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO stream_tickets (ticket_hash, agent_id, contact_id, head, expires_at, session_hash, board) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(ticket_hash)
         .bind(agent)
@@ -258,6 +261,7 @@ impl Store {
         .bind(head.0)
         .bind(expires_at)
         .bind(session_hash)
+        .bind(board)
         .execute(&mut *tx.inner)
         .await?;
         tx.commit().await?;
@@ -272,7 +276,7 @@ impl Store {
             "UPDATE stream_tickets SET used_at = $1 WHERE ticket_hash = $2 AND used_at IS NULL AND expires_at > $1 \
              AND (agent_id IS NULL OR EXISTS (SELECT 1 FROM agent_sessions s \
                   WHERE s.token_hash = stream_tickets.session_hash AND s.revoked_at IS NULL AND s.expires_at > $1)) \
-             RETURNING agent_id, contact_id, head, session_hash",
+             RETURNING agent_id, contact_id, head, session_hash, board",
         )
         .bind(now_ms())
         .bind(ticket_hash)
@@ -285,6 +289,7 @@ impl Store {
             row.try_get::<Option<i64>, _>("agent_id")?,
             row.try_get::<Option<i64>, _>("contact_id")?,
         ) {
+            (Some(a), _) if row.try_get::<i64, _>("board")? == 1 => TicketScope::Board(AgentId(a)),
             (Some(a), _) => TicketScope::Agent(AgentId(a)),
             (None, Some(c)) => TicketScope::Visitor(ContactId(c)),
             (None, None) => return Ok(None),
@@ -348,7 +353,10 @@ pub(super) async fn revoke_sessions_in(
 
 /// Ends sessions' unredeemed stream tickets and (through the log, on every instance) their
 /// live streams, in the transaction that revokes them.
-async fn end_streams(tx: &mut super::Tx, sessions: Vec<String>) -> Result<(), StoreError> {
+pub(super) async fn end_streams(
+    tx: &mut super::Tx,
+    sessions: Vec<String>,
+) -> Result<(), StoreError> {
     if sessions.is_empty() {
         return Ok(());
     }
@@ -371,7 +379,8 @@ pub(super) async fn set_status_in(
     match status {
         ChatStatus::Ready => {
             sqlx::query(
-                "UPDATE agents SET ready = 1, last_ready_at = CASE WHEN ready = 1 THEN last_ready_at ELSE $1 END, \
+                "UPDATE agents SET status_since = CASE WHEN ready = 1 THEN status_since ELSE $1 END, \
+                 ready = 1, last_ready_at = CASE WHEN ready = 1 THEN last_ready_at ELSE $1 END, \
                  last_routed_at = COALESCE(last_routed_at, $1) WHERE id = $2",
             )
             .bind(now)
@@ -380,11 +389,15 @@ pub(super) async fn set_status_in(
             .await?;
         }
         ChatStatus::NotReady { reason } => {
-            sqlx::query("UPDATE agents SET ready = 0, not_ready_reason = $1 WHERE id = $2")
-                .bind(&reason.0)
-                .bind(id.0)
-                .execute(&mut *tx.inner)
-                .await?;
+            sqlx::query(
+                "UPDATE agents SET status_since = CASE WHEN ready = 0 AND not_ready_reason = $1 \
+                 THEN status_since ELSE $3 END, ready = 0, not_ready_reason = $1 WHERE id = $2",
+            )
+            .bind(&reason.0)
+            .bind(id.0)
+            .bind(now)
+            .execute(&mut *tx.inner)
+            .await?;
         }
     }
     emit_status(tx, id).await

@@ -50,6 +50,12 @@ pub const AGENT_EVENTS_SQL: &str =
      FROM events WHERE agent_id IS NULL AND id > $1 AND to_agents = 1 \
      ORDER BY id LIMIT $3";
 
+/// Every event for agents or visitors after `$1` (`$2` the limit): the supervisor's board
+/// stream (a chat waiting in the queue is told only to its visitor, yet it changes the board).
+pub const BOARD_EVENTS_SQL: &str =
+    "SELECT id, at, agent_id, to_agents, contact_id, to_visitor, payload \
+     FROM events WHERE id > $1 AND (to_agents = 1 OR to_visitor = 1) ORDER BY id LIMIT $2";
+
 /// A visitor's events after `$1` (`$2` the contact, `$3` the limit): a range read of the index
 /// `events_contact`.
 pub const VISITOR_EVENTS_SQL: &str =
@@ -96,23 +102,22 @@ impl Store {
         Ok(rows.iter().map(stored_event).collect::<Result<_, _>>()?)
     }
 
-    /// Events after `after` that one agent or one visitor sees, oldest first, at most `limit`.
+    /// Events after `after` that one agent, one visitor or a board sees, oldest first, at most
+    /// `limit`.
     pub async fn events_for(
         &self,
         scope: TicketScope,
         after: EventId,
         limit: i64,
     ) -> Result<Vec<StoredEvent>, StoreError> {
-        let (sql, key) = match scope {
-            TicketScope::Agent(agent) => (AGENT_EVENTS_SQL, agent.0),
-            TicketScope::Visitor(contact) => (VISITOR_EVENTS_SQL, contact.0),
+        let query = match scope {
+            TicketScope::Agent(agent) => sqlx::query(AGENT_EVENTS_SQL).bind(after.0).bind(agent.0),
+            TicketScope::Visitor(contact) => sqlx::query(VISITOR_EVENTS_SQL)
+                .bind(after.0)
+                .bind(contact.0),
+            TicketScope::Board(_) => sqlx::query(BOARD_EVENTS_SQL).bind(after.0),
         };
-        let rows = sqlx::query(sql)
-            .bind(after.0)
-            .bind(key)
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = query.bind(limit).fetch_all(&self.pool).await?;
         Ok(rows.iter().map(stored_event).collect::<Result<_, _>>()?)
     }
 

@@ -27,6 +27,8 @@
 //! - `history`: importing finished interactions.
 //! - `author`: [`AuthorKey`], who wrote a message or uploaded a file, as stored.
 //! - `audit`: the audit log, written by [`Tx::audit`] in the changing transaction.
+//! - `board`: the supervisor's board snapshot; `supervision`: setting an agent Not Ready,
+//!   logging them out.
 //! - `attachments`, `catalog` (standard responses, dispositions, reasons).
 //! - `sql`: a builder for statements with bound values; `sqlite`, `postgres`: the dialects.
 
@@ -35,6 +37,7 @@ mod agents;
 mod attachments;
 mod audit;
 mod author;
+mod board;
 mod catalog;
 mod contacts;
 mod conversation;
@@ -52,6 +55,7 @@ mod sending;
 mod sends;
 mod sql;
 pub mod sqlite;
+mod supervision;
 mod transitions;
 mod tx;
 
@@ -63,7 +67,9 @@ pub use author::AuthorKey;
 pub use contacts::{ContactListQuery, VisitorToken};
 pub use conversation::ChannelFilter;
 pub use error::StoreError;
-pub use event_log::{Internal, StoredEvent, AGENT_EVENTS_SQL, VISITOR_EVENTS_SQL};
+pub use event_log::{
+    Internal, StoredEvent, AGENT_EVENTS_SQL, BOARD_EVENTS_SQL, VISITOR_EVENTS_SQL,
+};
 pub use history::{ImportedInteraction, ImportedMessage};
 pub use offers::{OfferOutcome, OfferTimes};
 pub use sending::{StoredMessage, VisitorSendOptions};

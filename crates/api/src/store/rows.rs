@@ -24,7 +24,7 @@ pub const MESSAGE_SELECT: &str = "SELECT m.id, m.contact_id, m.interaction_id, m
     FROM messages m LEFT JOIN agents a ON a.id = m.agent_id \
     LEFT JOIN attachments f ON f.id = m.attachment_id";
 
-fn decode_err(what: &str) -> sqlx::Error {
+pub(super) fn decode_err(what: &str) -> sqlx::Error {
     sqlx::Error::Decode(format!("unexpected value in column {what}").into())
 }
 

@@ -1,0 +1,105 @@
+//! What a supervisor does to an agent's work from the board: set them Not Ready, log them
+//! out. Each change is audited in its own transaction.
+
+use super::agents::{end_streams, release_reservations, set_status_in};
+use super::{AuditEntry, Store, StoreError};
+use crate::util::now_ms;
+use sqlx::Row;
+use wire::{AgentId, AgentView, ChatStatus, ReasonCode};
+
+impl Store {
+    /// Sets an active agent Not Ready with `reason`, for `actor`. `None` when there is no such
+    /// active account.
+    pub async fn force_not_ready(
+        &self,
+        actor: AgentId,
+        agent: AgentId,
+        reason: &ReasonCode,
+    ) -> Result<Option<AgentView>, StoreError> {
+        let mut tx = self.begin().await?;
+        let Some(before) = active_status(&mut tx, agent).await? else {
+            tx.rollback().await?;
+            return Ok(None);
+        };
+        let status = ChatStatus::NotReady {
+            reason: reason.clone(),
+        };
+        let view = set_status_in(&mut tx, agent, &status).await?;
+        tx.audit(AuditEntry {
+            actor: Some(actor),
+            action: "agent.set_not_ready",
+            target_kind: "agent",
+            target_id: agent.0.to_string(),
+            before: Some(serde_json::json!({ "status": before })),
+            after: Some(serde_json::json!({ "status": status })),
+        })
+        .await?;
+        tx.commit().await?;
+        Ok(Some(view))
+    }
+
+    /// Ends every session of an active agent for `actor`: their desktops' streams close on
+    /// every instance, they go Not Ready (logged out) and chats kept for them go back to
+    /// routing. `false` when there is no such active account.
+    pub async fn log_out_agent(&self, actor: AgentId, agent: AgentId) -> Result<bool, StoreError> {
+        let mut tx = self.begin().await?;
+        let Some(before) = active_status(&mut tx, agent).await? else {
+            tx.rollback().await?;
+            return Ok(false);
+        };
+        let ended = sqlx::query(
+            "UPDATE agent_sessions SET revoked_at = $1 WHERE agent_id = $2 AND revoked_at IS NULL \
+             RETURNING token_hash",
+        )
+        .bind(now_ms())
+        .bind(agent.0)
+        .fetch_all(&mut *tx.inner)
+        .await?
+        .iter()
+        .map(|r| r.try_get("token_hash"))
+        .collect::<Result<Vec<String>, _>>()?;
+        let sessions = ended.len();
+        end_streams(&mut tx, ended).await?;
+        let status = ChatStatus::NotReady {
+            reason: ReasonCode("logged_out".into()),
+        };
+        set_status_in(&mut tx, agent, &status).await?;
+        release_reservations(&mut tx, agent).await?;
+        tx.audit(AuditEntry {
+            actor: Some(actor),
+            action: "agent.log_out",
+            target_kind: "agent",
+            target_id: agent.0.to_string(),
+            before: Some(serde_json::json!({ "status": before })),
+            after: Some(serde_json::json!({ "status": status, "sessions_ended": sessions })),
+        })
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+}
+
+/// The status of an active account, locked for the change; `None` if there is none.
+async fn active_status(
+    tx: &mut super::Tx,
+    agent: AgentId,
+) -> Result<Option<ChatStatus>, StoreError> {
+    let sql = format!(
+        "SELECT ready, not_ready_reason FROM agents WHERE id = $1 AND deactivated_at IS NULL{}",
+        tx.dialect().for_update()
+    );
+    let row = sqlx::query(&sql)
+        .bind(agent.0)
+        .fetch_optional(&mut *tx.inner)
+        .await?;
+    row.map(|r| {
+        Ok(if r.try_get::<i64, _>("ready")? == 1 {
+            ChatStatus::Ready
+        } else {
+            ChatStatus::NotReady {
+                reason: ReasonCode(r.try_get("not_ready_reason")?),
+            }
+        })
+    })
+    .transpose()
+}
