@@ -147,6 +147,10 @@ const BY_ROLE: &[(&str, &str, [Expect; 2])] = &[
     ("POST", "/api/admin/agents/{id}/reactivate",    [F, P]),
     ("POST", "/api/admin/agents/{id}/password",      [F, P]),
     ("GET",  "/api/admin/audit",                     [F, P]),
+    ("GET",  "/api/supervisor/board",                [P, P]),
+    ("POST", "/api/supervisor/board/ticket",         [P, P]),
+    ("PUT",  "/api/supervisor/agents/{id}/status",   [P, P]),
+    ("POST", "/api/supervisor/agents/{id}/logout",   [P, P]),
 ];
 
 /// What `who` must get on a row: its cell, or for the supervisor and the administrator their
@@ -259,7 +263,9 @@ impl World {
             "{id}",
             &if template.starts_with("/api/interactions") {
                 self.interaction.to_string()
-            } else if template.starts_with("/api/admin/agents") {
+            } else if template.starts_with("/api/admin/agents")
+                || template.starts_with("/api/supervisor/agents")
+            {
                 self.administered.to_string()
             } else {
                 self.visitor_a.contact.to_string()
@@ -317,7 +323,9 @@ fn body_for(method: &Method, template: &str) -> Option<Value> {
         "/api/auth/login" => json!({"login": "ben", "password": "ben-pass-1"}),
         // Too short a new password: checked after the caller, changes nothing.
         "/api/auth/password" => json!({"current_password": "x", "new_password": "x"}),
-        "/api/me/status" => json!({"status": {"state": "not_ready", "reason": "break"}}),
+        "/api/me/status" | "/api/supervisor/agents/{id}/status" => {
+            json!({"status": {"state": "not_ready", "reason": "break"}})
+        }
         "/api/visitor/session" => json!({"name": "Casey Cole"}),
         "/api/contacts/{id}" => json!({"notes": "prefers e-mail"}),
         "/api/contacts/{id}/messages" | "/api/visitor/messages" => {

@@ -3,7 +3,7 @@
 //! writes its audit row ([`Tx::audit`]) in the transaction that makes it. The command line and
 //! the administration API both call these.
 
-use super::agents::{release_reservations, revoke_sessions_in, set_status_in};
+use super::agents::log_out_everywhere_in;
 use super::interaction_steps::requeue_agent_work;
 use super::rows::agent;
 use super::sql::{Arg, SqlBuilder};
@@ -13,7 +13,7 @@ use serde_json::json;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 use wire::accounts::{AccountChange, AccountView, AuditPage, AuditRecord};
-use wire::{AgentId, ChatStatus, Role};
+use wire::{AgentId, Role};
 
 /// The columns of an account, with its load (the rows mapper is [`account`]).
 fn account_select(filter: &str) -> String {
@@ -294,16 +294,7 @@ impl Store {
             .bind(id.0)
             .execute(&mut *tx.inner)
             .await?;
-        revoke_sessions_in(&mut tx, id, None).await?;
-        set_status_in(
-            &mut tx,
-            id,
-            &ChatStatus::NotReady {
-                reason: wire::ReasonCode("logged_out".into()),
-            },
-        )
-        .await?;
-        release_reservations(&mut tx, id).await?;
+        log_out_everywhere_in(&mut tx, id).await?;
         requeue_agent_work(&mut tx, id).await?;
         let after = lock_account(&mut tx, id).await?;
         audit_account(
@@ -368,17 +359,7 @@ impl Store {
             .bind(id.0)
             .execute(&mut *tx.inner)
             .await?;
-        if revoke_sessions_in(&mut tx, id, None).await? {
-            set_status_in(
-                &mut tx,
-                id,
-                &ChatStatus::NotReady {
-                    reason: wire::ReasonCode("logged_out".into()),
-                },
-            )
-            .await?;
-            release_reservations(&mut tx, id).await?;
-        }
+        log_out_everywhere_in(&mut tx, id).await?;
         audit_account(
             &mut tx,
             id,

@@ -328,12 +328,12 @@ pub(super) async fn insert_agent(
 }
 
 /// Revokes every session of an agent but `keep` (the one making a password change), with their
-/// tickets and live streams on every instance. Whether any session was revoked.
+/// tickets and live streams on every instance. How many sessions were revoked.
 pub(super) async fn revoke_sessions_in(
     tx: &mut super::Tx,
     agent: AgentId,
     keep: Option<&str>,
-) -> Result<bool, StoreError> {
+) -> Result<usize, StoreError> {
     let ended = sqlx::query(
         "UPDATE agent_sessions SET revoked_at = $1 WHERE agent_id = $2 AND token_hash <> $3 AND revoked_at IS NULL \
          RETURNING token_hash",
@@ -346,9 +346,29 @@ pub(super) async fn revoke_sessions_in(
     .iter()
     .map(|r| r.try_get("token_hash"))
     .collect::<Result<Vec<String>, _>>()?;
-    let any = !ended.is_empty();
+    let count = ended.len();
     end_streams(tx, ended).await?;
-    Ok(any)
+    Ok(count)
+}
+
+/// Logs an agent out everywhere (a supervisor's `Log out`, a deactivation, a password reset):
+/// every session revoked as [`revoke_sessions_in`] does, Not Ready (logged out), and chats kept
+/// for them back to routing. How many sessions ended.
+pub(super) async fn log_out_everywhere_in(
+    tx: &mut super::Tx,
+    agent: AgentId,
+) -> Result<usize, StoreError> {
+    let ended = revoke_sessions_in(tx, agent, None).await?;
+    set_status_in(
+        tx,
+        agent,
+        &ChatStatus::NotReady {
+            reason: wire::ReasonCode("logged_out".into()),
+        },
+    )
+    .await?;
+    release_reservations(tx, agent).await?;
+    Ok(ended)
 }
 
 /// Ends sessions' unredeemed stream tickets and (through the log, on every instance) their

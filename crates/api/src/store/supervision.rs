@@ -1,9 +1,8 @@
 //! What a supervisor does to an agent's work from the board: set them Not Ready, log them
 //! out. Each change is audited in its own transaction.
 
-use super::agents::{end_streams, release_reservations, set_status_in};
+use super::agents::{log_out_everywhere_in, set_status_in};
 use super::{AuditEntry, Store, StoreError};
-use crate::util::now_ms;
 use sqlx::Row;
 use wire::{AgentId, AgentView, ChatStatus, ReasonCode};
 
@@ -47,24 +46,10 @@ impl Store {
             tx.rollback().await?;
             return Ok(false);
         };
-        let ended = sqlx::query(
-            "UPDATE agent_sessions SET revoked_at = $1 WHERE agent_id = $2 AND revoked_at IS NULL \
-             RETURNING token_hash",
-        )
-        .bind(now_ms())
-        .bind(agent.0)
-        .fetch_all(&mut *tx.inner)
-        .await?
-        .iter()
-        .map(|r| r.try_get("token_hash"))
-        .collect::<Result<Vec<String>, _>>()?;
-        let sessions = ended.len();
-        end_streams(&mut tx, ended).await?;
+        let sessions = log_out_everywhere_in(&mut tx, agent).await?;
         let status = ChatStatus::NotReady {
             reason: ReasonCode("logged_out".into()),
         };
-        set_status_in(&mut tx, agent, &status).await?;
-        release_reservations(&mut tx, agent).await?;
         tx.audit(AuditEntry {
             actor: Some(actor),
             action: "agent.log_out",
