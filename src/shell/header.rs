@@ -1,4 +1,5 @@
-//! The header: the agent, the Chat channel status, the load, `Log out`.
+//! The header: the agent, the Chat channel status, the load, `Console` (supervisors and
+//! administrators), `Log out`.
 
 use crate::api::ClientError;
 use crate::presence::{Capacity, StatusControl};
@@ -8,13 +9,21 @@ use leptos::task::spawn_local;
 
 /// The header.
 #[component]
-pub fn Header(name: String) -> impl IntoView {
+pub fn Header(
+    /// The agent's name.
+    name: String,
+    /// What the account may do: supervisors and administrators get a link to the console
+    /// (a separate bundle, opened in this tab so the session carries over).
+    role: wire::Role,
+) -> impl IntoView {
     view! {
         <header class="top">
             <span class="brand">"Threadline"</span>
             <span class="agent-name" title="Logged in as">{name}</span>
             <StatusControl/>
             <Capacity/>
+            {role.allows(wire::Role::Supervisor)
+                .then(|| view! { <a class="console-link" href="/console/board">"Console"</a> })}
             <LogOut/>
         </header>
     }

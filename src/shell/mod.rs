@@ -35,6 +35,7 @@ pub fn Shell(session: Session) -> impl IntoView {
     let Session { client, agent } = session;
     let me = agent.id;
     let name = agent.display_name.clone();
+    let role = agent.role;
     let notices = Notices::new(session_state);
     let nav = Nav::start();
     let presence = PresenceState::new(agent);
@@ -80,7 +81,7 @@ pub fn Shell(session: Session) -> impl IntoView {
 
     view! {
         <div class="shell">
-            <header::Header name=name/>
+            <header::Header name=name role=role/>
             <div class="live-line" role="status">
                 {move || (stream.0.get() == Link::Reconnecting)
                     .then(|| view! { <span class="reconnecting">"Reconnecting…"</span> })}

@@ -269,7 +269,14 @@ where
     let widget_dir = env_path("THREADLINE_WIDGET_DIR", || {
         root().join("crates/widget/dist")
     });
-    for (what, dir) in [("desktop", &desktop_dir), ("widget", &widget_dir)] {
+    let console_dir = env_path("THREADLINE_CONSOLE_DIR", || {
+        root().join("crates/console/dist")
+    });
+    for (what, dir) in [
+        ("desktop", &desktop_dir),
+        ("widget", &widget_dir),
+        ("console", &console_dir),
+    ] {
         let built = std::fs::read_dir(dir).is_ok_and(|entries| {
             entries
                 .flatten()
@@ -292,6 +299,7 @@ where
     let mut config = Config::new(database_url.clone());
     config.desktop_dir = Some(desktop_dir);
     config.widget_dir = Some(widget_dir);
+    config.console_dir = Some(console_dir);
     config.seed_demo = options.seed_demo;
     (options.configure)(&mut config);
 

@@ -96,11 +96,12 @@ fn ui() -> Result<()> {
     tools::ensure_build_tools()?;
     tools::ensure_browser()?;
     bundles::build_all()?;
-    let [desktop, widget] = bundles::all();
+    let [desktop, widget, console] = bundles::all();
     crate::util::cargo()
         .args(["bench", "--bench", "ui"])
         .env("THREADLINE_DESKTOP_DIR", &desktop.dist)
         .env("THREADLINE_WIDGET_DIR", &widget.dist)
+        .env("THREADLINE_CONSOLE_DIR", &console.dist)
         .env("CHROMEDRIVER", tools::CHROMEDRIVER)
         .env("CHROMIUM", tools::CHROMIUM)
         .run()

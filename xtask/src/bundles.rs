@@ -31,8 +31,9 @@ pub struct Bundle {
     inputs: Vec<PathBuf>,
 }
 
-/// The agent desktop (root package) and the visitor widget (`crates/widget`).
-pub fn all() -> [Bundle; 2] {
+/// The agent desktop (root package), the visitor widget (`crates/widget`) and the console
+/// (`crates/console`).
+pub fn all() -> [Bundle; 3] {
     let root = util::root();
     let shared = |extra: &[&str]| -> Vec<PathBuf> {
         ["Cargo.lock", "Cargo.toml", "crates/wire", ".cargo"]
@@ -60,6 +61,12 @@ pub fn all() -> [Bundle; 2] {
             dir: root.join("crates/widget"),
             dist: root.join("crates/widget/dist"),
             inputs: shared(&["crates/widget"]),
+        },
+        Bundle {
+            name: "console",
+            dir: root.join("crates/console"),
+            dist: root.join("crates/console/dist"),
+            inputs: shared(&["crates/console", "crates/client"]),
         },
     ]
 }
@@ -102,7 +109,7 @@ pub fn compile_ahead() -> Result<()> {
 /// the server keeps the plain release profile.
 const PROFILE: &str = "wasm-release";
 
-/// Builds both bundles in release.
+/// Builds every bundle in release.
 pub fn build_all() -> Result<()> {
     for bundle in all() {
         bundle.build()?;

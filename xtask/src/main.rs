@@ -180,6 +180,11 @@ fn run(server_args: &[String]) -> Result<()> {
             Some("THREADLINE_WIDGET_DIR"),
             "crates/widget/dist",
         ),
+        (
+            "--console-dir",
+            Some("THREADLINE_CONSOLE_DIR"),
+            "crates/console/dist",
+        ),
     ];
     for (flag, env, value) in defaults {
         let given = server_args

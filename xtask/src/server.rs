@@ -31,13 +31,14 @@ impl Server {
             .join("xtask")
             .join(format!("server-data-{}", std::process::id()));
         std::fs::create_dir_all(&data)?;
-        let [desktop, widget] = bundles::all();
+        let [desktop, widget, console] = bundles::all();
         let binary = util::target_dir().join("debug").join("threadline-api");
         let child = util::cmd(&binary)
             .args(["--addr", &addr.to_string(), "--demo", "--data-dir"])
             .args([data.as_os_str()])
             .args(["--desktop-dir".as_ref(), desktop.dist.as_os_str()])
             .args(["--widget-dir".as_ref(), widget.dist.as_os_str()])
+            .args(["--console-dir".as_ref(), console.dist.as_os_str()])
             .into_command()
             .stdin(Stdio::null())
             .stdout(Stdio::null())

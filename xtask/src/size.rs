@@ -19,7 +19,12 @@ use crate::util::{step, Error, Result};
 /// 1 KB = 1000 bytes (the stricter reading of the budgets).
 const KB: u64 = 1000;
 /// Budgets from the product spec, on bytes on the wire at the first visit.
-const BUDGETS: [(&str, u64); 2] = [("desktop", 300 * KB), ("widget", 100 * KB)];
+/// The console has none in the spec; it is held to the desktop's.
+const BUDGETS: [(&str, u64); 3] = [
+    ("desktop", 300 * KB),
+    ("widget", 100 * KB),
+    ("console", 300 * KB),
+];
 
 /// Measures both bundles; an error if one is over its budget (`cargo xtask test` runs this too,
 /// so a change that breaks a budget fails CI).
@@ -75,7 +80,11 @@ fn measure_bundle(server: &Server, bundle: &Bundle, name: &str) -> Result<Sizes>
             bundle.dist.display()
         )));
     }
-    let prefix = if name == "widget" { "/widget/" } else { "/" };
+    let prefix = match name {
+        "widget" => "/widget/",
+        "console" => "/console/",
+        _ => "/",
+    };
     println!(
         "\n{name} ({}):\n  {:<46} {:>9} {:>9} {:>14} {:>9}",
         bundle.dist.display(),

@@ -70,9 +70,10 @@ pub fn run() -> Result<()> {
             ])
             .run()
     });
-    check("clippy, wasm32 (desktop and widget)", &mut || {
+    check("clippy, wasm32 (desktop, widget, console)", &mut || {
         cargo()
             .args(["clippy", "-p", "threadline", "-p", "threadline-widget"])
+            .args(["-p", "threadline-console"])
             .args(["--target", "wasm32-unknown-unknown", "--", "-D", "warnings"])
             .run()
     });

@@ -15,6 +15,9 @@ pub struct Config {
     pub desktop_dir: Option<PathBuf>,
     /// The built visitor widget (`crates/widget/dist/`), served at `/widget/`.
     pub widget_dir: Option<PathBuf>,
+    /// The built console for supervisors and administrators (`crates/console/dist/`), served
+    /// at `/console/`.
+    pub console_dir: Option<PathBuf>,
     /// Demo mode (`--demo`): seed demo agents with published passwords, contacts and
     /// conversations into an empty database, and use [`DEMO_IDENTITY_SECRET`] when no identity
     /// secret is set. Off, nothing is seeded and a real secret is required.
@@ -93,6 +96,7 @@ impl Config {
             database_url: database_url.into(),
             desktop_dir: None,
             widget_dir: None,
+            console_dir: None,
             seed_demo: false,
             offer_timeout: Duration::from_secs(30),
             decline_cooldown: Duration::from_mins(1),

@@ -39,6 +39,9 @@ struct Args {
     /// The built visitor widget, served at `/widget/`.
     #[arg(long, env = "THREADLINE_WIDGET_DIR")]
     widget_dir: Option<PathBuf>,
+    /// The built console for supervisors and administrators, served at `/console/`.
+    #[arg(long, env = "THREADLINE_CONSOLE_DIR")]
+    console_dir: Option<PathBuf>,
     /// Demo mode: seed demo agents (published passwords) and data into an empty database, and
     /// use the published demo identity secret unless one is given. Never on a real server.
     #[arg(long, env = "THREADLINE_DEMO")]
@@ -178,6 +181,7 @@ async fn main() -> std::process::ExitCode {
     let mut config = Config::new(database_url);
     config.desktop_dir = args.desktop_dir;
     config.widget_dir = args.widget_dir;
+    config.console_dir = args.console_dir;
     config.seed_demo = args.demo;
     config.trusted_proxies = args.trusted_proxies.into_iter().flatten().collect();
     config.login_concurrency = args.login_concurrency.max(1);

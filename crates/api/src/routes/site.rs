@@ -1,5 +1,6 @@
-//! The static front ends: the agent desktop at `/`, the widget's files at `/widget/`, and a
-//! demo company page at `/demo` with the widget on it. Sets the security headers (policies
+//! The static front ends: the agent desktop at `/`, the widget's files at `/widget/`, the
+//! console (supervisors and administrators) at `/console/`, and a demo company page at `/demo`
+//! with the widget on it. Sets the security headers (policies
 //! from `csp`); `caching` decides how the files travel.
 
 use super::csp::{inline_script_hashes, parent_allowed, Policy};
@@ -55,6 +56,22 @@ pub fn with_site(api: Router<AppState>, state: &AppState) -> Router<AppState> {
                 csp,
             ));
         app = app.nest_service("/widget", widget);
+    }
+    if let Some(dir) = &state.config.console_dir {
+        // Like the desktop: its own page for every place (`/console/board`, ...), framed only
+        // where the desktop may be.
+        let csp = Policy {
+            script_hashes: inline_script_hashes(&dir.join("index.html")),
+            frame_ancestors: std::iter::once("'self'".to_owned())
+                .chain(state.config.frame_ancestors.iter().cloned())
+                .collect(),
+            frame_src: "'none'",
+        }
+        .header();
+        let console = super::caching::static_dir(dir, Some("index.html")).layer(
+            SetResponseHeaderLayer::overriding(header::CONTENT_SECURITY_POLICY, csp),
+        );
+        app = app.nest_service("/console", console);
     }
     if let Some(dir) = &state.config.desktop_dir {
         let csp = Policy {

@@ -1,0 +1,97 @@
+//! The console's API operations. Every request is a [`client::Call`] with the bearer token;
+//! failures are [`TransportError`]s (status and the server's `{error: {code, message}}`).
+
+use client::{Call, TransportError};
+use wire::api::{DesktopConfig, LoginRequest, LoginResponse};
+use wire::board::Board;
+use wire::{AgentId, AgentView, ReasonCode};
+
+/// A logged-in caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Api {
+    /// The bearer token.
+    token: String,
+}
+
+/// `POST /api/auth/login`.
+pub async fn login(login: &str, password: &str) -> Result<LoginResponse, TransportError> {
+    let body = LoginRequest {
+        login: login.to_owned(),
+        password: password.to_owned(),
+    };
+    Call::post("/api/auth/login").body(&body).json().await
+}
+
+impl Api {
+    /// A caller with a token (kept from a login; the first call says if it has expired).
+    pub fn new(token: String) -> Self {
+        Api { token }
+    }
+
+    /// The bearer token.
+    pub fn token(&self) -> &str {
+        &self.token
+    }
+
+    fn get(&self, url: &str) -> Call {
+        Call::get(url).bearer(Some(&self.token))
+    }
+
+    /// `GET /api/me`.
+    pub async fn me(&self) -> Result<AgentView, TransportError> {
+        self.get("/api/me").json().await
+    }
+
+    /// `POST /api/auth/logout`.
+    pub async fn logout(&self) -> Result<(), TransportError> {
+        Call::post("/api/auth/logout")
+            .bearer(Some(&self.token))
+            .done()
+            .await
+    }
+
+    /// `GET /api/config` (the Not Ready reasons).
+    pub async fn config(&self) -> Result<DesktopConfig, TransportError> {
+        self.get("/api/config").json().await
+    }
+
+    /// `GET /api/supervisor/board`.
+    pub async fn board(&self) -> Result<Board, TransportError> {
+        self.get("/api/supervisor/board").json().await
+    }
+
+    /// `PUT /api/supervisor/agents/{id}/status`: Not Ready with `reason`.
+    pub async fn set_not_ready(
+        &self,
+        agent: AgentId,
+        reason: &ReasonCode,
+    ) -> Result<AgentView, TransportError> {
+        let body = serde_json::json!({"status": {"state": "not_ready", "reason": reason}});
+        Call::new("PUT", format!("/api/supervisor/agents/{agent}/status"))
+            .bearer(Some(&self.token))
+            .body(&body)
+            .json()
+            .await
+    }
+
+    /// `POST /api/supervisor/agents/{id}/logout`.
+    pub async fn log_out_agent(&self, agent: AgentId) -> Result<(), TransportError> {
+        Call::post(format!("/api/supervisor/agents/{agent}/logout"))
+            .bearer(Some(&self.token))
+            .done()
+            .await
+    }
+}
+
+/// What to tell the person about a failed request.
+pub fn describe(e: &TransportError) -> String {
+    match e {
+        TransportError::Network(_) => {
+            "The server cannot be reached. Check the connection and try again.".to_owned()
+        }
+        TransportError::Server { body, .. } => body.error.message.clone(),
+        TransportError::Decode(_) => {
+            "An answer from the server could not be read. Reload the page.".to_owned()
+        }
+    }
+}

@@ -1,0 +1,80 @@
+//! The root: the login screen, a refusal for an account that is only an agent, or the console
+//! with its header and sections (each at its own URL under `/console/`).
+
+use crate::board::BoardPage;
+use crate::login::Login;
+use crate::session::{Phase, Session, SessionState};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::components::{Redirect, Route, Router, Routes, A};
+use leptos_router::path;
+use wire::Role;
+
+/// The whole console.
+#[component]
+pub fn App() -> impl IntoView {
+    let session = SessionState::restore();
+    provide_context(session);
+    move || match session.phase.get() {
+        Phase::Checking => view! { <p class="boot" role="status">"Loading…"</p> }.into_any(),
+        Phase::LoggedOut => view! { <Login/> }.into_any(),
+        Phase::LoggedIn(s) if !s.me.role.allows(Role::Supervisor) => {
+            view! { <NotForAgents/> }.into_any()
+        }
+        Phase::LoggedIn(s) => view! { <Console session=s/> }.into_any(),
+    }
+}
+
+/// What an agent sees here.
+#[component]
+fn NotForAgents() -> impl IntoView {
+    view! {
+        <main class="login">
+            <div class="login-form">
+                <h1>"Threadline console"</h1>
+                <p role="alert">"This console is for supervisors and administrators."</p>
+                <a href="/">"Go to the agent desktop"</a>
+            </div>
+        </main>
+    }
+}
+
+/// The header, the navigation and the section of the URL.
+#[component]
+fn Console(
+    /// Who is logged in.
+    session: Session,
+) -> impl IntoView {
+    let sessions = expect_context::<SessionState>();
+    let api = session.api.clone();
+    let log_out = move |_| {
+        let api = api.clone();
+        spawn_local(async move {
+            // Whatever the server says, this tab forgets the session.
+            let _ = api.logout().await;
+            sessions.logged_out();
+        });
+    };
+    let who = format!("{} · {}", session.me.display_name, session.me.role.label());
+    let board_session = session.clone();
+    view! {
+        <Router>
+            <header class="top">
+                <span class="brand">"Threadline console"</span>
+                <nav aria-label="Console">
+                    <A href="/console/board">"Board"</A>
+                </nav>
+                <span class="who">{who}</span>
+                <a href="/">"Agent desktop"</a>
+                <button type="button" on:click=log_out>"Log out"</button>
+            </header>
+            <main class="page">
+                <Routes fallback=|| view! { <p role="alert">"There is no such page in the console."</p> }>
+                    <Route path=path!("/console") view=|| view! { <Redirect path="/console/board"/> }/>
+                    <Route path=path!("/console/board")
+                        view=move || view! { <BoardPage session=board_session.clone()/> }/>
+                </Routes>
+            </main>
+        </Router>
+    }
+}

@@ -1,0 +1,76 @@
+//! The supervisor's board: totals, the queue and the agents, live. The board stream (a ticket
+//! from `/api/supervisor/board/ticket`, every event of the log) only says that something
+//! changed; the board is then read again (one read at a time, see [`state::BoardState`]).
+//!
+//! # Layout
+//! - `mod.rs`: the page: starts the stream and the clock, lays out the parts.
+//! - `state.rs`: the snapshot and its refresh.
+//! - `queue.rs`: `Totals` and the `Queue` table.
+//! - `agents.rs`: the `Agents` table with `Set Not Ready` and `Log out` per agent.
+
+mod agents;
+mod queue;
+pub mod state;
+
+use crate::session::{Session, SessionState};
+use crate::time::now;
+use client::{Stream, StreamConfig, Update};
+use leptos::prelude::*;
+use state::BoardState;
+use std::rc::Rc;
+use std::time::Duration;
+
+/// The board page.
+#[component]
+pub fn BoardPage(
+    /// Who is looking at it.
+    session: Session,
+) -> impl IntoView {
+    let board = BoardState::new();
+    provide_context(board);
+    start_stream(&session, board);
+    if let Ok(tick) = set_interval_with_handle(move || board.now.set(now()), Duration::from_secs(1))
+    {
+        on_cleanup(move || tick.clear());
+    }
+    let api = session.api.clone();
+    view! {
+        <h1 class="page-title">"Board"</h1>
+        {move || board.error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+        <queue::Totals/>
+        <queue::Queue/>
+        <agents::Agents api=api.clone()/>
+    }
+}
+
+/// Opens the board stream for the page's lifetime: before it opens (and after each gap) the
+/// board and the reasons are read; each event asks for a fresh board.
+fn start_stream(session: &Session, board: BoardState) {
+    let sessions = expect_context::<SessionState>();
+    let (prepare_api, sink_api) = (session.api.clone(), session.api.clone());
+    let stream = Stream::start(StreamConfig {
+        ticket_url: "/api/supervisor/board/ticket".to_owned(),
+        stream_url: "/api/events".to_owned(),
+        token: session.api.token().to_owned(),
+        decode: |name, data| wire::Event::decode(name, data).map(|(id, _)| (id, ())),
+        prepare: Box::new(move || {
+            let api = prepare_api.clone();
+            Box::pin(async move {
+                if let Ok(config) = api.config().await {
+                    board.reasons.set(config.not_ready_reasons);
+                }
+                board.load(&api).await
+            })
+        }),
+        sink: Rc::new(move |update: Update<()>| match update {
+            Update::Event(..) => board.refresh(&sink_api),
+            Update::Refused(e) if e.is_unauthorized() => sessions.ended(),
+            Update::Refused(e) => board.error.set(Some(crate::api::describe(&e))),
+            Update::Link(_) | Update::Unreadable(_) => {}
+        }),
+    });
+    let keep = StoredValue::new_local(Some(stream));
+    on_cleanup(move || {
+        let _ = keep.try_update_value(Option::take);
+    });
+}

@@ -1,0 +1,31 @@
+//! The Threadline console: what supervisors and administrators use beside the agent desktop,
+//! as its own bundle (the desktop keeps its size budget). A Leptos client-side-rendered app
+//! served at `/console/`.
+//!
+//! # Layout
+//! - [`app`]: the root: login, the role check, the console's header and sections.
+//! - [`session`]: who is logged in; the token in `sessionStorage` (the same key as the desktop,
+//!   so going from the desktop to the console in one tab needs no second login).
+//! - [`login`]: `Username`, `Password`, `Log in`.
+//! - [`api`]: the console's API operations on `client::Call`.
+//! - [`board`]: the supervisor's board: totals, the queue, the agents, live from the board
+//!   stream; `Set Not Ready` and `Log out` for an agent.
+//! - [`window`]: a windowed list (only rows near the viewport are in the page).
+//! - [`time`]: clock and duration formatting.
+
+pub mod api;
+pub mod app;
+pub mod board;
+pub mod login;
+pub mod session;
+pub mod time;
+pub mod window;
+
+/// Mounts the console on the page's `<body>`, after installing the panic hook.
+pub fn start() {
+    client::crash::install(client::crash::Notice {
+        text: "Something went wrong and this page stopped working. Reload the page to continue.",
+        style: None,
+    });
+    leptos::mount::mount_to_body(app::App);
+}

@@ -1,0 +1,93 @@
+//! The supervisor's board in the console (`/console/`), with the agent desktop and the widget
+//! in other Chromium windows.
+//!
+//! # Layout
+//! - `supervisor_watches_and_manages_the_board`: Sam (supervisor) opens the console from the
+//!   desktop; a visitor writes and the chat shows in the Queue; Ann accepts it and it moves to
+//!   her line in Agents; Sam sets Ann Not Ready (Lunch), then logs her out, and Ann's desktop
+//!   returns to the login screen.
+//! - `agents_are_turned_away_from_the_console`: an agent who opens `/console/` is told it is
+//!   for supervisors and administrators, and the desktop shows agents no `Console` link.
+
+mod harness;
+
+use harness::{login, run, Harness};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn supervisor_watches_and_manages_the_board() {
+    run(
+        "supervisor_watches_and_manages_the_board",
+        |h: Harness| async move {
+            let sup = h.browser("supervisor").await?;
+            login(&sup, "sam", "sam-pass-1").await?;
+            sup.click("link", "Console").await?;
+            sup.role("heading", "Board").await?;
+            sup.wait_text("table", "Agents", "Ann Archer").await?;
+
+            let visitor = h.browser("visitor").await?;
+            visitor.goto("/demo").await?;
+            visitor.open_widget().await?;
+            visitor.fill("Name", "Quinn Queue").await?;
+            visitor.click("button", "Start chat").await?;
+            visitor.fill("Message", "Where is my parcel?").await?;
+            visitor.click("button", "Send").await?;
+            visitor
+                .wait_text("log", "Messages", "Where is my parcel?")
+                .await?;
+            let queued = sup.wait_text("table", "Queue", "Quinn Queue").await?;
+            if !queued.contains("Queued") {
+                return Err(format!("the waiting chat is not shown as queued: {queued}").into());
+            }
+
+            let agent = h.browser("agent").await?;
+            login(&agent, "ann", "ann-pass-1").await?;
+            agent.select("Chat channel status", "Ready").await?;
+            agent.click("button", "Accept").await?;
+            sup.wait_text("table", "Agents", "Quinn Queue (Active)")
+                .await?;
+            sup.wait_text("table", "Agents", "1 of 3").await?;
+
+            sup.select("Not Ready reason for Ann Archer", "Lunch")
+                .await?;
+            sup.click("button", "Set Ann Archer Not Ready").await?;
+            sup.wait_text("table", "Agents", "Not Ready: Lunch").await?;
+
+            sup.click("button", "Log out Ann Archer").await?;
+            agent.role("button", "Log in").await?;
+            sup.wait_text("table", "Agents", "Not Ready: Logged out")
+                .await?;
+            sup.assert_no_console_errors().await?;
+            // Ann's desktop asked for a new stream ticket with the ended session: that 401 is what
+            // sent it back to the login screen.
+            agent
+                .assert_no_console_errors_except(&["the server responded with a status of 401"])
+                .await
+        },
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agents_are_turned_away_from_the_console() {
+    run(
+        "agents_are_turned_away_from_the_console",
+        |h: Harness| async move {
+            let agent = h.browser("agent").await?;
+            login(&agent, "ben", "ben-pass-1").await?;
+            if agent.is_present("link", "Console").await? {
+                return Err("an agent is shown the Console link".into());
+            }
+            agent.goto("/console/board").await?;
+            agent
+                .wait_role_text(
+                    "alert",
+                    "This console is for supervisors and administrators.",
+                )
+                .await?;
+            agent.click("link", "Go to the agent desktop").await?;
+            agent.role("combobox", "Chat channel status").await?;
+            agent.assert_no_console_errors().await
+        },
+    )
+    .await;
+}
