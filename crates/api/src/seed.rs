@@ -19,7 +19,12 @@ pub const DEMO_AGENTS: [(&str, &str, &str, u32); 3] = [
 /// chats unless they go Ready.
 pub const DEMO_STAFF: [(&str, &str, &str, wire::Role); 2] = [
     ("sam", "sam-pass-1", "Sam Sato", wire::Role::Supervisor),
-    ("ada", "ada-pass-1", "Ada Alvarez", wire::Role::Administrator),
+    (
+        "ada",
+        "ada-pass-1",
+        "Ada Alvarez",
+        wire::Role::Administrator,
+    ),
 ];
 
 const DISPOSITIONS: [(&str, &str); 5] = [
@@ -135,14 +140,18 @@ const RESPONSES: [Category; 5] = [
 pub async fn demo(store: &Store) -> Result<(), crate::ApiError> {
     let mut agents: Vec<AgentId> = Vec::new();
     let accounts = DEMO_AGENTS
-        .map(|(login, password, name, capacity)| (login, password, name, capacity, wire::Role::Agent))
+        .map(|(login, password, name, capacity)| {
+            (login, password, name, capacity, wire::Role::Agent)
+        })
         .into_iter()
         .chain(DEMO_STAFF.map(|(login, password, name, role)| (login, password, name, 3, role)));
     for (login, password, name, capacity, role) in accounts {
         let hash = tokio::task::spawn_blocking(move || hash_password(password))
             .await
             .map_err(|e| crate::ApiError::Internal(e.to_string()))??;
-        let id = store.create_agent(login, name, &hash, capacity, role).await?;
+        let id = store
+            .create_agent(login, name, &hash, capacity, role)
+            .await?;
         if role == wire::Role::Agent {
             agents.push(id);
         }

@@ -22,6 +22,14 @@ pub enum Action {
     End(Party),
     /// The agent marks it Done.
     Done,
+    /// It is handed to a named colleague (a transfer, or a supervisor's reassign): it becomes
+    /// an offer to them, whether it was waiting, offered to someone else or being worked on.
+    Transfer,
+    /// The agent working on it (or a supervisor) puts it back in the queue.
+    TransferToQueue,
+    /// A transfer offer that was rejected or timed out goes back to the agent who transferred
+    /// it, who carries on where they left off.
+    Return,
 }
 
 /// Why an action is refused in a state.
@@ -49,9 +57,15 @@ impl std::error::Error for Refused {}
 pub fn next(state: InteractionState, action: Action) -> Result<InteractionState, Refused> {
     use InteractionState::{Active, Done, Ended, Offered, Queued};
     let to = match (state, action) {
-        (Queued, Action::Offer) => Offered,
-        (Offered, Action::Accept) | (Queued | Offered, Action::Claim) => Active,
-        (Offered, Action::Reject | Action::Timeout) => Queued,
+        // Routing's offer, or a transfer (and a supervisor's reassign) to a named colleague,
+        // whether the chat was waiting, offered to someone else or being worked on. An ended
+        // chat is not handed on: it is Marked Done, or reactivated by whoever writes next.
+        (Queued, Action::Offer) | (Queued | Offered | Active, Action::Transfer) => Offered,
+        // Accepting an offer, taking a waiting chat, or a transfer nobody took going back to
+        // the agent who made it.
+        (Offered, Action::Accept | Action::Return) | (Queued | Offered, Action::Claim) => Active,
+        (Offered, Action::Reject | Action::Timeout)
+        | (Offered | Active, Action::TransferToQueue) => Queued,
         // A contact who leaves before anyone accepted still gets an answer: the chat stays in
         // the queue, and the agent who takes it can write asynchronously.
         (Queued | Offered, Action::End(Party::Contact)) => state,
@@ -78,14 +92,18 @@ mod tests {
             Just(Action::End(Party::Agent)),
             Just(Action::End(Party::Contact)),
             Just(Action::Done),
+            Just(Action::Transfer),
+            Just(Action::TransferToQueue),
+            Just(Action::Return),
         ]
     }
 
     proptest! {
         /// Whatever happens, in any order: Done is final, an agent only gets a chat by
-        /// accepting an offer or claiming it, nothing ends before it was active (except a
-        /// contact leaving a waiting chat, which keeps it waiting), and only ended or active
-        /// chats are marked Done.
+        /// accepting an offer, claiming it or getting back a transfer nobody took, an offer
+        /// comes from routing or a transfer, nothing ends before it was active (except a
+        /// contact leaving a waiting chat, which keeps it waiting), an ended chat is never
+        /// transferred, and only ended or active chats are marked Done.
         #[test]
         fn any_sequence_keeps_the_rules(actions in proptest::collection::vec(action(), 0..60)) {
             let mut state = Queued;
@@ -94,16 +112,21 @@ mod tests {
                     Ok(to) => {
                         prop_assert_ne!(state, Done, "Done must be final");
                         match to {
-                            Active if state != Active => prop_assert!(matches!(a, Action::Accept | Action::Claim)),
-                            Offered if state != Offered => prop_assert_eq!((state, a), (Queued, Action::Offer)),
+                            Active if state != Active => prop_assert!(matches!(a, Action::Accept | Action::Claim | Action::Return)),
+                            Offered if state != Offered => prop_assert!(matches!((state, a), (Queued, Action::Offer) | (_, Action::Transfer))),
                             Ended => prop_assert_eq!(state, Active),
                             Done => prop_assert!(matches!(state, Active | Ended) && a == Action::Done),
-                            Queued if state == Offered => prop_assert!(matches!(a, Action::Reject | Action::Timeout | Action::End(Party::Contact))),
+                            Queued if state == Offered => prop_assert!(matches!(a, Action::Reject | Action::Timeout | Action::End(Party::Contact) | Action::TransferToQueue)),
                             _ => {}
                         }
                         state = to;
                     }
-                    Err(r) => prop_assert_eq!(r.state, state),
+                    Err(r) => {
+                        prop_assert_eq!(r.state, state);
+                        if matches!(a, Action::Transfer | Action::TransferToQueue) {
+                            prop_assert!(matches!(state, Ended | Done | Queued));
+                        }
+                    }
                 }
             }
         }
@@ -130,5 +153,16 @@ mod tests {
         assert!(next(Queued, Action::Accept).is_err());
         assert!(next(Done, Action::Claim).is_err());
         assert_eq!(next(Ended, Action::Done), Ok(Done));
+    }
+
+    #[test]
+    fn transfer_cycle() {
+        assert_eq!(next(Active, Action::Transfer), Ok(Offered));
+        assert_eq!(next(Offered, Action::Return), Ok(Active));
+        assert_eq!(next(Active, Action::TransferToQueue), Ok(Queued));
+        assert_eq!(next(Offered, Action::Transfer), Ok(Offered));
+        assert!(next(Ended, Action::Transfer).is_err());
+        assert!(next(Queued, Action::TransferToQueue).is_err());
+        assert!(next(Active, Action::Return).is_err());
     }
 }

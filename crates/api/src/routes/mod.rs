@@ -7,6 +7,8 @@
 //! - `interactions`: accept, reject, end, Mark Done, handle time, typing.
 //! - `contacts`: the Contacts list, details, history, conversation, sends, `Chat`, receipts,
 //!   search, standard responses.
+//! - `transfer`: Transfer (and a supervisor's reassign) of a chat, and the colleagues the
+//!   Transfer dialog lists (`GET /api/agents`).
 //! - `files`: image upload and download.
 //! - `visitor`: everything the widget calls.
 //! - `site`: the desktop, the widget's files, the demo page, security headers.
@@ -24,6 +26,7 @@ mod files;
 mod interactions;
 mod me;
 mod site;
+mod transfer;
 mod visitor;
 
 use crate::error::ApiError;
@@ -61,6 +64,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(me::routes())
         .merge(events::routes())
         .merge(interactions::routes())
+        .merge(transfer::routes())
         .merge(contacts::routes())
         .merge(files::routes())
         .merge(visitor::routes());

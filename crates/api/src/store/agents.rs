@@ -48,9 +48,9 @@ impl Store {
         let row = sqlx::query(
             "SELECT id, password_hash FROM agents WHERE login = $1 AND deactivated_at IS NULL",
         )
-            .bind(login)
-            .fetch_optional(self.pool())
-            .await?;
+        .bind(login)
+        .fetch_optional(self.pool())
+        .await?;
         row.map(|r| Ok((AgentId(r.try_get("id")?), r.try_get("password_hash")?)))
             .transpose()
     }

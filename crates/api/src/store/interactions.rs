@@ -6,6 +6,7 @@ use super::agents::emit_status;
 use super::interaction_steps::{activate, end_in, requeue, take_or_reactivate};
 use super::rows::{interaction, load_interaction, INTERACTION_SELECT};
 use super::sql::Arg;
+use super::transfers::{pending_transfer, PendingTransfer};
 use super::transitions::{holding_capacity_sql, transition};
 use super::StoreError;
 use super::{Audience, Store, Tx};
@@ -47,9 +48,11 @@ impl Store {
             let view = interaction(row)?;
             if view.state == InteractionState::Offered {
                 let first_message = first_contact_text(self.pool(), view.id).await?;
+                let transfer = pending_transfer(self.pool(), view.id).await?;
                 offers.push(OfferView {
                     expires_at: view.offer_expires_at.unwrap_or(0),
                     first_message,
+                    transfer: transfer.as_ref().map(PendingTransfer::view),
                     interaction: view,
                 });
             } else {
