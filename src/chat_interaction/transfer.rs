@@ -50,15 +50,16 @@ fn button_id(id: InteractionId) -> String {
     format!("transfer-{id}")
 }
 
-/// The `Transfer` button and, while open, its dialog.
+/// The `Transfer` button; while the dialog is open it takes the button's place (so the
+/// dialog's own `Transfer` is the only one).
 #[component]
 pub fn TransferButton(id: InteractionId) -> impl IntoView {
     let open = RwSignal::new(false);
     view! {
-        <button type="button" id=button_id(id) aria-haspopup="dialog"
-            aria-expanded=move || open.get().to_string()
-            on:click=move |_| open.update(|o| *o = !*o)>"Transfer"</button>
-        <Show when=move || open.get()>
+        <Show when=move || open.get() fallback=move || view! {
+            <button type="button" id=button_id(id) aria-haspopup="dialog"
+                on:click=move |_| open.set(true)>"Transfer"</button>
+        }>
             <TransferDialog id=id open=open/>
         </Show>
     }

@@ -74,7 +74,7 @@ pub fn compile_ahead() -> Result<()> {
     if all().iter().any(|bundle| !bundle.is_fresh()) {
         step("fetching the bundles' dependencies");
         crate::util::cargo()
-            .arg("fetch")
+            .args(["fetch"])
             .current_dir(crate::util::root())
             .run()?;
     }

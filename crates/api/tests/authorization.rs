@@ -113,6 +113,10 @@ const MATRIX: &[Row] = &[
     ("POST", "/api/visitor/events/ticket",           [U, P, P, U, U, U, U, U]),
     ("GET",  "/api/visitor/events",                  [U, P, P, U, U, U, U, U]),
     ("POST", "/api/visitor/end",                     [U, P, P, U, U, U, U, U]),
+    // Transfer: the colleagues list for every agent; a chat only by its holder (or a
+    // supervisor). Last among the interaction's rows: the holder's call puts it in the queue.
+    ("GET",  "/api/agents",                          [U, U, U, P, P, U, U, U]),
+    ("POST", "/api/interactions/{id}/transfer",      [U, U, U, P, F, U, U, U]),
 ];
 
 /// The people and things the table's calls are about.
@@ -257,6 +261,7 @@ fn body_for(method: &Method, template: &str) -> Option<Value> {
             json!({"up_to_seq": 1, "read": true})
         }
         "/api/interactions/{id}/done" => json!({"disposition": "resolved"}),
+        "/api/interactions/{id}/transfer" => json!({"to": "queue", "note": "over to you"}),
         "/api/interactions/{id}/handle-time" => {
             let now = common::now_ms();
             json!({"started_at": now - 500, "ended_at": now})
