@@ -23,20 +23,24 @@ async fn ready(agent: &Browser, user: &str, password: &str) -> Result {
 /// its way when the dialog first loads the list).
 async fn open_transfer_with_ben_ready(ann: &Browser) -> Result {
     let ben = "Ben Brooks — Ready — 0 of 3";
-    wait_until("Ben Ready in the Transfer dialog", default_timeout(), || async {
-        ann.click("button", "Transfer").await?;
-        ann.role("dialog", "Transfer").await?;
-        let loaded = wait_until("the colleagues list", default_timeout(), || async {
-            Ok((!ann.is_present("status", "Loading colleagues…").await?).then_some(()))
-        })
-        .await;
-        loaded?;
-        if ann.is_present("radio", ben).await? {
-            return Ok(Some(()));
-        }
-        ann.click("button", "Cancel").await?;
-        Ok(None)
-    })
+    wait_until(
+        "Ben Ready in the Transfer dialog",
+        default_timeout(),
+        || async {
+            ann.click("button", "Transfer").await?;
+            ann.role("dialog", "Transfer").await?;
+            let loaded = wait_until("the colleagues list", default_timeout(), || async {
+                Ok((!ann.is_present("status", "Loading colleagues…").await?).then_some(()))
+            })
+            .await;
+            loaded?;
+            if ann.is_present("radio", ben).await? {
+                return Ok(Some(()));
+            }
+            ann.click("button", "Cancel").await?;
+            Ok(None)
+        },
+    )
     .await
 }
 
@@ -96,8 +100,12 @@ async fn transfer_to_a_colleague_with_a_note() {
             ben.role("region", view).await?;
             ben.wait_text("log", "Transcript", "My parcel never arrived")
                 .await?;
-            ben.wait_text("log", "Transcript", "Ann Archer transferred the chat to Ben Brooks")
-                .await?;
+            ben.wait_text(
+                "log",
+                "Transcript",
+                "Ann Archer transferred the chat to Ben Brooks",
+            )
+            .await?;
 
             // The customer is told another agent is coming (no names, no note).
             let log = visitor

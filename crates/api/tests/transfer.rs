@@ -209,6 +209,29 @@ async fn an_agent_transfers_to_a_colleague_who_accepts(b: Backend) {
         .expect("the visitor's history has the transfer");
     assert_eq!(vline.text, "");
 
+    // Handle time stays with the interaction: ann's time until the transfer, then ben's.
+    let now = common::now_ms();
+    let (st, body) = sc
+        .ann
+        .call(
+            reqwest::Method::POST,
+            &format!("/api/interactions/{}/handle-time", sc.id),
+            Some(json!({"started_at": now - 2000, "ended_at": now - 1000})),
+        )
+        .await;
+    assert_eq!(st, 204, "{body}");
+    let (st, body) = sc
+        .ben
+        .call(
+            reqwest::Method::POST,
+            &format!("/api/interactions/{}/handle-time", sc.id),
+            Some(json!({"started_at": now - 900, "ended_at": now - 500})),
+        )
+        .await;
+    assert_eq!(st, 204, "{body}");
+    let v: InteractionView = sc.ben.get(&format!("/api/interactions/{}", sc.id)).await;
+    assert_eq!(v.handle_time_ms, 1400);
+
     // Audited, with ann as the actor.
     let audit = audit_rows(&s, sc.id).await;
     assert_eq!(audit.len(), 1);

@@ -183,6 +183,23 @@ async fn display_name(tx: &mut Tx, agent: AgentId) -> Result<String, StoreError>
         .unwrap_or_default())
 }
 
+/// When `agent` last handed interaction `id` on (transferred it, or had it reassigned), if
+/// ever: their handle time until then still counts.
+pub(super) async fn handed_on_at(
+    tx: &mut Tx,
+    id: InteractionId,
+    agent: AgentId,
+) -> Result<Option<i64>, StoreError> {
+    let row = sqlx::query(
+        "SELECT MAX(at) AS at FROM offer_declines WHERE interaction_id = $1 AND agent_id = $2 AND reason = 'transferred'",
+    )
+    .bind(id.0)
+    .bind(agent.0)
+    .fetch_one(&mut *tx.inner)
+    .await?;
+    Ok(row.try_get::<Option<i64>, _>("at")?)
+}
+
 /// A colleague a transfer goes to, as checked under lock.
 struct Receiver {
     name: String,
