@@ -19,9 +19,9 @@ use client::Call;
 use std::fmt::Write as _;
 use std::marker::PhantomData;
 use wire::api::{
-    AgentSendRequest, ContactPage, ConversationPage, DesktopConfig, HandleTimeSegment,
+    AgentSendRequest, Colleague, ContactPage, ConversationPage, DesktopConfig, HandleTimeSegment,
     LoginRequest, LoginResponse, MarkDoneRequest, MyWork, ReceiptRequest, ResponseTree,
-    SearchResults, SendResponse, SetStatusRequest, TypingRequest,
+    SearchResults, SendResponse, SetStatusRequest, TransferRequest, TypingRequest,
 };
 use wire::{
     AgentView, AttachmentView, ChatStatus, ContactId, ContactView, InteractionId, InteractionView,
@@ -155,6 +155,23 @@ impl ApiClient<LoggedIn> {
             .post(format!("/api/interactions/{id}/reject"))
             .done()
             .await?)
+    }
+
+    /// `POST /api/interactions/{id}/transfer`.
+    pub async fn transfer(
+        &self,
+        id: InteractionId,
+        body: &TransferRequest,
+    ) -> Result<InteractionView, ClientError> {
+        Ok(self
+            .post_json(format!("/api/interactions/{id}/transfer"), body)
+            .json()
+            .await?)
+    }
+
+    /// `GET /api/agents`: the colleagues a chat can be transferred to.
+    pub async fn colleagues(&self) -> Result<Vec<Colleague>, ClientError> {
+        Ok(self.get("/api/agents").json().await?)
     }
 
     /// `POST /api/interactions/{id}/end`.

@@ -9,6 +9,7 @@ mod panels;
 pub mod send;
 pub mod state;
 pub mod transcript;
+pub mod transfer;
 pub mod window;
 
 use crate::browser;
@@ -244,6 +245,7 @@ fn InteractionHeader(interaction: Memo<InteractionView>) -> impl IntoView {
             <span class="handle-time">"Handle time " <time>{handle_time}</time></span>
             <div class="head-actions">
                 <Show when=move || state() == InteractionState::Active>
+                    <transfer::TransferButton id=interaction.with_untracked(|i| i.id)/>
                     <EndChat id=interaction.with_untracked(|i| i.id)/>
                 </Show>
                 <Show when=move || state() == InteractionState::Ended>

@@ -310,3 +310,56 @@ mod tests {
         assert_eq!(c.messages[500].read_at, Some(9));
     }
 }
+
+/// The Transfer dialog's form: where to, the note, and what went wrong.
+#[derive(Debug, Clone, Copy)]
+pub struct TransferForm {
+    /// The colleague or the queue chosen (none yet).
+    pub to: RwSignal<Option<wire::api::TransferTarget>>,
+    /// The note to the next agent.
+    pub note: RwSignal<String>,
+    /// The last refusal, shown in the dialog.
+    pub error: RwSignal<Option<String>>,
+    /// While the transfer is being sent.
+    pub busy: RwSignal<bool>,
+}
+
+impl Default for TransferForm {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl TransferForm {
+    /// An empty form.
+    pub fn new() -> Self {
+        TransferForm {
+            to: RwSignal::new(None),
+            note: RwSignal::new(String::new()),
+            error: RwSignal::new(None),
+            busy: RwSignal::new(false),
+        }
+    }
+
+    /// The request the form describes, or why it cannot be sent yet (the server checks the
+    /// same rules).
+    pub fn request(self) -> Result<wire::api::TransferRequest, String> {
+        let to = self
+            .to
+            .get_untracked()
+            .ok_or_else(|| "Choose a colleague or the queue.".to_owned())?;
+        let note = self.note.get_untracked().trim().to_owned();
+        if note.chars().count() > wire::api::MAX_TRANSFER_NOTE_CHARS {
+            return Err(format!(
+                "The note may be at most {} characters.",
+                wire::api::MAX_TRANSFER_NOTE_CHARS
+            ));
+        }
+        wire::checks::characters(&note, wire::checks::Lines::Many)
+            .map_err(|e| e.describe("The note"))?;
+        Ok(wire::api::TransferRequest {
+            to,
+            note: (!note.is_empty()).then_some(note),
+        })
+    }
+}

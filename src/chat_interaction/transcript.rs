@@ -99,6 +99,7 @@ fn system_text(m: &MessageView) -> String {
         Some(SystemLine::Left) => "The contact left the chat.",
         Some(SystemLine::Ended) => "The chat was ended.",
         Some(SystemLine::Reactivated) => "The conversation was reactivated.",
+        Some(SystemLine::Transferred) => "The chat was transferred.",
         None => "",
     }
     .to_owned()

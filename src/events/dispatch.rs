@@ -91,6 +91,13 @@ pub fn dispatch(parts: &Parts, event: Event) {
             parts.interactions.message(message);
         }
         Event::ContactUpdated { contact } => parts.contacts.updated(contact),
+        Event::TransferEnded {
+            outcome, to_name, ..
+        } => parts
+            .notices
+            .push(crate::chat_interaction::transfer::outcome_text(
+                outcome, &to_name,
+            )),
         // The stream handles a resync itself (it reloads everything).
         Event::Resync => {}
     }

@@ -92,11 +92,23 @@ fn OfferCard(offer: OfferView) -> impl IntoView {
     let title_id = format!("offer-title-{id}");
     let body_id = format!("offer-body-{id}");
     let (title_ref, body_ref) = (title_id.clone(), body_id.clone());
+    let transfer_id = format!("offer-transfer-{id}");
+    let described = if offer.transfer.is_some() {
+        format!("{transfer_id} {body_ref}")
+    } else {
+        body_ref
+    };
+    let kind = if offer.transfer.is_some() {
+        "Transfer offer: "
+    } else {
+        "Chat offer: "
+    };
     view! {
         <div class="offer" role="alertdialog" aria-labelledby=title_ref
-            aria-describedby=body_ref>
-            <h2 id=title_id>"Chat offer: " {offer.interaction.contact_name.clone()}</h2>
+            aria-describedby=described>
+            <h2 id=title_id>{kind} {offer.interaction.contact_name.clone()}</h2>
             <p class="offer-channel">{offer.interaction.channel.label()}</p>
+            {offer.transfer.clone().map(|t| view! { <TransferNote id=transfer_id t=t/> })}
             <p id=body_id class="offer-message">
                 {offer.first_message.clone().unwrap_or_default()}
             </p>
@@ -110,6 +122,17 @@ fn OfferCard(offer: OfferView) -> impl IntoView {
                 <button type="button" disabled=busy on:click=move |_| answer(false)>"Reject"</button>
             </div>
             <Line text=error class="error"/>
+        </div>
+    }
+}
+
+/// What a transfer offer adds: who transferred the chat, and their note.
+#[component]
+fn TransferNote(id: String, t: wire::TransferView) -> impl IntoView {
+    view! {
+        <div class="offer-transfer" id=id>
+            <p>"Transferred by " {t.from_name}</p>
+            {t.note.map(|n| view! { <p class="offer-note">"Note: " {n}</p> })}
         </div>
     }
 }

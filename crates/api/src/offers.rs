@@ -18,6 +18,16 @@ impl OfferWake {
     }
 }
 
+/// The times routing works with, from the configuration (also the offer a transfer makes).
+pub fn times(config: &crate::Config) -> OfferTimes {
+    use crate::util::ms;
+    OfferTimes {
+        offer_timeout_ms: ms(config.offer_timeout),
+        presence_ms: ms(config.presence_timeout),
+        decline_cooldown_ms: ms(config.decline_cooldown),
+    }
+}
+
 /// Runs passes until aborted.
 pub async fn run(store: Store, wake: OfferWake, times: OfferTimes) {
     loop {

@@ -80,11 +80,7 @@ impl AppState {
             tokio::spawn(crate::offers::run(
                 store.clone(),
                 state.routing.clone(),
-                crate::store::OfferTimes {
-                    offer_timeout_ms: ms(state.config.offer_timeout),
-                    presence_ms: ms(state.config.presence_timeout),
-                    decline_cooldown_ms: ms(state.config.decline_cooldown),
-                },
+                crate::offers::times(&state.config),
             )),
             tokio::spawn(crate::login_limits::run_pruning(
                 login_limits,

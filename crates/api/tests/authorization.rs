@@ -134,6 +134,10 @@ const MATRIX: &[Row] = &[
     ("POST", "/api/admin/agents/{id}/reactivate",    [U, U, U, F, F, U, U, U]),
     ("POST", "/api/admin/agents/{id}/password",      [U, U, U, F, F, U, U, U]),
     ("GET",  "/api/admin/audit",                     [U, U, U, F, F, U, U, U]),
+    // Transfer: the colleagues list for every agent; a chat only by its holder (or a
+    // supervisor). Last among the interaction's rows: the holder's call puts it in the queue.
+    ("GET",  "/api/agents",                          [U, U, U, P, P, U, U, U]),
+    ("POST", "/api/interactions/{id}/transfer",      [U, U, U, P, F, U, U, U]),
 ];
 
 /// The routes whose answer depends on the role: method, path, [supervisor, administrator].
@@ -151,6 +155,9 @@ const BY_ROLE: &[(&str, &str, [Expect; 2])] = &[
     ("POST", "/api/supervisor/board/ticket",         [P, P]),
     ("PUT",  "/api/supervisor/agents/{id}/status",   [P, P]),
     ("POST", "/api/supervisor/agents/{id}/logout",   [P, P]),
+    // After the holder's call the chat waits in the queue: handing it to the queue again is
+    // refused for its state.
+    ("POST", "/api/interactions/{id}/transfer",      [C, C]),
 ];
 
 /// What `who` must get on a row: its cell, or for the supervisor and the administrator their
@@ -335,6 +342,7 @@ fn body_for(method: &Method, template: &str) -> Option<Value> {
             json!({"up_to_seq": 1, "read": true})
         }
         "/api/interactions/{id}/done" => json!({"disposition": "resolved"}),
+        "/api/interactions/{id}/transfer" => json!({"to": "queue", "note": "over to you"}),
         "/api/interactions/{id}/handle-time" => {
             let now = common::now_ms();
             json!({"started_at": now - 500, "ended_at": now})

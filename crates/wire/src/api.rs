@@ -2,7 +2,7 @@
 //! server's OpenAPI document (`/api/openapi.json`) is the full reference.
 
 use crate::ids::{
-    AttachmentId, ClientMessageId, ContactId, DispositionCode, EventId, InteractionId,
+    AgentId, AttachmentId, ClientMessageId, ContactId, DispositionCode, EventId, InteractionId,
 };
 use crate::model::{
     AgentView, CategoryView, ChatStatus, ContactSummary, Disposition, InteractionView, MessageView,
@@ -288,4 +288,48 @@ pub struct VisitorSession {
     pub unread: u32,
     /// The visitor's open interaction, if a chat is going on.
     pub open_interaction: Option<InteractionId>,
+}
+
+/// Where a transfer hands the chat: a named colleague, or back to the queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum TransferTarget {
+    /// `{"agent": 2}`: offered to this colleague.
+    Agent(AgentId),
+    /// `"queue"`: back to the queue, for routing to offer to the next Ready agent.
+    Queue,
+}
+
+/// `POST /api/interactions/{id}/transfer`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TransferRequest {
+    /// Where the chat goes.
+    pub to: TransferTarget,
+    /// A note to the next agent (at most [`MAX_TRANSFER_NOTE_CHARS`] characters, may have
+    /// line breaks); shown in their offer.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// The longest note a transfer may carry, in characters.
+pub const MAX_TRANSFER_NOTE_CHARS: usize = 500;
+
+/// `GET /api/agents`: a colleague as the Transfer dialog lists them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Colleague {
+    /// Their id (the transfer's target).
+    pub id: AgentId,
+    /// The name the dialog shows.
+    pub display_name: String,
+    /// Ready or Not Ready: a transfer is offered only to a Ready colleague.
+    pub status: ChatStatus,
+    /// Chats holding a slot of their capacity now (the "N" of "N of M").
+    pub open_interactions: u32,
+    /// How many chats they may hold (the "M").
+    pub capacity: u32,
+    /// Whether their desktop is connected (a transfer to someone away would only time out).
+    pub connected: bool,
 }

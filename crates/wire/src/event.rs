@@ -9,7 +9,9 @@
 //! new event is one new row.
 
 use crate::ids::{AgentId, ContactId, EventId, InteractionId};
-use crate::model::{AgentView, ContactView, InteractionView, MessageView, Party};
+use crate::model::{
+    AgentView, ContactView, InteractionView, MessageView, Party, TransferOutcome, TransferView,
+};
 use crate::Millis;
 use serde::de::{DeserializeOwned, IgnoredAny};
 use serde::{Deserialize, Serialize};
@@ -37,6 +39,9 @@ pub struct OfferView {
     pub first_message: Option<String>,
     /// When the offer expires and goes to the next agent.
     pub expires_at: Millis,
+    /// Set when a colleague transferred the chat: from whom, and their note.
+    #[serde(default)]
+    pub transfer: Option<TransferView>,
 }
 
 /// Why an offer went away.
@@ -52,6 +57,8 @@ pub enum WithdrawReason {
     ContactLeft,
     /// The agent accepted it (in another tab or window).
     Accepted,
+    /// A supervisor reassigned the chat, or it was transferred elsewhere.
+    Reassigned,
 }
 
 /// The envelope of an event read by its SSE name: its log id and the fields of the event
@@ -247,6 +254,10 @@ event_table! {
         contact_name: String,
         /// `contact_updated`.
         contact: ContactView,
+        /// `transfer_ended`.
+        outcome: TransferOutcome,
+        /// `transfer_ended`.
+        to_name: String,
     }
     visitor {
         /// An interaction changed state (accepted, ended, done, reactivated, ...).
@@ -318,6 +329,16 @@ event_table! {
         ContactUpdated = "contact_updated" {
             /// The contact as they are now.
             contact: ContactView,
+        },
+        /// A transfer this agent made was answered: accepted, or rejected or timed out (then
+        /// the chat is back with them, or in the queue).
+        TransferEnded = "transfer_ended" {
+            /// The interaction transferred.
+            interaction_id: InteractionId,
+            /// How it ended.
+            outcome: TransferOutcome,
+            /// The colleague it was offered to.
+            to_name: String,
         },
     }
 }

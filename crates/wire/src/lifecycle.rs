@@ -25,6 +25,14 @@ pub enum Action {
     /// Its agent leaves for good (their account is deactivated): the chat, in progress or
     /// ended but not Done, waits in the queue for someone else.
     Requeue,
+    /// It is handed to a named colleague (a transfer, or a supervisor's reassign): it becomes
+    /// an offer to them, whether it was waiting, offered to someone else or being worked on.
+    Transfer,
+    /// The agent working on it (or a supervisor) puts it back in the queue.
+    TransferToQueue,
+    /// A transfer offer that was rejected or timed out goes back to the agent who transferred
+    /// it, who carries on where they left off.
+    Return,
 }
 
 /// Why an action is refused in a state.
@@ -52,10 +60,18 @@ impl std::error::Error for Refused {}
 pub fn next(state: InteractionState, action: Action) -> Result<InteractionState, Refused> {
     use InteractionState::{Active, Done, Ended, Offered, Queued};
     let to = match (state, action) {
-        (Queued, Action::Offer) => Offered,
-        (Offered, Action::Accept) | (Queued | Offered, Action::Claim) => Active,
-        // Back to the queue: an offer declined or unanswered; a chat whose agent left for good.
-        (Offered, Action::Reject | Action::Timeout) | (Active | Ended, Action::Requeue) => Queued,
+        // Routing's offer, or a transfer (and a supervisor's reassign) to a named colleague,
+        // whether the chat was waiting, offered to someone else or being worked on. An ended
+        // chat is not handed on: it is Marked Done, or reactivated by whoever writes next.
+        (Queued, Action::Offer) | (Queued | Offered | Active, Action::Transfer) => Offered,
+        // Accepting an offer, taking a waiting chat, or a transfer nobody took going back to
+        // the agent who made it.
+        (Offered, Action::Accept | Action::Return) | (Queued | Offered, Action::Claim) => Active,
+        // Back to the queue: an offer declined or unanswered; a chat handed to the queue; a
+        // chat whose agent left for good.
+        (Offered, Action::Reject | Action::Timeout)
+        | (Offered | Active, Action::TransferToQueue)
+        | (Active | Ended, Action::Requeue) => Queued,
         // A contact who leaves before anyone accepted still gets an answer: the chat stays in
         // the queue, and the agent who takes it can write asynchronously.
         (Queued | Offered, Action::End(Party::Contact)) => state,
@@ -83,14 +99,18 @@ mod tests {
             Just(Action::End(Party::Contact)),
             Just(Action::Done),
             Just(Action::Requeue),
+            Just(Action::Transfer),
+            Just(Action::TransferToQueue),
+            Just(Action::Return),
         ]
     }
 
     proptest! {
         /// Whatever happens, in any order: Done is final, an agent only gets a chat by
-        /// accepting an offer or claiming it, nothing ends before it was active (except a
-        /// contact leaving a waiting chat, which keeps it waiting), and only ended or active
-        /// chats are marked Done.
+        /// accepting an offer, claiming it or getting back a transfer nobody took, an offer
+        /// comes from routing or a transfer, nothing ends before it was active (except a
+        /// contact leaving a waiting chat, which keeps it waiting), an ended chat is never
+        /// transferred, and only ended or active chats are marked Done.
         #[test]
         fn any_sequence_keeps_the_rules(actions in proptest::collection::vec(action(), 0..60)) {
             let mut state = Queued;
@@ -99,17 +119,23 @@ mod tests {
                     Ok(to) => {
                         prop_assert_ne!(state, Done, "Done must be final");
                         match to {
-                            Active if state != Active => prop_assert!(matches!(a, Action::Accept | Action::Claim)),
-                            Offered if state != Offered => prop_assert_eq!((state, a), (Queued, Action::Offer)),
+                            Active if state != Active => prop_assert!(matches!(a, Action::Accept | Action::Claim | Action::Return)),
+                            Offered if state != Offered => prop_assert!(matches!((state, a), (Queued, Action::Offer) | (_, Action::Transfer))),
                             Ended => prop_assert_eq!(state, Active),
                             Done => prop_assert!(matches!(state, Active | Ended) && a == Action::Done),
-                            Queued if matches!(state, Active | Ended) => prop_assert_eq!(a, Action::Requeue),
-                            Queued if state == Offered => prop_assert!(matches!(a, Action::Reject | Action::Timeout | Action::End(Party::Contact))),
+                            Queued if state == Active => prop_assert!(matches!(a, Action::Requeue | Action::TransferToQueue)),
+                            Queued if state == Ended => prop_assert_eq!(a, Action::Requeue),
+                            Queued if state == Offered => prop_assert!(matches!(a, Action::Reject | Action::Timeout | Action::End(Party::Contact) | Action::TransferToQueue)),
                             _ => {}
                         }
                         state = to;
                     }
-                    Err(r) => prop_assert_eq!(r.state, state),
+                    Err(r) => {
+                        prop_assert_eq!(r.state, state);
+                        if matches!(a, Action::Transfer | Action::TransferToQueue) {
+                            prop_assert!(matches!(state, Ended | Done | Queued));
+                        }
+                    }
                 }
             }
         }
@@ -138,5 +164,16 @@ mod tests {
         assert_eq!(next(Ended, Action::Done), Ok(Done));
         assert_eq!(next(Active, Action::Requeue), Ok(Queued));
         assert!(next(Offered, Action::Requeue).is_err());
+    }
+
+    #[test]
+    fn transfer_cycle() {
+        assert_eq!(next(Active, Action::Transfer), Ok(Offered));
+        assert_eq!(next(Offered, Action::Return), Ok(Active));
+        assert_eq!(next(Active, Action::TransferToQueue), Ok(Queued));
+        assert_eq!(next(Offered, Action::Transfer), Ok(Offered));
+        assert!(next(Ended, Action::Transfer).is_err());
+        assert!(next(Queued, Action::TransferToQueue).is_err());
+        assert!(next(Active, Action::Return).is_err());
     }
 }

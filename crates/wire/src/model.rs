@@ -383,6 +383,10 @@ pub enum SystemLine {
     Ended,
     /// The conversation was reactivated.
     Reactivated,
+    /// The chat was transferred to a colleague or the queue. Agents read who handed it to whom
+    /// in the line's text; the visitor sees only that another agent is coming (their copy of
+    /// the line has no text, see [`crate::visitor::VisitorMessage`]).
+    Transferred,
 }
 
 impl SystemLine {
@@ -393,6 +397,7 @@ impl SystemLine {
             SystemLine::Left => "left",
             SystemLine::Ended => "ended",
             SystemLine::Reactivated => "reactivated",
+            SystemLine::Transferred => "transferred",
         }
     }
 
@@ -403,10 +408,36 @@ impl SystemLine {
             SystemLine::Left,
             SystemLine::Ended,
             SystemLine::Reactivated,
+            SystemLine::Transferred,
         ]
         .into_iter()
         .find(|l| l.as_str() == s)
     }
+}
+
+/// A transfer an offer comes from: who handed the chat on, and their note to the next agent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TransferView {
+    /// Who transferred it (the agent who had it, or a supervisor who reassigned it).
+    pub from_id: AgentId,
+    /// Their display name, for the offer notification.
+    pub from_name: String,
+    /// The note to the next agent, if they wrote one.
+    pub note: Option<String>,
+}
+
+/// How a transfer offer ended, as the agent who made it hears.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum TransferOutcome {
+    /// The colleague accepted: the chat is theirs now.
+    Accepted,
+    /// The colleague rejected it: it is back with the sender (or in the queue).
+    Rejected,
+    /// Nobody answered in time: it is back with the sender (or in the queue).
+    TimedOut,
 }
 
 /// One interaction, without its messages.

@@ -134,7 +134,13 @@ impl From<MessageView> for VisitorMessage {
             interaction_id: m.interaction_id,
             seq: m.seq,
             author: m.author.into(),
-            text: m.text,
+            // A transfer's line names colleagues and is for agents; the visitor's widget says
+            // in its own words that another agent is coming.
+            text: if m.system == Some(SystemLine::Transferred) {
+                String::new()
+            } else {
+                m.text
+            },
             attachment: m.attachment.map(Into::into),
             client_id: m.client_id.filter(|_| own),
             created_at: m.created_at,

@@ -9,6 +9,8 @@
 //! - `interactions`: accept, reject, end, Mark Done, handle time, typing.
 //! - `contacts`: the Contacts list, details, history, conversation, sends, `Chat`, receipts,
 //!   search, standard responses.
+//! - `transfer`: Transfer (and a supervisor's reassign) of a chat, and the colleagues the
+//!   Transfer dialog lists (`GET /api/agents`).
 //! - `files`: image upload and download.
 //! - `supervisor`: the supervisor's board, its stream ticket, setting an agent Not Ready,
 //!   logging an agent out.
@@ -30,6 +32,7 @@ mod interactions;
 mod me;
 mod site;
 mod supervisor;
+mod transfer;
 mod visitor;
 
 use crate::error::ApiError;
@@ -68,6 +71,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(me::routes())
         .merge(events::routes())
         .merge(interactions::routes())
+        .merge(transfer::routes())
         .merge(contacts::routes())
         .merge(files::routes())
         .merge(supervisor::routes())

@@ -6,6 +6,7 @@ use super::agents::emit_status;
 use super::interactions::{emit_interaction, latest_interaction, open_interaction};
 use super::messages::{insert_message_in, NewMessage};
 use super::sql::Arg;
+use super::transfers;
 use super::transitions::transition;
 use super::StoreError;
 use super::{Audience, Tx};
@@ -45,20 +46,16 @@ pub(super) async fn activate(
             emit_status(tx, other).await?;
         }
     }
-    transition(
-        tx,
-        current.id,
-        current.state,
-        action,
-        &[
-            ("agent_id", Arg::Int(agent.0)),
-            ("accepted_at", Arg::Int(now_ms())),
-            ("offer_expires_at", Arg::Null),
-            ("reserved_for", Arg::Null),
-            ("reserved_until", Arg::Null),
-        ],
-    )
-    .await?;
+    transfers::accepted(tx, current.id, agent).await?;
+    let mut sets = vec![
+        ("agent_id", Arg::Int(agent.0)),
+        ("accepted_at", Arg::Int(now_ms())),
+        ("offer_expires_at", Arg::Null),
+        ("reserved_for", Arg::Null),
+        ("reserved_until", Arg::Null),
+    ];
+    sets.extend(transfers::CLEAR_TRANSFER);
+    transition(tx, current.id, current.state, action, &sets).await?;
     sqlx::query("UPDATE contacts SET last_agent_id = $1 WHERE id = $2")
         .bind(agent.0)
         .bind(current.contact_id.0)
@@ -80,13 +77,17 @@ pub(super) async fn activate(
     Ok(view)
 }
 
-/// Puts an offered interaction back in the queue and records the decline.
+/// Puts an offered interaction back in the queue and records the decline; an agent's
+/// transfer goes back to that agent instead (`transfers::give_back`).
 pub(super) async fn requeue(
     tx: &mut Tx,
     current: &InteractionView,
     agent: AgentId,
     reason: WithdrawReason,
 ) -> Result<(), StoreError> {
+    if transfers::give_back(tx, current, agent, reason).await? {
+        return record_decline(tx, current.id, agent, reason).await;
+    }
     let action = if reason == WithdrawReason::TimedOut {
         Action::Timeout
     } else {
@@ -100,10 +101,30 @@ pub(super) async fn requeue(
         &[("agent_id", Arg::Null), ("offer_expires_at", Arg::Null)],
     )
     .await?;
+    record_decline(tx, current.id, agent, reason).await?;
+    tx.emit(
+        Audience::agent(agent),
+        &Event::OfferWithdrawn {
+            interaction_id: current.id,
+            reason,
+        },
+    )?;
+    emit_status(tx, agent).await?;
+    Ok(())
+}
+
+/// Records that `agent` declined (rejected or let expire) the offer of interaction `id`, so
+/// routing does not offer it to them again at once.
+async fn record_decline(
+    tx: &mut Tx,
+    id: InteractionId,
+    agent: AgentId,
+    reason: WithdrawReason,
+) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO offer_declines (interaction_id, agent_id, reason, at) VALUES ($1, $2, $3, $4)",
     )
-    .bind(current.id.0)
+    .bind(id.0)
     .bind(agent.0)
     .bind(if reason == WithdrawReason::TimedOut {
         "timed_out"
@@ -113,14 +134,6 @@ pub(super) async fn requeue(
     .bind(now_ms())
     .execute(&mut *tx.inner)
     .await?;
-    tx.emit(
-        Audience::agent(agent),
-        &Event::OfferWithdrawn {
-            interaction_id: current.id,
-            reason,
-        },
-    )?;
-    emit_status(tx, agent).await?;
     Ok(())
 }
 

@@ -6,6 +6,7 @@ use super::agents::emit_status;
 use super::interaction_steps::{activate, end_in, requeue, take_or_reactivate};
 use super::rows::{interaction, load_interaction, INTERACTION_SELECT};
 use super::sql::Arg;
+use super::transfers::{handed_on_at, pending_transfer, PendingTransfer};
 use super::transitions::{holding_capacity_sql, transition};
 use super::StoreError;
 use super::{Audience, Store, Tx};
@@ -47,9 +48,11 @@ impl Store {
             let view = interaction(row)?;
             if view.state == InteractionState::Offered {
                 let first_message = first_contact_text(self.pool(), view.id).await?;
+                let transfer = pending_transfer(self.pool(), view.id).await?;
                 offers.push(OfferView {
                     expires_at: view.offer_expires_at.unwrap_or(0),
                     first_message,
+                    transfer: transfer.as_ref().map(PendingTransfer::view),
                     interaction: view,
                 });
             } else {
@@ -185,9 +188,18 @@ impl Store {
     ) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
         let current = lock_interaction(&mut tx, id).await?;
-        if current.agent_id != Some(agent) {
-            return Err(StoreError::NotYours(
-                "this interaction belongs to another agent".into(),
+        // The agent who has it, or one who transferred it, for the time until the transfer
+        // (their view was open until then: handle time stays with the interaction).
+        let handed_on = if current.agent_id == Some(agent) {
+            None
+        } else {
+            Some(handed_on_at(&mut tx, id, agent).await?.ok_or_else(|| {
+                StoreError::NotYours("this interaction belongs to another agent".into())
+            })?)
+        };
+        if handed_on.is_some_and(|at| seg.ended_at > at.saturating_add(CLOCK_SLACK_MS)) {
+            return Err(StoreError::conflict(
+                "the interaction was transferred: your handle time ends there",
             ));
         }
         // Inside the interaction's life (browser clocks may differ by up to a minute): from its

@@ -19,6 +19,8 @@
 //! - `interaction_steps`: steps shared by commands and sends (activate, requeue, end, take or
 //!   reactivate, the record of a message written with no chat open).
 //! - `offers`: making offers (routing's queries), expiring them, releasing reservations.
+//! - `transfers`: Transfer to a colleague or the queue (and a supervisor's reassign), the
+//!   transfer record an offer carries, giving a transfer nobody took back; the colleagues list.
 //! - `messages`: writing one message into a conversation (`seq`, summary, event).
 //! - `sending`: agent and visitor sends, idempotent by client id; `sends`: their group commit.
 //! - `conversation`: pages of a conversation, and search.
@@ -56,6 +58,7 @@ mod sends;
 mod sql;
 pub mod sqlite;
 mod supervision;
+mod transfers;
 mod transitions;
 mod tx;
 
@@ -73,6 +76,7 @@ pub use event_log::{
 pub use history::{ImportedInteraction, ImportedMessage};
 pub use offers::{OfferOutcome, OfferTimes};
 pub use sending::{StoredMessage, VisitorSendOptions};
+pub use transfers::TransferBy;
 pub use tx::Tx;
 
 use sqlx::any::AnyPoolOptions;

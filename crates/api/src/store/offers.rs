@@ -6,6 +6,7 @@ use super::agents::emit_status;
 use super::interaction_steps::requeue;
 use super::interactions::{emit_interaction, first_contact_text, lock_interaction};
 use super::sql::Arg;
+use super::transfers::{pending_transfer, PendingTransfer};
 use super::transitions::{holding_capacity_sql, transition};
 use super::StoreError;
 use super::{Audience, Store};
@@ -190,6 +191,7 @@ impl Store {
                 .await?;
             let interaction = emit_interaction(tx, id).await?;
             let first_message = first_contact_text(&mut *tx.inner, id).await?;
+            let transfer = pending_transfer(&mut *tx.inner, id).await?;
             tx.emit(
                 Audience::agent(agent),
                 &Event::Offer {
@@ -197,6 +199,7 @@ impl Store {
                         interaction,
                         first_message,
                         expires_at: expires,
+                        transfer: transfer.as_ref().map(PendingTransfer::view),
                     },
                 },
             )?;

@@ -82,6 +82,7 @@ fn system_text(message: &Message) -> String {
         Some(SystemLine::Left) => "You left the chat".to_owned(),
         Some(SystemLine::Ended) => "The chat has ended".to_owned(),
         Some(SystemLine::Reactivated) => "The chat continues".to_owned(),
+        Some(SystemLine::Transferred) => "You're being connected to another agent".to_owned(),
         None => String::new(),
     }
 }

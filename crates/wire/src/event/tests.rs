@@ -65,11 +65,21 @@ fn every_event() -> Vec<Event> {
                 interaction: interaction(),
                 first_message: Some("hello".into()),
                 expires_at: 30,
+                transfer: Some(crate::TransferView {
+                    from_id: AgentId(1),
+                    from_name: "Ann".into(),
+                    note: Some("wants a refund".into()),
+                }),
             },
         },
         Event::OfferWithdrawn {
             interaction_id: InteractionId(4),
             reason: WithdrawReason::TimedOut,
+        },
+        Event::TransferEnded {
+            interaction_id: InteractionId(4),
+            outcome: crate::TransferOutcome::Rejected,
+            to_name: "Ben".into(),
         },
         Event::Interaction {
             interaction: interaction(),
