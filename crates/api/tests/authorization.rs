@@ -104,6 +104,9 @@ const MATRIX: &[Row] = &[
     ("POST", "/api/interactions/{id}/done",          [U, U, U, P, F, U, U, U]),
     ("POST", "/api/interactions/{id}/handle-time",   [U, U, U, P, F, U, U, U]),
     ("POST", "/api/interactions/{id}/typing",        [U, U, U, P, F, U, U, U]),
+    // Reports: supervisors and administrators only (the agents here get 403).
+    ("GET",  "/api/reports",                         [U, U, U, F, F, U, U, U]),
+    ("GET",  "/api/reports.csv",                     [U, U, U, F, F, U, U, U]),
     // The visitor's own conversation: only with a visitor token.
     ("GET",  "/api/visitor/conversation",            [U, P, P, U, U, U, U, U]),
     ("POST", "/api/visitor/messages",                [U, P, P, U, U, U, U, U]),

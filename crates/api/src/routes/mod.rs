@@ -9,6 +9,7 @@
 //!   search, standard responses.
 //! - `files`: image upload and download.
 //! - `visitor`: everything the widget calls.
+//! - `reports`: handle-time reports for supervisors and administrators (JSON and CSV).
 //! - `site`: the desktop, the widget's files, the demo page, security headers.
 //! - `csp`: the pages' Content-Security-Policy and the widget frame's `?parent=` check.
 //! - `caching`: precompressed files, cache headers, API JSON compression.
@@ -23,6 +24,7 @@ mod events;
 mod files;
 mod interactions;
 mod me;
+mod reports;
 mod site;
 mod visitor;
 
@@ -63,7 +65,8 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(interactions::routes())
         .merge(contacts::routes())
         .merge(files::routes())
-        .merge(visitor::routes());
+        .merge(visitor::routes())
+        .merge(reports::routes());
     let (router, mut doc) = api.split_for_parts();
     answers::add_standard_answers(&mut doc);
     (router, doc)

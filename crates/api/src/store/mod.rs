@@ -23,6 +23,7 @@
 //! - `receipts`: delivered/read receipts, typing, the visitor's unread count.
 //! - `rows`: the SELECTs that build the wire views, and their row mappers.
 //! - `history`: importing finished interactions.
+//! - `reports`: handle-time reports (chats, handle, first response and wait times) in SQL.
 //! - `author`: [`AuthorKey`], who wrote a message or uploaded a file, as stored.
 //! - `audit`: the audit log, written by [`Tx::audit`] in the changing transaction.
 //! - `attachments`, `catalog` (standard responses, dispositions, reasons).
@@ -44,6 +45,7 @@ mod messages;
 mod offers;
 pub mod postgres;
 mod receipts;
+mod reports;
 mod rows;
 mod sending;
 mod sends;
@@ -62,6 +64,7 @@ pub use error::StoreError;
 pub use event_log::{Internal, StoredEvent, AGENT_EVENTS_SQL, VISITOR_EVENTS_SQL};
 pub use history::{ImportedInteraction, ImportedMessage};
 pub use offers::{OfferOutcome, OfferTimes};
+pub use reports::{ReportKey, ReportLine, ReportQuery};
 pub use sending::{StoredMessage, VisitorSendOptions};
 pub use tx::Tx;
 
