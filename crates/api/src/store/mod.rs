@@ -64,7 +64,7 @@ pub use error::StoreError;
 pub use event_log::{Internal, StoredEvent, AGENT_EVENTS_SQL, VISITOR_EVENTS_SQL};
 pub use history::{ImportedInteraction, ImportedMessage};
 pub use offers::{OfferOutcome, OfferTimes};
-pub use reports::{ReportKey, ReportLine, ReportQuery};
+pub use reports::{report_sql, ReportKey, ReportLine, ReportQuery};
 pub use sending::{StoredMessage, VisitorSendOptions};
 pub use tx::Tx;
 
