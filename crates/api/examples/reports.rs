@@ -99,8 +99,11 @@ fn values(rows: usize, width: usize) -> String {
 #[derive(Clone)]
 enum V {
     I(i64),
+    /// An integer `NULL` (PostgreSQL checks the type of a bound `NULL` too).
     N,
     T(String),
+    /// A text `NULL`.
+    NT,
 }
 
 /// Inserts `rows` (each `width` values) into `table (columns)`, `ROWS_PER_INSERT` at a time.
@@ -122,6 +125,7 @@ async fn insert_rows(
                 q = match v {
                     V::I(i) => q.bind(*i),
                     V::N => q.bind(None::<i64>),
+                    V::NT => q.bind(None::<String>),
                     V::T(t) => q.bind(t.clone()),
                 };
             }
@@ -202,7 +206,7 @@ fn generate(
         accepted.map_or(V::N, V::I),
         ended.map_or(V::N, V::I),
         done.map_or(V::N, V::I),
-        disposition.map_or(V::N, |d| V::T(d.to_owned())),
+        disposition.map_or(V::NT, |d| V::T(d.to_owned())),
         V::I(handle),
     ];
     let mut messages = Vec::with_capacity(per);
