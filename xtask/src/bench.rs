@@ -11,6 +11,8 @@
 //!   PostgreSQL.
 //! - `search`: `crates/api/examples/search.rs` against the release server: history search over
 //!   1,000,000 messages, on `SQLite` and PostgreSQL.
+//! - `reports`: `crates/api/examples/reports.rs` against the release server: every report
+//!   grouping over 100,000 interactions and 1,000,000 messages, on `SQLite` and PostgreSQL.
 
 use crate::bundles;
 use crate::tools;
@@ -27,6 +29,8 @@ pub enum Bench {
     Ui,
     /// History search latency over 1,000,000 messages.
     Search,
+    /// Report latency over 100,000 interactions and 1,000,000 messages.
+    Reports,
 }
 
 impl Bench {
@@ -50,6 +54,11 @@ impl Bench {
             "search",
             Bench::Search,
             "history search latency over 1,000,000 messages (p50/p95/p99 per kind of query), on SQLite and PostgreSQL",
+        ),
+        (
+            "reports",
+            Bench::Reports,
+            "report latency and CPU per grouping over 100,000 interactions and 1,000,000 messages, on SQLite and PostgreSQL",
         ),
     ];
 
@@ -87,6 +96,7 @@ impl Bench {
             Bench::Api => api(),
             Bench::Ui => ui(),
             Bench::Search => search(),
+            Bench::Reports => reports(),
         }
     }
 }
@@ -115,6 +125,11 @@ fn api() -> Result<()> {
 /// Runs the history search benchmark (`crates/api/examples/search.rs`).
 fn search() -> Result<()> {
     on_both_databases("search")
+}
+
+/// Runs the reports benchmark (`crates/api/examples/reports.rs`).
+fn reports() -> Result<()> {
+    on_both_databases("reports")
 }
 
 /// Builds the server and its examples in release, then runs `example` against the release

@@ -1366,6 +1366,8 @@ async fn openapi_document_is_valid_and_covers_every_route() {
         "/api/supervisor/board/ticket",
         "/api/supervisor/agents/{id}/status",
         "/api/supervisor/agents/{id}/logout",
+        "/api/reports",
+        "/api/reports.csv",
     ] {
         assert!(documented.contains(p), "{p} is documented");
         // And it is really served (not the JSON 404 of unknown API routes).
@@ -1380,7 +1382,7 @@ async fn openapi_document_is_valid_and_covers_every_route() {
     }
     assert_eq!(
         documented.len(),
-        49,
+        51,
         "a new route must be added to this list"
     );
     for op in parsed.paths.paths.values() {

@@ -115,6 +115,9 @@ const MATRIX: &[Row] = &[
     ("POST", "/api/supervisor/board/ticket",         [U, U, U, F, F, U, U, U]),
     ("PUT",  "/api/supervisor/agents/{id}/status",   [U, U, U, F, F, U, U, U]),
     ("POST", "/api/supervisor/agents/{id}/logout",   [U, U, U, F, F, U, U, U]),
+    // Reports: supervisors and administrators only (the agents here get 403).
+    ("GET",  "/api/reports",                         [U, U, U, F, F, U, U, U]),
+    ("GET",  "/api/reports.csv",                     [U, U, U, F, F, U, U, U]),
     // The visitor's own conversation: only with a visitor token.
     ("GET",  "/api/visitor/conversation",            [U, P, P, U, U, U, U, U]),
     ("POST", "/api/visitor/messages",                [U, P, P, U, U, U, U, U]),
@@ -158,6 +161,8 @@ const BY_ROLE: &[(&str, &str, [Expect; 2])] = &[
     // After the holder's call the chat waits in the queue: handing it to the queue again is
     // refused for its state.
     ("POST", "/api/interactions/{id}/transfer",      [C, C]),
+    ("GET",  "/api/reports",                         [P, P]),
+    ("GET",  "/api/reports.csv",                     [P, P]),
 ];
 
 /// What `who` must get on a row: its cell, or for the supervisor and the administrator their

@@ -16,6 +16,8 @@
 //! - [`limits`]: limits both sides check (the server enforces them, the UIs warn early).
 //! - [`visitor`]: what a visitor may see: the visitor-facing message, interaction, page and
 //!   live event (no agent-internal fields).
+//! - [`reports`]: handle-time reports: groupings, the numbers and their definitions, day
+//!   arithmetic for day buckets.
 //! - [`checks`]: the pre-send checks as pure functions (message text, one-line fields, images),
 //!   called by the server and by both browsers.
 
@@ -30,6 +32,7 @@ pub mod ids;
 pub mod lifecycle;
 pub mod limits;
 pub mod model;
+pub mod reports;
 pub mod visitor;
 
 pub use error::{ErrorBody, ErrorCode, ErrorDetail};

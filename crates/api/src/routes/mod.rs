@@ -15,6 +15,7 @@
 //! - `supervisor`: the supervisor's board, its stream ticket, setting an agent Not Ready,
 //!   logging an agent out.
 //! - `visitor`: everything the widget calls.
+//! - `reports`: handle-time reports for supervisors and administrators (JSON and CSV).
 //! - `site`: the desktop, the widget's files, the demo page, security headers.
 //! - `csp`: the pages' Content-Security-Policy and the widget frame's `?parent=` check.
 //! - `caching`: precompressed files, cache headers, API JSON compression.
@@ -30,6 +31,7 @@ mod events;
 mod files;
 mod interactions;
 mod me;
+mod reports;
 mod site;
 mod supervisor;
 mod transfer;
@@ -75,7 +77,8 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(contacts::routes())
         .merge(files::routes())
         .merge(supervisor::routes())
-        .merge(visitor::routes());
+        .merge(visitor::routes())
+        .merge(reports::routes());
     let (router, mut doc) = api.split_for_parts();
     answers::add_standard_answers(&mut doc);
     (router, doc)

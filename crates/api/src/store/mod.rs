@@ -27,6 +27,7 @@
 //! - `receipts`: delivered/read receipts, typing, the visitor's unread count.
 //! - `rows`: the SELECTs that build the wire views, and their row mappers.
 //! - `history`: importing finished interactions.
+//! - `reports`: handle-time reports (chats, handle, first response and wait times) in SQL.
 //! - `author`: [`AuthorKey`], who wrote a message or uploaded a file, as stored.
 //! - `audit`: the audit log, written by [`Tx::audit`] in the changing transaction.
 //! - `board`: the supervisor's board snapshot; `supervision`: setting an agent Not Ready,
@@ -52,6 +53,7 @@ mod messages;
 mod offers;
 pub mod postgres;
 mod receipts;
+mod reports;
 mod rows;
 mod sending;
 mod sends;
@@ -75,6 +77,7 @@ pub use event_log::{
 };
 pub use history::{ImportedInteraction, ImportedMessage};
 pub use offers::{OfferOutcome, OfferTimes};
+pub use reports::{report_sql, ReportKey, ReportLine, ReportQuery};
 pub use sending::{StoredMessage, VisitorSendOptions};
 pub use transfers::TransferBy;
 pub use tx::Tx;

@@ -97,7 +97,10 @@ impl Dialect for Postgres {
         Some("SELECT pg_notify('threadline_events', '')")
     }
     fn connection_setup(&self) -> &'static [&'static str] {
-        &[]
+        // No JIT compilation: a year's report over 100,000 interactions spent 0.4–0.5 s of its
+        // 1.4–1.6 s compiling (its correlated subqueries look costly to the planner); without
+        // it the statement ran in 0.87–0.94 s. Nothing here runs long enough to repay it.
+        &["SET jit = off"]
     }
     fn single_writer(&self) -> bool {
         false
