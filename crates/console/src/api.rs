@@ -1,9 +1,11 @@
 //! The console's API operations. Every request is a [`client::Call`] with the bearer token;
 //! failures are [`TransportError`]s (status and the server's `{error: {code, message}}`).
 
+use crate::reports::Query;
 use client::{Call, TransportError};
 use wire::api::{DesktopConfig, LoginRequest, LoginResponse};
 use wire::board::Board;
+use wire::reports::Report;
 use wire::{AgentId, AgentView, ReasonCode};
 
 /// A logged-in caller.
@@ -58,6 +60,20 @@ impl Api {
     /// `GET /api/supervisor/board`.
     pub async fn board(&self) -> Result<Board, TransportError> {
         self.get("/api/supervisor/board").json().await
+    }
+
+    /// `GET /api/reports?…`.
+    pub async fn report(&self, query: &Query) -> Result<Report, TransportError> {
+        self.get(&format!("/api/reports?{}", query.params))
+            .json()
+            .await
+    }
+
+    /// `GET /api/reports.csv?…`: the same report as CSV text.
+    pub async fn report_csv(&self, query: &Query) -> Result<String, TransportError> {
+        self.get(&format!("/api/reports.csv?{}", query.params))
+            .text()
+            .await
     }
 
     /// `PUT /api/supervisor/agents/{id}/status`: Not Ready with `reason`.

@@ -3,6 +3,7 @@
 
 use crate::board::BoardPage;
 use crate::login::Login;
+use crate::reports::ReportsPage;
 use crate::session::{Phase, Session, SessionState};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -57,12 +58,14 @@ fn Console(
     };
     let who = format!("{} · {}", session.me.display_name, session.me.role.label());
     let board_session = session.clone();
+    let reports_session = session.clone();
     view! {
         <Router>
             <header class="top">
                 <span class="brand">"Threadline console"</span>
                 <nav aria-label="Console">
                     <A href="/console/board">"Board"</A>
+                    <A href="/console/reports">"Reports"</A>
                 </nav>
                 <span class="who">{who}</span>
                 <a href="/">"Agent desktop"</a>
@@ -73,6 +76,8 @@ fn Console(
                     <Route path=path!("/console") view=|| view! { <Redirect path="/console/board"/> }/>
                     <Route path=path!("/console/board")
                         view=move || view! { <BoardPage session=board_session.clone()/> }/>
+                    <Route path=path!("/console/reports")
+                        view=move || view! { <ReportsPage session=reports_session.clone()/> }/>
                 </Routes>
             </main>
         </Router>

@@ -10,13 +10,18 @@
 //! - [`api`]: the console's API operations on `client::Call`.
 //! - [`board`]: the supervisor's board: totals, the queue, the agents, live from the board
 //!   stream; `Set Not Ready` and `Log out` for an agent.
+//! - [`reports`]: the report of a period by agent, day, channel or disposition: table, chart,
+//!   CSV download.
+//! - [`download`]: saving fetched text as a file.
 //! - [`window`]: a windowed list (only rows near the viewport are in the page).
 //! - [`time`]: clock and duration formatting.
 
 pub mod api;
 pub mod app;
 pub mod board;
+pub mod download;
 pub mod login;
+pub mod reports;
 pub mod session;
 pub mod time;
 pub mod window;
