@@ -4,8 +4,9 @@
 //! # Layout
 //! - `supervisor_watches_and_manages_the_board`: Sam (supervisor) opens the console from the
 //!   desktop; a visitor writes and the chat shows in the Queue; Ann accepts it and it moves to
-//!   her line in Agents; Sam sets Ann Not Ready (Lunch), then logs her out, and Ann's desktop
-//!   returns to the login screen.
+//!   her line in Agents; Sam reassigns it to the queue with a note and Ann no longer holds it;
+//!   Sam sets Ann Not Ready (Lunch), then logs her out, and Ann's desktop returns to the login
+//!   screen.
 //! - `agents_are_turned_away_from_the_console`: an agent who opens `/console/` is told it is
 //!   for supervisors and administrators, and the desktop shows agents no `Console` link.
 
@@ -46,6 +47,23 @@ async fn supervisor_watches_and_manages_the_board() {
             sup.wait_text("table", "Agents", "Quinn Queue (Active)")
                 .await?;
             sup.wait_text("table", "Agents", "1 of 3").await?;
+
+            // Reassign: back to the queue with a note; Ann no longer holds it.
+            sup.click("button", "Reassign the chat with Quinn Queue")
+                .await?;
+            sup.role("dialog", "Reassign the chat with Quinn Queue")
+                .await?;
+            sup.select("Reassign to", "Queue").await?;
+            sup.fill(
+                "Note to the next agent",
+                "Customer asked twice about the parcel",
+            )
+            .await?;
+            sup.click("button", "Reassign").await?;
+            sup.wait_gone("dialog", "Reassign the chat with Quinn Queue")
+                .await?;
+            sup.wait_text("table", "Queue", "Quinn Queue").await?;
+            sup.wait_text("table", "Agents", "0 of 3").await?;
 
             sup.select("Not Ready reason for Ann Archer", "Lunch")
                 .await?;

@@ -3,10 +3,10 @@
 
 use crate::reports::Query;
 use client::{Call, TransportError};
-use wire::api::{DesktopConfig, LoginRequest, LoginResponse};
+use wire::api::{DesktopConfig, LoginRequest, LoginResponse, TransferRequest};
 use wire::board::Board;
 use wire::reports::Report;
-use wire::{AgentId, AgentView, ReasonCode};
+use wire::{AgentId, AgentView, InteractionId, ReasonCode};
 
 /// A logged-in caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,6 +60,19 @@ impl Api {
     /// `GET /api/supervisor/board`.
     pub async fn board(&self) -> Result<Board, TransportError> {
         self.get("/api/supervisor/board").json().await
+    }
+
+    /// `POST /api/interactions/{id}/transfer`: a supervisor's reassign.
+    pub async fn transfer(
+        &self,
+        id: InteractionId,
+        request: &TransferRequest,
+    ) -> Result<(), TransportError> {
+        Call::post(format!("/api/interactions/{id}/transfer"))
+            .bearer(Some(&self.token))
+            .body(request)
+            .done()
+            .await
     }
 
     /// `GET /api/reports?…`.

@@ -2,6 +2,7 @@
 //! chats they hold, and what a supervisor can do: `Set Not Ready` (with a reason) and
 //! `Log out`.
 
+use super::reassign::ReassignButton;
 use super::state::BoardState;
 use crate::api::{describe, Api};
 use crate::time::duration;
@@ -49,13 +50,20 @@ fn agent_cells(board: BoardState, api: Api, a: BoardAgent) -> impl IntoView {
         move || since.map_or_else(|| "—".to_owned(), |t| duration(board.server_now() - t));
     let load = format!("{} of {}", a.chats.len(), a.capacity);
     let chats = if a.chats.is_empty() {
-        "—".to_owned()
+        view! { "—" }.into_any()
     } else {
         a.chats
             .iter()
-            .map(|c| format!("{} ({})", c.contact_name, c.state.label()))
-            .collect::<Vec<_>>()
-            .join(", ")
+            .map(|c| {
+                view! {
+                    <span class="chat">
+                        {format!("{} ({})", c.contact_name, c.state.label())}
+                        <ReassignButton id=c.id contact=c.contact_name.clone()/>
+                    </span>
+                }
+            })
+            .collect_view()
+            .into_any()
     };
     let role = if a.role == wire::Role::Agent {
         String::new()

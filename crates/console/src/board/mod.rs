@@ -7,9 +7,11 @@
 //! - `state.rs`: the snapshot and its refresh.
 //! - `queue.rs`: `Totals` and the `Queue` table.
 //! - `agents.rs`: the `Agents` table with `Set Not Ready` and `Log out` per agent.
+//! - `reassign.rs`: `Reassign` a chat to an agent or the queue, with a note.
 
 mod agents;
 mod queue;
+mod reassign;
 pub mod state;
 
 use crate::session::{Session, SessionState};
@@ -28,6 +30,7 @@ pub fn BoardPage(
 ) -> impl IntoView {
     let board = BoardState::new();
     provide_context(board);
+    provide_context(reassign::Reassigning(RwSignal::new(None)));
     start_stream(&session, board);
     if let Ok(tick) = set_interval_with_handle(move || board.now.set(now()), Duration::from_secs(1))
     {
@@ -40,6 +43,7 @@ pub fn BoardPage(
         <queue::Totals/>
         <queue::Queue/>
         <agents::Agents api=api.clone()/>
+        <reassign::ReassignDialog api=api.clone()/>
     }
 }
 

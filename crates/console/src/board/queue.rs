@@ -1,6 +1,7 @@
 //! `Totals` and the `Queue`: the chats waiting for an agent, the longest waiting first, with
 //! how long each has waited and whom it is offered or kept for.
 
+use super::reassign::ReassignButton;
 use super::state::BoardState;
 use crate::time::duration;
 use crate::window::WindowedTable;
@@ -65,13 +66,15 @@ pub fn Queue() -> impl IntoView {
             <span role="cell">{w.channel.label()}</span>
             <span role="cell">{waited}</span>
             <span role="cell">{state}</span>
+            <span role="cell"><ReassignButton id=w.id contact=w.contact_name.clone()/></span>
         }
     };
     view! {
         <section class="queue" aria-labelledby="queue-title">
             <h2 id="queue-title">"Queue"</h2>
             <p class="by-channel">{move || rows.with(|q| per_channel(q))}</p>
-            <WindowedTable label="Queue" headers=&["Contact", "Channel", "Waiting", "State"]
+            <WindowedTable label="Queue"
+                headers=&["Contact", "Channel", "Waiting", "State", "Actions"]
                 rows=rows cells=cells/>
         </section>
     }
