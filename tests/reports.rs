@@ -61,7 +61,11 @@ async fn supervisor_reads_and_downloads_a_report() {
             let csv = wait_until("the CSV download", default_timeout(), || async {
                 for entry in std::fs::read_dir(&dir)?.flatten() {
                     let name = entry.file_name().to_string_lossy().into_owned();
-                    if name.starts_with("threadline-report-channel-") && name.ends_with(".csv") {
+                    if name.starts_with("threadline-report-channel-")
+                        && std::path::Path::new(&name)
+                            .extension()
+                            .is_some_and(|x| x == "csv")
+                    {
                         return Ok(Some(std::fs::read_to_string(entry.path())?));
                     }
                 }
