@@ -177,26 +177,27 @@ async fn stream_for(
         state.store.touch_agents(&[a]).await?;
         state.routing.poke();
     }
+    // Replay first, then read the floor and the head: pruning only raises the floor, so an
+    // event pruned before or during the replay shows as `after < floor` and gets `resync`,
+    // never a silent gap.
+    let replay = state.store.events_for(scope, after, MAX_REPLAY + 1).await?;
     let floor = state.store.event_floor().await?;
     let log_head = state.store.event_head().await?;
     let mut first: Vec<Arc<StoredEvent>> = Vec::new();
     let mut last_sent = after;
     // Above the head is an id this log never gave (another database, a restore): skipping to
     // it would silently drop every event until the log caught up, so the client reloads.
-    let too_far = after < floor || after > log_head || {
-        let replay = state.store.events_for(scope, after, MAX_REPLAY + 1).await?;
-        if i64::try_from(replay.len()).unwrap_or(i64::MAX) > MAX_REPLAY {
-            true
-        } else {
-            if let Some(e) = replay.last() {
-                last_sent = e.id;
-            }
-            first.extend(replay.into_iter().map(Arc::new));
-            false
+    let too_far = after < floor
+        || after > log_head
+        || i64::try_from(replay.len()).unwrap_or(i64::MAX) > MAX_REPLAY;
+    if !too_far {
+        if let Some(e) = replay.last() {
+            last_sent = e.id;
         }
-    };
+        first.extend(replay.into_iter().map(Arc::new));
+    }
     if too_far {
-        let head = state.store.event_head().await?;
+        let head = log_head;
         first = vec![Arc::new(resync(head))];
         last_sent = head;
         first.extend(

@@ -63,13 +63,14 @@ pub const VISITOR_EVENTS_SQL: &str =
      FROM events WHERE contact_id = $2 AND id > $1 AND to_visitor = 1 ORDER BY id LIMIT $3";
 
 impl Store {
-    /// The newest event id (0 when the log is empty).
+    /// The newest event id the log has given (0 when it never held one).
     pub async fn event_head(&self) -> Result<EventId, StoreError> {
         let id: i64 = sqlx::query("SELECT COALESCE(MAX(id), 0) AS head FROM events")
             .fetch_one(&self.pool)
             .await?
             .try_get("head")?;
-        Ok(EventId(id))
+        // A fully pruned log has no rows but has given ids up to its floor.
+        Ok(EventId(id).max(self.event_floor().await?))
     }
 
     /// The oldest id a replay can start after: a `Last-Event-ID` below this missed events the
