@@ -12,7 +12,7 @@
 
 mod harness;
 
-use harness::{login, run, Harness};
+use harness::{login, run, save_readme_screenshot, Harness};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn supervisor_watches_and_manages_the_board() {
@@ -47,6 +47,7 @@ async fn supervisor_watches_and_manages_the_board() {
             sup.wait_text("table", "Agents", "Quinn Queue (Active)")
                 .await?;
             sup.wait_text("table", "Agents", "1 of 3").await?;
+            save_readme_screenshot(&sup, "console.png").await?;
 
             // Reassign: back to the queue with a note; Ann no longer holds it.
             sup.click("button", "Reassign the chat with Quinn Queue")

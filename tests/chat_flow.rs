@@ -139,7 +139,7 @@ async fn chat_from_offer_to_mark_done() {
             .wait_text("log", "Conversation", "A new pole ships tomorrow, Maria")
             .await?;
         agent.assert_no_console_errors().await?;
-        save_readme_screenshot(&agent).await?;
+        save_readme_screenshot(&agent, "desktop.png").await?;
 
         // After End chat, writing from the Conversation tab reactivates the chat.
         agent.click("button", "End chat").await?;

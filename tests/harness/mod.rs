@@ -35,7 +35,8 @@
 //! (`<root>/dist`), `THREADLINE_WIDGET_DIR` (`<root>/crates/widget/dist`),
 //! `THREADLINE_E2E_TIMEOUT_SECS` (default 20: how long a wait may take),
 //! `THREADLINE_E2E_PARALLEL` (default 2: tests driving browsers at the same time),
-//! `THREADLINE_SCREENSHOT=1` (write `docs/desktop.png`, see [`save_readme_screenshot`]).
+//! `THREADLINE_SCREENSHOT=1` (write the README's pictures in `docs/`, see
+//! [`save_readme_screenshot`]).
 
 // Each test binary uses a different part of the harness.
 #![allow(dead_code)]
@@ -890,11 +891,11 @@ pub async fn login(browser: &Browser, user: &str, password: &str) -> Result {
 /// The roles the "Chat channel status" control may have (a select, or a menu button).
 pub const CHANNEL_STATUS_ROLES: &str = "combobox|button|radiogroup|group";
 
-/// With `THREADLINE_SCREENSHOT=1`, saves a screenshot of `browser` to `docs/desktop.png` (the
-/// README's picture). Does nothing otherwise.
-pub async fn save_readme_screenshot(browser: &Browser) -> Result {
+/// With `THREADLINE_SCREENSHOT=1`, saves a screenshot of `browser` to `docs/<file>` (one of
+/// the README's pictures). Does nothing otherwise.
+pub async fn save_readme_screenshot(browser: &Browser, file: &str) -> Result {
     if std::env::var("THREADLINE_SCREENSHOT").as_deref() == Ok("1") {
-        let path = root().join("docs/desktop.png");
+        let path = root().join("docs").join(file);
         browser.screenshot_to(&path).await?;
         println!("saved {}", path.display());
     }
