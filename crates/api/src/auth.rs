@@ -103,38 +103,34 @@ impl AgentAuth {
     }
 }
 
-/// An authenticated supervisor or administrator (403 for an agent).
-#[derive(Debug, Clone)]
-pub struct SupervisorAuth(pub AgentAuth);
+/// An extractor for callers with at least one role: the agent's authentication, then
+/// [`AgentAuth::require`] (403 below the role).
+macro_rules! role_extractor {
+    ($(#[$doc:meta] $name:ident => $role:ident),* $(,)?) => {$(
+        #[$doc]
+        #[derive(Debug, Clone)]
+        pub struct $name(pub AgentAuth);
 
-impl FromRequestParts<AppState> for SupervisorAuth {
-    type Rejection = ApiError;
+        impl FromRequestParts<AppState> for $name {
+            type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        let auth = AgentAuth::from_request_parts(parts, state).await?;
-        auth.require(wire::Role::Supervisor)?;
-        Ok(SupervisorAuth(auth))
-    }
+            async fn from_request_parts(
+                parts: &mut Parts,
+                state: &AppState,
+            ) -> Result<Self, Self::Rejection> {
+                let auth = AgentAuth::from_request_parts(parts, state).await?;
+                auth.require(wire::Role::$role)?;
+                Ok($name(auth))
+            }
+        }
+    )*};
 }
 
-/// An authenticated administrator (403 for anyone else).
-#[derive(Debug, Clone)]
-pub struct AdminAuth(pub AgentAuth);
-
-impl FromRequestParts<AppState> for AdminAuth {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        let auth = AgentAuth::from_request_parts(parts, state).await?;
-        auth.require(wire::Role::Administrator)?;
-        Ok(AdminAuth(auth))
-    }
+role_extractor! {
+    /// An authenticated supervisor or administrator (403 for an agent).
+    SupervisorAuth => Supervisor,
+    /// An authenticated administrator (403 for anyone else).
+    AdminAuth => Administrator,
 }
 
 impl FromRequestParts<AppState> for AgentAuth {
