@@ -76,6 +76,7 @@ async fn administrator_edits_a_response_that_an_agent_inserts() {
                 .await?;
             admin.click("button", "Retire Warranty claim").await?;
             admin.role("button", "Restore Warranty claim").await?;
+            admin.wait_role_text("status", "Retired.").await?;
             // A code already there is refused, visibly.
             admin.fill("Code", "warranty").await?;
             admin.fill("Label", "Another").await?;

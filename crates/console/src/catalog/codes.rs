@@ -76,10 +76,15 @@ pub fn CodesPage(
                 error.set(Some(e));
                 return;
             }
+            let done = match change.active {
+                Some(false) => "Retired.",
+                Some(true) => "Restored.",
+                None => "Saved.",
+            };
             let (api, reload) = (api.clone(), reload.clone());
             spawn_local(async move {
                 let result = api.change_code(kind, &code, &change).await.map(drop);
-                outcome(result, "Saved.");
+                outcome(result, done);
                 reload();
             });
         })
