@@ -45,7 +45,7 @@ const REASONS: [(&str, &str); 5] = [
 
 /// Makes sure disposition codes and Not Ready reasons exist (every start).
 pub async fn ensure_codes(store: &Store) -> Result<(), crate::store::StoreError> {
-    if store.dispositions().await?.is_empty() && store.not_ready_reasons().await?.is_empty() {
+    if !store.has_codes().await? {
         store.set_codes(&DISPOSITIONS, &REASONS).await?;
     }
     Ok(())

@@ -1362,6 +1362,14 @@ async fn openapi_document_is_valid_and_covers_every_route() {
         "/api/admin/agents/{id}/reactivate",
         "/api/admin/agents/{id}/password",
         "/api/admin/audit",
+        "/api/admin/response-categories",
+        "/api/admin/response-categories/{id}",
+        "/api/admin/responses",
+        "/api/admin/responses/{id}",
+        "/api/admin/dispositions",
+        "/api/admin/dispositions/{code}",
+        "/api/admin/not-ready-reasons",
+        "/api/admin/not-ready-reasons/{code}",
         "/api/supervisor/board",
         "/api/supervisor/board/ticket",
         "/api/supervisor/agents/{id}/status",
@@ -1382,7 +1390,7 @@ async fn openapi_document_is_valid_and_covers_every_route() {
     }
     assert_eq!(
         documented.len(),
-        51,
+        59,
         "a new route must be added to this list"
     );
     for op in parsed.paths.paths.values() {

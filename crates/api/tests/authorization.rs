@@ -137,6 +137,22 @@ const MATRIX: &[Row] = &[
     ("POST", "/api/admin/agents/{id}/reactivate",    [U, U, U, F, F, U, U, U]),
     ("POST", "/api/admin/agents/{id}/password",      [U, U, U, F, F, U, U, U]),
     ("GET",  "/api/admin/audit",                     [U, U, U, F, F, U, U, U]),
+    // Catalog administration: administrators only (see `BY_ROLE`). The response's PUT comes
+    // before its DELETE, which removes it; the category's DELETE is refused (not empty).
+    ("POST", "/api/admin/response-categories",       [U, U, U, F, F, U, U, U]),
+    ("PUT",  "/api/admin/response-categories/{id}",  [U, U, U, F, F, U, U, U]),
+    ("DELETE","/api/admin/response-categories/{id}", [U, U, U, F, F, U, U, U]),
+    ("POST", "/api/admin/responses",                 [U, U, U, F, F, U, U, U]),
+    ("PUT",  "/api/admin/responses/{id}",            [U, U, U, F, F, U, U, U]),
+    ("DELETE","/api/admin/responses/{id}",           [U, U, U, F, F, U, U, U]),
+    ("GET",  "/api/admin/dispositions",              [U, U, U, F, F, U, U, U]),
+    ("POST", "/api/admin/dispositions",              [U, U, U, F, F, U, U, U]),
+    ("PUT",  "/api/admin/dispositions",              [U, U, U, F, F, U, U, U]),
+    ("PATCH","/api/admin/dispositions/{code}",       [U, U, U, F, F, U, U, U]),
+    ("GET",  "/api/admin/not-ready-reasons",         [U, U, U, F, F, U, U, U]),
+    ("POST", "/api/admin/not-ready-reasons",         [U, U, U, F, F, U, U, U]),
+    ("PUT",  "/api/admin/not-ready-reasons",         [U, U, U, F, F, U, U, U]),
+    ("PATCH","/api/admin/not-ready-reasons/{code}",  [U, U, U, F, F, U, U, U]),
     // Transfer: the colleagues list for every agent; a chat only by its holder (or a
     // supervisor). Last among the interaction's rows: the holder's call puts it in the queue.
     ("GET",  "/api/agents",                          [U, U, U, P, P, U, U, U]),
@@ -154,6 +170,20 @@ const BY_ROLE: &[(&str, &str, [Expect; 2])] = &[
     ("POST", "/api/admin/agents/{id}/reactivate",    [F, P]),
     ("POST", "/api/admin/agents/{id}/password",      [F, P]),
     ("GET",  "/api/admin/audit",                     [F, P]),
+    ("POST", "/api/admin/response-categories",       [F, P]),
+    ("PUT",  "/api/admin/response-categories/{id}",  [F, P]),
+    ("DELETE","/api/admin/response-categories/{id}", [F, P]),
+    ("POST", "/api/admin/responses",                 [F, P]),
+    ("PUT",  "/api/admin/responses/{id}",            [F, P]),
+    ("DELETE","/api/admin/responses/{id}",           [F, P]),
+    ("GET",  "/api/admin/dispositions",              [F, P]),
+    ("POST", "/api/admin/dispositions",              [F, P]),
+    ("PUT",  "/api/admin/dispositions",              [F, P]),
+    ("PATCH","/api/admin/dispositions/{code}",       [F, P]),
+    ("GET",  "/api/admin/not-ready-reasons",         [F, P]),
+    ("POST", "/api/admin/not-ready-reasons",         [F, P]),
+    ("PUT",  "/api/admin/not-ready-reasons",         [F, P]),
+    ("PATCH","/api/admin/not-ready-reasons/{code}",  [F, P]),
     ("GET",  "/api/supervisor/board",                [P, P]),
     ("POST", "/api/supervisor/board/ticket",         [P, P]),
     ("PUT",  "/api/supervisor/agents/{id}/status",   [P, P]),
@@ -199,6 +229,10 @@ struct World {
     administrator: Agent,
     /// The account the administration rows change: Cleo's (already logged out).
     administered: wire::AgentId,
+    /// The catalog rows' category (it holds responses, so deleting it is refused) and
+    /// response (edited, then deleted, by the administrator).
+    category: wire::CategoryId,
+    response: wire::ResponseId,
 }
 
 impl World {
@@ -232,7 +266,11 @@ impl World {
         let expired = expired_visitor(&server).await;
         let supervisor = server.agent("sam").await;
         let administrator = server.agent("ada").await;
+        let tree: wire::api::ResponseTree = holder.get("/api/responses").await;
+        let response = tree.responses.first().expect("a seeded response");
         World {
+            category: response.category_id,
+            response: response.id,
             administered: cleo.id,
             supervisor,
             administrator,
@@ -271,6 +309,18 @@ impl World {
     }
 
     fn path(&self, template: &str) -> String {
+        if template.starts_with("/api/admin/response-categories/") {
+            return template.replace("{id}", &self.category.to_string());
+        }
+        if template.starts_with("/api/admin/responses/") {
+            return template.replace("{id}", &self.response.to_string());
+        }
+        if template.starts_with("/api/admin/dispositions/") {
+            return template.replace("{code}", "resolved");
+        }
+        if template.starts_with("/api/admin/not-ready-reasons/") {
+            return template.replace("{code}", "break");
+        }
         template.replace("{key}", &self.file_key).replace(
             "{id}",
             &if template.starts_with("/api/interactions") {
@@ -359,6 +409,23 @@ fn body_for(method: &Method, template: &str) -> Option<Value> {
         }),
         "/api/admin/agents/{id}" => json!({"capacity": 2}),
         "/api/admin/agents/{id}/password" => json!({"password": "matrix-pass-1"}),
+        // The POST makes it at the top level; the PUT (to the same name there) is then a 409.
+        "/api/admin/response-categories" | "/api/admin/response-categories/{id}" => {
+            json!({"name": "matrix category"})
+        }
+        // An unknown category: refused for its content.
+        "/api/admin/responses" | "/api/admin/responses/{id}" => {
+            json!({"category_id": 999_999, "title": "Matrix", "body": "hello"})
+        }
+        "/api/admin/dispositions" | "/api/admin/not-ready-reasons" if *method == Method::PUT => {
+            json!({"codes": []})
+        }
+        "/api/admin/dispositions" | "/api/admin/not-ready-reasons" => {
+            json!({"code": "matrix_code", "label": "Matrix code"})
+        }
+        "/api/admin/dispositions/{code}" | "/api/admin/not-ready-reasons/{code}" => {
+            json!({"label": "Matrix label"})
+        }
         _ if *method == Method::POST => json!({}),
         _ => return None,
     };

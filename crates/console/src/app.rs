@@ -59,6 +59,8 @@ fn Console(
     let who = format!("{} · {}", session.me.display_name, session.me.role.label());
     let board_session = session.clone();
     let reports_session = session.clone();
+    let admin_session = session.clone();
+    let administrator = crate::catalog::allowed(&session);
     view! {
         <Router>
             <header class="top">
@@ -66,6 +68,7 @@ fn Console(
                 <nav aria-label="Console">
                     <A href="/console/board">"Board"</A>
                     <A href="/console/reports">"Reports"</A>
+                    {administrator.then(|| view! { <A href=crate::catalog::HOME>"Administration"</A> })}
                 </nav>
                 <span class="who">{who}</span>
                 <a href="/">"Agent desktop"</a>
@@ -78,6 +81,8 @@ fn Console(
                         view=move || view! { <BoardPage session=board_session.clone()/> }/>
                     <Route path=path!("/console/reports")
                         view=move || view! { <ReportsPage session=reports_session.clone()/> }/>
+                    <Route path=path!("/console/admin/*any")
+                        view=move || view! { <crate::catalog::AdminPage session=admin_session.clone()/> }/>
                 </Routes>
             </main>
         </Router>

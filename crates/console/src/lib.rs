@@ -12,6 +12,8 @@
 //!   stream; `Set Not Ready` and `Log out` for an agent.
 //! - [`reports`]: the report of a period by agent, day, channel or disposition: table, chart,
 //!   CSV download.
+//! - [`catalog`]: administration of standard responses, disposition codes and Not Ready
+//!   reasons (administrators only).
 //! - [`download`]: saving fetched text as a file.
 //! - [`window`]: a windowed list (only rows near the viewport are in the page).
 //! - [`time`]: clock and duration formatting.
@@ -19,6 +21,7 @@
 pub mod api;
 pub mod app;
 pub mod board;
+pub mod catalog;
 pub mod download;
 pub mod login;
 pub mod reports;

@@ -4,6 +4,8 @@
 //! # Layout
 //! - [`accounts`]: accounts and the audit log as administrators see them, and the rules for an
 //!   account's fields (login, name, capacity, password).
+//! - [`catalog`]: what administrators keep for agents to choose from (standard responses and
+//!   their categories, disposition codes, Not Ready reasons) and the rules for their fields.
 //! - [`ids`]: newtype ids (`AgentId`, `ContactId`, …); never a bare `String` or `i64` in an API.
 //! - [`model`]: the nouns of the product: channels, interaction states, agents, messages,
 //!   interactions, standard responses, dispositions (re-exports [`contact`]'s types).
@@ -24,6 +26,7 @@
 pub mod accounts;
 pub mod api;
 pub mod board;
+pub mod catalog;
 pub mod checks;
 pub mod contact;
 pub mod error;

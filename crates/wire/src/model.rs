@@ -540,6 +540,8 @@ pub mod field_codes {
     pub const CONTACT_LAST_NAME: &str = "{contact.last_name}";
     /// The agent's display name.
     pub const AGENT_NAME: &str = "{agent.name}";
+    /// Every field code [`fill`] knows; a standard response may use only these.
+    pub const ALL: [&str; 3] = [CONTACT_FIRST_NAME, CONTACT_LAST_NAME, AGENT_NAME];
 
     /// Replaces every known field code in `body`.
     pub fn fill(body: &str, contact_first: &str, contact_last: &str, agent_name: &str) -> String {

@@ -4,6 +4,8 @@
 //! # Layout
 //! - `accounts`: account administration and the audit log (administrators), and
 //!   `GET /api/setup` (whether any account exists, for the first run).
+//! - `catalog`: standard responses and their categories, disposition codes, Not Ready
+//!   reasons (administrators).
 //! - `auth`: login, logout, password. `me`: the agent, status, configuration.
 //! - `events`: stream tickets and the SSE streams (agents and visitors).
 //! - `interactions`: accept, reject, end, Mark Done, handle time, typing.
@@ -25,6 +27,7 @@ mod accounts;
 mod answers;
 mod auth;
 mod caching;
+mod catalog;
 mod contacts;
 mod csp;
 mod events;
@@ -69,6 +72,7 @@ impl utoipa::Modify for BearerAuth {
 pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let api = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(accounts::routes())
+        .merge(catalog::routes())
         .merge(auth::routes())
         .merge(me::routes())
         .merge(events::routes())

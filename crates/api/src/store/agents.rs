@@ -179,10 +179,10 @@ impl Store {
         Ok(load_agent(self.pool(), id).await?)
     }
 
-    /// Whether a `Not Ready` reason code exists.
+    /// Whether a `Not Ready` reason code exists and is not retired.
     pub async fn reason_exists(&self, code: &str) -> Result<bool, StoreError> {
         Ok(
-            sqlx::query("SELECT code FROM not_ready_reasons WHERE code = $1")
+            sqlx::query("SELECT code FROM not_ready_reasons WHERE code = $1 AND active = 1")
                 .bind(code)
                 .fetch_optional(self.pool())
                 .await?

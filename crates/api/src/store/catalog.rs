@@ -85,11 +85,22 @@ impl Store {
         tx.commit().await
     }
 
-    /// Disposition codes, in order.
+    /// Whether any disposition code or Not Ready reason exists, retired ones included.
+    pub async fn has_codes(&self) -> Result<bool, StoreError> {
+        Ok(sqlx::query(
+            "SELECT code FROM dispositions UNION ALL SELECT code FROM not_ready_reasons LIMIT 1",
+        )
+        .fetch_optional(self.pool())
+        .await?
+        .is_some())
+    }
+
+    /// Disposition codes agents may choose (retired ones left out), in order.
     pub async fn dispositions(&self) -> Result<Vec<Disposition>, StoreError> {
-        let rows = sqlx::query("SELECT code, label FROM dispositions ORDER BY position")
-            .fetch_all(self.pool())
-            .await?;
+        let rows =
+            sqlx::query("SELECT code, label FROM dispositions WHERE active = 1 ORDER BY position")
+                .fetch_all(self.pool())
+                .await?;
         rows.iter()
             .map(|r| {
                 Ok(Disposition {
@@ -100,11 +111,13 @@ impl Store {
             .collect()
     }
 
-    /// Not Ready reasons, in order.
+    /// Not Ready reasons agents may choose (retired ones left out), in order.
     pub async fn not_ready_reasons(&self) -> Result<Vec<NotReadyReason>, StoreError> {
-        let rows = sqlx::query("SELECT code, label FROM not_ready_reasons ORDER BY position")
-            .fetch_all(self.pool())
-            .await?;
+        let rows = sqlx::query(
+            "SELECT code, label FROM not_ready_reasons WHERE active = 1 ORDER BY position",
+        )
+        .fetch_all(self.pool())
+        .await?;
         rows.iter()
             .map(|r| {
                 Ok(NotReadyReason {
@@ -115,21 +128,25 @@ impl Store {
             .collect()
     }
 
-    /// Whether a disposition code exists.
+    /// Whether a disposition code exists and is not retired.
     pub async fn disposition_exists(&self, code: &str) -> Result<bool, StoreError> {
-        Ok(sqlx::query("SELECT code FROM dispositions WHERE code = $1")
-            .bind(code)
-            .fetch_optional(self.pool())
-            .await?
-            .is_some())
+        Ok(
+            sqlx::query("SELECT code FROM dispositions WHERE code = $1 AND active = 1")
+                .bind(code)
+                .fetch_optional(self.pool())
+                .await?
+                .is_some(),
+        )
     }
 
-    /// Whether any disposition codes are configured.
+    /// Whether any disposition codes are configured (and not retired).
     pub async fn has_dispositions(&self) -> Result<bool, StoreError> {
-        Ok(sqlx::query("SELECT code FROM dispositions LIMIT 1")
-            .fetch_optional(self.pool())
-            .await?
-            .is_some())
+        Ok(
+            sqlx::query("SELECT code FROM dispositions WHERE active = 1 LIMIT 1")
+                .fetch_optional(self.pool())
+                .await?
+                .is_some(),
+        )
     }
 
     /// Sets the disposition codes and Not Ready reasons (seeding and first start).
