@@ -3,8 +3,8 @@
 //! markup; the agent's reply is markup too. The desktop (offer, Chat Interaction, transcript,
 //! Contact Information) and the widget show every one of them as the text it is, and no script
 //! runs: the page's `window.__pwned` stays unset and no element the markup describes exists.
-//! A standard response whose category, title and body are markup (written straight into the
-//! database: no route creates standard responses yet) is listed and inserted as text too.
+//! A standard response whose category, title and body are markup (saved by the administrator
+//! through the administration API, which keeps text as text) is listed and inserted as text too.
 //!
 //! # Layout
 //! - `markup_is_shown_as_text_and_never_runs`: the whole round trip above.
@@ -28,21 +28,23 @@ const REPLY: &str = "<svg onload=\"window.__pwned='reply'\"></svg> hello";
 /// A standard response category, title and body made of markup.
 const CATEGORY: &str = "<b onmouseover=\"window.__pwned='category'\">Hostile</b>";
 const TITLE: &str = "<img src=x onerror=\"window.__pwned='title'\"> Refund";
-const BODY: &str = "<script>window.__pwned='response'</script> Hello {first_name}";
+const BODY: &str = "<script>window.__pwned='response'</script> Hello {contact.first_name}";
 
-/// Puts the hostile standard response into the server's database.
+/// Has the administrator save the hostile standard response.
 async fn hostile_response(h: &Harness) -> Result {
-    let store = threadline_api::store::Store::connect(h.database_url())
-        .await
-        .map_err(|e| e.to_string())?;
-    let category = store
-        .add_category(None, CATEGORY)
-        .await
-        .map_err(|e| e.to_string())?;
-    store
-        .add_response(category, TITLE, BODY)
-        .await
-        .map_err(|e| e.to_string())?;
+    let admin = ApiUser::agent(h, "ada", "ada-pass-1").await?;
+    let category = admin
+        .post(
+            "/api/admin/response-categories",
+            serde_json::json!({ "name": CATEGORY }),
+        )
+        .await?;
+    admin
+        .post(
+            "/api/admin/responses",
+            serde_json::json!({ "category_id": category["id"], "title": TITLE, "body": BODY }),
+        )
+        .await?;
     Ok(())
 }
 

@@ -351,13 +351,13 @@ async fn import(store: &Store, path: &Path) -> Outcome {
             .map_err(|e| format!("agent {}: {e}", new.login))?;
         accounts.push((new, generated));
     }
+    // The console's rules for a standard response, so an import cannot store what an
+    // administrator could not (an unknown field code, an over-long title).
     for r in &file.responses {
-        for (field, text) in [("category", &r.category), ("title", &r.title)] {
-            wire::checks::one_line(text, 200)
-                .map_err(|e| format!("response {}: {}", r.title, e.describe(field)))?;
-        }
-        wire::checks::message_text(&r.body, wire::limits::MAX_MESSAGE_CHARS, false)
-            .map_err(|e| format!("response {}: {}", r.title, e.describe("the body")))?;
+        wire::catalog::check_category_name(&r.category)
+            .and_then(|()| wire::catalog::check_title(&r.title))
+            .and_then(|()| wire::catalog::check_body(&r.body))
+            .map_err(|e| format!("response {}: {e}", r.title))?;
     }
     for (mut new, generated) in accounts {
         let password = std::mem::take(&mut new.password);

@@ -282,6 +282,27 @@ async fn import_agents_and_responses(backend: Backend) {
     let run = admin(&db, &["import", "--file", bad.to_str().expect("path")], "");
     assert_eq!(run.code, 1);
     assert!(run.stderr.contains("capacity"), "{}", run.stderr);
+    // A field code the desktop could not fill is refused, like in the console.
+    let unknown = dir.path().join("unknown.json");
+    std::fs::write(
+        &unknown,
+        json!({"responses": [
+            {"category": "Shipping", "title": "Typo", "body": "Hi {contact.firstname}"}
+        ]})
+        .to_string(),
+    )
+    .expect("write");
+    let run = admin(
+        &db,
+        &["import", "--file", unknown.to_str().expect("path")],
+        "",
+    );
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains("{contact.firstname}"),
+        "{}",
+        run.stderr
+    );
     let other = dir.path().join("agents.txt");
     std::fs::write(&other, "x").expect("write");
     let run = admin(
