@@ -50,6 +50,7 @@ mod history;
 mod interaction_steps;
 mod interactions;
 mod messages;
+mod monitors;
 mod offers;
 pub mod postgres;
 mod receipts;

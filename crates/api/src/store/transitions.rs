@@ -50,6 +50,13 @@ pub(super) async fn transition(
     if changed != 1 {
         return Err(StoreError::conflict("the interaction changed meanwhile"));
     }
+    if !matches!(
+        to,
+        InteractionState::Queued | InteractionState::Offered | InteractionState::Active
+    ) {
+        // Nobody monitors a chat whose session is over.
+        super::monitors::end_for_interaction(tx, id).await?;
+    }
     Ok(to)
 }
 
