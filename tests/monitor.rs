@@ -7,7 +7,7 @@
 //!   Chat Interaction view says "Sam Sato is monitoring this chat". Mia writes again and the
 //!   message appears in Sam's view without a reload. Ben goes Ready; Sam reassigns the chat to
 //!   the queue from the monitor view: Ann is told who reassigned it and her view leaves it, and
-//!   Ben gets the offer. Sam stops monitoring.
+//!   Ben gets the offer; once he accepts, his view says Sam is monitoring it, until Sam stops.
 
 mod harness;
 
@@ -93,9 +93,13 @@ async fn supervisor_monitors_and_reassigns_a_chat() {
             ben.role("region", view).await?;
             ben.wait_text("log", "Transcript", "Can you refund one of them?")
                 .await?;
+            ben.wait_role_text("status", "Sam Sato is monitoring this chat")
+                .await?;
 
             sam.click("button", "Stop monitoring").await?;
             sam.wait_gone("heading", "Monitoring: Mia Monitor").await?;
+            ben.wait_gone("status", "Sam Sato is monitoring this chat")
+                .await?;
 
             sam.assert_no_console_errors().await?;
             ann.assert_no_console_errors().await?;

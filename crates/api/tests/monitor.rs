@@ -336,7 +336,19 @@ async fn a_supervisors_reassign_tells_the_agent_by_whom(b: Backend) {
         InteractionState::Queued | InteractionState::Offered
     ));
     assert_eq!(view.monitors.len(), 1);
-    // Ann's own transfer is no reassign.
+    // Ben, who takes it next, hears who watches it.
+    let ben = s.agent("ben").await;
+    let mut ben_ev = ben.events().await;
+    ben.ready().await;
+    let offer = ben_ev.offer("the reassigned chat offered to ben").await;
+    assert_eq!(offer.interaction.id, sc.id);
+    ben.accept(sc.id).await;
+    let (m, on) = monitoring(&mut ben_ev, "monitoring told to the new holder").await;
+    assert!(on);
+    assert_eq!(m.by_name, "Sam Sato");
+    let work: MyWork = ben.get("/api/interactions").await;
+    assert_eq!(work.monitors.len(), 1);
+    // Ann heard of the reassign once.
     let ann_ev = &mut sc.ann_ev;
     ann_ev.drain_for(Duration::from_millis(200)).await;
     let reassigned = ann_ev

@@ -178,6 +178,41 @@ pub(super) async fn end_for_interaction(tx: &mut Tx, id: InteractionId) -> Resul
     Ok(())
 }
 
+/// Tells the agent who now holds interaction `id` (it became Active: accepted, given back,
+/// reactivated) who watches it, in the transaction that hands it to them.
+pub(super) async fn announce_to_holder(tx: &mut Tx, id: InteractionId) -> Result<(), StoreError> {
+    let sql = format!(
+        "{LIVE_MONITORS} JOIN interactions i ON i.id = m.interaction_id \
+         WHERE m.interaction_id = $2 ORDER BY m.started_at"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(now_ms())
+        .bind(id.0)
+        .fetch_all(&mut *tx.inner)
+        .await?;
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let holder = sqlx::query("SELECT agent_id FROM interactions WHERE id = $1")
+        .bind(id.0)
+        .fetch_one(&mut *tx.inner)
+        .await?
+        .try_get::<Option<i64>, _>("agent_id")?;
+    let Some(holder) = holder else {
+        return Ok(());
+    };
+    for row in &rows {
+        tx.emit(
+            Audience::agent(AgentId(holder)),
+            &Event::Monitoring {
+                monitor: monitor(row)?,
+                on: true,
+            },
+        )?;
+    }
+    Ok(())
+}
+
 /// Ends the monitors of sessions that end (logout, revocation), in the transaction that ends
 /// them.
 pub(super) async fn end_for_sessions(tx: &mut Tx, sessions: &[String]) -> Result<(), StoreError> {
