@@ -242,10 +242,10 @@ async fn end_where(
     actor: Option<AgentId>,
     why: &str,
 ) -> Result<usize, StoreError> {
-    let only = if supervisor.is_some() {
-        " AND m.supervisor_id = $2"
+    let (only, delete_only) = if supervisor.is_some() {
+        (" AND m.supervisor_id = $2", " AND supervisor_id = $2")
     } else {
-        ""
+        ("", "")
     };
     let sql = format!(
         "SELECT m.interaction_id, m.supervisor_id, m.started_at, a.display_name, i.agent_id \
@@ -260,10 +260,7 @@ async fn end_where(
     if rows.is_empty() {
         return Ok(0);
     }
-    let del = format!(
-        "DELETE FROM monitors WHERE interaction_id = $1{}",
-        only.replace("m.", "")
-    );
+    let del = format!("DELETE FROM monitors WHERE interaction_id = $1{delete_only}");
     let mut q = sqlx::query(&del).bind(interaction);
     if let Some(s) = supervisor {
         q = q.bind(s);

@@ -45,8 +45,17 @@ impl MonitorState {
             .with_untracked(|i| i.as_ref().map(|i| i.contact_id))
     }
 
-    /// Starts monitoring `id`: the server is told (the agent sees it), then the chat is read.
+    /// Starts monitoring `id` (stopping the chat watched before): the server is told (the
+    /// agent sees it), then the chat is read.
     pub fn open(self, id: InteractionId) {
+        let before = self.watching.get_untracked();
+        if before == Some(id) {
+            return;
+        }
+        if before.is_some() {
+            // One chat at a time: the one watched so far is stopped (its agent is told).
+            self.close();
+        }
         self.watching.set(Some(id));
         self.interaction.set(None);
         self.messages.set(Thread::default());
