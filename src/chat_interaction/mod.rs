@@ -109,6 +109,7 @@ pub fn ChatInteractionView(id: InteractionId) -> impl IntoView {
         spawn_local(async move {
             match client.my_work().await {
                 Ok(work) => {
+                    interactions.set_monitors(work.monitors);
                     if let Some(i) = work.interactions.into_iter().find(|i| i.id == id) {
                         interactions.interaction_changed(i);
                     }
@@ -171,10 +172,12 @@ fn InteractionBody(first: InteractionView) -> impl IntoView {
         _ => last.copied().unwrap_or(Panel::Conversation),
     });
     let typing = move || interactions.typing.with(|t| t.contains(&contact));
+    leave_when_reassigned(id);
 
     view! {
         <section class="interaction" aria-label=move || format!("Chat Interaction: {}", contact_name.get())>
             <InteractionHeader interaction=interaction/>
+            <Monitored id=id/>
             <div class="interaction-body">
                 <div class="chat-column">
                     <h3 class="area-title">"Transcript"</h3>
@@ -224,6 +227,47 @@ fn InteractionBody(first: InteractionView) -> impl IntoView {
             </div>
         </section>
     }
+}
+
+/// "Sam Sato is monitoring this chat" while a supervisor watches it.
+#[component]
+fn Monitored(id: InteractionId) -> impl IntoView {
+    let interactions = desk().interactions;
+    let text = move || {
+        interactions
+            .watchers(id)
+            .iter()
+            .map(|n| wire::monitor::monitoring_text(n))
+            .collect::<Vec<_>>()
+            .join(". ")
+    };
+    view! {
+        <p class="monitored" role="status">{text}</p>
+    }
+}
+
+/// When a supervisor reassigns the chat away, the view goes to the next interaction (or
+/// Home), like after the agent's own Transfer; the notice says by whom.
+fn leave_when_reassigned(id: InteractionId) {
+    let interactions = desk().interactions;
+    let nav = desk().nav;
+    Effect::new(move |_| {
+        if !interactions.reassigned.with(|l| l.contains(&id)) {
+            return;
+        }
+        interactions.reassigned.update(|l| l.retain(|r| *r != id));
+        if !matches!(nav.place_untracked(), Place::Interaction(shown, _) if shown == id) {
+            return;
+        }
+        let next = interactions
+            .open
+            .with_untracked(|l| l.first().map(|i| i.id));
+        nav.replace(next.map_or(Place::Home, Place::interaction));
+        browser::focus_later(next.map_or_else(
+            || "nav-communication".to_owned(),
+            |n| format!("nav-interaction-{n}"),
+        ));
+    });
 }
 
 #[component]

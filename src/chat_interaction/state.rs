@@ -7,6 +7,7 @@ use client::Thread;
 use leptos::prelude::*;
 use std::collections::HashMap;
 use wire::api::ConversationPage;
+use wire::monitor::Monitor;
 use wire::{
     AgentId, AttachmentView, ClientMessageId, ContactId, InteractionId, InteractionState,
     InteractionView, MessageView, Millis, Party,
@@ -103,6 +104,10 @@ pub struct InteractionsState {
     pub typing: RwSignal<Vec<ContactId>>,
     /// Where each transcript was left (window and scroll offset), by place.
     pub positions: StoredValue<Vec<(String, (Window, i32))>>,
+    /// Supervisors watching the agent's chats now (the view's "… is monitoring this chat").
+    pub monitors: RwSignal<Vec<Monitor>>,
+    /// Chats a supervisor reassigned away from the agent: their views leave.
+    pub reassigned: RwSignal<Vec<InteractionId>>,
 }
 
 impl InteractionsState {
@@ -114,7 +119,49 @@ impl InteractionsState {
             conversations: RwSignal::new(HashMap::new()),
             typing: RwSignal::new(Vec::new()),
             positions: StoredValue::new(Vec::new()),
+            monitors: RwSignal::new(Vec::new()),
+            reassigned: RwSignal::new(Vec::new()),
         }
+    }
+
+    /// Replaces who watches the agent's chats with the server's (start-up, resync).
+    pub fn set_monitors(self, list: Vec<Monitor>) {
+        self.monitors.set(list);
+    }
+
+    /// A supervisor started (`on`) or stopped watching a chat.
+    pub fn monitoring(self, monitor: Monitor, on: bool) {
+        self.monitors.update(|l| {
+            l.retain(|m| !(m.interaction_id == monitor.interaction_id && m.by_id == monitor.by_id));
+            if on {
+                l.push(monitor);
+            }
+        });
+    }
+
+    /// The names of those watching interaction `id`.
+    pub fn watchers(self, id: InteractionId) -> Vec<String> {
+        self.monitors.with(|l| {
+            l.iter()
+                .filter(|m| m.interaction_id == id)
+                .map(|m| m.by_name.clone())
+                .collect()
+        })
+    }
+
+    /// A supervisor reassigned chat `id` away: the agent is told by whom and where it went,
+    /// and its view leaves. The text of the notice.
+    pub fn reassigned_away(self, id: InteractionId, by: &str, to: &str) -> String {
+        let contact = self.conversations.with_untracked(|c| {
+            c.values()
+                .flat_map(|c| c.interactions.iter())
+                .find(|i| i.id == id)
+                .map(|i| i.contact_name.clone())
+        });
+        self.monitors
+            .update(|l| l.retain(|m| m.interaction_id != id));
+        self.reassigned.update(|l| l.push(id));
+        reassigned_text(contact.as_deref(), by, to)
     }
 
     /// One open interaction.
@@ -361,5 +408,13 @@ impl TransferForm {
             to,
             note: (!note.is_empty()).then_some(note),
         })
+    }
+}
+
+/// What the agent is told when a supervisor reassigns their chat.
+pub fn reassigned_text(contact: Option<&str>, by: &str, to: &str) -> String {
+    match contact {
+        Some(c) => format!("The chat with {c} was reassigned by {by} to {to}."),
+        None => format!("A chat was reassigned by {by} to {to}."),
     }
 }

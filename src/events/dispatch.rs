@@ -29,6 +29,7 @@ pub async fn reload(client: &ApiClient<LoggedIn>, parts: &Parts) -> Result<(), C
     parts.presence.agent_changed(work.agent);
     parts.interactions.set_open(work.interactions);
     parts.notifications.set_offers(work.offers);
+    parts.interactions.set_monitors(work.monitors);
     Ok(())
 }
 
@@ -98,6 +99,17 @@ pub fn dispatch(parts: &Parts, event: Event) {
             .push(crate::chat_interaction::transfer::outcome_text(
                 outcome, &to_name,
             )),
+        Event::Monitoring { monitor, on } => parts.interactions.monitoring(monitor, on),
+        Event::Reassigned {
+            interaction_id,
+            by_name,
+            to_name,
+        } => {
+            let text = parts
+                .interactions
+                .reassigned_away(interaction_id, &by_name, &to_name);
+            parts.notices.push(text);
+        }
         // The stream handles a resync itself (it reloads everything).
         Event::Resync => {}
     }

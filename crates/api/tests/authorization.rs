@@ -115,6 +115,10 @@ const MATRIX: &[Row] = &[
     ("POST", "/api/supervisor/board/ticket",         [U, U, U, F, F, U, U, U]),
     ("PUT",  "/api/supervisor/agents/{id}/status",   [U, U, U, F, F, U, U, U]),
     ("POST", "/api/supervisor/agents/{id}/logout",   [U, U, U, F, F, U, U, U]),
+    // Monitor: after the holder's Mark Done above, starting is refused for the chat's state.
+    ("GET",  "/api/supervisor/interactions/{id}",    [U, U, U, F, F, U, U, U]),
+    ("POST", "/api/supervisor/interactions/{id}/monitor", [U, U, U, F, F, U, U, U]),
+    ("DELETE","/api/supervisor/interactions/{id}/monitor", [U, U, U, F, F, U, U, U]),
     // Reports: supervisors and administrators only (the agents here get 403).
     ("GET",  "/api/reports",                         [U, U, U, F, F, U, U, U]),
     ("GET",  "/api/reports.csv",                     [U, U, U, F, F, U, U, U]),
@@ -188,6 +192,9 @@ const BY_ROLE: &[(&str, &str, [Expect; 2])] = &[
     ("POST", "/api/supervisor/board/ticket",         [P, P]),
     ("PUT",  "/api/supervisor/agents/{id}/status",   [P, P]),
     ("POST", "/api/supervisor/agents/{id}/logout",   [P, P]),
+    ("GET",  "/api/supervisor/interactions/{id}",    [P, P]),
+    ("POST", "/api/supervisor/interactions/{id}/monitor", [P, P]),
+    ("DELETE","/api/supervisor/interactions/{id}/monitor", [P, P]),
     // After the holder's call the chat waits in the queue: handing it to the queue again is
     // refused for its state.
     ("POST", "/api/interactions/{id}/transfer",      [C, C]),
@@ -323,7 +330,9 @@ impl World {
         }
         template.replace("{key}", &self.file_key).replace(
             "{id}",
-            &if template.starts_with("/api/interactions") {
+            &if template.starts_with("/api/interactions")
+                || template.starts_with("/api/supervisor/interactions")
+            {
                 self.interaction.to_string()
             } else if template.starts_with("/api/admin/agents")
                 || template.starts_with("/api/supervisor/agents")

@@ -5,6 +5,7 @@ use crate::reports::Query;
 use client::{Call, TransportError};
 use wire::api::{DesktopConfig, LoginRequest, LoginResponse, TransferRequest};
 use wire::board::Board;
+use wire::monitor::{Monitor, MonitorView};
 use wire::reports::Report;
 use wire::{AgentId, AgentView, InteractionId, ReasonCode};
 
@@ -73,6 +74,32 @@ impl Api {
             .body(request)
             .done()
             .await
+    }
+
+    /// `GET /api/supervisor/interactions/{id}`: a chat for the monitor view.
+    pub async fn monitored(&self, id: InteractionId) -> Result<MonitorView, TransportError> {
+        self.get(&format!("/api/supervisor/interactions/{id}"))
+            .json()
+            .await
+    }
+
+    /// `POST /api/supervisor/interactions/{id}/monitor`.
+    pub async fn start_monitor(&self, id: InteractionId) -> Result<Monitor, TransportError> {
+        Call::post(format!("/api/supervisor/interactions/{id}/monitor"))
+            .bearer(Some(&self.token))
+            .json()
+            .await
+    }
+
+    /// `DELETE /api/supervisor/interactions/{id}/monitor`.
+    pub async fn stop_monitor(&self, id: InteractionId) -> Result<(), TransportError> {
+        Call::new(
+            "DELETE",
+            format!("/api/supervisor/interactions/{id}/monitor"),
+        )
+        .bearer(Some(&self.token))
+        .done()
+        .await
     }
 
     /// `GET /api/reports?…`.

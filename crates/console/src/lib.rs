@@ -10,6 +10,7 @@
 //! - [`api`]: the console's API operations on `client::Call`.
 //! - [`board`]: the supervisor's board: totals, the queue, the agents, live from the board
 //!   stream; `Set Not Ready` and `Log out` for an agent.
+//! - [`monitor`]: a supervisor watching a live chat read-only, opened from the board.
 //! - [`reports`]: the report of a period by agent, day, channel or disposition: table, chart,
 //!   CSV download.
 //! - [`catalog`]: administration of standard responses, disposition codes and Not Ready
@@ -24,6 +25,7 @@ pub mod board;
 pub mod catalog;
 pub mod download;
 pub mod login;
+pub mod monitor;
 pub mod reports;
 pub mod session;
 pub mod time;

@@ -254,6 +254,10 @@ pub struct MyWork {
     pub offers: Vec<crate::event::OfferView>,
     /// The agent as they are now.
     pub agent: AgentView,
+    /// Supervisors watching the agent's open interactions now (the "… is monitoring this
+    /// chat" notice after a reload).
+    #[serde(default)]
+    pub monitors: Vec<crate::monitor::Monitor>,
 }
 
 /// `POST /api/visitor/session`: start or resume a visitor's conversation.

@@ -12,6 +12,7 @@ use crate::ids::{AgentId, ContactId, EventId, InteractionId};
 use crate::model::{
     AgentView, ContactView, InteractionView, MessageView, Party, TransferOutcome, TransferView,
 };
+use crate::monitor::Monitor;
 use crate::Millis;
 use serde::de::{DeserializeOwned, IgnoredAny};
 use serde::{Deserialize, Serialize};
@@ -256,8 +257,14 @@ event_table! {
         contact: ContactView,
         /// `transfer_ended`.
         outcome: TransferOutcome,
-        /// `transfer_ended`.
+        /// `transfer_ended`, `reassigned`.
         to_name: String,
+        /// `monitoring`.
+        monitor: Monitor,
+        /// `monitoring`.
+        on: bool,
+        /// `reassigned`.
+        by_name: String,
     }
     visitor {
         /// An interaction changed state (accepted, ended, done, reactivated, ...).
@@ -338,6 +345,24 @@ event_table! {
             /// How it ended.
             outcome: TransferOutcome,
             /// The colleague it was offered to.
+            to_name: String,
+        },
+        /// A supervisor started (`on`) or stopped watching a chat this agent holds. Never sent
+        /// to a visitor.
+        Monitoring = "monitoring" {
+            /// Who watches what.
+            monitor: Monitor,
+            /// Started (`true`) or stopped.
+            on: bool,
+        },
+        /// A supervisor reassigned a chat this agent held to a colleague or the queue (the
+        /// agent's view leaves it, with a notice).
+        Reassigned = "reassigned" {
+            /// The interaction.
+            interaction_id: InteractionId,
+            /// The supervisor who reassigned it.
+            by_name: String,
+            /// Where it went: a colleague's name, or "the queue".
             to_name: String,
         },
     }

@@ -18,6 +18,7 @@
 //! - [`limits`]: limits both sides check (the server enforces them, the UIs warn early).
 //! - [`visitor`]: what a visitor may see: the visitor-facing message, interaction, page and
 //!   live event (no agent-internal fields).
+//! - [`monitor`]: a supervisor watching a live chat (the read, who watches).
 //! - [`reports`]: handle-time reports: groupings, the numbers and their definitions, day
 //!   arithmetic for day buckets.
 //! - [`checks`]: the pre-send checks as pure functions (message text, one-line fields, images),
@@ -35,6 +36,7 @@ pub mod ids;
 pub mod lifecycle;
 pub mod limits;
 pub mod model;
+pub mod monitor;
 pub mod reports;
 pub mod visitor;
 

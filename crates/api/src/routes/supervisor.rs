@@ -1,6 +1,7 @@
 //! The supervisor's board and what a supervisor does to an agent's work from it (supervisors
 //! and administrators only): `GET /api/supervisor/board`, its stream ticket, setting an agent
-//! Not Ready, logging an agent out.
+//! Not Ready, logging an agent out, and Monitor: reading a live chat, starting and stopping to
+//! watch it (the agent holding it is told).
 
 use crate::auth::SupervisorAuth;
 use crate::error::{ApiError, JsonBody, PathParam};
@@ -13,7 +14,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use wire::api::{SetStatusRequest, StreamTicket};
 use wire::board::Board;
-use wire::{AgentId, AgentView, ChatStatus};
+use wire::monitor::{Monitor, MonitorView};
+use wire::{AgentId, AgentView, ChatStatus, InteractionId};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -21,6 +23,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(board_ticket))
         .routes(routes!(set_agent_status))
         .routes(routes!(log_out_agent))
+        .routes(routes!(monitored_interaction))
+        .routes(routes!(start_monitor, stop_monitor))
 }
 
 /// The board: the queue (longest waiting first), every active account with status, time in
@@ -96,5 +100,58 @@ async fn log_out_agent(
         return Err(ApiError::not_found("agent"));
     }
     state.routing.poke();
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Any interaction, read-only, for the monitor view: the interaction, the newest page of its
+/// contact's conversation, and who watches it now. New messages follow on the board stream.
+#[utoipa::path(get, path = "/api/supervisor/interactions/{id}", tag = "supervisor", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "interaction id")),
+    responses((status = 200, body = MonitorView), (status = 404, body = wire::ErrorBody)))]
+async fn monitored_interaction(
+    State(state): State<AppState>,
+    _auth: SupervisorAuth,
+    PathParam(id): PathParam<InteractionId>,
+) -> Result<Json<MonitorView>, ApiError> {
+    Ok(Json(
+        state
+            .store
+            .monitor_view(id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("interaction"))?,
+    ))
+}
+
+/// Starts monitoring a live chat: the agent holding it sees who watches. It ends on `DELETE`,
+/// when this session ends, or when the chat session ends.
+#[utoipa::path(post, path = "/api/supervisor/interactions/{id}/monitor", tag = "supervisor", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "interaction id")),
+    responses((status = 200, body = Monitor), (status = 404, body = wire::ErrorBody), (status = 409, body = wire::ErrorBody)))]
+async fn start_monitor(
+    State(state): State<AppState>,
+    SupervisorAuth(auth): SupervisorAuth,
+    PathParam(id): PathParam<InteractionId>,
+) -> Result<Json<Monitor>, ApiError> {
+    Ok(Json(
+        state
+            .store
+            .start_monitor(auth.agent, &auth.token_hash, id)
+            .await?,
+    ))
+}
+
+/// Stops monitoring the chat (the agent is told); nothing to do when this supervisor was not
+/// monitoring it.
+#[utoipa::path(delete, path = "/api/supervisor/interactions/{id}/monitor", tag = "supervisor", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "interaction id")),
+    responses((status = 204, description = "Stopped"), (status = 404, body = wire::ErrorBody)))]
+async fn stop_monitor(
+    State(state): State<AppState>,
+    SupervisorAuth(auth): SupervisorAuth,
+    PathParam(id): PathParam<InteractionId>,
+) -> Result<StatusCode, ApiError> {
+    if !state.store.stop_monitor(auth.agent, id).await? {
+        return Err(ApiError::not_found("interaction"));
+    }
     Ok(StatusCode::NO_CONTENT)
 }

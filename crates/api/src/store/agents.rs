@@ -380,6 +380,7 @@ pub(super) async fn end_streams(
     if sessions.is_empty() {
         return Ok(());
     }
+    super::monitors::end_for_sessions(tx, &sessions).await?;
     for session in &sessions {
         sqlx::query("DELETE FROM stream_tickets WHERE session_hash = $1 AND used_at IS NULL")
             .bind(session)

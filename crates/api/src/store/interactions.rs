@@ -59,11 +59,13 @@ impl Store {
                 interactions.push(view);
             }
         }
+        let monitors = self.monitors_of_agent(agent).await?;
         let agent = self.agent(agent).await?.ok_or(StoreError::NoSuchAgent)?;
         Ok(MyWork {
             interactions,
             offers,
             agent,
+            monitors,
         })
     }
 

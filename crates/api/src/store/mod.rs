@@ -31,7 +31,8 @@
 //! - `author`: [`AuthorKey`], who wrote a message or uploaded a file, as stored.
 //! - `audit`: the audit log, written by [`Tx::audit`] in the changing transaction.
 //! - `board`: the supervisor's board snapshot; `supervision`: setting an agent Not Ready,
-//!   logging them out.
+//!   logging them out; `monitors`: who watches which live chat (ended with the chat session,
+//!   in `transitions`, and with the supervisor's session, in `agents::end_streams`).
 //! - `attachments`, `catalog` (standard responses, dispositions, reasons).
 //! - `sql`: a builder for statements with bound values; `sqlite`, `postgres`: the dialects.
 
@@ -51,6 +52,7 @@ mod history;
 mod interaction_steps;
 mod interactions;
 mod messages;
+mod monitors;
 mod offers;
 pub mod postgres;
 mod receipts;

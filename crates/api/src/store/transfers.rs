@@ -300,6 +300,17 @@ impl Store {
                 },
             )?;
             emit_status(&mut tx, previous).await?;
+            if previous != by.agent && current.state == InteractionState::Active {
+                // A supervisor's reassign: the agent who had it is told by whom, and where to.
+                tx.emit(
+                    Audience::agent(previous),
+                    &Event::Reassigned {
+                        interaction_id: id,
+                        by_name: by_name.clone(),
+                        to_name: to_words.to_owned(),
+                    },
+                )?;
+            }
         }
         if let TransferTarget::Agent(target) = to {
             let first_message = first_contact_text(&mut *tx.inner, id).await?;

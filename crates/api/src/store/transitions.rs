@@ -50,6 +50,15 @@ pub(super) async fn transition(
     if changed != 1 {
         return Err(StoreError::conflict("the interaction changed meanwhile"));
     }
+    match to {
+        // Whoever holds the chat now hears who watches it.
+        InteractionState::Active if from != InteractionState::Active => {
+            super::monitors::announce_to_holder(tx, id).await?;
+        }
+        InteractionState::Queued | InteractionState::Offered | InteractionState::Active => {}
+        // Nobody monitors a chat whose session is over.
+        _ => super::monitors::end_for_interaction(tx, id).await?,
+    }
     Ok(to)
 }
 

@@ -5,6 +5,7 @@
 use super::reassign::ReassignButton;
 use super::state::BoardState;
 use crate::api::{describe, Api};
+use crate::monitor::MonitorButton;
 use crate::time::duration;
 use crate::window::WindowedTable;
 use leptos::prelude::*;
@@ -58,6 +59,7 @@ fn agent_cells(board: BoardState, api: Api, a: BoardAgent) -> impl IntoView {
                 view! {
                     <span class="chat">
                         {format!("{} ({})", c.contact_name, c.state.label())}
+                        <MonitorButton id=c.id contact=c.contact_name.clone()/>
                         <ReassignButton id=c.id contact=c.contact_name.clone()/>
                     </span>
                 }

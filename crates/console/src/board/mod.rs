@@ -8,12 +8,19 @@
 //! - `queue.rs`: `Totals` and the `Queue` table.
 //! - `agents.rs`: the `Agents` table with `Set Not Ready` and `Log out` per agent.
 //! - `reassign.rs`: `Reassign` a chat to an agent or the queue, with a note.
+//!
+//! `Monitor` on a chat opens the monitor view (`crate::monitor`) above the tables; the board
+//! stream's events also go to it.
 
 mod agents;
 mod queue;
 mod reassign;
 pub mod state;
 
+pub use reassign::Reassigning;
+
+use crate::monitor::state::MonitorState;
+use crate::monitor::MonitorView;
 use crate::session::{Session, SessionState};
 use crate::time::now;
 use client::{Stream, StreamConfig, Update};
@@ -31,7 +38,9 @@ pub fn BoardPage(
     let board = BoardState::new();
     provide_context(board);
     provide_context(reassign::Reassigning(RwSignal::new(None)));
-    start_stream(&session, board);
+    let monitor = MonitorState::new(session.api.clone());
+    provide_context(monitor);
+    start_stream(&session, board, monitor);
     if let Ok(tick) = set_interval_with_handle(move || board.now.set(now()), Duration::from_secs(1))
     {
         on_cleanup(move || tick.clear());
@@ -40,6 +49,7 @@ pub fn BoardPage(
     view! {
         <h1 class="page-title">"Board"</h1>
         {move || board.error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+        <MonitorView/>
         <queue::Totals/>
         <queue::Queue/>
         <agents::Agents api=api.clone()/>
@@ -49,25 +59,29 @@ pub fn BoardPage(
 
 /// Opens the board stream for the page's lifetime: before it opens (and after each gap) the
 /// board and the reasons are read; each event asks for a fresh board.
-fn start_stream(session: &Session, board: BoardState) {
+fn start_stream(session: &Session, board: BoardState, monitor: MonitorState) {
     let sessions = expect_context::<SessionState>();
     let (prepare_api, sink_api) = (session.api.clone(), session.api.clone());
     let stream = Stream::start(StreamConfig {
         ticket_url: "/api/supervisor/board/ticket".to_owned(),
         stream_url: "/api/events".to_owned(),
         token: session.api.token().to_owned(),
-        decode: |name, data| wire::Event::decode(name, data).map(|(id, _)| (id, ())),
+        decode: wire::Event::decode,
         prepare: Box::new(move || {
             let api = prepare_api.clone();
             Box::pin(async move {
                 if let Ok(config) = api.config().await {
                     board.reasons.set(config.not_ready_reasons);
                 }
+                monitor.refresh();
                 board.load(&api).await
             })
         }),
-        sink: Rc::new(move |update: Update<()>| match update {
-            Update::Event(..) => board.refresh(&sink_api),
+        sink: Rc::new(move |update: Update<wire::Event>| match update {
+            Update::Event(_, event) => {
+                monitor.event(&event);
+                board.refresh(&sink_api);
+            }
             Update::Refused(e) if e.is_unauthorized() => sessions.ended(),
             Update::Refused(e) => board.error.set(Some(crate::api::describe(&e))),
             Update::Link(_) | Update::Unreadable(_) => {}

@@ -3,6 +3,7 @@
 
 use super::reassign::ReassignButton;
 use super::state::BoardState;
+use crate::monitor::MonitorButton;
 use crate::time::duration;
 use crate::window::WindowedTable;
 use leptos::prelude::*;
@@ -66,7 +67,10 @@ pub fn Queue() -> impl IntoView {
             <span role="cell">{w.channel.label()}</span>
             <span role="cell">{waited}</span>
             <span role="cell">{state}</span>
-            <span role="cell"><ReassignButton id=w.id contact=w.contact_name.clone()/></span>
+            <span role="cell">
+                <MonitorButton id=w.id contact=w.contact_name.clone()/>
+                <ReassignButton id=w.id contact=w.contact_name.clone()/>
+            </span>
         }
     };
     view! {

@@ -127,6 +127,20 @@ fn every_event() -> Vec<Event> {
                 page: Some("/pricing".into()),
             },
         },
+        Event::Monitoring {
+            monitor: crate::monitor::Monitor {
+                interaction_id: InteractionId(4),
+                by_id: AgentId(9),
+                by_name: "Sam".into(),
+                since: 3,
+            },
+            on: true,
+        },
+        Event::Reassigned {
+            interaction_id: InteractionId(4),
+            by_name: "Sam".into(),
+            to_name: "the queue".into(),
+        },
         Event::Resync,
     ]
 }
