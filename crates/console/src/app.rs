@@ -1,6 +1,8 @@
 //! The root: the login screen, a refusal for an account that is only an agent, or the console
 //! with its header and sections (each at its own URL under `/console/`).
 
+use crate::accounts::AgentsPage;
+use crate::audit::AuditPage;
 use crate::board::BoardPage;
 use crate::login::Login;
 use crate::reports::ReportsPage;
@@ -59,6 +61,8 @@ fn Console(
     let who = format!("{} · {}", session.me.display_name, session.me.role.label());
     let board_session = session.clone();
     let reports_session = session.clone();
+    let is_admin = session.me.role.allows(Role::Administrator);
+    let (agents_session, audit_session) = (session.clone(), session.clone());
     view! {
         <Router>
             <header class="top">
@@ -66,6 +70,10 @@ fn Console(
                 <nav aria-label="Console">
                     <A href="/console/board">"Board"</A>
                     <A href="/console/reports">"Reports"</A>
+                    {is_admin.then(|| view! {
+                        <A href="/console/agents">"Agents"</A>
+                        <A href="/console/audit">"Audit log"</A>
+                    })}
                 </nav>
                 <span class="who">{who}</span>
                 <a href="/">"Agent desktop"</a>
@@ -78,6 +86,10 @@ fn Console(
                         view=move || view! { <BoardPage session=board_session.clone()/> }/>
                     <Route path=path!("/console/reports")
                         view=move || view! { <ReportsPage session=reports_session.clone()/> }/>
+                    <Route path=path!("/console/agents")
+                        view=move || view! { <AgentsPage session=agents_session.clone()/> }/>
+                    <Route path=path!("/console/audit")
+                        view=move || view! { <AuditPage session=audit_session.clone()/> }/>
                 </Routes>
             </main>
         </Router>

@@ -12,12 +12,19 @@
 //!   stream; `Set Not Ready` and `Log out` for an agent.
 //! - [`reports`]: the report of a period by agent, day, channel or disposition: table, chart,
 //!   CSV download.
+//! - [`accounts`]: `Agents`, for administrators: the accounts, `New agent`, edit, deactivate,
+//!   reactivate, reset password.
+//! - [`audit`]: `Audit log`, for administrators: every change, filtered, a page at a time.
+//! - [`admin_api`]: the administrators' API operations.
 //! - [`download`]: saving fetched text as a file.
 //! - [`window`]: a windowed list (only rows near the viewport are in the page).
 //! - [`time`]: clock and duration formatting.
 
+pub mod accounts;
+pub mod admin_api;
 pub mod api;
 pub mod app;
+pub mod audit;
 pub mod board;
 pub mod download;
 pub mod login;
