@@ -65,7 +65,8 @@ async fn administrator_creates_an_agent_who_gets_an_offer() {
             visitor.click("button", "Send").await?;
             nina.role("alertdialog", "Chat offer: Vera Visitor").await?;
             nina.click("button", "Accept").await?;
-            nina.role("region", "Chat Interaction: Vera Visitor").await?;
+            nina.role("region", "Chat Interaction: Vera Visitor")
+                .await?;
             nina.wait_text("log", "Transcript", "Hello, is anyone there?")
                 .await?;
 

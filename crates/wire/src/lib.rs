@@ -24,6 +24,7 @@
 pub mod accounts;
 pub mod api;
 pub mod board;
+pub mod channels;
 pub mod checks;
 pub mod contact;
 pub mod error;

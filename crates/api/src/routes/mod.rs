@@ -25,6 +25,7 @@ mod accounts;
 mod answers;
 mod auth;
 mod caching;
+mod channels;
 mod contacts;
 mod csp;
 mod events;
@@ -69,6 +70,7 @@ impl utoipa::Modify for BearerAuth {
 pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let api = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(accounts::routes())
+        .merge(channels::routes())
         .merge(auth::routes())
         .merge(me::routes())
         .merge(events::routes())

@@ -42,6 +42,7 @@ mod audit;
 mod author;
 mod board;
 mod catalog;
+mod channel_settings;
 mod contacts;
 mod conversation;
 mod error;
@@ -69,6 +70,7 @@ pub use agents::{Redeemed, SessionAgent, TicketScope};
 pub use attachments::{NewAttachment, StoredFile};
 pub use audit::AuditEntry;
 pub use author::AuthorKey;
+pub use channel_settings::{ChannelCache, ChannelDefaults};
 pub use contacts::{ContactListQuery, VisitorToken};
 pub use conversation::ChannelFilter;
 pub use error::StoreError;
@@ -186,6 +188,8 @@ pub struct Store {
     events_written: Arc<Notify>,
     /// Sends waiting to be written together (group commit, see `sends`).
     sends: Arc<sends::SendQueue>,
+    /// The per-channel settings in memory, so routing does not read the table per offer.
+    channels: Arc<std::sync::RwLock<ChannelCache>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -236,6 +240,7 @@ impl Store {
             write_lock,
             events_written: Arc::new(Notify::new()),
             sends: Arc::default(),
+            channels: Arc::default(),
         })
     }
 
