@@ -1362,6 +1362,7 @@ async fn openapi_document_is_valid_and_covers_every_route() {
         "/api/admin/agents/{id}/reactivate",
         "/api/admin/agents/{id}/password",
         "/api/admin/audit",
+        "/api/admin/channels",
         "/api/supervisor/board",
         "/api/supervisor/board/ticket",
         "/api/supervisor/agents/{id}/status",

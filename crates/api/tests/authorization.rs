@@ -137,6 +137,8 @@ const MATRIX: &[Row] = &[
     ("POST", "/api/admin/agents/{id}/reactivate",    [U, U, U, F, F, U, U, U]),
     ("POST", "/api/admin/agents/{id}/password",      [U, U, U, F, F, U, U, U]),
     ("GET",  "/api/admin/audit",                     [U, U, U, F, F, U, U, U]),
+    ("GET",  "/api/admin/channels",                  [U, U, U, F, F, U, U, U]),
+    ("PUT",  "/api/admin/channels",                  [U, U, U, F, F, U, U, U]),
     // Transfer: the colleagues list for every agent; a chat only by its holder (or a
     // supervisor). Last among the interaction's rows: the holder's call puts it in the queue.
     ("GET",  "/api/agents",                          [U, U, U, P, P, U, U, U]),
@@ -154,6 +156,8 @@ const BY_ROLE: &[(&str, &str, [Expect; 2])] = &[
     ("POST", "/api/admin/agents/{id}/reactivate",    [F, P]),
     ("POST", "/api/admin/agents/{id}/password",      [F, P]),
     ("GET",  "/api/admin/audit",                     [F, P]),
+    ("GET",  "/api/admin/channels",                  [F, P]),
+    ("PUT",  "/api/admin/channels",                  [F, P]),
     ("GET",  "/api/supervisor/board",                [P, P]),
     ("POST", "/api/supervisor/board/ticket",         [P, P]),
     ("PUT",  "/api/supervisor/agents/{id}/status",   [P, P]),
@@ -359,6 +363,10 @@ fn body_for(method: &Method, template: &str) -> Option<Value> {
         }),
         "/api/admin/agents/{id}" => json!({"capacity": 2}),
         "/api/admin/agents/{id}/password" => json!({"password": "matrix-pass-1"}),
+        "/api/admin/channels" if *method == Method::PUT => json!({
+            "channel": "messenger", "async_chat": true, "offer_public": true,
+            "offer_timeout_secs": 30, "reservation_secs": 300
+        }),
         _ if *method == Method::POST => json!({}),
         _ => return None,
     };
