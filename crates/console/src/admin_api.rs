@@ -1,4 +1,5 @@
-//! The administrators' API operations (`/api/admin/…`): accounts and the audit log. Kept beside
+//! The administrators' API operations (`/api/admin/…`): accounts, the audit log and the
+//! per-channel settings. Kept beside
 //! `api.rs` (same [`Api`] caller) so each administration screen's calls sit in one place.
 
 use crate::api::Api;
@@ -7,6 +8,7 @@ use client::{Call, TransportError};
 use wire::accounts::{
     AccountChange, AccountList, AccountView, AuditPage, NewAccount, PasswordReset,
 };
+use wire::channels::{ChannelSettings, ChannelSettingsList};
 use wire::AgentId;
 
 impl Api {
@@ -72,6 +74,24 @@ impl Api {
             .map(|(k, v)| format!("{k}={}", encode(v)))
             .collect();
         self.admin("GET", format!("/api/admin/audit?{}", query.join("&")))
+            .json()
+            .await
+    }
+
+    /// `GET /api/admin/channels`.
+    pub async fn channel_settings(&self) -> Result<ChannelSettingsList, TransportError> {
+        self.admin("GET", "/api/admin/channels".to_owned())
+            .json()
+            .await
+    }
+
+    /// `PUT /api/admin/channels`: one channel's settings; answers with every channel's.
+    pub async fn set_channel_settings(
+        &self,
+        settings: &ChannelSettings,
+    ) -> Result<ChannelSettingsList, TransportError> {
+        self.admin("PUT", "/api/admin/channels".to_owned())
+            .body(settings)
             .json()
             .await
     }

@@ -4,6 +4,7 @@
 use crate::accounts::AgentsPage;
 use crate::audit::AuditPage;
 use crate::board::BoardPage;
+use crate::channels::ChannelsPage;
 use crate::login::Login;
 use crate::reports::ReportsPage;
 use crate::session::{Phase, Session, SessionState};
@@ -63,6 +64,7 @@ fn Console(
     let reports_session = session.clone();
     let is_admin = session.me.role.allows(Role::Administrator);
     let (agents_session, audit_session) = (session.clone(), session.clone());
+    let channels_session = session.clone();
     view! {
         <Router>
             <header class="top">
@@ -73,6 +75,7 @@ fn Console(
                     {is_admin.then(|| view! {
                         <A href="/console/agents">"Agents"</A>
                         <A href="/console/audit">"Audit log"</A>
+                        <A href="/console/channels">"Channels"</A>
                     })}
                 </nav>
                 <span class="who">{who}</span>
@@ -90,6 +93,8 @@ fn Console(
                         view=move || view! { <AgentsPage session=agents_session.clone()/> }/>
                     <Route path=path!("/console/audit")
                         view=move || view! { <AuditPage session=audit_session.clone()/> }/>
+                    <Route path=path!("/console/channels")
+                        view=move || view! { <ChannelsPage session=channels_session.clone()/> }/>
                 </Routes>
             </main>
         </Router>

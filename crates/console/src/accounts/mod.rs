@@ -16,6 +16,7 @@ use crate::api::{describe, Api};
 use crate::session::Session;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+pub use new::capitalized as sentence;
 use wire::accounts::AccountView;
 
 /// The dialog open over the table, if any.
