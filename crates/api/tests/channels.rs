@@ -65,11 +65,11 @@ async fn defaults_validation_and_audit(b: Backend) {
         bad.push(body);
     }
     for body in bad {
-        let (st, v) = ada
+        let (st, answer) = ada
             .call(Method::PUT, "/api/admin/channels", Some(body.clone()))
             .await;
-        assert!(st == 400 || st == 422, "{body}: {st} {v}");
-        assert!(v["error"]["message"].is_string(), "{v}");
+        assert!(st == 400 || st == 422, "{body}: {st} {answer}");
+        assert!(answer["error"]["message"].is_string(), "{answer}");
     }
     let unchanged: ChannelSettingsList = ada.get("/api/admin/channels").await;
     assert_eq!(unchanged, list);
@@ -81,11 +81,11 @@ async fn defaults_validation_and_audit(b: Backend) {
     assert_eq!(st, 403);
 
     // The change, the list after it, and its audit row.
-    let (st, v) = ada
+    let (st, answer) = ada
         .call(Method::PUT, "/api/admin/channels", Some(good))
         .await;
-    assert_eq!(st, 200, "{v}");
-    let after: ChannelSettingsList = serde_json::from_value(v).expect("a list");
+    assert_eq!(st, 200, "{answer}");
+    let after: ChannelSettingsList = serde_json::from_value(answer).expect("a list");
     let w = web_chat(&after);
     assert_eq!(
         (
@@ -123,7 +123,7 @@ async fn defaults_validation_and_audit(b: Backend) {
 
 async fn a_short_offer_timeout_takes_effect(b: Backend) {
     // The server-wide timeout is long; Web Chat's own is 5 seconds.
-    let s = Server::start(b, |c| c.offer_timeout = Duration::from_secs(120)).await;
+    let s = Server::start(b, |c| c.offer_timeout = Duration::from_mins(2)).await;
     let ada = s.agent("ada").await;
     let (st, v) = ada
         .call(
