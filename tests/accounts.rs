@@ -7,7 +7,8 @@
 //!   Ready (no demo agent is Ready, so the chat is hers); a visitor starts a chat in the widget;
 //!   Nina gets the offer and accepts it. Ada's `Audit log`, filtered by the `agent.create`
 //!   action, shows the creation of `nina` by `ada`. A second account with the same login is
-//!   refused, and the server's words are shown as an alert.
+//!   refused, and the server's words are shown as an alert. Last, Ada sets Web Chat's offer
+//!   timeout on the `Channels` page and finds that change in the audit log too.
 
 mod harness;
 
@@ -82,6 +83,18 @@ async fn administrator_creates_an_agent_who_gets_an_offer() {
             if log.contains("agent.deactivate") {
                 return Err(format!("the filter let another action through: {log}").into());
             }
+
+            // Web Chat's offer timeout, changed on the Channels page, is audited too.
+            ada.click("link", "Channels").await?;
+            ada.role("heading", "Channels").await?;
+            ada.fill("Web Chat offer timeout (seconds)", "20").await?;
+            ada.click("button", "Save Web Chat").await?;
+            ada.wait_role_text("status", "Web Chat saved.").await?;
+            ada.click("link", "Audit log").await?;
+            ada.fill("Action", "channel.update").await?;
+            ada.click("button", "Filter").await?;
+            ada.wait_text("table", "Audit log", "offer_timeout_secs: 20")
+                .await?;
             ada.assert_no_console_errors_except(&["409"]).await?;
             nina.assert_no_console_errors().await
         },

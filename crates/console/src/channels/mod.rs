@@ -56,6 +56,7 @@ fn ChannelForm(
     api: crate::api::Api,
 ) -> impl IntoView {
     let channel = settings.channel;
+    // Every form has the same fields: their names say the channel, so each is found by name.
     let label = channel.label();
     let async_chat = RwSignal::new(settings.async_chat);
     let offer_public = RwSignal::new(settings.offer_public);
@@ -97,24 +98,28 @@ fn ChannelForm(
             <form class="report-form" aria-label=format!("{label} settings") on:submit=submit novalidate>
                 <h2>{label}</h2>
                 <label class="check">
-                    <input type="checkbox" prop:checked=move || async_chat.get()
+                    <input type="checkbox" aria-label=format!("{label} asynchronous chat")
+                        prop:checked=move || async_chat.get()
                         on:change=move |ev| async_chat.set(event_target_checked(&ev))/>
                     "Asynchronous chat"
                 </label>
                 {channel.is_public().then(|| view! {
                     <label class="check">
-                        <input type="checkbox" prop:checked=move || offer_public.get()
+                        <input type="checkbox" aria-label=format!("{label} offer public items")
+                            prop:checked=move || offer_public.get()
                             on:change=move |ev| offer_public.set(event_target_checked(&ev))/>
                         "Offer public items"
                     </label>
                 })}
                 <label>"Offer timeout (seconds)"
                     <input type="number" min=MIN_OFFER_TIMEOUT_SECS max=MAX_OFFER_TIMEOUT_SECS
+                        aria-label=format!("{label} offer timeout (seconds)")
                         prop:value=move || timeout.get()
                         on:input=move |ev| timeout.set(event_target_value(&ev))/>
                 </label>
                 <label>"Reservation window (seconds)"
                     <input type="number" min=0 max=MAX_RESERVATION_SECS
+                        aria-label=format!("{label} reservation window (seconds)")
                         prop:value=move || reservation.get()
                         on:input=move |ev| reservation.set(event_target_value(&ev))/>
                 </label>
