@@ -1,7 +1,8 @@
 //! Per-channel settings over the API (administrators only): the defaults come from the server's
 //! configuration, the ranges are checked, every change is audited with before and after, and
 //! routing uses the values: a 5-second offer timeout on Web Chat times an offer out in about 5
-//! seconds, and a reservation window of 0 gives a responded chat to any Ready agent at once.
+//! seconds, a reservation window of 0 gives a responded chat to any Ready agent at once, and a
+//! public channel whose items are not offered keeps them in the queue until it is turned on.
 
 mod common;
 
@@ -18,7 +19,8 @@ use wire::{Channel, Event, InteractionView};
 on_both!(
     defaults_validation_and_audit,
     a_short_offer_timeout_takes_effect,
-    no_reservation_gives_the_chat_to_anyone
+    no_reservation_gives_the_chat_to_anyone,
+    public_items_are_offered_only_when_the_channel_says_so
 );
 
 fn web_chat(list: &ChannelSettingsList) -> ChannelSettings {
@@ -208,4 +210,55 @@ async fn no_reservation_gives_the_chat_to_anyone(b: Backend) {
     v.say("one more thing").await;
     let second = ben_ev.offer("offer to ben").await;
     assert_eq!(second.interaction.contact_id, v.contact);
+}
+
+async fn public_items_are_offered_only_when_the_channel_says_so(b: Backend) {
+    let s = Server::start(b, |_| {}).await;
+    let ada = s.agent("ada").await;
+    let set_tweets = |offer_public: bool| {
+        let ada = &ada;
+        async move {
+            let (st, v) = ada
+                .call(
+                    Method::PUT,
+                    "/api/admin/channels",
+                    Some(json!({"channel": "tweet", "async_chat": true,
+                        "offer_public": offer_public, "offer_timeout_secs": 30,
+                        "reservation_secs": 300})),
+                )
+                .await;
+            assert_eq!(st, 200, "{v}");
+        }
+    };
+    set_tweets(false).await;
+    // A waiting chat (nobody is Ready), made a public Tweet in the database: no receiver for
+    // Tweets exists yet, and routing only looks at the channel column.
+    let v = s.visitor("Tweeter").await;
+    v.say("@northwind where is my order?").await;
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::any::AnyPoolOptions::new()
+        .max_connections(1)
+        .connect(&s.db.url)
+        .await
+        .expect("connect");
+    let changed = sqlx::query("UPDATE interactions SET channel = 'tweet' WHERE contact_id = $1")
+        .bind(v.contact.0)
+        .execute(&pool)
+        .await
+        .expect("update")
+        .rows_affected();
+    assert_eq!(changed, 1);
+    let ann = s.agent("ann").await;
+    let mut ann_ev = ann.events().await;
+    ann.ready().await;
+    let seen = ann_ev.drain_for(Duration::from_secs(2)).await;
+    assert!(
+        !seen.iter().any(|e| matches!(e.event, Event::Offer { .. })),
+        "a Tweet was offered while Tweets are not: {:?}",
+        seen.iter().map(|e| e.event.name()).collect::<Vec<_>>()
+    );
+    set_tweets(true).await;
+    let offer = ann_ev.offer("the Tweet, once Tweets are offered").await;
+    assert_eq!(offer.interaction.channel, Channel::Tweet);
+    assert_eq!(offer.interaction.contact_id, v.contact);
 }

@@ -1,9 +1,11 @@
 //! Per-channel settings (`channel_settings`): asynchronous chat on or off, whether public items
 //! are offered, the offer timeout and the "contact responded" reservation window.
 //!
-//! This is the one place that answers "how long does an offer of this chat wait" and "how long
-//! is a responded chat kept for its agent" ([`Store::offer_timeout_ms`],
-//! [`Store::reservation_ms`]). Routing asks for every offer, so the answers come from memory: the
+//! This is the one place that answers "how long does an offer of this chat wait", "how long
+//! is a responded chat kept for its agent" and "are this channel's public items offered"
+//! ([`Store::offer_timeout_ms`], [`Store::reservation_ms`], [`Store::offered_channels_sql`]).
+//! Asynchronous chat on/off is stored and shown but does not yet change what happens when a
+//! contact leaves. Routing asks for every offer, so the answers come from memory: the
 //! table is read at start, after every change made here, and by the routing loop when the copy is
 //! a few seconds old (another instance on the same PostgreSQL may have changed it).
 
@@ -174,6 +176,22 @@ impl Store {
     /// in milliseconds (`fallback` as above).
     pub fn reservation_ms(&self, channel: Channel, fallback: i64) -> i64 {
         self.cached(channel).map_or(fallback, |r| r.reservation_ms)
+    }
+
+    /// A condition on `i.channel` (with its leading `AND`) that leaves out public channels whose
+    /// items are not offered, or an empty string when all are. Channel names are the
+    /// program's own constants, never a caller's text.
+    pub fn offered_channels_sql(&self) -> String {
+        let off: Vec<String> = Channel::ALL
+            .into_iter()
+            .filter(|c| c.is_public() && self.cached(*c).is_some_and(|r| !r.offer_public))
+            .map(|c| format!("'{}'", c.as_str()))
+            .collect();
+        if off.is_empty() {
+            String::new()
+        } else {
+            format!(" AND i.channel NOT IN ({})", off.join(", "))
+        }
     }
 
     fn cached(&self, channel: Channel) -> Option<Stored> {

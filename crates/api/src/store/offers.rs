@@ -90,11 +90,12 @@ impl Store {
         let holding = holding_capacity_sql();
         let claim = format!(
             "SELECT i.id, i.contact_id, i.channel, c.last_agent_id FROM interactions i JOIN contacts c ON c.id = i.contact_id \
-             WHERE i.state = 'queued' AND i.reserved_for IS NULL \
+             WHERE i.state = 'queued' AND i.reserved_for IS NULL{} \
              AND EXISTS (SELECT 1 FROM agents a WHERE a.ready = 1 AND a.deactivated_at IS NULL AND a.last_seen_at > $1 \
              AND (SELECT COUNT(*) FROM interactions x WHERE x.agent_id = a.id AND x.state IN ({holding})) < a.capacity \
              AND NOT EXISTS (SELECT 1 FROM offer_declines d WHERE d.interaction_id = i.id AND d.agent_id = a.id AND d.at > $2)) \
              ORDER BY i.queued_at, i.id LIMIT 20{}",
+            self.offered_channels_sql(),
             self.dialect().for_update_skip_locked().replace("FOR UPDATE", "FOR UPDATE OF i")
         );
         let now = now_ms();
