@@ -21,6 +21,7 @@ pub struct ChannelSettings {
     /// Which channel.
     pub channel: Channel,
     /// Asynchronous chat: the chat stays open when the contact leaves, for messages later.
+    /// (Kept and shown; the server does not yet end a chat when its contact leaves.)
     pub async_chat: bool,
     /// Whether public items (posts, Tweets) of this channel are offered to agents.
     pub offer_public: bool,

@@ -28,8 +28,9 @@ async fn list(
 }
 
 /// Sets one channel's settings (the body names the channel): offer timeout 5 to 600 seconds,
-/// reservation window 0 to 86400 seconds. Offers made from now on use them. Returns every
-/// channel's settings.
+/// reservation window 0 to 86400 seconds. Offers made from now on use the timeout, the
+/// reservation window and whether public items are offered; asynchronous chat on/off is kept
+/// but not yet acted on. Returns every channel's settings.
 #[utoipa::path(put, path = "/api/admin/channels", tag = "admin", security(("bearer" = [])),
     request_body = ChannelSettings,
     responses((status = 200, body = ChannelSettingsList), (status = 400, body = wire::ErrorBody),

@@ -2,7 +2,9 @@
 //! when the contact leaves), `Offer public items` (public channels only), `Offer timeout`
 //! (seconds, 5 to 600) and `Reservation window` (seconds, 0 to 86400: how long a chat whose
 //! contact responded is kept for the agent who wrote last). The server checks the same ranges
-//! (`wire::channels`) and routing uses the values for the offers it makes from then on.
+//! (`wire::channels`); routing uses the timeout, the reservation window and whether public items
+//! are offered from then on. `Asynchronous chat` is kept and shown, but the server does not yet
+//! end a chat when its contact leaves.
 
 use crate::api::describe;
 use crate::session::Session;
