@@ -7,7 +7,8 @@
 //!   Ready (no demo agent is Ready, so the chat is hers); a visitor starts a chat in the widget;
 //!   Nina gets the offer and accepts it. Ada's `Audit log`, filtered by the `agent.create`
 //!   action, shows the creation of `nina` by `ada`. A second account with the same login is
-//!   refused, and the server's words are shown as an alert. Last, Ada sets Web Chat's offer
+//!   refused, and so is deactivating the last administrator: the server's words are shown as
+//!   alerts. Last, Ada sets Web Chat's offer
 //!   timeout on the `Channels` page and finds that change in the audit log too.
 
 mod harness;
@@ -52,6 +53,15 @@ async fn administrator_creates_an_agent_who_gets_an_offer() {
             ada.fill("Password", "nina-pass-2").await?;
             ada.click("button", "Create agent").await?;
             ada.wait_role_text("alert", "already exists").await?;
+
+            // Deactivating the only administrator is refused: the dialog says why and stays.
+            ada.click("button", "Deactivate Ada Alvarez").await?;
+            ada.role("dialog", "Deactivate Ada Alvarez?").await?;
+            ada.click("button", "Deactivate").await?;
+            ada.wait_role_text("alert", "last active administrator")
+                .await?;
+            ada.click("button", "Cancel").await?;
+            ada.wait_gone("dialog", "Deactivate Ada Alvarez?").await?;
 
             // Nina works: she logs in, goes Ready and takes a visitor's chat.
             let nina = h.browser("nina").await?;
