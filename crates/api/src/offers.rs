@@ -46,6 +46,8 @@ pub async fn pass(
     store: &Store,
     times: OfferTimes,
 ) -> Result<OfferOutcome, crate::store::StoreError> {
+    // Offer timeouts are per channel; another instance may have changed them.
+    store.refresh_channel_settings().await?;
     let mut out = OfferOutcome {
         expired: store.expire_offers().await?,
         ..Default::default()

@@ -51,6 +51,12 @@ impl AppState {
         }
         let store = Store::connect(&config.database_url).await?;
         crate::seed::ensure_codes(&store).await?;
+        store
+            .ensure_channel_settings(crate::store::ChannelDefaults {
+                offer_timeout_ms: crate::util::ms(config.offer_timeout),
+                reservation_ms: crate::util::ms(config.reservation_timeout),
+            })
+            .await?;
         if config.seed_demo && store.is_empty().await? {
             crate::seed::demo(&store)
                 .await

@@ -157,6 +157,8 @@ const MATRIX: &[Row] = &[
     ("POST", "/api/admin/not-ready-reasons",         [U, U, U, F, F, U, U, U]),
     ("PUT",  "/api/admin/not-ready-reasons",         [U, U, U, F, F, U, U, U]),
     ("PATCH","/api/admin/not-ready-reasons/{code}",  [U, U, U, F, F, U, U, U]),
+    ("GET",  "/api/admin/channels",                  [U, U, U, F, F, U, U, U]),
+    ("PUT",  "/api/admin/channels",                  [U, U, U, F, F, U, U, U]),
     // Transfer: the colleagues list for every agent; a chat only by its holder (or a
     // supervisor). Last among the interaction's rows: the holder's call puts it in the queue.
     ("GET",  "/api/agents",                          [U, U, U, P, P, U, U, U]),
@@ -188,6 +190,8 @@ const BY_ROLE: &[(&str, &str, [Expect; 2])] = &[
     ("POST", "/api/admin/not-ready-reasons",         [F, P]),
     ("PUT",  "/api/admin/not-ready-reasons",         [F, P]),
     ("PATCH","/api/admin/not-ready-reasons/{code}",  [F, P]),
+    ("GET",  "/api/admin/channels",                  [F, P]),
+    ("PUT",  "/api/admin/channels",                  [F, P]),
     ("GET",  "/api/supervisor/board",                [P, P]),
     ("POST", "/api/supervisor/board/ticket",         [P, P]),
     ("PUT",  "/api/supervisor/agents/{id}/status",   [P, P]),
@@ -435,6 +439,10 @@ fn body_for(method: &Method, template: &str) -> Option<Value> {
         "/api/admin/dispositions/{code}" | "/api/admin/not-ready-reasons/{code}" => {
             json!({"label": "Matrix label"})
         }
+        "/api/admin/channels" if *method == Method::PUT => json!({
+            "channel": "messenger", "async_chat": true, "offer_public": true,
+            "offer_timeout_secs": 30, "reservation_secs": 300
+        }),
         _ if *method == Method::POST => json!({}),
         _ => return None,
     };

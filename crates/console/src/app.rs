@@ -1,7 +1,10 @@
 //! The root: the login screen, a refusal for an account that is only an agent, or the console
 //! with its header and sections (each at its own URL under `/console/`).
 
+use crate::accounts::AgentsPage;
+use crate::audit::AuditPage;
 use crate::board::BoardPage;
+use crate::channels::ChannelsPage;
 use crate::login::Login;
 use crate::reports::ReportsPage;
 use crate::session::{Phase, Session, SessionState};
@@ -60,7 +63,9 @@ fn Console(
     let board_session = session.clone();
     let reports_session = session.clone();
     let admin_session = session.clone();
-    let administrator = crate::catalog::allowed(&session);
+    let is_admin = crate::catalog::allowed(&session);
+    let (agents_session, audit_session) = (session.clone(), session.clone());
+    let channels_session = session.clone();
     view! {
         <Router>
             <header class="top">
@@ -68,7 +73,12 @@ fn Console(
                 <nav aria-label="Console">
                     <A href="/console/board">"Board"</A>
                     <A href="/console/reports">"Reports"</A>
-                    {administrator.then(|| view! { <A href=crate::catalog::HOME>"Administration"</A> })}
+                    {is_admin.then(|| view! {
+                        <A href="/console/agents">"Agents"</A>
+                        <A href="/console/channels">"Channels"</A>
+                        <A href=crate::catalog::HOME>"Administration"</A>
+                        <A href="/console/audit">"Audit log"</A>
+                    })}
                 </nav>
                 <span class="who">{who}</span>
                 <a href="/">"Agent desktop"</a>
@@ -83,6 +93,12 @@ fn Console(
                         view=move || view! { <ReportsPage session=reports_session.clone()/> }/>
                     <Route path=path!("/console/admin/*any")
                         view=move || view! { <crate::catalog::AdminPage session=admin_session.clone()/> }/>
+                    <Route path=path!("/console/agents")
+                        view=move || view! { <AgentsPage session=agents_session.clone()/> }/>
+                    <Route path=path!("/console/audit")
+                        view=move || view! { <AuditPage session=audit_session.clone()/> }/>
+                    <Route path=path!("/console/channels")
+                        view=move || view! { <ChannelsPage session=channels_session.clone()/> }/>
                 </Routes>
             </main>
         </Router>

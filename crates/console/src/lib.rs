@@ -15,14 +15,23 @@
 //!   CSV download.
 //! - [`catalog`]: administration of standard responses, disposition codes and Not Ready
 //!   reasons (administrators only).
+//! - [`accounts`]: `Agents`, for administrators: the accounts, `New agent`, edit, deactivate,
+//!   reactivate, reset password.
+//! - [`audit`]: `Audit log`, for administrators: every change, filtered, a page at a time.
+//! - [`channels`]: `Channels`, for administrators: each channel's settings.
+//! - [`admin_api`]: the administrators' API operations.
 //! - [`download`]: saving fetched text as a file.
 //! - [`window`]: a windowed list (only rows near the viewport are in the page).
 //! - [`time`]: clock and duration formatting.
 
+pub mod accounts;
+pub mod admin_api;
 pub mod api;
 pub mod app;
+pub mod audit;
 pub mod board;
 pub mod catalog;
+pub mod channels;
 pub mod download;
 pub mod login;
 pub mod monitor;

@@ -28,6 +28,7 @@ pub mod accounts;
 pub mod api;
 pub mod board;
 pub mod catalog;
+pub mod channels;
 pub mod checks;
 pub mod contact;
 pub mod error;

@@ -28,6 +28,7 @@ mod answers;
 mod auth;
 mod caching;
 mod catalog;
+mod channels;
 mod contacts;
 mod csp;
 mod events;
@@ -73,6 +74,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let api = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(accounts::routes())
         .merge(catalog::routes())
+        .merge(channels::routes())
         .merge(auth::routes())
         .merge(me::routes())
         .merge(events::routes())

@@ -190,7 +190,9 @@ async fn send(
         client_of(&state, peer, &headers),
     )?;
     let opts = VisitorSendOptions {
-        reservation_ms: ms(state.config.reservation_timeout),
+        reservation_ms: state
+            .store
+            .reservation_ms(wire::Channel::WebChat, ms(state.config.reservation_timeout)),
     };
     let stored = state
         .store

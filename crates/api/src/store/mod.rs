@@ -44,6 +44,7 @@ mod author;
 mod board;
 mod catalog;
 mod catalog_admin;
+mod channel_settings;
 mod contacts;
 mod conversation;
 mod error;
@@ -73,6 +74,7 @@ pub use attachments::{NewAttachment, StoredFile};
 pub use audit::AuditEntry;
 pub use author::AuthorKey;
 pub use catalog_admin::CodeKind;
+pub use channel_settings::{ChannelCache, ChannelDefaults};
 pub use contacts::{ContactListQuery, VisitorToken};
 pub use conversation::ChannelFilter;
 pub use error::StoreError;
@@ -190,6 +192,8 @@ pub struct Store {
     events_written: Arc<Notify>,
     /// Sends waiting to be written together (group commit, see `sends`).
     sends: Arc<sends::SendQueue>,
+    /// The per-channel settings in memory, so routing does not read the table per offer.
+    channels: Arc<std::sync::RwLock<ChannelCache>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -240,6 +244,7 @@ impl Store {
             write_lock,
             events_written: Arc::new(Notify::new()),
             sends: Arc::default(),
+            channels: Arc::default(),
         })
     }
 

@@ -14,7 +14,7 @@ use crate::util::now_ms;
 use sqlx::Row;
 use wire::event::{OfferView, WithdrawReason};
 use wire::lifecycle::Action;
-use wire::{AgentId, Event, InteractionId, InteractionState};
+use wire::{AgentId, Channel, Event, InteractionId, InteractionState};
 
 /// The times routing works with, in milliseconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,12 +89,13 @@ impl Store {
         let mut tx = self.begin().await?;
         let holding = holding_capacity_sql();
         let claim = format!(
-            "SELECT i.id, i.contact_id, c.last_agent_id FROM interactions i JOIN contacts c ON c.id = i.contact_id \
-             WHERE i.state = 'queued' AND i.reserved_for IS NULL \
+            "SELECT i.id, i.contact_id, i.channel, c.last_agent_id FROM interactions i JOIN contacts c ON c.id = i.contact_id \
+             WHERE i.state = 'queued' AND i.reserved_for IS NULL{} \
              AND EXISTS (SELECT 1 FROM agents a WHERE a.ready = 1 AND a.deactivated_at IS NULL AND a.last_seen_at > $1 \
              AND (SELECT COUNT(*) FROM interactions x WHERE x.agent_id = a.id AND x.state IN ({holding})) < a.capacity \
              AND NOT EXISTS (SELECT 1 FROM offer_declines d WHERE d.interaction_id = i.id AND d.agent_id = a.id AND d.at > $2)) \
              ORDER BY i.queued_at, i.id LIMIT 20{}",
+            self.offered_channels_sql(),
             self.dialect().for_update_skip_locked().replace("FOR UPDATE", "FOR UPDATE OF i")
         );
         let now = now_ms();
@@ -106,6 +107,11 @@ impl Store {
         for row in &waiting {
             let id = InteractionId(row.try_get("id")?);
             let last_agent = row.try_get::<Option<i64>, _>("last_agent_id")?.map(AgentId);
+            let channel: String = row.try_get("channel")?;
+            let mut times = times;
+            if let Some(channel) = Channel::parse(&channel) {
+                times.offer_timeout_ms = self.offer_timeout_ms(channel, times.offer_timeout_ms);
+            }
             if self.offer_to_best(&mut tx, id, last_agent, times).await? {
                 tx.commit().await?;
                 return Ok(true);

@@ -236,7 +236,7 @@ impl Store {
             "agent_id": current.agent_id.map(|a| a.0),
         });
         let now = now_ms();
-        let expires = now + times.offer_timeout_ms;
+        let expires = now + self.offer_timeout_ms(current.channel, times.offer_timeout_ms);
         let note = note.map(str::trim).filter(|n| !n.is_empty());
         let record = [
             ("transfer_from", Arg::Int(by.agent.0)),
