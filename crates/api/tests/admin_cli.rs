@@ -298,11 +298,7 @@ async fn import_agents_and_responses(backend: Backend) {
         "",
     );
     assert_eq!(run.code, 1);
-    assert!(
-        run.stderr.contains("{contact.firstname}"),
-        "{}",
-        run.stderr
-    );
+    assert!(run.stderr.contains("{contact.firstname}"), "{}", run.stderr);
     let other = dir.path().join("agents.txt");
     std::fs::write(&other, "x").expect("write");
     let run = admin(
