@@ -259,15 +259,22 @@ fn leave_when_reassigned(id: InteractionId) {
         if !matches!(nav.place_untracked(), Place::Interaction(shown, _) if shown == id) {
             return;
         }
-        let next = interactions
-            .open
-            .with_untracked(|l| l.first().map(|i| i.id));
-        nav.replace(next.map_or(Place::Home, Place::interaction));
-        browser::focus_later(next.map_or_else(
-            || "nav-communication".to_owned(),
-            |n| format!("nav-interaction-{n}"),
-        ));
+        leave_for_next(interactions, nav);
     });
+}
+
+/// Leaves a Chat Interaction view for good (Mark Done, Transfer, a supervisor's reassign): the
+/// next open interaction, or Home, replaces it (Back does not come back to it), and the focus
+/// goes to that interaction in the navigation, or to the navigation.
+pub(crate) fn leave_for_next(interactions: InteractionsState, nav: crate::shell::state::Nav) {
+    let next = interactions
+        .open
+        .with_untracked(|l| l.first().map(|i| i.id));
+    nav.replace(next.map_or(Place::Home, Place::interaction));
+    browser::focus_later(next.map_or_else(
+        || "nav-communication".to_owned(),
+        |n| format!("nav-interaction-{n}"),
+    ));
 }
 
 #[component]
@@ -358,16 +365,7 @@ fn MarkDone(id: InteractionId) -> impl IntoView {
             match client.mark_done(id, &body).await {
                 Ok(i) => {
                     interactions.interaction_changed(i);
-                    let next = interactions
-                        .open
-                        .with_untracked(|l| l.first().map(|i| i.id));
-                    // The view is gone for good: Back does not come back to it.
-                    nav.replace(next.map_or(Place::Home, Place::interaction));
-                    // Focus goes to the next interaction in the navigation, or the navigation.
-                    browser::focus_later(next.map_or_else(
-                        || "nav-communication".to_owned(),
-                        |n| format!("nav-interaction-{n}"),
-                    ));
+                    leave_for_next(interactions, nav);
                 }
                 Err(e) => {
                     error.set(Some(e.to_string()));

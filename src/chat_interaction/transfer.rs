@@ -6,7 +6,7 @@
 
 use super::state::TransferForm;
 use crate::browser;
-use crate::shell::state::{desk, Line, Place};
+use crate::shell::state::{desk, Line};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wire::api::{Colleague, TransferTarget};
@@ -194,14 +194,7 @@ fn SendTransfer(id: InteractionId, form: TransferForm) -> impl IntoView {
                         view.contact_name
                     ));
                     interactions.interaction_changed(view);
-                    let next = interactions
-                        .open
-                        .with_untracked(|l| l.first().map(|i| i.id));
-                    nav.replace(next.map_or(Place::Home, Place::interaction));
-                    browser::focus_later(next.map_or_else(
-                        || "nav-communication".to_owned(),
-                        |n| format!("nav-interaction-{n}"),
-                    ));
+                    super::leave_for_next(interactions, nav);
                 }
                 Err(e) => {
                     form.error.try_set(Some(e.message()));
