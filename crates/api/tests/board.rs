@@ -16,12 +16,7 @@ async fn board(sup: &Agent) -> Board {
 
 /// Audit rows of one action, as (actor login, target id) pairs.
 async fn audited(db: &TestDb, action: &str) -> Vec<(String, String)> {
-    sqlx::any::install_default_drivers();
-    let pool = sqlx::any::AnyPoolOptions::new()
-        .max_connections(1)
-        .connect(&db.url)
-        .await
-        .expect("connect");
+    let pool = db.pool().await;
     sqlx::query(
         "SELECT a.login, l.target_id FROM audit_log l JOIN agents a ON a.id = l.actor_id \
          WHERE l.action = $1 ORDER BY l.id",

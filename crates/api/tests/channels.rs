@@ -235,12 +235,7 @@ async fn public_items_are_offered_only_when_the_channel_says_so(b: Backend) {
     // Tweets exists yet, and routing only looks at the channel column.
     let v = s.visitor("Tweeter").await;
     v.say("@northwind where is my order?").await;
-    sqlx::any::install_default_drivers();
-    let pool = sqlx::any::AnyPoolOptions::new()
-        .max_connections(1)
-        .connect(&s.db.url)
-        .await
-        .expect("connect");
+    let pool = s.db.pool().await;
     let changed = sqlx::query("UPDATE interactions SET channel = 'tweet' WHERE contact_id = $1")
         .bind(v.contact.0)
         .execute(&pool)

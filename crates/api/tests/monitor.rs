@@ -76,12 +76,7 @@ async fn monitoring(ev: &mut Events, what: &str) -> (Monitor, bool) {
 
 /// Audit rows of the monitor actions for one interaction: (action, actor login or none).
 async fn audited(db: &TestDb, id: InteractionId) -> Vec<(String, Option<String>)> {
-    sqlx::any::install_default_drivers();
-    let pool = sqlx::any::AnyPoolOptions::new()
-        .max_connections(1)
-        .connect(&db.url)
-        .await
-        .expect("connect");
+    let pool = db.pool().await;
     sqlx::query(
         "SELECT l.action, a.login FROM audit_log l LEFT JOIN agents a ON a.id = l.actor_id \
          WHERE l.action LIKE 'interaction.monitor%' AND l.target_id = $1 ORDER BY l.id",

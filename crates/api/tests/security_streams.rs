@@ -224,12 +224,7 @@ async fn last_event_id_above_head_resyncs(backend: Backend) {
 async fn replay_reads_through_indexes(backend: Backend) {
     let server = Server::start(backend, |_| {}).await;
     let db = server.stop().await;
-    sqlx::any::install_default_drivers();
-    let pool = sqlx::any::AnyPoolOptions::new()
-        .max_connections(1)
-        .connect(&db.url)
-        .await
-        .expect("open the database");
+    let pool = db.pool().await;
     let rows = "SELECT 0, CASE WHEN i % 50 = 0 THEN NULL ELSE i % 97 END, 1, i % 1000, 1, \
                 '{\"type\":\"resync\"}'";
     let fill = match backend {

@@ -69,6 +69,16 @@ impl TestDb {
     pub fn existing(url: String) -> TestDb {
         TestDb { url, _dir: None }
     }
+
+    /// One connection straight to this database, for what a test reads or sets beside the API.
+    pub async fn pool(&self) -> sqlx::AnyPool {
+        sqlx::any::install_default_drivers();
+        sqlx::any::AnyPoolOptions::new()
+            .max_connections(1)
+            .connect(&self.url)
+            .await
+            .expect("open the test database")
+    }
 }
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
