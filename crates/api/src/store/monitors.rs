@@ -40,15 +40,7 @@ impl Store {
         let page = self
             .conversation(interaction.contact_id, None, 100, super::ChannelFilter::All)
             .await?;
-        let sql = format!("{LIVE_MONITORS} WHERE m.interaction_id = $2 ORDER BY m.started_at");
-        let monitors = sqlx::query(&sql)
-            .bind(now_ms())
-            .bind(id.0)
-            .fetch_all(self.pool())
-            .await?
-            .iter()
-            .map(monitor)
-            .collect::<Result<_, _>>()?;
+        let monitors = live_monitors_on(self.pool(), id).await?;
         Ok(Some(MonitorView {
             interaction,
             page,
@@ -181,16 +173,8 @@ pub(super) async fn end_for_interaction(tx: &mut Tx, id: InteractionId) -> Resul
 /// Tells the agent who now holds interaction `id` (it became Active: accepted, given back,
 /// reactivated) who watches it, in the transaction that hands it to them.
 pub(super) async fn announce_to_holder(tx: &mut Tx, id: InteractionId) -> Result<(), StoreError> {
-    let sql = format!(
-        "{LIVE_MONITORS} JOIN interactions i ON i.id = m.interaction_id \
-         WHERE m.interaction_id = $2 ORDER BY m.started_at"
-    );
-    let rows = sqlx::query(&sql)
-        .bind(now_ms())
-        .bind(id.0)
-        .fetch_all(&mut *tx.inner)
-        .await?;
-    if rows.is_empty() {
+    let watching = live_monitors_on(&mut *tx.inner, id).await?;
+    if watching.is_empty() {
         return Ok(());
     }
     let holder = sqlx::query("SELECT agent_id FROM interactions WHERE id = $1")
@@ -201,16 +185,30 @@ pub(super) async fn announce_to_holder(tx: &mut Tx, id: InteractionId) -> Result
     let Some(holder) = holder else {
         return Ok(());
     };
-    for row in &rows {
+    for monitor in watching {
         tx.emit(
             Audience::agent(AgentId(holder)),
-            &Event::Monitoring {
-                monitor: monitor(row)?,
-                on: true,
-            },
+            &Event::Monitoring { monitor, on: true },
         )?;
     }
     Ok(())
+}
+
+/// The live monitors of interaction `id`, the oldest first (what the monitor view lists and
+/// what a new holder is told).
+async fn live_monitors_on<'e, E>(db: E, id: InteractionId) -> Result<Vec<Monitor>, StoreError>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let sql = format!("{LIVE_MONITORS} WHERE m.interaction_id = $2 ORDER BY m.started_at");
+    Ok(sqlx::query(&sql)
+        .bind(now_ms())
+        .bind(id.0)
+        .fetch_all(db)
+        .await?
+        .iter()
+        .map(monitor)
+        .collect::<Result<_, _>>()?)
 }
 
 /// Ends the monitors of sessions that end (logout, revocation), in the transaction that ends
