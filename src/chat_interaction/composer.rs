@@ -42,7 +42,13 @@ pub fn Composer(
     label: &'static str,
     /// Where the draft is kept.
     draft_key: String,
+    /// Why nothing can be written here now (asynchronous chat off, no chat open): said above
+    /// the field, which is disabled with its buttons; the draft is kept.
+    #[prop(optional, into)]
+    refusal: Option<Signal<Option<String>>>,
 ) -> impl IntoView {
+    let refusal = Signal::derive(move || refusal.and_then(|r| r.get()));
+    let closed = move || refusal.with(Option::is_some);
     let presence = desk().presence;
     let attachment = RwSignal::new(None::<AttachmentView>);
     let error = RwSignal::new(None::<String>);
@@ -97,6 +103,9 @@ pub fn Composer(
     };
 
     let submit = move || {
+        if refusal.with_untracked(Option::is_some) {
+            return;
+        }
         let body = text.get_untracked();
         let image = attachment.get_untracked();
         if body.trim().is_empty() && image.is_none() {
@@ -191,7 +200,8 @@ pub fn Composer(
     view! {
         <div class="composer">
             <label for=field_id.clone() class="composer-label">{label}</label>
-            <textarea id=field_id rows="3" node_ref=field bind:value=text
+            <Line text=refusal class="composer-closed"/>
+            <textarea id=field_id rows="3" node_ref=field bind:value=text disabled=closed
                 on:input=on_input on:keydown=on_keydown
                 placeholder="Enter sends, Shift+Enter starts a new line"></textarea>
             {move || attachment.get().map(|a| view! {
@@ -204,14 +214,14 @@ pub fn Composer(
             <Line text=Signal::derive(move || uploading.get().then(|| "Uploading image…".to_owned()))/>
             <Line text=error class="error"/>
             <div class="composer-actions">
-                <button type="button" class="primary" on:click=move |_| submit()>"Send"</button>
+                <button type="button" class="primary" disabled=closed on:click=move |_| submit()>"Send"</button>
                 <input type="file" accept="image/png,image/jpeg,image/gif,image/webp"
                     class="visually-hidden" tabindex="-1" aria-hidden="true"
                     node_ref=file_input on:change=on_file/>
-                <button type="button" on:click=move |_| {
+                <button type="button" disabled=closed on:click=move |_| {
                     if let Some(i) = file_input.get() { i.click(); }
                 }>"Attach image"</button>
-                <button type="button" aria-haspopup="true" node_ref=emoji_button
+                <button type="button" aria-haspopup="true" node_ref=emoji_button disabled=closed
                     aria-expanded=move || emoji_open.get().to_string()
                     on:click=move |_| emoji_open.update(|o| *o = !*o)>"Emoji"</button>
             </div>

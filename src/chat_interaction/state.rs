@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use wire::api::ConversationPage;
 use wire::monitor::Monitor;
 use wire::{
-    AgentId, AttachmentView, ClientMessageId, ContactId, InteractionId, InteractionState,
+    AgentId, AttachmentView, Channel, ClientMessageId, ContactId, InteractionId, InteractionState,
     InteractionView, MessageView, Millis, Party,
 };
 
@@ -83,6 +83,24 @@ impl Conversation {
     /// The other side received (or showed) messages up to `up_to_seq`.
     pub fn receipt(&mut self, author: Party, up_to_seq: i64, read: bool, at: Millis) {
         self.messages.receipt(author, up_to_seq, read, at);
+    }
+
+    /// Why the agent cannot write into this conversation now, as the server would refuse it
+    /// (`async_chat_off`): no chat is open, and asynchronous chat is off (`synchronous`) for
+    /// the channel a new one would go on.
+    pub fn write_refusal(&self, synchronous: &[Channel], contact_name: &str) -> Option<String> {
+        if self.interactions.iter().any(InteractionView::is_open) {
+            return None;
+        }
+        let latest = self
+            .interactions
+            .iter()
+            .max_by_key(|i| i.id)
+            .map(|i| i.channel);
+        let channel = Channel::of_reply(latest);
+        synchronous
+            .contains(&channel)
+            .then(|| wire::channels::async_off_text(channel, contact_name))
     }
 
     /// The highest seq written by the contact.

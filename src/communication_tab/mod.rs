@@ -92,6 +92,7 @@ fn ContactConversation(contact: ContactId, public: bool) -> impl IntoView {
     };
     let text = RwSignal::new(String::new());
     let busy = RwSignal::new(false);
+    let refusal = crate::chat_interaction::write_refusal(contact, name);
     let chat = move |_| {
         busy.set(true);
         let client = api.client();
@@ -111,11 +112,12 @@ fn ContactConversation(contact: ContactId, public: bool) -> impl IntoView {
         <div class="contact-conversation">
             <header class="conversation-head">
                 <h3>{name}</h3>
-                <button type="button" class="primary" on:click=chat disabled=move || busy.get()>"Chat"</button>
+                <button type="button" class="primary" on:click=chat
+                    disabled=move || busy.get() || refusal.with(Option::is_some)>"Chat"</button>
             </header>
             <ConversationTab contact=contact contact_name=name sender=sender public=public/>
             <Composer sender=sender text=text label="Write a Message"
-                draft_key=format!("threadline.draft.contact.{contact}")/>
+                draft_key=format!("threadline.draft.contact.{contact}") refusal=refusal/>
         </div>
     }
 }

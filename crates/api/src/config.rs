@@ -57,7 +57,8 @@ pub struct Config {
     /// Peers (reverse proxies) whose `X-Forwarded-For` names the client; from anyone else the
     /// header is ignored and the connection's address counts.
     pub trusted_proxies: Vec<IpNet>,
-    /// How long without an open event stream before an agent no longer gets offers.
+    /// How long without an open event stream before an agent no longer gets offers, and before
+    /// a Web Chat visitor has left (where asynchronous chat is off, their chat then ends).
     pub presence_timeout: Duration,
     /// Whether `Mark Done` needs a disposition code.
     pub disposition_required: bool,

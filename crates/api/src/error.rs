@@ -40,6 +40,9 @@ pub enum ApiError {
     /// 409: offered or reserved to another agent (`held_by_colleague`).
     #[error("{0}")]
     HeldByColleague(String),
+    /// 409: asynchronous chat is off for the channel (`async_chat_off`).
+    #[error("{0}")]
+    AsyncChatOff(String),
     /// 413: too large.
     #[error("{0}")]
     TooLarge(String),
@@ -76,7 +79,9 @@ impl ApiError {
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Timeout => StatusCode::REQUEST_TIMEOUT,
-            ApiError::Conflict(_) | ApiError::HeldByColleague(_) => StatusCode::CONFLICT,
+            ApiError::Conflict(_) | ApiError::HeldByColleague(_) | ApiError::AsyncChatOff(_) => {
+                StatusCode::CONFLICT
+            }
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMedia(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -99,6 +104,7 @@ impl ApiError {
             ApiError::Timeout => ErrorCode::RequestTimeout,
             ApiError::Conflict(_) => ErrorCode::Conflict,
             ApiError::HeldByColleague(_) => ErrorCode::HeldByColleague,
+            ApiError::AsyncChatOff(_) => ErrorCode::AsyncChatOff,
             ApiError::TooLarge(_) => ErrorCode::TooLarge,
             ApiError::UnsupportedMedia(_) => ErrorCode::UnsupportedMediaType,
             ApiError::Unprocessable(_) => ErrorCode::Unprocessable,
@@ -132,6 +138,7 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound(what) => ApiError::not_found(what),
             StoreError::Conflict(msg) => ApiError::Conflict(msg),
             StoreError::HeldByColleague(msg) => ApiError::HeldByColleague(msg),
+            StoreError::AsyncChatOff(msg) => ApiError::AsyncChatOff(msg),
             StoreError::InvalidState(refused) => ApiError::Conflict(refused.to_string()),
             StoreError::NotYours(msg) => ApiError::Forbidden(msg),
             StoreError::Rejected(msg) => ApiError::Unprocessable(msg),

@@ -167,6 +167,9 @@ impl Hub {
                         map.retain(|_, list| !list.is_empty());
                     }
                 }
+                Internal::VisitorAway { contact } => {
+                    subs.visitors.remove(contact);
+                }
             }
             return;
         }
@@ -241,6 +244,11 @@ impl Hub {
     /// Agents with an open stream here (for presence).
     pub fn connected_agents(&self) -> Vec<AgentId> {
         self.lock().agents.keys().copied().collect()
+    }
+
+    /// Visitors with an open stream here (for presence).
+    pub fn connected_visitors(&self) -> Vec<ContactId> {
+        self.lock().visitors.keys().copied().collect()
     }
 
     /// Ends every stream and refuses new ones (shutdown).
@@ -334,8 +342,15 @@ async fn listen_postgres(url: String, wake: Arc<tokio::sync::Notify>, hub: Arc<H
     }
 }
 
-/// Marks agents with open streams as present, every few seconds.
-pub async fn run_presence(store: Store, hub: Arc<Hub>) {
+/// How often [`run_presence`] marks open streams: a third of the presence timeout, at most
+/// 10 s, so an open stream never looks away.
+pub fn presence_tick(presence_timeout: Duration) -> Duration {
+    (presence_timeout / 3).min(Duration::from_secs(10))
+}
+
+/// Marks agents and visitors with open streams here as present, every `every`
+/// ([`presence_tick`]).
+pub async fn run_presence(store: Store, hub: Arc<Hub>, every: Duration) {
     loop {
         let agents = hub.connected_agents();
         if !agents.is_empty() {
@@ -343,6 +358,12 @@ pub async fn run_presence(store: Store, hub: Arc<Hub>) {
                 tracing::warn!(error = %e, "cannot record agent presence");
             }
         }
-        tokio::time::sleep(Duration::from_secs(10)).await;
+        let visitors = hub.connected_visitors();
+        if !visitors.is_empty() {
+            if let Err(e) = store.touch_visitors(&visitors).await {
+                tracing::warn!(error = %e, "cannot record visitor presence");
+            }
+        }
+        tokio::time::sleep(every).await;
     }
 }

@@ -1,5 +1,6 @@
 //! The offer loop ("routing"): every instance runs one. Each pass expires offers, releases lapsed
-//! reservations, and offers waiting chats until no Ready agent has room. Row locks in the
+//! reservations, ends the chats of visitors who left a channel without asynchronous chat
+//! (`store::departures`), and offers waiting chats until no Ready agent has room. Row locks in the
 //! store keep instances from offering one chat twice or an agent beyond capacity.
 
 use crate::store::{OfferOutcome, OfferTimes, Store};
@@ -53,6 +54,7 @@ pub async fn pass(
         ..Default::default()
     };
     out.released = store.release_lapsed_reservations().await?;
+    out.departed = store.end_departed(times.presence_ms).await?;
     while store.route_one(times).await? {
         out.offered += 1;
     }

@@ -82,7 +82,11 @@ impl AppState {
                 state.hub.clone(),
                 state.config.database_url.clone(),
             )),
-            tokio::spawn(crate::hub::run_presence(store.clone(), state.hub.clone())),
+            tokio::spawn(crate::hub::run_presence(
+                store.clone(),
+                state.hub.clone(),
+                crate::hub::presence_tick(state.config.presence_timeout),
+            )),
             tokio::spawn(crate::offers::run(
                 store.clone(),
                 state.routing.clone(),

@@ -131,6 +131,7 @@ const MATRIX: &[Row] = &[
     ("POST", "/api/visitor/events/ticket",           [U, P, P, U, U, U, U, U]),
     ("GET",  "/api/visitor/events",                  [U, P, P, U, U, U, U, U]),
     ("POST", "/api/visitor/end",                     [U, P, P, U, U, U, U, U]),
+    ("POST", "/api/visitor/away",                    [U, P, P, U, U, U, U, U]),
     // Whether any account exists (the login page's first-run notice): public.
     ("GET",  "/api/setup",                           [P, P, P, P, P, P, P, P]),
     // Account administration and the audit log: administrators only (see `BY_ROLE`).

@@ -161,6 +161,9 @@ async fn strangers_are_rate_limited_per_visitor_and_address(b: Backend) {
         let (st, _, got) = post_raw(&s, path, Some(&a.token), None, body.clone()).await;
         assert_limited(st, &got, path);
     }
+    // A page going away counts with its stream ticket (one of each per page load).
+    let (st, _, got) = post_raw(&s, "/api/visitor/away", Some(&a.token), None, json!({})).await;
+    assert_limited(st, &got, "away after the tickets' quota");
 }
 
 async fn proxies_name_the_address_that_is_limited(b: Backend) {

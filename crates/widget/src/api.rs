@@ -83,6 +83,15 @@ pub async fn end(token: &str) -> Result<(), TransportError> {
         .await
 }
 
+/// `POST /api/visitor/away`: the page is going away. Kept alive, so it is sent even as the
+/// page ends.
+pub async fn away(token: &str) -> Result<(), TransportError> {
+    with_token(Call::post("/api/visitor/away"), token)
+        .keepalive()
+        .done()
+        .await
+}
+
 /// The part of the `wire::AttachmentView` an upload answers with that the widget needs.
 #[derive(Deserialize)]
 pub struct Uploaded {

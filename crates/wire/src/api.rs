@@ -5,8 +5,8 @@ use crate::ids::{
     AgentId, AttachmentId, ClientMessageId, ContactId, DispositionCode, EventId, InteractionId,
 };
 use crate::model::{
-    AgentView, CategoryView, ChatStatus, ContactSummary, Disposition, InteractionView, MessageView,
-    NotReadyReason, StandardResponse,
+    AgentView, CategoryView, Channel, ChatStatus, ContactSummary, Disposition, InteractionView,
+    MessageView, NotReadyReason, StandardResponse,
 };
 use crate::Millis;
 use serde::{Deserialize, Serialize};
@@ -67,6 +67,10 @@ pub struct DesktopConfig {
     pub max_image_bytes: u64,
     /// How long an offer stays open, in milliseconds.
     pub offer_timeout_ms: u64,
+    /// Channels whose chat is not asynchronous (`ChannelSettings::async_chat` off): there an
+    /// agent writes only into an open chat.
+    #[serde(default)]
+    pub synchronous_channels: Vec<Channel>,
 }
 
 /// `POST /api/events/ticket` and `POST /api/visitor/events/ticket`: a short-lived, single-use

@@ -14,14 +14,25 @@ pub const MAX_OFFER_TIMEOUT_SECS: u32 = 600;
 /// Longest reservation window, seconds (24 hours); 0 means no reservation.
 pub const MAX_RESERVATION_SECS: u32 = 24 * 60 * 60;
 
+/// Why an agent cannot write to `contact_name` on `channel`, where asynchronous chat is off
+/// and no chat is open: the server's `async_chat_off` answer and the desktop's note in place of
+/// the composer say the same.
+pub fn async_off_text(channel: Channel, contact_name: &str) -> String {
+    format!(
+        "Asynchronous chat is off for {}: you can answer {contact_name} when they start a new chat",
+        channel.label()
+    )
+}
+
 /// One channel's settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChannelSettings {
     /// Which channel.
     pub channel: Channel,
-    /// Asynchronous chat: the chat stays open when the contact leaves, for messages later.
-    /// (Kept and shown; the server does not yet end a chat when its contact leaves.)
+    /// Asynchronous chat: the conversation goes on after the contact leaves, and agents write
+    /// to them for their next visit. Off, a chat lasts while the contact is there: a Web Chat
+    /// visitor who leaves ends it, and only the contact starts the next one.
     pub async_chat: bool,
     /// Whether public items (posts, Tweets) of this channel are offered to agents.
     pub offer_public: bool,

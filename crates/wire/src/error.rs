@@ -46,6 +46,9 @@ pub enum ErrorCode {
     Conflict,
     /// 409: the chat is offered or reserved to another agent; only that agent may take it.
     HeldByColleague,
+    /// 409: asynchronous chat is off for the channel: an agent cannot reopen an ended chat or
+    /// write to a contact who is not in a chat.
+    AsyncChatOff,
     /// 413: too large.
     TooLarge,
     /// 415: not an accepted image type.

@@ -33,6 +33,9 @@ pub enum Action {
     /// A transfer offer that was rejected or timed out goes back to the agent who transferred
     /// it, who carries on where they left off.
     Return,
+    /// The contact left a waiting chat on a channel without asynchronous chat: nobody could
+    /// answer them any more, so it leaves the queue closed (ended and Done, by nobody).
+    Abandon,
 }
 
 /// Why an action is refused in a state.
@@ -76,7 +79,7 @@ pub fn next(state: InteractionState, action: Action) -> Result<InteractionState,
         // the queue, and the agent who takes it can write asynchronously.
         (Queued | Offered, Action::End(Party::Contact)) => state,
         (Active, Action::End(_)) => Ended,
-        (Active | Ended, Action::Done) => Done,
+        (Active | Ended, Action::Done) | (Queued | Offered, Action::Abandon) => Done,
         _ => return Err(Refused { state, action }),
     };
     Ok(to)
@@ -102,6 +105,7 @@ mod tests {
             Just(Action::Transfer),
             Just(Action::TransferToQueue),
             Just(Action::Return),
+            Just(Action::Abandon),
         ]
     }
 
@@ -110,7 +114,8 @@ mod tests {
         /// accepting an offer, claiming it or getting back a transfer nobody took, an offer
         /// comes from routing or a transfer, nothing ends before it was active (except a
         /// contact leaving a waiting chat, which keeps it waiting), an ended chat is never
-        /// transferred, and only ended or active chats are marked Done.
+        /// transferred, and only ended or active chats are marked Done (a waiting chat whose
+        /// contact left a channel without asynchronous chat is closed unanswered).
         #[test]
         fn any_sequence_keeps_the_rules(actions in proptest::collection::vec(action(), 0..60)) {
             let mut state = Queued;
@@ -122,7 +127,10 @@ mod tests {
                             Active if state != Active => prop_assert!(matches!(a, Action::Accept | Action::Claim | Action::Return)),
                             Offered if state != Offered => prop_assert!(matches!((state, a), (Queued, Action::Offer) | (_, Action::Transfer))),
                             Ended => prop_assert_eq!(state, Active),
-                            Done => prop_assert!(matches!(state, Active | Ended) && a == Action::Done),
+                            Done => prop_assert!(
+                                (matches!(state, Active | Ended) && a == Action::Done)
+                                    || (matches!(state, Queued | Offered) && a == Action::Abandon)
+                            ),
                             Queued if state == Active => prop_assert!(matches!(a, Action::Requeue | Action::TransferToQueue)),
                             Queued if state == Ended => prop_assert_eq!(a, Action::Requeue),
                             Queued if state == Offered => prop_assert!(matches!(a, Action::Reject | Action::Timeout | Action::End(Party::Contact) | Action::TransferToQueue)),
@@ -164,6 +172,15 @@ mod tests {
         assert_eq!(next(Ended, Action::Done), Ok(Done));
         assert_eq!(next(Active, Action::Requeue), Ok(Queued));
         assert!(next(Offered, Action::Requeue).is_err());
+    }
+
+    #[test]
+    fn only_a_waiting_chat_is_abandoned() {
+        assert_eq!(next(Queued, Action::Abandon), Ok(Done));
+        assert_eq!(next(Offered, Action::Abandon), Ok(Done));
+        assert!(next(Active, Action::Abandon).is_err());
+        assert!(next(Ended, Action::Abandon).is_err());
+        assert!(next(Done, Action::Abandon).is_err());
     }
 
     #[test]

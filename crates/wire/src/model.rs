@@ -65,6 +65,15 @@ impl Channel {
         }
     }
 
+    /// The channel a chat an agent starts goes on, given the channel of the conversation's
+    /// latest interaction: the same, unless that was public (a reply to a post is not a
+    /// private chat) or there was none — then Web Chat.
+    pub fn of_reply(latest: Option<Channel>) -> Channel {
+        latest
+            .filter(|c| !c.is_public())
+            .unwrap_or(Channel::WebChat)
+    }
+
     /// The inverse of [`Channel::as_str`].
     pub fn parse(s: &str) -> Option<Channel> {
         Channel::ALL.into_iter().find(|c| c.as_str() == s)

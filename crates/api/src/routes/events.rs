@@ -173,9 +173,15 @@ async fn stream_for(
         let left = u64::try_from(live.expires_at - now_ms()).unwrap_or(0);
         lifetime = Some(Duration::from_millis(left));
     }
-    if let TicketScope::Agent(a) = scope {
-        state.store.touch_agents(&[a]).await?;
-        state.routing.poke();
+    match scope {
+        TicketScope::Agent(a) => {
+            state.store.touch_agents(&[a]).await?;
+            state.routing.poke();
+        }
+        // Present from now, not from the next presence tick: on a channel without
+        // asynchronous chat, a visitor who is away too long has left.
+        TicketScope::Visitor(c) => state.store.touch_visitors(&[c]).await?,
+        TicketScope::Board(_) => {}
     }
     // Replay first, then read the floor and the head: pruning only raises the floor, so an
     // event pruned before or during the replay shows as `after < floor` and gets `resync`,

@@ -68,5 +68,13 @@ async fn config(
         max_message_chars: u32::try_from(c.max_message_chars).unwrap_or(u32::MAX),
         max_image_bytes: c.max_image_bytes as u64,
         offer_timeout_ms: u64::try_from(c.offer_timeout.as_millis()).unwrap_or(u64::MAX),
+        synchronous_channels: state
+            .store
+            .channel_settings()
+            .await?
+            .into_iter()
+            .filter(|s| !s.async_chat)
+            .map(|s| s.channel)
+            .collect(),
     }))
 }

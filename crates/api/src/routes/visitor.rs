@@ -36,6 +36,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(typing))
         .routes(routes!(receipts))
         .routes(routes!(end))
+        .routes(routes!(away))
 }
 
 /// Starts or resumes a visitor's conversation: with the token this browser was given, or with
@@ -272,5 +273,35 @@ async fn receipts(
     responses((status = 204), (status = 401, body = wire::ErrorBody)))]
 async fn end(State(state): State<AppState>, auth: VisitorAuth) -> Result<StatusCode, ApiError> {
     state.store.end_by_contact(auth.contact).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The visitor's page is going away (closed, or left for another): on a channel without
+/// asynchronous chat their chat ends soon unless another page of theirs is still open. The
+/// widget sends it as the page hides; a page that goes without a word is found gone by its
+/// stream's silence after the presence timeout.
+#[utoipa::path(post, path = "/api/visitor/away", tag = "visitor", security(("bearer" = [])),
+    responses((status = 204), (status = 401, body = wire::ErrorBody), (status = 429, body = wire::ErrorBody)))]
+async fn away(
+    State(state): State<AppState>,
+    auth: VisitorAuth,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Result<StatusCode, ApiError> {
+    // Each page has one stream ticket and one away: reconnects and page loads share a quota.
+    state.visitor_limits.admit(
+        Action::Ticket,
+        auth.contact,
+        client_of(&state, peer, &headers),
+    )?;
+    let presence = state.config.presence_timeout;
+    state
+        .store
+        .visitor_away(
+            auth.contact,
+            ms(presence),
+            ms(crate::hub::presence_tick(presence) * 2),
+        )
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

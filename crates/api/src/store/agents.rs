@@ -202,12 +202,50 @@ impl Store {
         Ok(view)
     }
 
-    /// Marks agents as present (an event stream of theirs is open on this instance): a few
-    /// hundred agents to a write transaction of one statement. (One autocommit `UPDATE` per
-    /// agent cost a commit each, and on SQLite wrote beside the single writer, so a write
+    /// Marks agents as present (an event stream of theirs is open on this instance).
+    pub async fn touch_agents(&self, ids: &[AgentId]) -> Result<(), StoreError> {
+        let ids: Vec<i64> = ids.iter().map(|a| a.0).collect();
+        self.touch("UPDATE agents SET last_seen_at", &ids).await
+    }
+
+    /// Marks visitors as present (their widget's event stream is open on this instance): on a
+    /// channel without asynchronous chat, a visitor away too long has left (`departures`).
+    pub async fn touch_visitors(&self, ids: &[ContactId]) -> Result<(), StoreError> {
+        let ids: Vec<i64> = ids.iter().map(|c| c.0).collect();
+        self.touch("UPDATE contacts SET visitor_seen_at", &ids)
+            .await
+    }
+
+    /// A visitor's page is going away: their streams close on every instance
+    /// ([`super::Internal::VisitorAway`]), and unless a page of theirs still open reconnects
+    /// within `grace_ms`, they have left — `presence_ms` (the presence timeout) is not waited
+    /// out again, since the page said so.
+    pub async fn visitor_away(
+        &self,
+        contact: ContactId,
+        presence_ms: i64,
+        grace_ms: i64,
+    ) -> Result<(), StoreError> {
+        let seen = now_ms() - presence_ms + grace_ms;
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "UPDATE contacts SET visitor_seen_at = $1 WHERE id = $2 AND visitor_seen_at > $1",
+        )
+        .bind(seen)
+        .bind(contact.0)
+        .execute(&mut *tx.inner)
+        .await?;
+        tx.emit_internal(&super::Internal::VisitorAway { contact })?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Sets a presence column (`update`: `UPDATE <table> SET <column>`) to now for `ids`: a few
+    /// hundred rows to a write transaction of one statement. (One autocommit `UPDATE` per row
+    /// cost a commit each, and on SQLite wrote beside the single writer, so a write
     /// transaction that had read first could fail with `SQLITE_BUSY`; one transaction for all
     /// of them held the single writer, and so every send, for tens of milliseconds.)
-    pub async fn touch_agents(&self, ids: &[AgentId]) -> Result<(), StoreError> {
+    async fn touch(&self, update: &'static str, ids: &[i64]) -> Result<(), StoreError> {
         const PER_TRANSACTION: usize = 200;
         let now = now_ms();
         // Rows are locked in id order, so that two instances touching at once never wait for
@@ -216,13 +254,10 @@ impl Store {
         ids.sort_unstable();
         for chunk in ids.chunks(PER_TRANSACTION) {
             let placeholders: Vec<String> = (2..chunk.len() + 2).map(|n| format!("${n}")).collect();
-            let sql = format!(
-                "UPDATE agents SET last_seen_at = $1 WHERE id IN ({})",
-                placeholders.join(", ")
-            );
+            let sql = format!("{update} = $1 WHERE id IN ({})", placeholders.join(", "));
             let mut q = sqlx::query(&sql).persistent(false).bind(now);
             for id in chunk {
-                q = q.bind(id.0);
+                q = q.bind(*id);
             }
             let mut tx = self.begin().await?;
             q.execute(&mut *tx.inner).await?;

@@ -2,14 +2,20 @@
 //! are offered, the offer timeout and the "contact responded" reservation window.
 //!
 //! This is the one place that answers "how long does an offer of this chat wait", "how long
-//! is a responded chat kept for its agent" and "are this channel's public items offered"
-//! ([`Store::offer_timeout_ms`], [`Store::reservation_ms`], [`Store::offered_channels_sql`]).
-//! Asynchronous chat on/off is stored and shown but does not yet change what happens when a
-//! contact leaves. Routing asks for every offer, so the answers come from memory: the
-//! table is read at start, after every change made here, and by the routing loop when the copy is
-//! a few seconds old (another instance on the same PostgreSQL may have changed it).
+//! is a responded chat kept for its agent", "are this channel's public items offered" and "is
+//! chat on this channel asynchronous" ([`Store::offer_timeout_ms`], [`Store::reservation_ms`],
+//! [`Store::offered_channels_sql`], [`async_chat_on`], [`Store::departure_channels_sql`]).
+//! Routing asks for every offer, so those answers come from memory: the table is read at
+//! start, after every change made here, and by the routing loop when the copy is a few seconds
+//! old (another instance on the same PostgreSQL may have changed it). Whether an agent may
+//! reopen a chat is asked inside the transaction that would, from the table itself.
+//!
+//! Asynchronous chat off means a chat lasts only while the contact is there: an agent cannot
+//! reopen an ended chat or write to a contact outside one (`async_chat_off`), a contact who
+//! writes again starts a new chat for anyone (no reservation for the agent who wrote last), and
+//! a Web Chat visitor who left ends their chat (`departures`).
 
-use super::{AuditEntry, Store, StoreError};
+use super::{AuditEntry, Store, StoreError, Tx};
 use crate::util::now_ms;
 use serde_json::json;
 use sqlx::Row;
@@ -194,6 +200,20 @@ impl Store {
         }
     }
 
+    /// The channels where a visitor's leaving ends their chat — asynchronous chat off, and a
+    /// widget that says whether the visitor is there (Web Chat; the platforms of the other
+    /// channels do not tell) — as an SQL list for `i.channel IN (…)`, or `None` when there
+    /// are none (most of the time: nothing to look for). Channel names are the program's own
+    /// constants.
+    pub fn departure_channels_sql(&self) -> Option<String> {
+        let off: Vec<String> = [Channel::WebChat]
+            .into_iter()
+            .filter(|c| self.cached(*c).is_some_and(|r| !r.async_chat))
+            .map(|c| format!("'{}'", c.as_str()))
+            .collect();
+        (!off.is_empty()).then(|| off.join(", "))
+    }
+
     fn cached(&self, channel: Channel) -> Option<Stored> {
         self.channels
             .read()
@@ -267,4 +287,18 @@ fn audited(s: &ChannelSettings) -> serde_json::Value {
         "offer_timeout_secs": s.offer_timeout_secs,
         "reservation_secs": s.reservation_secs,
     })
+}
+
+/// Whether chat on `channel` is asynchronous, read in `tx` (a channel without a row is: the
+/// default).
+pub(super) async fn async_chat_on(tx: &mut Tx, channel: Channel) -> Result<bool, StoreError> {
+    Ok(
+        sqlx::query("SELECT async_chat FROM channel_settings WHERE channel = $1")
+            .bind(channel.as_str())
+            .fetch_optional(&mut *tx.inner)
+            .await?
+            .map(|r| r.try_get::<i64, _>("async_chat"))
+            .transpose()?
+            .is_none_or(|v| v != 0),
+    )
 }

@@ -15,6 +15,9 @@ pub enum StoreError {
     /// The chat is offered or reserved to another agent, who alone may take it.
     #[error("{0}")]
     HeldByColleague(String),
+    /// Asynchronous chat is off for the chat's channel: an ended chat stays ended.
+    #[error("{0}")]
+    AsyncChatOff(String),
     /// The interaction lifecycle does not allow the action in the state the interaction is in.
     #[error("{0}")]
     InvalidState(Refused),

@@ -39,6 +39,14 @@ pub enum Internal {
         /// The sessions, by the stored form of their tokens.
         sessions: Vec<String>,
     },
+    /// A page of this visitor said it is going away: their streams close. A closed page's
+    /// stream may otherwise look open for a long time (the browser can keep reading the
+    /// connection after the page is gone); the visitor's pages still open reconnect at once,
+    /// and so show they are there.
+    VisitorAway {
+        /// The visitor's contact.
+        contact: ContactId,
+    },
 }
 
 /// An agent's events after `$1` (`$2` the agent, `$3` the limit): two range reads of the index

@@ -325,7 +325,8 @@ pub(super) async fn write_a_message_record(
 
 /// Inserts an interaction an agent starts with a contact (`active`, or `done` for a record of
 /// an asynchronous message), on the channel of the conversation's latest private interaction,
-/// linked to `latest`.
+/// linked to `latest`. Refused (`async_chat_off`) where that channel's chat is not
+/// asynchronous: there a chat is reopened only by the contact.
 async fn insert_agent_interaction(
     tx: &mut Tx,
     agent: AgentId,
@@ -334,10 +335,13 @@ async fn insert_agent_interaction(
     state: InteractionState,
     why: Reactivation,
 ) -> Result<InteractionId, StoreError> {
-    let channel = latest
-        .map(|l| l.channel)
-        .filter(|c| !c.is_public())
-        .unwrap_or(Channel::WebChat);
+    let channel = Channel::of_reply(latest.map(|l| l.channel));
+    if !super::channel_settings::async_chat_on(tx, channel).await? {
+        let name = super::messages::contact_name(&mut *tx.inner, contact).await?;
+        return Err(StoreError::AsyncChatOff(wire::channels::async_off_text(
+            channel, &name,
+        )));
+    }
     let done = state == InteractionState::Done;
     let id: i64 = sqlx::query(
         "INSERT INTO interactions (contact_id, channel, state, agent_id, created_at, accepted_at, done_at, reactivated_from, reactivated_by) \

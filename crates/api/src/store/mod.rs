@@ -47,6 +47,7 @@ mod catalog_admin;
 mod channel_settings;
 mod contacts;
 mod conversation;
+mod departures;
 mod error;
 mod event_log;
 mod history;

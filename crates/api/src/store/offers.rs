@@ -36,6 +36,8 @@ pub struct OfferOutcome {
     pub expired: u32,
     /// Reservations that lapsed and went to routing.
     pub released: u32,
+    /// Chats ended because their visitor left a channel without asynchronous chat.
+    pub departed: u32,
 }
 
 impl Store {

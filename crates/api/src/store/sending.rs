@@ -1,6 +1,7 @@
 //! Sends: an agent's or a visitor's message, idempotent by client id, into the right
 //! interaction (taking, reactivating or queueing one). `sends` batches them for group commit.
 
+use super::channel_settings::async_chat_on;
 use super::interaction_steps::{
     activate, held_by_colleague, take_or_reactivate, write_a_message_record,
 };
@@ -13,8 +14,8 @@ use crate::util::now_ms;
 use sqlx::Row;
 use wire::api::SendSource;
 use wire::{
-    AgentId, AttachmentId, ClientMessageId, ContactId, Event, InteractionId, InteractionState,
-    InteractionView, MessageId, MessageView, Reactivation,
+    AgentId, AttachmentId, Channel, ClientMessageId, ContactId, Event, InteractionId,
+    InteractionState, InteractionView, MessageId, MessageView, Reactivation,
 };
 
 /// The result of a send.
@@ -127,8 +128,8 @@ impl Store {
     }
 
     /// A visitor writes. With no open chat this starts one: reserved for the agent who last
-    /// wrote to them (who gets `contact_responded`) while that agent is logged in, otherwise
-    /// queued for routing. Answers once the message is committed (possibly in one transaction
+    /// wrote to them (who gets `contact_responded`) while that agent is logged in and chat on
+    /// the channel is asynchronous, otherwise queued for routing. Answers once the message is committed (possibly in one transaction
     /// with other sends, see `sends`).
     pub async fn send_as_contact(
         &self,
@@ -230,8 +231,13 @@ async fn contact_send(
                 .await?
                 .try_get("last_writer_agent_id")?;
         let now = now_ms();
+        // "Contact responded" is asynchronous chat's: without it, a new chat is anyone's.
         let reserve = match writer {
-            Some(a) if latest.is_some() && agent_logged_in(tx, AgentId(a), now).await? => {
+            Some(a)
+                if latest.is_some()
+                    && agent_logged_in(tx, AgentId(a), now).await?
+                    && async_chat_on(tx, Channel::WebChat).await? =>
+            {
                 Some(AgentId(a))
             }
             _ => None,

@@ -565,6 +565,22 @@ impl Events {
         offer
     }
 
+    /// Waits (up to 15 s) for the server to end the stream; events before the end are kept in
+    /// `seen`. Panics if it stays open.
+    pub async fn ended(&mut self) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            let next = tokio::time::timeout(left, self.inner.next())
+                .await
+                .expect("the stream stayed open");
+            match next {
+                None | Some(Err(_)) => return,
+                Some(Ok(ev)) => self.seen.push(read_event(&ev.event, &ev.data)),
+            }
+        }
+    }
+
     /// Collects events for a while (no wait condition: used only to prove nothing else came).
     pub async fn drain_for(&mut self, d: Duration) -> Vec<EventEnvelope> {
         let mut out = Vec::new();

@@ -1,10 +1,9 @@
-//! Channels: each channel's settings in its own form: `Asynchronous chat` (the chat stays open
-//! when the contact leaves), `Offer public items` (public channels only), `Offer timeout`
-//! (seconds, 5 to 600) and `Reservation window` (seconds, 0 to 86400: how long a chat whose
-//! contact responded is kept for the agent who wrote last). The server checks the same ranges
-//! (`wire::channels`); routing uses the timeout, the reservation window and whether public items
-//! are offered from then on. `Asynchronous chat` is kept and shown, but the server does not yet
-//! end a chat when its contact leaves.
+//! Channels: each channel's settings in its own form: `Asynchronous chat` (the conversation
+//! goes on after the contact leaves; off, a chat lasts while they are there), `Offer public
+//! items` (public channels only), `Offer timeout` (seconds, 5 to 600) and `Reservation window`
+//! (seconds, 0 to 86400: how long a chat whose contact responded is kept for the agent who
+//! wrote last). The server checks the same ranges (`wire::channels`) and applies them from
+//! then on.
 
 use crate::api::describe;
 use crate::session::Session;

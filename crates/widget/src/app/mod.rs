@@ -21,6 +21,7 @@ mod receipts;
 mod render;
 mod send;
 
+use crate::api;
 use crate::bridge::{self, ToLoader};
 use crate::store;
 use crate::transcript::{Live, SeqMap, Transcript};
@@ -179,6 +180,15 @@ pub fn start() {
     });
     on(&doc, "visibilitychange", |_| {
         with(App::ack);
+    });
+    // The page is closing or being left: say so, so that where chat is not asynchronous the
+    // chat ends now rather than when the stream's silence is noticed.
+    on(&window, "pagehide", |_| {
+        if let Some(Some(token)) = with(|a| a.token()) {
+            spawn_local(async move {
+                let _ = api::away(&token).await;
+            });
+        }
     });
     on(&doc, "keydown", |e| {
         if e.unchecked_ref::<KeyboardEvent>().key() == "Escape" {
