@@ -25,6 +25,8 @@
 //!    not a response); never queued: no wait; segment 20 min = 1 200 000.
 //! 4. c 30:00:00 only → no response; wait 5 s; no segment.
 //! 5. and 6. have messages and segments that must not count.
+//!
+//! Each interaction's messages are written newest first.
 
 mod common;
 
@@ -212,7 +214,9 @@ async fn insert_fixture(s: &Server) {
         .await
         .expect("interaction")
         .get("id");
-        for (kind, at) in &f.messages {
+        // Newest first, as an import may write them: the first contact message and first reply
+        // the triggers keep on the interaction must not depend on the order.
+        for (kind, at) in f.messages.iter().rev() {
             seq += 1;
             let (author, key) = match *kind {
                 "agent" => (agent, format!("agent:{}", agent.expect("an agent"))),
