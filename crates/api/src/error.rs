@@ -149,6 +149,14 @@ impl From<StoreError> for ApiError {
                 tracing::error!(error = %e, "database unavailable");
                 ApiError::Unavailable
             }
+            // A unique index caught what the store's own check could not see yet: the same
+            // thing saved at the same moment by someone else.
+            StoreError::Database(sqlx::Error::Database(db)) if db.is_unique_violation() => {
+                ApiError::Conflict(
+                    "the same was saved at the same moment by someone else; reload and check"
+                        .into(),
+                )
+            }
             StoreError::Database(other) => ApiError::Internal(format!("database: {other}")),
             StoreError::Internal(msg) => ApiError::Internal(msg),
         }

@@ -704,3 +704,75 @@ on_both!(
     retired_disposition_keeps_history,
     only_administrators
 );
+
+/// Two saves of the same name at the same moment on PostgreSQL (SQLite has one writer, so the
+/// administration's own check sees the first): the test holds an uncommitted category and
+/// label as another administrator's transaction would, the API's save waits on the unique
+/// index and, once that commits, is refused with 409 (not stored twice, not a 500).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_name_saved_at_once_is_stored_once() {
+    use sqlx::{Connection, Executor};
+    if common::pg_url().is_none() {
+        eprintln!("THREADLINE_TEST_PG is not set: concurrent-save test not run");
+        return;
+    }
+    let s = Server::start(Backend::Postgres, |_| {}).await;
+    let ada = s.agent("ada").await;
+    for (path, body, held) in [
+        (
+            "/api/admin/response-categories",
+            json!({"name": "Twins"}),
+            "INSERT INTO response_categories (parent_id, name) VALUES (NULL, 'Twins')",
+        ),
+        (
+            "/api/admin/dispositions",
+            json!({"code": "twin_api", "label": "Twins"}),
+            "INSERT INTO dispositions (code, label, position, active) VALUES ('twin_test', 'Twins', 99, 1)",
+        ),
+    ] {
+        let mut other = sqlx::AnyConnection::connect(&s.db.url)
+            .await
+            .expect("connect");
+        other.execute("BEGIN").await.expect("begin");
+        other.execute(held).await.expect("the held insert");
+        let save = {
+            let (base, token) = (s.base.clone(), ada.token.clone());
+            tokio::spawn(async move {
+                let resp = reqwest::Client::new()
+                    .post(format!("{base}{path}"))
+                    .bearer_auth(token)
+                    .json(&body)
+                    .send()
+                    .await
+                    .expect("request");
+                let status = resp.status().as_u16();
+                (status, resp.json::<Value>().await.unwrap_or(Value::Null))
+            })
+        };
+        // Wait until the API's insert waits for the held row's transaction.
+        let mut watch = sqlx::AnyConnection::connect(&s.db.url)
+            .await
+            .expect("connect");
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(15);
+        loop {
+            let waiting: i64 = sqlx::query_scalar(
+                "SELECT CAST(COUNT(*) AS BIGINT) FROM pg_locks WHERE NOT granted",
+            )
+            .fetch_one(&mut watch)
+            .await
+            .expect("pg_locks");
+            if waiting > 0 {
+                break;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline && !save.is_finished(),
+                "{path}: the save did not wait for the held row"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        other.execute("COMMIT").await.expect("commit");
+        let (status, answer) = save.await.expect("the save");
+        assert_eq!(status, 409, "{path}: {answer}");
+        assert_eq!(answer["error"]["code"], "conflict", "{answer}");
+    }
+}
