@@ -191,7 +191,12 @@ impl Config {
                 origins.push(origin);
             }
         }
-        if self.seed_demo && !self.embed_portals.iter().any(|p| p.name == DEMO_PORTAL_NAME) {
+        if self.seed_demo
+            && !self
+                .embed_portals
+                .iter()
+                .any(|p| p.name == DEMO_PORTAL_NAME)
+        {
             self.embed_portals.push(EmbedPortal {
                 name: DEMO_PORTAL_NAME.to_owned(),
                 origin: DEMO_PORTAL_ORIGIN.to_owned(),
@@ -280,7 +285,10 @@ impl EmbedPortal {
 
     /// The environment variable its secret is read from: `THREADLINE_EMBED_SECRET_<NAME>`.
     pub fn secret_variable(name: &str) -> String {
-        format!("THREADLINE_EMBED_SECRET_{}", name.trim().to_ascii_uppercase())
+        format!(
+            "THREADLINE_EMBED_SECRET_{}",
+            name.trim().to_ascii_uppercase()
+        )
     }
 }
 
@@ -349,9 +357,9 @@ pub enum ConfigError {
     BadPortalOrigin(String, String),
     /// A portal without a secret in its environment variable.
     #[error(
-        "the embed portal {0:?} has no secret: set the environment variable \
-         THREADLINE_EMBED_SECRET_<NAME in capitals> to at least 32 random bytes \
-         (e.g. `openssl rand -hex 32`)"
+        "the embed portal {0:?} has no secret: set the environment variable {var} to at least \
+         32 random bytes (e.g. `openssl rand -hex 32`)",
+        var = EmbedPortal::secret_variable(.0)
     )]
     MissingPortalSecret(String),
     /// A portal secret shorter than [`MIN_IDENTITY_SECRET_BYTES`].
@@ -597,6 +605,8 @@ mod tests {
             refused(vec![portal("crm", "https://crm.example", "")]),
             ConfigError::MissingPortalSecret("crm".into())
         );
+        let message = ConfigError::MissingPortalSecret("crm".into()).to_string();
+        assert!(message.contains("THREADLINE_EMBED_SECRET_CRM"), "{message}");
         assert_eq!(
             refused(vec![portal("crm", "https://crm.example", &"s".repeat(31))]),
             ConfigError::ShortPortalSecret("crm".into(), 31)
@@ -635,7 +645,11 @@ mod tests {
         let prepared = config.clone().prepare().unwrap();
         assert_eq!(
             prepared.embed_portals,
-            vec![portal(DEMO_PORTAL_NAME, DEMO_PORTAL_ORIGIN, DEMO_EMBED_SECRET)]
+            vec![portal(
+                DEMO_PORTAL_NAME,
+                DEMO_PORTAL_ORIGIN,
+                DEMO_EMBED_SECRET
+            )]
         );
         assert_eq!(prepared.embed_origins, vec![DEMO_PORTAL_ORIGIN]);
         config.embed_portals = vec![portal("demo", "http://127.0.0.1:9091", "")];

@@ -71,7 +71,11 @@ struct Args {
     /// A portal that may log agents in to the framed desktop, `NAME=ORIGIN` (repeatable, or
     /// comma separated in the environment); its secret is read from the environment variable
     /// `THREADLINE_EMBED_SECRET_<NAME>`, never from an argument.
-    #[arg(long = "embed-portal", env = "THREADLINE_EMBED_PORTALS", value_delimiter = ',')]
+    #[arg(
+        long = "embed-portal",
+        env = "THREADLINE_EMBED_PORTALS",
+        value_delimiter = ','
+    )]
     embed_portals: Vec<String>,
     /// Origins of the websites the visitor widget may be embedded in (space separated,
     /// `scheme://host[:port]`), e.g. `https://shop.example.com`; the server's own is implied.

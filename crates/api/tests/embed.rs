@@ -99,12 +99,8 @@ async fn token_becomes_a_session(b: Backend) {
     assert_eq!(me["login"], "ann");
 
     // Any role may be embedded; the demo portal works the same way.
-    let (status, body) = ask_token(
-        &s,
-        Some(threadline_api::config::DEMO_EMBED_SECRET),
-        "sam",
-    )
-    .await;
+    let (status, body) =
+        ask_token(&s, Some(threadline_api::config::DEMO_EMBED_SECRET), "sam").await;
     assert_eq!(status, 200, "{body}");
     let sam_token = body["token"].as_str().expect("a token");
     let (status, body) = exchange(&s, sam_token, DEMO_PORTAL_ORIGIN).await;
@@ -115,8 +111,7 @@ async fn token_becomes_a_session(b: Backend) {
     let ada = s.agent("ada").await;
     let page: AuditPage = ada
         .get(&format!(
-            "/api/admin/audit?action=embed.login_token&target_id={}",
-            ann_id
+            "/api/admin/audit?action=embed.login_token&target_id={ann_id}"
         ))
         .await;
     assert_eq!(page.entries.len(), 1, "{page:?}");
@@ -124,8 +119,7 @@ async fn token_becomes_a_session(b: Backend) {
     assert_eq!(page.entries[0].after.as_ref().unwrap()["portal"], "crm");
     let page: AuditPage = ada
         .get(&format!(
-            "/api/admin/audit?action=auth.embed_login&target_id={}",
-            ann_id
+            "/api/admin/audit?action=auth.embed_login&target_id={ann_id}"
         ))
         .await;
     assert_eq!(page.entries.len(), 1, "{page:?}");
@@ -270,7 +264,7 @@ async fn a_portals_tokens_are_limited(b: Backend) {
     let s = Server::start(b, |c| {
         with_crm(c);
         c.embed_per_portal = 2;
-        c.login_window = std::time::Duration::from_secs(600);
+        c.login_window = std::time::Duration::from_mins(10);
     })
     .await;
     token_for(&s, "ann").await;
@@ -285,12 +279,8 @@ async fn a_portals_tokens_are_limited(b: Backend) {
     assert_eq!(resp.status().as_u16(), 429);
     assert!(resp.headers().contains_key("retry-after"));
     // Another portal has its own quota.
-    let (status, body) = ask_token(
-        &s,
-        Some(threadline_api::config::DEMO_EMBED_SECRET),
-        "cleo",
-    )
-    .await;
+    let (status, body) =
+        ask_token(&s, Some(threadline_api::config::DEMO_EMBED_SECRET), "cleo").await;
     assert_eq!(status, 200, "{body}");
     s.stop().await;
 }

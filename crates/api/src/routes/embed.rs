@@ -169,7 +169,9 @@ async fn embed_login(
     JsonBody(req): JsonBody<EmbedLoginRequest>,
 ) -> Result<Json<LoginResponse>, ApiError> {
     if req.token.len() > 200 || req.portal_origin.len() > 300 {
-        return Err(ApiError::invalid("the token or the portal origin is too long"));
+        return Err(ApiError::invalid(
+            "the token or the portal origin is too long",
+        ));
     }
     check_chars("the token", &req.token, Lines::One)?;
     check_chars("the portal origin", &req.portal_origin, Lines::One)?;
@@ -203,9 +205,7 @@ async fn embed_login(
                 EmbedLoginRefusal::Expired => {
                     "this login link has expired; log in again from the portal"
                 }
-                EmbedLoginRefusal::OtherPortal => {
-                    "this login link was issued for another portal"
-                }
+                EmbedLoginRefusal::OtherPortal => "this login link was issued for another portal",
                 EmbedLoginRefusal::Deactivated => "this account is deactivated",
             };
             return Err(ApiError::LoginRefused(why.to_owned()));
