@@ -11,8 +11,8 @@ use crate::login_limits::Refusal;
 use crate::state::AppState;
 use crate::store::{EmbedExchange, EmbedIssueRefusal, EmbedLoginRefusal, NewEmbedToken};
 use crate::util::{ms, now_ms};
-use axum::extract::{ConnectInfo, State};
-use axum::http::HeaderMap;
+use axum::extract::{ConnectInfo, FromRequestParts, State};
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use hmac::{Hmac, Mac};
@@ -84,6 +84,51 @@ fn portal_for_secret(state: &AppState, presented: &str) -> Option<String> {
     found
 }
 
+/// A portal's back end, known by the secret it presented (`Authorization: Bearer <secret>`).
+/// Before the secret is compared, the client address's login quota is taken, so guessing
+/// secrets is as slow as guessing passwords; a wrong or missing secret is a 401 and a warning
+/// in the log (never with the secret).
+struct PortalAuth {
+    /// The portal's configured name.
+    name: String,
+}
+
+impl FromRequestParts<AppState> for PortalAuth {
+    type Rejection = EmbedError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let ConnectInfo(peer) = ConnectInfo::<SocketAddr>::from_request_parts(parts, state)
+            .await
+            .map_err(|e| ApiError::Internal(format!("no peer address: {e}")))?;
+        let client = state.login_limits.client_address(peer.ip(), &parts.headers);
+        state
+            .login_limits
+            .admit_address(client)
+            .map_err(EmbedError::Limited)?;
+        let presented = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .unwrap_or_default();
+        let found = (!presented.is_empty())
+            .then(|| portal_for_secret(state, presented))
+            .flatten();
+        let Some(name) = found else {
+            tracing::warn!(
+                client = %client,
+                "refused a login token request: no portal has the secret presented"
+            );
+            return Err(ApiError::Unauthorized.into());
+        };
+        Ok(PortalAuth { name })
+    }
+}
+
 /// Asks for a login token for one agent; called by a portal's back end with its portal secret
 /// (`Authorization: Bearer <secret>`), never by a browser. The token is used once, within a
 /// minute, by the desktop framed in that portal (`POST /api/auth/embed`). Requests are limited
@@ -95,36 +140,9 @@ fn portal_for_secret(state: &AppState, presented: &str) -> Option<String> {
         (status = 409, body = wire::ErrorBody), (status = 429, body = wire::ErrorBody)))]
 async fn login_token(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    body: axum::body::Bytes,
+    PortalAuth { name: portal }: PortalAuth,
+    JsonBody(req): JsonBody<EmbedTokenRequest>,
 ) -> Result<Json<EmbedTokenResponse>, EmbedError> {
-    let client = state.login_limits.client_address(peer.ip(), &headers);
-    state
-        .login_limits
-        .admit_address(client)
-        .map_err(EmbedError::Limited)?;
-    let presented = headers
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
-        .unwrap_or_default();
-    let Some(portal) = (!presented.is_empty())
-        .then(|| portal_for_secret(&state, presented))
-        .flatten()
-    else {
-        tracing::warn!(
-            client = %client,
-            "refused a login token request: no portal has the secret presented"
-        );
-        return Err(ApiError::Unauthorized.into());
-    };
-    let req: EmbedTokenRequest = serde_json::from_slice(&body).map_err(|e| {
-        ApiError::invalid(format!(
-            "send {{\"login\": \"…\"}} as application/json: {e}"
-        ))
-    })?;
     let login = req.login.trim().to_lowercase();
     if login.is_empty() || login.len() > 100 {
         return Err(ApiError::invalid("login must be 1 to 100 characters").into());
