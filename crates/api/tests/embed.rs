@@ -198,6 +198,36 @@ async fn a_wrong_secret_gets_nothing(b: Backend) {
     s.stop().await;
 }
 
+async fn a_bad_body_gets_the_error_shape(b: Backend) {
+    let s = Server::start(b, with_crm).await;
+    let client = reqwest::Client::new();
+    let url = format!("{}/api/embed/login-token", s.base);
+    let plain = client
+        .post(&url)
+        .bearer_auth(CRM_SECRET)
+        .body("login=ann")
+        .send()
+        .await
+        .expect("token request");
+    assert_eq!(plain.status().as_u16(), 415);
+    let body: Value = plain.json().await.expect("a JSON error");
+    assert_eq!(body["error"]["code"], "unsupported_media_type", "{body}");
+    for bad in [json!({}), json!({"login": ""}), json!({"login": "a\u{7}b"})] {
+        let (status, body) = s
+            .call(
+                Method::POST,
+                "/api/embed/login-token",
+                Some(CRM_SECRET),
+                Some(bad),
+            )
+            .await;
+        assert!(matches!(status, 400 | 422), "{status} {body}");
+        assert!(body["error"]["message"].is_string(), "{body}");
+    }
+    assert_eq!(stored_tokens(&s).await, 0, "nothing was issued");
+    s.stop().await;
+}
+
 async fn unknown_and_deactivated_accounts_are_refused(b: Backend) {
     let s = Server::start(b, with_crm).await;
     let (status, body) = ask_token(&s, Some(CRM_SECRET), "nobody").await;
@@ -329,6 +359,7 @@ on_both!(
     an_expired_token_is_refused,
     another_portals_origin_is_refused,
     a_wrong_secret_gets_nothing,
+    a_bad_body_gets_the_error_shape,
     unknown_and_deactivated_accounts_are_refused,
     two_exchanges_at_once_one_wins,
     a_portals_tokens_are_limited,
