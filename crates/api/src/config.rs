@@ -62,8 +62,20 @@ pub struct Config {
     pub presence_timeout: Duration,
     /// Whether `Mark Done` needs a disposition code.
     pub disposition_required: bool,
-    /// Origins allowed to frame the desktop (`frame-ancestors`); empty means only itself.
-    pub frame_ancestors: Vec<String>,
+    /// Origins allowed to frame the desktop and the console (`--embed-origins`, and the older
+    /// `--frame-ancestors`): their pages' `frame-ancestors`. Checked by [`parse_origin`] at
+    /// start, so a wildcard or a `;` can never widen the header; every portal's origin is added
+    /// by [`Config::prepare`]. Empty means only the server itself.
+    pub embed_origins: Vec<String>,
+    /// The portals that may log agents in to the framed desktop (`--embed-portal NAME=ORIGIN`),
+    /// each with its own server-to-server secret; in demo mode the demo portal is added.
+    pub embed_portals: Vec<EmbedPortal>,
+    /// How long a portal's login token may wait to be exchanged for a session (tests shorten
+    /// it to nothing to see the expiry).
+    pub embed_token_ttl: Duration,
+    /// Login tokens one portal may ask for per [`Config::login_window`] (a leaked portal secret
+    /// cannot mint tokens without bound); per client address the login quota applies too.
+    pub embed_per_portal: u32,
     /// Connections open at once (each event stream holds one); more wait until one closes.
     pub max_connections: usize,
     /// How long a request head may take to arrive (a slowloris client is cut off after it).
@@ -116,7 +128,10 @@ impl Config {
             trusted_proxies: Vec::new(),
             presence_timeout: Duration::from_secs(45),
             disposition_required: true,
-            frame_ancestors: Vec::new(),
+            embed_origins: Vec::new(),
+            embed_portals: Vec::new(),
+            embed_token_ttl: Duration::from_mins(1),
+            embed_per_portal: 600,
             widget_origins: Vec::new(),
             visitor_token_ttl: Duration::from_hours(30 * 24),
             visitor_quotas: crate::visitor_limits::VisitorQuotas::default(),
@@ -143,14 +158,16 @@ impl Config {
     /// identity secret when none is set.
     ///
     /// # Errors
-    /// Outside demo mode, a missing or short identity secret; a widget origin that is not
-    /// `scheme://host[:port]`.
+    /// Outside demo mode, a missing or short identity secret; a widget or embed origin that is
+    /// not `scheme://host[:port]`; a portal with a bad name or origin, a name used twice, or a
+    /// missing or short secret.
     pub fn prepare(mut self) -> Result<Config, ConfigError> {
         self.widget_origins = self
             .widget_origins
             .iter()
             .map(|o| parse_origin(o).ok_or_else(|| ConfigError::BadOrigin(o.clone())))
             .collect::<Result<_, _>>()?;
+        self.prepare_embedding()?;
         if self.seed_demo {
             if self.identity_secret.is_empty() {
                 DEMO_IDENTITY_SECRET.clone_into(&mut self.identity_secret);
@@ -163,6 +180,60 @@ impl Config {
         Ok(self)
     }
 
+    /// Checks the embed origins and the portals; in demo mode adds the demo portal (unless one
+    /// named `demo` is configured) and gives a `demo` portal without a secret the demo secret.
+    /// Every portal's origin joins the embed origins.
+    fn prepare_embedding(&mut self) -> Result<(), ConfigError> {
+        let mut origins: Vec<String> = Vec::new();
+        for o in &self.embed_origins {
+            let origin = parse_origin(o).ok_or_else(|| ConfigError::BadEmbedOrigin(o.clone()))?;
+            if !origins.contains(&origin) {
+                origins.push(origin);
+            }
+        }
+        if self.seed_demo
+            && !self
+                .embed_portals
+                .iter()
+                .any(|p| p.name == DEMO_PORTAL_NAME)
+        {
+            self.embed_portals.push(EmbedPortal {
+                name: DEMO_PORTAL_NAME.to_owned(),
+                origin: DEMO_PORTAL_ORIGIN.to_owned(),
+                secret: String::new(),
+            });
+        }
+        let mut names: Vec<String> = Vec::new();
+        for portal in &mut self.embed_portals {
+            let name = portal.name.trim().to_ascii_lowercase();
+            if !valid_portal_name(&name) {
+                return Err(ConfigError::BadPortalName(portal.name.clone()));
+            }
+            if names.contains(&name) {
+                return Err(ConfigError::DuplicatePortal(name));
+            }
+            let origin = parse_origin(&portal.origin)
+                .ok_or_else(|| ConfigError::BadPortalOrigin(name.clone(), portal.origin.clone()))?;
+            if portal.secret.is_empty() && self.seed_demo && name == DEMO_PORTAL_NAME {
+                DEMO_EMBED_SECRET.clone_into(&mut portal.secret);
+            }
+            if portal.secret.is_empty() {
+                return Err(ConfigError::MissingPortalSecret(name));
+            }
+            if portal.secret.len() < MIN_IDENTITY_SECRET_BYTES {
+                return Err(ConfigError::ShortPortalSecret(name, portal.secret.len()));
+            }
+            if !origins.contains(&origin) {
+                origins.push(origin.clone());
+            }
+            portal.name.clone_from(&name);
+            portal.origin = origin;
+            names.push(name);
+        }
+        self.embed_origins = origins;
+        Ok(())
+    }
+
     /// A SQLite database URL for a file path (created when missing).
     pub fn sqlite_url(path: &std::path::Path) -> String {
         format!("sqlite://{}?mode=rwc", path.display())
@@ -171,6 +242,73 @@ impl Config {
 
 /// The published identity secret of demo mode: anyone can sign identities with it.
 pub const DEMO_IDENTITY_SECRET: &str = "threadline-demo-identity-secret";
+
+/// A portal that frames the desktop and logs agents in to it (single sign-on).
+#[derive(Clone, PartialEq, Eq)]
+pub struct EmbedPortal {
+    /// Its name (`a-z 0-9 _`, at most 40): it names the portal in the audit log and in the
+    /// environment variable of its secret, `THREADLINE_EMBED_SECRET_<NAME>`.
+    pub name: String,
+    /// The portal page's origin: the only origin a login token it asked for may be used from,
+    /// and one of the origins that may frame the desktop.
+    pub origin: String,
+    /// The secret its back end presents (`Authorization: Bearer …`) to ask for login tokens;
+    /// at least [`MIN_IDENTITY_SECRET_BYTES`]. Never printed, never in a URL.
+    pub secret: String,
+}
+
+impl std::fmt::Debug for EmbedPortal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EmbedPortal")
+            .field("name", &self.name)
+            .field("origin", &self.origin)
+            .field("secret", &"<hidden>")
+            .finish()
+    }
+}
+
+impl EmbedPortal {
+    /// Reads `NAME=ORIGIN` (a `--embed-portal` value); the secret is filled in later.
+    ///
+    /// # Errors
+    /// No `=` in the value.
+    pub fn parse_flag(value: &str) -> Result<EmbedPortal, ConfigError> {
+        let (name, origin) = value
+            .split_once('=')
+            .ok_or_else(|| ConfigError::BadPortal(value.to_owned()))?;
+        Ok(EmbedPortal {
+            name: name.trim().to_ascii_lowercase(),
+            origin: origin.trim().to_owned(),
+            secret: String::new(),
+        })
+    }
+
+    /// The environment variable its secret is read from: `THREADLINE_EMBED_SECRET_<NAME>`.
+    pub fn secret_variable(name: &str) -> String {
+        format!(
+            "THREADLINE_EMBED_SECRET_{}",
+            name.trim().to_ascii_uppercase()
+        )
+    }
+}
+
+/// Whether a portal name is 1 to 40 of `a-z 0-9 _` (it becomes part of an environment
+/// variable's name).
+fn valid_portal_name(name: &str) -> bool {
+    (1..=40).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+/// The demo portal's name (demo mode only).
+pub const DEMO_PORTAL_NAME: &str = "demo";
+
+/// The demo portal's origin: a second loopback port beside the server's.
+pub const DEMO_PORTAL_ORIGIN: &str = "http://127.0.0.1:8081";
+
+/// The published secret of the demo portal: anyone can ask for login tokens with it.
+pub const DEMO_EMBED_SECRET: &str = "threadline-demo-portal-secret-published";
 
 /// The shortest identity secret accepted outside demo mode.
 pub const MIN_IDENTITY_SECRET_BYTES: usize = 32;
@@ -196,6 +334,40 @@ pub enum ConfigError {
          (http or https, no path, no wildcard)"
     )]
     BadOrigin(String),
+    /// An embed origin (`--embed-origins`, `--frame-ancestors`) that is not an origin.
+    #[error(
+        "the embed origin {0:?} (--embed-origins or --frame-ancestors) is not an origin: write \
+         scheme://host or scheme://host:port (http or https, no path, no wildcard, no `;`)"
+    )]
+    BadEmbedOrigin(String),
+    /// A `--embed-portal` value without `=`.
+    #[error("the embed portal {0:?} is not NAME=ORIGIN (e.g. crm=https://crm.example.com)")]
+    BadPortal(String),
+    /// A portal name that is not 1 to 40 of `a-z 0-9 _`.
+    #[error("the embed portal name {0:?} is not 1 to 40 of a-z, 0-9 and _")]
+    BadPortalName(String),
+    /// Two portals with one name.
+    #[error("the embed portal {0:?} is configured twice")]
+    DuplicatePortal(String),
+    /// A portal whose origin is not an origin.
+    #[error(
+        "the embed portal {0:?} has the origin {1:?}, which is not an origin: write \
+         scheme://host or scheme://host:port (http or https, no path, no wildcard)"
+    )]
+    BadPortalOrigin(String, String),
+    /// A portal without a secret in its environment variable.
+    #[error(
+        "the embed portal {0:?} has no secret: set the environment variable {var} to at least \
+         32 random bytes (e.g. `openssl rand -hex 32`)",
+        var = EmbedPortal::secret_variable(.0)
+    )]
+    MissingPortalSecret(String),
+    /// A portal secret shorter than [`MIN_IDENTITY_SECRET_BYTES`].
+    #[error(
+        "the secret of the embed portal {0:?} is {1} bytes long; it needs at least 32 random \
+         bytes (e.g. `openssl rand -hex 32`)"
+    )]
+    ShortPortalSecret(String, usize),
 }
 
 /// A web origin as a browser writes it (`https://shop.example.com`, `http://127.0.0.1:8080`),
@@ -357,5 +529,135 @@ mod tests {
         config.seed_demo = true;
         config.widget_origins = vec!["https://a.com; frame-ancestors *".into()];
         assert!(matches!(config.prepare(), Err(ConfigError::BadOrigin(_))));
+    }
+
+    #[test]
+    fn embed_origins() {
+        let mut config = Config::new("sqlite://x");
+        config.seed_demo = true;
+        config.embed_origins = vec![
+            "https://Portal.Example.com/".into(),
+            "https://portal.example.com".into(),
+            "http://127.0.0.1:9000".into(),
+        ];
+        let prepared = config.prepare().unwrap();
+        assert_eq!(
+            prepared.embed_origins,
+            vec![
+                "https://portal.example.com",
+                "http://127.0.0.1:9000",
+                DEMO_PORTAL_ORIGIN
+            ]
+        );
+        for bad in [
+            "*",
+            "https://*.example.com",
+            "https://a.com; script-src *",
+            "https://a.com/path",
+            "https://a.com b.com",
+            "ftp://a.com",
+            "'self'",
+        ] {
+            let mut config = Config::new("sqlite://x");
+            config.seed_demo = true;
+            config.embed_origins = vec!["https://fine.example".into(), bad.into()];
+            assert_eq!(
+                config.prepare().unwrap_err(),
+                ConfigError::BadEmbedOrigin(bad.into()),
+                "{bad}"
+            );
+        }
+        let message = ConfigError::BadEmbedOrigin("https://a.com/x".into()).to_string();
+        assert!(message.contains("\"https://a.com/x\""), "{message}");
+    }
+
+    fn portal(name: &str, origin: &str, secret: &str) -> EmbedPortal {
+        EmbedPortal {
+            name: name.into(),
+            origin: origin.into(),
+            secret: secret.into(),
+        }
+    }
+
+    #[test]
+    fn embed_portals() {
+        let secret = "s".repeat(32);
+        let mut config = Config::new("sqlite://x");
+        "i".repeat(32).clone_into(&mut config.identity_secret);
+        config.embed_origins = vec!["https://other.example".into()];
+        config.embed_portals = vec![portal("CRM", "https://CRM.example/", &secret)];
+        let prepared = config.clone().prepare().unwrap();
+        assert_eq!(
+            prepared.embed_portals,
+            vec![portal("crm", "https://crm.example", &secret)]
+        );
+        assert_eq!(
+            prepared.embed_origins,
+            vec!["https://other.example", "https://crm.example"],
+            "a portal's origin may frame the desktop; outside demo mode no demo portal"
+        );
+        let refused = |portals: Vec<EmbedPortal>| {
+            let mut c = config.clone();
+            c.embed_portals = portals;
+            c.prepare().unwrap_err()
+        };
+        assert_eq!(
+            refused(vec![portal("crm", "https://crm.example", "")]),
+            ConfigError::MissingPortalSecret("crm".into())
+        );
+        let message = ConfigError::MissingPortalSecret("crm".into()).to_string();
+        assert!(message.contains("THREADLINE_EMBED_SECRET_CRM"), "{message}");
+        assert_eq!(
+            refused(vec![portal("crm", "https://crm.example", &"s".repeat(31))]),
+            ConfigError::ShortPortalSecret("crm".into(), 31)
+        );
+        assert_eq!(
+            refused(vec![portal("crm", "https://crm.example/app", &secret)]),
+            ConfigError::BadPortalOrigin("crm".into(), "https://crm.example/app".into())
+        );
+        assert_eq!(
+            refused(vec![portal("c-r m", "https://crm.example", &secret)]),
+            ConfigError::BadPortalName("c-r m".into())
+        );
+        assert_eq!(
+            refused(vec![
+                portal("crm", "https://crm.example", &secret),
+                portal("crm", "https://crm2.example", &secret)
+            ]),
+            ConfigError::DuplicatePortal("crm".into())
+        );
+        assert_eq!(
+            EmbedPortal::parse_flag("Crm=https://crm.example").unwrap(),
+            portal("crm", "https://crm.example", "")
+        );
+        assert!(EmbedPortal::parse_flag("https://crm.example").is_err());
+        assert_eq!(
+            EmbedPortal::secret_variable("crm"),
+            "THREADLINE_EMBED_SECRET_CRM"
+        );
+        assert!(!format!("{:?}", prepared.embed_portals).contains(&secret));
+    }
+
+    #[test]
+    fn demo_portal() {
+        let mut config = Config::new("sqlite://x");
+        config.seed_demo = true;
+        let prepared = config.clone().prepare().unwrap();
+        assert_eq!(
+            prepared.embed_portals,
+            vec![portal(
+                DEMO_PORTAL_NAME,
+                DEMO_PORTAL_ORIGIN,
+                DEMO_EMBED_SECRET
+            )]
+        );
+        assert_eq!(prepared.embed_origins, vec![DEMO_PORTAL_ORIGIN]);
+        config.embed_portals = vec![portal("demo", "http://127.0.0.1:9091", "")];
+        let prepared = config.prepare().unwrap();
+        assert_eq!(
+            prepared.embed_portals,
+            vec![portal("demo", "http://127.0.0.1:9091", DEMO_EMBED_SECRET)],
+            "a configured demo portal replaces the default one"
+        );
     }
 }

@@ -19,6 +19,10 @@ pub enum ApiError {
     /// 401: wrong login name or password.
     #[error("wrong login name or password")]
     BadCredentials,
+    /// 401 `unauthorized` with its reason: a portal's login token that cannot be used (unknown,
+    /// used, expired, for another portal), so the framed desktop can say why.
+    #[error("{0}")]
+    LoginRefused(String),
     /// 401: an expired visitor token.
     #[error("the visitor session has expired; start a new one")]
     TokenExpired,
@@ -74,6 +78,7 @@ impl ApiError {
             ApiError::Invalid(_) => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized
             | ApiError::BadCredentials
+            | ApiError::LoginRefused(_)
             | ApiError::TokenExpired
             | ApiError::IdentityRequired => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
@@ -95,7 +100,7 @@ impl ApiError {
     pub fn code(&self) -> ErrorCode {
         match self {
             ApiError::Invalid(_) => ErrorCode::InvalidInput,
-            ApiError::Unauthorized => ErrorCode::Unauthorized,
+            ApiError::Unauthorized | ApiError::LoginRefused(_) => ErrorCode::Unauthorized,
             ApiError::BadCredentials => ErrorCode::BadCredentials,
             ApiError::TokenExpired => ErrorCode::TokenExpired,
             ApiError::IdentityRequired => ErrorCode::IdentityRequired,

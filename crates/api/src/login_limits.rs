@@ -63,6 +63,8 @@ pub struct LoginLimits {
     per_address: DefaultKeyedRateLimiter<IpAddr>,
     /// Attempts per login name.
     per_name: DefaultKeyedRateLimiter<String>,
+    /// Login tokens asked for per portal (single sign-on; see [`LoginLimits::admit_portal`]).
+    per_portal: DefaultKeyedRateLimiter<String>,
     /// Peers whose `X-Forwarded-For` is believed.
     trusted: Vec<IpNet>,
 }
@@ -102,6 +104,7 @@ impl LoginLimits {
             global: RateLimiter::direct(quota(config.login_global, w)),
             per_address: RateLimiter::keyed(quota(config.login_per_address, w)),
             per_name: RateLimiter::keyed(quota(config.login_per_name, w)),
+            per_portal: RateLimiter::keyed(quota(config.embed_per_portal, w)),
             trusted: config.trusted_proxies.clone(),
         }
     }
@@ -153,8 +156,30 @@ impl LoginLimits {
             .map_err(|_| Refusal::Busy)
     }
 
+    /// Admits one request for a login token from `client`, before its portal secret is
+    /// checked: the per-address quota logins use (so guessing secrets is as slow as guessing
+    /// passwords).
+    ///
+    /// # Errors
+    /// The address's quota is used up.
+    pub fn admit_address(&self, client: IpAddr) -> Result<(), Refusal> {
+        self.per_address.check_key(&client).map_err(|e| wait(&e))
+    }
+
+    /// Admits one login token for `portal` (after its secret matched): a portal's own quota.
+    ///
+    /// # Errors
+    /// The portal's quota is used up.
+    pub fn admit_portal(&self, portal: &str) -> Result<(), Refusal> {
+        self.per_portal
+            .check_key(&portal.to_owned())
+            .map_err(|e| wait(&e))
+    }
+
     /// Forgets keys whose buckets are full again (nothing left to remember).
     pub fn prune(&self) {
+        self.per_portal.retain_recent();
+        self.per_portal.shrink_to_fit();
         self.per_address.retain_recent();
         self.per_address.shrink_to_fit();
         self.per_name.retain_recent();

@@ -61,9 +61,22 @@ struct Args {
     /// Password checks (argon2, ~19 MiB each) running at once; more logins get 503.
     #[arg(long, env = "THREADLINE_LOGIN_CONCURRENCY", default_value_t = 4)]
     login_concurrency: usize,
-    /// Origins allowed to frame the desktop (space separated), e.g. `https://portal.example.com`.
+    /// Origins allowed to frame the desktop (comma separated, `scheme://host[:port]`), e.g.
+    /// `https://portal.example.com`; checked at start. Every portal's origin is implied.
+    #[arg(long, env = "THREADLINE_EMBED_ORIGINS", value_delimiter = ',')]
+    embed_origins: Vec<String>,
+    /// The older name of `--embed-origins` (space separated), feeding the same list.
     #[arg(long, env = "THREADLINE_FRAME_ANCESTORS", value_delimiter = ' ')]
     frame_ancestors: Vec<String>,
+    /// A portal that may log agents in to the framed desktop, `NAME=ORIGIN` (repeatable, or
+    /// comma separated in the environment); its secret is read from the environment variable
+    /// `THREADLINE_EMBED_SECRET_<NAME>`, never from an argument.
+    #[arg(
+        long = "embed-portal",
+        env = "THREADLINE_EMBED_PORTALS",
+        value_delimiter = ','
+    )]
+    embed_portals: Vec<String>,
     /// Origins of the websites the visitor widget may be embedded in (space separated,
     /// `scheme://host[:port]`), e.g. `https://shop.example.com`; the server's own is implied.
     #[arg(long, env = "THREADLINE_WIDGET_ORIGINS", value_delimiter = ' ')]
@@ -186,7 +199,26 @@ async fn main() -> std::process::ExitCode {
     config.trusted_proxies = args.trusted_proxies.into_iter().flatten().collect();
     config.login_concurrency = args.login_concurrency.max(1);
     config.offer_timeout = std::time::Duration::from_secs(args.offer_timeout.max(1));
-    config.frame_ancestors = args.frame_ancestors;
+    config.embed_origins = args
+        .embed_origins
+        .iter()
+        .chain(&args.frame_ancestors)
+        .map(|o| o.trim().to_owned())
+        .filter(|o| !o.is_empty())
+        .collect();
+    for value in args.embed_portals.iter().filter(|v| !v.trim().is_empty()) {
+        match threadline_api::config::EmbedPortal::parse_flag(value) {
+            Ok(mut portal) => {
+                let variable = threadline_api::config::EmbedPortal::secret_variable(&portal.name);
+                portal.secret = std::env::var(variable).unwrap_or_default();
+                config.embed_portals.push(portal);
+            }
+            Err(e) => {
+                eprintln!("threadline-api: refusing to start: {e}");
+                return std::process::ExitCode::FAILURE;
+            }
+        }
+    }
     config.widget_origins = args
         .widget_origins
         .into_iter()
@@ -230,7 +262,9 @@ async fn main() -> std::process::ExitCode {
     println!("  Demo company page:  {base}/demo   (the visitor widget)");
     println!("  API:                {base}/api/   (OpenAPI: {base}/api/openapi.json)");
     if config.seed_demo {
-        println!("  DEMO MODE (--demo): published logins and identity secret; never expose it.");
+        println!(
+            "  DEMO MODE (--demo): published logins, identity and portal secrets; never expose it."
+        );
         println!("  Demo logins:");
         for (login, password, name, _) in seed::DEMO_AGENTS {
             println!("    {login} / {password}   ({name})");

@@ -1320,6 +1320,8 @@ async fn openapi_document_is_valid_and_covers_every_route() {
         "/api/auth/login",
         "/api/auth/logout",
         "/api/auth/password",
+        "/api/auth/embed",
+        "/api/embed/login-token",
         "/api/me",
         "/api/me/status",
         "/api/config",
@@ -1337,6 +1339,7 @@ async fn openapi_document_is_valid_and_covers_every_route() {
         "/api/agents",
         "/api/contacts",
         "/api/contacts/{id}",
+        "/api/contacts/by-customer/{customer_id}",
         "/api/contacts/{id}/interactions",
         "/api/contacts/{id}/conversation",
         "/api/contacts/{id}/messages",
@@ -1383,7 +1386,8 @@ async fn openapi_document_is_valid_and_covers_every_route() {
         // And it is really served (not the JSON 404 of unknown API routes).
         let path = p
             .replace("{id}", "1")
-            .replace("{key}", "00000000000000000000000000000000");
+            .replace("{key}", "00000000000000000000000000000000")
+            .replace("{customer_id}", "cust-1");
         let (_, body) = s.call(Method::OPTIONS, &path, None, None).await;
         assert_ne!(
             body["error"]["message"], "no such API route",
@@ -1392,7 +1396,7 @@ async fn openapi_document_is_valid_and_covers_every_route() {
     }
     assert_eq!(
         documented.len(),
-        63,
+        66,
         "a new route must be added to this list"
     );
     for op in parsed.paths.paths.values() {

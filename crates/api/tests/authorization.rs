@@ -80,6 +80,12 @@ const MATRIX: &[Row] = &[
     ("POST", "/api/auth/login",                      [P, P, P, P, P, P, P, P]),
     ("POST", "/api/visitor/session",                 [P, P, P, P, P, P, P, P]),
     ("GET",  "/api/files/{key}",                     [P, P, P, P, P, P, P, P]),
+    // Single sign-on from a portal: a login token is asked for with a portal secret, which no
+    // caller here holds (an agent's or a visitor's token is none), and exchanged by presenting
+    // the token, which none holds either (the body carries a forged one). With the real
+    // credentials: `tests/embed.rs`.
+    ("POST", "/api/embed/login-token",               [U, U, U, U, U, U, U, U]),
+    ("POST", "/api/auth/embed",                      [U, U, U, U, U, U, U, U]),
     // An agent's own session.
     ("POST", "/api/auth/logout",                     [U, U, U, P, P, U, U, U]),
     ("POST", "/api/auth/password",                   [U, U, U, P, P, U, U, U]),
@@ -92,6 +98,7 @@ const MATRIX: &[Row] = &[
     // contact whose last agent is away); no visitor.
     ("GET",  "/api/contacts",                        [U, U, U, P, P, U, U, U]),
     ("GET",  "/api/contacts/{id}",                   [U, U, U, P, P, U, U, U]),
+    ("GET",  "/api/contacts/by-customer/{customer_id}", [U, U, U, P, P, U, U, U]),
     ("PATCH","/api/contacts/{id}",                   [U, U, U, P, P, U, U, U]),
     ("GET",  "/api/contacts/{id}/interactions",      [U, U, U, P, P, U, U, U]),
     ("GET",  "/api/contacts/{id}/conversation",      [U, U, U, P, P, U, U, U]),
@@ -333,6 +340,9 @@ impl World {
         if template.starts_with("/api/admin/not-ready-reasons/") {
             return template.replace("{code}", "break");
         }
+        if template.contains("{customer_id}") {
+            return template.replace("{customer_id}", "cust-matrix");
+        }
         template.replace("{key}", &self.file_key).replace(
             "{id}",
             &if template.starts_with("/api/interactions")
@@ -397,6 +407,11 @@ async fn expired_visitor(server: &Server) -> String {
 fn body_for(method: &Method, template: &str) -> Option<Value> {
     let body = match template {
         "/api/auth/login" => json!({"login": "ben", "password": "ben-pass-1"}),
+        "/api/embed/login-token" => json!({"login": "ben"}),
+        "/api/auth/embed" => json!({
+            "token": "tle_forged0000000000000000000000000000000000",
+            "portal_origin": threadline_api::config::DEMO_PORTAL_ORIGIN
+        }),
         // Too short a new password: checked after the caller, changes nothing.
         "/api/auth/password" => json!({"current_password": "x", "new_password": "x"}),
         "/api/me/status" | "/api/supervisor/agents/{id}/status" => {

@@ -223,7 +223,7 @@ async fn pages_carry_a_full_policy_and_the_widget_frame_only_allowed_parents(b: 
         c.desktop_dir = Some(desktop);
         c.widget_dir = Some(widget);
         c.widget_origins = vec!["https://shop.example.com".to_owned()];
-        c.frame_ancestors = vec!["https://portal.example.com".to_owned()];
+        c.embed_origins = vec!["https://portal.example.com".to_owned()];
     })
     .await;
     let client = reqwest::Client::new();

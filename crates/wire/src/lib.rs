@@ -13,6 +13,7 @@
 //! - [`api`]: request and response bodies, one pair per operation.
 //! - [`board`]: the supervisor's board (queue, agents, totals).
 //! - [`lifecycle`]: the interaction state machine (which action leads from which state where).
+//! - [`embed`]: single sign-on from a portal that frames the desktop (login tokens).
 //! - [`event`]: the [`event::Event`] enum sent over the server-sent event streams.
 //! - [`error`]: the error body every failing request returns.
 //! - [`limits`]: limits both sides check (the server enforces them, the UIs warn early).
@@ -31,6 +32,7 @@ pub mod catalog;
 pub mod channels;
 pub mod checks;
 pub mod contact;
+pub mod embed;
 pub mod error;
 pub mod event;
 pub mod ids;

@@ -8,8 +8,9 @@
 //! - a visitor's route and the login: `429` (limits for strangers, with `Retry-After`);
 //! - every route: `408` (the request's deadline passed while it was still arriving).
 //!
-//! It also writes into each bearer route's description the role it needs ([`role_for`]), and
-//! adds `403` where that is more than an agent.
+//! It also writes into each agent's bearer route's description the role it needs
+//! ([`role_for`]), and adds `403` where that is more than an agent (not on a visitor's routes,
+//! nor on a portal's `/api/embed/` ones, whose bearer is the portal secret).
 
 use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, ResponseBuilder};
@@ -26,7 +27,8 @@ pub fn add_standard_answers(doc: &mut OpenApi) {
         ];
         for operation in operations.into_iter().flatten() {
             let bearer = operation.security.as_ref().is_some_and(|s| !s.is_empty());
-            if bearer && !path.starts_with("/api/visitor/") {
+            // A visitor's routes take a visitor token and a portal's its portal secret: no role.
+            if bearer && !path.starts_with("/api/visitor/") && !path.starts_with("/api/embed/") {
                 let role = role_for(path);
                 let note = format!("Role needed: {} (or higher).", role.as_str());
                 operation.description = Some(match operation.description.take() {

@@ -24,6 +24,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list))
         .routes(routes!(get_contact, patch_contact))
+        .routes(routes!(by_customer))
         .routes(routes!(history))
         .routes(routes!(conversation))
         .routes(routes!(send))
@@ -114,6 +115,33 @@ async fn get_contact(
             .await?
             .ok_or_else(|| ApiError::not_found("contact"))?,
     ))
+}
+
+/// The contact the company knows by its own customer id: the id its website signs for the
+/// widget (a `web_customer` identity), which a portal framing the desktop also knows.
+#[utoipa::path(get, path = "/api/contacts/by-customer/{customer_id}", tag = "contacts",
+    security(("bearer" = [])),
+    params(("customer_id" = String, Path, description = "the company's own customer id")),
+    responses((status = 200, body = ContactView), (status = 400, body = wire::ErrorBody),
+        (status = 404, body = wire::ErrorBody)))]
+async fn by_customer(
+    State(state): State<AppState>,
+    _auth: AgentAuth,
+    PathParam(customer_id): PathParam<String>,
+) -> Result<Json<ContactView>, ApiError> {
+    if customer_id.is_empty() || customer_id.chars().count() > 200 {
+        return Err(ApiError::invalid(
+            "the customer id must be 1 to 200 characters",
+        ));
+    }
+    check_chars("the customer id", &customer_id, Lines::One)?;
+    let unknown = || ApiError::NotFound("unknown contact".to_owned());
+    let id = state
+        .store
+        .contact_by_identity(&wire::Identity::WebCustomer(customer_id))
+        .await?
+        .ok_or_else(unknown)?;
+    Ok(Json(state.store.contact(id).await?.ok_or_else(unknown)?))
 }
 
 /// Changes a contact's name, email, phone or notes.

@@ -6,7 +6,8 @@
 //!   `GET /api/setup` (whether any account exists, for the first run).
 //! - `catalog`: standard responses and their categories, disposition codes, Not Ready
 //!   reasons (administrators).
-//! - `auth`: login, logout, password. `me`: the agent, status, configuration.
+//! - `auth`: login, logout, password. `embed`: a portal's login tokens and their exchange
+//!   for a session (single sign-on into the framed desktop). `me`: the agent, status, configuration.
 //! - `events`: stream tickets and the SSE streams (agents and visitors).
 //! - `interactions`: accept, reject, end, Mark Done, handle time, typing.
 //! - `contacts`: the Contacts list, details, history, conversation, sends, `Chat`, receipts,
@@ -31,6 +32,7 @@ mod catalog;
 mod channels;
 mod contacts;
 mod csp;
+mod embed;
 mod events;
 mod files;
 mod interactions;
@@ -76,6 +78,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(catalog::routes())
         .merge(channels::routes())
         .merge(auth::routes())
+        .merge(embed::routes())
         .merge(me::routes())
         .merge(events::routes())
         .merge(interactions::routes())

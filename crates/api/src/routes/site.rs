@@ -63,7 +63,7 @@ pub fn with_site(api: Router<AppState>, state: &AppState) -> Router<AppState> {
         let csp = Policy {
             script_hashes: inline_script_hashes(&dir.join("index.html")),
             frame_ancestors: std::iter::once("'self'".to_owned())
-                .chain(state.config.frame_ancestors.iter().cloned())
+                .chain(state.config.embed_origins.iter().cloned())
                 .collect(),
             frame_src: "'none'",
         }
@@ -77,7 +77,7 @@ pub fn with_site(api: Router<AppState>, state: &AppState) -> Router<AppState> {
         let csp = Policy {
             script_hashes: inline_script_hashes(&dir.join("index.html")),
             frame_ancestors: std::iter::once("'self'".to_owned())
-                .chain(state.config.frame_ancestors.iter().cloned())
+                .chain(state.config.embed_origins.iter().cloned())
                 .collect(),
             frame_src: "'none'",
         }

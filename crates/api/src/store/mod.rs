@@ -11,6 +11,7 @@
 //! - `accounts`: account administration (create, change, deactivate, reset password), the
 //!   import of standard responses, reading the audit log; each change audited.
 //! - `agents`: agents, sessions, status, presence, stream tickets.
+//! - `embed`: a portal's single-use login tokens and their exchange for a session.
 //! - `contacts`: contacts, identities, visitor tokens, the Contacts list.
 //! - `transitions`: the only writer of an interaction's state (checked against
 //!   `wire::lifecycle`), and the capacity rule as SQL.
@@ -48,6 +49,7 @@ mod channel_settings;
 mod contacts;
 mod conversation;
 mod departures;
+mod embed;
 mod error;
 mod event_log;
 mod history;
@@ -78,6 +80,7 @@ pub use catalog_admin::CodeKind;
 pub use channel_settings::{ChannelCache, ChannelDefaults};
 pub use contacts::{ContactListQuery, VisitorToken};
 pub use conversation::ChannelFilter;
+pub use embed::{EmbedExchange, EmbedIssueRefusal, EmbedLoginRefusal, NewEmbedToken};
 pub use error::StoreError;
 pub use event_log::{
     Internal, StoredEvent, AGENT_EVENTS_SQL, BOARD_EVENTS_SQL, VISITOR_EVENTS_SQL,
