@@ -93,7 +93,8 @@ pub struct Config {
     pub visitor_quotas: crate::visitor_limits::VisitorQuotas,
     /// How long an uploaded image may wait to be sent with a message before it is deleted.
     pub upload_expiry: Duration,
-    /// How often unsent uploads and expired visitor tokens are swept.
+    /// How often unsent uploads and expired visitor tokens are swept, and the monitors of
+    /// supervisors whose session ran out are ended.
     pub sweep_interval: Duration,
     /// Origins of the company websites the widget may be embedded in (`scheme://host[:port]`,
     /// checked by [`parse_origin`]): the widget frame's `frame-ancestors`, and the only

@@ -173,6 +173,9 @@ async fn sweep_loop(store: Store, expiry: std::time::Duration, every: std::time:
         if let Err(e) = store.prune_visitor_tokens(now).await {
             tracing::warn!(error = %e, "pruning expired visitor tokens failed");
         }
+        if let Err(e) = store.end_monitors_of_expired_sessions().await {
+            tracing::warn!(error = %e, "ending the monitors of expired sessions failed");
+        }
         tokio::time::sleep(every).await;
     }
 }

@@ -18,6 +18,7 @@ on_both!(
     the_agent_hears_who_monitors_and_the_visitor_never_does,
     a_monitor_ends_with_the_chat_session,
     a_monitor_ends_with_the_supervisors_session,
+    a_monitor_ends_when_the_supervisors_session_runs_out,
     a_supervisors_reassign_tells_the_agent_by_whom,
 );
 
@@ -290,6 +291,34 @@ async fn a_monitor_ends_with_the_supervisors_session(b: Backend) {
     let (m, on) = monitoring(&mut sc.ann_ev, "monitoring off at logout").await;
     assert!(!on);
     assert_eq!(m.by_id, sam.id);
+    let work: MyWork = sc.ann.get("/api/interactions").await;
+    assert!(work.monitors.is_empty());
+}
+
+/// A session that runs out by itself (no logout) ends its monitors at the next sweep: the
+/// agent is told, as at a logout.
+async fn a_monitor_ends_when_the_supervisors_session_runs_out(b: Backend) {
+    let s = Server::start(b, |c| {
+        c.sweep_interval = std::time::Duration::from_millis(200);
+    })
+    .await;
+    let mut sc = scene(&s).await;
+    let sam = s.agent("sam").await;
+    assert_eq!(start(&sam, sc.id).await.0, 200);
+    monitoring(&mut sc.ann_ev, "monitoring on").await;
+    // Sam's twelve hours are over (no route can make a session older).
+    let pool = s.db.pool().await;
+    let changed = sqlx::query("UPDATE agent_sessions SET expires_at = $1 WHERE agent_id = $2")
+        .bind(common::now_ms() - 1)
+        .bind(sam.id.0)
+        .execute(&pool)
+        .await
+        .expect("expire the session")
+        .rows_affected();
+    assert_eq!(changed, 1);
+    let (m, on) = monitoring(&mut sc.ann_ev, "monitoring off when the session ran out").await;
+    assert!(!on);
+    assert_eq!((m.by_id, m.interaction_id), (sam.id, sc.id));
     let work: MyWork = sc.ann.get("/api/interactions").await;
     assert!(work.monitors.is_empty());
 }

@@ -211,6 +211,35 @@ where
         .collect::<Result<_, _>>()?)
 }
 
+impl Store {
+    /// Ends the monitors whose supervisor's session ran out by itself (no logout to end them):
+    /// the agents watched are told, and each end is audited, as at a logout. The sweep calls
+    /// this; until then the reads leave such monitors out already. How many ended.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn end_monitors_of_expired_sessions(&self) -> Result<usize, StoreError> {
+        let mut tx = self.begin().await?;
+        let sessions: Vec<String> = sqlx::query(
+            "SELECT DISTINCT m.session_hash FROM monitors m \
+             LEFT JOIN agent_sessions s ON s.token_hash = m.session_hash \
+             WHERE s.token_hash IS NULL OR s.revoked_at IS NOT NULL OR s.expires_at <= $1",
+        )
+        .bind(now_ms())
+        .fetch_all(&mut *tx.inner)
+        .await?
+        .iter()
+        .map(|r| r.try_get::<String, _>("session_hash"))
+        .collect::<Result<_, _>>()?;
+        if sessions.is_empty() {
+            return Ok(0);
+        }
+        end_for_sessions(&mut tx, &sessions).await?;
+        tx.commit().await?;
+        Ok(sessions.len())
+    }
+}
+
 /// Ends the monitors of sessions that end (logout, revocation), in the transaction that ends
 /// them.
 pub(super) async fn end_for_sessions(tx: &mut Tx, sessions: &[String]) -> Result<(), StoreError> {
