@@ -10,7 +10,7 @@
 
 mod common;
 
-use common::{client_id, Agent, Backend, Caller, Server};
+use common::{client_id, Agent, Backend, Caller, Events, Server, Visitor};
 use reqwest::Method;
 use serde_json::json;
 use std::time::Duration;
@@ -39,6 +39,14 @@ async fn set_async_chat(ada: &Agent, on: bool) {
         )
         .await;
     assert_eq!(st, 200, "{v}");
+}
+
+/// A visitor named `name` with the site open (their stream) who writes `text`.
+async fn on_the_site(s: &Server, name: &str, text: &str) -> (Visitor, Events) {
+    let v = s.visitor(name).await;
+    let events = v.events().await;
+    v.say(text).await;
+    (v, events)
 }
 
 /// Waits (up to a generous deadline: a closed stream is noticed at its next keep-alive) until
@@ -72,18 +80,10 @@ async fn a_visitor_who_leaves_ends_their_chat_and_it_stays_ended(b: Backend) {
     ann.ready().await;
 
     // Stella keeps her page open; Lou closes his tab once the chat is going.
-    let stella = s.visitor("Stella Stays").await;
-    let _stella_ev = stella.events().await;
-    stella.say("Hello, I'm still here").await;
-    let stella_chat = ann
-        .accept(ann_ev.offer("offer of Stella").await.interaction.id)
-        .await;
-    let lou = s.visitor("Lou Leaves").await;
-    let lou_ev = lou.events().await;
-    lou.say("Quick question").await;
-    let lou_chat = ann
-        .accept(ann_ev.offer("offer of Lou").await.interaction.id)
-        .await;
+    let (stella, _stella_ev) = on_the_site(&s, "Stella Stays", "Hello, I'm still here").await;
+    let stella_chat = ann.take_offer(&mut ann_ev, "offer of Stella").await;
+    let (lou, lou_ev) = on_the_site(&s, "Lou Leaves", "Quick question").await;
+    let lou_chat = ann.take_offer(&mut ann_ev, "offer of Lou").await;
     let contact = format!("/api/contacts/{}/messages", lou.contact);
     ann.post::<serde_json::Value>(
         &contact,
@@ -284,15 +284,9 @@ async fn a_page_going_away_ends_the_chat_unless_another_is_open(b: Backend) {
     let mut bea_tab_one = bea.events().await;
     let bea_tab_two = bea.events().await;
     bea.say("Hello from two tabs").await;
-    let bea_chat = ann
-        .accept(ann_ev.offer("offer of Bea").await.interaction.id)
-        .await;
-    let cal = s.visitor("Cal One Tab").await;
-    let cal_tab = cal.events().await;
-    cal.say("Hello from one tab").await;
-    let cal_chat = ann
-        .accept(ann_ev.offer("offer of Cal").await.interaction.id)
-        .await;
+    let bea_chat = ann.take_offer(&mut ann_ev, "offer of Bea").await;
+    let (cal, cal_tab) = on_the_site(&s, "Cal One Tab", "Hello from one tab").await;
+    let cal_chat = ann.take_offer(&mut ann_ev, "offer of Cal").await;
 
     for (v, tab) in [(&bea, bea_tab_two), (&cal, cal_tab)] {
         let (st, body) = v.call(Method::POST, "/api/visitor/away", None).await;

@@ -430,6 +430,12 @@ impl Agent {
             .await
     }
 
+    /// Waits on `events` for the next offer (`what` names it in a failure) and accepts it.
+    pub async fn take_offer(&self, events: &mut Events, what: &str) -> wire::InteractionView {
+        let offer = events.offer(what).await;
+        self.accept(offer.interaction.id).await
+    }
+
     /// Goes Ready.
     pub async fn ready(&self) {
         let (s, v) = self
