@@ -130,7 +130,9 @@ async fn portal_logs_an_agent_in_and_drives_the_desktop() {
     let portal_server = PageServer::bind().expect("bind the portal's server");
     let stranger_server = PageServer::bind().expect("bind the stranger's server");
     let portal_origin = portal_server.origin("localhost").expect("portal origin");
-    let stranger_origin = stranger_server.origin("127.0.0.1").expect("stranger origin");
+    let stranger_origin = stranger_server
+        .origin("127.0.0.1")
+        .expect("stranger origin");
     let options = Options {
         configure: Box::new({
             let origin = portal_origin.clone();
@@ -172,6 +174,19 @@ async fn portal_logs_an_agent_in_and_drives_the_desktop() {
             portal
                 .role(CHANNEL_STATUS_ROLES, "Chat channel status")
                 .await?;
+            // The frame is another site's, without access to its cookies (this Chromium reports
+            // none with or without the switch): the login did without them.
+            let cookies = portal
+                .client
+                .execute_async(
+                    "const done = arguments[arguments.length - 1]; \
+                     document.hasStorageAccess().then(done, () => done('error'));",
+                    vec![],
+                )
+                .await?;
+            if cookies != serde_json::Value::Bool(false) {
+                return Err(format!("the frame has cookie access: {cookies}").into());
+            }
             portal.leave_frame().await?;
 
             // Ready.

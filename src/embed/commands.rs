@@ -30,6 +30,7 @@ pub async fn run(
         return Err(HostError::new(ERROR_NOT_LOGGED_IN, "nobody is logged in"));
     };
     match command {
+        // Handled above, before a desk is needed.
         Command::Login { .. } => Ok(()),
         Command::Logout => log_out(d).await.map_err(failed),
         Command::SetStatus { status, reason } => set_status(d, status, reason).await,

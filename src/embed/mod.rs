@@ -36,8 +36,8 @@ fn framed() -> bool {
 /// The origin of the page that frames this one, where the browser tells
 /// (`location.ancestorOrigins`).
 fn parent_origin() -> Option<String> {
-    let origins = js_sys::Reflect::get(&window().location(), &JsValue::from_str("ancestorOrigins"))
-        .ok()?;
+    let origins =
+        js_sys::Reflect::get(&window().location(), &JsValue::from_str("ancestorOrigins")).ok()?;
     js_sys::Reflect::get(&origins, &JsValue::from_f64(0.0))
         .ok()?
         .as_string()
@@ -62,7 +62,8 @@ pub fn start(session: SessionState) {
         if let Some(parent) = parent_origin().filter(|o| host.allows(o)) {
             host.parent.set_value(Some(Origin(parent)));
         }
-        let listener = window_event_listener(leptos::ev::message, move |ev| receive(host, session, &ev));
+        let listener =
+            window_event_listener(leptos::ev::message, move |ev| receive(host, session, &ev));
         // The host lives as long as the page.
         std::mem::forget(listener);
         host.post(&HostMessage::Ready);

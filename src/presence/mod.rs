@@ -4,9 +4,9 @@ pub mod state;
 
 use crate::api::ClientError;
 use crate::shell::state::{desk, Api};
-use state::PresenceState;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use state::PresenceState;
 use wire::{ChatStatus, ReasonCode};
 
 const READY: &str = "ready";

@@ -1555,7 +1555,10 @@ impl PageServer {
     /// The origin, with `host` (`127.0.0.1`, or `localhost` to be another site than the test's
     /// server).
     pub fn origin(&self, host: &str) -> Result<String> {
-        Ok(format!("http://{host}:{}", self.listener.local_addr()?.port()))
+        Ok(format!(
+            "http://{host}:{}",
+            self.listener.local_addr()?.port()
+        ))
     }
 
     /// Answers every request with `html` until the test ends (within a tokio runtime).

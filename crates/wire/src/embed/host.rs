@@ -299,7 +299,11 @@ mod tests {
             json!({"protocol": PROTOCOL, "id": "", "type": "logout"}),
             json!({"protocol": PROTOCOL, "id": long, "type": "logout"}),
         ] {
-            assert_eq!(parse_command(&data).expect_err("invalid").id, None, "{data}");
+            assert_eq!(
+                parse_command(&data).expect_err("invalid").id,
+                None,
+                "{data}"
+            );
         }
     }
 
