@@ -33,11 +33,11 @@ pub async fn run(
         // Handled above, before a desk is needed.
         Command::Login { .. } => Ok(()),
         Command::Logout => log_out(d).await.map_err(failed),
-        Command::SetStatus { status, reason } => set_status(d, status, reason).await,
+        Command::SetStatus { status, reason } => set_status(&d, status, reason).await,
         Command::OpenContact {
             contact_id,
             customer_id,
-        } => open_contact(d, contact_id, customer_id).await,
+        } => open_contact(&d, contact_id, customer_id).await,
     }
 }
 
@@ -59,7 +59,7 @@ async fn login(session: SessionState, origin: &Origin, token: &str) -> Result<()
 }
 
 async fn set_status(
-    d: Desk,
+    d: &Desk,
     status: HostStatus,
     reason: Option<wire::ReasonCode>,
 ) -> Result<(), HostError> {
@@ -86,7 +86,7 @@ async fn set_status(
 }
 
 async fn open_contact(
-    d: Desk,
+    d: &Desk,
     contact_id: Option<wire::ContactId>,
     customer_id: Option<String>,
 ) -> Result<(), HostError> {
