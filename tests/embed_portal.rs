@@ -9,7 +9,8 @@
 //!   frame shows her desktop, the Events log `logged_in` and the result), `Set Ready` makes her
 //!   Ready (`status_changed`), `Open contact` by the portal's customer id shows Priya Nair in
 //!   the Communication tab (`place_changed`), `Log out` ends the session (`logged_out`), and
-//!   the same token again is refused with the server's reason.
+//!   the same token again is refused with the server's reason; an unknown command is
+//!   `invalid`, and `Set Ready` while logged out `not_logged_in`.
 
 mod harness;
 
@@ -228,6 +229,15 @@ async fn portal_logs_an_agent_in_and_drives_the_desktop() {
                 "result c6 failed: login_refused: this login link was already used",
             )
             .await?;
+
+            // Nonsense gets `invalid`; a command that needs an agent, `not_logged_in`.
+            portal
+                .client
+                .execute("send('fly', {to: 'the moon'});", vec![])
+                .await?;
+            event(&portal, "result c7 failed: invalid").await?;
+            portal.click("button", "Set Ready").await?;
+            event(&portal, "result c8 failed: not_logged_in").await?;
 
             // The stranger heard nothing all along.
             portal.enter_frame("Stranger").await?;
