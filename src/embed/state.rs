@@ -3,7 +3,6 @@
 
 use crate::shell::state::Desk;
 use leptos::prelude::*;
-use serde_json::Value;
 use wasm_bindgen::JsValue;
 use wire::embed::host::HostMessage;
 
@@ -43,8 +42,7 @@ impl Host {
         let Some(parent) = window().parent().ok().flatten() else {
             return;
         };
-        let text = message.to_json().to_string();
-        let Ok(data) = js_sys::JSON::parse(&text) else {
+        let Ok(data) = js_sys::JSON::parse(&message.to_message()) else {
             return;
         };
         if let Err(e) = parent.post_message(&data, &origin.0) {
@@ -66,11 +64,10 @@ impl Default for Host {
     }
 }
 
-/// A posted message's data as JSON (`null` for anything that is not plain data).
-pub fn data_of(data: &JsValue) -> Value {
+/// A posted message's data as JSON text (`null` for anything that is not plain data).
+pub fn data_of(data: &JsValue) -> String {
     js_sys::JSON::stringify(data)
         .ok()
         .and_then(|s| s.as_string())
-        .and_then(|s| serde_json::from_str(&s).ok())
-        .unwrap_or(Value::Null)
+        .unwrap_or_else(|| "null".to_owned())
 }

@@ -7,7 +7,6 @@
 
 use crate::{AgentId, ContactId, ReasonCode};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 /// The protocol every message names.
 pub const PROTOCOL: &str = "threadline/1";
@@ -32,7 +31,7 @@ pub enum HostStatus {
 
 /// What a portal asks the desktop to do.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(tag = "type", rename_all = "snake_case")]
 pub enum Command {
     /// Log in with a login token from `POST /api/embed/login-token`.
     Login {
@@ -61,18 +60,6 @@ pub enum Command {
     },
 }
 
-/// A command from the portal, as sent.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CommandMessage {
-    /// Always [`PROTOCOL`].
-    pub protocol: String,
-    /// Chosen by the portal; the result carries it back.
-    pub id: CommandId,
-    /// What to do.
-    #[serde(flatten)]
-    pub command: Command,
-}
-
 /// A message that is not a command the desktop understands.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Invalid {
@@ -83,31 +70,32 @@ pub struct Invalid {
     pub why: String,
 }
 
-/// Reads a message a portal posted (already a JSON value: `postMessage` carries structured
-/// data). Never panics.
-pub fn parse_command(data: &Value) -> Result<(CommandId, Command), Invalid> {
-    let id = data
-        .get("id")
-        .and_then(Value::as_str)
+/// Reads a message a portal posted, as JSON text (`JSON.stringify` of its data). Never panics.
+pub fn parse_command(data: &str) -> Result<(CommandId, Command), Invalid> {
+    let head: Head = serde_json::from_str(data).unwrap_or_default();
+    let id = head
+        .id
+        .0
         .filter(|id| !id.is_empty() && id.len() <= MAX_ID_LEN)
-        .map(|id| CommandId(id.to_owned()));
+        .map(CommandId);
     let invalid = |why: String| Invalid {
         id: id.clone(),
         why,
     };
-    if data.get("protocol").and_then(Value::as_str) != Some(PROTOCOL) {
+    if head.protocol.0.as_deref() != Some(PROTOCOL) {
         return Err(invalid(format!("the protocol must be {PROTOCOL:?}")));
     }
-    if id.is_none() {
+    let Some(found) = id.clone() else {
         return Err(invalid(format!(
             "the id must be a string of 1 to {MAX_ID_LEN} characters"
         )));
-    }
-    let message = CommandMessage::deserialize(data).map_err(|e| invalid(e.to_string()))?;
+    };
+    // The command's own fields beside `protocol` and `id` (other fields are ignored).
+    let command: Command = serde_json::from_str(data).map_err(|e| invalid(e.to_string()))?;
     if let Command::OpenContact {
         contact_id,
         customer_id,
-    } = &message.command
+    } = &command
     {
         if contact_id.is_some() == customer_id.is_some() {
             return Err(invalid(
@@ -115,7 +103,78 @@ pub fn parse_command(data: &Value) -> Result<(CommandId, Command), Invalid> {
             ));
         }
     }
-    Ok((message.id, message.command))
+    Ok((found, command))
+}
+
+/// The two fields read from any message, whatever else is wrong with it (so a bad command can
+/// still be answered by its id). Read without `serde_json::Value`, which the browser bundle
+/// would otherwise carry.
+#[derive(Default, Deserialize)]
+struct Head {
+    /// `protocol`, when a string.
+    #[serde(default)]
+    protocol: Loose,
+    /// `id`, when a string.
+    #[serde(default)]
+    id: Loose,
+}
+
+/// A string, or nothing for a value of any other kind.
+#[derive(Default)]
+struct Loose(Option<String>);
+
+impl<'de> Deserialize<'de> for Loose {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(LooseVisitor)
+    }
+}
+
+/// Takes a string; skips anything else.
+struct LooseVisitor;
+
+impl<'de> serde::de::Visitor<'de> for LooseVisitor {
+    type Value = Loose;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any value")
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Loose, E> {
+        Ok(Loose(Some(v.to_owned())))
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Loose, E> {
+        Ok(Loose(None))
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<Loose, E> {
+        Ok(Loose(None))
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<Loose, E> {
+        Ok(Loose(None))
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<Loose, E> {
+        Ok(Loose(None))
+    }
+
+    fn visit_unit<E>(self) -> Result<Loose, E> {
+        Ok(Loose(None))
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut a: A) -> Result<Loose, A::Error> {
+        while a.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+        Ok(Loose(None))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut a: A) -> Result<Loose, A::Error> {
+        while a
+            .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+            .is_some()
+        {}
+        Ok(Loose(None))
+    }
 }
 
 /// Why a command failed: a stable code and words for people.
@@ -127,7 +186,7 @@ pub struct HostError {
     pub message: String,
 }
 
-/// Not a command (bad protocol, unknown type, missing or extra fields).
+/// Not a command (bad protocol or id, unknown type, missing or wrongly typed fields).
 pub const ERROR_INVALID: &str = "invalid";
 /// The command needs a logged-in agent.
 pub const ERROR_NOT_LOGGED_IN: &str = "not_logged_in";
@@ -222,20 +281,27 @@ impl HostMessage {
         }
     }
 
-    /// The message as posted: its fields with `"protocol": "threadline/1"`.
-    pub fn to_json(&self) -> Value {
-        let mut value = serde_json::to_value(self).unwrap_or(Value::Null);
-        if let Value::Object(map) = &mut value {
-            map.insert("protocol".to_owned(), Value::String(PROTOCOL.to_owned()));
+    /// The message as posted (JSON text): `"protocol": "threadline/1"`, then its fields.
+    pub fn to_message(&self) -> String {
+        let fields = serde_json::to_string(self).unwrap_or_default();
+        // Every message is an object with at least `type`: the protocol goes in front of its
+        // fields (cheaper in the browser bundle than a flattened wrapper).
+        match fields.strip_prefix('{') {
+            Some(rest) => format!("{{\"protocol\":\"{PROTOCOL}\",{rest}"),
+            None => fields,
         }
-        value
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{json, Value};
+
+    /// What a message posts, read back.
+    fn posted(m: &HostMessage) -> Value {
+        serde_json::from_str(&m.to_message()).expect("JSON")
+    }
 
     #[test]
     fn commands_parse() {
@@ -267,7 +333,7 @@ mod tests {
         ];
         for (data, command) in cases {
             assert_eq!(
-                parse_command(&data),
+                parse_command(&data.to_string()),
                 Ok((CommandId("1".into()), command)),
                 "{data}"
             );
@@ -280,13 +346,12 @@ mod tests {
             json!({"protocol": PROTOCOL, "id": "a", "type": "fly"}),
             json!({"protocol": "threadline/2", "id": "a", "type": "logout"}),
             json!({"protocol": PROTOCOL, "id": "a", "type": "login"}),
-            json!({"protocol": PROTOCOL, "id": "a", "type": "login", "token": "t", "extra": 1}),
             json!({"protocol": PROTOCOL, "id": "a", "type": "open_contact"}),
             json!({"protocol": PROTOCOL, "id": "a", "type": "open_contact", "contact_id": 1, "customer_id": "x"}),
             json!({"protocol": PROTOCOL, "id": "a", "type": "set_status", "status": "away"}),
         ];
         for data in with_id {
-            let e = parse_command(&data).expect_err("invalid");
+            let e = parse_command(&data.to_string()).expect_err("invalid");
             assert_eq!(e.id, Some(CommandId("a".into())), "{data}");
         }
         let long = "x".repeat(MAX_ID_LEN + 1);
@@ -298,12 +363,20 @@ mod tests {
             json!({"protocol": PROTOCOL, "id": 5, "type": "logout"}),
             json!({"protocol": PROTOCOL, "id": "", "type": "logout"}),
             json!({"protocol": PROTOCOL, "id": long, "type": "logout"}),
+            json!({"protocol": PROTOCOL, "id": {"nested": [1, {"a": null}]}, "type": "logout"}),
         ] {
             assert_eq!(
-                parse_command(&data).expect_err("invalid").id,
+                parse_command(&data.to_string()).expect_err("invalid").id,
                 None,
                 "{data}"
             );
+        }
+    }
+
+    #[test]
+    fn text_that_is_not_json_is_ignored() {
+        for text in ["", "not json", "{", "{\"id\": \"a\"", "undefined"] {
+            assert_eq!(parse_command(text).expect_err("invalid").id, None, "{text}");
         }
     }
 
@@ -314,16 +387,16 @@ mod tests {
             Err(HostError::new(ERROR_UNKNOWN_CONTACT, "no such contact")),
         );
         assert_eq!(
-            result.to_json(),
+            posted(&result),
             json!({"protocol": PROTOCOL, "type": "result", "id": "7", "ok": false,
                 "error": {"code": "unknown_contact", "message": "no such contact"}})
         );
         assert_eq!(
-            HostMessage::Ready.to_json(),
+            posted(&HostMessage::Ready),
             json!({"protocol": PROTOCOL, "type": "ready"})
         );
         assert_eq!(
-            HostMessage::status(&crate::ChatStatus::Ready).to_json(),
+            posted(&HostMessage::status(&crate::ChatStatus::Ready)),
             json!({"protocol": PROTOCOL, "type": "status_changed", "status": "ready"})
         );
     }
