@@ -10,6 +10,7 @@ use leptos::prelude::*;
 pub fn App() -> impl IntoView {
     let session = SessionState::restore();
     provide_context(session);
+    crate::embed::start(session);
     // The URL stays what it was while logged out: after login the shell shows that place.
     move || match session.phase.get() {
         Phase::Checking => view! { <p class="boot" role="status">"Loading…"</p> }.into_any(),

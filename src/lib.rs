@@ -22,6 +22,8 @@
 //! - [`contacts`]: the `Contacts` list (paged by cursor, only visible rows rendered) and details.
 //! - [`connect_group`]: the Connect group of the navigation.
 //! - [`communication_tab`]: the Communication tab of the Connect group.
+//! - [`embed`]: the `postMessage` host API for a portal that frames the desktop (log in with
+//!   a portal's token, log out, set the status, open a contact; events back).
 //! - [`browser`]: time and focus helpers; storage and random ids from `client`.
 //!
 //! Every part owns its signals in its own `state.rs`; the shell gathers them in one `Desk` context.
@@ -34,6 +36,7 @@ pub mod communication_tab;
 pub mod connect_group;
 pub mod contacts;
 pub mod conversation_tab;
+pub mod embed;
 pub mod events;
 pub mod login;
 pub mod notifications;

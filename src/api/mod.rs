@@ -71,6 +71,26 @@ impl ApiClient<LoggedOut> {
         Ok((ApiClient::with_token(answer.token.clone()), answer))
     }
 
+    /// `POST /api/auth/embed`: a portal's login token (received by `postMessage` from
+    /// `portal_origin`) exchanged for a session, answered like a login.
+    pub async fn embed_login(
+        &self,
+        token: &str,
+        portal_origin: &str,
+    ) -> Result<(ApiClient<LoggedIn>, LoginResponse), ClientError> {
+        let body = wire::embed::EmbedLoginRequest {
+            token: token.to_owned(),
+            portal_origin: portal_origin.to_owned(),
+        };
+        let answer: LoginResponse = Call::post("/api/auth/embed").body(&body).json().await?;
+        Ok((ApiClient::with_token(answer.token.clone()), answer))
+    }
+
+    /// `GET /api/embed/config`: the origins that may frame the desktop.
+    pub async fn embed_config(&self) -> Result<wire::embed::EmbedConfig, ClientError> {
+        Ok(Call::get("/api/embed/config").json().await?)
+    }
+
     /// `GET /api/setup`: whether any account exists yet (first run).
     pub async fn setup(&self) -> Result<wire::accounts::SetupState, ClientError> {
         Ok(Call::get("/api/setup").json().await?)
@@ -237,6 +257,13 @@ impl ApiClient<LoggedIn> {
     /// `GET /api/contacts/{id}`.
     pub async fn contact(&self, id: ContactId) -> Result<ContactView, ClientError> {
         Ok(self.get(format!("/api/contacts/{id}")).json().await?)
+    }
+
+    /// `GET /api/contacts/by-customer/{customer_id}`: the contact the company knows by its own
+    /// customer id.
+    pub async fn contact_by_customer(&self, customer_id: &str) -> Result<ContactView, ClientError> {
+        let url = format!("/api/contacts/by-customer/{}", encode(customer_id));
+        Ok(self.get(url).json().await?)
     }
 
     /// `GET /api/contacts/{id}/interactions` (Contact History).

@@ -2,9 +2,11 @@
 
 pub mod state;
 
-use crate::shell::state::desk;
+use crate::api::ClientError;
+use crate::shell::state::{desk, Api};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use state::PresenceState;
 use wire::{ChatStatus, ReasonCode};
 
 const READY: &str = "ready";
@@ -29,6 +31,24 @@ fn status_of(value: &str) -> Option<ChatStatus> {
     }
 }
 
+/// Asks the server for `status` and shows what it answers; on an error the control goes back
+/// to the status the agent had. The control and a framing portal's `set_status` both use it.
+pub async fn change_status(
+    presence: PresenceState,
+    api: Api,
+    status: ChatStatus,
+) -> Result<(), ClientError> {
+    presence.saving.set(true);
+    let result = api.client().set_status(status).await;
+    match &result {
+        Ok(agent) => presence.agent_changed(agent.clone()),
+        // Put the control back to what the server says.
+        Err(_) => presence.agent.update(|_| {}),
+    }
+    presence.saving.try_set(false);
+    result.map(|_| ())
+}
+
 /// `Ready`, or `Not Ready` with a reason.
 #[component]
 pub fn StatusControl() -> impl IntoView {
@@ -40,18 +60,10 @@ pub fn StatusControl() -> impl IntoView {
         let Some(status) = status_of(&event_target_value(&ev)) else {
             return;
         };
-        presence.saving.set(true);
-        let client = api.client();
         spawn_local(async move {
-            match client.set_status(status).await {
-                Ok(agent) => presence.agent_changed(agent),
-                Err(e) => {
-                    // Put the control back to what the server says.
-                    presence.agent.update(|_| {});
-                    notices.error("Changing the Chat channel status", &e);
-                }
+            if let Err(e) = change_status(presence, api, status).await {
+                notices.error("Changing the Chat channel status", &e);
             }
-            presence.saving.set(false);
         });
     };
     let reasons = move || {

@@ -3,7 +3,7 @@
 
 use crate::api::ClientError;
 use crate::presence::{Capacity, StatusControl};
-use crate::shell::state::{desk, Place};
+use crate::shell::state::{desk, Desk, Place};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -29,35 +29,35 @@ pub fn Header(
     }
 }
 
+/// Logs the agent out: the handle time of the view shown is saved first (the token stops
+/// working once logged out), the session ends on the server, and the next login starts at the
+/// desk. The `Log out` button and a framing portal's `logout` both use it.
+pub async fn log_out(d: Desk) -> Result<(), ClientError> {
+    let client = d.api.client();
+    if let Some((id, segment)) = d.viewing.take() {
+        let _ = client.handle_time(id, &segment, false).await;
+    }
+    let (_logged_out, result) = client.logout().await;
+    match result {
+        Err(e) if !e.is_unauthorized() => Err(e),
+        _ => {
+            d.nav.replace(Place::Home);
+            d.session.logged_out(None);
+            Ok(())
+        }
+    }
+}
+
 #[component]
 fn LogOut() -> impl IntoView {
-    let api = desk().api;
-    let session = desk().session;
-    let notices = desk().notices;
-    let viewing = desk().viewing;
-    let nav = desk().nav;
+    let d = desk();
     let busy = RwSignal::new(false);
     let log_out = move |_| {
         busy.set(true);
-        let client = api.client();
-        let counted = viewing.take();
         spawn_local(async move {
-            // Handle time first: the token stops working once logged out.
-            if let Some((id, segment)) = counted {
-                let _ = client.handle_time(id, &segment, false).await;
-            }
-            let (_logged_out, result) = client.logout().await;
-            // The next login starts at the desk, not where this agent was.
-            if result.is_ok() || result.as_ref().is_err_and(ClientError::is_unauthorized) {
-                nav.replace(Place::Home);
-            }
-            match result {
-                Ok(()) => session.logged_out(None),
-                Err(e) if e.is_unauthorized() => session.logged_out(None),
-                Err(e) => {
-                    busy.set(false);
-                    notices.error("Log out", &e);
-                }
+            if let Err(e) = log_out(d).await {
+                busy.set(false);
+                d.notices.error("Log out", &e);
             }
         });
     };

@@ -9,6 +9,7 @@
 //! - `workspace`: the work area: what the place shows.
 
 mod header;
+pub use header::log_out;
 mod nav;
 pub mod place;
 pub mod state;
@@ -87,6 +88,7 @@ pub fn Shell(session: Session) -> impl IntoView {
                     .then(|| view! { <span class="reconnecting">"Reconnecting…"</span> })}
             </div>
             <NoticeList/>
+            <crate::embed::Bridge/>
             <OfferNotifications/>
             <RespondedNotifications/>
             <div class="body">

@@ -27,6 +27,10 @@
 //! - Files to upload ([`Files`], [`TINY_PNG`], [`SVG`]) go in through [`Browser::choose_file`].
 //! - The other party over HTTP: [`ApiUser`] (an agent or a visitor), and signed customer
 //!   identities ([`identity_for`]).
+//! - Other origins: [`PageServer`] serves one page from a second loopback server (a portal
+//!   that frames the desktop); [`Browser::goto_url`] opens it, [`Browser::enter_frame`] /
+//!   [`Browser::leave_frame`] switch into a frame by title and back;
+//!   [`Harness::browser_with_args`] passes more Chromium switches.
 //! - Chromedriver: one process per test binary, started on first use on a free port, stopped when
 //!   the test binary exits (a small shell watches our stdin pipe).
 //!
@@ -433,14 +437,23 @@ impl Harness {
         let profile = tempfile::Builder::new()
             .prefix("threadline-chromium-")
             .tempdir()?;
-        self.browser_on_profile(label, Arc::new(profile)).await
+        self.browser_on_profile(label, Arc::new(profile), &[]).await
+    }
+
+    /// [`Harness::browser`] with more Chromium switches (`--test-third-party-cookie-phaseout`).
+    pub async fn browser_with_args(&self, label: &str, extra: &[&str]) -> Result<Browser> {
+        let profile = tempfile::Builder::new()
+            .prefix("threadline-chromium-")
+            .tempdir()?;
+        self.browser_on_profile(label, Arc::new(profile), extra)
+            .await
     }
 
     /// Opens a new Chromium session on the profile (user data directory) of an earlier one, so
     /// it finds the same `localStorage` and cookies: the same person coming back later. Quit the
     /// earlier session first ([`Browser::quit`]); two Chromiums cannot share a profile.
     pub async fn browser_like(&self, label: &str, earlier: &Browser) -> Result<Browser> {
-        self.browser_on_profile(label, earlier.profile.clone())
+        self.browser_on_profile(label, earlier.profile.clone(), &[])
             .await
     }
 
@@ -448,27 +461,30 @@ impl Harness {
         &self,
         label: &str,
         profile: Arc<tempfile::TempDir>,
+        extra: &[&str],
     ) -> Result<Browser> {
         let driver = driver()?;
         let chromium = env_path("CHROMIUM", || "/usr/bin/chromium".into());
         let mut caps = serde_json::Map::new();
         caps.insert("browserName".into(), json!("chrome"));
+        let mut args: Vec<String> = [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ]
+        .into_iter()
+        .chain(extra.iter().copied())
+        .map(str::to_owned)
+        .collect();
+        args.push(format!("--user-data-dir={}", profile.path().display()));
         caps.insert(
             "goog:chromeOptions".into(),
-            json!({
-                "binary": chromium,
-                "args": [
-                    "--headless",
-                    "--no-sandbox",
-                    "--disable-gpu",
-                    "--disable-quic",
-                    "--no-first-run",
-                    "--disable-background-networking",
-                    "--disable-component-update",
-                    "--disable-sync",
-                    format!("--user-data-dir={}", profile.path().display()),
-                ],
-            }),
+            json!({ "binary": chromium, "args": args }),
         );
         caps.insert("goog:loggingPrefs".into(), json!({ "browser": "ALL" }));
         let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
@@ -1175,6 +1191,35 @@ impl Browser {
         .await
     }
 
+    /// Opens an absolute `url` (a page on another origin than the test's server).
+    pub async fn goto_url(&self, url: &str) -> Result {
+        self.client.goto(url).await?;
+        Ok(())
+    }
+
+    /// Switches into the `<iframe>` whose `title` is `title` (waiting for it): role queries
+    /// then search that frame. [`Browser::leave_frame`] switches back to its parent.
+    pub async fn enter_frame(&self, title: &str) -> Result {
+        let css = format!("iframe[title=\"{title}\"]");
+        let what = format!("the frame {title:?} on {}", self.label);
+        let frame = wait_until(&what, default_timeout(), || async {
+            Ok(self
+                .client
+                .find_all(fantoccini::Locator::Css(&css))
+                .await?
+                .pop())
+        })
+        .await?;
+        frame.enter_frame().await?;
+        Ok(())
+    }
+
+    /// Switches from a frame back to its parent.
+    pub async fn leave_frame(&self) -> Result {
+        self.client.enter_parent_frame().await?;
+        Ok(())
+    }
+
     /// Switches back from the chat panel's frame to the page.
     pub async fn leave_widget(&self) -> Result {
         self.client.enter_parent_frame().await?;
@@ -1486,5 +1531,64 @@ impl ApiUser {
         .await?;
         self.post(&format!("/api/interactions/{id}/accept"), json!({}))
             .await
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pages on other origins.
+
+/// A second loopback server serving one HTML page at every path: a portal that frames the
+/// desktop, or a stranger's page. Bound before the test's server starts, so its origin can go
+/// in the configuration; [`PageServer::serve`] starts answering.
+pub struct PageServer {
+    listener: std::net::TcpListener,
+}
+
+impl PageServer {
+    /// Binds `127.0.0.1:0`.
+    pub fn bind() -> Result<PageServer> {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        listener.set_nonblocking(true)?;
+        Ok(PageServer { listener })
+    }
+
+    /// The origin, with `host` (`127.0.0.1`, or `localhost` to be another site than the test's
+    /// server).
+    pub fn origin(&self, host: &str) -> Result<String> {
+        Ok(format!(
+            "http://{host}:{}",
+            self.listener.local_addr()?.port()
+        ))
+    }
+
+    /// Answers every request with `html` until the test ends (within a tokio runtime).
+    pub fn serve(self, html: String) -> Result {
+        let listener = tokio::net::TcpListener::from_std(self.listener)?;
+        let html: Arc<str> = html.into();
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let html = html.clone();
+                tokio::spawn(async move {
+                    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+                    let mut request = Vec::new();
+                    let mut buf = [0u8; 2048];
+                    while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                        match socket.read(&mut buf).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => request.extend_from_slice(&buf[..n]),
+                        }
+                    }
+                    let answer = format!(
+                        "HTTP/1.1 200 OK\r\ncontent-type: text/html; charset=utf-8\r\n\
+                         content-length: {}\r\ncache-control: no-store\r\n\
+                         connection: close\r\n\r\n{html}",
+                        html.len()
+                    );
+                    let _ = socket.write_all(answer.as_bytes()).await;
+                    let _ = socket.shutdown().await;
+                });
+            }
+        });
+        Ok(())
     }
 }

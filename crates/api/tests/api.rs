@@ -1322,6 +1322,7 @@ async fn openapi_document_is_valid_and_covers_every_route() {
         "/api/auth/password",
         "/api/auth/embed",
         "/api/embed/login-token",
+        "/api/embed/config",
         "/api/me",
         "/api/me/status",
         "/api/config",
@@ -1396,7 +1397,7 @@ async fn openapi_document_is_valid_and_covers_every_route() {
     }
     assert_eq!(
         documented.len(),
-        66,
+        67,
         "a new route must be added to this list"
     );
     for op in parsed.paths.paths.values() {

@@ -86,6 +86,8 @@ const MATRIX: &[Row] = &[
     // credentials: `tests/embed.rs`.
     ("POST", "/api/embed/login-token",               [U, U, U, U, U, U, U, U]),
     ("POST", "/api/auth/embed",                      [U, U, U, U, U, U, U, U]),
+    // The origins that may frame the desktop: public (the frame-ancestors header shows them).
+    ("GET",  "/api/embed/config",                    [P, P, P, P, P, P, P, P]),
     // An agent's own session.
     ("POST", "/api/auth/logout",                     [U, U, U, P, P, U, U, U]),
     ("POST", "/api/auth/password",                   [U, U, U, P, P, U, U, U]),

@@ -2,7 +2,7 @@
 //! back end asks for a login token with its secret, the desktop exchanges it for a session that
 //! works like a login's; the refusals (reuse, expiry, another portal, a wrong secret, unknown
 //! and deactivated accounts, two exchanges at once) and the contact lookup by the company's own
-//! customer id.
+//! customer id; the public list of origins that may frame the desktop.
 
 mod common;
 
@@ -353,7 +353,30 @@ async fn contact_by_customer_id(b: Backend) {
     s.stop().await;
 }
 
+/// `GET /api/embed/config` gives anyone the origins that may frame the desktop: the embed
+/// origins and every portal's, as the `frame-ancestors` of the desktop's page name them.
+async fn the_framing_origins_are_public(b: Backend) {
+    let s = Server::start(b, |c| {
+        c.embed_origins = vec!["https://Intranet.example/".into()];
+        with_crm(c);
+    })
+    .await;
+    let (status, body) = s.call(Method::GET, "/api/embed/config", None, None).await;
+    assert_eq!(status, 200, "{body}");
+    let origins: Vec<&str> = body["origins"]
+        .as_array()
+        .expect("origins")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    for o in ["https://intranet.example", CRM_ORIGIN, DEMO_PORTAL_ORIGIN] {
+        assert!(origins.contains(&o), "{o} in {body}");
+    }
+    s.stop().await;
+}
+
 on_both!(
+    the_framing_origins_are_public,
     token_becomes_a_session,
     a_token_is_used_once,
     an_expired_token_is_refused,

@@ -38,3 +38,14 @@ pub struct EmbedLoginRequest {
     /// must be the origin of the portal the token was issued for.
     pub portal_origin: String,
 }
+
+/// `GET /api/embed/config` (public): the origins that may frame the desktop, the same list that
+/// feeds its `frame-ancestors`. The framed desktop takes `postMessage` commands only from these.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EmbedConfig {
+    /// Origins (`scheme://host[:port]`), lower case, without a trailing slash.
+    pub origins: Vec<String>,
+}
+
+pub mod host;

@@ -3,6 +3,8 @@
 //! `POST /api/auth/embed` (the desktop in the frame exchanges it for a session, answered like a
 //! login). The secret is compared in constant time with every portal's; tokens are random,
 //! stored only as hashes, used once, for a minute, and only from their portal's origin.
+//! `GET /api/embed/config` (public) tells the framed desktop which origins it may take
+//! `postMessage` commands from.
 
 use super::check_chars;
 use crate::auth::{new_token, token_hash};
@@ -22,12 +24,13 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use wire::api::LoginResponse;
 use wire::checks::Lines;
-use wire::embed::{EmbedLoginRequest, EmbedTokenRequest, EmbedTokenResponse};
+use wire::embed::{EmbedConfig, EmbedLoginRequest, EmbedTokenRequest, EmbedTokenResponse};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(login_token))
         .routes(routes!(embed_login))
+        .routes(routes!(embed_config))
 }
 
 /// Why a token request failed: an ordinary API error, or a quota (with `Retry-After`).
@@ -239,4 +242,15 @@ async fn embed_login(
         expires_at: session_expires_at,
         agent,
     }))
+}
+
+/// The origins that may frame the desktop (the same list as its `frame-ancestors`, every
+/// portal's origin among them). Public: the header shows them to anyone anyway. The framed
+/// desktop takes `postMessage` commands only from these origins.
+#[utoipa::path(get, path = "/api/embed/config", tag = "auth",
+    responses((status = 200, body = EmbedConfig)))]
+async fn embed_config(State(state): State<AppState>) -> Json<EmbedConfig> {
+    Json(EmbedConfig {
+        origins: state.config.embed_origins.clone(),
+    })
 }

@@ -1,0 +1,403 @@
+//! The `postMessage` protocol between a portal and the desktop it frames (`threadline/1`).
+//! The portal sends [`Command`]s, each with an id it chooses; the desktop answers every one
+//! with a [`HostMessage::Result`] carrying that id, and posts events ([`HostMessage`]) when
+//! something happens. Every message, both ways, carries `"protocol": "threadline/1"`. Parsing
+//! never panics: anything that is not a command comes back as [`Invalid`], with the id when
+//! one could be read, so the desktop can answer it with the error code `invalid`.
+
+use crate::{AgentId, ContactId, ReasonCode};
+use serde::{Deserialize, Serialize};
+
+/// The protocol every message names.
+pub const PROTOCOL: &str = "threadline/1";
+
+/// The longest command id a portal may choose.
+pub const MAX_ID_LEN: usize = 64;
+
+/// A command id the portal chose; the result carries it back. 1 to 64 characters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct CommandId(pub String);
+
+/// The status a portal may set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HostStatus {
+    /// Offers may arrive.
+    Ready,
+    /// No new offers.
+    NotReady,
+}
+
+/// What a portal asks the desktop to do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Command {
+    /// Log in with a login token from `POST /api/embed/login-token`.
+    Login {
+        /// The token, as the portal's back end received it.
+        token: String,
+    },
+    /// Log out (the session ends on the server too).
+    Logout,
+    /// Set the agent's Chat channel status.
+    SetStatus {
+        /// `ready` or `not_ready`.
+        status: HostStatus,
+        /// For `not_ready`: a configured reason code (the first configured one when absent).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<ReasonCode>,
+    },
+    /// Show a contact in the Communication tab: by Threadline id or by the portal's customer
+    /// id (exactly one of them).
+    OpenContact {
+        /// The Threadline contact id.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        contact_id: Option<ContactId>,
+        /// The portal's own customer id (a `web_customer` identity of the contact).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        customer_id: Option<String>,
+    },
+}
+
+/// A message that is not a command the desktop understands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invalid {
+    /// Its id, when it had a usable one (then it gets an `invalid` result; otherwise it is
+    /// ignored).
+    pub id: Option<CommandId>,
+    /// What is wrong with it, for the result's message.
+    pub why: String,
+}
+
+/// Reads a message a portal posted, as JSON text (`JSON.stringify` of its data). Never panics.
+pub fn parse_command(data: &str) -> Result<(CommandId, Command), Invalid> {
+    let head: Head = serde_json::from_str(data).unwrap_or_default();
+    let id = head
+        .id
+        .0
+        .filter(|id| !id.is_empty() && id.len() <= MAX_ID_LEN)
+        .map(CommandId);
+    let invalid = |why: String| Invalid {
+        id: id.clone(),
+        why,
+    };
+    if head.protocol.0.as_deref() != Some(PROTOCOL) {
+        return Err(invalid(format!("the protocol must be {PROTOCOL:?}")));
+    }
+    let Some(found) = id.clone() else {
+        return Err(invalid(format!(
+            "the id must be a string of 1 to {MAX_ID_LEN} characters"
+        )));
+    };
+    // The command's own fields beside `protocol` and `id` (other fields are ignored).
+    let command: Command = serde_json::from_str(data).map_err(|e| invalid(e.to_string()))?;
+    if let Command::OpenContact {
+        contact_id,
+        customer_id,
+    } = &command
+    {
+        if contact_id.is_some() == customer_id.is_some() {
+            return Err(invalid(
+                "open_contact takes exactly one of contact_id and customer_id".to_owned(),
+            ));
+        }
+    }
+    Ok((found, command))
+}
+
+/// The two fields read from any message, whatever else is wrong with it (so a bad command can
+/// still be answered by its id). Read without `serde_json::Value`, which the browser bundle
+/// would otherwise carry.
+#[derive(Default, Deserialize)]
+struct Head {
+    /// `protocol`, when a string.
+    #[serde(default)]
+    protocol: Loose,
+    /// `id`, when a string.
+    #[serde(default)]
+    id: Loose,
+}
+
+/// A string, or nothing for a value of any other kind.
+#[derive(Default)]
+struct Loose(Option<String>);
+
+impl<'de> Deserialize<'de> for Loose {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(LooseVisitor)
+    }
+}
+
+/// Takes a string; skips anything else.
+struct LooseVisitor;
+
+impl<'de> serde::de::Visitor<'de> for LooseVisitor {
+    type Value = Loose;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any value")
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Loose, E> {
+        Ok(Loose(Some(v.to_owned())))
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Loose, E> {
+        Ok(Loose(None))
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<Loose, E> {
+        Ok(Loose(None))
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<Loose, E> {
+        Ok(Loose(None))
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<Loose, E> {
+        Ok(Loose(None))
+    }
+
+    fn visit_unit<E>(self) -> Result<Loose, E> {
+        Ok(Loose(None))
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut a: A) -> Result<Loose, A::Error> {
+        while a.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+        Ok(Loose(None))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut a: A) -> Result<Loose, A::Error> {
+        while a
+            .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+            .is_some()
+        {}
+        Ok(Loose(None))
+    }
+}
+
+/// Why a command failed: a stable code and words for people.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostError {
+    /// One of the `ERROR_*` codes.
+    pub code: String,
+    /// What went wrong (for a refused login token, the server's reason).
+    pub message: String,
+}
+
+/// Not a command (bad protocol or id, unknown type, missing or wrongly typed fields).
+pub const ERROR_INVALID: &str = "invalid";
+/// The command needs a logged-in agent.
+pub const ERROR_NOT_LOGGED_IN: &str = "not_logged_in";
+/// The server refused it for this agent, or the desktop is in a state that does not allow it
+/// (a login while someone is logged in, an unknown Not Ready reason).
+pub const ERROR_NOT_ALLOWED: &str = "not_allowed";
+/// No contact has that id or customer id.
+pub const ERROR_UNKNOWN_CONTACT: &str = "unknown_contact";
+/// The login token was refused (unknown, used, expired, another portal's).
+pub const ERROR_LOGIN_REFUSED: &str = "login_refused";
+/// Anything else (the server cannot be reached, a server error).
+pub const ERROR_FAILED: &str = "failed";
+
+impl HostError {
+    /// An error with `code` and `message`.
+    pub fn new(code: &str, message: impl Into<String>) -> Self {
+        HostError {
+            code: code.to_owned(),
+            message: message.into(),
+        }
+    }
+}
+
+/// What the desktop posts to the portal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum HostMessage {
+    /// The answer to one command.
+    Result {
+        /// The command's id.
+        id: CommandId,
+        /// Whether it was done.
+        ok: bool,
+        /// Why not.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        error: Option<HostError>,
+    },
+    /// The desktop is listening (posted once, when it has loaded inside the portal).
+    Ready,
+    /// An agent is logged in (by a `login` command, a kept session, or the login form).
+    LoggedIn {
+        /// The agent's id.
+        agent_id: AgentId,
+        /// The agent's display name.
+        name: String,
+    },
+    /// Nobody is logged in any more.
+    LoggedOut,
+    /// The agent's Chat channel status changed, by any means.
+    StatusChanged {
+        /// `ready` or `not_ready`.
+        status: HostStatus,
+        /// The Not Ready reason code.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<ReasonCode>,
+    },
+    /// The desktop's URL changed (path and query, relative to the desktop's origin).
+    PlaceChanged {
+        /// The new URL.
+        url: String,
+    },
+}
+
+impl HostMessage {
+    /// The result of command `id`.
+    pub fn result(id: CommandId, outcome: Result<(), HostError>) -> Self {
+        match outcome {
+            Ok(()) => HostMessage::Result {
+                id,
+                ok: true,
+                error: None,
+            },
+            Err(e) => HostMessage::Result {
+                id,
+                ok: false,
+                error: Some(e),
+            },
+        }
+    }
+
+    /// The status event for `status`.
+    pub fn status(status: &crate::ChatStatus) -> Self {
+        match status {
+            crate::ChatStatus::Ready => HostMessage::StatusChanged {
+                status: HostStatus::Ready,
+                reason: None,
+            },
+            crate::ChatStatus::NotReady { reason } => HostMessage::StatusChanged {
+                status: HostStatus::NotReady,
+                reason: Some(reason.clone()),
+            },
+        }
+    }
+
+    /// The message as posted (JSON text): `"protocol": "threadline/1"`, then its fields.
+    pub fn to_message(&self) -> String {
+        let fields = serde_json::to_string(self).unwrap_or_default();
+        // Every message is an object with at least `type`: the protocol goes in front of its
+        // fields (cheaper in the browser bundle than a flattened wrapper).
+        match fields.strip_prefix('{') {
+            Some(rest) => format!("{{\"protocol\":\"{PROTOCOL}\",{rest}"),
+            None => fields,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{json, Value};
+
+    /// What a message posts, read back.
+    fn posted(m: &HostMessage) -> Value {
+        serde_json::from_str(&m.to_message()).expect("JSON")
+    }
+
+    #[test]
+    fn commands_parse() {
+        let cases = [
+            (
+                json!({"protocol": PROTOCOL, "id": "1", "type": "login", "token": "tle_x"}),
+                Command::Login {
+                    token: "tle_x".into(),
+                },
+            ),
+            (
+                json!({"protocol": PROTOCOL, "id": "1", "type": "logout"}),
+                Command::Logout,
+            ),
+            (
+                json!({"protocol": PROTOCOL, "id": "1", "type": "set_status", "status": "not_ready", "reason": "break"}),
+                Command::SetStatus {
+                    status: HostStatus::NotReady,
+                    reason: Some(ReasonCode("break".into())),
+                },
+            ),
+            (
+                json!({"protocol": PROTOCOL, "id": "1", "type": "open_contact", "customer_id": "c-9"}),
+                Command::OpenContact {
+                    contact_id: None,
+                    customer_id: Some("c-9".into()),
+                },
+            ),
+        ];
+        for (data, command) in cases {
+            assert_eq!(
+                parse_command(&data.to_string()),
+                Ok((CommandId("1".into()), command)),
+                "{data}"
+            );
+        }
+    }
+
+    #[test]
+    fn nonsense_is_invalid_with_the_id_when_there_is_one() {
+        let with_id = [
+            json!({"protocol": PROTOCOL, "id": "a", "type": "fly"}),
+            json!({"protocol": "threadline/2", "id": "a", "type": "logout"}),
+            json!({"protocol": PROTOCOL, "id": "a", "type": "login"}),
+            json!({"protocol": PROTOCOL, "id": "a", "type": "open_contact"}),
+            json!({"protocol": PROTOCOL, "id": "a", "type": "open_contact", "contact_id": 1, "customer_id": "x"}),
+            json!({"protocol": PROTOCOL, "id": "a", "type": "set_status", "status": "away"}),
+        ];
+        for data in with_id {
+            let e = parse_command(&data.to_string()).expect_err("invalid");
+            assert_eq!(e.id, Some(CommandId("a".into())), "{data}");
+        }
+        let long = "x".repeat(MAX_ID_LEN + 1);
+        for data in [
+            json!(null),
+            json!("login"),
+            json!([1, 2]),
+            json!({"protocol": PROTOCOL, "type": "logout"}),
+            json!({"protocol": PROTOCOL, "id": 5, "type": "logout"}),
+            json!({"protocol": PROTOCOL, "id": "", "type": "logout"}),
+            json!({"protocol": PROTOCOL, "id": long, "type": "logout"}),
+            json!({"protocol": PROTOCOL, "id": {"nested": [1, {"a": null}]}, "type": "logout"}),
+        ] {
+            assert_eq!(
+                parse_command(&data.to_string()).expect_err("invalid").id,
+                None,
+                "{data}"
+            );
+        }
+    }
+
+    #[test]
+    fn text_that_is_not_json_is_ignored() {
+        for text in ["", "not json", "{", "{\"id\": \"a\"", "undefined"] {
+            assert_eq!(parse_command(text).expect_err("invalid").id, None, "{text}");
+        }
+    }
+
+    #[test]
+    fn messages_carry_the_protocol() {
+        let result = HostMessage::result(
+            CommandId("7".into()),
+            Err(HostError::new(ERROR_UNKNOWN_CONTACT, "no such contact")),
+        );
+        assert_eq!(
+            posted(&result),
+            json!({"protocol": PROTOCOL, "type": "result", "id": "7", "ok": false,
+                "error": {"code": "unknown_contact", "message": "no such contact"}})
+        );
+        assert_eq!(
+            posted(&HostMessage::Ready),
+            json!({"protocol": PROTOCOL, "type": "ready"})
+        );
+        assert_eq!(
+            posted(&HostMessage::status(&crate::ChatStatus::Ready)),
+            json!({"protocol": PROTOCOL, "type": "status_changed", "status": "ready"})
+        );
+    }
+}
