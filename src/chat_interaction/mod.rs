@@ -187,6 +187,7 @@ fn InteractionBody(first: InteractionView) -> impl IntoView {
         })),
     };
     let text = RwSignal::new(String::new());
+    take_handed_text(id, text);
     // The panel is the URL's; while the view is on its way out it keeps the last one.
     let panel = Memo::new(move |last: Option<&Panel>| match nav.place() {
         Place::Interaction(shown, p) if shown == id => p,
@@ -248,6 +249,22 @@ fn InteractionBody(first: InteractionView) -> impl IntoView {
             </div>
         </section>
     }
+}
+
+/// Text handed to this interaction's message field ([`InteractionsState::hand_text`]) replaces
+/// what is there, unsent.
+fn take_handed_text(id: InteractionId, text: RwSignal<String>) {
+    let interactions = desk().interactions;
+    Effect::new(move |_| {
+        let Some(handed) = interactions
+            .handed
+            .with(|h| h.iter().find(|(i, _)| *i == id).map(|(_, t)| t.clone()))
+        else {
+            return;
+        };
+        interactions.handed.update(|h| h.retain(|(i, _)| *i != id));
+        text.set(handed);
+    });
 }
 
 /// "Sam Sato is monitoring this chat" while a supervisor watches it.

@@ -126,6 +126,9 @@ pub struct InteractionsState {
     pub monitors: RwSignal<Vec<Monitor>>,
     /// Chats a supervisor reassigned away from the agent: their views leave.
     pub reassigned: RwSignal<Vec<InteractionId>>,
+    /// Text handed to an interaction's message field from outside the view (the portal's
+    /// `compose`), until that view's composer takes it: the agent sees it there, unsent.
+    pub handed: RwSignal<Vec<(InteractionId, String)>>,
 }
 
 impl InteractionsState {
@@ -139,6 +142,7 @@ impl InteractionsState {
             positions: StoredValue::new(Vec::new()),
             monitors: RwSignal::new(Vec::new()),
             reassigned: RwSignal::new(Vec::new()),
+            handed: RwSignal::new(Vec::new()),
         }
     }
 
@@ -180,6 +184,14 @@ impl InteractionsState {
             .update(|l| l.retain(|m| m.interaction_id != id));
         self.reassigned.update(|l| l.push(id));
         reassigned_text(contact.as_deref(), by, to)
+    }
+
+    /// Puts `text` into interaction `id`'s message field (its view takes it when it shows).
+    pub fn hand_text(self, id: InteractionId, text: String) {
+        self.handed.update(|h| {
+            h.retain(|(i, _)| *i != id);
+            h.push((id, text));
+        });
     }
 
     /// One open interaction.

@@ -6,8 +6,8 @@ use crate::chat_interaction::send::Sender;
 use crate::chat_interaction::{load_conversation, mark_read_while_shown};
 use crate::contacts::ContactsList;
 use crate::conversation_tab::ConversationTab;
-use crate::shell::state::desk;
 use crate::shell::state::Place;
+use crate::shell::state::{desk, Desk};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wire::api::SendSource;
@@ -53,11 +53,22 @@ pub fn CommunicationTab() -> impl IntoView {
     }
 }
 
+/// Starts a chat with `contact`, as the `Chat` button does (and the portal's `start_chat`): the
+/// new interaction opens in its Chat Interaction view.
+pub async fn start_chat(
+    d: Desk,
+    contact: ContactId,
+) -> Result<wire::InteractionView, crate::api::ClientError> {
+    let i = d.api.client().chat(contact).await?;
+    d.interactions.interaction_changed(i.clone());
+    d.nav.go(Place::interaction(i.id));
+    Ok(i)
+}
+
 #[component]
 fn ContactConversation(contact: ContactId, public: bool) -> impl IntoView {
     let api = desk().api;
     let notices = desk().notices;
-    let nav = desk().nav;
     let interactions = desk().interactions;
     let contacts = desk().contacts;
     load_conversation(api, interactions, notices, contact, Some(public));
@@ -93,19 +104,14 @@ fn ContactConversation(contact: ContactId, public: bool) -> impl IntoView {
     let text = RwSignal::new(String::new());
     let busy = RwSignal::new(false);
     let refusal = crate::chat_interaction::write_refusal(contact, name);
+    let d = desk();
     let chat = move |_| {
         busy.set(true);
-        let client = api.client();
         spawn_local(async move {
-            match client.chat(contact).await {
-                Ok(i) => {
-                    let id = i.id;
-                    interactions.interaction_changed(i);
-                    nav.go(Place::interaction(id));
-                }
-                Err(e) => notices.error("Chat", &e),
+            if let Err(e) = start_chat(d, contact).await {
+                notices.error("Chat", &e);
             }
-            busy.set(false);
+            busy.try_set(false);
         });
     };
     view! {

@@ -10,11 +10,7 @@ use leptos::prelude::*;
 pub fn ConnectGroup() -> impl IntoView {
     let nav = desk().nav;
     let contacts = desk().contacts;
-    let unread = move || {
-        contacts
-            .list
-            .with(|l| l.iter().map(|c| c.unread).sum::<u32>())
-    };
+    let unread = move || contacts.unread_total();
     view! {
         <section class="nav-group" aria-labelledby="nav-connect">
             <h2 id="nav-connect">"Connect"</h2>

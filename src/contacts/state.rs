@@ -40,6 +40,12 @@ impl Default for ContactsState {
 }
 
 impl ContactsState {
+    /// Unread messages across the list: the number the Connect group's unread mark shows (and
+    /// the portal's `unread_changed` posts). Tracked.
+    pub fn unread_total(self) -> u32 {
+        self.list.with(|l| l.iter().map(|c| c.unread).sum())
+    }
+
     /// Nothing loaded.
     pub fn new() -> Self {
         ContactsState {

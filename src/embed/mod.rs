@@ -1,6 +1,9 @@
 //! The desktop's `postMessage` host API (protocol `threadline/1`, types in
 //! [`wire::embed::host`]): a portal that frames the desktop logs an agent in with a login
-//! token, logs them out, sets their status and opens contacts, and hears what happens. Inert
+//! token, logs them out, sets their status, opens contacts and interactions, accepts and
+//! rejects offers, starts chats and writes into the message field, and hears what happens
+//! (which server event means which portal event is decided once, in
+//! [`wire::embed::host::events`], and the event dispatcher hands every event over). Inert
 //! outside a frame. Inside one, messages are read only from the origins of
 //! `GET /api/embed/config` (others are dropped, with a debug line at most) and answered at that
 //! exact origin, never `"*"`.
@@ -8,7 +11,7 @@
 //! # Layout
 //! - `mod.rs`: starting the host, reading messages, the events (`ready`, `logged_in`,
 //!   `logged_out`) the session drives, and [`Bridge`], which the shell renders to hand over
-//!   its state and report status and place changes.
+//!   its state and report status, place and unread changes.
 //! - `commands.rs`: what each command does.
 //! - [`state`]: the [`state::Host`] context.
 
@@ -115,7 +118,7 @@ fn follow_session(host: Host, session: SessionState) {
 }
 
 /// Rendered by the shell: hands its state to the host while it lives, and posts
-/// `status_changed` and `place_changed`. Nothing outside a frame.
+/// `status_changed`, `place_changed` and `unread_changed`. Nothing outside a frame.
 #[component]
 pub fn Bridge() -> impl IntoView {
     let Some(host) = use_context::<Host>() else {
@@ -139,5 +142,12 @@ pub fn Bridge() -> impl IntoView {
             host.post(&HostMessage::PlaceChanged { url: url.clone() });
         }
         url
+    });
+    Effect::new(move |before: Option<u32>| {
+        let count = d.contacts.unread_total();
+        if before.is_some_and(|b| b != count) {
+            host.post(&HostMessage::UnreadChanged { count });
+        }
+        count
     });
 }

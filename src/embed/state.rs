@@ -1,10 +1,14 @@
-//! The embedding host's state: which origins may command the desktop, where events go, and
-//! the shell's [`Desk`] while someone is logged in (commands other than `login` need it).
+//! The embedding host's state: which origins may command the desktop, where events go, the
+//! shell's [`Desk`] while someone is logged in (commands other than `login` need it), and what
+//! it has seen of the agent's work (which server events are news for the portal).
 
 use crate::shell::state::Desk;
 use leptos::prelude::*;
 use wasm_bindgen::JsValue;
+use wire::api::MyWork;
+use wire::embed::host::events::Seen;
 use wire::embed::host::HostMessage;
+use wire::Event;
 
 /// An origin (`scheme://host[:port]`) as the browser reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,6 +24,9 @@ pub struct Host {
     pub parent: StoredValue<Option<Origin>>,
     /// The logged-in shell's state; `None` while logged out.
     pub desk: RwSignal<Option<Desk>>,
+    /// The agent's interactions and offers as last seen, so each server event becomes the
+    /// portal events it means ([`Seen::event`]); `None` until the agent's work has loaded.
+    pub seen: StoredValue<Option<Seen>>,
 }
 
 impl Host {
@@ -29,6 +36,26 @@ impl Host {
             origins: StoredValue::new(Vec::new()),
             parent: StoredValue::new(None),
             desk: RwSignal::new(None),
+            seen: StoredValue::new(None),
+        }
+    }
+
+    /// The agent's work was loaded (start-up, after a gap): what it holds is not news.
+    pub fn work_loaded(self, work: &MyWork) {
+        let mut seen = Seen::new(work.agent.id);
+        seen.reset(work);
+        self.seen.set_value(Some(seen));
+    }
+
+    /// Posts the portal events a server event means.
+    pub fn server_event(self, event: &Event) {
+        let messages = self
+            .seen
+            .try_update_value(|s| s.as_mut().map(|s| s.event(event)))
+            .flatten()
+            .unwrap_or_default();
+        for m in &messages {
+            self.post(m);
         }
     }
 

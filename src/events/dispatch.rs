@@ -21,11 +21,16 @@ pub struct Parts {
     pub contacts: ContactsState,
     /// Where errors go.
     pub notices: Notices,
+    /// The portal's host API, inside a portal's frame: it hears every event.
+    pub host: Option<crate::embed::state::Host>,
 }
 
 /// Loads the agent's work from scratch (start-up, and after a `resync`).
 pub async fn reload(client: &ApiClient<LoggedIn>, parts: &Parts) -> Result<(), ClientError> {
     let work = client.my_work().await?;
+    if let Some(host) = parts.host {
+        host.work_loaded(&work);
+    }
     parts.presence.agent_changed(work.agent);
     parts.interactions.set_open(work.interactions);
     parts.notifications.set_offers(work.offers);
@@ -35,6 +40,9 @@ pub async fn reload(client: &ApiClient<LoggedIn>, parts: &Parts) -> Result<(), C
 
 /// Hands one event to its owner.
 pub fn dispatch(parts: &Parts, event: Event) {
+    if let Some(host) = parts.host {
+        host.server_event(&event);
+    }
     match event {
         Event::Offer { offer } => {
             parts.contacts.noticed(offer.interaction.contact_id);

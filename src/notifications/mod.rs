@@ -3,9 +3,9 @@
 
 pub mod state;
 
-use crate::shell::state::desk;
 use crate::shell::state::Line;
 use crate::shell::state::Place;
+use crate::shell::state::{desk, Desk};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wire::event::OfferView;
@@ -43,11 +43,9 @@ fn accept_id(id: wire::InteractionId) -> String {
 
 #[component]
 fn OfferCard(offer: OfferView) -> impl IntoView {
-    let api = desk().api;
-    let nav = desk().nav;
-    let clock = desk().clock;
-    let notifications = desk().notifications;
-    let interactions = desk().interactions;
+    let d = desk();
+    let clock = d.clock;
+    let notifications = d.notifications;
     let id = offer.interaction.id;
     let error = RwSignal::new(None::<String>);
     let busy = move || notifications.answering.with(|a| a.contains(&id));
@@ -62,28 +60,10 @@ fn OfferCard(offer: OfferView) -> impl IntoView {
     });
 
     let answer = move |accept: bool| {
-        notifications.answering.update(|a| a.push(id));
         error.set(None);
-        let client = api.client();
         spawn_local(async move {
-            let result = if accept {
-                client.accept(id).await.map(Some)
-            } else {
-                client.reject(id).await.map(|()| None)
-            };
-            match result {
-                Ok(accepted) => {
-                    notifications.withdraw(id);
-                    if let Some(interaction) = accepted {
-                        interactions.interaction_changed(interaction);
-                        nav.go(Place::interaction(id));
-                        crate::browser::focus_later(crate::chat_interaction::message_field_id(id));
-                    }
-                }
-                Err(e) => {
-                    notifications.answering.update(|a| a.retain(|x| *x != id));
-                    error.set(Some(e.message()));
-                }
+            if let Err(e) = answer_offer(d, id, accept).await {
+                error.try_set(Some(e.message()));
             }
         });
     };
@@ -124,6 +104,36 @@ fn OfferCard(offer: OfferView) -> impl IntoView {
             <Line text=error class="error"/>
         </div>
     }
+}
+
+/// Accepts (`accept`) or rejects offer `id`: what its `Accept` and `Reject` buttons do (and the
+/// portal's `accept_offer` and `reject_offer`). An accepted chat opens in its Chat Interaction
+/// view with the focus in its message field. The interaction accepted, if it was.
+pub async fn answer_offer(
+    d: Desk,
+    id: wire::InteractionId,
+    accept: bool,
+) -> Result<Option<wire::InteractionView>, crate::api::ClientError> {
+    let notifications = d.notifications;
+    notifications.answering.update(|a| a.push(id));
+    let client = d.api.client();
+    let result = if accept {
+        client.accept(id).await.map(Some)
+    } else {
+        client.reject(id).await.map(|()| None)
+    };
+    match &result {
+        Ok(accepted) => {
+            notifications.withdraw(id);
+            if let Some(interaction) = accepted {
+                d.interactions.interaction_changed(interaction.clone());
+                d.nav.go(Place::interaction(id));
+                crate::browser::focus_later(crate::chat_interaction::message_field_id(id));
+            }
+        }
+        Err(_) => notifications.answering.update(|a| a.retain(|x| *x != id)),
+    }
+    result
 }
 
 /// What a transfer offer adds: who transferred the chat, and their note.

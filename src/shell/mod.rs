@@ -76,6 +76,7 @@ pub fn Shell(session: Session) -> impl IntoView {
             interactions,
             contacts,
             notices,
+            host: use_context::<crate::embed::state::Host>(),
         },
     );
     provide_context(stream);

@@ -5,14 +5,20 @@
 //! never panics: anything that is not a command comes back as [`Invalid`], with the id when
 //! one could be read, so the desktop can answer it with the error code `invalid`.
 
-use crate::{AgentId, ContactId, ReasonCode};
+use crate::limits::MAX_MESSAGE_CHARS;
+use crate::{AgentId, Channel, ContactId, DispositionCode, InteractionId, Millis, ReasonCode};
 use serde::{Deserialize, Serialize};
+
+pub mod events;
 
 /// The protocol every message names.
 pub const PROTOCOL: &str = "threadline/1";
 
 /// The longest command id a portal may choose.
 pub const MAX_ID_LEN: usize = 64;
+
+/// The most characters of a message an event quotes (`first_words`).
+pub const MAX_FIRST_WORDS: usize = 100;
 
 /// A command id the portal chose; the result carries it back. 1 to 64 characters.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -58,6 +64,42 @@ pub enum Command {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         customer_id: Option<String>,
     },
+    /// Accept an offer, as its `Accept` button does: this one, or the oldest open one.
+    AcceptOffer {
+        /// The interaction offered; the oldest open offer when absent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        interaction_id: Option<InteractionId>,
+    },
+    /// Reject an offer, as its `Reject` button does: this one, or the oldest open one.
+    RejectOffer {
+        /// The interaction offered; the oldest open offer when absent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        interaction_id: Option<InteractionId>,
+    },
+    /// Show one of the agent's open interactions in its Chat Interaction view.
+    OpenInteraction {
+        /// The interaction.
+        interaction_id: InteractionId,
+    },
+    /// Start a chat with a contact, as the `Chat` button does: by Threadline id or by the
+    /// portal's customer id (exactly one of them).
+    StartChat {
+        /// The Threadline contact id.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        contact_id: Option<ContactId>,
+        /// The portal's own customer id (a `web_customer` identity of the contact).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        customer_id: Option<String>,
+    },
+    /// Put text into an interaction's message field, unsent (the agent reads, edits and sends
+    /// it).
+    Compose {
+        /// The text: not empty, at most [`MAX_MESSAGE_CHARS`] characters.
+        text: String,
+        /// The interaction; the one shown when absent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        interaction_id: Option<InteractionId>,
+    },
 }
 
 /// A message that is not a command the desktop understands.
@@ -92,18 +134,47 @@ pub fn parse_command(data: &str) -> Result<(CommandId, Command), Invalid> {
     };
     // The command's own fields beside `protocol` and `id` (other fields are ignored).
     let command: Command = serde_json::from_str(data).map_err(|e| invalid(e.to_string()))?;
-    if let Command::OpenContact {
-        contact_id,
-        customer_id,
-    } = &command
-    {
-        if contact_id.is_some() == customer_id.is_some() {
-            return Err(invalid(
-                "open_contact takes exactly one of contact_id and customer_id".to_owned(),
-            ));
+    check(&command).map_err(invalid)?;
+    Ok((found, command))
+}
+
+/// The rules serde cannot say: one of two ids, a text a message could carry.
+fn check(command: &Command) -> Result<(), String> {
+    match command {
+        Command::OpenContact {
+            contact_id,
+            customer_id,
+        }
+        | Command::StartChat {
+            contact_id,
+            customer_id,
+        } if contact_id.is_some() == customer_id.is_some() => Err(format!(
+            "{} takes exactly one of contact_id and customer_id",
+            command.name()
+        )),
+        Command::Compose { text, .. } => {
+            crate::checks::message_text(text, MAX_MESSAGE_CHARS, false)
+                .map_err(|e| e.describe("the text"))
+        }
+        _ => Ok(()),
+    }
+}
+
+impl Command {
+    /// The command's `type`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Login { .. } => "login",
+            Command::Logout => "logout",
+            Command::SetStatus { .. } => "set_status",
+            Command::OpenContact { .. } => "open_contact",
+            Command::AcceptOffer { .. } => "accept_offer",
+            Command::RejectOffer { .. } => "reject_offer",
+            Command::OpenInteraction { .. } => "open_interaction",
+            Command::StartChat { .. } => "start_chat",
+            Command::Compose { .. } => "compose",
         }
     }
-    Ok((found, command))
 }
 
 /// The two fields read from any message, whatever else is wrong with it (so a bad command can
@@ -199,6 +270,12 @@ pub const ERROR_UNKNOWN_CONTACT: &str = "unknown_contact";
 pub const ERROR_LOGIN_REFUSED: &str = "login_refused";
 /// Anything else (the server cannot be reached, a server error).
 pub const ERROR_FAILED: &str = "failed";
+/// `accept_offer`, `reject_offer`: no open offer to this agent (with that id).
+pub const ERROR_NO_OFFER: &str = "no_offer";
+/// `open_interaction`: the interaction is not one of the agent's open interactions.
+pub const ERROR_UNKNOWN_INTERACTION: &str = "unknown_interaction";
+/// `compose`: no such open interaction (or none is shown).
+pub const ERROR_NO_INTERACTION: &str = "no_interaction";
 
 impl HostError {
     /// An error with `code` and `message`.
@@ -223,6 +300,9 @@ pub enum HostMessage {
         /// Why not.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         error: Option<HostError>,
+        /// The interaction accepted (`accept_offer`) or started (`start_chat`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        interaction_id: Option<InteractionId>,
     },
     /// The desktop is listening (posted once, when it has loaded inside the portal).
     Ready,
@@ -248,21 +328,109 @@ pub enum HostMessage {
         /// The new URL.
         url: String,
     },
+    /// A chat is offered to the agent.
+    OfferReceived {
+        /// The interaction offered.
+        interaction_id: InteractionId,
+        /// Its contact.
+        contact_id: ContactId,
+        /// The contact's name as the desktop shows it.
+        contact_name: String,
+        /// Where the chat happens.
+        channel: Channel,
+        /// The start of the contact's message, at most [`MAX_FIRST_WORDS`] characters.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        first_words: Option<String>,
+        /// When the offer goes to the next agent.
+        expires_at: Millis,
+    },
+    /// The agent accepted the offer (here, or in another window).
+    OfferAccepted {
+        /// The interaction.
+        interaction_id: InteractionId,
+    },
+    /// The agent rejected the offer.
+    OfferRejected {
+        /// The interaction.
+        interaction_id: InteractionId,
+    },
+    /// Nobody answered the offer in time; it went to the next agent.
+    OfferTimedOut {
+        /// The interaction.
+        interaction_id: InteractionId,
+    },
+    /// The offer went away for another reason.
+    OfferWithdrawn {
+        /// The interaction.
+        interaction_id: InteractionId,
+        /// Why (`contact_left`, `reassigned`, ...).
+        reason: crate::event::WithdrawReason,
+    },
+    /// The agent now handles the interaction: accepted, started with `Chat`, transferred to
+    /// them.
+    InteractionOpened {
+        /// The interaction.
+        interaction_id: InteractionId,
+        /// Its contact.
+        contact_id: ContactId,
+        /// The contact's name as the desktop shows it.
+        contact_name: String,
+        /// Where the chat happens.
+        channel: Channel,
+    },
+    /// The chat ended, by either side; wrap-up begins.
+    InteractionEnded {
+        /// The interaction.
+        interaction_id: InteractionId,
+    },
+    /// The agent marked the interaction Done.
+    InteractionDone {
+        /// The interaction.
+        interaction_id: InteractionId,
+        /// The disposition code chosen, if any.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        disposition: Option<DispositionCode>,
+    },
+    /// A contact answered a conversation that had no open interaction.
+    ContactResponded {
+        /// The contact.
+        contact_id: ContactId,
+        /// Their name.
+        contact_name: String,
+        /// The start of what they wrote, at most [`MAX_FIRST_WORDS`] characters.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        first_words: Option<String>,
+    },
+    /// The unread count across the Contacts list changed (as the unread mark shows it).
+    UnreadChanged {
+        /// Unread messages in all.
+        count: u32,
+    },
+}
+
+/// The start of `text` for an event: at most [`MAX_FIRST_WORDS`] characters, nothing for an
+/// empty text.
+pub fn first_words(text: &str) -> Option<String> {
+    let words: String = text.trim().chars().take(MAX_FIRST_WORDS).collect();
+    (!words.is_empty()).then_some(words)
 }
 
 impl HostMessage {
-    /// The result of command `id`.
-    pub fn result(id: CommandId, outcome: Result<(), HostError>) -> Self {
+    /// The result of command `id`: done (with the interaction it accepted or started, where
+    /// there is one), or why not.
+    pub fn result(id: CommandId, outcome: Result<Option<InteractionId>, HostError>) -> Self {
         match outcome {
-            Ok(()) => HostMessage::Result {
+            Ok(interaction_id) => HostMessage::Result {
                 id,
                 ok: true,
                 error: None,
+                interaction_id,
             },
             Err(e) => HostMessage::Result {
                 id,
                 ok: false,
                 error: Some(e),
+                interaction_id: None,
             },
         }
     }
@@ -330,6 +498,58 @@ mod tests {
                     customer_id: Some("c-9".into()),
                 },
             ),
+            (
+                json!({"protocol": PROTOCOL, "id": "1", "type": "accept_offer"}),
+                Command::AcceptOffer {
+                    interaction_id: None,
+                },
+            ),
+            (
+                json!({"protocol": PROTOCOL, "id": "1", "type": "accept_offer", "interaction_id": 12}),
+                Command::AcceptOffer {
+                    interaction_id: Some(InteractionId(12)),
+                },
+            ),
+            (
+                json!({"protocol": PROTOCOL, "id": "1", "type": "reject_offer", "interaction_id": 12}),
+                Command::RejectOffer {
+                    interaction_id: Some(InteractionId(12)),
+                },
+            ),
+            (
+                json!({"protocol": PROTOCOL, "id": "1", "type": "open_interaction", "interaction_id": 12}),
+                Command::OpenInteraction {
+                    interaction_id: InteractionId(12),
+                },
+            ),
+            (
+                json!({"protocol": PROTOCOL, "id": "1", "type": "start_chat", "contact_id": 5}),
+                Command::StartChat {
+                    contact_id: Some(ContactId(5)),
+                    customer_id: None,
+                },
+            ),
+            (
+                json!({"protocol": PROTOCOL, "id": "1", "type": "start_chat", "customer_id": "c-9"}),
+                Command::StartChat {
+                    contact_id: None,
+                    customer_id: Some("c-9".into()),
+                },
+            ),
+            (
+                json!({"protocol": PROTOCOL, "id": "1", "type": "compose", "text": "Hello!\nHow can I help?"}),
+                Command::Compose {
+                    text: "Hello!\nHow can I help?".into(),
+                    interaction_id: None,
+                },
+            ),
+            (
+                json!({"protocol": PROTOCOL, "id": "1", "type": "compose", "text": "é".repeat(MAX_MESSAGE_CHARS), "interaction_id": 12}),
+                Command::Compose {
+                    text: "é".repeat(MAX_MESSAGE_CHARS),
+                    interaction_id: Some(InteractionId(12)),
+                },
+            ),
         ];
         for (data, command) in cases {
             assert_eq!(
@@ -349,6 +569,16 @@ mod tests {
             json!({"protocol": PROTOCOL, "id": "a", "type": "open_contact"}),
             json!({"protocol": PROTOCOL, "id": "a", "type": "open_contact", "contact_id": 1, "customer_id": "x"}),
             json!({"protocol": PROTOCOL, "id": "a", "type": "set_status", "status": "away"}),
+            json!({"protocol": PROTOCOL, "id": "a", "type": "start_chat"}),
+            json!({"protocol": PROTOCOL, "id": "a", "type": "start_chat", "contact_id": 1, "customer_id": "x"}),
+            json!({"protocol": PROTOCOL, "id": "a", "type": "open_interaction"}),
+            json!({"protocol": PROTOCOL, "id": "a", "type": "open_interaction", "interaction_id": "twelve"}),
+            json!({"protocol": PROTOCOL, "id": "a", "type": "accept_offer", "interaction_id": "x"}),
+            json!({"protocol": PROTOCOL, "id": "a", "type": "compose"}),
+            json!({"protocol": PROTOCOL, "id": "a", "type": "compose", "text": ""}),
+            json!({"protocol": PROTOCOL, "id": "a", "type": "compose", "text": "  \n "}),
+            json!({"protocol": PROTOCOL, "id": "a", "type": "compose", "text": "x".repeat(MAX_MESSAGE_CHARS + 1)}),
+            json!({"protocol": PROTOCOL, "id": "a", "type": "compose", "text": 5}),
         ];
         for data in with_id {
             let e = parse_command(&data.to_string()).expect_err("invalid");
@@ -398,6 +628,130 @@ mod tests {
         assert_eq!(
             posted(&HostMessage::status(&crate::ChatStatus::Ready)),
             json!({"protocol": PROTOCOL, "type": "status_changed", "status": "ready"})
+        );
+    }
+
+    #[test]
+    fn results_carry_the_interaction_where_there_is_one() {
+        assert_eq!(
+            posted(&HostMessage::result(
+                CommandId("8".into()),
+                Ok(Some(InteractionId(12)))
+            )),
+            json!({"protocol": PROTOCOL, "type": "result", "id": "8", "ok": true, "interaction_id": 12})
+        );
+        assert_eq!(
+            posted(&HostMessage::result(CommandId("9".into()), Ok(None))),
+            json!({"protocol": PROTOCOL, "type": "result", "id": "9", "ok": true})
+        );
+        assert_eq!(
+            posted(&HostMessage::result(
+                CommandId("10".into()),
+                Err(HostError::new(ERROR_NO_OFFER, "no offer is open"))
+            )),
+            json!({"protocol": PROTOCOL, "type": "result", "id": "10", "ok": false,
+                "error": {"code": "no_offer", "message": "no offer is open"}})
+        );
+    }
+
+    #[test]
+    fn events_post_the_agreed_names_and_fields() {
+        let cases = [
+            (
+                HostMessage::OfferReceived {
+                    interaction_id: InteractionId(12),
+                    contact_id: ContactId(5),
+                    contact_name: "Priya Nair".into(),
+                    channel: Channel::WebChat,
+                    first_words: Some("Hello".into()),
+                    expires_at: 1_700_000_000_000,
+                },
+                json!({"type": "offer_received", "interaction_id": 12, "contact_id": 5,
+                    "contact_name": "Priya Nair", "channel": "web_chat", "first_words": "Hello",
+                    "expires_at": 1_700_000_000_000_i64}),
+            ),
+            (
+                HostMessage::OfferAccepted {
+                    interaction_id: InteractionId(12),
+                },
+                json!({"type": "offer_accepted", "interaction_id": 12}),
+            ),
+            (
+                HostMessage::OfferRejected {
+                    interaction_id: InteractionId(12),
+                },
+                json!({"type": "offer_rejected", "interaction_id": 12}),
+            ),
+            (
+                HostMessage::OfferTimedOut {
+                    interaction_id: InteractionId(12),
+                },
+                json!({"type": "offer_timed_out", "interaction_id": 12}),
+            ),
+            (
+                HostMessage::OfferWithdrawn {
+                    interaction_id: InteractionId(12),
+                    reason: crate::event::WithdrawReason::ContactLeft,
+                },
+                json!({"type": "offer_withdrawn", "interaction_id": 12, "reason": "contact_left"}),
+            ),
+            (
+                HostMessage::InteractionOpened {
+                    interaction_id: InteractionId(12),
+                    contact_id: ContactId(5),
+                    contact_name: "Priya Nair".into(),
+                    channel: Channel::Messenger,
+                },
+                json!({"type": "interaction_opened", "interaction_id": 12, "contact_id": 5,
+                    "contact_name": "Priya Nair", "channel": "messenger"}),
+            ),
+            (
+                HostMessage::InteractionEnded {
+                    interaction_id: InteractionId(12),
+                },
+                json!({"type": "interaction_ended", "interaction_id": 12}),
+            ),
+            (
+                HostMessage::InteractionDone {
+                    interaction_id: InteractionId(12),
+                    disposition: Some(DispositionCode("resolved".into())),
+                },
+                json!({"type": "interaction_done", "interaction_id": 12, "disposition": "resolved"}),
+            ),
+            (
+                HostMessage::InteractionDone {
+                    interaction_id: InteractionId(12),
+                    disposition: None,
+                },
+                json!({"type": "interaction_done", "interaction_id": 12}),
+            ),
+            (
+                HostMessage::ContactResponded {
+                    contact_id: ContactId(5),
+                    contact_name: "Priya Nair".into(),
+                    first_words: None,
+                },
+                json!({"type": "contact_responded", "contact_id": 5, "contact_name": "Priya Nair"}),
+            ),
+            (
+                HostMessage::UnreadChanged { count: 3 },
+                json!({"type": "unread_changed", "count": 3}),
+            ),
+        ];
+        for (message, mut expected) in cases {
+            expected["protocol"] = json!(PROTOCOL);
+            assert_eq!(posted(&message), expected);
+        }
+    }
+
+    #[test]
+    fn first_words_are_at_most_a_hundred_characters() {
+        assert_eq!(first_words("  "), None);
+        assert_eq!(first_words(" hi "), Some("hi".into()));
+        let long = "ü".repeat(MAX_FIRST_WORDS + 20);
+        assert_eq!(
+            first_words(&long).map(|w| w.chars().count()),
+            Some(MAX_FIRST_WORDS)
         );
     }
 }
