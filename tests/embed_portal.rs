@@ -11,10 +11,23 @@
 //!   the Communication tab (`place_changed`), `Log out` ends the session (`logged_out`), and
 //!   the same token again is refused with the server's reason; an unknown command is
 //!   `invalid`, and `Set Ready` while logged out `not_logged_in`.
+//! - `portal_follows_a_chat_from_offer_to_done`: the same page and frame; the portal logs Ann in
+//!   and sets her Ready; a visitor writes (`offer_received`), the portal's `Accept offer`
+//!   accepts it (`offer_accepted`, `interaction_opened`, the result names the interaction);
+//!   Ann and the visitor exchange messages in the frame; the portal's `Compose` puts text in
+//!   Ann's message field, unsent; `End chat` (`interaction_ended`) and `Mark Done` with a
+//!   disposition (`interaction_done`); `Reject offer` with no offer is `no_offer`; the portal
+//!   opens Priya Nair by customer id and starts a chat with her (`interaction_opened`), opens
+//!   that interaction again by id; the visitor writes again after Done (`contact_responded`,
+//!   `unread_changed`); an unknown interaction and an empty text are refused.
 
 mod harness;
 
-use harness::{run_with, Browser, Harness, Options, PageServer, CHANNEL_STATUS_ROLES};
+use harness::{
+    default_timeout, run_with, wait_until, ApiUser, Browser, Harness, Options, PageServer,
+    CHANNEL_STATUS_ROLES,
+};
+use serde_json::Value;
 use threadline_api::config::EmbedPortal;
 
 /// The portal's server-to-server secret (at least 32 bytes).
@@ -36,6 +49,11 @@ fn portal_page(desktop: &str, stranger: &str) -> String {
 <button type="button" id="ready">Set Ready</button>
 <label for="customer">Customer id</label> <input id="customer" type="text">
 <button type="button" id="open">Open contact</button>
+<button type="button" id="start">Start chat</button>
+<button type="button" id="accept">Accept offer</button>
+<button type="button" id="reject">Reject offer</button>
+<label for="compose-text">Compose text</label> <input id="compose-text" type="text">
+<button type="button" id="compose">Compose</button>
 </p>
 <h2 id="events-title">Events</h2>
 <ul role="log" aria-labelledby="events-title" id="events"></ul>
@@ -54,6 +72,10 @@ document.getElementById('login').onclick = () => send('login', {{token: document
 document.getElementById('logout').onclick = () => send('logout', {{}});
 document.getElementById('ready').onclick = () => send('set_status', {{status: 'ready'}});
 document.getElementById('open').onclick = () => send('open_contact', {{customer_id: document.getElementById('customer').value}});
+document.getElementById('start').onclick = () => send('start_chat', {{customer_id: document.getElementById('customer').value}});
+document.getElementById('accept').onclick = () => send('accept_offer', {{}});
+document.getElementById('reject').onclick = () => send('reject_offer', {{}});
+document.getElementById('compose').onclick = () => send('compose', {{text: document.getElementById('compose-text').value}});
 </script>
 </body></html>"#
     )
@@ -80,23 +102,28 @@ document.getElementById('login').onclick = () => parent.frames[0].postMessage(
     )
 }
 
-/// Shared by both pages: one line per message (`result c1 ok`, `logged_in Ann …`), from
-/// `origin` only (any origin when `null`).
+/// Shared by both pages: one line per message (`result c1 ok`, `logged_in Ann …`,
+/// `interaction_opened 12 Priya Nair web_chat`), from `origin` only (any origin when `null`);
+/// every message heard is also kept in `window.heard`.
 const SCRIPT: &str = r"
+const FIELDS = ['interaction_id', 'name', 'contact_name', 'channel', 'status', 'reason', 'url',
+  'first_words', 'disposition', 'count'];
 function line(d) {
   if (!d || d.protocol !== 'threadline/1') return null;
   let text = d.type;
   if (d.id) text += ' ' + d.id;
   if (d.ok === true) text += ' ok';
   if (d.ok === false) text += ' failed: ' + d.error.code + ': ' + d.error.message;
-  for (const k of ['name', 'status', 'reason', 'url']) if (d[k]) text += ' ' + d[k];
+  for (const k of FIELDS) if (d[k] !== undefined && d[k] !== null && d[k] !== '') text += ' ' + d[k];
   return text;
 }
+window.heard = [];
 function listen(origin) {
   window.addEventListener('message', (ev) => {
     if (origin !== null && ev.origin !== origin) return;
     const text = line(ev.data);
     if (text === null) return;
+    window.heard.push(ev.data);
     const li = document.createElement('li');
     li.textContent = text;
     document.getElementById('events').appendChild(li);
@@ -126,27 +153,63 @@ async fn event(portal: &Browser, part: &str) -> harness::Result {
     portal.wait_text("log", "Events", part).await.map(|_| ())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn portal_logs_an_agent_in_and_drives_the_desktop() {
+/// Waits until the portal page has heard a message of type `kind` for which `matches` holds
+/// (the newest such); returns it.
+async fn heard(
+    portal: &Browser,
+    kind: &str,
+    matches: impl Fn(&Value) -> bool,
+) -> harness::Result<Value> {
+    let what = format!("the portal to hear {kind}");
+    wait_until(&what, default_timeout(), || async {
+        let all = portal
+            .client
+            .execute("return window.heard || [];", vec![])
+            .await?;
+        Ok(all.as_array().and_then(|a| {
+            a.iter()
+                .rev()
+                .find(|m| m["type"] == kind && matches(m))
+                .cloned()
+        }))
+    })
+    .await
+}
+
+/// The test's server with the portal on `origin`.
+fn portal_options(origin: String) -> Options {
+    Options {
+        configure: Box::new(move |c| {
+            c.embed_portals.push(EmbedPortal {
+                name: "portal".to_owned(),
+                origin,
+                secret: SECRET.to_owned(),
+            });
+        }),
+        ..Options::default()
+    }
+}
+
+/// The portal's server (on `localhost`) and the stranger's (on `127.0.0.1`), with their origins.
+fn page_servers() -> (PageServer, String, PageServer, String) {
     let portal_server = PageServer::bind().expect("bind the portal's server");
     let stranger_server = PageServer::bind().expect("bind the stranger's server");
     let portal_origin = portal_server.origin("localhost").expect("portal origin");
     let stranger_origin = stranger_server
         .origin("127.0.0.1")
         .expect("stranger origin");
-    let options = Options {
-        configure: Box::new({
-            let origin = portal_origin.clone();
-            move |c| {
-                c.embed_portals.push(EmbedPortal {
-                    name: "portal".to_owned(),
-                    origin,
-                    secret: SECRET.to_owned(),
-                });
-            }
-        }),
-        ..Options::default()
-    };
+    (
+        portal_server,
+        portal_origin,
+        stranger_server,
+        stranger_origin,
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn portal_logs_an_agent_in_and_drives_the_desktop() {
+    let (portal_server, portal_origin, stranger_server, stranger_origin) = page_servers();
+    let options = portal_options(portal_origin.clone());
     run_with(
         "portal_logs_an_agent_in_and_drives_the_desktop",
         options,
@@ -246,6 +309,231 @@ async fn portal_logs_an_agent_in_and_drives_the_desktop() {
                 return Err(format!("the stranger's page heard {heard:?}").into());
             }
             portal.leave_frame().await?;
+            Ok(())
+        },
+    )
+    .await;
+}
+
+/// The visitor's conversation as text (what the widget would show).
+async fn visitor_sees(visitor: &ApiUser) -> harness::Result<String> {
+    Ok(visitor.get("/api/visitor/conversation").await?.to_string())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn portal_follows_a_chat_from_offer_to_done() {
+    let (portal_server, portal_origin, stranger_server, stranger_origin) = page_servers();
+    let options = portal_options(portal_origin.clone());
+    run_with(
+        "portal_follows_a_chat_from_offer_to_done",
+        options,
+        |h: Harness| async move {
+            portal_server.serve(portal_page(h.base_url(), &stranger_origin))?;
+            stranger_server.serve(stranger_page())?;
+            let portal = h
+                .browser_with_args("portal", &["--test-third-party-cookie-phaseout"])
+                .await?;
+            portal.goto_url(&format!("{portal_origin}/")).await?;
+            event(&portal, "ready").await?;
+
+            // c1, c2: Ann logs in through the portal and goes Ready.
+            let token = login_token(&h, "ann").await?;
+            portal.fill("Login token", &token).await?;
+            portal.click("button", "Log in").await?;
+            event(&portal, "result c1 ok").await?;
+            event(&portal, "logged_in Ann").await?;
+            portal.click("button", "Set Ready").await?;
+            event(&portal, "result c2 ok").await?;
+            event(&portal, "status_changed ready").await?;
+
+            // A visitor writes: the offer reaches the portal.
+            let visitor = ApiUser::visitor(&h, None, "Vera Visitor").await?;
+            visitor.visitor_says("Do you ship to Iceland?").await?;
+            let offer = heard(&portal, "offer_received", |m| {
+                m["contact_name"] == "Vera Visitor"
+            })
+            .await?;
+            let id = offer["interaction_id"]
+                .as_i64()
+                .ok_or_else(|| format!("no interaction id in {offer}"))?;
+            if offer["channel"] != "web_chat"
+                || offer["first_words"] != "Do you ship to Iceland?"
+                || !offer["contact_id"].is_i64()
+                || !offer["expires_at"].is_i64()
+            {
+                return Err(format!("the offer event is not complete: {offer}").into());
+            }
+            event(
+                &portal,
+                &format!("offer_received {id} Vera Visitor web_chat Do you ship to Iceland?"),
+            )
+            .await?;
+            portal.enter_frame("Threadline").await?;
+            portal
+                .role("alertdialog", "Chat offer: Vera Visitor")
+                .await?;
+            portal.leave_frame().await?;
+
+            // c3: the portal accepts it; the frame shows the chat.
+            portal.click("button", "Accept offer").await?;
+            event(&portal, &format!("result c3 ok {id}")).await?;
+            event(&portal, &format!("offer_accepted {id}")).await?;
+            event(
+                &portal,
+                &format!("interaction_opened {id} Vera Visitor web_chat"),
+            )
+            .await?;
+            portal.enter_frame("Threadline").await?;
+            portal
+                .role("region", "Chat Interaction: Vera Visitor")
+                .await?;
+            portal
+                .wait_text("log", "Transcript", "Do you ship to Iceland?")
+                .await?;
+
+            // Ann and the visitor exchange messages.
+            portal.fill("Message", "Yes, we ship to Iceland.").await?;
+            portal.click("button", "Send").await?;
+            portal
+                .wait_text("log", "Transcript", "Yes, we ship to Iceland.")
+                .await?;
+            wait_until(
+                "the visitor to get the answer",
+                default_timeout(),
+                || async {
+                    Ok(visitor_sees(&visitor)
+                        .await?
+                        .contains("Yes, we ship to Iceland.")
+                        .then_some(()))
+                },
+            )
+            .await?;
+            visitor.visitor_says("How long does it take?").await?;
+            portal
+                .wait_text("log", "Transcript", "How long does it take?")
+                .await?;
+            portal.leave_frame().await?;
+
+            // c4: the portal writes into Ann's message field; nothing is sent.
+            let composed = "About five working days.";
+            portal.fill("Compose text", composed).await?;
+            portal.click("button", "Compose").await?;
+            event(&portal, "result c4 ok").await?;
+            portal.enter_frame("Threadline").await?;
+            let field = portal.role("textbox", "Message").await?;
+            wait_until(
+                "the composed text in the field",
+                default_timeout(),
+                || async {
+                    Ok((field.prop("value").await?.as_deref() == Some(composed)).then_some(()))
+                },
+            )
+            .await?;
+            if portal
+                .text_of("log", "Transcript")
+                .await?
+                .contains(composed)
+            {
+                return Err("the composed text was sent".into());
+            }
+
+            // End chat, then Mark Done with a disposition.
+            portal.click("button", "End chat").await?;
+            portal.role("button", "Mark Done").await?;
+            portal.leave_frame().await?;
+            event(&portal, &format!("interaction_ended {id}")).await?;
+            portal.enter_frame("Threadline").await?;
+            portal.select("Disposition", "Resolved").await?;
+            portal.click("button", "Mark Done").await?;
+            portal
+                .wait_gone("region", "Chat Interaction: Vera Visitor")
+                .await?;
+            portal.leave_frame().await?;
+            event(&portal, &format!("interaction_done {id} resolved")).await?;
+            if visitor_sees(&visitor).await?.contains(composed) {
+                return Err("the visitor got the composed text".into());
+            }
+
+            // c5: no offer is open.
+            portal.click("button", "Reject offer").await?;
+            event(&portal, "result c5 failed: no_offer").await?;
+
+            // c6, c7: Priya Nair by the portal's customer id, then a chat with her.
+            portal.fill("Customer id", "cust-1005").await?;
+            portal.click("button", "Open contact").await?;
+            event(&portal, "result c6 ok").await?;
+            portal.enter_frame("Threadline").await?;
+            portal
+                .wait_text("log", "Conversation", "delivery address of order 60231")
+                .await?;
+            portal.leave_frame().await?;
+            portal.click("button", "Start chat").await?;
+            let opened = heard(&portal, "interaction_opened", |m| {
+                m["contact_name"] == "Priya Nair"
+            })
+            .await?;
+            let started = opened["interaction_id"]
+                .as_i64()
+                .ok_or_else(|| format!("no interaction id in {opened}"))?;
+            event(&portal, &format!("result c7 ok {started}")).await?;
+            event(
+                &portal,
+                &format!("interaction_opened {started} Priya Nair web_chat"),
+            )
+            .await?;
+            portal.enter_frame("Threadline").await?;
+            portal
+                .role("region", "Chat Interaction: Priya Nair")
+                .await?;
+            portal.leave_frame().await?;
+
+            // c8, c9: back to her contact, then her interaction again by id.
+            portal.click("button", "Open contact").await?;
+            event(&portal, "result c8 ok").await?;
+            portal
+                .client
+                .execute(
+                    "send('open_interaction', {interaction_id: arguments[0]});",
+                    vec![started.into()],
+                )
+                .await?;
+            event(&portal, "result c9 ok").await?;
+            portal.enter_frame("Threadline").await?;
+            portal
+                .role("region", "Chat Interaction: Priya Nair")
+                .await?;
+            portal.leave_frame().await?;
+
+            // The visitor writes again after Done: Ann, who wrote last, hears it.
+            visitor
+                .visitor_says("One more thing: do you ship to Greenland?")
+                .await?;
+            heard(&portal, "contact_responded", |m| {
+                m["contact_name"] == "Vera Visitor"
+            })
+            .await?;
+            event(
+                &portal,
+                "contact_responded Vera Visitor One more thing: do you ship to Greenland?",
+            )
+            .await?;
+            let unread = heard(&portal, "unread_changed", |m| m["count"].is_u64()).await?;
+            event(&portal, &format!("unread_changed {}", unread["count"])).await?;
+
+            // c10, c11: a Done interaction cannot be opened; an empty text is not composed.
+            portal
+                .client
+                .execute(
+                    "send('open_interaction', {interaction_id: arguments[0]});",
+                    vec![id.into()],
+                )
+                .await?;
+            event(&portal, "result c10 failed: unknown_interaction").await?;
+            portal
+                .client
+                .execute("send('compose', {text: '   '});", vec![])
+                .await?;
+            event(&portal, "result c11 failed: invalid").await?;
             Ok(())
         },
     )
