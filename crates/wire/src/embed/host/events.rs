@@ -96,6 +96,10 @@ impl Seen {
             self.states.remove(&i.id);
             return Vec::new();
         }
+        if i.state == InteractionState::Offered {
+            // The `offer` event says it (the server sends this one first).
+            return Vec::new();
+        }
         let before = self.states.insert(i.id, i.state);
         if before == Some(i.state) {
             return Vec::new();
@@ -213,6 +217,11 @@ mod tests {
     fn an_offer_accepted_opens_the_chat_then_it_ends_and_is_done() {
         let mut seen = Seen::new(ME);
         let long = "é".repeat(150);
+        // The server reports the interaction in `offered` before the offer itself.
+        assert_eq!(
+            seen.event(&changed(InteractionState::Offered, Some(ME))),
+            vec![]
+        );
         assert_eq!(
             seen.event(&offer(Some(&long))),
             vec![HostMessage::OfferReceived {
