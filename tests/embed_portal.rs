@@ -19,7 +19,8 @@
 //!   disposition (`interaction_done`); `Reject offer` with no offer is `no_offer`; the portal
 //!   opens Priya Nair by customer id and starts a chat with her (`interaction_opened`), opens
 //!   that interaction again by id; the visitor writes again after Done (`contact_responded`,
-//!   `unread_changed`); an unknown interaction and an empty text are refused.
+//!   `unread_changed`); an unknown interaction and an empty text are refused; another
+//!   visitor's offer is rejected from the portal by its id (`offer_rejected`).
 
 mod harness;
 
@@ -534,6 +535,31 @@ async fn portal_follows_a_chat_from_offer_to_done() {
                 .execute("send('compose', {text: '   '});", vec![])
                 .await?;
             event(&portal, "result c11 failed: invalid").await?;
+
+            // c12: another visitor's offer, rejected from the portal by its id.
+            let other = ApiUser::visitor(&h, None, "Rolf Rejected").await?;
+            other.visitor_says("Is anyone there?").await?;
+            let offer = heard(&portal, "offer_received", |m| {
+                m["contact_name"] == "Rolf Rejected"
+            })
+            .await?;
+            let rejected = offer["interaction_id"]
+                .as_i64()
+                .ok_or_else(|| format!("no interaction id in {offer}"))?;
+            portal
+                .client
+                .execute(
+                    "send('reject_offer', {interaction_id: arguments[0]});",
+                    vec![rejected.into()],
+                )
+                .await?;
+            event(&portal, "result c12 ok").await?;
+            event(&portal, &format!("offer_rejected {rejected}")).await?;
+            portal.enter_frame("Threadline").await?;
+            portal
+                .wait_gone("alertdialog", "Chat offer: Rolf Rejected")
+                .await?;
+            portal.leave_frame().await?;
             Ok(())
         },
     )
