@@ -16,6 +16,7 @@ use axum::http::{header, HeaderValue};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use std::fmt::Write as _;
 use std::future::Future;
 use std::sync::Arc;
 
@@ -129,7 +130,7 @@ pub fn app(config: Config) -> Router {
     let origin = html_escape(&config.threadline);
     let mut options = String::new();
     for (login, name) in AGENTS {
-        options.push_str(&format!("<option value=\"{login}\">{name}</option>"));
+        let _ = write!(options, "<option value=\"{login}\">{name}</option>");
     }
     let page = PAGE
         .replace("{threadline}", &origin)
