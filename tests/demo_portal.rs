@@ -10,7 +10,8 @@
 //!   page's customer, Maria Lopez, in the frame's Communication tab, `Log out` ends it
 //!   (`logged_out`). Then a stranger's page (an origin not on the list) frames the desktop: the
 //!   browser refuses (`frame-ancestors`) and shows its error document in the frame instead.
-//!   With `THREADLINE_SCREENSHOT=1` it saves the README's `docs/portal.png`.
+//!   With `THREADLINE_SCREENSHOT=1` it saves the README's `docs/portal.png` (then
+//!   `pngquant --quality 70-95` keeps it small).
 
 mod harness;
 

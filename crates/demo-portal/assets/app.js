@@ -22,12 +22,16 @@
 
   const desk = Threadline.embed(document.getElementById('desk'), { url: threadline + '/' });
 
-  // One line per event: its type, then its fields (`logged_in Ann Archer agent_id=1`).
+  // One line per event: its type, the words people read, then the other fields
+  // (`logged_in Ann Archer agent_id=1`).
+  const WORDS = ['name', 'contact_name', 'status', 'reason', 'url'];
   desk.on('*', (event) => {
     const parts = [event.type];
+    for (const key of WORDS) {
+      if (event[key] !== undefined) parts.push(String(event[key]));
+    }
     for (const [key, value] of Object.entries(event)) {
-      if (key === 'type') continue;
-      parts.push(key === 'name' || key === 'status' || key === 'url' ? String(value) : key + '=' + JSON.stringify(value));
+      if (key !== 'type' && !WORDS.includes(key)) parts.push(key + '=' + JSON.stringify(value));
     }
     log(parts.join(' '));
     // The interaction an event names becomes the one the buttons act on.

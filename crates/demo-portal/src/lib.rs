@@ -5,8 +5,8 @@
 //!
 //! # Layout
 //! - [`Config`]: where Threadline is, the portal's secret, the agents it offers.
-//! - [`app`]: the routes: `GET /` (the page), `GET /app.js` and `GET /style.css` (its script and
-//!   styles), `POST /token` (a login token for one of the offered agents).
+//! - [`app`]: the routes: `GET /` (the page), `GET /app.js`, `/style.css` and `/favicon.svg`
+//!   (its script, styles and icon), `POST /token` (a login token for one of the offered agents).
 //! - [`serve`]: runs [`app`] on a listener until `shutdown` completes.
 //! - `token`: `POST /token` and its errors. The page itself is in `assets/`.
 
@@ -124,6 +124,7 @@ struct Shared {
 const PAGE: &str = include_str!("../assets/index.html");
 const SCRIPT: &str = include_str!("../assets/app.js");
 const STYLE: &str = include_str!("../assets/style.css");
+const ICON: &str = include_str!("../assets/favicon.svg");
 
 /// The portal's routes.
 pub fn app(config: Config) -> Router {
@@ -165,6 +166,10 @@ pub fn app(config: Config) -> Router {
         .route(
             "/style.css",
             get(|| async { file(STYLE, "text/css; charset=utf-8") }),
+        )
+        .route(
+            "/favicon.svg",
+            get(|| async { file(ICON, "image/svg+xml") }),
         )
         .route("/token", post(token::token))
         .fallback(|| async { token::PortalError::not_found() })
