@@ -8,7 +8,8 @@
 //!   third-party cookies. Choosing Ann and `Log in` shows her desktop in the frame (`logged_in`
 //!   in the Events log), `Ready` makes her Ready (`status_changed`), `Open customer` shows the
 //!   page's customer, Maria Lopez, in the frame's Communication tab, `Log out` ends it
-//!   (`logged_out`). Then a stranger's page (an origin not on the list) frames the desktop: the
+//!   (`logged_out`). On the way, a message from another window than the frame is not passed on,
+//!   and `destroy()` rejects a pending command with `destroyed`. Then a stranger's page (an origin not on the list) frames the desktop: the
 //!   browser refuses (`frame-ancestors`) and shows its error document in the frame instead.
 //!   With `THREADLINE_SCREENSHOT=1` it saves the README's `docs/portal.png` (then
 //!   `pngquant --quality 70-95` keeps it small).
@@ -101,6 +102,17 @@ async fn demo_portal_drives_the_desktop_and_strangers_cannot_frame_it() {
             event(&portal, "Ready: ok").await?;
             event(&portal, "status_changed ready").await?;
 
+            // A message from another window than the frame (here the page itself, on the
+            // portal's origin) is not the desktop's: embed.js drops it.
+            portal
+                .client
+                .execute(
+                    "window.postMessage({protocol: 'threadline/1', type: 'status_changed', \
+                     status: 'forged-by-the-page'}, '*');",
+                    vec![],
+                )
+                .await?;
+
             // The page's customer, by the portal's own customer id.
             portal.click("button", "Open customer").await?;
             event(&portal, "Open customer: ok").await?;
@@ -115,6 +127,30 @@ async fn demo_portal_drives_the_desktop_and_strangers_cannot_frame_it() {
                 .await?;
             portal.leave_frame().await?;
             save_readme_screenshot(&portal, "portal.png").await?;
+            let heard = portal.text_of("log", "Events").await?;
+            if heard.contains("forged-by-the-page") {
+                return Err(format!("embed.js passed on a forged message: {heard}").into());
+            }
+
+            // A second embedding destroyed with a command pending: the command rejects with
+            // `destroyed` and its frame is gone.
+            let destroyed = portal
+                .client
+                .execute_async(
+                    "const done = arguments[arguments.length - 1];
+                     const box = document.createElement('div');
+                     document.body.appendChild(box);
+                     const d = Threadline.embed(box, {url: arguments[0] + '/'});
+                     const pending = d.logout();
+                     d.destroy();
+                     pending.then(() => done('resolved'),
+                       (e) => done(e.code + ' frames=' + box.querySelectorAll('iframe').length));",
+                    vec![serde_json::Value::String(h.base_url().to_owned())],
+                )
+                .await?;
+            if destroyed.as_str() != Some("destroyed frames=0") {
+                return Err(format!("destroy() with a command pending: {destroyed}").into());
+            }
 
             // Log out.
             portal.click("button", "Log out").await?;
