@@ -29,7 +29,9 @@ Usage: cargo xtask <command>
 
 Commands:
   run [-- <server args>]   install what is missing, build both bundles (release), run the server
-                           on 127.0.0.1:8080 with the demo data; extra args go to threadline-api
+                           on 127.0.0.1:8080 with the demo data, and the demo portal (a CRM
+                           page framing the desktop) on 127.0.0.1:8081; extra args go to
+                           threadline-api
   test                     install what is missing (also Chromium, chromedriver), build the
                            bundles, then fmt check, clippy (native and wasm32), and the whole test
                            suite on SQLite and PostgreSQL
@@ -205,8 +207,88 @@ fn run(server_args: &[String]) -> Result<()> {
     }
     args.extend(server_args.iter().cloned());
 
-    util::step("starting the server (Ctrl-C stops it)");
+    // The demo portal (another origin, as a real portal would be) frames the desktop beside it.
+    util::step("building the server and the demo portal (release)");
+    util::cargo()
+        .args([
+            "build",
+            "--release",
+            "-p",
+            "threadline-api",
+            "-p",
+            "threadline-demo-portal",
+        ])
+        .current_dir(&root)
+        .run()?;
+    let threadline = server_url(server_args, std::env::var("THREADLINE_ADDR").ok());
+    let _portal = DemoPortal::start(&threadline)?;
+
+    util::step("starting the server (Ctrl-C stops it and the demo portal)");
     util::cargo().args(&args).current_dir(&root).run()
+}
+
+/// Where the demo portal listens: the origin the server's demo mode lets frame the desktop.
+const DEMO_PORTAL_ADDR: &str = "127.0.0.1:8081";
+
+/// The server's URL as a browser on this machine reaches it: its `--addr` (from the arguments,
+/// else `THREADLINE_ADDR`, else the default), with a wildcard address as `127.0.0.1`.
+fn server_url(server_args: &[String], from_env: Option<String>) -> String {
+    let mut addr = from_env.unwrap_or_else(|| "127.0.0.1:8080".to_owned());
+    let mut args = server_args.iter();
+    while let Some(arg) = args.next() {
+        if arg == "--addr" {
+            if let Some(value) = args.next() {
+                value.clone_into(&mut addr);
+            }
+        } else if let Some(value) = arg.strip_prefix("--addr=") {
+            value.clone_into(&mut addr);
+        }
+    }
+    let addr = match addr.parse::<std::net::SocketAddr>() {
+        Ok(a) if a.ip().is_unspecified() => format!("127.0.0.1:{}", a.port()),
+        _ => addr,
+    };
+    format!("http://{addr}")
+}
+
+/// The demo portal's process; stopped when dropped (the server stopped or failed).
+struct DemoPortal {
+    /// The running `threadline-demo-portal`.
+    child: std::process::Child,
+}
+
+impl DemoPortal {
+    /// Starts the release binary with the published demo secret (or
+    /// `THREADLINE_EMBED_SECRET_DEMO` when set), framing the server at `threadline`.
+    fn start(threadline: &str) -> Result<DemoPortal> {
+        let binary = util::target_dir()
+            .join("release")
+            .join("threadline-demo-portal");
+        let child = util::cmd(&binary)
+            .args([
+                "--demo",
+                "--addr",
+                DEMO_PORTAL_ADDR,
+                "--threadline-url",
+                threadline,
+            ])
+            .into_command()
+            .stdin(std::process::Stdio::null())
+            .spawn()
+            .map_err(|e| Error::new(format!("could not start {}: {e}", binary.display())))?;
+        println!(
+            "demo portal: http://{DEMO_PORTAL_ADDR}/ (Acme CRM: the desktop framed on another \
+             origin; pick an agent and press Log in)"
+        );
+        Ok(DemoPortal { child })
+    }
+}
+
+impl Drop for DemoPortal {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 #[cfg(test)]
@@ -225,6 +307,23 @@ mod tests {
             panic!("expected run");
         };
         assert_eq!(server_args, ["--offer-timeout", "5"]);
+    }
+
+    #[test]
+    fn the_demo_portal_finds_the_server() {
+        assert_eq!(server_url(&[], None), "http://127.0.0.1:8080");
+        assert_eq!(
+            server_url(&strings(&["--addr", "0.0.0.0:9000"]), None),
+            "http://127.0.0.1:9000"
+        );
+        assert_eq!(
+            server_url(&strings(&["--addr=127.0.0.1:7000"]), Some("x:1".into())),
+            "http://127.0.0.1:7000"
+        );
+        assert_eq!(
+            server_url(&[], Some("127.0.0.1:8181".into())),
+            "http://127.0.0.1:8181"
+        );
     }
 
     #[test]

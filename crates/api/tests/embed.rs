@@ -2,7 +2,8 @@
 //! back end asks for a login token with its secret, the desktop exchanges it for a session that
 //! works like a login's; the refusals (reuse, expiry, another portal, a wrong secret, unknown
 //! and deactivated accounts, two exchanges at once) and the contact lookup by the company's own
-//! customer id; the public list of origins that may frame the desktop.
+//! customer id; the public list of origins that may frame the desktop; the script portals include
+//! (`/embed.js`) and its types (`/embed.d.ts`).
 
 mod common;
 
@@ -388,3 +389,79 @@ on_both!(
     a_portals_tokens_are_limited,
     contact_by_customer_id,
 );
+
+/// `GET /embed.js` and `GET /embed.d.ts`: public, typed, not sniffed, revalidated with an
+/// `ETag` (a 304 for a current copy), and they speak the protocol the desktop speaks.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_embed_script_and_its_types_are_served() {
+    let s = Server::start(Backend::Sqlite, |_| {}).await;
+    let client = reqwest::Client::new();
+    for (path, content_type, names) in [
+        (
+            "/embed.js",
+            "text/javascript; charset=utf-8",
+            &[
+                "threadline/1",
+                "Threadline",
+                "postMessage",
+                "event.source",
+                "acceptOffer",
+            ][..],
+        ),
+        (
+            "/embed.d.ts",
+            "application/typescript; charset=utf-8",
+            &[
+                "threadline/1",
+                "EmbedOptions",
+                "offer_received",
+                "unread_changed",
+                "compose(",
+            ][..],
+        ),
+    ] {
+        let r = client
+            .get(format!("{}{path}", s.base))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(r.status(), 200, "{path}");
+        let header = |name: &str| {
+            r.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        assert_eq!(header("content-type"), content_type, "{path}");
+        assert_eq!(header("x-content-type-options"), "nosniff", "{path}");
+        assert!(header("cache-control").contains("max-age="), "{path}");
+        let etag = header("etag");
+        assert!(etag.starts_with('"') && etag.len() > 2, "{path}: {etag:?}");
+        let body = r.text().await.expect("body");
+        for name in names {
+            assert!(body.contains(name), "{path} names {name}");
+        }
+        // The script never posts to any origin.
+        assert!(!body.contains("'*')"), "{path} posts to \"*\"");
+
+        let again = client
+            .get(format!("{}{path}", s.base))
+            .header("if-none-match", &etag)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(again.status(), 304, "{path} with its ETag");
+        let stale = client
+            .get(format!("{}{path}", s.base))
+            .header("if-none-match", "\"something-older\"")
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(stale.status(), 200, "{path} with an old ETag");
+    }
+    // Only GET.
+    let (status, body) = s.call(Method::POST, "/embed.js", None, None).await;
+    assert_eq!(status, 405, "{body}");
+    s.stop().await;
+}

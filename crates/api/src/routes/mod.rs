@@ -20,6 +20,8 @@
 //! - `visitor`: everything the widget calls.
 //! - `reports`: handle-time reports for supervisors and administrators (JSON and CSV).
 //! - `site`: the desktop, the widget's files, the demo page, security headers.
+//! - `embed_script`: `/embed.js` and `/embed.d.ts`, the script a portal includes to frame and
+//!   drive the desktop, and its types.
 //! - `csp`: the pages' Content-Security-Policy and the widget frame's `?parent=` check.
 //! - `caching`: precompressed files, cache headers, API JSON compression.
 //! - `answers`: the statuses every route of a kind can answer, added to the document once.
@@ -33,6 +35,7 @@ mod channels;
 mod contacts;
 mod csp;
 mod embed;
+mod embed_script;
 mod events;
 mod files;
 mod interactions;

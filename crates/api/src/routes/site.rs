@@ -1,7 +1,7 @@
 //! The static front ends: the agent desktop at `/`, the widget's files at `/widget/`, the
 //! console (supervisors and administrators) at `/console/`, and a demo company page at `/demo`
-//! with the widget on it. Sets the security headers (policies
-//! from `csp`); `caching` decides how the files travel.
+//! with the widget on it; `/embed.js` and `/embed.d.ts` for portals (`embed_script`). Sets the
+//! security headers (policies from `csp`); `caching` decides how the files travel.
 
 use super::csp::{inline_script_hashes, parent_allowed, Policy};
 use crate::error::ApiError;
@@ -25,7 +25,7 @@ pub fn with_site(api: Router<AppState>, state: &AppState) -> Router<AppState> {
         frame_src: "'self'",
     }
     .header();
-    let mut app = api.route(
+    let mut app = api.merge(super::embed_script::routes()).route(
         "/demo",
         axum::routing::get(|| async { Html(DEMO_PAGE) }).layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,
