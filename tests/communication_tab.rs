@@ -9,7 +9,8 @@
 //!   with the answer in view, and `Chat` opens a Chat Interaction view.
 //! - `private_public_switch_shows_public_posts`: `Public` lists the contacts of public posts and
 //!   Tweets and shows their posts; `Private` lists private conversations again; rows carry
-//!   channel icons.
+//!   channel icons; Noah Williams's Tweet shows only under `Public` and his Direct Message only
+//!   under `Private`, switching back and forth.
 //! - `contact_search_finds_a_word_from_an_old_message`: "waterproofing" finds Maria Lopez.
 //! - `contacts_list_hides_and_shows`: the toggle hides and shows the Contacts list.
 
@@ -166,6 +167,25 @@ async fn private_public_switch_shows_public_posts() {
 
             agent.click("button", "Private").await?;
             wait_contacts(&agent, &["Tom Becker"], &["Hanna Berg"]).await?;
+
+            // Noah Williams wrote both a Tweet and a Direct Message: each view shows its own
+            // kind only, however often the switch goes back and forth.
+            let dm = "same rain jacket in XXL";
+            let tweet = "best rain jacket I ever owned";
+            for (public, shown, left_out) in
+                [(false, dm, tweet), (true, tweet, dm), (false, dm, tweet)]
+            {
+                agent
+                    .click("button", if public { "Public" } else { "Private" })
+                    .await?;
+                agent.click_containing("button", "Noah Williams").await?;
+                let log = agent.wait_text("log", "Conversation", shown).await?;
+                assert!(
+                    !log.contains(left_out),
+                    "the {} view shows {left_out:?}: {log}",
+                    if public { "Public" } else { "Private" }
+                );
+            }
             agent.assert_no_console_errors().await
         },
     )

@@ -38,7 +38,7 @@ pub fn load_conversation(
     let client = api.client();
     spawn_local(async move {
         match client.conversation(contact, None, public).await {
-            Ok(page) => interactions.page(page, true),
+            Ok(page) => interactions.page(page, true, public),
             Err(e) => notices.error("Loading the conversation", &e),
         }
     });
@@ -169,7 +169,7 @@ fn InteractionBody(first: InteractionView) -> impl IntoView {
 
     if interactions
         .conversations
-        .with_untracked(|c| !c.get(&contact).is_some_and(|c| c.loaded))
+        .with_untracked(|c| !c.get(&contact).is_some_and(|c| c.view(None).loaded))
     {
         load_conversation(api, interactions, notices, contact, None);
     }

@@ -41,10 +41,28 @@ pub struct Conversation {
     pub interactions: Vec<InteractionView>,
     /// Messages still being sent.
     pub pending: Vec<Pending>,
-    /// Whether a page was loaded from the server.
+    /// How far each view (every channel, the private ones, the public ones) is loaded: the
+    /// server pages each view by itself, so one view's pages say nothing of another's.
+    pub views: [Loaded; 3],
+}
+
+/// How far one view of a conversation is loaded, from its newest page down.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Loaded {
+    /// Whether its newest page came from the server.
     pub loaded: bool,
-    /// Whether older messages exist on the server.
+    /// Whether older messages of the view exist on the server.
     pub has_more: bool,
+}
+
+/// The slot of a view in [`Conversation::views`]: every channel (`None`), only the private
+/// ones (`Some(false)`), only the public ones (`Some(true)`).
+fn slot(public: Option<bool>) -> usize {
+    match public {
+        None => 0,
+        Some(false) => 1,
+        Some(true) => 2,
+    }
 }
 
 impl Conversation {
@@ -101,6 +119,33 @@ impl Conversation {
         synchronous
             .contains(&channel)
             .then(|| wire::channels::async_off_text(channel, contact_name))
+    }
+
+    /// How far the view `public` is loaded.
+    pub fn view(&self, public: Option<bool>) -> Loaded {
+        self.views[slot(public)]
+    }
+
+    /// The interactions whose messages the view `public` leaves out: those on a channel of
+    /// the other kind (a message of an interaction not known yet is shown everywhere).
+    pub fn hidden(&self, public: Option<bool>) -> Vec<InteractionId> {
+        let Some(public) = public else {
+            return Vec::new();
+        };
+        self.interactions
+            .iter()
+            .filter(|i| i.channel.is_public() != public)
+            .map(|i| i.id)
+            .collect()
+    }
+
+    /// The oldest loaded message of the view `public`: where its next older page starts.
+    pub fn oldest(&self, public: Option<bool>) -> Option<i64> {
+        let hidden = self.hidden(public);
+        self.messages
+            .iter()
+            .find(|m| !hidden.contains(&m.interaction_id))
+            .map(|m| m.seq)
     }
 
     /// The highest seq written by the contact.
@@ -280,19 +325,19 @@ impl InteractionsState {
         });
     }
 
-    /// A page of a conversation arrived.
-    pub fn page(self, page: ConversationPage, newest: bool) {
+    /// A page of the view `public` of a conversation arrived (`newest`: its newest page).
+    pub fn page(self, page: ConversationPage, newest: bool, public: Option<bool>) {
         self.conversations.update(|c| {
             let conv = c.entry(page.contact_id).or_default();
-            let was_loaded = conv.loaded;
             for i in page.interactions {
                 conv.merge_interaction(i);
             }
             conv.merge_page(page.messages);
-            conv.loaded = true;
-            if !newest || !was_loaded {
-                conv.has_more = page.has_more;
+            let view = &mut conv.views[slot(public)];
+            if !newest || !view.loaded {
+                view.has_more = page.has_more;
             }
+            view.loaded = true;
         });
     }
 
@@ -359,6 +404,56 @@ mod tests {
             read_at: None,
             system: None,
         }
+    }
+
+    fn interaction(id: i64, channel: wire::Channel) -> wire::InteractionView {
+        wire::InteractionView {
+            id: InteractionId(id),
+            contact_id: ContactId(1),
+            contact_name: "Noah Williams".into(),
+            contact_page: None,
+            channel,
+            state: wire::InteractionState::Done,
+            agent_id: None,
+            agent_name: None,
+            created_at: id,
+            accepted_at: None,
+            ended_at: None,
+            ended_by: None,
+            done_at: None,
+            disposition: None,
+            reactivated_from: None,
+            reactivated_by: None,
+            handle_time_ms: 0,
+            offer_expires_at: None,
+            reserved_for: None,
+            continued_as: None,
+        }
+    }
+
+    #[test]
+    fn private_and_public_views_keep_to_their_channels_and_page_apart() {
+        let mut c = Conversation::default();
+        c.merge_interaction(interaction(1, wire::Channel::Tweet));
+        c.merge_interaction(interaction(2, wire::Channel::TwitterDm));
+        for (id, seq, i) in [(1, 1, 1), (2, 2, 2), (3, 3, 1), (4, 4, 2)] {
+            let mut m = msg(id, seq);
+            m.interaction_id = InteractionId(i);
+            c.merge(m);
+        }
+        assert_eq!(c.hidden(None), vec![]);
+        assert_eq!(c.hidden(Some(false)), vec![InteractionId(1)]);
+        assert_eq!(c.hidden(Some(true)), vec![InteractionId(2)]);
+        assert_eq!(c.oldest(None), Some(1));
+        assert_eq!(c.oldest(Some(false)), Some(2));
+        assert_eq!(c.oldest(Some(true)), Some(1));
+        // A page of one view leaves the others as they were.
+        c.views[super::slot(Some(true))] = super::Loaded {
+            loaded: true,
+            has_more: true,
+        };
+        assert!(c.view(Some(true)).has_more);
+        assert!(!c.view(Some(false)).loaded && !c.view(None).loaded);
     }
 
     #[test]

@@ -46,20 +46,23 @@ impl Entry {
     }
 }
 
-/// The entries of a contact's conversation: all of it with headers, or one interaction's.
+/// The entries of a contact's conversation: all of it with headers (only its public or its
+/// private channels' when `public` says so), or one interaction's.
 pub fn entries(
     interactions: InteractionsState,
     contact: ContactId,
     only: Option<InteractionId>,
+    public: Option<bool>,
 ) -> Vec<Entry> {
     interactions.conversations.with(|c| {
         let Some(conv) = c.get(&contact) else {
             return Vec::new();
         };
+        let hidden = conv.hidden(public);
         let mut out = Vec::with_capacity(conv.messages.len() + conv.pending.len() + 4);
         let mut last_interaction = None;
         for m in &conv.messages {
-            if only.is_some_and(|id| id != m.interaction_id) {
+            if only.is_some_and(|id| id != m.interaction_id) || hidden.contains(&m.interaction_id) {
                 continue;
             }
             if only.is_none() && last_interaction != Some(m.interaction_id) {
@@ -74,6 +77,7 @@ pub fn entries(
             conv.pending
                 .iter()
                 .filter(|p| only.is_none() || p.interaction_id == only)
+                .filter(|p| !p.interaction_id.is_some_and(|i| hidden.contains(&i)))
                 .cloned()
                 .map(Entry::Pending),
         );
@@ -229,7 +233,7 @@ pub fn Transcript(
     label: &'static str,
 ) -> impl IntoView {
     let interactions = sender.interactions;
-    let list = Memo::new(move |_| entries(interactions, contact, only));
+    let list = Memo::new(move |_| entries(interactions, contact, only, None));
     let render = Callback::new(move |entry: Entry| {
         entry_view(entry, contact_name.get_untracked(), String::new(), sender)
     });

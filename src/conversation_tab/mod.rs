@@ -30,7 +30,7 @@ pub fn ConversationTab(
     let query = RwSignal::new(String::new());
     let current = RwSignal::new(0usize);
     let searching = RwSignal::new(false);
-    let list = Memo::new(move |_| entries(interactions, contact, None));
+    let list = Memo::new(move |_| entries(interactions, contact, None, public));
     let lower = Memo::new(move |_| list.with(|l| lowered(l)));
     let found = Memo::new(move |_| lower.with(|l| hits(l, &query.get())));
     let current_hit = move || found.with(|f| f.get(current.get()).copied());
@@ -44,7 +44,7 @@ pub fn ConversationTab(
     let has_more = move || {
         interactions
             .conversations
-            .with(|c| c.get(&contact).is_some_and(|c| c.has_more))
+            .with(|c| c.get(&contact).is_some_and(|c| c.view(public).has_more))
     };
     let scroll_to_hit = move || {
         request_animation_frame(move || {
@@ -126,14 +126,13 @@ pub fn ConversationTab(
             return;
         }
         loading_older.set_value(true);
-        let before = interactions.conversations.with_untracked(|c| {
-            c.get(&contact)
-                .and_then(|c| c.messages.first().map(|m| m.seq))
-        });
+        let before = interactions
+            .conversations
+            .with_untracked(|c| c.get(&contact).and_then(|c| c.oldest(public)));
         let client = api.client();
         spawn_local(async move {
             match client.conversation(contact, before, public).await {
-                Ok(page) => interactions.page(page, false),
+                Ok(page) => interactions.page(page, false, public),
                 Err(e) => notices.error("Loading earlier messages", &e),
             }
             loading_older.set_value(false);

@@ -46,14 +46,14 @@ pub async fn load_until(
     for _ in 0..20 {
         let (first, more) = interactions.conversations.with_untracked(|c| {
             c.get(&contact).map_or((None, true), |c| {
-                (c.messages.first().map(|m| m.seq), c.has_more)
+                (c.oldest(public), c.view(public).has_more)
             })
         });
         if first.is_some_and(|f| f <= seq) || !more {
             break;
         }
         let page = client.conversation(contact, first, public).await?;
-        interactions.page(page, first.is_none());
+        interactions.page(page, first.is_none(), public);
     }
     Ok(())
 }
