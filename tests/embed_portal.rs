@@ -191,37 +191,58 @@ fn portal_options(origin: String) -> Options {
     }
 }
 
-/// The portal's server (on `localhost`) and the stranger's (on `127.0.0.1`), with their origins.
-fn page_servers() -> (PageServer, String, PageServer, String) {
-    let portal_server = PageServer::bind().expect("bind the portal's server");
-    let stranger_server = PageServer::bind().expect("bind the stranger's server");
-    let portal_origin = portal_server.origin("localhost").expect("portal origin");
-    let stranger_origin = stranger_server
-        .origin("127.0.0.1")
-        .expect("stranger origin");
-    (
-        portal_server,
-        portal_origin,
-        stranger_server,
-        stranger_origin,
-    )
+/// The portal's page server (on `localhost`, another site than the desktop's `127.0.0.1`)
+/// and the stranger's (another origin again), bound before the server starts so the portal's
+/// origin can go on its allowlist.
+struct Pages {
+    /// Serves the portal page.
+    portal: PageServer,
+    /// `http://localhost:<port>`.
+    portal_origin: String,
+    /// Serves the stranger's page.
+    stranger: PageServer,
+    /// `http://127.0.0.1:<port>`.
+    stranger_origin: String,
+}
+
+impl Pages {
+    fn bind() -> Pages {
+        let portal = PageServer::bind().expect("bind the portal's server");
+        let stranger = PageServer::bind().expect("bind the stranger's server");
+        let portal_origin = portal.origin("localhost").expect("portal origin");
+        let stranger_origin = stranger.origin("127.0.0.1").expect("stranger origin");
+        Pages {
+            portal,
+            portal_origin,
+            stranger,
+            stranger_origin,
+        }
+    }
+
+    /// Serves both pages and opens the portal in a Chromium that blocks third-party cookies,
+    /// once the framed desktop has said `ready`.
+    async fn open(self, h: &Harness) -> harness::Result<Browser> {
+        self.portal
+            .serve(portal_page(h.base_url(), &self.stranger_origin))?;
+        self.stranger.serve(stranger_page())?;
+        let portal = h
+            .browser_with_args("portal", &["--test-third-party-cookie-phaseout"])
+            .await?;
+        portal.goto_url(&format!("{}/", self.portal_origin)).await?;
+        event(&portal, "ready").await?;
+        Ok(portal)
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn portal_logs_an_agent_in_and_drives_the_desktop() {
-    let (portal_server, portal_origin, stranger_server, stranger_origin) = page_servers();
-    let options = portal_options(portal_origin.clone());
+    let pages = Pages::bind();
+    let options = portal_options(pages.portal_origin.clone());
     run_with(
         "portal_logs_an_agent_in_and_drives_the_desktop",
         options,
         |h: Harness| async move {
-            portal_server.serve(portal_page(h.base_url(), &stranger_origin))?;
-            stranger_server.serve(stranger_page())?;
-            let portal = h
-                .browser_with_args("portal", &["--test-third-party-cookie-phaseout"])
-                .await?;
-            portal.goto_url(&format!("{portal_origin}/")).await?;
-            event(&portal, "ready").await?;
+            let portal = pages.open(&h).await?;
 
             // A stranger's frame posts a login with a good token: nothing answers it.
             let token = login_token(&h, "ann").await?;
@@ -323,19 +344,13 @@ async fn visitor_sees(visitor: &ApiUser) -> harness::Result<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn portal_follows_a_chat_from_offer_to_done() {
-    let (portal_server, portal_origin, stranger_server, stranger_origin) = page_servers();
-    let options = portal_options(portal_origin.clone());
+    let pages = Pages::bind();
+    let options = portal_options(pages.portal_origin.clone());
     run_with(
         "portal_follows_a_chat_from_offer_to_done",
         options,
         |h: Harness| async move {
-            portal_server.serve(portal_page(h.base_url(), &stranger_origin))?;
-            stranger_server.serve(stranger_page())?;
-            let portal = h
-                .browser_with_args("portal", &["--test-third-party-cookie-phaseout"])
-                .await?;
-            portal.goto_url(&format!("{portal_origin}/")).await?;
-            event(&portal, "ready").await?;
+            let portal = pages.open(&h).await?;
 
             // c1, c2: Ann logs in through the portal and goes Ready.
             let token = login_token(&h, "ann").await?;

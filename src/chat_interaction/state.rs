@@ -407,28 +407,13 @@ mod tests {
     }
 
     fn interaction(id: i64, channel: wire::Channel) -> wire::InteractionView {
-        wire::InteractionView {
-            id: InteractionId(id),
-            contact_id: ContactId(1),
-            contact_name: "Noah Williams".into(),
-            contact_page: None,
+        wire::InteractionView::new(
+            InteractionId(id),
+            (ContactId(1), "Noah Williams"),
             channel,
-            state: wire::InteractionState::Done,
-            agent_id: None,
-            agent_name: None,
-            created_at: id,
-            accepted_at: None,
-            ended_at: None,
-            ended_by: None,
-            done_at: None,
-            disposition: None,
-            reactivated_from: None,
-            reactivated_by: None,
-            handle_time_ms: 0,
-            offer_expires_at: None,
-            reserved_for: None,
-            continued_as: None,
-        }
+            wire::InteractionState::Done,
+            id,
+        )
     }
 
     #[test]

@@ -496,6 +496,39 @@ pub struct InteractionView {
 }
 
 impl InteractionView {
+    /// An interaction with `contact` on `channel`, in `state`, created at `created_at`, and
+    /// nothing else set yet (no agent, no other times): what the other fields start from.
+    pub fn new(
+        id: InteractionId,
+        contact: (ContactId, &str),
+        channel: Channel,
+        state: InteractionState,
+        created_at: Millis,
+    ) -> Self {
+        InteractionView {
+            id,
+            contact_id: contact.0,
+            contact_name: contact.1.to_owned(),
+            contact_page: None,
+            channel,
+            state,
+            agent_id: None,
+            agent_name: None,
+            created_at,
+            accepted_at: None,
+            ended_at: None,
+            ended_by: None,
+            done_at: None,
+            disposition: None,
+            reactivated_from: None,
+            reactivated_by: None,
+            handle_time_ms: 0,
+            offer_expires_at: None,
+            reserved_for: None,
+            continued_as: None,
+        }
+    }
+
     /// Open: a chat session is going on or waiting for an agent.
     pub fn is_open(&self) -> bool {
         matches!(

@@ -74,26 +74,16 @@ fn receipts_mark_only_that_side_and_never_regress() {
 #[test]
 fn a_wire_page_reads_as_a_page() {
     let interaction = wire::InteractionView {
-        id: InteractionId(4),
-        contact_id: ContactId(1),
-        contact_name: "Visitor".into(),
-        contact_page: None,
-        channel: wire::Channel::WebChat,
-        state: InteractionState::Active,
         agent_id: Some(AgentId(7)),
         agent_name: Some("Ann".into()),
-        created_at: 1,
         accepted_at: Some(2),
-        ended_at: None,
-        ended_by: None,
-        done_at: None,
-        disposition: None,
-        reactivated_from: None,
-        reactivated_by: None,
-        handle_time_ms: 0,
-        offer_expires_at: None,
-        reserved_for: None,
-        continued_as: None,
+        ..wire::InteractionView::new(
+            InteractionId(4),
+            (ContactId(1), "Visitor"),
+            wire::Channel::WebChat,
+            InteractionState::Active,
+            1,
+        )
     };
     let message = wire::MessageView {
         id: MessageId(1),

@@ -34,26 +34,17 @@ fn message() -> MessageView {
 
 fn interaction() -> InteractionView {
     InteractionView {
-        id: InteractionId(4),
-        contact_id: ContactId(3),
-        contact_name: "Visitor 3".into(),
         contact_page: Some("/pricing".into()),
-        channel: Channel::WebChat,
-        state: InteractionState::Active,
         agent_id: Some(AgentId(7)),
         agent_name: Some("Ann".into()),
-        created_at: 1,
         accepted_at: Some(2),
-        ended_at: None,
-        ended_by: None,
-        done_at: None,
-        disposition: None,
-        reactivated_from: None,
-        reactivated_by: None,
-        handle_time_ms: 0,
-        offer_expires_at: None,
-        reserved_for: None,
-        continued_as: None,
+        ..InteractionView::new(
+            InteractionId(4),
+            (ContactId(3), "Visitor 3"),
+            Channel::WebChat,
+            InteractionState::Active,
+            1,
+        )
     }
 }
 

@@ -157,26 +157,8 @@ mod tests {
 
     fn interaction(state: InteractionState, agent: Option<AgentId>) -> InteractionView {
         InteractionView {
-            id: ID,
-            contact_id: ContactId(3),
-            contact_name: "Priya Nair".into(),
-            contact_page: None,
-            channel: Channel::WebChat,
-            state,
             agent_id: agent,
-            agent_name: None,
-            created_at: 1,
-            accepted_at: None,
-            ended_at: None,
-            ended_by: None,
-            done_at: None,
-            disposition: None,
-            reactivated_from: None,
-            reactivated_by: None,
-            handle_time_ms: 0,
-            offer_expires_at: None,
-            reserved_for: None,
-            continued_as: None,
+            ..InteractionView::new(ID, (ContactId(3), "Priya Nair"), Channel::WebChat, state, 1)
         }
     }
 
