@@ -168,9 +168,7 @@ fn run(server_args: &[String]) -> Result<()> {
     bundles::build_all()?;
 
     let root = util::root();
-    let mut args: Vec<String> = ["run", "--release", "-p", "threadline-api", "--"]
-        .map(String::from)
-        .to_vec();
+    let mut args: Vec<String> = Vec::new();
     // Our defaults go first; a flag the caller passes (or sets through its environment variable)
     // wins, so we leave ours out rather than have clap reject a repeated flag.
     let defaults = [
@@ -223,8 +221,11 @@ fn run(server_args: &[String]) -> Result<()> {
     let threadline = server_url(server_args, std::env::var("THREADLINE_ADDR").ok());
     let _portal = DemoPortal::start(&threadline)?;
 
+    // The binary just built, not `cargo run -p threadline-api`: built alone, the server's
+    // dependencies resolve other features than in the build above and would compile again.
     util::step("starting the server (Ctrl-C stops it and the demo portal)");
-    util::cargo().args(&args).current_dir(&root).run()
+    let server = util::target_dir().join("release").join("threadline-api");
+    util::cmd(server).args(&args).current_dir(&root).run()
 }
 
 /// Where the demo portal listens: the origin the server's demo mode lets frame the desktop.
