@@ -101,6 +101,44 @@ pub struct Config {
     /// `?parent=` origins its page is served for. The server's own origin (the demo page) is
     /// always allowed.
     pub widget_origins: Vec<String>,
+    /// Facebook Messenger's webhook (`/api/webhooks/meta`): the app secret that signs its
+    /// bodies, the verify token, the Page. Without an app secret the webhook answers 404.
+    pub meta: MetaWebhook,
+}
+
+/// The settings of the Meta (Facebook Messenger) webhook. The secrets come from the
+/// environment only and are never printed.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct MetaWebhook {
+    /// The Meta app's secret (`THREADLINE_META_APP_SECRET`): bodies are signed with it
+    /// (`X-Hub-Signature-256`). Empty means the webhook is not configured.
+    pub app_secret: String,
+    /// The token typed into the app's webhook settings (`THREADLINE_META_VERIFY_TOKEN`): the
+    /// subscription check (`GET`) must present it. Empty refuses every check.
+    pub verify_token: String,
+    /// The Page whose messages are taken (`--meta-page-id`); entries for another Page are
+    /// ignored. None takes every Page the app is subscribed to.
+    pub page_id: Option<String>,
+}
+
+impl MetaWebhook {
+    /// Whether the webhook is on (an app secret is set).
+    pub fn configured(&self) -> bool {
+        !self.app_secret.is_empty()
+    }
+}
+
+impl std::fmt::Debug for MetaWebhook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MetaWebhook")
+            .field(
+                "app_secret",
+                &if self.configured() { "<hidden>" } else { "" },
+            )
+            .field("verify_token", &"<hidden>")
+            .field("page_id", &self.page_id)
+            .finish()
+    }
 }
 
 impl Config {
@@ -142,6 +180,7 @@ impl Config {
             header_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(30),
             upload_timeout: Duration::from_mins(2),
+            meta: MetaWebhook::default(),
         }
     }
 
