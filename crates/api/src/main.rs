@@ -135,6 +135,10 @@ struct Args {
     /// `THREADLINE_META_APP_SECRET`, `THREADLINE_META_VERIFY_TOKEN`.
     #[arg(long, env = "THREADLINE_META_PAGE_ID")]
     meta_page_id: Option<String>,
+    /// Our own X account's user id: Direct Messages it sent are skipped. The consumer secret
+    /// comes from the environment only: `THREADLINE_X_CONSUMER_SECRET`.
+    #[arg(long, env = "THREADLINE_X_USER_ID")]
+    x_user_id: Option<String>,
 }
 
 /// What to do instead of running the server.
@@ -248,6 +252,13 @@ async fn main() -> std::process::ExitCode {
         verify_token: std::env::var("THREADLINE_META_VERIFY_TOKEN").unwrap_or_default(),
         page_id: args
             .meta_page_id
+            .map(|p| p.trim().to_owned())
+            .filter(|p| !p.is_empty()),
+    };
+    config.x = threadline_api::config::XWebhook {
+        consumer_secret: std::env::var("THREADLINE_X_CONSUMER_SECRET").unwrap_or_default(),
+        user_id: args
+            .x_user_id
             .map(|p| p.trim().to_owned())
             .filter(|p| !p.is_empty()),
     };

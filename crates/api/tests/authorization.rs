@@ -178,6 +178,10 @@ const MATRIX: &[Row] = &[
     // of these callers can make one) a delivery is 401. With them: `tests/webhooks_meta.rs`.
     ("GET",  "/api/webhooks/meta",                   [F, F, F, F, F, F, F, F]),
     ("POST", "/api/webhooks/meta",                   [U, U, U, U, U, U, U, U]),
+    // X's CRC check signs any token for anyone (that is the check); a delivery needs the
+    // body's signature. With it: `tests/webhooks_x.rs`.
+    ("GET",  "/api/webhooks/x",                      [P, P, P, P, P, P, P, P]),
+    ("POST", "/api/webhooks/x",                      [U, U, U, U, U, U, U, U]),
 ];
 
 /// The routes whose answer depends on the role: method, path, [supervisor, administrator].
@@ -271,6 +275,7 @@ impl World {
             c.login_per_name = 100;
             "matrix-meta-app-secret".clone_into(&mut c.meta.app_secret);
             "matrix-verify-token".clone_into(&mut c.meta.verify_token);
+            "matrix-x-consumer-secret".clone_into(&mut c.x.consumer_secret);
         })
         .await;
         let holder = server.agent("ann").await;

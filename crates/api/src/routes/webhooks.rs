@@ -7,7 +7,8 @@
 //! # Layout
 //! - [`meta_verify`], [`meta_receive`]: Facebook Messenger (`GET` subscription check, `POST`
 //!   messages).
-//! - `meta`: the documented shape of Messenger's webhook body and its reading into
+//! - [`x_crc`], [`x_receive`]: X's Account Activity (`GET` CRC check, `POST` Direct Messages).
+//! - `meta`, `x`: the documented shapes of the platforms' webhook bodies and their reading into
 //!   [`InboundMessage`]s.
 //! - [`signed_body`], [`same_secret`]: reading a body within its limit and checking its
 //!   signature.
@@ -21,6 +22,7 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use base64::Engine;
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -32,11 +34,34 @@ use wire::{Channel, ClientMessageId, Identity};
 /// checked.
 pub const MAX_WEBHOOK_BODY: usize = 1024 * 1024;
 
-/// The header Meta signs a body in.
-const META_SIGNATURE: &str = "x-hub-signature-256";
+/// How Meta signs a body: `X-Hub-Signature-256: sha256=<hex>`.
+const META_SIGNATURE: Signature = Signature {
+    platform: "Meta",
+    header: "x-hub-signature-256",
+    base64: false,
+};
+
+/// How X signs a body: `x-twitter-webhooks-signature: sha256=<base64>`.
+const X_SIGNATURE: Signature = Signature {
+    platform: "X",
+    header: "x-twitter-webhooks-signature",
+    base64: true,
+};
+
+/// Where a platform puts a body's HMAC-SHA256 (`sha256=` and the digest), and how it writes it.
+struct Signature {
+    /// Named in the log.
+    platform: &'static str,
+    /// The header, lower case.
+    header: &'static str,
+    /// Base64 rather than hex.
+    base64: bool,
+}
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(meta_verify, meta_receive))
+    OpenApiRouter::new()
+        .routes(routes!(meta_verify, meta_receive))
+        .routes(routes!(x_crc, x_receive))
 }
 
 /// What a webhook is answered with once its messages are committed.
@@ -124,7 +149,7 @@ async fn meta_receive(
     if !meta.configured() {
         return Err(not_configured("Messenger"));
     }
-    let body = signed_body(&headers, body, &meta.app_secret, "Meta").await?;
+    let body = signed_body(&headers, body, &meta.app_secret, &META_SIGNATURE).await?;
     let Some(messages) = meta::read(
         &body,
         meta.page_id.as_deref(),
@@ -133,16 +158,25 @@ async fn meta_receive(
     else {
         return Ok(Json(WebhookReceipt { messages: 0 }));
     };
+    store(&state, &messages, Channel::Messenger).await
+}
+
+/// Writes a webhook's messages on `channel` (one transaction) and wakes routing for new chats.
+async fn store(
+    state: &AppState,
+    messages: &[InboundMessage],
+    channel: Channel,
+) -> Result<Json<WebhookReceipt>, ApiError> {
     if messages.is_empty() {
         return Ok(Json(WebhookReceipt { messages: 0 }));
     }
     let opts = VisitorSendOptions {
-        channel: Channel::Messenger,
+        channel,
         reservation_ms: state
             .store
-            .reservation_ms(Channel::Messenger, ms(state.config.reservation_timeout)),
+            .reservation_ms(channel, ms(state.config.reservation_timeout)),
     };
-    let stored = state.store.receive_inbound(&messages, opts).await?;
+    let stored = state.store.receive_inbound(messages, opts).await?;
     if stored.iter().any(|s| s.queued) {
         state.routing.poke();
     }
@@ -151,22 +185,107 @@ async fn meta_receive(
     }))
 }
 
+/// The CRC check's query.
+#[derive(Debug, Clone, Deserialize, utoipa::IntoParams)]
+pub struct XCrcQuery {
+    /// The token to sign: 1 to 256 letters, digits or `-_=+/.` (never something that could
+    /// be a body).
+    pub crc_token: Option<String>,
+}
+
+/// The CRC check's answer.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct XCrcResponse {
+    /// `sha256=` and the base64 HMAC-SHA256 of the token with the consumer secret.
+    pub response_token: String,
+}
+
+/// X's challenge-response check (when the webhook is registered, and hourly after): the token
+/// signed with the consumer secret.
+#[utoipa::path(get, path = "/api/webhooks/x", tag = "webhooks", params(XCrcQuery),
+    responses((status = 200, body = XCrcResponse), (status = 400, body = wire::ErrorBody),
+        (status = 404, body = wire::ErrorBody)))]
+async fn x_crc(
+    State(state): State<AppState>,
+    QueryParams(q): QueryParams<XCrcQuery>,
+) -> Result<Json<XCrcResponse>, ApiError> {
+    let x = &state.config.x;
+    if !x.configured() {
+        return Err(not_configured("X"));
+    }
+    let token = q.crc_token.unwrap_or_default();
+    // The answer is an HMAC with the same secret that signs bodies: signing anything that
+    // could be a body (JSON starts with `{`) would let anyone forge a delivery. X's tokens
+    // are letters, digits and base64's marks.
+    if token.is_empty()
+        || token.len() > 256
+        || !token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_=+/.".contains(&b))
+    {
+        return Err(ApiError::invalid(
+            "crc_token must be 1 to 256 letters, digits or '-_=+/.'",
+        ));
+    }
+    Ok(Json(XCrcResponse {
+        response_token: format!(
+            "sha256={}",
+            base64::engine::general_purpose::STANDARD
+                .encode(hmac_sha256(&x.consumer_secret, token.as_bytes())?)
+        ),
+    }))
+}
+
+/// X's Account Activity events (`x-twitter-webhooks-signature` over the raw body with the
+/// consumer secret). Direct Messages (`direct_message_events`, type `message_create`) go into
+/// the sender's conversation on the Twitter Direct Message channel, named from `users`, and are
+/// routed like Web Chat; our own account's sends and other events are skipped. The same event id
+/// delivered again stores nothing new. Answered once every message is committed.
+#[utoipa::path(post, path = "/api/webhooks/x", tag = "webhooks",
+    request_body(content = String, content_type = "application/json",
+        description = "X's Account Activity body (`for_user_id`, `direct_message_events[]`, `users`)."),
+    responses((status = 200, body = WebhookReceipt), (status = 400, body = wire::ErrorBody),
+        (status = 401, body = wire::ErrorBody), (status = 403, body = wire::ErrorBody),
+        (status = 404, body = wire::ErrorBody), (status = 413, body = wire::ErrorBody)))]
+async fn x_receive(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<WebhookReceipt>, ApiError> {
+    let x = &state.config.x;
+    if !x.configured() {
+        return Err(not_configured("X"));
+    }
+    let body = signed_body(&headers, body, &x.consumer_secret, &X_SIGNATURE).await?;
+    let messages = x::read(&body, x.user_id.as_deref(), state.config.max_message_chars)?;
+    store(&state, &messages, Channel::TwitterDm).await
+}
+
+/// HMAC-SHA256 of `data` with `secret`.
+fn hmac_sha256(secret: &str, data: &[u8]) -> Result<Vec<u8>, ApiError> {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes())
+        .map_err(|e| ApiError::Internal(format!("hmac: {e}")))?;
+    mac.update(data);
+    Ok(mac.finalize().into_bytes().to_vec())
+}
+
 fn not_configured(platform: &str) -> ApiError {
     ApiError::NotConfigured(format!(
         "the {platform} webhook is not configured on this server"
     ))
 }
 
-/// Reads a body of at most [`MAX_WEBHOOK_BODY`] and checks its `sha256=<hex>` signature in
-/// `X-Hub-Signature-256` against `secret`, before anything reads the body. No signature is 401,
-/// a wrong one 403; both are logged.
+/// Reads a body of at most [`MAX_WEBHOOK_BODY`] and checks its `sha256=` signature in the
+/// platform's header against `secret`, before anything reads the body. No signature is 401, a
+/// wrong one 403; both are logged.
 async fn signed_body(
     headers: &HeaderMap,
     body: Body,
     secret: &str,
-    platform: &str,
+    how: &Signature,
 ) -> Result<Bytes, ApiError> {
-    let Some(given) = headers.get(META_SIGNATURE) else {
+    let platform = how.platform;
+    let Some(given) = headers.get(how.header) else {
         tracing::warn!(platform, "webhook without a signature refused");
         return Err(ApiError::Unauthorized);
     };
@@ -181,10 +300,17 @@ async fn signed_body(
         .to_str()
         .ok()
         .and_then(|v| v.trim().strip_prefix("sha256="))
-        .and_then(|h| hex::decode(h).ok());
+        .and_then(|d| {
+            if how.base64 {
+                base64::engine::general_purpose::STANDARD.decode(d).ok()
+            } else {
+                hex::decode(d).ok()
+            }
+        });
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes())
         .map_err(|e| ApiError::Internal(format!("hmac: {e}")))?;
     mac.update(&body);
+    // `verify_slice` compares in constant time.
     let valid = signature.is_some_and(|sig| mac.verify_slice(&sig).is_ok());
     if !valid {
         tracing::warn!(platform, "webhook with a wrong signature refused");
@@ -355,5 +481,126 @@ mod meta {
             client_id: ClientMessageId(message.mid),
             text,
         }))
+    }
+}
+
+/// X's Account Activity body, in the shape X documents (fields not read here are ignored).
+mod x {
+    use super::{ClientMessageId, Identity, InboundMessage};
+    use crate::error::ApiError;
+    use serde::Deserialize;
+    use std::collections::HashMap;
+
+    /// The body: for which account, and its events (only Direct Messages are read here).
+    #[derive(Deserialize)]
+    struct Body {
+        for_user_id: Option<String>,
+        direct_message_events: Option<Vec<DmEvent>>,
+        #[serde(default)]
+        users: HashMap<String, User>,
+    }
+
+    /// One Direct Message event.
+    #[derive(Deserialize)]
+    struct DmEvent {
+        #[serde(rename = "type")]
+        kind: String,
+        id: String,
+        message_create: Option<MessageCreate>,
+    }
+
+    #[derive(Deserialize)]
+    struct MessageCreate {
+        sender_id: String,
+        message_data: MessageData,
+    }
+
+    #[derive(Deserialize)]
+    struct MessageData {
+        text: String,
+    }
+
+    #[derive(Deserialize)]
+    struct User {
+        name: Option<String>,
+    }
+
+    fn invalid(why: impl std::fmt::Display) -> ApiError {
+        ApiError::InvalidWebhook(format!("the webhook body is not valid: {why}"))
+    }
+
+    /// An X id: 1 to 32 ASCII digits.
+    fn valid_id(id: &str) -> bool {
+        (1..=32).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_digit())
+    }
+
+    /// Reads a whole body into the messages to store, checking everything first: a 400
+    /// `invalid_webhook` for a missing required field or a text a visitor could not send either.
+    /// A body for another account, or without Direct Messages, has none.
+    pub(super) fn read(
+        body: &[u8],
+        our_id: Option<&str>,
+        max_chars: usize,
+    ) -> Result<Vec<InboundMessage>, ApiError> {
+        let body: Body = serde_json::from_slice(body).map_err(invalid)?;
+        let mut out = Vec::new();
+        for event in body.direct_message_events.unwrap_or_default() {
+            if event.kind != "message_create" {
+                continue;
+            }
+            let create = event
+                .message_create
+                .ok_or_else(|| invalid("missing field `message_create`"))?;
+            if !valid_id(&event.id) {
+                return Err(invalid("a Direct Message's id is not an X id"));
+            }
+            let sender = create.sender_id;
+            if !valid_id(&sender) {
+                return Err(invalid("message_create.sender_id is not an X id"));
+            }
+            let text = create.message_data.text;
+            if text.trim().is_empty() {
+                continue;
+            }
+            wire::checks::message_text(&text, max_chars, false)
+                .map_err(|e| invalid(e.describe("a Direct Message")))?;
+            if our_id == Some(sender.as_str()) {
+                continue;
+            }
+            let name = body
+                .users
+                .get(&sender)
+                .and_then(|u| u.name.as_deref())
+                .map(str::trim)
+                .filter(|n| {
+                    n.chars().count() <= 100
+                        && wire::checks::characters(n, wire::checks::Lines::One).is_ok()
+                        && !n.is_empty()
+                })
+                .map_or_else(
+                    || {
+                        let last4 = &sender[sender.len().saturating_sub(4)..];
+                        ("X user".to_owned(), last4.to_owned())
+                    },
+                    |n| {
+                        let (first, last) = n.split_once(' ').unwrap_or((n, ""));
+                        (first.to_owned(), last.trim().to_owned())
+                    },
+                );
+            out.push(InboundMessage {
+                identity: Identity::TwitterUser(sender),
+                name,
+                client_id: ClientMessageId(event.id),
+                text,
+            });
+        }
+        let other_account = match (our_id, body.for_user_id.as_deref()) {
+            (Some(ours), Some(theirs)) => ours != theirs,
+            _ => false,
+        };
+        if other_account {
+            out.clear();
+        }
+        Ok(out)
     }
 }

@@ -1,4 +1,4 @@
-//! Messages that arrive from a platform's webhook (Facebook Messenger): each sender's contact
+//! Messages that arrive from a platform's webhook (Facebook Messenger, X Direct Messages): each sender's contact
 //! found by its channel identity or created, and each message written through the same send a
 //! visitor's message takes (`sending::contact_send`), all in one transaction, so a webhook is
 //! answered only once everything in it is committed, and a failure stores nothing of it.
@@ -29,6 +29,21 @@ impl Store {
     /// once they are committed. A message already stored (the same platform id from the same
     /// sender) is found, not written again.
     pub async fn receive_inbound(
+        &self,
+        messages: &[InboundMessage],
+        opts: VisitorSendOptions,
+    ) -> Result<Vec<StoredMessage>, StoreError> {
+        match self.try_receive(messages, opts).await {
+            // The same new sender's first message delivered twice at once (PostgreSQL): one
+            // transaction made the contact; the other, run again, finds it and the message.
+            Err(StoreError::Database(sqlx::Error::Database(db))) if db.is_unique_violation() => {
+                self.try_receive(messages, opts).await
+            }
+            other => other,
+        }
+    }
+
+    async fn try_receive(
         &self,
         messages: &[InboundMessage],
         opts: VisitorSendOptions,
