@@ -20,6 +20,7 @@ on_both!(
     refusals_store_nothing,
     echoes_receipts_and_other_pages_are_skipped,
     not_configured_is_404,
+    deliveries_at_once_store_one_message,
 );
 
 const APP_SECRET: &str = "meta-app-secret-for-the-webhook-tests";
@@ -342,5 +343,21 @@ async fn not_configured_is_404(b: Backend) {
     .await;
     assert_eq!(status, 404, "{text}");
     assert_eq!(contacts_with(&s, "123").await, 0);
+    s.stop().await;
+}
+
+/// Meta may deliver the same first message of a new sender twice at once: every delivery is
+/// answered 200, and there is one contact and one message.
+async fn deliveries_at_once_store_one_message(b: Backend) {
+    let s = server(b).await;
+    let psid = "9000000000004242";
+    let body = page_body(vec![text_item(psid, "m_at_once_001", "anyone?")]);
+    let answers = futures_util::future::join_all((0..4).map(|_| post_signed(&s, &body))).await;
+    for (status, answer) in answers {
+        assert_eq!(status, 200, "{answer}");
+        assert_eq!(answer["messages"], 1);
+    }
+    assert_eq!(contacts_with(&s, psid).await, 1);
+    assert_eq!(stored_from(&s, psid).await, 1);
     s.stop().await;
 }

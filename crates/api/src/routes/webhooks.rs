@@ -340,14 +340,19 @@ mod meta {
     /// The body's envelope: which kind of object the entries are about.
     #[derive(Deserialize)]
     struct Envelope {
+        /// `page` for Messenger; any other object is answered and skipped.
         object: String,
+        /// Read only for a Page's object (another object's entries have other shapes);
+        /// required there.
         entry: Option<Vec<serde_json::Value>>,
     }
 
     /// One entry: a Page's events.
     #[derive(Deserialize)]
     struct Entry {
+        /// The Page's id: entries for a Page other than `--meta-page-id` are skipped.
         id: String,
+        /// The Page's messaging events (a feed change has none).
         #[serde(default)]
         messaging: Vec<Messaging>,
     }
@@ -355,34 +360,48 @@ mod meta {
     /// One messaging event: a message, or a receipt or postback (skipped for now).
     #[derive(Deserialize)]
     struct Messaging {
+        /// Who sent it: the person's Page-scoped id (the Page itself for an echo).
         sender: Party,
+        /// The message; none for a delivery or read receipt or a postback.
         message: Option<Message>,
     }
 
+    /// A sender or recipient.
     #[derive(Deserialize)]
     struct Party {
+        /// The platform's id of the party.
         id: String,
     }
 
+    /// A message as Messenger describes it.
     #[derive(Deserialize)]
     struct Message {
+        /// The message id: the stored message's client id, so a retry stores nothing new.
         mid: String,
+        /// The text, if the message has one.
         text: Option<String>,
+        /// Images (kept as their address), stickers, files and others (skipped).
         #[serde(default)]
         attachments: Vec<Attachment>,
+        /// Set on the Page's own sends echoed back: skipped.
         #[serde(default)]
         is_echo: bool,
     }
 
+    /// One attachment of a message.
     #[derive(Deserialize)]
     struct Attachment {
+        /// `image`, `video`, `file`, `fallback`, …: only images are kept.
         #[serde(rename = "type")]
         kind: String,
+        /// Where the attachment is.
         payload: Option<Payload>,
     }
 
+    /// An attachment's content.
     #[derive(Deserialize)]
     struct Payload {
+        /// Its address on Meta's servers (kept only when `https`).
         url: Option<String>,
     }
 
@@ -494,8 +513,11 @@ mod x {
     /// The body: for which account, and its events (only Direct Messages are read here).
     #[derive(Deserialize)]
     struct Body {
+        /// The account the events are for: another than `--x-user-id` is skipped.
         for_user_id: Option<String>,
+        /// Direct Message events; a body of other events has none.
         direct_message_events: Option<Vec<DmEvent>>,
+        /// The users the events name, by id: a new contact's name.
         #[serde(default)]
         users: HashMap<String, User>,
     }
@@ -503,25 +525,35 @@ mod x {
     /// One Direct Message event.
     #[derive(Deserialize)]
     struct DmEvent {
+        /// `message_create` is read; other types are skipped.
         #[serde(rename = "type")]
         kind: String,
+        /// The event id: the stored message's client id, so a retry stores nothing new.
         id: String,
+        /// The message; required for a `message_create`.
         message_create: Option<MessageCreate>,
     }
 
+    /// A Direct Message's content and sender.
     #[derive(Deserialize)]
     struct MessageCreate {
+        /// Who sent it (our own account for our replies, skipped).
         sender_id: String,
+        /// What it says.
         message_data: MessageData,
     }
 
+    /// What a Direct Message says.
     #[derive(Deserialize)]
     struct MessageData {
+        /// The text; an empty one (a media-only message) is skipped for now.
         text: String,
     }
 
+    /// A user the events name.
     #[derive(Deserialize)]
     struct User {
+        /// The display name: a new contact's first and last name.
         name: Option<String>,
     }
 
