@@ -101,6 +101,79 @@ pub struct Config {
     /// `?parent=` origins its page is served for. The server's own origin (the demo page) is
     /// always allowed.
     pub widget_origins: Vec<String>,
+    /// Facebook Messenger's webhook (`/api/webhooks/meta`): the app secret that signs its
+    /// bodies, the verify token, the Page. Without an app secret the webhook answers 404.
+    pub meta: MetaWebhook,
+    /// X's Account Activity webhook (`/api/webhooks/x`): the consumer secret that signs its
+    /// bodies and our own account. Without a consumer secret the webhook answers 404.
+    pub x: XWebhook,
+}
+
+/// The settings of the Meta (Facebook Messenger) webhook. The secrets come from the
+/// environment only and are never printed.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct MetaWebhook {
+    /// The Meta app's secret (`THREADLINE_META_APP_SECRET`): bodies are signed with it
+    /// (`X-Hub-Signature-256`). Empty means the webhook is not configured.
+    pub app_secret: String,
+    /// The token typed into the app's webhook settings (`THREADLINE_META_VERIFY_TOKEN`): the
+    /// subscription check (`GET`) must present it. Empty refuses every check.
+    pub verify_token: String,
+    /// The Page whose messages are taken (`--meta-page-id`); entries for another Page are
+    /// ignored. None takes every Page the app is subscribed to.
+    pub page_id: Option<String>,
+}
+
+impl MetaWebhook {
+    /// Whether the webhook is on (an app secret is set).
+    pub fn configured(&self) -> bool {
+        !self.app_secret.is_empty()
+    }
+}
+
+/// The settings of X's Account Activity webhook (Direct Messages). The secret comes from the
+/// environment only and is never printed.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct XWebhook {
+    /// The X app's consumer secret (`THREADLINE_X_CONSUMER_SECRET`): the CRC check is answered
+    /// and bodies are signed (`x-twitter-webhooks-signature`) with it. Empty means the webhook
+    /// is not configured.
+    pub consumer_secret: String,
+    /// Our own account's user id (`--x-user-id`): its Direct Messages are our own sends, echoed
+    /// back, and are skipped; a body for another account is ignored.
+    pub user_id: Option<String>,
+}
+
+impl XWebhook {
+    /// Whether the webhook is on (a consumer secret is set).
+    pub fn configured(&self) -> bool {
+        !self.consumer_secret.is_empty()
+    }
+}
+
+impl std::fmt::Debug for XWebhook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("XWebhook")
+            .field(
+                "consumer_secret",
+                &if self.configured() { "<hidden>" } else { "" },
+            )
+            .field("user_id", &self.user_id)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for MetaWebhook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MetaWebhook")
+            .field(
+                "app_secret",
+                &if self.configured() { "<hidden>" } else { "" },
+            )
+            .field("verify_token", &"<hidden>")
+            .field("page_id", &self.page_id)
+            .finish()
+    }
 }
 
 impl Config {
@@ -142,6 +215,8 @@ impl Config {
             header_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(30),
             upload_timeout: Duration::from_mins(2),
+            meta: MetaWebhook::default(),
+            x: XWebhook::default(),
         }
     }
 

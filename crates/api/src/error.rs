@@ -13,6 +13,10 @@ pub enum ApiError {
     /// 400: the body or a parameter is malformed or out of range.
     #[error("{0}")]
     Invalid(String),
+    /// 400 `invalid_webhook`: a platform's webhook body without a required field or with a
+    /// value out of range (nothing of it is stored).
+    #[error("{0}")]
+    InvalidWebhook(String),
     /// 401: missing, expired or revoked credentials.
     #[error("authentication required")]
     Unauthorized,
@@ -35,6 +39,9 @@ pub enum ApiError {
     /// 404: no such thing (or not visible to the caller).
     #[error("{0}")]
     NotFound(String),
+    /// 404 `not_configured`: the feature is not set up on this server.
+    #[error("{0}")]
+    NotConfigured(String),
     /// 408: the request (its body included) did not arrive and get answered in time.
     #[error("the request took too long; try again")]
     Timeout,
@@ -75,14 +82,14 @@ impl ApiError {
     /// The HTTP status.
     pub fn status(&self) -> StatusCode {
         match self {
-            ApiError::Invalid(_) => StatusCode::BAD_REQUEST,
+            ApiError::Invalid(_) | ApiError::InvalidWebhook(_) => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized
             | ApiError::BadCredentials
             | ApiError::LoginRefused(_)
             | ApiError::TokenExpired
             | ApiError::IdentityRequired => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
-            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::NotFound(_) | ApiError::NotConfigured(_) => StatusCode::NOT_FOUND,
             ApiError::Timeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::Conflict(_) | ApiError::HeldByColleague(_) | ApiError::AsyncChatOff(_) => {
                 StatusCode::CONFLICT
@@ -100,6 +107,8 @@ impl ApiError {
     pub fn code(&self) -> ErrorCode {
         match self {
             ApiError::Invalid(_) => ErrorCode::InvalidInput,
+            ApiError::InvalidWebhook(_) => ErrorCode::InvalidWebhook,
+            ApiError::NotConfigured(_) => ErrorCode::NotConfigured,
             ApiError::Unauthorized | ApiError::LoginRefused(_) => ErrorCode::Unauthorized,
             ApiError::BadCredentials => ErrorCode::BadCredentials,
             ApiError::TokenExpired => ErrorCode::TokenExpired,

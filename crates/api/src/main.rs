@@ -130,6 +130,15 @@ struct Args {
     /// Seconds an uploaded image may wait to be sent before it is deleted.
     #[arg(long, env = "THREADLINE_UPLOAD_EXPIRY", default_value_t = 3600)]
     upload_expiry: u64,
+    /// The Facebook Page whose Messenger messages are taken (entries for other Pages are
+    /// ignored). The app secret and verify token come from the environment only:
+    /// `THREADLINE_META_APP_SECRET`, `THREADLINE_META_VERIFY_TOKEN`.
+    #[arg(long, env = "THREADLINE_META_PAGE_ID")]
+    meta_page_id: Option<String>,
+    /// Our own X account's user id: Direct Messages it sent are skipped. The consumer secret
+    /// comes from the environment only: `THREADLINE_X_CONSUMER_SECRET`.
+    #[arg(long, env = "THREADLINE_X_USER_ID")]
+    x_user_id: Option<String>,
 }
 
 /// What to do instead of running the server.
@@ -238,6 +247,21 @@ async fn main() -> std::process::ExitCode {
     q.streams_per_visitor = args.visitor_streams.max(1);
     q.streams_per_address = args.visitor_streams_per_address.max(1);
     config.upload_expiry = std::time::Duration::from_secs(args.upload_expiry.max(60));
+    config.meta = threadline_api::config::MetaWebhook {
+        app_secret: std::env::var("THREADLINE_META_APP_SECRET").unwrap_or_default(),
+        verify_token: std::env::var("THREADLINE_META_VERIFY_TOKEN").unwrap_or_default(),
+        page_id: args
+            .meta_page_id
+            .map(|p| p.trim().to_owned())
+            .filter(|p| !p.is_empty()),
+    };
+    config.x = threadline_api::config::XWebhook {
+        consumer_secret: std::env::var("THREADLINE_X_CONSUMER_SECRET").unwrap_or_default(),
+        user_id: args
+            .x_user_id
+            .map(|p| p.trim().to_owned())
+            .filter(|p| !p.is_empty()),
+    };
     if let Some(secret) = args.identity_secret {
         config.identity_secret = secret;
     }

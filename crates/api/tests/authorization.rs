@@ -173,6 +173,15 @@ const MATRIX: &[Row] = &[
     // supervisor). Last among the interaction's rows: the holder's call puts it in the queue.
     ("GET",  "/api/agents",                          [U, U, U, P, P, U, U, U]),
     ("POST", "/api/interactions/{id}/transfer",      [U, U, U, P, F, U, U, U]),
+    // A platform's webhook: no caller's token counts, only the platform's own check. Without
+    // the verify token the subscription check is refused; without the body's signature (none
+    // of these callers can make one) a delivery is 401. With them: `tests/webhooks_meta.rs`.
+    ("GET",  "/api/webhooks/meta",                   [F, F, F, F, F, F, F, F]),
+    ("POST", "/api/webhooks/meta",                   [U, U, U, U, U, U, U, U]),
+    // X's CRC check signs any token for anyone (that is the check); a delivery needs the
+    // body's signature. With it: `tests/webhooks_x.rs`.
+    ("GET",  "/api/webhooks/x",                      [P, P, P, P, P, P, P, P]),
+    ("POST", "/api/webhooks/x",                      [U, U, U, U, U, U, U, U]),
 ];
 
 /// The routes whose answer depends on the role: method, path, [supervisor, administrator].
@@ -262,7 +271,13 @@ impl World {
     async fn build(backend: Backend) -> World {
         // Ten callers try the login row as Ben, and log in for the session rows: more logins
         // per name than the default quota allows in a minute.
-        let server = Server::start(backend, |c| c.login_per_name = 100).await;
+        let server = Server::start(backend, |c| {
+            c.login_per_name = 100;
+            "matrix-meta-app-secret".clone_into(&mut c.meta.app_secret);
+            "matrix-verify-token".clone_into(&mut c.meta.verify_token);
+            "matrix-x-consumer-secret".clone_into(&mut c.x.consumer_secret);
+        })
+        .await;
         let holder = server.agent("ann").await;
         let colleague = server.agent("ben").await;
         let mut events = holder.events().await;

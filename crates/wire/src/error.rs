@@ -27,6 +27,9 @@ pub struct ErrorDetail {
 pub enum ErrorCode {
     /// 400: the body or a parameter is malformed or out of range.
     InvalidInput,
+    /// 400: a platform's webhook body is not in the platform's documented shape (a required
+    /// field missing, a value out of range); nothing of it was stored.
+    InvalidWebhook,
     /// 401: no valid credentials.
     Unauthorized,
     /// 401: login name or password wrong.
@@ -40,6 +43,9 @@ pub enum ErrorCode {
     Forbidden,
     /// 404: no such thing.
     NotFound,
+    /// 404: the feature asked for is not configured on this server (a platform's webhook
+    /// without its secret).
+    NotConfigured,
     /// 408: the request (its body included) did not arrive and get answered in time.
     RequestTimeout,
     /// 409: the thing is not in a state that allows this.

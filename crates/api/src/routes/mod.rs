@@ -18,6 +18,8 @@
 //! - `supervisor`: the supervisor's board, its stream ticket, setting an agent Not Ready,
 //!   logging an agent out.
 //! - `visitor`: everything the widget calls.
+//! - `webhooks`: what the messaging platforms call (Facebook Messenger), checked against the
+//!   platform's signature before anything is read.
 //! - `reports`: handle-time reports for supervisors and administrators (JSON and CSV).
 //! - `site`: the desktop, the widget's files, the demo page, security headers.
 //! - `embed_script`: `/embed.js` and `/embed.d.ts`, the script a portal includes to frame and
@@ -45,6 +47,7 @@ mod site;
 mod supervisor;
 mod transfer;
 mod visitor;
+mod webhooks;
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -90,6 +93,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(files::routes())
         .merge(supervisor::routes())
         .merge(visitor::routes())
+        .merge(webhooks::routes())
         .merge(reports::routes());
     let (router, mut doc) = api.split_for_parts();
     answers::add_standard_answers(&mut doc);

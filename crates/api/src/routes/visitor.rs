@@ -191,6 +191,7 @@ async fn send(
         client_of(&state, peer, &headers),
     )?;
     let opts = VisitorSendOptions {
+        channel: wire::Channel::WebChat,
         reservation_ms: state
             .store
             .reservation_ms(wire::Channel::WebChat, ms(state.config.reservation_timeout)),

@@ -24,6 +24,8 @@
 //!   transfer record an offer carries, giving a transfer nobody took back; the colleagues list.
 //! - `messages`: writing one message into a conversation (`seq`, summary, event).
 //! - `sending`: agent and visitor sends, idempotent by client id; `sends`: their group commit.
+//! - `inbound`: messages from a platform's webhook (Messenger): the sender's contact found or
+//!   made, then the visitor's send, all of a webhook in one transaction.
 //! - `conversation`: pages of a conversation, and search.
 //! - `receipts`: delivered/read receipts, typing, the visitor's unread count.
 //! - `rows`: the SELECTs that build the wire views, and their row mappers.
@@ -53,6 +55,7 @@ mod embed;
 mod error;
 mod event_log;
 mod history;
+mod inbound;
 mod interaction_steps;
 mod interactions;
 mod messages;
@@ -86,6 +89,7 @@ pub use event_log::{
     Internal, StoredEvent, AGENT_EVENTS_SQL, BOARD_EVENTS_SQL, VISITOR_EVENTS_SQL,
 };
 pub use history::{ImportedInteraction, ImportedMessage};
+pub use inbound::InboundMessage;
 pub use offers::{OfferOutcome, OfferTimes};
 pub use reports::{report_sql, ReportKey, ReportLine, ReportQuery};
 pub use sending::{StoredMessage, VisitorSendOptions};

@@ -97,9 +97,13 @@ async fn start_send(
     Ok(None)
 }
 
-/// Options of a visitor send that come from configuration.
+/// Options of a contact's send: the channel it came in on, and what comes from configuration.
 #[derive(Debug, Clone, Copy)]
 pub struct VisitorSendOptions {
+    /// The channel the message came in on (Web Chat from the widget, Messenger from its
+    /// webhook): a new chat is opened on it, and its asynchronous-chat setting decides whether
+    /// the reply is reserved for the agent who last wrote.
+    pub channel: Channel,
     /// How long a reply stays reserved for the agent who last wrote, in ms.
     pub reservation_ms: i64,
 }
@@ -205,8 +209,8 @@ async fn agent_send(
     })
 }
 
-/// A visitor's send, written in `tx`.
-async fn contact_send(
+/// A contact's send (a visitor's, or a message from a platform's webhook), written in `tx`.
+pub(super) async fn contact_send(
     tx: &mut Tx,
     contact: ContactId,
     client_id: &ClientMessageId,
@@ -236,7 +240,7 @@ async fn contact_send(
             Some(a)
                 if latest.is_some()
                     && agent_logged_in(tx, AgentId(a), now).await?
-                    && async_chat_on(tx, Channel::WebChat).await? =>
+                    && async_chat_on(tx, opts.channel).await? =>
             {
                 Some(AgentId(a))
             }
@@ -244,9 +248,10 @@ async fn contact_send(
         };
         let id: i64 = sqlx::query(
                 "INSERT INTO interactions (contact_id, channel, state, created_at, queued_at, reactivated_from, reactivated_by, reserved_for, reserved_until) \
-                 VALUES ($1, 'web_chat', 'queued', $2, $2, $3, $4, $5, $6) RETURNING id",
+                 VALUES ($1, $2, 'queued', $3, $3, $4, $5, $6, $7) RETURNING id",
             )
             .bind(contact.0)
+            .bind(opts.channel.as_str())
             .bind(now)
             .bind(latest.as_ref().map(|l| l.id.0))
             .bind(latest.as_ref().map(|_| Reactivation::ContactReply.as_str()))
