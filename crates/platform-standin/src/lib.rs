@@ -1,0 +1,326 @@
+//! A stand-in for the platforms Threadline sends to, on loopback: the Messenger Send API
+//! (`POST /{version}/me/messages`) and X's Direct Message API
+//! (`POST /2/dm_conversations/with/{participant_id}/messages`). It checks the token, answers
+//! with ids in the platforms' shapes, records every request for tests to read, and can be told
+//! to fail the next calls (a 500, a 429 with `Retry-After`, or a 400 with the platform's error
+//! body).
+//!
+//! # Layout
+//! - [`Standin`]: the shared handle (records, queued failures); [`Tokens`]: what it accepts.
+//! - [`Recorded`], [`Failure`], [`FailOrder`]: what it records and what it can be told.
+//! - [`app`] / [`serve`]: the HTTP server; `/_standin/requests` and `/_standin/fail` control it
+//!   over HTTP when it runs as its own binary.
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use std::collections::{HashMap, VecDeque};
+use std::future::Future;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// The tokens the stand-in accepts (anything else is answered 401, as the platforms do).
+#[derive(Debug, Clone)]
+pub struct Tokens {
+    /// The Page access token of the Messenger Send API.
+    pub meta_page_token: String,
+    /// The OAuth 2 user-context bearer token of the X API.
+    pub x_access_token: String,
+}
+
+/// One request the stand-in received.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Recorded {
+    /// `POST`, normally.
+    pub method: String,
+    /// The path, without the query.
+    pub path: String,
+    /// The `access_token` query parameter (Meta), if any.
+    pub access_token: Option<String>,
+    /// The `Authorization` header, if any.
+    pub authorization: Option<String>,
+    /// The JSON body (`null` when it was not JSON).
+    pub body: Value,
+    /// The status it was answered with.
+    pub status: u16,
+}
+
+/// How a call is made to fail.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Failure {
+    /// `500 Internal Server Error`.
+    ServerError,
+    /// `429 Too Many Requests` with `Retry-After: <retry_after>` (seconds).
+    RateLimited {
+        /// The seconds in `Retry-After`.
+        retry_after: u64,
+    },
+    /// `400 Bad Request` with the platform's error body carrying `message`.
+    Rejected {
+        /// The platform's reason.
+        message: String,
+    },
+}
+
+/// The body of `POST /_standin/fail`: fail the next `times` calls with `failure`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FailOrder {
+    /// How.
+    pub failure: Failure,
+    /// How many of the next calls.
+    pub times: u32,
+}
+
+/// The state shared by the server and whoever drives it (cheap to clone).
+#[derive(Debug, Clone)]
+pub struct Standin {
+    /// What it accepts.
+    tokens: Arc<Tokens>,
+    /// Records and queued failures.
+    inner: Arc<Mutex<Inner>>,
+}
+
+/// The mutable part of [`Standin`].
+#[derive(Debug, Default)]
+struct Inner {
+    /// Every request, in arrival order.
+    requests: Vec<Recorded>,
+    /// Failures for the next calls, first first.
+    failures: VecDeque<Failure>,
+    /// The last id handed out (ids are `m_<n>` on Messenger and `<n>` on X).
+    last_id: u64,
+}
+
+impl Standin {
+    /// A stand-in accepting `tokens`, with nothing recorded.
+    pub fn new(tokens: Tokens) -> Standin {
+        Standin {
+            tokens: Arc::new(tokens),
+            inner: Arc::new(Mutex::new(Inner::default())),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Every request received so far, in order.
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.lock().requests.clone()
+    }
+
+    /// Fails the next `times` platform calls with `failure` (after any already queued).
+    pub fn fail(&self, failure: Failure, times: u32) {
+        let mut inner = self.lock();
+        for _ in 0..times {
+            inner.failures.push_back(failure.clone());
+        }
+    }
+
+    /// Takes the next queued failure, or hands out the next id.
+    fn next_outcome(&self) -> Result<u64, Failure> {
+        let mut inner = self.lock();
+        if let Some(f) = inner.failures.pop_front() {
+            return Err(f);
+        }
+        inner.last_id += 1;
+        Ok(inner.last_id)
+    }
+
+    fn record(&self, method: &Method, uri: &Uri, headers: &HeaderMap, body: &Bytes, status: u16) {
+        let access_token = uri.query().and_then(|q| {
+            q.split('&')
+                .filter_map(|p| p.split_once('='))
+                .find(|(k, _)| *k == "access_token")
+                .map(|(_, v)| v.to_owned())
+        });
+        self.lock().requests.push(Recorded {
+            method: method.to_string(),
+            path: uri.path().to_owned(),
+            access_token,
+            authorization: headers
+                .get("authorization")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned),
+            body: serde_json::from_slice(body).unwrap_or(Value::Null),
+            status,
+        });
+    }
+}
+
+/// Which platform a call imitates (their error bodies differ).
+#[derive(Debug, Clone, Copy)]
+enum Platform {
+    Meta,
+    X,
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+}
+
+fn error(platform: Platform, status: StatusCode, message: &str) -> Response {
+    let body = match platform {
+        Platform::Meta => json!({"error": {
+            "message": message,
+            "type": if status == StatusCode::UNAUTHORIZED { "OAuthException" } else { "GraphMethodException" },
+            "code": if status == StatusCode::UNAUTHORIZED { 190 } else { 100 },
+            "fbtrace_id": "standin"
+        }}),
+        Platform::X => json!({
+            "title": status.canonical_reason().unwrap_or("Error"),
+            "detail": message,
+            "type": "about:blank",
+            "status": status.as_u16()
+        }),
+    };
+    (status, Json(body)).into_response()
+}
+
+fn failure_response(platform: Platform, failure: Failure) -> Response {
+    match failure {
+        Failure::ServerError => error(
+            platform,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "An unexpected error has occurred.",
+        ),
+        Failure::RateLimited { retry_after } => {
+            let mut r = error(platform, StatusCode::TOO_MANY_REQUESTS, "Too Many Requests");
+            if let Ok(v) = HeaderValue::from_str(&retry_after.to_string()) {
+                r.headers_mut().insert("retry-after", v);
+            }
+            r
+        }
+        Failure::Rejected { message } => error(platform, StatusCode::BAD_REQUEST, &message),
+    }
+}
+
+/// Checks a Send API body: a recipient, a text, a known `messaging_type` (and a tag with
+/// `MESSAGE_TAG`).
+fn meta_body_problem(body: &Value) -> Option<&'static str> {
+    if body["recipient"]["id"].as_str().is_none_or(str::is_empty) {
+        return Some("(#100) The parameter recipient is required");
+    }
+    if body["message"]["text"].as_str().is_none_or(str::is_empty) {
+        return Some("(#100) The parameter message is required");
+    }
+    match body["messaging_type"].as_str() {
+        Some("RESPONSE" | "UPDATE") => None,
+        Some("MESSAGE_TAG") if body["tag"].as_str().is_some() => None,
+        Some("MESSAGE_TAG") => Some("(#100) Tag is required for MESSAGE_TAG"),
+        _ => Some("(#100) Param messaging_type must be one of {RESPONSE, UPDATE, MESSAGE_TAG}"),
+    }
+}
+
+async fn meta_send(
+    State(s): State<Standin>,
+    Path(_version): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let token = query
+        .get("access_token")
+        .map(String::as_str)
+        .or_else(|| bearer(&headers));
+    let parsed: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let response = if token != Some(s.tokens.meta_page_token.as_str()) {
+        error(
+            Platform::Meta,
+            StatusCode::UNAUTHORIZED,
+            "Invalid OAuth access token - Cannot parse access token",
+        )
+    } else if let Some(problem) = meta_body_problem(&parsed) {
+        error(Platform::Meta, StatusCode::BAD_REQUEST, problem)
+    } else {
+        match s.next_outcome() {
+            Err(f) => failure_response(Platform::Meta, f),
+            Ok(n) => Json(json!({
+                "recipient_id": parsed["recipient"]["id"],
+                "message_id": format!("m_{n}"),
+            }))
+            .into_response(),
+        }
+    };
+    s.record(&method, &uri, &headers, &body, response.status().as_u16());
+    response
+}
+
+async fn x_send(
+    State(s): State<Standin>,
+    Path(participant): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let parsed: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let response = if bearer(&headers) != Some(s.tokens.x_access_token.as_str()) {
+        error(Platform::X, StatusCode::UNAUTHORIZED, "Unauthorized")
+    } else if parsed["text"].as_str().is_none_or(str::is_empty) {
+        error(
+            Platform::X,
+            StatusCode::BAD_REQUEST,
+            "One or more parameters to your request was invalid.",
+        )
+    } else {
+        match s.next_outcome() {
+            Err(f) => failure_response(Platform::X, f),
+            Ok(n) => (
+                StatusCode::CREATED,
+                Json(json!({"data": {
+                    "dm_conversation_id": format!("1-{participant}"),
+                    "dm_event_id": n.to_string(),
+                }})),
+            )
+                .into_response(),
+        }
+    };
+    s.record(&method, &uri, &headers, &body, response.status().as_u16());
+    response
+}
+
+async fn list_requests(State(s): State<Standin>) -> Json<Vec<Recorded>> {
+    Json(s.requests())
+}
+
+async fn order_failure(State(s): State<Standin>, Json(order): Json<FailOrder>) -> StatusCode {
+    s.fail(order.failure, order.times);
+    StatusCode::NO_CONTENT
+}
+
+/// The stand-in's routes over `standin`.
+pub fn app(standin: Standin) -> Router {
+    Router::new()
+        .route("/{version}/me/messages", post(meta_send))
+        .route(
+            "/2/dm_conversations/with/{participant_id}/messages",
+            post(x_send),
+        )
+        .route("/_standin/requests", get(list_requests))
+        .route("/_standin/fail", post(order_failure))
+        .with_state(standin)
+}
+
+/// Serves the stand-in on `listener` until `shutdown` completes.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    standin: Standin,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app(standin))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
