@@ -403,6 +403,7 @@ mod tests {
             delivered_at: None,
             read_at: None,
             system: None,
+            outbound: None,
         }
     }
 

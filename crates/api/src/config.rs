@@ -107,6 +107,51 @@ pub struct Config {
     /// X's Account Activity webhook (`/api/webhooks/x`): the consumer secret that signs its
     /// bodies and our own account. Without a consumer secret the webhook answers 404.
     pub x: XWebhook,
+    /// Where the outbox sends agents' messages to Messenger and X, and with which tokens.
+    pub outbound: OutboundApis,
+}
+
+/// The platforms' send APIs: base URLs (a stand-in on loopback in tests and the demo) and the
+/// tokens, which come from the environment only and are never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct OutboundApis {
+    /// The Graph API's base URL (`--meta-api-url`).
+    pub meta_api_url: String,
+    /// The Graph API version in the path (`--meta-api-version`).
+    pub meta_api_version: String,
+    /// The Page access token (`THREADLINE_META_PAGE_TOKEN`); empty: Messenger sends fail
+    /// with "not configured" without a call.
+    pub meta_page_token: String,
+    /// The X API's base URL (`--x-api-url`).
+    pub x_api_url: String,
+    /// The OAuth 2 user-context bearer token of our X account (`THREADLINE_X_ACCESS_TOKEN`);
+    /// empty: X sends fail with "not configured" without a call.
+    pub x_access_token: String,
+}
+
+impl Default for OutboundApis {
+    fn default() -> Self {
+        OutboundApis {
+            meta_api_url: "https://graph.facebook.com".to_owned(),
+            meta_api_version: "v21.0".to_owned(),
+            meta_page_token: String::new(),
+            x_api_url: "https://api.x.com".to_owned(),
+            x_access_token: String::new(),
+        }
+    }
+}
+
+impl std::fmt::Debug for OutboundApis {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let hidden = |t: &str| if t.is_empty() { "" } else { "<hidden>" };
+        f.debug_struct("OutboundApis")
+            .field("meta_api_url", &self.meta_api_url)
+            .field("meta_api_version", &self.meta_api_version)
+            .field("meta_page_token", &hidden(&self.meta_page_token))
+            .field("x_api_url", &self.x_api_url)
+            .field("x_access_token", &hidden(&self.x_access_token))
+            .finish()
+    }
 }
 
 /// The settings of the Meta (Facebook Messenger) webhook. The secrets come from the
@@ -217,6 +262,7 @@ impl Config {
             upload_timeout: Duration::from_mins(2),
             meta: MetaWebhook::default(),
             x: XWebhook::default(),
+            outbound: OutboundApis::default(),
         }
     }
 

@@ -54,6 +54,9 @@ pub enum ApiError {
     /// 409: asynchronous chat is off for the channel (`async_chat_off`).
     #[error("{0}")]
     AsyncChatOff(String),
+    /// 409: the platform's messaging window is closed (`outside_window`).
+    #[error("{0}")]
+    OutsideWindow(String),
     /// 413: too large.
     #[error("{0}")]
     TooLarge(String),
@@ -91,9 +94,10 @@ impl ApiError {
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) | ApiError::NotConfigured(_) => StatusCode::NOT_FOUND,
             ApiError::Timeout => StatusCode::REQUEST_TIMEOUT,
-            ApiError::Conflict(_) | ApiError::HeldByColleague(_) | ApiError::AsyncChatOff(_) => {
-                StatusCode::CONFLICT
-            }
+            ApiError::Conflict(_)
+            | ApiError::HeldByColleague(_)
+            | ApiError::AsyncChatOff(_)
+            | ApiError::OutsideWindow(_) => StatusCode::CONFLICT,
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMedia(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -119,6 +123,7 @@ impl ApiError {
             ApiError::Conflict(_) => ErrorCode::Conflict,
             ApiError::HeldByColleague(_) => ErrorCode::HeldByColleague,
             ApiError::AsyncChatOff(_) => ErrorCode::AsyncChatOff,
+            ApiError::OutsideWindow(_) => ErrorCode::OutsideWindow,
             ApiError::TooLarge(_) => ErrorCode::TooLarge,
             ApiError::UnsupportedMedia(_) => ErrorCode::UnsupportedMediaType,
             ApiError::Unprocessable(_) => ErrorCode::Unprocessable,
@@ -156,6 +161,8 @@ impl From<StoreError> for ApiError {
             StoreError::InvalidState(refused) => ApiError::Conflict(refused.to_string()),
             StoreError::NotYours(msg) => ApiError::Forbidden(msg),
             StoreError::Rejected(msg) => ApiError::Unprocessable(msg),
+            StoreError::OutsideWindow(msg) => ApiError::OutsideWindow(msg),
+            StoreError::TooLong(msg) => ApiError::Invalid(msg),
             StoreError::NoSuchAgent => ApiError::Unauthorized,
             StoreError::Database(
                 e @ (sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_)),

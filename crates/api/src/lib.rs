@@ -15,6 +15,8 @@
 //! - `hub`: tails the event log and fans events out to the live streams of this instance.
 //! - [`offers`]: the loop that offers queued chats to Ready agents under capacity and expires
 //!   offers (the queries are in `store/offers`). Not to be confused with `routes` (HTTP).
+//! - [`outbox`]: the worker that sends agents' messages to Messenger and X from the outbox
+//!   table (claim, call, record, back-off; the rows are in `store/outbox`).
 //! - [`login_limits`]: login quotas (global, per address, per name), the bound on password
 //!   checks running at once, and the client address behind trusted proxies.
 //! - [`visitor_limits`]: quotas per visitor and per address on visitor sessions, messages,
@@ -34,6 +36,7 @@ pub mod image_meta;
 pub mod images;
 pub mod login_limits;
 pub mod offers;
+pub mod outbox;
 pub mod routes;
 pub mod seed;
 pub mod state;

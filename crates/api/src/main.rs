@@ -139,6 +139,25 @@ struct Args {
     /// comes from the environment only: `THREADLINE_X_CONSUMER_SECRET`.
     #[arg(long, env = "THREADLINE_X_USER_ID")]
     x_user_id: Option<String>,
+    /// The Graph API's base URL that Messenger replies are sent to. The Page token comes from
+    /// the environment only: `THREADLINE_META_PAGE_TOKEN`.
+    #[arg(
+        long,
+        env = "THREADLINE_META_API_URL",
+        default_value = "https://graph.facebook.com"
+    )]
+    meta_api_url: String,
+    /// The Graph API version in the Send API's path.
+    #[arg(long, env = "THREADLINE_META_API_VERSION", default_value = "v21.0")]
+    meta_api_version: String,
+    /// The X API's base URL that Direct Message replies are sent to. The user token comes
+    /// from the environment only: `THREADLINE_X_ACCESS_TOKEN`.
+    #[arg(
+        long,
+        env = "THREADLINE_X_API_URL",
+        default_value = "https://api.x.com"
+    )]
+    x_api_url: String,
 }
 
 /// What to do instead of running the server.
@@ -261,6 +280,13 @@ async fn main() -> std::process::ExitCode {
             .x_user_id
             .map(|p| p.trim().to_owned())
             .filter(|p| !p.is_empty()),
+    };
+    config.outbound = threadline_api::config::OutboundApis {
+        meta_api_url: args.meta_api_url.trim_end_matches('/').to_owned(),
+        meta_api_version: args.meta_api_version,
+        meta_page_token: std::env::var("THREADLINE_META_PAGE_TOKEN").unwrap_or_default(),
+        x_api_url: args.x_api_url.trim_end_matches('/').to_owned(),
+        x_access_token: std::env::var("THREADLINE_X_ACCESS_TOKEN").unwrap_or_default(),
     };
     if let Some(secret) = args.identity_secret {
         config.identity_secret = secret;

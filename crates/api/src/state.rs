@@ -105,6 +105,10 @@ impl AppState {
                 state.config.upload_expiry,
                 state.config.sweep_interval,
             )),
+            tokio::spawn(crate::outbox::run(
+                store.clone(),
+                state.config.outbound.clone(),
+            )),
             tokio::spawn(prune_loop(
                 store,
                 state.config.event_retention,

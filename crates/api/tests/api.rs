@@ -1384,6 +1384,7 @@ async fn openapi_document_is_valid_and_covers_every_route() {
         "/api/reports.csv",
         "/api/webhooks/meta",
         "/api/webhooks/x",
+        "/api/messages/{id}/retry",
     ] {
         assert!(documented.contains(p), "{p} is documented");
         // And it is really served (not the JSON 404 of unknown API routes).
@@ -1399,7 +1400,7 @@ async fn openapi_document_is_valid_and_covers_every_route() {
     }
     assert_eq!(
         documented.len(),
-        69,
+        70,
         "a new route must be added to this list"
     );
     for op in parsed.paths.paths.values() {

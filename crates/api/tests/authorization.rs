@@ -107,6 +107,9 @@ const MATRIX: &[Row] = &[
     ("POST", "/api/contacts/{id}/messages",          [U, U, U, P, C, U, U, U]),
     ("POST", "/api/contacts/{id}/chat",              [U, U, U, P, C, U, U, U]),
     ("POST", "/api/contacts/{id}/receipts",          [U, U, U, P, P, U, U, U]),
+    // Retry of a failed message to a platform: the id here is no such message (a Web Chat
+    // one at most), refused for what it is; the author and chat rules: `tests/outbox.rs`.
+    ("POST", "/api/messages/{id}/retry",             [U, U, U, C, C, U, U, U]),
     ("GET",  "/api/search",                          [U, U, U, P, P, U, U, U]),
     ("GET",  "/api/responses",                       [U, U, U, P, P, U, U, U]),
     ("POST", "/api/attachments",                     [U, U, U, P, P, U, U, U]),

@@ -47,6 +47,8 @@ pub struct Recorded {
     pub body: Value,
     /// The status it was answered with.
     pub status: u16,
+    /// When it arrived (ms since the Unix epoch): tests check the waits between attempts.
+    pub received_at_ms: u64,
 }
 
 /// How a call is made to fail.
@@ -151,6 +153,9 @@ impl Standin {
                 .map(str::to_owned),
             body: serde_json::from_slice(body).unwrap_or(Value::Null),
             status,
+            received_at_ms: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
         });
     }
 }

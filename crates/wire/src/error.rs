@@ -55,6 +55,9 @@ pub enum ErrorCode {
     /// 409: asynchronous chat is off for the channel: an agent cannot reopen an ended chat or
     /// write to a contact who is not in a chat.
     AsyncChatOff,
+    /// 409: the platform's messaging window for the contact is closed (Messenger: more than 7
+    /// days since the contact last wrote); nothing was stored.
+    OutsideWindow,
     /// 413: too large.
     TooLarge,
     /// 415: not an accepted image type.

@@ -377,6 +377,60 @@ pub struct MessageView {
     pub read_at: Option<Millis>,
     /// For system lines: what happened.
     pub system: Option<SystemLine>,
+    /// For an agent's message to a Messenger or X contact: where its delivery through the
+    /// platform stands (absent on every other message, and from older servers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outbound: Option<OutboundStatus>,
+}
+
+/// Where an agent's message to a platform (Messenger, X) stands in the outbox.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OutboundStatus {
+    /// Waiting, being sent, sent, or failed.
+    pub state: OutboundState,
+    /// Why it failed (the platform's reason), on `failed`; the last transient error while
+    /// it waits for another attempt.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// The states of an outbound message (see the README's outbox notes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum OutboundState {
+    /// Committed; not sent yet (or waiting for another attempt after a transient error).
+    Waiting,
+    /// A worker holds it and is calling the platform.
+    Sending,
+    /// The platform accepted it (its id is stored).
+    Sent,
+    /// The platform refused it, or every attempt failed; an agent may retry it.
+    Failed,
+}
+
+impl OutboundState {
+    /// The name stored in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutboundState::Waiting => "waiting",
+            OutboundState::Sending => "sending",
+            OutboundState::Sent => "sent",
+            OutboundState::Failed => "failed",
+        }
+    }
+
+    /// Reads a stored name.
+    pub fn parse(s: &str) -> Option<OutboundState> {
+        match s {
+            "waiting" => Some(OutboundState::Waiting),
+            "sending" => Some(OutboundState::Sending),
+            "sent" => Some(OutboundState::Sent),
+            "failed" => Some(OutboundState::Failed),
+            _ => None,
+        }
+    }
 }
 
 /// What a system line in a transcript says.

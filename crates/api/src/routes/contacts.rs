@@ -1,6 +1,7 @@
 //! `/api/contacts`: the Contacts list, details, history, the merged conversation, sending
-//! (with reactivation), the `Chat` button, receipts; plus `/api/search` and
-//! `/api/responses`.
+//! (with reactivation), the `Chat` button, receipts; plus `/api/search`,
+//! `/api/responses`, and `Retry` of a failed message to Messenger or X
+//! (`/api/messages/{id}/retry`).
 
 use super::{check_chars, page_size, validate_message};
 use crate::auth::AgentAuth;
@@ -18,7 +19,7 @@ use wire::api::{
     SearchResults, SendResponse,
 };
 use wire::checks::Lines;
-use wire::{ContactId, ContactView, InteractionView, MessageId};
+use wire::{ContactId, ContactView, InteractionView, MessageId, MessageView};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -29,6 +30,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(conversation))
         .routes(routes!(send))
         .routes(routes!(chat))
+        .routes(routes!(retry_message))
         .routes(routes!(receipts))
         .routes(routes!(search))
         .routes(routes!(responses))
@@ -294,6 +296,20 @@ async fn send(
         message: stored.message,
         interaction: stored.interaction,
     }))
+}
+
+/// `Retry` on an agent's message to Messenger or X that failed: it waits to be sent again.
+/// The agent who wrote it, or the agent in the contact's chat, may.
+#[utoipa::path(post, path = "/api/messages/{id}/retry", tag = "contacts", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "message id")),
+    responses((status = 200, body = MessageView), (status = 403, body = wire::ErrorBody),
+        (status = 404, body = wire::ErrorBody), (status = 409, body = wire::ErrorBody)))]
+async fn retry_message(
+    State(state): State<AppState>,
+    auth: AgentAuth,
+    PathParam(id): PathParam<MessageId>,
+) -> Result<Json<MessageView>, ApiError> {
+    Ok(Json(state.store.retry_outbound(auth.agent, id).await?))
 }
 
 /// The `Chat` button: opens (or reactivates) a chat with the contact for this agent.

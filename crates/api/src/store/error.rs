@@ -27,6 +27,12 @@ pub enum StoreError {
     /// The request is well-formed but refused by a rule of the data (an unknown code).
     #[error("{0}")]
     Rejected(String),
+    /// The platform's messaging window for the contact is closed (Messenger after 7 days).
+    #[error("{0}")]
+    OutsideWindow(String),
+    /// The text is longer than the channel's platform takes.
+    #[error("{0}")]
+    TooLong(String),
     /// The agent a valid session names no longer exists.
     #[error("no such agent")]
     NoSuchAgent,

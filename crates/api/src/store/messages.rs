@@ -134,6 +134,7 @@ pub(super) async fn insert_message_in(
             delivered_at: None,
             read_at: None,
             system: m.system_line,
+            outbound: None,
         }
     } else {
         load_message(&mut *tx.inner, MessageId(id))

@@ -26,6 +26,8 @@
 //! - `sending`: agent and visitor sends, idempotent by client id; `sends`: their group commit.
 //! - `inbound`: messages from a platform's webhook (Messenger): the sender's contact found or
 //!   made, then the visitor's send, all of a webhook in one transaction.
+//! - `outbox`: an agent's message to Messenger or X: checked and queued with the message,
+//!   claimed and recorded by the worker, retried by an agent.
 //! - `conversation`: pages of a conversation, and search.
 //! - `receipts`: delivered/read receipts, typing, the visitor's unread count.
 //! - `rows`: the SELECTs that build the wire views, and their row mappers.
@@ -61,6 +63,7 @@ mod interactions;
 mod messages;
 mod monitors;
 mod offers;
+mod outbox;
 pub mod postgres;
 mod receipts;
 mod reports;
@@ -91,6 +94,7 @@ pub use event_log::{
 pub use history::{ImportedInteraction, ImportedMessage};
 pub use inbound::InboundMessage;
 pub use offers::{OfferOutcome, OfferTimes};
+pub use outbox::{OutboxJob, SendOutcome, MESSENGER_MAX_CHARS, X_DM_MAX_CHARS};
 pub use reports::{report_sql, ReportKey, ReportLine, ReportQuery};
 pub use sending::{StoredMessage, VisitorSendOptions};
 pub use transfers::TransferBy;

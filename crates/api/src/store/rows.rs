@@ -5,7 +5,8 @@ use sqlx::{Executor, Row};
 use wire::{
     AgentId, AgentView, AttachmentId, AttachmentView, Author, Channel, ChatStatus, ClientMessageId,
     ContactId, ContactView, DispositionCode, Identity, InteractionId, InteractionState,
-    InteractionView, MessageId, MessageView, Party, Reactivation, ReasonCode, SystemLine,
+    InteractionView, MessageId, MessageView, OutboundState, OutboundStatus, Party, Reactivation,
+    ReasonCode, SystemLine,
 };
 
 /// Columns of an interaction with its contact's and agent's names.
@@ -20,9 +21,10 @@ pub const INTERACTION_SELECT: &str = "SELECT i.id, i.contact_id, i.channel, i.st
 pub const MESSAGE_SELECT: &str = "SELECT m.id, m.contact_id, m.interaction_id, m.seq, \
     m.author_kind, m.agent_id, a.display_name AS agent_name, m.client_id, m.text, m.system_line, \
     m.created_at, m.delivered_at, m.read_at, f.id AS att_id, f.file_key, f.content_type, f.size, \
-    f.width, f.height, f.file_name \
+    f.width, f.height, f.file_name, ob.state AS ob_state, ob.last_error AS ob_error \
     FROM messages m LEFT JOIN agents a ON a.id = m.agent_id \
-    LEFT JOIN attachments f ON f.id = m.attachment_id";
+    LEFT JOIN attachments f ON f.id = m.attachment_id \
+    LEFT JOIN outbox ob ON ob.message_id = m.id";
 
 pub(super) fn decode_err(what: &str) -> sqlx::Error {
     sqlx::Error::Decode(format!("unexpected value in column {what}").into())
@@ -120,6 +122,13 @@ pub fn message(row: &AnyRow) -> Result<MessageView, sqlx::Error> {
             .try_get::<Option<String>, _>("system_line")?
             .as_deref()
             .and_then(SystemLine::parse),
+        outbound: match row.try_get::<Option<String>, _>("ob_state")? {
+            Some(state) => Some(OutboundStatus {
+                state: OutboundState::parse(&state).ok_or_else(|| decode_err("outbox.state"))?,
+                error: row.try_get("ob_error")?,
+            }),
+            None => None,
+        },
     })
 }
 

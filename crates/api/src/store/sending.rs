@@ -191,6 +191,8 @@ async fn agent_send(
             None => write_a_message_record(tx, agent, contact).await?,
         },
     };
+    // Refused here (the send's savepoint undone) when the platform would refuse it.
+    let outbound = super::outbox::plan(tx, contact, target.channel, text, attachment).await?;
     let msg = NewMessage {
         contact,
         interaction: target.id,
@@ -201,7 +203,14 @@ async fn agent_send(
         system_line: None,
         attachment,
     };
-    let message = insert_message_in(tx, msg, &target).await?;
+    let mut message = insert_message_in(tx, msg, &target).await?;
+    if let Some(plan) = outbound {
+        super::outbox::enqueue(tx, message.id, &plan).await?;
+        message.outbound = Some(wire::OutboundStatus {
+            state: wire::OutboundState::Waiting,
+            error: None,
+        });
+    }
     Ok(StoredMessage {
         message,
         interaction: target,

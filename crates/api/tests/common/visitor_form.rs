@@ -88,6 +88,7 @@ pub fn widen_message(m: wire::visitor::VisitorMessage) -> wire::MessageView {
         delivered_at: m.delivered_at,
         read_at: m.read_at,
         system: m.system,
+        outbound: None,
     }
 }
 

@@ -18,6 +18,7 @@ fn msg(seq: i64, author: Author) -> Message {
         delivered_at: None,
         read_at: None,
         system: None,
+        outbound: None,
     };
     serde_json::from_str(&serde_json::to_string(&view).unwrap()).unwrap()
 }
@@ -106,6 +107,7 @@ fn a_wire_page_reads_as_a_page() {
         delivered_at: Some(6),
         read_at: None,
         system: None,
+        outbound: None,
     };
     let page = wire::api::ConversationPage {
         contact_id: ContactId(1),
@@ -151,6 +153,7 @@ fn reads_the_events_the_server_sends() {
         delivered_at: None,
         read_at: None,
         system: None,
+        outbound: None,
     };
     let (name, data) = wire_json(Event::Message {
         message: message.clone(),
@@ -215,6 +218,7 @@ fn reads_the_visitor_form_the_server_sends() {
         delivered_at: None,
         read_at: None,
         system: None,
+        outbound: None,
     };
     let public = Event::Message { message: view }
         .into_public()

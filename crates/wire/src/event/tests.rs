@@ -29,6 +29,7 @@ fn message() -> MessageView {
         delivered_at: Some(10),
         read_at: None,
         system: None,
+        outbound: None,
     }
 }
 

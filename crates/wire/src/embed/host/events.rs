@@ -352,6 +352,7 @@ mod tests {
             delivered_at: None,
             read_at: None,
             system: None,
+            outbound: None,
         };
         assert_eq!(
             seen.event(&Event::ContactResponded {

@@ -1,0 +1,500 @@
+//! The outbox over real HTTP, on SQLite and on PostgreSQL, against the stand-in platform
+//! (`crates/platform-standin`) started in-process on a loopback port: a Messenger contact and
+//! an X contact come in through their signed webhooks, an agent answers, and the stand-in
+//! receives the right request once; 500s and a 429 are retried, a 400 fails with the
+//! platform's reason until `Retry`; Messenger's windows and the text limits are checked before
+//! anything is stored; a restarted server sends what the stopped one left, exactly once.
+
+mod common;
+
+use base64::Engine;
+use common::{Backend, Caller, Events, Server};
+use hmac::{Hmac, Mac};
+use serde_json::{json, Value};
+use sha2::Sha256;
+use sqlx::Row;
+use std::time::Duration;
+use threadline_api::config::{MetaWebhook, OutboundApis, XWebhook};
+use threadline_platform_standin::{Failure, Recorded, Standin, Tokens};
+use wire::api::SendResponse;
+use wire::{ContactId, Event, MessageId, MessageView, OutboundState};
+
+on_both!(
+    messenger_reply_is_sent_with_response,
+    x_dm_reply_is_sent,
+    server_errors_are_retried_and_sent_once,
+    rate_limit_waits_for_retry_after,
+    refusal_fails_with_the_reason_until_retry,
+    messenger_windows_and_text_limits,
+    a_restarted_server_sends_what_was_left_once,
+);
+
+const APP_SECRET: &str = "meta-app-secret-for-the-outbox-tests";
+const PAGE: &str = "5566778899";
+const CONSUMER_SECRET: &str = "x-consumer-secret-for-the-outbox-tests";
+const OUR_X_ID: &str = "4400000009";
+const PAGE_TOKEN: &str = "page-token-outbox-tests";
+const X_TOKEN: &str = "x-user-token-outbox-tests";
+
+/// The stand-in platform on a loopback port, and its base URL.
+async fn standin() -> (Standin, String) {
+    let standin = Standin::new(Tokens {
+        meta_page_token: PAGE_TOKEN.to_owned(),
+        x_access_token: X_TOKEN.to_owned(),
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let served = standin.clone();
+    tokio::spawn(async move {
+        let _ = threadline_platform_standin::serve(listener, served, std::future::pending()).await;
+    });
+    (standin, base)
+}
+
+fn apis(base: &str) -> OutboundApis {
+    OutboundApis {
+        meta_api_url: base.to_owned(),
+        meta_api_version: "v21.0".to_owned(),
+        meta_page_token: PAGE_TOKEN.to_owned(),
+        x_api_url: base.to_owned(),
+        x_access_token: X_TOKEN.to_owned(),
+    }
+}
+
+fn configure(c: &mut threadline_api::config::Config, platform: &str) {
+    c.meta = MetaWebhook {
+        app_secret: APP_SECRET.to_owned(),
+        verify_token: "verify".to_owned(),
+        page_id: Some(PAGE.to_owned()),
+    };
+    c.x = XWebhook {
+        consumer_secret: CONSUMER_SECRET.to_owned(),
+        user_id: Some(OUR_X_ID.to_owned()),
+    };
+    c.outbound = apis(platform);
+}
+
+/// A server whose outbox talks to the stand-in at `platform`.
+async fn server(b: Backend, platform: &str) -> Server {
+    Server::start(b, |c| configure(c, platform)).await
+}
+
+async fn post_webhook(s: &Server, path: &str, header: &str, signature: String, raw: Vec<u8>) {
+    let resp = reqwest::Client::new()
+        .post(format!("{}{path}", s.base))
+        .header("content-type", "application/json")
+        .header(header, signature)
+        .body(raw)
+        .send()
+        .await
+        .expect("webhook");
+    assert_eq!(resp.status().as_u16(), 200, "{path}");
+}
+
+/// A signed Messenger message from `psid`.
+async fn messenger_in(s: &Server, psid: &str, mid: &str, text: &str) {
+    let body = json!({"object": "page", "entry": [{"id": PAGE, "time": 1_700_000_000_000_i64,
+        "messaging": [{"sender": {"id": psid}, "recipient": {"id": PAGE},
+            "timestamp": 1_700_000_000_000_i64, "message": {"mid": mid, "text": text}}]}]});
+    let raw = serde_json::to_vec(&body).expect("json");
+    let mut mac = Hmac::<Sha256>::new_from_slice(APP_SECRET.as_bytes()).expect("key");
+    mac.update(&raw);
+    let sig = format!("sha256={}", hex::encode(mac.finalize().into_bytes()));
+    post_webhook(s, "/api/webhooks/meta", "X-Hub-Signature-256", sig, raw).await;
+}
+
+/// A signed X Direct Message from `user`.
+async fn x_in(s: &Server, user: &str, id: &str, text: &str) {
+    let body = json!({"for_user_id": OUR_X_ID, "direct_message_events": [{
+        "type": "message_create", "id": id, "created_timestamp": "1700000000000",
+        "message_create": {"target": {"recipient_id": OUR_X_ID}, "sender_id": user,
+            "message_data": {"text": text}}}],
+        "users": {user: {"id": user, "name": "Dana X", "screen_name": "danax"}}});
+    let raw = serde_json::to_vec(&body).expect("json");
+    let mut mac = Hmac::<Sha256>::new_from_slice(CONSUMER_SECRET.as_bytes()).expect("key");
+    mac.update(&raw);
+    let sig = format!(
+        "sha256={}",
+        base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+    );
+    post_webhook(
+        s,
+        "/api/webhooks/x",
+        "x-twitter-webhooks-signature",
+        sig,
+        raw,
+    )
+    .await;
+}
+
+/// Ann, Ready, with the chat that `arrive` starts accepted; returns her, her events and the
+/// contact.
+async fn ann_with_chat<F: std::future::Future<Output = ()>>(
+    s: &Server,
+    arrive: F,
+) -> (common::Agent, Events, ContactId) {
+    let ann = s.agent("ann").await;
+    let mut events = ann.events().await;
+    ann.ready().await;
+    arrive.await;
+    let chat = ann.take_offer(&mut events, "the platform's chat").await;
+    (ann, events, chat.contact_id)
+}
+
+async fn reply(ann: &common::Agent, contact: ContactId, text: &str) -> MessageView {
+    let sent: SendResponse = ann
+        .post(
+            &format!("/api/contacts/{contact}/messages"),
+            json!({"client_id": common::client_id(), "text": text}),
+        )
+        .await;
+    sent.message
+}
+
+/// Waits for the message's `message` event with the outbound state `state`.
+async fn until_outbound(events: &mut Events, id: MessageId, state: OutboundState) -> MessageView {
+    let env = events
+        .until(&format!("message {id} {state:?}"), |e| {
+            matches!(e, Event::Message { message } if message.id == id
+                && message.outbound.as_ref().is_some_and(|o| o.state == state))
+        })
+        .await;
+    let Event::Message { message } = env.event else {
+        unreachable!("matched a message event")
+    };
+    message
+}
+
+/// The platform's id and the attempts recorded for the message.
+async fn row(s: &Server, id: MessageId) -> (String, Option<String>, i64) {
+    let pool = s.db.pool().await;
+    let r = sqlx::query("SELECT state, platform_id, attempts FROM outbox WHERE message_id = $1")
+        .bind(id.0)
+        .fetch_one(&pool)
+        .await
+        .expect("outbox row");
+    (
+        r.try_get("state").expect("state"),
+        r.try_get("platform_id").expect("platform_id"),
+        r.try_get("attempts").expect("attempts"),
+    )
+}
+
+fn sends(standin: &Standin) -> Vec<Recorded> {
+    standin
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "POST")
+        .collect()
+}
+
+async fn messenger_reply_is_sent_with_response(b: Backend) {
+    let (standin, platform) = standin().await;
+    let s = server(b, &platform).await;
+    let psid = "7100000000000001";
+    let (ann, mut events, contact) =
+        ann_with_chat(&s, messenger_in(&s, psid, "m_in_1", "Where is my parcel?")).await;
+    let message = reply(&ann, contact, "It ships today.").await;
+    assert_eq!(
+        message.outbound.as_ref().map(|o| o.state),
+        Some(OutboundState::Waiting)
+    );
+    let sent = until_outbound(&mut events, message.id, OutboundState::Sent).await;
+    assert_eq!(sent.outbound.and_then(|o| o.error), None);
+    let got = sends(&standin);
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0].path, "/v21.0/me/messages");
+    assert_eq!(
+        got[0].authorization.as_deref(),
+        Some(format!("Bearer {PAGE_TOKEN}").as_str())
+    );
+    assert_eq!(got[0].body["recipient"]["id"], psid);
+    assert_eq!(got[0].body["messaging_type"], "RESPONSE");
+    assert!(got[0].body.get("tag").is_none());
+    assert_eq!(got[0].body["message"]["text"], "It ships today.");
+    assert_eq!(got[0].status, 200);
+    let (state, platform_id, attempts) = row(&s, message.id).await;
+    assert_eq!(state, "sent");
+    assert_eq!(platform_id.as_deref(), Some("m_1"));
+    assert_eq!(attempts, 1);
+    // The conversation shows it sent too.
+    let page: wire::api::ConversationPage = ann
+        .get(&format!("/api/contacts/{contact}/conversation"))
+        .await;
+    let shown = page
+        .messages
+        .iter()
+        .find(|m| m.id == message.id)
+        .expect("in the conversation");
+    assert_eq!(
+        shown.outbound.as_ref().map(|o| o.state),
+        Some(OutboundState::Sent)
+    );
+    s.stop().await;
+}
+
+async fn x_dm_reply_is_sent(b: Backend) {
+    let (standin, platform) = standin().await;
+    let s = server(b, &platform).await;
+    let user = "8800000000000002";
+    let (ann, mut events, contact) =
+        ann_with_chat(&s, x_in(&s, user, "1790000000000000001", "Refund please")).await;
+    let message = reply(&ann, contact, "Refund on its way.").await;
+    until_outbound(&mut events, message.id, OutboundState::Sent).await;
+    let got = sends(&standin);
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(
+        got[0].path,
+        format!("/2/dm_conversations/with/{user}/messages")
+    );
+    assert_eq!(
+        got[0].authorization.as_deref(),
+        Some(format!("Bearer {X_TOKEN}").as_str())
+    );
+    assert_eq!(got[0].body, json!({"text": "Refund on its way."}));
+    let (state, platform_id, _) = row(&s, message.id).await;
+    assert_eq!(state, "sent");
+    assert_eq!(platform_id.as_deref(), Some("1"));
+    s.stop().await;
+}
+
+async fn server_errors_are_retried_and_sent_once(b: Backend) {
+    let (standin, platform) = standin().await;
+    let s = server(b, &platform).await;
+    let (ann, mut events, contact) =
+        ann_with_chat(&s, messenger_in(&s, "7100000000000003", "m_in_3", "Hello?")).await;
+    standin.fail(Failure::ServerError, 2);
+    let message = reply(&ann, contact, "Hello!").await;
+    // Each failure puts it back to waiting with the platform's message.
+    let again = until_outbound(&mut events, message.id, OutboundState::Waiting).await;
+    assert!(again.outbound.and_then(|o| o.error).is_some());
+    until_outbound(&mut events, message.id, OutboundState::Sent).await;
+    let got = sends(&standin);
+    let statuses: Vec<u16> = got.iter().map(|r| r.status).collect();
+    assert_eq!(statuses, vec![500, 500, 200]);
+    // Back-off: 1 s after the first failure, 2 s after the second.
+    assert!(got[1].received_at_ms - got[0].received_at_ms >= 1000);
+    assert!(got[2].received_at_ms - got[1].received_at_ms >= 2000);
+    let (state, platform_id, attempts) = row(&s, message.id).await;
+    assert_eq!((state.as_str(), attempts), ("sent", 3));
+    assert_eq!(platform_id.as_deref(), Some("m_1"));
+    s.stop().await;
+}
+
+async fn rate_limit_waits_for_retry_after(b: Backend) {
+    let (standin, platform) = standin().await;
+    let s = server(b, &platform).await;
+    let (ann, mut events, contact) = ann_with_chat(
+        &s,
+        x_in(&s, "8800000000000004", "1790000000000000004", "Hi"),
+    )
+    .await;
+    standin.fail(Failure::RateLimited { retry_after: 1 }, 1);
+    let message = reply(&ann, contact, "Hi there").await;
+    until_outbound(&mut events, message.id, OutboundState::Sent).await;
+    let got = sends(&standin);
+    assert_eq!(
+        got.iter().map(|r| r.status).collect::<Vec<_>>(),
+        vec![429, 201]
+    );
+    // The second call came no sooner than Retry-After allowed.
+    let waited = got[1].received_at_ms - got[0].received_at_ms;
+    assert!(waited >= 1000, "retried after {waited} ms");
+    let (state, _, attempts) = row(&s, message.id).await;
+    assert_eq!((state.as_str(), attempts), ("sent", 2));
+    s.stop().await;
+}
+
+async fn refusal_fails_with_the_reason_until_retry(b: Backend) {
+    let (standin, platform) = standin().await;
+    let s = server(b, &platform).await;
+    let (ann, mut events, contact) =
+        ann_with_chat(&s, messenger_in(&s, "7100000000000005", "m_in_5", "Hey")).await;
+    standin.fail(
+        Failure::Rejected {
+            message: "(#551) This person isn't available right now.".to_owned(),
+        },
+        1,
+    );
+    let message = reply(&ann, contact, "Are you there?").await;
+    let failed = until_outbound(&mut events, message.id, OutboundState::Failed).await;
+    assert_eq!(
+        failed.outbound.and_then(|o| o.error).as_deref(),
+        Some("(#551) This person isn't available right now.")
+    );
+    assert_eq!(sends(&standin).len(), 1);
+    // A colleague who neither wrote it nor holds the chat may not retry it.
+    let ben = s.agent("ben").await;
+    let (status, body) = ben
+        .call(
+            reqwest::Method::POST,
+            &format!("/api/messages/{}/retry", message.id),
+            None,
+        )
+        .await;
+    assert_eq!(status, 403, "{body}");
+    let retried: MessageView = ann
+        .post(&format!("/api/messages/{}/retry", message.id), json!({}))
+        .await;
+    assert!(retried.outbound.is_some());
+    until_outbound(&mut events, message.id, OutboundState::Sent).await;
+    assert_eq!(
+        sends(&standin).iter().map(|r| r.status).collect::<Vec<_>>(),
+        vec![400, 200]
+    );
+    // A sent message is not sent again.
+    let (status, body) = ann
+        .call(
+            reqwest::Method::POST,
+            &format!("/api/messages/{}/retry", message.id),
+            None,
+        )
+        .await;
+    assert_eq!(status, 409, "{body}");
+    s.stop().await;
+}
+
+/// Moves the contact's own messages `days` into the past.
+async fn age_contact_messages(s: &Server, contact: ContactId, days: i64) {
+    let pool = s.db.pool().await;
+    sqlx::query(
+        "UPDATE messages SET created_at = created_at - $1 WHERE contact_id = $2 \
+         AND author_kind = 'contact'",
+    )
+    .bind(days * 86_400_000)
+    .bind(contact.0)
+    .execute(&pool)
+    .await
+    .expect("age");
+}
+
+async fn stored_agent_messages(s: &Server, contact: ContactId) -> i64 {
+    let pool = s.db.pool().await;
+    sqlx::query(
+        "SELECT COUNT(*) AS n FROM messages WHERE contact_id = $1 AND author_kind = 'agent'",
+    )
+    .bind(contact.0)
+    .fetch_one(&pool)
+    .await
+    .expect("count")
+    .try_get("n")
+    .expect("n")
+}
+
+async fn messenger_windows_and_text_limits(b: Backend) {
+    let (standin, platform) = standin().await;
+    let s = server(b, &platform).await;
+    let (ann, mut events, contact) = ann_with_chat(
+        &s,
+        messenger_in(&s, "7100000000000006", "m_in_6", "Anyone?"),
+    )
+    .await;
+    // Too long for Messenger: refused, nothing stored.
+    let (status, body) = ann
+        .call(
+            reqwest::Method::POST,
+            &format!("/api/contacts/{contact}/messages"),
+            Some(json!({"client_id": common::client_id(), "text": "a".repeat(2001)})),
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"]["code"], "invalid_input");
+    assert_eq!(stored_agent_messages(&s, contact).await, 0);
+    // Two days after the contact wrote: the HUMAN_AGENT tag.
+    age_contact_messages(&s, contact, 2).await;
+    let message = reply(&ann, contact, "Sorry for the wait.").await;
+    until_outbound(&mut events, message.id, OutboundState::Sent).await;
+    let got = sends(&standin);
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0].body["messaging_type"], "MESSAGE_TAG");
+    assert_eq!(got[0].body["tag"], "HUMAN_AGENT");
+    // Past seven days: refused before anything is stored.
+    age_contact_messages(&s, contact, 6).await;
+    let (status, body) = ann
+        .call(
+            reqwest::Method::POST,
+            &format!("/api/contacts/{contact}/messages"),
+            Some(json!({"client_id": common::client_id(), "text": "Still there?"})),
+        )
+        .await;
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(body["error"]["code"], "outside_window");
+    assert_eq!(stored_agent_messages(&s, contact).await, 1);
+    assert_eq!(sends(&standin).len(), 1);
+    s.stop().await;
+}
+
+/// Waits (up to 15 s) until the stand-in has recorded `n` sends.
+async fn until_sends(standin: &Standin, n: usize) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    while sends(standin).len() < n {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the stand-in got {:?}",
+            sends(standin)
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn a_restarted_server_sends_what_was_left_once(b: Backend) {
+    // The first server's platform is a closed port: its attempt fails and the row waits.
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        format!("http://{}", l.local_addr().expect("addr"))
+    };
+    let s = server(b, &closed).await;
+    let (ann, mut events, contact) =
+        ann_with_chat(&s, messenger_in(&s, "7100000000000007", "m_in_7", "Hello")).await;
+    let waiting = reply(&ann, contact, "First answer").await;
+    let left = until_outbound(&mut events, waiting.id, OutboundState::Waiting).await;
+    assert!(left.outbound.and_then(|o| o.error).is_some());
+    let crashed = reply(&ann, contact, "Second answer").await;
+    drop(events);
+    let db = s.stop().await;
+    // The second looks like a server killed mid-send: claimed, its lease long over.
+    {
+        let pool = db.pool().await;
+        sqlx::query(
+            "UPDATE outbox SET state = 'sending', lease_until = 1, attempts = 1 \
+             WHERE message_id = $1",
+        )
+        .bind(crashed.id.0)
+        .execute(&pool)
+        .await
+        .expect("lease");
+    }
+    let (standin, platform) = standin().await;
+    let s = Server::start_on(db, |c| configure(c, &platform)).await;
+    until_sends(&standin, 2).await;
+    let ann = s.agent("ann").await;
+    for id in [waiting.id, crashed.id] {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+        loop {
+            let (state, _, _) = row(&s, id).await;
+            if state == "sent" {
+                break;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "{id} is {state}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    let texts: Vec<Value> = sends(&standin)
+        .iter()
+        .map(|r| r.body["message"]["text"].clone())
+        .collect();
+    assert_eq!(texts.len(), 2, "{texts:?}");
+    assert!(texts.contains(&json!("First answer")));
+    assert!(texts.contains(&json!("Second answer")));
+    let page: wire::api::ConversationPage = ann
+        .get(&format!("/api/contacts/{contact}/conversation"))
+        .await;
+    assert!(page
+        .messages
+        .iter()
+        .filter(|m| m.id == waiting.id || m.id == crashed.id)
+        .all(|m| m.outbound.as_ref().map(|o| o.state) == Some(OutboundState::Sent)));
+    s.stop().await;
+}
