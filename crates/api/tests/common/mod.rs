@@ -216,6 +216,17 @@ impl Server {
         }
     }
 
+    /// A handle on a server started elsewhere (the real binary) at `base`, for the plain
+    /// calls; it owns no database and stops nothing.
+    pub fn probe(base: &str) -> Server {
+        Server {
+            base: base.to_owned(),
+            db: TestDb::existing(String::new()),
+            shutdown: None,
+            task: None,
+        }
+    }
+
     /// Stops the server and waits for it.
     pub async fn stop(mut self) -> TestDb {
         if let Some(tx) = self.shutdown.take() {
