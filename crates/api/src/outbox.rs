@@ -6,8 +6,8 @@
 //! recovers it sends it again (at-least-once across a crash, see the README).
 //!
 //! # Layout
-//! - [`run`]: the loop (recover expired leases, claim, send, record, wait until the next due
-//!   row or a short poll).
+//! - [`run`]: the loop (recover expired leases, read when the next row is due, claim, send,
+//!   record; otherwise wait until the next due row or a short poll).
 //! - [`Sender`]: the HTTP calls; [`classify`]: an answer becomes a [`SendOutcome`].
 //! - [`backoff`]: the delay after the n-th failed attempt.
 
@@ -192,7 +192,23 @@ pub async fn run(store: Store, apis: OutboundApis) {
             }
             last_recover = Some(tokio::time::Instant::now());
         }
-        match store.outbox_claim(crate::util::ms(LEASE)).await {
+        // A read first: an idle server takes no write transaction per poll.
+        let wait = match store.outbox_next_due().await {
+            Ok(Some(at)) if at <= now_ms() => Duration::ZERO,
+            Ok(Some(at)) => {
+                Duration::from_millis(u64::try_from(at - now_ms()).unwrap_or(0)).min(POLL)
+            }
+            Ok(None) => POLL,
+            Err(e) => {
+                tracing::warn!(error = %e, "outbox: reading the next due row failed");
+                POLL
+            }
+        };
+        if !wait.is_zero() {
+            tokio::time::sleep(wait).await;
+            continue;
+        }
+        let pause = match store.outbox_claim(crate::util::ms(LEASE)).await {
             Ok(Some(job)) => {
                 let outcome = sender.send(&job).await;
                 if let Err(e) = store.outbox_record(job.message_id, &outcome).await {
@@ -200,15 +216,13 @@ pub async fn run(store: Store, apis: OutboundApis) {
                 }
                 continue;
             }
-            Ok(None) => {}
-            Err(e) => tracing::warn!(error = %e, "outbox: claiming failed"),
-        }
-        let wait = match store.outbox_next_due().await {
-            Ok(Some(at)) => {
-                Duration::from_millis(u64::try_from(at - now_ms()).unwrap_or(0)).min(POLL)
+            // Another worker took it first.
+            Ok(None) => POLL.min(Duration::from_millis(20)),
+            Err(e) => {
+                tracing::warn!(error = %e, "outbox: claiming failed");
+                POLL
             }
-            _ => POLL,
         };
-        tokio::time::sleep(wait).await;
+        tokio::time::sleep(pause).await;
     }
 }
