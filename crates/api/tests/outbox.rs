@@ -170,6 +170,22 @@ async fn until_outbound(events: &mut Events, id: MessageId, state: OutboundState
     message
 }
 
+/// Waits for the message's `message` event saying it waits again after a failed attempt.
+async fn until_waiting_again(events: &mut Events, id: MessageId) -> MessageView {
+    let env = events
+        .until(&format!("message {id} waiting again"), |e| {
+            matches!(e, Event::Message { message } if message.id == id
+            && message.outbound.as_ref().is_some_and(|o| {
+                o.state == OutboundState::Waiting && o.error.is_some()
+            }))
+        })
+        .await;
+    let Event::Message { message } = env.event else {
+        unreachable!("matched a message event")
+    };
+    message
+}
+
 /// The platform's id and the attempts recorded for the message.
 async fn row(s: &Server, id: MessageId) -> (String, Option<String>, i64) {
     let pool = s.db.pool().await;
@@ -204,6 +220,9 @@ async fn messenger_reply_is_sent_with_response(b: Backend) {
         message.outbound.as_ref().map(|o| o.state),
         Some(OutboundState::Waiting)
     );
+    // The stored message's own event already says it waits, then it goes out.
+    until_outbound(&mut events, message.id, OutboundState::Waiting).await;
+    until_outbound(&mut events, message.id, OutboundState::Sending).await;
     let sent = until_outbound(&mut events, message.id, OutboundState::Sent).await;
     assert_eq!(sent.outbound.and_then(|o| o.error), None);
     let got = sends(&standin);
@@ -271,7 +290,7 @@ async fn server_errors_are_retried_and_sent_once(b: Backend) {
     standin.fail(Failure::ServerError, 2);
     let message = reply(&ann, contact, "Hello!").await;
     // Each failure puts it back to waiting with the platform's message.
-    let again = until_outbound(&mut events, message.id, OutboundState::Waiting).await;
+    let again = until_waiting_again(&mut events, message.id).await;
     assert!(again.outbound.and_then(|o| o.error).is_some());
     until_outbound(&mut events, message.id, OutboundState::Sent).await;
     let got = sends(&standin);
@@ -452,7 +471,7 @@ async fn a_restarted_server_sends_what_was_left_once(b: Backend) {
     let (ann, mut events, contact) =
         ann_with_chat(&s, messenger_in(&s, "7100000000000007", "m_in_7", "Hello")).await;
     let waiting = reply(&ann, contact, "First answer").await;
-    let left = until_outbound(&mut events, waiting.id, OutboundState::Waiting).await;
+    let left = until_waiting_again(&mut events, waiting.id).await;
     assert!(left.outbound.and_then(|o| o.error).is_some());
     let crashed = reply(&ann, contact, "Second answer").await;
     drop(events);

@@ -22,6 +22,9 @@ pub(super) struct NewMessage {
     pub(super) text: String,
     pub(super) system_line: Option<SystemLine>,
     pub(super) attachment: Option<AttachmentId>,
+    /// How an agent's message goes out through a platform (its outbox row is written with
+    /// it, so the `message` event already says `waiting`); none for every other message.
+    pub(super) outbound: Option<super::outbox::OutboundPlan>,
 }
 
 impl NewMessage {
@@ -41,6 +44,7 @@ impl NewMessage {
             text: String::new(),
             system_line: Some(line),
             attachment: None,
+            outbound: None,
         }
     }
 }
@@ -114,6 +118,9 @@ pub(super) async fn insert_message_in(
     .fetch_one(&mut *tx.inner)
     .await?
     .try_get("id")?;
+    if let Some(plan) = &m.outbound {
+        super::outbox::enqueue(tx, MessageId(id), plan).await?;
+    }
     // A message with neither an agent's name nor an attachment to join is known in full
     // here; the others are read back with their joins.
     let view = if !matches!(m.author, AuthorKey::Agent(_)) && m.attachment.is_none() {

@@ -202,15 +202,9 @@ async fn agent_send(
         text: text.to_owned(),
         system_line: None,
         attachment,
+        outbound,
     };
-    let mut message = insert_message_in(tx, msg, &target).await?;
-    if let Some(plan) = outbound {
-        super::outbox::enqueue(tx, message.id, &plan).await?;
-        message.outbound = Some(wire::OutboundStatus {
-            state: wire::OutboundState::Waiting,
-            error: None,
-        });
-    }
+    let message = insert_message_in(tx, msg, &target).await?;
     Ok(StoredMessage {
         message,
         interaction: target,
@@ -282,6 +276,7 @@ pub(super) async fn contact_send(
         text: text.to_owned(),
         system_line: None,
         attachment,
+        outbound: None,
     };
     let message = insert_message_in(tx, msg, &target).await?;
     if let Some(agent) = responded_to {
