@@ -11,14 +11,22 @@
 //!   Tweets and shows their posts; `Private` lists private conversations again; rows carry
 //!   channel icons; Noah Williams's Tweet shows only under `Public` and his Direct Message only
 //!   under `Private`, switching back and forth.
+//! - `a_messenger_reply_goes_out_and_a_refusal_can_be_retried`: Ann writes to Lucas Martin
+//!   (Messenger); the stand-in platform refuses the first call, the message says `Not sent` with
+//!   the platform's reason and a `Retry` button; `Retry` sends it (`Sent`), and the stand-in
+//!   got the reply for Lucas's page-scoped id, tagged as a human agent's (his last message is
+//!   days old).
 //! - `contact_search_finds_a_word_from_an_old_message`: "waterproofing" finds Maria Lopez.
 //! - `contacts_list_hides_and_shows`: the toggle hides and shows the Contacts list.
 
 mod harness;
 
 use harness::{
-    default_timeout, identity_for, login, run, wait_until, Browser, Harness, Result, DEMO_AGENTS,
+    default_timeout, identity_for, login, run, run_with, wait_until, Browser, Harness, Options,
+    Result, DEMO_AGENTS,
 };
+use threadline_api::config::OutboundApis;
+use threadline_platform_standin::{Failure, Standin, Tokens};
 
 /// Logs ann in and opens the Communication tab.
 async fn open_communication(agent: &Browser) -> Result {
@@ -226,5 +234,88 @@ async fn contacts_list_hides_and_shows() {
         agent.role("searchbox", "Search contacts").await?;
         agent.assert_no_console_errors().await
     })
+    .await;
+}
+
+/// The Page token the stand-in platform takes.
+const PAGE_TOKEN: &str = "page-token-for-the-browser-test";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_messenger_reply_goes_out_and_a_refusal_can_be_retried() {
+    let standin = Standin::new(Tokens {
+        meta_page_token: PAGE_TOKEN.to_owned(),
+        x_access_token: "unused".to_owned(),
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind the stand-in platform");
+    let base = format!("http://{}", listener.local_addr().expect("its address"));
+    let served = standin.clone();
+    tokio::spawn(async move {
+        threadline_platform_standin::serve(listener, served, std::future::pending()).await
+    });
+    let reason = "(#551) This person isn't available right now.";
+    standin.fail(
+        Failure::Rejected {
+            message: reason.to_owned(),
+        },
+        1,
+    );
+    let options = Options {
+        configure: Box::new(move |c| {
+            c.outbound = OutboundApis {
+                meta_api_url: base,
+                meta_page_token: PAGE_TOKEN.to_owned(),
+                ..OutboundApis::default()
+            };
+        }),
+        ..Options::default()
+    };
+    run_with(
+        "a_messenger_reply_goes_out_and_a_refusal_can_be_retried",
+        options,
+        |h: Harness| async move {
+            let agent = h.browser("agent").await?;
+            open_communication(&agent).await?;
+            agent.fill("Search contacts", "Lucas").await?;
+            agent.click_containing("button", "Lucas Martin").await?;
+            agent
+                .wait_text("log", "Conversation", "return policy for worn shoes")
+                .await?;
+            let text = "Lucas, your return label is on its way";
+            agent.fill("Write a Message", text).await?;
+            agent.click("button", "Send").await?;
+
+            let alert = agent.wait_role_text("alert", reason).await?;
+            assert!(alert.starts_with("Not sent"), "{alert}");
+            agent.wait_text("log", "Conversation", "Not sent").await?;
+            agent.click("button", "Retry").await?;
+            wait_until("the reply marked Sent", default_timeout(), || async {
+                let log = agent.text_of("log", "Conversation").await?;
+                Ok((log.contains("Sent") && !log.contains("Not sent")).then_some(()))
+            })
+            .await?;
+
+            let requests = standin.requests();
+            assert_eq!(
+                requests.len(),
+                2,
+                "one refused call, one sent: {requests:?}"
+            );
+            let sent = &requests[1];
+            assert_eq!(sent.status, 200);
+            // The token travels in a header, never in the URL.
+            assert_eq!(sent.access_token, None);
+            assert_eq!(
+                sent.authorization.as_deref(),
+                Some(format!("Bearer {PAGE_TOKEN}").as_str())
+            );
+            assert_eq!(sent.body["recipient"]["id"], "psid-2266");
+            assert_eq!(sent.body["message"]["text"], text);
+            assert_eq!(sent.body["messaging_type"], "MESSAGE_TAG");
+            assert_eq!(sent.body["tag"], "HUMAN_AGENT");
+            agent.assert_no_console_errors().await
+        },
+    )
     .await;
 }

@@ -169,6 +169,18 @@ impl ApiClient<LoggedIn> {
             .await?)
     }
 
+    /// `POST /api/messages/{id}/retry`: a message the platform refused goes back in the
+    /// outbox.
+    pub async fn retry_message(
+        &self,
+        id: wire::MessageId,
+    ) -> Result<wire::MessageView, ClientError> {
+        Ok(self
+            .post(format!("/api/messages/{id}/retry"))
+            .json()
+            .await?)
+    }
+
     /// `POST /api/interactions/{id}/reject`.
     pub async fn reject(&self, id: InteractionId) -> Result<(), ClientError> {
         Ok(self

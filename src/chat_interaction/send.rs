@@ -6,7 +6,7 @@ use crate::shell::state::Api;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wire::api::{AgentSendRequest, SendSource};
-use wire::{AttachmentView, ContactId, InteractionId, InteractionView};
+use wire::{AttachmentView, ContactId, InteractionId, InteractionView, MessageId};
 
 /// Everything a send needs, small enough to copy into every button.
 #[derive(Debug, Clone, Copy)]
@@ -58,7 +58,7 @@ pub fn deliver(sender: Sender, mut pending: Pending) {
     spawn_local(async move {
         match client.send(sender.contact, &request).await {
             Ok(answer) => {
-                sender.interactions.message(answer.message);
+                sender.interactions.answered(answer.message);
                 sender
                     .interactions
                     .interaction_changed(answer.interaction.clone());
@@ -74,6 +74,21 @@ pub fn deliver(sender: Sender, mut pending: Pending) {
                 e.to_string(),
                 e.is_retryable(),
             ),
+        }
+    });
+}
+
+/// `Retry` on a message the platform refused: it goes back in the outbox, and the row shows
+/// its state as the server reports it. Why the retry itself was refused goes to `problem`.
+pub fn retry_outbound(sender: Sender, id: MessageId, problem: RwSignal<Option<String>>) {
+    problem.set(None);
+    let client = sender.api.client();
+    spawn_local(async move {
+        match client.retry_message(id).await {
+            Ok(message) => sender.interactions.answered(message),
+            Err(e) => {
+                problem.try_set(Some(e.to_string()));
+            }
         }
     });
 }

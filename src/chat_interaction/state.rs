@@ -296,6 +296,21 @@ impl InteractionsState {
             .update(|c| c.entry(contact).or_default().merge(message));
     }
 
+    /// A send's or a `Retry`'s answer: stored like a live message, except that where the
+    /// stream already brought the message, its outbound state stays: the outbox may have sent
+    /// (or failed) the message, and said so, before the answer arrived.
+    pub fn answered(self, mut message: MessageView) {
+        let known = self.conversations.with_untracked(|c| {
+            c.get(&message.contact_id)
+                .and_then(|conv| conv.messages.get(message.seq))
+                .map(|m| m.outbound.clone())
+        });
+        if let Some(outbound) = known {
+            message.outbound = outbound;
+        }
+        self.message(message);
+    }
+
     /// Someone is typing.
     pub fn typing_changed(self, contact: ContactId, party: Party, typing: bool) {
         if party != Party::Contact {

@@ -8,7 +8,7 @@ use crate::browser::{clock_time, date_time};
 use leptos::prelude::*;
 use wire::{
     Author, ClientMessageId, ContactId, InteractionId, InteractionView, MessageId, MessageView,
-    SystemLine,
+    OutboundState, SystemLine,
 };
 
 /// One line of a transcript.
@@ -27,8 +27,8 @@ pub enum Entry {
 pub enum EntryKey {
     /// A header.
     Header(InteractionId),
-    /// A message and its marks.
-    Message(MessageId, bool, bool),
+    /// A message, its marks and its outbound state.
+    Message(MessageId, bool, bool, Option<OutboundState>),
     /// A pending message and whether it failed.
     Pending(ClientMessageId, bool),
 }
@@ -38,9 +38,12 @@ impl Entry {
     pub fn key(&self) -> EntryKey {
         match self {
             Entry::Header(i) => EntryKey::Header(i.id),
-            Entry::Message(m) => {
-                EntryKey::Message(m.id, m.delivered_at.is_some(), m.read_at.is_some())
-            }
+            Entry::Message(m) => EntryKey::Message(
+                m.id,
+                m.delivered_at.is_some(),
+                m.read_at.is_some(),
+                m.outbound.as_ref().map(|o| o.state),
+            ),
             Entry::Pending(p) => EntryKey::Pending(p.client_id.clone(), p.failed.is_some()),
         }
     }
@@ -160,9 +163,21 @@ pub fn entry_view(entry: Entry, contact_name: String, needle: String, sender: Se
             } else if m.delivered_at.is_some() {
                 "Delivered"
             } else {
-                // Stored, not yet delivered: the contact sees it at their next visit.
-                "Waiting"
+                match m.outbound.as_ref().map(|o| o.state) {
+                    Some(OutboundState::Sending) => "Sending…",
+                    Some(OutboundState::Sent) => "Sent",
+                    Some(OutboundState::Failed) => "Not sent",
+                    // Stored, not yet delivered: the contact sees it at their next visit (or
+                    // the platform gets it from the outbox).
+                    Some(OutboundState::Waiting) | None => "Waiting",
+                }
             };
+            let refused = m
+                .outbound
+                .as_ref()
+                .filter(|o| o.state == OutboundState::Failed)
+                .map(|o| o.error.clone().unwrap_or_else(|| "the platform refused it".to_owned()));
+            let id = m.id;
             let name = author_name(&m, &contact_name);
             view! {
                 <div class="msg" class:agent=is_agent class:contact=!is_agent>
@@ -177,6 +192,19 @@ pub fn entry_view(entry: Entry, contact_name: String, needle: String, sender: Se
                         <a class="thumb" href=a.url.clone() target="_blank" rel="noopener">
                             <img src=a.url.clone() alt=a.file_name.clone() loading="lazy"/>
                         </a>
+                    })}
+                    {refused.map(|why| {
+                        let problem = RwSignal::new(None::<String>);
+                        view! {
+                            <p class="error" role="alert">{format!("Not sent: {why}")}</p>
+                            <div class="actions">
+                                <button type="button"
+                                    on:click=move |_| send::retry_outbound(sender, id, problem)>
+                                    "Retry"
+                                </button>
+                            </div>
+                            {move || problem.get().map(|p| view! { <p class="error" role="alert">{p}</p> })}
+                        }
                     })}
                 </div>
             }
