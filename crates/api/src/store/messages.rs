@@ -152,12 +152,25 @@ pub(super) async fn insert_message_in(
         .agent
         .or(interaction.agent_id)
         .or(interaction.reserved_for);
-    let visitor = (interaction.channel == wire::Channel::WebChat).then_some(m.contact);
+    emit_message(tx, &view, interaction, agent)?;
+    Ok(view)
+}
+
+/// Sends a message, new or changed, to `agent`, to agents following the contact, and to the
+/// visitor when the interaction is a Web Chat (the other channels' customers are reached
+/// through their platform).
+pub(super) fn emit_message(
+    tx: &mut Tx,
+    view: &MessageView,
+    interaction: &InteractionView,
+    agent: Option<AgentId>,
+) -> Result<(), StoreError> {
+    let visitor = (interaction.channel == wire::Channel::WebChat).then_some(view.contact_id);
     let audience = Audience {
         agent,
         all_agents: false,
         visitor,
-        contact: Some(m.contact),
+        contact: Some(view.contact_id),
     };
     tx.emit(
         audience,
@@ -165,7 +178,7 @@ pub(super) async fn insert_message_in(
             message: view.clone(),
         },
     )?;
-    Ok(view)
+    Ok(())
 }
 
 /// A contact's name as agents see it.

@@ -8,12 +8,13 @@
 //! - [`OutboxJob`], [`SendOutcome`]: what the worker claims and what it reports back.
 //! - `impl Store`: recovering expired leases, claiming, recording, the agent's `Retry`.
 
+use super::messages::emit_message;
 use super::rows::{identity_parts, load_interaction, load_message};
-use super::{Audience, Store, StoreError, Tx};
+use super::{Store, StoreError, Tx};
 use crate::util::now_ms;
 use sqlx::Row;
 use wire::{
-    AgentId, AttachmentId, Author, Channel, ContactId, Event, Identity, MessageId, MessageView,
+    AgentId, AttachmentId, Author, Channel, ContactId, Identity, MessageId, MessageView,
     OutboundState,
 };
 
@@ -196,18 +197,7 @@ async fn emit_update(tx: &mut Tx, message: MessageId) -> Result<MessageView, Sto
         Author::Agent { id, .. } => Some(id),
         _ => None,
     };
-    let audience = Audience {
-        agent: author.or(interaction.agent_id),
-        all_agents: false,
-        visitor: None,
-        contact: Some(view.contact_id),
-    };
-    tx.emit(
-        audience,
-        &Event::Message {
-            message: view.clone(),
-        },
-    )?;
+    emit_message(tx, &view, &interaction, author.or(interaction.agent_id))?;
     Ok(view)
 }
 
