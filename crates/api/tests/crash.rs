@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::{client_id, fresh_db, Backend};
+use common::{client_id, free_port, fresh_db, wait_up, Backend};
 use serde_json::{json, Value};
 use std::collections::HashSet;
 use std::process::{Child, Command, Stdio};
@@ -45,30 +45,6 @@ fn spawn(url: &str, port: u16) -> ServerProcess {
             .spawn()
             .expect("start the server binary"),
     )
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port()
-}
-
-async fn wait_up(base: &str) {
-    let deadline = tokio::time::Instant::now() + Duration::from_mins(1);
-    while reqwest::get(format!("{base}/api/openapi.json"))
-        .await
-        .map(|r| r.status().is_success())
-        .ok()
-        != Some(true)
-    {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "server did not come up"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 /// Four senders write as one visitor as fast as they can; once 150 sends were acknowledged the

@@ -10,7 +10,7 @@
 mod common;
 
 use base64::Engine;
-use common::{Backend, Caller, Events, Server};
+use common::{wait_up, Backend, Caller, Events, Server};
 use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
 use sha2::Sha256;
@@ -555,31 +555,11 @@ fn spawn_binary(url: &str, port: u16, platform: &str) -> ServerProcess {
     )
 }
 
-/// Waits (up to a minute) until the binary answers.
-async fn wait_up(base: &str) {
-    let deadline = tokio::time::Instant::now() + Duration::from_mins(1);
-    while reqwest::get(format!("{base}/api/openapi.json"))
-        .await
-        .map(|r| r.status().is_success())
-        .ok()
-        != Some(true)
-    {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "server did not come up"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 async fn kill_9_mid_send_loses_nothing(b: Backend) {
     const REPLIES: usize = 30;
     let db = common::fresh_db(b).await;
     let (standin, platform) = standin().await;
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        l.local_addr().expect("addr").port()
-    };
+    let port = common::free_port();
     let base = format!("http://127.0.0.1:{port}");
     let mut child = spawn_binary(&db.url, port, &platform);
     wait_up(&base).await;

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{Backend, Server};
+use common::{free_port, Backend, Server};
 use futures_util::future::join_all;
 use serde_json::{json, Value};
 use std::path::Path;
@@ -28,13 +28,6 @@ fn server_command(data: &Path, port: u16) -> tokio::process::Command {
         .stdin(Stdio::null())
         .kill_on_drop(true);
     cmd
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port()
 }
 
 /// Runs the binary to its end (it must not start) and returns its exit and error output.

@@ -676,3 +676,29 @@ pub fn now_ms() -> i64 {
 pub fn unix_now() -> i64 {
     now_ms() / 1000
 }
+
+/// A loopback port free right now, for a server binary started by a test.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
+}
+
+/// Waits (up to a minute) until the server binary at `base` answers.
+pub async fn wait_up(base: &str) {
+    let deadline = tokio::time::Instant::now() + Duration::from_mins(1);
+    while reqwest::get(format!("{base}/api/openapi.json"))
+        .await
+        .map(|r| r.status().is_success())
+        .ok()
+        != Some(true)
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "server did not come up"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
