@@ -3,13 +3,24 @@
 //! (`POST /2/dm_conversations/with/{participant_id}/messages`). It checks the token, answers
 //! with ids in the platforms' shapes, records every request for tests to read, and can be told
 //! to fail the next calls (a 500, a 429 with `Retry-After`, or a 400 with the platform's error
-//! body).
+//! body). Given Threadline's webhook URL and secrets ([`Webhooks`]) it also sends, as the
+//! platforms do, signed webhooks: customers' messages, comments and mentions, and the delivery
+//! and read receipts of the sends it accepted.
 //!
 //! # Layout
 //! - [`Standin`]: the shared handle (records, queued failures); [`Tokens`]: what it accepts.
 //! - [`Recorded`], [`Failure`], [`FailOrder`]: what it records and what it can be told.
-//! - [`app`] / [`serve`]: the HTTP server; `/_standin/requests` and `/_standin/fail` control it
-//!   over HTTP when it runs as its own binary.
+//! - [`webhooks`]: what it sends to Threadline.
+//! - [`app`] / [`serve`]: the HTTP server; `/_standin/requests`, `/_standin/fail`,
+//!   `/_standin/customer/{channel}` and `/_standin/webhooks` control it over HTTP when it runs
+//!   as its own binary.
+
+pub mod webhooks;
+
+pub use webhooks::{
+    sign_meta, sign_x, CustomerChannel, CustomerMessage, CustomerSent, SentWebhook, WebhookError,
+    Webhooks,
+};
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -85,6 +96,11 @@ pub struct Standin {
     tokens: Arc<Tokens>,
     /// Records and queued failures.
     inner: Arc<Mutex<Inner>>,
+    /// Sends the webhooks (one connection pool for all of them).
+    client: reqwest::Client,
+    /// The page origins whose scripts may post customers' messages
+    /// (`/_standin/customer/{channel}`): the demo page's.
+    cors_origins: Arc<Vec<HeaderValue>>,
 }
 
 /// The mutable part of [`Standin`].
@@ -96,6 +112,12 @@ struct Inner {
     failures: VecDeque<Failure>,
     /// The last id handed out (ids are `m_<n>` on Messenger and `<n>` on X).
     last_id: u64,
+    /// Where webhooks go and how they are signed; none sends none.
+    webhooks: Option<Webhooks>,
+    /// The last number given to a customer's message (their ids are apart from `last_id`'s).
+    last_inbound: u64,
+    /// Every webhook sent, in order.
+    sent: Vec<SentWebhook>,
 }
 
 impl Standin {
@@ -104,7 +126,51 @@ impl Standin {
         Standin {
             tokens: Arc::new(tokens),
             inner: Arc::new(Mutex::new(Inner::default())),
+            client: reqwest::Client::builder()
+                .timeout(std::time::Duration::from_secs(10))
+                .build()
+                .unwrap_or_default(),
+            cors_origins: Arc::new(Vec::new()),
         }
+    }
+
+    /// Lets pages of `origin` (`http://127.0.0.1:8080`) post customers' messages from their
+    /// scripts (CORS on `/_standin/customer/{channel}`); before [`app`] is built.
+    #[must_use]
+    pub fn with_cors_origin(mut self, origin: &str) -> Standin {
+        if let Ok(v) = HeaderValue::from_str(origin.trim_end_matches('/')) {
+            Arc::make_mut(&mut self.cors_origins).push(v);
+        }
+        self
+    }
+
+    /// Sends webhooks to Threadline from now on, as `webhooks` says.
+    pub fn send_webhooks_to(&self, webhooks: Webhooks) {
+        self.lock().webhooks = Some(webhooks);
+    }
+
+    /// Where webhooks go, if anywhere.
+    pub fn webhooks(&self) -> Option<Webhooks> {
+        self.lock().webhooks.clone()
+    }
+
+    /// Every webhook sent so far, in order.
+    pub fn sent_webhooks(&self) -> Vec<SentWebhook> {
+        self.lock().sent.clone()
+    }
+
+    fn record_webhook(&self, sent: SentWebhook) {
+        self.lock().sent.push(sent);
+    }
+
+    fn next_inbound(&self) -> u64 {
+        let mut inner = self.lock();
+        inner.last_inbound += 1;
+        inner.last_inbound
+    }
+
+    fn client(&self) -> &reqwest::Client {
+        &self.client
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -252,11 +318,17 @@ async fn meta_send(
     } else {
         match s.next_outcome() {
             Err(f) => failure_response(Platform::Meta, f),
-            Ok(n) => Json(json!({
-                "recipient_id": parsed["recipient"]["id"],
-                "message_id": format!("m_{n}"),
-            }))
-            .into_response(),
+            Ok(n) => {
+                let mid = format!("m_{n}");
+                if let Some(psid) = parsed["recipient"]["id"].as_str() {
+                    s.receipts_for(webhooks::Signer::Meta, psid.to_owned(), mid.clone());
+                }
+                Json(json!({
+                    "recipient_id": parsed["recipient"]["id"],
+                    "message_id": mid,
+                }))
+                .into_response()
+            }
         }
     };
     s.record(&method, &uri, &headers, &body, response.status().as_u16());
@@ -283,14 +355,17 @@ async fn x_send(
     } else {
         match s.next_outcome() {
             Err(f) => failure_response(Platform::X, f),
-            Ok(n) => (
-                StatusCode::CREATED,
-                Json(json!({"data": {
-                    "dm_conversation_id": format!("1-{participant}"),
-                    "dm_event_id": n.to_string(),
-                }})),
-            )
-                .into_response(),
+            Ok(n) => {
+                s.receipts_for(webhooks::Signer::X, participant.clone(), n.to_string());
+                (
+                    StatusCode::CREATED,
+                    Json(json!({"data": {
+                        "dm_conversation_id": format!("1-{participant}"),
+                        "dm_event_id": n.to_string(),
+                    }})),
+                )
+                    .into_response()
+            }
         }
     };
     s.record(&method, &uri, &headers, &body, response.status().as_u16());
@@ -306,9 +381,68 @@ async fn order_failure(State(s): State<Standin>, Json(order): Json<FailOrder>) -
     StatusCode::NO_CONTENT
 }
 
+/// The error body of the stand-in's own routes: `{"error": {"code", "message"}}`.
+fn own_error(status: StatusCode, code: &str, message: &str) -> Response {
+    (
+        status,
+        Json(json!({"error": {"code": code, "message": message}})),
+    )
+        .into_response()
+}
+
+/// `POST /_standin/customer/{messenger|x_dm|page_comment|mention}` with `{name, text}`: the
+/// customer's message goes to Threadline as a signed webhook; 200 with [`CustomerSent`] once
+/// Threadline answered 2xx.
+async fn customer(State(s): State<Standin>, Path(channel): Path<String>, body: Bytes) -> Response {
+    let Some(channel) = CustomerChannel::parse(&channel) else {
+        return own_error(
+            StatusCode::NOT_FOUND,
+            "unknown_channel",
+            "the channel is messenger, x_dm, page_comment or mention",
+        );
+    };
+    let message: CustomerMessage = match serde_json::from_slice(&body) {
+        Ok(m) => m,
+        Err(_) => {
+            return own_error(
+                StatusCode::BAD_REQUEST,
+                "invalid",
+                "the body must be {\"name\": \"…\", \"text\": \"…\"}",
+            )
+        }
+    };
+    match s.customer_sends(channel, &message).await {
+        Ok(sent) => Json(sent).into_response(),
+        Err(e @ WebhookError::Invalid(_)) => {
+            own_error(StatusCode::BAD_REQUEST, "invalid", &e.to_string())
+        }
+        Err(e @ WebhookError::NotConfigured) => {
+            own_error(StatusCode::CONFLICT, "not_configured", &e.to_string())
+        }
+        Err(e) => own_error(
+            StatusCode::BAD_GATEWAY,
+            "threadline_refused",
+            &e.to_string(),
+        ),
+    }
+}
+
+async fn list_webhooks(State(s): State<Standin>) -> Json<Vec<SentWebhook>> {
+    Json(s.sent_webhooks())
+}
+
 /// The stand-in's routes over `standin`.
 pub fn app(standin: Standin) -> Router {
+    // Only the customer route is for pages' scripts, and only from the origins given.
+    let cors = tower_http::cors::CorsLayer::new()
+        .allow_origin(tower_http::cors::AllowOrigin::list(
+            standin.cors_origins.iter().cloned(),
+        ))
+        .allow_methods([Method::POST])
+        .allow_headers([axum::http::header::CONTENT_TYPE]);
     Router::new()
+        .route("/_standin/customer/{channel}", post(customer).layer(cors))
+        .route("/_standin/webhooks", get(list_webhooks))
         .route("/{version}/me/messages", post(meta_send))
         .route(
             "/2/dm_conversations/with/{participant_id}/messages",
