@@ -256,11 +256,13 @@ async fn refusals_store_nothing(b: Backend) {
 async fn our_own_sends_and_other_events_are_skipped(b: Backend) {
     let s = server(b).await;
     let them = "7700000044";
-    // Our own reply, echoed; a read event; a body of Tweet events only.
+    // Our own reply, echoed; a read event (of a message we never sent: nothing to mark); a
+    // body of Tweet events only.
     let body = json!({
         "for_user_id": OUR_ID,
         "direct_message_events": [dm("1700000000000000006", OUR_ID, "our reply")],
-        "direct_message_mark_read_events": [{"created_timestamp": "1", "sender_id": them}],
+        "direct_message_mark_read_events": [{"created_timestamp": "1", "sender_id": them,
+            "last_read_event_id": "1700000000000000006"}],
         "users": {}
     });
     let (status, answer) = post_signed(&s, &body).await;

@@ -12,6 +12,10 @@
 //!   [`InboundMessage`]s.
 //! - [`signed_body`], [`same_secret`]: reading a body within its limit and checking its
 //!   signature.
+//! - `receipts`: Messenger's delivery and read receipts and X's read events, applied after the
+//!   messages of the same body ([`apply_receipts`]).
+
+mod receipts;
 
 use crate::error::{ApiError, QueryParams};
 use crate::state::AppState;
@@ -131,9 +135,11 @@ async fn meta_verify(
 
 /// Messenger's messages (`X-Hub-Signature-256` over the raw body with the app secret). Text and
 /// image attachments (kept as their `https` address for now) go into the sender's conversation
-/// on the Messenger channel and are routed like Web Chat; echoes of the Page's own sends,
-/// delivery and read receipts, and entries of other Pages are skipped. The same message id
-/// delivered again stores nothing new. Answered once every message is committed.
+/// on the Messenger channel and are routed like Web Chat; echoes of the Page's own sends and
+/// entries of other Pages are skipped. Delivery and read receipts (`delivery.mids`,
+/// `delivery.watermark`, `read.watermark`) mark the agents' messages sent to that customer
+/// delivered or read (never back; unknown ids ignored). The same message id delivered again
+/// stores nothing new. Answered once every message and receipt is committed.
 #[utoipa::path(post, path = "/api/webhooks/meta", tag = "webhooks",
     request_body(content = String, content_type = "application/json",
         description = "Meta's webhook body (`object: \"page\"`, `entry[].messaging[]`)."),
@@ -158,7 +164,22 @@ async fn meta_receive(
     else {
         return Ok(Json(WebhookReceipt { messages: 0 }));
     };
-    store(&state, &messages, Channel::Messenger).await
+    let receipts = receipts::meta(&body, meta.page_id.as_deref())?;
+    let answer = store(&state, &messages, Channel::Messenger).await?;
+    apply_receipts(&state, &receipts).await?;
+    Ok(answer)
+}
+
+/// Applies a body's delivery and read receipts (after its messages are committed): each sets
+/// the marks on the agents' messages it covers and sends the changed messages to the agents.
+async fn apply_receipts(
+    state: &AppState,
+    receipts: &[crate::store::PlatformReceipt],
+) -> Result<(), ApiError> {
+    for receipt in receipts {
+        state.store.platform_receipt(receipt).await?;
+    }
+    Ok(())
 }
 
 /// Writes a webhook's messages on `channel` (one transaction) and wakes routing for new chats.
@@ -239,8 +260,10 @@ async fn x_crc(
 /// X's Account Activity events (`x-twitter-webhooks-signature` over the raw body with the
 /// consumer secret). Direct Messages (`direct_message_events`, type `message_create`) go into
 /// the sender's conversation on the Twitter Direct Message channel, named from `users`, and are
-/// routed like Web Chat; our own account's sends and other events are skipped. The same event id
-/// delivered again stores nothing new. Answered once every message is committed.
+/// routed like Web Chat; our own account's sends and other events are skipped. Read events
+/// (`direct_message_mark_read_events`) mark the agents' messages to that customer up to
+/// `last_read_event_id` read. The same event id delivered again stores nothing new. Answered
+/// once every message and receipt is committed.
 #[utoipa::path(post, path = "/api/webhooks/x", tag = "webhooks",
     request_body(content = String, content_type = "application/json",
         description = "X's Account Activity body (`for_user_id`, `direct_message_events[]`, `users`)."),
@@ -258,7 +281,10 @@ async fn x_receive(
     }
     let body = signed_body(&headers, body, &x.consumer_secret, &X_SIGNATURE).await?;
     let messages = x::read(&body, x.user_id.as_deref(), state.config.max_message_chars)?;
-    store(&state, &messages, Channel::TwitterDm).await
+    let receipts = receipts::x(&body, x.user_id.as_deref())?;
+    let answer = store(&state, &messages, Channel::TwitterDm).await?;
+    apply_receipts(&state, &receipts).await?;
+    Ok(answer)
 }
 
 /// HMAC-SHA256 of `data` with `secret`.

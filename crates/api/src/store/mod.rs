@@ -95,6 +95,7 @@ pub use history::{ImportedInteraction, ImportedMessage};
 pub use inbound::InboundMessage;
 pub use offers::{OfferOutcome, OfferTimes};
 pub use outbox::{OutboxJob, SendOutcome, MESSENGER_MAX_CHARS, X_DM_MAX_CHARS};
+pub use receipts::{PlatformReceipt, MAX_RECEIPT_IDS};
 pub use reports::{report_sql, ReportKey, ReportLine, ReportQuery};
 pub use sending::{StoredMessage, VisitorSendOptions};
 pub use transfers::TransferBy;

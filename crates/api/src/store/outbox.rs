@@ -185,8 +185,12 @@ pub enum SendOutcome {
     Failed(String),
 }
 
-/// Sends the message's new form (its outbound status changed) to whoever sees it.
-async fn emit_update(tx: &mut Tx, message: MessageId) -> Result<MessageView, StoreError> {
+/// Sends the message's new form (its outbound status or a receipt changed it) to whoever sees
+/// it.
+pub(super) async fn emit_update(
+    tx: &mut Tx,
+    message: MessageId,
+) -> Result<MessageView, StoreError> {
     let view = load_message(&mut *tx.inner, message)
         .await?
         .ok_or_else(|| StoreError::not_found("message"))?;

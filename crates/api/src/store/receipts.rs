@@ -1,5 +1,6 @@
-//! Receipts and typing: delivered/read marks both ways, typing notices, the visitor's unread
-//! count and open chat.
+//! Receipts and typing: delivered/read marks both ways (from the Web Chat widget, from agents,
+//! and from the platforms' delivery and read webhooks), typing notices, the visitor's unread
+//! count and open chat. [`mark_sql`] is the one rule for setting a mark.
 
 use super::interactions::lock_contact;
 use super::rows::{interaction, INTERACTION_SELECT};
@@ -7,7 +8,32 @@ use super::StoreError;
 use super::{Audience, Store, Tx};
 use crate::util::now_ms;
 use sqlx::Row;
-use wire::{AgentId, ContactId, Event, InteractionId, Party};
+use wire::{AgentId, Channel, ContactId, Event, InteractionId, MessageId, Party};
+
+/// A delivery or read receipt from a platform (Messenger's `delivery` and `read`, X's
+/// `direct_message_mark_read_events`), for the agents' messages sent to one customer there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlatformReceipt {
+    /// Messenger or X Direct Messages: the outbox rows it is about were sent there.
+    pub channel: Channel,
+    /// The customer's id on the platform (the page-scoped id, the X user id): the outbox
+    /// rows' `recipient`.
+    pub customer: String,
+    /// Read (and so delivered), or delivered only.
+    pub read: bool,
+    /// The platform ids of messages it names (Messenger's `mids`, X's `last_read_event_id`);
+    /// ids we never sent are ignored.
+    pub platform_ids: Vec<String>,
+    /// Every message we sent to the customer at or before this time (ms) is meant too
+    /// (Messenger's `watermark`); none when the platform gives no time.
+    pub watermark: Option<i64>,
+    /// Every message sent at or before the one with this platform id is meant too (X's
+    /// `last_read_event_id`); an id we never sent means nothing.
+    pub up_to_platform_id: Option<String>,
+}
+
+/// The most platform ids one receipt may name (a webhook body is refused beyond it).
+pub const MAX_RECEIPT_IDS: usize = 100;
 
 impl Store {
     /// The visitor received (or read) agent messages up to `up_to_seq`.
@@ -90,6 +116,71 @@ impl Store {
         Ok(())
     }
 
+    /// A platform's delivery or read receipt: sets `delivered_at` (and `read_at`) on the
+    /// agents' messages it covers (see [`PlatformReceipt`]) that were sent through the outbox,
+    /// by the same rule as the widget's receipts, and sends each changed message to whoever
+    /// sees it. Returns how many changed: a repeated receipt, an older one or one naming only
+    /// unknown ids changes nothing.
+    pub async fn platform_receipt(&self, receipt: &PlatformReceipt) -> Result<usize, StoreError> {
+        let ids = &receipt.platform_ids[..receipt.platform_ids.len().min(MAX_RECEIPT_IDS)];
+        let mut tx = self.begin().await?;
+        let mut watermark = receipt.watermark;
+        if let Some(last) = &receipt.up_to_platform_id {
+            // "Up to this message": up to the time we recorded it sent.
+            let at: Option<i64> = sqlx::query(
+                "SELECT sent_at FROM outbox WHERE channel = $1 AND recipient = $2 \
+                 AND platform_id = $3 AND state = 'sent'",
+            )
+            .bind(receipt.channel.as_str())
+            .bind(&receipt.customer)
+            .bind(last)
+            .fetch_optional(&mut *tx.inner)
+            .await?
+            .map(|r| r.try_get("sent_at"))
+            .transpose()?
+            .flatten();
+            watermark = watermark.max(at);
+        }
+        if watermark.is_none() && ids.is_empty() {
+            return Ok(0);
+        }
+        // $1 is the time (mark_sql's); $2 to $4 the scope; the named ids follow.
+        let named = (0..ids.len())
+            .map(|i| format!("${}", i + 5))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let by_id = if ids.is_empty() {
+            String::new()
+        } else {
+            format!(" OR o.platform_id IN ({named})")
+        };
+        let scope = format!(
+            "id IN (SELECT o.message_id FROM outbox o WHERE o.channel = $2 AND o.recipient = $3 \
+             AND o.state = 'sent' AND (o.sent_at <= $4{by_id}))"
+        );
+        let sql = format!("{} RETURNING id", mark_sql(receipt.read, &scope));
+        let mut q = sqlx::query(&sql)
+            .bind(now_ms())
+            .bind(receipt.channel.as_str())
+            .bind(&receipt.customer)
+            // No time: only the named ids (no message is sent before the epoch).
+            .bind(watermark.unwrap_or(-1));
+        for id in ids {
+            q = q.bind(id);
+        }
+        let changed: Vec<i64> = q
+            .fetch_all(&mut *tx.inner)
+            .await?
+            .iter()
+            .map(|r| r.try_get("id"))
+            .collect::<Result<_, _>>()?;
+        for id in &changed {
+            super::outbox::emit_update(&mut tx, MessageId(*id)).await?;
+        }
+        tx.commit().await?;
+        Ok(changed.len())
+    }
+
     /// The agent who should see the visitor typing ([`CONVERSATION_AGENT`], read outside any
     /// transaction: typing is never written).
     pub async fn visitor_typing_agent(
@@ -147,6 +238,22 @@ async fn capped(tx: &mut Tx, contact: ContactId, up_to_seq: i64) -> Result<i64, 
     Ok(up_to_seq.min(last))
 }
 
+/// The one rule for a receipt: the `UPDATE` that marks the messages `scope` selects delivered
+/// (or read, and delivered if it was not) at `$1`. A mark once set is never changed, so
+/// receipts never move backwards and a receipt that arrives twice changes nothing.
+fn mark_sql(read: bool, scope: &str) -> String {
+    if read {
+        format!(
+            "UPDATE messages SET delivered_at = COALESCE(delivered_at, $1), read_at = $1 \
+             WHERE read_at IS NULL AND {scope}"
+        )
+    } else {
+        format!("UPDATE messages SET delivered_at = $1 WHERE delivered_at IS NULL AND {scope}")
+    }
+}
+
+/// Marks the conversation's messages by `author_kind` up to `up_to_seq` (the Web Chat
+/// receipts, which count by seq).
 async fn mark(
     tx: &mut Tx,
     contact: ContactId,
@@ -155,14 +262,8 @@ async fn mark(
     read: bool,
 ) -> Result<u64, sqlx::Error> {
     let now = now_ms();
-    let sql = if read {
-        "UPDATE messages SET delivered_at = COALESCE(delivered_at, $1), read_at = $1 \
-         WHERE contact_id = $2 AND author_kind = $3 AND seq <= $4 AND read_at IS NULL"
-    } else {
-        "UPDATE messages SET delivered_at = $1 \
-         WHERE contact_id = $2 AND author_kind = $3 AND seq <= $4 AND delivered_at IS NULL"
-    };
-    Ok(sqlx::query(sql)
+    let sql = mark_sql(read, "contact_id = $2 AND author_kind = $3 AND seq <= $4");
+    Ok(sqlx::query(&sql)
         .bind(now)
         .bind(contact.0)
         .bind(author_kind)
