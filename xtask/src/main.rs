@@ -10,12 +10,14 @@
 //! - [`bench`]: `cargo xtask bench <what>`; [`size`]: the bundles' bytes on the wire.
 //! - [`fuzz`]: `cargo xtask fuzz`, schemathesis against the API and the cargo-fuzz targets;
 //!   [`server`]: the demo server those commands start.
+//! - [`standin`]: the stand-in platform `run` starts beside the server.
 
 mod bench;
 mod bundles;
 mod fuzz;
 mod server;
 mod size;
+mod standin;
 mod test;
 mod tools;
 mod util;
@@ -29,8 +31,9 @@ Usage: cargo xtask <command>
 
 Commands:
   run [-- <server args>]   install what is missing, build both bundles (release), run the server
-                           on 127.0.0.1:8080 with the demo data, and the demo portal (a CRM
-                           page framing the desktop) on 127.0.0.1:8081; extra args go to
+                           on 127.0.0.1:8080 with the demo data, the demo portal (a CRM
+                           page framing the desktop) on 127.0.0.1:8081 and the stand-in
+                           platform (Messenger and X) on 127.0.0.1:8082; extra args go to
                            threadline-api
   test                     install what is missing (also Chromium, chromedriver), build the
                            bundles, then fmt check, clippy (native and wasm32), and the whole test
@@ -185,6 +188,28 @@ fn run(server_args: &[String]) -> Result<()> {
             Some("THREADLINE_CONSOLE_DIR"),
             "crates/console/dist",
         ),
+        // Messenger and X through the stand-in platform, and the demo page's panel for it.
+        (
+            "--meta-page-id",
+            Some("THREADLINE_META_PAGE_ID"),
+            standin::PAGE_ID,
+        ),
+        (
+            "--x-user-id",
+            Some("THREADLINE_X_USER_ID"),
+            standin::X_USER_ID,
+        ),
+        (
+            "--meta-api-url",
+            Some("THREADLINE_META_API_URL"),
+            standin::URL,
+        ),
+        ("--x-api-url", Some("THREADLINE_X_API_URL"), standin::URL),
+        (
+            "--demo-standin-url",
+            Some("THREADLINE_DEMO_STANDIN_URL"),
+            standin::URL,
+        ),
     ];
     for (flag, env, value) in defaults {
         let given = server_args
@@ -215,17 +240,27 @@ fn run(server_args: &[String]) -> Result<()> {
             "threadline-api",
             "-p",
             "threadline-demo-portal",
+            "-p",
+            "threadline-platform-standin",
         ])
         .current_dir(&root)
         .run()?;
     let threadline = server_url(server_args, std::env::var("THREADLINE_ADDR").ok());
     let _portal = DemoPortal::start(&threadline)?;
+    // The platform secrets are made for this run: the stand-in signs with them, the server
+    // checks with them, and they never leave the two processes' environments.
+    let secrets = standin::Secrets::generate()?;
+    let _standin = standin::Standin::start(&threadline, &secrets)?;
 
     // The binary just built, not `cargo run -p threadline-api`: built alone, the server's
     // dependencies resolve other features than in the build above and would compile again.
-    util::step("starting the server (Ctrl-C stops it and the demo portal)");
+    util::step("starting the server (Ctrl-C stops it, the demo portal and the stand-in)");
     let server = util::target_dir().join("release").join("threadline-api");
-    util::cmd(server).args(&args).current_dir(&root).run()
+    let mut server = util::cmd(server).args(&args).current_dir(&root);
+    for (name, value) in &secrets.env {
+        server = server.env(name, value);
+    }
+    server.run()
 }
 
 /// Where the demo portal listens: the origin the server's demo mode lets frame the desktop.

@@ -109,6 +109,10 @@ pub struct Config {
     pub x: XWebhook,
     /// Where the outbox sends agents' messages to Messenger and X, and with which tokens.
     pub outbound: OutboundApis,
+    /// Demo mode only (`--demo-standin-url`): the stand-in platform's origin, checked by
+    /// [`parse_origin`]. The demo page shows the "Social channels (demo)" panel posting to it,
+    /// and only then may the page connect there.
+    pub demo_standin_url: Option<String>,
 }
 
 /// The platforms' send APIs: base URLs (a stand-in on loopback in tests and the demo) and the
@@ -263,6 +267,7 @@ impl Config {
             meta: MetaWebhook::default(),
             x: XWebhook::default(),
             outbound: OutboundApis::default(),
+            demo_standin_url: None,
         }
     }
 
@@ -290,6 +295,13 @@ impl Config {
             .map(|o| parse_origin(o).ok_or_else(|| ConfigError::BadOrigin(o.clone())))
             .collect::<Result<_, _>>()?;
         self.prepare_embedding()?;
+        if let Some(url) = &self.demo_standin_url {
+            if !self.seed_demo {
+                return Err(ConfigError::StandinOutsideDemo);
+            }
+            self.demo_standin_url =
+                Some(parse_origin(url).ok_or_else(|| ConfigError::BadStandinUrl(url.clone()))?);
+        }
         if self.seed_demo {
             if self.identity_secret.is_empty() {
                 DEMO_IDENTITY_SECRET.clone_into(&mut self.identity_secret);
@@ -484,6 +496,15 @@ pub enum ConfigError {
         var = EmbedPortal::secret_variable(.0)
     )]
     MissingPortalSecret(String),
+    /// `--demo-standin-url` without `--demo`.
+    #[error("--demo-standin-url is for demo mode only: start with --demo, or leave it out")]
+    StandinOutsideDemo,
+    /// A stand-in URL that is not an origin.
+    #[error(
+        "the demo stand-in URL {0:?} is not an origin: write scheme://host:port (http or \
+         https, no path)"
+    )]
+    BadStandinUrl(String),
     /// A portal secret shorter than [`MIN_IDENTITY_SECRET_BYTES`].
     #[error(
         "the secret of the embed portal {0:?} is {1} bytes long; it needs at least 32 random \
@@ -758,6 +779,31 @@ mod tests {
             "THREADLINE_EMBED_SECRET_CRM"
         );
         assert!(!format!("{:?}", prepared.embed_portals).contains(&secret));
+    }
+
+    #[test]
+    fn demo_standin_url() {
+        let mut config = Config::new("sqlite::memory:");
+        config.demo_standin_url = Some("http://127.0.0.1:8082/".into());
+        assert_eq!(
+            config.clone().prepare().unwrap_err(),
+            ConfigError::StandinOutsideDemo
+        );
+        config.seed_demo = true;
+        assert_eq!(
+            config
+                .clone()
+                .prepare()
+                .unwrap()
+                .demo_standin_url
+                .as_deref(),
+            Some("http://127.0.0.1:8082")
+        );
+        config.demo_standin_url = Some("http://127.0.0.1:8082; script-src *".into());
+        assert!(matches!(
+            config.prepare().unwrap_err(),
+            ConfigError::BadStandinUrl(_)
+        ));
     }
 
     #[test]

@@ -158,6 +158,11 @@ struct Args {
         default_value = "https://api.x.com"
     )]
     x_api_url: String,
+    /// Demo mode only: the stand-in platform's origin (`cargo xtask run` passes
+    /// `http://127.0.0.1:8082`). The demo page then shows the "Social channels (demo)" panel,
+    /// which posts customers' messages to it, and its policy lets the page connect there.
+    #[arg(long, env = "THREADLINE_DEMO_STANDIN_URL")]
+    demo_standin_url: Option<String>,
 }
 
 /// What to do instead of running the server.
@@ -288,6 +293,10 @@ async fn main() -> std::process::ExitCode {
         x_api_url: args.x_api_url.trim_end_matches('/').to_owned(),
         x_access_token: std::env::var("THREADLINE_X_ACCESS_TOKEN").unwrap_or_default(),
     };
+    config.demo_standin_url = args
+        .demo_standin_url
+        .map(|u| u.trim().to_owned())
+        .filter(|u| !u.is_empty());
     if let Some(secret) = args.identity_secret {
         config.identity_secret = secret;
     }
@@ -310,6 +319,9 @@ async fn main() -> std::process::ExitCode {
     println!("Threadline is running.");
     println!("  Agent desktop:      {base}/");
     println!("  Demo company page:  {base}/demo   (the visitor widget)");
+    if let Some(standin) = &config.demo_standin_url {
+        println!("  Social channels:    the demo page's panel sends through {standin}");
+    }
     println!("  API:                {base}/api/   (OpenAPI: {base}/api/openapi.json)");
     if config.seed_demo {
         println!(

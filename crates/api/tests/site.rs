@@ -155,3 +155,41 @@ async fn large_api_json_is_compressed_small_json_is_not() {
     assert_eq!(body["error"]["code"], "not_found");
     server.stop().await;
 }
+
+/// The demo page's social panel is there only in demo mode with a stand-in platform, and only
+/// then may the page connect to the stand-in (its `connect-src`) and is its script served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_social_panel_only_with_a_stand_in() {
+    let plain = Server::start(Backend::Sqlite, |_| {}).await;
+    let page = get(&plain, "/demo", "identity").await;
+    let csp = header(&page, reqwest::header::CONTENT_SECURITY_POLICY);
+    assert!(csp.contains("connect-src 'self';"), "{csp}");
+    let html = page.text().await.expect("page");
+    assert!(html.contains("Northwind Outfitters"));
+    assert!(!html.contains("Social channels"), "{html}");
+    assert!(!html.contains("social panel"), "{html}");
+    assert_eq!(
+        get(&plain, "/demo/social.js", "identity").await.status(),
+        StatusCode::NOT_FOUND
+    );
+    plain.stop().await;
+
+    let demo = Server::start(Backend::Sqlite, |config| {
+        config.seed_demo = true;
+        config.demo_standin_url = Some("http://127.0.0.1:8082".to_owned());
+    })
+    .await;
+    let page = get(&demo, "/demo", "identity").await;
+    let csp = header(&page, reqwest::header::CONTENT_SECURITY_POLICY);
+    assert!(
+        csp.contains("connect-src 'self' http://127.0.0.1:8082;"),
+        "{csp}"
+    );
+    let html = page.text().await.expect("page");
+    assert!(html.contains("Social channels (demo)"), "{html}");
+    assert!(html.contains(r#"data-standin="http://127.0.0.1:8082""#));
+    let script = get(&demo, "/demo/social.js", "identity").await;
+    assert_eq!(script.status(), StatusCode::OK);
+    assert!(header(&script, reqwest::header::CONTENT_TYPE).starts_with("text/javascript"));
+    demo.stop().await;
+}

@@ -20,21 +20,28 @@ pub struct Policy {
     pub frame_ancestors: Vec<String>,
     /// The `frame-src` sources (the demo page frames the widget).
     pub frame_src: &'static str,
+    /// Origins the page may connect to besides its own (the demo page's social panel posts to
+    /// the stand-in platform, in demo mode only); checked origins, never a wildcard.
+    pub connect_src: Vec<String>,
 }
 
 impl Policy {
     /// The header: everything from the server's own origin only; scripts also may compile
     /// WebAssembly (`'wasm-unsafe-eval'`, what the trunk bundles need), images also from
     /// `data:` and `blob:` URLs (previews before upload), styles also inline (style attributes
-    /// the views set), no plugins, no `<base>`, forms only to itself.
+    /// the views set), connections also to [`Policy::connect_src`], no plugins, no `<base>`,
+    /// forms only to itself.
     pub fn header(&self) -> HeaderValue {
         let mut script = vec!["'self'".to_owned(), "'wasm-unsafe-eval'".to_owned()];
         script.extend(self.script_hashes.iter().cloned());
+        let mut connect = vec!["'self'".to_owned()];
+        connect.extend(self.connect_src.iter().cloned());
         let value = format!(
             "default-src 'self'; script-src {}; style-src 'self' 'unsafe-inline'; \
-             img-src 'self' data: blob:; connect-src 'self'; frame-src {}; object-src 'none'; \
+             img-src 'self' data: blob:; connect-src {}; frame-src {}; object-src 'none'; \
              base-uri 'none'; form-action 'self'; frame-ancestors {}",
             script.join(" "),
+            connect.join(" "),
             self.frame_src,
             self.frame_ancestors.join(" ")
         );

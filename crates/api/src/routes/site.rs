@@ -1,7 +1,9 @@
 //! The static front ends: the agent desktop at `/`, the widget's files at `/widget/`, the
 //! console (supervisors and administrators) at `/console/`, and a demo company page at `/demo`
-//! with the widget on it; `/embed.js` and `/embed.d.ts` for portals (`embed_script`). Sets the
-//! security headers (policies from `csp`); `caching` decides how the files travel.
+//! with the widget on it (and, in demo mode with a stand-in platform, the "Social channels
+//! (demo)" panel and its script `/demo/social.js`); `/embed.js` and `/embed.d.ts` for portals
+//! (`embed_script`). Sets the security headers (policies from `csp`); `caching` decides how the
+//! files travel.
 
 use super::csp::{inline_script_hashes, parent_allowed, Policy};
 use crate::error::ApiError;
@@ -15,23 +17,77 @@ use std::sync::Arc;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 const DEMO_PAGE: &str = include_str!("../../assets/demo.html");
+/// The social panel's script: posts a demo customer's message to the stand-in platform.
+const SOCIAL_JS: &str = include_str!("../../assets/demo-social.js");
+/// Where the demo page has the social panel, when there is one.
+const SOCIAL_SLOT: &str = "<!-- social panel -->";
+
+/// The demo page: with the social panel posting to the stand-in at `standin` (a checked
+/// origin), or without it.
+fn demo_page(standin: Option<&str>) -> String {
+    let panel = standin.map_or_else(String::new, |origin| {
+        format!(
+            r#"<section class="card social" aria-labelledby="social-title" data-standin="{origin}">
+    <h2 id="social-title">Social channels (demo)</h2>
+    <p>Write to Northwind as a customer on Facebook or X: the stand-in platform sends it to
+    Threadline as the platform's signed webhook, and agents' answers go back through it.</p>
+    <form id="social-form">
+      <label for="social-name">Customer name</label>
+      <input id="social-name" name="name" required maxlength="100" value="Dana Park">
+      <label for="social-channel">Channel</label>
+      <select id="social-channel" name="channel">
+        <option value="messenger">Messenger message</option>
+        <option value="x_dm">X Direct Message</option>
+        <option value="page_comment">Comment on the Page's post</option>
+        <option value="mention">Mention on X</option>
+      </select>
+      <label for="social-text">Customer message</label>
+      <textarea id="social-text" name="text" required maxlength="2000" rows="2"></textarea>
+      <button type="submit">Send</button>
+      <p role="status" id="social-status"></p>
+    </form>
+  </section>
+  <script src="/demo/social.js" defer></script>"#
+        )
+    });
+    DEMO_PAGE.replace(SOCIAL_SLOT, &panel)
+}
 
 /// Adds the static parts and headers to the API router.
 pub fn with_site(api: Router<AppState>, state: &AppState) -> Router<AppState> {
-    // The demo page frames the widget from this server and is framed by no one.
+    // The demo page frames the widget from this server and is framed by no one; in demo mode
+    // with a stand-in platform its social panel connects there too.
+    let standin = state.config.demo_standin_url.clone();
     let demo_csp = Policy {
         script_hashes: Vec::new(),
         frame_ancestors: vec!["'none'".to_owned()],
         frame_src: "'self'",
+        connect_src: standin.iter().cloned().collect(),
     }
     .header();
+    let page: Arc<str> = demo_page(standin.as_deref()).into();
     let mut app = api.merge(super::embed_script::routes()).route(
         "/demo",
-        axum::routing::get(|| async { Html(DEMO_PAGE) }).layer(SetResponseHeaderLayer::overriding(
+        axum::routing::get(move || {
+            let page = page.clone();
+            async move { Html(page.to_string()) }
+        })
+        .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,
             demo_csp,
         )),
     );
+    if standin.is_some() {
+        app = app.route(
+            "/demo/social.js",
+            axum::routing::get(|| async {
+                (
+                    [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+                    SOCIAL_JS,
+                )
+            }),
+        );
+    }
     if let Some(dir) = &state.config.widget_dir {
         // The frame is framed by the company's pages on the allowlist (and this server's).
         let origins = state.config.widget_origins.clone();
@@ -41,6 +97,7 @@ pub fn with_site(api: Router<AppState>, state: &AppState) -> Router<AppState> {
                 .chain(origins.iter().cloned())
                 .collect(),
             frame_src: "'none'",
+            connect_src: Vec::new(),
         }
         .header();
         let origins = Arc::new(origins);
@@ -66,6 +123,7 @@ pub fn with_site(api: Router<AppState>, state: &AppState) -> Router<AppState> {
                 .chain(state.config.embed_origins.iter().cloned())
                 .collect(),
             frame_src: "'none'",
+            connect_src: Vec::new(),
         }
         .header();
         let console = super::caching::static_dir(dir, Some("index.html")).layer(
@@ -80,6 +138,7 @@ pub fn with_site(api: Router<AppState>, state: &AppState) -> Router<AppState> {
                 .chain(state.config.embed_origins.iter().cloned())
                 .collect(),
             frame_src: "'none'",
+            connect_src: Vec::new(),
         }
         .header();
         let desktop = super::caching::static_dir(dir, Some("index.html")).layer(
