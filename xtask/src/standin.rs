@@ -96,3 +96,20 @@ impl Drop for Standin {
         let _ = self.child.wait();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_run_gets_its_own_secrets() {
+        let first = Secrets::generate().unwrap();
+        let second = Secrets::generate().unwrap();
+        assert_eq!(first.env.len(), 5);
+        for ((name, a), (_, b)) in first.env.iter().zip(&second.env) {
+            assert_eq!(a.len(), 64, "{name}");
+            assert!(a.bytes().all(|c| c.is_ascii_hexdigit()), "{name}");
+            assert_ne!(a, b, "{name} is made afresh");
+        }
+    }
+}

@@ -1,0 +1,133 @@
+//! The demo page's "Social channels (demo)" panel, in Chromium, against the stand-in platform
+//! on a loopback port: a customer sends a Messenger message from the panel, the stand-in posts
+//! it to Threadline as Meta's signed webhook, and the agent on the desktop gets the offer
+//! naming Facebook Messenger; the agent's answer goes to the stand-in, whose delivery and read
+//! receipts come back as signed webhooks and mark it Read in the transcript.
+
+mod harness;
+
+use harness::{login, run_with, Harness, Options, DEMO_AGENTS};
+use threadline_api::config::{MetaWebhook, OutboundApis, XWebhook};
+use threadline_platform_standin::{Standin, Tokens, Webhooks};
+
+const APP_SECRET: &str = "meta-app-secret-for-the-social-panel-test";
+const CONSUMER_SECRET: &str = "x-consumer-secret-for-the-social-panel-test";
+const PAGE: &str = "1000000000000001";
+const OUR_X_ID: &str = "1000000000000002";
+const PAGE_TOKEN: &str = "page-token-for-the-social-panel-test";
+const X_TOKEN: &str = "x-token-for-the-social-panel-test";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_social_panel_sends_a_messenger_message_that_is_offered() {
+    // The stand-in's port first: the server's demo page names it; it starts serving once the
+    // server's address (its webhooks, the demo page's origin) is known.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind the stand-in platform");
+    let standin_url = format!("http://{}", listener.local_addr().expect("its address"));
+    let platform = standin_url.clone();
+    let options = Options {
+        configure: Box::new(move |c| {
+            c.meta = MetaWebhook {
+                app_secret: APP_SECRET.to_owned(),
+                verify_token: "verify".to_owned(),
+                page_id: Some(PAGE.to_owned()),
+            };
+            c.x = XWebhook {
+                consumer_secret: CONSUMER_SECRET.to_owned(),
+                user_id: Some(OUR_X_ID.to_owned()),
+            };
+            c.outbound = OutboundApis {
+                meta_api_url: platform.clone(),
+                meta_page_token: PAGE_TOKEN.to_owned(),
+                x_api_url: platform.clone(),
+                x_access_token: X_TOKEN.to_owned(),
+                ..OutboundApis::default()
+            };
+            c.demo_standin_url = Some(platform);
+        }),
+        ..Options::default()
+    };
+    run_with(
+        "the_social_panel_sends_a_messenger_message_that_is_offered",
+        options,
+        |h: Harness| async move {
+            let standin = Standin::new(Tokens {
+                meta_page_token: PAGE_TOKEN.to_owned(),
+                x_access_token: X_TOKEN.to_owned(),
+            })
+            .with_cors_origin(h.base_url());
+            standin.send_webhooks_to(Webhooks {
+                threadline_url: h.base_url().to_owned(),
+                meta_app_secret: APP_SECRET.to_owned(),
+                x_consumer_secret: CONSUMER_SECRET.to_owned(),
+                page_id: PAGE.to_owned(),
+                x_user_id: OUR_X_ID.to_owned(),
+                x_screen_name: "northwind".to_owned(),
+                receipts_after: Some(std::time::Duration::from_millis(300)),
+            });
+            let served = standin.clone();
+            tokio::spawn(async move {
+                threadline_platform_standin::serve(listener, served, std::future::pending()).await
+            });
+
+            let agent = h.browser("agent").await?;
+            let (user, password) = DEMO_AGENTS[0];
+            login(&agent, user, password).await?;
+            agent.select("Chat channel status", "Ready").await?;
+
+            let customer = h.browser("customer").await?;
+            customer.goto("/demo").await?;
+            customer.role("region", "Social channels (demo)").await?;
+            customer.fill("Customer name", "Dana Park").await?;
+            customer.select("Channel", "Messenger message").await?;
+            let text = "Do the Ridge boots come in half sizes?";
+            customer.fill("Customer message", text).await?;
+            customer.click("button", "Send").await?;
+            customer
+                .wait_role_text("status", "Messenger message sent as Dana Park")
+                .await?;
+
+            // The offer names the channel and shows the message.
+            let offer = agent
+                .role_containing("alertdialog", "Chat offer: Messenger user")
+                .await?;
+            let offer_text = offer.text().await?;
+            assert!(
+                offer_text.contains("Facebook Messenger") && offer_text.contains(text),
+                "the offer does not name Messenger or show the message: {offer_text}"
+            );
+            // What reached Threadline was Meta's signed webhook, taken.
+            let sent = standin.sent_webhooks();
+            assert_eq!(sent.len(), 1, "{sent:?}");
+            assert_eq!(sent[0].status, 200);
+            assert!(sent[0].url.ends_with("/api/webhooks/meta"));
+            assert_eq!(
+                sent[0].body["entry"][0]["messaging"][0]["message"]["text"],
+                text
+            );
+
+            // The answer goes out through the stand-in and comes back read.
+            agent.click("button", "Accept").await?;
+            agent
+                .role_containing("region", "Chat Interaction: Messenger user")
+                .await?;
+            agent.wait_text("log", "Transcript", text).await?;
+            let answer = "Yes, from 38 to 46 in half sizes.";
+            agent.fill("Message", answer).await?;
+            agent.click("button", "Send").await?;
+            agent.wait_text("log", "Transcript", "Read").await?;
+            let requests = standin.requests();
+            assert_eq!(requests.len(), 1, "{requests:?}");
+            assert_eq!(requests[0].body["message"]["text"], answer);
+            assert!(standin.sent_webhooks().iter().any(|w| w
+                .body
+                .to_string()
+                .contains("\"read\"")
+                && w.status == 200));
+            customer.assert_no_console_errors().await?;
+            agent.assert_no_console_errors().await
+        },
+    )
+    .await;
+}
