@@ -9,6 +9,19 @@ use crate::store::{PlatformReceipt, MAX_RECEIPT_IDS};
 use serde::Deserialize;
 use wire::Channel;
 
+/// The most receipts one body may carry (each is a write): Meta batches at most 1000 entries.
+const MAX_RECEIPTS: usize = 1000;
+
+/// Refuses a body with more than [`MAX_RECEIPTS`] receipts.
+fn bounded(receipts: Vec<PlatformReceipt>) -> Result<Vec<PlatformReceipt>, ApiError> {
+    if receipts.len() > MAX_RECEIPTS {
+        return Err(invalid(format!(
+            "a body may carry at most {MAX_RECEIPTS} delivery and read receipts"
+        )));
+    }
+    Ok(receipts)
+}
+
 fn invalid(why: impl std::fmt::Display) -> ApiError {
     ApiError::InvalidWebhook(format!("the webhook body is not valid: {why}"))
 }
@@ -142,7 +155,7 @@ pub(super) fn meta(body: &[u8], page_id: Option<&str>) -> Result<Vec<PlatformRec
             }
         }
     }
-    Ok(out)
+    bounded(out)
 }
 
 /// X's read receipts, in the shape X documents (other fields are ignored).
@@ -195,7 +208,7 @@ pub(super) fn x(body: &[u8], our_id: Option<&str>) -> Result<Vec<PlatformReceipt
     if other_account {
         out.clear();
     }
-    Ok(out)
+    bounded(out)
 }
 
 #[cfg(test)]
@@ -254,5 +267,8 @@ mod tests {
         assert!(x(&bytes(&body), Some("901")).expect("valid").is_empty());
         let bad = json!({"direct_message_mark_read_events": [{"sender_id": "42"}]});
         assert!(x(&bytes(&bad), None).is_err());
+        let one = json!({"sender_id": "42", "last_read_event_id": "17"});
+        let many = json!({"direct_message_mark_read_events": vec![one; MAX_RECEIPTS + 1]});
+        assert!(x(&bytes(&many), None).is_err());
     }
 }
