@@ -54,6 +54,7 @@ pub fn deliver(sender: Sender, mut pending: Pending) {
         text: pending.text.clone(),
         attachment_id: pending.attachment.as_ref().map(|a| a.id),
         source: sender.source,
+        reply_to: None,
     };
     spawn_local(async move {
         match client.send(sender.contact, &request).await {

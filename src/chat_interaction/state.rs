@@ -419,6 +419,7 @@ mod tests {
             read_at: None,
             system: None,
             outbound: None,
+            reply_to: None,
         }
     }
 
