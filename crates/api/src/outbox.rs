@@ -104,7 +104,7 @@ impl Sender {
                 Ok(request) => request,
                 Err(outcome) => return outcome,
             },
-            other => {
+            other @ Channel::WebChat => {
                 return SendOutcome::Failed(format!(
                     "{} is not sent through a platform",
                     other.as_str()

@@ -5,7 +5,9 @@
 //! unsigned and malformed bodies store nothing; edits and removals change the stored text; an
 //! agent's public reply goes out through the outbox as a comment reply or a reply Tweet, a
 //! refusal shows Not sent until `Retry`, an overlong Tweet is refused before anything is
-//! stored, and the contact's next comment raises "contact responded" for the agent.
+//! stored, and the contact's next comment raises "contact responded" for the agent. Where the
+//! channel offers public items, the comment is offered, and the agent's message from its chat
+//! (naming no item) answers the latest comment publicly.
 
 mod common;
 
@@ -27,6 +29,7 @@ on_both!(
     edits_and_removals_change_the_text,
     a_public_reply_goes_out_as_a_comment_reply,
     a_tweet_mention_is_answered_with_a_reply_tweet,
+    an_offered_comment_is_answered_from_its_chat,
 );
 
 const APP_SECRET: &str = "meta-app-secret-for-the-public-tests";
@@ -606,5 +609,52 @@ async fn a_tweet_mention_is_answered_with_a_reply_tweet(b: Backend) {
     let private = from_contact(&conversation(&ann, contact, false).await);
     assert_eq!(private.len(), 1);
     assert_eq!(private[0].text, "DM here");
+    s.stop().await;
+}
+
+async fn an_offered_comment_is_answered_from_its_chat(b: Backend) {
+    let (standin, platform) = standin().await;
+    let s = server(b, &platform).await;
+    let ada = s.agent("ada").await;
+    let (st, v) = ada
+        .call(
+            reqwest::Method::PUT,
+            "/api/admin/channels",
+            Some(
+                json!({"channel": "facebook_post", "async_chat": true, "offer_public": true,
+                "offer_timeout_secs": 30, "reservation_secs": 300}),
+            ),
+        )
+        .await;
+    assert_eq!(st, 200, "{v}");
+    let ann = s.agent("ann").await;
+    let mut events = ann.events().await;
+    ann.ready().await;
+    let (st, _) = meta_signed(
+        &s,
+        &feed(vec![comment(
+            "31000000006",
+            "Ola Berg",
+            "100001_600001",
+            PAGE_POST,
+            "Price for the red one?",
+        )]),
+    )
+    .await;
+    assert_eq!(st, 200);
+    let chat = ann.take_offer(&mut events, "the offered comment").await;
+    assert_eq!(chat.channel, Channel::FacebookPost);
+    let sent: SendResponse = ann
+        .post(
+            &format!("/api/contacts/{}/messages", chat.contact_id),
+            json!({"client_id": common::client_id(), "text": "It is 89 EUR."}),
+        )
+        .await;
+    assert_eq!(sent.interaction.id, chat.id, "into the comment's chat");
+    assert!(sent.message.reply_to.is_some());
+    until_outbound(&mut events, sent.message.id, OutboundState::Sent).await;
+    let got = sends(&standin);
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0].path, "/v21.0/100001_600001/comments");
     s.stop().await;
 }

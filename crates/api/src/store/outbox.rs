@@ -149,12 +149,16 @@ fn public_plan(
             "images cannot be sent in a public reply yet; send the text only".to_owned(),
         ));
     }
-    let Some(recipient) = answered
-        .and_then(|m| m.client_id.as_ref())
-        .map(|c| c.0.clone())
-    else {
+    let Some(answered) = answered else {
         return Err(StoreError::Rejected(
             "a public reply names the comment, post or Tweet it answers".to_owned(),
+        ));
+    };
+    // Items written here without a platform (imported history) have no platform id.
+    let Some(recipient) = answered.client_id.as_ref().map(|c| c.0.clone()) else {
+        return Err(StoreError::Rejected(
+            "this item did not come from the platform, so no reply can be posted under it"
+                .to_owned(),
         ));
     };
     if channel == Channel::Tweet {

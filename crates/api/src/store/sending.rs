@@ -196,6 +196,10 @@ async fn agent_send(
     if let Some(existing) = start_send(tx, contact, author, client_id, attachment).await? {
         return Ok(existing);
     }
+    let reply_to = match (reply_to, source) {
+        (None, SendSource::InteractionView) => held_public_item(tx, agent, contact).await?,
+        (given, _) => given,
+    };
     let answered = match reply_to {
         Some(id) => Some(public_item(tx, contact, id).await?),
         None => None,
@@ -255,6 +259,30 @@ async fn public_item(
         ));
     }
     Ok((item, channel))
+}
+
+/// What a message from a Chat Interaction view answers when it names nothing: with no private
+/// chat open and a public one (an offered comment or Tweet the agent accepted) held by this
+/// agent, the contact's latest item in it — that view's messages are public replies.
+async fn held_public_item(
+    tx: &mut Tx,
+    agent: AgentId,
+    contact: ContactId,
+) -> Result<Option<MessageId>, StoreError> {
+    if open_interaction(tx, contact).await?.is_some() {
+        return Ok(None);
+    }
+    let row = sqlx::query(
+        "SELECT m.id FROM messages m JOIN interactions i ON i.id = m.interaction_id \
+         WHERE i.contact_id = $1 AND i.state = 'active' AND i.agent_id = $2 \
+         AND i.channel IN ('facebook_post', 'tweet') AND m.author_kind = 'contact' \
+         ORDER BY m.seq DESC LIMIT 1",
+    )
+    .bind(contact.0)
+    .bind(agent.0)
+    .fetch_optional(&mut *tx.inner)
+    .await?;
+    Ok(row.map(|r| r.try_get("id")).transpose()?.map(MessageId))
 }
 
 /// The interaction an agent's private message goes into (see [`SendSource`]).
