@@ -323,3 +323,49 @@ pub fn Transcript(
     };
     view! { <WindowedLog list=list place=place label=label render=render/> }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{thread_depth, thread_order};
+    use wire::{Author, ContactId, InteractionId, MessageId, MessageView};
+
+    fn item(id: i64, reply_to: Option<i64>) -> MessageView {
+        MessageView {
+            id: MessageId(id),
+            contact_id: ContactId(1),
+            interaction_id: InteractionId(1),
+            seq: id,
+            author: Author::Contact,
+            text: format!("m{id}"),
+            attachment: None,
+            client_id: None,
+            created_at: 0,
+            delivered_at: None,
+            read_at: None,
+            system: None,
+            outbound: None,
+            reply_to: reply_to.map(MessageId),
+        }
+    }
+
+    #[test]
+    fn replies_follow_their_parents_and_unknown_parents_start_threads() {
+        // 1 post; 2 another post; 3 answers 1; 4 answers 2; 5 answers 3; 6 answers one not loaded.
+        let all = [
+            item(1, None),
+            item(2, None),
+            item(3, Some(1)),
+            item(4, Some(2)),
+            item(5, Some(3)),
+            item(6, Some(99)),
+        ];
+        let order: Vec<i64> = thread_order(all.iter().collect())
+            .iter()
+            .map(|m| m.id.0)
+            .collect();
+        assert_eq!(order, vec![1, 3, 5, 2, 4, 6]);
+        assert_eq!(thread_depth(&all, MessageId(1)), 0);
+        assert_eq!(thread_depth(&all, MessageId(5)), 2);
+        assert_eq!(thread_depth(&all, MessageId(6)), 0);
+    }
+}
