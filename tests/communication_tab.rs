@@ -190,7 +190,11 @@ async fn private_public_switch_shows_public_posts() {
                 agent
                     .click("button", if public { "Public" } else { "Private" })
                     .await?;
-                agent.click_containing("button", "Noah Williams").await?;
+                // His row in the Contacts list (the Public view also has `Reply to Noah
+                // Williams`).
+                agent
+                    .click_containing("button", "Noah Williams Tweet")
+                    .await?;
                 let log = agent.wait_text("log", "Conversation", shown).await?;
                 assert!(
                     !log.contains(left_out),
