@@ -16,6 +16,10 @@
 //!   the platform's reason and a `Retry` button; `Retry` sends it (`Sent`), and the stand-in
 //!   got the reply for Lucas's page-scoped id, tagged as a human agent's (his last message is
 //!   days old).
+//! - `a_signed_comment_is_answered_publicly_in_its_thread`: a signed Page feed webhook brings
+//!   Lena Park's post on the Page and her comment on it; under `Public` the comment is indented
+//!   under the post, `Reply to Lena Park` picks it, the composer says "Reply publicly to Lena
+//!   Park's comment", and the reply reaches the stand-in platform as a comment reply (`Sent`).
 //! - `contact_search_finds_a_word_from_an_old_message`: "waterproofing" finds Maria Lopez.
 //! - `contacts_list_hides_and_shows`: the toggle hides and shows the Contacts list.
 
@@ -25,7 +29,7 @@ use harness::{
     default_timeout, identity_for, login, run, run_with, wait_until, Browser, Harness, Options,
     Result, DEMO_AGENTS,
 };
-use threadline_api::config::OutboundApis;
+use threadline_api::config::{MetaWebhook, OutboundApis};
 use threadline_platform_standin::{Failure, Standin, Tokens};
 
 /// Logs ann in and opens the Communication tab.
@@ -186,7 +190,11 @@ async fn private_public_switch_shows_public_posts() {
                 agent
                     .click("button", if public { "Public" } else { "Private" })
                     .await?;
-                agent.click_containing("button", "Noah Williams").await?;
+                // His row in the Contacts list (the Public view also has `Reply to Noah
+                // Williams`).
+                agent
+                    .click_containing("button", "Noah Williams Tweet")
+                    .await?;
                 let log = agent.wait_text("log", "Conversation", shown).await?;
                 assert!(
                     !log.contains(left_out),
@@ -314,6 +322,120 @@ async fn a_messenger_reply_goes_out_and_a_refusal_can_be_retried() {
             assert_eq!(sent.body["message"]["text"], text);
             assert_eq!(sent.body["messaging_type"], "MESSAGE_TAG");
             assert_eq!(sent.body["tag"], "HUMAN_AGENT");
+            agent.assert_no_console_errors().await
+        },
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signed_comment_is_answered_publicly_in_its_thread() {
+    use hmac::Mac;
+    const APP_SECRET: &str = "meta-app-secret-for-the-public-reply-test";
+    const PAGE: &str = "5566001122";
+    let standin = Standin::new(Tokens {
+        meta_page_token: PAGE_TOKEN.to_owned(),
+        x_access_token: "unused".to_owned(),
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind the stand-in platform");
+    let base = format!("http://{}", listener.local_addr().expect("its address"));
+    let served = standin.clone();
+    tokio::spawn(async move {
+        threadline_platform_standin::serve(listener, served, std::future::pending()).await
+    });
+    let options = Options {
+        configure: Box::new(move |c| {
+            c.meta = MetaWebhook {
+                app_secret: APP_SECRET.to_owned(),
+                verify_token: "verify".to_owned(),
+                page_id: Some(PAGE.to_owned()),
+            };
+            c.outbound = OutboundApis {
+                meta_api_url: base,
+                meta_page_token: PAGE_TOKEN.to_owned(),
+                ..OutboundApis::default()
+            };
+        }),
+        ..Options::default()
+    };
+    run_with(
+        "a_signed_comment_is_answered_publicly_in_its_thread",
+        options,
+        |h: Harness| async move {
+            // Lena's post on the Page, and her comment on it, as Meta sends them.
+            let post = format!("{PAGE}_7001");
+            let comment = "7001_8001";
+            let from = serde_json::json!({"id": "41000000001", "name": "Lena Park"});
+            let body = serde_json::json!({"object": "page", "entry": [{"id": PAGE, "time": 1,
+                "changes": [
+                    {"field": "feed", "value": {"item": "post", "verb": "add", "post_id": post,
+                        "from": from, "message": "Lost my parcel from order 5521"}},
+                    {"field": "feed", "value": {"item": "comment", "verb": "add",
+                        "post_id": post, "comment_id": comment, "parent_id": post,
+                        "from": from, "message": "Tracking says delivered, it was not"}}]}]});
+            let raw = serde_json::to_vec(&body)?;
+            let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(APP_SECRET.as_bytes())?;
+            mac.update(&raw);
+            let signature = format!("sha256={}", hex::encode(mac.finalize().into_bytes()));
+            let answer = reqwest::Client::new()
+                .post(h.url("/api/webhooks/meta"))
+                .header("content-type", "application/json")
+                .header("X-Hub-Signature-256", signature)
+                .body(raw)
+                .send()
+                .await?;
+            assert_eq!(answer.status().as_u16(), 200);
+
+            let agent = h.browser("agent").await?;
+            open_communication(&agent).await?;
+            agent.click("button", "Public").await?;
+            agent.fill("Search contacts", "Lena").await?;
+            agent.click_containing("button", "Lena Park").await?;
+            agent
+                .wait_text("log", "Conversation", "Tracking says delivered")
+                .await?;
+            // The comment sits under the post, indented.
+            let rows = agent
+                .client
+                .execute(
+                    "return [...document.querySelectorAll('.conv-row')]\
+                     .filter(r => r.textContent.includes('order 5521') \
+                        || r.textContent.includes('Tracking says'))\
+                     .map(r => [r.textContent.includes('Tracking says'), r.getAttribute('style') || '']);",
+                    vec![],
+                )
+                .await?;
+            let rows = rows.as_array().cloned().unwrap_or_default();
+            assert_eq!(rows.len(), 2, "{rows:?}");
+            assert_eq!(rows[0][0], false, "the post first: {rows:?}");
+            assert_eq!(rows[1][0], true, "then its comment: {rows:?}");
+            assert_eq!(rows[0][1], "", "the post is not indented: {rows:?}");
+            assert!(
+                rows[1][1].as_str().is_some_and(|s| s.contains("margin-left")),
+                "the comment is indented: {rows:?}"
+            );
+            // Both are Lena's: the second button is the comment's.
+            let buttons = agent.query("button", Some("Reply to Lena Park")).await?;
+            assert_eq!(buttons.len(), 2);
+            buttons[1].clone().click().await?;
+            let text = "Sorry Lena, a courier is on the way";
+            agent.fill("Reply publicly to Lena Park's comment", text).await?;
+            agent.click("button", "Send").await?;
+            wait_until("the public reply marked Sent", default_timeout(), || async {
+                let log = agent.text_of("log", "Conversation").await?;
+                Ok((log.contains(text) && log.contains("Sent")).then_some(()))
+            })
+            .await?;
+            let requests = standin.requests();
+            assert_eq!(requests.len(), 1, "{requests:?}");
+            assert_eq!(requests[0].path, format!("/v21.0/{comment}/comments"));
+            assert_eq!(requests[0].body["message"], text);
+            assert_eq!(
+                requests[0].authorization.as_deref(),
+                Some(format!("Bearer {PAGE_TOKEN}").as_str())
+            );
             agent.assert_no_console_errors().await
         },
     )

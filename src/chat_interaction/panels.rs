@@ -48,6 +48,7 @@ fn identity_text(identity: &Identity) -> String {
         Identity::WebCustomer(v) => format!("Customer {v}"),
         Identity::MessengerPsid(v) => format!("Facebook Messenger {v}"),
         Identity::TwitterUser(v) => format!("Twitter/X {v}"),
+        Identity::FacebookUser(v) => format!("Facebook {v}"),
     }
 }
 

@@ -38,6 +38,23 @@ pub fn send(
         written_at: browser::now(),
         failed: None,
         retryable: false,
+        reply_to: None,
+    };
+    deliver(sender, pending);
+}
+
+/// Shows a public reply to the contact's item `reply_to` at once as pending, and sends it
+/// (it goes out on that item's channel, see `AgentSendRequest::reply_to`).
+pub fn send_reply(sender: Sender, reply_to: MessageId, text: String) {
+    let pending = Pending {
+        client_id: browser::new_client_id(),
+        interaction_id: None,
+        text,
+        attachment: None,
+        written_at: browser::now(),
+        failed: None,
+        retryable: false,
+        reply_to: Some(reply_to),
     };
     deliver(sender, pending);
 }
@@ -54,6 +71,7 @@ pub fn deliver(sender: Sender, mut pending: Pending) {
         text: pending.text.clone(),
         attachment_id: pending.attachment.as_ref().map(|a| a.id),
         source: sender.source,
+        reply_to: pending.reply_to,
     };
     spawn_local(async move {
         match client.send(sender.contact, &request).await {

@@ -10,7 +10,7 @@ use wire::api::ConversationPage;
 use wire::monitor::Monitor;
 use wire::{
     AgentId, AttachmentView, Channel, ClientMessageId, ContactId, InteractionId, InteractionState,
-    InteractionView, MessageView, Millis, Party,
+    InteractionView, MessageId, MessageView, Millis, Party,
 };
 
 /// A message on its way to the server.
@@ -30,6 +30,9 @@ pub struct Pending {
     pub failed: Option<String>,
     /// Whether a retry may help.
     pub retryable: bool,
+    /// A public reply: the contact's comment, post or Tweet it answers (kept so a retry
+    /// answers the same one).
+    pub reply_to: Option<MessageId>,
 }
 
 /// One contact's conversation, as far as it is loaded.
@@ -419,6 +422,7 @@ mod tests {
             read_at: None,
             system: None,
             outbound: None,
+            reply_to: None,
         }
     }
 

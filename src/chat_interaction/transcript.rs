@@ -64,10 +64,19 @@ pub fn entries(
         let hidden = conv.hidden(public);
         let mut out = Vec::with_capacity(conv.messages.len() + conv.pending.len() + 4);
         let mut last_interaction = None;
-        for m in &conv.messages {
-            if only.is_some_and(|id| id != m.interaction_id) || hidden.contains(&m.interaction_id) {
-                continue;
-            }
+        let shown: Vec<&MessageView> = conv
+            .messages
+            .iter()
+            .filter(|m| {
+                only.is_none_or(|id| id == m.interaction_id) && !hidden.contains(&m.interaction_id)
+            })
+            .collect();
+        let shown = if public == Some(true) {
+            thread_order(shown)
+        } else {
+            shown
+        };
+        for m in shown {
             if only.is_none() && last_interaction != Some(m.interaction_id) {
                 last_interaction = Some(m.interaction_id);
                 if let Some(i) = conv.interactions.iter().find(|i| i.id == m.interaction_id) {
@@ -86,6 +95,49 @@ pub fn entries(
         );
         out
     })
+}
+
+/// Public items in thread order: each item followed by the replies to it (and theirs), in
+/// the order they were written; an item whose parent is not loaded starts a thread of its
+/// own. Threads come in the order of their first item.
+pub fn thread_order(messages: Vec<&MessageView>) -> Vec<&MessageView> {
+    let ids: std::collections::HashSet<MessageId> = messages.iter().map(|m| m.id).collect();
+    let mut children: std::collections::HashMap<MessageId, Vec<&MessageView>> =
+        std::collections::HashMap::new();
+    let mut roots = Vec::new();
+    for m in &messages {
+        match m.reply_to.filter(|p| ids.contains(p) && *p != m.id) {
+            Some(parent) => children.entry(parent).or_default().push(*m),
+            None => roots.push(*m),
+        }
+    }
+    let mut out = Vec::with_capacity(messages.len());
+    let mut stack: Vec<&MessageView> = roots.into_iter().rev().collect();
+    while let Some(m) = stack.pop() {
+        out.push(m);
+        if let Some(kids) = children.remove(&m.id) {
+            stack.extend(kids.into_iter().rev());
+        }
+    }
+    out
+}
+
+/// How deep each loaded public item sits in its thread (0 for a post or a top-level item).
+pub fn thread_depth(messages: &[MessageView], id: MessageId) -> usize {
+    let mut depth = 0;
+    let mut at = id;
+    while let Some(parent) = messages
+        .iter()
+        .find(|m| m.id == at)
+        .and_then(|m| m.reply_to)
+    {
+        if depth >= 8 || !messages.iter().any(|m| m.id == parent) {
+            break;
+        }
+        depth += 1;
+        at = parent;
+    }
+    depth
 }
 
 /// Who wrote a message, in words.
@@ -270,4 +322,50 @@ pub fn Transcript(
         None => format!("t-c{contact}"),
     };
     view! { <WindowedLog list=list place=place label=label render=render/> }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{thread_depth, thread_order};
+    use wire::{Author, ContactId, InteractionId, MessageId, MessageView};
+
+    fn item(id: i64, reply_to: Option<i64>) -> MessageView {
+        MessageView {
+            id: MessageId(id),
+            contact_id: ContactId(1),
+            interaction_id: InteractionId(1),
+            seq: id,
+            author: Author::Contact,
+            text: format!("m{id}"),
+            attachment: None,
+            client_id: None,
+            created_at: 0,
+            delivered_at: None,
+            read_at: None,
+            system: None,
+            outbound: None,
+            reply_to: reply_to.map(MessageId),
+        }
+    }
+
+    #[test]
+    fn replies_follow_their_parents_and_unknown_parents_start_threads() {
+        // 1 post; 2 another post; 3 answers 1; 4 answers 2; 5 answers 3; 6 answers one not loaded.
+        let all = [
+            item(1, None),
+            item(2, None),
+            item(3, Some(1)),
+            item(4, Some(2)),
+            item(5, Some(3)),
+            item(6, Some(99)),
+        ];
+        let order: Vec<i64> = thread_order(all.iter().collect())
+            .iter()
+            .map(|m| m.id.0)
+            .collect();
+        assert_eq!(order, vec![1, 3, 5, 2, 4, 6]);
+        assert_eq!(thread_depth(&all, MessageId(1)), 0);
+        assert_eq!(thread_depth(&all, MessageId(5)), 2);
+        assert_eq!(thread_depth(&all, MessageId(6)), 0);
+    }
 }

@@ -1,5 +1,8 @@
 //! The Communication tab: the `Contacts` list (hideable), `Private` / `Public`, the selected
-//! contact's whole conversation, `Write a Message` with `Send`, and the `Chat` button.
+//! contact's whole conversation, `Write a Message` with `Send` (in the Public view a public
+//! reply, see `public_reply`), and the `Chat` button.
+
+mod public_reply;
 
 use crate::chat_interaction::composer::Composer;
 use crate::chat_interaction::send::Sender;
@@ -121,9 +124,25 @@ fn ContactConversation(contact: ContactId, public: bool) -> impl IntoView {
                 <button type="button" class="primary" on:click=chat
                     disabled=move || busy.get() || refusal.with(Option::is_some)>"Chat"</button>
             </header>
-            <ConversationTab contact=contact contact_name=name sender=sender public=public/>
-            <Composer sender=sender text=text label="Write a Message"
-                draft_key=format!("threadline.draft.contact.{contact}") refusal=refusal/>
+            {if public {
+                public_view(contact, name, sender)
+            } else {
+                view! {
+                    <ConversationTab contact=contact contact_name=name sender=sender public=false/>
+                    <Composer sender=sender text=text label="Write a Message"
+                        draft_key=format!("threadline.draft.contact.{contact}") refusal=refusal/>
+                }.into_any()
+            }}
         </div>
     }
+}
+
+/// The Public view's transcript (threads, `Reply to <author>`) and its public reply composer.
+fn public_view(contact: ContactId, name: Signal<String>, sender: Sender) -> AnyView {
+    let chosen = RwSignal::new(None::<wire::MessageId>);
+    view! {
+        <ConversationTab contact=contact contact_name=name sender=sender public=true reply=chosen/>
+        <public_reply::PublicReply sender=sender contact_name=name chosen=chosen/>
+    }
+    .into_any()
 }

@@ -3,6 +3,7 @@
 //! beyond the loaded pages are found by the server and loaded up to).
 
 pub mod state;
+mod thread;
 
 use crate::chat_interaction::load_conversation;
 use crate::chat_interaction::log::WindowedLog;
@@ -12,7 +13,7 @@ use crate::shell::state::desk;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use state::{hits, load_until, lowered};
-use wire::ContactId;
+use wire::{ContactId, MessageId};
 
 /// The whole conversation with one contact.
 #[component]
@@ -23,6 +24,10 @@ pub fn ConversationTab(
     /// Only public (true) or private (false) channels; all when absent.
     #[prop(optional)]
     public: Option<bool>,
+    /// In the Public view: the item a public reply answers, picked with `Reply to <author>`;
+    /// its rows are indented in their threads.
+    #[prop(optional)]
+    reply: Option<RwSignal<Option<MessageId>>>,
 ) -> impl IntoView {
     let api = desk().api;
     let notices = desk().notices;
@@ -145,9 +150,13 @@ pub fn ConversationTab(
             Entry::Message(m) => (format!("conv-{contact}-{}", m.id), Some(m.id) == hit),
             _ => (String::new(), false),
         };
+        let name = contact_name.get_untracked();
+        let indent = reply.map(|_| thread::indent(&entry, interactions, contact));
+        let button = reply.and_then(|r| thread::reply_button(&entry, &name, r));
         view! {
-            <div id=dom_id class="conv-row" class:current-hit=is_hit>
-                {entry_view(entry, contact_name.get_untracked(), needle, sender)}
+            <div id=dom_id class="conv-row" class:current-hit=is_hit style=indent>
+                {entry_view(entry, name, needle, sender)}
+                {button}
             </div>
         }
         .into_any()

@@ -66,6 +66,9 @@ pub enum ApiError {
     /// 422: well-formed but refused.
     #[error("{0}")]
     Unprocessable(String),
+    /// 422 `too_long_for_platform`: a public reply longer than the platform takes.
+    #[error("{0}")]
+    TooLongForPlatform(String),
     /// 429: too many attempts.
     #[error("too many attempts; wait a minute and try again")]
     RateLimited,
@@ -100,7 +103,9 @@ impl ApiError {
             | ApiError::OutsideWindow(_) => StatusCode::CONFLICT,
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMedia(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Unprocessable(_) | ApiError::TooLongForPlatform(_) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             ApiError::RateLimited | ApiError::Throttled(..) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -127,6 +132,7 @@ impl ApiError {
             ApiError::TooLarge(_) => ErrorCode::TooLarge,
             ApiError::UnsupportedMedia(_) => ErrorCode::UnsupportedMediaType,
             ApiError::Unprocessable(_) => ErrorCode::Unprocessable,
+            ApiError::TooLongForPlatform(_) => ErrorCode::TooLongForPlatform,
             ApiError::RateLimited | ApiError::Throttled(..) => ErrorCode::RateLimited,
             ApiError::Unavailable => ErrorCode::Unavailable,
             ApiError::Internal(_) => ErrorCode::Internal,
@@ -163,6 +169,7 @@ impl From<StoreError> for ApiError {
             StoreError::Rejected(msg) => ApiError::Unprocessable(msg),
             StoreError::OutsideWindow(msg) => ApiError::OutsideWindow(msg),
             StoreError::TooLong(msg) => ApiError::Invalid(msg),
+            StoreError::TooLongForPlatform(msg) => ApiError::TooLongForPlatform(msg),
             StoreError::NoSuchAgent => ApiError::Unauthorized,
             StoreError::Database(
                 e @ (sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_)),

@@ -1,4 +1,5 @@
-//! The outbox worker: sends agents' messages to Messenger and X from the `outbox` table.
+//! The outbox worker: sends agents' messages to Messenger and X (Direct Messages, and public
+//! replies to Facebook comments and Tweets) from the `outbox` table.
 //! Each row is claimed (state `sending`, with a lease) in a committed transaction before the
 //! platform is called, and the platform's id is recorded the moment it answers, so a row is
 //! sent by one worker at a time and never again once acknowledged. A server stopped between
@@ -99,7 +100,11 @@ impl Sender {
                     .bearer_auth(&self.apis.x_access_token)
                     .json(&serde_json::json!({"text": job.text}))
             }
-            other => {
+            Channel::FacebookPost | Channel::Tweet => match self.public_reply(job) {
+                Ok(request) => request,
+                Err(outcome) => return outcome,
+            },
+            other @ Channel::WebChat => {
                 return SendOutcome::Failed(format!(
                     "{} is not sent through a platform",
                     other.as_str()
@@ -127,6 +132,48 @@ impl Sender {
                 later(job, what.to_owned(), None)
             }
         }
+    }
+}
+
+impl Sender {
+    /// A public reply's call: Meta's `POST /<version>/<comment-id>/comments` with `message`
+    /// (the Page token), or X's `POST /2/tweets` with `reply.in_reply_to_tweet_id`.
+    fn public_reply(&self, job: &OutboxJob) -> Result<reqwest::RequestBuilder, SendOutcome> {
+        // The answered item's id, as the platforms write them (digits, `_` on Facebook):
+        // nothing else reaches the path.
+        let target: String = job
+            .recipient
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        if job.channel == Channel::Tweet {
+            if self.apis.x_access_token.is_empty() {
+                return Err(SendOutcome::Failed(
+                    "X sending is not configured (no access token)".to_owned(),
+                ));
+            }
+            return Ok(self
+                .http
+                .post(format!("{}/2/tweets", self.apis.x_api_url))
+                .bearer_auth(&self.apis.x_access_token)
+                .json(&serde_json::json!({
+                    "text": job.text,
+                    "reply": {"in_reply_to_tweet_id": target},
+                })));
+        }
+        if self.apis.meta_page_token.is_empty() {
+            return Err(SendOutcome::Failed(
+                "Facebook sending is not configured (no Page token)".to_owned(),
+            ));
+        }
+        Ok(self
+            .http
+            .post(format!(
+                "{}/{}/{target}/comments",
+                self.apis.meta_api_url, self.apis.meta_api_version
+            ))
+            .bearer_auth(&self.apis.meta_page_token)
+            .json(&serde_json::json!({"message": job.text})))
     }
 }
 
@@ -165,6 +212,8 @@ pub fn classify(
         200..=299 => {
             let id = match job.channel {
                 Channel::TwitterDm => body["data"]["dm_event_id"].as_str(),
+                Channel::Tweet => body["data"]["id"].as_str(),
+                Channel::FacebookPost => body["id"].as_str(),
                 _ => body["message_id"].as_str(),
             };
             SendOutcome::Sent(id.map(str::to_owned))

@@ -257,7 +257,7 @@ async fn our_own_sends_and_other_events_are_skipped(b: Backend) {
     let s = server(b).await;
     let them = "7700000044";
     // Our own reply, echoed; a read event (of a message we never sent: nothing to mark); a
-    // body of Tweet events only.
+    // body of our own Tweets only.
     let body = json!({
         "for_user_id": OUR_ID,
         "direct_message_events": [dm("1700000000000000006", OUR_ID, "our reply")],
@@ -268,9 +268,11 @@ async fn our_own_sends_and_other_events_are_skipped(b: Backend) {
     let (status, answer) = post_signed(&s, &body).await;
     assert_eq!(status, 200, "{answer}");
     assert_eq!(answer["messages"], 0);
-    let tweets = json!({"for_user_id": OUR_ID, "tweet_create_events": [{"id_str": "1"}]});
-    let (status, _) = post_signed(&s, &tweets).await;
-    assert_eq!(status, 200);
+    let tweets = json!({"for_user_id": OUR_ID, "tweet_create_events": [{"id_str": "1",
+        "text": "news from us", "user": {"id_str": OUR_ID, "name": "Us"}}]});
+    let (status, answer) = post_signed(&s, &tweets).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["messages"], 0);
     // A body for another account of the same app.
     let other = json!({
         "for_user_id": "4400000999",

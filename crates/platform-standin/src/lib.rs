@@ -1,6 +1,8 @@
 //! A stand-in for the platforms Threadline sends to, on loopback: the Messenger Send API
-//! (`POST /{version}/me/messages`) and X's Direct Message API
-//! (`POST /2/dm_conversations/with/{participant_id}/messages`). It checks the token, answers
+//! (`POST /{version}/me/messages`), X's Direct Message API
+//! (`POST /2/dm_conversations/with/{participant_id}/messages`), and the public replies: a
+//! comment on a Page post or comment (`POST /{version}/{object_id}/comments`) and a reply
+//! Tweet (`POST /2/tweets`). It checks the token, answers
 //! with ids in the platforms' shapes, records every request for tests to read, and can be told
 //! to fail the next calls (a 500, a 429 with `Retry-After`, or a 400 with the platform's error
 //! body). Given Threadline's webhook URL and secrets ([`Webhooks`]) it also sends, as the
@@ -372,6 +374,85 @@ async fn x_send(
     response
 }
 
+/// A comment on a post or comment (Graph API `POST /{object-id}/comments` with `message`):
+/// answered `{"id": "<object>_<n>"}` as Meta names comments.
+async fn meta_comment(
+    State(s): State<Standin>,
+    Path((_version, object)): Path<(String, String)>,
+    Query(query): Query<HashMap<String, String>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let token = query
+        .get("access_token")
+        .map(String::as_str)
+        .or_else(|| bearer(&headers));
+    let parsed: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let response = if token != Some(s.tokens.meta_page_token.as_str()) {
+        error(
+            Platform::Meta,
+            StatusCode::UNAUTHORIZED,
+            "Invalid OAuth access token - Cannot parse access token",
+        )
+    } else if parsed["message"].as_str().is_none_or(str::is_empty) {
+        error(
+            Platform::Meta,
+            StatusCode::BAD_REQUEST,
+            "(#100) The parameter message is required",
+        )
+    } else {
+        match s.next_outcome() {
+            Err(f) => failure_response(Platform::Meta, f),
+            Ok(n) => Json(json!({"id": format!("{object}_{n}")})).into_response(),
+        }
+    };
+    s.record(&method, &uri, &headers, &body, response.status().as_u16());
+    response
+}
+
+/// A Tweet (X API v2 `POST /2/tweets` with `text` and, for a reply,
+/// `reply.in_reply_to_tweet_id`): answered 201 `{"data": {"id", "text"}}`.
+async fn x_tweet(
+    State(s): State<Standin>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let parsed: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let reply_ok = match &parsed["reply"] {
+        Value::Null => true,
+        reply => reply["in_reply_to_tweet_id"]
+            .as_str()
+            .is_some_and(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit())),
+    };
+    let response = if bearer(&headers) != Some(s.tokens.x_access_token.as_str()) {
+        error(Platform::X, StatusCode::UNAUTHORIZED, "Unauthorized")
+    } else if parsed["text"].as_str().is_none_or(str::is_empty) || !reply_ok {
+        error(
+            Platform::X,
+            StatusCode::BAD_REQUEST,
+            "One or more parameters to your request was invalid.",
+        )
+    } else {
+        match s.next_outcome() {
+            Err(f) => failure_response(Platform::X, f),
+            Ok(n) => (
+                StatusCode::CREATED,
+                Json(json!({"data": {
+                    "id": format!("{}", 1_900_000_000_000_000_000_u64 + n),
+                    "text": parsed["text"],
+                }})),
+            )
+                .into_response(),
+        }
+    };
+    s.record(&method, &uri, &headers, &body, response.status().as_u16());
+    response
+}
+
 async fn list_requests(State(s): State<Standin>) -> Json<Vec<Recorded>> {
     Json(s.requests())
 }
@@ -448,6 +529,8 @@ pub fn app(standin: Standin) -> Router {
             "/2/dm_conversations/with/{participant_id}/messages",
             post(x_send),
         )
+        .route("/{version}/{object_id}/comments", post(meta_comment))
+        .route("/2/tweets", post(x_tweet))
         .route("/_standin/requests", get(list_requests))
         .route("/_standin/fail", post(order_failure))
         .with_state(standin)

@@ -3,6 +3,7 @@
 
 use crate::ids::{
     AgentId, AttachmentId, ClientMessageId, ContactId, DispositionCode, EventId, InteractionId,
+    MessageId,
 };
 use crate::model::{
     AgentView, CategoryView, Channel, ChatStatus, ContactSummary, Disposition, InteractionView,
@@ -140,6 +141,11 @@ pub struct AgentSendRequest {
     /// Where it was written.
     #[serde(default)]
     pub source: SendSource,
+    /// A public reply: the contact's comment, post or Tweet it answers. The reply goes out on
+    /// that item's channel (a comment reply on Facebook, a reply Tweet on X) through the outbox;
+    /// without it a message goes to the contact's private conversation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<MessageId>,
 }
 
 /// The answer to a send: the message as stored, and the interaction it went into (which may

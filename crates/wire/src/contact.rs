@@ -19,6 +19,9 @@ pub enum Identity {
     MessengerPsid(String),
     /// A Twitter/X user id.
     TwitterUser(String),
+    /// A Facebook user's id as the Page's feed names a comment's author (`from.id`): not the
+    /// Messenger page-scoped id, so the same person is a separate identity until linked.
+    FacebookUser(String),
 }
 
 /// A contact with everything the Contact Information panel shows.

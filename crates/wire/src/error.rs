@@ -64,6 +64,9 @@ pub enum ErrorCode {
     UnsupportedMediaType,
     /// 422: well-formed but refused (for example a missing disposition code).
     Unprocessable,
+    /// 422: a public reply longer than the platform takes (a Tweet's 280, counted as X
+    /// weighs it); nothing was stored.
+    TooLongForPlatform,
     /// 429: slow down.
     RateLimited,
     /// 500: something broke on the server; details are in its log, not here.

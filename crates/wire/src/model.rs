@@ -381,6 +381,12 @@ pub struct MessageView {
     /// platform stands (absent on every other message, and from older servers).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outbound: Option<OutboundStatus>,
+    /// On a public channel (a Facebook post or comment, a Tweet): the stored message this one
+    /// answers (the platform's parent comment, post or Tweet), so the desktop can thread
+    /// comments under their post; absent on a top-level item, on private channels and when the
+    /// parent was never stored here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<MessageId>,
 }
 
 /// Where an agent's message to a platform (Messenger, X) stands in the outbox.

@@ -270,10 +270,12 @@ async fn conversation(
     ))
 }
 
-/// Writes into the contact's conversation; reactivates it when no chat is open.
+/// Writes into the contact's conversation; reactivates it when no chat is open. With
+/// `reply_to` (one of the contact's comments, posts or Tweets) it is a public reply on that
+/// item's channel; a reply longer than the platform takes is 422 `too_long_for_platform`.
 #[utoipa::path(post, path = "/api/contacts/{id}/messages", tag = "contacts", security(("bearer" = [])),
     params(("id" = i64, Path, description = "contact id")), request_body = AgentSendRequest,
-    responses((status = 200, body = SendResponse), (status = 400, body = wire::ErrorBody), (status = 409, body = wire::ErrorBody), (status = 413, body = wire::ErrorBody)))]
+    responses((status = 200, body = SendResponse), (status = 400, body = wire::ErrorBody), (status = 404, body = wire::ErrorBody), (status = 409, body = wire::ErrorBody), (status = 413, body = wire::ErrorBody), (status = 422, body = wire::ErrorBody)))]
 async fn send(
     State(state): State<AppState>,
     auth: AgentAuth,
@@ -288,8 +290,11 @@ async fn send(
             id,
             req.client_id,
             req.text,
-            req.attachment_id,
-            req.source,
+            crate::store::AgentSend {
+                attachment: req.attachment_id,
+                source: req.source,
+                reply_to: req.reply_to,
+            },
         )
         .await?;
     Ok(Json(SendResponse {

@@ -156,7 +156,7 @@ async fn meta_receive(
         return Err(not_configured("Messenger"));
     }
     let body = signed_body(&headers, body, &meta.app_secret, &META_SIGNATURE).await?;
-    let Some(messages) = meta::read(
+    let Some(read) = meta::read(
         &body,
         meta.page_id.as_deref(),
         state.config.max_message_chars,
@@ -165,9 +165,17 @@ async fn meta_receive(
         return Ok(Json(WebhookReceipt { messages: 0 }));
     };
     let receipts = receipts::meta(&body, meta.page_id.as_deref())?;
-    let answer = store(&state, &messages, Channel::Messenger).await?;
+    let private = store(&state, &read.messages, Channel::Messenger).await?;
+    let public = store(&state, &read.feed, Channel::FacebookPost).await?;
+    let edited = if read.edits.is_empty() {
+        0
+    } else {
+        state.store.edit_inbound(&read.edits).await?
+    };
     apply_receipts(&state, &receipts).await?;
-    Ok(answer)
+    Ok(Json(WebhookReceipt {
+        messages: private.messages + public.messages + edited,
+    }))
 }
 
 /// Applies a body's delivery and read receipts (after its messages are committed): each sets
@@ -187,9 +195,9 @@ async fn store(
     state: &AppState,
     messages: &[InboundMessage],
     channel: Channel,
-) -> Result<Json<WebhookReceipt>, ApiError> {
+) -> Result<WebhookReceipt, ApiError> {
     if messages.is_empty() {
-        return Ok(Json(WebhookReceipt { messages: 0 }));
+        return Ok(WebhookReceipt { messages: 0 });
     }
     let opts = VisitorSendOptions {
         channel,
@@ -201,9 +209,9 @@ async fn store(
     if stored.iter().any(|s| s.queued) {
         state.routing.poke();
     }
-    Ok(Json(WebhookReceipt {
+    Ok(WebhookReceipt {
         messages: stored.len(),
-    }))
+    })
 }
 
 /// The CRC check's query.
@@ -280,11 +288,43 @@ async fn x_receive(
         return Err(not_configured("X"));
     }
     let body = signed_body(&headers, body, &x.consumer_secret, &X_SIGNATURE).await?;
-    let messages = x::read(&body, x.user_id.as_deref(), state.config.max_message_chars)?;
+    let read = x::read(&body, x.user_id.as_deref(), state.config.max_message_chars)?;
     let receipts = receipts::x(&body, x.user_id.as_deref())?;
-    let answer = store(&state, &messages, Channel::TwitterDm).await?;
+    let private = store(&state, &read.messages, Channel::TwitterDm).await?;
+    let public = store(&state, &read.tweets, Channel::Tweet).await?;
     apply_receipts(&state, &receipts).await?;
-    Ok(answer)
+    Ok(Json(WebhookReceipt {
+        messages: private.messages + public.messages,
+    }))
+}
+
+/// A platform user's display name as a new contact's first and last name, or `fallback` and
+/// the id's last four characters when the name is missing, too long or has characters no
+/// name field takes.
+fn contact_name(name: Option<&str>, fallback: &str, id: &str) -> (String, String) {
+    name.map(str::trim)
+        .filter(|n| {
+            n.chars().count() <= 100
+                && wire::checks::characters(n, wire::checks::Lines::One).is_ok()
+                && !n.is_empty()
+        })
+        .map_or_else(
+            || {
+                let last4: String = id
+                    .chars()
+                    .rev()
+                    .take(4)
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    .rev()
+                    .collect();
+                (fallback.to_owned(), last4)
+            },
+            |n| {
+                let (first, last) = n.split_once(' ').unwrap_or((n, ""));
+                (first.to_owned(), last.trim().to_owned())
+            },
+        )
 }
 
 /// HMAC-SHA256 of `data` with `secret`.
@@ -357,11 +397,24 @@ fn same_secret(given: &str, expected: &str) -> bool {
         == 0
 }
 
-/// Messenger's webhook body, in the shape Meta documents (fields not read here are ignored).
+/// Meta's webhook body for a Page (Messenger's `messaging[]` and the Page feed's `changes[]`),
+/// in the shape Meta documents (fields not read here are ignored).
 mod meta {
     use super::{ClientMessageId, Identity, InboundMessage};
     use crate::error::ApiError;
+    use crate::store::InboundEdit;
     use serde::Deserialize;
+
+    /// A body's items, checked, by where they go.
+    #[derive(Default)]
+    pub(super) struct Read {
+        /// Messenger messages (channel Messenger).
+        pub(super) messages: Vec<InboundMessage>,
+        /// New comments and visitors' posts on the Page (channel Facebook post).
+        pub(super) feed: Vec<InboundMessage>,
+        /// Edited and removed comments and posts.
+        pub(super) edits: Vec<InboundEdit>,
+    }
 
     /// The body's envelope: which kind of object the entries are about.
     #[derive(Deserialize)]
@@ -381,6 +434,53 @@ mod meta {
         /// The Page's messaging events (a feed change has none).
         #[serde(default)]
         messaging: Vec<Messaging>,
+        /// The Page's changes (`feed`: posts and comments; other fields are skipped).
+        #[serde(default)]
+        changes: Vec<Change>,
+    }
+
+    /// One change of a Page.
+    #[derive(Deserialize)]
+    struct Change {
+        /// `feed` is read; other subscribed fields are skipped.
+        field: String,
+        /// What changed; its shape depends on `field` (required).
+        value: serde_json::Value,
+    }
+
+    /// A `feed` change, as Meta documents it.
+    #[derive(Deserialize)]
+    struct Feed {
+        /// `comment` and `post` (also `status`, a post's older name) are read; reactions,
+        /// photos, shares and the rest are skipped.
+        item: String,
+        /// `add`, `edited` (also `edit`) and `remove` are read; `hide` and others are skipped.
+        verb: String,
+        /// The post the item is or belongs to.
+        post_id: Option<String>,
+        /// The comment's id (a comment's client id, so a retry stores nothing new).
+        comment_id: Option<String>,
+        /// What a comment answers: its post, or the comment it replies to.
+        parent_id: Option<String>,
+        /// Its author (Meta leaves it out where the app may not see who wrote it: skipped).
+        from: Option<From>,
+        /// The text.
+        message: Option<String>,
+    }
+
+    /// A feed item's author.
+    #[derive(Deserialize)]
+    struct From {
+        /// The Facebook user's (or the Page's own) id.
+        id: String,
+        /// Their name: a new contact's first and last name.
+        name: Option<String>,
+    }
+
+    /// A Facebook object id (a post `<page>_<post>`, a comment `<post>_<comment>`): 1 to 128
+    /// ASCII letters, digits and `_`.
+    fn valid_object_id(id: &str) -> bool {
+        (1..=128).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
     }
 
     /// One messaging event: a message, or a receipt or postback (skipped for now).
@@ -447,7 +547,7 @@ mod meta {
         body: &[u8],
         page_id: Option<&str>,
         max_chars: usize,
-    ) -> Result<Option<Vec<InboundMessage>>, ApiError> {
+    ) -> Result<Option<Read>, ApiError> {
         let envelope: Envelope = serde_json::from_slice(body).map_err(invalid)?;
         if envelope.object != "page" {
             return Ok(None);
@@ -455,7 +555,7 @@ mod meta {
         let entries = envelope
             .entry
             .ok_or_else(|| invalid("missing field `entry`"))?;
-        let mut out = Vec::new();
+        let mut out = Read::default();
         for value in entries {
             let entry: Entry = serde_json::from_value(value).map_err(invalid)?;
             if !valid_id(&entry.id) {
@@ -465,12 +565,113 @@ mod meta {
             for item in entry.messaging {
                 if let Some(m) = message(item, &entry.id, max_chars)? {
                     if !other_page {
-                        out.push(m);
+                        out.messages.push(m);
                     }
+                }
+            }
+            for change in entry.changes {
+                if change.field != "feed" {
+                    continue;
+                }
+                let feed: Feed = serde_json::from_value(change.value).map_err(invalid)?;
+                let item = feed_item(feed, &entry.id, max_chars)?;
+                if other_page {
+                    continue;
+                }
+                match item {
+                    Some(FeedItem::New(m)) => out.feed.push(m),
+                    Some(FeedItem::Edit(e)) => out.edits.push(e),
+                    None => {}
                 }
             }
         }
         Ok(Some(out))
+    }
+
+    /// What a feed change does here.
+    enum FeedItem {
+        /// A new comment or visitor's post.
+        New(InboundMessage),
+        /// An edit or removal.
+        Edit(InboundEdit),
+    }
+
+    /// One feed change as a new item or an edit, or `None` when it is skipped (another kind
+    /// of item or verb, the Page's own, no author, no text); a 400 for a missing or malformed
+    /// id or a text a visitor could not send either.
+    fn feed_item(feed: Feed, page: &str, max_chars: usize) -> Result<Option<FeedItem>, ApiError> {
+        let comment = match feed.item.as_str() {
+            "comment" => true,
+            "post" | "status" => false,
+            _ => return Ok(None),
+        };
+        let post_id = feed
+            .post_id
+            .ok_or_else(|| invalid("missing field `post_id`"))?;
+        if !valid_object_id(&post_id) {
+            return Err(invalid("post_id is not a Facebook id"));
+        }
+        let id = if comment {
+            let id = feed
+                .comment_id
+                .ok_or_else(|| invalid("missing field `comment_id`"))?;
+            if !valid_object_id(&id) {
+                return Err(invalid("comment_id is not a Facebook id"));
+            }
+            id
+        } else {
+            post_id.clone()
+        };
+        if let Some(parent) = &feed.parent_id {
+            if !valid_object_id(parent) {
+                return Err(invalid("parent_id is not a Facebook id"));
+            }
+        }
+        let Some(from) = feed.from else {
+            return Ok(None);
+        };
+        if !valid_object_id(&from.id) {
+            return Err(invalid("from.id is not a Facebook id"));
+        }
+        if from.id == page {
+            return Ok(None);
+        }
+        let text = feed.message.filter(|t| !t.trim().is_empty());
+        if let Some(t) = &text {
+            wire::checks::message_text(t, max_chars, false)
+                .map_err(|e| invalid(e.describe("a comment")))?;
+        }
+        let identity = Identity::FacebookUser(from.id.clone());
+        let client_id = ClientMessageId(id);
+        match feed.verb.as_str() {
+            "add" => {
+                let Some(text) = text else { return Ok(None) };
+                let mut replies_to: Vec<String> = feed.parent_id.into_iter().collect();
+                if comment && !replies_to.contains(&post_id) {
+                    replies_to.push(post_id);
+                }
+                Ok(Some(FeedItem::New(InboundMessage {
+                    name: super::contact_name(from.name.as_deref(), "Facebook user", &from.id),
+                    identity,
+                    client_id,
+                    text,
+                    replies_to,
+                })))
+            }
+            "edited" | "edit" => Ok(text.map(|t| {
+                FeedItem::Edit(InboundEdit {
+                    identity,
+                    client_id,
+                    text: Some(t),
+                })
+            })),
+            "remove" => Ok(Some(FeedItem::Edit(InboundEdit {
+                identity,
+                client_id,
+                text: None,
+            }))),
+            _ => Ok(None),
+        }
     }
 
     /// One messaging item as a message to store, or `None` when it is skipped (an echo, a
@@ -525,6 +726,7 @@ mod meta {
             identity: Identity::MessengerPsid(psid),
             client_id: ClientMessageId(message.mid),
             text,
+            replies_to: Vec::new(),
         }))
     }
 }
@@ -536,13 +738,23 @@ mod x {
     use serde::Deserialize;
     use std::collections::HashMap;
 
-    /// The body: for which account, and its events (only Direct Messages are read here).
+    /// A body's items, checked, by where they go.
+    pub(super) struct Read {
+        /// Direct Messages (channel Twitter Direct Message).
+        pub(super) messages: Vec<InboundMessage>,
+        /// Mentions of the account and replies to its Tweets (channel Tweet).
+        pub(super) tweets: Vec<InboundMessage>,
+    }
+
+    /// The body: for which account, and its events (Direct Messages and Tweets are read here).
     #[derive(Deserialize)]
     struct Body {
         /// The account the events are for: another than `--x-user-id` is skipped.
         for_user_id: Option<String>,
         /// Direct Message events; a body of other events has none.
         direct_message_events: Option<Vec<DmEvent>>,
+        /// Tweets that mention the account or reply to its Tweets (and its own, skipped).
+        tweet_create_events: Option<Vec<Tweet>>,
         /// The users the events name, by id: a new contact's name.
         #[serde(default)]
         users: HashMap<String, User>,
@@ -576,6 +788,39 @@ mod x {
         text: String,
     }
 
+    /// A Tweet, in the v1.1 shape Account Activity sends.
+    #[derive(Deserialize)]
+    struct Tweet {
+        /// The Tweet's id: its client id, so a retry stores nothing new.
+        id_str: String,
+        /// The text (up to 140 characters on a long Tweet: then `extended_tweet` has it all).
+        text: Option<String>,
+        /// A long Tweet's whole text.
+        extended_tweet: Option<ExtendedTweet>,
+        /// Who wrote it (our own account's Tweets are skipped).
+        user: TweetUser,
+        /// The Tweet it replies to, if any: threads it.
+        in_reply_to_status_id_str: Option<String>,
+        /// Set on a retweet: skipped (nothing new was said).
+        retweeted_status: Option<serde_json::Value>,
+    }
+
+    /// A long Tweet's content.
+    #[derive(Deserialize)]
+    struct ExtendedTweet {
+        /// The whole text.
+        full_text: String,
+    }
+
+    /// A Tweet's author.
+    #[derive(Deserialize)]
+    struct TweetUser {
+        /// Their X user id.
+        id_str: String,
+        /// Their display name: a new contact's name.
+        name: Option<String>,
+    }
+
     /// A user the events name.
     #[derive(Deserialize)]
     struct User {
@@ -599,8 +844,14 @@ mod x {
         body: &[u8],
         our_id: Option<&str>,
         max_chars: usize,
-    ) -> Result<Vec<InboundMessage>, ApiError> {
+    ) -> Result<Read, ApiError> {
         let body: Body = serde_json::from_slice(body).map_err(invalid)?;
+        let mut tweets = Vec::new();
+        for tweet in body.tweet_create_events.unwrap_or_default() {
+            if let Some(m) = tweet_item(tweet, our_id, max_chars)? {
+                tweets.push(m);
+            }
+        }
         let mut out = Vec::new();
         for event in body.direct_message_events.unwrap_or_default() {
             if event.kind != "message_create" {
@@ -625,31 +876,17 @@ mod x {
             if our_id == Some(sender.as_str()) {
                 continue;
             }
-            let name = body
-                .users
-                .get(&sender)
-                .and_then(|u| u.name.as_deref())
-                .map(str::trim)
-                .filter(|n| {
-                    n.chars().count() <= 100
-                        && wire::checks::characters(n, wire::checks::Lines::One).is_ok()
-                        && !n.is_empty()
-                })
-                .map_or_else(
-                    || {
-                        let last4 = &sender[sender.len().saturating_sub(4)..];
-                        ("X user".to_owned(), last4.to_owned())
-                    },
-                    |n| {
-                        let (first, last) = n.split_once(' ').unwrap_or((n, ""));
-                        (first.to_owned(), last.trim().to_owned())
-                    },
-                );
+            let name = super::contact_name(
+                body.users.get(&sender).and_then(|u| u.name.as_deref()),
+                "X user",
+                &sender,
+            );
             out.push(InboundMessage {
                 identity: Identity::TwitterUser(sender),
                 name,
                 client_id: ClientMessageId(event.id),
                 text,
+                replies_to: Vec::new(),
             });
         }
         let other_account = match (our_id, body.for_user_id.as_deref()) {
@@ -658,7 +895,51 @@ mod x {
         };
         if other_account {
             out.clear();
+            tweets.clear();
         }
-        Ok(out)
+        Ok(Read {
+            messages: out,
+            tweets,
+        })
+    }
+
+    /// One Tweet as a message to store, or `None` when it is skipped (our own, a retweet, no
+    /// text); a 400 for a malformed id or a text a visitor could not send either.
+    fn tweet_item(
+        tweet: Tweet,
+        our_id: Option<&str>,
+        max_chars: usize,
+    ) -> Result<Option<InboundMessage>, ApiError> {
+        if !valid_id(&tweet.id_str) {
+            return Err(invalid("a Tweet's id_str is not an X id"));
+        }
+        let author = tweet.user.id_str;
+        if !valid_id(&author) {
+            return Err(invalid("a Tweet's user.id_str is not an X id"));
+        }
+        let parent = tweet.in_reply_to_status_id_str.filter(|p| !p.is_empty());
+        if parent.as_deref().is_some_and(|p| !valid_id(p)) {
+            return Err(invalid("in_reply_to_status_id_str is not an X id"));
+        }
+        let text = tweet
+            .extended_tweet
+            .map(|e| e.full_text)
+            .or(tweet.text)
+            .ok_or_else(|| invalid("a Tweet without `text`"))?;
+        if our_id == Some(author.as_str())
+            || tweet.retweeted_status.is_some()
+            || text.trim().is_empty()
+        {
+            return Ok(None);
+        }
+        wire::checks::message_text(&text, max_chars, false)
+            .map_err(|e| invalid(e.describe("a Tweet")))?;
+        Ok(Some(InboundMessage {
+            name: super::contact_name(tweet.user.name.as_deref(), "X user", &author),
+            identity: Identity::TwitterUser(author),
+            client_id: ClientMessageId(tweet.id_str),
+            text,
+            replies_to: parent.into_iter().collect(),
+        }))
     }
 }

@@ -33,6 +33,9 @@ pub enum StoreError {
     /// The text is longer than the channel's platform takes.
     #[error("{0}")]
     TooLong(String),
+    /// A public reply longer than the platform takes (a Tweet's weighted 280).
+    #[error("{0}")]
+    TooLongForPlatform(String),
     /// The agent a valid session names no longer exists.
     #[error("no such agent")]
     NoSuchAgent,

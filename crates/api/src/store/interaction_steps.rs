@@ -270,6 +270,7 @@ pub(super) async fn take_or_reactivate(
         latest.as_ref(),
         InteractionState::Active,
         why,
+        Channel::of_reply(latest.as_ref().map(|l| l.channel)),
     )
     .await?;
     let now = now_ms();
@@ -318,14 +319,57 @@ pub(super) async fn write_a_message_record(
         latest.as_ref(),
         InteractionState::Done,
         Reactivation::WriteAMessage,
+        Channel::of_reply(latest.as_ref().map(|l| l.channel)),
     )
     .await?;
     emit_interaction(tx, id).await
 }
 
+/// The interaction an agent's public reply (to a comment, post or Tweet on the public
+/// `channel`) goes into: the contact's open one on that channel — the agent's own chat, or a
+/// waiting one the agent takes, as `Write a Message` takes a waiting private chat — or else a
+/// record (Done) on that channel, so the contact's next comment is a new item that raises
+/// "contact responded" for this agent like a Web Chat reply.
+pub(super) async fn public_reply_target(
+    tx: &mut Tx,
+    agent: AgentId,
+    contact: ContactId,
+    channel: Channel,
+) -> Result<InteractionView, StoreError> {
+    match super::interactions::open_interaction_on(tx, contact, channel).await? {
+        Some(open) if open.state == InteractionState::Active && open.agent_id == Some(agent) => {
+            Ok(open)
+        }
+        Some(open) if open.state == InteractionState::Active => Err(StoreError::conflict(format!(
+            "{} is answering this contact's {}s",
+            open.agent_name.as_deref().unwrap_or("another agent"),
+            channel.label()
+        ))),
+        Some(open) => {
+            held_by_colleague(&open, agent)?;
+            activate(tx, &open, agent, Some(Reactivation::WriteAMessage)).await
+        }
+        None => {
+            let latest = latest_interaction(tx, contact).await?;
+            let id = insert_agent_interaction(
+                tx,
+                agent,
+                contact,
+                latest.as_ref(),
+                InteractionState::Done,
+                Reactivation::WriteAMessage,
+                channel,
+            )
+            .await?;
+            emit_interaction(tx, id).await
+        }
+    }
+}
+
 /// Inserts an interaction an agent starts with a contact (`active`, or `done` for a record of
-/// an asynchronous message), on the channel of the conversation's latest private interaction,
-/// linked to `latest`. Refused (`async_chat_off`) where that channel's chat is not
+/// an asynchronous message), on `channel` (the conversation's latest private interaction's for
+/// a private message, see [`Channel::of_reply`]; the item's for a public reply), linked to
+/// `latest`. Refused (`async_chat_off`) where that channel's chat is not
 /// asynchronous: there a chat is reopened only by the contact.
 async fn insert_agent_interaction(
     tx: &mut Tx,
@@ -334,8 +378,8 @@ async fn insert_agent_interaction(
     latest: Option<&InteractionView>,
     state: InteractionState,
     why: Reactivation,
+    channel: Channel,
 ) -> Result<InteractionId, StoreError> {
-    let channel = Channel::of_reply(latest.map(|l| l.channel));
     if !super::channel_settings::async_chat_on(tx, channel).await? {
         let name = super::messages::contact_name(&mut *tx.inner, contact).await?;
         return Err(StoreError::AsyncChatOff(wire::channels::async_off_text(

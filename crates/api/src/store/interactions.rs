@@ -344,7 +344,10 @@ pub(super) async fn lock_interaction(
         .ok_or_else(|| StoreError::not_found("interaction"))
 }
 
-/// The contact's open interaction (queued, offered or active), newest first.
+/// The contact's open private interaction (queued, offered or active; Web Chat, Messenger, X
+/// Direct Messages), newest first. A public item (a comment, a Tweet) waits in an open
+/// interaction of its own channel beside it ([`open_public_interaction`]), so a private chat
+/// never swallows a public comment and a public thread never takes a private message.
 pub(super) async fn open_interaction(
     tx: &mut Tx,
     contact: ContactId,
@@ -352,9 +355,29 @@ pub(super) async fn open_interaction(
     newest_interaction(
         tx,
         contact,
-        " AND i.state IN ('queued', 'offered', 'active')",
+        " AND i.state IN ('queued', 'offered', 'active') \
+         AND i.channel NOT IN ('facebook_post', 'tweet')",
     )
     .await
+}
+
+/// The contact's open interaction on the public `channel` (see [`open_interaction`]); a
+/// private channel's is [`open_interaction`] itself.
+pub(super) async fn open_interaction_on(
+    tx: &mut Tx,
+    contact: ContactId,
+    channel: wire::Channel,
+) -> Result<Option<InteractionView>, StoreError> {
+    let condition = match channel {
+        wire::Channel::FacebookPost => {
+            " AND i.state IN ('queued', 'offered', 'active') AND i.channel = 'facebook_post'"
+        }
+        wire::Channel::Tweet => {
+            " AND i.state IN ('queued', 'offered', 'active') AND i.channel = 'tweet'"
+        }
+        _ => return open_interaction(tx, contact).await,
+    };
+    newest_interaction(tx, contact, condition).await
 }
 
 /// The contact's newest interaction of any state.

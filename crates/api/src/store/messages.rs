@@ -25,6 +25,8 @@ pub(super) struct NewMessage {
     /// How an agent's message goes out through a platform (its outbox row is written with
     /// it, so the `message` event already says `waiting`); none for every other message.
     pub(super) outbound: Option<super::outbox::OutboundPlan>,
+    /// On a public channel: the stored message this one answers (see `MessageView::reply_to`).
+    pub(super) reply_to: Option<MessageId>,
 }
 
 impl NewMessage {
@@ -45,6 +47,7 @@ impl NewMessage {
             system_line: Some(line),
             attachment: None,
             outbound: None,
+            reply_to: None,
         }
     }
 }
@@ -101,8 +104,8 @@ pub(super) async fn insert_message_in(
             .await?;
     }
     let id: i64 = sqlx::query(
-        "INSERT INTO messages (contact_id, interaction_id, seq, author_kind, agent_id, author_key, client_id, text, system_line, attachment_id, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+        "INSERT INTO messages (contact_id, interaction_id, seq, author_kind, agent_id, author_key, client_id, text, system_line, attachment_id, created_at, reply_to_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
     )
     .bind(m.contact.0)
     .bind(m.interaction.0)
@@ -115,6 +118,7 @@ pub(super) async fn insert_message_in(
     .bind(m.system_line.map(SystemLine::as_str))
     .bind(m.attachment.map(|a| a.0))
     .bind(now)
+    .bind(m.reply_to.map(|r| r.0))
     .fetch_one(&mut *tx.inner)
     .await?
     .try_get("id")?;
@@ -142,6 +146,7 @@ pub(super) async fn insert_message_in(
             read_at: None,
             system: m.system_line,
             outbound: None,
+            reply_to: m.reply_to,
         }
     } else {
         load_message(&mut *tx.inner, MessageId(id))

@@ -92,12 +92,12 @@ pub use event_log::{
     Internal, StoredEvent, AGENT_EVENTS_SQL, BOARD_EVENTS_SQL, VISITOR_EVENTS_SQL,
 };
 pub use history::{ImportedInteraction, ImportedMessage};
-pub use inbound::InboundMessage;
+pub use inbound::{InboundEdit, InboundMessage};
 pub use offers::{OfferOutcome, OfferTimes};
 pub use outbox::{OutboxJob, SendOutcome, MESSENGER_MAX_CHARS, X_DM_MAX_CHARS};
 pub use receipts::{PlatformReceipt, MAX_RECEIPT_IDS};
 pub use reports::{report_sql, ReportKey, ReportLine, ReportQuery};
-pub use sending::{StoredMessage, VisitorSendOptions};
+pub use sending::{AgentSend, StoredMessage, VisitorSendOptions};
 pub use transfers::TransferBy;
 pub use tx::Tx;
 

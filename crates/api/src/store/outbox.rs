@@ -20,6 +20,8 @@ use wire::{
 
 /// Longest Messenger text, in characters.
 pub const MESSENGER_MAX_CHARS: usize = 2000;
+/// Longest Facebook comment, in characters.
+pub const FACEBOOK_COMMENT_MAX_CHARS: usize = 8000;
 /// Longest X Direct Message text, in characters.
 pub const X_DM_MAX_CHARS: usize = 10_000;
 /// Messenger's standard messaging window after the contact's last message.
@@ -31,9 +33,10 @@ const HUMAN_AGENT_WINDOW_MS: i64 = 7 * 24 * 3_600_000;
 /// How a message will go out, decided before it is stored.
 #[derive(Debug, Clone)]
 pub(super) struct OutboundPlan {
-    /// Messenger or X Direct Messages.
+    /// Messenger, X Direct Messages, or a public reply's channel (Facebook post, Tweet).
     channel: Channel,
-    /// The page-scoped id or the X user id it goes to.
+    /// The page-scoped id or the X user id it goes to; for a public reply, the platform id
+    /// of the comment, post or Tweet it answers.
     recipient: String,
     /// Messenger's `messaging_type` (`RESPONSE` or `MESSAGE_TAG`); none on X.
     messaging_type: Option<&'static str>,
@@ -42,14 +45,19 @@ pub(super) struct OutboundPlan {
 }
 
 /// Whether an agent's message on `channel` to `contact` goes out through a platform, and how;
-/// refuses (before anything is stored) what the platform would refuse for certain.
+/// refuses (before anything is stored) what the platform would refuse for certain. A public
+/// reply (`answered`: the contact's comment, post or Tweet) goes to that item.
 pub(super) async fn plan(
     tx: &mut Tx,
     contact: ContactId,
     channel: Channel,
     text: &str,
     attachment: Option<AttachmentId>,
+    answered: Option<&MessageView>,
 ) -> Result<Option<OutboundPlan>, StoreError> {
+    if channel.is_public() {
+        return public_plan(channel, text, attachment, answered).map(Some);
+    }
     let (limit, name, identity) = match channel {
         Channel::Messenger => (
             MESSENGER_MAX_CHARS,
@@ -126,6 +134,57 @@ pub(super) async fn plan(
         messaging_type: Some(messaging_type),
         tag,
     }))
+}
+
+/// How a public reply goes out: to the answered item's platform id (a comment reply on
+/// Facebook, a reply Tweet on X), within the platform's length.
+fn public_plan(
+    channel: Channel,
+    text: &str,
+    attachment: Option<AttachmentId>,
+    answered: Option<&MessageView>,
+) -> Result<OutboundPlan, StoreError> {
+    if attachment.is_some() {
+        return Err(StoreError::Rejected(
+            "images cannot be sent in a public reply yet; send the text only".to_owned(),
+        ));
+    }
+    let Some(answered) = answered else {
+        return Err(StoreError::Rejected(
+            "a public reply names the comment, post or Tweet it answers".to_owned(),
+        ));
+    };
+    // Items written here without a platform (imported history) have no platform id.
+    let Some(recipient) = answered.client_id.as_ref().map(|c| c.0.clone()) else {
+        return Err(StoreError::Rejected(
+            "this item did not come from the platform, so no reply can be posted under it"
+                .to_owned(),
+        ));
+    };
+    if channel == Channel::Tweet {
+        let weight = wire::limits::tweet_weight(text);
+        let limit = wire::limits::TWEET_MAX_WEIGHT;
+        if weight > limit {
+            return Err(StoreError::TooLongForPlatform(format!(
+                "a Tweet takes at most {limit} characters (a link counts 23, CJK and emoji 2); \
+                 this reply counts {weight}"
+            )));
+        }
+    } else {
+        let chars = text.chars().count();
+        if chars > FACEBOOK_COMMENT_MAX_CHARS {
+            return Err(StoreError::TooLongForPlatform(format!(
+                "a Facebook comment takes at most {FACEBOOK_COMMENT_MAX_CHARS} characters; \
+                 this reply has {chars}"
+            )));
+        }
+    }
+    Ok(OutboundPlan {
+        channel,
+        recipient,
+        messaging_type: None,
+        tag: None,
+    })
 }
 
 /// Writes the outbox row of the stored message `message` (same transaction).

@@ -214,7 +214,8 @@ impl Store {
         contact: ContactId,
     ) -> Result<Option<InteractionId>, StoreError> {
         let sql = format!(
-            "{INTERACTION_SELECT} WHERE i.contact_id = $1 AND i.state IN ('queued', 'offered', 'active') ORDER BY i.id DESC LIMIT 1"
+            "{INTERACTION_SELECT} WHERE i.contact_id = $1 AND i.state IN ('queued', 'offered', 'active') \
+             AND i.channel NOT IN ('facebook_post', 'tweet') ORDER BY i.id DESC LIMIT 1"
         );
         let row = sqlx::query(&sql)
             .bind(contact.0)

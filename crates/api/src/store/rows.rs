@@ -21,7 +21,8 @@ pub const INTERACTION_SELECT: &str = "SELECT i.id, i.contact_id, i.channel, i.st
 pub const MESSAGE_SELECT: &str = "SELECT m.id, m.contact_id, m.interaction_id, m.seq, \
     m.author_kind, m.agent_id, a.display_name AS agent_name, m.client_id, m.text, m.system_line, \
     m.created_at, m.delivered_at, m.read_at, f.id AS att_id, f.file_key, f.content_type, f.size, \
-    f.width, f.height, f.file_name, ob.state AS ob_state, ob.last_error AS ob_error \
+    f.width, f.height, f.file_name, ob.state AS ob_state, ob.last_error AS ob_error, \
+    m.reply_to_id \
     FROM messages m LEFT JOIN agents a ON a.id = m.agent_id \
     LEFT JOIN attachments f ON f.id = m.attachment_id \
     LEFT JOIN outbox ob ON ob.message_id = m.id";
@@ -129,6 +130,7 @@ pub fn message(row: &AnyRow) -> Result<MessageView, sqlx::Error> {
             }),
             None => None,
         },
+        reply_to: row.try_get::<Option<i64>, _>("reply_to_id")?.map(MessageId),
     })
 }
 
@@ -243,6 +245,7 @@ pub fn identity(kind: &str, value: String) -> Option<Identity> {
         "web_customer" => Identity::WebCustomer(value),
         "messenger_psid" => Identity::MessengerPsid(value),
         "twitter_user" => Identity::TwitterUser(value),
+        "facebook_user" => Identity::FacebookUser(value),
         _ => return None,
     })
 }
@@ -254,5 +257,6 @@ pub fn identity_parts(identity: &Identity) -> (&'static str, &str) {
         Identity::WebCustomer(v) => ("web_customer", v),
         Identity::MessengerPsid(v) => ("messenger_psid", v),
         Identity::TwitterUser(v) => ("twitter_user", v),
+        Identity::FacebookUser(v) => ("facebook_user", v),
     }
 }

@@ -3,9 +3,11 @@
 
 use super::channel_settings::async_chat_on;
 use super::interaction_steps::{
-    activate, held_by_colleague, take_or_reactivate, write_a_message_record,
+    activate, held_by_colleague, public_reply_target, take_or_reactivate, write_a_message_record,
 };
-use super::interactions::{latest_interaction, lock_contact, open_interaction};
+use super::interactions::{
+    latest_interaction, lock_contact, open_interaction, open_interaction_on,
+};
 use super::messages::{contact_name, insert_message_in, NewMessage};
 use super::rows::{load_interaction, load_message};
 use super::{Audience, Store, Tx};
@@ -14,7 +16,7 @@ use crate::util::now_ms;
 use sqlx::Row;
 use wire::api::SendSource;
 use wire::{
-    AgentId, AttachmentId, Channel, ClientMessageId, ContactId, Event, InteractionId,
+    AgentId, AttachmentId, Author, Channel, ClientMessageId, ContactId, Event, InteractionId,
     InteractionState, InteractionView, MessageId, MessageView, Reactivation,
 };
 
@@ -40,6 +42,7 @@ pub(super) enum SendJob {
         text: String,
         attachment: Option<AttachmentId>,
         source: SendSource,
+        reply_to: Option<MessageId>,
     },
     /// [`Store::send_as_contact`].
     Contact {
@@ -69,14 +72,22 @@ impl SendJob {
                 text,
                 attachment,
                 source,
-            } => agent_send(tx, *agent, *contact, client_id, text, *attachment, *source).await,
+                reply_to,
+            } => {
+                let how = AgentSend {
+                    attachment: *attachment,
+                    source: *source,
+                    reply_to: *reply_to,
+                };
+                agent_send(tx, *agent, *contact, client_id, text, how).await
+            }
             SendJob::Contact {
                 contact,
                 client_id,
                 text,
                 attachment,
                 opts,
-            } => contact_send(tx, *contact, client_id, text, *attachment, *opts).await,
+            } => contact_send(tx, *contact, client_id, text, *attachment, *opts, None).await,
         }
     }
 }
@@ -109,24 +120,25 @@ pub struct VisitorSendOptions {
 }
 
 impl Store {
-    /// An agent writes into a contact's conversation (see [`SendSource`]). Answers once the
-    /// message is committed (possibly in one transaction with other sends, see `sends`).
+    /// An agent writes into a contact's conversation (see [`SendSource`]), or answers one of
+    /// the contact's public items (`how.reply_to`). Answers once the message is committed
+    /// (possibly in one transaction with other sends, see `sends`).
     pub async fn send_as_agent(
         &self,
         agent: AgentId,
         contact: ContactId,
         client_id: ClientMessageId,
         text: String,
-        attachment: Option<AttachmentId>,
-        source: SendSource,
+        how: AgentSend,
     ) -> Result<StoredMessage, StoreError> {
         self.submit_send(SendJob::Agent {
             agent,
             contact,
             client_id,
             text,
-            attachment,
-            source,
+            attachment: how.attachment,
+            source: how.source,
+            reply_to: how.reply_to,
         })
         .await
     }
@@ -154,6 +166,18 @@ impl Store {
     }
 }
 
+/// How an agent's message is sent, besides its text.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AgentSend {
+    /// An uploaded image.
+    pub attachment: Option<AttachmentId>,
+    /// Where it was written: decides what a send with no open chat does.
+    pub source: SendSource,
+    /// A public reply: the contact's comment, post or Tweet it answers (see
+    /// `AgentSendRequest::reply_to`).
+    pub reply_to: Option<MessageId>,
+}
+
 /// An agent's send, written in `tx`.
 async fn agent_send(
     tx: &mut Tx,
@@ -161,14 +185,114 @@ async fn agent_send(
     contact: ContactId,
     client_id: &ClientMessageId,
     text: &str,
-    attachment: Option<AttachmentId>,
-    source: SendSource,
+    how: AgentSend,
 ) -> Result<StoredMessage, StoreError> {
+    let AgentSend {
+        attachment,
+        source,
+        reply_to,
+    } = how;
     let author = AuthorKey::Agent(agent);
     if let Some(existing) = start_send(tx, contact, author, client_id, attachment).await? {
         return Ok(existing);
     }
-    let target = match source {
+    let reply_to = match (reply_to, source) {
+        (None, SendSource::InteractionView) => held_public_item(tx, agent, contact).await?,
+        (given, _) => given,
+    };
+    let answered = match reply_to {
+        Some(id) => Some(public_item(tx, contact, id).await?),
+        None => None,
+    };
+    let target = match (&answered, source) {
+        (Some((_, channel)), _) => public_reply_target(tx, agent, contact, *channel).await?,
+        (None, source) => private_target(tx, agent, contact, source).await?,
+    };
+    // Refused here (the send's savepoint undone) when the platform would refuse it.
+    let outbound = super::outbox::plan(
+        tx,
+        contact,
+        target.channel,
+        text,
+        attachment,
+        answered.as_ref().map(|(m, _)| m),
+    )
+    .await?;
+    let msg = NewMessage {
+        contact,
+        interaction: target.id,
+        agent: Some(agent),
+        author,
+        client_id: Some(client_id.clone()),
+        text: text.to_owned(),
+        system_line: None,
+        attachment,
+        outbound,
+        reply_to,
+    };
+    let message = insert_message_in(tx, msg, &target).await?;
+    Ok(StoredMessage {
+        message,
+        interaction: target,
+        queued: false,
+    })
+}
+
+/// The contact's item on a public channel that an agent answers, and its channel: a
+/// contact's own comment, post or Tweet in their conversation, nothing else.
+async fn public_item(
+    tx: &mut Tx,
+    contact: ContactId,
+    id: MessageId,
+) -> Result<(MessageView, Channel), StoreError> {
+    let item = load_message(&mut *tx.inner, id)
+        .await?
+        .filter(|m| m.contact_id == contact)
+        .ok_or_else(|| StoreError::not_found("message"))?;
+    let channel = load_interaction(&mut *tx.inner, item.interaction_id)
+        .await?
+        .ok_or_else(|| StoreError::not_found("interaction"))?
+        .channel;
+    if !channel.is_public() || item.author != Author::Contact {
+        return Err(StoreError::Rejected(
+            "only the contact's own comment, post or Tweet can be answered publicly".to_owned(),
+        ));
+    }
+    Ok((item, channel))
+}
+
+/// What a message from a Chat Interaction view answers when it names nothing: with no private
+/// chat open and a public one (an offered comment or Tweet the agent accepted) held by this
+/// agent, the contact's latest item in it — that view's messages are public replies.
+async fn held_public_item(
+    tx: &mut Tx,
+    agent: AgentId,
+    contact: ContactId,
+) -> Result<Option<MessageId>, StoreError> {
+    if open_interaction(tx, contact).await?.is_some() {
+        return Ok(None);
+    }
+    let row = sqlx::query(
+        "SELECT m.id FROM messages m JOIN interactions i ON i.id = m.interaction_id \
+         WHERE i.contact_id = $1 AND i.state = 'active' AND i.agent_id = $2 \
+         AND i.channel IN ('facebook_post', 'tweet') AND m.author_kind = 'contact' \
+         ORDER BY m.seq DESC LIMIT 1",
+    )
+    .bind(contact.0)
+    .bind(agent.0)
+    .fetch_optional(&mut *tx.inner)
+    .await?;
+    Ok(row.map(|r| r.try_get("id")).transpose()?.map(MessageId))
+}
+
+/// The interaction an agent's private message goes into (see [`SendSource`]).
+async fn private_target(
+    tx: &mut Tx,
+    agent: AgentId,
+    contact: ContactId,
+    source: SendSource,
+) -> Result<InteractionView, StoreError> {
+    Ok(match source {
         SendSource::InteractionView => {
             take_or_reactivate(tx, agent, contact, Reactivation::AgentMessage).await?
         }
@@ -190,29 +314,12 @@ async fn agent_send(
             }
             None => write_a_message_record(tx, agent, contact).await?,
         },
-    };
-    // Refused here (the send's savepoint undone) when the platform would refuse it.
-    let outbound = super::outbox::plan(tx, contact, target.channel, text, attachment).await?;
-    let msg = NewMessage {
-        contact,
-        interaction: target.id,
-        agent: Some(agent),
-        author,
-        client_id: Some(client_id.clone()),
-        text: text.to_owned(),
-        system_line: None,
-        attachment,
-        outbound,
-    };
-    let message = insert_message_in(tx, msg, &target).await?;
-    Ok(StoredMessage {
-        message,
-        interaction: target,
-        queued: false,
     })
 }
 
 /// A contact's send (a visitor's, or a message from a platform's webhook), written in `tx`.
+/// A public item (a comment, a Tweet) goes into the contact's open interaction on its own
+/// channel, or a new one there; `reply_to` is the stored message it answers.
 pub(super) async fn contact_send(
     tx: &mut Tx,
     contact: ContactId,
@@ -220,6 +327,7 @@ pub(super) async fn contact_send(
     text: &str,
     attachment: Option<AttachmentId>,
     opts: VisitorSendOptions,
+    reply_to: Option<MessageId>,
 ) -> Result<StoredMessage, StoreError> {
     let author = AuthorKey::Contact(contact);
     if let Some(existing) = start_send(tx, contact, author, client_id, attachment).await? {
@@ -227,7 +335,7 @@ pub(super) async fn contact_send(
     }
     let mut queued = false;
     let mut responded_to = None;
-    let target = if let Some(open) = open_interaction(tx, contact).await? {
+    let target = if let Some(open) = open_interaction_on(tx, contact, opts.channel).await? {
         open
     } else {
         let latest = latest_interaction(tx, contact).await?;
@@ -277,6 +385,7 @@ pub(super) async fn contact_send(
         system_line: None,
         attachment,
         outbound: None,
+        reply_to,
     };
     let message = insert_message_in(tx, msg, &target).await?;
     if let Some(agent) = responded_to {

@@ -89,6 +89,7 @@ pub fn widen_message(m: wire::visitor::VisitorMessage) -> wire::MessageView {
         read_at: m.read_at,
         system: m.system,
         outbound: None,
+        reply_to: None,
     }
 }
 

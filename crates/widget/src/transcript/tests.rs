@@ -19,6 +19,7 @@ fn msg(seq: i64, author: Author) -> Message {
         read_at: None,
         system: None,
         outbound: None,
+        reply_to: None,
     };
     serde_json::from_str(&serde_json::to_string(&view).unwrap()).unwrap()
 }
@@ -108,6 +109,7 @@ fn a_wire_page_reads_as_a_page() {
         read_at: None,
         system: None,
         outbound: None,
+        reply_to: None,
     };
     let page = wire::api::ConversationPage {
         contact_id: ContactId(1),
@@ -154,6 +156,7 @@ fn reads_the_events_the_server_sends() {
         read_at: None,
         system: None,
         outbound: None,
+        reply_to: None,
     };
     let (name, data) = wire_json(Event::Message {
         message: message.clone(),
@@ -219,6 +222,7 @@ fn reads_the_visitor_form_the_server_sends() {
         read_at: None,
         system: None,
         outbound: None,
+        reply_to: None,
     };
     let public = Event::Message { message: view }
         .into_public()

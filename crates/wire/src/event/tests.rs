@@ -30,6 +30,7 @@ fn message() -> MessageView {
         read_at: None,
         system: None,
         outbound: None,
+        reply_to: None,
     }
 }
 

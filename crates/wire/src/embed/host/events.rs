@@ -353,6 +353,7 @@ mod tests {
             read_at: None,
             system: None,
             outbound: None,
+            reply_to: None,
         };
         assert_eq!(
             seen.event(&Event::ContactResponded {

@@ -1,0 +1,13 @@
+-- Public channels (Facebook Page comments and posts, Tweets): a message on a public channel
+-- knows the stored message it answers (`reply_to_id`: the platform's parent comment, post or
+-- Tweet, or the comment an agent's public reply answers), so the desktop can thread them.
+-- A platform's item is found by its platform id: a contact's by `client_id` (the comment or
+-- Tweet id), an agent's reply by the id the platform gave it (`outbox.platform_id`).
+ALTER TABLE messages ADD COLUMN reply_to_id BIGINT REFERENCES messages(id);
+CREATE INDEX messages_client_id_only ON messages(client_id);
+CREATE INDEX outbox_platform_id ON outbox(platform_id);
+-- A platform's edit of a comment changes a message's text: the search index follows.
+CREATE TRIGGER messages_fts_update AFTER UPDATE OF text ON messages BEGIN
+    INSERT INTO messages_fts(messages_fts, rowid, text, contact_id) VALUES ('delete', old.id, old.text, old.contact_id);
+    INSERT INTO messages_fts(rowid, text, contact_id) VALUES (new.id, new.text, new.contact_id);
+END;
