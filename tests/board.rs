@@ -68,7 +68,7 @@ async fn supervisor_watches_and_manages_the_board() {
 
             sup.select("Not Ready reason for Ann Archer", "Lunch")
                 .await?;
-            sup.click("button", "Set Ann Archer Not Ready").await?;
+            sup.click("button", "Set Not Ready: Ann Archer").await?;
             sup.wait_text("table", "Agents", "Not Ready: Lunch").await?;
 
             sup.click("button", "Log out Ann Archer").await?;

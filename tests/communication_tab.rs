@@ -20,6 +20,12 @@
 //!   Lena Park's post on the Page and her comment on it; under `Public` the comment is indented
 //!   under the post, `Reply to Lena Park` picks it, the composer says "Reply publicly to Lena
 //!   Park's comment", and the reply reaches the stand-in platform as a comment reply (`Sent`).
+//! - `the_composer_says_what_the_platform_allows_before_anything_is_typed`: Tom Becker wrote
+//!   on Messenger 12 days ago: his `Write a Message` field and `Chat` are closed with
+//!   Messenger's 7-day rule said in their place; Lucas Martin (4 days) gets a note that the
+//!   reply goes as a human agent's answer, with a count against Messenger's 2000 characters,
+//!   and a 2001-character reply is refused in the composer; Noah Williams's reply goes as a
+//!   Twitter Direct Message; every message names its channel.
 //! - `contact_search_finds_a_word_from_an_old_message`: "waterproofing" finds Maria Lopez.
 //! - `contacts_list_hides_and_shows`: the toggle hides and shows the Contacts list.
 
@@ -247,6 +253,87 @@ async fn contacts_list_hides_and_shows() {
 
 /// The Page token the stand-in platform takes.
 const PAGE_TOKEN: &str = "page-token-for-the-browser-test";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_composer_says_what_the_platform_allows_before_anything_is_typed() {
+    run(
+        "the_composer_says_what_the_platform_allows_before_anything_is_typed",
+        |h: Harness| async move {
+            let agent = h.browser("agent").await?;
+            open_communication(&agent).await?;
+
+            agent.fill("Search contacts", "Tom").await?;
+            agent.click_containing("button", "Tom Becker").await?;
+            agent
+                .wait_text("log", "Conversation", "Alpine 2 tent")
+                .await?;
+            agent
+                .wait_text(
+                    "region",
+                    "Communication",
+                    "Messenger allows answers only within 7 days of Tom Becker's last message: \
+                     you can answer when they write again",
+                )
+                .await?;
+            wait_until("Tom's composer closed", default_timeout(), || async {
+                let field = agent.role("textbox", "Write a Message").await?;
+                let chat = agent.role("button", "Chat").await?;
+                Ok((!field.is_enabled().await? && !chat.is_enabled().await?).then_some(()))
+            })
+            .await?;
+
+            agent.fill("Search contacts", "Lucas").await?;
+            agent.click_containing("button", "Lucas Martin").await?;
+            agent
+                .wait_text("log", "Conversation", "return policy for worn shoes")
+                .await?;
+            let note = agent
+                .wait_text(
+                    "region",
+                    "Communication",
+                    "this reply goes to Lucas Martin as a human agent's answer",
+                )
+                .await?;
+            assert!(note.contains("up to 2000 characters"), "{note}");
+            assert!(note.contains("0 / 2000"), "{note}");
+            let log = agent.text_of("log", "Conversation").await?;
+            assert!(
+                log.contains("Facebook Messenger"),
+                "each message names its channel: {log}"
+            );
+            let long = "x".repeat(2001);
+            agent.fill("Write a Message", &long).await?;
+            agent
+                .wait_text("region", "Communication", "2001 / 2000")
+                .await?;
+            agent.click("button", "Send").await?;
+            agent
+                .wait_text(
+                    "region",
+                    "Communication",
+                    "The message is 2001 characters long; at most 2000 can be sent.",
+                )
+                .await?;
+            let log = agent.text_of("log", "Conversation").await?;
+            assert!(!log.contains(&long), "nothing was sent: {log}");
+
+            agent.fill("Search contacts", "Noah").await?;
+            agent.click_containing("button", "Noah Williams").await?;
+            agent
+                .wait_text("log", "Conversation", "rain jacket in XXL")
+                .await?;
+            agent
+                .wait_text(
+                    "region",
+                    "Communication",
+                    "Replies go to Noah Williams as a Twitter Direct Message, up to",
+                )
+                .await?;
+            agent.assert_no_console_errors().await
+        },
+    )
+    .await;
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_messenger_reply_goes_out_and_a_refusal_can_be_retried() {

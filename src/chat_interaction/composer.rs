@@ -1,6 +1,7 @@
 //! The Message Composition area: the text field, `Send`, `Attach image`, `Emoji`; Enter sends,
 //! Shift+Enter starts a new line; the draft is kept in localStorage; typing is reported.
 
+use super::reply::ReplyTerms;
 use super::send::{self, Sender};
 use crate::api::UploadError;
 use crate::browser::{self, Store};
@@ -46,7 +47,12 @@ pub fn Composer(
     /// the field, which is disabled with its buttons; the draft is kept.
     #[prop(optional, into)]
     refusal: Option<Signal<Option<String>>>,
+    /// Where the reply goes and how long its platform lets it be (Messenger, X): said under
+    /// the field, with a count of characters, before anything is typed.
+    #[prop(optional, into)]
+    terms: Option<Signal<ReplyTerms>>,
 ) -> impl IntoView {
+    let terms = Signal::derive(move || terms.map(|t| t.get()).unwrap_or_default());
     let refusal = Signal::derive(move || refusal.and_then(|r| r.get()));
     let closed = move || refusal.with(Option::is_some);
     let presence = desk().presence;
@@ -60,6 +66,8 @@ pub fn Composer(
     let field = NodeRef::<leptos::html::Textarea>::new();
     let file_input = NodeRef::<leptos::html::Input>::new();
     let field_id = format!("composer-{draft_key}");
+    let note_id = format!("{field_id}-terms");
+    let note_for_view = note_id.clone();
 
     if text.get_untracked().is_empty() {
         if let Some(saved) = browser::load(Store::Local, &draft_key) {
@@ -111,10 +119,13 @@ pub fn Composer(
         if body.trim().is_empty() && image.is_none() {
             return;
         }
-        let max = presence
+        let ours = presence
             .config
             .with_untracked(|c| c.as_ref().map(|c| c.max_message_chars as usize))
             .unwrap_or(wire::limits::MAX_MESSAGE_CHARS);
+        let max = terms
+            .with_untracked(|t| t.max_chars)
+            .map_or(ours, |m| m.min(ours));
         match wire::checks::message_text(&body, max, image.is_some()) {
             Ok(()) => {}
             Err(wire::checks::CheckError::TooLong { chars, max }) => {
@@ -203,7 +214,9 @@ pub fn Composer(
             <Line text=refusal class="composer-closed"/>
             <textarea id=field_id rows="3" node_ref=field bind:value=text disabled=closed
                 on:input=on_input on:keydown=on_keydown
+                aria-describedby=move || terms.with(|t| t.note.is_some()).then(|| note_id.clone())
                 placeholder="Enter sends, Shift+Enter starts a new line"></textarea>
+            <ReplyNote terms=terms text=text id=note_for_view/>
             {move || attachment.get().map(|a| view! {
                 <div class="attachment-preview">
                     <img src=a.url.clone() alt=a.file_name.clone()/>
@@ -242,5 +255,39 @@ pub fn Composer(
                 </div>
             </Show>
         </div>
+    }
+}
+
+/// The reply's channel and limit under the field, and how many characters are used: the
+/// count turns into a warning past the limit (Send then says why it refuses).
+#[component]
+fn ReplyNote(
+    /// What the channel allows.
+    terms: Signal<ReplyTerms>,
+    /// The text being written.
+    text: RwSignal<String>,
+    /// The note's id, which the field names as its description.
+    id: String,
+) -> impl IntoView {
+    move || {
+        let (note, max) = terms.with(|t| (t.note.clone(), t.max_chars));
+        let note = note?;
+        let id = id.clone();
+        let count = move || {
+            let used = text.with(|t| t.chars().count());
+            max.map(|m| (used, m))
+        };
+        Some(view! {
+            <p class="composer-terms" id=id>
+                {note}
+                {move || count().map(|(used, m)| {
+                    let over = used > m;
+                    view! {
+                        " "
+                        <span class="char-count" class:over=over>{format!("{used} / {m}")}</span>
+                    }
+                })}
+            </p>
+        })
     }
 }

@@ -6,6 +6,7 @@ pub mod composer;
 pub mod handle_time;
 pub mod log;
 mod panels;
+pub mod reply;
 pub mod send;
 pub mod state;
 pub mod transcript;
@@ -21,6 +22,7 @@ use crate::shell::tabs;
 use composer::Composer;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+pub use reply::{reply_terms, write_refusal};
 use send::Sender;
 use state::InteractionsState;
 use transcript::Transcript;
@@ -78,27 +80,6 @@ pub fn mark_read_while_shown(
             }
         });
     });
-}
-
-/// Why the agent cannot write to `contact` now ([`state::Conversation::write_refusal`]), with
-/// the channels whose chat is not asynchronous from the desktop's configuration.
-pub fn write_refusal(contact: ContactId, name: Signal<String>) -> Signal<Option<String>> {
-    let interactions = desk().interactions;
-    let config = desk().presence.config;
-    Signal::derive(move || {
-        let synchronous = config.with(|c| {
-            c.as_ref()
-                .map(|c| c.synchronous_channels.clone())
-                .unwrap_or_default()
-        });
-        if synchronous.is_empty() {
-            return None;
-        }
-        interactions.conversations.with(|all| {
-            all.get(&contact)
-                .and_then(|c| c.write_refusal(&synchronous, &name.get()))
-        })
-    })
 }
 
 fn draft_key(id: InteractionId) -> String {
@@ -209,7 +190,8 @@ fn InteractionBody(first: InteractionView) -> impl IntoView {
                         {move || typing().then(|| format!("{} is typing…", contact_name.get()))}
                     </p>
                     <Composer sender=sender interaction=id text=text label="Message"
-                        draft_key=draft_key(id) refusal=write_refusal(contact, contact_name)/>
+                        draft_key=draft_key(id) refusal=write_refusal(contact, contact_name)
+                        terms=reply_terms(contact, contact_name)/>
                 </div>
                 <aside class="side-panels" aria-label="Side panels">
                     <div role="tablist" aria-label="Side panels" on:keydown=move |ev: leptos::ev::KeyboardEvent| {

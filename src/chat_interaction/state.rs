@@ -8,9 +8,10 @@ use leptos::prelude::*;
 use std::collections::HashMap;
 use wire::api::ConversationPage;
 use wire::monitor::Monitor;
+use wire::platforms::{self, ReplyWindow};
 use wire::{
-    AgentId, AttachmentView, Channel, ClientMessageId, ContactId, InteractionId, InteractionState,
-    InteractionView, MessageId, MessageView, Millis, Party,
+    AgentId, AttachmentView, Author, Channel, ClientMessageId, ContactId, InteractionId,
+    InteractionState, InteractionView, MessageId, MessageView, Millis, Party,
 };
 
 /// A message on its way to the server.
@@ -106,19 +107,68 @@ impl Conversation {
         self.messages.receipt(author, up_to_seq, read, at);
     }
 
-    /// Why the agent cannot write into this conversation now, as the server would refuse it
-    /// (`async_chat_off`): no chat is open, and asynchronous chat is off (`synchronous`) for
-    /// the channel a new one would go on.
-    pub fn write_refusal(&self, synchronous: &[Channel], contact_name: &str) -> Option<String> {
+    /// The channel the agent's next message goes on: the open chat's, or the one a new chat
+    /// would go on ([`Channel::of_reply`]).
+    pub fn reply_channel(&self) -> Channel {
+        if let Some(open) = self
+            .interactions
+            .iter()
+            .filter(|i| i.is_open())
+            .max_by_key(|i| i.id)
+        {
+            return open.channel;
+        }
+        Channel::of_reply(
+            self.interactions
+                .iter()
+                .max_by_key(|i| i.id)
+                .map(|i| i.channel),
+        )
+    }
+
+    /// When the contact last wrote on `channel`, as far as this desktop knows: the server's
+    /// figure on the interactions, or a later message that arrived since.
+    pub fn contact_wrote_at(&self, channel: Channel) -> Option<Millis> {
+        let on_channel = |id: InteractionId| {
+            self.interactions
+                .iter()
+                .any(|i| i.id == id && i.channel == channel)
+        };
+        let told = self
+            .interactions
+            .iter()
+            .filter(|i| i.channel == channel)
+            .filter_map(|i| i.contact_wrote_at)
+            .max();
+        let seen = self
+            .messages
+            .iter()
+            .rev()
+            .find(|m| matches!(m.author, Author::Contact) && on_channel(m.interaction_id))
+            .map(|m| m.created_at);
+        told.max(seen)
+    }
+
+    /// Why the agent cannot write into this conversation now, as the server would refuse it:
+    /// Messenger's reply window has closed (`outside_window`), or no chat is open and
+    /// asynchronous chat is off (`synchronous`) for the channel a new one would go on
+    /// (`async_chat_off`).
+    pub fn write_refusal(
+        &self,
+        synchronous: &[Channel],
+        contact_name: &str,
+        now: Millis,
+    ) -> Option<String> {
+        let channel = self.reply_channel();
+        if channel == Channel::Messenger
+            && platforms::messenger_window(self.contact_wrote_at(channel), now)
+                == ReplyWindow::Closed
+        {
+            return Some(platforms::closed_text(contact_name));
+        }
         if self.interactions.iter().any(InteractionView::is_open) {
             return None;
         }
-        let latest = self
-            .interactions
-            .iter()
-            .max_by_key(|i| i.id)
-            .map(|i| i.channel);
-        let channel = Channel::of_reply(latest);
         synchronous
             .contains(&channel)
             .then(|| wire::channels::async_off_text(channel, contact_name))

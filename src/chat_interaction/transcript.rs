@@ -1,4 +1,4 @@
-//! The Transcript area: messages with author, time, delivered/read marks, images and system
+//! The Transcript area: messages with author, time, channel, delivered/read marks, images and system
 //! lines, plus the messages still being sent.
 
 use super::log::WindowedLog;
@@ -7,8 +7,8 @@ use super::state::{InteractionsState, Pending};
 use crate::browser::{clock_time, date_time};
 use leptos::prelude::*;
 use wire::{
-    Author, ClientMessageId, ContactId, InteractionId, InteractionView, MessageId, MessageView,
-    OutboundState, SystemLine,
+    Author, Channel, ClientMessageId, ContactId, InteractionId, InteractionView, MessageId,
+    MessageView, OutboundState, SystemLine,
 };
 
 /// One line of a transcript.
@@ -192,6 +192,17 @@ pub fn highlighted(text: &str, needle: &str) -> AnyView {
     parts.collect_view().into_any()
 }
 
+/// The channel `m` was written on, from its interaction (unknown until that is loaded).
+fn channel_of(interactions: InteractionsState, m: &MessageView) -> Option<Channel> {
+    interactions.conversations.with_untracked(|c| {
+        c.get(&m.contact_id)?
+            .interactions
+            .iter()
+            .find(|i| i.id == m.interaction_id)
+            .map(|i| i.channel)
+    })
+}
+
 /// One entry as a line.
 pub fn entry_view(entry: Entry, contact_name: String, needle: String, sender: Sender) -> AnyView {
     match entry {
@@ -231,12 +242,14 @@ pub fn entry_view(entry: Entry, contact_name: String, needle: String, sender: Se
                 .map(|o| o.error.clone().unwrap_or_else(|| "the platform refused it".to_owned()));
             let id = m.id;
             let name = author_name(&m, &contact_name);
+            let channel = channel_of(sender.interactions, &m).map(Channel::label);
             view! {
                 <div class="msg" class:agent=is_agent class:contact=!is_agent>
                     <div class="msg-meta">
                         <span class="author">{name}</span>
                         " "
                         <time>{clock_time(m.created_at)}</time>
+                        {channel.map(|c| view! { <span class="channel">{c}</span> })}
                         {(!mark.is_empty()).then(|| view! { <span class="mark">{mark}</span> })}
                     </div>
                     {(!m.text.is_empty()).then(|| view! { <p class="text">{highlighted(&m.text, &needle)}</p> })}

@@ -130,7 +130,8 @@ fn ContactConversation(contact: ContactId, public: bool) -> impl IntoView {
                 view! {
                     <ConversationTab contact=contact contact_name=name sender=sender public=false/>
                     <Composer sender=sender text=text label="Write a Message"
-                        draft_key=format!("threadline.draft.contact.{contact}") refusal=refusal/>
+                        draft_key=format!("threadline.draft.contact.{contact}") refusal=refusal
+                        terms=crate::chat_interaction::reply_terms(contact, name)/>
                 }.into_any()
             }}
         </div>

@@ -12,12 +12,16 @@ use wire::InteractionState;
 pub fn MainNav() -> impl IntoView {
     let nav = desk().nav;
     let interactions = desk().interactions;
+    // A tab list must hold tabs: with none open it is only the "No open interactions" line.
+    let has_tabs = move || interactions.open.with(|o| !o.is_empty());
     view! {
         <nav class="main-nav" aria-label="Main navigation">
             <ConnectGroup/>
             <section class="nav-group" aria-labelledby="nav-interactions">
                 <h2 id="nav-interactions">"Interactions"</h2>
-                <div role="tablist" aria-label="Interactions" aria-orientation="vertical"
+                <div role=move || has_tabs().then_some("tablist")
+                    aria-label=move || has_tabs().then_some("Interactions")
+                    aria-orientation=move || has_tabs().then_some("vertical")
                     on:keydown=move |ev: leptos::ev::KeyboardEvent| {
                         let ids = interactions.open.with_untracked(|o| o.iter().map(|i| i.id).collect::<Vec<_>>());
                         let current = ids.iter().position(|id| nav.place_untracked().shown_interaction() == Some(*id)).unwrap_or(0);

@@ -12,7 +12,8 @@
 //! - [`Browser`]: one Chromium session. Find things as a person would name them:
 //!   [`Browser::find`] / [`Browser::role`] (`"button"`, `"Log in"`), fill and click by role,
 //!   wait for a condition ([`wait_until`]; never a fixed sleep), read the console and assert it
-//!   has no errors.
+//!   has no errors; [`Browser::assert_accessible`] runs axe-core over the screen (the last
+//!   screen of every test is checked with the console).
 //! - [`login`]: logs a demo agent in through the login form.
 //! - The widget: [`Browser::open_widget`] presses `Chat with us` and switches into the chat
 //!   panel's frame (role queries then search the panel), [`Browser::leave_widget`] switches
@@ -37,6 +38,7 @@
 //! Environment (all optional; `cargo xtask test` sets them): `CHROMEDRIVER` (default
 //! `/usr/bin/chromedriver`), `CHROMIUM` (`/usr/bin/chromium`), `THREADLINE_DESKTOP_DIR`
 //! (`<root>/dist`), `THREADLINE_WIDGET_DIR` (`<root>/crates/widget/dist`),
+//! `THREADLINE_AXE_JS` (axe-core's `axe.min.js`; default: where xtask installs it),
 //! `THREADLINE_E2E_TIMEOUT_SECS` (default 20: how long a wait may take),
 //! `THREADLINE_E2E_PARALLEL` (default 2: tests driving browsers at the same time),
 //! `THREADLINE_SCREENSHOT=1` (write the README's pictures in `docs/`, see
@@ -44,6 +46,8 @@
 
 // Each test binary uses a different part of the harness.
 #![allow(dead_code)]
+
+mod axe;
 
 use std::fmt::Write as _;
 use std::future::Future;
@@ -790,7 +794,11 @@ impl Browser {
 
     /// Fails if the console has any error so far, except those whose message contains one of
     /// `allowed` (say, an expected `401` before login). `favicon.ico` is always allowed.
+    /// Also checks the screen it ends on with axe-core ([`Browser::assert_accessible`]).
     pub async fn assert_no_console_errors_except(&self, allowed: &[&str]) -> Result {
+        let url = self.client.current_url().await?;
+        self.assert_accessible(&format!("the last screen ({})", url.path()))
+            .await?;
         let errors: Vec<String> = self
             .console()
             .await?

@@ -8,7 +8,8 @@
 //!   the `Running …` / `test result:` lines are collected for the summary.
 //!
 //! The browser tests in the root `tests/` read `CHROMEDRIVER`, `CHROMIUM`,
-//! `THREADLINE_DESKTOP_DIR` and `THREADLINE_WIDGET_DIR`; the API tests read `THREADLINE_TEST_PG`
+//! `THREADLINE_DESKTOP_DIR`, `THREADLINE_WIDGET_DIR` and `THREADLINE_AXE_JS` (axe-core's
+//! script, installed from npm); the API tests read `THREADLINE_TEST_PG`
 //! and then run against Postgres as well as `SQLite`.
 
 use std::io::{BufRead, BufReader, IsTerminal, Write};
@@ -35,6 +36,7 @@ pub fn run() -> Result<()> {
     let started = Instant::now();
     let installs = tools::start_build_tools()?;
     tools::ensure_browser()?;
+    let axe = tools::ensure_axe_core()?;
     tools::ensure_postgres()?;
     bundles::compile_ahead()?;
     installs.wait()?;
@@ -91,7 +93,7 @@ pub fn run() -> Result<()> {
     let mut results = Vec::new();
     check(
         "tests (cargo test --workspace; SQLite and PostgreSQL; browsers)",
-        &mut || run_tests(&mut results),
+        &mut || run_tests(&axe, &mut results),
     );
 
     print_summary(&outcomes, &results, started.elapsed());
@@ -104,7 +106,7 @@ pub fn run() -> Result<()> {
 }
 
 /// `cargo test --workspace`, collecting `(test binary, result line)` pairs into `results`.
-fn run_tests(results: &mut Vec<(String, String)>) -> Result<()> {
+fn run_tests(axe: &std::path::Path, results: &mut Vec<(String, String)>) -> Result<()> {
     let root = util::root();
     let threads = std::env::var("THREADLINE_TEST_THREADS")
         .ok()
@@ -124,6 +126,7 @@ fn run_tests(results: &mut Vec<(String, String)>) -> Result<()> {
         .env("THREADLINE_DESKTOP_DIR", &desktop)
         .env("THREADLINE_WIDGET_DIR", &widget)
         .env("CHROMEDRIVER", tools::CHROMEDRIVER)
+        .env("THREADLINE_AXE_JS", axe)
         .env("CHROMIUM", tools::CHROMIUM);
     if std::io::stdout().is_terminal() {
         command = command.env("CARGO_TERM_COLOR", "always");

@@ -13,7 +13,7 @@
 //!   (emoji in the desktop and the widget are boxes without a colour emoji font).
 //! - [`ensure_postgres`]: a Postgres server on 127.0.0.1:5432 for the Postgres test variants.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::util::{self, cargo, cmd, step, Error, Result};
@@ -24,6 +24,8 @@ pub const TRUNK_VERSION: &str = "0.21.14";
 pub const CARGO_FUZZ_VERSION: &str = "0.13.2";
 /// The binaryen release whose npm package gives us wasm-opt.
 pub const BINARYEN_VERSION: &str = "132.0.0";
+/// The axe-core release the browser tests check every screen with (WCAG 2.0/2.1 A and AA).
+pub const AXE_CORE_VERSION: &str = "4.14.1";
 /// What `wasm-opt --version` may say: binaryen 132 from npm, or 116 from the `wasm-opt` crate
 /// (an earlier setup of this project). Both were checked to produce a desktop that starts.
 const WASM_OPT_ACCEPTED: [&str; 2] = ["version 132", "version 116"];
@@ -285,22 +287,8 @@ fn ensure_wasm_opt() -> Result<()> {
     } else {
         println!("wasm-opt is not installed: installing binaryen {BINARYEN_VERSION} from npm");
     }
-    if cmd("npm").args(["--version"]).probe().is_none() {
-        println!("npm is missing: installing Debian's nodejs and npm");
-        apt_install(&["nodejs", "npm"])?;
-    }
+    let dir = npm_install("binaryen", BINARYEN_VERSION)?;
     let bin = util::cargo_bin_dir();
-    let dir = bin
-        .parent()
-        .unwrap_or(&bin)
-        .join("threadline-tools")
-        .join(format!("binaryen-{BINARYEN_VERSION}"));
-    std::fs::create_dir_all(&dir)?;
-    cmd("npm")
-        .args(["install", "--no-audit", "--no-fund", "--prefix"])
-        .args([dir.as_os_str()])
-        .args([format!("binaryen@{BINARYEN_VERSION}")])
-        .run()?;
     let target = dir.join("node_modules/binaryen/bin/wasm-opt");
     let link = bin.join("wasm-opt");
     std::fs::create_dir_all(&bin)?;
@@ -320,6 +308,51 @@ fn ensure_wasm_opt() -> Result<()> {
             "after installing, `wasm-opt --version` says {:?}; is {} first on PATH?",
             found.trim(),
             bin.display()
+        )))
+    }
+}
+
+/// Installs `package@version` from the npm registry into its own folder under
+/// `~/.cargo/threadline-tools/` (installing Debian's npm first if needed) and returns the folder.
+fn npm_install(package: &str, version: &str) -> Result<PathBuf> {
+    if cmd("npm").args(["--version"]).probe().is_none() {
+        println!("npm is missing: installing Debian's nodejs and npm");
+        apt_install(&["nodejs", "npm"])?;
+    }
+    let dir = tools_dir().join(format!("{package}-{version}"));
+    std::fs::create_dir_all(&dir)?;
+    cmd("npm")
+        .args(["install", "--no-audit", "--no-fund", "--prefix"])
+        .args([dir.as_os_str()])
+        .args([format!("{package}@{version}")])
+        .run()?;
+    Ok(dir)
+}
+
+/// Where the npm-installed tools live, beside `~/.cargo/bin`.
+fn tools_dir() -> PathBuf {
+    let bin = util::cargo_bin_dir();
+    bin.parent().unwrap_or(&bin).join("threadline-tools")
+}
+
+/// Makes sure axe-core's browser script is installed (from npm) and returns its path, which the
+/// test run hands the browser tests as `THREADLINE_AXE_JS`.
+pub fn ensure_axe_core() -> Result<PathBuf> {
+    let script = tools_dir()
+        .join(format!("axe-core-{AXE_CORE_VERSION}"))
+        .join("node_modules/axe-core/axe.min.js");
+    if script.exists() {
+        println!("ok: axe-core {AXE_CORE_VERSION}");
+        return Ok(script);
+    }
+    println!("installing axe-core {AXE_CORE_VERSION} from the npm registry");
+    npm_install("axe-core", AXE_CORE_VERSION)?;
+    if script.exists() {
+        Ok(script)
+    } else {
+        Err(Error::new(format!(
+            "npm installed axe-core but {} is missing",
+            script.display()
         )))
     }
 }

@@ -40,6 +40,7 @@ pub mod lifecycle;
 pub mod limits;
 pub mod model;
 pub mod monitor;
+pub mod platforms;
 pub mod reports;
 pub mod visitor;
 

@@ -553,6 +553,10 @@ pub struct InteractionView {
     pub reserved_for: Option<AgentId>,
     /// If the agent's send continued this ended interaction in a new one: the new one.
     pub continued_as: Option<InteractionId>,
+    /// On Messenger: when the contact last wrote there (in this interaction or an earlier
+    /// one); the platform's reply window counts from it ([`crate::platforms`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact_wrote_at: Option<Millis>,
 }
 
 impl InteractionView {
@@ -586,6 +590,7 @@ impl InteractionView {
             offer_expires_at: None,
             reserved_for: None,
             continued_as: None,
+            contact_wrote_at: None,
         }
     }
 

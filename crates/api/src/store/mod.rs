@@ -94,7 +94,7 @@ pub use event_log::{
 pub use history::{ImportedInteraction, ImportedMessage};
 pub use inbound::{InboundEdit, InboundMessage};
 pub use offers::{OfferOutcome, OfferTimes};
-pub use outbox::{OutboxJob, SendOutcome, MESSENGER_MAX_CHARS, X_DM_MAX_CHARS};
+pub use outbox::{OutboxJob, SendOutcome};
 pub use receipts::{PlatformReceipt, MAX_RECEIPT_IDS};
 pub use reports::{report_sql, ReportKey, ReportLine, ReportQuery};
 pub use sending::{AgentSend, StoredMessage, VisitorSendOptions};

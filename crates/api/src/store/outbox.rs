@@ -13,22 +13,11 @@ use super::rows::{identity_parts, load_interaction, load_message};
 use super::{Store, StoreError, Tx};
 use crate::util::now_ms;
 use sqlx::Row;
+use wire::platforms::{self, ReplyWindow};
 use wire::{
     AgentId, AttachmentId, Author, Channel, ContactId, Identity, MessageId, MessageView,
     OutboundState,
 };
-
-/// Longest Messenger text, in characters.
-pub const MESSENGER_MAX_CHARS: usize = 2000;
-/// Longest Facebook comment, in characters.
-pub const FACEBOOK_COMMENT_MAX_CHARS: usize = 8000;
-/// Longest X Direct Message text, in characters.
-pub const X_DM_MAX_CHARS: usize = 10_000;
-/// Messenger's standard messaging window after the contact's last message.
-const RESPONSE_WINDOW_MS: i64 = 24 * 3_600_000;
-/// How long after the contact's last message a human agent may still answer on Messenger
-/// (the `HUMAN_AGENT` tag).
-const HUMAN_AGENT_WINDOW_MS: i64 = 7 * 24 * 3_600_000;
 
 /// How a message will go out, decided before it is stored.
 #[derive(Debug, Clone)]
@@ -58,19 +47,12 @@ pub(super) async fn plan(
     if channel.is_public() {
         return public_plan(channel, text, attachment, answered).map(Some);
     }
-    let (limit, name, identity) = match channel {
-        Channel::Messenger => (
-            MESSENGER_MAX_CHARS,
-            "Messenger",
-            Identity::MessengerPsid(String::new()),
-        ),
-        Channel::TwitterDm => (
-            X_DM_MAX_CHARS,
-            "an X Direct Message",
-            Identity::TwitterUser(String::new()),
-        ),
+    let (name, identity) = match channel {
+        Channel::Messenger => ("Messenger", Identity::MessengerPsid(String::new())),
+        Channel::TwitterDm => ("an X Direct Message", Identity::TwitterUser(String::new())),
         _ => return Ok(None),
     };
+    let limit = platforms::max_chars(channel).unwrap_or(usize::MAX);
     if attachment.is_some() {
         return Err(StoreError::Rejected(format!(
             "images cannot be sent as {name} yet; send the text only"
@@ -78,8 +60,8 @@ pub(super) async fn plan(
     }
     let chars = text.chars().count();
     if chars > limit {
-        return Err(StoreError::TooLong(format!(
-            "{name} takes at most {limit} characters; this message has {chars}"
+        return Err(StoreError::TooLong(platforms::too_long_text(
+            channel, limit, chars,
         )));
     }
     let (kind, _) = identity_parts(&identity);
@@ -116,17 +98,14 @@ pub(super) async fn plan(
     .fetch_one(&mut *tx.inner)
     .await?
     .try_get("at")?;
-    let since = last.map_or(i64::MAX, |at| now_ms() - at);
-    let (messaging_type, tag) = if since <= RESPONSE_WINDOW_MS {
-        ("RESPONSE", None)
-    } else if since <= HUMAN_AGENT_WINDOW_MS {
-        ("MESSAGE_TAG", Some("HUMAN_AGENT"))
-    } else {
-        return Err(StoreError::OutsideWindow(
-            "Messenger allows answers only within 7 days of the contact's last message; \
-             wait for the contact to write again"
-                .to_owned(),
-        ));
+    let (messaging_type, tag) = match platforms::messenger_window(last, now_ms()) {
+        ReplyWindow::Standard { .. } => ("RESPONSE", None),
+        ReplyWindow::HumanAgent { .. } => ("MESSAGE_TAG", Some("HUMAN_AGENT")),
+        ReplyWindow::Closed => {
+            return Err(StoreError::OutsideWindow(platforms::closed_text(
+                "the contact",
+            )))
+        }
     };
     Ok(Some(OutboundPlan {
         channel,
@@ -172,10 +151,10 @@ fn public_plan(
         }
     } else {
         let chars = text.chars().count();
-        if chars > FACEBOOK_COMMENT_MAX_CHARS {
-            return Err(StoreError::TooLongForPlatform(format!(
-                "a Facebook comment takes at most {FACEBOOK_COMMENT_MAX_CHARS} characters; \
-                 this reply has {chars}"
+        let limit = platforms::FACEBOOK_COMMENT_MAX_CHARS;
+        if chars > limit {
+            return Err(StoreError::TooLongForPlatform(platforms::too_long_text(
+                channel, limit, chars,
             )));
         }
     }

@@ -13,7 +13,10 @@ use wire::{
 pub const INTERACTION_SELECT: &str = "SELECT i.id, i.contact_id, i.channel, i.state, i.agent_id, \
     i.created_at, i.accepted_at, i.ended_at, i.ended_by, i.done_at, i.disposition, \
     i.reactivated_from, i.reactivated_by, i.continued_as, i.handle_time_ms, i.offer_expires_at, \
-    i.reserved_for, c.first_name, c.last_name, c.start_page, a.display_name AS agent_name \
+    i.reserved_for, c.first_name, c.last_name, c.start_page, a.display_name AS agent_name, \
+    CASE WHEN i.channel = 'messenger' THEN (SELECT MAX(m.created_at) FROM interactions mi \
+    JOIN messages m ON m.interaction_id = mi.id AND m.author_kind = 'contact' \
+    WHERE mi.contact_id = i.contact_id AND mi.channel = 'messenger') END AS contact_wrote_at \
     FROM interactions i JOIN contacts c ON c.id = i.contact_id \
     LEFT JOIN agents a ON a.id = i.agent_id";
 
@@ -71,6 +74,7 @@ pub fn interaction(row: &AnyRow) -> Result<InteractionView, sqlx::Error> {
         continued_as: row
             .try_get::<Option<i64>, _>("continued_as")?
             .map(InteractionId),
+        contact_wrote_at: row.try_get("contact_wrote_at")?,
     })
 }
 

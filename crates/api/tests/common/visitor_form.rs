@@ -116,5 +116,6 @@ pub fn widen_interaction(i: wire::visitor::VisitorInteraction) -> wire::Interact
         offer_expires_at: None,
         reserved_for: None,
         continued_as: None,
+        contact_wrote_at: None,
     }
 }

@@ -125,7 +125,7 @@ fn Actions(board: BoardState, api: Api, agent: BoardAgent) -> impl IntoView {
                 <option value=r.code.0.clone()>{r.label.clone()}</option>
             }).collect_view()}
         </select>
-        <button type="button" aria-label=format!("Set {name} Not Ready") on:click=set>
+        <button type="button" aria-label=format!("Set Not Ready: {name}") on:click=set>
             "Set Not Ready"
         </button>
         <button type="button" aria-label=format!("Log out {name}") on:click=log_out>

@@ -177,11 +177,11 @@ fn CodeRow(
                     active: Some(!active),
                 }))>{if active { "Retire" } else { "Restore" }}</button>
             {(!first).then(|| view! {
-                <button type="button" aria-label=format!("Move {} up", code.label)
+                <button type="button" aria-label=format!("Move up: {}", code.label)
                     on:click=move |_| mv.run((index, true))>"Move up"</button>
             })}
             {(!last).then(|| view! {
-                <button type="button" aria-label=format!("Move {} down", code.label)
+                <button type="button" aria-label=format!("Move down: {}", code.label)
                     on:click=move |_| mv.run((index, false))>"Move down"</button>
             })}
         </li>
