@@ -86,12 +86,15 @@ impl Store {
             sqlx::query(
                 "INSERT INTO channel_settings \
                  (channel, async_chat, offer_public, offer_timeout_ms, reservation_ms, updated_at) \
-                 VALUES ($1, 1, 1, $2, $3, $4) ON CONFLICT (channel) DO NOTHING",
+                 VALUES ($1, 1, $5, $2, $3, $4) ON CONFLICT (channel) DO NOTHING",
             )
             .bind(channel.as_str())
             .bind(defaults.offer_timeout_ms)
             .bind(defaults.reservation_ms)
             .bind(now_ms())
+            // Public posts and Tweets are answered in the Public view, not offered as chats,
+            // until an administrator turns offering on for the channel.
+            .bind(i64::from(!channel.is_public()))
             .execute(&mut *tx.inner)
             .await?;
         }
