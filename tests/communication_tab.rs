@@ -341,14 +341,9 @@ async fn a_messenger_reply_goes_out_and_a_refusal_can_be_retried() {
         meta_page_token: PAGE_TOKEN.to_owned(),
         x_access_token: "unused".to_owned(),
     });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+    let base = threadline_platform_standin::spawn(standin.clone())
         .await
-        .expect("bind the stand-in platform");
-    let base = format!("http://{}", listener.local_addr().expect("its address"));
-    let served = standin.clone();
-    tokio::spawn(async move {
-        threadline_platform_standin::serve(listener, served, std::future::pending()).await
-    });
+        .expect("serve the stand-in platform");
     let reason = "(#551) This person isn't available right now.";
     standin.fail(
         Failure::Rejected {
@@ -424,14 +419,9 @@ async fn a_signed_comment_is_answered_publicly_in_its_thread() {
         meta_page_token: PAGE_TOKEN.to_owned(),
         x_access_token: "unused".to_owned(),
     });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+    let base = threadline_platform_standin::spawn(standin.clone())
         .await
-        .expect("bind the stand-in platform");
-    let base = format!("http://{}", listener.local_addr().expect("its address"));
-    let served = standin.clone();
-    tokio::spawn(async move {
-        threadline_platform_standin::serve(listener, served, std::future::pending()).await
-    });
+        .expect("serve the stand-in platform");
     let options = Options {
         configure: Box::new(move |c| {
             c.meta = MetaWebhook {

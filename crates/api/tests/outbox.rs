@@ -10,14 +10,16 @@
 mod common;
 
 use base64::Engine;
+use common::platforms::{
+    configure, standin, APP_SECRET, CONSUMER_SECRET, OUR_X_ID, PAGE, PAGE_TOKEN, X_TOKEN,
+};
 use common::{wait_up, Backend, Caller, Events, Server};
 use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
 use sha2::Sha256;
 use sqlx::Row;
 use std::time::Duration;
-use threadline_api::config::{MetaWebhook, OutboundApis, XWebhook};
-use threadline_platform_standin::{Failure, Recorded, Standin, Tokens};
+use threadline_platform_standin::{Failure, Recorded, Standin};
 use wire::api::SendResponse;
 use wire::{ContactId, Event, MessageId, MessageView, OutboundState};
 
@@ -31,53 +33,6 @@ on_both!(
     a_restarted_server_sends_what_was_left_once,
     kill_9_mid_send_loses_nothing,
 );
-
-const APP_SECRET: &str = "meta-app-secret-for-the-outbox-tests";
-const PAGE: &str = "5566778899";
-const CONSUMER_SECRET: &str = "x-consumer-secret-for-the-outbox-tests";
-const OUR_X_ID: &str = "4400000009";
-const PAGE_TOKEN: &str = "page-token-outbox-tests";
-const X_TOKEN: &str = "x-user-token-outbox-tests";
-
-/// The stand-in platform on a loopback port, and its base URL.
-async fn standin() -> (Standin, String) {
-    let standin = Standin::new(Tokens {
-        meta_page_token: PAGE_TOKEN.to_owned(),
-        x_access_token: X_TOKEN.to_owned(),
-    });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let served = standin.clone();
-    tokio::spawn(async move {
-        let _ = threadline_platform_standin::serve(listener, served, std::future::pending()).await;
-    });
-    (standin, base)
-}
-
-fn apis(base: &str) -> OutboundApis {
-    OutboundApis {
-        meta_api_url: base.to_owned(),
-        meta_api_version: "v21.0".to_owned(),
-        meta_page_token: PAGE_TOKEN.to_owned(),
-        x_api_url: base.to_owned(),
-        x_access_token: X_TOKEN.to_owned(),
-    }
-}
-
-fn configure(c: &mut threadline_api::config::Config, platform: &str) {
-    c.meta = MetaWebhook {
-        app_secret: APP_SECRET.to_owned(),
-        verify_token: "verify".to_owned(),
-        page_id: Some(PAGE.to_owned()),
-    };
-    c.x = XWebhook {
-        consumer_secret: CONSUMER_SECRET.to_owned(),
-        user_id: Some(OUR_X_ID.to_owned()),
-    };
-    c.outbound = apis(platform);
-}
 
 /// A server whose outbox talks to the stand-in at `platform`.
 async fn server(b: Backend, platform: &str) -> Server {

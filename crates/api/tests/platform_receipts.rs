@@ -8,11 +8,11 @@
 
 mod common;
 
+use common::platforms::{self, configure, APP_SECRET, CONSUMER_SECRET, OUR_X_ID, PAGE};
 use common::{Backend, Caller, Events, Server};
 use serde_json::{json, Value};
 use sqlx::Row;
 use std::time::Duration;
-use threadline_api::config::{MetaWebhook, OutboundApis, XWebhook};
 use threadline_platform_standin::{
     CustomerChannel, CustomerMessage, Standin, Tokens, WebhookError, Webhooks,
 };
@@ -26,30 +26,11 @@ on_both!(
     the_customer_endpoint,
 );
 
-const APP_SECRET: &str = "meta-app-secret-for-the-receipt-tests";
-const PAGE: &str = "5566778800";
-const CONSUMER_SECRET: &str = "x-consumer-secret-for-the-receipt-tests";
-const OUR_X_ID: &str = "4400000010";
-const PAGE_TOKEN: &str = "page-token-receipt-tests";
-const X_TOKEN: &str = "x-user-token-receipt-tests";
 const DEMO_ORIGIN: &str = "http://127.0.0.1:9";
 
 /// The stand-in on a loopback port, not sending anything yet, and its base URL.
 async fn standin() -> (Standin, String) {
-    let standin = Standin::new(Tokens {
-        meta_page_token: PAGE_TOKEN.to_owned(),
-        x_access_token: X_TOKEN.to_owned(),
-    })
-    .with_cors_origin(DEMO_ORIGIN);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let served = standin.clone();
-    tokio::spawn(async move {
-        let _ = threadline_platform_standin::serve(listener, served, std::future::pending()).await;
-    });
-    (standin, base)
+    platforms::serve(Standin::new(platforms::tokens()).with_cors_origin(DEMO_ORIGIN)).await
 }
 
 /// Where the stand-in's webhooks go (Threadline at `base`), signed with `meta_secret` and
@@ -70,25 +51,7 @@ fn hooks(base: &str, meta_secret: &str, x_secret: &str, receipts_after: Option<u
 /// at it.
 async fn server(b: Backend, standin: &Standin, platform: &str, receipts: Option<u64>) -> Server {
     let platform = platform.to_owned();
-    let s = Server::start(b, move |c| {
-        c.meta = MetaWebhook {
-            app_secret: APP_SECRET.to_owned(),
-            verify_token: "verify".to_owned(),
-            page_id: Some(PAGE.to_owned()),
-        };
-        c.x = XWebhook {
-            consumer_secret: CONSUMER_SECRET.to_owned(),
-            user_id: Some(OUR_X_ID.to_owned()),
-        };
-        c.outbound = OutboundApis {
-            meta_api_url: platform.clone(),
-            meta_api_version: "v21.0".to_owned(),
-            meta_page_token: PAGE_TOKEN.to_owned(),
-            x_api_url: platform,
-            x_access_token: X_TOKEN.to_owned(),
-        };
-    })
-    .await;
+    let s = Server::start(b, move |c| configure(c, &platform)).await;
     standin.send_webhooks_to(hooks(&s.base, APP_SECRET, CONSUMER_SECRET, receipts));
     s
 }

@@ -12,14 +12,16 @@
 mod common;
 
 use base64::Engine;
+use common::platforms::{
+    configure, standin, APP_SECRET, CONSUMER_SECRET, OUR_X_ID, PAGE, PAGE_TOKEN, X_TOKEN,
+};
 use common::{Backend, Caller, Events, Server};
 use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
 use sha2::Sha256;
 use sqlx::Row;
 use std::time::Duration;
-use threadline_api::config::{MetaWebhook, OutboundApis, XWebhook};
-use threadline_platform_standin::{Failure, Recorded, Standin, Tokens};
+use threadline_platform_standin::{Failure, Recorded, Standin};
 use wire::api::{ConversationPage, SendResponse};
 use wire::{Author, Channel, ContactId, Event, MessageId, MessageView, OutboundState};
 
@@ -32,54 +34,13 @@ on_both!(
     an_offered_comment_is_answered_from_its_chat,
 );
 
-const APP_SECRET: &str = "meta-app-secret-for-the-public-tests";
-const PAGE: &str = "6677889900";
-const CONSUMER_SECRET: &str = "x-consumer-secret-for-the-public-tests";
-const OUR_X_ID: &str = "4400000077";
-const PAGE_TOKEN: &str = "page-token-public-tests";
-const X_TOKEN: &str = "x-user-token-public-tests";
 /// The Page's post that customers comment on (never stored: the Page's own).
 const PAGE_POST: &str = "6677889900_100001";
-
-/// The stand-in platform on a loopback port, and its base URL.
-async fn standin() -> (Standin, String) {
-    let standin = Standin::new(Tokens {
-        meta_page_token: PAGE_TOKEN.to_owned(),
-        x_access_token: X_TOKEN.to_owned(),
-    });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let served = standin.clone();
-    tokio::spawn(async move {
-        let _ = threadline_platform_standin::serve(listener, served, std::future::pending()).await;
-    });
-    (standin, base)
-}
 
 /// A server with both webhooks configured and its outbox pointed at `platform`, whose public
 /// channels do not offer items as chats.
 async fn server(b: Backend, platform: &str) -> Server {
-    let s = Server::start(b, |c| {
-        c.meta = MetaWebhook {
-            app_secret: APP_SECRET.to_owned(),
-            verify_token: "verify".to_owned(),
-            page_id: Some(PAGE.to_owned()),
-        };
-        c.x = XWebhook {
-            consumer_secret: CONSUMER_SECRET.to_owned(),
-            user_id: Some(OUR_X_ID.to_owned()),
-        };
-        c.outbound = OutboundApis {
-            meta_api_url: platform.to_owned(),
-            meta_api_version: "v21.0".to_owned(),
-            meta_page_token: PAGE_TOKEN.to_owned(),
-            x_api_url: platform.to_owned(),
-            x_access_token: X_TOKEN.to_owned(),
-        };
-    })
-    .await;
+    let s = Server::start(b, |c| configure(c, platform)).await;
     let ada = s.agent("ada").await;
     for channel in ["facebook_post", "tweet"] {
         let (st, v) = ada

@@ -536,7 +536,25 @@ pub fn app(standin: Standin) -> Router {
         .with_state(standin)
 }
 
+/// Serves `standin` on a free loopback port in a task of the current runtime, for tests;
+/// answers its base URL (`http://127.0.0.1:<port>`). It stops with the runtime.
+///
+/// # Errors
+/// No loopback port could be bound.
+pub async fn spawn(standin: Standin) -> std::io::Result<String> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    tokio::spawn(async move {
+        // Serving ends only with the runtime; an accept error there has no one to tell.
+        let _ = serve(listener, standin, std::future::pending()).await;
+    });
+    Ok(base)
+}
+
 /// Serves the stand-in on `listener` until `shutdown` completes.
+///
+/// # Errors
+/// The listener failed.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     standin: Standin,

@@ -16,6 +16,7 @@ use tokio::sync::oneshot;
 use wire::api::{LoginResponse, StreamTicket, VisitorSession};
 use wire::{AgentId, ContactId, Event, EventEnvelope, EventId};
 
+pub mod platforms;
 mod visitor_form;
 pub use visitor_form::{read_event, LIVE_ONLY};
 
