@@ -2,13 +2,19 @@
 //! on a loopback port: a customer sends a Messenger message from the panel, the stand-in posts
 //! it to Threadline as Meta's signed webhook, and the agent on the desktop gets the offer
 //! naming Facebook Messenger; the agent's answer goes to the stand-in, whose delivery and read
-//! receipts come back as signed webhooks and mark it Read in the transcript.
+//! receipts come back as signed webhooks and mark it Read in the transcript
+//! (`the_social_panel_sends_a_messenger_message_that_is_offered`). An X Direct Message from the
+//! panel is offered naming Twitter Direct Message, answered (the stand-in gets the DM, its read
+//! event marks it Read), and the same customer's mention on X lands in their Public view, is not
+//! offered, and is answered publicly with a reply Tweet
+//! (`an_x_direct_message_and_a_mention_are_answered`).
 
 mod harness;
 
-use harness::{login, run_with, Harness, Options, DEMO_AGENTS};
+use harness::{login, run_with, Browser, Harness, Options, Result, DEMO_AGENTS};
 use threadline_api::config::{MetaWebhook, OutboundApis, XWebhook};
 use threadline_platform_standin::{Standin, Tokens, Webhooks};
+use tokio::net::TcpListener;
 
 const APP_SECRET: &str = "meta-app-secret-for-the-social-panel-test";
 const CONSUMER_SECRET: &str = "x-consumer-secret-for-the-social-panel-test";
@@ -17,15 +23,13 @@ const OUR_X_ID: &str = "1000000000000002";
 const PAGE_TOKEN: &str = "page-token-for-the-social-panel-test";
 const X_TOKEN: &str = "x-token-for-the-social-panel-test";
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_social_panel_sends_a_messenger_message_that_is_offered() {
-    // The stand-in's port first: the server's demo page names it; it starts serving once the
-    // server's address (its webhooks, the demo page's origin) is known.
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+/// The stand-in's port first: the server's demo page names it; it starts serving once the
+/// server's address (its webhooks, the demo page's origin) is known ([`serve_standin`]).
+async fn options() -> (TcpListener, Options) {
+    let listener = TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind the stand-in platform");
-    let standin_url = format!("http://{}", listener.local_addr().expect("its address"));
-    let platform = standin_url.clone();
+    let platform = format!("http://{}", listener.local_addr().expect("its address"));
     let options = Options {
         configure: Box::new(move |c| {
             c.meta = MetaWebhook {
@@ -48,28 +52,53 @@ async fn the_social_panel_sends_a_messenger_message_that_is_offered() {
         }),
         ..Options::default()
     };
+    (listener, options)
+}
+
+/// The stand-in on `listener`, posting signed webhooks to the test's server and sending
+/// receipts shortly after each send it accepts.
+fn serve_standin(h: &Harness, listener: TcpListener) -> Standin {
+    let standin = Standin::new(Tokens {
+        meta_page_token: PAGE_TOKEN.to_owned(),
+        x_access_token: X_TOKEN.to_owned(),
+    })
+    .with_cors_origin(h.base_url());
+    standin.send_webhooks_to(Webhooks {
+        threadline_url: h.base_url().to_owned(),
+        meta_app_secret: APP_SECRET.to_owned(),
+        x_consumer_secret: CONSUMER_SECRET.to_owned(),
+        page_id: PAGE.to_owned(),
+        x_user_id: OUR_X_ID.to_owned(),
+        x_screen_name: "northwind".to_owned(),
+        receipts_after: Some(std::time::Duration::from_millis(300)),
+    });
+    let served = standin.clone();
+    tokio::spawn(async move {
+        threadline_platform_standin::serve(listener, served, std::future::pending()).await
+    });
+    standin
+}
+
+/// Sends `text` from the demo page's panel as `name` on `channel` (the option's words).
+async fn panel_sends(customer: &Browser, name: &str, channel: &str, text: &str) -> Result {
+    customer.fill("Customer name", name).await?;
+    customer.select("Channel", channel).await?;
+    customer.fill("Customer message", text).await?;
+    customer.click("button", "Send").await?;
+    customer
+        .wait_role_text("status", &format!("sent as {name}"))
+        .await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_social_panel_sends_a_messenger_message_that_is_offered() {
+    let (listener, options) = options().await;
     run_with(
         "the_social_panel_sends_a_messenger_message_that_is_offered",
         options,
         |h: Harness| async move {
-            let standin = Standin::new(Tokens {
-                meta_page_token: PAGE_TOKEN.to_owned(),
-                x_access_token: X_TOKEN.to_owned(),
-            })
-            .with_cors_origin(h.base_url());
-            standin.send_webhooks_to(Webhooks {
-                threadline_url: h.base_url().to_owned(),
-                meta_app_secret: APP_SECRET.to_owned(),
-                x_consumer_secret: CONSUMER_SECRET.to_owned(),
-                page_id: PAGE.to_owned(),
-                x_user_id: OUR_X_ID.to_owned(),
-                x_screen_name: "northwind".to_owned(),
-                receipts_after: Some(std::time::Duration::from_millis(300)),
-            });
-            let served = standin.clone();
-            tokio::spawn(async move {
-                threadline_platform_standin::serve(listener, served, std::future::pending()).await
-            });
+            let standin = serve_standin(&h, listener);
 
             let agent = h.browser("agent").await?;
             let (user, password) = DEMO_AGENTS[0];
@@ -79,11 +108,8 @@ async fn the_social_panel_sends_a_messenger_message_that_is_offered() {
             let customer = h.browser("customer").await?;
             customer.goto("/demo").await?;
             customer.role("region", "Social channels (demo)").await?;
-            customer.fill("Customer name", "Dana Park").await?;
-            customer.select("Channel", "Messenger message").await?;
             let text = "Do the Ridge boots come in half sizes?";
-            customer.fill("Customer message", text).await?;
-            customer.click("button", "Send").await?;
+            panel_sends(&customer, "Dana Park", "Messenger message", text).await?;
             customer
                 .wait_role_text("status", "Messenger message sent as Dana Park")
                 .await?;
@@ -125,6 +151,94 @@ async fn the_social_panel_sends_a_messenger_message_that_is_offered() {
                 .to_string()
                 .contains("\"read\"")
                 && w.status == 200));
+            customer.assert_no_console_errors().await?;
+            agent.assert_no_console_errors().await
+        },
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_x_direct_message_and_a_mention_are_answered() {
+    let (listener, options) = options().await;
+    run_with(
+        "an_x_direct_message_and_a_mention_are_answered",
+        options,
+        |h: Harness| async move {
+            let standin = serve_standin(&h, listener);
+            let agent = h.browser("agent").await?;
+            let (user, password) = DEMO_AGENTS[0];
+            login(&agent, user, password).await?;
+            agent.select("Chat channel status", "Ready").await?;
+            let customer = h.browser("customer").await?;
+            customer.goto("/demo").await?;
+
+            let question = "Is the Ridge jacket warm enough for Tromsø in March?";
+            panel_sends(&customer, "Ravi Shah", "X Direct Message", question).await?;
+            let offer = agent
+                .role_containing("alertdialog", "Chat offer: Ravi Shah")
+                .await?;
+            let offer_text = offer.text().await?;
+            assert!(
+                offer_text.contains("Twitter Direct Message") && offer_text.contains(question),
+                "the offer does not name X or show the message: {offer_text}"
+            );
+            agent.click("button", "Accept").await?;
+            agent.wait_text("log", "Transcript", question).await?;
+            agent
+                .wait_text(
+                    "region",
+                    "Chat Interaction: Ravi Shah",
+                    "Replies go to Ravi Shah as a Twitter Direct Message",
+                )
+                .await?;
+            let answer = "With a fleece under it, yes: it is rated to minus fifteen.";
+            agent.fill("Message", answer).await?;
+            agent.click("button", "Send").await?;
+            // X has no delivery receipts: the read event marks it Read.
+            agent.wait_text("log", "Transcript", "Read").await?;
+            let dm = standin
+                .requests()
+                .into_iter()
+                .find(|r| r.path.starts_with("/2/dm_conversations/with/"))
+                .ok_or("the stand-in got no Direct Message")?;
+            assert_eq!(dm.body["text"], answer);
+
+            // The same customer mentions the account in public: not offered, in the Public view.
+            let mention = "@northwind the Ridge jacket is great, thanks for the tip!";
+            panel_sends(&customer, "Ravi Shah", "Mention on X", mention).await?;
+            agent.click_containing("tab", "Communication").await?;
+            agent.click("button", "Public").await?;
+            agent.fill("Search contacts", "Ravi").await?;
+            agent.click_containing("button", "Ravi Shah").await?;
+            agent.wait_text("log", "Conversation", mention).await?;
+            let thanks = "Glad it works for you, Ravi!";
+            agent
+                .fill("Reply publicly to Ravi Shah's Tweet", thanks)
+                .await?;
+            agent.click("button", "Send").await?;
+            agent.wait_text("log", "Conversation", "Sent").await?;
+            let tweet = standin
+                .requests()
+                .into_iter()
+                .find(|r| r.path == "/2/tweets")
+                .ok_or("the stand-in got no reply Tweet")?;
+            assert_eq!(tweet.body["text"], thanks);
+            let mentioned = standin
+                .sent_webhooks()
+                .into_iter()
+                .find(|w| w.body.get("tweet_create_events").is_some())
+                .ok_or("no mention webhook was sent")?;
+            assert_eq!(
+                tweet.body["reply"]["in_reply_to_tweet_id"],
+                mentioned.body["tweet_create_events"][0]["id_str"]
+            );
+            assert!(
+                !agent
+                    .is_present("alertdialog", "Chat offer: Ravi Shah")
+                    .await?,
+                "the mention was offered as a chat"
+            );
             customer.assert_no_console_errors().await?;
             agent.assert_no_console_errors().await
         },
