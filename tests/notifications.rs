@@ -89,19 +89,6 @@ async fn wait_notification(agent: &Browser, title: &str) -> Result<Value> {
     .await
 }
 
-/// Holds Alt and presses `key` (a chord such as Alt+A).
-async fn alt_and(agent: &Browser, key: char) -> Result {
-    use fantoccini::actions::{InputSource, KeyAction, KeyActions};
-    const ALT: char = '\u{E00A}';
-    let actions = KeyActions::new("chord".to_owned())
-        .then(KeyAction::Down { value: ALT })
-        .then(KeyAction::Down { value: key })
-        .then(KeyAction::Up { value: key })
-        .then(KeyAction::Up { value: ALT });
-    agent.client.perform_actions(actions).await?;
-    Ok(())
-}
-
 /// Opens a browser for ann with notifications allowed (and recorded), logs her in and opens
 /// the Communication tab.
 async fn ann_on_communication(h: &Harness) -> Result<Browser> {
@@ -157,7 +144,7 @@ async fn offer_in_the_background_rings_notifies_and_accepts_with_the_keyboard() 
             agent.wait_text("list", "Contacts", "Vera Novak").await?;
 
             // The keyboard: Alt+A accepts; the Message field takes the focus.
-            alt_and(&agent, 'a').await?;
+            agent.press_alt('a').await?;
             agent
                 .role("region", "Chat Interaction: Vera Novak")
                 .await?;

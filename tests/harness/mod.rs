@@ -1098,6 +1098,40 @@ impl Browser {
         Ok(())
     }
 
+    /// Presses Alt and `key` together (a keyboard shortcut such as Alt+A).
+    pub async fn press_alt(&self, key: char) -> Result {
+        use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+        const ALT: char = '\u{E00A}';
+        let actions = KeyActions::new("chord".to_owned())
+            .then(KeyAction::Down { value: ALT })
+            .then(KeyAction::Down { value: key })
+            .then(KeyAction::Up { value: key })
+            .then(KeyAction::Up { value: ALT });
+        self.client.perform_actions(actions).await?;
+        Ok(())
+    }
+
+    /// Presses Tab until the control with role `roles` and name `name` has the focus, as a
+    /// keyboard user moves through the page; fails when 80 presses never reach it (it cannot
+    /// be reached by keyboard).
+    pub async fn tab_to(&self, roles: &str, name: &str) -> Result {
+        const MAX_TABS: usize = 80;
+        let tab = fantoccini::key::Key::Tab.to_string();
+        let mut last = String::new();
+        for _ in 0..MAX_TABS {
+            match self.focus_elsewhere(roles, name).await? {
+                None => return Ok(()),
+                Some(elsewhere) => last = elsewhere,
+            }
+            self.press(&tab).await?;
+        }
+        Err(format!(
+            "{MAX_TABS} presses of Tab never reached {roles} {name:?} on {} (last on {last})",
+            self.label
+        )
+        .into())
+    }
+
     /// `None` if the element with role `roles` and name `name` (waited for as by
     /// [`Browser::role`]) has the keyboard focus: it is the active element of its document (or
     /// shadow root) and its document has the focus. Otherwise a short description of what has
