@@ -6,6 +6,8 @@
 //! - `the_desk_reflows_at_320_pixels_without_motion`: in a 320-pixel viewport that prefers
 //!   reduced motion, the login page, the desk, the Communication tab with a contact open and a
 //!   Chat Interaction view are no wider than the viewport, and no animation runs.
+//! - `the_widget_reflows_at_320_pixels`: the demo page and the widget's panel (its own frame)
+//!   in the same narrow viewport: the start form, the chat, and the chat with a message.
 //! - `forced_colours_keep_every_control`: with `forced-colors: active`, the same chat is
 //!   accepted and answered, and axe-core finds nothing on the way.
 
@@ -17,8 +19,8 @@ use serde_json::json;
 /// The viewport's width, in CSS pixels.
 const NARROW: u64 = 320;
 
-/// Fails if the page is wider than the viewport (a horizontal scroll) or an animation runs;
-/// names the widest elements.
+/// Fails if the page is wider than the viewport (a horizontal scroll), anything sticks out of
+/// it on either side, or an animation runs; names the elements that stick out.
 async fn fits(browser: &Browser, screen: &str) -> Result {
     let found = browser
         .client
@@ -26,7 +28,10 @@ async fn fits(browser: &Browser, screen: &str) -> Result {
             r"
             const limit = document.documentElement.clientWidth;
             const wide = [...document.querySelectorAll('body *')]
-              .filter((e) => e.getBoundingClientRect().right > limit + 1 && e.getClientRects().length)
+              .filter((e) => {
+                const r = e.getBoundingClientRect();
+                return (r.right > limit + 1 || r.left < -1) && e.getClientRects().length;
+              })
               .slice(0, 5)
               .map((e) => `${e.tagName.toLowerCase()}.${[...e.classList].join('.')} (${Math.round(e.getBoundingClientRect().right)} px)`);
             return {
@@ -127,6 +132,47 @@ async fn the_desk_reflows_at_320_pixels_without_motion() {
                 .assert_accessible("the Chat Interaction view at 320 px")
                 .await?;
             agent.assert_no_console_errors().await
+        },
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_widget_reflows_at_320_pixels() {
+    run(
+        "the_widget_reflows_at_320_pixels",
+        |h: Harness| async move {
+            let visitor = h.browser("visitor").await?;
+            narrow(&visitor).await?;
+            visitor.goto("/demo").await?;
+            fits(&visitor, "the demo page").await?;
+            visitor.open_widget().await?;
+            fits(&visitor, "the widget's start form").await?;
+            visitor.fill("Name", "Rita Reflow").await?;
+            visitor.click("button", "Start chat").await?;
+            visitor.role("textbox", "Message").await?;
+            fits(&visitor, "the widget's chat panel").await?;
+            visitor
+                .fill("Message", "Do you repair zips on old jackets?")
+                .await?;
+            visitor.click("button", "Send").await?;
+            visitor.wait_text("log", "Messages", "repair zips").await?;
+            fits(&visitor, "the widget with a message").await?;
+            visitor.leave_widget().await?;
+            fits(&visitor, "the demo page with the panel open").await?;
+            // The panel lives in the launcher's closed shadow root, out of the page's reach.
+            let (left, _, width, _) = visitor.widget_panel_rect().await?;
+            let inner = visitor
+                .client
+                .execute("return document.documentElement.clientWidth;", vec![])
+                .await?
+                .as_f64()
+                .unwrap_or(0.0);
+            assert!(
+                left >= 0.0 && left + width <= inner + 1.0,
+                "the open panel is {width} px wide at {left} in a {inner} px viewport"
+            );
+            visitor.assert_no_console_errors().await
         },
     )
     .await;

@@ -1212,6 +1212,14 @@ impl Browser {
         self.enter_widget().await
     }
 
+    /// Where the chat panel's frame is on the page (left, top, width, height in CSS pixels);
+    /// from the page, not from inside the frame.
+    pub async fn widget_panel_rect(&self) -> Result<(f64, f64, f64, f64)> {
+        let root = self.launcher_root().await?;
+        let frame = root.find(fantoccini::Locator::Css("iframe")).await?;
+        Ok(frame.rectangle().await?)
+    }
+
     /// Switches into the chat panel's frame (it must exist: opened, or loaded in the background).
     pub async fn enter_widget(&self) -> Result {
         let root = self.launcher_root().await?;

@@ -39,7 +39,7 @@
     '.panel{position:fixed;right:20px;bottom:84px;width:370px;height:600px;max-height:calc(100vh - 104px);' +
     'max-width:calc(100vw - 40px);border:0;border-radius:12px;background:#fff;' +
     'box-shadow:0 8px 32px rgba(0,0,0,.3);color-scheme:normal}' +
-    '@media (max-width:480px){.panel{right:0;bottom:0;width:100vw;height:100%;max-width:none;max-height:none;border-radius:0}}';
+    '@media (max-width:480px){.panel{left:0;top:0;right:auto;bottom:auto;width:100%;height:100%;max-width:none;max-height:none;border-radius:0}}';
   root.appendChild(style);
 
   var button = document.createElement('button');
