@@ -54,6 +54,8 @@ pub struct Hub {
     closed: AtomicBool,
     /// This instance, so it skips its own live-only notices coming back from PostgreSQL.
     origin: u64,
+    /// Wakes this instance's outbox worker when a message waits ([`Internal::OutboxWaiting`]).
+    outbox_wake: Arc<tokio::sync::Notify>,
 }
 
 impl Default for Hub {
@@ -62,6 +64,7 @@ impl Default for Hub {
             subs: Mutex::default(),
             closed: AtomicBool::default(),
             origin: rand::random(),
+            outbox_wake: Arc::default(),
         }
     }
 }
@@ -105,6 +108,11 @@ impl Hub {
         self.subs
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// What the outbox worker waits on besides its poll: notified when a message waits.
+    pub fn outbox_wake(&self) -> Arc<tokio::sync::Notify> {
+        self.outbox_wake.clone()
     }
 
     /// Registers a stream (an agent's with its session, see [`Internal::SessionsEnded`]).
@@ -170,6 +178,7 @@ impl Hub {
                 Internal::VisitorAway { contact } => {
                     subs.visitors.remove(contact);
                 }
+                Internal::OutboxWaiting => self.outbox_wake.notify_one(),
             }
             return;
         }

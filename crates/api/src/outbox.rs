@@ -8,14 +8,16 @@
 //!
 //! # Layout
 //! - [`run`]: the loop (recover expired leases, read when the next row is due, claim, send,
-//!   record; otherwise wait until the next due row or a short poll).
+//!   record; otherwise wait until the next due row, a wake-up, or a poll).
 //! - [`Sender`]: the HTTP calls; [`classify`]: an answer becomes a [`SendOutcome`].
 //! - [`backoff`]: the delay after the n-th failed attempt.
 
 use crate::config::OutboundApis;
 use crate::store::{OutboxJob, SendOutcome, Store};
 use crate::util::now_ms;
+use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::Notify;
 use wire::Channel;
 
 /// Attempts before a row fails for good.
@@ -24,8 +26,9 @@ pub const MAX_ATTEMPTS: i64 = 8;
 pub const LEASE: Duration = Duration::from_mins(1);
 /// The longest wait between attempts.
 const MAX_BACKOFF: Duration = Duration::from_mins(5);
-/// How often the worker looks for new rows when none is due sooner.
-const POLL: Duration = Duration::from_millis(200);
+/// How often the worker looks for new rows when none is due sooner and nothing woke it (a
+/// new row wakes it through the event log on every instance: `Internal::OutboxWaiting`).
+const POLL: Duration = Duration::from_secs(2);
 /// How often expired leases are looked for (at start, then on this period).
 const RECOVER_EVERY: Duration = Duration::from_secs(30);
 
@@ -228,8 +231,9 @@ pub fn classify(
     }
 }
 
-/// The worker: runs until aborted with the server's other tasks.
-pub async fn run(store: Store, apis: OutboundApis) {
+/// The worker: runs until aborted with the server's other tasks; `wake` cuts a wait short
+/// when a message is put in the outbox.
+pub async fn run(store: Store, apis: OutboundApis, wake: Arc<Notify>) {
     let sender = Sender::new(apis);
     let mut last_recover: Option<tokio::time::Instant> = None;
     loop {
@@ -254,7 +258,10 @@ pub async fn run(store: Store, apis: OutboundApis) {
             }
         };
         if !wait.is_zero() {
-            tokio::time::sleep(wait).await;
+            tokio::select! {
+                () = tokio::time::sleep(wait) => {}
+                () = wake.notified() => {}
+            }
             continue;
         }
         let pause = match store.outbox_claim(crate::util::ms(LEASE)).await {

@@ -108,6 +108,7 @@ impl AppState {
             tokio::spawn(crate::outbox::run(
                 store.clone(),
                 state.config.outbound.clone(),
+                state.hub.outbox_wake(),
             )),
             tokio::spawn(prune_loop(
                 store,

@@ -47,6 +47,9 @@ pub enum Internal {
         /// The visitor's contact.
         contact: ContactId,
     },
+    /// A message is waiting in the outbox (new, or put back by `Retry`): every instance's
+    /// outbox worker looks at once instead of at its next poll.
+    OutboxWaiting,
 }
 
 /// An agent's events after `$1` (`$2` the agent, `$3` the limit): two range reads of the index

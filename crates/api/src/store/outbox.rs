@@ -185,7 +185,7 @@ pub(super) async fn enqueue(
     .bind(now)
     .execute(&mut *tx.inner)
     .await?;
-    Ok(())
+    tx.emit_internal(&super::Internal::OutboxWaiting)
 }
 
 /// A claimed row: everything the worker needs to make the platform call.
@@ -411,6 +411,7 @@ impl Store {
         .execute(&mut *tx.inner)
         .await?;
         let view = emit_update(&mut tx, message).await?;
+        tx.emit_internal(&super::Internal::OutboxWaiting)?;
         tx.commit().await?;
         Ok(view)
     }

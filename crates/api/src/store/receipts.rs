@@ -168,12 +168,15 @@ impl Store {
         for id in ids {
             q = q.bind(id);
         }
-        let changed: Vec<i64> = q
+        let mut changed: Vec<i64> = q
             .fetch_all(&mut *tx.inner)
             .await?
             .iter()
             .map(|r| r.try_get("id"))
             .collect::<Result<_, _>>()?;
+        // RETURNING's order is the database's: the agents see the marks in the order the
+        // messages were written.
+        changed.sort_unstable();
         for id in &changed {
             super::outbox::emit_update(&mut tx, MessageId(*id)).await?;
         }
