@@ -5,6 +5,8 @@
 //!   visitors sending `--rate` messages a second for `--seconds`; the time from a visitor's
 //!   POST to the agent's stream delivering the message (p50/p95/p99), every message committed
 //!   before it is acknowledged;
+//! - **CPU**: the server's user + system time over the sending phase (`/proc/<pid>/stat`),
+//!   per acknowledged message: what a machine's speed changes least;
 //! - **idle streams**: `--idle` visitor event streams held open, and the server's resident
 //!   memory (RSS) before and after.
 //!
@@ -69,6 +71,24 @@ fn rss_kib(pid: u32) -> u64 {
                 .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
         })
         .unwrap_or(0)
+}
+
+/// CPU time the process `pid` has used so far (user + system), from `/proc/<pid>/stat`:
+/// fields 14 and 15, in clock ticks of 1/100 s (Linux's `USER_HZ` on every architecture we
+/// run on).
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // The command name (field 2) is in parentheses and may hold spaces: count after it.
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    // After ')' the fields start at 3 (state): utime is field 14, stime 15.
+    (ticks(11) + ticks(12)) as f64 / 100.0
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -218,6 +238,7 @@ async fn main() {
     let error_kinds: Arc<Mutex<HashMap<String, u64>>> = Arc::default();
     let total = a.rate * a.seconds;
     let interval = Duration::from_secs_f64(1.0 / a.rate as f64);
+    let cpu_start = cpu_seconds(pid);
     let start = Instant::now();
     let mut ticker = tokio::time::interval(interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
@@ -282,6 +303,7 @@ async fn main() {
     while !sent_at.lock().expect("lock").is_empty() && Instant::now() < wait_until {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    let cpu_used = cpu_seconds(pid) - cpu_start;
     let mut lat = latencies.lock().expect("lock").clone();
     lat.sort_by(f64::total_cmp);
     let mut ack = acks.lock().expect("lock").clone();
@@ -303,6 +325,12 @@ async fn main() {
         percentile(&lat, 95.0),
         percentile(&lat, 99.0),
         lat.last().copied().unwrap_or(f64::NAN)
+    );
+    println!(
+        "server CPU: {cpu_used:.2} s for {} messages = {:.0} µs per message ({:.2} cores busy)",
+        ack.len(),
+        cpu_used * 1e6 / ack.len().max(1) as f64,
+        cpu_used / offered.max(f64::EPSILON)
     );
     println!(
         "visitor POST acknowledged (ms):   p50 {:.2}  p95 {:.2}  p99 {:.2}",
