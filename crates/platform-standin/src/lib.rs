@@ -295,6 +295,43 @@ fn meta_body_problem(body: &Value) -> Option<&'static str> {
     }
 }
 
+/// X's answer to a body it cannot use.
+const X_INVALID: &str = "One or more parameters to your request was invalid.";
+
+/// The Graph API's caller: the Page token as `access_token` in the query, or as bearer.
+fn meta_token<'a>(query: &'a HashMap<String, String>, headers: &'a HeaderMap) -> Option<&'a str> {
+    query
+        .get("access_token")
+        .map(String::as_str)
+        .or_else(|| bearer(headers))
+}
+
+/// How every send route answers, as the platform would: a wrong token 401 and a body
+/// `problem` 400 in the platform's words, else the next ordered outcome (a failure, or
+/// `accepted` with the call's number).
+fn answer(
+    s: &Standin,
+    platform: Platform,
+    token_ok: bool,
+    problem: Option<&str>,
+    accepted: impl FnOnce(u64) -> Response,
+) -> Response {
+    if !token_ok {
+        let message = match platform {
+            Platform::Meta => "Invalid OAuth access token - Cannot parse access token",
+            Platform::X => "Unauthorized",
+        };
+        return error(platform, StatusCode::UNAUTHORIZED, message);
+    }
+    if let Some(problem) = problem {
+        return error(platform, StatusCode::BAD_REQUEST, problem);
+    }
+    match s.next_outcome() {
+        Err(f) => failure_response(platform, f),
+        Ok(n) => accepted(n),
+    }
+}
+
 async fn meta_send(
     State(s): State<Standin>,
     Path(_version): Path<String>,
@@ -304,35 +341,25 @@ async fn meta_send(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let token = query
-        .get("access_token")
-        .map(String::as_str)
-        .or_else(|| bearer(&headers));
     let parsed: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    let response = if token != Some(s.tokens.meta_page_token.as_str()) {
-        error(
-            Platform::Meta,
-            StatusCode::UNAUTHORIZED,
-            "Invalid OAuth access token - Cannot parse access token",
-        )
-    } else if let Some(problem) = meta_body_problem(&parsed) {
-        error(Platform::Meta, StatusCode::BAD_REQUEST, problem)
-    } else {
-        match s.next_outcome() {
-            Err(f) => failure_response(Platform::Meta, f),
-            Ok(n) => {
-                let mid = format!("m_{n}");
-                if let Some(psid) = parsed["recipient"]["id"].as_str() {
-                    s.receipts_for(webhooks::Signer::Meta, psid.to_owned(), mid.clone());
-                }
-                Json(json!({
-                    "recipient_id": parsed["recipient"]["id"],
-                    "message_id": mid,
-                }))
-                .into_response()
+    let token_ok = meta_token(&query, &headers) == Some(s.tokens.meta_page_token.as_str());
+    let response = answer(
+        &s,
+        Platform::Meta,
+        token_ok,
+        meta_body_problem(&parsed),
+        |n| {
+            let mid = format!("m_{n}");
+            if let Some(psid) = parsed["recipient"]["id"].as_str() {
+                s.receipts_for(webhooks::Signer::Meta, psid.to_owned(), mid.clone());
             }
-        }
-    };
+            Json(json!({
+                "recipient_id": parsed["recipient"]["id"],
+                "message_id": mid,
+            }))
+            .into_response()
+        },
+    );
     s.record(&method, &uri, &headers, &body, response.status().as_u16());
     response
 }
@@ -346,30 +373,22 @@ async fn x_send(
     body: Bytes,
 ) -> Response {
     let parsed: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    let response = if bearer(&headers) != Some(s.tokens.x_access_token.as_str()) {
-        error(Platform::X, StatusCode::UNAUTHORIZED, "Unauthorized")
-    } else if parsed["text"].as_str().is_none_or(str::is_empty) {
-        error(
-            Platform::X,
-            StatusCode::BAD_REQUEST,
-            "One or more parameters to your request was invalid.",
+    let token_ok = bearer(&headers) == Some(s.tokens.x_access_token.as_str());
+    let problem = parsed["text"]
+        .as_str()
+        .is_none_or(str::is_empty)
+        .then_some(X_INVALID);
+    let response = answer(&s, Platform::X, token_ok, problem, |n| {
+        s.receipts_for(webhooks::Signer::X, participant.clone(), n.to_string());
+        (
+            StatusCode::CREATED,
+            Json(json!({"data": {
+                "dm_conversation_id": format!("1-{participant}"),
+                "dm_event_id": n.to_string(),
+            }})),
         )
-    } else {
-        match s.next_outcome() {
-            Err(f) => failure_response(Platform::X, f),
-            Ok(n) => {
-                s.receipts_for(webhooks::Signer::X, participant.clone(), n.to_string());
-                (
-                    StatusCode::CREATED,
-                    Json(json!({"data": {
-                        "dm_conversation_id": format!("1-{participant}"),
-                        "dm_event_id": n.to_string(),
-                    }})),
-                )
-                    .into_response()
-            }
-        }
-    };
+            .into_response()
+    });
     s.record(&method, &uri, &headers, &body, response.status().as_u16());
     response
 }
@@ -385,29 +404,15 @@ async fn meta_comment(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let token = query
-        .get("access_token")
-        .map(String::as_str)
-        .or_else(|| bearer(&headers));
     let parsed: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    let response = if token != Some(s.tokens.meta_page_token.as_str()) {
-        error(
-            Platform::Meta,
-            StatusCode::UNAUTHORIZED,
-            "Invalid OAuth access token - Cannot parse access token",
-        )
-    } else if parsed["message"].as_str().is_none_or(str::is_empty) {
-        error(
-            Platform::Meta,
-            StatusCode::BAD_REQUEST,
-            "(#100) The parameter message is required",
-        )
-    } else {
-        match s.next_outcome() {
-            Err(f) => failure_response(Platform::Meta, f),
-            Ok(n) => Json(json!({"id": format!("{object}_{n}")})).into_response(),
-        }
-    };
+    let token_ok = meta_token(&query, &headers) == Some(s.tokens.meta_page_token.as_str());
+    let problem = parsed["message"]
+        .as_str()
+        .is_none_or(str::is_empty)
+        .then_some("(#100) The parameter message is required");
+    let response = answer(&s, Platform::Meta, token_ok, problem, |n| {
+        Json(json!({"id": format!("{object}_{n}")})).into_response()
+    });
     s.record(&method, &uri, &headers, &body, response.status().as_u16());
     response
 }
@@ -428,27 +433,19 @@ async fn x_tweet(
             .as_str()
             .is_some_and(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit())),
     };
-    let response = if bearer(&headers) != Some(s.tokens.x_access_token.as_str()) {
-        error(Platform::X, StatusCode::UNAUTHORIZED, "Unauthorized")
-    } else if parsed["text"].as_str().is_none_or(str::is_empty) || !reply_ok {
-        error(
-            Platform::X,
-            StatusCode::BAD_REQUEST,
-            "One or more parameters to your request was invalid.",
+    let token_ok = bearer(&headers) == Some(s.tokens.x_access_token.as_str());
+    let problem =
+        (parsed["text"].as_str().is_none_or(str::is_empty) || !reply_ok).then_some(X_INVALID);
+    let response = answer(&s, Platform::X, token_ok, problem, |n| {
+        (
+            StatusCode::CREATED,
+            Json(json!({"data": {
+                "id": format!("{}", 1_900_000_000_000_000_000_u64 + n),
+                "text": parsed["text"],
+            }})),
         )
-    } else {
-        match s.next_outcome() {
-            Err(f) => failure_response(Platform::X, f),
-            Ok(n) => (
-                StatusCode::CREATED,
-                Json(json!({"data": {
-                    "id": format!("{}", 1_900_000_000_000_000_000_u64 + n),
-                    "text": parsed["text"],
-                }})),
-            )
-                .into_response(),
-        }
-    };
+            .into_response()
+    });
     s.record(&method, &uri, &headers, &body, response.status().as_u16());
     response
 }
