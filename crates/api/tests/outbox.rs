@@ -11,7 +11,8 @@ mod common;
 
 use base64::Engine;
 use common::platforms::{
-    configure, standin, APP_SECRET, CONSUMER_SECRET, OUR_X_ID, PAGE, PAGE_TOKEN, X_TOKEN,
+    configure, sends, standin, until_outbound, APP_SECRET, CONSUMER_SECRET, OUR_X_ID, PAGE,
+    PAGE_TOKEN, X_TOKEN,
 };
 use common::{wait_up, Backend, Caller, Events, Server};
 use hmac::{Hmac, Mac};
@@ -19,9 +20,9 @@ use serde_json::{json, Value};
 use sha2::Sha256;
 use sqlx::Row;
 use std::time::Duration;
-use threadline_platform_standin::{Failure, Recorded, Standin};
+use threadline_platform_standin::{Failure, Standin};
 use wire::api::SendResponse;
-use wire::{ContactId, Event, MessageId, MessageView, OutboundState};
+use wire::{ContactId, MessageId, MessageView, OutboundState};
 
 on_both!(
     messenger_reply_is_sent_with_response,
@@ -111,34 +112,16 @@ async fn reply(ann: &common::Agent, contact: ContactId, text: &str) -> MessageVi
     sent.message
 }
 
-/// Waits for the message's `message` event with the outbound state `state`.
-async fn until_outbound(events: &mut Events, id: MessageId, state: OutboundState) -> MessageView {
-    let env = events
-        .until(&format!("message {id} {state:?}"), |e| {
-            matches!(e, Event::Message { message } if message.id == id
-                && message.outbound.as_ref().is_some_and(|o| o.state == state))
-        })
-        .await;
-    let Event::Message { message } = env.event else {
-        unreachable!("matched a message event")
-    };
-    message
-}
-
 /// Waits for the message's `message` event saying it waits again after a failed attempt.
 async fn until_waiting_again(events: &mut Events, id: MessageId) -> MessageView {
-    let env = events
-        .until(&format!("message {id} waiting again"), |e| {
-            matches!(e, Event::Message { message } if message.id == id
-            && message.outbound.as_ref().is_some_and(|o| {
-                o.state == OutboundState::Waiting && o.error.is_some()
-            }))
+    events
+        .message(&format!("message {id} waiting again"), |m| {
+            m.id == id
+                && m.outbound
+                    .as_ref()
+                    .is_some_and(|o| o.state == OutboundState::Waiting && o.error.is_some())
         })
-        .await;
-    let Event::Message { message } = env.event else {
-        unreachable!("matched a message event")
-    };
-    message
+        .await
 }
 
 /// The platform's id and the attempts recorded for the message.
@@ -154,14 +137,6 @@ async fn row(s: &Server, id: MessageId) -> (String, Option<String>, i64) {
         r.try_get("platform_id").expect("platform_id"),
         r.try_get("attempts").expect("attempts"),
     )
-}
-
-fn sends(standin: &Standin) -> Vec<Recorded> {
-    standin
-        .requests()
-        .into_iter()
-        .filter(|r| r.method == "POST")
-        .collect()
 }
 
 async fn messenger_reply_is_sent_with_response(b: Backend) {

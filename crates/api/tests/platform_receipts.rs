@@ -130,16 +130,11 @@ async fn sent_reply(
 
 /// Waits for the message's event with a delivered mark (and a read one when `read`).
 async fn until_marked(events: &mut Events, id: MessageId, read: bool) -> MessageView {
-    let env = events
-        .until(&format!("message {id} marked (read: {read})"), |e| {
-            matches!(e, Event::Message { message } if message.id == id
-                && message.delivered_at.is_some() && (message.read_at.is_some() || !read))
+    events
+        .message(&format!("message {id} marked (read: {read})"), |m| {
+            m.id == id && m.delivered_at.is_some() && (m.read_at.is_some() || !read)
         })
-        .await;
-    let Event::Message { message } = env.event else {
-        unreachable!("matched a message event")
-    };
-    message
+        .await
 }
 
 /// The stored marks of a message: `(delivered_at, read_at)`.

@@ -13,15 +13,16 @@ mod common;
 
 use base64::Engine;
 use common::platforms::{
-    configure, standin, APP_SECRET, CONSUMER_SECRET, OUR_X_ID, PAGE, PAGE_TOKEN, X_TOKEN,
+    configure, sends, standin, until_outbound, APP_SECRET, CONSUMER_SECRET, OUR_X_ID, PAGE,
+    PAGE_TOKEN, X_TOKEN,
 };
-use common::{Backend, Caller, Events, Server};
+use common::{Backend, Caller, Server};
 use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
 use sha2::Sha256;
 use sqlx::Row;
 use std::time::Duration;
-use threadline_platform_standin::{Failure, Recorded, Standin};
+use threadline_platform_standin::Failure;
 use wire::api::{ConversationPage, SendResponse};
 use wire::{Author, Channel, ContactId, Event, MessageId, MessageView, OutboundState};
 
@@ -170,28 +171,6 @@ fn from_contact(page: &ConversationPage) -> Vec<MessageView> {
         .iter()
         .filter(|m| m.author == Author::Contact)
         .cloned()
-        .collect()
-}
-
-/// Waits for the message's `message` event with the outbound state `state`.
-async fn until_outbound(events: &mut Events, id: MessageId, state: OutboundState) -> MessageView {
-    let env = events
-        .until(&format!("message {id} {state:?}"), |e| {
-            matches!(e, Event::Message { message } if message.id == id
-                && message.outbound.as_ref().is_some_and(|o| o.state == state))
-        })
-        .await;
-    let Event::Message { message } = env.event else {
-        unreachable!("matched a message event")
-    };
-    message
-}
-
-fn sends(standin: &Standin) -> Vec<Recorded> {
-    standin
-        .requests()
-        .into_iter()
-        .filter(|r| r.method == "POST")
         .collect()
 }
 

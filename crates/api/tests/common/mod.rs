@@ -583,6 +583,25 @@ impl Events {
         offer
     }
 
+    /// Waits for the next `message` event whose message matches; `what` names it in the
+    /// failure message.
+    pub async fn message(
+        &mut self,
+        what: &str,
+        pred: impl Fn(&wire::MessageView) -> bool,
+    ) -> wire::MessageView {
+        let env = self
+            .until(
+                what,
+                |e| matches!(e, Event::Message { message } if pred(message)),
+            )
+            .await;
+        let Event::Message { message } = env.event else {
+            unreachable!("until returned a matching event")
+        };
+        message
+    }
+
     /// Waits (up to 15 s) for the server to end the stream; events before the end are kept in
     /// `seen`. Panics if it stays open.
     pub async fn ended(&mut self) {

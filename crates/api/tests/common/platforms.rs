@@ -2,8 +2,10 @@
 //! stand-in platform on a loopback port, and a server configuration with both webhooks and the
 //! outbox pointed at it.
 
+use super::Events;
 use threadline_api::config::{Config, MetaWebhook, OutboundApis, XWebhook};
-use threadline_platform_standin::{Standin, Tokens};
+use threadline_platform_standin::{Recorded, Standin, Tokens};
+use wire::{MessageId, MessageView, OutboundState};
 
 /// The Meta app's secret that webhook bodies are signed with.
 pub const APP_SECRET: &str = "meta-app-secret-for-the-tests";
@@ -57,4 +59,26 @@ pub fn configure(c: &mut Config, platform: &str) {
         x_api_url: platform.to_owned(),
         x_access_token: X_TOKEN.to_owned(),
     };
+}
+
+/// Waits for the message's `message` event with the outbound state `state`.
+pub async fn until_outbound(
+    events: &mut Events,
+    id: MessageId,
+    state: OutboundState,
+) -> MessageView {
+    events
+        .message(&format!("message {id} {state:?}"), |m| {
+            m.id == id && m.outbound.as_ref().is_some_and(|o| o.state == state)
+        })
+        .await
+}
+
+/// The calls the stand-in got to its send routes (its own `GET`s left out).
+pub fn sends(standin: &Standin) -> Vec<Recorded> {
+    standin
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "POST")
+        .collect()
 }
