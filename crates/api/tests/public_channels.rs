@@ -399,6 +399,19 @@ async fn a_public_reply_goes_out_as_a_comment_reply(b: Backend) {
     assert_eq!(st, 200);
     let contact = contact_of(&s, "facebook_user", user).await;
     let item = from_contact(&conversation(&ann, contact, true).await)[0].clone();
+    // Naming an item that does not exist, or this contact's item under another contact: 404,
+    // nothing stored, nothing sent.
+    let (st, v) = reply_to(&ann, contact, MessageId(i64::MAX), "Hello?").await;
+    assert_eq!(st, 404, "{v}");
+    let other = s.visitor("Someone Else").await;
+    let (st, v) = reply_to(&ann, other.contact, item.id, "Hello?").await;
+    assert_eq!(st, 404, "{v}");
+    assert_eq!(
+        conversation(&ann, contact, true).await.messages.len(),
+        1,
+        "only the comment"
+    );
+    assert!(sends(&standin).is_empty());
     // The platform refuses the first attempt: Not sent with its reason, until Retry.
     standin.fail(
         Failure::Rejected {
