@@ -304,14 +304,17 @@ pub(super) async fn take_or_reactivate(
     Ok(view)
 }
 
-/// A record of an asynchronous message written from the Communication tab when no chat is
-/// open: a closed interaction that says who wrote and why.
+/// A record of an asynchronous message written when no chat is open: a closed interaction
+/// that says who wrote and why, on `channel` (a public reply's), or by default on the channel
+/// a reply to the contact's latest interaction goes on ([`Channel::of_reply`]).
 pub(super) async fn write_a_message_record(
     tx: &mut Tx,
     agent: AgentId,
     contact: ContactId,
+    channel: Option<Channel>,
 ) -> Result<InteractionView, StoreError> {
     let latest = latest_interaction(tx, contact).await?;
+    let channel = channel.unwrap_or_else(|| Channel::of_reply(latest.as_ref().map(|l| l.channel)));
     let id = insert_agent_interaction(
         tx,
         agent,
@@ -319,7 +322,7 @@ pub(super) async fn write_a_message_record(
         latest.as_ref(),
         InteractionState::Done,
         Reactivation::WriteAMessage,
-        Channel::of_reply(latest.as_ref().map(|l| l.channel)),
+        channel,
     )
     .await?;
     emit_interaction(tx, id).await
@@ -349,20 +352,7 @@ pub(super) async fn public_reply_target(
             held_by_colleague(&open, agent)?;
             activate(tx, &open, agent, Some(Reactivation::WriteAMessage)).await
         }
-        None => {
-            let latest = latest_interaction(tx, contact).await?;
-            let id = insert_agent_interaction(
-                tx,
-                agent,
-                contact,
-                latest.as_ref(),
-                InteractionState::Done,
-                Reactivation::WriteAMessage,
-                channel,
-            )
-            .await?;
-            emit_interaction(tx, id).await
-        }
+        None => write_a_message_record(tx, agent, contact, Some(channel)).await,
     }
 }
 

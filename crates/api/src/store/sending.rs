@@ -312,7 +312,7 @@ async fn private_target(
                 held_by_colleague(&open, agent)?;
                 activate(tx, &open, agent, Some(Reactivation::WriteAMessage)).await?
             }
-            None => write_a_message_record(tx, agent, contact).await?,
+            None => write_a_message_record(tx, agent, contact, None).await?,
         },
     })
 }
