@@ -10,7 +10,9 @@
 //!   Ready (`status_changed`), `Open contact` by the portal's customer id shows Priya Nair in
 //!   the Communication tab (`place_changed`), `Log out` ends the session (`logged_out`), and
 //!   the same token again is refused with the server's reason; an unknown command is
-//!   `invalid`, and `Set Ready` while logged out `not_logged_in`.
+//!   `invalid`, and `Set Ready` while logged out `not_logged_in`. Between them: Not Ready with
+//!   the reason `break` (`status_changed not_ready break`, the frame's control shows it), and
+//!   the contact opened by Threadline's own id (an unknown id `unknown_contact`).
 //! - `portal_follows_a_chat_from_offer_to_done`: the same page and frame; the portal logs Ann in
 //!   and sets her Ready; a visitor writes (`offer_received`), the portal's `Accept offer`
 //!   accepts it (`offer_accepted`, `interaction_opened`, the result names the interaction);
@@ -303,15 +305,67 @@ async fn portal_logs_an_agent_in_and_drives_the_desktop() {
             portal.click("button", "Open contact").await?;
             event(&portal, "result c4 failed: unknown_contact").await?;
 
+            // Not Ready with a reason: the frame's status control follows.
+            portal
+                .client
+                .execute(
+                    "send('set_status', {status: 'not_ready', reason: 'break'});",
+                    vec![],
+                )
+                .await?;
+            event(&portal, "result c5 ok").await?;
+            event(&portal, "status_changed not_ready break").await?;
+            portal.enter_frame("Threadline").await?;
+            let status = portal.role("combobox", "Chat channel status").await?;
+            let value = status.prop("value").await?;
+            if value.as_deref() != Some("not_ready:break") {
+                return Err(format!("the status control shows {value:?} for Not Ready").into());
+            }
+            // The contact shown by the customer id, opened again by Threadline's own id.
+            portal.leave_frame().await?;
+            let place = heard(&portal, "place_changed", |m| {
+                m["url"]
+                    .as_str()
+                    .is_some_and(|u| u.starts_with("/communication/"))
+            })
+            .await?;
+            let priya: i64 = place["url"]
+                .as_str()
+                .and_then(|u| {
+                    u.trim_start_matches("/communication/")
+                        .split(['/', '?'])
+                        .next()
+                })
+                .and_then(|id| id.parse().ok())
+                .ok_or_else(|| format!("no contact id in {place}"))?;
+            portal
+                .client
+                .execute(
+                    &format!("send('open_contact', {{contact_id: {priya}}});"),
+                    vec![],
+                )
+                .await?;
+            event(&portal, "result c6 ok").await?;
+            portal.enter_frame("Threadline").await?;
+            portal
+                .wait_text("log", "Conversation", "delivery address of order 60231")
+                .await?;
+            portal.leave_frame().await?;
+            portal
+                .client
+                .execute("send('open_contact', {contact_id: 987654321});", vec![])
+                .await?;
+            event(&portal, "result c7 failed: unknown_contact").await?;
+
             // Log out, then the used token again.
             portal.click("button", "Log out").await?;
-            event(&portal, "result c5 ok").await?;
+            event(&portal, "result c8 ok").await?;
             event(&portal, "logged_out").await?;
             portal.fill("Login token", &token).await?;
             portal.click("button", "Log in").await?;
             event(
                 &portal,
-                "result c6 failed: login_refused: this login link was already used",
+                "result c9 failed: login_refused: this login link was already used",
             )
             .await?;
 
@@ -320,9 +374,9 @@ async fn portal_logs_an_agent_in_and_drives_the_desktop() {
                 .client
                 .execute("send('fly', {to: 'the moon'});", vec![])
                 .await?;
-            event(&portal, "result c7 failed: invalid").await?;
+            event(&portal, "result c10 failed: invalid").await?;
             portal.click("button", "Set Ready").await?;
-            event(&portal, "result c8 failed: not_logged_in").await?;
+            event(&portal, "result c11 failed: not_logged_in").await?;
 
             // The stranger heard nothing all along.
             portal.enter_frame("Stranger").await?;

@@ -7,13 +7,19 @@
 //! panel is offered naming Twitter Direct Message, answered (the stand-in gets the DM, its read
 //! event marks it Read), and the same customer's mention on X lands in their Public view, is not
 //! offered, and is answered publicly with a reply Tweet
-//! (`an_x_direct_message_and_a_mention_are_answered`).
+//! (`an_x_direct_message_and_a_mention_are_answered`). A customer known from the website writes
+//! on Messenger: the agent links the Messenger contact to them from Contact Information, sees
+//! one conversation in time order and answers on Messenger, then unlinks the Messenger id again
+//! (`a_messenger_contact_is_linked_and_unlinked_from_contact_information`).
 
 mod harness;
 
-use harness::{login, run_with, Browser, Harness, Options, Result, DEMO_AGENTS};
+use harness::{
+    login, run_with, wait_until, ApiUser, Browser, Harness, Options, Result, DEMO_AGENTS,
+};
+use serde_json::json;
 use threadline_api::config::{MetaWebhook, OutboundApis, XWebhook};
-use threadline_platform_standin::{Standin, Tokens, Webhooks};
+use threadline_platform_standin::{CustomerChannel, CustomerMessage, Standin, Tokens, Webhooks};
 use tokio::net::TcpListener;
 
 const APP_SECRET: &str = "meta-app-secret-for-the-social-panel-test";
@@ -240,6 +246,165 @@ async fn an_x_direct_message_and_a_mention_are_answered() {
                 "the mention was offered as a chat"
             );
             customer.assert_no_console_errors().await?;
+            agent.assert_no_console_errors().await
+        },
+    )
+    .await;
+}
+
+/// Kim chats on the website with a colleague (answered, Done) before the agent's shift.
+async fn website_chat_done(h: &Harness) -> Result {
+    let (login_name, password) = DEMO_AGENTS[1];
+    let colleague = ApiUser::agent(h, login_name, password).await?;
+    colleague
+        .put("/api/me/status", json!({"status": {"state": "ready"}}))
+        .await?;
+    let kim = ApiUser::visitor(h, None, "Kim Lee").await?;
+    kim.visitor_says("Hello from the website").await?;
+    let offer = wait_until(
+        "the colleague's offer",
+        harness::default_timeout(),
+        || async {
+            let work = colleague.get("/api/interactions").await?;
+            Ok(work["offers"][0]["interaction"]["id"].as_i64())
+        },
+    )
+    .await?;
+    colleague
+        .post(&format!("/api/interactions/{offer}/accept"), json!({}))
+        .await?;
+    let contact = colleague.contact_id("Kim Lee").await?;
+    colleague
+        .write_to_contact(contact, "Hi Kim, how can I help?", "interaction_view")
+        .await?;
+    colleague
+        .post(&format!("/api/interactions/{offer}/end"), json!({}))
+        .await?;
+    colleague
+        .post(
+            &format!("/api/interactions/{offer}/done"),
+            json!({"disposition": "resolved"}),
+        )
+        .await?;
+    colleague
+        .put(
+            "/api/me/status",
+            json!({"status": {"state": "not_ready", "reason": "break"}}),
+        )
+        .await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_messenger_contact_is_linked_and_unlinked_from_contact_information() {
+    let (listener, options) = options().await;
+    run_with(
+        "a_messenger_contact_is_linked_and_unlinked_from_contact_information",
+        options,
+        |h: Harness| async move {
+            let standin = serve_standin(&h, listener);
+            website_chat_done(&h).await?;
+            let agent = h.browser("agent").await?;
+            let (user, password) = DEMO_AGENTS[0];
+            login(&agent, user, password).await?;
+            agent.select("Chat channel status", "Ready").await?;
+
+            let sent = standin
+                .customer_sends(
+                    CustomerChannel::Messenger,
+                    &CustomerMessage {
+                        name: "Kim Lee".to_owned(),
+                        text: "Hi, it's Kim on Messenger".to_owned(),
+                    },
+                )
+                .await?;
+            let psid = sent.customer_id;
+            let stranger = format!("Messenger user {}", &psid[psid.len() - 4..]);
+            agent.click("button", "Accept").await?;
+            agent
+                .role("region", &format!("Chat Interaction: {stranger}"))
+                .await?;
+            agent.click("tab", "Contact Information").await?;
+            let messenger_id = format!("Facebook Messenger {psid}");
+            agent
+                .wait_text("tabpanel", "Contact Information", &messenger_id)
+                .await?;
+            // Its only identity: nothing to unlink.
+            assert!(
+                !agent
+                    .is_present("button", &format!("Unlink {messenger_id}"))
+                    .await?
+            );
+
+            agent.fill("Find the contact to link to", "Kim Lee").await?;
+            agent.click("button", "Find").await?;
+            agent.click("button", "Link to Kim Lee").await?;
+            agent
+                .wait_text(
+                    "group",
+                    "Link to Kim Lee",
+                    &format!("Link {stranger} to Kim Lee?"),
+                )
+                .await?;
+            agent.click("button", "Link").await?;
+
+            // One contact, one conversation in time order, the chat still open.
+            agent.role("region", "Chat Interaction: Kim Lee").await?;
+            let transcript = agent
+                .wait_text("log", "Transcript", "Hi, it's Kim on Messenger")
+                .await?;
+            let web = transcript.find("Hello from the website");
+            let messenger = transcript.find("Hi, it's Kim on Messenger");
+            assert!(
+                web.is_some() && web < messenger,
+                "the transcript after the link: {transcript}"
+            );
+            agent
+                .wait_text("tabpanel", "Contact Information", &messenger_id)
+                .await?;
+            agent
+                .role("button", &format!("Unlink {messenger_id}"))
+                .await?;
+
+            let answer = "Your parcel left the warehouse today.";
+            agent.fill("Message", answer).await?;
+            agent.click("button", "Send").await?;
+            wait_until(
+                "the answer at the stand-in",
+                harness::default_timeout(),
+                || async {
+                    Ok(standin
+                        .requests()
+                        .iter()
+                        .any(|r| {
+                            r.body["message"]["text"] == answer
+                                && r.body["recipient"]["id"] == psid.as_str()
+                        })
+                        .then_some(()))
+                },
+            )
+            .await?;
+
+            // Unlinked: the Messenger id is a contact of its own again.
+            agent
+                .click("button", &format!("Unlink {messenger_id}"))
+                .await?;
+            agent
+                .wait_text(
+                    "group",
+                    &format!("Unlink {messenger_id}"),
+                    &format!("Unlink {messenger_id} from Kim Lee?"),
+                )
+                .await?;
+            agent.click("button", "Unlink").await?;
+            agent
+                .role("region", &format!("Chat Interaction: {stranger}"))
+                .await?;
+            let transcript = agent.wait_text("log", "Transcript", answer).await?;
+            assert!(
+                !transcript.contains("Hello from the website"),
+                "the website's messages stayed with Kim: {transcript}"
+            );
             agent.assert_no_console_errors().await
         },
     )

@@ -266,6 +266,39 @@ impl ApiClient<LoggedIn> {
         Ok(self.get(url).json().await?)
     }
 
+    /// `GET /api/contacts?q=`: the first few contacts whose name, email or messages have the
+    /// words, on any channel (finding the contact to link to).
+    pub async fn find_contacts(&self, query: &str) -> Result<ContactPage, ClientError> {
+        let url = format!("/api/contacts?q={}&limit=8", encode(query));
+        Ok(self.get(url).json().await?)
+    }
+
+    /// `POST /api/contacts/{id}/link`: `from` is the same person as `into`.
+    pub async fn link_contact(
+        &self,
+        from: ContactId,
+        into: ContactId,
+    ) -> Result<ContactView, ClientError> {
+        let url = format!("/api/contacts/{from}/link");
+        Ok(self
+            .post_json(url, &wire::api::LinkRequest { into })
+            .json()
+            .await?)
+    }
+
+    /// `POST /api/contacts/{id}/unlink`: the identity becomes a contact of its own.
+    pub async fn unlink_identity(
+        &self,
+        contact: ContactId,
+        identity: wire::Identity,
+    ) -> Result<wire::api::UnlinkResult, ClientError> {
+        let url = format!("/api/contacts/{contact}/unlink");
+        Ok(self
+            .post_json(url, &wire::api::UnlinkRequest { identity })
+            .json()
+            .await?)
+    }
+
     /// `GET /api/contacts/{id}`.
     pub async fn contact(&self, id: ContactId) -> Result<ContactView, ClientError> {
         Ok(self.get(format!("/api/contacts/{id}")).json().await?)

@@ -121,16 +121,17 @@ pub fn ChatInteractionView(id: InteractionId) -> impl IntoView {
             checked.try_set(true);
         });
     }
-    move || match (open.get(), checked.get()) {
-        (true, _) => match interactions
+    let rewrites = desk().contacts.rewrites;
+    move || match (open.get(), checked.get(), rewrites.get()) {
+        (true, _, _) => match interactions
             .open
             .with_untracked(|l| l.iter().find(|i| i.id == id).cloned())
         {
             Some(first) => view! { <InteractionBody first=first/> }.into_any(),
             None => ().into_any(),
         },
-        (false, false) => view! { <p class="home" role="status">"Loading…"</p> }.into_any(),
-        (false, true) => view! {
+        (false, false, _) => view! { <p class="home" role="status">"Loading…"</p> }.into_any(),
+        (false, true, _) => view! {
             <div class="home"><p role="status">"This interaction is no longer open."</p></div>
         }
         .into_any(),

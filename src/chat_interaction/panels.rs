@@ -1,13 +1,14 @@
 //! The side panels: `Contact Information`, `Contact History`, `Standard Responses`.
 
 use crate::browser::date_time;
+use crate::contacts::links::{Identities, LinkContact};
 use crate::session::Phase;
 use crate::shell::state::desk;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wire::api::ResponseTree;
 use wire::model::field_codes;
-use wire::{CategoryId, ContactId, Identity, InteractionView, StandardResponse};
+use wire::{CategoryId, ContactId, InteractionView, StandardResponse};
 
 /// Name, email, phone, notes and identities.
 #[component]
@@ -35,20 +36,11 @@ pub fn ContactInformation(contact: ContactId) -> impl IntoView {
                     <dt>"Notes"</dt><dd>{if c.notes.is_empty() { "—".to_owned() } else { c.notes.clone() }}</dd>
                     <dt>"Started on"</dt><dd>{c.page.clone().unwrap_or_else(|| "—".to_owned())}</dd>
                     <dt>"Identities"</dt>
-                    <dd><ul>{c.identities.iter().map(|i| view! { <li>{identity_text(i)}</li> }).collect_view()}</ul></dd>
+                    <dd><Identities contact=c.clone()/></dd>
                 </dl>
+                <LinkContact contact=c.clone()/>
             }.into_any(),
         }}
-    }
-}
-
-fn identity_text(identity: &Identity) -> String {
-    match identity {
-        Identity::WebVisitor(v) => format!("Web visitor {v}"),
-        Identity::WebCustomer(v) => format!("Customer {v}"),
-        Identity::MessengerPsid(v) => format!("Facebook Messenger {v}"),
-        Identity::TwitterUser(v) => format!("Twitter/X {v}"),
-        Identity::FacebookUser(v) => format!("Facebook {v}"),
     }
 }
 

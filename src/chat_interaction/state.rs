@@ -337,6 +337,16 @@ impl InteractionsState {
             });
     }
 
+    /// These contacts' conversations were rewritten (linked or unlinked): what is held of
+    /// them goes, to be loaded again.
+    pub fn forget(self, contacts: &[ContactId]) {
+        self.conversations.update(|c| {
+            for id in contacts {
+                c.remove(id);
+            }
+        });
+    }
+
     /// A message was stored.
     pub fn message(self, message: MessageView) {
         let contact = message.contact_id;

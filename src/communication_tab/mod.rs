@@ -45,12 +45,15 @@ pub fn CommunicationTab() -> impl IntoView {
                 <Show when=move || !contacts.hidden.get()>
                     <ContactsList/>
                 </Show>
-                {move || match contacts.selected.get() {
+                {move || {
+                    // A rewritten conversation (contacts linked) is shown afresh.
+                    contacts.rewrites.track();
+                    match contacts.selected.get() {
                     None => view! {
                         <div class="home"><p>"Select a contact to see their conversations."</p></div>
                     }.into_any(),
                     Some(id) => view! { <ContactConversation contact=id public=contacts.public.get()/> }.into_any(),
-                }}
+                }}}
             </div>
         </section>
     }

@@ -23,6 +23,9 @@ pub struct ContactsState {
     pub loading: RwSignal<bool>,
     /// Where the next page starts; none when the last page is loaded.
     pub next_cursor: RwSignal<Option<String>>,
+    /// Counts rewrites of conversations (contacts linked or unlinked): views of a
+    /// conversation are built again when it changes, after the agent's work has reloaded.
+    pub rewrites: RwSignal<u32>,
     /// Counts loads, so an answer to an older search is dropped.
     pub generation: StoredValue<u32>,
     /// Counts messages from contacts not in the loaded list: each asks for the newest page
@@ -56,6 +59,7 @@ impl ContactsState {
             selected: RwSignal::new(None),
             details: RwSignal::new(HashMap::new()),
             loading: RwSignal::new(false),
+            rewrites: RwSignal::new(0),
             next_cursor: RwSignal::new(None),
             generation: StoredValue::new(0),
             missed: RwSignal::new(0),
@@ -75,6 +79,34 @@ impl ContactsState {
                 s.name = name;
             }
         });
+    }
+
+    /// `gone` was linked into `into`: its row leaves the list, a view of it shows `into`, and
+    /// the newest page is asked for again (`into`'s line changed).
+    pub fn linked(self, gone: ContactId, into: ContactView) {
+        let into_id = into.id;
+        self.details.update(|d| {
+            d.remove(&gone);
+        });
+        self.updated(into);
+        self.list.update(|l| l.retain(|s| s.id != gone));
+        if self.selected.get_untracked() == Some(gone) {
+            self.selected.set(Some(into_id));
+        }
+        self.missed.update(|n| *n = n.wrapping_add(1));
+    }
+
+    /// An identity of `contact` became `new_contact`: both as they are now, and the newest
+    /// page asked for again (both lines changed).
+    pub fn unlinked(self, contact: ContactView, new_contact: ContactView) {
+        self.updated(contact);
+        self.updated(new_contact);
+        self.missed.update(|n| *n = n.wrapping_add(1));
+    }
+
+    /// The agent's work has reloaded after a rewrite: views of conversations build again.
+    pub fn rewritten(self) {
+        self.rewrites.update(|n| *n = n.wrapping_add(1));
     }
 
     /// A message arrived in a contact's conversation: move them up, count it unread. A contact

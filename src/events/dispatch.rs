@@ -38,6 +38,15 @@ pub async fn reload(client: &ApiClient<LoggedIn>, parts: &Parts) -> Result<(), C
     Ok(())
 }
 
+/// Whether the event rewrote conversations, so that the agent's open interactions (whose
+/// contact may have changed) must be loaded again after it.
+pub fn rewrites_conversations(event: &Event) -> bool {
+    matches!(
+        event,
+        Event::ContactLinked { .. } | Event::ContactUnlinked { .. }
+    )
+}
+
 /// Hands one event to its owner.
 pub fn dispatch(parts: &Parts, event: Event) {
     if let Some(host) = parts.host {
@@ -100,6 +109,21 @@ pub fn dispatch(parts: &Parts, event: Event) {
             parts.interactions.message(message);
         }
         Event::ContactUpdated { contact } => parts.contacts.updated(contact),
+        // The stream reloads the agent's work after these (see `rewrites_conversations`).
+        Event::ContactLinked {
+            contact_id,
+            contact,
+        } => {
+            parts.interactions.forget(&[contact_id, contact.id]);
+            parts.contacts.linked(contact_id, contact);
+        }
+        Event::ContactUnlinked {
+            contact,
+            new_contact,
+        } => {
+            parts.interactions.forget(&[contact.id, new_contact.id]);
+            parts.contacts.unlinked(contact, new_contact);
+        }
         Event::TransferEnded {
             outcome, to_name, ..
         } => parts

@@ -78,6 +78,18 @@ fn receive(api: &ApiClient<LoggedIn>, parts: &Parts, status: StreamStatus, updat
                 }
             });
         }
+        Update::Event(_, event) if dispatch::rewrites_conversations(&event) => {
+            dispatch::dispatch(parts, event);
+            let (api, parts) = (api.clone(), *parts);
+            spawn_local(async move {
+                if let Err(e) = dispatch::reload(&api, &parts).await {
+                    parts
+                        .notices
+                        .error("Reloading after contacts were linked", &e);
+                }
+                parts.contacts.rewritten();
+            });
+        }
         Update::Event(_, event) => dispatch::dispatch(parts, event),
         Update::Unreadable(what) => parts.notices.push(format!(
             "An update from the server could not be read: {what}"

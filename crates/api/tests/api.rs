@@ -1341,6 +1341,8 @@ async fn openapi_document_is_valid_and_covers_every_route() {
         "/api/contacts",
         "/api/contacts/{id}",
         "/api/contacts/by-customer/{customer_id}",
+        "/api/contacts/{id}/link",
+        "/api/contacts/{id}/unlink",
         "/api/contacts/{id}/interactions",
         "/api/contacts/{id}/conversation",
         "/api/contacts/{id}/messages",
@@ -1400,7 +1402,7 @@ async fn openapi_document_is_valid_and_covers_every_route() {
     }
     assert_eq!(
         documented.len(),
-        70,
+        72,
         "a new route must be added to this list"
     );
     for op in parsed.paths.paths.values() {

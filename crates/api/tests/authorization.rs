@@ -102,6 +102,10 @@ const MATRIX: &[Row] = &[
     ("GET",  "/api/contacts/{id}",                   [U, U, U, P, P, U, U, U]),
     ("GET",  "/api/contacts/by-customer/{customer_id}", [U, U, U, P, P, U, U, U]),
     ("PATCH","/api/contacts/{id}",                   [U, U, U, P, P, U, U, U]),
+    // Linking and unlinking identities: any agent, as in Contact Information (the body here
+    // is empty: 400; the real thing in `tests/contact_links.rs`).
+    ("POST", "/api/contacts/{id}/link",              [U, U, U, P, P, U, U, U]),
+    ("POST", "/api/contacts/{id}/unlink",            [U, U, U, P, P, U, U, U]),
     ("GET",  "/api/contacts/{id}/interactions",      [U, U, U, P, P, U, U, U]),
     ("GET",  "/api/contacts/{id}/conversation",      [U, U, U, P, P, U, U, U]),
     ("POST", "/api/contacts/{id}/messages",          [U, U, U, P, C, U, U, U]),

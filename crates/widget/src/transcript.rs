@@ -178,6 +178,17 @@ pub struct Transcript {
 }
 
 impl Transcript {
+    /// Whether `page` numbers the conversation differently from what is held: a held seq with
+    /// another message, or another contact's (the conversation was rewritten because the
+    /// contact was linked to another while the stream was down).
+    pub fn renumbered(&self, page: &Page) -> bool {
+        page.messages.iter().any(|m| {
+            self.messages
+                .get(m.seq)
+                .is_some_and(|held| held.id != m.id || held.contact_id != m.contact_id)
+        })
+    }
+
     /// Merges one page; returns the seqs that are new or changed.
     pub fn merge_page(&mut self, page: Page, older: bool) -> Vec<i64> {
         if older || self.messages.is_empty() {

@@ -199,6 +199,34 @@ pub struct ContactPatch {
     pub notes: Option<String>,
 }
 
+/// `POST /api/contacts/{id}/link`: this contact is the same person as `into`, an existing
+/// contact: its identities and conversations move there, and it is gone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LinkRequest {
+    /// The contact that keeps everything.
+    pub into: crate::ContactId,
+}
+
+/// `POST /api/contacts/{id}/unlink`: the identity is someone else: it becomes a contact of
+/// its own, with its channels' conversations.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UnlinkRequest {
+    /// One of the contact's identities.
+    pub identity: crate::Identity,
+}
+
+/// `POST /api/contacts/{id}/unlink`: both contacts as they are now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UnlinkResult {
+    /// The contact the identity left.
+    pub contact: crate::ContactView,
+    /// The new contact holding the identity.
+    pub new_contact: crate::ContactView,
+}
+
 /// `GET /api/contacts`: one page of the Contacts list, newest activity first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

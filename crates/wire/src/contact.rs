@@ -24,6 +24,106 @@ pub enum Identity {
     FacebookUser(String),
 }
 
+impl Identity {
+    /// What kind of identity it is, in the UI's words ("Facebook Messenger").
+    pub fn kind_label(&self) -> &'static str {
+        match self {
+            Identity::WebVisitor(_) => "Web visitor",
+            Identity::WebCustomer(_) => "Customer",
+            Identity::MessengerPsid(_) => "Facebook Messenger",
+            Identity::TwitterUser(_) => "Twitter/X",
+            Identity::FacebookUser(_) => "Facebook",
+        }
+    }
+
+    /// The identity as Contact Information lists it ("Facebook Messenger 2741").
+    pub fn text(&self) -> String {
+        let value = match self {
+            Identity::WebVisitor(v)
+            | Identity::WebCustomer(v)
+            | Identity::MessengerPsid(v)
+            | Identity::TwitterUser(v)
+            | Identity::FacebookUser(v) => v,
+        };
+        format!("{} {value}", self.kind_label())
+    }
+
+    /// The channels whose conversations this identity is how the contact is reached on: an
+    /// identity unlinked from a contact takes its interactions on these channels with it.
+    pub fn channels(&self) -> &'static [Channel] {
+        match self {
+            Identity::WebVisitor(_) | Identity::WebCustomer(_) => &[Channel::WebChat],
+            Identity::MessengerPsid(_) => &[Channel::Messenger],
+            Identity::TwitterUser(_) => &[Channel::TwitterDm, Channel::Tweet],
+            Identity::FacebookUser(_) => &[Channel::FacebookPost],
+        }
+    }
+
+    /// Whether the two are the same kind of identity (two Messenger ids, say).
+    pub fn same_kind(&self, other: &Identity) -> bool {
+        std::mem::discriminant(self) == std::mem::discriminant(other)
+    }
+}
+
+/// Why an identity cannot be unlinked from `contact`, in the words the desktop shows; `None`
+/// when it can. One rule for the server's refusal and the desktop's disabled `Unlink`.
+pub fn unlink_refusal(contact: &ContactView, identity: &Identity) -> Option<String> {
+    if !contact.identities.contains(identity) {
+        return Some(format!(
+            "{} is not one of {}'s identities.",
+            identity.text(),
+            contact.display_name()
+        ));
+    }
+    if contact.identities.len() < 2 {
+        return Some(format!(
+            "{} is {}'s only identity.",
+            identity.text(),
+            contact.display_name()
+        ));
+    }
+    let shared = contact.identities.iter().find(|other| {
+        *other != identity
+            && other
+                .channels()
+                .iter()
+                .any(|c| identity.channels().contains(c))
+    });
+    shared.map(|other| {
+        format!(
+            "{} and {} share {}'s {} conversations, which cannot be told apart.",
+            identity.text(),
+            other.text(),
+            contact.display_name(),
+            identity.channels()[0].label()
+        )
+    })
+}
+
+/// Why `from` cannot be linked into `into`, in the desktop's words; `None` when it can. A
+/// contact has at most one identity of each kind, so each identity's conversations can be
+/// told apart again by `Unlink`.
+pub fn link_refusal(from: &ContactView, into: &ContactView) -> Option<String> {
+    if from.id == into.id {
+        return Some("A contact cannot be linked to itself.".to_owned());
+    }
+    let clash = from.identities.iter().find_map(|a| {
+        into.identities
+            .iter()
+            .find(|b| a.same_kind(b))
+            .map(|b| (a, b))
+    });
+    clash.map(|(a, b)| {
+        format!(
+            "{} already has a {} identity ({}), so {} cannot be added.",
+            into.display_name(),
+            b.kind_label(),
+            b.text(),
+            a.text()
+        )
+    })
+}
+
 /// A contact with everything the Contact Information panel shows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

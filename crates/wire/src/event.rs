@@ -233,7 +233,7 @@ event_table! {
         interaction: InteractionView,
         /// `message`, `contact_responded`.
         message: MessageView,
-        /// `typing`, `receipt`, `contact_responded`.
+        /// `typing`, `receipt`, `contact_responded`, `contact_linked`.
         contact_id: ContactId,
         /// `typing`.
         party: Party,
@@ -253,8 +253,10 @@ event_table! {
         agent_id: AgentId,
         /// `contact_responded`.
         contact_name: String,
-        /// `contact_updated`.
+        /// `contact_updated`, `contact_linked`, `contact_unlinked`.
         contact: ContactView,
+        /// `contact_unlinked`.
+        new_contact: ContactView,
         /// `transfer_ended`.
         outcome: TransferOutcome,
         /// `transfer_ended`, `reassigned`.
@@ -336,6 +338,23 @@ event_table! {
         ContactUpdated = "contact_updated" {
             /// The contact as they are now.
             contact: ContactView,
+        },
+        /// A contact was linked into another (the same person): `contact_id` is gone, its
+        /// identities and conversations are `contact`'s now, renumbered in time order; what a
+        /// desktop holds of either conversation is stale.
+        ContactLinked = "contact_linked" {
+            /// The contact that was merged away.
+            contact_id: ContactId,
+            /// The contact that holds everything now.
+            contact: ContactView,
+        },
+        /// An identity was unlinked from `contact` into `new_contact`, with its channels'
+        /// conversations; both conversations are renumbered.
+        ContactUnlinked = "contact_unlinked" {
+            /// The contact the identity left.
+            contact: ContactView,
+            /// The new contact.
+            new_contact: ContactView,
         },
         /// A transfer this agent made was answered: accepted, or rejected or timed out (then
         /// the chat is back with them, or in the queue).

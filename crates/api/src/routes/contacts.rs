@@ -1,4 +1,5 @@
-//! `/api/contacts`: the Contacts list, details, history, the merged conversation, sending
+//! `/api/contacts`: the Contacts list, details, linking and unlinking identities, history, the
+//! merged conversation, sending
 //! (with reactivation), the `Chat` button, receipts; plus `/api/search`,
 //! `/api/responses`, and `Retry` of a failed message to Messenger or X
 //! (`/api/messages/{id}/retry`).
@@ -15,8 +16,8 @@ use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use wire::api::{
-    AgentSendRequest, ContactPage, ContactPatch, ConversationPage, ReceiptRequest, ResponseTree,
-    SearchResults, SendResponse,
+    AgentSendRequest, ContactPage, ContactPatch, ConversationPage, LinkRequest, ReceiptRequest,
+    ResponseTree, SearchResults, SendResponse, UnlinkRequest, UnlinkResult,
 };
 use wire::checks::Lines;
 use wire::{ContactId, ContactView, InteractionView, MessageId, MessageView};
@@ -26,6 +27,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list))
         .routes(routes!(get_contact, patch_contact))
         .routes(routes!(by_customer))
+        .routes(routes!(link))
+        .routes(routes!(unlink))
         .routes(routes!(history))
         .routes(routes!(conversation))
         .routes(routes!(send))
@@ -144,6 +147,50 @@ async fn by_customer(
         .await?
         .ok_or_else(unknown)?;
     Ok(Json(state.store.contact(id).await?.ok_or_else(unknown)?))
+}
+
+/// This contact is the same person as an existing one (`into`): its identities and
+/// conversations move there, interleaved in time order, and it is gone. Refused (409) where
+/// both have an identity of one kind, or both have a chat in progress.
+#[utoipa::path(post, path = "/api/contacts/{id}/link", tag = "contacts", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "the contact linked away")), request_body = LinkRequest,
+    responses((status = 200, body = ContactView), (status = 400, body = wire::ErrorBody),
+        (status = 404, body = wire::ErrorBody), (status = 409, body = wire::ErrorBody)))]
+async fn link(
+    State(state): State<AppState>,
+    auth: AgentAuth,
+    PathParam(id): PathParam<ContactId>,
+    JsonBody(request): JsonBody<LinkRequest>,
+) -> Result<Json<ContactView>, ApiError> {
+    Ok(Json(
+        state
+            .store
+            .link_contact(auth.agent, id, request.into)
+            .await?,
+    ))
+}
+
+/// One of the contact's identities is someone else: it becomes a new contact with the
+/// conversations on its channels. Refused (409) for the contact's only identity, or one whose
+/// channel another identity of the contact shares.
+#[utoipa::path(post, path = "/api/contacts/{id}/unlink", tag = "contacts", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "contact id")), request_body = UnlinkRequest,
+    responses((status = 200, body = UnlinkResult), (status = 400, body = wire::ErrorBody),
+        (status = 404, body = wire::ErrorBody), (status = 409, body = wire::ErrorBody)))]
+async fn unlink(
+    State(state): State<AppState>,
+    auth: AgentAuth,
+    PathParam(id): PathParam<ContactId>,
+    JsonBody(request): JsonBody<UnlinkRequest>,
+) -> Result<Json<UnlinkResult>, ApiError> {
+    let (contact, new_contact) = state
+        .store
+        .unlink_identity(auth.agent, id, &request.identity)
+        .await?;
+    Ok(Json(UnlinkResult {
+        contact,
+        new_contact,
+    }))
 }
 
 /// Changes a contact's name, email, phone or notes.

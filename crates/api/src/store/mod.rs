@@ -60,6 +60,7 @@ mod history;
 mod inbound;
 mod interaction_steps;
 mod interactions;
+mod links;
 mod messages;
 mod monitors;
 mod offers;

@@ -37,6 +37,7 @@ async fn first_page(epoch: u32, token: String) -> bool {
             return false;
         }
         match page {
+            Ok(page) if a.transcript.renumbered(&page) => a.replace(page),
             Ok(page) => {
                 a.merge(page, false);
                 // A chat that ended before this visit is history, not news: show the composer
@@ -86,13 +87,13 @@ pub(super) async fn load_earlier() {
     });
 }
 
-/// Reloads the newest page (after a `resync`).
+/// Reloads the newest page in place of what shows (after a `resync`).
 pub(super) async fn reload(epoch: u32, token: String) {
     let result = api::conversation(&token, None).await;
     with(|a| {
         if a.epoch == epoch {
             if let Ok(page) = result {
-                a.merge(page, false);
+                a.replace(page);
                 a.ack();
             }
         }

@@ -60,6 +60,21 @@ impl App {
         self.render();
     }
 
+    /// Shows `page` instead of everything shown (after a `resync`: a gap in the stream, or the
+    /// conversation renumbered because the contact was linked to another, whose id the page's
+    /// messages name): what was drawn and acknowledged under the old numbering is dropped.
+    pub(super) fn replace(&mut self, page: Page) {
+        if let (Some(session), Some(m)) = (self.session.as_mut(), page.messages.first()) {
+            session.contact_id = m.contact_id;
+        }
+        self.transcript = crate::transcript::Transcript::default();
+        self.lines.clear();
+        self.ui.log.set_text_content(None);
+        self.receipts.delivered_sent = 0;
+        self.receipts.read_sent = 0;
+        self.merge(page, false);
+    }
+
     /// Draws (or redraws) the line for `seq`, in seq order.
     pub(super) fn draw(&mut self, seq: i64) {
         let Some(m) = self.transcript.messages.get(seq) else {

@@ -242,3 +242,24 @@ fn reads_the_visitor_form_the_server_sends() {
     assert_eq!(message.author.name.as_deref(), Some("Ann"));
     assert_eq!(message.author.party(), Some(Party::Agent));
 }
+
+#[test]
+fn a_page_numbered_differently_is_told_apart_from_a_page_that_continues() {
+    let mut t = Transcript::default();
+    let page = |messages: Vec<Message>| Page {
+        messages,
+        interactions: vec![],
+        has_more: false,
+    };
+    t.merge_page(page(vec![msg(1, Author::Contact), msg(2, agent())]), false);
+    // The same messages again, and a newer one: a page that continues.
+    assert!(!t.renumbered(&page(vec![msg(2, agent()), msg(3, Author::Contact)])));
+    // Seq 2 is another message now: the conversation was renumbered (contacts linked).
+    let mut moved = msg(2, agent());
+    moved.id = MessageId(99);
+    assert!(t.renumbered(&page(vec![moved])));
+    // Another contact's messages at a held seq: the visitor's contact was linked to another.
+    let mut theirs = msg(1, Author::Contact);
+    theirs.contact_id = ContactId(2);
+    assert!(t.renumbered(&page(vec![theirs])));
+}

@@ -1,0 +1,186 @@
+//! Linking in Contact Information: the contact's identities, each with `Unlink` where it can
+//! be told apart, and `Link to another contact` (find the contact who is the same person).
+//! Both ask to confirm; the server's event rebuilds every view of the conversations after.
+
+use crate::shell::state::desk;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use wire::contact::{link_refusal, unlink_refusal};
+use wire::{ContactSummary, ContactView, Identity};
+
+/// The identities, each with `Unlink <identity>` where that is allowed.
+#[component]
+pub fn Identities(
+    /// The contact as loaded.
+    contact: ContactView,
+) -> impl IntoView {
+    let confirming = RwSignal::new(None::<Identity>);
+    let error = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let notices = desk().notices;
+    let api = desk().api;
+    let id = contact.id;
+    let name = contact.display_name();
+    let rows = contact
+        .identities
+        .iter()
+        .map(|identity| {
+            let text = identity.text();
+            let allowed = unlink_refusal(&contact, identity).is_none();
+            let ask = identity.clone();
+            view! {
+                <li>
+                    {text.clone()}
+                    {allowed.then(|| view! {
+                        " "
+                        <button type="button" class="link-button" aria-label=format!("Unlink {text}")
+                            on:click=move |_| { error.set(None); confirming.set(Some(ask.clone())); }>"Unlink"</button>
+                    })}
+                </li>
+            }
+        })
+        .collect_view();
+    let confirm = move |identity: Identity| {
+        busy.set(true);
+        let client = api.client();
+        spawn_local(async move {
+            match client.unlink_identity(id, identity.clone()).await {
+                Ok(_) => {
+                    confirming.try_set(None);
+                    notices.push(format!("{} is a contact of its own now.", identity.text()));
+                }
+                Err(e) => {
+                    error.try_set(Some(e.message()));
+                }
+            }
+            busy.try_set(false);
+        });
+    };
+    view! {
+        <ul class="identities">{rows}</ul>
+        {move || confirming.get().map(|identity| {
+            let text = identity.text();
+            let channels = identity.channels().iter().map(|c| c.label()).collect::<Vec<_>>().join(" and ");
+            let question = format!(
+                "Unlink {text} from {name}? It becomes a new contact, with the {channels} conversations."
+            );
+            view! {
+                <div class="confirm" role="group" aria-label=format!("Unlink {text}")>
+                    <p>{question}</p>
+                    <button type="button" class="primary" disabled=move || busy.get()
+                        on:click=move |_| confirm(identity.clone())>"Unlink"</button>
+                    " "
+                    <button type="button" on:click=move |_| confirming.set(None)>"Cancel"</button>
+                </div>
+            }
+        })}
+        {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+    }
+}
+
+/// `Find the contact to link to`: a search among contacts, each hit with `Link to <name>`,
+/// then a question to confirm: this contact's channels and conversations move there.
+#[component]
+pub fn LinkContact(
+    /// The contact the panel shows (the one that is linked away).
+    contact: ContactView,
+) -> impl IntoView {
+    let api = desk().api;
+    let notices = desk().notices;
+    let query = RwSignal::new(String::new());
+    let hits = RwSignal::new(Vec::<ContactSummary>::new());
+    let chosen = RwSignal::new(None::<ContactView>);
+    let error = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let from = contact.id;
+    let from_view = StoredValue::new(contact.clone());
+    let field = format!("link-search-{from}");
+    let search = move || {
+        let words = query.get_untracked().trim().to_owned();
+        error.set(None);
+        if words.is_empty() {
+            hits.set(Vec::new());
+            return;
+        }
+        let client = api.client();
+        spawn_local(async move {
+            match client.find_contacts(&words).await {
+                Ok(page) => {
+                    hits.try_set(page.contacts.into_iter().filter(|c| c.id != from).collect());
+                }
+                Err(e) => notices.error("Finding contacts", &e),
+            }
+        });
+    };
+    let choose = move |hit: ContactSummary| {
+        error.set(None);
+        let client = api.client();
+        spawn_local(async move {
+            match client.contact(hit.id).await {
+                Ok(into) => match from_view.with_value(|f| link_refusal(f, &into)) {
+                    Some(why) => {
+                        error.try_set(Some(why));
+                    }
+                    None => {
+                        chosen.try_set(Some(into));
+                    }
+                },
+                Err(e) => notices.error("Loading the contact", &e),
+            }
+        });
+    };
+    let link = move |into: ContactView| {
+        busy.set(true);
+        let client = api.client();
+        spawn_local(async move {
+            match client.link_contact(from, into.id).await {
+                Ok(c) => notices.push(format!("Linked to {}.", c.display_name())),
+                Err(e) => {
+                    error.try_set(Some(e.message()));
+                }
+            }
+            busy.try_set(false);
+        });
+    };
+    let name = contact.display_name();
+    view! {
+        <section class="link-contact" aria-label="Link to another contact">
+            <h4>"Link to another contact"</h4>
+            <form role="search" on:submit=move |ev| { ev.prevent_default(); search(); }>
+                <label for=field.clone()>"Find the contact to link to"</label>
+                <input id=field type="search" bind:value=query/>
+                <button type="submit">"Find"</button>
+            </form>
+            <ul class="link-hits">
+                <For each=move || hits.get() key=|c| c.id let:hit>
+                    {
+                        let label = format!("Link to {}", hit.name);
+                        let detail = hit.email.clone().unwrap_or_default();
+                        view! {
+                            <li>
+                                <button type="button" on:click=move |_| choose(hit.clone())>{label}</button>
+                                " " <span class="hint">{detail}</span>
+                            </li>
+                        }
+                    }
+                </For>
+            </ul>
+            {move || chosen.get().map(|into| {
+                let target = into.display_name();
+                let question = format!(
+                    "Link {name} to {target}? {name}'s channels and conversations move to {target}, and {name} is no longer a separate contact."
+                );
+                view! {
+                    <div class="confirm" role="group" aria-label=format!("Link to {target}")>
+                        <p>{question}</p>
+                        <button type="button" class="primary" disabled=move || busy.get()
+                            on:click=move |_| link(into.clone())>"Link"</button>
+                        " "
+                        <button type="button" on:click=move |_| chosen.set(None)>"Cancel"</button>
+                    </div>
+                }
+            })}
+            {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+        </section>
+    }
+}
