@@ -227,11 +227,12 @@ fn child_of(parent: u32) -> Option<u32> {
 
 /// nginx's error log and standard error, for a failure message.
 fn logs(dir: &Path) -> String {
-    ["error.log", "stderr.log"]
-        .iter()
-        .map(|f| {
-            let text = std::fs::read_to_string(dir.join(f)).unwrap_or_default();
-            format!("--- {f}\n{text}")
-        })
-        .collect()
+    let mut out = String::new();
+    for file in ["error.log", "stderr.log"] {
+        out += "--- ";
+        out += file;
+        out += "\n";
+        out += &std::fs::read_to_string(dir.join(file)).unwrap_or_default();
+    }
+    out
 }
