@@ -8,7 +8,12 @@
 //! - `ui`: `benches/ui.rs` in headless Chromium against the release bundles: opening,
 //!   scrolling and searching a 10,000-message conversation.
 //! - `api`: `crates/api/examples/load.rs` against the release server, on `SQLite` and
-//!   PostgreSQL.
+//!   PostgreSQL, each run beside a peer measured with the same client in the same run: nginx
+//!   with its pub/sub module nchan (Debian's `nginx` and `libnginx-mod-nchan`, installed here
+//!   when missing), one EventSource channel per agent, one publish per visitor message. It
+//!   prints both tables (latency, CPU per message, memory per idle stream) and the ratio
+//!   Threadline ÷ nchan: nchan keeps messages in memory, the server commits each one, so the
+//!   ratio is the cost of durability plus the server's fan-out.
 //! - `search`: `crates/api/examples/search.rs` against the release server: history search over
 //!   1,000,000 messages, on `SQLite` and PostgreSQL.
 //! - `reports`: `crates/api/examples/reports.rs` against the release server: every report
@@ -48,7 +53,7 @@ impl Bench {
         (
             "api",
             Bench::Api,
-            "message latency (1,000 agents, 1,000 msg/s) and memory for 10,000 idle streams, on SQLite and PostgreSQL",
+            "message latency and CPU (1,000 agents, 1,000 msg/s) and memory for 10,000 idle streams, on SQLite and PostgreSQL, each beside nchan",
         ),
         (
             "search",
@@ -117,25 +122,34 @@ fn ui() -> Result<()> {
         .run()
 }
 
-/// Runs the server's load benchmark (`crates/api/examples/load.rs`).
+/// Runs the server's load benchmark (`crates/api/examples/load.rs`) with nchan beside it.
 fn api() -> Result<()> {
-    on_both_databases("load")
+    tools::ensure_nchan()?;
+    on_both_databases(
+        "load",
+        &[
+            "--nginx",
+            tools::NGINX,
+            "--nchan-module",
+            tools::NCHAN_MODULE,
+        ],
+    )
 }
 
 /// Runs the history search benchmark (`crates/api/examples/search.rs`).
 fn search() -> Result<()> {
-    on_both_databases("search")
+    on_both_databases("search", &[])
 }
 
 /// Runs the reports benchmark (`crates/api/examples/reports.rs`).
 fn reports() -> Result<()> {
-    on_both_databases("reports")
+    on_both_databases("reports", &[])
 }
 
-/// Builds the server and its examples in release, then runs `example` against the release
-/// server binary: on SQLite, then on a fresh PostgreSQL database (dropped afterwards) when
-/// 127.0.0.1:5432 answers.
-fn on_both_databases(example: &str) -> Result<()> {
+/// Builds the server and its examples in release, then runs `example` (with `args`) against
+/// the release server binary: on SQLite, then on a fresh PostgreSQL database (dropped
+/// afterwards) when 127.0.0.1:5432 answers.
+fn on_both_databases(example: &str, args: &[&str]) -> Result<()> {
     cmd("cargo")
         .args([
             "build",
@@ -150,7 +164,7 @@ fn on_both_databases(example: &str) -> Result<()> {
         .join("release/examples")
         .join(example);
     println!("\n== SQLite ==");
-    cmd(&bin).run()?;
+    cmd(&bin).args(args).run()?;
     let name = format!(
         "threadline_{example}_{}",
         std::time::SystemTime::now()
@@ -165,7 +179,7 @@ fn on_both_databases(example: &str) -> Result<()> {
     if psql(format!("CREATE DATABASE {name}")).is_ok() {
         println!("\n== PostgreSQL ==");
         let url = format!("postgres://postgres@127.0.0.1:5432/{name}");
-        let result = cmd(&bin).args(["--database-url", &url]).run();
+        let result = cmd(&bin).args(args).args(["--database-url", &url]).run();
         let _ = psql(format!("DROP DATABASE {name}"));
         result?;
     } else {

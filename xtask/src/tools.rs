@@ -11,6 +11,8 @@
 //!   its output fails at start). [`ensure_build_tools`] is both in one call.
 //! - [`ensure_browser`]: Debian's `chromium`, `chromium-driver` and `fonts-noto-color-emoji`
 //!   (emoji in the desktop and the widget are boxes without a colour emoji font).
+//! - [`ensure_nchan`]: Debian's `nginx` and `libnginx-mod-nchan`, the peer `cargo xtask bench
+//!   api` measures beside the server (only for that benchmark).
 //! - [`ensure_postgres`]: a Postgres server on 127.0.0.1:5432 for the Postgres test variants.
 
 use std::path::{Path, PathBuf};
@@ -37,6 +39,15 @@ pub const CHROMIUM: &str = "/usr/bin/chromium";
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 /// The colour emoji font Chromium draws emoji with (without it they are empty boxes).
 pub const EMOJI_FONT: &str = "/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf";
+
+/// nginx, as Debian installs it: `cargo xtask bench api` runs it with nchan as the peer.
+pub const NGINX: &str = "/usr/sbin/nginx";
+/// nchan, nginx's pub/sub module, as Debian installs it (loaded with `load_module`).
+pub const NCHAN_MODULE: &str = "/usr/lib/nginx/modules/ngx_nchan_module.so";
+
+/// The Debian packages `cargo xtask bench api` needs for its peer, each with a file that shows
+/// it is installed.
+const NCHAN_PACKAGES: [(&str, &str); 2] = [("nginx", NGINX), ("libnginx-mod-nchan", NCHAN_MODULE)];
 
 /// The Debian packages the browser tests need, each with a file that shows it is installed.
 const BROWSER_PACKAGES: [(&str, &str); 3] = [
@@ -404,28 +415,49 @@ fn running_install(crate_name: &str) -> Option<u32> {
 /// installing only the ones that are missing.
 pub fn ensure_browser() -> Result<()> {
     step("checking Chromium, chromedriver and the emoji font");
-    let missing: Vec<&str> = BROWSER_PACKAGES
+    if !install_missing(&BROWSER_PACKAGES)? {
+        return Ok(());
+    }
+    let version = cmd(CHROMEDRIVER).args(["--version"]).probe();
+    println!(
+        "ok: {}",
+        version
+            .as_deref()
+            .unwrap_or("chromedriver")
+            .lines()
+            .next()
+            .unwrap_or("")
+            .trim()
+    );
+    println!("ok: {EMOJI_FONT}");
+    Ok(())
+}
+
+/// Makes sure nginx and its nchan module are installed (Debian packages), for `cargo xtask
+/// bench api`, which measures nchan beside the server.
+pub fn ensure_nchan() -> Result<()> {
+    step("checking nginx and its nchan module");
+    if install_missing(&NCHAN_PACKAGES)? {
+        println!("ok: {NGINX}");
+        println!("ok: {NCHAN_MODULE}");
+    }
+    Ok(())
+}
+
+/// Installs, in one `apt-get` run, those of `packages` (a Debian package, a file it installs)
+/// whose file is missing. `true` when all were there already.
+fn install_missing(packages: &[(&str, &str)]) -> Result<bool> {
+    let missing: Vec<&str> = packages
         .iter()
         .filter(|(_, path)| !Path::new(path).exists())
         .map(|(package, _)| *package)
         .collect();
     if missing.is_empty() {
-        let version = cmd(CHROMEDRIVER).args(["--version"]).probe();
-        println!(
-            "ok: {}",
-            version
-                .as_deref()
-                .unwrap_or("chromedriver")
-                .lines()
-                .next()
-                .unwrap_or("")
-                .trim()
-        );
-        println!("ok: {EMOJI_FONT}");
-        return Ok(());
+        return Ok(true);
     }
     println!("installing Debian's {}", missing.join(", "));
-    apt_install(&missing)
+    apt_install(&missing)?;
+    Ok(false)
 }
 
 fn apt_install(packages: &[&str]) -> Result<()> {

@@ -1,5 +1,9 @@
 //! What the server benchmarks in `examples/` share: starting the release server binary on a
 //! database and waiting until it answers.
+//!
+//! # Layout
+//! - [`start_server`] / [`RunningServer`]: the server binary on a free loopback port.
+//! - [`free_port`]: a loopback port nothing listens on (also for the load benchmark's nginx).
 
 use std::time::{Duration, Instant};
 
@@ -14,11 +18,7 @@ pub struct RunningServer {
 /// Starts `target/release/threadline-api` (next to this example) on a free loopback port on
 /// `database_url`, without demo data, and waits until it answers.
 pub async fn start_server(database_url: &str, client: &reqwest::Client) -> RunningServer {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("port")
-        .local_addr()
-        .expect("addr")
-        .port();
+    let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
     let bin = std::env::current_exe()
         .expect("exe")
@@ -66,4 +66,13 @@ pub async fn start_server(database_url: &str, client: &reqwest::Client) -> Runni
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     RunningServer { child, base }
+}
+
+/// A loopback port free at the time of the call (the OS picks it; the listener is closed).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("port")
+        .local_addr()
+        .expect("addr")
+        .port()
 }
