@@ -7,7 +7,7 @@
 //! nothing is lost. Live-only events (typing) are never in the log: [`Hub::send_live`] hands
 //! them to this instance's streams, and PostgreSQL `NOTIFY` carries them to the others.
 
-use crate::store::{Internal, Store, StoredEvent, TicketScope};
+use crate::store::{Committed, Internal, Store, StoredEvent, TicketScope};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -284,12 +284,21 @@ fn send_all(list: &mut Vec<Entry>, event: &Arc<StoredEvent>) {
     list.retain(|e| e.tx.try_send(event.clone()).is_ok());
 }
 
-/// Tails the log from its current head and dispatches until aborted.
+/// Tails the log from its current head and dispatches until aborted. Events this process
+/// committed come from [`Committed`], rendered, when they continue from the cursor; everything
+/// else is read from the log (see [`Committed`] for when).
 pub async fn run_tailer(store: Store, hub: Arc<Hub>, database_url: String) {
-    let wake = store.events_written();
+    let committed = store.committed();
     if store.backend() == "postgres" {
-        tokio::spawn(listen_postgres(database_url, wake.clone(), hub.clone()));
+        tokio::spawn(listen_postgres(
+            database_url,
+            committed.clone(),
+            hub.clone(),
+        ));
     }
+    // Kept from before the head is read, so no event committed meanwhile is missed (those at
+    // or below the head are dropped at the first look).
+    committed.start_tailing();
     let mut cursor = loop {
         match store.event_head().await {
             Ok(h) => break h,
@@ -300,16 +309,32 @@ pub async fn run_tailer(store: Store, hub: Arc<Hub>, database_url: String) {
         }
     };
     loop {
-        tokio::select! {
-            () = wake.notified() => {}
-            () = tokio::time::sleep(Duration::from_millis(500)) => {}
-        }
-        cursor = drain(&store, &hub, cursor).await;
+        // The poll reads the log: rows another process wrote (the command line on SQLite).
+        let polled = tokio::select! {
+            () = committed.notified() => false,
+            () = tokio::time::sleep(Duration::from_millis(500)) => true,
+        };
+        cursor = drain(&store, &committed, &hub, cursor, polled).await;
     }
 }
 
-async fn drain(store: &Store, hub: &Hub, mut cursor: EventId) -> EventId {
+async fn drain(
+    store: &Store,
+    committed: &Committed,
+    hub: &Hub,
+    mut cursor: EventId,
+    mut read_log: bool,
+) -> EventId {
     loop {
+        let taken = committed.take_after(cursor);
+        for e in &taken.events {
+            cursor = e.id;
+            hub.dispatch(e);
+        }
+        read_log |= taken.read_log;
+        if !read_log {
+            return cursor;
+        }
         match store.events_after(cursor, 1000).await {
             Ok(batch) if batch.is_empty() => return cursor,
             Ok(batch) => {
@@ -328,7 +353,7 @@ async fn drain(store: &Store, hub: &Hub, mut cursor: EventId) -> EventId {
 
 /// Wakes the tailer when another instance commits events, and hands live-only events from
 /// other instances to this hub.
-async fn listen_postgres(url: String, wake: Arc<tokio::sync::Notify>, hub: Arc<Hub>) {
+async fn listen_postgres(url: String, committed: Arc<Committed>, hub: Arc<Hub>) {
     use crate::store::postgres::{LIVE_CHANNEL, NOTIFY_CHANNEL};
     loop {
         match sqlx::postgres::PgListener::connect(&url).await {
@@ -340,7 +365,7 @@ async fn listen_postgres(url: String, wake: Arc<tokio::sync::Notify>, hub: Arc<H
                         if n.channel() == LIVE_CHANNEL {
                             hub.receive_live(n.payload());
                         } else {
-                            wake.notify_one();
+                            committed.wake_to_read();
                         }
                     }
                 }

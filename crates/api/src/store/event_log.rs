@@ -2,12 +2,22 @@
 //! after an id (for everyone, or for one agent or visitor), and pruning. Besides the events
 //! clients see, the log carries [`Internal`] rows that the instances tell each other (a row for
 //! no agent and no visitor, so no replay ever sends one).
+//!
+//! # Layout
+//! - [`StoredEvent`]: a row ready to send, rendered once for every subscriber; [`Internal`].
+//! - [`Committed`]: what this process just committed, handed to its hub without reading it back.
+//! - the `Store` reads (head, floor, events after an id), pruning, live-only notices.
+//! - `stored_event`: a row of the log as a [`StoredEvent`]; `envelope_json`: the one
+//!   rendering of an event with its id and time.
 
 use super::{Store, StoreError, TicketScope};
 use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
 use sqlx::Row;
-use std::sync::Arc;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use tokio::sync::Notify;
 use wire::{AgentId, ContactId, Event, EventId};
 
 /// A row of the event log, ready to send.
@@ -50,6 +60,113 @@ pub enum Internal {
     /// A message is waiting in the outbox (new, or put back by `Retry`): every instance's
     /// outbox worker looks at once instead of at its next poll.
     OutboxWaiting,
+}
+
+/// Most rendered events [`Committed`] keeps for a hub that has not taken them: beyond this the
+/// oldest are dropped, and the hub reads them from the log instead.
+const MAX_KEPT: usize = 4096;
+
+/// Events this process committed, rendered as [`StoredEvent`]s by id, for its hub to take
+/// instead of reading them back from the log (a query, a JSON parse and a render per event),
+/// and the wake that tells the hub. The hub still reads the log whenever what is here does not
+/// continue exactly from its cursor (another instance's or another process's rows, a gap in
+/// the ids, events dropped over [`MAX_KEPT`]), when another instance wakes it, and on its
+/// poll; so the order and the completeness of every stream stay those of the log.
+#[derive(Debug, Default)]
+pub struct Committed {
+    /// Woken after a commit that appended events (and by whatever else wants the hub to look).
+    wake: Notify,
+    /// Set when the hub must read the log at its next look: events were committed that are
+    /// not kept here, or another instance wrote some.
+    read_log: AtomicBool,
+    /// Set once a hub takes events from here; until then nothing is kept (a `Store` without a
+    /// hub, such as the command line's, would only fill memory).
+    tailed: AtomicBool,
+    /// The rendered events by id, until the hub takes them.
+    events: Mutex<BTreeMap<EventId, Arc<StoredEvent>>>,
+}
+
+/// What [`Committed::take_after`] hands the hub.
+#[derive(Debug, Default)]
+pub struct Taken {
+    /// Events that continue from the cursor without a gap, oldest first.
+    pub events: Vec<Arc<StoredEvent>>,
+    /// Whether the log must be read too (see [`Committed`]).
+    pub read_log: bool,
+}
+
+impl Committed {
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<EventId, Arc<StoredEvent>>> {
+        self.events
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Records events just committed (rendered, with the ids the log gave them; none when
+    /// their ids are not known) and wakes the hub.
+    pub(super) fn add(&self, events: Option<Vec<StoredEvent>>) {
+        match events {
+            Some(events) if self.tailed.load(Ordering::Acquire) => {
+                let mut kept = self.lock();
+                for e in events {
+                    kept.insert(e.id, Arc::new(e));
+                }
+                while kept.len() > MAX_KEPT {
+                    kept.pop_first();
+                }
+            }
+            Some(_) => {}
+            None => self.read_log.store(true, Ordering::Release),
+        }
+        self.wake.notify_one();
+    }
+
+    /// Wakes the hub to read the log (another instance wrote to it).
+    pub fn wake_to_read(&self) {
+        self.read_log.store(true, Ordering::Release);
+        self.wake.notify_one();
+    }
+
+    /// Waits for a wake.
+    pub async fn notified(&self) {
+        self.wake.notified().await;
+    }
+
+    /// The hub starts taking events from here (from its cursor at the log's head).
+    pub fn start_tailing(&self) {
+        self.tailed.store(true, Ordering::Release);
+    }
+
+    /// The kept events that follow `cursor` without a gap, taken; what is kept at or below it
+    /// is dropped (the hub has it from the log).
+    pub fn take_after(&self, cursor: EventId) -> Taken {
+        let mut read_log = self.read_log.swap(false, Ordering::AcqRel);
+        let mut kept = self.lock();
+        let mut events = Vec::new();
+        let mut next = cursor;
+        while let Some((&id, _)) = kept.first_key_value() {
+            if id <= next {
+                kept.pop_first();
+            } else if id.0 == next.0 + 1 {
+                if let Some((_, e)) = kept.pop_first() {
+                    events.push(e);
+                }
+                next = id;
+            } else {
+                // A gap: the ids between are in the log only.
+                read_log = true;
+                break;
+            }
+        }
+        Taken { events, read_log }
+    }
+}
+
+/// An event as its stream sends it: `EventEnvelope { id, at, event }` as JSON, with `event`
+/// already JSON (`serde_json` of the [`Event`]). Byte for byte what `serde_json` makes of the
+/// envelope (a test holds it to that).
+pub(super) fn envelope_json(id: EventId, at: i64, event_json: &str) -> String {
+    format!("{{\"id\":{},\"at\":{at},\"event\":{event_json}}}", id.0)
 }
 
 /// An agent's events after `$1` (`$2` the agent, `$3` the limit): two range reads of the index
@@ -194,15 +311,13 @@ fn stored_event(row: &AnyRow) -> Result<StoredEvent, sqlx::Error> {
             });
         }
     }
+    // Parsed and written again, so that a row from an older version is sent as this one
+    // writes events.
     let event: Event =
         serde_json::from_str(&payload).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
     let name = event.name();
-    let envelope = wire::EventEnvelope {
-        id: EventId(id),
-        at,
-        event,
-    };
-    let data = serde_json::to_string(&envelope).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+    let event_json = serde_json::to_string(&event).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+    let data = envelope_json(EventId(id), at, &event_json);
     Ok(StoredEvent {
         id: EventId(id),
         agent_id: row.try_get::<Option<i64>, _>("agent_id")?.map(AgentId),
@@ -217,4 +332,73 @@ fn stored_event(row: &AnyRow) -> Result<StoredEvent, sqlx::Error> {
         name,
         internal: None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{envelope_json, Committed, StoredEvent};
+    use std::sync::Arc;
+    use wire::{ContactId, Event, EventEnvelope, EventId, Party};
+
+    #[test]
+    fn envelope_json_is_what_serde_json_writes() {
+        let event = Event::Typing {
+            contact_id: ContactId(7),
+            party: Party::Contact,
+            typing: true,
+        };
+        let envelope = EventEnvelope {
+            id: EventId(42),
+            at: 1_700_000_000_123,
+            event: event.clone(),
+        };
+        let event_json = serde_json::to_string(&event).expect("event");
+        assert_eq!(
+            envelope_json(EventId(42), 1_700_000_000_123, &event_json),
+            serde_json::to_string(&envelope).expect("envelope")
+        );
+    }
+
+    fn row(id: i64) -> StoredEvent {
+        StoredEvent {
+            id: EventId(id),
+            agent_id: None,
+            to_all_agents: true,
+            visitor: None,
+            data: Arc::from(""),
+            name: "typing",
+            internal: None,
+        }
+    }
+
+    fn ids(taken: &super::Taken) -> Vec<i64> {
+        taken.events.iter().map(|e| e.id.0).collect()
+    }
+
+    #[test]
+    fn committed_hands_out_only_what_continues_from_the_cursor() {
+        let committed = Committed::default();
+        // Nothing is kept before a hub tails.
+        committed.add(Some(vec![row(1)]));
+        assert!(committed.take_after(EventId(0)).events.is_empty());
+        committed.start_tailing();
+        committed.add(Some(vec![row(3), row(4)]));
+        committed.add(Some(vec![row(5)]));
+        // Ids at or below the cursor are dropped; 3, 4 and 5 follow 2.
+        let taken = committed.take_after(EventId(2));
+        assert_eq!(ids(&taken), [3, 4, 5]);
+        assert!(!taken.read_log);
+        // A gap (6 is in the log only) sends the hub to the log, and 7 waits.
+        committed.add(Some(vec![row(7)]));
+        let taken = committed.take_after(EventId(5));
+        assert!(taken.events.is_empty());
+        assert!(taken.read_log);
+        assert_eq!(ids(&committed.take_after(EventId(6))), [7]);
+        // Events whose ids are not known send the hub to the log.
+        committed.add(None);
+        assert!(committed.take_after(EventId(7)).read_log);
+        committed.wake_to_read();
+        assert!(committed.take_after(EventId(7)).read_log);
+        assert!(!committed.take_after(EventId(7)).read_log);
+    }
 }

@@ -7,7 +7,8 @@
 //! - this file: the [`Dialect`] trait, [`Audience`], [`Store`] (connecting, migrating).
 //! - `error`: [`StoreError`], what every store operation fails with (no HTTP statuses here).
 //! - `tx`: write transactions ([`Tx`]) that write their events to the log at commit.
-//! - `event_log`: reading the event log for the live streams, pruning it.
+//! - `event_log`: reading the event log for the live streams, the events this process
+//!   committed handed to its hub without reading them back ([`Committed`]), pruning.
 //! - `accounts`: account administration (create, change, deactivate, reset password), the
 //!   import of standard responses, reading the audit log; each change audited.
 //! - `agents`: agents, sessions, status, presence, stream tickets.
@@ -90,7 +91,7 @@ pub use conversation::ChannelFilter;
 pub use embed::{EmbedExchange, EmbedIssueRefusal, EmbedLoginRefusal, NewEmbedToken};
 pub use error::StoreError;
 pub use event_log::{
-    Internal, StoredEvent, AGENT_EVENTS_SQL, BOARD_EVENTS_SQL, VISITOR_EVENTS_SQL,
+    Committed, Internal, StoredEvent, Taken, AGENT_EVENTS_SQL, BOARD_EVENTS_SQL, VISITOR_EVENTS_SQL,
 };
 pub use history::{ImportedInteraction, ImportedMessage};
 pub use inbound::{InboundEdit, InboundMessage};
@@ -105,7 +106,7 @@ pub use tx::Tx;
 use sqlx::any::AnyPoolOptions;
 use sqlx::AnyPool;
 use std::sync::Arc;
-use tokio::sync::{Mutex, Notify};
+use tokio::sync::Mutex;
 use wire::{AgentId, ContactId};
 
 /// The SQL that differs between SQLite and PostgreSQL.
@@ -145,6 +146,9 @@ pub trait Dialect: Send + Sync + 'static {
     fn single_writer(&self) -> bool;
     /// Largest pool.
     fn max_connections(&self) -> u32;
+    /// Whether the pool pings a connection before handing it out (a round trip per use of
+    /// the pool), to find one the server closed.
+    fn ping_before_use(&self) -> bool;
     /// How many transactions of batched sends may be written at once (see `sends`).
     fn send_writers(&self) -> usize;
 }
@@ -202,8 +206,8 @@ pub struct Store {
     /// Serialises write transactions where the backend has a single writer (SQLite), so
     /// deferred transactions never fail to upgrade their lock.
     write_lock: Option<Arc<Mutex<()>>>,
-    /// Woken after a commit that appended events, so the hub tails the log at once.
-    events_written: Arc<Notify>,
+    /// The events this process commits, handed to its hub at once (see [`Committed`]).
+    committed: Arc<Committed>,
     /// Sends waiting to be written together (group commit, see `sends`).
     sends: Arc<sends::SendQueue>,
     /// The per-channel settings in memory, so routing does not read the table per offer.
@@ -240,6 +244,7 @@ impl Store {
             .max_connections(dialect.max_connections())
             .min_connections(1)
             .acquire_timeout(std::time::Duration::from_secs(10))
+            .test_before_acquire(dialect.ping_before_use())
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     for stmt in setup {
@@ -256,7 +261,7 @@ impl Store {
             pool,
             dialect,
             write_lock,
-            events_written: Arc::new(Notify::new()),
+            committed: Arc::default(),
             sends: Arc::default(),
             channels: Arc::default(),
         })
@@ -277,9 +282,9 @@ impl Store {
         &*self.dialect
     }
 
-    /// Woken after commits that appended events.
-    pub fn events_written(&self) -> Arc<Notify> {
-        self.events_written.clone()
+    /// What this process commits to the event log, for its hub (woken by each such commit).
+    pub fn committed(&self) -> Arc<Committed> {
+        self.committed.clone()
     }
 
     /// Closes the pool.

@@ -108,6 +108,10 @@ impl Dialect for Postgres {
     fn max_connections(&self) -> u32 {
         16
     }
+    fn ping_before_use(&self) -> bool {
+        // The server may have closed an idle connection (restart, idle timeout).
+        true
+    }
     fn send_writers(&self) -> usize {
         // Several: most of a send is round trips to the server, which run side by side; only
         // writing the event log and committing take turns (the ordering lock).

@@ -82,6 +82,11 @@ impl Dialect for Sqlite {
     fn max_connections(&self) -> u32 {
         8
     }
+    fn ping_before_use(&self) -> bool {
+        // A file in this process has no server to close a connection; the ping was a round
+        // trip to the connection's thread on every use of the pool.
+        false
+    }
     fn send_writers(&self) -> usize {
         // One: there is one writer anyway, and a batch gathers while the previous one commits.
         1

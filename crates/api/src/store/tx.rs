@@ -1,12 +1,13 @@
 //! Write transactions: [`Tx`] holds the events a change appends and writes them to the log at
 //! commit, in the same transaction as the change.
 
-use super::{sql, Audience, Dialect, Store, StoreError};
+use super::event_log::{envelope_json, Committed};
+use super::{sql, Audience, Dialect, Internal, Store, StoreError, StoredEvent};
 use crate::util::now_ms;
-use sqlx::Any;
+use sqlx::{Any, Row};
 use std::sync::Arc;
-use tokio::sync::{Notify, OwnedMutexGuard};
-use wire::Event;
+use tokio::sync::OwnedMutexGuard;
+use wire::{AgentId, ContactId, Event, EventId};
 
 impl Store {
     /// Starts a write transaction.
@@ -21,19 +22,54 @@ impl Store {
             _guard: guard,
             events: Vec::new(),
             dialect: self.dialect.clone(),
-            events_written: self.events_written.clone(),
+            committed: self.committed.clone(),
         })
     }
 }
 
 /// An event appended by [`Tx::emit`], written to the log when the transaction commits.
 struct PendingEvent {
+    /// When it was appended (ms).
     at: i64,
+    /// The agent it is for, if one.
     agent_id: Option<i64>,
+    /// 1 when agents see it (`agent_id`'s, or every agent's when that is none).
     to_agents: i64,
+    /// The contact it concerns (its visitor's stream reads by it).
     contact_id: Option<i64>,
+    /// 1 when the contact's visitor sees it.
     to_visitor: i64,
+    /// The event as JSON, as stored.
     payload: String,
+    /// The SSE event name (empty for an internal row).
+    name: &'static str,
+    /// The internal row, for the hub that takes it after commit without reading it back.
+    internal: Option<Arc<Internal>>,
+}
+
+impl PendingEvent {
+    /// The event as the hub hands it to streams once the log gave it `id`: what
+    /// `event_log::stored_event` makes of the row, without reading it back.
+    fn rendered(&self, id: EventId) -> StoredEvent {
+        let for_agents = self.to_agents == 1;
+        StoredEvent {
+            id,
+            agent_id: self.agent_id.map(AgentId),
+            to_all_agents: for_agents && self.agent_id.is_none(),
+            visitor: if self.to_visitor == 1 {
+                self.contact_id.map(ContactId)
+            } else {
+                None
+            },
+            data: if self.internal.is_some() {
+                "".into()
+            } else {
+                envelope_json(id, self.at, &self.payload).into()
+            },
+            name: self.name,
+            internal: self.internal.clone(),
+        }
+    }
 }
 
 /// Rows of the event log written by one `INSERT` at commit.
@@ -56,8 +92,8 @@ pub struct Tx {
     events: Vec<PendingEvent>,
     /// The backend's SQL differences.
     dialect: Arc<dyn Dialect>,
-    /// Woken after commit when events were appended.
-    events_written: Arc<Notify>,
+    /// Where the committed events go for this process's hub (and its wake).
+    committed: Arc<Committed>,
 }
 
 impl Tx {
@@ -71,6 +107,8 @@ impl Tx {
             contact_id: audience.contact.or(audience.visitor).map(|c| c.0),
             to_visitor: i64::from(audience.visitor.is_some()),
             payload,
+            name: event.name(),
+            internal: None,
         });
         Ok(())
     }
@@ -87,22 +125,25 @@ impl Tx {
             contact_id: None,
             to_visitor: 0,
             payload,
+            name: "",
+            internal: Some(Arc::new(internal.clone())),
         });
         Ok(())
     }
 
     /// Writes the pending events: the ordering lock first (PostgreSQL), then the rows, oldest
-    /// first, several to a statement. Whether there were any.
-    async fn write_events(&mut self) -> Result<bool, StoreError> {
+    /// first, several to a statement. The ids the log gave them, in the same order.
+    async fn write_events(&mut self) -> Result<Vec<i64>, StoreError> {
+        let mut ids = Vec::with_capacity(self.events.len());
         if self.events.is_empty() {
-            return Ok(false);
+            return Ok(ids);
         }
         if let Some(sql) = self.dialect.before_event_sql() {
             sqlx::query(sql).execute(&mut *self.inner).await?;
         }
         for chunk in self.events.chunks(EVENT_ROWS_PER_INSERT) {
             let sql = format!(
-                "INSERT INTO events (at, agent_id, to_agents, contact_id, to_visitor, payload) VALUES {}",
+                "INSERT INTO events (at, agent_id, to_agents, contact_id, to_visitor, payload) VALUES {} RETURNING id",
                 sql::values_rows(chunk.len(), 6, &[1, 2, 3, 4, 5, 6])
             );
             let mut q = sqlx::query(&sql);
@@ -115,21 +156,41 @@ impl Tx {
                     .bind(e.to_visitor)
                     .bind(e.payload.as_str());
             }
-            q.execute(&mut *self.inner).await?;
+            // One statement's rows get their ids in the order of its `VALUES` (the order of
+            // the rows `RETURNING` lists is not promised, so they are sorted).
+            let mut given = q
+                .fetch_all(&mut *self.inner)
+                .await?
+                .iter()
+                .map(|r| r.try_get::<i64, _>("id"))
+                .collect::<Result<Vec<_>, _>>()?;
+            given.sort_unstable();
+            ids.extend(given);
         }
         if let Some(sql) = self.dialect.after_event_sql() {
             sqlx::query(sql).execute(&mut *self.inner).await?;
         }
-        Ok(true)
+        Ok(ids)
     }
 
-    /// Writes the pending events and commits; wakes the event hub when events were appended.
+    /// Writes the pending events and commits; then hands the events, rendered, to this
+    /// process's hub and wakes it (see [`Committed`]).
     pub async fn commit(mut self) -> Result<(), StoreError> {
-        let wrote_events = self.write_events().await?;
-        let notify = self.events_written.clone();
+        let ids = self.write_events().await?;
         self.inner.commit().await?;
-        if wrote_events {
-            notify.notify_one();
+        if !self.events.is_empty() {
+            // Ids that are not one run, one per event, cannot be matched to the events with
+            // certainty: the hub then reads them from the log.
+            let one_run =
+                ids.len() == self.events.len() && ids.windows(2).all(|w| w[1] == w[0] + 1);
+            let rendered = one_run.then(|| {
+                self.events
+                    .iter()
+                    .zip(&ids)
+                    .map(|(e, id)| e.rendered(EventId(*id)))
+                    .collect()
+            });
+            self.committed.add(rendered);
         }
         Ok(())
     }
