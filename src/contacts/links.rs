@@ -33,7 +33,7 @@ pub fn Identities(
                     {text.clone()}
                     {allowed.then(|| view! {
                         " "
-                        <button type="button" class="link-button" aria-label=format!("Unlink {text}")
+                        <button type="button" aria-label=format!("Unlink {text}")
                             on:click=move |_| { error.set(None); confirming.set(Some(ask.clone())); }>"Unlink"</button>
                     })}
                 </li>
@@ -65,13 +65,9 @@ pub fn Identities(
                 "Unlink {text} from {name}? It becomes a new contact, with the {channels} conversations."
             );
             view! {
-                <div class="confirm" role="group" aria-label=format!("Unlink {text}")>
-                    <p>{question}</p>
-                    <button type="button" class="primary" disabled=move || busy.get()
-                        on:click=move |_| confirm(identity.clone())>"Unlink"</button>
-                    " "
-                    <button type="button" on:click=move |_| confirming.set(None)>"Cancel"</button>
-                </div>
+                <Confirm label=format!("Unlink {text}") question=question action="Unlink" busy=busy
+                    on_yes=Callback::new(move |()| confirm(identity.clone()))
+                    on_no=Callback::new(move |()| confirming.set(None))/>
             }
         })}
         {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
@@ -171,16 +167,40 @@ pub fn LinkContact(
                     "Link {name} to {target}? {name}'s channels and conversations move to {target}, and {name} is no longer a separate contact."
                 );
                 view! {
-                    <div class="confirm" role="group" aria-label=format!("Link to {target}")>
-                        <p>{question}</p>
-                        <button type="button" class="primary" disabled=move || busy.get()
-                            on:click=move |_| link(into.clone())>"Link"</button>
-                        " "
-                        <button type="button" on:click=move |_| chosen.set(None)>"Cancel"</button>
-                    </div>
+                    <Confirm label=format!("Link to {target}") question=question action="Link" busy=busy
+                        on_yes=Callback::new(move |()| link(into.clone()))
+                        on_no=Callback::new(move |()| chosen.set(None))/>
                 }
             })}
             {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
         </section>
+    }
+}
+
+/// A question to confirm before a change: the group is named `label`, its buttons `action` and
+/// `Cancel`.
+#[component]
+fn Confirm(
+    /// The group's accessible name ("Unlink Facebook Messenger 2741").
+    label: String,
+    /// What will happen, as a question.
+    question: String,
+    /// The confirming button's words.
+    action: &'static str,
+    /// The change is on its way: the confirming button waits.
+    busy: RwSignal<bool>,
+    /// Confirmed.
+    on_yes: Callback<()>,
+    /// Cancelled.
+    on_no: Callback<()>,
+) -> impl IntoView {
+    view! {
+        <div class="confirm" role="group" aria-label=label>
+            <p>{question}</p>
+            <button type="button" class="primary" disabled=move || busy.get()
+                on:click=move |_| on_yes.run(())>{action}</button>
+            " "
+            <button type="button" on:click=move |_| on_no.run(())>"Cancel"</button>
+        </div>
     }
 }
