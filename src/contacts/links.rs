@@ -5,7 +5,7 @@
 use crate::shell::state::desk;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use wire::contact::{link_refusal, unlink_refusal};
+use wire::contact::unlink_refusal;
 use wire::{ContactSummary, ContactView, Identity};
 
 /// The identities, each with `Unlink <identity>` where that is allowed.
@@ -85,19 +85,15 @@ pub fn LinkContact(
     let notices = desk().notices;
     let query = RwSignal::new(String::new());
     let hits = RwSignal::new(Vec::<ContactSummary>::new());
-    let chosen = RwSignal::new(None::<ContactView>);
+    let chosen = RwSignal::new(None::<ContactSummary>);
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
     let from = contact.id;
-    let from_view = StoredValue::new(contact.clone());
     let field = format!("link-search-{from}");
     let search = move || {
         let words = query.get_untracked().trim().to_owned();
         error.set(None);
-        if words.is_empty() {
-            hits.set(Vec::new());
-            return;
-        }
+        chosen.set(None);
         let client = api.client();
         spawn_local(async move {
             match client.find_contacts(&words).await {
@@ -108,29 +104,14 @@ pub fn LinkContact(
             }
         });
     };
-    let choose = move |hit: ContactSummary| {
-        error.set(None);
-        let client = api.client();
-        spawn_local(async move {
-            match client.contact(hit.id).await {
-                Ok(into) => match from_view.with_value(|f| link_refusal(f, &into)) {
-                    Some(why) => {
-                        error.try_set(Some(why));
-                    }
-                    None => {
-                        chosen.try_set(Some(into));
-                    }
-                },
-                Err(e) => notices.error("Loading the contact", &e),
-            }
-        });
-    };
-    let link = move |into: ContactView| {
+    // The server says why a link cannot be made (an identity of one kind on both, two chats
+    // in progress): its words show below.
+    let link = move |into: ContactSummary| {
         busy.set(true);
         let client = api.client();
         spawn_local(async move {
             match client.link_contact(from, into.id).await {
-                Ok(c) => notices.push(format!("Linked to {}.", c.display_name())),
+                Ok(_) => notices.push(format!("Linked to {}.", into.name)),
                 Err(e) => {
                     error.try_set(Some(e.message()));
                 }
@@ -148,21 +129,18 @@ pub fn LinkContact(
                 <button type="submit">"Find"</button>
             </form>
             <ul class="link-hits">
-                <For each=move || hits.get() key=|c| c.id let:hit>
-                    {
-                        let label = format!("Link to {}", hit.name);
-                        let detail = hit.email.clone().unwrap_or_default();
-                        view! {
-                            <li>
-                                <button type="button" on:click=move |_| choose(hit.clone())>{label}</button>
-                                " " <span class="hint">{detail}</span>
-                            </li>
-                        }
+                {move || hits.get().into_iter().map(|hit| {
+                    let label = format!("Link to {}", hit.name);
+                    view! {
+                        <li><button type="button" on:click=move |_| {
+                            error.set(None);
+                            chosen.set(Some(hit.clone()));
+                        }>{label}</button></li>
                     }
-                </For>
+                }).collect_view()}
             </ul>
             {move || chosen.get().map(|into| {
-                let target = into.display_name();
+                let target = into.name.clone();
                 let question = format!(
                     "Link {name} to {target}? {name}'s channels and conversations move to {target}, and {name} is no longer a separate contact."
                 );

@@ -117,6 +117,14 @@ struct Args {
         default_value_t = 30
     )]
     visitor_messages_per_minute: u32,
+    /// Event stream tickets per minute one visitor may take (ten times this from one address):
+    /// each open or reconnect of a widget's stream takes one.
+    #[arg(
+        long,
+        env = "THREADLINE_VISITOR_TICKETS_PER_MINUTE",
+        default_value_t = 30
+    )]
+    visitor_tickets_per_minute: u32,
     /// Event streams one visitor may hold open at once.
     #[arg(long, env = "THREADLINE_VISITOR_STREAMS", default_value_t = 4)]
     visitor_streams: u32,
@@ -268,6 +276,8 @@ async fn main() -> std::process::ExitCode {
     q.sessions_per_address = args.visitor_sessions_per_minute.max(1);
     q.messages_per_visitor = args.visitor_messages_per_minute.max(1);
     q.messages_per_address = args.visitor_messages_per_minute.max(1).saturating_mul(10);
+    q.tickets_per_visitor = args.visitor_tickets_per_minute.max(1);
+    q.tickets_per_address = args.visitor_tickets_per_minute.max(1).saturating_mul(10);
     q.streams_per_visitor = args.visitor_streams.max(1);
     q.streams_per_address = args.visitor_streams_per_address.max(1);
     config.upload_expiry = std::time::Duration::from_secs(args.upload_expiry.max(60));

@@ -42,6 +42,9 @@ pub async fn start_server(database_url: &str, client: &reqwest::Client) -> Runni
             "100000000",
             "--visitor-streams-per-address",
             "100000000",
+            // Each idle stream takes a ticket: 10,000 of them in well under a minute.
+            "--visitor-tickets-per-minute",
+            "100000000",
         ])
         .env("RUST_LOG", "error")
         .stdout(std::process::Stdio::null())
