@@ -350,15 +350,17 @@ async fn a_messenger_contact_is_linked_and_unlinked_from_contact_information() {
 
             // One contact, one conversation in time order, the chat still open.
             agent.role("region", "Chat Interaction: Kim Lee").await?;
-            let transcript = agent
-                .wait_text("log", "Transcript", "Hi, it's Kim on Messenger")
+            agent.click("tab", "Conversation").await?;
+            let conversation = agent
+                .wait_text("log", "Conversation", "Hello from the website")
                 .await?;
-            let web = transcript.find("Hello from the website");
-            let messenger = transcript.find("Hi, it's Kim on Messenger");
+            let web = conversation.find("Hello from the website");
+            let messenger = conversation.find("Hi, it's Kim on Messenger");
             assert!(
-                web.is_some() && web < messenger,
-                "the transcript after the link: {transcript}"
+                messenger.is_some() && web < messenger,
+                "the conversation after the link: {conversation}"
             );
+            agent.click("tab", "Contact Information").await?;
             agent
                 .wait_text("tabpanel", "Contact Information", &messenger_id)
                 .await?;
@@ -400,10 +402,12 @@ async fn a_messenger_contact_is_linked_and_unlinked_from_contact_information() {
             agent
                 .role("region", &format!("Chat Interaction: {stranger}"))
                 .await?;
-            let transcript = agent.wait_text("log", "Transcript", answer).await?;
+            agent.click("tab", "Conversation").await?;
+            let conversation = agent.wait_text("log", "Conversation", answer).await?;
             assert!(
-                !transcript.contains("Hello from the website"),
-                "the website's messages stayed with Kim: {transcript}"
+                conversation.contains("Hi, it's Kim on Messenger")
+                    && !conversation.contains("Hello from the website"),
+                "the website's messages stayed with Kim: {conversation}"
             );
             agent.assert_no_console_errors().await
         },
