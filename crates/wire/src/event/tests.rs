@@ -50,6 +50,20 @@ fn interaction() -> InteractionView {
     }
 }
 
+fn contact() -> ContactView {
+    ContactView {
+        id: ContactId(3),
+        first_name: "Fiona".into(),
+        last_name: "Files".into(),
+        email: Some("f@example.com".into()),
+        phone: None,
+        notes: String::new(),
+        identities: vec![crate::model::Identity::WebVisitor("v1".into())],
+        last_agent_id: Some(AgentId(7)),
+        page: Some("/pricing".into()),
+    }
+}
+
 /// One of every variant.
 fn every_event() -> Vec<Event> {
     vec![
@@ -107,17 +121,17 @@ fn every_event() -> Vec<Event> {
             contact_name: "Fiona".into(),
             message: message(),
         },
-        Event::ContactUpdated {
-            contact: ContactView {
-                id: ContactId(3),
-                first_name: "Fiona".into(),
-                last_name: "Files".into(),
-                email: Some("f@example.com".into()),
-                phone: None,
-                notes: String::new(),
-                identities: vec![crate::model::Identity::WebVisitor("v1".into())],
-                last_agent_id: Some(AgentId(7)),
-                page: Some("/pricing".into()),
+        Event::ContactUpdated { contact: contact() },
+        Event::ContactLinked {
+            contact_id: ContactId(8),
+            contact: contact(),
+        },
+        Event::ContactUnlinked {
+            contact: contact(),
+            new_contact: ContactView {
+                id: ContactId(9),
+                identities: vec![crate::model::Identity::MessengerPsid("psid-1".into())],
+                ..contact()
             },
         },
         Event::Monitoring {
