@@ -117,11 +117,8 @@ impl Store {
             });
             change.count += i64::try_from(imp.messages.len()).unwrap_or(i64::MAX);
             change.last_at = last.at;
-            change.last_message = if last.text.is_empty() {
-                "[image]".to_owned()
-            } else {
-                last.text.chars().take(120).collect()
-            };
+            // An imported message without text is an image.
+            change.last_message = super::messages::summary_line(&last.text, true);
             if let Some(a) = imp.messages.iter().rev().find_map(|m| m.agent) {
                 change.last_agent = Some(a.0);
             }

@@ -74,15 +74,13 @@ impl Store {
         sqlx::query(
             "UPDATE contacts SET email = COALESCE(contacts.email, f.email), phone = COALESCE(contacts.phone, f.phone), \
              notes = CASE WHEN f.notes = '' THEN contacts.notes WHEN contacts.notes = '' THEN f.notes \
-                 ELSE contacts.notes || CHAR_NL || f.notes END, \
+                 ELSE contacts.notes || '\n' || f.notes END, \
              last_agent_id = COALESCE(contacts.last_agent_id, f.last_agent_id), \
              start_page = COALESCE(contacts.start_page, f.start_page), \
              last_activity_at = CASE WHEN f.last_activity_at > contacts.last_activity_at THEN f.last_activity_at ELSE contacts.last_activity_at END, \
              visitor_seen_at = CASE WHEN contacts.visitor_seen_at IS NULL OR f.visitor_seen_at > contacts.visitor_seen_at \
                  THEN f.visitor_seen_at ELSE contacts.visitor_seen_at END \
-             FROM contacts f WHERE contacts.id = $1 AND f.id = $2"
-                .replace("CHAR_NL", "'\n'")
-                .as_str(),
+             FROM contacts f WHERE contacts.id = $1 AND f.id = $2",
         )
         .bind(into.0)
         .bind(from.0)
@@ -452,12 +450,10 @@ async fn refresh_summary(tx: &mut Tx, contact: ContactId) -> Result<(), StoreErr
         Some(r) => {
             let text: String = r.try_get("text")?;
             let image: Option<i64> = r.try_get("attachment_id")?;
-            let summary = if text.is_empty() && image.is_some() {
-                "[image]".to_owned()
-            } else {
-                text.chars().take(120).collect()
-            };
-            (Some(summary), r.try_get::<i64, _>("created_at")?)
+            (
+                Some(super::messages::summary_line(&text, image.is_some())),
+                r.try_get::<i64, _>("created_at")?,
+            )
         }
         None => (None, 0),
     };

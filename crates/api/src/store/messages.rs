@@ -52,6 +52,17 @@ impl NewMessage {
     }
 }
 
+/// The Contacts list's line for a contact's latest message: "[image]" for an image sent
+/// without words, else the text's first 120 characters. The one rule for every writer of
+/// `contacts.last_message`.
+pub(super) fn summary_line(text: &str, image: bool) -> String {
+    if text.is_empty() && image {
+        "[image]".to_owned()
+    } else {
+        text.chars().take(120).collect()
+    }
+}
+
 /// Writes a message into `interaction`: takes the next `seq` of the contact's conversation,
 /// updates the Contacts list's summary, and emits the `message` event to the agent it concerns
 /// (its author, else the interaction's agent) and, on Web Chat, the visitor.
@@ -65,10 +76,8 @@ pub(super) async fn insert_message_in(
     let public = interaction.channel.is_public();
     let summary = if m.system_line.is_some() {
         None
-    } else if m.text.is_empty() && m.attachment.is_some() {
-        Some("[image]".to_owned())
     } else {
-        Some(m.text.chars().take(120).collect::<String>())
+        Some(summary_line(&m.text, m.attachment.is_some()))
     };
     let row = sqlx::query(
         "UPDATE contacts SET last_seq = last_seq + 1, last_activity_at = $1, \
