@@ -292,46 +292,81 @@ impl Store {
     }
 }
 
+/// Who an event log row is for, as its columns say: the one mapping from those columns to a
+/// [`StoredEvent`]'s audience, for a row read back from the log and for one handed to the hub
+/// straight after commit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Routing {
+    /// The agent it is for, if one.
+    pub agent_id: Option<i64>,
+    /// 1 when agents see it (`agent_id`'s, or every agent's when that is none).
+    pub to_agents: i64,
+    /// The contact it concerns (its visitor's stream reads by it).
+    pub contact_id: Option<i64>,
+    /// 1 when the contact's visitor sees it.
+    pub to_visitor: i64,
+}
+
+impl Routing {
+    /// A row for no client: the servers' own (see [`Internal`]).
+    pub const NOBODY: Routing = Routing {
+        agent_id: None,
+        to_agents: 0,
+        contact_id: None,
+        to_visitor: 0,
+    };
+
+    /// The routing columns of a log row.
+    fn of_row(row: &AnyRow) -> Result<Routing, sqlx::Error> {
+        Ok(Routing {
+            agent_id: row.try_get("agent_id")?,
+            to_agents: row.try_get("to_agents")?,
+            contact_id: row.try_get("contact_id")?,
+            to_visitor: row.try_get("to_visitor")?,
+        })
+    }
+
+    /// The event as streams take it: `data` is the envelope (empty for an internal row).
+    pub fn stored(
+        self,
+        id: EventId,
+        data: Arc<str>,
+        name: &'static str,
+        internal: Option<Arc<Internal>>,
+    ) -> StoredEvent {
+        StoredEvent {
+            id,
+            agent_id: self.agent_id.map(AgentId),
+            to_all_agents: self.to_agents == 1 && self.agent_id.is_none(),
+            visitor: if self.to_visitor == 1 {
+                self.contact_id.map(ContactId)
+            } else {
+                None
+            },
+            data,
+            name,
+            internal,
+        }
+    }
+}
+
 fn stored_event(row: &AnyRow) -> Result<StoredEvent, sqlx::Error> {
-    let id: i64 = row.try_get("id")?;
+    let id = EventId(row.try_get("id")?);
     let at: i64 = row.try_get("at")?;
     let payload: String = row.try_get("payload")?;
-    let for_nobody =
-        row.try_get::<i64, _>("to_agents")? == 0 && row.try_get::<i64, _>("to_visitor")? == 0;
-    if for_nobody {
+    let routing = Routing::of_row(row)?;
+    if routing.to_agents == 0 && routing.to_visitor == 0 {
         if let Ok(internal) = serde_json::from_str::<Internal>(&payload) {
-            return Ok(StoredEvent {
-                id: EventId(id),
-                agent_id: None,
-                to_all_agents: false,
-                visitor: None,
-                data: "".into(),
-                name: "",
-                internal: Some(Arc::new(internal)),
-            });
+            return Ok(Routing::NOBODY.stored(id, "".into(), "", Some(Arc::new(internal))));
         }
     }
     // Parsed and written again, so that a row from an older version is sent as this one
     // writes events.
     let event: Event =
         serde_json::from_str(&payload).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
-    let name = event.name();
     let event_json = serde_json::to_string(&event).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
-    let data = envelope_json(EventId(id), at, &event_json);
-    Ok(StoredEvent {
-        id: EventId(id),
-        agent_id: row.try_get::<Option<i64>, _>("agent_id")?.map(AgentId),
-        to_all_agents: row.try_get::<i64, _>("to_agents")? == 1
-            && row.try_get::<Option<i64>, _>("agent_id")?.is_none(),
-        visitor: if row.try_get::<i64, _>("to_visitor")? == 1 {
-            row.try_get::<Option<i64>, _>("contact_id")?.map(ContactId)
-        } else {
-            None
-        },
-        data: data.into(),
-        name,
-        internal: None,
-    })
+    let data = envelope_json(id, at, &event_json);
+    Ok(routing.stored(id, data.into(), event.name(), None))
 }
 
 #[cfg(test)]

@@ -1,13 +1,13 @@
 //! Write transactions: [`Tx`] holds the events a change appends and writes them to the log at
 //! commit, in the same transaction as the change.
 
-use super::event_log::{envelope_json, Committed};
+use super::event_log::{envelope_json, Committed, Routing};
 use super::{sql, Audience, Dialect, Internal, Store, StoreError, StoredEvent};
 use crate::util::now_ms;
 use sqlx::{Any, Row};
 use std::sync::Arc;
 use tokio::sync::OwnedMutexGuard;
-use wire::{AgentId, ContactId, Event, EventId};
+use wire::{Event, EventId};
 
 impl Store {
     /// Starts a write transaction.
@@ -31,14 +31,8 @@ impl Store {
 struct PendingEvent {
     /// When it was appended (ms).
     at: i64,
-    /// The agent it is for, if one.
-    agent_id: Option<i64>,
-    /// 1 when agents see it (`agent_id`'s, or every agent's when that is none).
-    to_agents: i64,
-    /// The contact it concerns (its visitor's stream reads by it).
-    contact_id: Option<i64>,
-    /// 1 when the contact's visitor sees it.
-    to_visitor: i64,
+    /// Who it is for, as the log's columns say.
+    routing: Routing,
     /// The event as JSON, as stored.
     payload: String,
     /// The SSE event name (empty for an internal row).
@@ -51,24 +45,13 @@ impl PendingEvent {
     /// The event as the hub hands it to streams once the log gave it `id`: what
     /// `event_log::stored_event` makes of the row, without reading it back.
     fn rendered(&self, id: EventId) -> StoredEvent {
-        let for_agents = self.to_agents == 1;
-        StoredEvent {
-            id,
-            agent_id: self.agent_id.map(AgentId),
-            to_all_agents: for_agents && self.agent_id.is_none(),
-            visitor: if self.to_visitor == 1 {
-                self.contact_id.map(ContactId)
-            } else {
-                None
-            },
-            data: if self.internal.is_some() {
-                "".into()
-            } else {
-                envelope_json(id, self.at, &self.payload).into()
-            },
-            name: self.name,
-            internal: self.internal.clone(),
-        }
+        let data = if self.internal.is_some() {
+            "".into()
+        } else {
+            envelope_json(id, self.at, &self.payload).into()
+        };
+        self.routing
+            .stored(id, data, self.name, self.internal.clone())
     }
 }
 
@@ -102,10 +85,12 @@ impl Tx {
         let payload = serde_json::to_string(event).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
         self.events.push(PendingEvent {
             at: now_ms(),
-            agent_id: audience.agent.map(|a| a.0),
-            to_agents: i64::from(audience.agent.is_some() || audience.all_agents),
-            contact_id: audience.contact.or(audience.visitor).map(|c| c.0),
-            to_visitor: i64::from(audience.visitor.is_some()),
+            routing: Routing {
+                agent_id: audience.agent.map(|a| a.0),
+                to_agents: i64::from(audience.agent.is_some() || audience.all_agents),
+                contact_id: audience.contact.or(audience.visitor).map(|c| c.0),
+                to_visitor: i64::from(audience.visitor.is_some()),
+            },
             payload,
             name: event.name(),
             internal: None,
@@ -120,10 +105,7 @@ impl Tx {
             serde_json::to_string(internal).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
         self.events.push(PendingEvent {
             at: now_ms(),
-            agent_id: None,
-            to_agents: 0,
-            contact_id: None,
-            to_visitor: 0,
+            routing: Routing::NOBODY,
             payload,
             name: "",
             internal: Some(Arc::new(internal.clone())),
@@ -150,10 +132,10 @@ impl Tx {
             for e in chunk {
                 q = q
                     .bind(e.at)
-                    .bind(e.agent_id)
-                    .bind(e.to_agents)
-                    .bind(e.contact_id)
-                    .bind(e.to_visitor)
+                    .bind(e.routing.agent_id)
+                    .bind(e.routing.to_agents)
+                    .bind(e.routing.contact_id)
+                    .bind(e.routing.to_visitor)
                     .bind(e.payload.as_str());
             }
             // One statement's rows get their ids in the order of its `VALUES` (the order of
