@@ -280,6 +280,16 @@ impl App {
         self.set_mode(Mode::Start);
     }
 
+    /// Forgets the conversation shown: the transcript, its lines and the receipts already
+    /// sent for it (a new page or a new session starts from nothing).
+    fn clear_transcript(&mut self) {
+        self.transcript = Transcript::default();
+        self.lines.clear();
+        self.ui.log.set_text_content(None);
+        self.receipts.delivered_sent = 0;
+        self.receipts.read_sent = 0;
+    }
+
     /// Forgets the session and everything shown (another identity, or a new session).
     fn reset(&mut self) {
         self.epoch = self.epoch.wrapping_add(1);
@@ -287,12 +297,8 @@ impl App {
         self.stream = None;
         self.session = None;
         self.stored = false;
-        self.transcript = Transcript::default();
-        self.lines.clear();
-        self.ui.log.set_text_content(None);
+        self.clear_transcript();
         self.dismissed = None;
-        self.receipts.delivered_sent = 0;
-        self.receipts.read_sent = 0;
         self.outbox.retry = None;
         self.receipts.unread = 0;
         self.post_unread();

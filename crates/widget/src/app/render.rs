@@ -67,11 +67,7 @@ impl App {
         if let (Some(session), Some(m)) = (self.session.as_mut(), page.messages.first()) {
             session.contact_id = m.contact_id;
         }
-        self.transcript = crate::transcript::Transcript::default();
-        self.lines.clear();
-        self.ui.log.set_text_content(None);
-        self.receipts.delivered_sent = 0;
-        self.receipts.read_sent = 0;
+        self.clear_transcript();
         self.merge(page, false);
     }
 
