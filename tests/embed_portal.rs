@@ -179,6 +179,30 @@ async fn heard(
     .await
 }
 
+/// The frame's `Chat channel status` control holds `value` (`ready`, `not_ready:break`).
+async fn frame_status_is(portal: &Browser, value: &str) -> harness::Result {
+    portal.enter_frame("Threadline").await?;
+    let shown = portal
+        .role("combobox", "Chat channel status")
+        .await?
+        .prop("value")
+        .await?;
+    portal.leave_frame().await?;
+    if shown.as_deref() != Some(value) {
+        return Err(format!("the status control shows {shown:?}, not {value}").into());
+    }
+    Ok(())
+}
+
+/// The frame's Conversation shows Priya Nair's (the seeded customer `cust-1005`).
+async fn frame_shows_priya(portal: &Browser) -> harness::Result {
+    portal.enter_frame("Threadline").await?;
+    portal
+        .wait_text("log", "Conversation", "delivery address of order 60231")
+        .await?;
+    portal.leave_frame().await
+}
+
 /// The test's server with the portal on `origin`.
 fn portal_options(origin: String) -> Options {
     Options {
@@ -281,24 +305,14 @@ async fn portal_logs_an_agent_in_and_drives_the_desktop() {
             portal.click("button", "Set Ready").await?;
             event(&portal, "result c2 ok").await?;
             event(&portal, "status_changed ready").await?;
-            portal.enter_frame("Threadline").await?;
-            let status = portal.role("combobox", "Chat channel status").await?;
-            let value = status.prop("value").await?;
-            if value.as_deref() != Some("ready") {
-                return Err(format!("the status control shows {value:?}").into());
-            }
-            portal.leave_frame().await?;
+            frame_status_is(&portal, "ready").await?;
 
             // A contact by the portal's own customer id.
             portal.fill("Customer id", "cust-1005").await?;
             portal.click("button", "Open contact").await?;
             event(&portal, "result c3 ok").await?;
             event(&portal, "place_changed /communication/").await?;
-            portal.enter_frame("Threadline").await?;
-            portal
-                .wait_text("log", "Conversation", "delivery address of order 60231")
-                .await?;
-            portal.leave_frame().await?;
+            frame_shows_priya(&portal).await?;
 
             // An unknown customer.
             portal.fill("Customer id", "cust-nobody").await?;
@@ -315,14 +329,8 @@ async fn portal_logs_an_agent_in_and_drives_the_desktop() {
                 .await?;
             event(&portal, "result c5 ok").await?;
             event(&portal, "status_changed not_ready break").await?;
-            portal.enter_frame("Threadline").await?;
-            let status = portal.role("combobox", "Chat channel status").await?;
-            let value = status.prop("value").await?;
-            if value.as_deref() != Some("not_ready:break") {
-                return Err(format!("the status control shows {value:?} for Not Ready").into());
-            }
+            frame_status_is(&portal, "not_ready:break").await?;
             // The contact shown by the customer id, opened again by Threadline's own id.
-            portal.leave_frame().await?;
             let place = heard(&portal, "place_changed", |m| {
                 m["url"]
                     .as_str()
@@ -346,11 +354,7 @@ async fn portal_logs_an_agent_in_and_drives_the_desktop() {
                 )
                 .await?;
             event(&portal, "result c6 ok").await?;
-            portal.enter_frame("Threadline").await?;
-            portal
-                .wait_text("log", "Conversation", "delivery address of order 60231")
-                .await?;
-            portal.leave_frame().await?;
+            frame_shows_priya(&portal).await?;
             portal
                 .client
                 .execute("send('open_contact', {contact_id: 987654321});", vec![])
@@ -532,11 +536,7 @@ async fn portal_follows_a_chat_from_offer_to_done() {
             portal.fill("Customer id", "cust-1005").await?;
             portal.click("button", "Open contact").await?;
             event(&portal, "result c6 ok").await?;
-            portal.enter_frame("Threadline").await?;
-            portal
-                .wait_text("log", "Conversation", "delivery address of order 60231")
-                .await?;
-            portal.leave_frame().await?;
+            frame_shows_priya(&portal).await?;
             portal.click("button", "Start chat").await?;
             let opened = heard(&portal, "interaction_opened", |m| {
                 m["contact_name"] == "Priya Nair"
