@@ -74,6 +74,11 @@ impl Dialect for Sqlite {
             "PRAGMA synchronous = FULL",
             "PRAGMA foreign_keys = ON",
             "PRAGMA busy_timeout = 10000",
+            // Statement journals (and sorts) in memory: with the full-text index flushing at
+            // each transaction, every send opened and deleted a temporary file otherwise
+            // (5.7 % of the server's CPU in the README's profile). The database file and its
+            // WAL are untouched: durability is the same.
+            "PRAGMA temp_store = MEMORY",
         ]
     }
     fn single_writer(&self) -> bool {
