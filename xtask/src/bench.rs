@@ -14,6 +14,11 @@
 //!   prints both tables (latency, CPU per message, memory per idle stream) and the ratio
 //!   Threadline ÷ nchan: nchan keeps messages in memory, the server commits each one, so the
 //!   ratio is the cost of durability plus the server's fan-out.
+//! - `cluster`: `crates/api/examples/cluster.rs`: two release servers on one fresh PostgreSQL
+//!   database behind nginx (the proxy settings of `deploy/nginx/proxy.conf`), agents' streams
+//!   on one, visitors on the other; the first is killed mid-run and every stream reconnects to
+//!   the second and replays. It prints the cross-instance latency and reconnection times and
+//!   fails on a lost or repeated message.
 //! - `search`: `crates/api/examples/search.rs` against the release server: history search over
 //!   1,000,000 messages, on `SQLite` and PostgreSQL.
 //! - `reports`: `crates/api/examples/reports.rs` against the release server: every report
@@ -30,6 +35,8 @@ pub enum Bench {
     Size,
     /// Server load: message latency with many agents connected, memory per idle stream.
     Api,
+    /// Two instances behind nginx, one killed mid-run.
+    Cluster,
     /// The desktop in headless Chromium with a 10,000-message conversation.
     Ui,
     /// History search latency over 1,000,000 messages.
@@ -54,6 +61,11 @@ impl Bench {
             "api",
             Bench::Api,
             "message latency and CPU (1,000 agents, 1,000 msg/s) and memory for 10,000 idle streams, on SQLite and PostgreSQL, each beside nchan",
+        ),
+        (
+            "cluster",
+            Bench::Cluster,
+            "two instances on PostgreSQL behind nginx (2,000 agents, 1,000 msg/s), one killed mid-run: cross-instance latency, reconnection, no gap and no duplicate",
         ),
         (
             "search",
@@ -99,6 +111,7 @@ impl Bench {
         match self {
             Bench::Size => size(),
             Bench::Api => api(),
+            Bench::Cluster => cluster(),
             Bench::Ui => ui(),
             Bench::Search => search(),
             Bench::Reports => reports(),
@@ -146,10 +159,21 @@ fn reports() -> Result<()> {
     on_both_databases("reports", &[])
 }
 
-/// Builds the server and its examples in release, then runs `example` (with `args`) against
-/// the release server binary: on SQLite, then on a fresh PostgreSQL database (dropped
-/// afterwards) when 127.0.0.1:5432 answers.
-fn on_both_databases(example: &str, args: &[&str]) -> Result<()> {
+/// Runs the cluster benchmark (`crates/api/examples/cluster.rs`) on a fresh PostgreSQL
+/// database, with Debian's nginx as the load balancer.
+fn cluster() -> Result<()> {
+    tools::ensure_nchan()?;
+    let bin = build_examples("cluster")?;
+    let ran = with_postgres_database("cluster", |url| {
+        cmd(&bin)
+            .args(["--nginx", tools::NGINX, "--database-url", url])
+            .run()
+    })?;
+    ran.ok_or_else(|| Error::new("the cluster benchmark needs PostgreSQL on 127.0.0.1:5432"))
+}
+
+/// Builds the server and its examples in release; returns `example`'s binary.
+fn build_examples(example: &str) -> Result<std::path::PathBuf> {
     cmd("cargo")
         .args([
             "build",
@@ -160,11 +184,17 @@ fn on_both_databases(example: &str, args: &[&str]) -> Result<()> {
             "--examples",
         ])
         .run()?;
-    let bin = crate::util::target_dir()
+    Ok(crate::util::target_dir()
         .join("release/examples")
-        .join(example);
-    println!("\n== SQLite ==");
-    cmd(&bin).args(args).run()?;
+        .join(example))
+}
+
+/// Runs `run` with the URL of a fresh PostgreSQL database named after `example`, dropped
+/// afterwards; `None` when 127.0.0.1:5432 does not answer.
+fn with_postgres_database(
+    example: &str,
+    run: impl FnOnce(&str) -> Result<()>,
+) -> Result<Option<()>> {
     let name = format!(
         "threadline_{example}_{}",
         std::time::SystemTime::now()
@@ -176,13 +206,26 @@ fn on_both_databases(example: &str, args: &[&str]) -> Result<()> {
             .args(["-h", "127.0.0.1", "-U", "postgres", "-c", &sql])
             .run()
     };
-    if psql(format!("CREATE DATABASE {name}")).is_ok() {
+    if psql(format!("CREATE DATABASE {name}")).is_err() {
+        return Ok(None);
+    }
+    let result = run(&format!("postgres://postgres@127.0.0.1:5432/{name}"));
+    let _ = psql(format!("DROP DATABASE {name}"));
+    result.map(Some)
+}
+
+/// Builds the server and its examples in release, then runs `example` (with `args`) against
+/// the release server binary: on SQLite, then on a fresh PostgreSQL database (dropped
+/// afterwards) when 127.0.0.1:5432 answers.
+fn on_both_databases(example: &str, args: &[&str]) -> Result<()> {
+    let bin = build_examples(example)?;
+    println!("\n== SQLite ==");
+    cmd(&bin).args(args).run()?;
+    let ran = with_postgres_database(example, |url| {
         println!("\n== PostgreSQL ==");
-        let url = format!("postgres://postgres@127.0.0.1:5432/{name}");
-        let result = cmd(&bin).args(args).args(["--database-url", &url]).run();
-        let _ = psql(format!("DROP DATABASE {name}"));
-        result?;
-    } else {
+        cmd(&bin).args(args).args(["--database-url", url]).run()
+    })?;
+    if ran.is_none() {
         println!("PostgreSQL on 127.0.0.1:5432 is not reachable: its run is skipped");
     }
     Ok(())

@@ -29,7 +29,9 @@
 //! - [`Target`]: the one thing that differs between the two: how to subscribe, where to publish,
 //!   how to hold an idle stream, which processes to read. [`measure`] is the rest, shared.
 //! - [`Figures`], [`print_table`]: the results and the comparison.
-//! - `load/nchan.rs`: nginx with the nchan module, run from a generated configuration.
+//! - `load/threadline.rs`: the client's calls to the server (shared with `cluster`).
+//! - `load/nchan.rs`: nginx with the nchan module; `load/nginx.rs` runs nginx from a generated
+//!   configuration (shared with the `cluster` benchmark's load balancer).
 
 // Statistics over counts and durations: float conversions are the point here.
 #![allow(
@@ -41,17 +43,18 @@
 mod common;
 #[path = "load/nchan.rs"]
 mod nchan;
+#[path = "load/nginx.rs"]
+mod nginx;
+#[path = "load/threadline.rs"]
+mod threadline;
 
-use serde_json::{json, Value};
+use serde_json::json;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use threadline_api::auth::{hash_password, new_token, token_hash};
-use threadline_api::store::Store;
 use threadline_api::Config;
-use tokio::io::AsyncBufReadExt;
 
 struct Args {
     /// Subscribers with a stream during the latency phase (agents with one chat each).
@@ -80,7 +83,7 @@ fn args() -> Args {
         idle: 10_000,
         database_url: None,
         nchan: true,
-        nginx: PathBuf::from(nchan::NGINX),
+        nginx: PathBuf::from(nginx::NGINX),
         nchan_module: PathBuf::from(nchan::NCHAN_MODULE),
     };
     let mut it = std::env::args().skip(1);
@@ -116,79 +119,6 @@ fn rss_kib(pid: u32) -> u64 {
         .unwrap_or(0)
 }
 
-/// CPU time the process `pid` has used so far (user + system), from `/proc/<pid>/stat`:
-/// fields 14 and 15, in clock ticks of 1/100 s (Linux's `USER_HZ` on every architecture we
-/// run on).
-fn cpu_seconds(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // The command name (field 2) is in parentheses and may hold spaces: count after it.
-    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|f| f.parse::<u64>().ok())
-            .unwrap_or(0)
-    };
-    // After ')' the fields start at 3 (state): utime is field 14, stime 15.
-    (ticks(11) + ticks(12)) as f64 / 100.0
-}
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let rank = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
-    sorted[rank.min(sorted.len() - 1)]
-}
-
-/// An open server event stream: asks for a ticket as `bearer`, then opens the stream with it.
-async fn open_stream(
-    client: &reqwest::Client,
-    base: &str,
-    ticket_path: &str,
-    stream_path: &str,
-    bearer: &str,
-) -> reqwest::Response {
-    let t: Value = client
-        .post(format!("{base}{ticket_path}"))
-        .bearer_auth(bearer)
-        .send()
-        .await
-        .expect("ticket")
-        .json()
-        .await
-        .expect("ticket json");
-    let ticket = t["ticket"].as_str().expect("ticket").to_owned();
-    let resp = client
-        .get(format!("{base}{stream_path}?ticket={ticket}"))
-        .send()
-        .await
-        .expect("stream");
-    assert!(
-        resp.status().is_success(),
-        "stream refused: {}",
-        resp.status()
-    );
-    resp
-}
-
-/// A new visitor session on the server: its token and its contact's id.
-async fn visitor_session(client: &reqwest::Client, base: &str, name: &str) -> (String, i64) {
-    let s: Value = client
-        .post(format!("{base}/api/visitor/session"))
-        .json(&json!({ "name": name }))
-        .send()
-        .await
-        .expect("session")
-        .json()
-        .await
-        .expect("json");
-    let token = s["visitor_token"].as_str().expect("token").to_owned();
-    let contact = s["contact_id"].as_i64().expect("contact");
-    (token, contact)
-}
-
 /// An nchan EventSource subscription.
 async fn open_eventsource(client: &reqwest::Client, url: &str) -> reqwest::Response {
     let resp = client
@@ -219,7 +149,7 @@ enum Target {
         database: &'static str,
     },
     /// nginx with nchan.
-    Nchan(nchan::Nginx),
+    Nchan(nginx::Nginx),
 }
 
 /// Where one subscriber's messages are sent, and as whom.
@@ -272,7 +202,7 @@ impl Target {
                 let base = &server.base;
                 let token = &agent_tokens[i];
                 let (visitor, contact) =
-                    visitor_session(client, base, &format!("Load Visitor {i}")).await;
+                    threadline::visitor_session(client, base, &format!("Load Visitor {i}")).await;
                 let chat = client
                     .post(format!("{base}/api/contacts/{contact}/chat"))
                     .bearer_auth(token)
@@ -280,8 +210,16 @@ impl Target {
                     .await
                     .expect("chat");
                 assert!(chat.status().is_success(), "chat: {}", chat.status());
-                let stream =
-                    open_stream(client, base, "/api/events/ticket", "/api/events", token).await;
+                let stream = threadline::open_stream(
+                    client,
+                    base,
+                    "/api/events/ticket",
+                    "/api/events",
+                    token,
+                    None,
+                )
+                .await
+                .expect("agent stream");
                 let publisher = Publisher {
                     url: format!("{base}/api/visitor/messages"),
                     bearer: Some(visitor),
@@ -290,9 +228,9 @@ impl Target {
             }
             Target::Nchan(nginx) => {
                 let channel = format!("agent{i}");
-                let stream = open_eventsource(client, &nginx.subscribe_url(&channel)).await;
+                let stream = open_eventsource(client, &nchan::subscribe_url(nginx, &channel)).await;
                 let publisher = Publisher {
-                    url: nginx.publish_url(&channel),
+                    url: nchan::publish_url(nginx, &channel),
                     bearer: None,
                 };
                 (stream, publisher)
@@ -306,18 +244,21 @@ impl Target {
         match self {
             Target::Threadline { server, .. } => {
                 let base = &server.base;
-                let (visitor, _) = visitor_session(client, base, &format!("Idle {i}")).await;
-                open_stream(
+                let (visitor, _) =
+                    threadline::visitor_session(client, base, &format!("Idle {i}")).await;
+                threadline::open_stream(
                     client,
                     base,
                     "/api/visitor/events/ticket",
                     "/api/visitor/events",
                     &visitor,
+                    None,
                 )
                 .await
+                .expect("visitor stream")
             }
             Target::Nchan(nginx) => {
-                open_eventsource(client, &nginx.subscribe_url(&format!("idle{i}"))).await
+                open_eventsource(client, &nchan::subscribe_url(nginx, &format!("idle{i}"))).await
             }
         }
     }
@@ -362,30 +303,7 @@ async fn main() {
         .database_url
         .clone()
         .unwrap_or_else(|| Config::sqlite_url(&dir.path().join("bench.db")));
-    // Prepare agents and their sessions directly in the database (one password hash for all).
-    let store = Store::connect(&url).await.expect("database");
-    let hash = hash_password("bench-password").expect("hash");
-    let mut agent_tokens = Vec::with_capacity(a.agents);
-    for i in 0..a.agents {
-        let id = store
-            .create_agent(
-                &format!("bench{i}"),
-                &format!("Bench Agent {i}"),
-                &hash,
-                1000,
-                wire::Role::Agent,
-            )
-            .await
-            .expect("agent");
-        let token = new_token("tla_");
-        store
-            .create_session(id, &token_hash(&token), i64::MAX / 2)
-            .await
-            .expect("session");
-        agent_tokens.push(token);
-    }
-    store.close().await;
-    drop(store);
+    let agent_tokens = threadline::prepare_agents(&url, a.agents).await;
     let server_client = client();
     let server = common::start_server(&url, &server_client).await;
     let database = if url.starts_with("postgres") {
@@ -404,7 +322,7 @@ async fn main() {
     if a.nchan {
         // Every subscriber and idle stream, plus room for the publishers' connections.
         let connections = a.agents + a.idle + 4096;
-        let nginx = nchan::Nginx::start(&a.nginx, &a.nchan_module, connections).await;
+        let nginx = nchan::start(&a.nginx, &a.nchan_module, connections).await;
         let peer = Target::Nchan(nginx);
         figures.push(measure(&peer, &client(), &a).await);
         peer.stop().await;
@@ -441,7 +359,7 @@ async fn measure(target: &Target, client: &reqwest::Client, a: &Args) -> Figures
     let total = a.rate * a.seconds;
     let interval = Duration::from_secs_f64(1.0 / a.rate as f64);
     let cpu_pid = target.cpu_pid();
-    let cpu_start = cpu_seconds(cpu_pid);
+    let cpu_start = common::cpu_seconds(cpu_pid);
     let start = Instant::now();
     let mut ticker = tokio::time::interval(interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
@@ -505,7 +423,7 @@ async fn measure(target: &Target, client: &reqwest::Client, a: &Args) -> Figures
     while !sent_at.lock().expect("lock").is_empty() && Instant::now() < wait_until {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let cpu_used = cpu_seconds(cpu_pid) - cpu_start;
+    let cpu_used = common::cpu_seconds(cpu_pid) - cpu_start;
     let mut lat = latencies.lock().expect("lock").clone();
     lat.sort_by(f64::total_cmp);
     let mut ack = acks.lock().expect("lock").clone();
@@ -522,9 +440,9 @@ async fn measure(target: &Target, client: &reqwest::Client, a: &Args) -> Figures
         println!("  {n} × {kind}");
     }
     let latency = [
-        percentile(&lat, 50.0),
-        percentile(&lat, 95.0),
-        percentile(&lat, 99.0),
+        common::percentile(&lat, 50.0),
+        common::percentile(&lat, 95.0),
+        common::percentile(&lat, 99.0),
         lat.last().copied().unwrap_or(f64::NAN),
     ];
     println!(
@@ -539,9 +457,9 @@ async fn measure(target: &Target, client: &reqwest::Client, a: &Args) -> Figures
     );
     println!(
         "POST acknowledged (ms):           p50 {:.2}  p95 {:.2}  p99 {:.2}",
-        percentile(&ack, 50.0),
-        percentile(&ack, 95.0),
-        percentile(&ack, 99.0)
+        common::percentile(&ack, 50.0),
+        common::percentile(&ack, 95.0),
+        common::percentile(&ack, 99.0)
     );
 
     // Idle streams: on the server, visitors that opened the widget and wait.
@@ -582,7 +500,7 @@ async fn read_deliveries(
     sent_at: Arc<Mutex<HashMap<String, Instant>>>,
     latencies: Arc<Mutex<Vec<f64>>>,
 ) {
-    let mut lines = stream_lines(stream);
+    let mut lines = threadline::stream_lines(stream);
     while let Ok(Some(line)) = lines.next_line().await {
         let Some(data) = line.strip_prefix("data: ") else {
             continue;
@@ -640,13 +558,4 @@ fn print_table(figures: &[Figures]) {
             a / b
         );
     }
-}
-
-/// Lines of a streaming response body.
-fn stream_lines(
-    resp: reqwest::Response,
-) -> tokio::io::Lines<tokio::io::BufReader<impl tokio::io::AsyncRead>> {
-    use futures_util::TryStreamExt;
-    let stream = resp.bytes_stream().map_err(std::io::Error::other);
-    tokio::io::BufReader::new(tokio_util::io::StreamReader::new(stream)).lines()
 }

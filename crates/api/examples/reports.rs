@@ -394,41 +394,6 @@ async fn explain(pool: &AnyPool, postgres: bool, from: i64, to: i64) {
     }
 }
 
-/// CPU time (user + system) of process `pid` so far, in milliseconds (Linux `/proc`).
-fn cpu_ms(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // Fields after the command name (which is in parentheses and may hold spaces).
-    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|f| f.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    // utime and stime are fields 14 and 15 of the line: indexes 11 and 12 after the name.
-    (ticks(11) + ticks(12)) * 1000.0 / clock_ticks()
-}
-
-/// Clock ticks per second (`getconf CLK_TCK`; 100 on Linux).
-fn clock_ticks() -> f64 {
-    std::process::Command::new("getconf")
-        .arg("CLK_TCK")
-        .output()
-        .ok()
-        .and_then(|o| String::from_utf8(o.stdout).ok())
-        .and_then(|s| s.trim().parse().ok())
-        .unwrap_or(100.0)
-}
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let rank = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
-    sorted[rank.min(sorted.len() - 1)]
-}
-
 #[tokio::main]
 async fn main() {
     let a = args();
@@ -515,14 +480,14 @@ async fn main() {
             };
             // Warm-up (not counted): the connection, the statement, the pages.
             let (_, report) = once().await;
-            let cpu0 = cpu_ms(pid);
+            let cpu0 = common::cpu_seconds(pid) * 1000.0;
             let mut wall = Vec::with_capacity(a.runs);
             for _ in 0..a.runs {
                 wall.push(once().await.0);
             }
-            let cpu = (cpu_ms(pid) - cpu0) / a.runs as f64;
+            let cpu = (common::cpu_seconds(pid) * 1000.0 - cpu0) / a.runs as f64;
             wall.sort_by(f64::total_cmp);
-            let p95 = percentile(&wall, 95.0);
+            let p95 = common::percentile(&wall, 95.0);
             worst = worst.max(p95);
             println!(
                 "  {:<12} {:<7} {:>6} {:>9} {:>9.1} {:>9.1} {:>9.1} {:>9.1}",
@@ -530,7 +495,7 @@ async fn main() {
                 label,
                 report.rows.len(),
                 report.totals.chats,
-                percentile(&wall, 50.0),
+                common::percentile(&wall, 50.0),
                 p95,
                 wall.last().copied().unwrap_or(f64::NAN),
                 cpu

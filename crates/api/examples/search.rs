@@ -241,14 +241,6 @@ fn skewed(n: usize, rng: &mut StdRng) -> usize {
     ((u * u * n as f64) as usize).min(n - 1)
 }
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let rank = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
-    sorted[rank.min(sorted.len() - 1)]
-}
-
 /// Fills the database; returns the contacts and the agent's bearer token.
 async fn fill(store: &Store, a: &Args, words: &[String], cdf: &[f64]) -> (Vec<ContactId>, String) {
     let hash = hash_password("bench-password").expect("hash");
@@ -543,10 +535,16 @@ async fn main() {
         run(q, *c).await;
     }
     let mut results: Vec<(Kind, f64, usize, bool)> = Vec::with_capacity(plan.len());
+    let pid = server.id().unwrap_or(0);
+    let cpu_before = common::cpu_seconds(pid);
     for (kind, q, c) in &plan {
         let (ms, r) = run(q, *c).await;
         results.push((*kind, ms, r.hits.len(), r.has_more));
     }
+    // On SQLite the query runs in the server's process, so this is nearly all of a search's
+    // work; on PostgreSQL the database's own processes are not counted.
+    let cpu_per_search_ms =
+        (common::cpu_seconds(pid) - cpu_before) * 1000.0 / results.len().max(1) as f64;
     let mut slowest: Vec<usize> = (0..results.len()).collect();
     slowest.sort_by(|&x, &y| results[y].1.total_cmp(&results[x].1));
 
@@ -567,9 +565,9 @@ async fn main() {
             "  {:<24} {:>5} {:>8.2} {:>8.2} {:>8.2} {:>8.2}   {:>9.1} {:>4} {:>4} {:>9}",
             label,
             rows.len(),
-            percentile(&ms, 50.0),
-            percentile(&ms, 95.0),
-            percentile(&ms, 99.0),
+            common::percentile(&ms, 50.0),
+            common::percentile(&ms, 95.0),
+            common::percentile(&ms, 99.0),
             ms.last().copied().unwrap_or(f64::NAN),
             hits.iter().sum::<usize>() as f64 / hits.len().max(1) as f64,
             hits.iter().min().copied().unwrap_or(0),
@@ -597,11 +595,12 @@ async fn main() {
     }
     let mut ms: Vec<f64> = results.iter().map(|r| r.1).collect();
     ms.sort_by(f64::total_cmp);
-    let p95 = percentile(&ms, 95.0);
+    let p95 = common::percentile(&ms, 95.0);
     println!(
         "budget: p95 under 50 ms over {} messages: {} (p95 {p95:.2} ms)",
         a.messages,
         if p95 < 50.0 { "met" } else { "NOT met" }
     );
+    println!("server CPU per search: {cpu_per_search_ms:.2} ms (user + system, /proc/{pid}/stat)");
     let _ = server.kill().await;
 }

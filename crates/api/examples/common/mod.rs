@@ -3,7 +3,8 @@
 //!
 //! # Layout
 //! - [`start_server`] / [`RunningServer`]: the server binary on a free loopback port.
-//! - [`free_port`]: a loopback port nothing listens on (also for the load benchmark's nginx).
+//! - [`free_port`]: a loopback port nothing listens on (also for the benchmarks' nginx).
+//! - [`cpu_seconds`], [`percentile`]: the figures every benchmark reports.
 
 use std::time::{Duration, Instant};
 
@@ -78,4 +79,31 @@ pub fn free_port() -> u16 {
         .local_addr()
         .expect("addr")
         .port()
+}
+
+/// CPU time the process `pid` has used so far (user + system), from `/proc/<pid>/stat`:
+/// fields 14 and 15, in clock ticks of 1/100 s (Linux's `USER_HZ` on every architecture we
+/// run on).
+pub fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // The command name (field 2) is in parentheses and may hold spaces: count after it.
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    // After ')' the fields start at 3 (state): utime is field 14, stime 15.
+    (ticks(11) + ticks(12)) as f64 / 100.0
+}
+
+/// The `p`th percentile (0–100) of `sorted`, by nearest rank; NaN when it is empty.
+pub fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let rank = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
+    sorted[rank.min(sorted.len() - 1)]
 }

@@ -1,0 +1,99 @@
+//! The load benchmarks' client's calls to the server, shared by `load` and `cluster`.
+//!
+//! # Layout
+//! - [`prepare_agents`]: agents and their sessions written straight into the database.
+//! - [`visitor_session`]: a new visitor and its contact.
+//! - [`open_stream`]: a ticket, then the event stream it opens (resuming after an event id).
+//! - [`stream_lines`]: a streaming body, line by line.
+
+use serde_json::{json, Value};
+use threadline_api::auth::{hash_password, new_token, token_hash};
+use threadline_api::store::Store;
+use tokio::io::AsyncBufReadExt;
+
+/// Creates `count` agents (`bench<i>`, capacity 1000) with a session each on `database_url`,
+/// before the server starts; returns their bearer tokens. One password hash serves all.
+pub async fn prepare_agents(database_url: &str, count: usize) -> Vec<String> {
+    let store = Store::connect(database_url).await.expect("database");
+    let hash = hash_password("bench-password").expect("hash");
+    let mut tokens = Vec::with_capacity(count);
+    for i in 0..count {
+        let id = store
+            .create_agent(
+                &format!("bench{i}"),
+                &format!("Bench Agent {i}"),
+                &hash,
+                1000,
+                wire::Role::Agent,
+            )
+            .await
+            .expect("agent");
+        let token = new_token("tla_");
+        store
+            .create_session(id, &token_hash(&token), i64::MAX / 2)
+            .await
+            .expect("session");
+        tokens.push(token);
+    }
+    store.close().await;
+    tokens
+}
+
+/// A new visitor session on the server: its token and its contact's id.
+pub async fn visitor_session(client: &reqwest::Client, base: &str, name: &str) -> (String, i64) {
+    let s: Value = client
+        .post(format!("{base}/api/visitor/session"))
+        .json(&json!({ "name": name }))
+        .send()
+        .await
+        .expect("session")
+        .json()
+        .await
+        .expect("json");
+    let token = s["visitor_token"].as_str().expect("token").to_owned();
+    let contact = s["contact_id"].as_i64().expect("contact");
+    (token, contact)
+}
+
+/// An open server event stream: asks for a ticket as `bearer`, then opens the stream with it,
+/// resuming after event `last_event_id` when given (`Last-Event-ID`). The error says which
+/// step failed, for a client that tries again.
+pub async fn open_stream(
+    client: &reqwest::Client,
+    base: &str,
+    ticket_path: &str,
+    stream_path: &str,
+    bearer: &str,
+    last_event_id: Option<i64>,
+) -> Result<reqwest::Response, String> {
+    let answer = client
+        .post(format!("{base}{ticket_path}"))
+        .bearer_auth(bearer)
+        .send()
+        .await
+        .map_err(|e| format!("ticket: {e}"))?;
+    if !answer.status().is_success() {
+        return Err(format!("ticket: HTTP {}", answer.status()));
+    }
+    let t: Value = answer.json().await.map_err(|e| format!("ticket: {e}"))?;
+    let ticket = t["ticket"].as_str().ok_or("ticket: no ticket")?;
+    let mut request = client.get(format!("{base}{stream_path}?ticket={ticket}"));
+    if let Some(id) = last_event_id {
+        request = request.header("Last-Event-ID", id.to_string());
+    }
+    let resp = request.send().await.map_err(|e| format!("stream: {e}"))?;
+    if resp.status().is_success() {
+        Ok(resp)
+    } else {
+        Err(format!("stream: HTTP {}", resp.status()))
+    }
+}
+
+/// Lines of a streaming response body.
+pub fn stream_lines(
+    resp: reqwest::Response,
+) -> tokio::io::Lines<tokio::io::BufReader<impl tokio::io::AsyncRead>> {
+    use futures_util::TryStreamExt;
+    let stream = resp.bytes_stream().map_err(std::io::Error::other);
+    tokio::io::BufReader::new(tokio_util::io::StreamReader::new(stream)).lines()
+}
