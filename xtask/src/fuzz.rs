@@ -56,6 +56,7 @@ pub const LONG: Budget = Budget {
 
 /// `cargo xtask fuzz`: both, the long way.
 pub fn run(budget: Budget) -> Result<()> {
+    crate::tools::start_build_tools(crate::tools::Fuzzing::Too)?.wait()?;
     let api_result = api(budget);
     let targets_result = targets(budget);
     api_result.and(targets_result)

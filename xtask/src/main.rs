@@ -165,7 +165,7 @@ fn chaos(rounds: u32) -> Result<()> {
 
 /// `cargo xtask run`: toolchain, both bundles, then the server in the foreground.
 fn run(server_args: &[String]) -> Result<()> {
-    let installs = tools::start_build_tools()?;
+    let installs = tools::start_build_tools(tools::Fuzzing::No)?;
     bundles::compile_ahead()?;
     installs.wait()?;
     bundles::build_all()?;

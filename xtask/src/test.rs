@@ -34,7 +34,7 @@ struct Outcome {
 /// Runs the whole suite.
 pub fn run() -> Result<()> {
     let started = Instant::now();
-    let installs = tools::start_build_tools()?;
+    let installs = tools::start_build_tools(tools::Fuzzing::Too)?;
     tools::ensure_browser()?;
     let axe = tools::ensure_axe_core()?;
     tools::ensure_postgres()?;

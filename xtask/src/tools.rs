@@ -3,7 +3,7 @@
 //!
 //! # Layout
 //! - [`start_build_tools`] / [`Installs::wait`]: the `wasm32-unknown-unknown` target, then trunk
-//!   (and cargo-fuzz, for `cargo xtask fuzz`) and wasm-bindgen-cli (the exact version `Cargo.lock` resolves `wasm-bindgen` to, which must
+//!   (and cargo-fuzz, where [`Fuzzing::Too`]) and wasm-bindgen-cli (the exact version `Cargo.lock` resolves `wasm-bindgen` to, which must
 //!   also be the one the `Trunk.toml` files pin) compiled by `cargo install` in the background,
 //!   both at once, each logging to `target/xtask/install-<tool>.log`, while the caller compiles
 //!   the project; wasm-opt from binaryen's npm package (it installs in seconds; compiling
@@ -58,7 +58,17 @@ const BROWSER_PACKAGES: [(&str, &str); 3] = [
 
 /// Makes sure the wasm target, trunk, wasm-bindgen-cli and wasm-opt are installed.
 pub fn ensure_build_tools() -> Result<()> {
-    start_build_tools()?.wait()
+    start_build_tools(Fuzzing::No)?.wait()
+}
+
+/// Whether cargo-fuzz is wanted too: by `cargo xtask test` (its quick fuzzing step) and
+/// `cargo xtask fuzz`, not by `run` or the benchmarks, so a first `run` compiles one tool less.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fuzzing {
+    /// trunk and wasm-bindgen only.
+    No,
+    /// cargo-fuzz as well.
+    Too,
 }
 
 /// `cargo install` runs started by [`start_build_tools`], still going.
@@ -71,7 +81,7 @@ pub struct Installs {
 /// Checks the toolchain and starts installing what is missing in the background; wasm-opt (a
 /// download of seconds) is installed before this returns. Call [`Installs::wait`] before
 /// running trunk.
-pub fn start_build_tools() -> Result<Installs> {
+pub fn start_build_tools(fuzzing: Fuzzing) -> Result<Installs> {
     step("checking the toolchain");
     ensure_wasm_target()?;
     let bindgen = wasm_bindgen_version()?;
@@ -97,6 +107,9 @@ pub fn start_build_tools() -> Result<Installs> {
         ),
     ];
     for (binary, args, expect) in wanted {
+        if binary == "cargo-fuzz" && fuzzing == Fuzzing::No {
+            continue;
+        }
         if let Some(child) = start_cargo_install(binary, &args, &expect)? {
             running.push((expect, child.0, child.1));
         }
