@@ -213,11 +213,7 @@ fn record(agent: &Agent, name: &str, data: &str, deliveries: &Mutex<Deliveries>)
         deliveries.lock().expect("lock").resyncs += 1;
         return;
     }
-    let Some(cid) = data
-        .find("\"client_id\":\"")
-        .map(|p| &data[p + 13..])
-        .and_then(|r| r.split('"').next())
-    else {
+    let Some(cid) = threadline::client_id_of(data) else {
         return;
     };
     let mut d = deliveries.lock().expect("lock");

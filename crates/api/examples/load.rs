@@ -505,11 +505,7 @@ async fn read_deliveries(
         let Some(data) = line.strip_prefix("data: ") else {
             continue;
         };
-        let Some(cid) = data
-            .find("\"client_id\":\"")
-            .map(|p| &data[p + 13..])
-            .and_then(|r| r.split('"').next())
-        else {
+        let Some(cid) = threadline::client_id_of(data) else {
             continue;
         };
         if let Some(t0) = sent_at.lock().expect("lock").remove(cid) {

@@ -4,7 +4,8 @@
 //! - [`prepare_agents`]: agents and their sessions written straight into the database.
 //! - [`visitor_session`]: a new visitor and its contact.
 //! - [`open_stream`]: a ticket, then the event stream it opens (resuming after an event id).
-//! - [`stream_lines`]: a streaming body, line by line.
+//! - [`stream_lines`]: a streaming body, line by line; [`client_id_of`]: the message in an
+//!   event.
 
 use serde_json::{json, Value};
 use threadline_api::auth::{hash_password, new_token, token_hash};
@@ -96,4 +97,11 @@ pub fn stream_lines(
     use futures_util::TryStreamExt;
     let stream = resp.bytes_stream().map_err(std::io::Error::other);
     tokio::io::BufReader::new(tokio_util::io::StreamReader::new(stream)).lines()
+}
+
+/// The `client_id` an event's (or an nchan publication's) `data:` holds, if any: the client's
+/// own id of the message it carries.
+pub fn client_id_of(data: &str) -> Option<&str> {
+    let start = data.find("\"client_id\":\"")? + "\"client_id\":\"".len();
+    data[start..].split('"').next()
 }
