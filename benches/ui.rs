@@ -10,12 +10,18 @@
 //!     next frame has been drawn — the first time (fetching the newest page) and again (from
 //!     memory);
 //!   - *scroll*: scrolling to the oldest message one screen per frame, loading every older
-//!     page on the way: total time, frame intervals, and the most rows ever in the page;
+//!     page on the way: total time, frame intervals, the most rows ever in the page, and where
+//!     the frames over 50 ms spent their time (Chromium's long animation frame entries: style,
+//!     layout and paint, animation frame callbacks, each script's invoker and the layout it
+//!     forced);
 //!   - *jump*: dragging the scrollbar to the middle until the messages there are drawn;
 //!   - *search*: typing a word into `Search` until the hit count answers, and until the next
 //!     frame, for a rare word, a common word and a word that is not there.
 //!
-//! The figures go to standard output; the README reports them with the machine they ran on.
+//! Every measurement runs twice, each time in a fresh Chromium: as this machine is, then with
+//! Chromium's CPU throttled 4x (CDP `Emulation.setCPUThrottlingRate`), as on the thin clients
+//! contact centers run. The figures go to standard output; the README reports them with the
+//! machine they ran on.
 
 #[path = "../tests/harness/mod.rs"]
 mod harness;
@@ -38,6 +44,9 @@ const RARE: &str = "zeppelin";
 const RARE_HITS: usize = MESSAGES / 1_000;
 /// Reopening measured this many times (the median is reported).
 const REOPENS: usize = 5;
+/// Chromium's CPU slowed by these factors, one pass each (CDP
+/// `Emulation.setCPUThrottlingRate`): 1 is this machine, 4 a thin client of a contact center.
+const THROTTLE_RATES: [u32; 2] = [1, 4];
 
 fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -55,8 +64,13 @@ fn main() {
             configure: Box::new(move |config: &mut Config| config.database_url = url),
         };
         run_with("bench_ui", options, |h| async move {
-            let agent = h.browser("agent").await?;
-            measure(&agent).await
+            // Each pass in a fresh Chromium, so the throttled one fetches and draws from nothing.
+            for rate in THROTTLE_RATES {
+                let agent = h.browser(&format!("agent-{rate}x")).await?;
+                measure(&agent, rate).await?;
+                agent.quit().await?;
+            }
+            Ok(())
         })
         .await;
         drop(data);
@@ -153,6 +167,32 @@ if (shown()) { watch.disconnect(); finish(); }
 const SCROLL_JS: &str = r"
 const [first, done] = arguments;
 const log = document.querySelector('.contact-conversation .transcript');
+// Where the long frames' time goes: Chromium's long animation frame entries (frames over
+// 50 ms), with each script's invoker and the style and layout it forced.
+const long = [];
+const observer = new PerformanceObserver(list => long.push(...list.getEntries()));
+observer.observe({ type: 'long-animation-frame' });
+const where = () => {
+  observer.disconnect();
+  const by = {};
+  let total = 0, forced = 0, callbacks = 0, layout = 0;
+  for (const f of long) {
+    total += f.duration;
+    const end = f.startTime + f.duration;
+    if (f.renderStart > 0) { callbacks += f.styleAndLayoutStart - f.renderStart; }
+    if (f.styleAndLayoutStart > 0) { layout += end - f.styleAndLayoutStart; }
+    for (const s of f.scripts) {
+      const key = `${s.invokerType} ${s.invoker}`;
+      by[key] = by[key] || [0, 0];
+      by[key][0] += s.duration;
+      by[key][1] += s.forcedStyleAndLayoutDuration;
+      forced += s.forcedStyleAndLayoutDuration;
+    }
+  }
+  const scripts = Object.entries(by).sort((a, b) => b[1][0] - a[1][0]).slice(0, 6)
+    .map(([key, [ms, forcedMs]]) => [key, ms, forcedMs]);
+  return { count: long.length, total, forced, callbacks, layout, scripts };
+};
 const t0 = performance.now();
 let last = t0, frames = [], rows = 0;
 const step = (now) => {
@@ -161,7 +201,7 @@ const step = (now) => {
   const more = [...log.querySelectorAll('button')].some(b => b.textContent === 'Load earlier messages');
   const top = log.querySelector('.rows').textContent.includes(first);
   if (!more && top && log.scrollTop === 0) {
-    done({ ms: now - t0, frames, rows, height: log.scrollHeight });
+    done({ ms: now - t0, frames, rows, height: log.scrollHeight, long: where() });
     return;
   }
   if (now - t0 > 120000) {
@@ -250,7 +290,8 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[i]
 }
 
-async fn measure(agent: &Browser) -> Result {
+/// One pass of every measurement, with Chromium's CPU slowed `rate` times.
+async fn measure(agent: &Browser, rate: u32) -> Result {
     // Scrolling through 10,000 messages takes longer than WebDriver's default 30 s.
     agent
         .client
@@ -275,10 +316,15 @@ async fn measure(agent: &Browser) -> Result {
         Ok(found.as_bool().unwrap_or(false).then_some(()))
     })
     .await?;
+    if rate > 1 {
+        agent
+            .cdp("Emulation.setCPUThrottlingRate", json!({ "rate": rate }))
+            .await?;
+    }
     let newest = text_of(MESSAGES);
     let oldest = text_of(1);
 
-    eprintln!("bench ui: opening the conversation");
+    eprintln!("bench ui ({rate}x CPU): opening the conversation");
     let first = script(agent, OPEN_JS, vec![json!("Quinn Archer"), json!(newest)]).await?;
     let mut reopen = Vec::new();
     for _ in 0..REOPENS {
@@ -316,7 +362,14 @@ async fn measure(agent: &Browser) -> Result {
         );
     }
 
-    println!("\nbench ui: a {MESSAGES}-message conversation ({INTERACTIONS} interactions) in headless Chromium");
+    let cpu = if rate > 1 {
+        format!("CPU throttled {rate}x")
+    } else {
+        "CPU not throttled".to_owned()
+    };
+    println!(
+        "\nbench ui: a {MESSAGES}-message conversation ({INTERACTIONS} interactions) in headless Chromium, {cpu}"
+    );
     println!(
         "  open (first, fetching the newest page)   {:>8.1} ms",
         ms(&first, "ms")
@@ -335,6 +388,23 @@ async fn measure(agent: &Browser) -> Result {
         percentile(&frames, 0.95),
         frames.last().copied().unwrap_or(f64::NAN)
     );
+    let long = &scroll["long"];
+    println!(
+        "    long frames (over 50 ms): {}, {:.0} ms in all: style, layout and paint {:.0} ms; animation frame callbacks {:.0} ms; scripts (below) forced style and layout for {:.0} ms",
+        long["count"],
+        ms(long, "total"),
+        ms(long, "layout"),
+        ms(long, "callbacks"),
+        ms(long, "forced")
+    );
+    for entry in long["scripts"].as_array().into_iter().flatten() {
+        println!(
+            "      {:<52} {:>7.0} ms (forced style and layout {:.0} ms)",
+            entry[0].as_str().unwrap_or_default(),
+            entry[1].as_f64().unwrap_or(f64::NAN),
+            entry[2].as_f64().unwrap_or(f64::NAN)
+        );
+    }
     println!(
         "  rows in the page at most                 {:>8}      (scroll height {} px)",
         scroll["rows"], scroll["height"]
