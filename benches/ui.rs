@@ -182,7 +182,10 @@ const where = () => {
     if (f.renderStart > 0) { callbacks += f.styleAndLayoutStart - f.renderStart; }
     if (f.styleAndLayoutStart > 0) { layout += end - f.styleAndLayoutStart; }
     for (const s of f.scripts) {
-      const key = `${s.invokerType} ${s.invoker}`;
+      // The function the script entered, where Chromium knows it (the page's wasm-bindgen
+      // glue names the Rust closure's trampoline; the benchmark's own callbacks are anonymous).
+      const name = s.sourceFunctionName || (s.sourceURL ? s.sourceURL.split('/').pop() : 'the benchmark');
+      const key = `${s.invokerType} ${s.invoker} (${name})`;
       by[key] = by[key] || [0, 0];
       by[key][0] += s.duration;
       by[key][1] += s.forcedStyleAndLayoutDuration;
