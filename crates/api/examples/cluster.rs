@@ -180,16 +180,7 @@ async fn follow(
         // The stream broke: a new ticket and stream through nginx, until one opens.
         let mut pause = Duration::from_millis(20);
         stream = loop {
-            match threadline::open_stream(
-                &client,
-                &agent.base,
-                "/api/events/ticket",
-                "/api/events",
-                &agent.token,
-                last_id,
-            )
-            .await
-            {
+            match threadline::open_agent_stream(&client, &agent.base, &agent.token, last_id).await {
                 Ok(s) => break s,
                 Err(_) if done.load(Ordering::Relaxed) => return,
                 Err(_) => {
@@ -280,25 +271,13 @@ async fn main() {
     let done = Arc::new(AtomicBool::new(false));
     let mut visitors = Vec::with_capacity(a.agents);
     for (index, token) in tokens.into_iter().enumerate() {
-        let (visitor, contact) =
-            threadline::visitor_session(&client, &base, &format!("Cluster Visitor {index}")).await;
-        let chat = client
-            .post(format!("{base}/api/contacts/{contact}/chat"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .expect("chat");
-        assert!(chat.status().is_success(), "chat: {}", chat.status());
-        let stream = threadline::open_stream(
+        let (visitor, stream) = threadline::agent_with_chat(
             &client,
             &base,
-            "/api/events/ticket",
-            "/api/events",
             &token,
-            None,
+            &format!("Cluster Visitor {index}"),
         )
-        .await
-        .expect("agent stream");
+        .await;
         let agent = Agent {
             index,
             token,

@@ -201,25 +201,9 @@ impl Target {
             } => {
                 let base = &server.base;
                 let token = &agent_tokens[i];
-                let (visitor, contact) =
-                    threadline::visitor_session(client, base, &format!("Load Visitor {i}")).await;
-                let chat = client
-                    .post(format!("{base}/api/contacts/{contact}/chat"))
-                    .bearer_auth(token)
-                    .send()
-                    .await
-                    .expect("chat");
-                assert!(chat.status().is_success(), "chat: {}", chat.status());
-                let stream = threadline::open_stream(
-                    client,
-                    base,
-                    "/api/events/ticket",
-                    "/api/events",
-                    token,
-                    None,
-                )
-                .await
-                .expect("agent stream");
+                let (visitor, stream) =
+                    threadline::agent_with_chat(client, base, token, &format!("Load Visitor {i}"))
+                        .await;
                 let publisher = Publisher {
                     url: format!("{base}/api/visitor/messages"),
                     bearer: Some(visitor),

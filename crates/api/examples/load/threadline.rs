@@ -3,7 +3,9 @@
 //! # Layout
 //! - [`prepare_agents`]: agents and their sessions written straight into the database.
 //! - [`visitor_session`]: a new visitor and its contact.
-//! - [`open_stream`]: a ticket, then the event stream it opens (resuming after an event id).
+//! - [`open_stream`]: a ticket, then the event stream it opens (resuming after an event id);
+//!   [`open_agent_stream`] for an agent.
+//! - [`agent_with_chat`]: an agent takes a new visitor's chat and opens their stream.
 //! - [`stream_lines`]: a streaming body, line by line; [`client_id_of`]: the message in an
 //!   event.
 
@@ -104,4 +106,44 @@ pub fn stream_lines(
 pub fn client_id_of(data: &str) -> Option<&str> {
     let start = data.find("\"client_id\":\"")? + "\"client_id\":\"".len();
     data[start..].split('"').next()
+}
+
+/// An agent's event stream (as `bearer`), resuming after `last_event_id` when given.
+pub async fn open_agent_stream(
+    client: &reqwest::Client,
+    base: &str,
+    bearer: &str,
+    last_event_id: Option<i64>,
+) -> Result<reqwest::Response, String> {
+    open_stream(
+        client,
+        base,
+        "/api/events/ticket",
+        "/api/events",
+        bearer,
+        last_event_id,
+    )
+    .await
+}
+
+/// A new visitor called `name` whose chat the agent (`bearer`) takes, then the agent's event
+/// stream: the visitor's token and the open stream.
+pub async fn agent_with_chat(
+    client: &reqwest::Client,
+    base: &str,
+    bearer: &str,
+    name: &str,
+) -> (String, reqwest::Response) {
+    let (visitor, contact) = visitor_session(client, base, name).await;
+    let chat = client
+        .post(format!("{base}/api/contacts/{contact}/chat"))
+        .bearer_auth(bearer)
+        .send()
+        .await
+        .expect("chat");
+    assert!(chat.status().is_success(), "chat: {}", chat.status());
+    let stream = open_agent_stream(client, base, bearer, None)
+        .await
+        .expect("agent stream");
+    (visitor, stream)
 }
