@@ -1,5 +1,5 @@
 //! Threadline agent desktop: asynchronous chat for the contact center, as a Leptos
-//! client-side-rendered app built by trunk.
+//! client-side-rendered app (`cargo xtask` bundles it: xtask/src/bundles.rs).
 //!
 //! # Layout
 //! - [`app`]: the root component; the login screen or the shell.

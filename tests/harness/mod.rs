@@ -293,9 +293,9 @@ where
         });
         assert!(
             built,
-            "the {what} bundle is not built ({} has no .wasm file); run `cargo xtask test`, or \
-             `trunk build --release --offline` and point THREADLINE_DESKTOP_DIR / \
-             THREADLINE_WIDGET_DIR at the output",
+            "the {what} bundle is not built ({} has no .wasm file); run `cargo xtask test` (or \
+             `cargo xtask bench size`, which builds the bundles) or point THREADLINE_DESKTOP_DIR / \
+             THREADLINE_WIDGET_DIR at built bundles",
             dir.display()
         );
     }

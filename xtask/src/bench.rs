@@ -121,9 +121,8 @@ impl Bench {
 
 /// Runs `benches/ui.rs` (release build) against the release bundles in headless Chromium.
 fn ui() -> Result<()> {
-    tools::ensure_build_tools()?;
     tools::ensure_browser()?;
-    bundles::build_all()?;
+    bundles::prepare()?;
     let [desktop, widget, console] = bundles::all();
     crate::util::cargo()
         .args(["bench", "--bench", "ui"])
@@ -232,7 +231,6 @@ fn on_both_databases(example: &str, args: &[&str]) -> Result<()> {
 }
 
 fn size() -> Result<()> {
-    tools::ensure_build_tools()?;
-    bundles::build_all()?;
+    bundles::prepare()?;
     crate::size::within_budget()
 }

@@ -1,16 +1,25 @@
-//! The two browser bundles, built by `trunk build --release --offline --cargo-profile wasm-release`.
+//! The three browser bundles, built by xtask itself: `cargo build` for wasm32, wasm-bindgen's
+//! glue (the `threadline-bindgen` tool, `xtask/bindgen`), wasm-opt `-Oz`, content-hashed names,
+//! the page with its script and stylesheet links, brotli and gzip copies.
 //!
 //! # Layout
-//! - [`Bundle`]: where a bundle's trunk project is, where it lands, what it is built from.
-//! - [`build_all`]: builds both, skipping a bundle whose inputs have not changed since its last
-//!   successful build (trunk would otherwise rerun wasm-bindgen and wasm-opt every time, which
-//!   costs tens of seconds on a 2-core machine).
-//!
-//! - [`compile_ahead`]: the `cargo build` trunk will run, started early so the project compiles
-//!   while trunk and wasm-bindgen-cli are still being installed (trunk then finds it done).
-//!
+//! - [`Bundle`]: where a bundle's page and sources are, where it lands, what it is built from.
+//! - [`compile_ahead`]: the bundles' `cargo build` (one for the desktop and the console, so
+//!   their last links, each single-threaded with fat LTO, run side by side; one for the widget),
+//!   while the bindgen tool compiles in the background.
+//! - [`prepare`]: both, with the tools, for the commands that serve the bundles.
+//! - [`build_all`]: assembles each bundle, skipping one whose inputs have not changed since its
+//!   last successful build (wasm-bindgen and wasm-opt cost tens of seconds on a 2-core machine).
+//! - [`Page`]: the page's `<link data-bundle=…>` markers turned into real links (see below).
 //! - [`precompress`]: `<file>.br` (brotli 11) and `<file>.gz` (gzip 9) beside every file a
 //!   browser downloads, so the server sends them compressed without compressing per request.
+//!
+//! A page marks what the bundler fills in, and nothing else in it changes:
+//! - `<link data-bundle="wasm">`: replaced by preload links for the glue and the wasm and the
+//!   inline module script that starts the app (the server allows that script by its hash).
+//! - `<link data-bundle="css" href="style/x.css">`: the stylesheet, copied as `x-<hash>.css`.
+//! - `<link data-bundle="copy" href="public/x">`: the file copied as is (its name stays: other
+//!   sites load it, like the widget's `loader.js`); the marker is removed.
 //!
 //! The freshness stamp is `target/xtask/<bundle>.stamp`; delete it to force a rebuild.
 
@@ -19,14 +28,25 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::util::{self, cmd, step, Error, Result};
 
-/// One trunk project.
+/// One browser bundle.
 pub struct Bundle {
     /// Short name for messages and the stamp file.
     pub name: &'static str,
-    /// The directory with its `Trunk.toml` and `index.html`.
+    /// The crate's directory, with the page, `style/` and `public/`.
     pub dir: PathBuf,
-    /// Where trunk writes it.
+    /// Where the built bundle lands (what the server serves).
     pub dist: PathBuf,
+    /// The cargo package (and its binary's name).
+    package: &'static str,
+    /// Bundles of the same group compile in one `cargo build`, so their shared dependencies
+    /// compile once and their last links run side by side. Cargo unifies the dependencies'
+    /// features within one build, so only bundles with the same dependencies share a group:
+    /// built with the desktop, the widget came out 3 % bigger.
+    group: &'static str,
+    /// The page's file name, in `dir` and in `dist`.
+    page: &'static str,
+    /// Where the server mounts `dist`, for the links in the page.
+    public_url: &'static str,
     /// Files and directories whose changes require a rebuild.
     inputs: Vec<PathBuf>,
 }
@@ -36,80 +56,110 @@ pub struct Bundle {
 pub fn all() -> [Bundle; 3] {
     let root = util::root();
     let shared = |extra: &[&str]| -> Vec<PathBuf> {
-        ["Cargo.lock", "Cargo.toml", "crates/wire", ".cargo"]
-            .iter()
-            .chain(extra)
-            .map(|p| root.join(p))
-            .collect()
+        [
+            "Cargo.lock",
+            "Cargo.toml",
+            "crates/wire",
+            ".cargo",
+            "xtask/src/bundles.rs",
+        ]
+        .iter()
+        .chain(extra)
+        .map(|p| root.join(p))
+        .collect()
     };
     [
         Bundle {
             name: "desktop",
             dir: root.clone(),
             dist: root.join("dist"),
-            inputs: shared(&[
-                "src",
-                "style",
-                "public",
-                "index.html",
-                "Trunk.toml",
-                "build.rs",
-            ]),
+            package: "threadline",
+            group: "leptos",
+            page: "index.html",
+            public_url: "/",
+            inputs: shared(&["src", "style", "public", "index.html", "build.rs"]),
         },
         Bundle {
             name: "widget",
             dir: root.join("crates/widget"),
             dist: root.join("crates/widget/dist"),
+            package: "threadline-widget",
+            group: "widget",
+            page: "frame.html",
+            public_url: "/widget/",
             inputs: shared(&["crates/widget"]),
         },
         Bundle {
             name: "console",
             dir: root.join("crates/console"),
             dist: root.join("crates/console/dist"),
+            package: "threadline-console",
+            group: "leptos",
+            page: "index.html",
+            public_url: "/console/",
             inputs: shared(&["crates/console", "crates/client"]),
         },
     ]
 }
 
-/// Runs, for each bundle that is not up to date, exactly the `cargo build` that `trunk build
-/// --release --offline --cargo-profile wasm-release` runs (same arguments, so cargo's
-/// fingerprints match and trunk's own build finds nothing left to compile).
-///
-/// Trunk builds `--offline`, so first `cargo fetch` (every target's dependencies, from the
-/// registry) brings the wasm-only crates a fresh machine has never downloaded.
+/// Compiles every bundle that is not up to date for wasm32, one `cargo build` per group (first
+/// `cargo fetch`, so the wasm-only crates a fresh machine never downloaded are there).
 pub fn compile_ahead() -> Result<()> {
-    if all().iter().any(|bundle| !bundle.is_fresh()) {
-        step("fetching the bundles' dependencies");
-        crate::util::cargo()
-            .args(["fetch"])
-            .current_dir(crate::util::root())
-            .run()?;
+    let stale: Vec<Bundle> = all().into_iter().filter(|b| !b.is_fresh()).collect();
+    if stale.is_empty() {
+        return Ok(());
     }
-    for bundle in all() {
-        if bundle.is_fresh() {
-            continue;
+    step("fetching the bundles' dependencies");
+    util::cargo()
+        .args(["fetch"])
+        .current_dir(util::root())
+        .run()?;
+    let mut groups: Vec<&str> = Vec::new();
+    for bundle in &stale {
+        if !groups.contains(&bundle.group) {
+            groups.push(bundle.group);
         }
-        step(&format!("compiling the {} (wasm32, release)", bundle.name));
-        let manifest = bundle.dir.join("Cargo.toml");
-        crate::util::cargo()
-            .args([
-                "build",
-                "--target=wasm32-unknown-unknown",
-                "--manifest-path",
-            ])
-            .args([manifest.as_os_str()])
-            .args(["--profile", PROFILE, "--offline"])
-            .current_dir(&bundle.dir)
-            .run()?;
+    }
+    for group in groups {
+        let members: Vec<&Bundle> = stale.iter().filter(|b| b.group == group).collect();
+        let names: Vec<&str> = members.iter().map(|b| b.name).collect();
+        step(&format!(
+            "compiling the {} (wasm32, release)",
+            names.join(" and ")
+        ));
+        let mut build = util::cargo().args([
+            "build",
+            "--target",
+            WASM_TARGET,
+            "--profile",
+            PROFILE,
+            "--offline",
+        ]);
+        for bundle in members {
+            build = build.args(["-p", bundle.package]);
+        }
+        build.current_dir(util::root()).run()?;
     }
     Ok(())
 }
+
+const WASM_TARGET: &str = "wasm32-unknown-unknown";
 
 /// The cargo profile of the bundles (root Cargo.toml): size-optimised, fat LTO, panic=abort;
 /// the server keeps the plain release profile.
 const PROFILE: &str = "wasm-release";
 
-/// Builds every bundle in release.
+/// Everything a command that serves the bundles needs first: the tools, the wasm compiled (while
+/// the bindgen tool compiles beside it), every bundle assembled.
+pub fn prepare() -> Result<()> {
+    let installs = crate::tools::start_build_tools(crate::tools::Fuzzing::No)?;
+    compile_ahead()?;
+    installs.wait()?;
+    build_all()
+}
+
+/// Assembles every bundle that is not up to date; [`compile_ahead`] and the bindgen tool
+/// ([`crate::tools::start_build_tools`]) must have run.
 pub fn build_all() -> Result<()> {
     for bundle in all() {
         bundle.build()?;
@@ -124,16 +174,10 @@ impl Bundle {
             .join(format!("{}.stamp", self.name))
     }
 
-    /// Builds unless the last successful build is newer than every input.
+    /// Assembles `dist` from the compiled wasm unless the last successful build is newer than
+    /// every input.
     pub fn build(&self) -> Result<()> {
         step(&format!("building the {} bundle (release)", self.name));
-        if !self.dir.join("Trunk.toml").exists() {
-            return Err(Error::new(format!(
-                "{} has no Trunk.toml: the {} trunk project is not there yet",
-                self.dir.display(),
-                self.name
-            )));
-        }
         if self.is_fresh() {
             precompress(&self.dist)?;
             println!(
@@ -144,16 +188,7 @@ impl Bundle {
             return Ok(());
         }
         let started = SystemTime::now();
-        cmd("trunk")
-            .args([
-                "build",
-                "--release",
-                "--offline",
-                "--cargo-profile",
-                PROFILE,
-            ])
-            .current_dir(&self.dir)
-            .run()
+        self.assemble()
             .map_err(|e| Error::new(format!("building the {} bundle failed: {e}", self.name)))?;
         precompress(&self.dist)?;
         let nanos = started
@@ -165,6 +200,60 @@ impl Bundle {
             std::fs::create_dir_all(parent)?;
         }
         std::fs::write(&stamp, nanos.to_string())?;
+        Ok(())
+    }
+
+    /// Writes the bundle into a staging folder, then swaps it in for `dist`.
+    fn assemble(&self) -> Result<()> {
+        let staging = util::target_dir()
+            .join("xtask")
+            .join(format!("staging-{}", self.name));
+        if staging.exists() {
+            std::fs::remove_dir_all(&staging)?;
+        }
+        std::fs::create_dir_all(&staging)?;
+        let wasm = util::target_dir()
+            .join(WASM_TARGET)
+            .join(PROFILE)
+            .join(format!("{}.wasm", self.package));
+        if !wasm.exists() {
+            return Err(Error::new(format!(
+                "{} is missing: the wasm32 build did not produce it",
+                wasm.display()
+            )));
+        }
+        let stem = self.package.replace('-', "_");
+        cmd(crate::tools::bindgen_binary())
+            .args([wasm.as_os_str(), staging.as_os_str(), stem.as_ref()])
+            .run()?;
+        let glue = staging.join(format!("{stem}.js"));
+        let raw = staging.join(format!("{stem}_bg.wasm"));
+        let optimised = staging.join(format!("{stem}_opt.wasm"));
+        cmd("wasm-opt")
+            .args(["-Oz", "--output"])
+            .args([optimised.as_os_str(), raw.as_os_str()])
+            .run()?;
+        let js_name = hashed_name(&stem, ".js", &std::fs::read(&glue)?);
+        let wasm_name = hashed_name(&stem, "_bg.wasm", &std::fs::read(&optimised)?);
+        std::fs::rename(&glue, staging.join(&js_name))?;
+        std::fs::rename(&optimised, staging.join(&wasm_name))?;
+        std::fs::remove_file(&raw)?;
+
+        let source = std::fs::read_to_string(self.dir.join(self.page))?;
+        let page = Page {
+            dir: &self.dir,
+            out: &staging,
+            public_url: self.public_url,
+            js: &js_name,
+            wasm: &wasm_name,
+        }
+        .render(&source)?;
+        std::fs::write(staging.join(self.page), page)?;
+
+        if self.dist.exists() {
+            std::fs::remove_dir_all(&self.dist)?;
+        }
+        std::fs::rename(&staging, &self.dist)?;
         Ok(())
     }
 
@@ -183,6 +272,131 @@ impl Bundle {
             .iter()
             .all(|input| newest_mtime(input).is_none_or(|t| t < built))
     }
+}
+
+/// `<stem>-<16 hex digits of the content's hash><suffix>`: a new name whenever the content
+/// changes, so browsers may cache every such file forever.
+fn hashed_name(stem: &str, suffix: &str, content: &[u8]) -> String {
+    use std::hash::{Hash, Hasher};
+    // SipHash with fixed keys: the same bytes give the same name on every build.
+    let mut hasher = std::hash::DefaultHasher::new();
+    content.hash(&mut hasher);
+    format!("{stem}-{:016x}{suffix}", hasher.finish())
+}
+
+/// One page being rendered into a bundle.
+struct Page<'a> {
+    /// Where the `href`s of the markers are relative to.
+    dir: &'a Path,
+    /// The staging folder the copied files go to.
+    out: &'a Path,
+    /// The prefix of every link.
+    public_url: &'a str,
+    /// The hashed glue's file name.
+    js: &'a str,
+    /// The hashed wasm's file name.
+    wasm: &'a str,
+}
+
+impl Page<'_> {
+    /// The page with each `<link data-bundle=…>` marker replaced (see the module's docs);
+    /// exactly one `wasm` marker is required.
+    fn render(&self, source: &str) -> Result<String> {
+        const MARKER: &str = "<link data-bundle=";
+        let mut out = String::with_capacity(source.len() + 512);
+        let mut rest = source;
+        let mut scripts = 0;
+        while let Some(at) = rest.find(MARKER) {
+            out.push_str(&rest[..at]);
+            let tag_end = rest[at..]
+                .find('>')
+                .map(|i| at + i + 1)
+                .ok_or_else(|| Error::new("a <link data-bundle …> is not closed"))?;
+            let tag = &rest[at..tag_end];
+            let produced = match attribute(tag, "data-bundle") {
+                Some("wasm") => {
+                    scripts += 1;
+                    self.start_script()
+                }
+                Some("css") => self.stylesheet(tag)?,
+                Some("copy") => {
+                    self.copy(tag)?;
+                    String::new()
+                }
+                other => {
+                    return Err(Error::new(format!(
+                        "unknown data-bundle kind {other:?} in {tag}"
+                    )))
+                }
+            };
+            rest = &rest[tag_end..];
+            if produced.is_empty() {
+                // The marker's whole line goes: its indentation and its line break.
+                let kept = out.trim_end_matches([' ', '\t']).len();
+                out.truncate(kept);
+                rest = rest.strip_prefix('\n').unwrap_or(rest);
+            } else {
+                out.push_str(&produced);
+            }
+        }
+        out.push_str(rest);
+        if scripts != 1 {
+            return Err(Error::new(format!(
+                "the page needs exactly one <link data-bundle=\"wasm\">, found {scripts}"
+            )));
+        }
+        Ok(out)
+    }
+
+    /// Preloads for the glue and the wasm (fetched in parallel with the page's parsing), and
+    /// the module script that instantiates the wasm and runs its `main`.
+    fn start_script(&self) -> String {
+        let (url, js, wasm) = (self.public_url, self.js, self.wasm);
+        format!(
+            "<link rel=\"modulepreload\" href=\"{url}{js}\">\n\
+             <link rel=\"preload\" href=\"{url}{wasm}\" as=\"fetch\" type=\"application/wasm\" \
+             crossorigin=\"anonymous\">\n\
+             <script type=\"module\">import init from '{url}{js}';\
+             await init({{ module_or_path: '{url}{wasm}' }});</script>"
+        )
+    }
+
+    fn stylesheet(&self, tag: &str) -> Result<String> {
+        let href = href(tag)?;
+        let content = std::fs::read(self.dir.join(href))?;
+        let stem = Path::new(href)
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("style");
+        let name = hashed_name(stem, ".css", &content);
+        std::fs::write(self.out.join(&name), content)?;
+        Ok(format!(
+            "<link rel=\"stylesheet\" href=\"{}{name}\">",
+            self.public_url
+        ))
+    }
+
+    fn copy(&self, tag: &str) -> Result<()> {
+        let href = href(tag)?;
+        let name = Path::new(href)
+            .file_name()
+            .ok_or_else(|| Error::new(format!("{tag}: href names no file")))?;
+        std::fs::copy(self.dir.join(href), self.out.join(name))?;
+        Ok(())
+    }
+}
+
+/// The `href` of a marker that needs one.
+fn href(tag: &str) -> Result<&str> {
+    attribute(tag, "href").ok_or_else(|| Error::new(format!("{tag} has no href")))
+}
+
+/// The double-quoted value of `name` in one tag.
+fn attribute<'t>(tag: &'t str, name: &str) -> Option<&'t str> {
+    let key = format!(" {name}=\"");
+    let start = tag.find(&key)? + key.len();
+    let len = tag[start..].find('"')?;
+    Some(&tag[start..start + len])
 }
 
 /// Whether `dir` holds a built bundle (a `.wasm` file).
@@ -274,4 +488,110 @@ pub fn gzip(bytes: &[u8]) -> Result<Vec<u8>> {
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
     gz.write_all(bytes)?;
     Ok(gz.finish()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A folder under the system's temp dir, removed when dropped.
+    struct Scratch(PathBuf);
+
+    impl Scratch {
+        fn new(name: &str) -> Self {
+            let dir = std::env::temp_dir().join(format!("xtask-{name}-{}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&dir);
+            std::fs::create_dir_all(dir.join("style")).unwrap();
+            std::fs::create_dir_all(dir.join("public")).unwrap();
+            std::fs::create_dir_all(dir.join("out")).unwrap();
+            Scratch(dir)
+        }
+    }
+
+    impl Drop for Scratch {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    fn page(dir: &Path, out: &Path) -> String {
+        let source = "<head>\n  <meta charset=\"utf-8\">\n  <link data-bundle=\"wasm\">\n  \
+                      <link data-bundle=\"css\" href=\"style/frame.css\">\n  \
+                      <link data-bundle=\"copy\" href=\"public/loader.js\">\n</head>\n";
+        Page {
+            dir,
+            out,
+            public_url: "/widget/",
+            js: "w-0123456789abcdef.js",
+            wasm: "w-fedcba9876543210_bg.wasm",
+        }
+        .render(source)
+        .unwrap()
+    }
+
+    #[test]
+    fn markers_become_links_and_files() {
+        let scratch = Scratch::new("page");
+        let dir = &scratch.0;
+        std::fs::write(dir.join("style/frame.css"), "body{margin:0}").unwrap();
+        std::fs::write(dir.join("public/loader.js"), "loader();").unwrap();
+        let out = dir.join("out");
+        let html = page(dir, &out);
+
+        assert!(!html.contains("data-bundle"), "{html}");
+        assert!(html.contains(
+            "<script type=\"module\">import init from '/widget/w-0123456789abcdef.js';\
+             await init({ module_or_path: '/widget/w-fedcba9876543210_bg.wasm' });</script>"
+        ));
+        assert!(
+            html.contains("<link rel=\"modulepreload\" href=\"/widget/w-0123456789abcdef.js\">")
+        );
+        let css = hashed_name("frame", ".css", b"body{margin:0}");
+        assert!(html.contains(&format!("<link rel=\"stylesheet\" href=\"/widget/{css}\">")));
+        assert_eq!(std::fs::read(out.join(&css)).unwrap(), b"body{margin:0}");
+        assert_eq!(std::fs::read(out.join("loader.js")).unwrap(), b"loader();");
+        // The copy marker's line is gone, indentation and all; the rest is as written.
+        let tail =
+            format!("</script>\n  <link rel=\"stylesheet\" href=\"/widget/{css}\">\n</head>\n");
+        assert!(html.ends_with(&tail), "{html}");
+        assert!(
+            html.starts_with("<head>\n  <meta charset=\"utf-8\">\n  <link rel=\"modulepreload\"")
+        );
+    }
+
+    #[test]
+    fn a_page_needs_one_wasm_marker_and_known_kinds() {
+        let scratch = Scratch::new("bad-page");
+        let dir = &scratch.0;
+        let out = dir.join("out");
+        let page = Page {
+            dir,
+            out: &out,
+            public_url: "/",
+            js: "a.js",
+            wasm: "a.wasm",
+        };
+        assert!(page.render("<head></head>").is_err());
+        assert!(page
+            .render("<link data-bundle=\"wasm\"><link data-bundle=\"wasm\">")
+            .is_err());
+        assert!(page
+            .render("<link data-bundle=\"wasm\"><link data-bundle=\"rust\">")
+            .is_err());
+        assert!(page.render("<link data-bundle=\"wasm\"").is_err());
+    }
+
+    #[test]
+    fn hashed_names_follow_the_content() {
+        let a = hashed_name("main", ".css", b"a");
+        assert_eq!(a, hashed_name("main", ".css", b"a"));
+        assert_ne!(a, hashed_name("main", ".css", b"b"));
+        // The shape the server's caching rule recognises: `<stem>-<16 hex>` then `.` or `_`.
+        let hex = a
+            .strip_prefix("main-")
+            .and_then(|r| r.strip_suffix(".css"))
+            .unwrap();
+        assert_eq!(hex.len(), 16);
+        assert!(hex.chars().all(|c| c.is_ascii_hexdigit()));
+    }
 }

@@ -30,7 +30,10 @@ const USAGE: &str = "\
 Usage: cargo xtask <command>
 
 Commands:
-  run [-- <server args>]   install what is missing, build both bundles (release), run the server
+  run [--release] [-- <server args>]
+                           install what is missing, build the three bundles (release), run the
+                           server (a debug build, quick to compile; --release for an optimised
+                           one)
                            on 127.0.0.1:8080 with the demo data, the demo portal (a CRM
                            page framing the desktop) on 127.0.0.1:8081 and the stand-in
                            platform (Messenger and X) on 127.0.0.1:8082; extra args go to
@@ -51,8 +54,13 @@ Commands:
 /// One parsed command line.
 #[derive(Debug)]
 enum Command {
-    /// `cargo xtask run [-- args]`.
-    Run { server_args: Vec<String> },
+    /// `cargo xtask run [--release] [-- args]`.
+    Run {
+        /// How the server, the demo portal and the stand-in are compiled.
+        build: Build,
+        /// What goes to the server.
+        server_args: Vec<String>,
+    },
     /// `cargo xtask test`.
     Test,
     /// `cargo xtask bench <what>`.
@@ -71,11 +79,16 @@ fn parse(args: &[String]) -> Result<Command> {
     };
     match first.as_str() {
         "run" => {
+            let (build, rest) = match rest.split_first() {
+                Some((flag, tail)) if flag == "--release" => (Build::Release, tail),
+                _ => (Build::Debug, rest),
+            };
             let rest = match rest.split_first() {
                 Some((dashes, tail)) if dashes == "--" => tail,
                 _ => rest,
             };
             Ok(Command::Run {
+                build,
                 server_args: rest.to_vec(),
             })
         }
@@ -120,7 +133,7 @@ fn main() -> ExitCode {
     util::started();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = parse(&args).and_then(|command| match command {
-        Command::Run { server_args } => run(&server_args),
+        Command::Run { build, server_args } => run(build, &server_args),
         Command::Test => test::run(),
         Command::Bench(what) => what.run(),
         Command::Fuzz(budget) => fuzz::run(budget),
@@ -163,12 +176,29 @@ fn chaos(rounds: u32) -> Result<()> {
         .run()
 }
 
-/// `cargo xtask run`: toolchain, both bundles, then the server in the foreground.
-fn run(server_args: &[String]) -> Result<()> {
-    let installs = tools::start_build_tools(tools::Fuzzing::No)?;
-    bundles::compile_ahead()?;
-    installs.wait()?;
-    bundles::build_all()?;
+/// How `cargo xtask run` compiles the server and its companions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Build {
+    /// cargo's dev profile: the one the tests build too, minutes quicker on a first run; fast
+    /// enough for one person trying the desktop (password hashing is optimised even here).
+    Debug,
+    /// `--release`: what a benchmark or a real deployment runs.
+    Release,
+}
+
+impl Build {
+    /// `target/<this>/` holds the binaries.
+    fn dir(self) -> &'static str {
+        match self {
+            Build::Debug => "debug",
+            Build::Release => "release",
+        }
+    }
+}
+
+/// `cargo xtask run`: toolchain, the bundles, then the server in the foreground.
+fn run(build: Build, server_args: &[String]) -> Result<()> {
+    bundles::prepare()?;
 
     let root = util::root();
     let mut args: Vec<String> = Vec::new();
@@ -231,11 +261,16 @@ fn run(server_args: &[String]) -> Result<()> {
     args.extend(server_args.iter().cloned());
 
     // The demo portal (another origin, as a real portal would be) frames the desktop beside it.
-    util::step("building the server and the demo portal (release)");
-    util::cargo()
+    util::step(&format!(
+        "building the server, the demo portal and the stand-in platform ({})",
+        build.dir()
+    ));
+    let mut cargo = util::cargo().args(["build"]);
+    if build == Build::Release {
+        cargo = cargo.args(["--release"]);
+    }
+    cargo
         .args([
-            "build",
-            "--release",
             "-p",
             "threadline-api",
             "-p",
@@ -245,17 +280,18 @@ fn run(server_args: &[String]) -> Result<()> {
         ])
         .current_dir(&root)
         .run()?;
+    let binaries = util::target_dir().join(build.dir());
     let threadline = server_url(server_args, std::env::var("THREADLINE_ADDR").ok());
-    let _portal = DemoPortal::start(&threadline)?;
+    let _portal = DemoPortal::start(&binaries, &threadline)?;
     // The platform secrets are made for this run: the stand-in signs with them, the server
     // checks with them, and they never leave the two processes' environments.
     let secrets = standin::Secrets::generate()?;
-    let _standin = standin::Standin::start(&threadline, &secrets)?;
+    let _standin = standin::Standin::start(&binaries, &threadline, &secrets)?;
 
     // The binary just built, not `cargo run -p threadline-api`: built alone, the server's
     // dependencies resolve other features than in the build above and would compile again.
     util::step("starting the server (Ctrl-C stops it, the demo portal and the stand-in)");
-    let server = util::target_dir().join("release").join("threadline-api");
+    let server = binaries.join("threadline-api");
     let mut server = util::cmd(server).args(&args).current_dir(&root);
     for (name, value) in &secrets.env {
         server = server.env(name, value);
@@ -294,12 +330,10 @@ struct DemoPortal {
 }
 
 impl DemoPortal {
-    /// Starts the release binary with the published demo secret (or
+    /// Starts the binary in `binaries` with the published demo secret (or
     /// `THREADLINE_EMBED_SECRET_DEMO` when set), framing the server at `threadline`.
-    fn start(threadline: &str) -> Result<DemoPortal> {
-        let binary = util::target_dir()
-            .join("release")
-            .join("threadline-demo-portal");
+    fn start(binaries: &std::path::Path, threadline: &str) -> Result<DemoPortal> {
+        let binary = binaries.join("threadline-demo-portal");
         let child = util::cmd(&binary)
             .args([
                 "--demo",
@@ -337,12 +371,20 @@ mod tests {
 
     #[test]
     fn run_passes_arguments_after_dashes() {
-        let Command::Run { server_args } =
+        let Command::Run { build, server_args } =
             parse(&strings(&["run", "--", "--offer-timeout", "5"])).unwrap()
         else {
             panic!("expected run");
         };
+        assert_eq!(build, Build::Debug);
         assert_eq!(server_args, ["--offer-timeout", "5"]);
+        let Command::Run { build, server_args } =
+            parse(&strings(&["run", "--release", "--", "--demo"])).unwrap()
+        else {
+            panic!("expected run");
+        };
+        assert_eq!(build, Build::Release);
+        assert_eq!(server_args, ["--demo"]);
     }
 
     #[test]

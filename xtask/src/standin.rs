@@ -58,12 +58,14 @@ pub struct Standin {
 }
 
 impl Standin {
-    /// Starts the release binary with `secrets`, sending webhooks to the server at
+    /// Starts the binary in `binaries` with `secrets`, sending webhooks to the server at
     /// `threadline` (and letting its demo page post customers' messages).
-    pub fn start(threadline: &str, secrets: &Secrets) -> Result<Standin> {
-        let binary = util::target_dir()
-            .join("release")
-            .join("threadline-platform-standin");
+    pub fn start(
+        binaries: &std::path::Path,
+        threadline: &str,
+        secrets: &Secrets,
+    ) -> Result<Standin> {
+        let binary = binaries.join("threadline-platform-standin");
         let mut cmd = util::cmd(&binary).args([
             "--addr",
             ADDR,

@@ -2,13 +2,13 @@
 //! version (so a second `cargo xtask run` starts in seconds).
 //!
 //! # Layout
-//! - [`start_build_tools`] / [`Installs::wait`]: the `wasm32-unknown-unknown` target, then trunk
-//!   (and cargo-fuzz, where [`Fuzzing::Too`]) and wasm-bindgen-cli (the exact version `Cargo.lock` resolves `wasm-bindgen` to, which must
-//!   also be the one the `Trunk.toml` files pin) compiled by `cargo install` in the background,
-//!   both at once, each logging to `target/xtask/install-<tool>.log`, while the caller compiles
-//!   the project; wasm-opt from binaryen's npm package (it installs in seconds; compiling
-//!   binaryen's C++ from crates.io took most of a first run, and Debian's binaryen 108 is too old:
-//!   its output fails at start). [`ensure_build_tools`] is both in one call.
+//! - [`start_build_tools`] / [`Installs::wait`]: the `wasm32-unknown-unknown` target,
+//!   wasm-opt from binaryen's npm package (it installs in seconds; compiling binaryen's C++ from
+//!   crates.io took most of a first run, and Debian's binaryen 108 is too old: its output fails at
+//!   start), then in the background, each logging to `target/xtask/<tool>.log`, the bindgen tool
+//!   ([`bindgen_binary`], `xtask/bindgen`: wasm-bindgen's library at exactly the version
+//!   `Cargo.lock` has for `wasm-bindgen`) and, where [`Fuzzing::Too`], `cargo install
+//!   cargo-fuzz`, while the caller compiles the project.
 //! - [`ensure_browser`]: Debian's `chromium`, `chromium-driver` and `fonts-noto-color-emoji`
 //!   (emoji in the desktop and the widget are boxes without a colour emoji font).
 //! - [`ensure_nchan`]: Debian's `nginx` and `libnginx-mod-nchan`, the peer `cargo xtask bench
@@ -20,8 +20,6 @@ use std::time::Duration;
 
 use crate::util::{self, cargo, cmd, step, Error, Result};
 
-/// The trunk release we build with (0.22 needs a newer rustc than the project's minimum).
-pub const TRUNK_VERSION: &str = "0.21.14";
 /// The cargo-fuzz release that builds and runs the fuzz targets in `fuzz/`.
 pub const CARGO_FUZZ_VERSION: &str = "0.13.2";
 /// The binaryen release whose npm package gives us wasm-opt.
@@ -56,99 +54,186 @@ const BROWSER_PACKAGES: [(&str, &str); 3] = [
     ("fonts-noto-color-emoji", EMOJI_FONT),
 ];
 
-/// Makes sure the wasm target, trunk, wasm-bindgen-cli and wasm-opt are installed.
-pub fn ensure_build_tools() -> Result<()> {
-    start_build_tools(Fuzzing::No)?.wait()
-}
-
 /// Whether cargo-fuzz is wanted too: by `cargo xtask test` (its quick fuzzing step) and
 /// `cargo xtask fuzz`, not by `run` or the benchmarks, so a first `run` compiles one tool less.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fuzzing {
-    /// trunk and wasm-bindgen only.
+    /// The bundles' tools only.
     No,
     /// cargo-fuzz as well.
     Too,
 }
 
-/// `cargo install` runs started by [`start_build_tools`], still going.
+/// Tool builds started by [`start_build_tools`], still going.
 #[must_use = "call `wait` before using the tools"]
 pub struct Installs {
-    /// One per missing tool: what it is (for messages), the child, its log file.
-    running: Vec<(String, std::process::Child, std::path::PathBuf)>,
+    /// One per tool being built.
+    running: Vec<Background>,
 }
 
-/// Checks the toolchain and starts installing what is missing in the background; wasm-opt (a
+/// One tool compiling in the background.
+struct Background {
+    /// What it is, for messages (`cargo-fuzz 0.13.2`, `the bindgen tool`).
+    what: String,
+    /// The `cargo` process.
+    child: std::process::Child,
+    /// Where its output goes.
+    log: PathBuf,
+    /// How to tell it worked.
+    check: Check,
+}
+
+/// What shows that a background build produced its tool.
+enum Check {
+    /// `<binary> --version` mentions the text.
+    Version {
+        binary: &'static str,
+        expect: String,
+    },
+    /// The file exists.
+    File(PathBuf),
+}
+
+/// The bindgen tool `cargo xtask` builds for the bundles (`xtask/bindgen`), in its own target
+/// folder so that building it does not wait for, or hold up, the bundles' `cargo build`.
+pub fn bindgen_binary() -> PathBuf {
+    util::target_dir()
+        .join("tools")
+        .join("tools")
+        .join("threadline-bindgen")
+}
+
+/// Checks the toolchain and starts building what is missing in the background; wasm-opt (a
 /// download of seconds) is installed before this returns. Call [`Installs::wait`] before
-/// running trunk.
+/// assembling the bundles.
 pub fn start_build_tools(fuzzing: Fuzzing) -> Result<Installs> {
     step("checking the toolchain");
     ensure_wasm_target()?;
-    let bindgen = wasm_bindgen_version()?;
-    check_trunk_tomls(&bindgen)?;
+    check_bindgen_pin()?;
+    ensure_wasm_opt()?;
     let mut running = Vec::new();
-    let wanted = [
-        (
-            "trunk",
-            vec!["--locked", "trunk", "--version", TRUNK_VERSION],
-            format!("trunk {TRUNK_VERSION}"),
-        ),
-        // Not --locked: wasm-bindgen-cli's own lock file can lag behind newer compilers.
-        (
-            "wasm-bindgen",
-            vec!["wasm-bindgen-cli", "--version", &bindgen],
-            format!("wasm-bindgen {bindgen}"),
-        ),
-        // `cargo xtask fuzz` (and its quick form in `cargo xtask test`).
-        (
-            "cargo-fuzz",
-            vec!["--locked", "cargo-fuzz", "--version", CARGO_FUZZ_VERSION],
-            format!("cargo-fuzz {CARGO_FUZZ_VERSION}"),
-        ),
-    ];
-    for (binary, args, expect) in wanted {
-        if binary == "cargo-fuzz" && fuzzing == Fuzzing::No {
-            continue;
-        }
-        if let Some(child) = start_cargo_install(binary, &args, &expect)? {
-            running.push((expect, child.0, child.1));
+    // cargo decides whether anything changed; when nothing did, this takes a fraction of a second.
+    running.push(start_background(
+        "the bindgen tool",
+        &[
+            "build",
+            "--package",
+            "threadline-bindgen",
+            "--profile",
+            "tools",
+            "--target-dir",
+            &util::target_dir().join("tools").to_string_lossy(),
+        ],
+        "bindgen",
+        Check::File(bindgen_binary()),
+    )?);
+    if fuzzing == Fuzzing::Too {
+        let expect = format!("cargo-fuzz {CARGO_FUZZ_VERSION}");
+        wait_for_running_install("cargo-fuzz");
+        match cmd("cargo-fuzz").args(["--version"]).probe() {
+            Some(found) if found.contains(&expect) => {
+                println!("ok: {}", found.lines().next().unwrap_or(&expect).trim());
+            }
+            _ => {
+                println!(
+                    "cargo-fuzz is not installed: compiling {expect} in the background (once)"
+                );
+                running.push(start_background(
+                    &expect,
+                    &[
+                        "install",
+                        "--locked",
+                        "cargo-fuzz",
+                        "--version",
+                        CARGO_FUZZ_VERSION,
+                    ],
+                    "cargo-fuzz",
+                    Check::Version {
+                        binary: "cargo-fuzz",
+                        expect: expect.clone(),
+                    },
+                )?);
+            }
         }
     }
-    ensure_wasm_opt()?;
     Ok(Installs { running })
 }
 
 impl Installs {
-    /// Waits for every install to finish and checks the installed versions.
+    /// Waits for every tool build to finish and checks what it produced.
     pub fn wait(self) -> Result<()> {
-        for (tool, mut child, log) in self.running {
+        for job in self.running {
+            let Background {
+                what,
+                mut child,
+                log,
+                check,
+            } = job;
             if child.try_wait()?.is_none() {
                 println!(
-                    "waiting for {tool} to finish compiling (log: {})",
+                    "waiting for {what} to finish compiling (log: {})",
                     log.display()
                 );
             }
             let status = child.wait()?;
             if !status.success() {
                 return Err(Error::new(format!(
-                    "installing {tool} failed ({status}); its output is in {}",
+                    "building {what} failed ({status}); its output is in {}",
                     log.display()
                 )));
             }
-            let binary = tool.split(' ').next().unwrap_or(&tool);
-            let found = cmd(binary).args(["--version"]).probe().unwrap_or_default();
-            if !found.contains(&tool) {
-                return Err(Error::new(format!(
-                    "after installing, `{binary} --version` says {:?}, not {tool}; is {} first \
-                     on PATH?",
-                    found.trim(),
-                    util::cargo_bin_dir().display()
-                )));
+            match check {
+                Check::Version { binary, expect } => {
+                    let found = cmd(binary).args(["--version"]).probe().unwrap_or_default();
+                    if !found.contains(&expect) {
+                        return Err(Error::new(format!(
+                            "after installing, `{binary} --version` says {:?}, not {expect}; \
+                             is {} first on PATH?",
+                            found.trim(),
+                            util::cargo_bin_dir().display()
+                        )));
+                    }
+                }
+                Check::File(path) => {
+                    if !path.exists() {
+                        return Err(Error::new(format!(
+                            "building {what} succeeded but {} is missing",
+                            path.display()
+                        )));
+                    }
+                }
             }
-            step(&format!("installed {tool}"));
+            step(&format!("ready: {what}"));
         }
         Ok(())
     }
+}
+
+/// Starts `cargo <args>` in the background with its output in `target/xtask/<log_name>.log`.
+fn start_background(what: &str, args: &[&str], log_name: &str, check: Check) -> Result<Background> {
+    let log = util::target_dir()
+        .join("xtask")
+        .join(format!("{log_name}.log"));
+    if let Some(dir) = log.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let out = std::fs::File::create(&log)?;
+    let err = out.try_clone()?;
+    let child = cargo()
+        .args(args)
+        .current_dir(util::root())
+        .into_command()
+        .stdin(std::process::Stdio::null())
+        .stdout(out)
+        .stderr(err)
+        .spawn()
+        .map_err(|e| Error::new(format!("could not start building {what}: {e}")))?;
+    Ok(Background {
+        what: what.to_owned(),
+        child,
+        log,
+        check,
+    })
 }
 
 fn ensure_wasm_target() -> Result<()> {
@@ -163,19 +248,6 @@ fn ensure_wasm_target() -> Result<()> {
         return Ok(());
     }
     cmd("rustup").args(["target", "add", WASM_TARGET]).run()
-}
-
-/// The `wasm-bindgen` version `Cargo.lock` resolved; the CLI must be exactly this one.
-pub fn wasm_bindgen_version() -> Result<String> {
-    let lock_path = util::root().join("Cargo.lock");
-    let lock = std::fs::read_to_string(&lock_path)
-        .map_err(|e| Error::new(format!("cannot read {}: {e}", lock_path.display())))?;
-    locked_version(&lock, "wasm-bindgen").ok_or_else(|| {
-        Error::new(format!(
-            "{} has no `wasm-bindgen` package; run `cargo generate-lockfile`",
-            lock_path.display()
-        ))
-    })
 }
 
 /// The version of package `name` in the text of a `Cargo.lock`.
@@ -194,106 +266,27 @@ fn locked_version(lock: &str, name: &str) -> Option<String> {
     None
 }
 
-/// The value of `key = "value"` inside `[section]` of a small TOML file.
-fn toml_value(text: &str, section: &str, key: &str) -> Option<String> {
-    let mut in_section = false;
-    for line in text.lines() {
-        let line = line.split('#').next().unwrap_or("").trim();
-        if line.starts_with('[') {
-            in_section = line == format!("[{section}]");
-            continue;
+/// The bindgen tool's `wasm-bindgen-cli-support` must be exactly the `wasm-bindgen` the bundles
+/// are built with: the glue reads descriptors the macros of that same version wrote.
+fn check_bindgen_pin() -> Result<()> {
+    let lock_path = util::root().join("Cargo.lock");
+    let lock = std::fs::read_to_string(&lock_path)
+        .map_err(|e| Error::new(format!("cannot read {}: {e}", lock_path.display())))?;
+    let wanted = locked_version(&lock, "wasm-bindgen");
+    let support = locked_version(&lock, "wasm-bindgen-cli-support");
+    match (wanted, support) {
+        (Some(w), Some(s)) if w == s => {
+            println!("ok: wasm-bindgen {w} (the bindgen tool's library matches)");
+            Ok(())
         }
-        if !in_section {
-            continue;
-        }
-        if let Some((k, v)) = line.split_once('=') {
-            if k.trim() == key {
-                return Some(v.trim().trim_matches('"').to_owned());
-            }
-        }
+        (w, s) => Err(Error::new(format!(
+            "{} has wasm-bindgen {} but wasm-bindgen-cli-support {}: pin both to the same \
+             version (`=X` in Cargo.toml and xtask/bindgen/Cargo.toml)",
+            lock_path.display(),
+            w.as_deref().unwrap_or("none"),
+            s.as_deref().unwrap_or("none")
+        ))),
     }
-    None
-}
-
-/// Both `Trunk.toml` files must pin the wasm-bindgen CLI that matches `Cargo.lock` (trunk runs
-/// `--offline` and cannot fetch another one) and, if they pin wasm-opt, the one we install.
-fn check_trunk_tomls(bindgen: &str) -> Result<()> {
-    let root = util::root();
-    for dir in [root.clone(), root.join("crates/widget")] {
-        let path = dir.join("Trunk.toml");
-        let Ok(text) = std::fs::read_to_string(&path) else {
-            println!("warning: {} does not exist yet", path.display());
-            continue;
-        };
-        match toml_value(&text, "tools", "wasm_bindgen") {
-            Some(pinned) if pinned == bindgen => {}
-            Some(pinned) => {
-                return Err(Error::new(format!(
-                    "{} pins wasm_bindgen = \"{pinned}\" but Cargo.lock has wasm-bindgen \
-                     {bindgen}; set `[tools] wasm_bindgen = \"{bindgen}\"` there",
-                    path.display()
-                )))
-            }
-            None => println!(
-                "warning: {} has no `[tools] wasm_bindgen = \"{bindgen}\"`; trunk will use \
-                 whatever wasm-bindgen is on PATH",
-                path.display()
-            ),
-        }
-        if let Some(pinned) = toml_value(&text, "tools", "wasm_opt") {
-            return Err(Error::new(format!(
-                "{} pins wasm_opt = \"{pinned}\"; leave it out so trunk uses the wasm-opt we \
-                 install (binaryen {BINARYEN_VERSION})",
-                path.display()
-            )));
-        }
-    }
-    Ok(())
-}
-
-/// Starts `cargo install <install_args>` in the background, its output going to a log file,
-/// unless `<binary> --version` already mentions `expect`. `None` if there is nothing to do.
-fn start_cargo_install(
-    binary: &str,
-    install_args: &[&str],
-    expect: &str,
-) -> Result<Option<(std::process::Child, std::path::PathBuf)>> {
-    let crate_name = install_args
-        .iter()
-        .find(|a| !a.starts_with('-'))
-        .copied()
-        .unwrap_or(binary);
-    wait_for_running_install(crate_name);
-    if let Some(found) = cmd(binary).args(["--version"]).probe() {
-        if found.contains(expect) {
-            println!("ok: {}", found.lines().next().unwrap_or(expect).trim());
-            return Ok(None);
-        }
-        println!(
-            "{binary} is {}, we need {expect}: compiling it in the background",
-            found.lines().next().unwrap_or("?").trim()
-        );
-    } else {
-        println!("{binary} is not installed: compiling {expect} in the background (once)");
-    }
-    let log = util::target_dir()
-        .join("xtask")
-        .join(format!("install-{binary}.log"));
-    if let Some(dir) = log.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let out = std::fs::File::create(&log)?;
-    let err = out.try_clone()?;
-    let child = cargo()
-        .args(["install"])
-        .args(install_args)
-        .into_command()
-        .stdin(std::process::Stdio::null())
-        .stdout(out)
-        .stderr(err)
-        .spawn()
-        .map_err(|e| Error::new(format!("could not start `cargo install {crate_name}`: {e}")))?;
-    Ok(Some((child, log)))
 }
 
 /// Makes sure `wasm-opt` is binaryen 132 (or 116): installs binaryen's npm package into
@@ -568,15 +561,5 @@ mod tests {
             Some("0.2.130")
         );
         assert_eq!(locked_version(lock, "nope"), None);
-    }
-
-    #[test]
-    fn reads_trunk_tool_pins() {
-        let toml = "[build]\nrelease = true\n\n[tools]\nwasm_bindgen = \"0.2.130\" # pinned\n";
-        assert_eq!(
-            toml_value(toml, "tools", "wasm_bindgen").as_deref(),
-            Some("0.2.130")
-        );
-        assert_eq!(toml_value(toml, "build", "wasm_bindgen"), None);
     }
 }

@@ -189,7 +189,7 @@ async fn control_and_bidi_characters_are_refused_in_every_text_field(b: Backend)
     );
 }
 
-/// A desktop and a widget dist with trunk's inline bootstrap script in each page.
+/// A desktop and a widget dist with the bundler's inline bootstrap script in each page.
 fn dists(root: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
     let desktop = root.join("desktop");
     let widget = root.join("widget");

@@ -47,6 +47,6 @@ fn main() {
 #[cfg(not(target_arch = "wasm32"))]
 fn main() {
     eprintln!(
-        "threadline-widget runs in the browser: build it with `trunk build` in crates/widget"
+        "threadline-widget runs in the browser: `cargo xtask run` builds it into crates/widget/dist"
     );
 }

@@ -1,8 +1,9 @@
 //! How the static front ends travel: precompressed, cached for good when the name says the
 //! content, revalidated when it does not; and API JSON compressed where it pays.
 //!
-//! - Trunk names every asset after a hash of its content (`threadline-<16 hex>_bg.wasm`), so a
-//!   browser may keep those forever: `Cache-Control: public, max-age=31536000, immutable`.
+//! - The bundler (xtask) names every asset after a hash of its content
+//!   (`threadline-<16 hex>_bg.wasm`), so a browser may keep those forever:
+//!   `Cache-Control: public, max-age=31536000, immutable`.
 //! - The entry points keep their names (`index.html`, the widget's `frame.html` and
 //!   `loader.js`, the pictures in `public/`), so they are `no-cache` with a weak `ETag` made of
 //!   the file's size and modification time; a repeat visit gets `304 Not Modified`.
@@ -32,7 +33,7 @@ const JSON_MIN_BYTES: u16 = 2048;
 
 /// The files of one front end, for the cache headers.
 struct Files {
-    /// The directory trunk built into.
+    /// The directory the bundle was built into.
     dir: PathBuf,
     /// The page served for paths that are not files (the desktop's own URLs), if any.
     fallback: Option<PathBuf>,
@@ -139,7 +140,7 @@ fn etag(file: &Path) -> Option<String> {
     Some(format!("W/\"{:x}-{:x}\"", meta.len(), modified.as_nanos()))
 }
 
-/// Whether a file name carries trunk's content hash: `<stem>-<16 hex digits>` then `.` or `_`.
+/// Whether a file name carries the bundler's content hash: `<stem>-<16 hex digits>` then `.` or `_`.
 fn is_hashed(name: &str) -> bool {
     name.match_indices('-').any(|(at, _)| {
         let rest = &name[at + 1..];
@@ -180,7 +181,7 @@ mod tests {
     }
 
     #[test]
-    fn trunk_names_are_hashed_entry_points_are_not() {
+    fn bundle_names_are_hashed_entry_points_are_not() {
         assert!(is_hashed("threadline-9f86d081884c7d65_bg.wasm"));
         assert!(is_hashed("threadline-widget-9f86d081884c7d65.js"));
         assert!(is_hashed("style-0123456789abcdef.css"));

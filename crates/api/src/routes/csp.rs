@@ -3,7 +3,7 @@
 //!
 //! # Layout
 //! - [`Policy`]: builds a policy; [`inline_script_hashes`] allows exactly the inline
-//!   bootstrap scripts trunk writes into a page (hashed when the server starts), so
+//!   bootstrap scripts the bundler writes into a page (hashed when the server starts), so
 //!   `script-src` needs no `'unsafe-inline'`.
 //! - [`parent_allowed`]: whether a `?parent=` origin may have the widget frame.
 
@@ -27,7 +27,7 @@ pub struct Policy {
 
 impl Policy {
     /// The header: everything from the server's own origin only; scripts also may compile
-    /// WebAssembly (`'wasm-unsafe-eval'`, what the trunk bundles need), images also from
+    /// WebAssembly (`'wasm-unsafe-eval'`, what the wasm bundles need), images also from
     /// `data:` and `blob:` URLs (previews before upload), styles also inline (style attributes
     /// the views set), connections also to [`Policy::connect_src`], no plugins, no `<base>`,
     /// forms only to itself.
