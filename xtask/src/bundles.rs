@@ -336,7 +336,13 @@ impl Page<'_> {
                 out.truncate(kept);
                 rest = rest.strip_prefix('\n').unwrap_or(rest);
             } else {
-                out.push_str(&produced);
+                // Every line of what replaces the marker gets the marker's indentation.
+                let line_start = out.rfind('\n').map_or(0, |i| i + 1);
+                let indent: String = out[line_start..]
+                    .chars()
+                    .take_while(|c| *c == ' ' || *c == '\t')
+                    .collect();
+                out.push_str(&produced.replace('\n', &format!("\n{indent}")));
             }
         }
         out.push_str(rest);
@@ -540,7 +546,7 @@ mod tests {
 
         assert!(!html.contains("data-bundle"), "{html}");
         assert!(html.contains(
-            "<script type=\"module\">import init from '/widget/w-0123456789abcdef.js';\
+            "\n  <script type=\"module\">import init from '/widget/w-0123456789abcdef.js';\
              await init({ module_or_path: '/widget/w-fedcba9876543210_bg.wasm' });</script>"
         ));
         assert!(
