@@ -4,9 +4,9 @@
 //! in place while entries come and go above it.
 
 /// How many entries are rendered at most.
-pub const SIZE: usize = 160;
+pub const SIZE: usize = 100;
 /// How far the window slides at a time.
-pub const STEP: usize = 60;
+pub const STEP: usize = 30;
 
 /// The rendered slice `start..end` of a list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -105,7 +105,18 @@ pub fn all() -> [Bundle; 3] {
 /// Compiles every bundle that is not up to date for wasm32, one `cargo build` per group (first
 /// `cargo fetch`, so the wasm-only crates a fresh machine never downloaded are there).
 pub fn compile_ahead() -> Result<()> {
-    let stale: Vec<Bundle> = all().into_iter().filter(|b| !b.is_fresh()).collect();
+    // A whole group compiles when one of its bundles is stale: built alone, a bundle would get
+    // other dependency features, so its dependencies (and its wasm) would differ.
+    let bundles = all();
+    let stale_groups: Vec<&str> = bundles
+        .iter()
+        .filter(|b| !b.is_fresh())
+        .map(|b| b.group)
+        .collect();
+    let stale: Vec<Bundle> = bundles
+        .into_iter()
+        .filter(|b| stale_groups.contains(&b.group))
+        .collect();
     if stale.is_empty() {
         return Ok(());
     }
