@@ -198,7 +198,35 @@ impl Build {
 
 /// `cargo xtask run`: toolchain, the bundles, then the server in the foreground.
 fn run(build: Build, server_args: &[String]) -> Result<()> {
-    bundles::prepare()?;
+    let tools = tools::start_build_tools(tools::Fuzzing::No)?;
+    bundles::compile_ahead()?;
+    // cargo is idle while the bundles are assembled (wasm-bindgen, wasm-opt, brotli: one core):
+    // the server and its two companions compile meanwhile.
+    let binaries = util::target_dir().join(build.dir());
+    let mut cargo_args = vec!["build"];
+    if build == Build::Release {
+        cargo_args.push("--release");
+    }
+    cargo_args.extend([
+        "-p",
+        "threadline-api",
+        "-p",
+        "threadline-demo-portal",
+        "-p",
+        "threadline-platform-standin",
+    ]);
+    let servers = tools::Builds::cargo(
+        &format!(
+            "the server, the demo portal and the stand-in platform ({})",
+            build.dir()
+        ),
+        &cargo_args,
+        "servers",
+        binaries.join("threadline-api"),
+    )?;
+    tools.wait()?;
+    bundles::build_all()?;
+    servers.wait()?;
 
     let root = util::root();
     let mut args: Vec<String> = Vec::new();
@@ -261,26 +289,6 @@ fn run(build: Build, server_args: &[String]) -> Result<()> {
     args.extend(server_args.iter().cloned());
 
     // The demo portal (another origin, as a real portal would be) frames the desktop beside it.
-    util::step(&format!(
-        "building the server, the demo portal and the stand-in platform ({})",
-        build.dir()
-    ));
-    let mut cargo = util::cargo().args(["build"]);
-    if build == Build::Release {
-        cargo = cargo.args(["--release"]);
-    }
-    cargo
-        .args([
-            "-p",
-            "threadline-api",
-            "-p",
-            "threadline-demo-portal",
-            "-p",
-            "threadline-platform-standin",
-        ])
-        .current_dir(&root)
-        .run()?;
-    let binaries = util::target_dir().join(build.dir());
     let threadline = server_url(server_args, std::env::var("THREADLINE_ADDR").ok());
     let _portal = DemoPortal::start(&binaries, &threadline)?;
     // The platform secrets are made for this run: the stand-in signs with them, the server

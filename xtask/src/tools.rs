@@ -2,7 +2,7 @@
 //! version (so a second `cargo xtask run` starts in seconds).
 //!
 //! # Layout
-//! - [`start_build_tools`] / [`Installs::wait`]: the `wasm32-unknown-unknown` target,
+//! - [`start_build_tools`] / [`Builds::wait`]: the `wasm32-unknown-unknown` target,
 //!   wasm-opt from binaryen's npm package (it installs in seconds; compiling binaryen's C++ from
 //!   crates.io took most of a first run, and Debian's binaryen 108 is too old: its output fails at
 //!   start), then in the background, each logging to `target/xtask/<tool>.log`, the bindgen tool
@@ -66,7 +66,7 @@ pub enum Fuzzing {
 
 /// Tool builds started by [`start_build_tools`], still going.
 #[must_use = "call `wait` before using the tools"]
-pub struct Installs {
+pub struct Builds {
     /// One per tool being built.
     running: Vec<Background>,
 }
@@ -104,9 +104,9 @@ pub fn bindgen_binary() -> PathBuf {
 }
 
 /// Checks the toolchain and starts building what is missing in the background; wasm-opt (a
-/// download of seconds) is installed before this returns. Call [`Installs::wait`] before
+/// download of seconds) is installed before this returns. Call [`Builds::wait`] before
 /// assembling the bundles.
-pub fn start_build_tools(fuzzing: Fuzzing) -> Result<Installs> {
+pub fn start_build_tools(fuzzing: Fuzzing) -> Result<Builds> {
     step("checking the toolchain");
     ensure_wasm_target()?;
     check_bindgen_pin()?;
@@ -156,10 +156,24 @@ pub fn start_build_tools(fuzzing: Fuzzing) -> Result<Installs> {
             }
         }
     }
-    Ok(Installs { running })
+    Ok(Builds { running })
 }
 
-impl Installs {
+impl Builds {
+    /// `cargo <args>` (a build of the project's own binaries) in the background, its output in
+    /// `target/xtask/<log_name>.log`; [`Builds::wait`] then checks that `product` exists.
+    pub fn cargo(what: &str, args: &[&str], log_name: &str, product: PathBuf) -> Result<Builds> {
+        println!("compiling {what} in the background (log: target/xtask/{log_name}.log)");
+        Ok(Builds {
+            running: vec![start_background(
+                what,
+                args,
+                log_name,
+                Check::File(product),
+            )?],
+        })
+    }
+
     /// Waits for every tool build to finish and checks what it produced.
     pub fn wait(self) -> Result<()> {
         for job in self.running {
@@ -177,8 +191,14 @@ impl Installs {
             }
             let status = child.wait()?;
             if !status.success() {
+                // The end of the log says why (the compiler's errors come last).
+                let text = std::fs::read_to_string(&log).unwrap_or_default();
+                let lines: Vec<&str> = text.lines().collect();
+                for line in &lines[lines.len().saturating_sub(40)..] {
+                    println!("{line}");
+                }
                 return Err(Error::new(format!(
-                    "building {what} failed ({status}); its output is in {}",
+                    "building {what} failed ({status}); its whole output is in {}",
                     log.display()
                 )));
             }
