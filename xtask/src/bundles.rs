@@ -7,7 +7,8 @@
 //! - [`compile_ahead`]: the bundles' `cargo build` (one for the desktop and the console, so
 //!   their last links, each single-threaded with fat LTO, run side by side; one for the widget),
 //!   while the bindgen tool compiles in the background.
-//! - [`prepare`]: both, with the tools, for the commands that serve the bundles.
+//! - [`prepare`]: both, with the tools, for the commands that serve the bundles;
+//!   [`prepare_and`] also starts another build once cargo is free.
 //! - [`build_all`]: assembles each bundle, skipping one whose inputs have not changed since its
 //!   last successful build (wasm-bindgen and wasm-opt cost tens of seconds on a 2-core machine).
 //! - [`Page`]: the page's `<link data-bundle=…>` markers turned into real links (see below).
@@ -108,16 +109,13 @@ pub fn compile_ahead() -> Result<()> {
     // A whole group compiles when one of its bundles is stale: built alone, a bundle would get
     // other dependency features, so its dependencies (and its wasm) would differ.
     let bundles = all();
-    let stale_groups: Vec<&str> = bundles
-        .iter()
-        .filter(|b| !b.is_fresh())
-        .map(|b| b.group)
-        .collect();
-    let stale: Vec<Bundle> = bundles
-        .into_iter()
-        .filter(|b| stale_groups.contains(&b.group))
-        .collect();
-    if stale.is_empty() {
+    let mut groups: Vec<&str> = Vec::new();
+    for bundle in bundles.iter().filter(|b| !b.is_fresh()) {
+        if !groups.contains(&bundle.group) {
+            groups.push(bundle.group);
+        }
+    }
+    if groups.is_empty() {
         return Ok(());
     }
     step("fetching the bundles' dependencies");
@@ -125,14 +123,8 @@ pub fn compile_ahead() -> Result<()> {
         .args(["fetch"])
         .current_dir(util::root())
         .run()?;
-    let mut groups: Vec<&str> = Vec::new();
-    for bundle in &stale {
-        if !groups.contains(&bundle.group) {
-            groups.push(bundle.group);
-        }
-    }
     for group in groups {
-        let members: Vec<&Bundle> = stale.iter().filter(|b| b.group == group).collect();
+        let members: Vec<&Bundle> = bundles.iter().filter(|b| b.group == group).collect();
         let names: Vec<&str> = members.iter().map(|b| b.name).collect();
         step(&format!(
             "compiling the {} (wasm32, release)",
@@ -163,10 +155,19 @@ const PROFILE: &str = "wasm-release";
 /// Everything a command that serves the bundles needs first: the tools, the wasm compiled (while
 /// the bindgen tool compiles beside it), every bundle assembled.
 pub fn prepare() -> Result<()> {
-    let installs = crate::tools::start_build_tools(crate::tools::Fuzzing::No)?;
+    prepare_and(|| Ok(()))
+}
+
+/// [`prepare`], starting `meanwhile` once the wasm is compiled: cargo is idle while the bundles
+/// are assembled (wasm-bindgen, wasm-opt and brotli keep one core busy), so another build can
+/// run then. Returns what `meanwhile` returned.
+pub fn prepare_and<T>(meanwhile: impl FnOnce() -> Result<T>) -> Result<T> {
+    let tools = crate::tools::start_build_tools(crate::tools::Fuzzing::No)?;
     compile_ahead()?;
-    installs.wait()?;
-    build_all()
+    let started = meanwhile()?;
+    tools.wait()?;
+    build_all()?;
+    Ok(started)
 }
 
 /// Assembles every bundle that is not up to date; [`compile_ahead`] and the bindgen tool

@@ -198,10 +198,7 @@ impl Build {
 
 /// `cargo xtask run`: toolchain, the bundles, then the server in the foreground.
 fn run(build: Build, server_args: &[String]) -> Result<()> {
-    let tools = tools::start_build_tools(tools::Fuzzing::No)?;
-    bundles::compile_ahead()?;
-    // cargo is idle while the bundles are assembled (wasm-bindgen, wasm-opt, brotli: one core):
-    // the server and its two companions compile meanwhile.
+    // The server and its two companions compile while the bundles are assembled.
     let binaries = util::target_dir().join(build.dir());
     let mut cargo_args = vec!["build"];
     if build == Build::Release {
@@ -215,17 +212,17 @@ fn run(build: Build, server_args: &[String]) -> Result<()> {
         "-p",
         "threadline-platform-standin",
     ]);
-    let servers = tools::Builds::cargo(
-        &format!(
-            "the server, the demo portal and the stand-in platform ({})",
-            build.dir()
-        ),
-        &cargo_args,
-        "servers",
-        binaries.join("threadline-api"),
-    )?;
-    tools.wait()?;
-    bundles::build_all()?;
+    let servers = bundles::prepare_and(|| {
+        tools::Builds::cargo(
+            &format!(
+                "the server, the demo portal and the stand-in platform ({})",
+                build.dir()
+            ),
+            &cargo_args,
+            "servers",
+            binaries.join("threadline-api"),
+        )
+    })?;
     servers.wait()?;
 
     let root = util::root();

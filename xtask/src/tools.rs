@@ -163,14 +163,13 @@ impl Builds {
     /// `cargo <args>` (a build of the project's own binaries) in the background, its output in
     /// `target/xtask/<log_name>.log`; [`Builds::wait`] then checks that `product` exists.
     pub fn cargo(what: &str, args: &[&str], log_name: &str, product: PathBuf) -> Result<Builds> {
-        println!("compiling {what} in the background (log: target/xtask/{log_name}.log)");
+        let build = start_background(what, args, log_name, Check::File(product))?;
+        println!(
+            "compiling {what} in the background (log: {})",
+            build.log.display()
+        );
         Ok(Builds {
-            running: vec![start_background(
-                what,
-                args,
-                log_name,
-                Check::File(product),
-            )?],
+            running: vec![build],
         })
     }
 

@@ -2,7 +2,7 @@
 //! (an ES module `<name>.js` and `<name>_bg.wasm`, no TypeScript) over a bundle that cargo built
 //! for `wasm32-unknown-unknown`. xtask's bundler calls it, then wasm-opt, then hashes the names.
 
-use std::path::PathBuf;
+use std::path::Path;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -11,7 +11,7 @@ fn main() -> ExitCode {
         eprintln!("usage: threadline-bindgen <input.wasm> <out-dir> <name>");
         return ExitCode::from(2);
     };
-    match generate(&PathBuf::from(input), &PathBuf::from(out_dir), name) {
+    match generate(Path::new(input), Path::new(out_dir), name) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("threadline-bindgen: {input}: {e}");
@@ -21,8 +21,8 @@ fn main() -> ExitCode {
 }
 
 fn generate(
-    input: &PathBuf,
-    out_dir: &PathBuf,
+    input: &Path,
+    out_dir: &Path,
     name: &str,
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let mut bindgen = wasm_bindgen_cli_support::Bindgen::new();
