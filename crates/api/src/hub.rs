@@ -294,6 +294,7 @@ pub async fn run_tailer(store: Store, hub: Arc<Hub>, database_url: String) {
             database_url,
             committed.clone(),
             hub.clone(),
+            store.wake_tag().unwrap_or_default(),
         ));
     }
     // Kept from before the head is read, so no event committed meanwhile is missed (those at
@@ -351,9 +352,10 @@ async fn drain(
     }
 }
 
-/// Wakes the tailer when another instance commits events, and hands live-only events from
-/// other instances to this hub.
-async fn listen_postgres(url: String, committed: Arc<Committed>, hub: Arc<Hub>) {
+/// Wakes the tailer when another instance commits events (not for this one's own commits,
+/// whose `NOTIFY` carries `own_tag`: the tailer has those from [`Committed`]), and hands
+/// live-only events from other instances to this hub.
+async fn listen_postgres(url: String, committed: Arc<Committed>, hub: Arc<Hub>, own_tag: String) {
     use crate::store::postgres::{LIVE_CHANNEL, NOTIFY_CHANNEL};
     loop {
         match sqlx::postgres::PgListener::connect(&url).await {
@@ -364,7 +366,7 @@ async fn listen_postgres(url: String, committed: Arc<Committed>, hub: Arc<Hub>) 
                     while let Ok(n) = listener.recv().await {
                         if n.channel() == LIVE_CHANNEL {
                             hub.receive_live(n.payload());
-                        } else {
+                        } else if n.payload() != own_tag {
                             committed.wake_to_read();
                         }
                     }

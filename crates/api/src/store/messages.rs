@@ -63,6 +63,61 @@ pub(super) fn summary_line(text: &str, image: bool) -> String {
     }
 }
 
+/// The contact's row gives the next `seq` (it is locked by the send, so no two messages
+/// take the same one) and keeps the Contacts list's summary.
+const CONTACT_UPDATE: &str = "UPDATE contacts SET last_seq = last_seq + 1, last_activity_at = $1, \
+     last_message = COALESCE($2, last_message), \
+     has_public = CASE WHEN $3 = 1 THEN 1 ELSE has_public END, \
+     has_private = CASE WHEN $3 = 0 THEN 1 ELSE has_private END, \
+     last_writer_agent_id = CASE WHEN $4 = 1 THEN $5 ELSE last_writer_agent_id END \
+     WHERE id = $6 RETURNING last_seq, channels";
+/// The columns a new message fills, in the order both forms of the insert bind them.
+const MESSAGE_COLUMNS: &str = "contact_id, interaction_id, seq, author_kind, agent_id, \
+     author_key, client_id, text, system_line, attachment_id, created_at, reply_to_id";
+
+/// A statement being bound.
+type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
+
+/// Binds [`CONTACT_UPDATE`]'s parameters (`$1` to `$6`).
+fn bind_contact_update<'q>(
+    q: AnyQuery<'q>,
+    m: &NewMessage,
+    now: i64,
+    summary: Option<String>,
+    public: bool,
+) -> AnyQuery<'q> {
+    q.bind(now)
+        .bind(summary)
+        .bind(i64::from(public))
+        .bind(i64::from(matches!(m.author, AuthorKey::Agent(_))))
+        .bind(m.agent.map(|a| a.0))
+        .bind(m.contact.0)
+}
+
+/// Binds the values of [`MESSAGE_COLUMNS`], `seq` only when given (else the statement takes
+/// it from the contact's update).
+fn bind_message<'q>(
+    q: AnyQuery<'q>,
+    m: &'q NewMessage,
+    seq: Option<i64>,
+    now: i64,
+) -> AnyQuery<'q> {
+    let q = q.bind(m.contact.0).bind(m.interaction.0);
+    let q = match seq {
+        Some(seq) => q.bind(seq),
+        None => q,
+    };
+    q.bind(m.author.kind())
+        .bind(m.agent.map(|a| a.0))
+        .bind(m.author.stored())
+        .bind(m.client_id.as_ref().map(|c| c.0.clone()))
+        .bind(m.text.as_str())
+        .bind(m.system_line.map(SystemLine::as_str))
+        .bind(m.attachment.map(|a| a.0))
+        .bind(now)
+        .bind(m.reply_to.map(|r| r.0))
+}
+
 /// Writes a message into `interaction`: takes the next `seq` of the contact's conversation,
 /// updates the Contacts list's summary, and emits the `message` event to the agent it concerns
 /// (its author, else the interaction's agent) and, on Web Chat, the visitor.
@@ -79,24 +134,39 @@ pub(super) async fn insert_message_in(
     } else {
         Some(summary_line(&m.text, m.attachment.is_some()))
     };
-    let row = sqlx::query(
-        "UPDATE contacts SET last_seq = last_seq + 1, last_activity_at = $1, \
-         last_message = COALESCE($2, last_message), \
-         has_public = CASE WHEN $3 = 1 THEN 1 ELSE has_public END, \
-         has_private = CASE WHEN $3 = 0 THEN 1 ELSE has_private END, \
-         last_writer_agent_id = CASE WHEN $4 = 1 THEN $5 ELSE last_writer_agent_id END \
-         WHERE id = $6 RETURNING last_seq, channels",
-    )
-    .bind(now)
-    .bind(summary)
-    .bind(i64::from(public))
-    .bind(i64::from(matches!(m.author, AuthorKey::Agent(_))))
-    .bind(m.agent.map(|a| a.0))
-    .bind(m.contact.0)
-    .fetch_one(&mut *tx.inner)
-    .await?;
-    let seq: i64 = row.try_get("last_seq")?;
-    let channels: String = row.try_get("channels")?;
+    // Where one statement can do both, it does (a round trip less on PostgreSQL); the
+    // message's `seq` is then the one the update returned.
+    let (id, seq, channels): (i64, i64, String) = if tx.dialect().writable_ctes() {
+        let sql = format!(
+            "WITH c AS ({CONTACT_UPDATE}) INSERT INTO messages ({MESSAGE_COLUMNS}) \
+             SELECT $7, $8, c.last_seq, $9, $10, $11, $12, $13, $14, $15, $16, $17 FROM c \
+             RETURNING id, seq, (SELECT channels FROM c) AS channels"
+        );
+        let q = bind_contact_update(sqlx::query(&sql), &m, now, summary, public);
+        let row = bind_message(q, &m, None, now)
+            .fetch_optional(&mut *tx.inner)
+            .await?
+            .ok_or_else(|| StoreError::not_found("contact"))?;
+        (
+            row.try_get("id")?,
+            row.try_get("seq")?,
+            row.try_get("channels")?,
+        )
+    } else {
+        let row = bind_contact_update(sqlx::query(CONTACT_UPDATE), &m, now, summary, public)
+            .fetch_optional(&mut *tx.inner)
+            .await?
+            .ok_or_else(|| StoreError::not_found("contact"))?;
+        let seq: i64 = row.try_get("last_seq")?;
+        let sql = format!(
+            "INSERT INTO messages ({MESSAGE_COLUMNS}) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id"
+        );
+        let inserted = bind_message(sqlx::query(&sql), &m, Some(seq), now)
+            .fetch_one(&mut *tx.inner)
+            .await?;
+        (inserted.try_get("id")?, seq, row.try_get("channels")?)
+    };
     if !channels
         .split(',')
         .any(|c| c == interaction.channel.as_str())
@@ -112,25 +182,6 @@ pub(super) async fn insert_message_in(
             .execute(&mut *tx.inner)
             .await?;
     }
-    let id: i64 = sqlx::query(
-        "INSERT INTO messages (contact_id, interaction_id, seq, author_kind, agent_id, author_key, client_id, text, system_line, attachment_id, created_at, reply_to_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
-    )
-    .bind(m.contact.0)
-    .bind(m.interaction.0)
-    .bind(seq)
-    .bind(m.author.kind())
-    .bind(m.agent.map(|a| a.0))
-    .bind(m.author.stored())
-    .bind(m.client_id.as_ref().map(|c| c.0.clone()))
-    .bind(&m.text)
-    .bind(m.system_line.map(SystemLine::as_str))
-    .bind(m.attachment.map(|a| a.0))
-    .bind(now)
-    .bind(m.reply_to.map(|r| r.0))
-    .fetch_one(&mut *tx.inner)
-    .await?
-    .try_get("id")?;
     if let Some(plan) = &m.outbound {
         super::outbox::enqueue(tx, MessageId(id), plan).await?;
     }

@@ -134,21 +134,30 @@ pub trait Dialect: Send + Sync + 'static {
     /// Turns what a person typed into the search parameter (bound, never spliced into SQL).
     /// `None` when nothing searchable is left.
     fn search_param(&self, q: &str) -> Option<String>;
-    /// Statements run in a write transaction just before its events are written (at commit),
-    /// so that event ids become visible in order (PostgreSQL: a transaction-scoped advisory
-    /// lock).
-    fn before_event_sql(&self) -> Option<&'static str>;
-    /// A statement that wakes other instances after commit (PostgreSQL `NOTIFY`).
-    fn after_event_sql(&self) -> Option<&'static str>;
+    /// The statement that appends `rows` (a `VALUES` list of `(at, agent_id, to_agents,
+    /// contact_id, to_visitor, payload)`) to the event log at commit and returns their ids, in
+    /// one round trip: on PostgreSQL it also takes the lock that makes event ids become
+    /// visible in order, and wakes the other instances (`NOTIFY`, sent at commit).
+    fn append_events_sql(&self, rows: &str) -> String;
+    /// Whether one statement may both change a row and insert with what it returned (a
+    /// `WITH … UPDATE … RETURNING` feeding an `INSERT`): saves a round trip where it can.
+    fn writable_ctes(&self) -> bool;
+    /// What this process's wakes of the other instances carry (see
+    /// [`Dialect::append_events_sql`]), so that its own listener ignores them; `None` where
+    /// there are no other instances to wake.
+    fn wake_tag(&self) -> Option<&str>;
     /// Statements run on every new connection.
     fn connection_setup(&self) -> &'static [&'static str];
     /// Whether writes in this process must be serialised (SQLite has one writer).
     fn single_writer(&self) -> bool;
     /// Largest pool.
     fn max_connections(&self) -> u32;
-    /// Whether the pool pings a connection before handing it out (a round trip per use of
-    /// the pool), to find one the server closed.
-    fn ping_before_use(&self) -> bool;
+    /// Connections the pool keeps open even when idle.
+    fn min_connections(&self) -> u32;
+    /// After how long unused the pool pings a connection before handing it out, to find one
+    /// the server closed meanwhile (a round trip; the pool already pings each connection it
+    /// takes back, so a busy connection is known to be alive). `None`: never.
+    fn ping_after_idle(&self) -> Option<std::time::Duration>;
     /// How many transactions of batched sends may be written at once (see `sends`).
     fn send_writers(&self) -> usize;
 }
@@ -228,7 +237,7 @@ impl Store {
         sqlx::any::install_default_drivers();
         let dialect: Arc<dyn Dialect> =
             if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-                Arc::new(postgres::Postgres)
+                Arc::new(postgres::Postgres::new())
             } else if url.starts_with("sqlite:") {
                 Arc::new(sqlite::Sqlite)
             } else {
@@ -240,11 +249,20 @@ impl Store {
             postgres::ensure_database(url).await?;
         }
         let setup = dialect.connection_setup();
+        let ping_after = dialect.ping_after_idle();
         let pool = AnyPoolOptions::new()
             .max_connections(dialect.max_connections())
-            .min_connections(1)
+            .min_connections(dialect.min_connections())
             .acquire_timeout(std::time::Duration::from_secs(10))
-            .test_before_acquire(dialect.ping_before_use())
+            .test_before_acquire(false)
+            .before_acquire(move |conn, meta| {
+                Box::pin(async move {
+                    if ping_after.is_some_and(|after| meta.idle_for >= after) {
+                        sqlx::Connection::ping(conn).await?;
+                    }
+                    Ok(true)
+                })
+            })
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     for stmt in setup {
@@ -265,6 +283,11 @@ impl Store {
             sends: Arc::default(),
             channels: Arc::default(),
         })
+    }
+
+    /// What this process's own wakes carry (see [`Dialect::wake_tag`]).
+    pub fn wake_tag(&self) -> Option<String> {
+        self.dialect.wake_tag().map(str::to_owned)
     }
 
     /// The backend's name.

@@ -46,8 +46,29 @@ pub async fn ensure_database(url: &str) -> Result<(), crate::ServeError> {
 }
 
 /// The PostgreSQL dialect.
-#[derive(Debug, Clone, Copy)]
-pub struct Postgres;
+#[derive(Debug, Clone)]
+pub struct Postgres {
+    /// What this process's `NOTIFY` after a commit carries, so that its own listener can tell
+    /// its own wakes from the other instances': its hub already has those events from
+    /// `Committed`, and reading the log again for each of its own commits cost a query a
+    /// commit.
+    wake_tag: String,
+}
+
+impl Postgres {
+    /// The dialect for one process, with a wake tag of its own.
+    pub fn new() -> Self {
+        Postgres {
+            wake_tag: format!("{:016x}", rand::random::<u64>()),
+        }
+    }
+}
+
+impl Default for Postgres {
+    fn default() -> Self {
+        Self::new()
+    }
+}
 
 impl Dialect for Postgres {
     fn name(&self) -> &'static str {
@@ -88,13 +109,26 @@ impl Dialect for Postgres {
         let q = q.trim();
         (!q.is_empty()).then(|| q.to_owned())
     }
-    fn before_event_sql(&self) -> Option<&'static str> {
-        // Held to commit: ids are taken and committed in one order, so a reader that saw id N
-        // will never later find a smaller id appear.
-        Some("SELECT pg_advisory_xact_lock(7215004)")
+    fn append_events_sql(&self, rows: &str) -> String {
+        // The advisory lock is held to commit: ids are taken and committed in one order, so a
+        // reader that saw id N will never later find a smaller id appear. The rows are joined
+        // to the lock's one-row result, so no id is drawn before the lock is held; `NOTIFY`
+        // is delivered at commit, so where it stands in the statement does not matter.
+        format!(
+            "WITH ordering AS MATERIALIZED (SELECT pg_advisory_xact_lock(7215004)), \
+             added AS (INSERT INTO events (at, agent_id, to_agents, contact_id, to_visitor, payload) \
+             SELECT v.at, v.agent_id, v.to_agents, v.contact_id, v.to_visitor, v.payload \
+             FROM ordering CROSS JOIN (VALUES {rows}) AS v(at, agent_id, to_agents, contact_id, to_visitor, payload) \
+             RETURNING id) \
+             SELECT added.id FROM added CROSS JOIN (SELECT pg_notify('{NOTIFY_CHANNEL}', '{tag}')) AS wake",
+            tag = self.wake_tag
+        )
     }
-    fn after_event_sql(&self) -> Option<&'static str> {
-        Some("SELECT pg_notify('threadline_events', '')")
+    fn writable_ctes(&self) -> bool {
+        true
+    }
+    fn wake_tag(&self) -> Option<&str> {
+        Some(&self.wake_tag)
     }
     fn connection_setup(&self) -> &'static [&'static str] {
         // No JIT compilation: a year's report over 100,000 interactions spent 0.4–0.5 s of its
@@ -108,9 +142,15 @@ impl Dialect for Postgres {
     fn max_connections(&self) -> u32 {
         16
     }
-    fn ping_before_use(&self) -> bool {
+    fn min_connections(&self) -> u32 {
+        // Each connection is a server process, started in milliseconds: opened one by one
+        // as a burst of sends arrives, they held the first sends up (p95 over 80 ms in the
+        // first second of a run at 1,000 messages a second, against 9 ms after).
+        8
+    }
+    fn ping_after_idle(&self) -> Option<std::time::Duration> {
         // The server may have closed an idle connection (restart, idle timeout).
-        true
+        Some(std::time::Duration::from_secs(10))
     }
     fn send_writers(&self) -> usize {
         // Several: most of a send is round trips to the server, which run side by side; only

@@ -143,7 +143,7 @@ impl Store {
             let mark = tx.savepoint().await?;
             match job.write(&mut tx).await {
                 Ok(stored) => {
-                    tx.release_savepoint().await?;
+                    tx.keep_savepoint();
                     results.push(Ok(stored));
                 }
                 Err(e) => {
@@ -169,5 +169,118 @@ impl Store {
                 Err(e)
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::sending::{SendJob, VisitorSendOptions};
+    use super::super::{Store, StoreError};
+    use sqlx::Row;
+    use wire::{AttachmentId, Channel, ClientMessageId, ContactId};
+
+    fn job(contact: ContactId, client_id: &str, attachment: Option<i64>) -> SendJob {
+        SendJob::Contact {
+            contact,
+            client_id: ClientMessageId(client_id.to_owned()),
+            text: format!("text {client_id}"),
+            attachment: attachment.map(AttachmentId),
+            opts: VisitorSendOptions {
+                channel: Channel::WebChat,
+                reservation_ms: 0,
+            },
+        }
+    }
+
+    /// One transaction of several sends, some failing between others (the savepoint reused
+    /// after a rollback, released with the next one's opening after a success): each failed
+    /// send leaves no message and no event, each other one is stored once, in order.
+    async fn a_batch_keeps_each_send_or_undoes_it_alone(url: &str) {
+        let store = Store::connect(url).await.expect("store");
+        let a = store.create_contact("Ada", "", None, &[]).await.expect("a");
+        let b = store.create_contact("Bo", "", None, &[]).await.expect("b");
+        let jobs = [
+            job(a, "a1", None),
+            job(a, "a2", Some(999_999)),
+            job(a, "a3", None),
+            job(a, "a1", None),
+            job(b, "b1", Some(999_998)),
+            job(b, "b2", Some(999_997)),
+            job(b, "b3", None),
+        ];
+        let results = store.try_write_batch(&jobs).await.expect("one transaction");
+        let ids: Vec<Option<i64>> = results
+            .iter()
+            .map(|r| match r {
+                Ok(stored) => Some(stored.message.id.0),
+                Err(StoreError::NotFound(_)) => None,
+                Err(e) => panic!("unexpected {e:?}"),
+            })
+            .collect();
+        assert!(ids[0].is_some() && ids[2].is_some() && ids[6].is_some());
+        assert_eq!([ids[1], ids[4], ids[5]], [None, None, None]);
+        assert_eq!(ids[3], ids[0], "the retry answers with the stored message");
+        for (contact, expected) in [(a, vec!["a1", "a3"]), (b, vec!["b3"])] {
+            let rows = sqlx::query(
+                "SELECT client_id, seq FROM messages WHERE contact_id = $1 ORDER BY seq",
+            )
+            .bind(contact.0)
+            .fetch_all(store.pool())
+            .await
+            .expect("messages");
+            let stored: Vec<String> = rows.iter().map(|r| r.get("client_id")).collect();
+            assert_eq!(stored, expected);
+            let seqs: Vec<i64> = rows.iter().map(|r| r.get("seq")).collect();
+            assert!(seqs.iter().zip(1_i64..).all(|(s, n)| *s == n), "{seqs:?}");
+        }
+        let events = sqlx::query("SELECT payload FROM events ORDER BY id")
+            .fetch_all(store.pool())
+            .await
+            .expect("events");
+        let payloads: Vec<String> = events.iter().map(|r| r.get("payload")).collect();
+        for text in ["text a1", "text a3", "text b3"] {
+            assert_eq!(
+                payloads.iter().filter(|p| p.contains(text)).count(),
+                1,
+                "{text}"
+            );
+        }
+        for text in ["text a2", "text b1", "text b2"] {
+            assert!(!payloads.iter().any(|p| p.contains(text)), "{text} undone");
+        }
+        store.close().await;
+    }
+
+    #[tokio::test]
+    async fn a_batch_keeps_each_send_or_undoes_it_alone_sqlite() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = crate::config::Config::sqlite_url(&dir.path().join("batch.db"));
+        a_batch_keeps_each_send_or_undoes_it_alone(&url).await;
+    }
+
+    #[tokio::test]
+    async fn a_batch_keeps_each_send_or_undoes_it_alone_postgres() {
+        let Ok(base) = std::env::var("THREADLINE_TEST_PG") else {
+            eprintln!("THREADLINE_TEST_PG is not set: PostgreSQL variant not run");
+            return;
+        };
+        // Named as the integration tests name theirs, so a stale one is dropped by them.
+        let name = format!(
+            "threadline_t_{}_batch_{}",
+            std::process::id(),
+            rand::random::<u32>()
+        );
+        let url = match base.rsplit_once('/') {
+            Some((prefix, _)) => format!("{prefix}/{name}"),
+            None => format!("{base}/{name}"),
+        };
+        a_batch_keeps_each_send_or_undoes_it_alone(&url).await;
+        let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&base)
+            .await
+            .expect("connect");
+        sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .execute(&mut conn)
+            .await
+            .expect("drop");
     }
 }

@@ -62,10 +62,13 @@ impl Dialect for Sqlite {
             .collect();
         (!terms.is_empty()).then(|| terms.join(" "))
     }
-    fn before_event_sql(&self) -> Option<&'static str> {
-        None
+    fn append_events_sql(&self, rows: &str) -> String {
+        format!("INSERT INTO events (at, agent_id, to_agents, contact_id, to_visitor, payload) VALUES {rows} RETURNING id")
     }
-    fn after_event_sql(&self) -> Option<&'static str> {
+    fn writable_ctes(&self) -> bool {
+        false
+    }
+    fn wake_tag(&self) -> Option<&str> {
         None
     }
     fn connection_setup(&self) -> &'static [&'static str] {
@@ -87,10 +90,13 @@ impl Dialect for Sqlite {
     fn max_connections(&self) -> u32 {
         8
     }
-    fn ping_before_use(&self) -> bool {
+    fn min_connections(&self) -> u32 {
+        1
+    }
+    fn ping_after_idle(&self) -> Option<std::time::Duration> {
         // A file in this process has no server to close a connection; the ping was a round
         // trip to the connection's thread on every use of the pool.
-        false
+        None
     }
     fn send_writers(&self) -> usize {
         // One: there is one writer anyway, and a batch gathers while the previous one commits.

@@ -23,6 +23,7 @@ impl Store {
             events: Vec::new(),
             dialect: self.dialect.clone(),
             committed: self.committed.clone(),
+            savepoint: Savepoint::None,
         })
     }
 }
@@ -77,6 +78,22 @@ pub struct Tx {
     dialect: Arc<dyn Dialect>,
     /// Where the committed events go for this process's hub (and its wake).
     committed: Arc<Committed>,
+    /// The state of the transaction's one savepoint, so that opening the next costs at
+    /// most one round trip (see [`Tx::savepoint`]).
+    savepoint: Savepoint,
+}
+
+/// The state of a [`Tx`]'s savepoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Savepoint {
+    /// None opened.
+    None,
+    /// Open, with work not yet kept or undone.
+    Open,
+    /// Open, holding work to keep: released when the next is opened, or at commit.
+    Kept,
+    /// Open and empty (rolled back to): the next one can start from it as it is.
+    Empty,
 }
 
 impl Tx {
@@ -113,21 +130,19 @@ impl Tx {
         Ok(())
     }
 
-    /// Writes the pending events: the ordering lock first (PostgreSQL), then the rows, oldest
-    /// first, several to a statement. The ids the log gave them, in the same order.
+    /// Writes the pending events, oldest first, several to a statement (see
+    /// [`Dialect::append_events_sql`]). The ids the log gave them, in the same order.
     async fn write_events(&mut self) -> Result<Vec<i64>, StoreError> {
         let mut ids = Vec::with_capacity(self.events.len());
         if self.events.is_empty() {
             return Ok(ids);
         }
-        if let Some(sql) = self.dialect.before_event_sql() {
-            sqlx::query(sql).execute(&mut *self.inner).await?;
-        }
         for chunk in self.events.chunks(EVENT_ROWS_PER_INSERT) {
-            let sql = format!(
-                "INSERT INTO events (at, agent_id, to_agents, contact_id, to_visitor, payload) VALUES {} RETURNING id",
-                sql::values_rows(chunk.len(), 6, &[1, 2, 3, 4, 5, 6])
-            );
+            let sql = self.dialect.append_events_sql(&sql::values_rows(
+                chunk.len(),
+                6,
+                &[1, 2, 3, 4, 5, 6],
+            ));
             let mut q = sqlx::query(&sql);
             for e in chunk {
                 q = q
@@ -148,9 +163,6 @@ impl Tx {
                 .collect::<Result<Vec<_>, _>>()?;
             given.sort_unstable();
             ids.extend(given);
-        }
-        if let Some(sql) = self.dialect.after_event_sql() {
-            sqlx::query(sql).execute(&mut *self.inner).await?;
         }
         Ok(ids)
     }
@@ -183,32 +195,39 @@ impl Tx {
     }
 
     /// Opens a savepoint: what follows can be undone by [`Tx::rollback_to_savepoint`] with
-    /// the returned mark, leaving the rest of the transaction as it was.
+    /// the returned mark, leaving the rest of the transaction as it was. Call
+    /// [`Tx::keep_savepoint`] when what followed is to stay.
+    ///
+    /// There is one savepoint, reused: after a kept one, releasing it and opening the next
+    /// go in one round trip; after a rollback to it, it is still open and empty, so nothing
+    /// is sent; at commit it is committed with the rest.
     pub(crate) async fn savepoint(&mut self) -> Result<usize, StoreError> {
-        sqlx::query("SAVEPOINT send")
-            .execute(&mut *self.inner)
-            .await?;
+        let sql = match self.savepoint {
+            Savepoint::None => Some("SAVEPOINT send"),
+            Savepoint::Open | Savepoint::Kept => Some("RELEASE SAVEPOINT send; SAVEPOINT send"),
+            Savepoint::Empty => None,
+        };
+        if let Some(sql) = sql {
+            // Text without arguments: PostgreSQL's simple protocol, which takes both at once.
+            sqlx::Executor::execute(&mut *self.inner, sql).await?;
+        }
+        self.savepoint = Savepoint::Open;
         Ok(self.events.len())
     }
 
-    /// Keeps what was done since [`Tx::savepoint`].
-    pub(crate) async fn release_savepoint(&mut self) -> Result<(), StoreError> {
-        sqlx::query("RELEASE SAVEPOINT send")
-            .execute(&mut *self.inner)
-            .await?;
-        Ok(())
+    /// Keeps what was done since [`Tx::savepoint`] (released with the next one or at commit).
+    pub(crate) fn keep_savepoint(&mut self) {
+        self.savepoint = Savepoint::Kept;
     }
 
     /// Undoes what was done since [`Tx::savepoint`] (which returned `mark`), the events it
-    /// appended included, and closes the savepoint.
+    /// appended included.
     pub(crate) async fn rollback_to_savepoint(&mut self, mark: usize) -> Result<(), StoreError> {
         self.events.truncate(mark);
         sqlx::query("ROLLBACK TO SAVEPOINT send")
             .execute(&mut *self.inner)
             .await?;
-        sqlx::query("RELEASE SAVEPOINT send")
-            .execute(&mut *self.inner)
-            .await?;
+        self.savepoint = Savepoint::Empty;
         Ok(())
     }
 
