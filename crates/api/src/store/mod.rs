@@ -109,6 +109,9 @@ use std::sync::Arc;
 use tokio::sync::Mutex;
 use wire::{AgentId, ContactId};
 
+/// The event log's columns a commit writes, in the order `Tx` binds them.
+pub const EVENT_COLUMNS: &str = "at, agent_id, to_agents, contact_id, to_visitor, payload";
+
 /// The SQL that differs between SQLite and PostgreSQL.
 pub trait Dialect: Send + Sync + 'static {
     /// `sqlite` or `postgres`.
@@ -134,8 +137,8 @@ pub trait Dialect: Send + Sync + 'static {
     /// Turns what a person typed into the search parameter (bound, never spliced into SQL).
     /// `None` when nothing searchable is left.
     fn search_param(&self, q: &str) -> Option<String>;
-    /// The statement that appends `rows` (a `VALUES` list of `(at, agent_id, to_agents,
-    /// contact_id, to_visitor, payload)`) to the event log at commit and returns their ids, in
+    /// The statement that appends `rows` (a `VALUES` list of [`EVENT_COLUMNS`]) to the event
+    /// log at commit and returns their ids, in
     /// one round trip: on PostgreSQL it also takes the lock that makes event ids become
     /// visible in order, and wakes the other instances (`NOTIFY`, sent at commit).
     fn append_events_sql(&self, rows: &str) -> String;

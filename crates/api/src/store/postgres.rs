@@ -3,7 +3,7 @@
 //! commit in order so every instance tails the log without gaps; `NOTIFY` wakes the others.
 
 use super::sql::{Arg, SqlBuilder};
-use super::Dialect;
+use super::{Dialect, EVENT_COLUMNS};
 use wire::ContactId;
 
 /// The channel other instances `LISTEN` on.
@@ -116,9 +116,8 @@ impl Dialect for Postgres {
         // is delivered at commit, so where it stands in the statement does not matter.
         format!(
             "WITH ordering AS MATERIALIZED (SELECT pg_advisory_xact_lock(7215004)), \
-             added AS (INSERT INTO events (at, agent_id, to_agents, contact_id, to_visitor, payload) \
-             SELECT v.at, v.agent_id, v.to_agents, v.contact_id, v.to_visitor, v.payload \
-             FROM ordering CROSS JOIN (VALUES {rows}) AS v(at, agent_id, to_agents, contact_id, to_visitor, payload) \
+             added AS (INSERT INTO events ({EVENT_COLUMNS}) \
+             SELECT v.* FROM ordering CROSS JOIN (VALUES {rows}) AS v({EVENT_COLUMNS}) \
              RETURNING id) \
              SELECT added.id FROM added CROSS JOIN (SELECT pg_notify('{NOTIFY_CHANNEL}', '{tag}')) AS wake",
             tag = self.wake_tag

@@ -142,10 +142,7 @@ impl Store {
         for job in jobs {
             let mark = tx.savepoint().await?;
             match job.write(&mut tx).await {
-                Ok(stored) => {
-                    tx.keep_savepoint();
-                    results.push(Ok(stored));
-                }
+                Ok(stored) => results.push(Ok(stored)),
                 Err(e) => {
                     tx.rollback_to_savepoint(mark).await?;
                     results.push(Err(e));

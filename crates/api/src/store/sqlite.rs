@@ -3,7 +3,7 @@
 //! so an acknowledged write survives `kill -9` and power loss.
 
 use super::sql::{Arg, SqlBuilder};
-use super::Dialect;
+use super::{Dialect, EVENT_COLUMNS};
 use wire::ContactId;
 
 /// The SQLite dialect.
@@ -63,7 +63,7 @@ impl Dialect for Sqlite {
         (!terms.is_empty()).then(|| terms.join(" "))
     }
     fn append_events_sql(&self, rows: &str) -> String {
-        format!("INSERT INTO events (at, agent_id, to_agents, contact_id, to_visitor, payload) VALUES {rows} RETURNING id")
+        format!("INSERT INTO events ({EVENT_COLUMNS}) VALUES {rows} RETURNING id")
     }
     fn writable_ctes(&self) -> bool {
         false

@@ -88,10 +88,9 @@ pub struct Tx {
 enum Savepoint {
     /// None opened.
     None,
-    /// Open, with work not yet kept or undone.
+    /// Open, holding what was done since (kept unless rolled back to): released when the
+    /// next is opened, or committed with the rest.
     Open,
-    /// Open, holding work to keep: released when the next is opened, or at commit.
-    Kept,
     /// Open and empty (rolled back to): the next one can start from it as it is.
     Empty,
 }
@@ -195,16 +194,15 @@ impl Tx {
     }
 
     /// Opens a savepoint: what follows can be undone by [`Tx::rollback_to_savepoint`] with
-    /// the returned mark, leaving the rest of the transaction as it was. Call
-    /// [`Tx::keep_savepoint`] when what followed is to stay.
+    /// the returned mark, leaving the rest of the transaction as it was; otherwise it stays.
     ///
-    /// There is one savepoint, reused: after a kept one, releasing it and opening the next
+    /// There is one savepoint, reused: after one that stayed, releasing it and opening the next
     /// go in one round trip; after a rollback to it, it is still open and empty, so nothing
     /// is sent; at commit it is committed with the rest.
     pub(crate) async fn savepoint(&mut self) -> Result<usize, StoreError> {
         let sql = match self.savepoint {
             Savepoint::None => Some("SAVEPOINT send"),
-            Savepoint::Open | Savepoint::Kept => Some("RELEASE SAVEPOINT send; SAVEPOINT send"),
+            Savepoint::Open => Some("RELEASE SAVEPOINT send; SAVEPOINT send"),
             Savepoint::Empty => None,
         };
         if let Some(sql) = sql {
@@ -213,11 +211,6 @@ impl Tx {
         }
         self.savepoint = Savepoint::Open;
         Ok(self.events.len())
-    }
-
-    /// Keeps what was done since [`Tx::savepoint`] (released with the next one or at commit).
-    pub(crate) fn keep_savepoint(&mut self) {
-        self.savepoint = Savepoint::Kept;
     }
 
     /// Undoes what was done since [`Tx::savepoint`] (which returned `mark`), the events it
