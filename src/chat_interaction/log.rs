@@ -6,7 +6,8 @@
 //! the rendered rows, so the scrollbar reflects the whole loaded conversation: dragging it to
 //! the middle moves the window there.
 
-use super::transcript::Entry;
+use super::rows::Rows;
+use super::transcript::{Entry, EntryKey};
 use super::window::Window;
 use crate::shell::state::desk;
 use leptos::prelude::*;
@@ -272,33 +273,46 @@ pub fn WindowedLog(
             });
         }
     });
-    let rows = move || {
+    // The rows in the window, kept by key (see `rows`): built when they come into the window
+    // or their redraw token changes, removed when they leave it. Drawn when the window is set,
+    // not when the list changes: every change of the list sets the window (above), shifted by
+    // what came before it, and the list with the window not yet shifted would draw other rows.
+    let shown = std::rc::Rc::new(std::cell::RefCell::new(Rows::<(EntryKey, String)>::new()));
+    Effect::new(move |_| {
+        let Some(into) = block.get() else {
+            return;
+        };
         let w = window.get();
-        list.with(|l| {
+        let items = list.with_untracked(|l| {
             l.get(w.start.min(l.len())..w.end.min(l.len()))
                 .unwrap_or_default()
                 .iter()
                 .map(|e| {
                     let token = redraw.map(|r| r.run(e.clone())).unwrap_or_default();
-                    (e.clone(), token)
+                    ((e.key(), token), e.clone())
                 })
                 .collect::<Vec<_>>()
-        })
-    };
+        });
+        shown.borrow_mut().update(
+            &into,
+            items,
+            |e| {
+                if matches!(e, Entry::Header(_)) {
+                    "row header"
+                } else {
+                    "row"
+                }
+            },
+            |e| render.run(e),
+        );
+    });
     view! {
         <div class="transcript" role="log" aria-live="polite" aria-label=label tabindex="0"
             node_ref=log on:scroll=on_scroll>
             {children.map(|c| c())}
             <div class="spacer" aria-hidden="true"
                 style:height=move || spacer(window.get().start, row_height.get())></div>
-            <div class="rows" node_ref=block>
-                <For each=rows key=|(e, r)| (e.key(), r.clone()) let:row>
-                    {
-                        let header = matches!(row.0, Entry::Header(_));
-                        view! { <div class="row" class:header=header>{render.run(row.0)}</div> }
-                    }
-                </For>
-            </div>
+            <div class="rows" node_ref=block></div>
             <div class="spacer" aria-hidden="true"
                 style:height=move || spacer(list.with(Vec::len).saturating_sub(window.get().end), row_height.get())></div>
             <Show when=move || list.with(Vec::is_empty)>

@@ -7,6 +7,7 @@ pub mod handle_time;
 pub mod log;
 mod panels;
 pub mod reply;
+mod rows;
 pub mod send;
 pub mod state;
 pub mod transcript;

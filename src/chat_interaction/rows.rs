@@ -1,0 +1,256 @@
+//! The rendered rows of a [`super::log::WindowedLog`], kept in the page by key.
+//!
+//! Leptos' keyed `<For>` moves every kept row that an insertion at the front shifts by less
+//! than the whole insertion (sliding a window of 100 rows up by 30 took 29 kept rows out of
+//! the page and put them back), and the browser lays out a moved row from scratch. Here a
+//! change is planned first ([`plan`]): a kept row stays where it is when it comes after the
+//! last one that stayed; only the others move, and new rows are built. A window sliding
+//! either way, or rows added or removed anywhere, moves nothing (a window is a slice of an
+//! ordered list, so its rows never change order; for a list that does, this may move more
+//! rows than the fewest possible, never a wrong one).
+
+use leptos::prelude::*;
+use leptos::tachys::view::any_view::AnyViewState;
+use leptos::tachys::view::{Mountable, Render};
+
+/// Where a row of the new list comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// The old row at this index, left where it is.
+    Stays(usize),
+    /// The old row at this index, moved.
+    Moves(usize),
+    /// A row built now.
+    New,
+}
+
+/// How to turn the rows keyed `old` into the rows keyed `new`.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Plan {
+    /// Old rows that are no longer wanted (indices into `old`).
+    pub removed: Vec<usize>,
+    /// For each new row, where it comes from.
+    pub sources: Vec<Source>,
+}
+
+/// Plans the change from `old` to `new`. A key that occurs more often in `new` than in `old`
+/// is built anew for the extra places (one row cannot be in two places).
+pub fn plan<K: Eq>(old: &[K], new: &[K]) -> Plan {
+    // Each old row is taken once, by the first new row with its key (a key may repeat: a
+    // header shows again after another interaction's messages), or removed. A window holds
+    // a hundred rows: a scan costs less than a hash map's code in the bundle.
+    let mut taken = vec![false; old.len()];
+    let mut sources: Vec<Source> = new
+        .iter()
+        .map(|k| {
+            let found = (0..old.len()).find(|&j| !taken[j] && old[j] == *k);
+            found.map_or(Source::New, |j| {
+                taken[j] = true;
+                Source::Moves(j)
+            })
+        })
+        .collect();
+    let removed: Vec<usize> = (0..old.len()).filter(|&j| !taken[j]).collect();
+    // A kept row stays where it is when it comes after the last one that stayed; rows that
+    // only shifted (a window sliding, rows added or removed around them) all stay.
+    let mut last = None;
+    for source in &mut sources {
+        if let Source::Moves(j) = *source {
+            if last.is_none_or(|l| j > l) {
+                *source = Source::Stays(j);
+                last = Some(j);
+            }
+        }
+    }
+    Plan { removed, sources }
+}
+
+/// One row in the page.
+struct Row<K> {
+    /// What the row shows: the row is built again when its key changes.
+    key: K,
+    /// The row's own element (`div.row`), the one moved or removed.
+    element: web_sys::Element,
+    /// The rendered entry, mounted in `element`; kept for as long as the row is shown.
+    view: AnyViewState,
+    /// Owns the row's signals and effects; cleaned up when the row goes.
+    owner: Owner,
+}
+
+/// The rows of one list element, by key.
+pub struct Rows<K> {
+    /// Owns each row's owner (the component's, so a row outlives the effect that built it).
+    parent: Owner,
+    /// The rows in page order.
+    rows: Vec<Row<K>>,
+}
+
+impl<K: Eq + Clone> Rows<K> {
+    /// No rows yet; each one built later is owned by a child of the current owner.
+    pub fn new() -> Self {
+        Rows {
+            parent: Owner::current().unwrap_or_default(),
+            rows: Vec::new(),
+        }
+    }
+
+    /// Makes `into` hold one row per item, in order: `build` draws an item not shown yet,
+    /// `class` names its row's element.
+    pub fn update<T>(
+        &mut self,
+        into: &web_sys::Element,
+        items: Vec<(K, T)>,
+        class: impl Fn(&T) -> &'static str,
+        build: impl Fn(T) -> AnyView,
+    ) {
+        if self.rows.is_empty() {
+            // The element may come from an earlier log that Leptos rebuilt in place (another
+            // contact's conversation): its rows are not ours to keep.
+            into.set_text_content(None);
+        }
+        let old: Vec<K> = self.rows.iter().map(|r| r.key.clone()).collect();
+        let new: Vec<K> = items.iter().map(|(k, _)| k.clone()).collect();
+        let Plan { removed, sources } = plan(&old, &new);
+        let mut taken: Vec<Option<Row<K>>> = self.rows.drain(..).map(Some).collect();
+        for i in removed {
+            if let Some(row) = taken[i].take() {
+                Self::drop_row(row);
+            }
+        }
+        let mut next: Option<web_sys::Node> = None;
+        let mut rows = Vec::with_capacity(items.len());
+        for ((key, item), source) in items.into_iter().zip(sources).rev() {
+            let row = match source {
+                Source::Stays(j) => taken[j].take(),
+                Source::Moves(j) => taken[j].take().inspect(|row| {
+                    let _ = into.insert_before(&row.element, next.as_ref());
+                }),
+                Source::New => self
+                    .build_row(into, key, class(&item), || build(item))
+                    .inspect(|row| {
+                        let _ = into.insert_before(&row.element, next.as_ref());
+                    }),
+            };
+            if let Some(row) = row {
+                next = Some(row.element.clone().into());
+                rows.push(row);
+            }
+        }
+        rows.reverse();
+        self.rows = rows;
+        // The plan takes or removes every old row; anything left would stay in the page.
+        for row in taken.into_iter().flatten() {
+            Self::drop_row(row);
+        }
+    }
+
+    fn build_row(
+        &self,
+        into: &web_sys::Element,
+        key: K,
+        class: &'static str,
+        build: impl FnOnce() -> AnyView,
+    ) -> Option<Row<K>> {
+        let element = into.owner_document()?.create_element("div").ok()?;
+        element.set_class_name(class);
+        let owner = self.parent.with(Owner::new);
+        // Drawn untracked: what the row reads is its own business, not the list's.
+        let mut view = owner.with(|| untrack(|| build().build()));
+        view.mount(&element, None);
+        Some(Row {
+            key,
+            element,
+            view,
+            owner,
+        })
+    }
+
+    fn drop_row(mut row: Row<K>) {
+        row.element.remove();
+        row.view.unmount();
+        row.owner.cleanup();
+    }
+}
+
+impl<K> Drop for Rows<K> {
+    /// The log is gone: so are its rows, also where Leptos keeps the list element for the
+    /// next log.
+    fn drop(&mut self) {
+        for row in self.rows.drain(..) {
+            row.element.remove();
+            row.owner.cleanup();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{plan, Plan, Source};
+
+    #[test]
+    fn sliding_either_way_moves_nothing() {
+        let old: Vec<u32> = (30..130).collect();
+        let up: Vec<u32> = (0..100).collect();
+        let p = plan(&old, &up);
+        assert_eq!(p.removed, (70..100).collect::<Vec<usize>>());
+        assert!(p.sources[..30].iter().all(|s| *s == Source::New));
+        assert!(p.sources[30..]
+            .iter()
+            .enumerate()
+            .all(|(i, s)| *s == Source::Stays(i)));
+        let down: Vec<u32> = (60..160).collect();
+        let p = plan(&old, &down);
+        assert_eq!(p.removed, (0..30).collect::<Vec<usize>>());
+        assert!(!p.sources.iter().any(|s| matches!(s, Source::Moves(_))));
+        // Rows added in the middle and at both ends: none of the kept ones moves.
+        let p = plan(&[2, 4, 6], &[1, 2, 3, 4, 5, 6, 7]);
+        assert!(!p.sources.iter().any(|s| matches!(s, Source::Moves(_))));
+    }
+
+    #[test]
+    fn rows_out_of_order_move() {
+        // c comes first and stays; a, now after it, moves; b is rebuilt under a new key; d
+        // goes.
+        let p = plan(&["a", "b", "c", "d"], &["c", "a", "b2", "e"]);
+        assert_eq!(
+            p,
+            Plan {
+                removed: vec![1, 3],
+                sources: vec![Source::Stays(2), Source::Moves(0), Source::New, Source::New],
+            }
+        );
+        let p = plan(&[1, 2, 3, 4, 5], &[5, 4, 3, 2, 1]);
+        assert_eq!(p.sources[0], Source::Stays(4));
+        assert!(p.sources[1..].iter().all(|s| matches!(s, Source::Moves(_))));
+        assert!(p.removed.is_empty());
+    }
+
+    #[test]
+    fn a_repeated_key_is_built_twice_and_nothing_is_lost() {
+        let p = plan(&[1, 2], &[2, 2, 1]);
+        assert_eq!(
+            p.sources,
+            vec![Source::Stays(1), Source::New, Source::Moves(0)]
+        );
+        assert_eq!(
+            plan::<u8>(&[], &[]),
+            Plan {
+                removed: vec![],
+                sources: vec![]
+            }
+        );
+        // A key twice in the old rows: the first is taken, the second removed.
+        let p = plan(&["h", "a", "h", "b"], &["a", "h", "b", "c"]);
+        assert_eq!(p.removed, vec![2]);
+        assert_eq!(
+            p.sources,
+            vec![
+                Source::Stays(1),
+                Source::Moves(0),
+                Source::Stays(3),
+                Source::New
+            ]
+        );
+        assert_eq!(plan(&[7], &[]).removed, vec![0]);
+    }
+}

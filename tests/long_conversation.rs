@@ -1,0 +1,216 @@
+//! A contact with a long history in the Communication tab, in Chromium: only a window of the
+//! conversation is in the page, and it slides as the agent scrolls.
+//!
+//! # Layout
+//! - `scrolling_a_long_conversation_keeps_its_rows_in_order`: Quinn Archer has 1,200
+//!   messages in 12 interactions (three pages). Ann opens him and scrolls the `Conversation`
+//!   log up one screen per frame to his first message, loading the older pages on the way:
+//!   at every frame the rows in the page are at most the window's 100, in order, none twice.
+//!   Then she opens Maria Lopez and Quinn again: no row of one conversation is left in the
+//!   other's log. (Not asserted yet: that every message is drawn on the way. After an older
+//!   page arrives the log lands about 400 messages further up than where the agent was; see
+//!   the README's `bench ui` notes.)
+
+mod harness;
+
+use std::time::Duration;
+
+use harness::{login, run_with, wait_until, Browser, Options, Result, DEMO_AGENTS};
+use serde_json::{json, Value};
+use threadline_api::store::{ImportedInteraction, ImportedMessage};
+use threadline_api::{AppState, Config};
+use wire::{Channel, ContactId, DispositionCode};
+
+/// Quinn's messages.
+const MESSAGES: usize = 1_200;
+/// The interactions they are spread over.
+const INTERACTIONS: usize = 12;
+/// The most rows the log keeps in the page (`src/chat_interaction/window.rs`).
+const WINDOW: u64 = 100;
+
+/// Message `n` (1-based) says which one it is.
+fn text_of(n: usize) -> String {
+    format!("question about the order (message {n})")
+}
+
+/// The demo data and Quinn Archer's history, in the SQLite file at `url`.
+async fn prepare(url: &str) -> Result {
+    let mut config = Config::new(url.to_owned());
+    config.seed_demo = true;
+    let state = AppState::start(config).await?;
+    let store = &state.store;
+    let contact: ContactId = store
+        .create_contact("Quinn", "Archer", Some("quinn.archer@example.com"), &[])
+        .await?;
+    let (agent, _) = store
+        .agent_credentials(DEMO_AGENTS[0].0)
+        .await?
+        .ok_or("the demo agent ann is missing")?;
+    let now = harness::unix_now() * 1_000;
+    let per = MESSAGES / INTERACTIONS;
+    for i in 0..INTERACTIONS {
+        let messages = (0..per)
+            .map(|j| {
+                let n = i * per + j + 1;
+                let age = i64::try_from(MESSAGES - n).unwrap_or(0);
+                ImportedMessage {
+                    agent: n.is_multiple_of(2).then_some(agent),
+                    text: text_of(n),
+                    attachment: None,
+                    at: now - age * 60_000,
+                }
+            })
+            .collect();
+        store
+            .import_interaction(&ImportedInteraction {
+                contact,
+                channel: Channel::WebChat,
+                agent: Some(agent),
+                disposition: Some(DispositionCode("resolved".into())),
+                messages,
+            })
+            .await?;
+    }
+    store.mark_history_read().await?;
+    state.stop();
+    Ok(())
+}
+
+/// Scrolls the Conversation log (the element passed) up one screen per frame until nothing
+/// older is left and the first message is drawn. Fails at the first frame whose rows are
+/// more than the window, out of order or repeated; returns every message number drawn.
+const SCROLL_UP_JS: &str = r"
+const [log, first, window, done] = arguments;
+const seen = new Set();
+const t0 = performance.now();
+const numbers = () => [...log.querySelectorAll('.rows > *')]
+  .map(r => /\(message (\d+)\)/.exec(r.textContent))
+  .filter(m => m)
+  .map(m => Number(m[1]));
+const step = () => {
+  const rows = log.querySelectorAll('.rows > *').length;
+  const shown = numbers();
+  if (rows > window) { done({ error: `${rows} rows in the page` }); return; }
+  for (let i = 1; i < shown.length; i++) {
+    if (shown[i] <= shown[i - 1]) {
+      done({ error: `message ${shown[i]} drawn after message ${shown[i - 1]}` });
+      return;
+    }
+  }
+  shown.forEach(n => seen.add(n));
+  const more = [...log.querySelectorAll('button')].some(b => b.textContent === 'Load earlier messages');
+  if (!more && shown.includes(first) && log.scrollTop === 0) {
+    done({ seen: [...seen] });
+    return;
+  }
+  if (performance.now() - t0 > 60000) {
+    done({ error: `not at the first message after 60 s (scrollTop ${log.scrollTop}, first drawn ${shown[0]})` });
+    return;
+  }
+  log.scrollTop = Math.max(0, log.scrollTop - log.clientHeight);
+  requestAnimationFrame(step);
+};
+requestAnimationFrame(step);
+";
+
+/// Opens `name` from the Contacts list; waits until the Conversation log shows `text`.
+async fn open_contact(agent: &Browser, name: &str, text: &str) -> Result {
+    agent.fill("Search contacts", name).await?;
+    agent.click_containing("button", name).await?;
+    agent.wait_text("log", "Conversation", text).await?;
+    Ok(())
+}
+
+/// The texts of the rows in the Conversation log.
+async fn row_texts(agent: &Browser) -> Result<Vec<String>> {
+    let log = agent.role("log", "Conversation").await?;
+    let texts = agent
+        .client
+        .execute(
+            "return [...arguments[0].querySelectorAll('.rows > *')].map(r => r.textContent);",
+            vec![serde_json::to_value(&log)?],
+        )
+        .await?;
+    Ok(serde_json::from_value(texts)?)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scrolling_a_long_conversation_keeps_its_rows_in_order() {
+    let data = tempfile::tempdir().expect("a temporary directory");
+    let url = Config::sqlite_url(&data.path().join("long.db"));
+    prepare(&url).await.expect("Quinn Archer's history");
+    let options = Options {
+        seed_demo: true,
+        configure: Box::new(move |config: &mut Config| config.database_url = url),
+    };
+    run_with(
+        "scrolling_a_long_conversation_keeps_its_rows_in_order",
+        options,
+        |h| async move {
+            let agent = h.browser("ann").await?;
+            agent
+                .client
+                .update_timeouts(fantoccini::wd::TimeoutConfiguration::new(
+                    Some(Duration::from_secs(90)),
+                    None,
+                    None,
+                ))
+                .await?;
+            let (user, password) = DEMO_AGENTS[0];
+            login(&agent, user, password).await?;
+            agent.click_containing("tab", "Communication").await?;
+            agent.role("region", "Communication").await?;
+            open_contact(&agent, "Quinn", &text_of(MESSAGES)).await?;
+
+            let log = agent.role("log", "Conversation").await?;
+            let result: Value = agent
+                .client
+                .execute_async(
+                    SCROLL_UP_JS,
+                    vec![serde_json::to_value(&log)?, json!(1), json!(WINDOW)],
+                )
+                .await?;
+            if let Some(error) = result.get("error").and_then(Value::as_str) {
+                return Err(format!("scrolling up: {error}").into());
+            }
+            let seen: Vec<u64> = serde_json::from_value(result["seen"].clone())?;
+            let newest = u64::try_from(MESSAGES)?;
+            if !seen.contains(&1) || !seen.contains(&newest) {
+                return Err(
+                    format!("the first or the newest message was never drawn: {seen:?}").into(),
+                );
+            }
+
+            // Another contact's conversation in the same place, then Quinn's again: each log
+            // holds its own rows only.
+            open_contact(&agent, "Maria", "Maria Lopez").await?;
+            wait_until("Maria's rows only", Duration::from_secs(10), || async {
+                let rows = row_texts(&agent).await?;
+                Ok(
+                    (!rows.is_empty() && !rows.iter().any(|r| r.contains("(message ")))
+                        .then_some(()),
+                )
+            })
+            .await?;
+            // Back where she left him: at his first message.
+            open_contact(&agent, "Quinn", &text_of(1)).await?;
+            let rows = row_texts(&agent).await?;
+            if u64::try_from(rows.len())? > WINDOW
+                || rows
+                    .iter()
+                    .any(|r| !r.contains("(message ") && !r.contains("Web Chat"))
+            {
+                return Err(format!(
+                    "Quinn's log holds {} rows, not all his:\n{}",
+                    rows.len(),
+                    rows.join("\n")
+                )
+                .into());
+            }
+            agent.assert_no_console_errors().await?;
+            Ok(())
+        },
+    )
+    .await;
+    drop(data);
+}
