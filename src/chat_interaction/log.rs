@@ -63,20 +63,37 @@ fn anchor_row(
         })
 }
 
+/// The log's elements and how many [`keep_in_place`] calls wait for their frame.
+#[derive(Clone, Copy)]
+struct Scroller {
+    /// The scrolled element.
+    log: NodeRef<leptos::html::Div>,
+    /// The rendered rows.
+    block: NodeRef<leptos::html::Div>,
+    /// Changes made whose scroll position is not put back yet: until it is, a scroll event
+    /// reads a position that belongs to the rows before the change (an older page arrived
+    /// and the rows moved down by its height, say) and would move the window to the wrong
+    /// place. The scroll handler waits for the frame, which looks again itself.
+    pending: StoredValue<u32>,
+}
+
 /// Runs `change` (which re-renders rows or resizes the spacers) so that the row the agent is
 /// reading stays where it is on screen. The browser's own scroll anchoring is off for the log
 /// (it does nothing at the very top, where older pages arrive).
-fn keep_in_place(
-    log: NodeRef<leptos::html::Div>,
-    block: NodeRef<leptos::html::Div>,
-    change: impl FnOnce(),
-) {
+fn keep_in_place(scroller: Scroller, change: impl FnOnce()) {
+    let Scroller {
+        log,
+        block,
+        pending,
+    } = scroller;
     let anchor = match (log.get_untracked(), block.get_untracked()) {
         (Some(l), Some(b)) => anchor_row(&l, &b),
         _ => None,
     };
+    pending.update_value(|n| *n += 1);
     change();
     request_animation_frame(move || {
+        pending.try_update_value(|n| *n = n.saturating_sub(1));
         let Some(el) = log.try_get_untracked().flatten() else {
             return;
         };
@@ -134,6 +151,11 @@ pub fn WindowedLog(
     let interactions = desk().interactions;
     let log = NodeRef::<leptos::html::Div>::new();
     let block = NodeRef::<leptos::html::Div>::new();
+    let scroller = Scroller {
+        log,
+        block,
+        pending: StoredValue::new(0),
+    };
     // The average rendered row height, which sizes the spacers.
     let row_height = RwSignal::new(FIRST_GUESS);
     let saved = interactions
@@ -180,7 +202,7 @@ pub fn WindowedLog(
             window.set(w);
             to_bottom();
         } else {
-            keep_in_place(log, block, || window.set(w));
+            keep_in_place(scroller, || window.set(w));
         }
     });
     if let Some(reveal) = reveal {
@@ -212,7 +234,7 @@ pub fn WindowedLog(
             if rows > 0 {
                 let h = f64::from(el.offset_height()) / spacer_px(rows, 1.0);
                 if h > 1.0 && (h - row_height.get_untracked()).abs() > 0.5 {
-                    keep_in_place(log, block, || row_height.set(h));
+                    keep_in_place(scroller, || row_height.set(h));
                 }
             }
         });
@@ -222,6 +244,9 @@ pub fn WindowedLog(
             return;
         };
         let (t, height, full) = (el.scroll_top(), el.client_height(), el.scroll_height());
+        if scroller.pending.get_value() > 0 {
+            return;
+        }
         top.set_value(t);
         if crate::browser::now() < settle_until.get_value() {
             return;
@@ -244,9 +269,9 @@ pub fn WindowedLog(
                 len,
             ));
         } else if view_top - rows_top < EDGE && w.start > 0 {
-            keep_in_place(log, block, || window.set(w.up(len)));
+            keep_in_place(scroller, || window.set(w.up(len)));
         } else if rows_bottom - view_bottom < EDGE && w.end < len {
-            keep_in_place(log, block, || window.set(w.down(len)));
+            keep_in_place(scroller, || window.set(w.down(len)));
         } else if at_bottom != w.follow && (w.end == len || !at_bottom) {
             window.set(Window {
                 follow: at_bottom,
