@@ -7,6 +7,10 @@
 pub const SIZE: usize = 100;
 /// How far the window slides at a time.
 pub const STEP: usize = 30;
+/// How many entries a window placed afresh holds (the newest when a conversation opens, a
+/// search hit, where a dragged scrollbar points): more than a tall screen shows. It grows to
+/// [`SIZE`] as the agent scrolls; drawing fewer rows at once keeps a jump short on a slow PC.
+pub const FIRST: usize = 40;
 
 /// The rendered slice `start..end` of a list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,7 +28,7 @@ impl Window {
     /// The newest entries.
     pub fn tail(len: usize) -> Self {
         Window {
-            start: len.saturating_sub(SIZE),
+            start: len.saturating_sub(FIRST),
             end: len,
             follow: true,
         }
@@ -67,8 +71,10 @@ impl Window {
 
     /// A window with `index` in its middle.
     pub fn around(index: usize, len: usize) -> Self {
-        let start = index.saturating_sub(SIZE / 2).min(len.saturating_sub(SIZE));
-        let end = (start + SIZE).min(len);
+        let start = index
+            .saturating_sub(FIRST / 2)
+            .min(len.saturating_sub(FIRST));
+        let end = (start + FIRST).min(len);
         Window {
             start,
             end,
@@ -98,16 +104,18 @@ impl Window {
 
 #[cfg(test)]
 mod tests {
-    use super::{Window, SIZE, STEP};
+    use super::{Window, FIRST, SIZE, STEP};
 
     #[test]
     fn a_long_list_renders_only_its_window() {
         let w = Window::tail(10_000);
-        assert_eq!((w.start, w.end), (10_000 - SIZE, 10_000));
+        assert_eq!((w.start, w.end), (10_000 - FIRST, 10_000));
+        // Sliding grows it to SIZE, no further.
         let up = w.up(10_000);
-        assert_eq!(up.start, 10_000 - SIZE - STEP);
-        assert_eq!(up.end - up.start, SIZE);
+        assert_eq!((up.start, up.end), (10_000 - FIRST - STEP, 10_000));
         assert!(!up.follow);
+        let far = (0..10).fold(up, |w, _| w.up(10_000));
+        assert_eq!(far.end - far.start, SIZE);
         assert!(up.down(10_000).follow);
     }
 
