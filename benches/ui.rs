@@ -2,8 +2,8 @@
 //! Chromium (the release bundle, the real server on loopback, a real `SQLite` file).
 //!
 //! # Layout
-//! - [`prepare`]: a database with the demo data and one contact, Quinn Archer, whose
-//!   conversation holds 10,000 messages in 50 interactions.
+//! - `harness::seed_long_conversation`: a database with the demo data and one contact,
+//!   Quinn Archer, whose conversation holds 10,000 messages in 50 interactions.
 //! - [`measure`]: logs ann in, opens the Communication tab and measures, in the page
 //!   (`performance.now()`, `requestAnimationFrame`, a `MutationObserver`):
 //!   - *open*: from the click on Quinn Archer until the newest message is on screen and the
@@ -30,9 +30,7 @@ use std::time::Duration;
 
 use harness::{login, run_with, wait_until, Browser, Options, Result, DEMO_AGENTS};
 use serde_json::{json, Value};
-use threadline_api::store::{ImportedInteraction, ImportedMessage};
-use threadline_api::{AppState, Config};
-use wire::{Channel, ContactId, DispositionCode};
+use threadline_api::Config;
 
 /// Messages in the conversation.
 const MESSAGES: usize = 10_000;
@@ -57,7 +55,9 @@ fn main() {
     runtime.block_on(async {
         let data = tempfile::tempdir().expect("a temporary directory");
         let url = Config::sqlite_url(&data.path().join("bench.db"));
-        prepare(&url).await.expect("the benchmark data");
+        harness::seed_long_conversation(&url, MESSAGES, INTERACTIONS, text_of)
+            .await
+            .expect("the benchmark data");
         // Demo mode for its identity secret; the database is not empty, so nothing is seeded.
         let options = Options {
             seed_demo: true,
@@ -91,49 +91,6 @@ fn text_of(n: usize) -> String {
     ];
     let rare = if n % 1_000 == 500 { " by zeppelin" } else { "" };
     format!("{} (message {n}){rare}", WORDS[n % WORDS.len()])
-}
-
-/// A database with the demo data and Quinn Archer's 10,000 messages.
-async fn prepare(url: &str) -> Result {
-    let mut config = Config::new(url.to_owned());
-    config.seed_demo = true;
-    let state = AppState::start(config).await?;
-    let store = &state.store;
-    let contact: ContactId = store
-        .create_contact("Quinn", "Archer", Some("quinn.archer@example.com"), &[])
-        .await?;
-    let (agent, _) = store
-        .agent_credentials(DEMO_AGENTS[0].0)
-        .await?
-        .ok_or("the demo agent ann is missing")?;
-    let now = harness::unix_now() * 1_000;
-    let per = MESSAGES / INTERACTIONS;
-    for i in 0..INTERACTIONS {
-        let messages = (0..per)
-            .map(|j| {
-                let n = i * per + j + 1;
-                let age = i64::try_from(MESSAGES - n).unwrap_or(0);
-                ImportedMessage {
-                    agent: n.is_multiple_of(2).then_some(agent),
-                    text: text_of(n),
-                    attachment: None,
-                    at: now - age * 60_000,
-                }
-            })
-            .collect();
-        store
-            .import_interaction(&ImportedInteraction {
-                contact,
-                channel: Channel::WebChat,
-                agent: Some(agent),
-                disposition: Some(DispositionCode("resolved".into())),
-                messages,
-            })
-            .await?;
-    }
-    store.mark_history_read().await?;
-    state.stop();
-    Ok(())
 }
 
 /// Runs an async script (its last argument is the callback) and returns what it passed back.

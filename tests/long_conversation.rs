@@ -16,9 +16,7 @@ use std::time::Duration;
 
 use harness::{login, run_with, wait_until, Browser, Options, Result, DEMO_AGENTS};
 use serde_json::{json, Value};
-use threadline_api::store::{ImportedInteraction, ImportedMessage};
-use threadline_api::{AppState, Config};
-use wire::{Channel, ContactId, DispositionCode};
+use threadline_api::Config;
 
 /// Quinn's messages.
 const MESSAGES: usize = 1_200;
@@ -30,49 +28,6 @@ const WINDOW: u64 = 100;
 /// Message `n` (1-based) says which one it is.
 fn text_of(n: usize) -> String {
     format!("question about the order (message {n})")
-}
-
-/// The demo data and Quinn Archer's history, in the SQLite file at `url`.
-async fn prepare(url: &str) -> Result {
-    let mut config = Config::new(url.to_owned());
-    config.seed_demo = true;
-    let state = AppState::start(config).await?;
-    let store = &state.store;
-    let contact: ContactId = store
-        .create_contact("Quinn", "Archer", Some("quinn.archer@example.com"), &[])
-        .await?;
-    let (agent, _) = store
-        .agent_credentials(DEMO_AGENTS[0].0)
-        .await?
-        .ok_or("the demo agent ann is missing")?;
-    let now = harness::unix_now() * 1_000;
-    let per = MESSAGES / INTERACTIONS;
-    for i in 0..INTERACTIONS {
-        let messages = (0..per)
-            .map(|j| {
-                let n = i * per + j + 1;
-                let age = i64::try_from(MESSAGES - n).unwrap_or(0);
-                ImportedMessage {
-                    agent: n.is_multiple_of(2).then_some(agent),
-                    text: text_of(n),
-                    attachment: None,
-                    at: now - age * 60_000,
-                }
-            })
-            .collect();
-        store
-            .import_interaction(&ImportedInteraction {
-                contact,
-                channel: Channel::WebChat,
-                agent: Some(agent),
-                disposition: Some(DispositionCode("resolved".into())),
-                messages,
-            })
-            .await?;
-    }
-    store.mark_history_read().await?;
-    state.stop();
-    Ok(())
 }
 
 /// Scrolls the Conversation log (the element passed) up one screen per frame until nothing
@@ -138,7 +93,9 @@ async fn row_texts(agent: &Browser) -> Result<Vec<String>> {
 async fn scrolling_a_long_conversation_shows_every_message_once() {
     let data = tempfile::tempdir().expect("a temporary directory");
     let url = Config::sqlite_url(&data.path().join("long.db"));
-    prepare(&url).await.expect("Quinn Archer's history");
+    harness::seed_long_conversation(&url, MESSAGES, INTERACTIONS, text_of)
+        .await
+        .expect("Quinn Archer's history");
     let options = Options {
         seed_demo: true,
         configure: Box::new(move |config: &mut Config| config.database_url = url),

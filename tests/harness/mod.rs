@@ -1642,3 +1642,57 @@ impl PageServer {
         Ok(())
     }
 }
+
+/// A long history for the tests and benchmarks of the windowed transcript: writes the demo
+/// data and Quinn Archer, with `messages` messages (`text_of(n)` for the `n`-th, 1-based, one a
+/// minute up to now, every other one Ann's) in `interactions` ended Web Chat interactions,
+/// into the SQLite file at `url`, before the server under test starts on it.
+pub async fn seed_long_conversation(
+    url: &str,
+    messages: usize,
+    interactions: usize,
+    text_of: fn(usize) -> String,
+) -> Result {
+    use threadline_api::store::{ImportedInteraction, ImportedMessage};
+    use wire::{Channel, ContactId, DispositionCode};
+
+    let mut config = Config::new(url.to_owned());
+    config.seed_demo = true;
+    let state = threadline_api::AppState::start(config).await?;
+    let store = &state.store;
+    let contact: ContactId = store
+        .create_contact("Quinn", "Archer", Some("quinn.archer@example.com"), &[])
+        .await?;
+    let (agent, _) = store
+        .agent_credentials(DEMO_AGENTS[0].0)
+        .await?
+        .ok_or("the demo agent ann is missing")?;
+    let now = unix_now() * 1_000;
+    let per = messages / interactions;
+    for i in 0..interactions {
+        let batch = (0..per)
+            .map(|j| {
+                let n = i * per + j + 1;
+                let age = i64::try_from(messages - n).unwrap_or(0);
+                ImportedMessage {
+                    agent: n.is_multiple_of(2).then_some(agent),
+                    text: text_of(n),
+                    attachment: None,
+                    at: now - age * 60_000,
+                }
+            })
+            .collect();
+        store
+            .import_interaction(&ImportedInteraction {
+                contact,
+                channel: Channel::WebChat,
+                agent: Some(agent),
+                disposition: Some(DispositionCode("resolved".into())),
+                messages: batch,
+            })
+            .await?;
+    }
+    store.mark_history_read().await?;
+    state.stop();
+    Ok(())
+}
