@@ -1,7 +1,7 @@
 //! Which slice of a long transcript is rendered. Only a window of entries near the viewport
 //! is in the page (a 10,000-message conversation stays as light as a short one); scrolling near
-//! either edge slides the window, and the browser's scroll anchoring keeps what the agent reads
-//! in place while entries come and go above it.
+//! either edge slides the window, and the log (`log.rs`, `keep_in_place`) keeps what the agent
+//! reads in place while entries come and go above it (the browser's scroll anchoring is off).
 
 /// How many entries are rendered at most.
 pub const SIZE: usize = 100;
