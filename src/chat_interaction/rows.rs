@@ -114,7 +114,7 @@ impl<K: Eq + Clone> Rows<K> {
         let mut taken: Vec<Option<Row<K>>> = self.rows.drain(..).map(Some).collect();
         for i in removed {
             if let Some(row) = taken[i].take() {
-                Self::drop_row(row);
+                row.discard();
             }
         }
         let mut next: Option<web_sys::Node> = None;
@@ -138,10 +138,6 @@ impl<K: Eq + Clone> Rows<K> {
         }
         rows.reverse();
         self.rows = rows;
-        // The plan takes or removes every old row; anything left would stay in the page.
-        for row in taken.into_iter().flatten() {
-            Self::drop_row(row);
-        }
     }
 
     fn build_row(
@@ -164,11 +160,14 @@ impl<K: Eq + Clone> Rows<K> {
             owner,
         })
     }
+}
 
-    fn drop_row(mut row: Row<K>) {
-        row.element.remove();
-        row.view.unmount();
-        row.owner.cleanup();
+impl<K> Row<K> {
+    /// Takes the row out of the page and disposes of what it owns.
+    fn discard(mut self) {
+        self.element.remove();
+        self.view.unmount();
+        self.owner.cleanup();
     }
 }
 
@@ -177,8 +176,7 @@ impl<K> Drop for Rows<K> {
     /// next log.
     fn drop(&mut self) {
         for row in self.rows.drain(..) {
-            row.element.remove();
-            row.owner.cleanup();
+            row.discard();
         }
     }
 }
