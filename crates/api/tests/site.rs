@@ -156,6 +156,57 @@ async fn large_api_json_is_compressed_small_json_is_not() {
     server.stop().await;
 }
 
+/// Event streams are never compressed (each event must reach the client when it is written),
+/// whatever the client accepts, while the API routes beside them still are.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn event_streams_are_not_compressed_and_api_lists_are() {
+    use common::Caller;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = start(dir.path()).await;
+    let agent = server.agent("ann").await;
+    for i in 0..30 {
+        let visitor = server.visitor(&format!("Visitor number {i:02}")).await;
+        visitor
+            .say("Hello, I would like to ask about my order")
+            .await;
+    }
+    let list = reqwest::Client::new()
+        .get(format!("{}/api/contacts", server.base))
+        .bearer_auth(agent.token())
+        .header(ACCEPT_ENCODING, "br, gzip")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(list.status(), StatusCode::OK);
+    assert_eq!(header(&list, CONTENT_ENCODING), "br");
+
+    let ticket: wire::api::StreamTicket = agent
+        .post("/api/events/ticket", serde_json::json!({}))
+        .await;
+    let mut stream = reqwest::Client::new()
+        .get(format!(
+            "{}/api/events?ticket={}",
+            server.base, ticket.ticket
+        ))
+        .header(ACCEPT_ENCODING, "br, gzip")
+        .send()
+        .await
+        .expect("stream");
+    assert_eq!(stream.status(), StatusCode::OK);
+    assert_eq!(header(&stream, CONTENT_ENCODING), "");
+    assert!(header(&stream, reqwest::header::CONTENT_TYPE).starts_with("text/event-stream"));
+    // An event arrives readable as soon as it is written: the agent's own status.
+    agent.ready().await;
+    let chunk = tokio::time::timeout(std::time::Duration::from_secs(15), stream.chunk())
+        .await
+        .expect("an event within 15 s")
+        .expect("read")
+        .expect("a chunk");
+    let text = String::from_utf8_lossy(&chunk);
+    assert!(text.contains("event:") || text.contains("data:"), "{text}");
+    server.stop().await;
+}
+
 /// The demo page's social panel is there only in demo mode with a stand-in platform, and only
 /// then may the page connect to the stand-in (its `connect-src`) and is its script served.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -40,8 +40,14 @@ const KEEP_ALIVE: Duration = Duration::from_secs(10);
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(agent_ticket))
-        .routes(routes!(agent_stream))
         .routes(routes!(visitor_ticket))
+}
+
+/// The streams themselves, apart from [`routes`]: they are never compressed, and are kept out
+/// of the compression layer altogether (see `routes::api`).
+pub fn streams() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(agent_stream))
         .routes(routes!(visitor_stream))
 }
 

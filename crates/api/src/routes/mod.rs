@@ -94,7 +94,12 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(supervisor::routes())
         .merge(visitor::routes())
         .merge(webhooks::routes())
-        .merge(reports::routes());
+        .merge(reports::routes())
+        // The event streams come after the compression layer, so that they do not carry its
+        // response body: it never compresses them, but its body holds every encoder's state
+        // (5.8 KiB), kept for as long as a stream stays open.
+        .layer(caching::json_compression())
+        .merge(events::streams());
     let (router, mut doc) = api.split_for_parts();
     answers::add_standard_answers(&mut doc);
     (router, doc)
@@ -104,7 +109,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
 pub fn router(state: AppState) -> Router {
     let (api, doc) = api();
     let doc = std::sync::Arc::new(doc);
-    let api = api
+    let described = Router::new()
         .route(
             "/api/openapi.json",
             axum::routing::get(move || {
@@ -117,6 +122,7 @@ pub fn router(state: AppState) -> Router {
             axum::routing::any(|| async { ApiError::NotFound("no such API route".into()) }),
         )
         .layer(caching::json_compression());
+    let api = api.merge(described);
     site::with_site(api, &state).with_state(state)
 }
 
