@@ -183,15 +183,12 @@ async fn event_streams_are_not_compressed_and_api_lists_are() {
     let ticket: wire::api::StreamTicket = agent
         .post("/api/events/ticket", serde_json::json!({}))
         .await;
-    let mut stream = reqwest::Client::new()
-        .get(format!(
-            "{}/api/events?ticket={}",
-            server.base, ticket.ticket
-        ))
-        .header(ACCEPT_ENCODING, "br, gzip")
-        .send()
-        .await
-        .expect("stream");
+    let mut stream = get(
+        &server,
+        &format!("/api/events?ticket={}", ticket.ticket),
+        "br, gzip",
+    )
+    .await;
     assert_eq!(stream.status(), StatusCode::OK);
     assert_eq!(header(&stream, CONTENT_ENCODING), "");
     assert!(header(&stream, reqwest::header::CONTENT_TYPE).starts_with("text/event-stream"));
