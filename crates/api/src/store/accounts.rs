@@ -75,7 +75,7 @@ async fn lock_account(tx: &mut Tx, id: AgentId) -> Result<AccountView, StoreErro
     );
     let row = sqlx::query(&sql)
         .bind(id.0)
-        .fetch_optional(&mut *tx.inner)
+        .fetch_optional(&mut tx.inner)
         .await?
         .ok_or(StoreError::not_found("account"))?;
     Ok(account(&row)?)
@@ -94,7 +94,7 @@ async fn keep_an_administrator(tx: &mut Tx, leaving: &AccountView) -> Result<(),
         tx.dialect().for_update()
     );
     let others = sqlx::query(&sql)
-        .fetch_all(&mut *tx.inner)
+        .fetch_all(&mut tx.inner)
         .await?
         .iter()
         .map(|r| r.try_get::<i64, _>("id"))
@@ -193,7 +193,7 @@ impl Store {
         let mut tx = self.begin().await?;
         let taken = sqlx::query("SELECT id FROM agents WHERE login = $1")
             .bind(&new.login)
-            .fetch_optional(&mut *tx.inner)
+            .fetch_optional(&mut tx.inner)
             .await?
             .is_some();
         if taken {
@@ -292,7 +292,7 @@ impl Store {
         sqlx::query("UPDATE agents SET deactivated_at = $1 WHERE id = $2")
             .bind(now_ms())
             .bind(id.0)
-            .execute(&mut *tx.inner)
+            .execute(&mut tx.inner)
             .await?;
         log_out_everywhere_in(&mut tx, id).await?;
         requeue_agent_work(&mut tx, id).await?;
@@ -326,7 +326,7 @@ impl Store {
         }
         sqlx::query("UPDATE agents SET deactivated_at = NULL WHERE id = $1")
             .bind(id.0)
-            .execute(&mut *tx.inner)
+            .execute(&mut tx.inner)
             .await?;
         let after = lock_account(&mut tx, id).await?;
         audit_account(
@@ -357,7 +357,7 @@ impl Store {
         sqlx::query("UPDATE agents SET password_hash = $1 WHERE id = $2")
             .bind(password_hash)
             .bind(id.0)
-            .execute(&mut *tx.inner)
+            .execute(&mut tx.inner)
             .await?;
         log_out_everywhere_in(&mut tx, id).await?;
         audit_account(
@@ -387,7 +387,7 @@ impl Store {
             "SELECT id FROM response_categories WHERE name = $1 AND parent_id IS NULL ORDER BY id LIMIT 1",
         )
         .bind(r.category)
-        .fetch_optional(&mut *tx.inner)
+        .fetch_optional(&mut tx.inner)
         .await?;
         let category: i64 = match found {
             Some(row) => row.try_get("id")?,
@@ -395,7 +395,7 @@ impl Store {
                 "INSERT INTO response_categories (parent_id, name) VALUES (NULL, $1) RETURNING id",
             )
             .bind(r.category)
-            .fetch_one(&mut *tx.inner)
+            .fetch_one(&mut tx.inner)
             .await?
             .try_get("id")?,
         };
@@ -405,7 +405,7 @@ impl Store {
         .bind(category)
         .bind(r.title)
         .bind(r.body)
-        .fetch_one(&mut *tx.inner)
+        .fetch_one(&mut tx.inner)
         .await?
         .try_get("id")?;
         tx.audit(AuditEntry {

@@ -86,7 +86,7 @@ impl Store {
             .bind(agent.0)
             .bind(now_ms())
             .bind(expires_at)
-            .execute(&mut *tx.inner)
+            .execute(&mut tx.inner)
             .await?;
         tx.commit().await
     }
@@ -127,7 +127,7 @@ impl Store {
         )
         .bind(now)
         .bind(token_hash)
-        .fetch_optional(&mut *tx.inner)
+        .fetch_optional(&mut tx.inner)
         .await?
         .map(|r| r.try_get("agent_id"))
         .transpose()?;
@@ -138,7 +138,7 @@ impl Store {
             )
             .bind(agent)
             .bind(now)
-            .fetch_one(&mut *tx.inner)
+            .fetch_one(&mut tx.inner)
             .await?
             .try_get("n")?;
             if live == 0 {
@@ -168,7 +168,7 @@ impl Store {
         sqlx::query("UPDATE agents SET password_hash = $1 WHERE id = $2")
             .bind(hash)
             .bind(agent.0)
-            .execute(&mut *tx.inner)
+            .execute(&mut tx.inner)
             .await?;
         revoke_sessions_in(&mut tx, agent, Some(keep_token_hash)).await?;
         tx.commit().await
@@ -233,7 +233,7 @@ impl Store {
         )
         .bind(seen)
         .bind(contact.0)
-        .execute(&mut *tx.inner)
+        .execute(&mut tx.inner)
         .await?;
         tx.emit_internal(&super::Internal::VisitorAway { contact })?;
         tx.commit().await?;
@@ -260,7 +260,7 @@ impl Store {
                 q = q.bind(*id);
             }
             let mut tx = self.begin().await?;
-            q.execute(&mut *tx.inner).await?;
+            q.execute(&mut tx.inner).await?;
             tx.commit().await?;
         }
         Ok(())
@@ -284,7 +284,7 @@ impl Store {
         let mut tx = self.begin().await?;
         sqlx::query("DELETE FROM stream_tickets WHERE expires_at < $1")
             .bind(now_ms())
-            .execute(&mut *tx.inner)
+            .execute(&mut tx.inner)
             .await?;
         sqlx::query(
             "INSERT INTO stream_tickets (ticket_hash, agent_id, contact_id, head, expires_at, session_hash, board) \
@@ -297,7 +297,7 @@ impl Store {
         .bind(expires_at)
         .bind(session_hash)
         .bind(board)
-        .execute(&mut *tx.inner)
+        .execute(&mut tx.inner)
         .await?;
         tx.commit().await?;
         Ok(head)
@@ -315,7 +315,7 @@ impl Store {
         )
         .bind(now_ms())
         .bind(ticket_hash)
-        .fetch_optional(&mut *tx.inner)
+        .fetch_optional(&mut tx.inner)
         .await?;
         tx.commit().await?;
         let Some(row) = row else { return Ok(None) };
@@ -356,7 +356,7 @@ pub(super) async fn insert_agent(
     .bind(i64::from(capacity))
     .bind(role.as_str())
     .bind(now_ms())
-    .fetch_one(&mut *tx.inner)
+    .fetch_one(&mut tx.inner)
     .await?
     .try_get("id")?;
     Ok(AgentId(id))
@@ -376,7 +376,7 @@ pub(super) async fn revoke_sessions_in(
     .bind(now_ms())
     .bind(agent.0)
     .bind(keep.unwrap_or(""))
-    .fetch_all(&mut *tx.inner)
+    .fetch_all(&mut tx.inner)
     .await?
     .iter()
     .map(|r| r.try_get("token_hash"))
@@ -419,7 +419,7 @@ pub(super) async fn end_streams(
     for session in &sessions {
         sqlx::query("DELETE FROM stream_tickets WHERE session_hash = $1 AND used_at IS NULL")
             .bind(session)
-            .execute(&mut *tx.inner)
+            .execute(&mut tx.inner)
             .await?;
     }
     tx.emit_internal(&super::Internal::SessionsEnded { sessions })
@@ -441,7 +441,7 @@ pub(super) async fn set_status_in(
             )
             .bind(now)
             .bind(id.0)
-            .execute(&mut *tx.inner)
+            .execute(&mut tx.inner)
             .await?;
         }
         ChatStatus::NotReady { reason } => {
@@ -452,7 +452,7 @@ pub(super) async fn set_status_in(
             .bind(&reason.0)
             .bind(id.0)
             .bind(now)
-            .execute(&mut *tx.inner)
+            .execute(&mut tx.inner)
             .await?;
         }
     }
@@ -461,7 +461,7 @@ pub(super) async fn set_status_in(
 
 /// Emits the agent's current `status` event (after a change to status or load).
 pub(super) async fn emit_status(tx: &mut super::Tx, id: AgentId) -> Result<AgentView, StoreError> {
-    let view = load_agent(&mut *tx.inner, id)
+    let view = load_agent(&mut tx.inner, id)
         .await?
         .ok_or(sqlx::Error::RowNotFound)?;
     tx.emit(
@@ -480,7 +480,7 @@ pub(super) async fn release_reservations(
 ) -> Result<(), StoreError> {
     sqlx::query("UPDATE interactions SET reserved_for = NULL, reserved_until = NULL WHERE reserved_for = $1 AND state = 'queued'")
         .bind(id.0)
-        .execute(&mut *tx.inner)
+        .execute(&mut tx.inner)
         .await?;
     Ok(())
 }

@@ -59,7 +59,7 @@ impl Store {
         .bind(&a.file_name)
         .bind(a.bytes)
         .bind(now_ms())
-        .fetch_one(&mut *tx.inner)
+        .fetch_one(&mut tx.inner)
         .await?
         .try_get("id")?;
         tx.commit().await?;
@@ -83,7 +83,7 @@ impl Store {
              AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.attachment_id = attachments.id)",
         )
         .bind(before)
-        .execute(&mut *tx.inner)
+        .execute(&mut tx.inner)
         .await?
         .rows_affected();
         tx.commit().await?;

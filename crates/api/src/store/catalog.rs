@@ -59,7 +59,7 @@ impl Store {
         )
         .bind(parent.map(|p| p.0))
         .bind(name)
-        .fetch_one(&mut *tx.inner)
+        .fetch_one(&mut tx.inner)
         .await?
         .try_get("id")?;
         tx.commit().await?;
@@ -80,7 +80,7 @@ impl Store {
         .bind(category.0)
         .bind(title)
         .bind(body)
-        .execute(&mut *tx.inner)
+        .execute(&mut tx.inner)
         .await?;
         tx.commit().await
     }
@@ -161,7 +161,7 @@ impl Store {
                 .bind(*code)
                 .bind(*label)
                 .bind(i64::try_from(i).unwrap_or(0))
-                .execute(&mut *tx.inner)
+                .execute(&mut tx.inner)
                 .await?;
         }
         for (i, (code, label)) in reasons.iter().enumerate() {
@@ -169,7 +169,7 @@ impl Store {
                 .bind(*code)
                 .bind(*label)
                 .bind(i64::try_from(i).unwrap_or(0))
-                .execute(&mut *tx.inner)
+                .execute(&mut tx.inner)
                 .await?;
         }
         tx.commit().await

@@ -90,7 +90,7 @@ async fn lock_category(tx: &mut Tx, id: CategoryId) -> Result<CategoryView, Stor
     );
     let row = sqlx::query(&sql)
         .bind(id.0)
-        .fetch_optional(&mut *tx.inner)
+        .fetch_optional(&mut tx.inner)
         .await?
         .ok_or(StoreError::not_found("category"))?;
     Ok(category_row(&row)?)
@@ -103,7 +103,7 @@ async fn lock_response(tx: &mut Tx, id: ResponseId) -> Result<StandardResponse, 
     );
     let row = sqlx::query(&sql)
         .bind(id.0)
-        .fetch_optional(&mut *tx.inner)
+        .fetch_optional(&mut tx.inner)
         .await?
         .ok_or(StoreError::not_found("standard response"))?;
     Ok(response_row(&row)?)
@@ -113,7 +113,7 @@ async fn lock_response(tx: &mut Tx, id: ResponseId) -> Result<StandardResponse, 
 async fn require_category(tx: &mut Tx, id: CategoryId, what: &str) -> Result<(), StoreError> {
     let found = sqlx::query("SELECT id FROM response_categories WHERE id = $1")
         .bind(id.0)
-        .fetch_optional(&mut *tx.inner)
+        .fetch_optional(&mut tx.inner)
         .await?;
     if found.is_none() {
         return Err(StoreError::Rejected(format!(
@@ -131,7 +131,7 @@ async fn unique_category_name(
 ) -> Result<(), StoreError> {
     let rows = sqlx::query("SELECT id, parent_id, name FROM response_categories WHERE name = $1")
         .bind(&form.name)
-        .fetch_all(&mut *tx.inner)
+        .fetch_all(&mut tx.inner)
         .await?;
     for row in &rows {
         let c = category_row(row)?;
@@ -157,7 +157,7 @@ async fn unique_title(
     .bind(form.category_id.0)
     .bind(&form.title)
     .bind(except.map_or(-1, |e| e.0))
-    .fetch_optional(&mut *tx.inner)
+    .fetch_optional(&mut tx.inner)
     .await?;
     if found.is_some() {
         return Err(StoreError::conflict(format!(
@@ -176,7 +176,7 @@ async fn lock_code(tx: &mut Tx, kind: CodeKind, code: &str) -> Result<CodeView, 
     );
     let row = sqlx::query(&sql)
         .bind(code)
-        .fetch_optional(&mut *tx.inner)
+        .fetch_optional(&mut tx.inner)
         .await?
         .ok_or(StoreError::not_found(match kind {
             CodeKind::Disposition => "disposition code",
@@ -191,7 +191,7 @@ async fn lock_codes(tx: &mut Tx, kind: CodeKind) -> Result<Vec<CodeView>, StoreE
         kind.table(),
         tx.dialect().for_update()
     );
-    let rows = sqlx::query(&sql).fetch_all(&mut *tx.inner).await?;
+    let rows = sqlx::query(&sql).fetch_all(&mut tx.inner).await?;
     Ok(rows.iter().map(code_row).collect::<Result<_, _>>()?)
 }
 
@@ -228,7 +228,7 @@ impl Store {
         )
         .bind(form.parent_id.map(|p| p.0))
         .bind(&form.name)
-        .fetch_one(&mut *tx.inner)
+        .fetch_one(&mut tx.inner)
         .await?
         .try_get("id")?;
         let after = lock_category(&mut tx, CategoryId(id)).await?;
@@ -276,7 +276,7 @@ impl Store {
             .bind(&form.name)
             .bind(form.parent_id.map(|p| p.0))
             .bind(id.0)
-            .execute(&mut *tx.inner)
+            .execute(&mut tx.inner)
             .await?;
         let after = lock_category(&mut tx, id).await?;
         tx.audit(AuditEntry {
@@ -302,7 +302,7 @@ impl Store {
              (SELECT COUNT(*) FROM response_categories WHERE parent_id = $1) AS children",
         )
         .bind(id.0)
-        .fetch_one(&mut *tx.inner)
+        .fetch_one(&mut tx.inner)
         .await?;
         let responses: i64 = row.try_get("responses")?;
         let children: i64 = row.try_get("children")?;
@@ -315,7 +315,7 @@ impl Store {
         }
         sqlx::query("DELETE FROM response_categories WHERE id = $1")
             .bind(id.0)
-            .execute(&mut *tx.inner)
+            .execute(&mut tx.inner)
             .await?;
         tx.audit(AuditEntry {
             actor: Some(actor),
@@ -344,7 +344,7 @@ impl Store {
         .bind(form.category_id.0)
         .bind(&form.title)
         .bind(&form.body)
-        .fetch_one(&mut *tx.inner)
+        .fetch_one(&mut tx.inner)
         .await?
         .try_get("id")?;
         let after = lock_response(&mut tx, ResponseId(id)).await?;
@@ -380,7 +380,7 @@ impl Store {
         .bind(&form.title)
         .bind(&form.body)
         .bind(id.0)
-        .execute(&mut *tx.inner)
+        .execute(&mut tx.inner)
         .await?;
         let after = lock_response(&mut tx, id).await?;
         tx.audit(AuditEntry {
@@ -403,7 +403,7 @@ impl Store {
         let before = lock_response(&mut tx, id).await?;
         sqlx::query("DELETE FROM standard_responses WHERE id = $1")
             .bind(id.0)
-            .execute(&mut *tx.inner)
+            .execute(&mut tx.inner)
             .await?;
         tx.audit(AuditEntry {
             actor: Some(actor),
@@ -456,7 +456,7 @@ impl Store {
         sqlx::query(&sql)
             .bind(&new.code)
             .bind(&new.label)
-            .execute(&mut *tx.inner)
+            .execute(&mut tx.inner)
             .await?;
         let after = lock_code(&mut tx, kind, &new.code).await?;
         tx.audit(AuditEntry {
@@ -500,7 +500,7 @@ impl Store {
             .bind(&label)
             .bind(i64::from(active))
             .bind(code)
-            .execute(&mut *tx.inner)
+            .execute(&mut tx.inner)
             .await?;
         let after = lock_code(&mut tx, kind, code).await?;
         tx.audit(AuditEntry {
@@ -542,7 +542,7 @@ impl Store {
             sqlx::query(&sql)
                 .bind(i64::try_from(i).unwrap_or(i64::MAX))
                 .bind(code)
-                .execute(&mut *tx.inner)
+                .execute(&mut tx.inner)
                 .await?;
         }
         let after = lock_codes(&mut tx, kind).await?;

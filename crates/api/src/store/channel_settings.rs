@@ -95,7 +95,7 @@ impl Store {
             // Public posts and Tweets are answered in the Public view, not offered as chats,
             // until an administrator turns offering on for the channel.
             .bind(i64::from(!channel.is_public()))
-            .execute(&mut *tx.inner)
+            .execute(&mut tx.inner)
             .await?;
         }
         tx.commit().await?;
@@ -245,7 +245,7 @@ impl Store {
         );
         let row = sqlx::query(&lock)
             .bind(new.channel.as_str())
-            .fetch_optional(&mut *tx.inner)
+            .fetch_optional(&mut tx.inner)
             .await?
             .ok_or(StoreError::not_found("channel"))?;
         let before = Stored {
@@ -265,7 +265,7 @@ impl Store {
         .bind(i64::from(new.reservation_secs) * 1000)
         .bind(now_ms())
         .bind(new.channel.as_str())
-        .execute(&mut *tx.inner)
+        .execute(&mut tx.inner)
         .await?;
         tx.audit(AuditEntry {
             actor,
@@ -298,7 +298,7 @@ pub(super) async fn async_chat_on(tx: &mut Tx, channel: Channel) -> Result<bool,
     Ok(
         sqlx::query("SELECT async_chat FROM channel_settings WHERE channel = $1")
             .bind(channel.as_str())
-            .fetch_optional(&mut *tx.inner)
+            .fetch_optional(&mut tx.inner)
             .await?
             .map(|r| r.try_get::<i64, _>("async_chat"))
             .transpose()?

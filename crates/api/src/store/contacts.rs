@@ -28,7 +28,7 @@ impl Store {
     /// A contact with identities.
     pub async fn contact(&self, id: ContactId) -> Result<Option<ContactView>, StoreError> {
         let mut conn = self.pool().acquire().await?;
-        Ok(load_contact(&mut conn, id).await?)
+        Ok(load_contact(&mut *conn, id).await?)
     }
 
     /// Changes a contact's details and tells every agent.
@@ -40,7 +40,7 @@ impl Store {
         let mut tx = self.begin().await?;
         let found = sqlx::query("SELECT id FROM contacts WHERE id = $1")
             .bind(id.0)
-            .fetch_optional(&mut *tx.inner)
+            .fetch_optional(&mut tx.inner)
             .await?;
         if found.is_none() {
             return Ok(None);
@@ -67,7 +67,7 @@ impl Store {
         .bind(empty_to_null(&patch.phone).flatten())
         .bind(patch.notes.clone())
         .bind(id.0)
-        .execute(&mut *tx.inner)
+        .execute(&mut tx.inner)
         .await?;
         let view = load_contact(&mut tx.inner, id)
             .await?
@@ -102,7 +102,7 @@ impl Store {
         sqlx::query("UPDATE contacts SET start_page = $1 WHERE id = $2 AND start_page IS NULL")
             .bind(page)
             .bind(contact.0)
-            .execute(&mut *tx.inner)
+            .execute(&mut tx.inner)
             .await?;
         tx.commit().await?;
         Ok(())
@@ -167,7 +167,7 @@ impl Store {
         .bind(now_ms())
         .bind(expires_at)
         .bind(i64::from(identified))
-        .execute(&mut *tx.inner)
+        .execute(&mut tx.inner)
         .await?;
         tx.commit().await
     }
@@ -209,7 +209,7 @@ impl Store {
         .bind(expires_at)
         .bind(token_hash)
         .bind(expires_at - step_ms)
-        .execute(&mut *tx.inner)
+        .execute(&mut tx.inner)
         .await?;
         tx.commit().await
     }
@@ -219,7 +219,7 @@ impl Store {
         let mut tx = self.begin().await?;
         let n = sqlx::query("DELETE FROM visitor_tokens WHERE expires_at < $1")
             .bind(before)
-            .execute(&mut *tx.inner)
+            .execute(&mut tx.inner)
             .await?
             .rows_affected();
         tx.commit().await?;
@@ -244,7 +244,7 @@ impl Store {
         .bind(last)
         .bind(email)
         .bind(id.0)
-        .execute(&mut *tx.inner)
+        .execute(&mut tx.inner)
         .await?;
         tx.commit().await
     }
@@ -354,7 +354,7 @@ pub(super) async fn create_contact_in(
     .bind(last)
     .bind(email)
     .bind(now_ms())
-    .fetch_one(&mut *tx.inner)
+    .fetch_one(&mut tx.inner)
     .await?
     .try_get("id")?;
     for identity in identities {
@@ -363,7 +363,7 @@ pub(super) async fn create_contact_in(
             .bind(kind)
             .bind(value)
             .bind(id)
-            .execute(&mut *tx.inner)
+            .execute(&mut tx.inner)
             .await?;
     }
     Ok(ContactId(id))

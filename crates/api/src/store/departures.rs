@@ -47,7 +47,7 @@ impl Store {
         let mut tx = self.begin().await?;
         let gone = sqlx::query(&sql)
             .bind(now_ms() - presence_ms)
-            .fetch_all(&mut *tx.inner)
+            .fetch_all(&mut tx.inner)
             .await?
             .iter()
             .map(|r| r.try_get::<i64, _>("id").map(InteractionId))

@@ -77,7 +77,7 @@ impl Store {
         let now = now_ms();
         let Some(row) = sqlx::query("SELECT id, deactivated_at FROM agents WHERE login = $1")
             .bind(new.login)
-            .fetch_optional(&mut *tx.inner)
+            .fetch_optional(&mut tx.inner)
             .await?
         else {
             return Ok(Err(EmbedIssueRefusal::UnknownLogin));
@@ -88,7 +88,7 @@ impl Store {
         }
         sqlx::query("DELETE FROM embed_tokens WHERE expires_at < $1")
             .bind(now - KEEP_SPENT_MS)
-            .execute(&mut *tx.inner)
+            .execute(&mut tx.inner)
             .await?;
         sqlx::query(
             "INSERT INTO embed_tokens (token_hash, portal, agent_id, created_at, expires_at) \
@@ -99,7 +99,7 @@ impl Store {
         .bind(agent.0)
         .bind(now)
         .bind(new.expires_at)
-        .execute(&mut *tx.inner)
+        .execute(&mut tx.inner)
         .await?;
         tx.audit(AuditEntry {
             actor: None,
@@ -137,7 +137,7 @@ impl Store {
         );
         let Some(row) = sqlx::query(&sql)
             .bind(exchange.token_hash)
-            .fetch_optional(&mut *tx.inner)
+            .fetch_optional(&mut tx.inner)
             .await?
         else {
             return Ok(Err(EmbedLoginRefusal::Unknown));
@@ -163,7 +163,7 @@ impl Store {
         )
         .bind(now)
         .bind(exchange.token_hash)
-        .execute(&mut *tx.inner)
+        .execute(&mut tx.inner)
         .await?
         .rows_affected();
         if claimed != 1 {
@@ -177,7 +177,7 @@ impl Store {
         .bind(agent.0)
         .bind(now)
         .bind(exchange.session_expires_at)
-        .execute(&mut *tx.inner)
+        .execute(&mut tx.inner)
         .await?;
         tx.audit(AuditEntry {
             actor: Some(agent),

@@ -255,7 +255,7 @@ impl Store {
         let mut tx = self.begin().await?;
         let max: Option<i64> = sqlx::query("SELECT MAX(id) AS m FROM events WHERE at < $1")
             .bind(before)
-            .fetch_one(&mut *tx.inner)
+            .fetch_one(&mut tx.inner)
             .await?
             .try_get("m")?;
         let Some(max) = max else {
@@ -264,7 +264,7 @@ impl Store {
         };
         let deleted = sqlx::query("DELETE FROM events WHERE id <= $1")
             .bind(max)
-            .execute(&mut *tx.inner)
+            .execute(&mut tx.inner)
             .await?
             .rows_affected();
         sqlx::query(
@@ -272,7 +272,7 @@ impl Store {
              ON CONFLICT (key) DO UPDATE SET value = excluded.value",
         )
         .bind(max.to_string())
-        .execute(&mut *tx.inner)
+        .execute(&mut tx.inner)
         .await?;
         tx.commit().await?;
         Ok(deleted)

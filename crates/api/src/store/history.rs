@@ -95,7 +95,7 @@ impl Store {
             .bind(end)
             .bind(imp.disposition.as_ref().map(|d| d.0.clone()))
             .bind(end - start)
-            .fetch_one(&mut *tx.inner)
+            .fetch_one(&mut tx.inner)
             .await?
             .try_get("id")?;
             ids.push(InteractionId(id));
@@ -148,7 +148,7 @@ impl Store {
             .bind(i64::from(change.private))
             .bind(change.last_agent)
             .bind(contact)
-            .fetch_one(&mut *tx.inner)
+            .fetch_one(&mut tx.inner)
             .await?;
             let last_seq: i64 = row.try_get("last_seq")?;
             change.next_seq = last_seq - change.count + 1;
@@ -164,7 +164,7 @@ impl Store {
                 sqlx::query("UPDATE contacts SET channels = $1 WHERE id = $2")
                     .bind(merged.join(","))
                     .bind(contact)
-                    .execute(&mut *tx.inner)
+                    .execute(&mut tx.inner)
                     .await?;
             }
         }
@@ -201,7 +201,7 @@ impl Store {
                     .bind(m.attachment.map(|a| a.0))
                     .bind(m.at);
             }
-            q.execute(&mut *tx.inner).await?;
+            q.execute(&mut tx.inner).await?;
         }
         tx.commit().await?;
         Ok(ids)
@@ -217,7 +217,7 @@ impl Store {
              SELECT a.id, c.id, c.last_seq FROM agents a CROSS JOIN contacts c WHERE 1 = 1 \
              ON CONFLICT (agent_id, contact_id) DO UPDATE SET read_seq = excluded.read_seq",
         )
-        .execute(&mut *tx.inner)
+        .execute(&mut tx.inner)
         .await?;
         tx.commit().await
     }

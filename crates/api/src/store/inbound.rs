@@ -108,7 +108,7 @@ impl Store {
             )
             .bind(kind)
             .bind(value)
-            .fetch_optional(&mut *tx.inner)
+            .fetch_optional(&mut tx.inner)
             .await?
             else {
                 continue;
@@ -123,15 +123,15 @@ impl Store {
             .bind(text)
             .bind(AuthorKey::Contact(contact).stored())
             .bind(&e.client_id.0)
-            .fetch_optional(&mut *tx.inner)
+            .fetch_optional(&mut tx.inner)
             .await?
             else {
                 continue;
             };
-            let view = load_message(&mut *tx.inner, MessageId(row.try_get("id")?))
+            let view = load_message(&mut tx.inner, MessageId(row.try_get("id")?))
                 .await?
                 .ok_or_else(|| StoreError::not_found("message"))?;
-            let interaction = load_interaction(&mut *tx.inner, view.interaction_id)
+            let interaction = load_interaction(&mut tx.inner, view.interaction_id)
                 .await?
                 .ok_or_else(|| StoreError::not_found("interaction"))?;
             emit_message(&mut tx, &view, &interaction, interaction.agent_id)?;
@@ -158,7 +158,7 @@ async fn platform_item(
         )
         .bind(id)
         .bind(channel.as_str())
-        .fetch_optional(&mut *tx.inner)
+        .fetch_optional(&mut tx.inner)
         .await?;
         if let Some(row) = row {
             return Ok(Some(MessageId(row.try_get("id")?)));
@@ -178,7 +178,7 @@ async fn contact_for_identity_in(
         sqlx::query("SELECT contact_id FROM contact_identities WHERE kind = $1 AND value = $2")
             .bind(kind)
             .bind(value)
-            .fetch_optional(&mut *tx.inner)
+            .fetch_optional(&mut tx.inner)
             .await?;
     if let Some(row) = found {
         return Ok(ContactId(row.try_get("contact_id")?));

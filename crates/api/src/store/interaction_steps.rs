@@ -59,7 +59,7 @@ pub(super) async fn activate(
     sqlx::query("UPDATE contacts SET last_agent_id = $1 WHERE id = $2")
         .bind(agent.0)
         .bind(current.contact_id.0)
-        .execute(&mut *tx.inner)
+        .execute(&mut tx.inner)
         .await?;
     insert_message_in(
         tx,
@@ -132,7 +132,7 @@ async fn record_decline(
         "rejected"
     })
     .bind(now_ms())
-    .execute(&mut *tx.inner)
+    .execute(&mut tx.inner)
     .await?;
     Ok(())
 }
@@ -145,7 +145,7 @@ pub(super) async fn requeue_agent_work(tx: &mut Tx, agent: AgentId) -> Result<()
         "SELECT id FROM interactions WHERE agent_id = $1 AND state IN ('offered', 'active', 'ended') ORDER BY id",
     )
     .bind(agent.0)
-    .fetch_all(&mut *tx.inner)
+    .fetch_all(&mut tx.inner)
     .await?
     .iter()
     .map(|r| r.try_get::<i64, _>("id").map(InteractionId))
@@ -291,7 +291,7 @@ pub(super) async fn take_or_reactivate(
     sqlx::query("UPDATE contacts SET last_agent_id = $1 WHERE id = $2")
         .bind(agent.0)
         .bind(contact.0)
-        .execute(&mut *tx.inner)
+        .execute(&mut tx.inner)
         .await?;
     let view = emit_interaction(tx, id).await?;
     insert_message_in(
@@ -371,7 +371,7 @@ async fn insert_agent_interaction(
     channel: Channel,
 ) -> Result<InteractionId, StoreError> {
     if !super::channel_settings::async_chat_on(tx, channel).await? {
-        let name = super::messages::contact_name(&mut *tx.inner, contact).await?;
+        let name = super::messages::contact_name(&mut tx.inner, contact).await?;
         return Err(StoreError::AsyncChatOff(wire::channels::async_off_text(
             channel, &name,
         )));
@@ -389,7 +389,7 @@ async fn insert_agent_interaction(
     .bind(i64::from(done))
     .bind(latest.map(|l| l.id.0))
     .bind(why.as_str())
-    .fetch_one(&mut *tx.inner)
+    .fetch_one(&mut tx.inner)
     .await?
     .try_get("id")?;
     Ok(InteractionId(id))

@@ -235,7 +235,7 @@ impl Store {
         .bind(agent.0)
         .bind(seg.ended_at)
         .bind(seg.started_at)
-        .fetch_optional(&mut *tx.inner)
+        .fetch_optional(&mut tx.inner)
         .await?;
         if overlapping.is_some() {
             return Err(StoreError::conflict(
@@ -247,12 +247,12 @@ impl Store {
             .bind(agent.0)
             .bind(seg.started_at)
             .bind(seg.ended_at)
-            .execute(&mut *tx.inner)
+            .execute(&mut tx.inner)
             .await?;
         sqlx::query("UPDATE interactions SET handle_time_ms = handle_time_ms + $1 WHERE id = $2")
             .bind(len)
             .bind(id.0)
-            .execute(&mut *tx.inner)
+            .execute(&mut tx.inner)
             .await?;
         emit_interaction(&mut tx, id).await?;
         tx.commit().await?;
@@ -319,7 +319,7 @@ pub(super) async fn lock_contact(tx: &mut Tx, contact: ContactId) -> Result<(), 
     );
     sqlx::query(&sql)
         .bind(contact.0)
-        .fetch_optional(&mut *tx.inner)
+        .fetch_optional(&mut tx.inner)
         .await?
         .ok_or_else(|| StoreError::not_found("contact"))?;
     Ok(())
@@ -336,10 +336,10 @@ pub(super) async fn lock_interaction(
     );
     sqlx::query(&lock)
         .bind(id.0)
-        .fetch_optional(&mut *tx.inner)
+        .fetch_optional(&mut tx.inner)
         .await?
         .ok_or_else(|| StoreError::not_found("interaction"))?;
-    load_interaction(&mut *tx.inner, id)
+    load_interaction(&mut tx.inner, id)
         .await?
         .ok_or_else(|| StoreError::not_found("interaction"))
 }
@@ -398,7 +398,7 @@ async fn newest_interaction(
     );
     let row = sqlx::query(&sql)
         .bind(contact.0)
-        .fetch_optional(&mut *tx.inner)
+        .fetch_optional(&mut tx.inner)
         .await?;
     Ok(row.as_ref().map(interaction).transpose()?)
 }
@@ -408,7 +408,7 @@ pub(super) async fn emit_interaction(
     tx: &mut Tx,
     id: InteractionId,
 ) -> Result<InteractionView, StoreError> {
-    let view = load_interaction(&mut *tx.inner, id)
+    let view = load_interaction(&mut tx.inner, id)
         .await?
         .ok_or_else(|| StoreError::not_found("interaction"))?;
     if let Some(agent) = view.agent_id.or(view.reserved_for) {

@@ -59,7 +59,7 @@ impl Store {
         .bind(&from_view.first_name)
         .bind(&from_view.last_name)
         .bind(from.0)
-        .execute(&mut *tx.inner)
+        .execute(&mut tx.inner)
         .await?;
         for table in ["interactions", "visitor_tokens"] {
             sqlx::query(&format!(
@@ -67,7 +67,7 @@ impl Store {
             ))
             .bind(into.0)
             .bind(from.0)
-            .execute(&mut *tx.inner)
+            .execute(&mut tx.inner)
             .await?;
         }
         // What `into` lacks, `from` knew: an email, a phone, the agent who last handled them.
@@ -84,7 +84,7 @@ impl Store {
         )
         .bind(into.0)
         .bind(from.0)
-        .execute(&mut *tx.inner)
+        .execute(&mut tx.inner)
         .await?;
         resequence(&mut tx, into, &reads).await?;
         for sql in [
@@ -92,10 +92,7 @@ impl Store {
             "DELETE FROM stream_tickets WHERE contact_id = $1",
             "DELETE FROM contacts WHERE id = $1",
         ] {
-            sqlx::query(sql)
-                .bind(from.0)
-                .execute(&mut *tx.inner)
-                .await?;
+            sqlx::query(sql).bind(from.0).execute(&mut tx.inner).await?;
         }
         refresh_summary(&mut tx, into).await?;
         let after = load(&mut tx, into).await?;
@@ -145,7 +142,7 @@ impl Store {
         )
         .bind(kind)
         .bind(value)
-        .fetch_one(&mut *tx.inner)
+        .fetch_one(&mut tx.inner)
         .await?;
         let first: Option<String> = names.try_get("linked_first_name")?;
         let last: Option<String> = names.try_get("linked_last_name")?;
@@ -161,7 +158,7 @@ impl Store {
         .bind(new.0)
         .bind(kind)
         .bind(value)
-        .execute(&mut *tx.inner)
+        .execute(&mut tx.inner)
         .await?;
         let channels = identity
             .channels()
@@ -174,7 +171,7 @@ impl Store {
         ))
         .bind(new.0)
         .bind(contact.0)
-        .execute(&mut *tx.inner)
+        .execute(&mut tx.inner)
         .await?;
         let web_chat_moves = identity.channels().contains(&Channel::WebChat);
         if web_chat_moves {
@@ -182,7 +179,7 @@ impl Store {
             sqlx::query("UPDATE visitor_tokens SET contact_id = $1 WHERE contact_id = $2")
                 .bind(new.0)
                 .bind(contact.0)
-                .execute(&mut *tx.inner)
+                .execute(&mut tx.inner)
                 .await?;
             sqlx::query(
                 "UPDATE contacts SET visitor_seen_at = (SELECT visitor_seen_at FROM contacts WHERE id = $1), \
@@ -190,7 +187,7 @@ impl Store {
             )
             .bind(contact.0)
             .bind(new.0)
-            .execute(&mut *tx.inner)
+            .execute(&mut tx.inner)
             .await?;
         }
         // The new conversation first: its messages leave `contact`'s numbering before that is
@@ -291,7 +288,7 @@ impl Positions {
         for r in sqlx::query(&format!(
             "SELECT agent_id, contact_id, read_seq FROM agent_contact_reads WHERE contact_id IN ({list})"
         ))
-        .fetch_all(&mut *tx.inner)
+        .fetch_all(&mut tx.inner)
         .await?
         {
             p.agents.insert(
@@ -302,7 +299,7 @@ impl Positions {
         for r in sqlx::query(&format!(
             "SELECT id, visitor_delivered_seq, visitor_read_seq FROM contacts WHERE id IN ({list})"
         ))
-        .fetch_all(&mut *tx.inner)
+        .fetch_all(&mut tx.inner)
         .await?
         {
             let id: i64 = r.try_get("id")?;
@@ -355,7 +352,7 @@ async fn resequence(tx: &mut Tx, contact: ContactId, before: &Positions) -> Resu
          JOIN interactions i ON i.id = m.interaction_id WHERE i.contact_id = $1",
     )
     .bind(contact.0)
-    .fetch_all(&mut *tx.inner)
+    .fetch_all(&mut tx.inner)
     .await?
     .iter()
     .map(|r| {
@@ -377,16 +374,16 @@ async fn resequence(tx: &mut Tx, contact: ContactId, before: &Positions) -> Resu
          WHERE messages.id = r.mid",
     )
     .bind(contact.0)
-    .execute(&mut *tx.inner)
+    .execute(&mut tx.inner)
     .await?;
     sqlx::query("UPDATE messages SET seq = -seq WHERE contact_id = $1 AND seq < 0")
         .bind(contact.0)
-        .execute(&mut *tx.inner)
+        .execute(&mut tx.inner)
         .await?;
     let mut order = Vec::with_capacity(old.len());
     for r in sqlx::query("SELECT id, seq FROM messages WHERE contact_id = $1 ORDER BY seq")
         .bind(contact.0)
-        .fetch_all(&mut *tx.inner)
+        .fetch_all(&mut tx.inner)
         .await?
     {
         let id: i64 = r.try_get("id")?;
@@ -415,7 +412,7 @@ async fn resequence(tx: &mut Tx, contact: ContactId, before: &Positions) -> Resu
         .bind(agent)
         .bind(contact.0)
         .bind(position)
-        .execute(&mut *tx.inner)
+        .execute(&mut tx.inner)
         .await?;
     }
     let visitor = |marks: &HashMap<i64, i64>| {
@@ -431,7 +428,7 @@ async fn resequence(tx: &mut Tx, contact: ContactId, before: &Positions) -> Resu
     .bind(visitor(&before.delivered))
     .bind(visitor(&before.read))
     .bind(contact.0)
-    .execute(&mut *tx.inner)
+    .execute(&mut tx.inner)
     .await?;
     Ok(())
 }
@@ -444,7 +441,7 @@ async fn refresh_summary(tx: &mut Tx, contact: ContactId) -> Result<(), StoreErr
          ORDER BY seq DESC LIMIT 1",
     )
     .bind(contact.0)
-    .fetch_optional(&mut *tx.inner)
+    .fetch_optional(&mut tx.inner)
     .await?;
     let (summary, last_at) = match &last {
         Some(r) => {
@@ -462,7 +459,7 @@ async fn refresh_summary(tx: &mut Tx, contact: ContactId) -> Result<(), StoreErr
         "SELECT channel, MIN(id) AS first FROM interactions WHERE contact_id = $1 GROUP BY channel ORDER BY first",
     )
     .bind(contact.0)
-    .fetch_all(&mut *tx.inner)
+    .fetch_all(&mut tx.inner)
     .await?
     {
         let name: String = r.try_get("channel")?;
@@ -474,7 +471,7 @@ async fn refresh_summary(tx: &mut Tx, contact: ContactId) -> Result<(), StoreErr
         "SELECT agent_id FROM messages WHERE contact_id = $1 AND author_kind = 'agent' ORDER BY seq DESC LIMIT 1",
     )
     .bind(contact.0)
-    .fetch_optional(&mut *tx.inner)
+    .fetch_optional(&mut tx.inner)
     .await?
     .map(|r| r.try_get("agent_id"))
     .transpose()?
@@ -497,7 +494,7 @@ async fn refresh_summary(tx: &mut Tx, contact: ContactId) -> Result<(), StoreErr
     .bind(i64::from(channels.iter().any(|c| !c.is_public())))
     .bind(writer)
     .bind(last_at)
-    .execute(&mut *tx.inner)
+    .execute(&mut tx.inner)
     .await?;
     Ok(())
 }

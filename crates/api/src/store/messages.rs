@@ -144,7 +144,7 @@ pub(super) async fn insert_message_in(
         );
         let q = bind_contact_update(sqlx::query(&sql), &m, now, summary, public);
         let row = bind_message(q, &m, None, now)
-            .fetch_optional(&mut *tx.inner)
+            .fetch_optional(&mut tx.inner)
             .await?
             .ok_or_else(|| StoreError::not_found("contact"))?;
         (
@@ -154,7 +154,7 @@ pub(super) async fn insert_message_in(
         )
     } else {
         let row = bind_contact_update(sqlx::query(CONTACT_UPDATE), &m, now, summary, public)
-            .fetch_optional(&mut *tx.inner)
+            .fetch_optional(&mut tx.inner)
             .await?
             .ok_or_else(|| StoreError::not_found("contact"))?;
         let seq: i64 = row.try_get("last_seq")?;
@@ -163,7 +163,7 @@ pub(super) async fn insert_message_in(
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id"
         );
         let inserted = bind_message(sqlx::query(&sql), &m, Some(seq), now)
-            .fetch_one(&mut *tx.inner)
+            .fetch_one(&mut tx.inner)
             .await?;
         (inserted.try_get("id")?, seq, row.try_get("channels")?)
     };
@@ -179,7 +179,7 @@ pub(super) async fn insert_message_in(
         sqlx::query("UPDATE contacts SET channels = $1 WHERE id = $2")
             .bind(updated)
             .bind(m.contact.0)
-            .execute(&mut *tx.inner)
+            .execute(&mut tx.inner)
             .await?;
     }
     if let Some(plan) = &m.outbound {
@@ -209,7 +209,7 @@ pub(super) async fn insert_message_in(
             reply_to: m.reply_to,
         }
     } else {
-        load_message(&mut *tx.inner, MessageId(id))
+        load_message(&mut tx.inner, MessageId(id))
             .await?
             .ok_or_else(|| StoreError::not_found("message"))?
     };

@@ -54,6 +54,7 @@ mod channel_settings;
 mod contacts;
 mod conversation;
 mod departures;
+mod direct;
 mod embed;
 mod error;
 mod event_log;
@@ -222,6 +223,11 @@ pub struct Store {
     committed: Arc<Committed>,
     /// Sends waiting to be written together (group commit, see `sends`).
     sends: Arc<sends::SendQueue>,
+    /// The send writer's own SQLite connection, in the send writer's handle only (see
+    /// `direct`): its transactions run their statements on the writer's thread.
+    direct: Option<Arc<Mutex<direct::DirectConn>>>,
+    /// The SQLite file, for the send writer's connection (none on PostgreSQL or in memory).
+    sqlite_file: Option<Arc<std::path::PathBuf>>,
     /// The per-channel settings in memory, so routing does not read the table per offer.
     channels: Arc<std::sync::RwLock<ChannelCache>>,
 }
@@ -232,6 +238,20 @@ impl std::fmt::Debug for Store {
             .field("backend", &self.dialect.name())
             .finish_non_exhaustive()
     }
+}
+
+/// The database file an SQLite `url` names (none on PostgreSQL, or for a database in memory,
+/// which a second connection would not see).
+fn sqlite_file(
+    dialect: &dyn Dialect,
+    url: &str,
+) -> Result<Option<std::path::PathBuf>, crate::ServeError> {
+    use std::str::FromStr;
+    if dialect.name() != "sqlite" || url.contains(":memory:") || url.contains("mode=memory") {
+        return Ok(None);
+    }
+    let options = sqlx::sqlite::SqliteConnectOptions::from_str(url)?;
+    Ok(Some(options.get_filename().to_path_buf()))
 }
 
 impl Store {
@@ -280,11 +300,13 @@ impl Store {
         let write_lock = dialect.single_writer().then(|| Arc::new(Mutex::new(())));
         Ok(Store {
             pool,
-            dialect,
             write_lock,
             committed: Arc::default(),
             sends: Arc::default(),
             channels: Arc::default(),
+            direct: None,
+            sqlite_file: sqlite_file(&*dialect, url)?.map(Arc::new),
+            dialect,
         })
     }
 

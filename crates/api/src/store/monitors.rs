@@ -91,7 +91,7 @@ impl Store {
         .bind(session)
         .bind(id.0)
         .bind(by.0)
-        .execute(&mut *tx.inner)
+        .execute(&mut tx.inner)
         .await?
         .rows_affected();
         let now = now_ms();
@@ -104,7 +104,7 @@ impl Store {
             .bind(by.0)
             .bind(session)
             .bind(now)
-            .execute(&mut *tx.inner)
+            .execute(&mut tx.inner)
             .await?;
         }
         let row = sqlx::query(
@@ -114,7 +114,7 @@ impl Store {
         )
         .bind(id.0)
         .bind(by.0)
-        .fetch_one(&mut *tx.inner)
+        .fetch_one(&mut tx.inner)
         .await?;
         let started = monitor(&row)?;
         if moved == 0 {
@@ -150,7 +150,7 @@ impl Store {
         let mut tx = self.begin().await?;
         if sqlx::query("SELECT id FROM interactions WHERE id = $1")
             .bind(id.0)
-            .fetch_optional(&mut *tx.inner)
+            .fetch_optional(&mut tx.inner)
             .await?
             .is_none()
         {
@@ -173,13 +173,13 @@ pub(super) async fn end_for_interaction(tx: &mut Tx, id: InteractionId) -> Resul
 /// Tells the agent who now holds interaction `id` (it became Active: accepted, given back,
 /// reactivated) who watches it, in the transaction that hands it to them.
 pub(super) async fn announce_to_holder(tx: &mut Tx, id: InteractionId) -> Result<(), StoreError> {
-    let watching = live_monitors_on(&mut *tx.inner, id).await?;
+    let watching = live_monitors_on(&mut tx.inner, id).await?;
     if watching.is_empty() {
         return Ok(());
     }
     let holder = sqlx::query("SELECT agent_id FROM interactions WHERE id = $1")
         .bind(id.0)
-        .fetch_one(&mut *tx.inner)
+        .fetch_one(&mut tx.inner)
         .await?
         .try_get::<Option<i64>, _>("agent_id")?;
     let Some(holder) = holder else {
@@ -226,7 +226,7 @@ impl Store {
              WHERE s.token_hash IS NULL OR s.revoked_at IS NOT NULL OR s.expires_at <= $1",
         )
         .bind(now_ms())
-        .fetch_all(&mut *tx.inner)
+        .fetch_all(&mut tx.inner)
         .await?
         .iter()
         .map(|r| r.try_get::<String, _>("session_hash"))
@@ -248,7 +248,7 @@ pub(super) async fn end_for_sessions(tx: &mut Tx, sessions: &[String]) -> Result
             "SELECT interaction_id, supervisor_id FROM monitors WHERE session_hash = $1",
         )
         .bind(session)
-        .fetch_all(&mut *tx.inner)
+        .fetch_all(&mut tx.inner)
         .await?;
         for row in rows {
             let interaction: i64 = row.try_get("interaction_id")?;
@@ -283,7 +283,7 @@ async fn end_where(
     if let Some(s) = supervisor {
         q = q.bind(s);
     }
-    let rows = q.fetch_all(&mut *tx.inner).await?;
+    let rows = q.fetch_all(&mut tx.inner).await?;
     if rows.is_empty() {
         return Ok(0);
     }
@@ -292,7 +292,7 @@ async fn end_where(
     if let Some(s) = supervisor {
         q = q.bind(s);
     }
-    q.execute(&mut *tx.inner).await?;
+    q.execute(&mut tx.inner).await?;
     for row in &rows {
         let ended = monitor(row)?;
         let holder: Option<i64> = row.try_get("agent_id")?;

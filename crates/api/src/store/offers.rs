@@ -50,7 +50,7 @@ impl Store {
         let mut tx = self.begin().await?;
         let rows = sqlx::query(&sql)
             .bind(now_ms())
-            .fetch_all(&mut *tx.inner)
+            .fetch_all(&mut tx.inner)
             .await?;
         let mut n = 0;
         for row in rows {
@@ -74,7 +74,7 @@ impl Store {
              WHERE state = 'queued' AND reserved_for IS NOT NULL AND reserved_until <= $1",
         )
         .bind(now_ms())
-        .execute(&mut *tx.inner)
+        .execute(&mut tx.inner)
         .await?
         .rows_affected();
         tx.commit().await?;
@@ -104,7 +104,7 @@ impl Store {
         let waiting = sqlx::query(&claim)
             .bind(now - times.presence_ms)
             .bind(now - times.decline_cooldown_ms)
-            .fetch_all(&mut *tx.inner)
+            .fetch_all(&mut tx.inner)
             .await?;
         for row in &waiting {
             let id = InteractionId(row.try_get("id")?);
@@ -151,7 +151,7 @@ impl Store {
             .bind(last_agent.map(|a| a.0))
             .bind(id.0)
             .bind(now - decline_cooldown_ms)
-            .fetch_all(&mut *tx.inner)
+            .fetch_all(&mut tx.inner)
             .await?;
         for cand in candidates {
             let agent = AgentId(cand.try_get("id")?);
@@ -165,13 +165,13 @@ impl Store {
             );
             let r = sqlx::query(&lock)
                 .bind(agent.0)
-                .fetch_one(&mut *tx.inner)
+                .fetch_one(&mut tx.inner)
                 .await?;
             let load: i64 = sqlx::query(&format!(
                 "SELECT COUNT(*) AS load FROM interactions x WHERE x.agent_id = $1 AND x.state IN ({holding})"
             ))
             .bind(agent.0)
-            .fetch_one(&mut *tx.inner)
+            .fetch_one(&mut tx.inner)
             .await?
             .try_get("load")?;
             let (ready, capacity): (i64, i64) = (r.try_get("ready")?, r.try_get("capacity")?);
@@ -195,11 +195,11 @@ impl Store {
             sqlx::query("UPDATE agents SET last_routed_at = $1 WHERE id = $2")
                 .bind(now)
                 .bind(agent.0)
-                .execute(&mut *tx.inner)
+                .execute(&mut tx.inner)
                 .await?;
             let interaction = emit_interaction(tx, id).await?;
-            let first_message = first_contact_text(&mut *tx.inner, id).await?;
-            let transfer = pending_transfer(&mut *tx.inner, id).await?;
+            let first_message = first_contact_text(&mut tx.inner, id).await?;
+            let transfer = pending_transfer(&mut tx.inner, id).await?;
             tx.emit(
                 Audience::agent(agent),
                 &Event::Offer {

@@ -71,7 +71,7 @@ pub(super) async fn plan(
     )
     .bind(contact.0)
     .bind(kind)
-    .fetch_optional(&mut *tx.inner)
+    .fetch_optional(&mut tx.inner)
     .await?
     .map(|r| r.try_get("value"))
     .transpose()?;
@@ -95,7 +95,7 @@ pub(super) async fn plan(
     )
     .bind(contact.0)
     .bind(Channel::Messenger.as_str())
-    .fetch_one(&mut *tx.inner)
+    .fetch_one(&mut tx.inner)
     .await?
     .try_get("at")?;
     let (messaging_type, tag) = match platforms::messenger_window(last, now_ms()) {
@@ -183,7 +183,7 @@ pub(super) async fn enqueue(
     .bind(plan.messaging_type)
     .bind(plan.tag)
     .bind(now)
-    .execute(&mut *tx.inner)
+    .execute(&mut tx.inner)
     .await?;
     tx.emit_internal(&super::Internal::OutboxWaiting)
 }
@@ -229,10 +229,10 @@ pub(super) async fn emit_update(
     tx: &mut Tx,
     message: MessageId,
 ) -> Result<MessageView, StoreError> {
-    let view = load_message(&mut *tx.inner, message)
+    let view = load_message(&mut tx.inner, message)
         .await?
         .ok_or_else(|| StoreError::not_found("message"))?;
-    let interaction = load_interaction(&mut *tx.inner, view.interaction_id)
+    let interaction = load_interaction(&mut tx.inner, view.interaction_id)
         .await?
         .ok_or_else(|| StoreError::not_found("interaction"))?;
     let author = match view.author {
@@ -252,7 +252,7 @@ impl Store {
              WHERE state = 'sending' AND lease_until < $1 RETURNING message_id",
         )
         .bind(now_ms())
-        .fetch_all(&mut *tx.inner)
+        .fetch_all(&mut tx.inner)
         .await?
         .iter()
         .map(|r| r.try_get("message_id"))
@@ -277,7 +277,7 @@ impl Store {
         )
         .bind(now + lease_ms)
         .bind(now)
-        .fetch_optional(&mut *tx.inner)
+        .fetch_optional(&mut tx.inner)
         .await?;
         let Some(row) = row else {
             return Ok(None);
@@ -286,7 +286,7 @@ impl Store {
         let channel: String = row.try_get("channel")?;
         let text: String = sqlx::query("SELECT text FROM messages WHERE id = $1")
             .bind(message_id.0)
-            .fetch_one(&mut *tx.inner)
+            .fetch_one(&mut tx.inner)
             .await?
             .try_get("text")?;
         let job = OutboxJob {
@@ -323,7 +323,7 @@ impl Store {
                     .bind(platform_id.clone())
                     .bind(now)
                     .bind(message.0)
-                    .execute(&mut *tx.inner)
+                    .execute(&mut tx.inner)
                     .await?
                 }
                 SendOutcome::Later { at, error } => sqlx::query(
@@ -333,7 +333,7 @@ impl Store {
                 .bind(*at)
                 .bind(error.clone())
                 .bind(message.0)
-                .execute(&mut *tx.inner)
+                .execute(&mut tx.inner)
                 .await?,
                 SendOutcome::Failed(error) => {
                     sqlx::query(
@@ -342,7 +342,7 @@ impl Store {
                     )
                     .bind(error.clone())
                     .bind(message.0)
-                    .execute(&mut *tx.inner)
+                    .execute(&mut tx.inner)
                     .await?
                 }
             };
@@ -372,7 +372,7 @@ impl Store {
         message: MessageId,
     ) -> Result<MessageView, StoreError> {
         let mut tx = self.begin().await?;
-        let view = load_message(&mut *tx.inner, message)
+        let view = load_message(&mut tx.inner, message)
             .await?
             .ok_or_else(|| StoreError::not_found("message"))?;
         let Some(status) = &view.outbound else {
@@ -389,7 +389,7 @@ impl Store {
              ORDER BY id DESC LIMIT 1",
         )
         .bind(view.contact_id.0)
-        .fetch_optional(&mut *tx.inner)
+        .fetch_optional(&mut tx.inner)
         .await?
         .map(|r| r.try_get("agent_id"))
         .transpose()?
@@ -408,7 +408,7 @@ impl Store {
         )
         .bind(now_ms())
         .bind(message.0)
-        .execute(&mut *tx.inner)
+        .execute(&mut tx.inner)
         .await?;
         let view = emit_update(&mut tx, message).await?;
         tx.emit_internal(&super::Internal::OutboxWaiting)?;

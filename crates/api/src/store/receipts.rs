@@ -55,7 +55,7 @@ impl Store {
             sqlx::query(&format!("UPDATE contacts SET {col} = CASE WHEN {col} < $1 THEN $1 ELSE {col} END WHERE id = $2"))
                 .bind(up_to_seq)
                 .bind(contact.0)
-                .execute(&mut *tx.inner)
+                .execute(&mut tx.inner)
                 .await?;
             let agent = conversation_agent(&mut tx, contact).await?;
             if let Some(agent) = agent {
@@ -97,7 +97,7 @@ impl Store {
             .bind(agent.0)
             .bind(contact.0)
             .bind(up_to_seq)
-            .execute(&mut *tx.inner)
+            .execute(&mut tx.inner)
             .await?;
         }
         if changed > 0 {
@@ -134,7 +134,7 @@ impl Store {
             .bind(receipt.channel.as_str())
             .bind(&receipt.customer)
             .bind(last)
-            .fetch_optional(&mut *tx.inner)
+            .fetch_optional(&mut tx.inner)
             .await?
             .map(|r| r.try_get("sent_at"))
             .transpose()?
@@ -169,7 +169,7 @@ impl Store {
             q = q.bind(id);
         }
         let mut changed: Vec<i64> = q
-            .fetch_all(&mut *tx.inner)
+            .fetch_all(&mut tx.inner)
             .await?
             .iter()
             .map(|r| r.try_get("id"))
@@ -234,7 +234,7 @@ impl Store {
 async fn capped(tx: &mut Tx, contact: ContactId, up_to_seq: i64) -> Result<i64, StoreError> {
     let last: Option<i64> = sqlx::query("SELECT last_seq FROM contacts WHERE id = $1")
         .bind(contact.0)
-        .fetch_optional(&mut *tx.inner)
+        .fetch_optional(&mut tx.inner)
         .await?
         .map(|row| row.try_get("last_seq"))
         .transpose()?;
@@ -272,7 +272,7 @@ async fn mark(
         .bind(contact.0)
         .bind(author_kind)
         .bind(up_to_seq)
-        .execute(&mut *tx.inner)
+        .execute(&mut tx.inner)
         .await?
         .rows_affected())
 }
@@ -291,7 +291,7 @@ async fn conversation_agent(
 ) -> Result<Option<AgentId>, StoreError> {
     let agent: Option<i64> = sqlx::query(CONVERSATION_AGENT)
         .bind(contact.0)
-        .fetch_one(&mut *tx.inner)
+        .fetch_one(&mut tx.inner)
         .await?
         .try_get("agent")?;
     Ok(agent.map(AgentId))

@@ -202,10 +202,13 @@ pub(crate) fn stored_role(s: &str) -> Result<wire::Role, sqlx::Error> {
 }
 
 /// Loads a contact view with identities.
-pub async fn load_contact(
-    conn: &mut sqlx::AnyConnection,
+pub async fn load_contact<C>(
+    conn: &mut C,
     id: ContactId,
-) -> Result<Option<ContactView>, sqlx::Error> {
+) -> Result<Option<ContactView>, sqlx::Error>
+where
+    for<'c> &'c mut C: sqlx::Executor<'c, Database = sqlx::Any>,
+{
     let Some(row) = sqlx::query(
         "SELECT id, first_name, last_name, email, phone, notes, last_agent_id, start_page FROM contacts WHERE id = $1",
     )

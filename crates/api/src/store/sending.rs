@@ -245,11 +245,11 @@ async fn public_item(
     contact: ContactId,
     id: MessageId,
 ) -> Result<(MessageView, Channel), StoreError> {
-    let item = load_message(&mut *tx.inner, id)
+    let item = load_message(&mut tx.inner, id)
         .await?
         .filter(|m| m.contact_id == contact)
         .ok_or_else(|| StoreError::not_found("message"))?;
-    let channel = load_interaction(&mut *tx.inner, item.interaction_id)
+    let channel = load_interaction(&mut tx.inner, item.interaction_id)
         .await?
         .ok_or_else(|| StoreError::not_found("interaction"))?
         .channel;
@@ -280,7 +280,7 @@ async fn held_public_item(
     )
     .bind(contact.0)
     .bind(agent.0)
-    .fetch_optional(&mut *tx.inner)
+    .fetch_optional(&mut tx.inner)
     .await?;
     Ok(row.map(|r| r.try_get("id")).transpose()?.map(MessageId))
 }
@@ -342,7 +342,7 @@ pub(super) async fn contact_send(
         let writer: Option<i64> =
             sqlx::query("SELECT last_writer_agent_id FROM contacts WHERE id = $1")
                 .bind(contact.0)
-                .fetch_one(&mut *tx.inner)
+                .fetch_one(&mut tx.inner)
                 .await?
                 .try_get("last_writer_agent_id")?;
         let now = now_ms();
@@ -368,7 +368,7 @@ pub(super) async fn contact_send(
             .bind(latest.as_ref().map(|_| Reactivation::ContactReply.as_str()))
             .bind(reserve.map(|a| a.0))
             .bind(reserve.map(|_| now + opts.reservation_ms))
-            .fetch_one(&mut *tx.inner)
+            .fetch_one(&mut tx.inner)
             .await?
             .try_get("id")?;
         queued = reserve.is_none();
@@ -389,7 +389,7 @@ pub(super) async fn contact_send(
     };
     let message = insert_message_in(tx, msg, &target).await?;
     if let Some(agent) = responded_to {
-        let name = contact_name(&mut *tx.inner, contact).await?;
+        let name = contact_name(&mut tx.inner, contact).await?;
         tx.emit(
             Audience::agent(agent),
             &Event::ContactResponded {
@@ -411,7 +411,7 @@ async fn agent_logged_in(tx: &mut Tx, agent: AgentId, now: i64) -> Result<bool, 
     Ok(sqlx::query("SELECT 1 AS one FROM agent_sessions WHERE agent_id = $1 AND revoked_at IS NULL AND expires_at > $2")
         .bind(agent.0)
         .bind(now)
-        .fetch_optional(&mut *tx.inner)
+        .fetch_optional(&mut tx.inner)
         .await?
         .is_some())
 }
@@ -424,13 +424,13 @@ async fn find_by_client_id(
     let row = sqlx::query("SELECT id FROM messages WHERE author_key = $1 AND client_id = $2")
         .bind(author.stored())
         .bind(&client_id.0)
-        .fetch_optional(&mut *tx.inner)
+        .fetch_optional(&mut tx.inner)
         .await?;
     let Some(row) = row else { return Ok(None) };
-    let message = load_message(&mut *tx.inner, MessageId(row.try_get("id")?))
+    let message = load_message(&mut tx.inner, MessageId(row.try_get("id")?))
         .await?
         .ok_or_else(|| StoreError::not_found("message"))?;
-    let interaction = load_interaction(&mut *tx.inner, message.interaction_id)
+    let interaction = load_interaction(&mut tx.inner, message.interaction_id)
         .await?
         .ok_or_else(|| StoreError::not_found("interaction"))?;
     Ok(Some(StoredMessage {
@@ -448,7 +448,7 @@ async fn check_attachment(
     let Some(id) = attachment else { return Ok(()) };
     let row = sqlx::query("SELECT owner FROM attachments WHERE id = $1")
         .bind(id.0)
-        .fetch_optional(&mut *tx.inner)
+        .fetch_optional(&mut tx.inner)
         .await?
         .ok_or_else(|| StoreError::not_found("attachment"))?;
     let owner: String = row.try_get("owner")?;

@@ -17,6 +17,7 @@
 //! every send of a batch whose commit fails, is run again in a transaction of its own. That is
 //! safe because sends are idempotent: a send whose first attempt did commit finds its message.
 
+use super::direct::DirectConn;
 use super::sending::SendJob;
 use super::StoreError;
 use super::{Store, StoredMessage};
@@ -64,8 +65,13 @@ impl Store {
                     ..self.clone()
                 };
                 let rx: Receiver = Arc::new(tokio::sync::Mutex::new(rx));
-                for _ in 0..self.dialect.send_writers() {
-                    tokio::spawn(run(worker.clone(), rx.clone()));
+                match self.sqlite_file {
+                    Some(_) => spawn_direct_writer(worker, rx)?,
+                    None => {
+                        for _ in 0..self.dialect.send_writers() {
+                            tokio::spawn(run(worker.clone(), rx.clone()));
+                        }
+                    }
                 }
                 if tx.send(it).is_err() {
                     return Err(StoreError::Internal(
@@ -79,6 +85,25 @@ impl Store {
             .await
             .map_err(|_| StoreError::Internal("the send task stopped".to_owned()))?
     }
+}
+
+/// SQLite's one send writer, on a thread of its own that runs its transactions' statements
+/// itself, on a connection of its own (see `direct`): no thread hand-off per statement, and
+/// the commit's `fsync` blocks no task of the runtime. Should that connection not open, the
+/// writer uses the pool as PostgreSQL's do.
+fn spawn_direct_writer(worker: Store, rx: Receiver) -> Result<(), StoreError> {
+    let runtime = tokio::runtime::Handle::current();
+    std::thread::Builder::new()
+        .name("threadline-sends".to_owned())
+        .spawn(move || {
+            let writer = worker.direct_writer().unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "the send writer's connection did not open; sends use the pool");
+                worker
+            });
+            runtime.block_on(run(writer, rx));
+        })
+        .map(drop)
+        .map_err(|e| StoreError::Internal(format!("the send writer did not start: {e}")))
 }
 
 /// A send task: takes whatever is queued, writes it in one transaction, answers, repeats.
@@ -116,6 +141,22 @@ async fn run(store: Store, rx: Receiver) {
 }
 
 impl Store {
+    /// This handle with a connection of its own to the SQLite file, on which its write
+    /// transactions run their statements in the calling thread (see `direct`): the send
+    /// writer's. Its queue is its own, so that it does not keep the senders' queue alive.
+    pub(super) fn direct_writer(&self) -> Result<Store, StoreError> {
+        let file = self
+            .sqlite_file
+            .as_deref()
+            .ok_or_else(|| StoreError::Internal("not an SQLite file".to_owned()))?;
+        let conn = DirectConn::open(file, self.dialect.connection_setup())?;
+        Ok(Store {
+            direct: Some(Arc::new(tokio::sync::Mutex::new(conn))),
+            sends: Arc::default(),
+            ..self.clone()
+        })
+    }
+
     /// Writes `jobs` in one transaction; one result per job. When the transaction itself
     /// fails, every job's result is that error.
     async fn write_batch(&self, jobs: &[SendJob]) -> Vec<Result<StoredMessage, StoreError>> {
@@ -194,6 +235,10 @@ mod tests {
     /// send leaves no message and no event, each other one is stored once, in order.
     async fn a_batch_keeps_each_send_or_undoes_it_alone(url: &str) {
         let store = Store::connect(url).await.expect("store");
+        a_batch_keeps_each_send_or_undoes_it_alone_in(&store).await;
+    }
+
+    async fn a_batch_keeps_each_send_or_undoes_it_alone_in(store: &Store) {
         let a = store.create_contact("Ada", "", None, &[]).await.expect("a");
         let b = store.create_contact("Bo", "", None, &[]).await.expect("b");
         let jobs = [
@@ -253,6 +298,55 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = crate::config::Config::sqlite_url(&dir.path().join("batch.db"));
         a_batch_keeps_each_send_or_undoes_it_alone(&url).await;
+    }
+
+    /// The same on SQLite's send writer, whose statements run on its own connection (see
+    /// `direct`): the same rows, the same undoing, read back through the pool.
+    #[tokio::test]
+    async fn a_batch_keeps_each_send_or_undoes_it_alone_on_the_sqlite_writer() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = crate::config::Config::sqlite_url(&dir.path().join("batch.db"));
+        let store = Store::connect(&url).await.expect("store");
+        let writer = store.direct_writer().expect("the writer's connection");
+        a_batch_keeps_each_send_or_undoes_it_alone_in(&writer).await;
+    }
+
+    /// A transaction of the send writer dropped before its commit leaves nothing, and the
+    /// next one starts on the same connection; a unique violation there is one to the API.
+    #[tokio::test]
+    async fn the_sqlite_writer_rolls_back_what_it_drops() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = crate::config::Config::sqlite_url(&dir.path().join("drop.db"));
+        let store = Store::connect(&url).await.expect("store");
+        let writer = store.direct_writer().expect("the writer's connection");
+        let a = store.create_contact("Ada", "", None, &[]).await.expect("a");
+        {
+            let mut tx = writer.begin().await.expect("begin");
+            job(a, "dropped", None).write(&mut tx).await.expect("write");
+        }
+        let mut tx = writer.begin().await.expect("begin again");
+        let kept = job(a, "kept", None).write(&mut tx).await.expect("write");
+        let again = sqlx::query("INSERT INTO messages SELECT * FROM messages WHERE id = $1")
+            .bind(kept.message.id.0)
+            .execute(&mut tx.inner)
+            .await
+            .expect_err("the same id twice");
+        match again {
+            sqlx::Error::Database(db) => assert!(db.is_unique_violation(), "{db}"),
+            other => panic!("unexpected {other:?}"),
+        }
+        tx.commit().await.expect("commit");
+        let stored: Vec<String> =
+            sqlx::query("SELECT client_id FROM messages WHERE contact_id = $1 ORDER BY seq")
+                .bind(a.0)
+                .fetch_all(store.pool())
+                .await
+                .expect("messages")
+                .iter()
+                .map(|r| r.get("client_id"))
+                .collect();
+        assert_eq!(stored, ["kept"]);
+        assert_eq!(kept.message.seq, 1, "the dropped send took no seq");
     }
 
     #[tokio::test]

@@ -84,7 +84,7 @@ impl SqlBuilder {
                 Arg::Null => q.bind(None::<i64>),
             };
         }
-        Ok(q.execute(&mut *tx.inner).await?.rows_affected())
+        Ok(q.execute(&mut tx.inner).await?.rows_affected())
     }
 
     /// Runs the statement and returns its rows.

@@ -75,7 +75,7 @@ async fn active_status(
     );
     let row = sqlx::query(&sql)
         .bind(agent.0)
-        .fetch_optional(&mut *tx.inner)
+        .fetch_optional(&mut tx.inner)
         .await?;
     row.map(|r| {
         Ok(if r.try_get::<i64, _>("ready")? == 1 {

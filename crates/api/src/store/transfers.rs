@@ -109,7 +109,7 @@ pub(super) async fn accepted(
     id: InteractionId,
     by: AgentId,
 ) -> Result<(), StoreError> {
-    let Some(pending) = pending_transfer(&mut *tx.inner, id).await? else {
+    let Some(pending) = pending_transfer(&mut tx.inner, id).await? else {
         return Ok(());
     };
     if pending.from != by {
@@ -135,7 +135,7 @@ pub(super) async fn give_back(
     agent: AgentId,
     reason: WithdrawReason,
 ) -> Result<bool, StoreError> {
-    let Some(pending) = pending_transfer(&mut *tx.inner, current.id).await? else {
+    let Some(pending) = pending_transfer(&mut tx.inner, current.id).await? else {
         return Ok(false);
     };
     let Some(sender) = pending.return_to else {
@@ -176,7 +176,7 @@ pub(super) async fn give_back(
 async fn display_name(tx: &mut Tx, agent: AgentId) -> Result<String, StoreError> {
     Ok(sqlx::query("SELECT display_name FROM agents WHERE id = $1")
         .bind(agent.0)
-        .fetch_optional(&mut *tx.inner)
+        .fetch_optional(&mut tx.inner)
         .await?
         .map(|r| r.try_get::<String, _>("display_name"))
         .transpose()?
@@ -195,7 +195,7 @@ pub(super) async fn handed_on_at(
     )
     .bind(id.0)
     .bind(agent.0)
-    .fetch_one(&mut *tx.inner)
+    .fetch_one(&mut tx.inner)
     .await?;
     Ok(row.try_get::<Option<i64>, _>("at")?)
 }
@@ -280,7 +280,7 @@ impl Store {
         self.after_handing_on(&mut tx, &current, now).await?;
         let by_name = display_name(&mut tx, by.agent).await?;
         let to_words = receiver.as_ref().map_or("the queue", |r| r.name.as_str());
-        let view = super::rows::load_interaction(&mut *tx.inner, id)
+        let view = super::rows::load_interaction(&mut tx.inner, id)
             .await?
             .ok_or_else(|| StoreError::not_found("interaction"))?;
         let line = NewMessage {
@@ -313,7 +313,7 @@ impl Store {
             }
         }
         if let TransferTarget::Agent(target) = to {
-            let first_message = first_contact_text(&mut *tx.inner, id).await?;
+            let first_message = first_contact_text(&mut tx.inner, id).await?;
             tx.emit(
                 Audience::agent(target),
                 &Event::Offer {
@@ -363,7 +363,7 @@ impl Store {
         sqlx::query("UPDATE interactions SET queued_at = COALESCE(queued_at, $1) WHERE id = $2")
             .bind(now)
             .bind(current.id.0)
-            .execute(&mut *tx.inner)
+            .execute(&mut tx.inner)
             .await?;
         if let Some(previous) = current.agent_id {
             sqlx::query(
@@ -372,7 +372,7 @@ impl Store {
             .bind(current.id.0)
             .bind(previous.0)
             .bind(now)
-            .execute(&mut *tx.inner)
+            .execute(&mut tx.inner)
             .await?;
         }
         Ok(())
@@ -399,7 +399,7 @@ impl Store {
         );
         let row = sqlx::query(&lock)
             .bind(target.0)
-            .fetch_optional(&mut *tx.inner)
+            .fetch_optional(&mut tx.inner)
             .await?
             .ok_or_else(|| StoreError::Rejected("there is no such active agent".into()))?;
         let name: String = row.try_get("display_name")?;
@@ -500,7 +500,7 @@ async fn load_of(tx: &mut Tx, agent: AgentId) -> Result<i64, StoreError> {
         holding_capacity_sql()
     ))
     .bind(agent.0)
-    .fetch_one(&mut *tx.inner)
+    .fetch_one(&mut tx.inner)
     .await?
     .try_get("load")?)
 }

@@ -44,7 +44,7 @@ pub(super) async fn transition(
     let changed = q
         .bind(id.0)
         .bind(from.as_str())
-        .execute(&mut *tx.inner)
+        .execute(&mut tx.inner)
         .await?
         .rows_affected();
     if changed != 1 {
@@ -88,14 +88,14 @@ mod tests {
         let contact: i64 = sqlx::query(
             "INSERT INTO contacts (last_activity_at, created_at) VALUES (0, 0) RETURNING id",
         )
-        .fetch_one(&mut *tx.inner)
+        .fetch_one(&mut tx.inner)
         .await
         .unwrap()
         .get("id");
         let id: i64 = sqlx::query("INSERT INTO interactions (contact_id, channel, state, created_at) VALUES ($1, 'web_chat', $2, 0) RETURNING id")
             .bind(contact)
             .bind(state.as_str())
-            .fetch_one(&mut *tx.inner)
+            .fetch_one(&mut tx.inner)
             .await
             .unwrap()
             .get("id");

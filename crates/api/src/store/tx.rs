@@ -1,10 +1,14 @@
 //! Write transactions: [`Tx`] holds the events a change appends and writes them to the log at
 //! commit, in the same transaction as the change.
 
+use super::direct::DirectConn;
 use super::event_log::{envelope_json, Committed, Routing};
 use super::{sql, Audience, Dialect, Internal, Store, StoreError, StoredEvent};
 use crate::util::now_ms;
-use sqlx::{Any, Row};
+use futures_util::future::BoxFuture;
+use futures_util::stream::BoxStream;
+use sqlx::any::{AnyQueryResult, AnyRow, AnyTypeInfo};
+use sqlx::{Any, Either, Execute, Executor, Row};
 use std::sync::Arc;
 use tokio::sync::OwnedMutexGuard;
 use wire::{Event, EventId};
@@ -16,7 +20,14 @@ impl Store {
             Some(lock) => Some(lock.clone().lock_owned().await),
             None => None,
         };
-        let inner = self.pool.begin().await?;
+        let inner = match &self.direct {
+            Some(conn) => {
+                let mut conn = conn.clone().lock_owned().await;
+                conn.begin()?;
+                TxConn::Direct(DirectTx(conn))
+            }
+            None => TxConn::Pooled(self.pool.begin().await?),
+        };
         Ok(Tx {
             inner,
             _guard: guard,
@@ -25,6 +36,93 @@ impl Store {
             committed: self.committed.clone(),
             savepoint: Savepoint::None,
         })
+    }
+}
+
+/// The connection a [`Tx`] runs on: queries take `&mut tx.inner` as their executor.
+pub(crate) enum TxConn {
+    /// A transaction on a connection of the pool.
+    Pooled(sqlx::Transaction<'static, Any>),
+    /// The send writer's own SQLite connection (see `direct`), in a transaction it began.
+    Direct(DirectTx),
+}
+
+/// The send writer's connection in a transaction, rolled back if dropped before its commit.
+pub(crate) struct DirectTx(OwnedMutexGuard<DirectConn>);
+
+impl Drop for DirectTx {
+    fn drop(&mut self) {
+        if let Err(e) = self.0.rollback() {
+            tracing::warn!(error = %e, "rolling back the send writer's transaction failed");
+        }
+    }
+}
+
+impl std::fmt::Debug for TxConn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            TxConn::Pooled(_) => "TxConn::Pooled",
+            TxConn::Direct(_) => "TxConn::Direct",
+        })
+    }
+}
+
+impl<'c> Executor<'c> for &'c mut TxConn {
+    type Database = Any;
+
+    fn fetch_many<'e, 'q: 'e, E>(
+        self,
+        query: E,
+    ) -> BoxStream<'e, Result<Either<AnyQueryResult, AnyRow>, sqlx::Error>>
+    where
+        'c: 'e,
+        E: 'q + Execute<'q, Any>,
+    {
+        match self {
+            TxConn::Pooled(t) => (&mut **t).fetch_many(query),
+            TxConn::Direct(d) => (&mut *d.0).fetch_many(query),
+        }
+    }
+
+    fn fetch_optional<'e, 'q: 'e, E>(
+        self,
+        query: E,
+    ) -> BoxFuture<'e, Result<Option<AnyRow>, sqlx::Error>>
+    where
+        'c: 'e,
+        E: 'q + Execute<'q, Any>,
+    {
+        match self {
+            TxConn::Pooled(t) => (&mut **t).fetch_optional(query),
+            TxConn::Direct(d) => (&mut *d.0).fetch_optional(query),
+        }
+    }
+
+    fn prepare_with<'e, 'q: 'e>(
+        self,
+        sql: &'q str,
+        parameters: &'e [AnyTypeInfo],
+    ) -> BoxFuture<'e, Result<sqlx::any::AnyStatement<'q>, sqlx::Error>>
+    where
+        'c: 'e,
+    {
+        match self {
+            TxConn::Pooled(t) => (&mut **t).prepare_with(sql, parameters),
+            TxConn::Direct(d) => (&mut *d.0).prepare_with(sql, parameters),
+        }
+    }
+
+    fn describe<'e, 'q: 'e>(
+        self,
+        sql: &'q str,
+    ) -> BoxFuture<'e, Result<sqlx::Describe<Any>, sqlx::Error>>
+    where
+        'c: 'e,
+    {
+        match self {
+            TxConn::Pooled(t) => (&mut **t).describe(sql),
+            TxConn::Direct(d) => (&mut *d.0).describe(sql),
+        }
     }
 }
 
@@ -69,7 +167,7 @@ const EVENT_ROWS_PER_INSERT: usize = 64;
 /// one statement (see [`Store::send_as_contact`] for transactions holding many sends).
 pub struct Tx {
     /// The database transaction.
-    pub(crate) inner: sqlx::Transaction<'static, Any>,
+    pub(crate) inner: TxConn,
     /// Held until commit where the backend has a single writer.
     _guard: Option<OwnedMutexGuard<()>>,
     /// Events appended so far, written at commit.
@@ -155,7 +253,7 @@ impl Tx {
             // One statement's rows get their ids in the order of its `VALUES` (the order of
             // the rows `RETURNING` lists is not promised, so they are sorted).
             let mut given = q
-                .fetch_all(&mut *self.inner)
+                .fetch_all(&mut self.inner)
                 .await?
                 .iter()
                 .map(|r| r.try_get::<i64, _>("id"))
@@ -170,7 +268,10 @@ impl Tx {
     /// process's hub and wakes it (see [`Committed`]).
     pub async fn commit(mut self) -> Result<(), StoreError> {
         let ids = self.write_events().await?;
-        self.inner.commit().await?;
+        match self.inner {
+            TxConn::Pooled(t) => t.commit().await?,
+            TxConn::Direct(mut d) => d.0.commit()?,
+        }
         if !self.events.is_empty() {
             // Ids that are not one run, one per event, cannot be matched to the events with
             // certainty: the hub then reads them from the log.
@@ -190,7 +291,11 @@ impl Tx {
 
     /// Rolls back.
     pub async fn rollback(self) -> Result<(), StoreError> {
-        Ok(self.inner.rollback().await?)
+        match self.inner {
+            TxConn::Pooled(t) => t.rollback().await?,
+            TxConn::Direct(mut d) => d.0.rollback()?,
+        }
+        Ok(())
     }
 
     /// Opens a savepoint: what follows can be undone by [`Tx::rollback_to_savepoint`] with
@@ -207,7 +312,7 @@ impl Tx {
         };
         if let Some(sql) = sql {
             // Text without arguments: PostgreSQL's simple protocol, which takes both at once.
-            sqlx::Executor::execute(&mut *self.inner, sql).await?;
+            sqlx::Executor::execute(&mut self.inner, sql).await?;
         }
         self.savepoint = Savepoint::Open;
         Ok(self.events.len())
@@ -218,7 +323,7 @@ impl Tx {
     pub(crate) async fn rollback_to_savepoint(&mut self, mark: usize) -> Result<(), StoreError> {
         self.events.truncate(mark);
         sqlx::query("ROLLBACK TO SAVEPOINT send")
-            .execute(&mut *self.inner)
+            .execute(&mut self.inner)
             .await?;
         self.savepoint = Savepoint::Empty;
         Ok(())
