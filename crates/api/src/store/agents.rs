@@ -104,7 +104,7 @@ impl Store {
         )
         .bind(token_hash)
         .bind(now_ms())
-        .fetch_optional(self.pool())
+        .fetch_optional(&mut self.point_read())
         .await?;
         row.map(|r| {
             Ok(SessionAgent {

@@ -181,7 +181,7 @@ impl Store {
             "SELECT contact_id, expires_at, identified FROM visitor_tokens WHERE token_hash = $1",
         )
         .bind(token_hash)
-        .fetch_optional(self.pool())
+        .fetch_optional(&mut self.point_read())
         .await?;
         row.map(|r| {
             Ok(VisitorToken {

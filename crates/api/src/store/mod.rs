@@ -102,6 +102,7 @@ pub use receipts::{PlatformReceipt, MAX_RECEIPT_IDS};
 pub use reports::{report_sql, ReportKey, ReportLine, ReportQuery};
 pub use sending::{AgentSend, StoredMessage, VisitorSendOptions};
 pub use transfers::TransferBy;
+use tx::Conn;
 pub use tx::Tx;
 
 use sqlx::any::AnyPoolOptions;
@@ -228,6 +229,9 @@ pub struct Store {
     direct: Option<Arc<Mutex<direct::DirectConn>>>,
     /// The SQLite file, for the send writer's connection (none on PostgreSQL or in memory).
     sqlite_file: Option<Arc<std::path::PathBuf>>,
+    /// SQLite: this process's own connections for lookups by key, run on the calling thread
+    /// (see [`Store::point_read`]); none on PostgreSQL.
+    readers: Arc<[Arc<Mutex<direct::DirectConn>>]>,
     /// The per-channel settings in memory, so routing does not read the table per offer.
     channels: Arc<std::sync::RwLock<ChannelCache>>,
 }
@@ -239,6 +243,10 @@ impl std::fmt::Debug for Store {
             .finish_non_exhaustive()
     }
 }
+
+/// SQLite connections for lookups by key (see [`Store::point_read`]): one per runtime worker
+/// on the machines this runs on; when all are busy, the pool serves.
+const POINT_READERS: usize = 2;
 
 /// The database file an SQLite `url` names (none on PostgreSQL, or for a database in memory,
 /// which a second connection would not see).
@@ -298,6 +306,13 @@ impl Store {
             .await?;
         dialect.migrator().run(&pool).await?;
         let write_lock = dialect.single_writer().then(|| Arc::new(Mutex::new(())));
+        let sqlite_file = sqlite_file(&*dialect, url)?;
+        let readers = match &sqlite_file {
+            Some(file) => (0..POINT_READERS)
+                .map(|_| direct::DirectConn::open(file, setup).map(|c| Arc::new(Mutex::new(c))))
+                .collect::<Result<_, _>>()?,
+            None => Arc::default(),
+        };
         Ok(Store {
             pool,
             write_lock,
@@ -305,7 +320,8 @@ impl Store {
             sends: Arc::default(),
             channels: Arc::default(),
             direct: None,
-            sqlite_file: sqlite_file(&*dialect, url)?.map(Arc::new),
+            sqlite_file: sqlite_file.map(Arc::new),
+            readers,
             dialect,
         })
     }
@@ -328,6 +344,21 @@ impl Store {
     /// The dialect.
     pub(crate) fn dialect(&self) -> &dyn Dialect {
         &*self.dialect
+    }
+
+    /// Where a lookup by key (a session's, a token's: every request's first query) runs: on
+    /// SQLite, one of this process's own connections, on the calling thread, when one is free:
+    /// a lookup of a cached page costs less than handing the statement to a pool connection's
+    /// thread and being woken with its row. Otherwise (and on PostgreSQL) the pool. Only for
+    /// reads of a few rows by an index: the runtime's thread is busy while it runs.
+    pub(crate) fn point_read(&self) -> Conn {
+        self.readers
+            .iter()
+            .find_map(|r| r.clone().try_lock_owned().ok())
+            .map_or_else(
+                || Conn::Pool(self.pool.clone()),
+                |held| Conn::Direct(tx::DirectGuard(held)),
+            )
     }
 
     /// What this process commits to the event log, for its hub (woken by each such commit).

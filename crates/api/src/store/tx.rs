@@ -8,6 +8,7 @@ use crate::util::now_ms;
 use futures_util::future::BoxFuture;
 use futures_util::stream::BoxStream;
 use sqlx::any::{AnyQueryResult, AnyRow, AnyTypeInfo};
+use sqlx::AnyPool;
 use sqlx::{Any, Either, Execute, Executor, Row};
 use std::sync::Arc;
 use tokio::sync::OwnedMutexGuard;
@@ -24,9 +25,9 @@ impl Store {
             Some(conn) => {
                 let mut conn = conn.clone().lock_owned().await;
                 conn.begin()?;
-                TxConn::Direct(DirectTx(conn))
+                Conn::Direct(DirectGuard(conn))
             }
-            None => TxConn::Pooled(self.pool.begin().await?),
+            None => Conn::Tx(self.pool.begin().await?),
         };
         Ok(Tx {
             inner,
@@ -39,35 +40,39 @@ impl Store {
     }
 }
 
-/// The connection a [`Tx`] runs on: queries take `&mut tx.inner` as their executor.
-pub(crate) enum TxConn {
+/// Where a query runs: `&mut conn` is its executor.
+pub(crate) enum Conn {
     /// A transaction on a connection of the pool.
-    Pooled(sqlx::Transaction<'static, Any>),
-    /// The send writer's own SQLite connection (see `direct`), in a transaction it began.
-    Direct(DirectTx),
+    Tx(sqlx::Transaction<'static, Any>),
+    /// The pool, outside a transaction: each statement on whichever connection is free.
+    Pool(AnyPool),
+    /// One of this process's own SQLite connections, its statements run on the calling thread
+    /// (see `direct`); a transaction still open on it is rolled back when this is dropped.
+    Direct(DirectGuard),
 }
 
-/// The send writer's connection in a transaction, rolled back if dropped before its commit.
-pub(crate) struct DirectTx(OwnedMutexGuard<DirectConn>);
+/// One of this process's own SQLite connections, held.
+pub(crate) struct DirectGuard(pub(super) OwnedMutexGuard<DirectConn>);
 
-impl Drop for DirectTx {
+impl Drop for DirectGuard {
     fn drop(&mut self) {
         if let Err(e) = self.0.rollback() {
-            tracing::warn!(error = %e, "rolling back the send writer's transaction failed");
+            tracing::warn!(error = %e, "rolling back a transaction on a direct connection failed");
         }
     }
 }
 
-impl std::fmt::Debug for TxConn {
+impl std::fmt::Debug for Conn {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
-            TxConn::Pooled(_) => "TxConn::Pooled",
-            TxConn::Direct(_) => "TxConn::Direct",
+            Conn::Tx(_) => "Conn::Tx",
+            Conn::Pool(_) => "Conn::Pool",
+            Conn::Direct(_) => "Conn::Direct",
         })
     }
 }
 
-impl<'c> Executor<'c> for &'c mut TxConn {
+impl<'c> Executor<'c> for &'c mut Conn {
     type Database = Any;
 
     fn fetch_many<'e, 'q: 'e, E>(
@@ -79,8 +84,9 @@ impl<'c> Executor<'c> for &'c mut TxConn {
         E: 'q + Execute<'q, Any>,
     {
         match self {
-            TxConn::Pooled(t) => (&mut **t).fetch_many(query),
-            TxConn::Direct(d) => (&mut *d.0).fetch_many(query),
+            Conn::Tx(t) => (&mut **t).fetch_many(query),
+            Conn::Pool(p) => (&*p).fetch_many(query),
+            Conn::Direct(d) => (&mut *d.0).fetch_many(query),
         }
     }
 
@@ -93,8 +99,9 @@ impl<'c> Executor<'c> for &'c mut TxConn {
         E: 'q + Execute<'q, Any>,
     {
         match self {
-            TxConn::Pooled(t) => (&mut **t).fetch_optional(query),
-            TxConn::Direct(d) => (&mut *d.0).fetch_optional(query),
+            Conn::Tx(t) => (&mut **t).fetch_optional(query),
+            Conn::Pool(p) => (&*p).fetch_optional(query),
+            Conn::Direct(d) => (&mut *d.0).fetch_optional(query),
         }
     }
 
@@ -107,8 +114,9 @@ impl<'c> Executor<'c> for &'c mut TxConn {
         'c: 'e,
     {
         match self {
-            TxConn::Pooled(t) => (&mut **t).prepare_with(sql, parameters),
-            TxConn::Direct(d) => (&mut *d.0).prepare_with(sql, parameters),
+            Conn::Tx(t) => (&mut **t).prepare_with(sql, parameters),
+            Conn::Pool(p) => (&*p).prepare_with(sql, parameters),
+            Conn::Direct(d) => (&mut *d.0).prepare_with(sql, parameters),
         }
     }
 
@@ -120,8 +128,9 @@ impl<'c> Executor<'c> for &'c mut TxConn {
         'c: 'e,
     {
         match self {
-            TxConn::Pooled(t) => (&mut **t).describe(sql),
-            TxConn::Direct(d) => (&mut *d.0).describe(sql),
+            Conn::Tx(t) => (&mut **t).describe(sql),
+            Conn::Pool(p) => (&*p).describe(sql),
+            Conn::Direct(d) => (&mut *d.0).describe(sql),
         }
     }
 }
@@ -167,7 +176,7 @@ const EVENT_ROWS_PER_INSERT: usize = 64;
 /// one statement (see [`Store::send_as_contact`] for transactions holding many sends).
 pub struct Tx {
     /// The database transaction.
-    pub(crate) inner: TxConn,
+    pub(crate) inner: Conn,
     /// Held until commit where the backend has a single writer.
     _guard: Option<OwnedMutexGuard<()>>,
     /// Events appended so far, written at commit.
@@ -269,8 +278,9 @@ impl Tx {
     pub async fn commit(mut self) -> Result<(), StoreError> {
         let ids = self.write_events().await?;
         match self.inner {
-            TxConn::Pooled(t) => t.commit().await?,
-            TxConn::Direct(mut d) => d.0.commit()?,
+            Conn::Tx(t) => t.commit().await?,
+            Conn::Direct(mut d) => d.0.commit()?,
+            Conn::Pool(_) => {}
         }
         if !self.events.is_empty() {
             // Ids that are not one run, one per event, cannot be matched to the events with
@@ -292,8 +302,9 @@ impl Tx {
     /// Rolls back.
     pub async fn rollback(self) -> Result<(), StoreError> {
         match self.inner {
-            TxConn::Pooled(t) => t.rollback().await?,
-            TxConn::Direct(mut d) => d.0.rollback()?,
+            Conn::Tx(t) => t.rollback().await?,
+            Conn::Direct(mut d) => d.0.rollback()?,
+            Conn::Pool(_) => {}
         }
         Ok(())
     }
