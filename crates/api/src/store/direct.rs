@@ -17,7 +17,9 @@ use futures_util::future::{ready, BoxFuture};
 use futures_util::stream::{self, BoxStream, StreamExt};
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use sqlx::any::{Any, AnyArguments, AnyQueryResult, AnyRow, AnyTypeInfo, AnyTypeInfoKind};
-use sqlx::{Either, Execute, Executor};
+#[cfg(doc)]
+use sqlx::Executor;
+use sqlx::{Either, Execute};
 use sqlx_core::any::{AnyColumn, AnyValue, AnyValueKind};
 use sqlx_core::ext::ustr::UStr;
 use std::borrow::Cow;
@@ -279,17 +281,14 @@ fn fetch_now<'q, E: Execute<'q, Any>>(
     conn.run(query.sql(), args, limit)
 }
 
-impl<'c> Executor<'c> for &'c mut DirectConn {
-    type Database = Any;
-
-    fn fetch_many<'e, 'q: 'e, E>(
-        self,
+/// What [`super::tx::Conn`]'s executor does on this connection: the statement runs at once, on
+/// the calling thread, and what it gave is handed over ready.
+impl DirectConn {
+    /// Every row, then the rows changed (as [`Executor::fetch_many`]).
+    pub(crate) fn fetch_many<'q, E: Execute<'q, Any>>(
+        &mut self,
         query: E,
-    ) -> BoxStream<'e, Result<Either<AnyQueryResult, AnyRow>, sqlx::Error>>
-    where
-        'c: 'e,
-        E: 'q + Execute<'q, Any>,
-    {
+    ) -> BoxStream<'static, Result<Either<AnyQueryResult, AnyRow>, sqlx::Error>> {
         let items: Vec<_> = match fetch_now(self, query, None) {
             Ok((rows, changed)) => rows
                 .into_iter()
@@ -304,44 +303,24 @@ impl<'c> Executor<'c> for &'c mut DirectConn {
         stream::iter(items).boxed()
     }
 
-    fn fetch_optional<'e, 'q: 'e, E>(
-        self,
+    /// The first row, if any (as [`Executor::fetch_optional`]).
+    pub(crate) fn fetch_optional<'q, E: Execute<'q, Any>>(
+        &mut self,
         query: E,
-    ) -> BoxFuture<'e, Result<Option<AnyRow>, sqlx::Error>>
-    where
-        'c: 'e,
-        E: 'q + Execute<'q, Any>,
-    {
+    ) -> BoxFuture<'static, Result<Option<AnyRow>, sqlx::Error>> {
         let first = fetch_now(self, query, Some(1)).map(|(rows, _)| rows.into_iter().next());
         Box::pin(ready(first))
     }
 
-    fn prepare_with<'e, 'q: 'e>(
-        self,
-        _sql: &'q str,
-        _parameters: &'e [AnyTypeInfo],
-    ) -> BoxFuture<'e, Result<sqlx::any::AnyStatement<'q>, sqlx::Error>>
-    where
-        'c: 'e,
-    {
-        Box::pin(ready(Err(sqlx::Error::Protocol(
-            "statements are not prepared ahead on the send writer's connection".to_owned(),
-        ))))
-    }
-
-    fn describe<'e, 'q: 'e>(
-        self,
-        _sql: &'q str,
-    ) -> BoxFuture<'e, Result<sqlx::Describe<Any>, sqlx::Error>>
-    where
-        'c: 'e,
-    {
-        Box::pin(ready(Err(sqlx::Error::Protocol(
-            "statements are not described on the send writer's connection".to_owned(),
-        ))))
+    /// Statements are not prepared ahead or described here (only sqlx's macros need it).
+    pub(crate) fn unsupported<'a, T: Send + 'a>(
+        what: &str,
+    ) -> BoxFuture<'a, Result<T, sqlx::Error>> {
+        Box::pin(ready(Err(sqlx::Error::Protocol(format!(
+            "statements are not {what} on a direct connection"
+        )))))
     }
 }
-
 /// A prepared statement's columns as its rows carry them.
 fn columns_of(stmt: &rusqlite::Statement<'_>) -> Columns {
     let names: Vec<UStr> = stmt.column_names().into_iter().map(UStr::new).collect();
@@ -386,4 +365,52 @@ fn read_rows(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{tx::Conn, Store};
+    use sqlx::Row;
+
+    /// A lookup by key on SQLite runs on one of the process's own connections while one is
+    /// free and on the pool when none is, with the same row either way: integers, text and
+    /// nulls as the pool's driver gives them.
+    #[tokio::test]
+    async fn point_reads_use_a_free_direct_connection_and_read_what_the_pool_reads() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = crate::config::Config::sqlite_url(&dir.path().join("reads.db"));
+        let store = Store::connect(&url).await.expect("store");
+        let contact = store
+            .create_contact("Ada", "", None, &[])
+            .await
+            .expect("contact");
+        let sql = "SELECT id, first_name, last_agent_id FROM contacts WHERE id = $1";
+        let mut held = Vec::new();
+        for _ in 0..super::super::POINT_READERS {
+            let conn = store.point_read();
+            assert!(matches!(conn, Conn::Direct(_)), "{conn:?}");
+            held.push(conn);
+        }
+        let direct = sqlx::query(sql)
+            .bind(contact.0)
+            .fetch_optional(&mut held[0])
+            .await
+            .expect("read")
+            .expect("row");
+        let mut pooled = store.point_read();
+        assert!(matches!(pooled, Conn::Pool(_)), "all held: {pooled:?}");
+        let pool = sqlx::query(sql)
+            .bind(contact.0)
+            .fetch_optional(&mut pooled)
+            .await
+            .expect("read")
+            .expect("row");
+        for row in [&direct, &pool] {
+            assert_eq!(row.get::<i64, _>("id"), contact.0);
+            assert_eq!(row.get::<String, _>("first_name"), "Ada");
+            assert_eq!(row.get::<Option<i64>, _>("last_agent_id"), None);
+        }
+        drop(held);
+        assert!(matches!(store.point_read(), Conn::Direct(_)), "free again");
+    }
 }

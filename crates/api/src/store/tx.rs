@@ -86,7 +86,7 @@ impl<'c> Executor<'c> for &'c mut Conn {
         match self {
             Conn::Tx(t) => (&mut **t).fetch_many(query),
             Conn::Pool(p) => (&*p).fetch_many(query),
-            Conn::Direct(d) => (&mut *d.0).fetch_many(query),
+            Conn::Direct(d) => d.0.fetch_many(query),
         }
     }
 
@@ -101,7 +101,7 @@ impl<'c> Executor<'c> for &'c mut Conn {
         match self {
             Conn::Tx(t) => (&mut **t).fetch_optional(query),
             Conn::Pool(p) => (&*p).fetch_optional(query),
-            Conn::Direct(d) => (&mut *d.0).fetch_optional(query),
+            Conn::Direct(d) => d.0.fetch_optional(query),
         }
     }
 
@@ -116,7 +116,7 @@ impl<'c> Executor<'c> for &'c mut Conn {
         match self {
             Conn::Tx(t) => (&mut **t).prepare_with(sql, parameters),
             Conn::Pool(p) => (&*p).prepare_with(sql, parameters),
-            Conn::Direct(d) => (&mut *d.0).prepare_with(sql, parameters),
+            Conn::Direct(_) => DirectConn::unsupported("prepared ahead"),
         }
     }
 
@@ -130,7 +130,7 @@ impl<'c> Executor<'c> for &'c mut Conn {
         match self {
             Conn::Tx(t) => (&mut **t).describe(sql),
             Conn::Pool(p) => (&*p).describe(sql),
-            Conn::Direct(d) => (&mut *d.0).describe(sql),
+            Conn::Direct(_) => DirectConn::unsupported("described"),
         }
     }
 }
