@@ -135,6 +135,13 @@ impl<'c> Executor<'c> for &'c mut Conn {
     }
 }
 
+/// What committing or rolling back a [`Tx`] on [`Conn::Pool`] is: [`Store::begin`] never makes
+/// one, and writes that went to the pool one statement at a time cannot be undone or
+/// committed together, so it is an error rather than nothing.
+fn not_a_transaction() -> StoreError {
+    StoreError::Internal("a transaction on the pool outside a transaction".to_owned())
+}
+
 /// An event appended by [`Tx::emit`], written to the log when the transaction commits.
 struct PendingEvent {
     /// When it was appended (ms).
@@ -280,7 +287,7 @@ impl Tx {
         match self.inner {
             Conn::Tx(t) => t.commit().await?,
             Conn::Direct(mut d) => d.0.commit()?,
-            Conn::Pool(_) => {}
+            Conn::Pool(_) => return Err(not_a_transaction()),
         }
         if !self.events.is_empty() {
             // Ids that are not one run, one per event, cannot be matched to the events with
@@ -304,7 +311,7 @@ impl Tx {
         match self.inner {
             Conn::Tx(t) => t.rollback().await?,
             Conn::Direct(mut d) => d.0.rollback()?,
-            Conn::Pool(_) => {}
+            Conn::Pool(_) => return Err(not_a_transaction()),
         }
         Ok(())
     }
