@@ -17,7 +17,7 @@ use wire::event::{OfferView, WithdrawReason};
 use wire::lifecycle::Action;
 use wire::{
     AgentId, Channel, ContactId, DispositionCode, Event, InteractionId, InteractionState,
-    InteractionView, Party, Reactivation,
+    InteractionView, MessageId, Party, Reactivation,
 };
 
 /// How far a browser's clock may be from the server's when it reports handle time.
@@ -311,18 +311,96 @@ where
 }
 
 /// Locks the contact's row until commit (PostgreSQL), so sends into one conversation are
-/// serialised and `seq` stays gap-free and ordered.
+/// serialised and `seq` stays gap-free and ordered. Where rows have versions the lock writes
+/// one (an update that changes nothing, not `FOR UPDATE`): a send reads what it needs in the
+/// statement that takes the lock ([`lock_contact_for_send`]) and knows from the row's version
+/// whether a holder of this lock committed after the statement began.
 pub(super) async fn lock_contact(tx: &mut Tx, contact: ContactId) -> Result<(), StoreError> {
-    let sql = format!(
-        "SELECT id FROM contacts WHERE id = $1{}",
-        tx.dialect().for_update()
-    );
-    sqlx::query(&sql)
+    let sql = match tx.dialect().row_version() {
+        Some(_) => "UPDATE contacts SET last_seq = last_seq WHERE id = $1 RETURNING id",
+        None => "SELECT id FROM contacts WHERE id = $1",
+    };
+    sqlx::query(sql)
         .bind(contact.0)
         .fetch_optional(&mut tx.inner)
         .await?
         .ok_or_else(|| StoreError::not_found("contact"))?;
     Ok(())
+}
+
+/// What a send finds once it holds the contact's lock.
+pub(super) struct SendLock {
+    /// The message an earlier attempt with the same client id stored (a retry).
+    pub existing: Option<MessageId>,
+    /// The contact's newest interaction that matches the condition asked for.
+    pub open: Option<InteractionView>,
+}
+
+/// [`lock_contact`] for a send, with what the send reads under the lock in the same statement
+/// (one round trip instead of three on PostgreSQL): the message stored earlier with
+/// `client_id` by `author`, and, when `open` is given (an [`open_condition`]), the contact's
+/// newest interaction matching it. The statement's reads see the database as it was when the
+/// statement began; if it had to wait for the lock, a holder may have committed since (a new
+/// interaction, the same retry), and the row it locked is then newer than the row it read.
+/// It is run again, holding the lock, and sees everything.
+pub(super) async fn lock_contact_for_send(
+    tx: &mut Tx,
+    contact: ContactId,
+    author: &str,
+    client_id: &str,
+    open: Option<&'static str>,
+) -> Result<SendLock, StoreError> {
+    let versions = match tx.dialect().row_version() {
+        Some(v) => format!(
+            "lk.{v} AS locked_version, (SELECT s.{v} FROM contacts s WHERE s.id = $1) AS seen_version"
+        ),
+        None => "NULL AS locked_version, NULL AS seen_version".to_owned(),
+    };
+    let lock = match tx.dialect().row_version() {
+        Some(_) => format!("{} OF lk", tx.dialect().for_update()),
+        None => String::new(),
+    };
+    let (columns, join) = match open {
+        Some(condition) => (
+            "o.*, ",
+            format!(
+                " LEFT JOIN ({INTERACTION_SELECT} WHERE i.contact_id = $1{condition} \
+                 ORDER BY i.id DESC LIMIT 1) o ON TRUE"
+            ),
+        ),
+        None => ("", String::new()),
+    };
+    let sql = format!(
+        "SELECT {columns}{versions}, \
+         (SELECT m.id FROM messages m WHERE m.author_key = $2 AND m.client_id = $3) AS existing_id \
+         FROM contacts lk{join} WHERE lk.id = $1{lock}"
+    );
+    // The second run holds the lock, so nothing can have committed between its reads and it.
+    for _ in 0..2 {
+        let row = sqlx::query(&sql)
+            .bind(contact.0)
+            .bind(author)
+            .bind(client_id)
+            .fetch_optional(&mut tx.inner)
+            .await?
+            .ok_or_else(|| StoreError::not_found("contact"))?;
+        let locked: Option<String> = row.try_get("locked_version")?;
+        let seen: Option<String> = row.try_get("seen_version")?;
+        if locked != seen {
+            continue;
+        }
+        let open = match open {
+            Some(_) if row.try_get::<Option<i64>, _>("id")?.is_some() => Some(interaction(&row)?),
+            _ => None,
+        };
+        return Ok(SendLock {
+            existing: row.try_get::<Option<i64>, _>("existing_id")?.map(MessageId),
+            open,
+        });
+    }
+    Err(StoreError::Internal(
+        "the contact's row changed while this transaction held its lock".to_owned(),
+    ))
 }
 
 /// Reads an interaction and locks its row until commit.
@@ -352,13 +430,7 @@ pub(super) async fn open_interaction(
     tx: &mut Tx,
     contact: ContactId,
 ) -> Result<Option<InteractionView>, StoreError> {
-    newest_interaction(
-        tx,
-        contact,
-        " AND i.state IN ('queued', 'offered', 'active') \
-         AND i.channel NOT IN ('facebook_post', 'tweet')",
-    )
-    .await
+    newest_interaction(tx, contact, OPEN_PRIVATE).await
 }
 
 /// The contact's open interaction on the public `channel` (see [`open_interaction`]); a
@@ -368,17 +440,26 @@ pub(super) async fn open_interaction_on(
     contact: ContactId,
     channel: wire::Channel,
 ) -> Result<Option<InteractionView>, StoreError> {
-    let condition = match channel {
+    newest_interaction(tx, contact, open_condition(channel)).await
+}
+
+/// The condition on `i` of the interaction a contact's message on `channel` goes into: an
+/// open one on the same public channel (a comment, a Tweet), or the open private one.
+pub(super) fn open_condition(channel: wire::Channel) -> &'static str {
+    match channel {
         wire::Channel::FacebookPost => {
             " AND i.state IN ('queued', 'offered', 'active') AND i.channel = 'facebook_post'"
         }
         wire::Channel::Tweet => {
             " AND i.state IN ('queued', 'offered', 'active') AND i.channel = 'tweet'"
         }
-        _ => return open_interaction(tx, contact).await,
-    };
-    newest_interaction(tx, contact, condition).await
+        _ => OPEN_PRIVATE,
+    }
 }
+
+/// The condition on `i` of a contact's open private interaction.
+const OPEN_PRIVATE: &str = " AND i.state IN ('queued', 'offered', 'active') \
+     AND i.channel NOT IN ('facebook_post', 'tweet')";
 
 /// The contact's newest interaction of any state.
 pub(super) async fn latest_interaction(

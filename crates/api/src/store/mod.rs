@@ -124,6 +124,11 @@ pub trait Dialect: Send + Sync + 'static {
     fn for_update(&self) -> &'static str;
     /// Appended to a `SELECT` that takes rows no other transaction holds (queue claim).
     fn for_update_skip_locked(&self) -> &'static str;
+    /// The expression of a row's version (PostgreSQL's `xmin`), by which one statement that
+    /// reads and locks can tell whether the row it locked is newer than what it read (it
+    /// waited for a holder that has committed since the statement began); `None` where a
+    /// lock is never waited for (SQLite's one writer).
+    fn row_version(&self) -> Option<&'static str>;
     /// A condition true when message `m` matches the search in parameter `$n`.
     fn search_condition(&self, n: usize) -> String;
     /// The message search: appends to `b` (which selects from `messages m`, joined to

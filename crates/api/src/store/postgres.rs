@@ -83,6 +83,9 @@ impl Dialect for Postgres {
     fn for_update_skip_locked(&self) -> &'static str {
         " FOR UPDATE SKIP LOCKED"
     }
+    fn row_version(&self) -> Option<&'static str> {
+        Some("xmin::text")
+    }
     fn search_condition(&self, n: usize) -> String {
         // `text_search` is `to_tsvector('simple', text)`, stored (migration 0002): when the
         // planner reads messages newest first and stops at the page size, each row is

@@ -6,7 +6,7 @@ use super::interaction_steps::{
     activate, held_by_colleague, public_reply_target, take_or_reactivate, write_a_message_record,
 };
 use super::interactions::{
-    latest_interaction, lock_contact, open_interaction, open_interaction_on,
+    latest_interaction, lock_contact_for_send, open_condition, open_interaction,
 };
 use super::messages::{contact_name, insert_message_in, NewMessage};
 use super::rows::{load_interaction, load_message};
@@ -92,20 +92,36 @@ impl SendJob {
     }
 }
 
-/// Locks the conversation, finds a retry's stored message, checks the attachment.
+/// What a send finds when it starts.
+struct Started {
+    /// What an earlier attempt with the same client id stored (the send is a retry).
+    retry: Option<StoredMessage>,
+    /// The contact's open interaction, when asked for.
+    open: Option<InteractionView>,
+}
+
+/// Locks the conversation, finds a retry's stored message and, when `open` is given (see
+/// [`open_condition`]), the open interaction the message would go into; checks the attachment.
 async fn start_send(
     tx: &mut Tx,
     contact: ContactId,
     author: AuthorKey,
     client_id: &ClientMessageId,
     attachment: Option<AttachmentId>,
-) -> Result<Option<StoredMessage>, StoreError> {
-    lock_contact(tx, contact).await?;
-    if let Some(existing) = find_by_client_id(tx, author, client_id).await? {
-        return Ok(Some(existing));
+    open: Option<&'static str>,
+) -> Result<Started, StoreError> {
+    let locked = lock_contact_for_send(tx, contact, &author.stored(), &client_id.0, open).await?;
+    if let Some(id) = locked.existing {
+        return Ok(Started {
+            retry: Some(stored_message(tx, id).await?),
+            open: None,
+        });
     }
     check_attachment(tx, attachment, author).await?;
-    Ok(None)
+    Ok(Started {
+        retry: None,
+        open: locked.open,
+    })
 }
 
 /// Options of a contact's send: the channel it came in on, and what comes from configuration.
@@ -193,7 +209,8 @@ async fn agent_send(
         reply_to,
     } = how;
     let author = AuthorKey::Agent(agent);
-    if let Some(existing) = start_send(tx, contact, author, client_id, attachment).await? {
+    let started = start_send(tx, contact, author, client_id, attachment, None).await?;
+    if let Some(existing) = started.retry {
         return Ok(existing);
     }
     let reply_to = match (reply_to, source) {
@@ -330,12 +347,14 @@ pub(super) async fn contact_send(
     reply_to: Option<MessageId>,
 ) -> Result<StoredMessage, StoreError> {
     let author = AuthorKey::Contact(contact);
-    if let Some(existing) = start_send(tx, contact, author, client_id, attachment).await? {
+    let condition = Some(open_condition(opts.channel));
+    let started = start_send(tx, contact, author, client_id, attachment, condition).await?;
+    if let Some(existing) = started.retry {
         return Ok(existing);
     }
     let mut queued = false;
     let mut responded_to = None;
-    let target = if let Some(open) = open_interaction_on(tx, contact, opts.channel).await? {
+    let target = if let Some(open) = started.open {
         open
     } else {
         let latest = latest_interaction(tx, contact).await?;
@@ -416,28 +435,19 @@ async fn agent_logged_in(tx: &mut Tx, agent: AgentId, now: i64) -> Result<bool, 
         .is_some())
 }
 
-async fn find_by_client_id(
-    tx: &mut Tx,
-    author: AuthorKey,
-    client_id: &ClientMessageId,
-) -> Result<Option<StoredMessage>, StoreError> {
-    let row = sqlx::query("SELECT id FROM messages WHERE author_key = $1 AND client_id = $2")
-        .bind(author.stored())
-        .bind(&client_id.0)
-        .fetch_optional(&mut tx.inner)
-        .await?;
-    let Some(row) = row else { return Ok(None) };
-    let message = load_message(&mut tx.inner, MessageId(row.try_get("id")?))
+/// The message stored earlier by a send that is retried, with its interaction.
+async fn stored_message(tx: &mut Tx, id: MessageId) -> Result<StoredMessage, StoreError> {
+    let message = load_message(&mut tx.inner, id)
         .await?
         .ok_or_else(|| StoreError::not_found("message"))?;
     let interaction = load_interaction(&mut tx.inner, message.interaction_id)
         .await?
         .ok_or_else(|| StoreError::not_found("interaction"))?;
-    Ok(Some(StoredMessage {
+    Ok(StoredMessage {
         message,
         interaction,
         queued: false,
-    }))
+    })
 }
 
 async fn check_attachment(

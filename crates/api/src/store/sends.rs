@@ -349,15 +349,16 @@ mod tests {
         assert_eq!(kept.message.seq, 1, "the dropped send took no seq");
     }
 
-    #[tokio::test]
-    async fn a_batch_keeps_each_send_or_undoes_it_alone_postgres() {
+    /// A fresh PostgreSQL database for a test, named as the integration tests name theirs
+    /// (so a stale one is dropped by them): its URL and the server's, or `None` when
+    /// `THREADLINE_TEST_PG` is not set.
+    fn postgres_database(what: &str) -> Option<(String, String, String)> {
         let Ok(base) = std::env::var("THREADLINE_TEST_PG") else {
             eprintln!("THREADLINE_TEST_PG is not set: PostgreSQL variant not run");
-            return;
+            return None;
         };
-        // Named as the integration tests name theirs, so a stale one is dropped by them.
         let name = format!(
-            "threadline_t_{}_batch_{}",
+            "threadline_t_{}_{what}_{}",
             std::process::id(),
             rand::random::<u32>()
         );
@@ -365,13 +366,124 @@ mod tests {
             Some((prefix, _)) => format!("{prefix}/{name}"),
             None => format!("{base}/{name}"),
         };
-        a_batch_keeps_each_send_or_undoes_it_alone(&url).await;
-        let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&base)
+        Some((base, url, name))
+    }
+
+    async fn drop_database(base: &str, name: &str) {
+        let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(base)
             .await
             .expect("connect");
         sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
             .execute(&mut conn)
             .await
             .expect("drop");
+    }
+
+    #[tokio::test]
+    async fn a_batch_keeps_each_send_or_undoes_it_alone_postgres() {
+        let Some((base, url, name)) = postgres_database("batch") else {
+            return;
+        };
+        a_batch_keeps_each_send_or_undoes_it_alone(&url).await;
+        drop_database(&base, &name).await;
+    }
+
+    /// Waits until `n` lock requests in this database are waiting (sends behind a holder).
+    async fn until_waiting(store: &Store, n: i64) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            let waiting: i64 = sqlx::query(
+                "SELECT COUNT(*) AS n FROM pg_locks WHERE NOT granted \
+                 AND pid IN (SELECT pid FROM pg_stat_activity WHERE datname = current_database())",
+            )
+            .fetch_one(store.pool())
+            .await
+            .expect("locks")
+            .get("n");
+            if waiting >= n {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{waiting} of {n} sends wait"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+    }
+
+    /// A send reads what it needs in the statement that takes the contact's lock (see
+    /// `interactions::lock_contact_for_send`), so a send that waited for the lock must not
+    /// act on what it read before the wait: the retry of a message the holder stored finds
+    /// that message, a new message goes into the chat the holder opened, and after a holder
+    /// that only locked the contact and opened a chat, the same.
+    #[tokio::test]
+    async fn a_send_that_waited_for_the_contact_sees_what_the_holder_committed_postgres() {
+        let Some((base, url, name)) = postgres_database("waited") else {
+            return;
+        };
+        let store = Store::connect(&url).await.expect("store");
+        let a = store.create_contact("Ada", "", None, &[]).await.expect("a");
+        let mut holder = store.begin().await.expect("begin");
+        let first = job(a, "first", None)
+            .write(&mut holder)
+            .await
+            .expect("the holder's send");
+        let retry = tokio::spawn({
+            let store = store.clone();
+            async move { store.write_alone(&job(a, "first", None)).await }
+        });
+        let second = tokio::spawn({
+            let store = store.clone();
+            async move { store.write_alone(&job(a, "second", None)).await }
+        });
+        until_waiting(&store, 2).await;
+        holder.commit().await.expect("commit");
+        let retry = retry.await.expect("task").expect("the retry");
+        let second = second.await.expect("task").expect("the second send");
+        assert_eq!(
+            retry.message.id, first.message.id,
+            "the retry finds the message"
+        );
+        assert_eq!(
+            second.interaction.id, first.interaction.id,
+            "into the same chat"
+        );
+        assert_eq!(second.message.seq, 2);
+
+        let b = store.create_contact("Bo", "", None, &[]).await.expect("b");
+        let mut holder = store.begin().await.expect("begin");
+        super::super::interactions::lock_contact(&mut holder, b)
+            .await
+            .expect("lock");
+        let opened: i64 = sqlx::query(
+            "INSERT INTO interactions (contact_id, channel, state, created_at, queued_at) \
+             VALUES ($1, 'web_chat', 'queued', 1, 1) RETURNING id",
+        )
+        .bind(b.0)
+        .fetch_one(&mut holder.inner)
+        .await
+        .expect("a chat opened under the lock")
+        .get("id");
+        let send = tokio::spawn({
+            let store = store.clone();
+            async move { store.write_alone(&job(b, "b1", None)).await }
+        });
+        until_waiting(&store, 1).await;
+        holder.commit().await.expect("commit");
+        let sent = send.await.expect("task").expect("the send");
+        assert_eq!(
+            sent.interaction.id.0, opened,
+            "into the chat the holder opened"
+        );
+        let chats: i64 =
+            sqlx::query("SELECT COUNT(*) AS n FROM interactions WHERE contact_id = $1")
+                .bind(b.0)
+                .fetch_one(store.pool())
+                .await
+                .expect("count")
+                .get("n");
+        assert_eq!(chats, 1);
+        store.close().await;
+        drop_database(&base, &name).await;
     }
 }

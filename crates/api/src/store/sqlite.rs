@@ -23,6 +23,9 @@ impl Dialect for Sqlite {
     fn for_update_skip_locked(&self) -> &'static str {
         ""
     }
+    fn row_version(&self) -> Option<&'static str> {
+        None
+    }
     fn search_condition(&self, n: usize) -> String {
         format!("m.id IN (SELECT rowid FROM messages_fts WHERE messages_fts.text MATCH ${n})")
     }
