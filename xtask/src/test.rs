@@ -167,6 +167,7 @@ fn run_tests(axe: &std::path::Path, results: &mut Vec<(String, String)>) -> Resu
     }
     let status = child.wait()?;
     if status.success() {
+        tools::drop_test_databases();
         Ok(())
     } else {
         Err(Error::new(format!("cargo test failed ({status})")))
