@@ -535,8 +535,8 @@ pub fn ensure_postgres() -> Result<()> {
 /// Drops the databases the PostgreSQL variants of the tests made (`threadline_t_…`), for
 /// after a run that passed. Each test makes one and leaves it (a failed test's stays for
 /// inspection until the next run drops it); the hundred and more a whole run leaves keep the
-/// server's autovacuum launcher going from one to the next, which a benchmark run on the same
-/// machine afterwards feels.
+/// server's autovacuum launcher going from one to the next, on the machine the benchmarks
+/// run on afterwards.
 pub fn drop_test_databases() {
     let psql = || cmd("psql").args(["-h", "127.0.0.1", "-p", "5432", "-U", "postgres"]);
     let Some(names) = psql()
