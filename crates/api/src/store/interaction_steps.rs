@@ -249,7 +249,21 @@ pub(super) async fn take_or_reactivate(
     contact: ContactId,
     why: Reactivation,
 ) -> Result<InteractionView, StoreError> {
-    if let Some(open) = open_interaction(tx, contact).await? {
+    let open = open_interaction(tx, contact).await?;
+    take_or_reactivate_from(tx, agent, contact, why, open).await
+}
+
+/// [`take_or_reactivate`] where the contact's open private interaction, `open`, was read
+/// under the contact's lock already (a send reads it with the lock, see
+/// `interactions::lock_contact_for_send`).
+pub(super) async fn take_or_reactivate_from(
+    tx: &mut Tx,
+    agent: AgentId,
+    contact: ContactId,
+    why: Reactivation,
+    open: Option<InteractionView>,
+) -> Result<InteractionView, StoreError> {
+    if let Some(open) = open {
         return match open.state {
             InteractionState::Active if open.agent_id == Some(agent) => Ok(open),
             InteractionState::Active => Err(StoreError::conflict(format!(

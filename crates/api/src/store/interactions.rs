@@ -458,7 +458,7 @@ pub(super) fn open_condition(channel: wire::Channel) -> &'static str {
 }
 
 /// The condition on `i` of a contact's open private interaction.
-const OPEN_PRIVATE: &str = " AND i.state IN ('queued', 'offered', 'active') \
+pub(super) const OPEN_PRIVATE: &str = " AND i.state IN ('queued', 'offered', 'active') \
      AND i.channel NOT IN ('facebook_post', 'tweet')";
 
 /// The contact's newest interaction of any state.

@@ -3,10 +3,11 @@
 
 use super::channel_settings::async_chat_on;
 use super::interaction_steps::{
-    activate, held_by_colleague, public_reply_target, take_or_reactivate, write_a_message_record,
+    activate, held_by_colleague, public_reply_target, take_or_reactivate_from,
+    write_a_message_record,
 };
 use super::interactions::{
-    latest_interaction, lock_contact_for_send, open_condition, open_interaction,
+    latest_interaction, lock_contact_for_send, open_condition, OPEN_PRIVATE,
 };
 use super::messages::{contact_name, insert_message_in, NewMessage};
 use super::rows::{load_interaction, load_message};
@@ -209,12 +210,16 @@ async fn agent_send(
         reply_to,
     } = how;
     let author = AuthorKey::Agent(agent);
-    let started = start_send(tx, contact, author, client_id, attachment, None).await?;
+    let open = Some(OPEN_PRIVATE);
+    let started = start_send(tx, contact, author, client_id, attachment, open).await?;
     if let Some(existing) = started.retry {
         return Ok(existing);
     }
+    let open = started.open;
     let reply_to = match (reply_to, source) {
-        (None, SendSource::InteractionView) => held_public_item(tx, agent, contact).await?,
+        (None, SendSource::InteractionView) => {
+            held_public_item(tx, agent, contact, open.as_ref()).await?
+        }
         (given, _) => given,
     };
     let answered = match reply_to {
@@ -223,7 +228,7 @@ async fn agent_send(
     };
     let target = match (&answered, source) {
         (Some((_, channel)), _) => public_reply_target(tx, agent, contact, *channel).await?,
-        (None, source) => private_target(tx, agent, contact, source).await?,
+        (None, source) => private_target(tx, agent, contact, source, open).await?,
     };
     // Refused here (the send's savepoint undone) when the platform would refuse it.
     let outbound = super::outbox::plan(
@@ -285,8 +290,9 @@ async fn held_public_item(
     tx: &mut Tx,
     agent: AgentId,
     contact: ContactId,
+    open_private: Option<&InteractionView>,
 ) -> Result<Option<MessageId>, StoreError> {
-    if open_interaction(tx, contact).await?.is_some() {
+    if open_private.is_some() {
         return Ok(None);
     }
     let row = sqlx::query(
@@ -302,18 +308,20 @@ async fn held_public_item(
     Ok(row.map(|r| r.try_get("id")).transpose()?.map(MessageId))
 }
 
-/// The interaction an agent's private message goes into (see [`SendSource`]).
+/// The interaction an agent's private message goes into (see [`SendSource`]); `open` is the
+/// contact's open private interaction, read under the contact's lock.
 async fn private_target(
     tx: &mut Tx,
     agent: AgentId,
     contact: ContactId,
     source: SendSource,
+    open: Option<InteractionView>,
 ) -> Result<InteractionView, StoreError> {
     Ok(match source {
         SendSource::InteractionView => {
-            take_or_reactivate(tx, agent, contact, Reactivation::AgentMessage).await?
+            take_or_reactivate_from(tx, agent, contact, Reactivation::AgentMessage, open).await?
         }
-        SendSource::CommunicationTab => match open_interaction(tx, contact).await? {
+        SendSource::CommunicationTab => match open {
             Some(open)
                 if open.state == InteractionState::Active && open.agent_id == Some(agent) =>
             {
