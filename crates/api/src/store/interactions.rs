@@ -350,15 +350,17 @@ pub(super) async fn lock_contact_for_send(
     client_id: &str,
     open: Option<&'static str>,
 ) -> Result<SendLock, StoreError> {
-    let versions = match tx.dialect().row_version() {
-        Some(v) => format!(
-            "lk.{v} AS locked_version, (SELECT s.{v} FROM contacts s WHERE s.id = $1) AS seen_version"
+    let (versions, lock) = match tx.dialect().row_version() {
+        Some(v) => (
+            format!(
+                "lk.{v} AS locked_version, (SELECT s.{v} FROM contacts s WHERE s.id = $1) AS seen_version"
+            ),
+            format!("{} OF lk", tx.dialect().for_update()),
         ),
-        None => "NULL AS locked_version, NULL AS seen_version".to_owned(),
-    };
-    let lock = match tx.dialect().row_version() {
-        Some(_) => format!("{} OF lk", tx.dialect().for_update()),
-        None => String::new(),
+        None => (
+            "NULL AS locked_version, NULL AS seen_version".to_owned(),
+            String::new(),
+        ),
     };
     let (columns, join) = match open {
         Some(condition) => (
