@@ -158,6 +158,8 @@ pub trait Dialect: Send + Sync + 'static {
     fn wake_tag(&self) -> Option<&str>;
     /// Statements run on every new connection.
     fn connection_setup(&self) -> &'static [&'static str];
+    /// What begins a send writer's transaction on a pooled connection, when not `BEGIN`.
+    fn send_begin(&self) -> Option<&'static str>;
     /// Whether writes in this process must be serialised (SQLite has one writer).
     fn single_writer(&self) -> bool;
     /// Largest pool.

@@ -138,6 +138,13 @@ impl Dialect for Postgres {
         // it the statement ran in 0.87–0.94 s. Nothing here runs long enough to repay it.
         &["SET jit = off"]
     }
+    fn send_begin(&self) -> Option<&'static str> {
+        // Generic plans for the send's statements, in the same round trip as `BEGIN`: left to
+        // itself the server planned the statement that locks the contact again at every bind
+        // (its plan for one contact looks cheaper than the plan for any), and the runs at
+        // 1,000 messages a second had about half the p99 with generic plans.
+        Some("BEGIN; SET LOCAL plan_cache_mode = force_generic_plan")
+    }
     fn single_writer(&self) -> bool {
         false
     }

@@ -178,7 +178,7 @@ impl Store {
         &self,
         jobs: &[SendJob],
     ) -> Result<Vec<Result<StoredMessage, StoreError>>, StoreError> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_send().await?;
         let mut results = Vec::with_capacity(jobs.len());
         for job in jobs {
             let mark = tx.savepoint().await?;
@@ -196,7 +196,7 @@ impl Store {
 
     /// Writes one job in a transaction of its own.
     async fn write_alone(&self, job: &SendJob) -> Result<StoredMessage, StoreError> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_send().await?;
         match job.write(&mut tx).await {
             Ok(stored) => {
                 tx.commit().await?;

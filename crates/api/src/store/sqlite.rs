@@ -87,6 +87,10 @@ impl Dialect for Sqlite {
             "PRAGMA temp_store = MEMORY",
         ]
     }
+    fn send_begin(&self) -> Option<&'static str> {
+        // The send writer's own connection begins with `BEGIN IMMEDIATE` (see `direct`).
+        None
+    }
     fn single_writer(&self) -> bool {
         true
     }

@@ -17,6 +17,16 @@ use wire::{Event, EventId};
 impl Store {
     /// Starts a write transaction.
     pub async fn begin(&self) -> Result<Tx, StoreError> {
+        self.begin_with(None).await
+    }
+
+    /// A transaction for the send writers (see `sends`), begun with
+    /// [`Dialect::send_begin`] where the dialect has one.
+    pub(super) async fn begin_send(&self) -> Result<Tx, StoreError> {
+        self.begin_with(self.dialect.send_begin()).await
+    }
+
+    async fn begin_with(&self, statement: Option<&'static str>) -> Result<Tx, StoreError> {
         let guard = match &self.write_lock {
             Some(lock) => Some(lock.clone().lock_owned().await),
             None => None,
@@ -27,7 +37,10 @@ impl Store {
                 conn.begin()?;
                 Conn::Direct(DirectGuard(conn))
             }
-            None => Conn::Tx(self.pool.begin().await?),
+            None => Conn::Tx(match statement {
+                Some(begin) => self.pool.begin_with(begin).await?,
+                None => self.pool.begin().await?,
+            }),
         };
         Ok(Tx {
             inner,
