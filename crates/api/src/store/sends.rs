@@ -388,6 +388,36 @@ mod tests {
         drop_database(&base, &name).await;
     }
 
+    /// A send writer's transaction plans its statements generically on PostgreSQL (see
+    /// `Dialect::send_begin`); the setting ends with it, and other transactions keep the
+    /// server's own choice.
+    #[tokio::test]
+    async fn send_transactions_use_generic_plans_postgres() {
+        let Some((base, url, name)) = postgres_database("plans") else {
+            return;
+        };
+        let store = Store::connect(&url).await.expect("store");
+        let read = "SELECT current_setting('plan_cache_mode') AS mode";
+        let mut tx = store.begin_send().await.expect("begin");
+        let during: String = sqlx::query(read)
+            .fetch_one(&mut tx.inner)
+            .await
+            .expect("mode")
+            .get("mode");
+        tx.commit().await.expect("commit");
+        let mut other = store.begin().await.expect("begin");
+        let elsewhere: String = sqlx::query(read)
+            .fetch_one(&mut other.inner)
+            .await
+            .expect("mode")
+            .get("mode");
+        other.commit().await.expect("commit");
+        assert_eq!(during, "force_generic_plan");
+        assert_eq!(elsewhere, "auto");
+        store.close().await;
+        drop_database(&base, &name).await;
+    }
+
     /// Waits until `n` lock requests in this database are waiting (sends behind a holder).
     async fn until_waiting(store: &Store, n: i64) {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
