@@ -388,6 +388,17 @@ mod tests {
         drop_database(&base, &name).await;
     }
 
+    /// The plan cache mode `tx` runs with; commits it.
+    async fn plan_mode(mut tx: super::super::Tx) -> String {
+        let mode = sqlx::query("SELECT current_setting('plan_cache_mode') AS mode")
+            .fetch_one(&mut tx.inner)
+            .await
+            .expect("mode")
+            .get("mode");
+        tx.commit().await.expect("commit");
+        mode
+    }
+
     /// A send writer's transaction plans its statements generically on PostgreSQL (see
     /// `Dialect::send_begin`); the setting ends with it, and other transactions keep the
     /// server's own choice.
@@ -397,21 +408,8 @@ mod tests {
             return;
         };
         let store = Store::connect(&url).await.expect("store");
-        let read = "SELECT current_setting('plan_cache_mode') AS mode";
-        let mut tx = store.begin_send().await.expect("begin");
-        let during: String = sqlx::query(read)
-            .fetch_one(&mut tx.inner)
-            .await
-            .expect("mode")
-            .get("mode");
-        tx.commit().await.expect("commit");
-        let mut other = store.begin().await.expect("begin");
-        let elsewhere: String = sqlx::query(read)
-            .fetch_one(&mut other.inner)
-            .await
-            .expect("mode")
-            .get("mode");
-        other.commit().await.expect("commit");
+        let during = plan_mode(store.begin_send().await.expect("begin")).await;
+        let elsewhere = plan_mode(store.begin().await.expect("begin")).await;
         assert_eq!(during, "force_generic_plan");
         assert_eq!(elsewhere, "auto");
         store.close().await;
