@@ -538,9 +538,9 @@ pub fn ensure_postgres() -> Result<()> {
 /// server's autovacuum launcher going from one to the next, on the machine the benchmarks
 /// run on afterwards.
 pub fn drop_test_databases() {
-    let psql = || cmd("psql").args(["-h", "127.0.0.1", "-p", "5432", "-U", "postgres"]);
+    let psql = || cmd("psql").args([TEST_PG_URL]);
     let Some(names) = psql()
-        .args(["-d", "postgres", "-qAtc"])
+        .args(["-qAtc"])
         .args(["SELECT datname FROM pg_database WHERE datname LIKE 'threadline\\_t\\_%'"])
         .probe()
     else {
@@ -557,7 +557,7 @@ pub fn drop_test_databases() {
         .iter()
         .filter(|name| {
             psql()
-                .args(["-d", "postgres", "-qc"])
+                .args(["-qc"])
                 .args([format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")])
                 .probe()
                 .is_some()
