@@ -110,6 +110,7 @@ impl AppState {
                 state.config.outbound.clone(),
                 state.hub.outbox_wake(),
             )),
+            tokio::spawn(crate::store::search_index::run(store.clone())),
             tokio::spawn(prune_loop(
                 store,
                 state.config.event_retention,

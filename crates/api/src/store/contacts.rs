@@ -268,6 +268,9 @@ impl Store {
         let mut b = SqlBuilder::default();
         if q.search.is_some() {
             b.plan_every_run();
+            // The words are looked for in the messages too: through a full-text index that
+            // has every message in it.
+            self.catch_up_search_index().await?;
         }
         let me = b.arg(Arg::Int(agent.0));
         b.push(&format!(

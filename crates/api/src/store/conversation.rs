@@ -79,6 +79,7 @@ impl Store {
                 has_more: false,
             });
         };
+        self.catch_up_search_index().await?;
         let mut b = SqlBuilder::default();
         b.plan_every_run();
         b.push(MESSAGE_SELECT);

@@ -71,6 +71,7 @@ pub mod postgres;
 mod receipts;
 mod reports;
 mod rows;
+pub mod search_index;
 mod sending;
 mod sends;
 mod sql;
@@ -141,6 +142,9 @@ pub trait Dialect: Send + Sync + 'static {
         param: String,
         contact: Option<ContactId>,
     ) -> &'static str;
+    /// How the full-text index catches up with the messages where it is written apart from
+    /// them (see `search_index`); `None` where it is written with each message.
+    fn search_backlog(&self) -> Option<&'static search_index::Backlog>;
     /// Turns what a person typed into the search parameter (bound, never spliced into SQL).
     /// `None` when nothing searchable is left.
     fn search_param(&self, q: &str) -> Option<String>;

@@ -108,6 +108,10 @@ impl Dialect for Postgres {
         }
         "m.id"
     }
+    fn search_backlog(&self) -> Option<&'static super::search_index::Backlog> {
+        // The GIN index over the stored `text_search` column is written with each row.
+        None
+    }
     fn search_param(&self, q: &str) -> Option<String> {
         let q = q.trim();
         (!q.is_empty()).then(|| q.to_owned())

@@ -2,9 +2,22 @@
 //! never wait, FTS5 for search (the index hands out matches newest first), `synchronous=FULL`
 //! so an acknowledged write survives `kill -9` and power loss.
 
+use super::search_index::Backlog;
 use super::sql::{Arg, SqlBuilder};
 use super::{Dialect, EVENT_COLUMNS};
 use wire::ContactId;
+
+/// The full-text index's catch-up (migration 0022): the messages above the index's mark, oldest
+/// first, at most `$1` of them; then the mark moved past the same messages.
+const BACKLOG: Backlog = Backlog {
+    pending: "SELECT COUNT(*) FROM messages \
+              WHERE id > (SELECT indexed_to FROM search_index_state)",
+    index: "INSERT INTO messages_fts(rowid, text, contact_id) \
+            SELECT id, text, contact_id FROM messages \
+            WHERE id > (SELECT indexed_to FROM search_index_state) ORDER BY id LIMIT $1",
+    advance: "UPDATE search_index_state SET indexed_to = COALESCE((SELECT MAX(id) FROM \
+              (SELECT id FROM messages WHERE id > indexed_to ORDER BY id LIMIT $1)), indexed_to)",
+};
 
 /// The SQLite dialect.
 #[derive(Debug, Clone, Copy)]
@@ -53,6 +66,9 @@ impl Dialect for Sqlite {
             ));
         }
         "messages_fts.rowid"
+    }
+    fn search_backlog(&self) -> Option<&'static Backlog> {
+        Some(&BACKLOG)
     }
     fn search_param(&self, q: &str) -> Option<String> {
         // Every word becomes a quoted FTS5 string (quotes doubled), so no FTS5 operator a
