@@ -27,12 +27,17 @@ pub struct Backlog {
 }
 
 impl Store {
-    /// Indexes every message not in the full-text index yet. Searches call it first.
+    /// Indexes every message that was not in the full-text index when it was called (and no
+    /// more: under a steady stream of sends a search does not chase the newest). Searches
+    /// call it first.
     pub(super) async fn catch_up_search_index(&self) -> Result<(), StoreError> {
         let Some(backlog) = self.dialect().search_backlog() else {
             return Ok(());
         };
-        while self.search_backlog(backlog).await? > 0 {
+        // Each chunk indexes the oldest waiting messages, so this many index every one that
+        // waits now.
+        let chunks = (self.search_backlog(backlog).await? + CHUNK - 1) / CHUNK;
+        for _ in 0..chunks {
             let mut tx = self.begin().await?;
             sqlx::query(backlog.index)
                 .bind(CHUNK)
