@@ -203,15 +203,12 @@ async fn crash_during_burst(b: Backend) {
 /// nothing is left waiting, and FTS5's integrity check finds the index and the messages
 /// alike.
 async fn search_index_catches_up(db: &common::TestDb) {
-    let pool = db.pool().await;
-    let pending =
-        "SELECT COUNT(*) FROM messages WHERE id > (SELECT indexed_to FROM search_index_state)";
+    let store = threadline_api::store::Store::connect(&db.url)
+        .await
+        .expect("open the store");
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     loop {
-        let n: i64 = sqlx::query_scalar(pending)
-            .fetch_one(&pool)
-            .await
-            .expect("pending");
+        let n = store.search_index_pending().await.expect("pending");
         if n == 0 {
             break;
         }
@@ -222,7 +219,7 @@ async fn search_index_catches_up(db: &common::TestDb) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     sqlx::query("INSERT INTO messages_fts(messages_fts, rank) VALUES ('integrity-check', 1)")
-        .execute(&pool)
+        .execute(&db.pool().await)
         .await
         .expect("the index matches the messages");
 }
