@@ -36,6 +36,17 @@ const MAX_REPLAY: i64 = 5000;
 const TICKET_TTL_MS: i64 = 60_000;
 /// Keep-alive comment interval (the budget says at most 15 s).
 const KEEP_ALIVE: Duration = Duration::from_secs(10);
+/// Longest a ticket or a stream waits for the hub to find its place in the log (milliseconds
+/// after a start; longer only when the database cannot be read): then 503, and the client
+/// tries again.
+const HORIZON_WAIT: Duration = Duration::from_secs(10);
+
+/// Where this instance's hub is in the log (see `Hub::horizon`).
+async fn horizon(state: &AppState) -> Result<EventId, ApiError> {
+    tokio::time::timeout(HORIZON_WAIT, state.hub.horizon())
+        .await
+        .map_err(|_| ApiError::Unavailable)
+}
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -100,7 +111,7 @@ pub(super) async fn ticket(
     let ticket = new_token("tlt_");
     let expires_at = now_ms() + TICKET_TTL_MS;
     // Where the hub is: every event after it reaches the new stream, live or replayed.
-    let head = state.hub.horizon().await;
+    let head = horizon(state).await?;
     state
         .store
         .create_ticket(&token_hash(&ticket), scope, session, head, expires_at)
@@ -195,7 +206,7 @@ async fn stream_for(
     // live), then read the floor and the head: pruning only raises the floor, so an event
     // pruned before or during the replay shows as `after < floor` and gets `resync`, never a
     // silent gap.
-    let horizon = state.hub.horizon().await;
+    let horizon = horizon(&state).await?;
     let replay = state
         .store
         .events_for(scope, after, horizon, MAX_REPLAY + 1)
