@@ -7,12 +7,12 @@
 //! nothing is lost. Live-only events (typing) are never in the log: [`Hub::send_live`] hands
 //! them to this instance's streams, and PostgreSQL `NOTIFY` carries them to the others.
 
-use crate::store::{Committed, Internal, Store, StoredEvent, TicketScope};
+use crate::store::{Committed, Internal, LogCursor, Store, StoredEvent, TicketScope, SETTLE_POLL};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use wire::{AgentId, ContactId, Event, EventEnvelope, EventId};
 
 /// The id of an event sent live only (never in the log): see [`Hub::send_live`].
@@ -56,6 +56,10 @@ pub struct Hub {
     origin: u64,
     /// Wakes this instance's outbox worker when a message waits ([`Internal::OutboxWaiting`]).
     outbox_wake: Arc<tokio::sync::Notify>,
+    /// The newest event id handed to the streams (none until the tailer has found its place):
+    /// every id at or below it is settled (see [`LogCursor`]), so a stream replays the log up
+    /// to it and takes the rest live, and a new client starts there.
+    horizon: watch::Sender<Option<EventId>>,
 }
 
 impl Default for Hub {
@@ -65,6 +69,7 @@ impl Default for Hub {
             closed: AtomicBool::default(),
             origin: rand::random(),
             outbox_wake: Arc::default(),
+            horizon: watch::Sender::new(None),
         }
     }
 }
@@ -154,6 +159,27 @@ impl Hub {
             TicketScope::Visitor(c) => remove_from(&mut subs.visitors, c, id),
             TicketScope::Board(a) => remove_from(&mut subs.boards, a, id),
         }
+    }
+
+    /// The newest event id handed to the streams, once the tailer has found its place in the
+    /// log. A stream registered before asking has every event after it handed to it live.
+    pub async fn horizon(&self) -> EventId {
+        let mut rx = self.horizon.subscribe();
+        // The sender lives as long as the hub, so the wait ends only with a value.
+        let found = rx.wait_for(Option::is_some).await.ok().and_then(|h| *h);
+        found.unwrap_or(EventId(0))
+    }
+
+    /// Hands the next event of the log on: the horizon moves first, so a stream that reads
+    /// it before this event is registered already and gets the event live.
+    fn publish(&self, event: &Arc<StoredEvent>) {
+        self.horizon.send_replace(Some(event.id));
+        self.dispatch(event);
+    }
+
+    /// The tailer's place in the log before it hands anything on.
+    fn start_at(&self, head: EventId) {
+        self.horizon.send_replace(Some(head));
     }
 
     /// Hands one event to every stream that may see it; acts on a row only the servers read.
@@ -300,8 +326,8 @@ pub async fn run_tailer(store: Store, hub: Arc<Hub>, database_url: String) {
     // Kept from before the head is read, so no event committed meanwhile is missed (those at
     // or below the head are dropped at the first look).
     committed.start_tailing();
-    let mut cursor = loop {
-        match store.event_head().await {
+    let head = loop {
+        match store.settled_head().await {
             Ok(h) => break h,
             Err(e) => {
                 tracing::warn!(error = %e, "event hub cannot read the log head; retrying");
@@ -309,13 +335,21 @@ pub async fn run_tailer(store: Store, hub: Arc<Hub>, database_url: String) {
             }
         }
     };
+    hub.start_at(head);
+    let mut cursor = LogCursor::new(head);
     loop {
-        // The poll reads the log: rows another process wrote (the command line on SQLite).
+        // The poll reads the log: rows another process wrote (the command line on SQLite),
+        // and soon again while a gap waits for transactions to end.
+        let poll = if cursor.waiting() {
+            SETTLE_POLL
+        } else {
+            Duration::from_millis(500)
+        };
         let polled = tokio::select! {
             () = committed.notified() => false,
-            () = tokio::time::sleep(Duration::from_millis(500)) => true,
+            () = tokio::time::sleep(poll) => true,
         };
-        cursor = drain(&store, &committed, &hub, cursor, polled).await;
+        drain(&store, &committed, &hub, &mut cursor, polled).await;
     }
 }
 
@@ -323,30 +357,40 @@ async fn drain(
     store: &Store,
     committed: &Committed,
     hub: &Hub,
-    mut cursor: EventId,
+    cursor: &mut LogCursor,
     mut read_log: bool,
-) -> EventId {
+) {
     loop {
-        let taken = committed.take_after(cursor);
+        let taken = committed.take_after(cursor.at);
         for e in &taken.events {
-            cursor = e.id;
-            hub.dispatch(e);
+            cursor.at = e.id;
+            hub.publish(e);
         }
         read_log |= taken.read_log;
         if !read_log {
-            return cursor;
+            return;
         }
-        match store.events_after(cursor, 1000).await {
-            Ok(batch) if batch.is_empty() => return cursor,
-            Ok(batch) => {
-                for e in batch {
-                    cursor = e.id;
-                    hub.dispatch(&Arc::new(e));
+        match store.events_after(cursor.at, 1000).await {
+            Ok(read) => {
+                let events = cursor.take(read);
+                if cursor.needs_bound() {
+                    match store.transaction_bound().await {
+                        Ok(bound) => cursor.bound(bound),
+                        Err(e) => {
+                            tracing::warn!(error = %e, "event hub cannot take a transaction id");
+                        }
+                    }
+                }
+                if events.is_empty() {
+                    return;
+                }
+                for e in events {
+                    hub.publish(&Arc::new(e));
                 }
             }
             Err(e) => {
                 tracing::warn!(error = %e, "event hub cannot read the log");
-                return cursor;
+                return;
             }
         }
     }

@@ -3,7 +3,8 @@
 //! tickets at once (also on another instance sharing the PostgreSQL database); a stream's
 //! replay reads the event log through its indexes, and a `Last-Event-ID` above the log's head
 //! gets `resync`; slow clients (headers or a body trickled a byte at a time, idle connections
-//! over the limit) are cut off while a normal client is still served.
+//! over the limit) are cut off while a normal client is still served. On PostgreSQL, where
+//! transactions commit in any order, events reach a stream in id order and none is skipped.
 
 mod common;
 
@@ -262,6 +263,7 @@ async fn replay_reads_through_indexes(backend: Backend) {
             .bind(1_000_i64)
             .bind(42_i64)
             .bind(5001_i64)
+            .bind(40_000_i64)
             .fetch_all(&pool)
             .await
             .expect("explain")
@@ -467,3 +469,108 @@ on_both!(
     trickled_body_gets_408,
     connections_over_the_limit_wait,
 );
+
+/// Appends one event for every agent on `conn` the way an instance does (the transaction has
+/// its id before the row draws one); its id.
+async fn append_event<'c, E: sqlx::Executor<'c, Database = sqlx::Any>>(conn: E) -> i64 {
+    sqlx::query(
+        "WITH ordering AS MATERIALIZED (SELECT pg_current_xact_id()) \
+         INSERT INTO events (at, agent_id, to_agents, contact_id, to_visitor, payload) \
+         SELECT $1, NULL, 1, NULL, 0, '{\"type\":\"resync\"}' FROM ordering RETURNING id",
+    )
+    .bind(common::now_ms())
+    .fetch_one(conn)
+    .await
+    .expect("append an event")
+    .try_get("id")
+    .expect("its id")
+}
+
+/// The next event of the log on `events` (skipping the server's own before `id`); panics if it
+/// is not `id`.
+async fn next_is(events: &mut common::Events, id: i64) {
+    loop {
+        let env = events.until("an event of the log", |_| true).await;
+        if env.id.0 < id {
+            continue;
+        }
+        assert_eq!(env.id.0, id, "events out of order; saw {:?}", events.seen);
+        return;
+    }
+}
+
+/// Transactions on PostgreSQL commit in any order: a stream never gets an event while one
+/// with a smaller id is still being committed (it would then skip it), a new client starts
+/// below it, and an id whose transaction rolled back holds nothing up once that has ended.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_reach_streams_in_id_order_whatever_order_they_commit() {
+    if common::pg_url().is_none() {
+        eprintln!("THREADLINE_TEST_PG is not set: not run");
+        return;
+    }
+    let server = Server::start(Backend::Postgres, |_| {}).await;
+    let ann = server.agent("ann").await;
+    let mut events = ann.events().await;
+    // Connections of another instance, beside the server.
+    sqlx::any::install_default_drivers();
+    let other = sqlx::any::AnyPoolOptions::new()
+        .max_connections(3)
+        .connect(&server.db.url)
+        .await
+        .expect("connect");
+    let wake = || async {
+        sqlx::query("SELECT pg_notify('threadline_events', 'another instance')")
+            .execute(&other)
+            .await
+            .expect("notify");
+    };
+
+    // 11 is drawn and not yet committed when 12 commits; 11's transaction took its id after
+    // 12's, so a snapshot taken then does not list it as running (its `xmax` is one past the
+    // newest transaction that had ended: 12's).
+    let mut fast = other.begin().await.expect("begin");
+    sqlx::query("SELECT pg_current_xact_id()::text")
+        .execute(&mut *fast)
+        .await
+        .expect("an id for the first transaction");
+    let mut slow = other.begin().await.expect("begin");
+    let first = append_event(&mut *slow).await;
+    let second = append_event(&mut *fast).await;
+    fast.commit().await.expect("commit");
+    assert!(second > first);
+    // No wake here: a `NOTIFY` is a transaction with an id of its own, and its end would
+    // make the snapshot list 11's. The hub's poll reads the log within 500 ms, and again
+    // every 5 ms while the gap waits.
+    let early = events.drain_for(Duration::from_millis(700)).await;
+    assert!(
+        early.iter().all(|e| e.id.0 < first),
+        "an event passed one still being committed: {early:?}"
+    );
+    let t = ticket(&ann).await;
+    assert!(t.head.0 < first, "a new client would start past {first}");
+    slow.commit().await.expect("commit");
+    next_is(&mut events, first).await;
+    next_is(&mut events, second).await;
+
+    // A transaction that rolls back leaves a gap that holds nothing up once it has ended.
+    let mut undone = other.begin().await.expect("begin");
+    let lost = append_event(&mut *undone).await;
+    let after = append_event(&other).await;
+    assert!(after > lost);
+    wake().await;
+    undone.rollback().await.expect("rollback");
+    next_is(&mut events, after).await;
+    assert!(events.seen.iter().all(|e| e.id.0 != lost));
+    // Replayed from the log by a new stream from before them: the same events, in order.
+    let mut again = ann
+        .stream(
+            "/api/events/ticket",
+            "/api/events",
+            Some(EventId(first - 1)),
+        )
+        .await;
+    next_is(&mut again, first).await;
+    next_is(&mut again, second).await;
+    next_is(&mut again, after).await;
+    other.close().await;
+}

@@ -36,6 +36,17 @@ const MAX_REPLAY: i64 = 5000;
 const TICKET_TTL_MS: i64 = 60_000;
 /// Keep-alive comment interval (the budget says at most 15 s).
 const KEEP_ALIVE: Duration = Duration::from_secs(10);
+/// Longest a ticket or a stream waits for the hub to find its place in the log (milliseconds
+/// after a start; longer only when the database cannot be read): then 503, and the client
+/// tries again.
+const HORIZON_WAIT: Duration = Duration::from_secs(10);
+
+/// Where this instance's hub is in the log (see `Hub::horizon`).
+async fn horizon(state: &AppState) -> Result<EventId, ApiError> {
+    tokio::time::timeout(HORIZON_WAIT, state.hub.horizon())
+        .await
+        .map_err(|_| ApiError::Unavailable)
+}
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -99,9 +110,11 @@ pub(super) async fn ticket(
 ) -> Result<Json<StreamTicket>, ApiError> {
     let ticket = new_token("tlt_");
     let expires_at = now_ms() + TICKET_TTL_MS;
-    let head = state
+    // Where the hub is: every event after it reaches the new stream, live or replayed.
+    let head = horizon(state).await?;
+    state
         .store
-        .create_ticket(&token_hash(&ticket), scope, session, expires_at)
+        .create_ticket(&token_hash(&ticket), scope, session, head, expires_at)
         .await?;
     Ok(Json(StreamTicket {
         ticket,
@@ -189,10 +202,15 @@ async fn stream_for(
         TicketScope::Visitor(c) => state.store.touch_visitors(&[c]).await?,
         TicketScope::Board(_) => {}
     }
-    // Replay first, then read the floor and the head: pruning only raises the floor, so an
-    // event pruned before or during the replay shows as `after < floor` and gets `resync`,
-    // never a silent gap.
-    let replay = state.store.events_for(scope, after, MAX_REPLAY + 1).await?;
+    // Replay up to where the hub is (read after registering: every event after it arrives
+    // live), then read the floor and the head: pruning only raises the floor, so an event
+    // pruned before or during the replay shows as `after < floor` and gets `resync`, never a
+    // silent gap.
+    let horizon = horizon(state).await?;
+    let replay = state
+        .store
+        .events_for(scope, after, horizon, MAX_REPLAY + 1)
+        .await?;
     let floor = state.store.event_floor().await?;
     let log_head = state.store.event_head().await?;
     let mut first: Vec<Arc<StoredEvent>> = Vec::new();
@@ -202,27 +220,15 @@ async fn stream_for(
     let too_far = after < floor
         || after > log_head
         || i64::try_from(replay.len()).unwrap_or(i64::MAX) > MAX_REPLAY;
-    if !too_far {
+    if too_far {
+        // The client reloads what it shows; everything after the hub's place arrives live.
+        first = vec![Arc::new(resync(horizon))];
+        last_sent = horizon;
+    } else {
         if let Some(e) = replay.last() {
             last_sent = e.id;
         }
         first.extend(replay.into_iter().map(Arc::new));
-    }
-    if too_far {
-        let head = log_head;
-        first = vec![Arc::new(resync(head))];
-        last_sent = head;
-        first.extend(
-            state
-                .store
-                .events_for(scope, head, MAX_REPLAY)
-                .await?
-                .into_iter()
-                .map(Arc::new),
-        );
-        if let Some(e) = first.last() {
-            last_sent = last_sent.max(e.id);
-        }
     }
     // The stream's slot in the visitor caps lives as long as the stream.
     let live = stream::unfold((sub, slot), |(mut sub, slot)| async move {

@@ -266,16 +266,16 @@ impl Store {
         Ok(())
     }
 
-    /// Stores a stream ticket (by hash) for one scope; an agent's belongs to their session
-    /// (`session_hash`), and ends with it.
+    /// Stores a stream ticket (by hash) for one scope, its stream to start after `head`; an
+    /// agent's belongs to their session (`session_hash`), and ends with it.
     pub async fn create_ticket(
         &self,
         ticket_hash: &str,
         scope: TicketScope,
         session_hash: Option<&str>,
+        head: EventId,
         expires_at: i64,
-    ) -> Result<EventId, StoreError> {
-        let head = self.event_head().await?;
+    ) -> Result<(), StoreError> {
         let (agent, contact, board) = match scope {
             TicketScope::Agent(a) => (Some(a.0), None, 0_i64),
             TicketScope::Visitor(c) => (None, Some(c.0), 0),
@@ -300,7 +300,7 @@ impl Store {
         .execute(&mut tx.inner)
         .await?;
         tx.commit().await?;
-        Ok(head)
+        Ok(())
     }
 
     /// Uses up a ticket: what it opens, if it was valid, unused and unexpired and (an

@@ -14,7 +14,7 @@ use super::{Store, StoreError, TicketScope};
 use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
 use sqlx::Row;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::sync::Notify;
@@ -70,8 +70,9 @@ const MAX_KEPT: usize = 4096;
 /// instead of reading them back from the log (a query, a JSON parse and a render per event),
 /// and the wake that tells the hub. The hub still reads the log whenever what is here does not
 /// continue exactly from its cursor (another instance's or another process's rows, a gap in
-/// the ids, events dropped over [`MAX_KEPT`]), when another instance wakes it, and on its
-/// poll; so the order and the completeness of every stream stay those of the log.
+/// the ids that no commit of this process is about to fill, events dropped over
+/// [`MAX_KEPT`]), when another instance wakes it, and on its poll; so the order and the
+/// completeness of every stream stay those of the log.
 #[derive(Debug, Default)]
 pub struct Committed {
     /// Woken after a commit that appended events (and by whatever else wants the hub to look).
@@ -82,8 +83,20 @@ pub struct Committed {
     /// Set once a hub takes events from here; until then nothing is kept (a `Store` without a
     /// hub, such as the command line's, would only fill memory).
     tailed: AtomicBool,
+    /// What is kept for the hub.
+    kept: Mutex<Kept>,
+}
+
+/// What [`Committed`] keeps under its lock.
+#[derive(Debug, Default)]
+struct Kept {
     /// The rendered events by id, until the hub takes them.
-    events: Mutex<BTreeMap<EventId, Arc<StoredEvent>>>,
+    events: BTreeMap<EventId, Arc<StoredEvent>>,
+    /// Ids this process's transactions were given and are committing now: on PostgreSQL ids
+    /// become visible in the order their transactions commit, so a gap at one of these is
+    /// filled by that commit (or given up by its failure), and the hub waits for it here
+    /// instead of reading the log.
+    committing: BTreeSet<EventId>,
 }
 
 /// What [`Committed::take_after`] hands the hub.
@@ -95,30 +108,240 @@ pub struct Taken {
     pub read_log: bool,
 }
 
+/// How often a reader waiting for transactions to end looks again (see [`LogCursor`]).
+pub const SETTLE_POLL: std::time::Duration = std::time::Duration::from_millis(5);
+
+/// A read of the log (see [`Store::events_after`]).
+#[derive(Debug)]
+pub struct LogRead {
+    /// The events read, oldest first.
+    pub events: Vec<StoredEvent>,
+    /// The transactions running when they were read, where ids may become visible out of
+    /// order (PostgreSQL); none where they become visible in order (SQLite), or when nothing
+    /// was read.
+    pub snapshot: Option<Snapshot>,
+    /// Whether the read stopped at its limit (more may follow at once).
+    pub full: bool,
+}
+
+/// The transactions a PostgreSQL snapshot saw running (`pg_current_snapshot()`, written as
+/// `xmin:xmax:xip,…`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snapshot {
+    /// One past the newest transaction that had *ended* (`xmax`): not the next id to be given.
+    /// A transaction given its id after that one ended is running but not listed.
+    xmax: u64,
+    /// The ids below `xmax` of the transactions running then (`xip`).
+    running: Vec<u64>,
+}
+
+impl Snapshot {
+    /// Reads the text form.
+    ///
+    /// # Errors
+    /// The text is not a snapshot.
+    pub fn parse(text: &str) -> Result<Snapshot, StoreError> {
+        let bad = || StoreError::Internal(format!("not a snapshot: {text:?}"));
+        let mut parts = text.split(':');
+        let (Some(_xmin), Some(xmax), Some(xip), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(bad());
+        };
+        let running = xip
+            .split(',')
+            .filter(|x| !x.is_empty())
+            .map(|x| x.parse().map_err(|_| bad()))
+            .collect::<Result<_, _>>()?;
+        Ok(Snapshot {
+            xmax: xmax.parse().map_err(|_| bad())?,
+            running,
+        })
+    }
+
+    /// Whether every transaction that may have been running at this snapshot had ended by
+    /// `later`, given `bound`: a transaction id given after this snapshot was taken (every
+    /// transaction running then had a smaller one). Those were the ones listed here and any
+    /// from this snapshot's `xmax` up to `bound`; at `later` a transaction below its `xmax` is
+    /// running only if listed, and one at or above it may be.
+    pub fn ended_by(&self, bound: u64, later: &Snapshot) -> bool {
+        later.xmax >= bound
+            && !later
+                .running
+                .iter()
+                .any(|x| *x < bound && (*x >= self.xmax || self.running.contains(x)))
+    }
+}
+
+/// A read that stopped at a gap (see [`LogCursor`]).
+#[derive(Debug)]
+struct Gap {
+    /// The read's snapshot.
+    then: Snapshot,
+    /// A transaction id given after the read (see [`Snapshot::ended_by`]); none until the
+    /// hub has taken one.
+    bound: Option<u64>,
+    /// The newest id the read saw.
+    seen: EventId,
+}
+
+/// Where a hub is in the log, and which of the events it reads it may hand on.
+///
+/// On PostgreSQL event ids are drawn from a sequence when a transaction writes them and
+/// become visible when it commits, and transactions commit in any order: a reader may see id
+/// 12 while 11 is still being committed (or will never be: its transaction rolled back). The
+/// hub hands events on in id order and never goes back, so it stops at such a gap. The
+/// transaction that drew the missing id drew it before 12 was drawn, and so before the read
+/// that saw 12, and it had its transaction id before it drew (see
+/// [`super::Dialect::append_events_sql`]): so it had its id before the read, and is either
+/// running at the read's snapshot or ended. A snapshot lists only the running transactions
+/// below its `xmax`, which is one past the newest that had *ended*, so the hub then takes a
+/// transaction id of its own (`bound`, given after the read): every transaction that could
+/// hold the missing id has a smaller one. Once all of those that may have been running have
+/// ended (a later snapshot says so), every id up to 12 is settled, and the next read has all
+/// that will ever be there. SQLite has one writer at a time: every id it reads is settled.
+#[derive(Debug)]
+pub struct LogCursor {
+    /// The newest id handed on; every id at or below it is settled.
+    pub at: EventId,
+    /// Every id at or below this is settled: the log has it, or never will.
+    settled: EventId,
+    /// The read that stopped at a gap, while the cursor waits for it.
+    waiting: Option<Gap>,
+}
+
+impl LogCursor {
+    /// At `at`, every id at or below it settled.
+    pub fn new(at: EventId) -> Self {
+        LogCursor {
+            at,
+            settled: at,
+            waiting: None,
+        }
+    }
+
+    /// Whether a gap waits for transactions to end (the hub looks again soon).
+    pub fn waiting(&self) -> bool {
+        self.waiting.as_ref().is_some_and(|g| g.seen > self.at)
+    }
+
+    /// Whether the waiting gap needs a transaction id given after its read (see
+    /// [`LogCursor::bound`]).
+    pub fn needs_bound(&self) -> bool {
+        self.waiting() && self.waiting.as_ref().is_some_and(|g| g.bound.is_none())
+    }
+
+    /// Records `bound`, a transaction id given after the waiting gap's read.
+    pub fn bound(&mut self, bound: u64) {
+        if let Some(g) = &mut self.waiting {
+            g.bound.get_or_insert(bound);
+        }
+    }
+
+    /// The events of `read` (events after [`LogCursor::at`]) that may be handed on now, in
+    /// order; the cursor moves past them.
+    pub fn take(&mut self, read: LogRead) -> Vec<StoredEvent> {
+        let newest = read.events.last().map(|e| e.id);
+        match (&read.snapshot, newest) {
+            (_, None) => {
+                if !read.full {
+                    self.at = self.at.max(self.settled);
+                }
+                return Vec::new();
+            }
+            (None, Some(newest)) => self.settled = self.settled.max(newest),
+            (Some(now), Some(_)) => {
+                if let Some(Gap {
+                    then,
+                    bound: Some(bound),
+                    seen,
+                }) = &self.waiting
+                {
+                    if then.ended_by(*bound, now) {
+                        self.settled = self.settled.max(*seen);
+                        self.waiting = None;
+                    }
+                }
+            }
+        }
+        let mut taken = Vec::new();
+        let mut stopped = false;
+        for e in read.events {
+            if e.id <= self.at {
+                continue;
+            }
+            if e.id.0 == self.at.0 + 1 || e.id <= self.settled {
+                self.at = e.id;
+                taken.push(e);
+            } else {
+                stopped = true;
+                break;
+            }
+        }
+        if stopped {
+            if !self.waiting() {
+                self.waiting = read.snapshot.zip(newest).map(|(then, seen)| Gap {
+                    then,
+                    bound: None,
+                    seen,
+                });
+            }
+        } else if !read.full {
+            // The ids missing up to `settled` will never be there.
+            self.at = self.at.max(self.settled);
+        }
+        taken
+    }
+}
+
 impl Committed {
-    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<EventId, Arc<StoredEvent>>> {
-        self.events
+    fn lock(&self) -> std::sync::MutexGuard<'_, Kept> {
+        self.kept
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Records events just committed (rendered, with the ids the log gave them; none when
-    /// their ids are not known) and wakes the hub.
-    pub(super) fn add(&self, events: Option<Vec<StoredEvent>>) {
-        match events {
-            Some(events) if self.tailed.load(Ordering::Acquire) => {
-                let mut kept = self.lock();
-                for e in events {
-                    kept.insert(e.id, Arc::new(e));
-                }
-                while kept.len() > MAX_KEPT {
-                    kept.pop_first();
-                }
+    /// Marks ids a transaction of this process was just given and is about to commit (see
+    /// [`Kept::committing`]); [`Committed::add`] or [`Committed::abandon`] clears them.
+    pub(super) fn committing(&self, ids: &[i64]) {
+        if self.tailed.load(Ordering::Acquire) && !ids.is_empty() {
+            self.lock()
+                .committing
+                .extend(ids.iter().copied().map(EventId));
+        }
+    }
+
+    /// Records events just committed with `ids` (rendered; none when they cannot be matched
+    /// to their ids) and wakes the hub.
+    pub(super) fn add(&self, ids: &[i64], events: Option<Vec<StoredEvent>>) {
+        if events.is_none() {
+            self.read_log.store(true, Ordering::Release);
+        }
+        if self.tailed.load(Ordering::Acquire) {
+            let mut kept = self.lock();
+            for id in ids {
+                kept.committing.remove(&EventId(*id));
             }
-            Some(_) => {}
-            None => self.read_log.store(true, Ordering::Release),
+            for e in events.into_iter().flatten() {
+                kept.events.insert(e.id, Arc::new(e));
+            }
+            while kept.events.len() > MAX_KEPT {
+                kept.events.pop_first();
+            }
         }
         self.wake.notify_one();
+    }
+
+    /// A commit given `ids` failed, or its outcome is unknown: the hub stops waiting for them
+    /// and reads the log, which says whether they are there.
+    pub(super) fn abandon(&self, ids: &[i64]) {
+        if self.tailed.load(Ordering::Acquire) {
+            let mut kept = self.lock();
+            for id in ids {
+                kept.committing.remove(&EventId(*id));
+            }
+        }
+        self.wake_to_read();
     }
 
     /// Wakes the hub to read the log (another instance wrote to it).
@@ -144,17 +367,18 @@ impl Committed {
         let mut kept = self.lock();
         let mut events = Vec::new();
         let mut next = cursor;
-        while let Some((&id, _)) = kept.first_key_value() {
+        while let Some((&id, _)) = kept.events.first_key_value() {
             if id <= next {
-                kept.pop_first();
+                kept.events.pop_first();
             } else if id.0 == next.0 + 1 {
-                if let Some((_, e)) = kept.pop_first() {
+                if let Some((_, e)) = kept.events.pop_first() {
                     events.push(e);
                 }
                 next = id;
             } else {
-                // A gap: the ids between are in the log only.
-                read_log = true;
+                // A gap: a commit of this process fills it, or the ids between are in the
+                // log only (or nowhere: the log says which).
+                read_log |= !kept.committing.contains(&EventId(next.0 + 1));
                 break;
             }
         }
@@ -169,26 +393,32 @@ pub(super) fn envelope_json(id: EventId, at: i64, event_json: &str) -> String {
     format!("{{\"id\":{},\"at\":{at},\"event\":{event_json}}}", id.0)
 }
 
-/// An agent's events after `$1` (`$2` the agent, `$3` the limit): two range reads of the index
-/// `events_agent` (theirs, and those for every agent), merged by id.
+/// An agent's events after `$1` up to `$4` (`$2` the agent, `$3` the limit): two range reads
+/// of the index `events_agent` (theirs, and those for every agent), merged by id. The upper
+/// bound is written `+id` so that no planner reads the log by its primary key between the
+/// two bounds instead (SQLite did, for the rows for every agent): the range up to the hub's
+/// place is the replay's whole length, not a narrow one.
 pub const AGENT_EVENTS_SQL: &str =
     "SELECT id, at, agent_id, to_agents, contact_id, to_visitor, payload \
-     FROM events WHERE agent_id = $2 AND id > $1 AND to_agents = 1 \
+     FROM events WHERE agent_id = $2 AND id > $1 AND +id <= $4 AND to_agents = 1 \
      UNION ALL SELECT id, at, agent_id, to_agents, contact_id, to_visitor, payload \
-     FROM events WHERE agent_id IS NULL AND id > $1 AND to_agents = 1 \
+     FROM events WHERE agent_id IS NULL AND id > $1 AND +id <= $4 AND to_agents = 1 \
      ORDER BY id LIMIT $3";
 
-/// Every event for agents or visitors after `$1` (`$2` the limit): the supervisor's board
-/// stream (a chat waiting in the queue is told only to its visitor, yet it changes the board).
+/// Every event for agents or visitors after `$1` up to `$3` (`$2` the limit): the
+/// supervisor's board stream (a chat waiting in the queue is told only to its visitor, yet it
+/// changes the board).
 pub const BOARD_EVENTS_SQL: &str =
     "SELECT id, at, agent_id, to_agents, contact_id, to_visitor, payload \
-     FROM events WHERE id > $1 AND (to_agents = 1 OR to_visitor = 1) ORDER BY id LIMIT $2";
+     FROM events WHERE id > $1 AND +id <= $3 AND (to_agents = 1 OR to_visitor = 1) \
+     ORDER BY id LIMIT $2";
 
-/// A visitor's events after `$1` (`$2` the contact, `$3` the limit): a range read of the index
-/// `events_contact`.
+/// A visitor's events after `$1` up to `$4` (`$2` the contact, `$3` the limit): a range read
+/// of the index `events_contact`.
 pub const VISITOR_EVENTS_SQL: &str =
     "SELECT id, at, agent_id, to_agents, contact_id, to_visitor, payload \
-     FROM events WHERE contact_id = $2 AND id > $1 AND to_visitor = 1 ORDER BY id LIMIT $3";
+     FROM events WHERE contact_id = $2 AND id > $1 AND +id <= $4 AND to_visitor = 1 \
+     ORDER BY id LIMIT $3";
 
 impl Store {
     /// The newest event id the log has given (0 when it never held one).
@@ -214,29 +444,80 @@ impl Store {
         Ok(EventId(floor))
     }
 
-    /// Events after `after`, oldest first, at most `limit`.
-    pub async fn events_after(
-        &self,
-        after: EventId,
-        limit: i64,
-    ) -> Result<Vec<StoredEvent>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, at, agent_id, to_agents, contact_id, to_visitor, payload FROM events \
+    /// Events after `after`, oldest first, at most `limit`, with what the hub needs to know
+    /// which of them it may hand on (see [`LogCursor`]).
+    pub async fn events_after(&self, after: EventId, limit: i64) -> Result<LogRead, StoreError> {
+        let snapshot = self.dialect.log_snapshot();
+        let sql = format!(
+            "SELECT id, at, agent_id, to_agents, contact_id, to_visitor, payload{} FROM events \
              WHERE id > $1 ORDER BY id LIMIT $2",
-        )
-        .bind(after.0)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows.iter().map(stored_event).collect::<Result<_, _>>()?)
+            snapshot.map_or(String::new(), |s| format!(", {s} AS snapshot"))
+        );
+        let rows = sqlx::query(&sql)
+            .bind(after.0)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        let snapshot = match (snapshot, rows.first()) {
+            (Some(_), Some(row)) => Some(Snapshot::parse(&row.try_get::<String, _>("snapshot")?)?),
+            _ => None,
+        };
+        Ok(LogRead {
+            full: i64::try_from(rows.len()).unwrap_or(i64::MAX) >= limit,
+            events: rows.iter().map(stored_event).collect::<Result<_, _>>()?,
+            snapshot,
+        })
     }
 
-    /// Events after `after` that one agent, one visitor or a board sees, oldest first, at most
-    /// `limit`.
+    /// The log's head once every id at or below it is settled: committed, or never to be
+    /// (see [`LogCursor`]). Where ids become visible in order (SQLite), the head itself.
+    pub async fn settled_head(&self) -> Result<EventId, StoreError> {
+        let Some(snapshot) = self.dialect.log_snapshot() else {
+            return self.event_head().await;
+        };
+        // Read with the head, in one statement: whatever could still commit an id at or below
+        // the head was running when that statement's snapshot was taken.
+        let row = sqlx::query(&format!(
+            "SELECT COALESCE(MAX(id), 0) AS head, {snapshot} AS snapshot FROM events"
+        ))
+        .fetch_one(&self.pool)
+        .await?;
+        let head = EventId(row.try_get("head")?);
+        let seen = Snapshot::parse(&row.try_get::<String, _>("snapshot")?)?;
+        let bound = self.transaction_bound().await?;
+        let now = format!("SELECT {snapshot} AS snapshot");
+        loop {
+            let row = sqlx::query(&now).fetch_one(&self.pool).await?;
+            if seen.ended_by(
+                bound,
+                &Snapshot::parse(&row.try_get::<String, _>("snapshot")?)?,
+            ) {
+                break;
+            }
+            tokio::time::sleep(SETTLE_POLL).await;
+        }
+        // A fully pruned log has no rows but has given ids up to its floor.
+        Ok(head.max(self.event_floor().await?))
+    }
+
+    /// A transaction id given now, in a transaction of its own (see [`Snapshot::ended_by`]):
+    /// every transaction that had its id before this call has a smaller one.
+    pub async fn transaction_bound(&self) -> Result<u64, StoreError> {
+        let row = sqlx::query("SELECT pg_current_xact_id()::text AS id")
+            .fetch_one(&self.pool)
+            .await?;
+        row.try_get::<String, _>("id")?
+            .parse()
+            .map_err(|_| StoreError::Internal("a transaction id that is not a number".to_owned()))
+    }
+
+    /// Events after `after` and up to `upto` (the hub's settled place, see [`LogCursor`]) that
+    /// one agent, one visitor or a board sees, oldest first, at most `limit`.
     pub async fn events_for(
         &self,
         scope: TicketScope,
         after: EventId,
+        upto: EventId,
         limit: i64,
     ) -> Result<Vec<StoredEvent>, StoreError> {
         let query = match scope {
@@ -246,7 +527,7 @@ impl Store {
                 .bind(contact.0),
             TicketScope::Board(_) => sqlx::query(BOARD_EVENTS_SQL).bind(after.0),
         };
-        let rows = query.bind(limit).fetch_all(&self.pool).await?;
+        let rows = query.bind(limit).bind(upto.0).fetch_all(&self.pool).await?;
         Ok(rows.iter().map(stored_event).collect::<Result<_, _>>()?)
     }
 
@@ -371,7 +652,7 @@ fn stored_event(row: &AnyRow) -> Result<StoredEvent, sqlx::Error> {
 
 #[cfg(test)]
 mod tests {
-    use super::{envelope_json, Committed, StoredEvent};
+    use super::{envelope_json, Committed, LogCursor, LogRead, Snapshot, StoredEvent};
     use std::sync::Arc;
     use wire::{ContactId, Event, EventEnvelope, EventId, Party};
 
@@ -414,26 +695,148 @@ mod tests {
     fn committed_hands_out_only_what_continues_from_the_cursor() {
         let committed = Committed::default();
         // Nothing is kept before a hub tails.
-        committed.add(Some(vec![row(1)]));
+        committed.add(&[1], Some(vec![row(1)]));
         assert!(committed.take_after(EventId(0)).events.is_empty());
         committed.start_tailing();
-        committed.add(Some(vec![row(3), row(4)]));
-        committed.add(Some(vec![row(5)]));
+        committed.add(&[3, 4], Some(vec![row(3), row(4)]));
+        committed.add(&[5], Some(vec![row(5)]));
         // Ids at or below the cursor are dropped; 3, 4 and 5 follow 2.
         let taken = committed.take_after(EventId(2));
         assert_eq!(ids(&taken), [3, 4, 5]);
         assert!(!taken.read_log);
         // A gap (6 is in the log only) sends the hub to the log, and 7 waits.
-        committed.add(Some(vec![row(7)]));
+        committed.add(&[7], Some(vec![row(7)]));
         let taken = committed.take_after(EventId(5));
         assert!(taken.events.is_empty());
         assert!(taken.read_log);
         assert_eq!(ids(&committed.take_after(EventId(6))), [7]);
         // Events whose ids are not known send the hub to the log.
-        committed.add(None);
+        committed.add(&[8], None);
         assert!(committed.take_after(EventId(7)).read_log);
         committed.wake_to_read();
         assert!(committed.take_after(EventId(7)).read_log);
         assert!(!committed.take_after(EventId(7)).read_log);
+    }
+
+    #[test]
+    fn a_gap_this_process_is_committing_is_waited_for_not_read() {
+        let committed = Committed::default();
+        committed.start_tailing();
+        // 11 is being committed here while 12 has committed: the hub waits for 11.
+        committed.committing(&[11]);
+        committed.committing(&[12]);
+        committed.add(&[12], Some(vec![row(12)]));
+        let taken = committed.take_after(EventId(10));
+        assert!(taken.events.is_empty());
+        assert!(!taken.read_log);
+        committed.add(&[11], Some(vec![row(11)]));
+        assert_eq!(ids(&committed.take_after(EventId(10))), [11, 12]);
+        // A commit that failed: the hub reads the log to learn whether 13 is there.
+        committed.committing(&[13]);
+        committed.add(&[14], Some(vec![row(14)]));
+        assert!(!committed.take_after(EventId(12)).read_log);
+        committed.abandon(&[13]);
+        let taken = committed.take_after(EventId(12));
+        assert!(taken.events.is_empty());
+        assert!(taken.read_log);
+        // And again at each look while the gap is there: nothing here will fill it.
+        assert!(committed.take_after(EventId(12)).read_log);
+    }
+
+    fn read(ids: &[i64], snapshot: Option<&str>, full: bool) -> LogRead {
+        LogRead {
+            events: ids.iter().map(|i| row(*i)).collect(),
+            snapshot: snapshot.map(|s| Snapshot::parse(s).expect("snapshot")),
+            full,
+        }
+    }
+
+    fn taken(cursor: &mut LogCursor, r: LogRead) -> Vec<i64> {
+        cursor.take(r).iter().map(|e| e.id.0).collect()
+    }
+
+    #[test]
+    fn snapshots_read_as_postgresql_writes_them() {
+        assert!(Snapshot::parse("10:20:")
+            .expect("none running")
+            .running
+            .is_empty());
+        let s = Snapshot::parse("10:20:10,14,17").expect("three running");
+        assert_eq!(s.running, [10, 14, 17]);
+        assert_eq!(s.xmax, 20);
+        assert!(Snapshot::parse("10:20").is_err());
+        assert!(Snapshot::parse("10:20:1x").is_err());
+        assert!(Snapshot::parse("10:2x:1").is_err());
+        assert!(Snapshot::parse("10:20:1:2").is_err());
+        // 25 was given after the snapshot: everything running then had a smaller id.
+        let later = |t: &str| Snapshot::parse(t).expect("later");
+        assert!(s.ended_by(25, &later("18:26:18,25")));
+        assert!(!s.ended_by(25, &later("14:26:14")));
+        // 21 was not listed (above xmax 20: given after the newest that had ended) and may
+        // have been running: it still is.
+        assert!(!s.ended_by(25, &later("18:26:21")));
+        // A later snapshot whose xmax is not past the bound cannot say that 20 to 24 ended.
+        assert!(!s.ended_by(25, &later("18:24:")));
+    }
+
+    #[test]
+    fn the_cursor_stops_at_a_gap_until_what_was_running_has_ended() {
+        // SQLite: every id read is settled, gaps and all.
+        let mut cursor = LogCursor::new(EventId(0));
+        assert_eq!(taken(&mut cursor, read(&[1, 3, 4], None, false)), [1, 3, 4]);
+        assert!(!cursor.waiting());
+
+        // PostgreSQL: 12 is seen while 11 is not; transaction 900 was running.
+        let mut cursor = LogCursor::new(EventId(10));
+        let seen = read(&[12, 13], Some("900:905:900,903"), false);
+        assert!(taken(&mut cursor, seen).is_empty());
+        assert!(cursor.waiting());
+        assert!(cursor.needs_bound());
+        cursor.bound(906);
+        assert!(!cursor.needs_bound());
+        assert_eq!(cursor.at, EventId(10));
+        // 903 has ended, 900 still runs: 12 still waits, and nothing newer passes it.
+        let again = read(&[12, 13, 14], Some("900:910:900"), false);
+        assert!(taken(&mut cursor, again).is_empty());
+        // 11 committed meanwhile: it and what follows go, in order.
+        let filled = read(&[11, 12, 13, 14], Some("900:910:900"), false);
+        assert_eq!(taken(&mut cursor, filled), [11, 12, 13, 14]);
+        assert!(!cursor.waiting());
+
+        // 16 seen, 15 missing; nothing listed running, but 950 (given after the newest that
+        // had ended) may hold 15: without a bound nothing settles.
+        let seen = read(&[16, 17], Some("950:950:"), false);
+        assert!(taken(&mut cursor, seen).is_empty());
+        let early = read(&[16, 17], Some("950:951:950"), false);
+        assert!(taken(&mut cursor, early).is_empty());
+        cursor.bound(952);
+        let still = read(&[16, 17], Some("950:953:950"), false);
+        assert!(taken(&mut cursor, still).is_empty());
+        // Once 950 has ended without 15, 16 and 17 go.
+        let settled = read(&[16, 17, 19], Some("961:970:"), false);
+        assert_eq!(taken(&mut cursor, settled), [16, 17]);
+        // 18 is missing above what was settled: a new wait, with the newer snapshot.
+        assert!(cursor.waiting());
+        assert!(cursor.needs_bound());
+        cursor.bound(971);
+        let settled = read(&[19], Some("971:980:"), false);
+        assert_eq!(taken(&mut cursor, settled), [19]);
+        assert_eq!(cursor.at, EventId(19));
+    }
+
+    #[test]
+    fn a_gap_left_by_a_rollback_is_passed_once_settled() {
+        let mut cursor = LogCursor::new(EventId(0));
+        assert!(taken(&mut cursor, read(&[2], Some("5:9:5"), false)).is_empty());
+        cursor.bound(9);
+        // Transaction 5 ended without 1 (rolled back): 2 goes.
+        assert_eq!(taken(&mut cursor, read(&[2], Some("9:9:"), false)), [2]);
+        assert_eq!(cursor.at, EventId(2));
+        // A full read (more may follow at once) that settles 3 and 4 as never coming.
+        let mut cursor = LogCursor::new(EventId(2));
+        assert!(taken(&mut cursor, read(&[5], Some("7:9:7"), true)).is_empty());
+        cursor.bound(9);
+        assert_eq!(taken(&mut cursor, read(&[5], Some("9:9:"), true)), [5]);
+        assert_eq!(cursor.at, EventId(5));
     }
 }

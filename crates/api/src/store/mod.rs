@@ -93,7 +93,8 @@ pub use conversation::ChannelFilter;
 pub use embed::{EmbedExchange, EmbedIssueRefusal, EmbedLoginRefusal, NewEmbedToken};
 pub use error::StoreError;
 pub use event_log::{
-    Committed, Internal, StoredEvent, Taken, AGENT_EVENTS_SQL, BOARD_EVENTS_SQL, VISITOR_EVENTS_SQL,
+    Committed, Internal, LogCursor, LogRead, Snapshot, StoredEvent, Taken, AGENT_EVENTS_SQL,
+    BOARD_EVENTS_SQL, SETTLE_POLL, VISITOR_EVENTS_SQL,
 };
 pub use history::{ImportedInteraction, ImportedMessage};
 pub use inbound::{InboundEdit, InboundMessage};
@@ -149,10 +150,14 @@ pub trait Dialect: Send + Sync + 'static {
     /// `None` when nothing searchable is left.
     fn search_param(&self, q: &str) -> Option<String>;
     /// The statement that appends `rows` (a `VALUES` list of [`EVENT_COLUMNS`]) to the event
-    /// log at commit and returns their ids, in
-    /// one round trip: on PostgreSQL it also takes the lock that makes event ids become
-    /// visible in order, and wakes the other instances (`NOTIFY`, sent at commit).
+    /// log at commit and returns their ids, in one round trip: on PostgreSQL it also makes
+    /// sure the transaction has its id before the rows draw theirs (see
+    /// [`event_log::LogCursor`]), and wakes the other instances (`NOTIFY`, sent at commit).
     fn append_events_sql(&self, rows: &str) -> String;
+    /// The SQL expression for the transactions running now, as text, where event ids may
+    /// become visible out of order (see [`event_log::LogCursor`]); `None` where they become
+    /// visible in the order they were drawn.
+    fn log_snapshot(&self) -> Option<&'static str>;
     /// Whether one statement may both change a row and insert with what it returned (a
     /// `WITH … UPDATE … RETURNING` feeding an `INSERT`): saves a round trip where it can.
     fn writable_ctes(&self) -> bool;

@@ -1,6 +1,7 @@
 //! PostgreSQL: for several API instances on one database. Row locks (`FOR UPDATE`,
-//! `SKIP LOCKED`) keep routing correct across instances; an advisory lock makes event ids
-//! commit in order so every instance tails the log without gaps; `NOTIFY` wakes the others.
+//! `SKIP LOCKED`) keep routing correct across instances; event ids commit in any order and
+//! every instance's reader waits at a gap until it is settled (`LogCursor`); `NOTIFY` wakes
+//! the others.
 
 use super::sql::{Arg, SqlBuilder};
 use super::{Dialect, EVENT_COLUMNS};
@@ -117,18 +118,22 @@ impl Dialect for Postgres {
         (!q.is_empty()).then(|| q.to_owned())
     }
     fn append_events_sql(&self, rows: &str) -> String {
-        // The advisory lock is held to commit: ids are taken and committed in one order, so a
-        // reader that saw id N will never later find a smaller id appear. The rows are joined
-        // to the lock's one-row result, so no id is drawn before the lock is held; `NOTIFY`
-        // is delivered at commit, so where it stands in the statement does not matter.
+        // The transaction takes its id before the rows draw theirs (the rows are joined to
+        // its one-row result): a reader that misses an id below one it sees then knows the
+        // transaction that drew it was running when it read (see `LogCursor`). Nothing is
+        // locked: transactions commit side by side, and readers wait at a gap instead.
+        // `NOTIFY` is delivered at commit, so where it stands in the statement does not matter.
         format!(
-            "WITH ordering AS MATERIALIZED (SELECT pg_advisory_xact_lock(7215004)), \
+            "WITH ordering AS MATERIALIZED (SELECT pg_current_xact_id()), \
              added AS (INSERT INTO events ({EVENT_COLUMNS}) \
              SELECT v.* FROM ordering CROSS JOIN (VALUES {rows}) AS v({EVENT_COLUMNS}) \
              RETURNING id) \
              SELECT added.id FROM added CROSS JOIN (SELECT pg_notify('{NOTIFY_CHANNEL}', '{tag}')) AS wake",
             tag = self.wake_tag
         )
+    }
+    fn log_snapshot(&self) -> Option<&'static str> {
+        Some("pg_current_snapshot()::text")
     }
     fn writable_ctes(&self) -> bool {
         true
@@ -166,8 +171,7 @@ impl Dialect for Postgres {
         Some(std::time::Duration::from_secs(10))
     }
     fn send_writers(&self) -> usize {
-        // Several: most of a send is round trips to the server, which run side by side; only
-        // writing the event log and committing take turns (the ordering lock).
+        // Several: most of a send is round trips to the server, which run side by side.
         4
     }
 }

@@ -84,6 +84,10 @@ impl Dialect for Sqlite {
     fn append_events_sql(&self, rows: &str) -> String {
         format!("INSERT INTO events ({EVENT_COLUMNS}) VALUES {rows} RETURNING id")
     }
+    fn log_snapshot(&self) -> Option<&'static str> {
+        // One writer at a time: ids become visible in the order they were drawn.
+        None
+    }
     fn writable_ctes(&self) -> bool {
         false
     }

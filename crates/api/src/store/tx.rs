@@ -190,10 +190,10 @@ const EVENT_ROWS_PER_INSERT: usize = 64;
 /// before [`Tx::commit`] commits, become visible to the live streams when it succeeds, and
 /// vanish with the change if it does not.
 ///
-/// Events are held in memory until commit so that the log is written last: on PostgreSQL the
-/// ordering lock is then the last lock a transaction takes and is held only for the few
-/// statements before `COMMIT` (never while waiting for a row lock), and many events go into
-/// one statement (see [`Store::send_as_contact`] for transactions holding many sends).
+/// Events are held in memory until commit so that the log is written last: on PostgreSQL an id
+/// is then drawn just before `COMMIT`, and the readers that wait at its gap (see
+/// `event_log::LogCursor`) wait only for that; and many events go into one statement (see
+/// [`Store::send_as_contact`] for transactions holding many sends).
 pub struct Tx {
     /// The database transaction.
     pub(crate) inner: Conn,
@@ -297,24 +297,30 @@ impl Tx {
     /// process's hub and wakes it (see [`Committed`]).
     pub async fn commit(mut self) -> Result<(), StoreError> {
         let ids = self.write_events().await?;
-        match self.inner {
-            Conn::Tx(t) => t.commit().await?,
-            Conn::Direct(mut d) => d.0.commit()?,
-            Conn::Pool(_) => return Err(not_a_transaction()),
+        self.committed.committing(&ids);
+        let done = match self.inner {
+            Conn::Tx(t) => t.commit().await.map_err(StoreError::from),
+            Conn::Direct(mut d) => d.0.commit().map_err(StoreError::from),
+            Conn::Pool(_) => Err(not_a_transaction()),
+        };
+        if let Err(e) = done {
+            self.committed.abandon(&ids);
+            return Err(e);
         }
         if !self.events.is_empty() {
-            // Ids that are not one run, one per event, cannot be matched to the events with
-            // certainty: the hub then reads them from the log.
-            let one_run =
-                ids.len() == self.events.len() && ids.windows(2).all(|w| w[1] == w[0] + 1);
-            let rendered = one_run.then(|| {
+            // Each statement's ids are in the order of its rows (see `write_events`), so ids
+            // that rise, one per event, match the events; ids of other transactions may fall
+            // between them on PostgreSQL, which orders commits, not ids. Otherwise the hub
+            // reads them from the log.
+            let matched = ids.len() == self.events.len() && ids.windows(2).all(|w| w[1] > w[0]);
+            let rendered = matched.then(|| {
                 self.events
                     .iter()
                     .zip(&ids)
                     .map(|(e, id)| e.rendered(EventId(*id)))
                     .collect()
             });
-            self.committed.add(rendered);
+            self.committed.add(&ids, rendered);
         }
         Ok(())
     }
