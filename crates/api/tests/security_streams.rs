@@ -470,20 +470,24 @@ on_both!(
     connections_over_the_limit_wait,
 );
 
-/// Appends one event for every agent on `conn` the way an instance does (the transaction has
-/// its id before the row draws one); its id.
+/// Appends one event for every agent on `conn` with the statement an instance uses (which
+/// also wakes the other instances at commit); its id.
 async fn append_event<'c, E: sqlx::Executor<'c, Database = sqlx::Any>>(conn: E) -> i64 {
-    sqlx::query(
-        "WITH ordering AS MATERIALIZED (SELECT pg_current_xact_id()) \
-         INSERT INTO events (at, agent_id, to_agents, contact_id, to_visitor, payload) \
-         SELECT $1, NULL, 1, NULL, 0, '{\"type\":\"resync\"}' FROM ordering RETURNING id",
-    )
-    .bind(common::now_ms())
-    .fetch_one(conn)
-    .await
-    .expect("append an event")
-    .try_get("id")
-    .expect("its id")
+    use threadline_api::store::Dialect;
+    let sql = threadline_api::store::postgres::Postgres::new()
+        .append_events_sql("($1, $2, $3, $4, $5, $6)");
+    sqlx::query(&sql)
+        .bind(common::now_ms())
+        .bind(None::<i64>)
+        .bind(1_i64)
+        .bind(None::<i64>)
+        .bind(0_i64)
+        .bind("{\"type\":\"resync\"}")
+        .fetch_one(conn)
+        .await
+        .expect("append an event")
+        .try_get("id")
+        .expect("its id")
 }
 
 /// The next event of the log on `events` (skipping the server's own before `id`); panics if it
@@ -518,13 +522,6 @@ async fn events_reach_streams_in_id_order_whatever_order_they_commit() {
         .connect(&server.db.url)
         .await
         .expect("connect");
-    let wake = || async {
-        sqlx::query("SELECT pg_notify('threadline_events', 'another instance')")
-            .execute(&other)
-            .await
-            .expect("notify");
-    };
-
     // 11 is drawn and not yet committed when 12 commits; 11's transaction took its id after
     // 12's, so a snapshot taken then does not list it as running (its `xmax` is one past the
     // newest transaction that had ended: 12's).
@@ -538,9 +535,8 @@ async fn events_reach_streams_in_id_order_whatever_order_they_commit() {
     let second = append_event(&mut *fast).await;
     fast.commit().await.expect("commit");
     assert!(second > first);
-    // No wake here: a `NOTIFY` is a transaction with an id of its own, and its end would
-    // make the snapshot list 11's. The hub's poll reads the log within 500 ms, and again
-    // every 5 ms while the gap waits.
+    // 12's commit wakes the hub (its `NOTIFY`); no other transaction ends meanwhile, or the
+    // snapshot would list 11's. The hub looks again every 5 ms while the gap waits.
     let early = events.drain_for(Duration::from_millis(700)).await;
     assert!(
         early.iter().all(|e| e.id.0 < first),
@@ -557,7 +553,6 @@ async fn events_reach_streams_in_id_order_whatever_order_they_commit() {
     let lost = append_event(&mut *undone).await;
     let after = append_event(&other).await;
     assert!(after > lost);
-    wake().await;
     undone.rollback().await.expect("rollback");
     next_is(&mut events, after).await;
     assert!(events.seen.iter().all(|e| e.id.0 != lost));

@@ -99,6 +99,15 @@ struct Kept {
     committing: BTreeSet<EventId>,
 }
 
+impl Kept {
+    /// The commit given `ids` is over (done or failed): nothing waits for them here.
+    fn finished(&mut self, ids: &[i64]) {
+        for id in ids {
+            self.committing.remove(&EventId(*id));
+        }
+    }
+}
+
 /// What [`Committed::take_after`] hands the hub.
 #[derive(Debug, Default)]
 pub struct Taken {
@@ -319,9 +328,7 @@ impl Committed {
         }
         if self.tailed.load(Ordering::Acquire) {
             let mut kept = self.lock();
-            for id in ids {
-                kept.committing.remove(&EventId(*id));
-            }
+            kept.finished(ids);
             for e in events.into_iter().flatten() {
                 kept.events.insert(e.id, Arc::new(e));
             }
@@ -336,10 +343,7 @@ impl Committed {
     /// and reads the log, which says whether they are there.
     pub(super) fn abandon(&self, ids: &[i64]) {
         if self.tailed.load(Ordering::Acquire) {
-            let mut kept = self.lock();
-            for id in ids {
-                kept.committing.remove(&EventId(*id));
-            }
+            self.lock().finished(ids);
         }
         self.wake_to_read();
     }

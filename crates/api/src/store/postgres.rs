@@ -120,7 +120,7 @@ impl Dialect for Postgres {
     fn append_events_sql(&self, rows: &str) -> String {
         // The transaction takes its id before the rows draw theirs (the rows are joined to
         // its one-row result): a reader that misses an id below one it sees then knows the
-        // transaction that drew it was running when it read (see `LogCursor`). Nothing is
+        // transaction that drew it had its id before the read (see `LogCursor`). Nothing is
         // locked: transactions commit side by side, and readers wait at a gap instead.
         // `NOTIFY` is delivered at commit, so where it stands in the statement does not matter.
         format!(

@@ -309,8 +309,8 @@ impl Tx {
         }
         if !self.events.is_empty() {
             // Each statement's ids are in the order of its rows (see `write_events`), so ids
-            // that rise, one per event, match the events; ids of other transactions may fall
-            // between them on PostgreSQL, which orders commits, not ids. Otherwise the hub
+            // that rise, one per event, match the events; on PostgreSQL ids of other
+            // transactions may fall between them (they draw side by side). Otherwise the hub
             // reads them from the log.
             let matched = ids.len() == self.events.len() && ids.windows(2).all(|w| w[1] > w[0]);
             let rendered = matched.then(|| {
