@@ -41,8 +41,9 @@ Commands:
   test                     install what is missing (also Chromium, chromedriver), build the
                            bundles, then fmt check, clippy (native and wasm32), and the whole test
                            suite on SQLite and PostgreSQL
-  bench size               build the bundles, serve them, and print the bytes a browser receives
-                           (first and repeat visit) against the budgets
+  bench <what> [--runs N]  a benchmark (`cargo xtask bench` lists them: size, ui, api,
+                           cluster, search, reports); `api` and `cluster` take --runs N: N
+                           runs on each database, each on a fresh one, then a summary
   fuzz [SECONDS]           schemathesis against the running API, then each cargo-fuzz target
                            in fuzz/ (default: 600 s for the API, 300 s per target; `test` runs
                            both for 90 s and 20 s per target)
@@ -64,7 +65,7 @@ enum Command {
     /// `cargo xtask test`.
     Test,
     /// `cargo xtask bench <what>`.
-    Bench(bench::Bench),
+    Bench(bench::Plan),
     /// `cargo xtask fuzz [seconds]`.
     Fuzz(fuzz::Budget),
     /// `cargo xtask chaos [rounds]`.
@@ -415,7 +416,38 @@ mod tests {
         assert!(parse(&strings(&["bench", "nothing"])).is_err());
         assert!(matches!(
             parse(&strings(&["bench", "size"])).unwrap(),
-            Command::Bench(bench::Bench::Size)
+            Command::Bench(bench::Plan {
+                bench: bench::Bench::Size,
+                runs: 1
+            })
         ));
+    }
+
+    #[test]
+    fn load_benchmarks_take_a_number_of_runs() {
+        assert!(matches!(
+            parse(&strings(&["bench", "api", "--runs", "5"])).unwrap(),
+            Command::Bench(bench::Plan {
+                bench: bench::Bench::Api,
+                runs: 5
+            })
+        ));
+        assert!(matches!(
+            parse(&strings(&["bench", "cluster", "--runs", "3"])).unwrap(),
+            Command::Bench(bench::Plan {
+                bench: bench::Bench::Cluster,
+                runs: 3
+            })
+        ));
+        for wrong in [
+            &["bench", "api", "--runs"][..],
+            &["bench", "api", "--runs", "0"],
+            &["bench", "api", "--runs", "five"],
+            &["bench", "api", "--runs", "5", "extra"],
+            &["bench", "ui", "--runs", "2"],
+            &["bench", "size", "extra"],
+        ] {
+            assert!(parse(&strings(wrong)).is_err(), "{wrong:?} was accepted");
+        }
     }
 }

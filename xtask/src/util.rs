@@ -168,6 +168,33 @@ impl Cmd {
         }
     }
 
+    /// Runs with inherited stderr and stdout passed through line by line as it comes; returns
+    /// the stdout printed. A non-zero exit is an error.
+    pub fn run_kept(mut self) -> Result<String> {
+        use std::io::BufRead;
+        println!("$ {}", self.shown);
+        let mut child = self
+            .command
+            .stdout(Stdio::piped())
+            .spawn()
+            .map_err(|e| Error::new(format!("could not start `{}`: {e}", self.shown)))?;
+        let mut kept = String::new();
+        if let Some(out) = child.stdout.take() {
+            for line in std::io::BufReader::new(out).lines() {
+                let line = line?;
+                println!("{line}");
+                kept.push_str(&line);
+                kept.push('\n');
+            }
+        }
+        let status = child.wait()?;
+        if status.success() {
+            Ok(kept)
+        } else {
+            Err(Error::new(format!("`{}` failed ({status})", self.shown)))
+        }
+    }
+
     /// Runs quietly and returns stdout and stderr together, or `None` if the program is missing
     /// or fails. For probes such as `trunk --version`.
     pub fn probe(mut self) -> Option<String> {
