@@ -197,7 +197,11 @@ fn api(runs: u32) -> Result<()> {
         runs,
         &["--idle", "0"],
     )?;
-    summarize(&outputs, &["Threadline (", "nchan ", "ratio Threadline"]);
+    summarize(
+        runs,
+        &outputs,
+        &["Threadline (", "nchan ", "ratio Threadline"],
+    );
     Ok(())
 }
 
@@ -230,18 +234,20 @@ fn cluster(runs: u32) -> Result<()> {
         outputs.push((format!("PostgreSQL, run {run}"), output));
     }
     summarize(
+        runs,
         &outputs,
         &["B → A, POST", "streams reopened", "acknowledged "],
     );
     Ok(())
 }
 
-/// After several runs, each run's key lines (those starting with one of `picks`) together.
-fn summarize(outputs: &[(String, String)], picks: &[&str]) {
-    if outputs.len() <= 2 {
+/// After more than one run, each run's key lines (those starting with one of `picks`)
+/// together, labelled by database and run.
+fn summarize(runs: u32, outputs: &[(String, String)], picks: &[&str]) {
+    if runs <= 1 {
         return;
     }
-    println!("\n== summary of {} runs ==", outputs.len());
+    println!("\n== summary of {runs} runs ==");
     for (label, output) in outputs {
         println!("{label}:");
         for line in output

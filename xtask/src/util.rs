@@ -161,6 +161,11 @@ impl Cmd {
             .command
             .status()
             .map_err(|e| Error::new(format!("could not start `{}`: {e}", self.shown)))?;
+        self.succeeded(status)
+    }
+
+    /// A non-zero exit as an [`Error`] naming the command.
+    fn succeeded(&self, status: std::process::ExitStatus) -> Result<()> {
         if status.success() {
             Ok(())
         } else {
@@ -188,11 +193,7 @@ impl Cmd {
             }
         }
         let status = child.wait()?;
-        if status.success() {
-            Ok(kept)
-        } else {
-            Err(Error::new(format!("`{}` failed ({status})", self.shown)))
-        }
+        self.succeeded(status).map(|()| kept)
     }
 
     /// Runs quietly and returns stdout and stderr together, or `None` if the program is missing
