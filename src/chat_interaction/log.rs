@@ -6,6 +6,7 @@
 //! the rendered rows, so the scrollbar reflects the whole loaded conversation: dragging it to
 //! the middle moves the window there.
 
+use super::markup::Drawn;
 use super::rows::Rows;
 use super::transcript::{Entry, EntryKey};
 use super::window::Window;
@@ -134,7 +135,7 @@ pub fn WindowedLog(
     /// The accessible name.
     label: &'static str,
     /// Draws one entry.
-    render: Callback<Entry, AnyView>,
+    render: Callback<Entry, Drawn>,
     /// A token per entry: its row is drawn again when its token changes (search highlighting).
     #[prop(optional)]
     redraw: Option<Callback<Entry, String>>,

@@ -5,6 +5,7 @@
 pub mod composer;
 pub mod handle_time;
 pub mod log;
+pub mod markup;
 mod panels;
 pub mod reply;
 mod rows;

@@ -9,9 +9,11 @@
 //! ordered list, so its rows never change order; for a list that does, this may move more
 //! rows than the fewest possible, never a wrong one).
 
+use super::markup::Drawn;
 use leptos::prelude::*;
 use leptos::tachys::view::any_view::AnyViewState;
 use leptos::tachys::view::{Mountable, Render};
+use wasm_bindgen::JsCast;
 
 /// Where a row of the new list comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,8 +73,9 @@ struct Row<K> {
     key: K,
     /// The row's own element (`div.row`), the one moved or removed.
     element: web_sys::Element,
-    /// The rendered entry, mounted in `element`; kept for as long as the row is shown.
-    view: AnyViewState,
+    /// The row's live parts, mounted in `element`'s markup; kept for as long as the row is
+    /// shown.
+    live: Vec<AnyViewState>,
     /// Owns the row's signals and effects; cleaned up when the row goes.
     owner: Owner,
 }
@@ -94,14 +97,14 @@ impl<K: Eq + Clone> Rows<K> {
         }
     }
 
-    /// Makes `into` hold one row per item, in order: `build` draws an item not shown yet,
-    /// `class` names its row's element.
+    /// Makes `into` hold one row per item, in order: `build` draws an item not shown yet
+    /// (see [`Drawn`]), `class` names its row's element.
     pub fn update<T>(
         &mut self,
         into: &web_sys::Element,
         items: Vec<(K, T)>,
         class: impl Fn(&T) -> &'static str,
-        build: impl Fn(T) -> AnyView,
+        build: impl Fn(T) -> Drawn,
     ) {
         if self.rows.is_empty() {
             // The element may come from an earlier log that Leptos rebuilt in place (another
@@ -145,18 +148,39 @@ impl<K: Eq + Clone> Rows<K> {
         into: &web_sys::Element,
         key: K,
         class: &'static str,
-        build: impl FnOnce() -> AnyView,
+        build: impl FnOnce() -> Drawn,
     ) -> Option<Row<K>> {
         let element = into.owner_document()?.create_element("div").ok()?;
         element.set_class_name(class);
         let owner = self.parent.with(Owner::new);
         // Drawn untracked: what the row reads is its own business, not the list's.
-        let mut view = owner.with(|| untrack(|| build().build()));
-        view.mount(&element, None);
+        let drawn = owner.with(|| untrack(build));
+        // The markup in one call (see `markup`); then each live part in its element.
+        element.set_inner_html(&drawn.markup);
+        let hosts = if drawn.live.is_empty() {
+            None
+        } else {
+            element.query_selector_all("[data-live]").ok()
+        };
+        let live = drawn
+            .live
+            .into_iter()
+            .enumerate()
+            .map(|(i, view)| {
+                let mut state = owner.with(|| untrack(|| view.build()));
+                let host = hosts
+                    .as_ref()
+                    .and_then(|h| h.get(u32::try_from(i).ok()?))
+                    .and_then(|n| n.dyn_into::<web_sys::Element>().ok())
+                    .unwrap_or_else(|| element.clone());
+                state.mount(&host, None);
+                state
+            })
+            .collect();
         Some(Row {
             key,
             element,
-            view,
+            live,
             owner,
         })
     }
@@ -166,7 +190,9 @@ impl<K> Row<K> {
     /// Takes the row out of the page and disposes of what it owns.
     fn discard(mut self) {
         self.element.remove();
-        self.view.unmount();
+        for view in &mut self.live {
+            view.unmount();
+        }
         self.owner.cleanup();
     }
 }

@@ -2,6 +2,7 @@
 //! lines, plus the messages still being sent.
 
 use super::log::WindowedLog;
+use super::markup::{Drawn, Markup};
 use super::send::{self, Sender};
 use super::state::{InteractionsState, Pending};
 use crate::browser::{clock_time, date_time};
@@ -164,19 +165,16 @@ fn system_text(m: &MessageView) -> String {
     .to_owned()
 }
 
-/// A text, with every case-insensitive hit of `needle` in a `<mark>`.
-pub fn highlighted(text: &str, needle: &str) -> AnyView {
+/// Writes a text, with every case-insensitive hit of `needle` in a `<mark>`.
+pub fn highlighted(m: &mut Markup, text: &str, needle: &str) {
     let needle = needle.trim();
-    if needle.is_empty() {
-        return text.to_owned().into_any();
-    }
     let lower = text.to_lowercase();
     let n = needle.to_lowercase();
     // Lower-casing can change byte lengths outside ASCII; highlight only when it did not.
-    if lower.len() != text.len() {
-        return text.to_owned().into_any();
+    if needle.is_empty() || lower.len() != text.len() {
+        m.text(text);
+        return;
     }
-    let mut parts = Vec::new();
     let mut at = 0;
     while let Some(pos) = lower[at..].find(&n) {
         let start = at + pos;
@@ -184,12 +182,11 @@ pub fn highlighted(text: &str, needle: &str) -> AnyView {
         if !text.is_char_boundary(start) || !text.is_char_boundary(end) {
             break;
         }
-        parts.push(text[at..start].to_owned().into_any());
-        parts.push(view! { <mark>{text[start..end].to_owned()}</mark> }.into_any());
+        m.text(&text[at..start])
+            .element("mark", &[], &text[start..end]);
         at = end;
     }
-    parts.push(text[at..].to_owned().into_any());
-    parts.collect_view().into_any()
+    m.text(&text[at..]);
 }
 
 /// The channel `m` was written on, from its interaction (unknown until that is loaded).
@@ -203,115 +200,213 @@ fn channel_of(interactions: InteractionsState, m: &MessageView) -> Option<Channe
     })
 }
 
-/// One entry as a line.
-pub fn entry_view(entry: Entry, contact_name: String, needle: String, sender: Sender) -> AnyView {
+/// The mark under an agent's message: read, delivered, or where its sending stands.
+fn agent_mark(m: &MessageView) -> &'static str {
+    if m.read_at.is_some() {
+        "Read"
+    } else if m.delivered_at.is_some() {
+        "Delivered"
+    } else {
+        match m.outbound.as_ref().map(|o| o.state) {
+            Some(OutboundState::Sending) => "Sending…",
+            Some(OutboundState::Sent) => "Sent",
+            Some(OutboundState::Failed) => "Not sent",
+            // Stored, not yet delivered: the contact sees it at their next visit (or the
+            // platform gets it from the outbox).
+            Some(OutboundState::Waiting) | None => "Waiting",
+        }
+    }
+}
+
+/// A line's author and time (and channel and mark, when there are).
+fn meta(m: &mut Markup, author: &str, at: i64, channel: Option<&str>, mark: Option<&str>) {
+    m.open("div", &[("class", Some("msg-meta"))])
+        .element("span", &[("class", Some("author"))], author)
+        .text(" ")
+        .element("time", &[], &clock_time(at));
+    if let Some(c) = channel {
+        m.element("span", &[("class", Some("channel"))], c);
+    }
+    if let Some(k) = mark {
+        m.element("span", &[("class", Some("mark"))], k);
+    }
+    m.close("div");
+}
+
+/// A picture in a line: the thumbnail, opening the full picture when it is a link.
+fn picture(m: &mut Markup, url: &str, file_name: &str, link: bool) {
+    if link {
+        m.open(
+            "a",
+            &[
+                ("class", Some("thumb")),
+                ("href", Some(url)),
+                ("target", Some("_blank")),
+                ("rel", Some("noopener")),
+            ],
+        )
+        .open(
+            "img",
+            &[
+                ("src", Some(url)),
+                ("alt", Some(file_name)),
+                ("loading", Some("lazy")),
+            ],
+        )
+        .close("a");
+    } else {
+        m.open(
+            "img",
+            &[
+                ("class", Some("thumb")),
+                ("src", Some(url)),
+                ("alt", Some(file_name)),
+            ],
+        );
+    }
+}
+
+/// One entry as a line: markup, with the Retry and Discard buttons of a message that was
+/// not sent as live parts.
+pub fn entry_view(entry: Entry, contact_name: &str, needle: &str, sender: Sender) -> Drawn {
+    let mut out = Markup::new();
     match entry {
-        Entry::Header(i) => view! {
-            <div class="interaction-header" role="separator">
-                {format!("{} · {} · {}", i.channel.label(), date_time(i.created_at), i.state.label())}
-                {i.agent_name.clone().map(|a| format!(" · {a}"))}
-            </div>
+        Entry::Header(i) => {
+            let mut text = format!(
+                "{} · {} · {}",
+                i.channel.label(),
+                date_time(i.created_at),
+                i.state.label()
+            );
+            if let Some(a) = &i.agent_name {
+                text.push_str(" · ");
+                text.push_str(a);
+            }
+            out.element(
+                "div",
+                &[
+                    ("class", Some("interaction-header")),
+                    ("role", Some("separator")),
+                ],
+                &text,
+            );
+            Drawn::markup(out)
         }
-        .into_any(),
-        Entry::Message(m) if matches!(m.author, Author::System) => view! {
-            <div class="msg system"><time>{clock_time(m.created_at)}</time> " " {system_text(&m)}</div>
+        Entry::Message(m) if matches!(m.author, Author::System) => {
+            out.open("div", &[("class", Some("msg system"))])
+                .element("time", &[], &clock_time(m.created_at))
+                .text(" ")
+                .text(&system_text(&m))
+                .close("div");
+            Drawn::markup(out)
         }
-        .into_any(),
         Entry::Message(m) => {
             let is_agent = matches!(m.author, Author::Agent { .. });
-            let mark = if !is_agent {
-                ""
-            } else if m.read_at.is_some() {
-                "Read"
-            } else if m.delivered_at.is_some() {
-                "Delivered"
-            } else {
-                match m.outbound.as_ref().map(|o| o.state) {
-                    Some(OutboundState::Sending) => "Sending…",
-                    Some(OutboundState::Sent) => "Sent",
-                    Some(OutboundState::Failed) => "Not sent",
-                    // Stored, not yet delivered: the contact sees it at their next visit (or
-                    // the platform gets it from the outbox).
-                    Some(OutboundState::Waiting) | None => "Waiting",
-                }
-            };
             let refused = m
                 .outbound
                 .as_ref()
                 .filter(|o| o.state == OutboundState::Failed)
-                .map(|o| o.error.clone().unwrap_or_else(|| "the platform refused it".to_owned()));
-            let id = m.id;
-            let name = author_name(&m, &contact_name);
+                .map(|o| {
+                    o.error
+                        .clone()
+                        .unwrap_or_else(|| "the platform refused it".to_owned())
+                });
             let channel = channel_of(sender.interactions, &m).map(Channel::label);
-            view! {
-                <div class="msg" class:agent=is_agent class:contact=!is_agent>
-                    <div class="msg-meta">
-                        <span class="author">{name}</span>
-                        " "
-                        <time>{clock_time(m.created_at)}</time>
-                        {channel.map(|c| view! { <span class="channel">{c}</span> })}
-                        {(!mark.is_empty()).then(|| view! { <span class="mark">{mark}</span> })}
-                    </div>
-                    {(!m.text.is_empty()).then(|| view! { <p class="text">{highlighted(&m.text, &needle)}</p> })}
-                    {m.attachment.clone().map(|a| view! {
-                        <a class="thumb" href=a.url.clone() target="_blank" rel="noopener">
-                            <img src=a.url.clone() alt=a.file_name.clone() loading="lazy"/>
-                        </a>
-                    })}
-                    {refused.map(|why| {
-                        let problem = RwSignal::new(None::<String>);
-                        view! {
-                            <p class="error" role="alert">{format!("Not sent: {why}")}</p>
-                            <div class="actions">
-                                <button type="button"
-                                    on:click=move |_| send::retry_outbound(sender, id, problem)>
-                                    "Retry"
-                                </button>
-                            </div>
-                            {move || problem.get().map(|p| view! { <p class="error" role="alert">{p}</p> })}
-                        }
-                    })}
-                </div>
+            out.open(
+                "div",
+                &[
+                    (
+                        "class",
+                        Some(if is_agent { "msg agent" } else { "msg contact" }),
+                    ),
+                    ("data-live", refused.is_some().then_some("")),
+                ],
+            );
+            meta(
+                &mut out,
+                &author_name(&m, contact_name),
+                m.created_at,
+                channel,
+                is_agent.then(|| agent_mark(&m)),
+            );
+            if !m.text.is_empty() {
+                out.open("p", &[("class", Some("text"))]);
+                highlighted(&mut out, &m.text, needle);
+                out.close("p");
             }
-            .into_any()
+            if let Some(a) = &m.attachment {
+                picture(&mut out, &a.url, &a.file_name, true);
+            }
+            out.close("div");
+            let id = m.id;
+            let live = refused.map(|why| {
+                let problem = RwSignal::new(None::<String>);
+                view! {
+                    <p class="error" role="alert">{format!("Not sent: {why}")}</p>
+                    <div class="actions">
+                        <button type="button"
+                            on:click=move |_| send::retry_outbound(sender, id, problem)>
+                            "Retry"
+                        </button>
+                    </div>
+                    {move || problem.get().map(|p| view! { <p class="error" role="alert">{p}</p> })}
+                }
+                .into_any()
+            });
+            Drawn::with_live(out, live.into_iter().collect())
         }
         Entry::Pending(p) => {
             let failed = p.failed.clone();
-            let has_failed = failed.is_some();
+            out.open(
+                "div",
+                &[
+                    (
+                        "class",
+                        Some(if failed.is_some() {
+                            "msg agent pending failed"
+                        } else {
+                            "msg agent pending"
+                        }),
+                    ),
+                    ("data-live", failed.is_some().then_some("")),
+                ],
+            );
+            let mark = if failed.is_some() {
+                "Failed"
+            } else {
+                "Sending…"
+            };
+            meta(&mut out, "You", p.written_at, None, Some(mark));
+            if !p.text.is_empty() {
+                out.element("p", &[("class", Some("text"))], &p.text);
+            }
+            if let Some(a) = &p.attachment {
+                picture(&mut out, &a.url, &a.file_name, false);
+            }
+            out.close("div");
             let retry_pending = p.clone();
             let id = p.client_id.clone();
-            view! {
-                <div class="msg agent pending" class:failed=has_failed>
-                    <div class="msg-meta">
-                        <span class="author">"You"</span>
-                        " "
-                        <time>{clock_time(p.written_at)}</time>
-                        <span class="mark">{if has_failed { "Failed" } else { "Sending…" }}</span>
+            let live = failed.map(|why| {
+                view! {
+                    <p class="error" role="alert">{why}</p>
+                    <div class="actions">
+                        {p.retryable.then(|| {
+                            let again = retry_pending.clone();
+                            view! {
+                                <button type="button" on:click=move |_| send::deliver(sender, again.clone())>
+                                    "Retry"
+                                </button>
+                            }
+                        })}
+                        <button type="button"
+                            on:click=move |_| sender.interactions.discard_pending(sender.contact, &id)>
+                            "Discard"
+                        </button>
                     </div>
-                    {(!p.text.is_empty()).then(|| view! { <p class="text">{p.text.clone()}</p> })}
-                    {p.attachment.clone().map(|a| view! {
-                        <img class="thumb" src=a.url.clone() alt=a.file_name.clone()/>
-                    })}
-                    {failed.map(|why| view! {
-                        <p class="error" role="alert">{why}</p>
-                        <div class="actions">
-                            {p.retryable.then(|| {
-                                let again = retry_pending.clone();
-                                view! {
-                                    <button type="button" on:click=move |_| send::deliver(sender, again.clone())>
-                                        "Retry"
-                                    </button>
-                                }
-                            })}
-                            <button type="button"
-                                on:click=move |_| sender.interactions.discard_pending(sender.contact, &id)>
-                                "Discard"
-                            </button>
-                        </div>
-                    })}
-                </div>
-            }
-            .into_any()
+                }
+                .into_any()
+            });
+            Drawn::with_live(out, live.into_iter().collect())
         }
     }
 }
@@ -328,7 +423,7 @@ pub fn Transcript(
     let interactions = sender.interactions;
     let list = Memo::new(move |_| entries(interactions, contact, only, None));
     let render = Callback::new(move |entry: Entry| {
-        entry_view(entry, contact_name.get_untracked(), String::new(), sender)
+        entry_view(entry, &contact_name.get_untracked(), "", sender)
     });
     let place = match only {
         Some(id) => format!("t-{id}"),

@@ -147,19 +147,29 @@ pub fn ConversationTab(
         let needle = query.get_untracked();
         let hit = found.with_untracked(|f| f.get(current.get_untracked()).copied());
         let (dom_id, is_hit) = match &entry {
-            Entry::Message(m) => (format!("conv-{contact}-{}", m.id), Some(m.id) == hit),
-            _ => (String::new(), false),
+            Entry::Message(m) => (Some(format!("conv-{contact}-{}", m.id)), Some(m.id) == hit),
+            _ => (None, false),
         };
         let name = contact_name.get_untracked();
-        let indent = reply.map(|_| thread::indent(&entry, interactions, contact));
+        let indent = reply
+            .map(|_| thread::indent(&entry, interactions, contact))
+            .filter(|i| !i.is_empty());
         let button = reply.and_then(|r| thread::reply_button(&entry, &name, r));
-        view! {
-            <div id=dom_id class="conv-row" class:current-hit=is_hit style=indent>
-                {entry_view(entry, name, needle, sender)}
-                {button}
-            </div>
-        }
-        .into_any()
+        entry_view(entry, &name, &needle, sender).wrapped(
+            &[
+                ("id", dom_id.as_deref()),
+                (
+                    "class",
+                    Some(if is_hit {
+                        "conv-row current-hit"
+                    } else {
+                        "conv-row"
+                    }),
+                ),
+                ("style", indent.as_deref()),
+            ],
+            button,
+        )
     });
     // Only rows with a hit are drawn again when the search changes.
     let redraw = Callback::new(move |entry: Entry| match entry {
