@@ -175,6 +175,27 @@ async fn markup_is_shown_as_text_and_never_runs() {
             drop(seen);
             nothing_ran(&agent).await?;
 
+            // Searching the Conversation tab marks the hit inside the hostile text (its lines
+            // are written as escaped markup with the hit in a `<mark>`): still text, and
+            // nothing runs.
+            agent.click("tab", "Conversation").await?;
+            agent.fill("Search", "onerror").await?;
+            agent.wait_role_text("status", "1 of 1").await?;
+            agent
+                .wait_text("log", "Conversation", MESSAGES[1])
+                .await?;
+            let marks = agent
+                .client
+                .execute(
+                    "return [...document.querySelectorAll('.current-hit mark')].map(m => m.textContent);",
+                    vec![],
+                )
+                .await?;
+            if marks != serde_json::json!(["onerror"]) {
+                return Err(format!("the hit is not marked as text: {marks}").into());
+            }
+            nothing_ran(&agent).await?;
+
             // The widget shows its own conversation, markup included, as text.
             let customer = h.browser("visitor").await?;
             customer.goto("/demo").await?;
