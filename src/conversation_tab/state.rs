@@ -8,28 +8,54 @@ use crate::shell::state::Api;
 use leptos::prelude::*;
 use wire::{ContactId, MessageId};
 
-/// Every message's text in lower case, in order: made once per change of the list, so a
-/// search per keystroke only compares.
-pub fn lowered(list: &[Entry]) -> Vec<(MessageId, String)> {
-    list.iter()
-        .filter_map(|e| match e {
-            Entry::Message(m) => Some((m.id, m.text.to_lowercase())),
-            _ => None,
-        })
-        .collect()
+/// Every message's text in lower case, in list order, in one string: made once per change of
+/// the list, so a search per keystroke is one scan of it (one searcher for the needle, where a
+/// search of each text apart set one up per message).
+#[derive(Debug, Default, PartialEq)]
+pub struct Lowered {
+    /// The lowered texts one after the other, each followed by a NUL. No needle holds one
+    /// (see [`hits`]), so no match runs from one text into the next.
+    text: String,
+    /// Where each text's NUL is in `text`, in order: a match belongs to the first text
+    /// ending after it.
+    ends: Vec<usize>,
+    /// Each text's message, in the same order as `ends`.
+    ids: Vec<MessageId>,
 }
 
-/// The messages whose text contains `needle` (case-insensitive), in order.
-pub fn hits(lowered: &[(MessageId, String)], needle: &str) -> Vec<MessageId> {
+/// The messages' texts of `list`, lowered, for [`hits`].
+pub fn lowered(list: &[Entry]) -> Lowered {
+    let mut out = Lowered::default();
+    for e in list {
+        if let Entry::Message(m) = e {
+            // Lowered text by text: lowering can change a text's length.
+            out.text.push_str(&m.text.to_lowercase());
+            out.ends.push(out.text.len());
+            out.text.push('\0');
+            out.ids.push(m.id);
+        }
+    }
+    out
+}
+
+/// The messages whose text contains `needle` (case-insensitive), in order, each once.
+pub fn hits(lowered: &Lowered, needle: &str) -> Vec<MessageId> {
     let needle = needle.trim().to_lowercase();
-    if needle.is_empty() {
+    // A NUL is what separates the texts (no text holds one: the server refuses control
+    // characters), so a needle with one finds nothing.
+    if needle.is_empty() || needle.contains('\0') {
         return Vec::new();
     }
-    lowered
-        .iter()
-        .filter(|(_, text)| text.contains(&needle))
-        .map(|(id, _)| *id)
-        .collect()
+    let mut found: Vec<MessageId> = Vec::new();
+    let mut last = None;
+    for (at, _) in lowered.text.match_indices(needle.as_str()) {
+        let i = lowered.ends.partition_point(|&end| end <= at);
+        if last != Some(i) {
+            last = Some(i);
+            found.extend(lowered.ids.get(i));
+        }
+    }
+    found
 }
 
 /// Loads older pages of a contact's conversation until `seq` is loaded (a search hit beyond
@@ -56,4 +82,70 @@ pub async fn load_until(
         interactions.page(page, first.is_none(), public);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{hits, lowered};
+    use crate::chat_interaction::transcript::Entry;
+    use wire::{Author, ContactId, InteractionId, MessageId, MessageView};
+
+    fn message(id: i64, text: &str) -> Entry {
+        Entry::Message(MessageView {
+            id: MessageId(id),
+            contact_id: ContactId(1),
+            interaction_id: InteractionId(1),
+            seq: id,
+            author: Author::Contact,
+            text: text.to_owned(),
+            attachment: None,
+            client_id: None,
+            created_at: 0,
+            delivered_at: None,
+            read_at: None,
+            system: None,
+            outbound: None,
+            reply_to: None,
+        })
+    }
+
+    fn ids(found: &[MessageId]) -> Vec<i64> {
+        found.iter().map(|m| m.0).collect()
+    }
+
+    #[test]
+    fn each_message_with_the_needle_once_in_order_whatever_the_case() {
+        let list = [
+            message(1, "Refund please"),
+            message(2, "no"),
+            message(3, "REFUND, refund, refund"),
+            message(4, ""),
+            message(5, "a refund"),
+        ];
+        let l = lowered(&list);
+        assert_eq!(ids(&hits(&l, "refund")), [1, 3, 5]);
+        assert_eq!(ids(&hits(&l, "  ReFuNd ")), [1, 3, 5]);
+        assert_eq!(ids(&hits(&l, "please")), [1]);
+        assert!(hits(&l, "hovercraft").is_empty());
+        assert!(hits(&l, "   ").is_empty());
+    }
+
+    #[test]
+    fn no_match_runs_from_one_message_into_the_next() {
+        let l = lowered(&[message(1, "abc"), message(2, "def")]);
+        assert!(hits(&l, "cd").is_empty());
+        assert!(hits(&l, "c\0d").is_empty());
+        assert!(hits(&l, "\0").is_empty());
+        assert_eq!(ids(&hits(&l, "def")), [2]);
+        assert_eq!(ids(&hits(&l, "abc")), [1]);
+    }
+
+    #[test]
+    fn a_text_whose_length_changes_when_lowered_keeps_its_place() {
+        // "İ" lowers to two characters (i and a combining dot): the next text still starts
+        // where its own NUL says.
+        let l = lowered(&[message(1, "İİİ"), message(2, "x"), message(3, "İx")]);
+        assert_eq!(ids(&hits(&l, "x")), [2, 3]);
+        assert_eq!(ids(&hits(&l, "İ")), [1, 3]);
+    }
 }
