@@ -465,24 +465,14 @@ impl InteractionsState {
 #[cfg(test)]
 mod tests {
     use super::Conversation;
-    use wire::{Author, ClientMessageId, ContactId, InteractionId, MessageId, MessageView};
+    use wire::{ClientMessageId, ContactId, InteractionId, MessageView};
 
     fn msg(id: i64, seq: i64) -> MessageView {
         MessageView {
-            id: MessageId(id),
-            contact_id: ContactId(1),
-            interaction_id: InteractionId(1),
             seq,
-            author: Author::Contact,
             text: format!("m{seq}"),
-            attachment: None,
             client_id: Some(ClientMessageId(format!("client-{id:04}"))),
-            created_at: 0,
-            delivered_at: None,
-            read_at: None,
-            system: None,
-            outbound: None,
-            reply_to: None,
+            ..crate::test_support::message(id)
         }
     }
 

@@ -435,24 +435,13 @@ pub fn Transcript(
 #[cfg(test)]
 mod tests {
     use super::{thread_depth, thread_order};
-    use wire::{Author, ContactId, InteractionId, MessageId, MessageView};
+    use crate::test_support::message;
+    use wire::{MessageId, MessageView};
 
     fn item(id: i64, reply_to: Option<i64>) -> MessageView {
         MessageView {
-            id: MessageId(id),
-            contact_id: ContactId(1),
-            interaction_id: InteractionId(1),
-            seq: id,
-            author: Author::Contact,
-            text: format!("m{id}"),
-            attachment: None,
-            client_id: None,
-            created_at: 0,
-            delivered_at: None,
-            read_at: None,
-            system: None,
-            outbound: None,
             reply_to: reply_to.map(MessageId),
+            ..message(id)
         }
     }
 

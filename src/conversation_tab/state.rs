@@ -88,24 +88,12 @@ pub async fn load_until(
 mod tests {
     use super::{hits, lowered};
     use crate::chat_interaction::transcript::Entry;
-    use wire::{Author, ContactId, InteractionId, MessageId, MessageView};
+    use wire::{MessageId, MessageView};
 
     fn message(id: i64, text: &str) -> Entry {
         Entry::Message(MessageView {
-            id: MessageId(id),
-            contact_id: ContactId(1),
-            interaction_id: InteractionId(1),
-            seq: id,
-            author: Author::Contact,
             text: text.to_owned(),
-            attachment: None,
-            client_id: None,
-            created_at: 0,
-            delivered_at: None,
-            read_at: None,
-            system: None,
-            outbound: None,
-            reply_to: None,
+            ..crate::test_support::message(id)
         })
     }
 
