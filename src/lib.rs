@@ -43,8 +43,6 @@ pub mod notifications;
 pub mod presence;
 pub mod session;
 pub mod shell;
-#[cfg(test)]
-mod test_support;
 
 /// Mounts the desktop on the page's `<body>`, after installing the panic hook.
 pub fn start() {

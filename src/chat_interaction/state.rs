@@ -472,7 +472,7 @@ mod tests {
             seq,
             text: format!("m{seq}"),
             client_id: Some(ClientMessageId(format!("client-{id:04}"))),
-            ..crate::test_support::message(id)
+            ..MessageView::sample(id)
         }
     }
 

@@ -435,13 +435,12 @@ pub fn Transcript(
 #[cfg(test)]
 mod tests {
     use super::{thread_depth, thread_order};
-    use crate::test_support::message;
     use wire::{MessageId, MessageView};
 
     fn item(id: i64, reply_to: Option<i64>) -> MessageView {
         MessageView {
             reply_to: reply_to.map(MessageId),
-            ..message(id)
+            ..MessageView::sample(id)
         }
     }
 

@@ -93,7 +93,7 @@ mod tests {
     fn message(id: i64, text: &str) -> Entry {
         Entry::Message(MessageView {
             text: text.to_owned(),
-            ..crate::test_support::message(id)
+            ..MessageView::sample(id)
         })
     }
 

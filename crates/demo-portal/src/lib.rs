@@ -126,17 +126,24 @@ const SCRIPT: &str = include_str!("../assets/app.js");
 const STYLE: &str = include_str!("../assets/style.css");
 const ICON: &str = include_str!("../assets/favicon.svg");
 
-/// The portal's routes.
-pub fn app(config: Config) -> Router {
-    let origin = html_escape(&config.threadline);
+/// The portal's page, with Threadline's origin, the agents and the customer filled in.
+fn app_page(config: &Config) -> String {
+    // The page puts the origin in double-quoted attributes.
+    let origin = html_escape::encode_double_quoted_attribute(&config.threadline);
     let mut options = String::new();
     for (login, name) in AGENTS {
         let _ = write!(options, "<option value=\"{login}\">{name}</option>");
     }
-    let page = PAGE
-        .replace("{threadline}", &origin)
+    PAGE.replace("{threadline}", &origin)
         .replace("{agents}", &options)
-        .replace("{customer}", CUSTOMER_ID);
+        .replace("{customer}", CUSTOMER_ID)
+}
+
+/// The portal's routes.
+pub fn app(config: Config) -> Router {
+    let page = app_page(&config);
+    // An origin as the URL parser serialises it: nothing in it needs quoting in a header.
+    let origin = &config.threadline;
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(std::time::Duration::from_secs(5))
@@ -211,22 +218,6 @@ fn file(body: &'static str, content_type: &'static str) -> Response {
         .into_response()
 }
 
-/// Escapes text for HTML (an attribute or element content).
-fn html_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// Serves the portal on `listener` until `shutdown` completes.
 ///
 /// # Errors
@@ -265,7 +256,11 @@ mod tests {
     }
 
     #[test]
-    fn escaping() {
-        assert_eq!(html_escape("a\"<b>&'"), "a&quot;&lt;b&gt;&amp;&#39;");
+    fn the_page_holds_threadline_s_address_escaped() {
+        let mut config = Config::new("http://x", Some("s".repeat(40)), false).expect("ok");
+        config.threadline = "https://t.example/a\"><script>'&".into();
+        let page = app_page(&config);
+        assert!(page.contains("content=\"https://t.example/a&quot;&gt;&lt;script&gt;'&amp;\""));
+        assert!(!page.contains("<script>'"));
     }
 }

@@ -389,6 +389,31 @@ pub struct MessageView {
     pub reply_to: Option<MessageId>,
 }
 
+#[cfg(any(test, feature = "test-support"))]
+impl MessageView {
+    /// For tests: a contact's message `id` in interaction 1 of contact 1, with `seq` equal to
+    /// its id and the text `m<id>`; a test changes what it needs with struct update syntax.
+    #[must_use]
+    pub fn sample(id: i64) -> Self {
+        Self {
+            id: MessageId(id),
+            contact_id: ContactId(1),
+            interaction_id: InteractionId(1),
+            seq: id,
+            author: Author::Contact,
+            text: format!("m{id}"),
+            attachment: None,
+            client_id: None,
+            created_at: 0,
+            delivered_at: None,
+            read_at: None,
+            system: None,
+            outbound: None,
+            reply_to: None,
+        }
+    }
+}
+
 /// Where an agent's message to a platform (Messenger, X) stands in the outbox.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -7,19 +7,8 @@ use wire::{AgentId, Author, Event, EventEnvelope, EventId};
 fn msg(seq: i64, author: Author) -> Message {
     let view = wire::MessageView {
         id: MessageId(seq * 10),
-        contact_id: ContactId(1),
-        interaction_id: InteractionId(1),
-        seq,
         author,
-        text: format!("m{seq}"),
-        attachment: None,
-        client_id: None,
-        created_at: 0,
-        delivered_at: None,
-        read_at: None,
-        system: None,
-        outbound: None,
-        reply_to: None,
+        ..wire::MessageView::sample(seq)
     };
     serde_json::from_str(&serde_json::to_string(&view).unwrap()).unwrap()
 }
@@ -88,10 +77,7 @@ fn a_wire_page_reads_as_a_page() {
         )
     };
     let message = wire::MessageView {
-        id: MessageId(1),
-        contact_id: ContactId(1),
         interaction_id: InteractionId(4),
-        seq: 1,
         author: agent(),
         text: "hello".into(),
         attachment: Some(wire::AttachmentView {
@@ -103,13 +89,9 @@ fn a_wire_page_reads_as_a_page() {
             file_name: "a.png".into(),
             url: "/api/files/k".into(),
         }),
-        client_id: None,
         created_at: 5,
         delivered_at: Some(6),
-        read_at: None,
-        system: None,
-        outbound: None,
-        reply_to: None,
+        ..wire::MessageView::sample(1)
     };
     let page = wire::api::ConversationPage {
         contact_id: ContactId(1),
@@ -143,20 +125,12 @@ fn wire_json(event: Event) -> (String, String) {
 #[test]
 fn reads_the_events_the_server_sends() {
     let message = wire::MessageView {
-        id: MessageId(1),
         contact_id: ContactId(3),
         interaction_id: InteractionId(2),
         seq: 5,
-        author: Author::Contact,
         text: "hi".into(),
-        attachment: None,
-        client_id: None,
         created_at: 9,
-        delivered_at: None,
-        read_at: None,
-        system: None,
-        outbound: None,
-        reply_to: None,
+        ..wire::MessageView::sample(1)
     };
     let (name, data) = wire_json(Event::Message {
         message: message.clone(),
@@ -209,20 +183,11 @@ fn reads_the_events_the_server_sends() {
 #[test]
 fn reads_the_visitor_form_the_server_sends() {
     let view = wire::MessageView {
-        id: MessageId(30),
-        contact_id: ContactId(1),
-        interaction_id: InteractionId(1),
         seq: 3,
         author: agent(),
         text: "hello from Ann".into(),
-        attachment: None,
-        client_id: None,
         created_at: 5,
-        delivered_at: None,
-        read_at: None,
-        system: None,
-        outbound: None,
-        reply_to: None,
+        ..wire::MessageView::sample(30)
     };
     let public = Event::Message { message: view }
         .into_public()

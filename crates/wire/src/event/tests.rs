@@ -2,11 +2,10 @@
 
 use super::*;
 use crate::model::{AttachmentView, Author, Channel, ChatStatus, InteractionState};
-use crate::{AttachmentId, MessageId};
+use crate::AttachmentId;
 
 fn message() -> MessageView {
     MessageView {
-        id: MessageId(1),
         contact_id: ContactId(3),
         interaction_id: InteractionId(2),
         seq: 5,
@@ -24,13 +23,9 @@ fn message() -> MessageView {
             file_name: "a.png".into(),
             url: "/api/files/k".into(),
         }),
-        client_id: None,
         created_at: 9,
         delivered_at: Some(10),
-        read_at: None,
-        system: None,
-        outbound: None,
-        reply_to: None,
+        ..MessageView::sample(1)
     }
 }
 

@@ -149,8 +149,8 @@ fn withdrawn(interaction_id: InteractionId, reason: WithdrawReason) -> HostMessa
 mod tests {
     use super::*;
     use crate::event::OfferView;
-    use crate::model::{Author, Channel};
-    use crate::{ContactId, DispositionCode, MessageId, MessageView};
+    use crate::model::Channel;
+    use crate::{ContactId, DispositionCode, MessageView};
 
     const ME: AgentId = AgentId(7);
     const ID: InteractionId = InteractionId(4);
@@ -340,20 +340,12 @@ mod tests {
     fn a_contact_responding_quotes_their_first_words() {
         let mut seen = Seen::new(ME);
         let message = MessageView {
-            id: MessageId(1),
             contact_id: ContactId(3),
             interaction_id: ID,
             seq: 5,
-            author: Author::Contact,
             text: "  Is my order on its way?  ".into(),
-            attachment: None,
-            client_id: None,
             created_at: 9,
-            delivered_at: None,
-            read_at: None,
-            system: None,
-            outbound: None,
-            reply_to: None,
+            ..MessageView::sample(1)
         };
         assert_eq!(
             seen.event(&Event::ContactResponded {
