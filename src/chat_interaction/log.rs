@@ -332,7 +332,10 @@ pub fn WindowedLog(
             |e| render.run(e),
         );
     });
+    // The frame takes the room; the transcript fills it (see the stylesheet: a slide then lays
+    // out the transcript alone).
     view! {
+        <div class="transcript-frame">
         <div class="transcript" role="log" aria-live="polite" aria-label=label tabindex="0"
             node_ref=log on:scroll=on_scroll>
             {children.map(|c| c())}
@@ -344,6 +347,7 @@ pub fn WindowedLog(
             <Show when=move || list.with(Vec::is_empty)>
                 <p class="empty">"No messages yet."</p>
             </Show>
+        </div>
         </div>
     }
 }
