@@ -336,18 +336,18 @@ pub fn WindowedLog(
     // out the transcript alone).
     view! {
         <div class="transcript-frame">
-        <div class="transcript" role="log" aria-live="polite" aria-label=label tabindex="0"
-            node_ref=log on:scroll=on_scroll>
-            {children.map(|c| c())}
-            <div class="spacer" aria-hidden="true"
-                style:height=move || spacer(window.get().start, row_height.get())></div>
-            <div class="rows" node_ref=block></div>
-            <div class="spacer" aria-hidden="true"
-                style:height=move || spacer(list.with(Vec::len).saturating_sub(window.get().end), row_height.get())></div>
-            <Show when=move || list.with(Vec::is_empty)>
-                <p class="empty">"No messages yet."</p>
-            </Show>
-        </div>
+            <div class="transcript" role="log" aria-live="polite" aria-label=label tabindex="0"
+                node_ref=log on:scroll=on_scroll>
+                {children.map(|c| c())}
+                <div class="spacer" aria-hidden="true"
+                    style:height=move || spacer(window.get().start, row_height.get())></div>
+                <div class="rows" node_ref=block></div>
+                <div class="spacer" aria-hidden="true"
+                    style:height=move || spacer(list.with(Vec::len).saturating_sub(window.get().end), row_height.get())></div>
+                <Show when=move || list.with(Vec::is_empty)>
+                    <p class="empty">"No messages yet."</p>
+                </Show>
+            </div>
         </div>
     }
 }
