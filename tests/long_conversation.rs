@@ -6,8 +6,9 @@
 //!   messages in 12 interactions (three pages). Ann opens him and scrolls the `Conversation`
 //!   log up one screen per frame to his first message, loading the older pages on the way:
 //!   at every frame the rows in the page are at most the window's 100, in order, none twice,
-//!   and every message is drawn on the way (an older page arriving leaves her where she
-//!   was). Then she opens Maria Lopez and Quinn again: no row of one conversation is left in
+//!   each frame's view starts at an older message than the one before (no scroll of hers is
+//!   put back while the window slides), and every message is drawn on the way (an older page
+//!   arriving leaves her where she was). Then she opens Maria Lopez and Quinn again: no row of one conversation is left in
 //!   the other's log, and Quinn's is back at his first message, where she left it.
 
 mod harness;
@@ -32,7 +33,9 @@ fn text_of(n: usize) -> String {
 
 /// Scrolls the Conversation log (the element passed) up one screen per frame until nothing
 /// older is left and the first message is drawn. Fails at the first frame whose rows are
-/// more than the window, out of order or repeated; returns every message number drawn.
+/// more than the window, out of order or repeated, or whose view does not start at an older
+/// message than the frame before's after a whole screen's scroll (a scroll put back by the
+/// log while it slid its window); returns every message number drawn.
 const SCROLL_UP_JS: &str = r"
 const [log, first, window, done] = arguments;
 const seen = new Set();
@@ -41,28 +44,57 @@ const numbers = () => [...log.querySelectorAll('.rows > *')]
   .map(r => /\(message (\d+)\)/.exec(r.textContent))
   .filter(m => m)
   .map(m => Number(m[1]));
+// The message at the top of the view: its row is the first to reach below the top edge.
+const atTop = () => {
+  const row = [...log.querySelectorAll('.rows > *')]
+    .find(r => r.offsetTop + r.offsetHeight > log.scrollTop && /\(message \d+\)/.test(r.textContent));
+  return row ? Number(/\(message (\d+)\)/.exec(row.textContent)[1]) : null;
+};
+let frames = 0, finished = false, before = null;
+const trail = [];
+const finish = (result) => { finished = true; done(result); };
+// After the frame (the log's own frame callbacks included, which put the position back after
+// a change of rows): where the view starts, against where it started after the frame before.
+const check = (frame, full) => {
+  if (finished) { return; }
+  if (frame !== frames) { before = null; return; }
+  const top = atTop();
+  trail.push(`frame ${frame}: scrollTop ${log.scrollTop} of ${log.scrollHeight}, view from message ${top}`);
+  if (trail.length > 6) { trail.shift(); }
+  if (full && before !== null && top !== null && top >= before) {
+    finish({ error: `the view starts at message ${top} after a screen's scroll up from message ${before}; the last frames:\n${trail.join('\n')}` });
+    return;
+  }
+  before = top;
+};
 const step = () => {
+  if (finished) { return; }
+  frames++;
   const rows = log.querySelectorAll('.rows > *').length;
   const shown = numbers();
-  if (rows > window) { done({ error: `${rows} rows in the page` }); return; }
+  if (rows > window) { finish({ error: `${rows} rows in the page` }); return; }
   for (let i = 1; i < shown.length; i++) {
     if (shown[i] <= shown[i - 1]) {
-      done({ error: `message ${shown[i]} drawn after message ${shown[i - 1]}` });
+      finish({ error: `message ${shown[i]} drawn after message ${shown[i - 1]}` });
       return;
     }
   }
   shown.forEach(n => seen.add(n));
-  
   const more = [...log.querySelectorAll('button')].some(b => b.textContent === 'Load earlier messages');
   if (!more && shown.includes(first) && log.scrollTop === 0) {
-    done({ seen: [...seen] });
+    finish({ seen: [...seen] });
     return;
   }
   if (performance.now() - t0 > 60000) {
-    done({ error: `not at the first message after 60 s (scrollTop ${log.scrollTop}, first drawn ${shown[0]})` });
+    finish({ error: `not at the first message after 60 s (scrollTop ${log.scrollTop}, first drawn ${shown[0]})` });
     return;
   }
+  // Only a whole screen's scroll must show older messages (at the top, the log waits for
+  // the older page).
+  const full = log.scrollTop >= log.clientHeight;
   log.scrollTop = Math.max(0, log.scrollTop - log.clientHeight);
+  const frame = frames;
+  setTimeout(() => check(frame, full));
   requestAnimationFrame(step);
 };
 requestAnimationFrame(step);

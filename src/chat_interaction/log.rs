@@ -76,6 +76,38 @@ struct Scroller {
     /// and the rows moved down by its height, say) and would move the window to the wrong
     /// place. The scroll handler waits for the frame, which looks again itself.
     pending: StoredValue<u32>,
+    /// How far the log itself has scrolled the transcript, in all (each [`Scroller::scroll_to`]
+    /// adds its move): whatever else moved it between a change and its frame was the agent
+    /// (a wheel, a key, the scrollbar), and [`keep_in_place`] keeps that move.
+    own: StoredValue<i32>,
+    /// Where the agent was reading when the first change not put back yet began: the frame
+    /// after puts the position back once for every change made since (an older page arriving
+    /// while the window slides, say), measured from before the first.
+    anchor: StoredValue<Option<Anchor>, LocalStorage>,
+}
+
+/// The row the agent reads, before a change.
+struct Anchor {
+    /// The first message row in view (headers move when earlier messages of their
+    /// interaction arrive; messages do not).
+    row: web_sys::HtmlElement,
+    /// Its distance from the top of the view.
+    offset: i32,
+    /// The scroll position.
+    top: i32,
+    /// [`Scroller::own`]: what it gains until the frame was the log's own moving.
+    own: i32,
+}
+
+impl Scroller {
+    /// Scrolls the transcript to `top` (the browser clamps it) and counts the move as the
+    /// log's own.
+    fn scroll_to(self, el: &web_sys::HtmlElement, top: i32) {
+        let before = el.scroll_top();
+        el.set_scroll_top(top);
+        let moved = el.scroll_top() - before;
+        self.own.update_value(|n| *n += moved);
+    }
 }
 
 /// Runs `change` (which re-renders rows or resizes the spacers) so that the row the agent is
@@ -86,11 +118,19 @@ fn keep_in_place(scroller: Scroller, change: impl FnOnce()) {
         log,
         block,
         pending,
+        own,
+        anchor,
     } = scroller;
-    let anchor = match (log.get_untracked(), block.get_untracked()) {
-        (Some(l), Some(b)) => anchor_row(&l, &b),
-        _ => None,
-    };
+    if anchor.with_value(Option::is_none) {
+        if let (Some(l), Some(b)) = (log.get_untracked(), block.get_untracked()) {
+            anchor.set_value(anchor_row(&l, &b).map(|(row, offset)| Anchor {
+                row,
+                offset,
+                top: l.scroll_top(),
+                own: own.get_value(),
+            }));
+        }
+    }
     pending.update_value(|n| *n += 1);
     change();
     request_animation_frame(move || {
@@ -98,8 +138,18 @@ fn keep_in_place(scroller: Scroller, change: impl FnOnce()) {
         let Some(el) = log.try_get_untracked().flatten() else {
             return;
         };
-        if let Some((row, offset)) = anchor.filter(|(row, _)| row.is_connected()) {
-            el.set_scroll_top(row.offset_top() - offset);
+        let first = anchor.try_update_value(Option::take).flatten();
+        if let Some(a) = first.filter(|a| a.row.is_connected()) {
+            // What the agent scrolled since the change is kept, not put back: the position
+            // moved by more than the log moved it. A position the browser cut short because the
+            // change made the transcript shorter is at the bottom: no move of the agent's.
+            let now = el.scroll_top();
+            let at_bottom = now + el.client_height() >= el.scroll_height() - 1;
+            let mut agent = now - a.top - (own.try_get_value().unwrap_or(a.own) - a.own);
+            if at_bottom && agent < 0 {
+                agent = 0;
+            }
+            scroller.scroll_to(&el, a.row.offset_top() - a.offset + agent);
         }
         // Look again at what is in view, also when the position did not change (no scroll
         // event would come): the window may have to slide further, or an older page be asked.
@@ -156,6 +206,8 @@ pub fn WindowedLog(
         log,
         block,
         pending: StoredValue::new(0),
+        own: StoredValue::new(0),
+        anchor: StoredValue::new_local(None),
     };
     // The average rendered row height, which sizes the spacers.
     let row_height = RwSignal::new(FIRST_GUESS);
@@ -173,7 +225,7 @@ pub fn WindowedLog(
         // The frame may come after the log was removed: read it only if it still exists.
         request_animation_frame(move || {
             if let Some(el) = log.try_get_untracked().flatten() {
-                el.set_scroll_top(el.scroll_height());
+                scroller.scroll_to(&el, el.scroll_height());
             }
         });
     };
@@ -186,7 +238,7 @@ pub fn WindowedLog(
                 let t = top.get_value();
                 request_animation_frame(move || {
                     if let Some(el) = log.try_get_untracked().flatten() {
-                        el.set_scroll_top(t);
+                        scroller.scroll_to(&el, t);
                     }
                 });
             }
