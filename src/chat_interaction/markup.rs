@@ -48,6 +48,14 @@ impl Markup {
         self
     }
 
+    /// A line already drawn, in a `div` of the class given (its markup was written with
+    /// [`Markup`] too).
+    pub fn line(&mut self, class: &'static str, drawn: &Drawn) -> &mut Self {
+        self.open("div", &[("class", Some(class))]);
+        self.0.push_str(&drawn.markup);
+        self.close("div")
+    }
+
     /// A text, escaped.
     pub fn text(&mut self, text: &str) -> &mut Self {
         escape(&mut self.0, text);

@@ -9,7 +9,7 @@
 //! ordered list, so its rows never change order; for a list that does, this may move more
 //! rows than the fewest possible, never a wrong one).
 
-use super::markup::Drawn;
+use super::markup::{Drawn, Markup};
 use leptos::prelude::*;
 use leptos::tachys::view::any_view::AnyViewState;
 use leptos::tachys::view::{Mountable, Render};
@@ -120,70 +120,122 @@ impl<K: Eq + Clone> Rows<K> {
                 row.discard();
             }
         }
-        let mut next: Option<web_sys::Node> = None;
+        // Built from the last row to the first: each goes before the one after it.
+        let mut next: Option<web_sys::Element> = None;
         let mut rows = Vec::with_capacity(items.len());
+        let mut run = Vec::new();
         for ((key, item), source) in items.into_iter().zip(sources).rev() {
-            let row = match source {
-                Source::Stays(j) => taken[j].take(),
-                Source::Moves(j) => taken[j].take().inspect(|row| {
-                    let _ = into.insert_before(&row.element, next.as_ref());
-                }),
-                Source::New => self
-                    .build_row(into, key, class(&item), || build(item))
-                    .inspect(|row| {
-                        let _ = into.insert_before(&row.element, next.as_ref());
-                    }),
+            let kept = match source {
+                Source::New => {
+                    let owner = self.parent.with(Owner::new);
+                    let class = class(&item);
+                    // Drawn untracked: what the row reads is its own business, not the list's.
+                    let drawn = owner.with(|| untrack(|| build(item)));
+                    run.push(Built {
+                        key,
+                        class,
+                        drawn,
+                        owner,
+                    });
+                    continue;
+                }
+                Source::Stays(j) | Source::Moves(j) => taken[j].take(),
             };
-            if let Some(row) = row {
-                next = Some(row.element.clone().into());
+            Self::write(into, &mut run, &mut rows, &mut next);
+            if let Some(row) = kept {
+                if matches!(source, Source::Moves(_)) {
+                    let _ = into.insert_before(&row.element, next.as_ref().map(AsRef::as_ref));
+                }
+                next = Some(row.element.clone());
                 rows.push(row);
             }
         }
+        Self::write(into, &mut run, &mut rows, &mut next);
         rows.reverse();
         self.rows = rows;
     }
 
-    fn build_row(
-        &self,
+    /// Puts the new rows of `run` (last row first) in the page before `next` (at the end when
+    /// there is none), written as one piece of markup: the browser parses a slide's rows in
+    /// one call instead of one per row. Then mounts each row's live parts; `next` becomes the
+    /// first of them.
+    fn write(
         into: &web_sys::Element,
-        key: K,
-        class: &'static str,
-        build: impl FnOnce() -> Drawn,
-    ) -> Option<Row<K>> {
-        let element = into.owner_document()?.create_element("div").ok()?;
-        element.set_class_name(class);
-        let owner = self.parent.with(Owner::new);
-        // Drawn untracked: what the row reads is its own business, not the list's.
-        let drawn = owner.with(|| untrack(build));
-        // The markup in one call (see `markup`); then each live part in its element.
-        element.set_inner_html(&drawn.markup);
-        let hosts = if drawn.live.is_empty() {
-            None
-        } else {
-            element.query_selector_all("[data-live]").ok()
+        run: &mut Vec<Built<K>>,
+        rows: &mut Vec<Row<K>>,
+        next: &mut Option<web_sys::Element>,
+    ) {
+        if run.is_empty() {
+            return;
+        }
+        let before = next.clone();
+        let mut markup = Markup::new();
+        for built in run.iter().rev() {
+            markup.line(built.class, &built.drawn);
+        }
+        let markup = markup.finish();
+        let written = match &before {
+            Some(b) => b.insert_adjacent_html("beforebegin", &markup),
+            None => into.insert_adjacent_html("beforeend", &markup),
         };
-        let live = drawn
-            .live
-            .into_iter()
-            .enumerate()
-            .map(|(i, view)| {
-                let mut state = owner.with(|| untrack(|| view.build()));
-                let host = hosts
-                    .as_ref()
-                    .and_then(|h| h.get(u32::try_from(i).ok()?))
-                    .and_then(|n| n.dyn_into::<web_sys::Element>().ok())
-                    .unwrap_or_else(|| element.clone());
-                state.mount(&host, None);
-                state
-            })
-            .collect();
-        Some(Row {
-            key,
-            element,
-            live,
-            owner,
-        })
+        if written.is_err() {
+            run.clear();
+            return;
+        }
+        // The run's elements, from the last: the siblings just before `before`.
+        let mut element = before.map_or_else(
+            || into.last_element_child(),
+            |b| b.previous_element_sibling(),
+        );
+        for built in run.drain(..) {
+            let Some(el) = element else {
+                break;
+            };
+            element = el.previous_element_sibling();
+            let Built {
+                key, drawn, owner, ..
+            } = built;
+            let hosts = if drawn.live.is_empty() {
+                None
+            } else {
+                el.query_selector_all("[data-live]").ok()
+            };
+            let live = drawn
+                .live
+                .into_iter()
+                .enumerate()
+                .map(|(i, view)| {
+                    let mut state = owner.with(|| untrack(|| view.build()));
+                    let host = hosts
+                        .as_ref()
+                        .and_then(|h| h.get(u32::try_from(i).ok()?))
+                        .and_then(|n| n.dyn_into::<web_sys::Element>().ok())
+                        .unwrap_or_else(|| el.clone());
+                    state.mount(&host, None);
+                    state
+                })
+                .collect();
+            *next = Some(el.clone());
+            rows.push(Row {
+                key,
+                element: el,
+                live,
+                owner,
+            });
+        }
     }
+}
+
+/// A new row drawn, not in the page yet.
+struct Built<K> {
+    /// Its key.
+    key: K,
+    /// Its element's class.
+    class: &'static str,
+    /// Its markup and live parts.
+    drawn: Drawn,
+    /// Owns what drawing it created.
+    owner: Owner,
 }
 
 impl<K> Row<K> {
