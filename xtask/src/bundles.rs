@@ -320,9 +320,9 @@ fn optimise(raw: &Path, stem: &Path) -> Result<PathBuf> {
     let best = (0..outputs.len()).min_by_key(|&i| sizes[i]).unwrap_or(0);
     for (i, out) in outputs.iter().enumerate() {
         println!(
-            "wasm-opt {}: {:.1} KB after brotli{}",
+            "wasm-opt {}: {} after brotli{}",
             OPT_LEVELS[i],
-            kb_of(sizes[i]),
+            crate::size::kb(u64::try_from(sizes[i]).unwrap_or(u64::MAX)),
             if i == best { " (kept)" } else { "" }
         );
         if i != best {
@@ -330,15 +330,6 @@ fn optimise(raw: &Path, stem: &Path) -> Result<PathBuf> {
         }
     }
     Ok(outputs[best].clone())
-}
-
-/// Bytes in KB (1000 bytes), for a line of output.
-#[allow(
-    clippy::cast_precision_loss,
-    reason = "a bundle's size, far below 2^52"
-)]
-fn kb_of(bytes: usize) -> f64 {
-    bytes as f64 / 1000.0
 }
 
 /// `<stem>-<16 hex digits of the content's hash><suffix>`: a new name whenever the content

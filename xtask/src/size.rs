@@ -134,7 +134,8 @@ fn measure_bundle(server: &Server, bundle: &Bundle, name: &str) -> Result<Sizes>
     Ok(total)
 }
 
-fn kb(bytes: u64) -> String {
+/// Bytes in KB (1000 bytes), for a line of output.
+pub(crate) fn kb(bytes: u64) -> String {
     // Display only: exact to 0.1 KB.
     #[allow(clippy::cast_precision_loss)]
     let value = bytes as f64 / KB as f64;
