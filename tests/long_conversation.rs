@@ -9,7 +9,9 @@
 //!   each frame's view starts at an older message than the one before (no scroll of hers is
 //!   put back while the window slides), and every message is drawn on the way (an older page
 //!   arriving leaves her where she was). Then she opens Maria Lopez and Quinn again: no row of one conversation is left in
-//!   the other's log, and Quinn's is back at his first message, where she left it.
+//!   the other's log, and Quinn's is back at his first message, where she left it. Last she
+//!   searches for a message 900 messages away: it is brought into view with rows around it
+//!   filling the whole view (a hit's window holds only what can be seen).
 
 mod harness;
 
@@ -98,6 +100,21 @@ const step = () => {
   requestAnimationFrame(step);
 };
 requestAnimationFrame(step);
+";
+
+/// Whether the log (the element passed) shows the current search hit whole, with rendered rows
+/// from its top edge to its bottom edge (no spacer in sight).
+const HIT_FILLS_VIEW_JS: &str = r"
+const log = arguments[0];
+const view = log.getBoundingClientRect();
+const rows = log.querySelectorAll('.rows > .row');
+const hit = log.querySelector('.current-hit');
+if (!hit || rows.length === 0) return false;
+const h = hit.getBoundingClientRect();
+const first = rows[0].getBoundingClientRect();
+const last = rows[rows.length - 1].getBoundingClientRect();
+return h.top >= view.top && h.bottom <= view.bottom
+  && first.top <= view.top && last.bottom >= view.bottom;
 ";
 
 /// Opens `name` from the Contacts list; waits until the Conversation log shows `text`.
@@ -200,6 +217,23 @@ async fn scrolling_a_long_conversation_shows_every_message_once() {
                 )
                 .into());
             }
+
+            // A search hit far from where she is: in view, the rows around it fill the view.
+            agent.fill("Search", &text_of(900)).await?;
+            agent.wait_role_text("status", "1 of 1").await?;
+            wait_until(
+                "the hit in view with rows filling the view",
+                Duration::from_secs(10),
+                || async {
+                    let log = agent.role("log", "Conversation").await?;
+                    let filled = agent
+                        .client
+                        .execute(HIT_FILLS_VIEW_JS, vec![serde_json::to_value(&log)?])
+                        .await?;
+                    Ok(filled.as_bool().unwrap_or(false).then_some(()))
+                },
+            )
+            .await?;
             agent.assert_no_console_errors().await?;
             Ok(())
         },

@@ -268,7 +268,11 @@ pub fn WindowedLog(
                     };
                     if !window.get_untracked().shows(i) {
                         settle_until.set_value(crate::browser::now() + 400);
-                        window.set(Window::around(i, len));
+                        let view = log
+                            .try_get_untracked()
+                            .flatten()
+                            .map_or(0, |el| el.client_height());
+                        window.set(Window::filling(i, len, view));
                     }
                     // The window is placed on this list already: no shift for earlier pages.
                     last.set_value(list.with_untracked(|l| first_message(l)));

@@ -11,6 +11,9 @@ pub const STEP: usize = 30;
 /// search hit, where a dragged scrollbar points): more than a tall screen shows. It grows to
 /// [`SIZE`] as the agent scrolls; drawing fewer rows at once keeps a jump short on a slow PC.
 pub const FIRST: usize = 40;
+/// The height of the shortest row (a system line is about 25 px): a search hit's window holds
+/// enough of them to fill the view around it.
+const SHORTEST_ROW_PX: i32 = 24;
 
 /// The rendered slice `start..end` of a list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,12 +72,27 @@ impl Window {
         }
     }
 
-    /// A window with `index` in its middle.
+    /// A window of [`FIRST`] entries with `index` in its middle.
     pub fn around(index: usize, len: usize) -> Self {
-        let start = index
-            .saturating_sub(FIRST / 2)
-            .min(len.saturating_sub(FIRST));
-        let end = (start + FIRST).min(len);
+        Window::around_in(index, len, FIRST)
+    }
+
+    /// A window with `index` in its middle that fills a view `view_px` high whatever the rows'
+    /// heights, and holds no more (at most [`FIRST`] entries): a search hit's frame builds and
+    /// lays out only what can be seen around the hit; the window grows as the agent scrolls. A
+    /// view not laid out (0 px high) gets [`FIRST`].
+    pub fn filling(index: usize, len: usize, view_px: i32) -> Self {
+        let rows = match usize::try_from(view_px / SHORTEST_ROW_PX + 2) {
+            Ok(rows) if view_px > 0 => rows.min(FIRST),
+            _ => FIRST,
+        };
+        Window::around_in(index, len, rows)
+    }
+
+    /// A window of `rows` entries with `index` in its middle.
+    fn around_in(index: usize, len: usize, rows: usize) -> Self {
+        let start = index.saturating_sub(rows / 2).min(len.saturating_sub(rows));
+        let end = (start + rows).min(len);
         Window {
             start,
             end,
@@ -147,5 +165,23 @@ mod tests {
         assert!(w.shows(42));
         assert!(Window::around(9_999, 10_000).shows(9_999));
         assert!(Window::around(0, 3).shows(0));
+    }
+
+    #[test]
+    fn a_hit_s_window_fills_the_view_with_the_shortest_rows() {
+        // A 367-pixel view: 17 rows of 24 px with the hit in the middle.
+        let w = Window::filling(5_000, 10_000, 367);
+        assert_eq!((w.start, w.end), (4_992, 5_009));
+        assert!(!w.follow);
+        // A tall view, or one not laid out, holds a window placed afresh.
+        for view in [4_000, 0] {
+            let w = Window::filling(5_000, 10_000, view);
+            assert_eq!(w.end - w.start, FIRST);
+            assert!(w.shows(5_000));
+        }
+        // At either end of the list the window keeps its size and the hit.
+        let last = Window::filling(9_999, 10_000, 367);
+        assert!(last.shows(9_999) && last.follow && last.end - last.start == 17);
+        assert!(Window::filling(0, 3, 367).shows(0));
     }
 }
