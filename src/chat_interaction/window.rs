@@ -7,8 +7,9 @@
 pub const SIZE: usize = 100;
 /// How far the window slides at a time.
 pub const STEP: usize = 30;
-/// How many entries a window placed afresh holds (the newest when a conversation opens, a
-/// search hit, where a dragged scrollbar points): more than a tall screen shows. It grows to
+/// How many entries a window placed afresh holds (the newest when a conversation opens, where
+/// a dragged scrollbar points; a search hit's fills the view, see [`Window::filling`]): more
+/// than a tall screen shows. It grows to
 /// [`SIZE`] as the agent scrolls; drawing fewer rows at once keeps a jump short on a slow PC.
 pub const FIRST: usize = 40;
 /// The height of the shortest row (a system line is about 25 px): a search hit's window holds
