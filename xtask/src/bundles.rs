@@ -131,14 +131,16 @@ pub fn compile_ahead() -> Result<()> {
             "compiling the {} (wasm32, release)",
             names.join(" and ")
         ));
-        let mut build = util::cargo().args([
-            "build",
-            "--target",
-            WASM_TARGET,
-            "--profile",
-            PROFILE,
-            "--offline",
-        ]);
+        let mut build = util::cargo()
+            .args([
+                "build",
+                "--target",
+                WASM_TARGET,
+                "--profile",
+                PROFILE,
+                "--offline",
+            ])
+            .args(short_sources()?);
         for bundle in members {
             build = build.args(["-p", bundle.package]);
         }
@@ -148,6 +150,34 @@ pub fn compile_ahead() -> Result<()> {
 }
 
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
+
+/// Arguments for the bundles' `cargo build` that name the registry's sources by a short path
+/// that is the same on every machine (`/crates/leptos-0.8.23/src/…`): a panic's location keeps
+/// its file's path in the wasm, and `~/.cargo/registry/src/index.crates.io-…/` made the bundles
+/// bigger by the length of the builder's home directory. Added to the `rustflags` of
+/// `.cargo/config.toml` (cargo joins the two lists).
+fn short_sources() -> Result<Vec<String>> {
+    let registry = util::cargo_home().join("registry").join("src");
+    let mut flags = Vec::new();
+    if registry.is_dir() {
+        for index in std::fs::read_dir(&registry)? {
+            let from = index?.path();
+            // A TOML string: the path's backslashes and quotes escaped.
+            let from = from
+                .to_string_lossy()
+                .replace('\\', "\\\\")
+                .replace('"', "\\\"");
+            flags.push(format!("\"--remap-path-prefix={from}=/crates\""));
+        }
+    }
+    if flags.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(vec![
+        "--config".to_owned(),
+        format!("target.{WASM_TARGET}.rustflags=[{}]", flags.join(", ")),
+    ])
+}
 
 /// The cargo profile of the bundles (root Cargo.toml): size-optimised, fat LTO, panic=abort;
 /// the server keeps the plain release profile.

@@ -2,7 +2,7 @@
 //!
 //! # Layout
 //! - [`Error`] / [`Result`]: one error type that is just a message for the user.
-//! - [`root`], [`cargo_bin_dir`]: where things are.
+//! - [`root`], [`cargo_home`], [`cargo_bin_dir`]: where things are.
 //! - [`Cmd`]: a `std::process::Command` that prints itself, runs with `~/.cargo/bin` first on
 //!   `PATH` (tools installed by `cargo install` must win over older system copies, notably
 //!   Debian's `wasm-opt`), and turns a non-zero exit into an [`Error`] naming the command.
@@ -51,13 +51,18 @@ pub fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), PathBuf::from)
 }
 
-/// Where `cargo install` puts binaries: `$CARGO_HOME/bin`, else `~/.cargo/bin`.
-pub fn cargo_bin_dir() -> PathBuf {
+/// Cargo's home: `$CARGO_HOME`, else `~/.cargo`.
+pub fn cargo_home() -> PathBuf {
     if let Some(home) = std::env::var_os("CARGO_HOME") {
-        return PathBuf::from(home).join("bin");
+        return PathBuf::from(home);
     }
     let home = std::env::var_os("HOME").unwrap_or_else(|| OsString::from("/root"));
-    PathBuf::from(home).join(".cargo").join("bin")
+    PathBuf::from(home).join(".cargo")
+}
+
+/// Where `cargo install` puts binaries: `$CARGO_HOME/bin`, else `~/.cargo/bin`.
+pub fn cargo_bin_dir() -> PathBuf {
+    cargo_home().join("bin")
 }
 
 /// `PATH` with [`cargo_bin_dir`] moved to the front.
