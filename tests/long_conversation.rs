@@ -117,6 +117,19 @@ return h.top >= view.top && h.bottom <= view.bottom
   && first.top <= view.top && last.bottom >= view.bottom;
 ";
 
+/// Waits until the Conversation log passes [`HIT_FILLS_VIEW_JS`]; `what` names the wait.
+async fn hit_fills_view(agent: &Browser, what: &str) -> Result {
+    wait_until(what, Duration::from_secs(10), || async {
+        let log = agent.role("log", "Conversation").await?;
+        let filled = agent
+            .client
+            .execute(HIT_FILLS_VIEW_JS, vec![serde_json::to_value(&log)?])
+            .await?;
+        Ok(filled.as_bool().unwrap_or(false).then_some(()))
+    })
+    .await
+}
+
 /// Opens `name` from the Contacts list; waits until the Conversation log shows `text`.
 async fn open_contact(agent: &Browser, name: &str, text: &str) -> Result {
     agent.fill("Search contacts", name).await?;
@@ -221,19 +234,10 @@ async fn scrolling_a_long_conversation_shows_every_message_once() {
             // A search hit far from where she is: in view, the rows around it fill the view.
             agent.fill("Search", &text_of(900)).await?;
             agent.wait_role_text("status", "1 of 1").await?;
-            wait_until(
-                "the hit in view with rows filling the view",
-                Duration::from_secs(10),
-                || async {
-                    let log = agent.role("log", "Conversation").await?;
-                    let filled = agent
-                        .client
-                        .execute(HIT_FILLS_VIEW_JS, vec![serde_json::to_value(&log)?])
-                        .await?;
-                    Ok(filled.as_bool().unwrap_or(false).then_some(()))
-                },
-            )
-            .await?;
+            hit_fills_view(&agent, "the hit in view with rows filling the view").await?;
+            // The window made taller right after: the rows grow to fill the taller view.
+            agent.client.set_window_size(1280, 2000).await?;
+            hit_fills_view(&agent, "rows filling the taller view").await?;
             agent.assert_no_console_errors().await?;
             Ok(())
         },

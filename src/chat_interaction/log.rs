@@ -159,6 +159,27 @@ fn keep_in_place(scroller: Scroller, change: impl FnOnce()) {
     });
 }
 
+/// Looks again at what is in view (a `scroll` event to the log, after the settling time that
+/// follows a jump) when the browser window is resized: the transcript changes height and
+/// width, no scroll event comes, and the rendered rows may no longer reach its edges.
+fn look_again_on_resize(log: NodeRef<leptos::html::Div>, settle_until: StoredValue<i64>) {
+    let resized = window_event_listener(leptos::ev::resize, move |_| {
+        let wait = settle_until.get_value() - crate::browser::now();
+        set_timeout(
+            move || {
+                if let (Some(el), Ok(event)) = (
+                    log.try_get_untracked().flatten(),
+                    web_sys::Event::new("scroll"),
+                ) {
+                    let _ = el.dispatch_event(&event);
+                }
+            },
+            std::time::Duration::from_millis(u64::try_from(wait).unwrap_or(0)),
+        );
+    });
+    on_cleanup(move || resized.remove());
+}
+
 /// The height standing in for `rows` unrendered rows.
 #[allow(clippy::cast_precision_loss, reason = "row counts are far below 2^52")]
 fn spacer_px(rows: usize, row_height: f64) -> f64 {
@@ -280,6 +301,7 @@ pub fn WindowedLog(
             }
         });
     }
+    look_again_on_resize(log, settle_until);
     // Measures the rendered rows once they are drawn.
     Effect::new(move |_| {
         let w = window.get();
