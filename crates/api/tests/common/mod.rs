@@ -722,3 +722,32 @@ pub async fn wait_up(base: &str) {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// Logs in with a claimed client address; returns status, `Retry-After` and body.
+pub async fn login_as(
+    s: &Server,
+    login: &str,
+    password: &str,
+    forwarded_for: Option<&str>,
+) -> (u16, Option<u64>, Value) {
+    let mut req = reqwest::Client::new()
+        .post(format!("{}/api/auth/login", s.base))
+        .json(&json!({"login": login, "password": password}));
+    if let Some(x) = forwarded_for {
+        req = req.header("x-forwarded-for", x);
+    }
+    let resp = req.send().await.expect("login request");
+    let status = resp.status().as_u16();
+    let retry = resp
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok());
+    let body = resp.json().await.unwrap_or(Value::Null);
+    (status, retry, body)
+}
+
+/// Loopback as the one trusted proxy, so a test can claim any client address.
+pub fn loopback_trusted() -> Vec<threadline_api::config::IpNet> {
+    vec!["127.0.0.1".parse().expect("an address")]
+}
