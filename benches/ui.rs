@@ -17,7 +17,8 @@
 //!     forced);
 //!   - *jump*: dragging the scrollbar to the middle until the messages there are drawn;
 //!   - *search*: typing a word into `Search` until the hit count answers, until the next
-//!     frame, until a frame begins with the current hit in the page (*hit drawn*) and until
+//!     frame, until a frame begins with the current hit in the transcript's view (*hit
+//!     drawn*; since 2026-12-03, evening: before, in the page, scrolled to or not) and until
 //!     that frame is laid out and painted (*painted*), for a rare word, a common word and a
 //!     word that is not there, each [`SEARCHES`] times (median and slowest).
 //!
@@ -225,8 +226,14 @@ const finish = () => {
   const t1 = performance.now();
   requestAnimationFrame(() => {
     const t2 = performance.now();
-    // Then until the current hit is drawn in the transcript (none when nothing matched).
-    const shown = () => !/of/.test(count.textContent) || document.querySelector('.contact-conversation .current-hit mark');
+    // Then until the current hit is drawn in the transcript's view (none when nothing matched).
+    const shown = () => {
+      if (!/of/.test(count.textContent)) return true;
+      const mark = document.querySelector('.contact-conversation .current-hit mark');
+      if (!mark) return false;
+      const m = mark.getBoundingClientRect(), v = mark.closest('.transcript').getBoundingClientRect();
+      return m.top >= v.top && m.bottom <= v.bottom;
+    };
     const wait = () => {
       if (!shown()) { requestAnimationFrame(wait); return; }
       const hit = performance.now() - t0;

@@ -180,6 +180,26 @@ fn look_again_on_resize(log: NodeRef<leptos::html::Div>, settle_until: StoredVal
     on_cleanup(move || resized.remove());
 }
 
+/// Scrolls the rendered row of entry `index` (the window `w` is rendered in `block`) to the
+/// middle of the view; nothing when it is not rendered.
+fn center_row(block: NodeRef<leptos::html::Div>, w: Window, index: usize) {
+    let Some(rows) = block.try_get_untracked().flatten() else {
+        return;
+    };
+    if !w.shows(index) {
+        return;
+    }
+    let mut row = rows.first_element_child();
+    for _ in w.start..index {
+        row = row.and_then(|r| r.next_element_sibling());
+    }
+    if let Some(row) = row {
+        let options = web_sys::ScrollIntoViewOptions::new();
+        options.set_block(web_sys::ScrollLogicalPosition::Center);
+        row.scroll_into_view_with_scroll_into_view_options(&options);
+    }
+}
+
 /// The height standing in for `rows` unrendered rows.
 #[allow(clippy::cast_precision_loss, reason = "row counts are far below 2^52")]
 fn spacer_px(rows: usize, row_height: f64) -> f64 {
@@ -279,26 +299,32 @@ pub fn WindowedLog(
             keep_in_place(scroller, || window.set(w));
         }
     });
+    // The transcript's height when last seen (0: not yet), so that placing a window does not
+    // make the browser lay the page out to read it.
+    let view_px = StoredValue::new(0i32);
     if let Some(reveal) = reveal {
         Effect::new(move |_| {
-            if let Some(i) = reveal.get() {
-                // In the next frame: what asked (a search's hit count) is drawn first.
-                request_animation_frame(move || {
-                    let Some(len) = list.try_with_untracked(Vec::len) else {
-                        return;
-                    };
-                    if !window.get_untracked().shows(i) {
-                        settle_until.set_value(crate::browser::now() + 400);
-                        let view = log
-                            .try_get_untracked()
-                            .flatten()
-                            .map_or(0, |el| el.client_height());
-                        window.set(Window::filling(i, len, view));
-                    }
-                    // The window is placed on this list already: no shift for earlier pages.
-                    last.set_value(list.with_untracked(|l| first_message(l)));
-                });
+            let Some(i) = reveal.get() else {
+                return;
+            };
+            // Placed in the task that changed the hit: its rows are built before the next
+            // frame, which scrolls to it, so the hit is on screen after one layout.
+            let len = list.with_untracked(Vec::len);
+            if !window.get_untracked().shows(i) {
+                settle_until.set_value(crate::browser::now() + 400);
+                let mut view = view_px.get_value();
+                if view <= 0 {
+                    view = log.get_untracked().map_or(0, |el| el.client_height());
+                }
+                window.set(Window::filling(i, len, view));
             }
+            // The window is placed on this list already: no shift for earlier pages.
+            last.set_value(list.with_untracked(|l| first_message(l)));
+            request_animation_frame(move || {
+                if let Some(w) = window.try_get_untracked() {
+                    center_row(block, w, i);
+                }
+            });
         });
     }
     look_again_on_resize(log, settle_until);
@@ -323,6 +349,7 @@ pub fn WindowedLog(
             return;
         };
         let (t, height, full) = (el.scroll_top(), el.client_height(), el.scroll_height());
+        view_px.set_value(height);
         if scroller.pending.get_value() > 0 {
             return;
         }
