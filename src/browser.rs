@@ -1,4 +1,4 @@
-//! Small wrappers over browser APIs: time, focus; storage and random ids come from `client`.
+//! Small wrappers over browser APIs: time, focus, scrolling; storage and random ids come from `client`.
 
 use wire::{ClientMessageId, Millis};
 
@@ -94,6 +94,13 @@ pub fn focus_later(id: String) {
             let _ = el.focus();
         }
     });
+}
+
+/// Scrolls `el` to the middle of its scrolling ancestors' views (a search hit in a transcript).
+pub fn scroll_to_middle(el: &web_sys::Element) {
+    let options = web_sys::ScrollIntoViewOptions::new();
+    options.set_block(web_sys::ScrollLogicalPosition::Center);
+    el.scroll_into_view_with_scroll_into_view_options(&options);
 }
 
 #[cfg(test)]

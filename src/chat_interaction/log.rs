@@ -194,9 +194,7 @@ fn center_row(block: NodeRef<leptos::html::Div>, w: Window, index: usize) {
         row = row.and_then(|r| r.next_element_sibling());
     }
     if let Some(row) = row {
-        let options = web_sys::ScrollIntoViewOptions::new();
-        options.set_block(web_sys::ScrollLogicalPosition::Center);
-        row.scroll_into_view_with_scroll_into_view_options(&options);
+        crate::browser::scroll_to_middle(&row);
     }
 }
 

@@ -62,9 +62,7 @@ pub fn ConversationTab(
                     return;
                 };
                 if let Some(el) = document().get_element_by_id(&format!("conv-{contact}-{id}")) {
-                    let options = web_sys::ScrollIntoViewOptions::new();
-                    options.set_block(web_sys::ScrollLogicalPosition::Center);
-                    el.scroll_into_view_with_scroll_into_view_options(&options);
+                    crate::browser::scroll_to_middle(&el);
                 }
             });
         });
