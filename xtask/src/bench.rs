@@ -200,7 +200,12 @@ fn api(runs: u32) -> Result<()> {
     summarize(
         runs,
         &outputs,
-        &["Threadline (", "nchan ", "ratio Threadline"],
+        &[
+            "deliveries over",
+            "Threadline (",
+            "nchan ",
+            "ratio Threadline",
+        ],
     );
     Ok(())
 }

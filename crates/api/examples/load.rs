@@ -325,7 +325,7 @@ async fn measure(target: &Target, client: &reqwest::Client, a: &Args) -> Figures
 
     // Latency: subscribers with a stream each, messages spread over them.
     let sent_at: Arc<Mutex<HashMap<String, Instant>>> = Arc::default();
-    let latencies: Arc<Mutex<Vec<f64>>> = Arc::default();
+    let latencies: Arc<Mutex<Vec<Delivery>>> = Arc::default();
     let mut publishers = Vec::with_capacity(a.agents);
     for i in 0..a.agents {
         let (stream, publisher) = target.subscribe(client, i).await;
@@ -408,7 +408,8 @@ async fn measure(target: &Target, client: &reqwest::Client, a: &Args) -> Figures
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let cpu_used = common::cpu_seconds(cpu_pid) - cpu_start;
-    let mut lat = latencies.lock().expect("lock").clone();
+    let deliveries = latencies.lock().expect("lock").clone();
+    let mut lat: Vec<f64> = deliveries.iter().map(|d| d.ms).collect();
     lat.sort_by(f64::total_cmp);
     let mut ack = acks.lock().expect("lock").clone();
     ack.sort_by(f64::total_cmp);
@@ -445,6 +446,7 @@ async fn measure(target: &Target, client: &reqwest::Client, a: &Args) -> Figures
         common::percentile(&ack, 95.0),
         common::percentile(&ack, 99.0)
     );
+    print_slow_deliveries(&deliveries, start);
 
     // Idle streams: on the server, visitors that opened the widget and wait.
     let mut idle_bytes_per_stream = None;
@@ -482,7 +484,7 @@ async fn measure(target: &Target, client: &reqwest::Client, a: &Args) -> Figures
 async fn read_deliveries(
     stream: reqwest::Response,
     sent_at: Arc<Mutex<HashMap<String, Instant>>>,
-    latencies: Arc<Mutex<Vec<f64>>>,
+    latencies: Arc<Mutex<Vec<Delivery>>>,
 ) {
     let mut lines = threadline::stream_lines(stream);
     while let Ok(Some(line)) = lines.next_line().await {
@@ -493,11 +495,54 @@ async fn read_deliveries(
             continue;
         };
         if let Some(t0) = sent_at.lock().expect("lock").remove(cid) {
-            latencies
-                .lock()
-                .expect("lock")
-                .push(t0.elapsed().as_secs_f64() * 1000.0);
+            latencies.lock().expect("lock").push(Delivery {
+                sent: t0,
+                ms: t0.elapsed().as_secs_f64() * 1000.0,
+            });
         }
+    }
+}
+
+/// One message delivered to its subscriber.
+#[derive(Clone, Copy)]
+struct Delivery {
+    /// When its POST started.
+    sent: Instant,
+    /// From then to the stream delivering it, in ms.
+    ms: f64,
+}
+
+/// Deliveries slower than the 10 ms goal, by the tenth of a second in which they were sent:
+/// how many tenths hold them (a few: the process or machine stalled; many: a spread-out
+/// tail) and the worst five tenths with their count and slowest delivery.
+fn print_slow_deliveries(deliveries: &[Delivery], start: Instant) {
+    const SLOW_MS: f64 = 10.0;
+    let mut tenths: HashMap<u64, (u64, f64)> = HashMap::new();
+    for d in deliveries.iter().filter(|d| d.ms > SLOW_MS) {
+        let tenth = (d.sent.saturating_duration_since(start).as_secs_f64() * 10.0) as u64;
+        let e = tenths.entry(tenth).or_insert((0, 0.0));
+        e.0 += 1;
+        e.1 = e.1.max(d.ms);
+    }
+    let slow: u64 = tenths.values().map(|e| e.0).sum();
+    let sent_tenths = deliveries
+        .iter()
+        .map(|d| (d.sent.saturating_duration_since(start).as_secs_f64() * 10.0) as u64)
+        .max()
+        .map_or(0, |t| t + 1);
+    println!(
+        "deliveries over {SLOW_MS} ms: {slow} of {}, sent in {} of {sent_tenths} tenths of a second",
+        deliveries.len(),
+        tenths.len()
+    );
+    let mut worst: Vec<_> = tenths.into_iter().collect();
+    worst.sort_by(|a, b| b.1 .0.cmp(&a.1 .0).then(a.0.cmp(&b.0)));
+    for (tenth, (n, max)) in worst.into_iter().take(5) {
+        println!(
+            "  sent at {:.1}–{:.1} s: {n} over {SLOW_MS} ms, slowest {max:.1} ms",
+            tenth as f64 / 10.0,
+            (tenth + 1) as f64 / 10.0
+        );
     }
 }
 
