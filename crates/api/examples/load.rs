@@ -325,11 +325,11 @@ async fn measure(target: &Target, client: &reqwest::Client, a: &Args) -> Figures
 
     // Latency: subscribers with a stream each, messages spread over them.
     let sent_at: Arc<Mutex<HashMap<String, Instant>>> = Arc::default();
-    let latencies: Arc<Mutex<Vec<Delivery>>> = Arc::default();
+    let delivered: Arc<Mutex<Vec<Delivery>>> = Arc::default();
     let mut publishers = Vec::with_capacity(a.agents);
     for i in 0..a.agents {
         let (stream, publisher) = target.subscribe(client, i).await;
-        tokio::spawn(read_deliveries(stream, sent_at.clone(), latencies.clone()));
+        tokio::spawn(read_deliveries(stream, sent_at.clone(), delivered.clone()));
         publishers.push(publisher);
     }
     println!(
@@ -408,7 +408,7 @@ async fn measure(target: &Target, client: &reqwest::Client, a: &Args) -> Figures
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let cpu_used = common::cpu_seconds(cpu_pid) - cpu_start;
-    let deliveries = latencies.lock().expect("lock").clone();
+    let deliveries = delivered.lock().expect("lock").clone();
     let mut lat: Vec<f64> = deliveries.iter().map(|d| d.ms).collect();
     lat.sort_by(f64::total_cmp);
     let mut ack = acks.lock().expect("lock").clone();
@@ -446,7 +446,7 @@ async fn measure(target: &Target, client: &reqwest::Client, a: &Args) -> Figures
         common::percentile(&ack, 95.0),
         common::percentile(&ack, 99.0)
     );
-    print_slow_deliveries(&deliveries, start);
+    print_slow_deliveries(&name, &deliveries, start);
 
     // Idle streams: on the server, visitors that opened the widget and wait.
     let mut idle_bytes_per_stream = None;
@@ -484,7 +484,7 @@ async fn measure(target: &Target, client: &reqwest::Client, a: &Args) -> Figures
 async fn read_deliveries(
     stream: reqwest::Response,
     sent_at: Arc<Mutex<HashMap<String, Instant>>>,
-    latencies: Arc<Mutex<Vec<Delivery>>>,
+    delivered: Arc<Mutex<Vec<Delivery>>>,
 ) {
     let mut lines = threadline::stream_lines(stream);
     while let Ok(Some(line)) = lines.next_line().await {
@@ -495,7 +495,7 @@ async fn read_deliveries(
             continue;
         };
         if let Some(t0) = sent_at.lock().expect("lock").remove(cid) {
-            latencies.lock().expect("lock").push(Delivery {
+            delivered.lock().expect("lock").push(Delivery {
                 sent: t0,
                 ms: t0.elapsed().as_secs_f64() * 1000.0,
             });
@@ -512,26 +512,32 @@ struct Delivery {
     ms: f64,
 }
 
+impl Delivery {
+    /// The tenth of a second, counted from `start`, in which its POST started.
+    fn tenth(&self, start: Instant) -> u64 {
+        (self.sent.saturating_duration_since(start).as_secs_f64() * 10.0) as u64
+    }
+}
+
 /// Deliveries slower than the 10 ms goal, by the tenth of a second in which they were sent:
 /// how many tenths hold them (a few: the process or machine stalled; many: a spread-out
 /// tail) and the worst five tenths with their count and slowest delivery.
-fn print_slow_deliveries(deliveries: &[Delivery], start: Instant) {
+fn print_slow_deliveries(name: &str, deliveries: &[Delivery], start: Instant) {
     const SLOW_MS: f64 = 10.0;
     let mut tenths: HashMap<u64, (u64, f64)> = HashMap::new();
     for d in deliveries.iter().filter(|d| d.ms > SLOW_MS) {
-        let tenth = (d.sent.saturating_duration_since(start).as_secs_f64() * 10.0) as u64;
-        let e = tenths.entry(tenth).or_insert((0, 0.0));
+        let e = tenths.entry(d.tenth(start)).or_insert((0, 0.0));
         e.0 += 1;
         e.1 = e.1.max(d.ms);
     }
     let slow: u64 = tenths.values().map(|e| e.0).sum();
     let sent_tenths = deliveries
         .iter()
-        .map(|d| (d.sent.saturating_duration_since(start).as_secs_f64() * 10.0) as u64)
+        .map(|d| d.tenth(start))
         .max()
         .map_or(0, |t| t + 1);
     println!(
-        "deliveries over {SLOW_MS} ms: {slow} of {}, sent in {} of {sent_tenths} tenths of a second",
+        "deliveries over {SLOW_MS} ms ({name}): {slow} of {}, sent in {} of {sent_tenths} tenths of a second",
         deliveries.len(),
         tenths.len()
     );
