@@ -11,7 +11,8 @@
 //!   arriving leaves her where she was). Then she opens Maria Lopez and Quinn again: no row of one conversation is left in
 //!   the other's log, and Quinn's is back at his first message, where she left it. Last she
 //!   searches for a message 900 messages away: it is brought into view with rows around it
-//!   filling the whole view (a hit's window holds only what can be seen).
+//!   filling the whole view (a hit's window holds only what can be seen); scrolled away from
+//!   it, `Next` on that only hit brings it back.
 
 mod harness;
 
@@ -238,6 +239,31 @@ async fn scrolling_a_long_conversation_shows_every_message_once() {
             // The window made taller right after: the rows grow to fill the taller view.
             agent.client.set_window_size(1280, 2000).await?;
             hit_fills_view(&agent, "rows filling the taller view").await?;
+            // Scrolled away to the newest message, `Next` on the only hit brings it back.
+            let log = agent.role("log", "Conversation").await?;
+            agent
+                .client
+                .execute(
+                    "arguments[0].scrollTop = arguments[0].scrollHeight;",
+                    vec![serde_json::to_value(&log)?],
+                )
+                .await?;
+            wait_until(
+                "the hit scrolled out of the log",
+                Duration::from_secs(10),
+                || async {
+                    let log = agent.role("log", "Conversation").await?;
+                    let seen = agent
+                        .client
+                        .execute(HIT_FILLS_VIEW_JS, vec![serde_json::to_value(&log)?])
+                        .await?;
+                    Ok((seen.as_bool() == Some(false)).then_some(()))
+                },
+            )
+            .await?;
+            agent.click("button", "Next").await?;
+            agent.wait_role_text("status", "1 of 1").await?;
+            hit_fills_view(&agent, "the only hit back in view after Next").await?;
             agent.assert_no_console_errors().await?;
             Ok(())
         },

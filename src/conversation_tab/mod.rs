@@ -39,6 +39,9 @@ pub fn ConversationTab(
     let lower = Memo::new(move |_| list.with(|l| lowered(l)));
     let found = Memo::new(move |_| lower.with(|l| hits(l, &query.get())));
     let current_hit = move || found.with(|f| f.get(current.get()).copied());
+    // Derived, not memoised: the log brings the hit to the middle each time this is read
+    // again (a keystroke, `Previous` / `Next` even on the only hit, older pages arriving), so
+    // a hit the agent scrolled away from comes back.
     let hit_index = Signal::derive(move || {
         let id = current_hit()?;
         list.with(|l| {
@@ -50,22 +53,6 @@ pub fn ConversationTab(
         interactions
             .conversations
             .with(|c| c.get(&contact).is_some_and(|c| c.view(public).has_more))
-    };
-    let scroll_to_hit = move || {
-        request_animation_frame(move || {
-            request_animation_frame(move || {
-                // Two frames later the tab may be gone: read nothing of it then.
-                let Some(at) = current.try_get_untracked() else {
-                    return;
-                };
-                let Some(id) = found.try_with_untracked(|f| f.get(at).copied()).flatten() else {
-                    return;
-                };
-                if let Some(el) = document().get_element_by_id(&format!("conv-{contact}-{id}")) {
-                    crate::browser::scroll_to_middle(&el);
-                }
-            });
-        });
     };
     let step = move |forward: bool| {
         let n = found.with(Vec::len);
@@ -79,7 +66,6 @@ pub fn ConversationTab(
                 (*c + n - 1) % n
             }
         });
-        scroll_to_hit();
     };
     // Matches beyond the loaded pages: ask the server, load up to the oldest, show the newest.
     let generation = StoredValue::new(0u32);
@@ -115,7 +101,6 @@ pub fn ConversationTab(
                     if generation.try_get_value() == Some(g) {
                         // The newest match is the last in the list.
                         current.set(found.with_untracked(|f| f.len().saturating_sub(1)));
-                        scroll_to_hit();
                     }
                 });
             },
@@ -190,7 +175,7 @@ pub fn ConversationTab(
                 <button type="button" on:click=refresh>"Refresh"</button>
                 <label for=search_id.clone()>"Search"</label>
                 <input id=search_id type="search" bind:value=query
-                    on:input=move |_| { current.set(found.with_untracked(|f| f.len().saturating_sub(1))); scroll_to_hit(); search_history(); }
+                    on:input=move |_| { current.set(found.with_untracked(|f| f.len().saturating_sub(1))); search_history(); }
                     on:keydown=move |ev: leptos::ev::KeyboardEvent| {
                         if ev.key() == "Enter" { ev.prevent_default(); step(!ev.shift_key()); }
                     }/>

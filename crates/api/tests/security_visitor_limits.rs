@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{client_id, tiny_png, upload, Backend, Caller, Server, Visitor};
+use common::{client_id, post_as, tiny_png, upload, Backend, Caller, Server, Visitor};
 use reqwest::Method;
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -27,32 +27,6 @@ fn assert_limited(st: u16, body: &Value, what: &str) {
     assert!(body["error"]["message"].is_string());
 }
 
-async fn post_raw(
-    s: &Server,
-    path: &str,
-    token: Option<&str>,
-    forwarded: Option<&str>,
-    body: Value,
-) -> (u16, Option<String>, Value) {
-    let mut req = reqwest::Client::new()
-        .post(format!("{}{path}", s.base))
-        .json(&body);
-    if let Some(t) = token {
-        req = req.bearer_auth(t);
-    }
-    if let Some(f) = forwarded {
-        req = req.header("x-forwarded-for", f);
-    }
-    let r = req.send().await.expect("request");
-    let st = r.status().as_u16();
-    let retry = r
-        .headers()
-        .get("retry-after")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    (st, retry, r.json().await.unwrap_or(Value::Null))
-}
-
 async fn strangers_are_rate_limited_per_visitor_and_address(b: Backend) {
     let s = Server::start(b, |c| {
         let q = &mut c.visitor_quotas;
@@ -69,7 +43,7 @@ async fn strangers_are_rate_limited_per_visitor_and_address(b: Backend) {
     let bee = s.visitor("Spammy B").await;
     // Messages: three for A, then 429 with Retry-After; B still has its own quota...
     for i in 0..3 {
-        let (st, _, body) = post_raw(
+        let (st, _, body) = post_as(
             &s,
             "/api/visitor/messages",
             Some(&a.token),
@@ -79,7 +53,7 @@ async fn strangers_are_rate_limited_per_visitor_and_address(b: Backend) {
         .await;
         assert_eq!(st, 200, "{body}");
     }
-    let (st, retry, body) = post_raw(
+    let (st, retry, body) = post_as(
         &s,
         "/api/visitor/messages",
         Some(&a.token),
@@ -88,10 +62,10 @@ async fn strangers_are_rate_limited_per_visitor_and_address(b: Backend) {
     )
     .await;
     assert_limited(st, &body, "fourth message");
-    let secs: u64 = retry.expect("Retry-After").parse().expect("seconds");
+    let secs = retry.expect("Retry-After in seconds");
     assert!((1..=60).contains(&secs));
     for i in 0..2 {
-        let (st, _, body) = post_raw(
+        let (st, _, body) = post_as(
             &s,
             "/api/visitor/messages",
             Some(&bee.token),
@@ -102,7 +76,7 @@ async fn strangers_are_rate_limited_per_visitor_and_address(b: Backend) {
         assert_eq!(st, 200, "{body}");
     }
     // ... until the address's quota (5) is used up for everyone there.
-    let (st, _, body) = post_raw(
+    let (st, _, body) = post_as(
         &s,
         "/api/visitor/messages",
         Some(&bee.token),
@@ -114,15 +88,15 @@ async fn strangers_are_rate_limited_per_visitor_and_address(b: Backend) {
     // A new session for the spammer does not reset the per-visitor quota: it is a new visitor,
     // and sessions from one address are limited too (two used above, two more, then 429).
     for _ in 0..2 {
-        let (st, _, body) = post_raw(&s, "/api/visitor/session", None, None, json!({})).await;
+        let (st, _, body) = post_as(&s, "/api/visitor/session", None, None, json!({})).await;
         assert_eq!(st, 200, "{body}");
     }
-    let (st, retry, body) = post_raw(&s, "/api/visitor/session", None, None, json!({})).await;
+    let (st, retry, body) = post_as(&s, "/api/visitor/session", None, None, json!({})).await;
     assert_limited(st, &body, "fifth session");
     assert!(retry.is_some());
     // Typing and uploads.
     for _ in 0..2 {
-        let (st, _, body) = post_raw(
+        let (st, _, body) = post_as(
             &s,
             "/api/visitor/typing",
             Some(&bee.token),
@@ -132,7 +106,7 @@ async fn strangers_are_rate_limited_per_visitor_and_address(b: Backend) {
         .await;
         assert_eq!(st, 204, "{body}");
     }
-    let (st, _, body) = post_raw(
+    let (st, _, body) = post_as(
         &s,
         "/api/visitor/typing",
         Some(&bee.token),
@@ -155,14 +129,14 @@ async fn strangers_are_rate_limited_per_visitor_and_address(b: Backend) {
         ("/api/visitor/events/ticket", json!({}), 2),
     ] {
         for _ in 0..quota {
-            let (st, _, got) = post_raw(&s, path, Some(&a.token), None, body.clone()).await;
+            let (st, _, got) = post_as(&s, path, Some(&a.token), None, body.clone()).await;
             assert!((200..300).contains(&st), "{path}: {got}");
         }
-        let (st, _, got) = post_raw(&s, path, Some(&a.token), None, body.clone()).await;
+        let (st, _, got) = post_as(&s, path, Some(&a.token), None, body.clone()).await;
         assert_limited(st, &got, path);
     }
     // A page going away counts with its stream ticket (one of each per page load).
-    let (st, _, got) = post_raw(&s, "/api/visitor/away", Some(&a.token), None, json!({})).await;
+    let (st, _, got) = post_as(&s, "/api/visitor/away", Some(&a.token), None, json!({})).await;
     assert_limited(st, &got, "away after the tickets' quota");
 }
 
@@ -173,7 +147,7 @@ async fn proxies_name_the_address_that_is_limited(b: Backend) {
     })
     .await;
     for _ in 0..2 {
-        let (st, _, body) = post_raw(
+        let (st, _, body) = post_as(
             &s,
             "/api/visitor/session",
             None,
@@ -183,7 +157,7 @@ async fn proxies_name_the_address_that_is_limited(b: Backend) {
         .await;
         assert_eq!(st, 200, "{body}");
     }
-    let (st, _, body) = post_raw(
+    let (st, _, body) = post_as(
         &s,
         "/api/visitor/session",
         None,
@@ -193,7 +167,7 @@ async fn proxies_name_the_address_that_is_limited(b: Backend) {
     .await;
     assert_limited(st, &body, "third session from one client behind the proxy");
     // Another client behind the same proxy is not held up by the first.
-    let (st, _, body) = post_raw(
+    let (st, _, body) = post_as(
         &s,
         "/api/visitor/session",
         None,

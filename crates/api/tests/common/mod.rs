@@ -730,13 +730,30 @@ pub async fn login_as(
     password: &str,
     forwarded_for: Option<&str>,
 ) -> (u16, Option<u64>, Value) {
+    let body = json!({"login": login, "password": password});
+    post_as(s, "/api/auth/login", None, forwarded_for, body).await
+}
+
+/// Posts `body` to `path` with an optional bearer token and a claimed client address
+/// (`X-Forwarded-For`); returns status, `Retry-After` in seconds and the JSON body (null when
+/// there is none).
+pub async fn post_as(
+    s: &Server,
+    path: &str,
+    token: Option<&str>,
+    forwarded_for: Option<&str>,
+    body: Value,
+) -> (u16, Option<u64>, Value) {
     let mut req = reqwest::Client::new()
-        .post(format!("{}/api/auth/login", s.base))
-        .json(&json!({"login": login, "password": password}));
+        .post(format!("{}{path}", s.base))
+        .json(&body);
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
     if let Some(x) = forwarded_for {
         req = req.header("x-forwarded-for", x);
     }
-    let resp = req.send().await.expect("login request");
+    let resp = req.send().await.expect("request");
     let status = resp.status().as_u16();
     let retry = resp
         .headers()
