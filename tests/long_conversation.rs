@@ -118,15 +118,20 @@ return h.top >= view.top && h.bottom <= view.bottom
   && first.top <= view.top && last.bottom >= view.bottom;
 ";
 
+/// Whether the Conversation log passes [`HIT_FILLS_VIEW_JS`] now.
+async fn hit_in_view(agent: &Browser) -> Result<bool> {
+    let log = agent.role("log", "Conversation").await?;
+    let filled = agent
+        .client
+        .execute(HIT_FILLS_VIEW_JS, vec![serde_json::to_value(&log)?])
+        .await?;
+    Ok(filled.as_bool().unwrap_or(false))
+}
+
 /// Waits until the Conversation log passes [`HIT_FILLS_VIEW_JS`]; `what` names the wait.
 async fn hit_fills_view(agent: &Browser, what: &str) -> Result {
     wait_until(what, Duration::from_secs(10), || async {
-        let log = agent.role("log", "Conversation").await?;
-        let filled = agent
-            .client
-            .execute(HIT_FILLS_VIEW_JS, vec![serde_json::to_value(&log)?])
-            .await?;
-        Ok(filled.as_bool().unwrap_or(false).then_some(()))
+        Ok(hit_in_view(agent).await?.then_some(()))
     })
     .await
 }
@@ -251,14 +256,7 @@ async fn scrolling_a_long_conversation_shows_every_message_once() {
             wait_until(
                 "the hit scrolled out of the log",
                 Duration::from_secs(10),
-                || async {
-                    let log = agent.role("log", "Conversation").await?;
-                    let seen = agent
-                        .client
-                        .execute(HIT_FILLS_VIEW_JS, vec![serde_json::to_value(&log)?])
-                        .await?;
-                    Ok((seen.as_bool() == Some(false)).then_some(()))
-                },
+                || async { Ok((!hit_in_view(&agent).await?).then_some(())) },
             )
             .await?;
             agent.click("button", "Next").await?;
