@@ -110,16 +110,14 @@ impl Scroller {
     }
 }
 
-/// Runs `change` (which re-renders rows or resizes the spacers) so that the row the agent is
-/// reading stays where it is on screen. The browser's own scroll anchoring is off for the log
-/// (it does nothing at the very top, where older pages arrive).
-fn keep_in_place(scroller: Scroller, change: impl FnOnce()) {
+/// Notes the row the agent reads, unless a change before this one, not put back yet, noted it.
+fn note_anchor(scroller: Scroller) {
     let Scroller {
         log,
         block,
-        pending,
         own,
         anchor,
+        ..
     } = scroller;
     if anchor.with_value(Option::is_none) {
         if let (Some(l), Some(b)) = (log.get_untracked(), block.get_untracked()) {
@@ -131,32 +129,58 @@ fn keep_in_place(scroller: Scroller, change: impl FnOnce()) {
             }));
         }
     }
-    pending.update_value(|n| *n += 1);
+}
+
+/// Puts the row noted by [`note_anchor`] back where it was on screen, keeping what the agent
+/// scrolled since.
+fn put_back(scroller: Scroller, el: &web_sys::HtmlElement) {
+    let first = scroller.anchor.try_update_value(Option::take).flatten();
+    if let Some(a) = first.filter(|a| a.row.is_connected()) {
+        // What the agent scrolled since the change is kept, not put back: the position
+        // moved by more than the log moved it. A position the browser cut short because the
+        // change made the transcript shorter is at the bottom: no move of the agent's.
+        let now = el.scroll_top();
+        let at_bottom = now + el.client_height() >= el.scroll_height() - 1;
+        let mut agent = now - a.top - (scroller.own.try_get_value().unwrap_or(a.own) - a.own);
+        if at_bottom && agent < 0 {
+            agent = 0;
+        }
+        scroller.scroll_to(el, a.row.offset_top() - a.offset + agent);
+    }
+}
+
+/// Runs `change` (which re-renders rows or resizes the spacers) so that the row the agent is
+/// reading stays where it is on screen. The browser's own scroll anchoring is off for the log
+/// (it does nothing at the very top, where older pages arrive).
+fn keep_in_place(scroller: Scroller, change: impl FnOnce()) {
+    note_anchor(scroller);
+    scroller.pending.update_value(|n| *n += 1);
     change();
     request_animation_frame(move || {
-        pending.try_update_value(|n| *n = n.saturating_sub(1));
-        let Some(el) = log.try_get_untracked().flatten() else {
+        scroller
+            .pending
+            .try_update_value(|n| *n = n.saturating_sub(1));
+        let Some(el) = scroller.log.try_get_untracked().flatten() else {
             return;
         };
-        let first = anchor.try_update_value(Option::take).flatten();
-        if let Some(a) = first.filter(|a| a.row.is_connected()) {
-            // What the agent scrolled since the change is kept, not put back: the position
-            // moved by more than the log moved it. A position the browser cut short because the
-            // change made the transcript shorter is at the bottom: no move of the agent's.
-            let now = el.scroll_top();
-            let at_bottom = now + el.client_height() >= el.scroll_height() - 1;
-            let mut agent = now - a.top - (own.try_get_value().unwrap_or(a.own) - a.own);
-            if at_bottom && agent < 0 {
-                agent = 0;
-            }
-            scroller.scroll_to(&el, a.row.offset_top() - a.offset + agent);
-        }
+        put_back(scroller, &el);
         // Look again at what is in view, also when the position did not change (no scroll
         // event would come): the window may have to slide further, or an older page be asked.
         if let Ok(event) = web_sys::Event::new("scroll") {
             let _ = el.dispatch_event(&event);
         }
     });
+}
+
+/// [`keep_in_place`] for a change made in a frame callback, which must be in the page when
+/// `change` returns: the position is put back at once, before the frame is painted (put back
+/// in the next frame, the change would be painted once where the agent was not reading).
+fn keep_in_place_now(scroller: Scroller, change: impl FnOnce()) {
+    note_anchor(scroller);
+    change();
+    if let Some(el) = scroller.log.get_untracked() {
+        put_back(scroller, &el);
+    }
 }
 
 /// Looks again at what is in view (a `scroll` event to the log, after the settling time that
@@ -337,7 +361,22 @@ pub fn WindowedLog(
             if rows > 0 {
                 let h = f64::from(el.offset_height()) / spacer_px(rows, 1.0);
                 if h > 1.0 && (h - row_height.get_untracked()).abs() > 0.5 {
-                    keep_in_place(scroller, || row_height.set(h));
+                    keep_in_place_now(scroller, || {
+                        row_height.set(h);
+                        // The spacers resized now, not by their effects after this callback.
+                        let (w, len) = (window.get_untracked(), list.with_untracked(Vec::len));
+                        for (spacer_el, rows) in [
+                            (el.previous_element_sibling(), w.start),
+                            (el.next_element_sibling(), len.saturating_sub(w.end)),
+                        ] {
+                            if let Some(s) = spacer_el {
+                                let _ = s.set_attribute(
+                                    "style",
+                                    &format!("height: {}", spacer(rows, h)),
+                                );
+                            }
+                        }
+                    });
                 }
             }
         });
