@@ -5,10 +5,10 @@
 //! - `scrolling_a_long_conversation_shows_every_message_once`: Quinn Archer has 1,200
 //!   messages in 12 interactions (three pages). Ann opens him and scrolls the `Conversation`
 //!   log up one screen per frame to his first message, loading the older pages on the way:
-//!   at every frame the rows in the page are at most the window's 100, in order, none twice,
-//!   each painted frame's view starts at an older message than the one before (no scroll of
-//!   hers is put back while the window slides), and every message is drawn on the way (an
-//!   older page arriving leaves her where she was). Then she opens Maria Lopez and Quinn
+//!   at every frame the rows in the page are at most the window's 100, in order, none twice;
+//!   as each frame is painted, the line she reads has moved by her scroll and nothing else (no
+//!   scroll of hers put back while the window slides, no row moved by an older page arriving
+//!   or a new row height); and every message is drawn on the way. Then she opens Maria Lopez and Quinn
 //!   again: no row of one conversation is left in the other's log, and Quinn's is back at his first message, where she left it. Last she
 //!   searches for a message 900 messages away: it is brought into view with rows around it
 //!   filling the whole view (a hit's window holds only what can be seen); scrolled away from
@@ -36,9 +36,10 @@ fn text_of(n: usize) -> String {
 
 /// Scrolls the Conversation log (the element passed) up one screen per frame until nothing
 /// older is left and the first message is drawn. Fails at the first frame whose rows are
-/// more than the window, out of order or repeated, or whose view does not start at an older
-/// message than the last painted frame's after a whole screen's scroll (a scroll put back by
-/// the log while it slid its window); returns every message number drawn.
+/// more than the window, out of order or repeated, or, as the frame is painted, whose line
+/// at the top of the view moved on screen by other than the scroll made since the frame
+/// before (a scroll put back by the log, rows moved by a slide, an older page or a new row
+/// height and not put back); returns every message number drawn.
 const SCROLL_UP_JS: &str = r"
 const [log, first, window, done] = arguments;
 const seen = new Set();
@@ -47,33 +48,51 @@ const numbers = () => [...log.querySelectorAll('.rows > *')]
   .map(r => /\(message (\d+)\)/.exec(r.textContent))
   .filter(m => m)
   .map(m => Number(m[1]));
-// The message at the top of the view: its row is the first to reach below the top edge.
-const atTop = () => {
-  const row = [...log.querySelectorAll('.rows > *')]
-    .find(r => r.offsetTop + r.offsetHeight > log.scrollTop && /\(message \d+\)/.test(r.textContent));
-  return row ? Number(/\(message (\d+)\)/.exec(row.textContent)[1]) : null;
+// The message row at the top of the view: the first to reach below the top edge.
+const topRow = () => [...log.querySelectorAll('.rows > *')]
+  .find(r => r.offsetTop + r.offsetHeight > log.scrollTop && /\(message \d+\)/.test(r.textContent));
+let frames = 0, finished = false;
+// The line at the top of the view (its message and its distance from the view's top edge).
+const read = () => {
+  const row = topRow();
+  return row && {
+    offset: row.offsetTop - log.scrollTop,
+    message: Number(/\(message (\d+)\)/.exec(row.textContent)[1]),
+  };
 };
-let frames = 0, finished = false, before = null;
+// The line when the frame before was painted (at first: now), the scroll since, and how many
+// frames were checked.
+let reading = read(), scrolled = 0, readings = 0;
 const trail = [];
-const finish = (result) => { finished = true; done(result); };
-// After the frame (the log's own frame callbacks included, which put the position back after
-// a change of rows): where the view starts, against where it started after the frame before.
-// A change of rows after the frame's scroll (an older page arriving, say) is put back by the
-// log's callback of the next frame, before anything is painted: a reading between the two is
-// of a moment never shown, and the next frame is compared with the last painted one.
-const check = (frame, full, height) => {
+// A resize observer's callback runs after the frame's layout, before its paint: what it reads
+// is what the frame shows. A hidden element resized by every step makes it run every frame.
+const sentinel = document.createElement('div');
+sentinel.style.cssText = 'position: fixed; top: 0; left: 0; height: 1px; width: 1px; visibility: hidden';
+document.body.appendChild(sentinel);
+const observer = new ResizeObserver(() => {
   if (finished) { return; }
-  if (frame !== frames) { before = null; return; }
-  const top = atTop();
-  const changed = log.scrollHeight !== height;
-  trail.push(`frame ${frame}: scrollTop ${log.scrollTop} of ${log.scrollHeight}, view from message ${top}${changed ? ' (rows changed since the scroll: not compared)' : ''}`);
-  if (trail.length > 6) { trail.shift(); }
-  if (changed) { return; }
-  if (full && before !== null && top !== null && top >= before) {
-    finish({ error: `the view starts at message ${top} after a screen's scroll up from message ${before}; the last frames:\n${trail.join('\n')}` });
-    return;
+  readings++;
+  // The same message's row (a slide may have drawn it anew).
+  const again = reading && [...log.querySelectorAll('.rows > *')]
+    .find(r => r.textContent.includes(`(message ${reading.message})`));
+  if (again) {
+    const moved = again.offsetTop - log.scrollTop - reading.offset;
+    if (Math.abs(moved - scrolled) > 2) {
+      finish({ error: `message ${reading.message} moved ${moved} px down the screen after a scroll of ${scrolled} px; the last frames:\n${trail.join('\n')}` });
+      return;
+    }
   }
-  before = top;
+  reading = read();
+  scrolled = 0;
+  trail.push(`frame ${frames}: scrollTop ${log.scrollTop} of ${log.scrollHeight}, view from message ${reading && reading.message}`);
+  if (trail.length > 6) { trail.shift(); }
+});
+observer.observe(sentinel);
+const finish = (result) => {
+  finished = true;
+  observer.disconnect();
+  sentinel.remove();
+  done(result);
 };
 const step = () => {
   if (finished) { return; }
@@ -90,19 +109,18 @@ const step = () => {
   shown.forEach(n => seen.add(n));
   const more = [...log.querySelectorAll('button')].some(b => b.textContent === 'Load earlier messages');
   if (!more && shown.includes(first) && log.scrollTop === 0) {
-    finish({ seen: [...seen] });
+    // The check above ran at (nearly) every frame, or it proved nothing.
+    finish(readings + 2 >= frames ? { seen: [...seen] } : { error: `the line read checked at ${readings} of ${frames} frames` });
     return;
   }
   if (performance.now() - t0 > 60000) {
     finish({ error: `not at the first message after 60 s (scrollTop ${log.scrollTop}, first drawn ${shown[0]})` });
     return;
   }
-  // Only a whole screen's scroll must show older messages (at the top, the log waits for
-  // the older page).
-  const full = log.scrollTop >= log.clientHeight;
-  log.scrollTop = Math.max(0, log.scrollTop - log.clientHeight);
-  const frame = frames, height = log.scrollHeight;
-  setTimeout(() => check(frame, full, height));
+  const before = log.scrollTop;
+  log.scrollTop = Math.max(0, before - log.clientHeight);
+  scrolled += before - log.scrollTop;
+  sentinel.style.width = `${1 + frames % 2}px`;
   requestAnimationFrame(step);
 };
 requestAnimationFrame(step);
