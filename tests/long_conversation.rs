@@ -8,11 +8,12 @@
 //!   at every frame the rows in the page are at most the window's 100, in order, none twice;
 //!   as each frame is painted, the line she reads has moved by her scroll and nothing else (no
 //!   scroll of hers put back while the window slides, no row moved by an older page arriving
-//!   or a new row height); and every message is drawn on the way. Then she opens Maria Lopez and Quinn
-//!   again: no row of one conversation is left in the other's log, and Quinn's is back at his first message, where she left it. Last she
-//!   searches for a message 900 messages away: it is brought into view with rows around it
-//!   filling the whole view (a hit's window holds only what can be seen); scrolled away from
-//!   it, `Next` on that only hit brings it back.
+//!   or a new row height); and every message is drawn on the way. Then she opens Maria Lopez
+//!   and Quinn again: no row of one conversation is left in the other's log, and Quinn's is
+//!   back at his first message, where she left it. Last she searches for a message 900
+//!   messages away: it is brought into view with rows around it filling the whole view (a
+//!   hit's window holds only what can be seen); scrolled away from it, `Next` on that only hit
+//!   brings it back.
 
 mod harness;
 
@@ -44,21 +45,20 @@ const SCROLL_UP_JS: &str = r"
 const [log, first, window, done] = arguments;
 const seen = new Set();
 const t0 = performance.now();
-const numbers = () => [...log.querySelectorAll('.rows > *')]
-  .map(r => /\(message (\d+)\)/.exec(r.textContent))
-  .filter(m => m)
-  .map(m => Number(m[1]));
-// The message row at the top of the view: the first to reach below the top edge.
-const topRow = () => [...log.querySelectorAll('.rows > *')]
-  .find(r => r.offsetTop + r.offsetHeight > log.scrollTop && /\(message \d+\)/.test(r.textContent));
+const rowsNow = () => [...log.querySelectorAll('.rows > *')];
+// The message a row shows (null for an interaction's header).
+const numberOf = r => {
+  const m = /\(message (\d+)\)/.exec(r.textContent);
+  return m && Number(m[1]);
+};
+const numbers = () => rowsNow().map(numberOf).filter(n => n !== null);
 let frames = 0, finished = false;
-// The line at the top of the view (its message and its distance from the view's top edge).
+// The line at the top of the view, the first message row to reach below its top edge: its
+// message and its distance from the view's top edge.
 const read = () => {
-  const row = topRow();
-  return row && {
-    offset: row.offsetTop - log.scrollTop,
-    message: Number(/\(message (\d+)\)/.exec(row.textContent)[1]),
-  };
+  const row = rowsNow()
+    .find(r => r.offsetTop + r.offsetHeight > log.scrollTop && numberOf(r) !== null);
+  return row && { offset: row.offsetTop - log.scrollTop, message: numberOf(row) };
 };
 // The line when the frame before was painted (at first: now), the scroll since, and how many
 // frames were checked.
@@ -73,8 +73,7 @@ const observer = new ResizeObserver(() => {
   if (finished) { return; }
   readings++;
   // The same message's row (a slide may have drawn it anew).
-  const again = reading && [...log.querySelectorAll('.rows > *')]
-    .find(r => r.textContent.includes(`(message ${reading.message})`));
+  const again = reading && rowsNow().find(r => numberOf(r) === reading.message);
   if (again) {
     const moved = again.offsetTop - log.scrollTop - reading.offset;
     if (Math.abs(moved - scrolled) > 2) {
@@ -97,7 +96,7 @@ const finish = (result) => {
 const step = () => {
   if (finished) { return; }
   frames++;
-  const rows = log.querySelectorAll('.rows > *').length;
+  const rows = rowsNow().length;
   const shown = numbers();
   if (rows > window) { finish({ error: `${rows} rows in the page` }); return; }
   for (let i = 1; i < shown.length; i++) {

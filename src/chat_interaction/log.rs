@@ -238,6 +238,11 @@ fn spacer(rows: usize, row_height: f64) -> String {
     format!("{}px", spacer_px(rows, row_height).round() as i64)
 }
 
+/// The entries the two spacers stand in for, above and below the rendered window `w` of `len`.
+fn unrendered(w: Window, len: usize) -> [usize; 2] {
+    [w.start, len.saturating_sub(w.end)]
+}
+
 /// The log.
 #[component]
 pub fn WindowedLog(
@@ -364,10 +369,11 @@ pub fn WindowedLog(
                     keep_in_place_now(scroller, || {
                         row_height.set(h);
                         // The spacers resized now, not by their effects after this callback.
-                        let (w, len) = (window.get_untracked(), list.with_untracked(Vec::len));
+                        let [above, below] =
+                            unrendered(window.get_untracked(), list.with_untracked(Vec::len));
                         for (spacer_el, rows) in [
-                            (el.previous_element_sibling(), w.start),
-                            (el.next_element_sibling(), len.saturating_sub(w.end)),
+                            (el.previous_element_sibling(), above),
+                            (el.next_element_sibling(), below),
                         ] {
                             if let Some(s) = spacer_el {
                                 let _ = s.set_attribute(
@@ -482,10 +488,10 @@ pub fn WindowedLog(
                 node_ref=log on:scroll=on_scroll>
                 {children.map(|c| c())}
                 <div class="spacer" aria-hidden="true"
-                    style:height=move || spacer(window.get().start, row_height.get())></div>
+                    style:height=move || spacer(unrendered(window.get(), list.with(Vec::len))[0], row_height.get())></div>
                 <div class="rows" node_ref=block></div>
                 <div class="spacer" aria-hidden="true"
-                    style:height=move || spacer(list.with(Vec::len).saturating_sub(window.get().end), row_height.get())></div>
+                    style:height=move || spacer(unrendered(window.get(), list.with(Vec::len))[1], row_height.get())></div>
                 <Show when=move || list.with(Vec::is_empty)>
                     <p class="empty">"No messages yet."</p>
                 </Show>
