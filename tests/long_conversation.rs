@@ -3,12 +3,13 @@
 //!
 //! # Layout
 //! - `scrolling_a_long_conversation_shows_every_message_once`: Quinn Archer has 1,200
-//!   messages in 12 interactions (three pages). Ann opens him and scrolls the `Conversation`
-//!   log up one screen per frame to his first message, loading the older pages on the way:
-//!   at every frame the rows in the page are at most the window's 100, in order, none twice;
-//!   as each frame is painted, the line she reads has moved by her scroll and nothing else (no
-//!   scroll of hers put back while the window slides, no row moved by an older page arriving
-//!   or a new row height); and every message is drawn on the way. Then she opens Maria Lopez
+//!   messages in 12 interactions (three pages). Ann opens him: as each frame of the opening
+//!   is painted, his newest message is in view and stays where it was first drawn. She
+//!   scrolls the `Conversation` log up one screen per frame to his first message, loading the
+//!   older pages on the way: at every frame the rows in the page are at most the window's
+//!   100, in order, none twice; as each frame is painted, the line she reads has moved by her
+//!   scroll and nothing else (no scroll of hers put back while the window slides, no row moved
+//!   by an older page arriving or a new row height); and every message is drawn on the way. Then she opens Maria Lopez
 //!   and Quinn again: no row of one conversation is left in the other's log, and Quinn's is
 //!   back at his first message, where she left it. Last she searches for a message 900
 //!   messages away: it is brought into view with rows around it filling the whole view (a
@@ -125,6 +126,81 @@ const step = () => {
 requestAnimationFrame(step);
 ";
 
+/// Installed before a conversation opens: from the first frame whose Conversation log holds
+/// the newest message's row, checks as each frame is painted (a resize observer, as in
+/// [`SCROLL_UP_JS`]) that the row is in view and at the same distance from the view's bottom
+/// edge as when it was first drawn: the conversation opens at its newest message and nothing
+/// moves while the rows are measured and the spacers sized. Stops after 90 such frames or
+/// the first fault; [`OPENING_RESULT_JS`] waits for it.
+const WATCH_OPENING_JS: &str = r"
+const newest = arguments[0];
+const rowOf = log => [...log.querySelectorAll('.rows > *')]
+  .find(r => r.textContent.includes(`(message ${newest})`));
+const state = { frames: 0, drawnFrames: 0, readings: 0, fromBottom: null, trail: [], result: null };
+window.threadlineOpening = state;
+const sentinel = document.createElement('div');
+sentinel.style.cssText = 'position: fixed; top: 0; left: 0; height: 1px; width: 1px; visibility: hidden';
+document.body.appendChild(sentinel);
+const finish = result => {
+  state.result = result;
+  observer.disconnect();
+  sentinel.remove();
+};
+const observer = new ResizeObserver(() => {
+  if (state.result) { return; }
+  const log = document.querySelector('[role=log][aria-label=Conversation]');
+  const row = log && rowOf(log);
+  if (!row) { return; }
+  state.readings++;
+  const view = log.getBoundingClientRect();
+  const box = row.getBoundingClientRect();
+  const fromBottom = Math.round(view.bottom - box.bottom);
+  state.trail.push(`reading ${state.readings}: ${fromBottom} px above the bottom edge, scrollTop ${log.scrollTop} of ${log.scrollHeight}`);
+  if (state.trail.length > 6) { state.trail.shift(); }
+  if (box.top < view.top - 1 || box.bottom > view.bottom + 1) {
+    finish({ error: `message ${newest} drawn out of view; the last frames:\n${state.trail.join('\n')}` });
+    return;
+  }
+  if (state.fromBottom === null) { state.fromBottom = fromBottom; }
+  if (Math.abs(fromBottom - state.fromBottom) > 2) {
+    finish({ error: `message ${newest} moved from ${state.fromBottom} to ${fromBottom} px above the bottom edge; the last frames:\n${state.trail.join('\n')}` });
+    return;
+  }
+  if (state.readings >= 90) { finish({ frames: state.frames, readings: state.readings }); }
+});
+observer.observe(sentinel);
+const step = () => {
+  if (state.result) { return; }
+  state.frames++;
+  if (state.readings > 0) { state.drawnFrames++; }
+  sentinel.style.width = `${1 + state.frames % 2}px`;
+  requestAnimationFrame(step);
+};
+requestAnimationFrame(step);
+";
+
+/// Waits until [`WATCH_OPENING_JS`] has finished (or 20 s) and answers its result.
+const OPENING_RESULT_JS: &str = r"
+const done = arguments[arguments.length - 1];
+const t0 = performance.now();
+const wait = () => {
+  const state = window.threadlineOpening;
+  if (state.result) {
+    // The check ran at (nearly) every frame since the row was first drawn, or it proved nothing.
+    if (!state.result.error && state.readings + 2 < state.drawnFrames) {
+      done({ error: `the newest row checked at ${state.readings} of ${state.drawnFrames} frames` });
+    } else {
+      done(state.result);
+    }
+  } else if (performance.now() - t0 > 20000) {
+    done({ error: `${state.readings} frames checked in 20 s; the last:\n${state.trail.join('\n')}` });
+  } else {
+    setTimeout(wait, 50);
+  }
+};
+wait();
+";
+
 /// Whether the log (the element passed) shows the current search hit whole, with rendered rows
 /// from its top edge to its bottom edge (no spacer in sight).
 const HIT_FILLS_VIEW_JS: &str = r"
@@ -207,7 +283,18 @@ async fn scrolling_a_long_conversation_shows_every_message_once() {
             login(&agent, user, password).await?;
             agent.click_containing("tab", "Communication").await?;
             agent.role("region", "Communication").await?;
+            agent
+                .client
+                .execute(WATCH_OPENING_JS, vec![json!(MESSAGES)])
+                .await?;
             open_contact(&agent, "Quinn", &text_of(MESSAGES)).await?;
+            let opening: Value = agent
+                .client
+                .execute_async(OPENING_RESULT_JS, vec![])
+                .await?;
+            if let Some(error) = opening.get("error").and_then(Value::as_str) {
+                return Err(format!("opening Quinn's conversation: {error}").into());
+            }
 
             let log = agent.role("log", "Conversation").await?;
             let result: Value = agent
