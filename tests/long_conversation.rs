@@ -36,13 +36,45 @@ fn text_of(n: usize) -> String {
     format!("question about the order (message {n})")
 }
 
+/// A script's first lines: `watchPaints(onFrame, onPaint)` calls `onFrame` at every animation
+/// frame (before its layout) and `onPaint` as that frame is painted, and returns a function
+/// that stops both. A resize observer's callback runs after the frame's layout, before its
+/// paint, so what `onPaint` reads is what the frame shows; a hidden element resized at every
+/// frame makes it run every frame.
+macro_rules! watch_paints_js {
+    () => {
+        r"
+const watchPaints = (onFrame, onPaint) => {
+  let stopped = false, n = 0;
+  const sentinel = document.createElement('div');
+  sentinel.style.cssText = 'position: fixed; top: 0; left: 0; height: 1px; width: 1px; visibility: hidden';
+  document.body.appendChild(sentinel);
+  const observer = new ResizeObserver(() => { if (!stopped) { onPaint(); } });
+  observer.observe(sentinel);
+  const frame = () => {
+    if (stopped) { return; }
+    onFrame();
+    if (stopped) { return; }
+    n++;
+    sentinel.style.width = `${1 + n % 2}px`;
+    requestAnimationFrame(frame);
+  };
+  requestAnimationFrame(frame);
+  return () => { stopped = true; observer.disconnect(); sentinel.remove(); };
+};
+"
+    };
+}
+
 /// Scrolls the Conversation log (the element passed) up one screen per frame until nothing
 /// older is left and the first message is drawn. Fails at the first frame whose rows are
 /// more than the window, out of order or repeated, or, as the frame is painted, whose line
 /// at the top of the view moved on screen by other than the scroll made since the frame
 /// before (a scroll put back by the log, rows moved by a slide, an older page or a new row
 /// height and not put back); returns every message number drawn.
-const SCROLL_UP_JS: &str = r"
+const SCROLL_UP_JS: &str = concat!(
+    watch_paints_js!(),
+    r"
 const [log, first, window, done] = arguments;
 const seen = new Set();
 const t0 = performance.now();
@@ -53,7 +85,7 @@ const numberOf = r => {
   return m && Number(m[1]);
 };
 const numbers = () => rowsNow().map(numberOf).filter(n => n !== null);
-let frames = 0, finished = false;
+let frames = 0;
 // The line at the top of the view, the first message row to reach below its top edge: its
 // message and its distance from the view's top edge.
 const read = () => {
@@ -65,13 +97,7 @@ const read = () => {
 // frames were checked.
 let reading = read(), scrolled = 0, readings = 0;
 const trail = [];
-// A resize observer's callback runs after the frame's layout, before its paint: what it reads
-// is what the frame shows. A hidden element resized by every step makes it run every frame.
-const sentinel = document.createElement('div');
-sentinel.style.cssText = 'position: fixed; top: 0; left: 0; height: 1px; width: 1px; visibility: hidden';
-document.body.appendChild(sentinel);
-const observer = new ResizeObserver(() => {
-  if (finished) { return; }
+const check = () => {
   readings++;
   // The same message's row (a slide may have drawn it anew).
   const again = reading && rowsNow().find(r => numberOf(r) === reading.message);
@@ -86,16 +112,12 @@ const observer = new ResizeObserver(() => {
   scrolled = 0;
   trail.push(`frame ${frames}: scrollTop ${log.scrollTop} of ${log.scrollHeight}, view from message ${reading && reading.message}`);
   if (trail.length > 6) { trail.shift(); }
-});
-observer.observe(sentinel);
+};
 const finish = (result) => {
-  finished = true;
-  observer.disconnect();
-  sentinel.remove();
+  stop();
   done(result);
 };
 const step = () => {
-  if (finished) { return; }
   frames++;
   const rows = rowsNow().length;
   const shown = numbers();
@@ -120,34 +142,29 @@ const step = () => {
   const before = log.scrollTop;
   log.scrollTop = Math.max(0, before - log.clientHeight);
   scrolled += before - log.scrollTop;
-  sentinel.style.width = `${1 + frames % 2}px`;
-  requestAnimationFrame(step);
 };
-requestAnimationFrame(step);
-";
+const stop = watchPaints(step, check);
+"
+);
 
 /// Installed before a conversation opens: from the first frame whose Conversation log holds
-/// the newest message's row, checks as each frame is painted (a resize observer, as in
-/// [`SCROLL_UP_JS`]) that the row is in view and at the same distance from the view's bottom
+/// the newest message's row, checks as each frame is painted (`watch_paints_js`) that the row is in view and at the same distance from the view's bottom
 /// edge as when it was first drawn: the conversation opens at its newest message and nothing
 /// moves while the rows are measured and the spacers sized. Stops after 90 such frames or
 /// the first fault; [`OPENING_RESULT_JS`] waits for it.
-const WATCH_OPENING_JS: &str = r"
+const WATCH_OPENING_JS: &str = concat!(
+    watch_paints_js!(),
+    r"
 const newest = arguments[0];
 const rowOf = log => [...log.querySelectorAll('.rows > *')]
   .find(r => r.textContent.includes(`(message ${newest})`));
 const state = { frames: 0, drawnFrames: 0, readings: 0, fromBottom: null, trail: [], result: null };
 window.threadlineOpening = state;
-const sentinel = document.createElement('div');
-sentinel.style.cssText = 'position: fixed; top: 0; left: 0; height: 1px; width: 1px; visibility: hidden';
-document.body.appendChild(sentinel);
 const finish = result => {
   state.result = result;
-  observer.disconnect();
-  sentinel.remove();
+  stop();
 };
-const observer = new ResizeObserver(() => {
-  if (state.result) { return; }
+const check = () => {
   const log = document.querySelector('[role=log][aria-label=Conversation]');
   const row = log && rowOf(log);
   if (!row) { return; }
@@ -167,17 +184,14 @@ const observer = new ResizeObserver(() => {
     return;
   }
   if (state.readings >= 90) { finish({ frames: state.frames, readings: state.readings }); }
-});
-observer.observe(sentinel);
+};
 const step = () => {
-  if (state.result) { return; }
   state.frames++;
   if (state.readings > 0) { state.drawnFrames++; }
-  sentinel.style.width = `${1 + state.frames % 2}px`;
-  requestAnimationFrame(step);
 };
-requestAnimationFrame(step);
-";
+const stop = watchPaints(step, check);
+"
+);
 
 /// Waits until [`WATCH_OPENING_JS`] has finished (or 20 s) and answers its result.
 const OPENING_RESULT_JS: &str = r"
