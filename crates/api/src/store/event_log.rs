@@ -87,6 +87,22 @@ pub struct Committed {
     kept: Mutex<Kept>,
 }
 
+/// The hub's wake that a commit owes (see `Tx::commit_owing_wake`): it wakes the hub when
+/// dropped. The send writer hands it to a requester with the answer, so that the hub is woken
+/// from the requester's runtime thread, where waking a task is cheap, not from the writer's
+/// thread, where it would take a second sleeping runtime thread out of its sleep for each
+/// message. Dropped anywhere else (a requester that has gone, an answer never taken), it wakes
+/// the hub from there: every commit's events reach the hub.
+#[must_use = "dropping it wakes the hub"]
+#[derive(Debug)]
+pub(crate) struct HubWake(Arc<Committed>);
+
+impl Drop for HubWake {
+    fn drop(&mut self) {
+        self.0.wake.notify_one();
+    }
+}
+
 /// What [`Committed`] keeps under its lock.
 #[derive(Debug, Default)]
 struct Kept {
@@ -321,8 +337,8 @@ impl Committed {
     }
 
     /// Records events just committed with `ids` (rendered; none when they cannot be matched
-    /// to their ids) and wakes the hub.
-    pub(super) fn add(&self, ids: &[i64], events: Option<Vec<StoredEvent>>) {
+    /// to their ids); the [`HubWake`] answered wakes the hub when dropped.
+    pub(super) fn add(self: &Arc<Self>, ids: &[i64], events: Option<Vec<StoredEvent>>) -> HubWake {
         if events.is_none() {
             self.read_log.store(true, Ordering::Release);
         }
@@ -336,7 +352,7 @@ impl Committed {
                 kept.events.pop_first();
             }
         }
-        self.wake.notify_one();
+        HubWake(self.clone())
     }
 
     /// A commit given `ids` failed, or its outcome is unknown: the hub stops waiting for them
@@ -697,25 +713,25 @@ mod tests {
 
     #[test]
     fn committed_hands_out_only_what_continues_from_the_cursor() {
-        let committed = Committed::default();
+        let committed = Arc::new(Committed::default());
         // Nothing is kept before a hub tails.
-        committed.add(&[1], Some(vec![row(1)]));
+        drop(committed.add(&[1], Some(vec![row(1)])));
         assert!(committed.take_after(EventId(0)).events.is_empty());
         committed.start_tailing();
-        committed.add(&[3, 4], Some(vec![row(3), row(4)]));
-        committed.add(&[5], Some(vec![row(5)]));
+        drop(committed.add(&[3, 4], Some(vec![row(3), row(4)])));
+        drop(committed.add(&[5], Some(vec![row(5)])));
         // Ids at or below the cursor are dropped; 3, 4 and 5 follow 2.
         let taken = committed.take_after(EventId(2));
         assert_eq!(ids(&taken), [3, 4, 5]);
         assert!(!taken.read_log);
         // A gap (6 is in the log only) sends the hub to the log, and 7 waits.
-        committed.add(&[7], Some(vec![row(7)]));
+        drop(committed.add(&[7], Some(vec![row(7)])));
         let taken = committed.take_after(EventId(5));
         assert!(taken.events.is_empty());
         assert!(taken.read_log);
         assert_eq!(ids(&committed.take_after(EventId(6))), [7]);
         // Events whose ids are not known send the hub to the log.
-        committed.add(&[8], None);
+        drop(committed.add(&[8], None));
         assert!(committed.take_after(EventId(7)).read_log);
         committed.wake_to_read();
         assert!(committed.take_after(EventId(7)).read_log);
@@ -724,20 +740,20 @@ mod tests {
 
     #[test]
     fn a_gap_this_process_is_committing_is_waited_for_not_read() {
-        let committed = Committed::default();
+        let committed = Arc::new(Committed::default());
         committed.start_tailing();
         // 11 is being committed here while 12 has committed: the hub waits for 11.
         committed.committing(&[11]);
         committed.committing(&[12]);
-        committed.add(&[12], Some(vec![row(12)]));
+        drop(committed.add(&[12], Some(vec![row(12)])));
         let taken = committed.take_after(EventId(10));
         assert!(taken.events.is_empty());
         assert!(!taken.read_log);
-        committed.add(&[11], Some(vec![row(11)]));
+        drop(committed.add(&[11], Some(vec![row(11)])));
         assert_eq!(ids(&committed.take_after(EventId(10))), [11, 12]);
         // A commit that failed: the hub reads the log to learn whether 13 is there.
         committed.committing(&[13]);
-        committed.add(&[14], Some(vec![row(14)]));
+        drop(committed.add(&[14], Some(vec![row(14)])));
         assert!(!committed.take_after(EventId(12)).read_log);
         committed.abandon(&[13]);
         let taken = committed.take_after(EventId(12));
@@ -745,6 +761,20 @@ mod tests {
         assert!(taken.read_log);
         // And again at each look while the gap is there: nothing here will fill it.
         assert!(committed.take_after(EventId(12)).read_log);
+    }
+
+    /// A commit's events reach the hub when its wake is dropped, not before: the send writer
+    /// hands the wake to the requester, whose thread wakes the hub.
+    #[tokio::test]
+    async fn the_hub_is_woken_when_the_commits_wake_is_dropped() {
+        let committed = Arc::new(Committed::default());
+        committed.start_tailing();
+        let wake = committed.add(&[1], Some(vec![row(1)]));
+        let woken = || tokio::time::timeout(std::time::Duration::ZERO, committed.notified());
+        assert!(woken().await.is_err(), "woken before the wake was dropped");
+        drop(wake);
+        assert!(woken().await.is_ok(), "not woken when the wake was dropped");
+        assert_eq!(ids(&committed.take_after(EventId(0))), [1]);
     }
 
     fn read(ids: &[i64], snapshot: Option<&str>, full: bool) -> LogRead {

@@ -18,6 +18,7 @@
 //! safe because sends are idempotent: a send whose first attempt did commit finds its message.
 
 use super::direct::DirectConn;
+use super::event_log::HubWake;
 use super::sending::SendJob;
 use super::StoreError;
 use super::{Store, StoredMessage};
@@ -27,7 +28,17 @@ use tokio::sync::{mpsc, oneshot};
 /// Most sends written in one transaction.
 const MAX_BATCH: usize = 256;
 
-type Reply = oneshot::Sender<Result<StoredMessage, StoreError>>;
+type Reply = oneshot::Sender<Answer>;
+
+/// What a send task answers a requester.
+struct Answer {
+    /// The send's outcome.
+    result: Result<StoredMessage, StoreError>,
+    /// The hub's wake that the send's commit owes (see [`HubWake`]), dropped by the
+    /// requester on its own runtime thread once answered. A batch's one commit owes one wake:
+    /// the batch's first answer carries it.
+    wake: Option<HubWake>,
+}
 
 /// The queue in front of the send tasks; they start with the first send (and again if they
 /// ever stopped) and end when the last [`Store`] handle is dropped.
@@ -81,9 +92,12 @@ impl Store {
                 *sender = Some(tx);
             }
         }
-        answer
+        let Answer { result, wake } = answer
             .await
-            .map_err(|_| StoreError::Internal("the send task stopped".to_owned()))?
+            .map_err(|_| StoreError::Internal("the send task stopped".to_owned()))?;
+        // The hub is woken from here (see `HubWake`).
+        drop(wake);
+        result
     }
 }
 
@@ -126,16 +140,25 @@ async fn run(store: Store, rx: Receiver) {
         // sends keep their order.
         batch.sort_by_key(|(job, _)| job.contact().0);
         let (jobs, replies): (Vec<SendJob>, Vec<Reply>) = batch.into_iter().unzip();
-        let results = store.write_batch(&jobs).await;
+        let (results, mut batch_wake) = store.write_batch(&jobs).await;
+        // A send of a batch that failed on the database is written again alone.
+        let again = |r: &Result<StoredMessage, StoreError>| {
+            jobs.len() > 1 && matches!(r, Err(StoreError::Database(_) | StoreError::Internal(_)))
+        };
+        if results.iter().any(again) {
+            // The batch's events are not held back behind the sends written again: the hub
+            // is woken from here now.
+            drop(batch_wake.take());
+        }
         for ((job, reply), result) in jobs.iter().zip(replies).zip(results) {
-            let result = match result {
-                Err(StoreError::Database(_) | StoreError::Internal(_)) if jobs.len() > 1 => {
-                    store.write_alone(job).await
-                }
-                other => other,
+            let (result, wake) = if again(&result) {
+                store.write_alone(job).await
+            } else {
+                (result, batch_wake.take())
             };
-            // The requester may have gone (client disconnected): the send stands.
-            let _ = reply.send(result);
+            // The requester may have gone (client disconnected): the send stands, and the
+            // answer dropped here wakes the hub.
+            let _ = reply.send(Answer { result, wake });
         }
     }
 }
@@ -157,19 +180,25 @@ impl Store {
         })
     }
 
-    /// Writes `jobs` in one transaction; one result per job. When the transaction itself
-    /// fails, every job's result is that error.
-    async fn write_batch(&self, jobs: &[SendJob]) -> Vec<Result<StoredMessage, StoreError>> {
+    /// Writes `jobs` in one transaction; one result per job, and the hub's wake its commit
+    /// owes. When the transaction itself fails, every job's result is that error.
+    async fn write_batch(
+        &self,
+        jobs: &[SendJob],
+    ) -> (Vec<Result<StoredMessage, StoreError>>, Option<HubWake>) {
         if let [job] = jobs {
-            return vec![self.write_alone(job).await];
+            let (result, wake) = self.write_alone(job).await;
+            return (vec![result], wake);
         }
         match self.try_write_batch(jobs).await {
-            Ok(results) => results,
+            Ok(written) => written,
             Err(e) => {
                 tracing::warn!(error = %e, sends = jobs.len(), "a batch of sends failed; writing them one by one");
-                jobs.iter()
+                let failed = jobs
+                    .iter()
                     .map(|_| Err(StoreError::Internal(e.to_string())))
-                    .collect()
+                    .collect();
+                (failed, None)
             }
         }
     }
@@ -177,7 +206,7 @@ impl Store {
     async fn try_write_batch(
         &self,
         jobs: &[SendJob],
-    ) -> Result<Vec<Result<StoredMessage, StoreError>>, StoreError> {
+    ) -> Result<(Vec<Result<StoredMessage, StoreError>>, Option<HubWake>), StoreError> {
         let mut tx = self.begin_send().await?;
         let mut results = Vec::with_capacity(jobs.len());
         for job in jobs {
@@ -190,22 +219,29 @@ impl Store {
                 }
             }
         }
-        tx.commit().await?;
-        Ok(results)
+        let wake = tx.commit_owing_wake().await?;
+        Ok((results, wake))
     }
 
-    /// Writes one job in a transaction of its own.
-    async fn write_alone(&self, job: &SendJob) -> Result<StoredMessage, StoreError> {
-        let mut tx = self.begin_send().await?;
-        match job.write(&mut tx).await {
-            Ok(stored) => {
-                tx.commit().await?;
-                Ok(stored)
+    /// Writes one job in a transaction of its own; its result, and the hub's wake its commit
+    /// owes.
+    async fn write_alone(
+        &self,
+        job: &SendJob,
+    ) -> (Result<StoredMessage, StoreError>, Option<HubWake>) {
+        let written = async {
+            let mut tx = self.begin_send().await?;
+            match job.write(&mut tx).await {
+                Ok(stored) => Ok((stored, tx.commit_owing_wake().await?)),
+                Err(e) => {
+                    tx.rollback().await?;
+                    Err(e)
+                }
             }
-            Err(e) => {
-                tx.rollback().await?;
-                Err(e)
-            }
+        };
+        match written.await {
+            Ok((stored, wake)) => (Ok(stored), wake),
+            Err(e) => (Err(e), None),
         }
     }
 }
@@ -250,7 +286,7 @@ mod tests {
             job(b, "b2", Some(999_997)),
             job(b, "b3", None),
         ];
-        let results = store.try_write_batch(&jobs).await.expect("one transaction");
+        let (results, _wake) = store.try_write_batch(&jobs).await.expect("one transaction");
         let ids: Vec<Option<i64>> = results
             .iter()
             .map(|r| match r {
@@ -458,11 +494,11 @@ mod tests {
             .expect("the holder's send");
         let retry = tokio::spawn({
             let store = store.clone();
-            async move { store.write_alone(&job(a, "first", None)).await }
+            async move { store.write_alone(&job(a, "first", None)).await.0 }
         });
         let second = tokio::spawn({
             let store = store.clone();
-            async move { store.write_alone(&job(a, "second", None)).await }
+            async move { store.write_alone(&job(a, "second", None)).await.0 }
         });
         until_waiting(&store, 2).await;
         holder.commit().await.expect("commit");
@@ -494,7 +530,7 @@ mod tests {
         .get("id");
         let send = tokio::spawn({
             let store = store.clone();
-            async move { store.write_alone(&job(b, "b1", None)).await }
+            async move { store.write_alone(&job(b, "b1", None)).await.0 }
         });
         until_waiting(&store, 1).await;
         holder.commit().await.expect("commit");

@@ -2,7 +2,7 @@
 //! commit, in the same transaction as the change.
 
 use super::direct::DirectConn;
-use super::event_log::{envelope_json, Committed, Routing};
+use super::event_log::{envelope_json, Committed, HubWake, Routing};
 use super::{sql, Audience, Dialect, Internal, Store, StoreError, StoredEvent};
 use crate::util::now_ms;
 use futures_util::future::BoxFuture;
@@ -295,7 +295,15 @@ impl Tx {
 
     /// Writes the pending events and commits; then hands the events, rendered, to this
     /// process's hub and wakes it (see [`Committed`]).
-    pub async fn commit(mut self) -> Result<(), StoreError> {
+    pub async fn commit(self) -> Result<(), StoreError> {
+        // Dropped here: the hub is woken now.
+        drop(self.commit_owing_wake().await?);
+        Ok(())
+    }
+
+    /// [`Tx::commit`], leaving the hub's wake to the [`HubWake`] answered (none when the
+    /// transaction appended no event): the send writer's, which hands it to a requester.
+    pub(super) async fn commit_owing_wake(mut self) -> Result<Option<HubWake>, StoreError> {
         let ids = self.write_events().await?;
         self.committed.committing(&ids);
         let done = match self.inner {
@@ -320,9 +328,9 @@ impl Tx {
                     .map(|(e, id)| e.rendered(EventId(*id)))
                     .collect()
             });
-            self.committed.add(&ids, rendered);
+            return Ok(Some(self.committed.add(&ids, rendered)));
         }
-        Ok(())
+        Ok(None)
     }
 
     /// Rolls back.
