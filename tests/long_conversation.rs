@@ -9,12 +9,12 @@
 //!   older pages on the way: at every frame the rows in the page are at most the window's
 //!   100, in order, none twice; as each frame is painted, the line she reads has moved by her
 //!   scroll and nothing else (no scroll of hers put back while the window slides, no row moved
-//!   by an older page arriving or a new row height); and every message is drawn on the way. Then she opens Maria Lopez
-//!   and Quinn again: no row of one conversation is left in the other's log, and Quinn's is
-//!   back at his first message, where she left it. Last she searches for a message 900
-//!   messages away: it is brought into view with rows around it filling the whole view (a
-//!   hit's window holds only what can be seen); scrolled away from it, `Next` on that only hit
-//!   brings it back.
+//!   by an older page arriving or a new row height); and every message is drawn on the way.
+//!   Then she opens Maria Lopez and Quinn again: no row of one conversation is left in the
+//!   other's log, and Quinn's is back at his first message, where she left it. Last she
+//!   searches for a message 900 messages away: it is brought into view with rows around it
+//!   filling the whole view (a hit's window holds only what can be seen); scrolled away from
+//!   it, `Next` on that only hit brings it back.
 
 mod harness;
 
@@ -36,14 +36,21 @@ fn text_of(n: usize) -> String {
     format!("question about the order (message {n})")
 }
 
-/// A script's first lines: `watchPaints(onFrame, onPaint)` calls `onFrame` at every animation
-/// frame (before its layout) and `onPaint` as that frame is painted, and returns a function
-/// that stops both. A resize observer's callback runs after the frame's layout, before its
-/// paint, so what `onPaint` reads is what the frame shows; a hidden element resized at every
-/// frame makes it run every frame.
+/// A script's first lines: `rowsOf(log)`, the rows in the page of a Conversation log;
+/// `numberOf(row)`, the message a row shows (null for an interaction's header); and
+/// `watchPaints(onFrame, onPaint)`, which calls `onFrame` at every animation frame (before its
+/// layout) and `onPaint` as that frame is painted, and returns a function that stops both. A
+/// resize observer's callback runs after the frame's layout, before its paint, so what
+/// `onPaint` reads is what the frame shows; a hidden element resized at every frame makes it
+/// run every frame.
 macro_rules! watch_paints_js {
     () => {
         r"
+const rowsOf = log => [...log.querySelectorAll('.rows > *')];
+const numberOf = r => {
+  const m = /\(message (\d+)\)/.exec(r.textContent);
+  return m && Number(m[1]);
+};
 const watchPaints = (onFrame, onPaint) => {
   let stopped = false, n = 0;
   const sentinel = document.createElement('div');
@@ -78,12 +85,7 @@ const SCROLL_UP_JS: &str = concat!(
 const [log, first, window, done] = arguments;
 const seen = new Set();
 const t0 = performance.now();
-const rowsNow = () => [...log.querySelectorAll('.rows > *')];
-// The message a row shows (null for an interaction's header).
-const numberOf = r => {
-  const m = /\(message (\d+)\)/.exec(r.textContent);
-  return m && Number(m[1]);
-};
+const rowsNow = () => rowsOf(log);
 const numbers = () => rowsNow().map(numberOf).filter(n => n !== null);
 let frames = 0;
 // The line at the top of the view, the first message row to reach below its top edge: its
@@ -148,16 +150,16 @@ const stop = watchPaints(step, check);
 );
 
 /// Installed before a conversation opens: from the first frame whose Conversation log holds
-/// the newest message's row, checks as each frame is painted (`watch_paints_js`) that the row is in view and at the same distance from the view's bottom
-/// edge as when it was first drawn: the conversation opens at its newest message and nothing
-/// moves while the rows are measured and the spacers sized. Stops after 90 such frames or
-/// the first fault; [`OPENING_RESULT_JS`] waits for it.
+/// the newest message's row, checks as each frame is painted (`watch_paints_js`) that the
+/// row is in view and at the same distance from the view's bottom edge as when it was first
+/// drawn: the conversation opens at its newest message and nothing moves while the rows are
+/// measured and the spacers sized. Stops after 90 such frames or the first fault;
+/// [`OPENING_RESULT_JS`] waits for it.
 const WATCH_OPENING_JS: &str = concat!(
     watch_paints_js!(),
     r"
 const newest = arguments[0];
-const rowOf = log => [...log.querySelectorAll('.rows > *')]
-  .find(r => r.textContent.includes(`(message ${newest})`));
+const rowOf = log => rowsOf(log).find(r => numberOf(r) === newest);
 const state = { frames: 0, drawnFrames: 0, readings: 0, fromBottom: null, trail: [], result: null };
 window.threadlineOpening = state;
 const finish = result => {
