@@ -251,7 +251,7 @@ mod tests {
     use super::super::sending::{SendJob, VisitorSendOptions};
     use super::super::{Store, StoreError};
     use sqlx::Row;
-    use wire::{AttachmentId, Channel, ClientMessageId, ContactId};
+    use wire::{AttachmentId, Channel, ClientMessageId, ContactId, MessageId};
 
     fn job(contact: ContactId, client_id: &str, attachment: Option<i64>) -> SendJob {
         SendJob::Contact {
@@ -383,6 +383,119 @@ mod tests {
                 .collect();
         assert_eq!(stored, ["kept"]);
         assert_eq!(kept.message.seq, 1, "the dropped send took no seq");
+    }
+
+    /// The messages of `contact`, by `seq`: their client ids and `seq`s.
+    async fn stored(store: &Store, contact: ContactId) -> Vec<(String, i64)> {
+        sqlx::query("SELECT client_id, seq FROM messages WHERE contact_id = $1 ORDER BY seq")
+            .bind(contact.0)
+            .fetch_all(store.pool())
+            .await
+            .expect("messages")
+            .iter()
+            .map(|r| (r.get("client_id"), r.get("seq")))
+            .collect()
+    }
+
+    /// The message each send was answered with, by contact and client id.
+    #[derive(Default)]
+    struct Answered(std::collections::HashMap<(ContactId, String), MessageId>);
+
+    type Sent = Result<(ContactId, String, MessageId), StoreError>;
+
+    impl Answered {
+        /// Checks a send's answer: a retry answers with the message its first send stored.
+        fn check(&mut self, done: Option<Result<Sent, tokio::task::JoinError>>) {
+            let (contact, client_id, id) = done.expect("a send").expect("task").expect("send");
+            let first = *self.0.entry((contact, client_id)).or_insert(id);
+            assert_eq!(first, id, "a retry answers with the stored message");
+        }
+    }
+
+    /// Many sends through the queue at once, from tasks on a runtime of two workers, to four
+    /// contacts, a tenth of them retries: four in flight at a time, so that a send written
+    /// alone has others gathering behind it, written together (see `run`). Each message is
+    /// stored once, each send is answered with its own message (a retry with its first
+    /// send's), and each contact's messages take its `seq`s one after another.
+    async fn sends_at_once_are_each_stored_once_in_turn(url: &str) {
+        let store = Store::connect(url).await.expect("store");
+        let mut contacts = Vec::new();
+        for name in ["Ada", "Bo", "Cy", "Di"] {
+            contacts.push(
+                store
+                    .create_contact(name, "", None, &[])
+                    .await
+                    .expect("contact"),
+            );
+        }
+        // The first send starts the send tasks; the rest find them running.
+        store
+            .submit_send(job(contacts[0], "start", None))
+            .await
+            .expect("the first send");
+        let mut expected = std::collections::HashMap::<ContactId, Vec<String>>::new();
+        expected.insert(contacts[0], vec!["start".to_owned()]);
+        let mut answered = Answered::default();
+        let mut sends = tokio::task::JoinSet::new();
+        for n in 0..200 {
+            let store = store.clone();
+            let contact = contacts[n % contacts.len()];
+            // Every tenth send is a retry of the one before it for the same contact.
+            let id = if n % 10 == 9 { n - 4 } else { n };
+            let ids = expected.entry(contact).or_default();
+            if !ids.contains(&format!("m{id}")) {
+                ids.push(format!("m{id}"));
+            }
+            sends.spawn(async move {
+                store
+                    .submit_send(job(contact, &format!("m{id}"), None))
+                    .await
+                    .map(|m| {
+                        assert_eq!(m.message.contact_id, contact, "this contact's message");
+                        let client_id = m.message.client_id.map(|c| c.0);
+                        assert_eq!(client_id, Some(format!("m{id}")), "this send's message");
+                        (contact, format!("m{id}"), m.message.id)
+                    })
+            });
+            // Four at a time, each four answered before the next four.
+            if sends.len() == 4 {
+                while let Some(done) = sends.join_next().await {
+                    answered.check(Some(done));
+                }
+            }
+        }
+        while let Some(done) = sends.join_next().await {
+            answered.check(Some(done));
+        }
+        for contact in contacts {
+            let rows = stored(&store, contact).await;
+            let mut ids: Vec<&String> = rows.iter().map(|(c, _)| c).collect();
+            ids.sort();
+            let mut sent: Vec<&String> = expected[&contact].iter().collect();
+            sent.sort();
+            assert_eq!(ids, sent, "each message once");
+            assert!(
+                rows.iter().zip(1_i64..).all(|((_, s), n)| *s == n),
+                "{rows:?}"
+            );
+        }
+        store.close().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sends_at_once_are_each_stored_once_in_turn_sqlite() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = crate::config::Config::sqlite_url(&dir.path().join("many.db"));
+        sends_at_once_are_each_stored_once_in_turn(&url).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sends_at_once_are_each_stored_once_in_turn_postgres() {
+        let Some((base, url, name)) = postgres_database("many") else {
+            return;
+        };
+        sends_at_once_are_each_stored_once_in_turn(&url).await;
+        drop_database(&base, &name).await;
     }
 
     /// A fresh PostgreSQL database for a test, named as the integration tests name theirs
