@@ -299,17 +299,9 @@ mod tests {
         assert_eq!([ids[1], ids[4], ids[5]], [None, None, None]);
         assert_eq!(ids[3], ids[0], "the retry answers with the stored message");
         for (contact, expected) in [(a, vec!["a1", "a3"]), (b, vec!["b3"])] {
-            let rows = sqlx::query(
-                "SELECT client_id, seq FROM messages WHERE contact_id = $1 ORDER BY seq",
-            )
-            .bind(contact.0)
-            .fetch_all(store.pool())
-            .await
-            .expect("messages");
-            let stored: Vec<String> = rows.iter().map(|r| r.get("client_id")).collect();
-            assert_eq!(stored, expected);
-            let seqs: Vec<i64> = rows.iter().map(|r| r.get("seq")).collect();
-            assert!(seqs.iter().zip(1_i64..).all(|(s, n)| *s == n), "{seqs:?}");
+            let expected: Vec<(String, i64)> =
+                expected.into_iter().map(str::to_owned).zip(1..).collect();
+            assert_eq!(stored(store, contact).await, expected);
         }
         let events = sqlx::query("SELECT payload FROM events ORDER BY id")
             .fetch_all(store.pool())
@@ -372,16 +364,7 @@ mod tests {
             other => panic!("unexpected {other:?}"),
         }
         tx.commit().await.expect("commit");
-        let stored: Vec<String> =
-            sqlx::query("SELECT client_id FROM messages WHERE contact_id = $1 ORDER BY seq")
-                .bind(a.0)
-                .fetch_all(store.pool())
-                .await
-                .expect("messages")
-                .iter()
-                .map(|r| r.get("client_id"))
-                .collect();
-        assert_eq!(stored, ["kept"]);
+        assert_eq!(stored(&store, a).await, [("kept".to_owned(), 1)]);
         assert_eq!(kept.message.seq, 1, "the dropped send took no seq");
     }
 
