@@ -14,7 +14,8 @@
 //!   other's log, and Quinn's is back at his first message, where she left it. Last she
 //!   searches for a message 900 messages away: it is brought into view with rows around it
 //!   filling the whole view (a hit's window holds only what can be seen); scrolled away from
-//!   it, `Next` on that only hit brings it back.
+//!   it, `Next` on that only hit brings it back. Reading there, 300 messages up, she writes
+//!   to him: the log jumps to the end, where her message is in view.
 
 mod harness;
 
@@ -232,6 +233,19 @@ return h.top >= view.top && h.bottom <= view.bottom
   && first.top <= view.top && last.bottom >= view.bottom;
 ";
 
+/// Whether the log (`arguments[0]`) is scrolled to its end and its last row, holding
+/// `arguments[1]`, is inside its view.
+const LAST_ROW_IN_VIEW_JS: &str = "
+const [log, text] = arguments;
+const rows = log.querySelectorAll('.rows > .row');
+const last = rows[rows.length - 1];
+if (!last || !last.textContent.includes(text)) return false;
+const view = log.getBoundingClientRect();
+const row = last.getBoundingClientRect();
+return log.scrollTop + log.clientHeight >= log.scrollHeight - 2
+  && row.top >= view.top && row.bottom <= view.bottom + 1;
+";
+
 /// Whether the Conversation log passes [`HIT_FILLS_VIEW_JS`] now.
 async fn hit_in_view(agent: &Browser) -> Result<bool> {
     let log = agent.role("log", "Conversation").await?;
@@ -387,6 +401,28 @@ async fn scrolling_a_long_conversation_shows_every_message_once() {
             agent.click("button", "Next").await?;
             agent.wait_role_text("status", "1 of 1").await?;
             hit_fills_view(&agent, "the only hit back in view after Next").await?;
+
+            // Reading far up, she writes to him: the log jumps to the end, her message in view.
+            let mine = "Quinn, your replacement ships today";
+            agent.fill("Write a Message", mine).await?;
+            agent.click("button", "Send").await?;
+            agent.wait_text("log", "Conversation", mine).await?;
+            wait_until(
+                "her message in view at the end",
+                Duration::from_secs(10),
+                || async {
+                    let log = agent.role("log", "Conversation").await?;
+                    let shown = agent
+                        .client
+                        .execute(
+                            LAST_ROW_IN_VIEW_JS,
+                            vec![serde_json::to_value(&log)?, json!(mine)],
+                        )
+                        .await?;
+                    Ok(shown.as_bool().unwrap_or(false).then_some(()))
+                },
+            )
+            .await?;
             agent.assert_no_console_errors().await?;
             Ok(())
         },

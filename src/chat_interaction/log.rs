@@ -35,6 +35,14 @@ fn first_message(list: &[Entry]) -> Option<(usize, Entry)> {
         .map(|i| (i, list[i].clone()))
 }
 
+/// How many messages on their way end the list: one more when the agent has just sent one.
+fn on_their_way(list: &[Entry]) -> u32 {
+    list.iter()
+        .rev()
+        .take_while(|e| matches!(e, Entry::Pending(_)))
+        .fold(0, |n, _| n + 1)
+}
+
 /// How many entries were added before the old first message, now at a later index.
 fn prepended(list: &[Entry], old_first: Option<&(usize, Entry)>) -> usize {
     let Some((old_index, first)) = old_first else {
@@ -286,6 +294,10 @@ pub fn WindowedLog(
     let window = RwSignal::new(saved.map_or_else(|| Window::tail(len0), |(w, _)| w.fit(len0, 0)));
     let top = StoredValue::new(saved.map_or(0, |(_, t)| t));
     let last = StoredValue::new(list.with_untracked(|l| first_message(l)));
+    let sent = StoredValue::new(list.with_untracked(|l| on_their_way(l)));
+    // The log's own moves ([`Scroller::own`]) at the last scroll event: with `top`, what the
+    // agent scrolled between two events.
+    let seen_own = StoredValue::new(0i32);
     // After a jump (a search hit) the window stays put until the hit has been scrolled to.
     let settle_until = StoredValue::new(0i64);
 
@@ -318,7 +330,16 @@ pub fn WindowedLog(
             (l.len(), prepended(l, old_first.as_ref()))
         });
         last.set_value(list.with_untracked(|l| first_message(l)));
-        let w = window.get_untracked().fit(len, moved);
+        // A message the agent sends brings the newest entries into view, wherever they were
+        // reading (a retry of one that failed does not).
+        let pending = list.with_untracked(|l| on_their_way(l));
+        let own_send = pending > sent.get_value();
+        sent.set_value(pending);
+        let w = if own_send {
+            Window::tail(len)
+        } else {
+            window.get_untracked().fit(len, moved)
+        };
         if w.follow {
             window.set(w);
             to_bottom();
@@ -396,7 +417,10 @@ pub fn WindowedLog(
         if scroller.pending.get_value() > 0 {
             return;
         }
+        let own = scroller.own.get_value();
+        let agent_scrolled_up = (t - top.get_value()) - (own - seen_own.get_value()) < 0;
         top.set_value(t);
+        seen_own.set_value(own);
         if crate::browser::now() < settle_until.get_value() {
             return;
         }
@@ -421,6 +445,10 @@ pub fn WindowedLog(
             keep_in_place(scroller, || window.set(w.up(len)));
         } else if rows_bottom - view_bottom < EDGE && w.end < len {
             keep_in_place(scroller, || window.set(w.down(len)));
+        } else if w.follow && !at_bottom && !agent_scrolled_up {
+            // Following stops when the agent scrolls up, not when the view grew shorter (the
+            // composer grew, a bar appeared above it) or rows grew below it: back to the end.
+            to_bottom();
         } else if at_bottom != w.follow && (w.end == len || !at_bottom) {
             window.set(Window {
                 follow: at_bottom,

@@ -40,11 +40,14 @@ pub fn ConversationTab(
     let found = Memo::new(move |_| lower.with(|l| hits(l, &query.get())));
     let current_hit = move || found.with(|f| f.get(current.get()).copied());
     // Derived, not memoised: the log brings the hit to the middle each time this is read
-    // again (a keystroke, `Previous` / `Next` even on the only hit, older pages arriving), so
-    // a hit the agent scrolled away from comes back.
+    // again (a keystroke, `Previous` / `Next` even on the only hit, the server's older
+    // matches loaded), so a hit the agent scrolled away from comes back. The list is read
+    // untracked: a message added (one the agent sends, one that comes in) or an older page
+    // the agent scrolled to leaves the log where it is.
     let hit_index = Signal::derive(move || {
-        let id = current_hit()?;
-        list.with(|l| {
+        query.track();
+        let id = found.with_untracked(|f| f.get(current.get()).copied())?;
+        list.with_untracked(|l| {
             l.iter()
                 .position(|e| matches!(e, Entry::Message(m) if m.id == id))
         })
