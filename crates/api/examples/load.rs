@@ -345,6 +345,14 @@ async fn measure(target: &Target, client: &reqwest::Client, a: &Args) -> Figures
     let cpu_pid = target.cpu_pid();
     let cpu_start = common::cpu_seconds(cpu_pid);
     let start = Instant::now();
+    // The wall clock at the first message, to match the times below with other logs (the
+    // database's, say).
+    println!(
+        "sending from {:.3} s after the Unix epoch",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_secs_f64())
+    );
     let mut ticker = tokio::time::interval(interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
     let mut handles = Vec::with_capacity(total as usize);

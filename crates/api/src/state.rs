@@ -63,6 +63,8 @@ impl AppState {
                 .map_err(|e| crate::ServeError::Other(format!("seeding demo data: {e:?}")))?;
         }
         say_if_nobody_can_administer(&store).await?;
+        // The send writers and their connections are ready before the first message.
+        store.start_send_writers()?;
         let login_limits = Arc::new(LoginLimits::new(&config));
         let visitor_limits = Arc::new(crate::visitor_limits::VisitorLimits::new(
             config.visitor_quotas,

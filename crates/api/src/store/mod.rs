@@ -24,7 +24,8 @@
 //! - `transfers`: Transfer to a colleague or the queue (and a supervisor's reassign), the
 //!   transfer record an offer carries, giving a transfer nobody took back; the colleagues list.
 //! - `messages`: writing one message into a conversation (`seq`, summary, event).
-//! - `sending`: agent and visitor sends, idempotent by client id; `sends`: their group commit.
+//! - `sending`: agent and visitor sends, idempotent by client id; `sends`: their group commit;
+//!   `held`: a PostgreSQL send writer's own connection.
 //! - `inbound`: messages from a platform's webhook (Messenger): the sender's contact found or
 //!   made, then the visitor's send, all of a webhook in one transaction.
 //! - `outbox`: an agent's message to Messenger or X: checked and queued with the message,
@@ -58,6 +59,7 @@ mod direct;
 mod embed;
 mod error;
 mod event_log;
+mod held;
 mod history;
 mod inbound;
 mod interaction_steps;
@@ -243,6 +245,9 @@ pub struct Store {
     /// The send writer's own SQLite connection, in the send writer's handle only (see
     /// `direct`): its transactions run their statements on the writer's thread.
     direct: Option<Arc<Mutex<direct::DirectConn>>>,
+    /// A PostgreSQL send writer's own connection, in that writer's handle only (see `held`):
+    /// its transactions run on it, not on one taken from the pool for each.
+    held: Option<Arc<Mutex<held::HeldConn>>>,
     /// The SQLite file, for the send writer's connection (none on PostgreSQL or in memory).
     sqlite_file: Option<Arc<std::path::PathBuf>>,
     /// SQLite: this process's own connections for lookups by key, run on the calling thread
@@ -336,6 +341,7 @@ impl Store {
             sends: Arc::default(),
             channels: Arc::default(),
             direct: None,
+            held: None,
             sqlite_file: sqlite_file.map(Arc::new),
             readers,
             dialect,

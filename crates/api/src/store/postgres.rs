@@ -158,7 +158,9 @@ impl Dialect for Postgres {
         false
     }
     fn max_connections(&self) -> u32 {
-        16
+        // The send writers' own connections (`send_writers`, see `held`) are outside the
+        // pool: a process holds at most 16, as when the writers took theirs from it.
+        12
     }
     fn min_connections(&self) -> u32 {
         // Each connection is a server process, started in milliseconds: opened one by one
@@ -171,7 +173,8 @@ impl Dialect for Postgres {
         Some(std::time::Duration::from_secs(10))
     }
     fn send_writers(&self) -> usize {
-        // Several: most of a send is round trips to the server, which run side by side.
+        // Several: most of a send is round trips to the server, which run side by side. Each
+        // holds a connection of its own (see `held`).
         4
     }
 }

@@ -19,6 +19,7 @@
 
 use super::direct::DirectConn;
 use super::event_log::HubWake;
+use super::held::HeldConn;
 use super::sending::SendJob;
 use super::StoreError;
 use super::{Store, StoredMessage};
@@ -51,6 +52,21 @@ pub(super) struct SendQueue {
 type Receiver = Arc<tokio::sync::Mutex<mpsc::UnboundedReceiver<(SendJob, Reply)>>>;
 
 impl Store {
+    /// Starts the send tasks ahead of the first send (with their connections), unless they
+    /// run already: the server calls it at start, so that the first message does not wait
+    /// for them.
+    pub(crate) fn start_send_writers(&self) -> Result<(), StoreError> {
+        let mut sender = self
+            .sends
+            .sender
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if sender.as_ref().is_none_or(mpsc::UnboundedSender::is_closed) {
+            *sender = Some(self.spawn_writers()?);
+        }
+        Ok(())
+    }
+
     /// Queues a send and waits until it is committed (or failed).
     pub(super) async fn submit_send(&self, job: SendJob) -> Result<StoredMessage, StoreError> {
         let (reply, answer) = oneshot::channel();
@@ -68,22 +84,7 @@ impl Store {
                 None => Some((job, reply)),
             };
             if let Some(it) = item {
-                let (tx, rx) = mpsc::unbounded_channel();
-                // The task's own handle has a queue of its own, so that it does not keep this
-                // one (and itself) alive.
-                let worker = Store {
-                    sends: Arc::default(),
-                    ..self.clone()
-                };
-                let rx: Receiver = Arc::new(tokio::sync::Mutex::new(rx));
-                match self.sqlite_file {
-                    Some(_) => spawn_direct_writer(worker, rx)?,
-                    None => {
-                        for _ in 0..self.dialect.send_writers() {
-                            tokio::spawn(run(worker.clone(), rx.clone()));
-                        }
-                    }
-                }
+                let tx = self.spawn_writers()?;
                 if tx.send(it).is_err() {
                     return Err(StoreError::Internal(
                         "the send task did not start".to_owned(),
@@ -98,6 +99,27 @@ impl Store {
         // The hub is woken from here (see `HubWake`).
         drop(wake);
         result
+    }
+
+    /// Starts the send tasks on a new queue; its sending end.
+    fn spawn_writers(&self) -> Result<mpsc::UnboundedSender<(SendJob, Reply)>, StoreError> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        // The task's own handle has a queue of its own, so that it does not keep this
+        // one (and itself) alive.
+        let worker = Store {
+            sends: Arc::default(),
+            ..self.clone()
+        };
+        let rx: Receiver = Arc::new(tokio::sync::Mutex::new(rx));
+        match self.sqlite_file {
+            Some(_) => spawn_direct_writer(worker, rx)?,
+            None => {
+                for _ in 0..self.dialect.send_writers() {
+                    tokio::spawn(run_held(worker.held_writer(), rx.clone()));
+                }
+            }
+        }
+        Ok(tx)
     }
 }
 
@@ -118,6 +140,18 @@ fn spawn_direct_writer(worker: Store, rx: Receiver) -> Result<(), StoreError> {
         })
         .map(drop)
         .map_err(|e| StoreError::Internal(format!("the send writer did not start: {e}")))
+}
+
+/// A send task on a connection of its own (PostgreSQL, see `held`), opened before it takes
+/// the first send.
+async fn run_held(store: Store, rx: Receiver) {
+    if let Some(held) = &store.held {
+        if let Err(e) = held.lock().await.open().await {
+            // The first batch tries again.
+            tracing::warn!(error = %e, "a send writer's connection did not open");
+        }
+    }
+    run(store, rx).await;
 }
 
 /// A send task: takes whatever is queued, writes it in one transaction, answers, repeats.
@@ -178,6 +212,19 @@ impl Store {
             sends: Arc::default(),
             ..self.clone()
         })
+    }
+
+    /// This handle with a slot for a connection of its own, on which its transactions run
+    /// (see `held`): a PostgreSQL send writer's. Its queue is its own, as above.
+    fn held_writer(&self) -> Store {
+        Store {
+            held: Some(Arc::new(tokio::sync::Mutex::new(HeldConn::new(
+                self.pool.clone(),
+                self.dialect.ping_after_idle(),
+            )))),
+            sends: Arc::default(),
+            ..self.clone()
+        }
     }
 
     /// Writes `jobs` in one transaction; one result per job, and the hub's wake its commit
@@ -523,15 +570,85 @@ mod tests {
         drop_database(&base, &name).await;
     }
 
-    /// The plan cache mode `tx` runs with; commits it.
-    async fn plan_mode(mut tx: super::super::Tx) -> String {
-        let mode = sqlx::query("SELECT current_setting('plan_cache_mode') AS mode")
+    /// The server process a send transaction of `store` runs in.
+    async fn backend(store: &Store) -> i32 {
+        let tx = store.begin_send().await.expect("begin");
+        read_and_commit(tx, "SELECT pg_backend_pid() AS v").await
+    }
+
+    /// A PostgreSQL send writer's transactions run on its own connection, one after another
+    /// (see `held`), with the same batches as on the pool: savepoints undo a failed send
+    /// alone, and what commits is read back through the pool.
+    #[tokio::test]
+    async fn a_postgres_writer_keeps_its_connection_and_its_batches() {
+        let Some((base, url, name)) = postgres_database("held") else {
+            return;
+        };
+        let store = Store::connect(&url).await.expect("store");
+        let writer = store.held_writer();
+        let first = backend(&writer).await;
+        assert_eq!(backend(&writer).await, first, "the same connection again");
+        a_batch_keeps_each_send_or_undoes_it_alone_in(&writer).await;
+        drop_database(&base, &name).await;
+    }
+
+    /// A PostgreSQL send writer whose connection the server closed (an administrator's
+    /// `pg_terminate_backend`, a restart) writes the next send on a new one, and a
+    /// transaction it dropped half-way leaves nothing and holds no lock.
+    #[tokio::test]
+    async fn a_postgres_writer_recovers_its_connection() {
+        let Some((base, url, name)) = postgres_database("recover") else {
+            return;
+        };
+        let store = Store::connect(&url).await.expect("store");
+        let writer = store.held_writer();
+        let a = store.create_contact("Ada", "", None, &[]).await.expect("a");
+        let first = backend(&writer).await;
+        sqlx::query("SELECT pg_terminate_backend($1)")
+            .bind(first)
+            .execute(store.pool())
+            .await
+            .expect("terminate");
+        let (sent, _wake) = writer.write_alone(&job(a, "after", None)).await;
+        sent.expect("written on a new connection");
+        assert_ne!(backend(&writer).await, first, "a new connection");
+        {
+            let mut tx = writer.begin_send().await.expect("begin");
+            job(a, "dropped", None).write(&mut tx).await.expect("write");
+        }
+        // The contact's row was locked by the dropped transaction: this waits for the
+        // server to roll it back.
+        let (kept, _wake) = writer.write_alone(&job(a, "kept", None)).await;
+        assert_eq!(
+            kept.expect("kept").message.seq,
+            2,
+            "the dropped send took no seq"
+        );
+        assert_eq!(
+            stored(&store, a).await,
+            [("after".to_owned(), 1), ("kept".to_owned(), 2)]
+        );
+        store.close().await;
+        drop_database(&base, &name).await;
+    }
+
+    /// The value `sql` (one row, one column `v`) reads in `tx`; commits it.
+    async fn read_and_commit<T>(mut tx: super::super::Tx, sql: &str) -> T
+    where
+        T: for<'r> sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>,
+    {
+        let value = sqlx::query(sql)
             .fetch_one(&mut tx.inner)
             .await
-            .expect("mode")
-            .get("mode");
+            .expect("read")
+            .get("v");
         tx.commit().await.expect("commit");
-        mode
+        value
+    }
+
+    /// The plan cache mode `tx` runs with; commits it.
+    async fn plan_mode(tx: super::super::Tx) -> String {
+        read_and_commit(tx, "SELECT current_setting('plan_cache_mode') AS v").await
     }
 
     /// A send writer's transaction plans its statements generically on PostgreSQL (see

@@ -3,6 +3,7 @@
 
 use super::direct::DirectConn;
 use super::event_log::{envelope_json, Committed, HubWake, Routing};
+use super::held::HeldTx;
 use super::{sql, Audience, Dialect, Internal, Store, StoreError, StoredEvent};
 use crate::util::now_ms;
 use futures_util::future::BoxFuture;
@@ -31,13 +32,17 @@ impl Store {
             Some(lock) => Some(lock.clone().lock_owned().await),
             None => None,
         };
-        let inner = match &self.direct {
-            Some(conn) => {
+        let inner = match (&self.direct, &self.held) {
+            (Some(conn), _) => {
                 let mut conn = conn.clone().lock_owned().await;
                 conn.begin()?;
                 Conn::Direct(DirectGuard(conn))
             }
-            None => Conn::Tx(match statement {
+            (None, Some(held)) => {
+                let slot = held.clone().lock_owned().await;
+                Conn::Held(HeldTx::begin(slot, statement.unwrap_or("BEGIN")).await?)
+            }
+            (None, None) => Conn::Tx(match statement {
                 Some(begin) => self.pool.begin_with(begin).await?,
                 None => self.pool.begin().await?,
             }),
@@ -62,6 +67,8 @@ pub(crate) enum Conn {
     /// One of this process's own SQLite connections, its statements run on the calling thread
     /// (see `direct`); a transaction still open on it is rolled back when this is dropped.
     Direct(DirectGuard),
+    /// A transaction on a send writer's own connection (PostgreSQL, see `held`).
+    Held(HeldTx),
 }
 
 /// One of this process's own SQLite connections, held.
@@ -81,6 +88,7 @@ impl std::fmt::Debug for Conn {
             Conn::Tx(_) => "Conn::Tx",
             Conn::Pool(_) => "Conn::Pool",
             Conn::Direct(_) => "Conn::Direct",
+            Conn::Held(_) => "Conn::Held",
         })
     }
 }
@@ -100,6 +108,7 @@ impl<'c> Executor<'c> for &'c mut Conn {
             Conn::Tx(t) => (&mut **t).fetch_many(query),
             Conn::Pool(p) => (&*p).fetch_many(query),
             Conn::Direct(d) => d.0.fetch_many(query),
+            Conn::Held(h) => (&mut h.conn).fetch_many(query),
         }
     }
 
@@ -115,6 +124,7 @@ impl<'c> Executor<'c> for &'c mut Conn {
             Conn::Tx(t) => (&mut **t).fetch_optional(query),
             Conn::Pool(p) => (&*p).fetch_optional(query),
             Conn::Direct(d) => d.0.fetch_optional(query),
+            Conn::Held(h) => (&mut h.conn).fetch_optional(query),
         }
     }
 
@@ -130,6 +140,7 @@ impl<'c> Executor<'c> for &'c mut Conn {
             Conn::Tx(t) => (&mut **t).prepare_with(sql, parameters),
             Conn::Pool(p) => (&*p).prepare_with(sql, parameters),
             Conn::Direct(_) => DirectConn::unsupported("prepared ahead"),
+            Conn::Held(h) => (&mut h.conn).prepare_with(sql, parameters),
         }
     }
 
@@ -144,6 +155,7 @@ impl<'c> Executor<'c> for &'c mut Conn {
             Conn::Tx(t) => (&mut **t).describe(sql),
             Conn::Pool(p) => (&*p).describe(sql),
             Conn::Direct(_) => DirectConn::unsupported("described"),
+            Conn::Held(h) => (&mut h.conn).describe(sql),
         }
     }
 }
@@ -309,6 +321,7 @@ impl Tx {
         let done = match self.inner {
             Conn::Tx(t) => t.commit().await.map_err(StoreError::from),
             Conn::Direct(mut d) => d.0.commit().map_err(StoreError::from),
+            Conn::Held(h) => h.commit().await.map_err(StoreError::from),
             Conn::Pool(_) => Err(not_a_transaction()),
         };
         if let Err(e) = done {
@@ -338,6 +351,7 @@ impl Tx {
         match self.inner {
             Conn::Tx(t) => t.rollback().await?,
             Conn::Direct(mut d) => d.0.rollback()?,
+            Conn::Held(h) => h.rollback().await?,
             Conn::Pool(_) => return Err(not_a_transaction()),
         }
         Ok(())
