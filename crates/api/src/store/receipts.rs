@@ -2,7 +2,7 @@
 //! and from the platforms' delivery and read webhooks), typing notices, the visitor's unread
 //! count and open chat. [`mark_sql`] is the one rule for setting a mark.
 
-use super::interactions::lock_contact;
+use super::interactions::{lock_contact, open_state, OPEN_PRIVATE};
 use super::rows::{interaction, INTERACTION_SELECT};
 use super::StoreError;
 use super::{Audience, Store, Tx};
@@ -217,8 +217,7 @@ impl Store {
         contact: ContactId,
     ) -> Result<Option<InteractionId>, StoreError> {
         let sql = format!(
-            "{INTERACTION_SELECT} WHERE i.contact_id = $1 AND i.state IN ('queued', 'offered', 'active') \
-             AND i.channel NOT IN ('facebook_post', 'tweet') ORDER BY i.id DESC LIMIT 1"
+            "{INTERACTION_SELECT} WHERE i.contact_id = $1{OPEN_PRIVATE} ORDER BY i.id DESC LIMIT 1"
         );
         let row = sqlx::query(&sql)
             .bind(contact.0)
@@ -279,10 +278,13 @@ async fn mark(
 
 /// The agent who should hear about contact `$1`'s conversation: the owner of the open
 /// interaction, else the one it is reserved for, else the agent who last wrote.
-const CONVERSATION_AGENT: &str = "SELECT COALESCE((SELECT COALESCE(i.agent_id, i.reserved_for) \
-     FROM interactions i WHERE i.contact_id = $1 AND i.state IN ('queued', 'offered', 'active') \
-     ORDER BY i.id DESC LIMIT 1), \
-     (SELECT c.last_writer_agent_id FROM contacts c WHERE c.id = $1)) AS agent";
+const CONVERSATION_AGENT: &str = concat!(
+    "SELECT COALESCE((SELECT COALESCE(i.agent_id, i.reserved_for) \
+     FROM interactions i WHERE i.contact_id = $1 AND ",
+    open_state!(),
+    " ORDER BY i.id DESC LIMIT 1), \
+     (SELECT c.last_writer_agent_id FROM contacts c WHERE c.id = $1)) AS agent"
+);
 
 /// [`CONVERSATION_AGENT`] inside a write transaction.
 async fn conversation_agent(
