@@ -8,6 +8,7 @@ use super::rows::{interaction, load_interaction, INTERACTION_SELECT};
 use super::sql::Arg;
 use super::transfers::{handed_on_at, pending_transfer, PendingTransfer};
 use super::transitions::{holding_capacity_sql, transition};
+use super::tx::Conn;
 use super::StoreError;
 use super::{Audience, Store, Tx};
 use crate::util::now_ms;
@@ -490,12 +491,29 @@ async fn newest_interaction(
     contact: ContactId,
     condition: &'static str,
 ) -> Result<Option<InteractionView>, StoreError> {
+    newest_interaction_on(&mut tx.inner, contact, condition).await
+}
+
+/// The contact's open private interaction ([`open_interaction`]), read outside a transaction.
+pub(super) async fn open_interaction_outside(
+    store: &Store,
+    contact: ContactId,
+) -> Result<Option<InteractionView>, StoreError> {
+    let mut pool = Conn::Pool(store.pool().clone());
+    newest_interaction_on(&mut pool, contact, OPEN_PRIVATE).await
+}
+
+async fn newest_interaction_on(
+    conn: &mut Conn,
+    contact: ContactId,
+    condition: &'static str,
+) -> Result<Option<InteractionView>, StoreError> {
     let sql = format!(
         "{INTERACTION_SELECT} WHERE i.contact_id = $1{condition} ORDER BY i.id DESC LIMIT 1"
     );
     let row = sqlx::query(&sql)
         .bind(contact.0)
-        .fetch_optional(&mut tx.inner)
+        .fetch_optional(conn)
         .await?;
     Ok(row.as_ref().map(interaction).transpose()?)
 }

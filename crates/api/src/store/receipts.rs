@@ -2,8 +2,7 @@
 //! and from the platforms' delivery and read webhooks), typing notices, the visitor's unread
 //! count and open chat. [`mark_sql`] is the one rule for setting a mark.
 
-use super::interactions::{lock_contact, open_state, OPEN_PRIVATE};
-use super::rows::{interaction, INTERACTION_SELECT};
+use super::interactions::{lock_contact, open_interaction_outside, open_state};
 use super::StoreError;
 use super::{Audience, Store, Tx};
 use crate::util::now_ms;
@@ -216,14 +215,7 @@ impl Store {
         &self,
         contact: ContactId,
     ) -> Result<Option<InteractionId>, StoreError> {
-        let sql = format!(
-            "{INTERACTION_SELECT} WHERE i.contact_id = $1{OPEN_PRIVATE} ORDER BY i.id DESC LIMIT 1"
-        );
-        let row = sqlx::query(&sql)
-            .bind(contact.0)
-            .fetch_optional(self.pool())
-            .await?;
-        Ok(row.as_ref().map(interaction).transpose()?.map(|i| i.id))
+        Ok(open_interaction_outside(self, contact).await?.map(|i| i.id))
     }
 }
 
