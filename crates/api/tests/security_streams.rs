@@ -475,7 +475,7 @@ on_both!(
 async fn append_event<'c, E: sqlx::Executor<'c, Database = sqlx::Any>>(conn: E) -> i64 {
     use threadline_api::store::Dialect;
     let sql = threadline_api::store::postgres::Postgres::new()
-        .append_events_sql("($1, $2, $3, $4, $5, $6)");
+        .append_events_sql("($1, $2, $3, $4, $5, $6)", " RETURNING id");
     sqlx::query(&sql)
         .bind(common::now_ms())
         .bind(None::<i64>)

@@ -79,12 +79,19 @@ impl DirectConn {
     /// Starts a transaction holding the write lock at once (`IMMEDIATE`): another process on
     /// the same file (the admin command) waits for it or makes it wait, never fails it midway.
     pub(crate) fn begin(&mut self) -> Result<(), sqlx::Error> {
-        self.conn.execute_batch("BEGIN IMMEDIATE").map_err(error)
+        self.run_kept("BEGIN IMMEDIATE")
     }
 
     /// Commits the open transaction.
     pub(crate) fn commit(&mut self) -> Result<(), sqlx::Error> {
-        self.conn.execute_batch("COMMIT").map_err(error)
+        self.run_kept("COMMIT")
+    }
+
+    /// Runs a statement of no arguments and no rows, kept prepared: `BEGIN` and `COMMIT` run
+    /// at every send's transaction, and were parsed anew each time.
+    fn run_kept(&mut self, sql: &str) -> Result<(), sqlx::Error> {
+        let mut stmt = self.conn.prepare_cached(sql).map_err(error)?;
+        stmt.raw_execute().map(drop).map_err(error)
     }
 
     /// Rolls back the open transaction, if one is open.
@@ -95,13 +102,13 @@ impl DirectConn {
         self.conn.execute_batch("ROLLBACK").map_err(error)
     }
 
-    /// Runs `sql` with `args`: its rows (at most `limit`) and the rows it changed.
+    /// Runs `sql` with `args`: its rows (at most `limit`) and what it changed.
     fn run(
         &mut self,
         sql: &str,
         args: Option<AnyArguments<'_>>,
         limit: Option<usize>,
-    ) -> Result<(Vec<AnyRow>, u64), sqlx::Error> {
+    ) -> Result<(Vec<AnyRow>, AnyQueryResult), sqlx::Error> {
         // Text without arguments may hold several statements (`RELEASE …; SAVEPOINT …`).
         let Some(args) = args else {
             return self.run_text(sql, limit);
@@ -139,7 +146,16 @@ impl DirectConn {
         let mut out = Vec::new();
         read_rows(&mut stmt, &columns, limit, &mut out)?;
         drop(stmt);
-        Ok((out, self.conn.changes()))
+        Ok((out, self.changed()))
+    }
+
+    /// What the last statement changed, as sqlx's SQLite driver reports it: the rows, and the
+    /// connection's last inserted row id (its newest row's id after an `INSERT`).
+    fn changed(&self) -> AnyQueryResult {
+        AnyQueryResult {
+            rows_affected: self.conn.changes(),
+            last_insert_id: Some(self.conn.last_insert_rowid()),
+        }
     }
 
     /// A statement's columns, the first time its text is run; text holding more than one
@@ -165,14 +181,14 @@ impl DirectConn {
         &mut self,
         sql: &str,
         limit: Option<usize>,
-    ) -> Result<(Vec<AnyRow>, u64), sqlx::Error> {
+    ) -> Result<(Vec<AnyRow>, AnyQueryResult), sqlx::Error> {
         let mut out = Vec::new();
         let mut batch = rusqlite::Batch::new(&self.conn, sql);
         while let Some(mut stmt) = batch.next().map_err(error)? {
             let columns = columns_of(&stmt);
             read_rows(&mut stmt, &columns, limit, &mut out)?;
         }
-        Ok((out, self.conn.changes()))
+        Ok((out, self.changed()))
     }
 }
 
@@ -276,7 +292,7 @@ fn fetch_now<'q, E: Execute<'q, Any>>(
     conn: &mut DirectConn,
     mut query: E,
     limit: Option<usize>,
-) -> Result<(Vec<AnyRow>, u64), sqlx::Error> {
+) -> Result<(Vec<AnyRow>, AnyQueryResult), sqlx::Error> {
     let args = query.take_arguments().map_err(sqlx::Error::Encode)?;
     conn.run(query.sql(), args, limit)
 }
@@ -293,10 +309,7 @@ impl DirectConn {
             Ok((rows, changed)) => rows
                 .into_iter()
                 .map(|r| Ok(Either::Right(r)))
-                .chain(std::iter::once(Ok(Either::Left(AnyQueryResult {
-                    rows_affected: changed,
-                    last_insert_id: None,
-                }))))
+                .chain(std::iter::once(Ok(Either::Left(changed))))
                 .collect(),
             Err(e) => vec![Err(e)],
         };

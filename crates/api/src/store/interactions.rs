@@ -4,7 +4,7 @@
 
 use super::agents::emit_status;
 use super::interaction_steps::{activate, end_in, requeue, take_or_reactivate};
-use super::rows::{interaction, load_interaction, INTERACTION_SELECT};
+use super::rows::{interaction, load_interaction, INTERACTION_COLUMNS, INTERACTION_SELECT};
 use super::sql::Arg;
 use super::transfers::{handed_on_at, pending_transfer, PendingTransfer};
 use super::transitions::{holding_capacity_sql, transition};
@@ -354,29 +354,33 @@ pub(super) async fn lock_contact_for_send(
     let (versions, lock) = match tx.dialect().row_version() {
         Some(v) => (
             format!(
-                "lk.{v} AS locked_version, (SELECT s.{v} FROM contacts s WHERE s.id = $1) AS seen_version"
+                "c.{v} AS locked_version, (SELECT s.{v} FROM contacts s WHERE s.id = $1) AS seen_version"
             ),
-            format!("{} OF lk", tx.dialect().for_update()),
+            format!("{} OF c", tx.dialect().for_update()),
         ),
         None => (
             "NULL AS locked_version, NULL AS seen_version".to_owned(),
             String::new(),
         ),
     };
+    // The interaction is joined by its id, which a scalar subquery finds (the inner `i`
+    // is its own): SQLite reads it once, where a joined `LIMIT 1` subquery was copied into
+    // a temporary b-tree at every run.
     let (columns, join) = match open {
         Some(condition) => (
-            "o.*, ",
+            format!("{INTERACTION_COLUMNS}, "),
             format!(
-                " LEFT JOIN ({INTERACTION_SELECT} WHERE i.contact_id = $1{condition} \
-                 ORDER BY i.id DESC LIMIT 1) o ON TRUE"
+                " LEFT JOIN interactions i ON i.id = (SELECT i.id FROM interactions i \
+                 WHERE i.contact_id = $1{condition} ORDER BY i.id DESC LIMIT 1) \
+                 LEFT JOIN agents a ON a.id = i.agent_id"
             ),
         ),
-        None => ("", String::new()),
+        None => (String::new(), String::new()),
     };
     let sql = format!(
         "SELECT {columns}{versions}, \
          (SELECT m.id FROM messages m WHERE m.author_key = $2 AND m.client_id = $3) AS existing_id \
-         FROM contacts lk{join} WHERE lk.id = $1{lock}"
+         FROM contacts c{join} WHERE c.id = $1{lock}"
     );
     // The second run holds the lock, so nothing can have committed between its reads and it.
     for _ in 0..2 {

@@ -160,12 +160,13 @@ pub(super) async fn insert_message_in(
         let seq: i64 = row.try_get("last_seq")?;
         let sql = format!(
             "INSERT INTO messages ({MESSAGE_COLUMNS}) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id"
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12){}",
+            tx.returning_id()
         );
-        let inserted = bind_message(sqlx::query(&sql), &m, Some(seq), now)
-            .fetch_one(&mut tx.inner)
-            .await?;
-        (inserted.try_get("id")?, seq, row.try_get("channels")?)
+        let q = bind_message(sqlx::query(&sql), &m, Some(seq), now);
+        let id = tx.inserted_ids(q, 1).await?.pop();
+        let id = id.ok_or_else(|| StoreError::Internal("a message insert gave no id".into()))?;
+        (id, seq, row.try_get("channels")?)
     };
     if !channels
         .split(',')

@@ -152,10 +152,12 @@ pub trait Dialect: Send + Sync + 'static {
     /// `None` when nothing searchable is left.
     fn search_param(&self, q: &str) -> Option<String>;
     /// The statement that appends `rows` (a `VALUES` list of [`EVENT_COLUMNS`]) to the event
-    /// log at commit and returns their ids, in one round trip: on PostgreSQL it also makes
+    /// log at commit and tells their ids, in one round trip; `returning` is what ends a plain
+    /// `INSERT` on the transaction's connection to return them ([`Tx::returning_id`]), which a
+    /// statement that returns them anyway leaves out. On PostgreSQL it also makes
     /// sure the transaction has its id before the rows draw theirs (see
     /// [`event_log::LogCursor`]), and wakes the other instances (`NOTIFY`, sent at commit).
-    fn append_events_sql(&self, rows: &str) -> String;
+    fn append_events_sql(&self, rows: &str, returning: &str) -> String;
     /// The SQL expression for the transactions running now, as text, where event ids may
     /// become visible out of order (see [`event_log::LogCursor`]); `None` where they become
     /// visible in the order they were drawn.
@@ -391,5 +393,39 @@ impl Store {
     /// Closes the pool.
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+}
+
+/// Databases for the store's tests.
+#[cfg(test)]
+mod test_db {
+    /// A fresh PostgreSQL database for a test, named as the integration tests name theirs
+    /// (so a stale one is dropped by them): its URL and the server's, or `None` when
+    /// `THREADLINE_TEST_PG` is not set.
+    pub(super) fn postgres_database(what: &str) -> Option<(String, String, String)> {
+        let Ok(base) = std::env::var("THREADLINE_TEST_PG") else {
+            eprintln!("THREADLINE_TEST_PG is not set: PostgreSQL variant not run");
+            return None;
+        };
+        let name = format!(
+            "threadline_t_{}_{what}_{}",
+            std::process::id(),
+            rand::random::<u32>()
+        );
+        let url = match base.rsplit_once('/') {
+            Some((prefix, _)) => format!("{prefix}/{name}"),
+            None => format!("{base}/{name}"),
+        };
+        Some((base, url, name))
+    }
+
+    pub(super) async fn drop_database(base: &str, name: &str) {
+        let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(base)
+            .await
+            .expect("connect");
+        sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .execute(&mut conn)
+            .await
+            .expect("drop");
     }
 }

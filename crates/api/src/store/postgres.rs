@@ -117,7 +117,7 @@ impl Dialect for Postgres {
         let q = q.trim();
         (!q.is_empty()).then(|| q.to_owned())
     }
-    fn append_events_sql(&self, rows: &str) -> String {
+    fn append_events_sql(&self, rows: &str, _returning: &str) -> String {
         // The transaction takes its id before the rows draw theirs (the rows are joined to
         // its one-row result): a reader that misses an id below one it sees then knows the
         // transaction that drew it had its id before the read (see `LogCursor`). Nothing is

@@ -9,16 +9,31 @@ use wire::{
     ReasonCode, SystemLine,
 };
 
+/// The columns [`interaction`] reads, from an interaction `i`, its contact `c` and its agent
+/// `a` (see [`INTERACTION_SELECT`]).
+macro_rules! interaction_columns {
+    () => {
+        "i.id, i.contact_id, i.channel, i.state, i.agent_id, \
+         i.created_at, i.accepted_at, i.ended_at, i.ended_by, i.done_at, i.disposition, \
+         i.reactivated_from, i.reactivated_by, i.continued_as, i.handle_time_ms, \
+         i.offer_expires_at, i.reserved_for, c.first_name, c.last_name, c.start_page, \
+         a.display_name AS agent_name, \
+         CASE WHEN i.channel = 'messenger' THEN (SELECT MAX(m.created_at) FROM interactions mi \
+         JOIN messages m ON m.interaction_id = mi.id AND m.author_kind = 'contact' \
+         WHERE mi.contact_id = i.contact_id AND mi.channel = 'messenger') END AS contact_wrote_at"
+    };
+}
+
+/// [`INTERACTION_SELECT`]'s columns, for a statement that joins `i`, `c` and `a` its own way.
+pub(crate) const INTERACTION_COLUMNS: &str = interaction_columns!();
+
 /// Columns of an interaction with its contact's and agent's names.
-pub const INTERACTION_SELECT: &str = "SELECT i.id, i.contact_id, i.channel, i.state, i.agent_id, \
-    i.created_at, i.accepted_at, i.ended_at, i.ended_by, i.done_at, i.disposition, \
-    i.reactivated_from, i.reactivated_by, i.continued_as, i.handle_time_ms, i.offer_expires_at, \
-    i.reserved_for, c.first_name, c.last_name, c.start_page, a.display_name AS agent_name, \
-    CASE WHEN i.channel = 'messenger' THEN (SELECT MAX(m.created_at) FROM interactions mi \
-    JOIN messages m ON m.interaction_id = mi.id AND m.author_kind = 'contact' \
-    WHERE mi.contact_id = i.contact_id AND mi.channel = 'messenger') END AS contact_wrote_at \
-    FROM interactions i JOIN contacts c ON c.id = i.contact_id \
-    LEFT JOIN agents a ON a.id = i.agent_id";
+pub const INTERACTION_SELECT: &str = concat!(
+    "SELECT ",
+    interaction_columns!(),
+    " FROM interactions i JOIN contacts c ON c.id = i.contact_id \
+     LEFT JOIN agents a ON a.id = i.agent_id"
+);
 
 /// Columns of a message with its author's name and attachment.
 pub const MESSAGE_SELECT: &str = "SELECT m.id, m.contact_id, m.interaction_id, m.seq, \

@@ -216,7 +216,7 @@ impl Store {
 
     /// This handle with a slot for a connection of its own, on which its transactions run
     /// (see `held`): a PostgreSQL send writer's. Its queue is its own, as above.
-    fn held_writer(&self) -> Store {
+    pub(super) fn held_writer(&self) -> Store {
         Store {
             held: Some(Arc::new(tokio::sync::Mutex::new(HeldConn::new(
                 self.pool.clone(),
@@ -296,6 +296,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::super::sending::{SendJob, VisitorSendOptions};
+    use super::super::test_db::{drop_database, postgres_database};
     use super::super::{Store, StoreError};
     use sqlx::Row;
     use wire::{AttachmentId, Channel, ClientMessageId, ContactId, MessageId};
@@ -529,36 +530,6 @@ mod tests {
         };
         sends_at_once_are_each_stored_once_in_turn(&url).await;
         drop_database(&base, &name).await;
-    }
-
-    /// A fresh PostgreSQL database for a test, named as the integration tests name theirs
-    /// (so a stale one is dropped by them): its URL and the server's, or `None` when
-    /// `THREADLINE_TEST_PG` is not set.
-    fn postgres_database(what: &str) -> Option<(String, String, String)> {
-        let Ok(base) = std::env::var("THREADLINE_TEST_PG") else {
-            eprintln!("THREADLINE_TEST_PG is not set: PostgreSQL variant not run");
-            return None;
-        };
-        let name = format!(
-            "threadline_t_{}_{what}_{}",
-            std::process::id(),
-            rand::random::<u32>()
-        );
-        let url = match base.rsplit_once('/') {
-            Some((prefix, _)) => format!("{prefix}/{name}"),
-            None => format!("{base}/{name}"),
-        };
-        Some((base, url, name))
-    }
-
-    async fn drop_database(base: &str, name: &str) {
-        let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(base)
-            .await
-            .expect("connect");
-        sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            .execute(&mut conn)
-            .await
-            .expect("drop");
     }
 
     #[tokio::test]

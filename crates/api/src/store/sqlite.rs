@@ -81,8 +81,8 @@ impl Dialect for Sqlite {
             .collect();
         (!terms.is_empty()).then(|| terms.join(" "))
     }
-    fn append_events_sql(&self, rows: &str) -> String {
-        format!("INSERT INTO events ({EVENT_COLUMNS}) VALUES {rows} RETURNING id")
+    fn append_events_sql(&self, rows: &str, returning: &str) -> String {
+        format!("INSERT INTO events ({EVENT_COLUMNS}) VALUES {rows}{returning}")
     }
     fn log_snapshot(&self) -> Option<&'static str> {
         // One writer at a time: ids become visible in the order they were drawn.

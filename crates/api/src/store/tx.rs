@@ -82,6 +82,20 @@ impl Drop for DirectGuard {
     }
 }
 
+impl Conn {
+    /// What ends an `INSERT` whose ids are wanted ([`inserted_ids`]): nothing on this process's
+    /// own SQLite connections, which tell the last inserted row id (SQLite buffers a
+    /// `RETURNING`'s rows in a temporary b-tree at every run: a page cache and a zeroed page,
+    /// about 12,000 instructions); `RETURNING` on the others (sqlx does not pass SQLite's row
+    /// id on through [`Any`]).
+    pub(super) fn returning_id(&self) -> &'static str {
+        match self {
+            Conn::Direct(_) => "",
+            Conn::Tx(_) | Conn::Pool(_) | Conn::Held(_) => " RETURNING id",
+        }
+    }
+}
+
 impl std::fmt::Debug for Conn {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
@@ -276,11 +290,10 @@ impl Tx {
             return Ok(ids);
         }
         for chunk in self.events.chunks(EVENT_ROWS_PER_INSERT) {
-            let sql = self.dialect.append_events_sql(&sql::values_rows(
-                chunk.len(),
-                6,
-                &[1, 2, 3, 4, 5, 6],
-            ));
+            let rows = sql::values_rows(chunk.len(), 6, &[1, 2, 3, 4, 5, 6]);
+            let sql = self
+                .dialect
+                .append_events_sql(&rows, self.inner.returning_id());
             let mut q = sqlx::query(&sql);
             for e in chunk {
                 q = q
@@ -291,18 +304,25 @@ impl Tx {
                     .bind(e.routing.to_visitor)
                     .bind(e.payload.as_str());
             }
-            // One statement's rows get their ids in the order of its `VALUES` (the order of
-            // the rows `RETURNING` lists is not promised, so they are sorted).
-            let mut given = q
-                .fetch_all(&mut self.inner)
-                .await?
-                .iter()
-                .map(|r| r.try_get::<i64, _>("id"))
-                .collect::<Result<Vec<_>, _>>()?;
-            given.sort_unstable();
-            ids.extend(given);
+            ids.extend(inserted_ids(&mut self.inner, q, chunk.len()).await?);
         }
         Ok(ids)
+    }
+
+    /// What ends an `INSERT` run by [`Tx::inserted_ids`] on this transaction's connection.
+    pub(super) fn returning_id(&self) -> &'static str {
+        self.inner.returning_id()
+    }
+
+    /// Runs `insert`, which adds `rows` rows to a table keyed by an integer `id` and ends in
+    /// [`Tx::returning_id`]: the ids its rows were given, in the order of its `VALUES` (see
+    /// [`inserted_ids`]).
+    pub(super) async fn inserted_ids<'q, E: 'q + Execute<'q, Any>>(
+        &mut self,
+        insert: E,
+        rows: usize,
+    ) -> Result<Vec<i64>, StoreError> {
+        inserted_ids(&mut self.inner, insert, rows).await
     }
 
     /// Writes the pending events and commits; then hands the events, rendered, to this
@@ -391,5 +411,114 @@ impl Tx {
     /// The dialect.
     pub(crate) fn dialect(&self) -> &dyn Dialect {
         &*self.dialect
+    }
+}
+
+/// Runs `insert` on `conn`, which adds `rows` rows to a table keyed by an integer `id` and ends
+/// in [`Conn::returning_id`] (or returns the `id` column another way): the ids its rows were
+/// given, in the order of its `VALUES`. One statement's rows take rising ids in that order
+/// (the order of the rows `RETURNING` lists is not promised, so they are sorted). By row id
+/// (see [`Conn::returning_id`]): the last row's id is the connection's last inserted row id
+/// (an insert by a trigger does not change it once the trigger ends), and the rows before it
+/// took the ids just below, since a new row's id is one above the table's largest (with
+/// `AUTOINCREMENT`, the largest ever) and the transaction holds SQLite's one write lock.
+async fn inserted_ids<'q, E: 'q + Execute<'q, Any>>(
+    conn: &mut Conn,
+    insert: E,
+    rows: usize,
+) -> Result<Vec<i64>, StoreError> {
+    if conn.returning_id().is_empty() {
+        let done = conn.execute(insert).await?;
+        let count = i64::try_from(rows).unwrap_or(0);
+        return match done.last_insert_id() {
+            Some(last) if done.rows_affected() == rows as u64 && count > 0 => {
+                Ok((last - count + 1..=last).collect())
+            }
+            _ => Err(StoreError::Internal(format!(
+                "an insert of {rows} rows changed {} with last row id {:?}",
+                done.rows_affected(),
+                done.last_insert_id()
+            ))),
+        };
+    }
+    let mut given = conn
+        .fetch_all(insert)
+        .await?
+        .iter()
+        .map(|r| r.try_get::<i64, _>("id"))
+        .collect::<Result<Vec<_>, _>>()?;
+    given.sort_unstable();
+    Ok(given)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_db::{drop_database, postgres_database};
+    use super::super::{Audience, Store};
+    use super::EVENT_ROWS_PER_INSERT;
+    use wire::{AgentId, ContactId, Event, Party};
+
+    /// The ids a commit hands this process's hub are the ids the log gave its rows, through
+    /// one row, a statement of many rows and a second statement, on a transaction of the pool
+    /// and on the send writer's own connection (which on SQLite tells them by the last
+    /// inserted row id, not by `RETURNING`): each handed event is the log's row with that id.
+    async fn a_commits_events_carry_the_ids_the_log_gave(url: &str) {
+        let store = Store::connect(url).await.expect("store");
+        let writer = match store.sqlite_file {
+            Some(_) => store.direct_writer().expect("the send writer's connection"),
+            None => store.held_writer(),
+        };
+        let committed = store.committed();
+        committed.start_tailing();
+        let head = store.event_head().await.expect("head");
+        let sizes = [1, EVENT_ROWS_PER_INSERT + 3];
+        let mut contact = 0;
+        for handle in [&store, &writer] {
+            for rows in sizes {
+                let mut tx = handle.begin().await.expect("begin");
+                for _ in 0..rows {
+                    contact += 1;
+                    let typing = Event::Typing {
+                        contact_id: ContactId(contact),
+                        party: Party::Contact,
+                        typing: true,
+                    };
+                    tx.emit(Audience::agent(AgentId(1)), &typing).expect("emit");
+                }
+                tx.commit().await.expect("commit");
+            }
+        }
+        let handed = committed.take_after(head);
+        assert!(!handed.read_log, "the hub was sent to the log on {url}");
+        let log = store.events_after(head, 1000).await.expect("log");
+        let handed: Vec<_> = handed
+            .events
+            .iter()
+            .map(|e| (e.id, e.data.to_string()))
+            .collect();
+        let logged: Vec<_> = log
+            .events
+            .iter()
+            .map(|e| (e.id, e.data.to_string()))
+            .collect();
+        assert_eq!(handed.len(), 2 * sizes.iter().sum::<usize>(), "on {url}");
+        assert_eq!(handed, logged, "on {url}");
+        store.close().await;
+    }
+
+    #[tokio::test]
+    async fn a_commits_events_carry_the_ids_the_log_gave_sqlite() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = crate::config::Config::sqlite_url(&dir.path().join("ids.db"));
+        a_commits_events_carry_the_ids_the_log_gave(&url).await;
+    }
+
+    #[tokio::test]
+    async fn a_commits_events_carry_the_ids_the_log_gave_postgres() {
+        let Some((base, url, name)) = postgres_database("ids") else {
+            return;
+        };
+        a_commits_events_carry_the_ids_the_log_gave(&url).await;
+        drop_database(&base, &name).await;
     }
 }
