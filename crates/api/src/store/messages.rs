@@ -70,7 +70,16 @@ const CONTACT_UPDATE: &str = "UPDATE contacts SET last_seq = last_seq + 1, last_
      has_public = CASE WHEN $3 = 1 THEN 1 ELSE has_public END, \
      has_private = CASE WHEN $3 = 0 THEN 1 ELSE has_private END, \
      last_writer_agent_id = CASE WHEN $4 = 1 THEN $5 ELSE last_writer_agent_id END \
-     WHERE id = $6 RETURNING last_seq, channels";
+     WHERE id = $6";
+/// What a send needs of the contact's row after [`CONTACT_UPDATE`].
+macro_rules! contact_after {
+    () => {
+        "last_seq, channels"
+    };
+}
+const CONTACT_AFTER: &str = contact_after!();
+/// [`CONTACT_AFTER`] read back by a statement of its own.
+const CONTACT_READ: &str = concat!("SELECT ", contact_after!(), " FROM contacts WHERE id = $1");
 /// The columns a new message fills, in the order both forms of the insert bind them.
 const MESSAGE_COLUMNS: &str = "contact_id, interaction_id, seq, author_kind, agent_id, \
      author_key, client_id, text, system_line, attachment_id, created_at, reply_to_id";
@@ -138,7 +147,8 @@ pub(super) async fn insert_message_in(
     // message's `seq` is then the one the update returned.
     let (id, seq, channels): (i64, i64, String) = if tx.dialect().writable_ctes() {
         let sql = format!(
-            "WITH c AS ({CONTACT_UPDATE}) INSERT INTO messages ({MESSAGE_COLUMNS}) \
+            "WITH c AS ({CONTACT_UPDATE} RETURNING {CONTACT_AFTER}) \
+             INSERT INTO messages ({MESSAGE_COLUMNS}) \
              SELECT $7, $8, c.last_seq, $9, $10, $11, $12, $13, $14, $15, $16, $17 FROM c \
              RETURNING id, seq, (SELECT channels FROM c) AS channels"
         );
@@ -153,10 +163,25 @@ pub(super) async fn insert_message_in(
             row.try_get("channels")?,
         )
     } else {
-        let row = bind_contact_update(sqlx::query(CONTACT_UPDATE), &m, now, summary, public)
-            .fetch_optional(&mut tx.inner)
-            .await?
-            .ok_or_else(|| StoreError::not_found("contact"))?;
+        let row = if tx.reads_back() {
+            let update = bind_contact_update(sqlx::query(CONTACT_UPDATE), &m, now, summary, public);
+            let updated = update.execute(&mut tx.inner).await?.rows_affected();
+            match updated {
+                0 => None,
+                _ => {
+                    sqlx::query(CONTACT_READ)
+                        .bind(m.contact.0)
+                        .fetch_optional(&mut tx.inner)
+                        .await?
+                }
+            }
+        } else {
+            let sql = format!("{CONTACT_UPDATE} RETURNING {CONTACT_AFTER}");
+            bind_contact_update(sqlx::query(&sql), &m, now, summary, public)
+                .fetch_optional(&mut tx.inner)
+                .await?
+        }
+        .ok_or_else(|| StoreError::not_found("contact"))?;
         let seq: i64 = row.try_get("last_seq")?;
         let sql = format!(
             "INSERT INTO messages ({MESSAGE_COLUMNS}) \

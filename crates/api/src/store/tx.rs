@@ -314,6 +314,14 @@ impl Tx {
         self.inner.returning_id()
     }
 
+    /// Whether a row a statement changed is better read back by a second statement than
+    /// returned by `RETURNING`: on this process's own SQLite connections (see
+    /// [`Conn::returning_id`]), where a statement is a call on this thread, not a round trip,
+    /// and a `RETURNING` a temporary b-tree.
+    pub(super) fn reads_back(&self) -> bool {
+        self.inner.returning_id().is_empty()
+    }
+
     /// Runs `insert`, which adds `rows` rows to a table keyed by an integer `id` and ends in
     /// [`Tx::returning_id`]: the ids its rows were given, in the order of its `VALUES` (see
     /// [`inserted_ids`]).
