@@ -382,6 +382,7 @@ fn read_rows(
 
 #[cfg(test)]
 mod tests {
+    use super::super::test_db::sqlite_database;
     use super::super::{tx::Conn, Store};
     use sqlx::Row;
 
@@ -390,8 +391,7 @@ mod tests {
     /// nulls as the pool's driver gives them.
     #[tokio::test]
     async fn point_reads_use_a_free_direct_connection_and_read_what_the_pool_reads() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let url = crate::config::Config::sqlite_url(&dir.path().join("reads.db"));
+        let (_dir, url) = sqlite_database("reads");
         let store = Store::connect(&url).await.expect("store");
         let contact = store
             .create_contact("Ada", "", None, &[])

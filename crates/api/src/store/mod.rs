@@ -419,6 +419,24 @@ mod test_db {
         Some((base, url, name))
     }
 
+    /// A fresh SQLite file for a test, `<what>.db` in a directory removed when the returned
+    /// guard drops: the guard and the file's URL.
+    pub(super) fn sqlite_database(what: &str) -> (tempfile::TempDir, String) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = crate::config::Config::sqlite_url(&dir.path().join(format!("{what}.db")));
+        (dir, url)
+    }
+
+    /// Runs `test` with the URL of a fresh PostgreSQL database (see `postgres_database`) and
+    /// drops the database after it; nothing when `THREADLINE_TEST_PG` is not set.
+    pub(super) async fn on_postgres(what: &str, test: impl AsyncFnOnce(&str)) {
+        let Some((base, url, name)) = postgres_database(what) else {
+            return;
+        };
+        test(&url).await;
+        drop_database(&base, &name).await;
+    }
+
     pub(super) async fn drop_database(base: &str, name: &str) {
         let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(base)
             .await

@@ -88,6 +88,7 @@ pub async fn run(store: Store) {
 mod tests {
     use super::super::inbound::InboundEdit;
     use super::super::sending::VisitorSendOptions;
+    use super::super::test_db::sqlite_database;
     use super::super::{ChannelFilter, Store};
     use wire::{Channel, ClientMessageId, ContactId, Identity, Role};
 
@@ -135,8 +136,7 @@ mod tests {
     /// own integrity check against the `messages` table).
     #[tokio::test]
     async fn searches_find_every_message_and_follow_edits_and_links_sqlite() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let url = crate::config::Config::sqlite_url(&dir.path().join("search.db"));
+        let (_dir, url) = sqlite_database("search");
         let store = Store::connect(&url).await.expect("store");
         let agent = store
             .create_agent("ann", "Ann", "-", 2, Role::Agent)

@@ -296,7 +296,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::super::sending::{SendJob, VisitorSendOptions};
-    use super::super::test_db::{drop_database, postgres_database};
+    use super::super::test_db::{drop_database, on_postgres, postgres_database, sqlite_database};
     use super::super::{Store, StoreError};
     use sqlx::Row;
     use wire::{AttachmentId, Channel, ClientMessageId, ContactId, MessageId};
@@ -371,8 +371,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_batch_keeps_each_send_or_undoes_it_alone_sqlite() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let url = crate::config::Config::sqlite_url(&dir.path().join("batch.db"));
+        let (_dir, url) = sqlite_database("batch");
         a_batch_keeps_each_send_or_undoes_it_alone(&url).await;
     }
 
@@ -380,8 +379,7 @@ mod tests {
     /// `direct`): the same rows, the same undoing, read back through the pool.
     #[tokio::test]
     async fn a_batch_keeps_each_send_or_undoes_it_alone_on_the_sqlite_writer() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let url = crate::config::Config::sqlite_url(&dir.path().join("batch.db"));
+        let (_dir, url) = sqlite_database("batch");
         let store = Store::connect(&url).await.expect("store");
         let writer = store.direct_writer().expect("the writer's connection");
         a_batch_keeps_each_send_or_undoes_it_alone_in(&writer).await;
@@ -391,8 +389,7 @@ mod tests {
     /// next one starts on the same connection; a unique violation there is one to the API.
     #[tokio::test]
     async fn the_sqlite_writer_rolls_back_what_it_drops() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let url = crate::config::Config::sqlite_url(&dir.path().join("drop.db"));
+        let (_dir, url) = sqlite_database("drop");
         let store = Store::connect(&url).await.expect("store");
         let writer = store.direct_writer().expect("the writer's connection");
         let a = store.create_contact("Ada", "", None, &[]).await.expect("a");
@@ -518,27 +515,18 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn sends_at_once_are_each_stored_once_in_turn_sqlite() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let url = crate::config::Config::sqlite_url(&dir.path().join("many.db"));
+        let (_dir, url) = sqlite_database("many");
         sends_at_once_are_each_stored_once_in_turn(&url).await;
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn sends_at_once_are_each_stored_once_in_turn_postgres() {
-        let Some((base, url, name)) = postgres_database("many") else {
-            return;
-        };
-        sends_at_once_are_each_stored_once_in_turn(&url).await;
-        drop_database(&base, &name).await;
+        on_postgres("many", sends_at_once_are_each_stored_once_in_turn).await;
     }
 
     #[tokio::test]
     async fn a_batch_keeps_each_send_or_undoes_it_alone_postgres() {
-        let Some((base, url, name)) = postgres_database("batch") else {
-            return;
-        };
-        a_batch_keeps_each_send_or_undoes_it_alone(&url).await;
-        drop_database(&base, &name).await;
+        on_postgres("batch", a_batch_keeps_each_send_or_undoes_it_alone).await;
     }
 
     /// The server process a send transaction of `store` runs in.

@@ -461,7 +461,7 @@ async fn inserted_ids<'q, E: 'q + Execute<'q, Any>>(
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_db::{drop_database, postgres_database};
+    use super::super::test_db::{on_postgres, sqlite_database};
     use super::super::{Audience, Store};
     use super::EVENT_ROWS_PER_INSERT;
     use wire::{AgentId, ContactId, Event, Party};
@@ -516,17 +516,12 @@ mod tests {
 
     #[tokio::test]
     async fn a_commits_events_carry_the_ids_the_log_gave_sqlite() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let url = crate::config::Config::sqlite_url(&dir.path().join("ids.db"));
+        let (_dir, url) = sqlite_database("ids");
         a_commits_events_carry_the_ids_the_log_gave(&url).await;
     }
 
     #[tokio::test]
     async fn a_commits_events_carry_the_ids_the_log_gave_postgres() {
-        let Some((base, url, name)) = postgres_database("ids") else {
-            return;
-        };
-        a_commits_events_carry_the_ids_the_log_gave(&url).await;
-        drop_database(&base, &name).await;
+        on_postgres("ids", a_commits_events_carry_the_ids_the_log_gave).await;
     }
 }
