@@ -96,6 +96,12 @@ impl Dialect for Sqlite {
     }
     fn connection_setup(&self) -> &'static [&'static str] {
         &[
+            // Pages of 2 KB for a new database; a database that exists keeps the size it was
+            // made with (SQLite fixes it when the file's first page is written, which the next
+            // line does on a new file). A send changes about fourteen pages, and its commit
+            // copies each whole page into the WAL and checksums it: half the page, half the
+            // bytes a commit (see the README's "Pages of 2 KB").
+            "PRAGMA page_size = 2048",
             "PRAGMA journal_mode = WAL",
             "PRAGMA synchronous = FULL",
             "PRAGMA foreign_keys = ON",
@@ -128,5 +134,45 @@ impl Dialect for Sqlite {
     fn send_writers(&self) -> usize {
         // One: there is one writer anyway, and a batch gathers while the previous one commits.
         1
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_db::sqlite_database;
+    use super::super::Store;
+
+    /// A connection of the test's own to the SQLite file of `url`.
+    fn open(url: &str) -> rusqlite::Connection {
+        let path = url.trim_start_matches("sqlite://");
+        let path = path.split_once('?').map_or(path, |(path, _)| path);
+        rusqlite::Connection::open(path).expect("open")
+    }
+
+    /// The page size and journal mode of the SQLite file of `url`.
+    fn page_size_and_mode(url: &str) -> (i64, String) {
+        let conn = open(url);
+        let size = conn.query_row("PRAGMA page_size", [], |r| r.get(0));
+        let mode = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0));
+        (size.expect("page size"), mode.expect("journal mode"))
+    }
+
+    /// A new database is made with pages of 2 KB, in WAL mode; one made with 4 KB pages
+    /// before keeps them, and the server opens, migrates and writes it as before.
+    #[tokio::test]
+    async fn a_new_database_has_pages_of_2_kb_and_an_old_one_keeps_its_own() {
+        let (_new_dir, new) = sqlite_database("new");
+        Store::connect(&new).await.expect("store").close().await;
+        assert_eq!(page_size_and_mode(&new), (2048, "wal".to_owned()));
+
+        let (_old_dir, old) = sqlite_database("old");
+        open(&old)
+            .execute_batch("PRAGMA page_size = 4096; PRAGMA journal_mode = WAL; CREATE TABLE t (x)")
+            .expect("a database made with 4 KB pages");
+        let store = Store::connect(&old).await.expect("store");
+        let contact = store.create_contact("Ada", "", None, &[]).await;
+        store.close().await;
+        contact.expect("written");
+        assert_eq!(page_size_and_mode(&old), (4096, "wal".to_owned()));
     }
 }
