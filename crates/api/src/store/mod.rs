@@ -402,7 +402,7 @@ mod test_db {
     /// A fresh PostgreSQL database for a test, named as the integration tests name theirs
     /// (so a stale one is dropped by them): its URL and the server's, or `None` when
     /// `THREADLINE_TEST_PG` is not set.
-    pub(super) fn postgres_database(what: &str) -> Option<(String, String, String)> {
+    fn postgres_database(what: &str) -> Option<(String, String, String)> {
         let Ok(base) = std::env::var("THREADLINE_TEST_PG") else {
             eprintln!("THREADLINE_TEST_PG is not set: PostgreSQL variant not run");
             return None;
@@ -437,7 +437,7 @@ mod test_db {
         drop_database(&base, &name).await;
     }
 
-    pub(super) async fn drop_database(base: &str, name: &str) {
+    async fn drop_database(base: &str, name: &str) {
         let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(base)
             .await
             .expect("connect");

@@ -296,7 +296,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::super::sending::{SendJob, VisitorSendOptions};
-    use super::super::test_db::{drop_database, on_postgres, postgres_database, sqlite_database};
+    use super::super::test_db::{on_postgres, sqlite_database};
     use super::super::{Store, StoreError};
     use sqlx::Row;
     use wire::{AttachmentId, Channel, ClientMessageId, ContactId, MessageId};
@@ -540,15 +540,14 @@ mod tests {
     /// alone, and what commits is read back through the pool.
     #[tokio::test]
     async fn a_postgres_writer_keeps_its_connection_and_its_batches() {
-        let Some((base, url, name)) = postgres_database("held") else {
-            return;
-        };
-        let store = Store::connect(&url).await.expect("store");
-        let writer = store.held_writer();
-        let first = backend(&writer).await;
-        assert_eq!(backend(&writer).await, first, "the same connection again");
-        a_batch_keeps_each_send_or_undoes_it_alone_in(&writer).await;
-        drop_database(&base, &name).await;
+        on_postgres("held", async |url| {
+            let store = Store::connect(url).await.expect("store");
+            let writer = store.held_writer();
+            let first = backend(&writer).await;
+            assert_eq!(backend(&writer).await, first, "the same connection again");
+            a_batch_keeps_each_send_or_undoes_it_alone_in(&writer).await;
+        })
+        .await;
     }
 
     /// A PostgreSQL send writer whose connection the server closed (an administrator's
@@ -556,39 +555,38 @@ mod tests {
     /// transaction it dropped half-way leaves nothing and holds no lock.
     #[tokio::test]
     async fn a_postgres_writer_recovers_its_connection() {
-        let Some((base, url, name)) = postgres_database("recover") else {
-            return;
-        };
-        let store = Store::connect(&url).await.expect("store");
-        let writer = store.held_writer();
-        let a = store.create_contact("Ada", "", None, &[]).await.expect("a");
-        let first = backend(&writer).await;
-        sqlx::query("SELECT pg_terminate_backend($1)")
-            .bind(first)
-            .execute(store.pool())
-            .await
-            .expect("terminate");
-        let (sent, _wake) = writer.write_alone(&job(a, "after", None)).await;
-        sent.expect("written on a new connection");
-        assert_ne!(backend(&writer).await, first, "a new connection");
-        {
-            let mut tx = writer.begin_send().await.expect("begin");
-            job(a, "dropped", None).write(&mut tx).await.expect("write");
-        }
-        // The contact's row was locked by the dropped transaction: this waits for the
-        // server to roll it back.
-        let (kept, _wake) = writer.write_alone(&job(a, "kept", None)).await;
-        assert_eq!(
-            kept.expect("kept").message.seq,
-            2,
-            "the dropped send took no seq"
-        );
-        assert_eq!(
-            stored(&store, a).await,
-            [("after".to_owned(), 1), ("kept".to_owned(), 2)]
-        );
-        store.close().await;
-        drop_database(&base, &name).await;
+        on_postgres("recover", async |url| {
+            let store = Store::connect(url).await.expect("store");
+            let writer = store.held_writer();
+            let a = store.create_contact("Ada", "", None, &[]).await.expect("a");
+            let first = backend(&writer).await;
+            sqlx::query("SELECT pg_terminate_backend($1)")
+                .bind(first)
+                .execute(store.pool())
+                .await
+                .expect("terminate");
+            let (sent, _wake) = writer.write_alone(&job(a, "after", None)).await;
+            sent.expect("written on a new connection");
+            assert_ne!(backend(&writer).await, first, "a new connection");
+            {
+                let mut tx = writer.begin_send().await.expect("begin");
+                job(a, "dropped", None).write(&mut tx).await.expect("write");
+            }
+            // The contact's row was locked by the dropped transaction: this waits for the
+            // server to roll it back.
+            let (kept, _wake) = writer.write_alone(&job(a, "kept", None)).await;
+            assert_eq!(
+                kept.expect("kept").message.seq,
+                2,
+                "the dropped send took no seq"
+            );
+            assert_eq!(
+                stored(&store, a).await,
+                [("after".to_owned(), 1), ("kept".to_owned(), 2)]
+            );
+            store.close().await;
+        })
+        .await;
     }
 
     /// The value `sql` (one row, one column `v`) reads in `tx`; commits it.
@@ -615,16 +613,15 @@ mod tests {
     /// server's own choice.
     #[tokio::test]
     async fn send_transactions_use_generic_plans_postgres() {
-        let Some((base, url, name)) = postgres_database("plans") else {
-            return;
-        };
-        let store = Store::connect(&url).await.expect("store");
-        let during = plan_mode(store.begin_send().await.expect("begin")).await;
-        let elsewhere = plan_mode(store.begin().await.expect("begin")).await;
-        assert_eq!(during, "force_generic_plan");
-        assert_eq!(elsewhere, "auto");
-        store.close().await;
-        drop_database(&base, &name).await;
+        on_postgres("plans", async |url| {
+            let store = Store::connect(url).await.expect("store");
+            let during = plan_mode(store.begin_send().await.expect("begin")).await;
+            let elsewhere = plan_mode(store.begin().await.expect("begin")).await;
+            assert_eq!(during, "force_generic_plan");
+            assert_eq!(elsewhere, "auto");
+            store.close().await;
+        })
+        .await;
     }
 
     /// Waits until `n` lock requests in this database are waiting (sends behind a holder).
@@ -657,72 +654,71 @@ mod tests {
     /// that only locked the contact and opened a chat, the same.
     #[tokio::test]
     async fn a_send_that_waited_for_the_contact_sees_what_the_holder_committed_postgres() {
-        let Some((base, url, name)) = postgres_database("waited") else {
-            return;
-        };
-        let store = Store::connect(&url).await.expect("store");
-        let a = store.create_contact("Ada", "", None, &[]).await.expect("a");
-        let mut holder = store.begin().await.expect("begin");
-        let first = job(a, "first", None)
-            .write(&mut holder)
-            .await
-            .expect("the holder's send");
-        let retry = tokio::spawn({
-            let store = store.clone();
-            async move { store.write_alone(&job(a, "first", None)).await.0 }
-        });
-        let second = tokio::spawn({
-            let store = store.clone();
-            async move { store.write_alone(&job(a, "second", None)).await.0 }
-        });
-        until_waiting(&store, 2).await;
-        holder.commit().await.expect("commit");
-        let retry = retry.await.expect("task").expect("the retry");
-        let second = second.await.expect("task").expect("the second send");
-        assert_eq!(
-            retry.message.id, first.message.id,
-            "the retry finds the message"
-        );
-        assert_eq!(
-            second.interaction.id, first.interaction.id,
-            "into the same chat"
-        );
-        assert_eq!(second.message.seq, 2);
-
-        let b = store.create_contact("Bo", "", None, &[]).await.expect("b");
-        let mut holder = store.begin().await.expect("begin");
-        super::super::interactions::lock_contact(&mut holder, b)
-            .await
-            .expect("lock");
-        let opened: i64 = sqlx::query(
-            "INSERT INTO interactions (contact_id, channel, state, created_at, queued_at) \
-             VALUES ($1, 'web_chat', 'queued', 1, 1) RETURNING id",
-        )
-        .bind(b.0)
-        .fetch_one(&mut holder.inner)
-        .await
-        .expect("a chat opened under the lock")
-        .get("id");
-        let send = tokio::spawn({
-            let store = store.clone();
-            async move { store.write_alone(&job(b, "b1", None)).await.0 }
-        });
-        until_waiting(&store, 1).await;
-        holder.commit().await.expect("commit");
-        let sent = send.await.expect("task").expect("the send");
-        assert_eq!(
-            sent.interaction.id.0, opened,
-            "into the chat the holder opened"
-        );
-        let chats: i64 =
-            sqlx::query("SELECT COUNT(*) AS n FROM interactions WHERE contact_id = $1")
-                .bind(b.0)
-                .fetch_one(store.pool())
+        on_postgres("waited", async |url| {
+            let store = Store::connect(url).await.expect("store");
+            let a = store.create_contact("Ada", "", None, &[]).await.expect("a");
+            let mut holder = store.begin().await.expect("begin");
+            let first = job(a, "first", None)
+                .write(&mut holder)
                 .await
-                .expect("count")
-                .get("n");
-        assert_eq!(chats, 1);
-        store.close().await;
-        drop_database(&base, &name).await;
+                .expect("the holder's send");
+            let retry = tokio::spawn({
+                let store = store.clone();
+                async move { store.write_alone(&job(a, "first", None)).await.0 }
+            });
+            let second = tokio::spawn({
+                let store = store.clone();
+                async move { store.write_alone(&job(a, "second", None)).await.0 }
+            });
+            until_waiting(&store, 2).await;
+            holder.commit().await.expect("commit");
+            let retry = retry.await.expect("task").expect("the retry");
+            let second = second.await.expect("task").expect("the second send");
+            assert_eq!(
+                retry.message.id, first.message.id,
+                "the retry finds the message"
+            );
+            assert_eq!(
+                second.interaction.id, first.interaction.id,
+                "into the same chat"
+            );
+            assert_eq!(second.message.seq, 2);
+
+            let b = store.create_contact("Bo", "", None, &[]).await.expect("b");
+            let mut holder = store.begin().await.expect("begin");
+            super::super::interactions::lock_contact(&mut holder, b)
+                .await
+                .expect("lock");
+            let opened: i64 = sqlx::query(
+                "INSERT INTO interactions (contact_id, channel, state, created_at, queued_at) \
+             VALUES ($1, 'web_chat', 'queued', 1, 1) RETURNING id",
+            )
+            .bind(b.0)
+            .fetch_one(&mut holder.inner)
+            .await
+            .expect("a chat opened under the lock")
+            .get("id");
+            let send = tokio::spawn({
+                let store = store.clone();
+                async move { store.write_alone(&job(b, "b1", None)).await.0 }
+            });
+            until_waiting(&store, 1).await;
+            holder.commit().await.expect("commit");
+            let sent = send.await.expect("task").expect("the send");
+            assert_eq!(
+                sent.interaction.id.0, opened,
+                "into the chat the holder opened"
+            );
+            let chats: i64 =
+                sqlx::query("SELECT COUNT(*) AS n FROM interactions WHERE contact_id = $1")
+                    .bind(b.0)
+                    .fetch_one(store.pool())
+                    .await
+                    .expect("count")
+                    .get("n");
+            assert_eq!(chats, 1);
+            store.close().await;
+        })
+        .await;
     }
 }

@@ -144,9 +144,8 @@ mod tests {
 
     /// A connection of the test's own to the SQLite file of `url`.
     fn open(url: &str) -> rusqlite::Connection {
-        let path = url.trim_start_matches("sqlite://");
-        let path = path.split_once('?').map_or(path, |(path, _)| path);
-        rusqlite::Connection::open(path).expect("open")
+        let path = super::super::sqlite_file(&super::Sqlite, url).expect("a SQLite URL");
+        rusqlite::Connection::open(path.expect("a file")).expect("open")
     }
 
     /// The page size and journal mode of the SQLite file of `url`.
