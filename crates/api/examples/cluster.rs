@@ -13,7 +13,8 @@
 //!   client asks nginx for a new ticket and stream, which B serves, sending the id of the last
 //!   event it had (`Last-Event-ID`); B replays what it missed.
 //!
-//! It prints the cross-instance latency (POST start → the agent's stream) before the kill, the
+//! It prints the cross-instance latency (POST start → the agent's stream) before the kill (and,
+//! as `load` does, its deliveries over 10 ms by the tenth of a second they were sent in), the
 //! reconnection times, the latency of the messages sent around and after the kill, and then
 //! checks every acknowledged message: delivered to its agent exactly once (no gap, no
 //! duplicate), no `resync`. A gap or a duplicate fails the run (exit status 1).
@@ -37,6 +38,8 @@
 mod common;
 #[path = "load/nginx.rs"]
 mod nginx;
+#[path = "load/slow.rs"]
+mod slow;
 #[path = "load/threadline.rs"]
 mod threadline;
 
@@ -450,6 +453,7 @@ fn report(
 ) -> bool {
     let d = deliveries.lock().expect("lock");
     let (mut before, mut around) = (Vec::new(), Vec::new());
+    let mut slow_before = Vec::new();
     let (mut gaps, mut duplicates, mut wrong_agent) = (0, 0, 0);
     for cid in &d.acknowledged {
         let (t0, index) = d.sent[cid];
@@ -465,6 +469,7 @@ fn report(
                 let ms = at.duration_since(t0).as_secs_f64() * 1000.0;
                 if at < kill_at {
                     before.push(ms);
+                    slow_before.push(slow::Delivery { sent: t0, ms });
                 } else {
                     around.push(ms);
                 }
@@ -491,6 +496,9 @@ fn report(
     );
     println!("{:<44} {:>6}  (ms)", "", "count");
     line("B → A, POST → agent's stream, before the kill", &before);
+    if let Some(start) = d.sent.values().map(|s| s.0).min() {
+        slow::print_slow_deliveries("B → A, before the kill", &slow_before, start);
+    }
     line("streams reopened on B, after the kill", &back);
     line("delivered after the kill (replayed or live)", &around);
     println!(
