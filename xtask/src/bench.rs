@@ -241,7 +241,12 @@ fn cluster(runs: u32) -> Result<()> {
     summarize(
         runs,
         &outputs,
-        &["B → A, POST", "streams reopened", "acknowledged "],
+        &[
+            "B → A, POST",
+            "deliveries over",
+            "streams reopened",
+            "acknowledged ",
+        ],
     );
     Ok(())
 }
