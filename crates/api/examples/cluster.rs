@@ -453,7 +453,6 @@ fn report(
 ) -> bool {
     let d = deliveries.lock().expect("lock");
     let (mut before, mut around) = (Vec::new(), Vec::new());
-    let mut slow_before = Vec::new();
     let (mut gaps, mut duplicates, mut wrong_agent) = (0, 0, 0);
     for cid in &d.acknowledged {
         let (t0, index) = d.sent[cid];
@@ -468,15 +467,15 @@ fn report(
                 }
                 let ms = at.duration_since(t0).as_secs_f64() * 1000.0;
                 if at < kill_at {
-                    before.push(ms);
-                    slow_before.push(slow::Delivery { sent: t0, ms });
+                    before.push(slow::Delivery { sent: t0, ms });
                 } else {
                     around.push(ms);
                 }
             }
         }
     }
-    before.sort_by(f64::total_cmp);
+    let mut before_ms: Vec<f64> = before.iter().map(|d| d.ms).collect();
+    before_ms.sort_by(f64::total_cmp);
     around.sort_by(f64::total_cmp);
     let mut back = reconnects.lock().expect("lock").clone();
     back.sort_by(f64::total_cmp);
@@ -495,9 +494,9 @@ fn report(
         a.agents, a.rate, a.seconds, a.kill_after
     );
     println!("{:<44} {:>6}  (ms)", "", "count");
-    line("B → A, POST → agent's stream, before the kill", &before);
+    line("B → A, POST → agent's stream, before the kill", &before_ms);
     if let Some(start) = d.sent.values().map(|s| s.0).min() {
-        slow::print_slow_deliveries("B → A, before the kill", &slow_before, start);
+        slow::print_slow_deliveries("B → A, before the kill", &before, start);
     }
     line("streams reopened on B, after the kill", &back);
     line("delivered after the kill (replayed or live)", &around);

@@ -297,7 +297,7 @@ impl Store {
 mod tests {
     use super::super::sending::{SendJob, VisitorSendOptions};
     use super::super::test_db::{on_postgres, sqlite_database};
-    use super::super::{Store, StoreError};
+    use super::super::{Store, StoreError, StoredMessage};
     use sqlx::Row;
     use wire::{AttachmentId, Channel, ClientMessageId, ContactId, MessageId};
 
@@ -624,6 +624,15 @@ mod tests {
         .await;
     }
 
+    /// `job` written alone on a task of its own, so that the test can hold what it waits for.
+    fn spawn_alone(
+        store: &Store,
+        job: SendJob,
+    ) -> tokio::task::JoinHandle<Result<StoredMessage, StoreError>> {
+        let store = store.clone();
+        tokio::spawn(async move { store.write_alone(&job).await.0 })
+    }
+
     /// Waits until `n` lock requests in this database are waiting (sends behind a holder).
     async fn until_waiting(store: &Store, n: i64) {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
@@ -662,14 +671,8 @@ mod tests {
                 .write(&mut holder)
                 .await
                 .expect("the holder's send");
-            let retry = tokio::spawn({
-                let store = store.clone();
-                async move { store.write_alone(&job(a, "first", None)).await.0 }
-            });
-            let second = tokio::spawn({
-                let store = store.clone();
-                async move { store.write_alone(&job(a, "second", None)).await.0 }
-            });
+            let retry = spawn_alone(&store, job(a, "first", None));
+            let second = spawn_alone(&store, job(a, "second", None));
             until_waiting(&store, 2).await;
             holder.commit().await.expect("commit");
             let retry = retry.await.expect("task").expect("the retry");
@@ -698,10 +701,7 @@ mod tests {
             .await
             .expect("a chat opened under the lock")
             .get("id");
-            let send = tokio::spawn({
-                let store = store.clone();
-                async move { store.write_alone(&job(b, "b1", None)).await.0 }
-            });
+            let send = spawn_alone(&store, job(b, "b1", None));
             until_waiting(&store, 1).await;
             holder.commit().await.expect("commit");
             let sent = send.await.expect("task").expect("the send");
