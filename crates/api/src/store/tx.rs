@@ -374,6 +374,16 @@ impl Tx {
         Ok(None)
     }
 
+    /// Writes the pending events to the log now, as a commit would, and forgets them: a send
+    /// writer's warm-up (see `sends`), which runs every statement of a send, the log's
+    /// included, and then rolls back. Their ids are never handed to the hub, so a transaction
+    /// that calls this must not commit.
+    pub(super) async fn write_events_to_roll_back(&mut self) -> Result<(), StoreError> {
+        self.write_events().await?;
+        self.events.clear();
+        Ok(())
+    }
+
     /// Rolls back.
     pub async fn rollback(self) -> Result<(), StoreError> {
         match self.inner {
