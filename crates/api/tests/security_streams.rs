@@ -474,15 +474,13 @@ on_both!(
 /// also wakes the other instances at commit); its id.
 async fn append_event<'c, E: sqlx::Executor<'c, Database = sqlx::Any>>(conn: E) -> i64 {
     use threadline_api::store::Dialect;
-    let sql = threadline_api::store::postgres::Postgres::new()
-        .append_events_sql("($1, $2, $3, $4, $5, $6)", " RETURNING id");
+    let sql =
+        threadline_api::store::postgres::Postgres::new().append_events_sql(1, " RETURNING id");
+    // One row of the log's columns (`EventsBound::Json`): at, agent, to agents, contact, to
+    // the visitor, payload.
+    let rows = serde_json::json!([[common::now_ms(), null, 1, null, 0, "{\"type\":\"resync\"}"]]);
     sqlx::query(&sql)
-        .bind(common::now_ms())
-        .bind(None::<i64>)
-        .bind(1_i64)
-        .bind(None::<i64>)
-        .bind(0_i64)
-        .bind("{\"type\":\"resync\"}")
+        .bind(rows.to_string())
         .fetch_one(conn)
         .await
         .expect("append an event")

@@ -118,6 +118,19 @@ use wire::{AgentId, ContactId};
 /// The event log's columns a commit writes, in the order `Tx` binds them.
 pub const EVENT_COLUMNS: &str = "at, agent_id, to_agents, contact_id, to_visitor, payload";
 
+/// How the statement that appends events to the log takes them (see
+/// [`Dialect::append_events_sql`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventsBound {
+    /// A `VALUES` row of six parameters an event, at most [`tx::EVENT_ROWS_PER_INSERT`] to
+    /// a statement: a statement of its own for each number of rows.
+    Values,
+    /// One parameter for all of them, a JSON array of six-element arrays in
+    /// [`EVENT_COLUMNS`]' order: one statement whatever their number, so a connection
+    /// parses and plans it once (PostgreSQL plans each new statement on each connection).
+    Json,
+}
+
 /// The SQL that differs between SQLite and PostgreSQL.
 pub trait Dialect: Send + Sync + 'static {
     /// `sqlite` or `postgres`.
@@ -151,13 +164,16 @@ pub trait Dialect: Send + Sync + 'static {
     /// Turns what a person typed into the search parameter (bound, never spliced into SQL).
     /// `None` when nothing searchable is left.
     fn search_param(&self, q: &str) -> Option<String>;
-    /// The statement that appends `rows` (a `VALUES` list of [`EVENT_COLUMNS`]) to the event
-    /// log at commit and tells their ids, in one round trip; `returning` is what ends a plain
-    /// `INSERT` on the transaction's connection to return them ([`Tx::returning_id`]), which a
-    /// statement that returns them anyway leaves out. On PostgreSQL it also makes
-    /// sure the transaction has its id before the rows draw theirs (see
-    /// [`event_log::LogCursor`]), and wakes the other instances (`NOTIFY`, sent at commit).
-    fn append_events_sql(&self, rows: &str, returning: &str) -> String;
+    /// How [`Dialect::append_events_sql`] takes its events.
+    fn events_bound(&self) -> EventsBound;
+    /// The statement that appends `rows` events (of [`EVENT_COLUMNS`], bound as
+    /// [`Dialect::events_bound`] says) to the event log at commit and tells their ids, in
+    /// their order, in one round trip; `returning` is what ends a plain `INSERT` on the
+    /// transaction's connection to return them ([`Tx::returning_id`]), which a statement that
+    /// returns them anyway leaves out. On PostgreSQL it also makes sure the transaction has
+    /// its id before the rows draw theirs (see [`event_log::LogCursor`]), and wakes the other
+    /// instances (`NOTIFY`, sent at commit).
+    fn append_events_sql(&self, rows: usize, returning: &str) -> String;
     /// The SQL expression for the transactions running now, as text, where event ids may
     /// become visible out of order (see [`event_log::LogCursor`]); `None` where they become
     /// visible in the order they were drawn.

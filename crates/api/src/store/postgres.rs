@@ -4,7 +4,7 @@
 //! the others.
 
 use super::sql::{Arg, SqlBuilder};
-use super::{Dialect, EVENT_COLUMNS};
+use super::{Dialect, EventsBound, EVENT_COLUMNS};
 use wire::ContactId;
 
 /// The channel other instances `LISTEN` on.
@@ -117,16 +117,23 @@ impl Dialect for Postgres {
         let q = q.trim();
         (!q.is_empty()).then(|| q.to_owned())
     }
-    fn append_events_sql(&self, rows: &str, _returning: &str) -> String {
+    fn events_bound(&self) -> EventsBound {
+        EventsBound::Json
+    }
+    fn append_events_sql(&self, _rows: usize, _returning: &str) -> String {
         // The transaction takes its id before the rows draw theirs (the rows are joined to
         // its one-row result): a reader that misses an id below one it sees then knows the
         // transaction that drew it had its id before the read (see `LogCursor`). Nothing is
         // locked: transactions commit side by side, and readers wait at a gap instead.
         // `NOTIFY` is delivered at commit, so where it stands in the statement does not matter.
+        // The rows are inserted, and so draw their ids, in the array's order.
         format!(
             "WITH ordering AS MATERIALIZED (SELECT pg_current_xact_id()), \
              added AS (INSERT INTO events ({EVENT_COLUMNS}) \
-             SELECT v.* FROM ordering CROSS JOIN (VALUES {rows}) AS v({EVENT_COLUMNS}) \
+             SELECT (e.r->>0)::bigint, (e.r->>1)::bigint, (e.r->>2)::bigint, \
+             (e.r->>3)::bigint, (e.r->>4)::bigint, e.r->>5 \
+             FROM ordering CROSS JOIN jsonb_array_elements($1::jsonb) WITH ORDINALITY AS e(r, n) \
+             ORDER BY e.n \
              RETURNING id) \
              SELECT added.id FROM added CROSS JOIN (SELECT pg_notify('{NOTIFY_CHANNEL}', '{tag}')) AS wake",
             tag = self.wake_tag

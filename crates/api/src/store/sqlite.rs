@@ -4,7 +4,7 @@
 
 use super::search_index::Backlog;
 use super::sql::{Arg, SqlBuilder};
-use super::{Dialect, EVENT_COLUMNS};
+use super::{Dialect, EventsBound, EVENT_COLUMNS};
 use wire::ContactId;
 
 /// The full-text index's catch-up (migration 0022): the messages above the index's mark, oldest
@@ -81,7 +81,13 @@ impl Dialect for Sqlite {
             .collect();
         (!terms.is_empty()).then(|| terms.join(" "))
     }
-    fn append_events_sql(&self, rows: &str, returning: &str) -> String {
+    fn events_bound(&self) -> EventsBound {
+        // SQLite prepares a statement in microseconds, in this process; JSON would only add
+        // its parsing to every commit.
+        EventsBound::Values
+    }
+    fn append_events_sql(&self, rows: usize, returning: &str) -> String {
+        let rows = super::sql::values_rows(rows, 6, &[1, 2, 3, 4, 5, 6]);
         format!("INSERT INTO events ({EVENT_COLUMNS}) VALUES {rows}{returning}")
     }
     fn log_snapshot(&self) -> Option<&'static str> {

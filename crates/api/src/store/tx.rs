@@ -4,7 +4,7 @@
 use super::direct::DirectConn;
 use super::event_log::{envelope_json, Committed, HubWake, Routing};
 use super::held::HeldTx;
-use super::{sql, Audience, Dialect, Internal, Store, StoreError, StoredEvent};
+use super::{Audience, Dialect, EventsBound, Internal, Store, StoreError, StoredEvent};
 use crate::util::now_ms;
 use futures_util::future::BoxFuture;
 use futures_util::stream::BoxStream;
@@ -196,6 +196,19 @@ struct PendingEvent {
 }
 
 impl PendingEvent {
+    /// Its row of the log as [`EventsBound::Json`] binds it: [`super::EVENT_COLUMNS`]' values.
+    fn row(&self) -> (i64, Option<i64>, i64, Option<i64>, i64, &str) {
+        let r = &self.routing;
+        (
+            self.at,
+            r.agent_id,
+            r.to_agents,
+            r.contact_id,
+            r.to_visitor,
+            &self.payload,
+        )
+    }
+
     /// The event as the hub hands it to streams once the log gave it `id`: what
     /// `event_log::stored_event` makes of the row, without reading it back.
     fn rendered(&self, id: EventId) -> StoredEvent {
@@ -289,22 +302,32 @@ impl Tx {
         if self.events.is_empty() {
             return Ok(ids);
         }
-        for chunk in self.events.chunks(EVENT_ROWS_PER_INSERT) {
-            let rows = sql::values_rows(chunk.len(), 6, &[1, 2, 3, 4, 5, 6]);
-            let sql = self
-                .dialect
-                .append_events_sql(&rows, self.inner.returning_id());
-            let mut q = sqlx::query(&sql);
-            for e in chunk {
-                q = q
-                    .bind(e.at)
-                    .bind(e.routing.agent_id)
-                    .bind(e.routing.to_agents)
-                    .bind(e.routing.contact_id)
-                    .bind(e.routing.to_visitor)
-                    .bind(e.payload.as_str());
+        let returning = self.inner.returning_id();
+        match self.dialect.events_bound() {
+            EventsBound::Json => {
+                let sql = self.dialect.append_events_sql(self.events.len(), returning);
+                let rows: Vec<_> = self.events.iter().map(PendingEvent::row).collect();
+                let rows =
+                    serde_json::to_string(&rows).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+                let q = sqlx::query(&sql).bind(rows);
+                ids.extend(inserted_ids(&mut self.inner, q, self.events.len()).await?);
             }
-            ids.extend(inserted_ids(&mut self.inner, q, chunk.len()).await?);
+            EventsBound::Values => {
+                for chunk in self.events.chunks(EVENT_ROWS_PER_INSERT) {
+                    let sql = self.dialect.append_events_sql(chunk.len(), returning);
+                    let mut q = sqlx::query(&sql);
+                    for e in chunk {
+                        q = q
+                            .bind(e.at)
+                            .bind(e.routing.agent_id)
+                            .bind(e.routing.to_agents)
+                            .bind(e.routing.contact_id)
+                            .bind(e.routing.to_visitor)
+                            .bind(e.payload.as_str());
+                    }
+                    ids.extend(inserted_ids(&mut self.inner, q, chunk.len()).await?);
+                }
+            }
         }
         Ok(ids)
     }
@@ -474,10 +497,11 @@ mod tests {
     use super::super::test_db::{on_postgres, sqlite_database};
     use super::super::{Audience, Store};
     use super::EVENT_ROWS_PER_INSERT;
-    use wire::{AgentId, ContactId, Event, Party};
+    use wire::{AgentId, ContactId, Event, InteractionId, Party};
 
-    /// The ids a commit hands this process's hub are the ids the log gave its rows, through
-    /// one row, a statement of many rows and a second statement, on a transaction of the pool
+    /// The ids a commit hands this process's hub are the ids the log gave its rows, and their
+    /// text the log's to the byte, through one row, a statement of many rows and a second
+    /// statement (on SQLite; PostgreSQL takes any number in one), on a transaction of the pool
     /// and on the send writer's own connection (which on SQLite tells them by the last
     /// inserted row id, not by `RETURNING`): each handed event is the log's row with that id.
     async fn a_commits_events_carry_the_ids_the_log_gave(url: &str) {
@@ -503,6 +527,14 @@ mod tests {
                     };
                     tx.emit(Audience::agent(AgentId(1)), &typing).expect("emit");
                 }
+                // Text that JSON escapes, kept to the byte on both ways of binding events.
+                let reassigned = Event::Reassigned {
+                    interaction_id: InteractionId(contact),
+                    by_name: "Zoë \"Q\" \\ O'Brien\n\t\u{1F600} \\u0000 $1 ->>0".to_owned(),
+                    to_name: "the queue".to_owned(),
+                };
+                tx.emit(Audience::agent(AgentId(1)), &reassigned)
+                    .expect("emit");
                 tx.commit().await.expect("commit");
             }
         }
@@ -519,7 +551,8 @@ mod tests {
             .iter()
             .map(|e| (e.id, e.data.to_string()))
             .collect();
-        assert_eq!(handed.len(), 2 * sizes.iter().sum::<usize>(), "on {url}");
+        let per_handle = sizes.iter().sum::<usize>() + sizes.len();
+        assert_eq!(handed.len(), 2 * per_handle, "on {url}");
         assert_eq!(handed, logged, "on {url}");
         store.close().await;
     }
