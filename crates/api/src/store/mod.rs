@@ -122,8 +122,8 @@ pub const EVENT_COLUMNS: &str = "at, agent_id, to_agents, contact_id, to_visitor
 /// [`Dialect::append_events_sql`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EventsBound {
-    /// A `VALUES` row of six parameters an event, at most [`tx::EVENT_ROWS_PER_INSERT`] to
-    /// a statement: a statement of its own for each number of rows.
+    /// A `VALUES` row of six parameters an event, at most 64 to a statement: a statement of
+    /// its own for each number of rows.
     Values,
     /// One parameter for all of them, a JSON array of six-element arrays in
     /// [`EVENT_COLUMNS`]' order: one statement whatever their number, so a connection
