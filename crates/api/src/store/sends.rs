@@ -146,6 +146,7 @@ fn spawn_direct_writer(worker: Store, rx: Receiver) -> Result<(), StoreError> {
 /// the first send.
 async fn run_held(store: Store, rx: Receiver) {
     if let Some(held) = &store.held {
+        // The slot's lock ends with this statement: the warm-up's transaction takes it again.
         let opened = held.lock().await.open().await;
         match opened {
             // The first batch tries again.

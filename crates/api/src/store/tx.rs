@@ -196,7 +196,8 @@ struct PendingEvent {
 }
 
 impl PendingEvent {
-    /// Its row of the log as [`EventsBound::Json`] binds it: [`super::EVENT_COLUMNS`]' values.
+    /// Its row of the log: [`super::EVENT_COLUMNS`]' values, in that order, as either
+    /// [`EventsBound`] binds them.
     fn row(&self) -> (i64, Option<i64>, i64, Option<i64>, i64, &str) {
         let r = &self.routing;
         (
@@ -317,13 +318,14 @@ impl Tx {
                     let sql = self.dialect.append_events_sql(chunk.len(), returning);
                     let mut q = sqlx::query(&sql);
                     for e in chunk {
+                        let (at, agent, to_agents, contact, to_visitor, payload) = e.row();
                         q = q
-                            .bind(e.at)
-                            .bind(e.routing.agent_id)
-                            .bind(e.routing.to_agents)
-                            .bind(e.routing.contact_id)
-                            .bind(e.routing.to_visitor)
-                            .bind(e.payload.as_str());
+                            .bind(at)
+                            .bind(agent)
+                            .bind(to_agents)
+                            .bind(contact)
+                            .bind(to_visitor)
+                            .bind(payload);
                     }
                     ids.extend(inserted_ids(&mut self.inner, q, chunk.len()).await?);
                 }
