@@ -7,7 +7,10 @@
 //! nothing is lost. Live-only events (typing) are never in the log: [`Hub::send_live`] hands
 //! them to this instance's streams, and PostgreSQL `NOTIFY` carries them to the others.
 
-use crate::store::{Committed, Internal, LogCursor, Store, StoredEvent, TicketScope, SETTLE_POLL};
+use crate::store::{
+    Committed, Internal, LogCursor, LogRead, Store, StoreError, StoredEvent, TicketScope,
+    SETTLE_POLL,
+};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -353,8 +356,30 @@ pub async fn run_tailer(store: Store, hub: Arc<Hub>, database_url: String) {
     }
 }
 
+/// The most events the tailer reads from the log at once.
+const LOG_PAGE: i64 = 1000;
+
+/// The log as the tailer reads it: the store (tests wrap it to count the reads).
+trait LogReader {
+    /// [`Store::events_after`].
+    async fn events_after(&self, after: EventId, limit: i64) -> Result<LogRead, StoreError>;
+    /// [`Store::transaction_bound`].
+    async fn transaction_bound(&self) -> Result<u64, StoreError>;
+}
+
+impl LogReader for Store {
+    async fn events_after(&self, after: EventId, limit: i64) -> Result<LogRead, StoreError> {
+        Store::events_after(self, after, limit).await
+    }
+    async fn transaction_bound(&self) -> Result<u64, StoreError> {
+        Store::transaction_bound(self).await
+    }
+}
+
+/// Hands on what this process committed and, when told to (`read_log`, a wake from another
+/// instance, a gap), what the log has after the cursor.
 async fn drain(
-    store: &Store,
+    log: &impl LogReader,
     committed: &Committed,
     hub: &Hub,
     cursor: &mut LogCursor,
@@ -370,11 +395,12 @@ async fn drain(
         if !read_log {
             return;
         }
-        match store.events_after(cursor.at, 1000).await {
+        match log.events_after(cursor.at, LOG_PAGE).await {
             Ok(read) => {
+                let full = read.full;
                 let events = cursor.take(read);
                 if cursor.needs_bound() {
-                    match store.transaction_bound().await {
+                    match log.transaction_bound().await {
                         Ok(bound) => cursor.bound(bound),
                         Err(e) => {
                             tracing::warn!(error = %e, "event hub cannot take a transaction id");
@@ -387,6 +413,12 @@ async fn drain(
                 for e in events {
                     hub.publish(&Arc::new(e));
                 }
+                // The log is read again at once only for more of it: a full page, or a gap
+                // this read stopped at (what held it may have ended since). A commit after
+                // this read wakes the hub again (another instance's `NOTIFY`, or this
+                // process's own commit), which the next look takes; reading on until a read
+                // came back empty cost each wake a second read, nearly always of nothing.
+                read_log = full || cursor.waiting();
             }
             Err(e) => {
                 tracing::warn!(error = %e, "event hub cannot read the log");
@@ -445,5 +477,118 @@ pub async fn run_presence(store: Store, hub: Arc<Hub>, every: Duration) {
             }
         }
         tokio::time::sleep(every).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{drain, Hub, LogReader, LOG_PAGE};
+    use crate::store::test_db::{on_postgres, sqlite_database};
+    use crate::store::{Audience, LogCursor, LogRead, Store, StoreError, TicketScope};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    use wire::{AgentId, ContactId, Event, EventId, Party};
+
+    /// The store, counting the tailer's reads of the log.
+    struct Counted {
+        store: Store,
+        reads: AtomicUsize,
+    }
+
+    impl LogReader for Counted {
+        async fn events_after(&self, after: EventId, limit: i64) -> Result<LogRead, StoreError> {
+            self.reads.fetch_add(1, Ordering::SeqCst);
+            self.store.events_after(after, limit).await
+        }
+        async fn transaction_bound(&self) -> Result<u64, StoreError> {
+            self.store.transaction_bound().await
+        }
+    }
+
+    fn typing(contact: i64) -> Event {
+        Event::Typing {
+            contact_id: ContactId(contact),
+            party: Party::Contact,
+            typing: true,
+        }
+    }
+
+    /// Commits `events` typing events for `agent` on `store`: what another instance writes.
+    async fn commit(store: &Store, agent: AgentId, events: std::ops::RangeInclusive<i64>) {
+        let mut tx = store.begin().await.expect("begin");
+        for contact in events {
+            tx.emit(Audience::agent(agent), &typing(contact))
+                .expect("emit");
+        }
+        tx.commit().await.expect("commit");
+    }
+
+    /// Another instance's commits reach this instance's streams, each wake (its `NOTIFY`)
+    /// with one read of the log, and a commit of more than a page with two; with no wake the
+    /// log is not read.
+    async fn another_instances_commits_are_read_once_a_wake(url: &str) {
+        let here = Counted {
+            store: Store::connect(url).await.expect("store"),
+            reads: AtomicUsize::new(0),
+        };
+        let there = Store::connect(url)
+            .await
+            .expect("the other instance's store");
+        let committed = here.store.committed();
+        committed.start_tailing();
+        let head = here.store.settled_head().await.expect("head");
+        let hub = Arc::new(Hub::default());
+        hub.start_at(head);
+        let mut cursor = LogCursor::new(head);
+        let mut stream = hub
+            .subscribe(TicketScope::Agent(AgentId(1)), None)
+            .expect("stream");
+        for (n, reads) in (1..=3).zip(1..) {
+            commit(&there, AgentId(1), n..=n).await;
+            // What the listener does when the other instance's `NOTIFY` comes.
+            committed.wake_to_read();
+            drain(&here, &committed, &hub, &mut cursor, false).await;
+            let got = stream.rx.try_recv().expect("the event, handed on");
+            assert!(
+                got.data.contains(&format!("\"contact_id\":{n}")),
+                "{} on {url}",
+                got.data
+            );
+            assert_eq!(here.reads.load(Ordering::SeqCst), reads, "on {url}");
+        }
+        drain(&here, &committed, &hub, &mut cursor, false).await;
+        assert_eq!(
+            here.reads.load(Ordering::SeqCst),
+            3,
+            "read with no wake on {url}"
+        );
+        assert!(stream.rx.try_recv().is_err(), "on {url}");
+
+        commit(&there, AgentId(2), 1..=LOG_PAGE + 1).await;
+        committed.wake_to_read();
+        drain(&here, &committed, &hub, &mut cursor, false).await;
+        assert_eq!(
+            here.reads.load(Ordering::SeqCst),
+            5,
+            "a page and one on {url}"
+        );
+        assert_eq!(
+            cursor.at,
+            here.store.event_head().await.expect("head"),
+            "on {url}"
+        );
+        here.store.close().await;
+        there.close().await;
+    }
+
+    #[tokio::test]
+    async fn another_instances_commits_are_read_once_a_wake_sqlite() {
+        let (_dir, url) = sqlite_database("hub_reads");
+        another_instances_commits_are_read_once_a_wake(&url).await;
+    }
+
+    #[tokio::test]
+    async fn another_instances_commits_are_read_once_a_wake_postgres() {
+        on_postgres("hub_reads", another_instances_commits_are_read_once_a_wake).await;
     }
 }

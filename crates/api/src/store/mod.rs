@@ -414,7 +414,7 @@ impl Store {
 
 /// Databases for the store's tests.
 #[cfg(test)]
-mod test_db {
+pub(crate) mod test_db {
     /// A fresh PostgreSQL database for a test, named as the integration tests name theirs
     /// (so a stale one is dropped by them): its URL and the server's, or `None` when
     /// `THREADLINE_TEST_PG` is not set.
@@ -437,7 +437,7 @@ mod test_db {
 
     /// A fresh SQLite file for a test, `<what>.db` in a directory removed when the returned
     /// guard drops: the guard and the file's URL.
-    pub(super) fn sqlite_database(what: &str) -> (tempfile::TempDir, String) {
+    pub(crate) fn sqlite_database(what: &str) -> (tempfile::TempDir, String) {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = crate::config::Config::sqlite_url(&dir.path().join(format!("{what}.db")));
         (dir, url)
@@ -445,7 +445,7 @@ mod test_db {
 
     /// Runs `test` with the URL of a fresh PostgreSQL database (see `postgres_database`) and
     /// drops the database after it; nothing when `THREADLINE_TEST_PG` is not set.
-    pub(super) async fn on_postgres(what: &str, test: impl AsyncFnOnce(&str)) {
+    pub(crate) async fn on_postgres(what: &str, test: impl AsyncFnOnce(&str)) {
         let Some((base, url, name)) = postgres_database(what) else {
             return;
         };
