@@ -325,12 +325,13 @@ impl DirectConn {
         Box::pin(ready(first))
     }
 
-    /// Statements are not prepared ahead or described here (only sqlx's macros need it).
+    /// Statements are not prepared ahead or described here, nor on the other connections
+    /// for lookups by key (only sqlx's macros need it).
     pub(crate) fn unsupported<'a, T: Send + 'a>(
         what: &str,
     ) -> BoxFuture<'a, Result<T, sqlx::Error>> {
         Box::pin(ready(Err(sqlx::Error::Protocol(format!(
-            "statements are not {what} on a direct connection"
+            "statements are not {what} on this process's own connections"
         )))))
     }
 }

@@ -476,7 +476,7 @@ impl Store {
         let rows = sqlx::query(&sql)
             .bind(after.0)
             .bind(limit)
-            .fetch_all(&self.pool)
+            .fetch_all(&mut self.log_read())
             .await?;
         let snapshot = match (snapshot, rows.first()) {
             (Some(_), Some(row)) => Some(Snapshot::parse(&row.try_get::<String, _>("snapshot")?)?),
@@ -524,7 +524,7 @@ impl Store {
     /// every transaction that had its id before this call has a smaller one.
     pub async fn transaction_bound(&self) -> Result<u64, StoreError> {
         let row = sqlx::query("SELECT pg_current_xact_id()::text AS id")
-            .fetch_one(&self.pool)
+            .fetch_one(&mut self.log_read())
             .await?;
         row.try_get::<String, _>("id")?
             .parse()

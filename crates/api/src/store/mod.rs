@@ -271,6 +271,9 @@ pub struct Store {
     /// SQLite: this process's own connections for lookups by key, run on the calling thread
     /// (see [`Store::point_read`]); none on PostgreSQL.
     readers: Arc<[Arc<Mutex<direct::DirectConn>>]>,
+    /// PostgreSQL: this process's own connections for lookups by key, out of the pool (see
+    /// [`Store::point_read`]); none on SQLite.
+    held_readers: Arc<[Arc<Mutex<held::HeldConn>>]>,
     /// The per-channel settings in memory, so routing does not read the table per offer.
     channels: Arc<std::sync::RwLock<ChannelCache>>,
 }
@@ -283,9 +286,26 @@ impl std::fmt::Debug for Store {
     }
 }
 
-/// SQLite connections for lookups by key (see [`Store::point_read`]): one per runtime worker
-/// on the machines this runs on; when all are busy, the pool serves.
+/// This process's own connections for lookups by key (see [`Store::point_read`]): on SQLite
+/// one per runtime worker on the machines this runs on (a lookup holds its thread); on
+/// PostgreSQL a lookup holds one for a round trip, and a thousand a second keep two busy a
+/// tenth of the time or so. When all are busy, the pool serves.
 const POINT_READERS: usize = 2;
+
+/// PostgreSQL's connections for lookups by key (see [`Store::point_read`]), opened now so that
+/// the first requests do not wait for them.
+async fn held_readers(
+    pool: &AnyPool,
+    ping_after: Option<std::time::Duration>,
+) -> Result<Arc<[Arc<Mutex<held::HeldConn>>]>, sqlx::Error> {
+    let mut readers = Vec::with_capacity(POINT_READERS);
+    for _ in 0..POINT_READERS {
+        let mut reader = held::HeldConn::new(pool.clone(), ping_after);
+        reader.open().await?;
+        readers.push(Arc::new(Mutex::new(reader)));
+    }
+    Ok(readers.into())
+}
 
 /// The database file an SQLite `url` names (none on PostgreSQL, or for a database in memory,
 /// which a second connection would not see).
@@ -352,6 +372,11 @@ impl Store {
                 .collect::<Result<_, _>>()?,
             None => Arc::default(),
         };
+        let held_readers = match &sqlite_file {
+            Some(_) => Arc::default(),
+            None if dialect.single_writer() => Arc::default(),
+            None => held_readers(&pool, ping_after).await?,
+        };
         Ok(Store {
             pool,
             write_lock,
@@ -362,6 +387,7 @@ impl Store {
             held: None,
             sqlite_file: sqlite_file.map(Arc::new),
             readers,
+            held_readers,
             dialect,
         })
     }
@@ -386,18 +412,35 @@ impl Store {
         &*self.dialect
     }
 
-    /// Where a lookup by key (a session's, a token's: every request's first query) runs: on
-    /// SQLite, one of this process's own connections, on the calling thread, when one is free:
-    /// a lookup of a cached page costs less than handing the statement to a pool connection's
-    /// thread and being woken with its row. Otherwise (and on PostgreSQL) the pool. Only for
-    /// reads of a few rows by an index: the runtime's thread is busy while it runs.
+    /// Where a lookup by key (a session's, a token's: every request's first query) runs: one
+    /// of this process's own connections when one is free, otherwise the pool. On SQLite it
+    /// runs on the calling thread: a lookup of a cached page costs less than handing the
+    /// statement to a pool connection's thread and being woken with its row. On PostgreSQL it
+    /// is a connection kept out of the pool, which sqlx would ping at every return (see
+    /// [`held::HeldRead`]). Only for reads of a few rows by an index: on SQLite the runtime's
+    /// thread is busy while it runs, and on PostgreSQL its rows are read whole.
     pub(crate) fn point_read(&self) -> Conn {
-        self.readers
+        if let Some(held) = self
+            .readers
+            .iter()
+            .find_map(|r| r.clone().try_lock_owned().ok())
+        {
+            return Conn::Direct(tx::DirectGuard(held));
+        }
+        self.log_read()
+    }
+
+    /// Where the hub's reads of the log run: on PostgreSQL, one of the connections for
+    /// lookups by key when one is free (see [`Store::point_read`]), otherwise, and on SQLite,
+    /// the pool (a page of the log is more than a lookup, and on SQLite the runtime's thread
+    /// would be busy while it is read).
+    pub(crate) fn log_read(&self) -> Conn {
+        self.held_readers
             .iter()
             .find_map(|r| r.clone().try_lock_owned().ok())
             .map_or_else(
                 || Conn::Pool(self.pool.clone()),
-                |held| Conn::Direct(tx::DirectGuard(held)),
+                |held| Conn::Read(held::HeldRead(held)),
             )
     }
 

@@ -3,7 +3,7 @@
 
 use super::direct::DirectConn;
 use super::event_log::{envelope_json, Committed, HubWake, Routing};
-use super::held::HeldTx;
+use super::held::{HeldRead, HeldTx};
 use super::{Audience, Dialect, EventsBound, Internal, Store, StoreError, StoredEvent};
 use crate::util::now_ms;
 use futures_util::future::BoxFuture;
@@ -69,6 +69,9 @@ pub(crate) enum Conn {
     Direct(DirectGuard),
     /// A transaction on a send writer's own connection (PostgreSQL, see `held`).
     Held(HeldTx),
+    /// One of this process's own PostgreSQL connections for lookups by key, outside a
+    /// transaction (see [`HeldRead`]).
+    Read(HeldRead),
 }
 
 /// One of this process's own SQLite connections, held.
@@ -91,7 +94,7 @@ impl Conn {
     pub(super) fn returning_id(&self) -> &'static str {
         match self {
             Conn::Direct(_) => "",
-            Conn::Tx(_) | Conn::Pool(_) | Conn::Held(_) => " RETURNING id",
+            Conn::Tx(_) | Conn::Pool(_) | Conn::Held(_) | Conn::Read(_) => " RETURNING id",
         }
     }
 }
@@ -103,6 +106,7 @@ impl std::fmt::Debug for Conn {
             Conn::Pool(_) => "Conn::Pool",
             Conn::Direct(_) => "Conn::Direct",
             Conn::Held(_) => "Conn::Held",
+            Conn::Read(_) => "Conn::Read",
         })
     }
 }
@@ -123,6 +127,7 @@ impl<'c> Executor<'c> for &'c mut Conn {
             Conn::Pool(p) => (&*p).fetch_many(query),
             Conn::Direct(d) => d.0.fetch_many(query),
             Conn::Held(h) => (&mut h.conn).fetch_many(query),
+            Conn::Read(r) => r.fetch_many(query),
         }
     }
 
@@ -139,6 +144,7 @@ impl<'c> Executor<'c> for &'c mut Conn {
             Conn::Pool(p) => (&*p).fetch_optional(query),
             Conn::Direct(d) => d.0.fetch_optional(query),
             Conn::Held(h) => (&mut h.conn).fetch_optional(query),
+            Conn::Read(r) => r.fetch_optional(query),
         }
     }
 
@@ -153,7 +159,7 @@ impl<'c> Executor<'c> for &'c mut Conn {
         match self {
             Conn::Tx(t) => (&mut **t).prepare_with(sql, parameters),
             Conn::Pool(p) => (&*p).prepare_with(sql, parameters),
-            Conn::Direct(_) => DirectConn::unsupported("prepared ahead"),
+            Conn::Direct(_) | Conn::Read(_) => DirectConn::unsupported("prepared ahead"),
             Conn::Held(h) => (&mut h.conn).prepare_with(sql, parameters),
         }
     }
@@ -168,7 +174,7 @@ impl<'c> Executor<'c> for &'c mut Conn {
         match self {
             Conn::Tx(t) => (&mut **t).describe(sql),
             Conn::Pool(p) => (&*p).describe(sql),
-            Conn::Direct(_) => DirectConn::unsupported("described"),
+            Conn::Direct(_) | Conn::Read(_) => DirectConn::unsupported("described"),
             Conn::Held(h) => (&mut h.conn).describe(sql),
         }
     }
@@ -375,7 +381,7 @@ impl Tx {
             Conn::Tx(t) => t.commit().await.map_err(StoreError::from),
             Conn::Direct(mut d) => d.0.commit().map_err(StoreError::from),
             Conn::Held(h) => h.commit().await.map_err(StoreError::from),
-            Conn::Pool(_) => Err(not_a_transaction()),
+            Conn::Pool(_) | Conn::Read(_) => Err(not_a_transaction()),
         };
         if let Err(e) = done {
             self.committed.abandon(&ids);
@@ -415,7 +421,7 @@ impl Tx {
             Conn::Tx(t) => t.rollback().await?,
             Conn::Direct(mut d) => d.0.rollback()?,
             Conn::Held(h) => h.rollback().await?,
-            Conn::Pool(_) => return Err(not_a_transaction()),
+            Conn::Pool(_) | Conn::Read(_) => return Err(not_a_transaction()),
         }
         Ok(())
     }
