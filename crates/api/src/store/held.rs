@@ -228,8 +228,8 @@ mod tests {
         drop(held);
 
         // The backend ends (a restart, an administrator): within two lookups, one reads
-        // again, on a new backend.
-        sqlx::query("SELECT pg_terminate_backend($1)")
+        // again, on a new backend. (The call waits until the backend has gone.)
+        sqlx::query("SELECT pg_terminate_backend($1, 10000)")
             .bind(pid)
             .execute(store.pool())
             .await
