@@ -292,6 +292,11 @@ impl std::fmt::Debug for Store {
 /// tenth of the time or so. When all are busy, the pool serves.
 const POINT_READERS: usize = 2;
 
+/// The first of `slots` that no one holds, held.
+fn first_free<T>(slots: &[Arc<Mutex<T>>]) -> Option<tokio::sync::OwnedMutexGuard<T>> {
+    slots.iter().find_map(|s| s.clone().try_lock_owned().ok())
+}
+
 /// PostgreSQL's connections for lookups by key (see [`Store::point_read`]), opened now so that
 /// the first requests do not wait for them.
 async fn held_readers(
@@ -372,10 +377,10 @@ impl Store {
                 .collect::<Result<_, _>>()?,
             None => Arc::default(),
         };
-        let held_readers = match &sqlite_file {
-            Some(_) => Arc::default(),
-            None if dialect.single_writer() => Arc::default(),
-            None => held_readers(&pool, ping_after).await?,
+        let held_readers = if dialect.single_writer() {
+            Arc::default()
+        } else {
+            held_readers(&pool, ping_after).await?
         };
         Ok(Store {
             pool,
@@ -420,11 +425,7 @@ impl Store {
     /// [`held::HeldRead`]). Only for reads of a few rows by an index: on SQLite the runtime's
     /// thread is busy while it runs, and on PostgreSQL its rows are read whole.
     pub(crate) fn point_read(&self) -> Conn {
-        if let Some(held) = self
-            .readers
-            .iter()
-            .find_map(|r| r.clone().try_lock_owned().ok())
-        {
+        if let Some(held) = first_free(&self.readers) {
             return Conn::Direct(tx::DirectGuard(held));
         }
         self.log_read()
@@ -435,13 +436,10 @@ impl Store {
     /// the pool (a page of the log is more than a lookup, and on SQLite the runtime's thread
     /// would be busy while it is read).
     pub(crate) fn log_read(&self) -> Conn {
-        self.held_readers
-            .iter()
-            .find_map(|r| r.clone().try_lock_owned().ok())
-            .map_or_else(
-                || Conn::Pool(self.pool.clone()),
-                |held| Conn::Read(held::HeldRead(held)),
-            )
+        first_free(&self.held_readers).map_or_else(
+            || Conn::Pool(self.pool.clone()),
+            |held| Conn::Read(held::HeldRead(held)),
+        )
     }
 
     /// What this process commits to the event log, for its hub (woken by each such commit).
