@@ -433,14 +433,23 @@ impl Tx {
     /// go in one round trip; after a rollback to it, it is still open and empty, so nothing
     /// is sent; at commit it is committed with the rest.
     pub(crate) async fn savepoint(&mut self) -> Result<usize, StoreError> {
-        let sql = match self.savepoint {
-            Savepoint::None => Some("SAVEPOINT send"),
-            Savepoint::Open => Some("RELEASE SAVEPOINT send; SAVEPOINT send"),
-            Savepoint::Empty => None,
+        let (each, joined): (&[&str], &str) = match self.savepoint {
+            Savepoint::None => (&["SAVEPOINT send"], "SAVEPOINT send"),
+            Savepoint::Open => (
+                &["RELEASE SAVEPOINT send", "SAVEPOINT send"],
+                "RELEASE SAVEPOINT send; SAVEPOINT send",
+            ),
+            Savepoint::Empty => (&[], ""),
         };
-        if let Some(sql) = sql {
+        if matches!(self.inner, Conn::Direct(_)) {
+            // A statement there is a call on this thread, not a round trip: each one kept
+            // prepared, where text of two would be parsed again at every send of a batch.
+            for sql in each {
+                sqlx::query(sql).execute(&mut self.inner).await?;
+            }
+        } else if !joined.is_empty() {
             // Text without arguments: PostgreSQL's simple protocol, which takes both at once.
-            sqlx::Executor::execute(&mut self.inner, sql).await?;
+            sqlx::Executor::execute(&mut self.inner, joined).await?;
         }
         self.savepoint = Savepoint::Open;
         Ok(self.events.len())
