@@ -34,6 +34,9 @@ const STATEMENT_CACHE: usize = 128;
 /// number of rows must not grow it without end).
 const COLUMN_CACHE: usize = 512;
 
+/// Texts without arguments whose statements are kept (cleared when full, as the columns).
+const TEXT_CACHE: usize = 128;
+
 /// A statement's columns as its rows carry them: built once per SQL text, shared by its rows.
 #[derive(Clone)]
 struct Columns {
@@ -49,6 +52,10 @@ pub(crate) struct DirectConn {
     conn: rusqlite::Connection,
     /// Columns by SQL text, so that a row costs no map building.
     columns: HashMap<String, Columns>,
+    /// The statements of each text run without arguments, split at its first run: after
+    /// that each runs kept prepared, where the text would be parsed again every time (the
+    /// savepoint's `RELEASE …; SAVEPOINT …` runs at every send of a batch).
+    texts: HashMap<String, Arc<[String]>>,
 }
 
 impl std::fmt::Debug for DirectConn {
@@ -73,6 +80,7 @@ impl DirectConn {
         Ok(DirectConn {
             conn,
             columns: HashMap::new(),
+            texts: HashMap::new(),
         })
     }
 
@@ -114,16 +122,7 @@ impl DirectConn {
             return self.run_text(sql, limit);
         };
         let args = args.values.0;
-        let columns = if let Some(c) = self.columns.get(sql) {
-            c.clone()
-        } else {
-            let c = self.first_use(sql)?;
-            if self.columns.len() >= COLUMN_CACHE {
-                self.columns.clear();
-            }
-            self.columns.insert(sql.to_owned(), c.clone());
-            c
-        };
+        let columns = self.columns_of_text(sql)?;
         let mut stmt = self.conn.prepare_cached(sql).map_err(error)?;
         let mut unnumbered = 0;
         for index in 1..=stmt.parameter_count() {
@@ -147,6 +146,19 @@ impl DirectConn {
         read_rows(&mut stmt, &columns, limit, &mut out)?;
         drop(stmt);
         Ok((out, self.changed()))
+    }
+
+    /// The columns of the one statement `sql`, kept from its first use.
+    fn columns_of_text(&mut self, sql: &str) -> Result<Columns, sqlx::Error> {
+        if let Some(c) = self.columns.get(sql) {
+            return Ok(c.clone());
+        }
+        let c = self.first_use(sql)?;
+        if self.columns.len() >= COLUMN_CACHE {
+            self.columns.clear();
+        }
+        self.columns.insert(sql.to_owned(), c.clone());
+        Ok(c)
     }
 
     /// What the last statement changed, as sqlx's SQLite driver reports it: the rows, and the
@@ -177,16 +189,39 @@ impl DirectConn {
     }
 
     /// Runs each statement of `sql` (no arguments) in turn: the rows of all of them.
+    ///
+    /// The first run goes statement by statement as SQLite parses the text (a statement may
+    /// depend on the one before it having run) and keeps each one's text; later runs take
+    /// each from the prepared statements.
     fn run_text(
         &mut self,
         sql: &str,
         limit: Option<usize>,
     ) -> Result<(Vec<AnyRow>, AnyQueryResult), sqlx::Error> {
         let mut out = Vec::new();
+        if let Some(parts) = self.texts.get(sql).cloned() {
+            for part in parts.iter() {
+                let columns = self.columns_of_text(part)?;
+                let mut stmt = self.conn.prepare_cached(part).map_err(error)?;
+                read_rows(&mut stmt, &columns, limit, &mut out)?;
+            }
+            return Ok((out, self.changed()));
+        }
+        let mut parts = Vec::new();
         let mut batch = rusqlite::Batch::new(&self.conn, sql);
         while let Some(mut stmt) = batch.next().map_err(error)? {
             let columns = columns_of(&stmt);
             read_rows(&mut stmt, &columns, limit, &mut out)?;
+            // Without arguments, the expanded text is the statement's own (with the space
+            // before it in the text).
+            parts.push(stmt.expanded_sql().map(|t| t.trim().to_owned()));
+        }
+        // A statement whose text SQLite could not give back is parsed anew each time.
+        if let Some(parts) = parts.into_iter().collect::<Option<Vec<String>>>() {
+            if self.texts.len() >= TEXT_CACHE {
+                self.texts.clear();
+            }
+            self.texts.insert(sql.to_owned(), parts.into());
         }
         Ok((out, self.changed()))
     }
@@ -426,5 +461,29 @@ mod tests {
         }
         drop(held);
         assert!(matches!(store.point_read(), Conn::Direct(_)), "free again");
+    }
+
+    /// Text of several statements without arguments runs them in turn, a statement seeing
+    /// what the one before it did, and runs the same way again from the statements it kept.
+    #[test]
+    fn text_of_several_statements_runs_again_from_its_kept_statements() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("text.db");
+        drop(rusqlite::Connection::open(&path).expect("create"));
+        let mut conn = super::DirectConn::open(&path, &[]).expect("open");
+        let create = "CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (1)";
+        conn.run_text(create, None)
+            .expect("a statement on the table made before it");
+        let text =
+            "INSERT INTO t VALUES (2);\n INSERT INTO t VALUES (3); SELECT count(*) AS n FROM t";
+        let mut counts = Vec::new();
+        for _ in 0..2 {
+            let (rows, _) = conn.run_text(text, None).expect("run");
+            counts.extend(rows.iter().map(|r| r.get::<i64, _>("n")));
+        }
+        assert_eq!(counts, [3, 5], "both runs ran all three statements");
+        let kept = conn.texts.get(text).expect("kept");
+        assert_eq!(kept.len(), 3, "{kept:?}");
+        assert_eq!(kept[1], "INSERT INTO t VALUES (3);", "{kept:?}");
     }
 }

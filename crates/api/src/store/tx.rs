@@ -433,23 +433,15 @@ impl Tx {
     /// go in one round trip; after a rollback to it, it is still open and empty, so nothing
     /// is sent; at commit it is committed with the rest.
     pub(crate) async fn savepoint(&mut self) -> Result<usize, StoreError> {
-        let (each, joined): (&[&str], &str) = match self.savepoint {
-            Savepoint::None => (&["SAVEPOINT send"], "SAVEPOINT send"),
-            Savepoint::Open => (
-                &["RELEASE SAVEPOINT send", "SAVEPOINT send"],
-                "RELEASE SAVEPOINT send; SAVEPOINT send",
-            ),
-            Savepoint::Empty => (&[], ""),
+        let sql = match self.savepoint {
+            Savepoint::None => Some("SAVEPOINT send"),
+            Savepoint::Open => Some("RELEASE SAVEPOINT send; SAVEPOINT send"),
+            Savepoint::Empty => None,
         };
-        if matches!(self.inner, Conn::Direct(_)) {
-            // A statement there is a call on this thread, not a round trip: each one kept
-            // prepared, where text of two would be parsed again at every send of a batch.
-            for sql in each {
-                sqlx::query(sql).execute(&mut self.inner).await?;
-            }
-        } else if !joined.is_empty() {
-            // Text without arguments: PostgreSQL's simple protocol, which takes both at once.
-            sqlx::Executor::execute(&mut self.inner, joined).await?;
+        if let Some(sql) = sql {
+            // Text without arguments: PostgreSQL's simple protocol takes both at once; SQLite's
+            // writer keeps each statement prepared after the first run (see `store::direct`).
+            sqlx::Executor::execute(&mut self.inner, sql).await?;
         }
         self.savepoint = Savepoint::Open;
         Ok(self.events.len())
