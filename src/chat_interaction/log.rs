@@ -442,7 +442,7 @@ pub fn WindowedLog(
                 len,
             ));
         } else if view_top - rows_top < EDGE && w.start > 0 {
-            keep_in_place(scroller, || window.set(w.up(len)));
+            keep_in_place(scroller, || window.set(w.up(len, at_bottom)));
         } else if rows_bottom - view_bottom < EDGE && w.end < len {
             keep_in_place(scroller, || window.set(w.down(len)));
         } else if w.follow && !at_bottom && !agent_scrolled_up {

@@ -53,13 +53,16 @@ impl Window {
         }
     }
 
-    /// Slides towards older entries.
-    pub fn up(self, len: usize) -> Self {
+    /// Slides towards older entries. Following goes on while the agent is at the bottom and
+    /// the newest entry stays in the window (a view taller than a new window's rows slides it
+    /// up at once, with nobody scrolling): only scrolling up away from the end stops it.
+    pub fn up(self, len: usize, at_bottom: bool) -> Self {
         let start = self.start.saturating_sub(STEP);
+        let end = (start + SIZE).min(len);
         Window {
             start,
-            end: (start + SIZE).min(len),
-            follow: false,
+            end,
+            follow: self.follow && at_bottom && end == len,
         }
     }
 
@@ -130,12 +133,30 @@ mod tests {
         let w = Window::tail(10_000);
         assert_eq!((w.start, w.end), (10_000 - FIRST, 10_000));
         // Sliding grows it to SIZE, no further.
-        let up = w.up(10_000);
+        let up = w.up(10_000, false);
         assert_eq!((up.start, up.end), (10_000 - FIRST - STEP, 10_000));
         assert!(!up.follow);
-        let far = (0..10).fold(up, |w, _| w.up(10_000));
+        let far = (0..10).fold(up, |w, _| w.up(10_000, false));
         assert_eq!(far.end - far.start, SIZE);
         assert!(up.down(10_000).follow);
+    }
+
+    /// A window slid up at the bottom (a tall view over a new window's rows) still follows,
+    /// so the next message is scrolled to; slid up away from the bottom, or once the newest
+    /// entry has left it, it stays where the agent reads.
+    #[test]
+    fn sliding_up_at_the_bottom_keeps_following() {
+        let tall = Window::tail(10_000).up(10_000, true);
+        assert!(tall.follow && tall.end == 10_000);
+        assert_eq!(tall.fit(10_001, 0), Window::tail(10_001));
+        assert!(!Window::tail(10_000).up(10_000, false).follow);
+        let far = (0..10).fold(tall, |w, _| w.up(10_000, true));
+        assert!(far.end < 10_000 && !far.follow);
+        let reading = Window {
+            follow: false,
+            ..tall
+        };
+        assert!(!reading.up(10_000, true).follow);
     }
 
     #[test]
