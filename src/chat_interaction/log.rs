@@ -442,7 +442,11 @@ pub fn WindowedLog(
                 len,
             ));
         } else if view_top - rows_top < EDGE && w.start > 0 {
-            keep_in_place(scroller, || window.set(w.up(len, at_bottom)));
+            // Following goes on unless the agent scrolled up: the slide may come from rows
+            // replaced under the view (a send's jump to the end) before the log got there.
+            keep_in_place(scroller, || {
+                window.set(w.up(len, at_bottom || !agent_scrolled_up));
+            });
         } else if rows_bottom - view_bottom < EDGE && w.end < len {
             keep_in_place(scroller, || window.set(w.down(len)));
         } else if w.follow && !at_bottom && !agent_scrolled_up {
