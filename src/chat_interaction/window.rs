@@ -53,16 +53,17 @@ impl Window {
         }
     }
 
-    /// Slides towards older entries. Following goes on while the agent is at the bottom and
-    /// the newest entry stays in the window (a view taller than a new window's rows slides it
-    /// up at once, with nobody scrolling): only scrolling up away from the end stops it.
-    pub fn up(self, len: usize, at_bottom: bool) -> Self {
+    /// Slides towards older entries. Following goes on while the agent stays at the end
+    /// (`stays`: at the bottom, or not having scrolled up since the last look) and the newest
+    /// entry stays in the window (a view taller than a new window's rows slides it up at
+    /// once, with nobody scrolling): only scrolling up away from the end stops it.
+    pub fn up(self, len: usize, stays: bool) -> Self {
         let start = self.start.saturating_sub(STEP);
         let end = (start + SIZE).min(len);
         Window {
             start,
             end,
-            follow: self.follow && at_bottom && end == len,
+            follow: self.follow && stays && end == len,
         }
     }
 
