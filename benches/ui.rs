@@ -9,7 +9,9 @@
 //!   - *open*: from the click on Quinn Archer until the newest message is in the page and
 //!     the next frame begins — the first time (fetching the newest page) and again (from
 //!     memory) — and until that frame is laid out and painted (*painted*: a task posted from
-//!     its frame callback runs after its style, layout and paint);
+//!     its frame callback runs after its style, layout and paint); the first time also when
+//!     each request the click made was sent and answered (resource timing), so what the
+//!     server and the network took is told apart from the page's own work;
 //!   - *scroll*: scrolling to the oldest message one screen per frame, loading every older
 //!     page on the way: total time, frame intervals, the most rows ever in the page, and where
 //!     the frames over 50 ms spent their time (Chromium's long animation frame entries: style,
@@ -123,7 +125,13 @@ const finish = () => requestAnimationFrame(() => {
   const ms = performance.now() - t0;
   // A task posted from a frame callback runs after that frame's style, layout and paint.
   const after = new MessageChannel();
-  after.port1.onmessage = () => done({ ms, painted: performance.now() - t0 });
+  // The requests the click made, from the page's resource timing: when each was sent and
+  // when its answer had arrived, from the click (what is left of `ms` is the page's work).
+  const fetched = performance.getEntriesByType('resource')
+    .filter(e => e.startTime >= t0 && e.name.includes('/api/'))
+    .map(e => ({ path: new URL(e.name).pathname.replace(/[0-9a-f-]{36}|\d+/g, '{id}'),
+      sent: e.startTime - t0, answered: e.responseEnd - t0, bytes: e.encodedBodySize }));
+  after.port1.onmessage = () => done({ ms, painted: performance.now() - t0, fetched });
   after.port2.postMessage(0);
 });
 const watch = new MutationObserver(() => { if (shown()) { watch.disconnect(); finish(); } });
@@ -371,6 +379,15 @@ async fn measure(agent: &Browser, rate: u32) -> Result {
         ms(&first, "ms"),
         ms(&first, "painted")
     );
+    for f in first["fetched"].as_array().into_iter().flatten() {
+        println!(
+            "    {:<40} sent at {:>6.1} ms, answered at {:>6.1} ms ({} bytes on the wire)",
+            f["path"].as_str().unwrap_or_default(),
+            ms(f, "sent"),
+            ms(f, "answered"),
+            f["bytes"]
+        );
+    }
     println!(
         "  open again (median of {REOPENS})               {:>8.1} ms   (min {:.1}, max {:.1}; painted {:.1})",
         percentile(&reopen, 0.5),
