@@ -92,6 +92,10 @@ struct Scroller {
     /// after puts the position back once for every change made since (an older page arriving
     /// while the window slides, say), measured from before the first.
     anchor: StoredValue<Option<Anchor>, LocalStorage>,
+    /// Set while the log looks again from its own frame callback (after a change was put
+    /// back): a slide made then must be drawn and put back before that frame is painted, as a
+    /// put-back asked for the next frame would let this one show the rows moved.
+    in_frame: StoredValue<bool>,
 }
 
 /// The row the agent reads, before a change.
@@ -153,7 +157,27 @@ fn put_back(scroller: Scroller, el: &web_sys::HtmlElement) {
         if at_bottom && agent < 0 {
             agent = 0;
         }
-        scroller.scroll_to(el, a.row.offset_top() - a.offset + agent);
+        let target = a.row.offset_top() - a.offset + agent;
+        if target < 0 {
+            // At the very top, rows drawn in place of the spacer came out shorter than its
+            // guess, and no scroll reaches above the top: the spacer keeps the difference,
+            // so the row stays where it was (until the window changes again).
+            grow_top_spacer(scroller, -target);
+        }
+        scroller.scroll_to(el, target.max(0));
+    }
+}
+
+/// Makes the spacer above the rendered rows `px` taller than it is.
+fn grow_top_spacer(scroller: Scroller, px: i32) {
+    let spacer = scroller
+        .block
+        .try_get_untracked()
+        .flatten()
+        .and_then(|b| b.previous_element_sibling())
+        .and_then(|s| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(s).ok());
+    if let Some(s) = spacer {
+        let _ = s.set_attribute("style", &format!("height: {}px", s.offset_height() + px));
     }
 }
 
@@ -175,7 +199,9 @@ fn keep_in_place(scroller: Scroller, change: impl FnOnce()) {
         // Look again at what is in view, also when the position did not change (no scroll
         // event would come): the window may have to slide further, or an older page be asked.
         if let Ok(event) = web_sys::Event::new("scroll") {
+            scroller.in_frame.set_value(true);
             let _ = el.dispatch_event(&event);
+            scroller.in_frame.try_set_value(false);
         }
     });
 }
@@ -246,6 +272,20 @@ fn spacer(rows: usize, row_height: f64) -> String {
     format!("{}px", spacer_px(rows, row_height).round() as i64)
 }
 
+/// Sizes the two spacers beside the rendered rows `rows` for the window `w` of `len` entries
+/// at once, rather than by their effects later (a change made in a frame callback).
+fn size_spacers(rows: &web_sys::HtmlElement, w: Window, len: usize, row_height: f64) {
+    let [above, below] = unrendered(w, len);
+    for (spacer_el, n) in [
+        (rows.previous_element_sibling(), above),
+        (rows.next_element_sibling(), below),
+    ] {
+        if let Some(s) = spacer_el {
+            let _ = s.set_attribute("style", &format!("height: {}", spacer(n, row_height)));
+        }
+    }
+}
+
 /// The entries the two spacers stand in for, above and below the rendered window `w` of `len`.
 fn unrendered(w: Window, len: usize) -> [usize; 2] {
     [w.start, len.saturating_sub(w.end)]
@@ -284,6 +324,7 @@ pub fn WindowedLog(
         pending: StoredValue::new(0),
         own: StoredValue::new(0),
         anchor: StoredValue::new_local(None),
+        in_frame: StoredValue::new(false),
     };
     // The average rendered row height, which sizes the spacers.
     let row_height = RwSignal::new(FIRST_GUESS);
@@ -389,24 +430,50 @@ pub fn WindowedLog(
                 if h > 1.0 && (h - row_height.get_untracked()).abs() > 0.5 {
                     keep_in_place_now(scroller, || {
                         row_height.set(h);
-                        // The spacers resized now, not by their effects after this callback.
-                        let [above, below] =
-                            unrendered(window.get_untracked(), list.with_untracked(Vec::len));
-                        for (spacer_el, rows) in [
-                            (el.previous_element_sibling(), above),
-                            (el.next_element_sibling(), below),
-                        ] {
-                            if let Some(s) = spacer_el {
-                                let _ = s.set_attribute(
-                                    "style",
-                                    &format!("height: {}", spacer(rows, h)),
-                                );
-                            }
-                        }
+                        let len = list.with_untracked(Vec::len);
+                        size_spacers(&el, window.get_untracked(), len, h);
                     });
                 }
             }
         });
+    });
+    // The rows in the window, kept by key (see `rows`): built when they come into the window
+    // or their redraw token changes, removed when they leave it. Drawn when the window is set,
+    // not when the list changes: every change of the list sets the window (above), shifted by
+    // what came before it, and the list with the window not yet shifted would draw other rows.
+    // A slide made in a frame callback draws them at once as well (`Scroller::in_frame`).
+    let shown = std::rc::Rc::new(std::cell::RefCell::new(Rows::<(EntryKey, String)>::new()));
+    let draw = std::rc::Rc::new(move |into: &web_sys::HtmlDivElement, w: Window| {
+        let items = list.with_untracked(|l| {
+            l.get(w.start.min(l.len())..w.end.min(l.len()))
+                .unwrap_or_default()
+                .iter()
+                .map(|e| {
+                    let token = redraw.map(|r| r.run(e.clone())).unwrap_or_default();
+                    ((e.key(), token), e.clone())
+                })
+                .collect::<Vec<_>>()
+        });
+        shown.borrow_mut().update(
+            into,
+            items,
+            |e| {
+                if matches!(e, Entry::Header(_)) {
+                    "row header"
+                } else {
+                    "row"
+                }
+            },
+            |e| render.run(e),
+        );
+    });
+    Effect::new({
+        let draw = draw.clone();
+        move |_| {
+            if let Some(into) = block.get() {
+                draw(&into, window.get());
+            }
+        }
     });
     let on_scroll = move |_| {
         let (Some(el), Some(rows)) = (log.get_untracked(), block.get_untracked()) else {
@@ -433,6 +500,17 @@ pub fn WindowedLog(
             f64::from(rows.offset_top() + rows.offset_height()),
         );
         let (view_top, view_bottom) = (f64::from(t), f64::from(t + height));
+        let slide = |next: Window| {
+            if scroller.in_frame.get_value() {
+                keep_in_place_now(scroller, || {
+                    window.set(next);
+                    draw(&rows, next);
+                    size_spacers(&rows, next, len, row_height.get_untracked());
+                });
+            } else {
+                keep_in_place(scroller, || window.set(next));
+            }
+        };
         if view_bottom <= rows_top || view_top >= rows_bottom {
             // The scrollbar was dragged past the rendered rows: render where it points.
             let first = rows_top - spacer_px(w.start, row_height.get_untracked());
@@ -444,11 +522,9 @@ pub fn WindowedLog(
         } else if view_top - rows_top < EDGE && w.start > 0 {
             // Following goes on unless the agent scrolled up: the slide may come from rows
             // replaced under the view (a send's jump to the end) before the log got there.
-            keep_in_place(scroller, || {
-                window.set(w.up(len, at_bottom || !agent_scrolled_up));
-            });
+            slide(w.up(len, at_bottom || !agent_scrolled_up));
         } else if rows_bottom - view_bottom < EDGE && w.end < len {
-            keep_in_place(scroller, || window.set(w.down(len)));
+            slide(w.down(len));
         } else if w.follow && !at_bottom && !agent_scrolled_up {
             // Following stops when the agent scrolls up, not when the view grew shorter (the
             // composer grew, a bar appeared above it) or rows grew below it: back to the end.
@@ -460,8 +536,11 @@ pub fn WindowedLog(
             });
         }
         // Near the top of what is loaded: ask for the older page before the agent gets there
-        // (at the very top no further scroll event would come to ask).
-        if window.get_untracked().start == 0 && view_top - rows_top < EDGE {
+        // (at the very top no further scroll event would come to ask). Asked while the window
+        // still slides towards that top, the page is there before the agent is: sliding onto
+        // the first loaded rows at the very top, a row drawn shorter than the spacer's guess
+        // would move what the agent reads, with no room above to put it back.
+        if view_top < 3.0 * EDGE {
             if let Some(older) = older {
                 older.run(());
             }
@@ -478,39 +557,6 @@ pub fn WindowedLog(
                 p.push((place, (w, t)));
             });
         }
-    });
-    // The rows in the window, kept by key (see `rows`): built when they come into the window
-    // or their redraw token changes, removed when they leave it. Drawn when the window is set,
-    // not when the list changes: every change of the list sets the window (above), shifted by
-    // what came before it, and the list with the window not yet shifted would draw other rows.
-    let shown = std::rc::Rc::new(std::cell::RefCell::new(Rows::<(EntryKey, String)>::new()));
-    Effect::new(move |_| {
-        let Some(into) = block.get() else {
-            return;
-        };
-        let w = window.get();
-        let items = list.with_untracked(|l| {
-            l.get(w.start.min(l.len())..w.end.min(l.len()))
-                .unwrap_or_default()
-                .iter()
-                .map(|e| {
-                    let token = redraw.map(|r| r.run(e.clone())).unwrap_or_default();
-                    ((e.key(), token), e.clone())
-                })
-                .collect::<Vec<_>>()
-        });
-        shown.borrow_mut().update(
-            &into,
-            items,
-            |e| {
-                if matches!(e, Entry::Header(_)) {
-                    "row header"
-                } else {
-                    "row"
-                }
-            },
-            |e| render.run(e),
-        );
     });
     // The frame takes the room; the transcript fills it (see the stylesheet: a slide then lays
     // out the transcript alone).
