@@ -16,12 +16,16 @@
 //!   filling the whole view (a hit's window holds only what can be seen); scrolled away from
 //!   it, `Next` on that only hit brings it back. Reading there, 300 messages up, she writes
 //!   to him: the log jumps to the end, where her message is in view.
+//! - `an_interaction_longer_than_a_page_shows_from_its_first_message`: a chat that went on
+//!   for 620 messages, more than the newest page holds, open in Ann's Chat Interaction view:
+//!   scrolling its `Transcript` up one screen per frame loads the older pages on the way and
+//!   draws every message of it once, in order, down to the first.
 
 mod harness;
 
 use std::time::Duration;
 
-use harness::{login, run_with, wait_until, Browser, Options, Result, DEMO_AGENTS};
+use harness::{login, run_with, wait_until, ApiUser, Browser, Options, Result, DEMO_AGENTS};
 use serde_json::{json, Value};
 use threadline_api::Config;
 
@@ -31,6 +35,8 @@ const MESSAGES: usize = 1_200;
 const INTERACTIONS: usize = 12;
 /// The most rows the log keeps in the page (`src/chat_interaction/window.rs`).
 const WINDOW: u64 = 100;
+/// The messages of one long chat: more than a page of the conversation (`MAX_PAGE`).
+const LONG_CHAT: usize = 620;
 
 /// Message `n` (1-based) says which one it is.
 fn text_of(n: usize) -> String {
@@ -429,4 +435,72 @@ async fn scrolling_a_long_conversation_shows_every_message_once() {
     )
     .await;
     drop(data);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interaction_longer_than_a_page_shows_from_its_first_message() {
+    let options = Options {
+        seed_demo: true,
+        configure: Box::new(|config: &mut Config| {
+            let quotas = &mut config.visitor_quotas;
+            quotas.messages_per_visitor = 10_000;
+            quotas.messages_per_address = 10_000;
+        }),
+    };
+    assert!(LONG_CHAT > usize::try_from(wire::limits::MAX_PAGE).unwrap_or(usize::MAX));
+    run_with(
+        "an_interaction_longer_than_a_page_shows_from_its_first_message",
+        options,
+        |h| async move {
+            let (user, password) = DEMO_AGENTS[0];
+            let api = ApiUser::agent(&h, user, password).await?;
+            api.ready().await?;
+            let visitor = ApiUser::visitor(&h, None, "Rowan Vale").await?;
+            visitor.visitor_says(&text_of(1)).await?;
+            api.accept_next_offer().await?;
+            for n in 2..=LONG_CHAT {
+                visitor.visitor_says(&text_of(n)).await?;
+            }
+
+            let agent = h.browser("ann").await?;
+            agent
+                .client
+                .update_timeouts(fantoccini::wd::TimeoutConfiguration::new(
+                    Some(Duration::from_secs(90)),
+                    None,
+                    None,
+                ))
+                .await?;
+            login(&agent, user, password).await?;
+            agent.click_containing("tab", "Rowan Vale").await?;
+            agent
+                .wait_text("log", "Transcript", &text_of(LONG_CHAT))
+                .await?;
+            let log = agent.role("log", "Transcript").await?;
+            let result: Value = agent
+                .client
+                .execute_async(
+                    SCROLL_UP_JS,
+                    vec![serde_json::to_value(&log)?, json!(1), json!(WINDOW)],
+                )
+                .await?;
+            if let Some(error) = result.get("error").and_then(Value::as_str) {
+                return Err(format!("scrolling the Transcript up: {error}").into());
+            }
+            let mut seen: Vec<u64> = serde_json::from_value(result["seen"].clone())?;
+            seen.sort_unstable();
+            let all: Vec<u64> = (1..=u64::try_from(LONG_CHAT)?).collect();
+            if seen != all {
+                let missing: Vec<&u64> = all.iter().filter(|n| !seen.contains(n)).collect();
+                return Err(format!(
+                    "{} messages never drawn in the Transcript: {missing:?}",
+                    missing.len()
+                )
+                .into());
+            }
+            agent.assert_no_console_errors().await?;
+            Ok(())
+        },
+    )
+    .await;
 }

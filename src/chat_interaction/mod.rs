@@ -48,6 +48,40 @@ pub fn load_conversation(
     });
 }
 
+/// What a log calls when the agent nears the top of what is loaded: asks for the page of the
+/// contact's conversation (of the view `public`) before its oldest loaded message, unless one
+/// is on its way or nothing older is left. `wanted` says whether this log needs it at all (an
+/// interaction's transcript does only while its own first message may be older).
+pub fn older_pages(
+    api: Api,
+    interactions: InteractionsState,
+    notices: Notices,
+    contact: ContactId,
+    public: Option<bool>,
+    wanted: impl Fn() -> bool + Send + Sync + 'static,
+) -> Callback<()> {
+    let loading = StoredValue::new(false);
+    Callback::new(move |()| {
+        let (before, more) = interactions.conversations.with_untracked(|c| {
+            c.get(&contact).map_or((None, false), |c| {
+                (c.oldest(public), c.view(public).has_more)
+            })
+        });
+        if loading.get_value() || !more || !wanted() {
+            return;
+        }
+        loading.set_value(true);
+        let client = api.client();
+        spawn_local(async move {
+            match client.conversation(contact, before, public).await {
+                Ok(page) => interactions.page(page, false, public),
+                Err(e) => notices.error("Loading earlier messages", &e),
+            }
+            loading.try_set_value(false);
+        });
+    })
+}
+
 /// While a conversation shows, tells the server the contact's messages were read (which
 /// clears the unread marks everywhere) and clears the Contacts list's mark at once.
 pub fn mark_read_while_shown(

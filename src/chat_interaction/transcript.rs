@@ -6,6 +6,7 @@ use super::markup::{Drawn, Markup};
 use super::send::{self, Sender};
 use super::state::{InteractionsState, Pending};
 use crate::browser::{clock_time, date_time};
+use crate::shell::state::desk;
 use leptos::prelude::*;
 use wire::{
     Author, Channel, ClientMessageId, ContactId, InteractionId, InteractionView, MessageId,
@@ -429,7 +430,29 @@ pub fn Transcript(
         Some(id) => format!("t-{id}"),
         None => format!("t-c{contact}"),
     };
-    view! { <WindowedLog list=list place=place label=label render=render/> }
+    // An interaction's earlier messages may be older than the newest page (a chat that went on
+    // for days): its transcript asks for older pages until what is loaded reaches back before
+    // the interaction began.
+    let began = move || {
+        let id = only?;
+        interactions.conversations.with_untracked(|c| {
+            let conv = c.get(&contact)?;
+            let began = conv.interactions.iter().find(|i| i.id == id)?.created_at;
+            Some((began, conv.messages.iter().next().map(|m| m.created_at)))
+        })
+    };
+    let older = super::older_pages(
+        sender.api,
+        interactions,
+        desk().notices,
+        contact,
+        None,
+        move || match began() {
+            Some((began, Some(oldest))) => oldest >= began,
+            _ => true,
+        },
+    );
+    view! { <WindowedLog list=list place=place label=label render=render older=older/> }
 }
 
 #[cfg(test)]

@@ -5,10 +5,10 @@
 pub mod state;
 mod thread;
 
-use crate::chat_interaction::load_conversation;
 use crate::chat_interaction::log::WindowedLog;
 use crate::chat_interaction::send::Sender;
 use crate::chat_interaction::transcript::{entries, entry_view, Entry};
+use crate::chat_interaction::{load_conversation, older_pages};
 use crate::shell::state::desk;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -111,24 +111,7 @@ pub fn ConversationTab(
         );
     };
     let refresh = move |_| load_conversation(api, interactions, notices, contact, public);
-    let loading_older = StoredValue::new(false);
-    let older = Callback::new(move |()| {
-        if loading_older.get_value() || !has_more() {
-            return;
-        }
-        loading_older.set_value(true);
-        let before = interactions
-            .conversations
-            .with_untracked(|c| c.get(&contact).and_then(|c| c.oldest(public)));
-        let client = api.client();
-        spawn_local(async move {
-            match client.conversation(contact, before, public).await {
-                Ok(page) => interactions.page(page, false, public),
-                Err(e) => notices.error("Loading earlier messages", &e),
-            }
-            loading_older.set_value(false);
-        });
-    });
+    let older = older_pages(api, interactions, notices, contact, public, || true);
     let render = Callback::new(move |entry: Entry| {
         let needle = query.get_untracked();
         let hit = found.with_untracked(|f| f.get(current.get_untracked()).copied());
