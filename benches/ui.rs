@@ -291,14 +291,7 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 /// One pass of every measurement, with Chromium's CPU slowed `rate` times.
 async fn measure(agent: &Browser, rate: u32) -> Result {
     // Scrolling through 10,000 messages takes longer than WebDriver's default 30 s.
-    agent
-        .client
-        .update_timeouts(fantoccini::wd::TimeoutConfiguration::new(
-            Some(Duration::from_mins(3)),
-            None,
-            None,
-        ))
-        .await?;
+    agent.script_timeout(Duration::from_mins(3)).await?;
     let (user, password) = DEMO_AGENTS[0];
     login(agent, user, password).await?;
     agent.click_containing("tab", "Communication").await?;

@@ -291,6 +291,34 @@ async fn row_texts(agent: &Browser) -> Result<Vec<String>> {
     Ok(serde_json::from_value(texts)?)
 }
 
+/// Scrolls the log named `log` up one screen per frame ([`SCROLL_UP_JS`]) to its first
+/// message; fails unless every one of `messages` messages (numbered from 1) was drawn.
+async fn scroll_up_through(agent: &Browser, log: &str, messages: usize) -> Result {
+    let element = agent.role("log", log).await?;
+    let result: Value = agent
+        .client
+        .execute_async(
+            SCROLL_UP_JS,
+            vec![serde_json::to_value(&element)?, json!(1), json!(WINDOW)],
+        )
+        .await?;
+    if let Some(error) = result.get("error").and_then(Value::as_str) {
+        return Err(format!("scrolling the {log} log up: {error}").into());
+    }
+    let mut seen: Vec<u64> = serde_json::from_value(result["seen"].clone())?;
+    seen.sort_unstable();
+    let all: Vec<u64> = (1..=u64::try_from(messages)?).collect();
+    if seen != all {
+        let missing: Vec<&u64> = all.iter().filter(|n| !seen.contains(n)).collect();
+        return Err(format!(
+            "{} messages never drawn in the {log} log on the way up: {missing:?}",
+            missing.len()
+        )
+        .into());
+    }
+    Ok(())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scrolling_a_long_conversation_shows_every_message_once() {
     let data = tempfile::tempdir().expect("a temporary directory");
@@ -307,14 +335,7 @@ async fn scrolling_a_long_conversation_shows_every_message_once() {
         options,
         |h| async move {
             let agent = h.browser("ann").await?;
-            agent
-                .client
-                .update_timeouts(fantoccini::wd::TimeoutConfiguration::new(
-                    Some(Duration::from_secs(90)),
-                    None,
-                    None,
-                ))
-                .await?;
+            agent.script_timeout(Duration::from_secs(90)).await?;
             let (user, password) = DEMO_AGENTS[0];
             login(&agent, user, password).await?;
             agent.click_containing("tab", "Communication").await?;
@@ -332,28 +353,7 @@ async fn scrolling_a_long_conversation_shows_every_message_once() {
                 return Err(format!("opening Quinn's conversation: {error}").into());
             }
 
-            let log = agent.role("log", "Conversation").await?;
-            let result: Value = agent
-                .client
-                .execute_async(
-                    SCROLL_UP_JS,
-                    vec![serde_json::to_value(&log)?, json!(1), json!(WINDOW)],
-                )
-                .await?;
-            if let Some(error) = result.get("error").and_then(Value::as_str) {
-                return Err(format!("scrolling up: {error}").into());
-            }
-            let mut seen: Vec<u64> = serde_json::from_value(result["seen"].clone())?;
-            seen.sort_unstable();
-            let all: Vec<u64> = (1..=u64::try_from(MESSAGES)?).collect();
-            if seen != all {
-                let missing: Vec<&u64> = all.iter().filter(|n| !seen.contains(n)).collect();
-                return Err(format!(
-                    "{} messages never drawn on the way up: {missing:?}",
-                    missing.len()
-                )
-                .into());
-            }
+            scroll_up_through(&agent, "Conversation", MESSAGES).await?;
 
             // Another contact's conversation in the same place, then Quinn's again: each log
             // holds its own rows only.
@@ -463,41 +463,13 @@ async fn an_interaction_longer_than_a_page_shows_from_its_first_message() {
             }
 
             let agent = h.browser("ann").await?;
-            agent
-                .client
-                .update_timeouts(fantoccini::wd::TimeoutConfiguration::new(
-                    Some(Duration::from_secs(90)),
-                    None,
-                    None,
-                ))
-                .await?;
+            agent.script_timeout(Duration::from_secs(90)).await?;
             login(&agent, user, password).await?;
             agent.click_containing("tab", "Rowan Vale").await?;
             agent
                 .wait_text("log", "Transcript", &text_of(LONG_CHAT))
                 .await?;
-            let log = agent.role("log", "Transcript").await?;
-            let result: Value = agent
-                .client
-                .execute_async(
-                    SCROLL_UP_JS,
-                    vec![serde_json::to_value(&log)?, json!(1), json!(WINDOW)],
-                )
-                .await?;
-            if let Some(error) = result.get("error").and_then(Value::as_str) {
-                return Err(format!("scrolling the Transcript up: {error}").into());
-            }
-            let mut seen: Vec<u64> = serde_json::from_value(result["seen"].clone())?;
-            seen.sort_unstable();
-            let all: Vec<u64> = (1..=u64::try_from(LONG_CHAT)?).collect();
-            if seen != all {
-                let missing: Vec<&u64> = all.iter().filter(|n| !seen.contains(n)).collect();
-                return Err(format!(
-                    "{} messages never drawn in the Transcript: {missing:?}",
-                    missing.len()
-                )
-                .into());
-            }
+            scroll_up_through(&agent, "Transcript", LONG_CHAT).await?;
             agent.assert_no_console_errors().await?;
             Ok(())
         },

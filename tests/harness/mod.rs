@@ -1015,6 +1015,19 @@ impl Browser {
         Ok(())
     }
 
+    /// Lets the page's scripts run for up to `limit` (WebDriver's default is 30 s): a scroll
+    /// through a long conversation runs in one script.
+    pub async fn script_timeout(&self, limit: Duration) -> Result {
+        self.client
+            .update_timeouts(fantoccini::wd::TimeoutConfiguration::new(
+                Some(limit),
+                None,
+                None,
+            ))
+            .await?;
+        Ok(())
+    }
+
     /// Runs a Chrome DevTools Protocol command through chromedriver.
     pub async fn cdp(&self, cmd: &str, params: Value) -> Result<Value> {
         let response = reqwest::Client::new()
