@@ -61,15 +61,21 @@ pub fn older_pages(
     wanted: impl Fn() -> bool + Send + Sync + 'static,
 ) -> Callback<()> {
     let loading = StoredValue::new(false);
+    // Called at every scroll event near the top: the cheap checks come before the oldest
+    // message is looked for.
     Callback::new(move |()| {
-        let (before, more) = interactions.conversations.with_untracked(|c| {
-            c.get(&contact).map_or((None, false), |c| {
-                (c.oldest(public), c.view(public).has_more)
-            })
-        });
-        if loading.get_value() || !more || !wanted() {
+        if loading.get_value() {
             return;
         }
+        let more = interactions
+            .conversations
+            .with_untracked(|c| c.get(&contact).is_some_and(|c| c.view(public).has_more));
+        if !more || !wanted() {
+            return;
+        }
+        let before = interactions
+            .conversations
+            .with_untracked(|c| c.get(&contact).and_then(|c| c.oldest(public)));
         loading.set_value(true);
         let client = api.client();
         spawn_local(async move {
