@@ -14,6 +14,10 @@
 //!   desktop, are refused with a visible message.
 //! - `dropped_stream_loses_and_duplicates_nothing`: the agent's event stream is cut while the
 //!   visitor writes; once it is back every message shows exactly once, and again after a reload.
+//! - `stream_back_after_the_log_was_pruned_shows_what_it_missed`: the stream is cut until the
+//!   server's event log no longer holds what came meanwhile (`resync`): the open chat shows the
+//!   messages it missed, once each, in the agent's view and in a supervisor's Monitor, and the
+//!   agent's draft is still there.
 
 mod harness;
 
@@ -22,6 +26,7 @@ use harness::{
     ApiUser, Browser, Files, Harness, Result, DEMO_AGENTS, SVG,
 };
 use serde_json::json;
+use std::time::Duration;
 
 /// Logs `agent` in as demo agent `index` and sets the Chat channel status to Ready.
 async fn ready_agent(agent: &Browser, index: usize) -> Result {
@@ -351,6 +356,96 @@ async fn dropped_stream_loses_and_duplicates_nothing() {
                     );
                 }
             }
+            agent.assert_no_console_errors().await
+        },
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stream_back_after_the_log_was_pruned_shows_what_it_missed() {
+    let options = harness::Options {
+        configure: Box::new(|c| {
+            c.event_retention = Duration::from_secs(3);
+            c.prune_interval = Duration::from_millis(200);
+        }),
+        ..harness::Options::default()
+    };
+    harness::run_with(
+        "stream_back_after_the_log_was_pruned_shows_what_it_missed",
+        options,
+        |h: Harness| async move {
+            let agent = h.browser("agent").await?;
+            agent.hook_event_streams().await?;
+            ready_agent(&agent, 0).await?;
+
+            let visitor = ApiUser::visitor(&h, None, "Gail Gap").await?;
+            visitor.visitor_says("Before the gap").await?;
+            agent.role("alertdialog", "Chat offer: Gail Gap").await?;
+            agent.click("button", "Accept").await?;
+            agent
+                .wait_text("log", "Transcript", "Before the gap")
+                .await?;
+            agent.fill("Message", "A draft kept").await?;
+            // A supervisor monitors the chat from the console.
+            let sam = h.browser("sam").await?;
+            sam.hook_event_streams().await?;
+            login(&sam, "sam", "sam-pass-1").await?;
+            sam.click("link", "Console").await?;
+            sam.click("button", "Monitor the chat with Gail Gap")
+                .await?;
+            sam.wait_text("log", "Transcript", "Before the gap").await?;
+
+            agent.cut_event_streams().await?;
+            sam.cut_event_streams().await?;
+            agent.wait_role_text("status", "Reconnecting").await?;
+            visitor.visitor_says("During the gap").await?;
+            visitor.visitor_says("Still during the gap").await?;
+            // Until the log has pruned what came during the cut, the stream would replay it:
+            // wait until it no longer can, so the server answers the reconnect with `resync`.
+            let store = threadline_api::store::Store::connect(h.database_url()).await?;
+            let head = store.event_head().await?;
+            wait_until(
+                "the log pruned past the cut",
+                Duration::from_secs(30),
+                || {
+                    let store = &store;
+                    async move { Ok((store.event_floor().await? >= head).then_some(())) }
+                },
+            )
+            .await?;
+            agent.restore_event_streams().await?;
+            sam.restore_event_streams().await?;
+
+            for (who, browser) in [("the agent", &agent), ("the supervisor", &sam)] {
+                let transcript = browser
+                    .wait_text("log", "Transcript", "Still during the gap")
+                    .await?;
+                for line in ["Before the gap", "During the gap", "Still during the gap"] {
+                    let n = occurrences(&transcript, line);
+                    if n != 1 {
+                        return Err(format!(
+                            "after the resync {line:?} shows {n} times to {who}:\n{transcript}"
+                        )
+                        .into());
+                    }
+                }
+            }
+            let draft = agent
+                .role("textbox", "Message")
+                .await?
+                .prop("value")
+                .await?;
+            if draft.as_deref() != Some("A draft kept") {
+                return Err(format!("the draft after the resync: {draft:?}").into());
+            }
+            // Live again: what the visitor writes now arrives by the stream.
+            visitor.visitor_says("After the gap").await?;
+            agent
+                .wait_text("log", "Transcript", "After the gap")
+                .await?;
+            sam.wait_text("log", "Transcript", "After the gap").await?;
+            sam.assert_no_console_errors().await?;
             agent.assert_no_console_errors().await
         },
     )

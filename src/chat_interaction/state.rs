@@ -347,6 +347,19 @@ impl InteractionsState {
         });
     }
 
+    /// The stream missed events the log no longer holds (`resync`): any conversation held may
+    /// lack messages, so all go, to be loaded again, but for what the agent is still sending.
+    pub fn forget_all(self) {
+        self.conversations.update(|c| {
+            c.retain(|_, conv| !conv.pending.is_empty());
+            for conv in c.values_mut() {
+                conv.messages = Thread::default();
+                conv.interactions.clear();
+                conv.views = Default::default();
+            }
+        });
+    }
+
     /// A message was stored.
     pub fn message(self, message: MessageView) {
         let contact = message.contact_id;

@@ -93,7 +93,7 @@ impl ContactsState {
         if self.selected.get_untracked() == Some(gone) {
             self.selected.set(Some(into_id));
         }
-        self.missed.update(|n| *n = n.wrapping_add(1));
+        self.ask_newest();
     }
 
     /// An identity of `contact` became `new_contact`: both as they are now, and the newest
@@ -101,6 +101,11 @@ impl ContactsState {
     pub fn unlinked(self, contact: ContactView, new_contact: ContactView) {
         self.updated(contact);
         self.updated(new_contact);
+        self.ask_newest();
+    }
+
+    /// The newest page of the list is asked for again (it holds what changed at the top).
+    pub fn ask_newest(self) {
         self.missed.update(|n| *n = n.wrapping_add(1));
     }
 
@@ -137,7 +142,7 @@ impl ContactsState {
             .with_untracked(|l| l.iter().any(|s| s.id == contact));
         if !known && !self.asked.with_value(|a| a.contains(&contact)) {
             self.asked.update_value(|a| a.push(contact));
-            self.missed.update(|n| *n = n.wrapping_add(1));
+            self.ask_newest();
         }
         known
     }

@@ -25,7 +25,7 @@ pub struct Parts {
     pub host: Option<crate::embed::state::Host>,
 }
 
-/// Loads the agent's work from scratch (start-up, and after a `resync`).
+/// Loads the agent's work from scratch (start-up, a `resync`, contacts linked or unlinked).
 pub async fn reload(client: &ApiClient<LoggedIn>, parts: &Parts) -> Result<(), ClientError> {
     let work = client.my_work().await?;
     if let Some(host) = parts.host {
@@ -38,12 +38,13 @@ pub async fn reload(client: &ApiClient<LoggedIn>, parts: &Parts) -> Result<(), C
     Ok(())
 }
 
-/// Whether the event rewrote conversations, so that the agent's open interactions (whose
-/// contact may have changed) must be loaded again after it.
+/// Whether the event rewrote conversations (contacts linked or unlinked) or says that events
+/// were missed (`resync`), so that the agent's work must be loaded again after it and the
+/// views of conversations built afresh.
 pub fn rewrites_conversations(event: &Event) -> bool {
     matches!(
         event,
-        Event::ContactLinked { .. } | Event::ContactUnlinked { .. }
+        Event::ContactLinked { .. } | Event::ContactUnlinked { .. } | Event::Resync
     )
 }
 
@@ -142,7 +143,10 @@ pub fn dispatch(parts: &Parts, event: Event) {
                 .reassigned_away(interaction_id, &by_name, &to_name);
             parts.notices.push(text);
         }
-        // The stream handles a resync itself (it reloads everything).
-        Event::Resync => {}
+        // The stream reloads the agent's work after it (see `rewrites_conversations`).
+        Event::Resync => {
+            parts.interactions.forget_all();
+            parts.contacts.ask_newest();
+        }
     }
 }

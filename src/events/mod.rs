@@ -70,22 +70,17 @@ fn receive(api: &ApiClient<LoggedIn>, parts: &Parts, status: StreamStatus, updat
     match update {
         Update::Link(Wire::Up) => status.0.set(Link::Live),
         Update::Link(Wire::Down) => status.0.set(Link::Reconnecting),
-        Update::Event(_, Event::Resync) => {
-            let (api, parts) = (api.clone(), *parts);
-            spawn_local(async move {
-                if let Err(e) = dispatch::reload(&api, &parts).await {
-                    parts.notices.error("Reloading after a gap", &e);
-                }
-            });
-        }
         Update::Event(_, event) if dispatch::rewrites_conversations(&event) => {
+            let what = if matches!(event, Event::Resync) {
+                "Reloading after a gap"
+            } else {
+                "Reloading after contacts were linked"
+            };
             dispatch::dispatch(parts, event);
             let (api, parts) = (api.clone(), *parts);
             spawn_local(async move {
                 if let Err(e) = dispatch::reload(&api, &parts).await {
-                    parts
-                        .notices
-                        .error("Reloading after contacts were linked", &e);
+                    parts.notices.error(what, &e);
                 }
                 parts.contacts.rewritten();
             });

@@ -151,6 +151,8 @@ impl MonitorState {
                     }
                 });
             }
+            // The stream missed events the log no longer holds: read everything again.
+            Event::Resync => self.refresh(),
             _ => {}
         }
     }
