@@ -36,6 +36,26 @@ async fn ready_agent(agent: &Browser, index: usize) -> Result {
     Ok(())
 }
 
+/// Ann, with her event streams hooked (cut and restored at will) and Ready, accepts a chat
+/// that a visitor named `name` starts over the API with `first`.
+async fn hooked_agent_in_a_chat(
+    h: &Harness,
+    name: &str,
+    first: &str,
+) -> Result<(Browser, ApiUser)> {
+    let agent = h.browser("agent").await?;
+    agent.hook_event_streams().await?;
+    ready_agent(&agent, 0).await?;
+    let visitor = ApiUser::visitor(h, None, name).await?;
+    visitor.visitor_says(first).await?;
+    agent
+        .role("alertdialog", &format!("Chat offer: {name}"))
+        .await?;
+    agent.click("button", "Accept").await?;
+    agent.wait_text("log", "Transcript", first).await?;
+    Ok((agent, visitor))
+}
+
 /// The text of every `<mark>` on the page (search highlights).
 async fn highlights(browser: &Browser) -> Result<Vec<String>> {
     let marks = browser
@@ -296,17 +316,8 @@ async fn dropped_stream_loses_and_duplicates_nothing() {
     run(
         "dropped_stream_loses_and_duplicates_nothing",
         |h: Harness| async move {
-            let agent = h.browser("agent").await?;
-            agent.hook_event_streams().await?;
-            ready_agent(&agent, 0).await?;
-
-            let visitor = ApiUser::visitor(&h, None, "Sam Stream").await?;
-            visitor.visitor_says("First, before the cut").await?;
-            agent.role("alertdialog", "Chat offer: Sam Stream").await?;
-            agent.click("button", "Accept").await?;
-            agent
-                .wait_text("log", "Transcript", "First, before the cut")
-                .await?;
+            let (agent, visitor) =
+                hooked_agent_in_a_chat(&h, "Sam Stream", "First, before the cut").await?;
 
             let opened = agent.cut_event_streams().await?;
             if opened == 0 {
@@ -375,17 +386,7 @@ async fn stream_back_after_the_log_was_pruned_shows_what_it_missed() {
         "stream_back_after_the_log_was_pruned_shows_what_it_missed",
         options,
         |h: Harness| async move {
-            let agent = h.browser("agent").await?;
-            agent.hook_event_streams().await?;
-            ready_agent(&agent, 0).await?;
-
-            let visitor = ApiUser::visitor(&h, None, "Gail Gap").await?;
-            visitor.visitor_says("Before the gap").await?;
-            agent.role("alertdialog", "Chat offer: Gail Gap").await?;
-            agent.click("button", "Accept").await?;
-            agent
-                .wait_text("log", "Transcript", "Before the gap")
-                .await?;
+            let (agent, visitor) = hooked_agent_in_a_chat(&h, "Gail Gap", "Before the gap").await?;
             agent.fill("Message", "A draft kept").await?;
             // A supervisor monitors the chat from the console.
             let sam = h.browser("sam").await?;
