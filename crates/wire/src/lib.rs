@@ -35,6 +35,7 @@ pub mod contact;
 pub mod embed;
 pub mod error;
 pub mod event;
+mod flat;
 pub mod ids;
 pub mod lifecycle;
 pub mod limits;

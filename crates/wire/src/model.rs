@@ -1,5 +1,6 @@
 //! The nouns of the product, as both sides see them.
 
+use crate::flat::{required, unknown};
 use crate::ids::{
     AgentId, AttachmentId, ClientMessageId, ContactId, DispositionCode, InteractionId, MessageId,
     ReasonCode,
@@ -204,7 +205,11 @@ impl Reactivation {
 /// An agent's state on the Chat channel.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(tag = "state", rename_all = "snake_case")]
+#[serde(
+    tag = "state",
+    rename_all = "snake_case",
+    try_from = "ChatStatusFields"
+)]
 pub enum ChatStatus {
     /// Offers may arrive (while under capacity).
     Ready,
@@ -213,6 +218,29 @@ pub enum ChatStatus {
         /// Why the agent is not ready.
         reason: ReasonCode,
     },
+}
+
+/// A [`ChatStatus`] as written: its `state` and the reason (read flat, see `crate::flat`).
+#[derive(Deserialize)]
+pub struct ChatStatusFields {
+    /// `ready` or `not_ready`.
+    state: String,
+    /// Why the agent is not ready.
+    reason: Option<ReasonCode>,
+}
+
+impl TryFrom<ChatStatusFields> for ChatStatus {
+    type Error = String;
+
+    fn try_from(f: ChatStatusFields) -> Result<ChatStatus, String> {
+        Ok(match f.state.as_str() {
+            "ready" => ChatStatus::Ready,
+            "not_ready" => ChatStatus::NotReady {
+                reason: required(f.reason, "reason")?,
+            },
+            other => return Err(unknown("state", other)),
+        })
+    }
 }
 
 impl ChatStatus {
@@ -302,7 +330,7 @@ pub struct AgentView {
 /// Who wrote a message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(tag = "kind", rename_all = "snake_case", try_from = "AuthorFields")]
 pub enum Author {
     /// An agent; the name is the one the contact sees.
     Agent {
@@ -315,6 +343,33 @@ pub enum Author {
     Contact,
     /// A system line (joined, left, ended, reactivated).
     System,
+}
+
+/// An [`Author`] as written: its `kind` and the agent's fields (read flat, see `crate::flat`).
+#[derive(Deserialize)]
+pub struct AuthorFields {
+    /// `agent`, `contact` or `system`.
+    kind: String,
+    /// The agent's id.
+    id: Option<AgentId>,
+    /// The agent's display name.
+    name: Option<String>,
+}
+
+impl TryFrom<AuthorFields> for Author {
+    type Error = String;
+
+    fn try_from(f: AuthorFields) -> Result<Author, String> {
+        Ok(match f.kind.as_str() {
+            "agent" => Author::Agent {
+                id: required(f.id, "id")?,
+                name: required(f.name, "name")?,
+            },
+            "contact" => Author::Contact,
+            "system" => Author::System,
+            other => return Err(unknown("author kind", other)),
+        })
+    }
 }
 
 impl Author {

@@ -5,6 +5,7 @@
 //! never panics: anything that is not a command comes back as [`Invalid`], with the id when
 //! one could be read, so the desktop can answer it with the error code `invalid`.
 
+use crate::flat::{required, unknown};
 use crate::limits::MAX_MESSAGE_CHARS;
 use crate::{AgentId, Channel, ContactId, DispositionCode, InteractionId, Millis, ReasonCode};
 use serde::{Deserialize, Serialize};
@@ -35,9 +36,10 @@ pub enum HostStatus {
     NotReady,
 }
 
-/// What a portal asks the desktop to do.
+/// What a portal asks the desktop to do. Written as an object tagged by `type`; read through
+/// [`CommandFields`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(tag = "type", rename_all = "snake_case", try_from = "CommandFields")]
 pub enum Command {
     /// Log in with a login token from `POST /api/embed/login-token`.
     Login {
@@ -100,6 +102,68 @@ pub enum Command {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         interaction_id: Option<InteractionId>,
     },
+}
+
+/// A command as posted: its `type` and every field any command has, each optional; which
+/// ones a command needs is said once, in its `TryFrom` (read flat, see `crate::flat`).
+#[derive(Deserialize)]
+pub struct CommandFields {
+    /// The command's name.
+    #[serde(rename = "type")]
+    kind: String,
+    /// `login`.
+    token: Option<String>,
+    /// `set_status`.
+    status: Option<HostStatus>,
+    /// `set_status`.
+    reason: Option<ReasonCode>,
+    /// `open_contact`, `start_chat`.
+    contact_id: Option<ContactId>,
+    /// `open_contact`, `start_chat`.
+    customer_id: Option<String>,
+    /// `accept_offer`, `reject_offer`, `open_interaction`, `compose`.
+    interaction_id: Option<InteractionId>,
+    /// `compose`.
+    text: Option<String>,
+}
+
+impl TryFrom<CommandFields> for Command {
+    type Error = String;
+
+    fn try_from(f: CommandFields) -> Result<Command, String> {
+        Ok(match f.kind.as_str() {
+            "login" => Command::Login {
+                token: required(f.token, "token")?,
+            },
+            "logout" => Command::Logout,
+            "set_status" => Command::SetStatus {
+                status: required(f.status, "status")?,
+                reason: f.reason,
+            },
+            "open_contact" => Command::OpenContact {
+                contact_id: f.contact_id,
+                customer_id: f.customer_id,
+            },
+            "accept_offer" => Command::AcceptOffer {
+                interaction_id: f.interaction_id,
+            },
+            "reject_offer" => Command::RejectOffer {
+                interaction_id: f.interaction_id,
+            },
+            "open_interaction" => Command::OpenInteraction {
+                interaction_id: required(f.interaction_id, "interaction_id")?,
+            },
+            "start_chat" => Command::StartChat {
+                contact_id: f.contact_id,
+                customer_id: f.customer_id,
+            },
+            "compose" => Command::Compose {
+                text: required(f.text, "text")?,
+                interaction_id: f.interaction_id,
+            },
+            other => return Err(unknown("command type", other)),
+        })
+    }
 }
 
 /// A message that is not a command the desktop understands.
@@ -554,8 +618,17 @@ mod tests {
         for (data, command) in cases {
             assert_eq!(
                 parse_command(&data.to_string()),
-                Ok((CommandId("1".into()), command)),
+                Ok((CommandId("1".into()), command.clone())),
                 "{data}"
+            );
+            // Written as the enum says and read through its fields: the same command.
+            let mut written = serde_json::to_value(&command).expect("JSON");
+            written["protocol"] = json!(PROTOCOL);
+            written["id"] = json!("1");
+            assert_eq!(
+                parse_command(&written.to_string()),
+                Ok((CommandId("1".into()), command)),
+                "{written}"
             );
         }
     }
