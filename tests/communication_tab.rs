@@ -26,15 +26,23 @@
 //!   reply goes as a human agent's answer, with a count against Messenger's 2000 characters,
 //!   and a 2001-character reply is refused in the composer; Noah Williams's reply goes as a
 //!   Twitter Direct Message; every message names its channel.
+//! - `a_message_whose_send_failed_is_kept_through_a_reload`: Ann writes to Maria Lopez with
+//!   the network off (Chromium's network emulation): the message shows as failed with
+//!   `Retry`; the network comes back and the page is reloaded: a notice says a message had not
+//!   reached the server, the message is back in Maria's conversation as failed, and `Retry`
+//!   sends it; the server holds it once, and after another reload it shows once, with no notice.
+//!   Then a record of a send the server did store (its answer lost) is put back at a reload and
+//!   settled by Maria's newest page, with no `Retry`, and leaves the browser's storage.
 //! - `contact_search_finds_a_word_from_an_old_message`: "waterproofing" finds Maria Lopez.
 //! - `contacts_list_hides_and_shows`: the toggle hides and shows the Contacts list.
 
 mod harness;
 
 use harness::{
-    default_timeout, identity_for, login, run, run_with, wait_until, Browser, Harness, Options,
-    Result, DEMO_AGENTS,
+    client_id, default_timeout, identity_for, login, occurrences, run, run_with, wait_until,
+    ApiUser, Browser, Harness, Options, Result, DEMO_AGENTS,
 };
+use serde_json::json;
 use threadline_api::config::{MetaWebhook, OutboundApis};
 use threadline_platform_standin::{Failure, Standin, Tokens};
 
@@ -153,6 +161,117 @@ async fn write_a_message_reaches_the_contact_at_their_next_visit() {
             agent.assert_no_console_errors().await?;
             maria.leave_widget().await?;
             maria.assert_no_console_errors().await
+        },
+    )
+    .await;
+}
+
+/// Turns Chromium's network off (every request fails at once) or back on.
+async fn network(agent: &Browser, on: bool) -> Result {
+    agent.cdp("Network.enable", json!({})).await?;
+    agent
+        .cdp(
+            "Network.emulateNetworkConditions",
+            json!({ "offline": !on, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1 }),
+        )
+        .await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_whose_send_failed_is_kept_through_a_reload() {
+    run(
+        "a_message_whose_send_failed_is_kept_through_a_reload",
+        |h: Harness| async move {
+            let text = "Maria, your order ships on Monday";
+            let agent = h.browser("agent").await?;
+            open_communication(&agent).await?;
+            agent.fill("Search contacts", "Maria").await?;
+            agent.click_containing("button", "Maria Lopez").await?;
+            agent
+                .wait_text("log", "Conversation", "waterproofing spray")
+                .await?;
+            network(&agent, false).await?;
+            agent.fill("Write a Message", text).await?;
+            agent.click("button", "Send").await?;
+            agent.role("button", "Retry").await?;
+            agent.wait_text("log", "Conversation", text).await?;
+
+            network(&agent, true).await?;
+            agent.reload().await?;
+            agent
+                .wait_role_text("alert", "had not reached the server when the page closed")
+                .await?;
+            agent.wait_text("log", "Conversation", text).await?;
+            agent
+                .wait_text(
+                    "log",
+                    "Conversation",
+                    "The page closed before the server had this message.",
+                )
+                .await?;
+            agent.click("button", "Retry").await?;
+            agent.wait_gone("button", "Retry").await?;
+
+            let (user, password) = DEMO_AGENTS[0];
+            let api = ApiUser::agent(&h, user, password).await?;
+            let maria = api.contact_id("Maria").await?;
+            let page = api
+                .get(&format!("/api/contacts/{maria}/conversation"))
+                .await?;
+            let stored = page["messages"]
+                .as_array()
+                .map_or(0, |m| m.iter().filter(|m| m["text"] == text).count());
+            assert_eq!(stored, 1, "the message stored once: {page}");
+
+            agent.reload().await?;
+            let log = agent.wait_text("log", "Conversation", text).await?;
+            assert_eq!(occurrences(&log, text), 1, "{log}");
+            assert!(!agent.is_present("button", "Retry").await?, "{log}");
+            assert!(
+                agent.query("alert", None).await?.is_empty(),
+                "no notice after the message was sent"
+            );
+
+            // A send the server stored whose answer never came back (the page closed first):
+            // its record is put back, and Maria's newest page, which holds its client id,
+            // settles it without a retry.
+            let stored = "Maria, the invoice is attached";
+            let id = client_id();
+            api.post(
+                &format!("/api/contacts/{maria}/messages"),
+                json!({ "client_id": id, "text": stored, "source": "communication_tab" }),
+            )
+            .await?;
+            let me = api.get("/api/me").await?["id"].clone();
+            let key = format!("threadline.unsent.{me}");
+            let record = format!("{maria}\u{1f}{id}\u{1f}\u{1f}\u{1f}1764000000000\u{1f}{stored}");
+            agent
+                .client
+                .execute(
+                    "localStorage.setItem(arguments[0], arguments[1]);",
+                    vec![json!(key), json!(record)],
+                )
+                .await?;
+            agent.reload().await?;
+            agent
+                .wait_role_text("alert", "had not reached the server when the page closed")
+                .await?;
+            agent.wait_text("log", "Conversation", stored).await?;
+            agent.wait_gone("button", "Retry").await?;
+            let log = agent.text_of("log", "Conversation").await?;
+            assert_eq!(occurrences(&log, stored), 1, "{log}");
+            let kept = agent
+                .client
+                .execute(
+                    "return localStorage.getItem(arguments[0]);",
+                    vec![json!(key)],
+                )
+                .await?;
+            assert_eq!(kept, serde_json::Value::Null, "the settled record is gone");
+            agent
+                .assert_no_console_errors_except(&["ERR_INTERNET_DISCONNECTED"])
+                .await
         },
     )
     .await;

@@ -13,6 +13,7 @@ pub mod send;
 pub mod state;
 pub mod transcript;
 pub mod transfer;
+pub mod unsent;
 pub mod window;
 
 use crate::browser;

@@ -29,6 +29,13 @@ use leptos::task::spawn_local;
 use state::{desk, Api, Clock, Desk, Nav, Notices, Place};
 use wire::ContactId;
 
+/// Said at start when a message kept from before the page closed was put back.
+const UNSENT_ONE: &str =
+    "A message had not reached the server when the page closed: it is back in its conversation, with Retry.";
+/// The same for several (after their number).
+const UNSENT_MANY: &str =
+    "messages had not reached the server when the page closed: they are back in their conversations, with Retry.";
+
 /// Everything an agent sees once logged in.
 #[component]
 pub fn Shell(session: Session) -> impl IntoView {
@@ -42,6 +49,11 @@ pub fn Shell(session: Session) -> impl IntoView {
     let presence = PresenceState::new(agent);
     let notifications = NotificationsState::new();
     let interactions = InteractionsState::new(me);
+    match crate::chat_interaction::unsent::keep(interactions) {
+        0 => {}
+        1 => notices.push(UNSENT_ONE),
+        n => notices.push(format!("{n} {UNSENT_MANY}")),
+    }
     let contacts = ContactsState::new();
     let api = Api::new(client.clone());
     provide_context(Desk {
