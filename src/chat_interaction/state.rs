@@ -338,11 +338,18 @@ impl InteractionsState {
     }
 
     /// These contacts' conversations were rewritten (linked or unlinked): what is held of
-    /// them goes, to be loaded again.
-    pub fn forget(self, contacts: &[ContactId]) {
+    /// them goes, to be loaded again, but for the messages still being sent, which stay with
+    /// `into`, the contact that remains (a retry goes to it).
+    pub fn forget(self, contacts: &[ContactId], into: ContactId) {
         self.conversations.update(|c| {
+            let mut pending = Vec::new();
             for id in contacts {
-                c.remove(id);
+                if let Some(conv) = c.remove(id) {
+                    pending.extend(conv.pending);
+                }
+            }
+            if !pending.is_empty() {
+                c.entry(into).or_default().pending = pending;
             }
         });
     }
@@ -477,7 +484,8 @@ impl InteractionsState {
 
 #[cfg(test)]
 mod tests {
-    use super::Conversation;
+    use super::{Conversation, InteractionsState, Pending};
+    use leptos::prelude::*;
     use wire::{ClientMessageId, ContactId, InteractionId, MessageView};
 
     fn msg(id: i64, seq: i64) -> MessageView {
@@ -522,6 +530,62 @@ mod tests {
         };
         assert!(c.view(Some(true)).has_more);
         assert!(!c.view(Some(false)).loaded && !c.view(None).loaded);
+    }
+
+    #[test]
+    fn contacts_rewritten_keep_the_messages_still_being_sent_with_the_one_that_remains() {
+        let state = InteractionsState::new(wire::AgentId(1));
+        let pending = |id: &str| Pending {
+            client_id: ClientMessageId(id.to_owned()),
+            interaction_id: None,
+            text: id.to_owned(),
+            attachment: None,
+            written_at: 0,
+            failed: Some("offline".into()),
+            retryable: true,
+            reply_to: None,
+        };
+        state.conversations.update(|c| {
+            for (contact, id) in [(1, "d-from0001"), (2, "d-into0001"), (3, "d-other001")] {
+                let conv = c.entry(ContactId(contact)).or_default();
+                conv.merge(msg(contact, 1));
+                conv.pending.push(pending(id));
+            }
+        });
+        // Contact 1 linked into 2: both are loaded again; what was being sent stays, with 2.
+        state.forget(&[ContactId(1), ContactId(2)], ContactId(2));
+        state.conversations.with_untracked(|c| {
+            assert!(!c.contains_key(&ContactId(1)));
+            let into = &c[&ContactId(2)];
+            assert!(into.messages.is_empty() && !into.view(None).loaded);
+            let ids: Vec<&str> = into
+                .pending
+                .iter()
+                .map(|p| p.client_id.0.as_str())
+                .collect();
+            assert_eq!(ids, ["d-from0001", "d-into0001"]);
+            assert_eq!(
+                c[&ContactId(3)].messages.len(),
+                1,
+                "another contact is untouched"
+            );
+        });
+        // Contact 3 unlinked (an identity split off as contact 4): 3 keeps what was being
+        // sent, and is loaded again.
+        state.forget(&[ContactId(3), ContactId(4)], ContactId(3));
+        state.conversations.with_untracked(|c| {
+            assert!(!c.contains_key(&ContactId(4)));
+            assert!(c[&ContactId(3)].messages.is_empty());
+            assert_eq!(c[&ContactId(3)].pending.len(), 1);
+        });
+        // A conversation with nothing being sent goes whole.
+        state
+            .conversations
+            .update(|c| c.entry(ContactId(5)).or_default().merge(msg(5, 1)));
+        state.forget(&[ContactId(5)], ContactId(5));
+        state
+            .conversations
+            .with_untracked(|c| assert!(!c.contains_key(&ContactId(5))));
     }
 
     #[test]

@@ -115,14 +115,18 @@ pub fn dispatch(parts: &Parts, event: Event) {
             contact_id,
             contact,
         } => {
-            parts.interactions.forget(&[contact_id, contact.id]);
+            parts
+                .interactions
+                .forget(&[contact_id, contact.id], contact.id);
             parts.contacts.linked(contact_id, contact);
         }
         Event::ContactUnlinked {
             contact,
             new_contact,
         } => {
-            parts.interactions.forget(&[contact.id, new_contact.id]);
+            parts
+                .interactions
+                .forget(&[contact.id, new_contact.id], contact.id);
             parts.contacts.unlinked(contact, new_contact);
         }
         Event::TransferEnded {
