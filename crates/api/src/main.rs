@@ -138,6 +138,10 @@ struct Args {
     /// Seconds an uploaded image may wait to be sent before it is deleted.
     #[arg(long, env = "THREADLINE_UPLOAD_EXPIRY", default_value_t = 3600)]
     upload_expiry: u64,
+    /// Days the event log keeps events: a client away longer reloads what it shows instead of
+    /// replaying what it missed.
+    #[arg(long, env = "THREADLINE_EVENT_RETENTION_DAYS", default_value_t = 7)]
+    event_retention_days: u64,
     /// The Facebook Page whose Messenger messages are taken (entries for other Pages are
     /// ignored). The app secret and verify token come from the environment only:
     /// `THREADLINE_META_APP_SECRET`, `THREADLINE_META_VERIFY_TOKEN`.
@@ -281,6 +285,7 @@ async fn main() -> std::process::ExitCode {
     q.streams_per_visitor = args.visitor_streams.max(1);
     q.streams_per_address = args.visitor_streams_per_address.max(1);
     config.upload_expiry = std::time::Duration::from_secs(args.upload_expiry.max(60));
+    config.event_retention = std::time::Duration::from_hours(24 * args.event_retention_days.max(1));
     config.meta = threadline_api::config::MetaWebhook {
         app_secret: std::env::var("THREADLINE_META_APP_SECRET").unwrap_or_default(),
         verify_token: std::env::var("THREADLINE_META_VERIFY_TOKEN").unwrap_or_default(),
@@ -351,5 +356,23 @@ async fn main() -> std::process::ExitCode {
             eprintln!("threadline-api: {e}");
             std::process::ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Args;
+    use clap::Parser;
+
+    #[test]
+    fn the_event_log_keeps_a_week_unless_told_otherwise() {
+        let plain = Args::try_parse_from(["threadline-api"]).expect("no flags");
+        assert_eq!(plain.event_retention_days, 7);
+        let set = Args::try_parse_from(["threadline-api", "--event-retention-days", "30"])
+            .expect("a number of days");
+        assert_eq!(set.event_retention_days, 30);
+        assert!(
+            Args::try_parse_from(["threadline-api", "--event-retention-days", "a week"]).is_err()
+        );
     }
 }
