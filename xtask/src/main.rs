@@ -3,9 +3,11 @@
 //! # Layout
 //! - `main.rs`: argument parsing and dispatch (no argument-parser crate, to keep this fast to build).
 //! - [`util`]: paths, the child-process helper (puts `~/.cargo/bin` first on `PATH`), errors.
-//! - [`tools`]: makes sure the toolchain is installed at the right versions (wasm32 target, trunk,
-//!   wasm-bindgen-cli matching `Cargo.lock`, wasm-opt, Chromium, Postgres).
-//! - [`bundles`]: the two trunk builds (agent desktop, visitor widget), skipped when up to date.
+//! - [`tools`]: makes sure the toolchain is installed at the right versions (wasm32 target, the
+//!   bindgen tool matching `Cargo.lock`'s wasm-bindgen, wasm-opt, Chromium, nginx with nchan,
+//!   Postgres).
+//! - [`bundles`]: the three browser bundles (agent desktop, visitor widget, console), built by
+//!   xtask itself, skipped when up to date.
 //! - [`test`]: `cargo xtask test`, the whole check suite that CI runs.
 //! - [`bench`]: `cargo xtask bench <what>`; [`size`]: the bundles' bytes on the wire.
 //! - [`fuzz`]: `cargo xtask fuzz`, schemathesis against the API and the cargo-fuzz targets;

@@ -98,7 +98,7 @@ pub fn cmd(program: impl AsRef<OsStr>) -> Cmd {
     let program = program.as_ref();
     let mut command = Command::new(program);
     command.env("PATH", child_path());
-    // `cargo run` gives us the environment of the xtask package; children (trunk, cargo) must
+    // `cargo run` gives us the environment of the xtask package; children (cargo, the bindgen tool) must
     // not think they are building xtask.
     for (key, _) in std::env::vars_os() {
         let key = key.to_string_lossy();
@@ -202,7 +202,7 @@ impl Cmd {
     }
 
     /// Runs quietly and returns stdout and stderr together, or `None` if the program is missing
-    /// or fails. For probes such as `trunk --version`.
+    /// or fails. For probes such as `wasm-opt --version`.
     pub fn probe(mut self) -> Option<String> {
         let output = self
             .command
