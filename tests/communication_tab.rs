@@ -55,6 +55,16 @@ async fn open_communication(agent: &Browser) -> Result {
     Ok(())
 }
 
+/// Finds a contact by first name in the Contacts list and shows their conversation, once it
+/// shows `says`.
+async fn show_contact(agent: &Browser, name: &str, says: &str) -> Result {
+    let first = name.split(' ').next().unwrap_or(name);
+    agent.fill("Search contacts", first).await?;
+    agent.click_containing("button", name).await?;
+    agent.wait_text("log", "Conversation", says).await?;
+    Ok(())
+}
+
 /// The names shown in the Contacts list right now.
 async fn contact_names(agent: &Browser) -> Result<Vec<String>> {
     let names = agent
@@ -93,11 +103,7 @@ async fn write_a_message_reaches_the_contact_at_their_next_visit() {
         |h: Harness| async move {
             let agent = h.browser("agent").await?;
             open_communication(&agent).await?;
-            agent.fill("Search contacts", "Maria").await?;
-            agent.click_containing("button", "Maria Lopez").await?;
-            agent
-                .wait_text("log", "Conversation", "waterproofing spray")
-                .await?;
+            show_contact(&agent, "Maria Lopez", "waterproofing spray").await?;
             agent
                 .fill("Write a Message", "Maria, the Wax Guard is back in stock")
                 .await?;
@@ -141,11 +147,7 @@ async fn write_a_message_reaches_the_contact_at_their_next_visit() {
                 .await?;
             // The agent is looking at someone else, with the list hidden: Show takes them to
             // Maria, list and all.
-            agent.fill("Search contacts", "Tom").await?;
-            agent.click_containing("button", "Tom Becker").await?;
-            agent
-                .wait_text("log", "Conversation", "Is the Alpine 2 tent good for snow?")
-                .await?;
+            show_contact(&agent, "Tom Becker", "Is the Alpine 2 tent good for snow?").await?;
             agent.click("button", "Hide contacts").await?;
             agent.wait_gone("list", "Contacts").await?;
             agent.click("button", "Show").await?;
@@ -186,11 +188,7 @@ async fn a_message_whose_send_failed_is_kept_through_a_reload() {
             let text = "Maria, your order ships on Monday";
             let agent = h.browser("agent").await?;
             open_communication(&agent).await?;
-            agent.fill("Search contacts", "Maria").await?;
-            agent.click_containing("button", "Maria Lopez").await?;
-            agent
-                .wait_text("log", "Conversation", "waterproofing spray")
-                .await?;
+            show_contact(&agent, "Maria Lopez", "waterproofing spray").await?;
             network(&agent, false).await?;
             agent.fill("Write a Message", text).await?;
             agent.click("button", "Send").await?;
@@ -381,11 +379,7 @@ async fn the_composer_says_what_the_platform_allows_before_anything_is_typed() {
             let agent = h.browser("agent").await?;
             open_communication(&agent).await?;
 
-            agent.fill("Search contacts", "Tom").await?;
-            agent.click_containing("button", "Tom Becker").await?;
-            agent
-                .wait_text("log", "Conversation", "Alpine 2 tent")
-                .await?;
+            show_contact(&agent, "Tom Becker", "Alpine 2 tent").await?;
             agent
                 .wait_text(
                     "region",
@@ -401,11 +395,7 @@ async fn the_composer_says_what_the_platform_allows_before_anything_is_typed() {
             })
             .await?;
 
-            agent.fill("Search contacts", "Lucas").await?;
-            agent.click_containing("button", "Lucas Martin").await?;
-            agent
-                .wait_text("log", "Conversation", "return policy for worn shoes")
-                .await?;
+            show_contact(&agent, "Lucas Martin", "return policy for worn shoes").await?;
             let note = agent
                 .wait_text(
                     "region",
@@ -436,11 +426,7 @@ async fn the_composer_says_what_the_platform_allows_before_anything_is_typed() {
             let log = agent.text_of("log", "Conversation").await?;
             assert!(!log.contains(&long), "nothing was sent: {log}");
 
-            agent.fill("Search contacts", "Noah").await?;
-            agent.click_containing("button", "Noah Williams").await?;
-            agent
-                .wait_text("log", "Conversation", "rain jacket in XXL")
-                .await?;
+            show_contact(&agent, "Noah Williams", "rain jacket in XXL").await?;
             agent
                 .wait_text(
                     "region",
@@ -486,11 +472,7 @@ async fn a_messenger_reply_goes_out_and_a_refusal_can_be_retried() {
         |h: Harness| async move {
             let agent = h.browser("agent").await?;
             open_communication(&agent).await?;
-            agent.fill("Search contacts", "Lucas").await?;
-            agent.click_containing("button", "Lucas Martin").await?;
-            agent
-                .wait_text("log", "Conversation", "return policy for worn shoes")
-                .await?;
+            show_contact(&agent, "Lucas Martin", "return policy for worn shoes").await?;
             let text = "Lucas, your return label is on its way";
             agent.fill("Write a Message", text).await?;
             agent.click("button", "Send").await?;
@@ -587,11 +569,7 @@ async fn a_signed_comment_is_answered_publicly_in_its_thread() {
             let agent = h.browser("agent").await?;
             open_communication(&agent).await?;
             agent.click("button", "Public").await?;
-            agent.fill("Search contacts", "Lena").await?;
-            agent.click_containing("button", "Lena Park").await?;
-            agent
-                .wait_text("log", "Conversation", "Tracking says delivered")
-                .await?;
+            show_contact(&agent, "Lena Park", "Tracking says delivered").await?;
             // The comment sits under the post, indented.
             let rows = agent
                 .client
