@@ -360,9 +360,10 @@ impl InteractionsState {
         self.conversations.update(|c| {
             c.retain(|_, conv| !conv.pending.is_empty());
             for conv in c.values_mut() {
-                conv.messages = Thread::default();
-                conv.interactions.clear();
-                conv.views = Default::default();
+                *conv = Conversation {
+                    pending: std::mem::take(&mut conv.pending),
+                    ..Conversation::default()
+                };
             }
         });
     }

@@ -16,7 +16,7 @@ use std::str::FromStr;
 use wire::{AttachmentView, ClientMessageId, ContactId};
 
 /// Between the fields of a record.
-const FIELD: char = '\x1f';
+const FIELD: &str = "\x1f";
 /// Between records.
 const RECORD: char = '\x1e';
 
@@ -30,14 +30,8 @@ pub fn keep(interactions: InteractionsState) -> usize {
     let kept = browser::load(Store::Local, &key).unwrap_or_default();
     let back = decode(&kept);
     let count = back.len();
-    if count > 0 {
-        interactions.conversations.update(|c| {
-            for (contact, pending) in back {
-                let conv = c.entry(contact).or_default();
-                conv.pending.retain(|p| p.client_id != pending.client_id);
-                conv.pending.push(pending);
-            }
-        });
+    for (contact, pending) in back {
+        interactions.add_pending(contact, pending);
     }
     // Written only when this page's own messages on their way change, so a second tab of the
     // same agent that has none leaves the first one's records alone.
@@ -83,7 +77,7 @@ fn encode(conversations: &HashMap<ContactId, Conversation>) -> String {
             if !out.is_empty() {
                 out.push(RECORD);
             }
-            out.push_str(&fields.join(&FIELD.to_string()));
+            out.push_str(&fields.join(FIELD));
         }
     }
     out
