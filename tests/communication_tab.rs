@@ -168,18 +168,6 @@ async fn write_a_message_reaches_the_contact_at_their_next_visit() {
     .await;
 }
 
-/// Turns Chromium's network off (every request fails at once) or back on.
-async fn network(agent: &Browser, on: bool) -> Result {
-    agent.cdp("Network.enable", json!({})).await?;
-    agent
-        .cdp(
-            "Network.emulateNetworkConditions",
-            json!({ "offline": !on, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1 }),
-        )
-        .await?;
-    Ok(())
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_message_whose_send_failed_is_kept_through_a_reload() {
     run(
@@ -189,13 +177,13 @@ async fn a_message_whose_send_failed_is_kept_through_a_reload() {
             let agent = h.browser("agent").await?;
             open_communication(&agent).await?;
             show_contact(&agent, "Maria Lopez", "waterproofing spray").await?;
-            network(&agent, false).await?;
+            agent.network(false).await?;
             agent.fill("Write a Message", text).await?;
             agent.click("button", "Send").await?;
             agent.role("button", "Retry").await?;
             agent.wait_text("log", "Conversation", text).await?;
 
-            network(&agent, true).await?;
+            agent.network(true).await?;
             agent.reload().await?;
             agent
                 .wait_role_text("alert", "had not reached the server when the page closed")

@@ -7,7 +7,8 @@
 //!   agent (played over the API), leaves; the agent writes; the visitor comes back in a new
 //!   browser session on the same profile and finds the message and the unread count.
 //! - `signed_identity_shows_the_same_conversation_on_a_clean_browser`: two browsers, one
-//!   customer identity, one conversation (live in both).
+//!   customer identity, one conversation (live in both); a message that could not go is not
+//!   kept in the browser.
 //! - `visitor_sees_the_chat_accepted_and_ended`: the panel says it is waiting, then names the
 //!   agent who accepted, then says the chat has ended when the agent ends it.
 //! - `forged_or_expired_identity_is_refused`: the API answers 403, the panel says so and shows
@@ -16,6 +17,9 @@
 //!   `.png` are refused with a message in the panel; a real PNG goes through.
 //! - `widget_stream_reconnects_without_losing_or_repeating_messages`: the panel's live stream
 //!   is cut while the agent writes; once it is back, every message shows exactly once.
+//! - `widget_gives_back_a_message_the_page_closed_on`: a send fails offline, the page reloads;
+//!   the text is back in the field with a notice and goes once on `Send`; a send the server
+//!   stored before the page closed is not given back.
 //! - `widget_works_with_the_keyboard_alone`: Tab to the launcher, Enter opens the panel with
 //!   the focus inside, the start form and the composer by keyboard, new messages land in a
 //!   polite live region, Escape closes and returns the focus to the launcher, Space reopens.
@@ -27,8 +31,8 @@ mod harness;
 
 use fantoccini::key::Key;
 use harness::{
-    default_timeout, identity_for, identity_secret, occurrences, run, unix_now, wait_until,
-    ApiUser, Browser, Files, Harness, Result, DEMO_AGENTS, SVG, TINY_PNG,
+    client_id, default_timeout, identity_for, identity_secret, occurrences, run, unix_now,
+    wait_until, ApiUser, Browser, Files, Harness, Result, DEMO_AGENTS, SVG, TINY_PNG,
 };
 use serde_json::json;
 
@@ -110,6 +114,106 @@ async fn widget_keeps_the_conversation_across_visits() {
     .await;
 }
 
+/// The widget's kept message on its way (`threadline.visitor_unsent`), read in its frame.
+async fn kept_unsent(visitor: &Browser) -> Result<serde_json::Value> {
+    Ok(visitor
+        .client
+        .execute(
+            "return localStorage.getItem('threadline.visitor_unsent');",
+            vec![],
+        )
+        .await?)
+}
+
+/// Reloads the page around the panel and opens the panel again.
+async fn reload_widget(visitor: &Browser) -> Result {
+    visitor.leave_widget().await?;
+    visitor.reload().await?;
+    visitor.open_widget().await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn widget_gives_back_a_message_the_page_closed_on() {
+    run(
+        "widget_gives_back_a_message_the_page_closed_on",
+        |h: Harness| async move {
+            let text = "Is the blue jacket back in stock?";
+            let visitor = h.browser("visitor").await?;
+            start_chat(&visitor, "Nora Novak").await?;
+            say(&visitor, "Hello from the shop page").await?;
+            visitor.network(false).await?;
+            visitor.fill("Message", text).await?;
+            visitor.click("button", "Send").await?;
+            visitor.wait_role_text("alert", "nothing was sent").await?;
+
+            // The page closes with the message not sent; back online, it is given back.
+            visitor.network(true).await?;
+            reload_widget(&visitor).await?;
+            visitor
+                .wait_role_text("alert", "had not reached us when the page closed")
+                .await?;
+            let field = visitor.role("textbox", "Message").await?;
+            assert_eq!(field.prop("value").await?.as_deref(), Some(text));
+            visitor.click("button", "Send").await?;
+            visitor.wait_text("log", "Messages", text).await?;
+            wait_until("the kept message forgotten", default_timeout(), || async {
+                Ok(kept_unsent(&visitor).await?.is_null().then_some(()))
+            })
+            .await?;
+
+            let token = visitor
+                .client
+                .execute(
+                    "return localStorage.getItem('threadline.visitor_token');",
+                    vec![],
+                )
+                .await?;
+            let api = ApiUser::visitor_with_token(&h, token.as_str().ok_or("no token kept")?);
+            let page = api.get("/api/visitor/conversation").await?;
+            let stored = page["messages"]
+                .as_array()
+                .map_or(0, |m| m.iter().filter(|m| m["text"] == text).count());
+            assert_eq!(stored, 1, "the message stored once: {page}");
+
+            // A send the server stored whose answer never came back (the page closed first):
+            // the newest page holds its client id, so nothing is given back.
+            let answered = "Stored before the page closed";
+            let id = client_id();
+            api.post(
+                "/api/visitor/messages",
+                json!({ "client_id": id, "text": answered }),
+            )
+            .await?;
+            visitor
+                .client
+                .execute(
+                    "localStorage.setItem('threadline.visitor_unsent', arguments[0]);",
+                    vec![json!(format!("{id}\u{1f}{answered}"))],
+                )
+                .await?;
+            reload_widget(&visitor).await?;
+            let log = visitor.wait_text("log", "Messages", answered).await?;
+            assert_eq!(occurrences(&log, answered), 1, "{log}");
+            wait_until(
+                "the settled message forgotten",
+                default_timeout(),
+                || async { Ok(kept_unsent(&visitor).await?.is_null().then_some(())) },
+            )
+            .await?;
+            let field = visitor.role("textbox", "Message").await?;
+            assert_eq!(field.prop("value").await?.as_deref(), Some(""));
+            for alert in visitor.query("alert", None).await? {
+                let notice = alert.text().await?;
+                assert!(!notice.contains("had not reached"), "{notice}");
+            }
+            visitor
+                .assert_no_console_errors_except(&["ERR_INTERNET_DISCONNECTED"])
+                .await
+        },
+    )
+    .await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signed_identity_shows_the_same_conversation_on_a_clean_browser() {
     run(
@@ -138,8 +242,19 @@ async fn signed_identity_shows_the_same_conversation_on_a_clean_browser() {
             laptop
                 .wait_text("log", "Messages", "And this one from my phone")
                 .await?;
-            laptop.assert_no_console_errors().await?;
-            phone.assert_no_console_errors().await
+            phone.assert_no_console_errors().await?;
+
+            // A customer's message that could not go is not kept in the browser either: the
+            // next person at a shared computer must not find it.
+            laptop.network(false).await?;
+            laptop.fill("Message", "My card ends in 4242").await?;
+            laptop.click("button", "Send").await?;
+            laptop.wait_role_text("alert", "nothing was sent").await?;
+            assert!(kept_unsent(&laptop).await?.is_null(), "nothing kept");
+            laptop.network(true).await?;
+            laptop
+                .assert_no_console_errors_except(&["ERR_INTERNET_DISCONNECTED"])
+                .await
         },
     )
     .await;

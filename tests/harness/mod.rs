@@ -1043,6 +1043,18 @@ impl Browser {
         Ok(body["value"].clone())
     }
 
+    /// Turns the page's network off (every request fails at once, in its frames too) or back
+    /// on (CDP `Network.emulateNetworkConditions`).
+    pub async fn network(&self, on: bool) -> Result {
+        self.cdp("Network.enable", json!({})).await?;
+        self.cdp(
+            "Network.emulateNetworkConditions",
+            json!({ "offline": !on, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1 }),
+        )
+        .await?;
+        Ok(())
+    }
+
     /// From the next page load on, every `EventSource` the pages open can be cut with
     /// [`Browser::cut_event_streams`] and restored with [`Browser::restore_event_streams`].
     /// The script runs in every new document of the page's frames, so in the widget's
@@ -1490,6 +1502,15 @@ impl ApiUser {
             token,
             http,
         })
+    }
+
+    /// A visitor whose token a browser's widget holds.
+    pub fn visitor_with_token(h: &Harness, token: &str) -> ApiUser {
+        ApiUser {
+            base_url: h.base_url().to_owned(),
+            token: token.to_owned(),
+            http: reqwest::Client::new(),
+        }
     }
 
     /// The bearer token.

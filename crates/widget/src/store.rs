@@ -8,11 +8,20 @@
 //! while the company's page vouches for them (its signed identity is present and matches), so
 //! their token is never written, and a stored token is dropped as soon as a page identifies
 //! someone: the next anonymous person on a shared computer starts fresh.
+//!
+//! Beside the token, and under the same rule, the text of the message on its way (with its
+//! client id) until the server has it: a page closed or reloaded while the send failed or was
+//! still going gives it back to the visitor. It goes with the token.
 
 use client::storage::{self, Store};
+use wire::ClientMessageId;
 
 /// The key the token is kept under.
 const TOKEN_KEY: &str = "threadline.visitor_token";
+/// The key the message on its way is kept under.
+const UNSENT_KEY: &str = "threadline.visitor_unsent";
+/// Between the client id and the text: a client id never holds it.
+const SEP: char = '\u{1f}';
 
 /// The stored token, if a chat was started in this browser before.
 pub fn load() -> Option<String> {
@@ -53,9 +62,40 @@ pub fn save(token: &str, identified: bool) {
     }
 }
 
-/// Forgets the token (the server no longer knows it).
+/// Forgets the token (the server no longer knows it) and the message on its way with it.
 pub fn clear() {
     storage::remove(Store::Local, TOKEN_KEY);
+    drop_unsent();
+}
+
+/// Keeps the message on its way if [`keeps`] allows (as the token).
+pub fn keep_unsent(text: &str, id: &ClientMessageId, identified: bool) {
+    if keeps(identified) {
+        storage::save(Store::Local, UNSENT_KEY, &unsent_record(text, id));
+    }
+}
+
+/// The message kept on its way, if any.
+pub fn unsent() -> Option<(String, ClientMessageId)> {
+    read_unsent(&storage::load(Store::Local, UNSENT_KEY)?)
+}
+
+/// Forgets the message kept on its way (the server has it, or the visitor changed it).
+pub fn drop_unsent() {
+    storage::remove(Store::Local, UNSENT_KEY);
+}
+
+/// The record of a message on its way: its client id, [`SEP`], its text.
+fn unsent_record(text: &str, id: &ClientMessageId) -> String {
+    format!("{id}{SEP}{text}")
+}
+
+/// Reads [`unsent_record`]; `None` for anything else (a record of another version, or
+/// changed by hand).
+fn read_unsent(record: &str) -> Option<(String, ClientMessageId)> {
+    let (id, text) = record.split_once(SEP)?;
+    let id = ClientMessageId(id.to_owned());
+    (id.is_valid() && !text.trim().is_empty()).then(|| (text.to_owned(), id))
 }
 
 #[cfg(test)]
@@ -77,5 +117,24 @@ mod tests {
         );
         assert!(keeps(false));
         assert!(!keeps(true));
+    }
+
+    #[test]
+    fn a_message_on_its_way_reads_back_as_written() {
+        let id = ClientMessageId("w-0123456789ab".into());
+        for text in ["Where is my order?", "two\nlines", "a \u{1f} in the text"] {
+            let record = unsent_record(text, &id);
+            assert_eq!(read_unsent(&record), Some((text.to_owned(), id.clone())));
+        }
+        // Anything else is nothing to put back.
+        for record in [
+            "",
+            "no separator",
+            "\u{1f}text",
+            "bad id!\u{1f}text",
+            "w-0123456789ab\u{1f}  ",
+        ] {
+            assert_eq!(read_unsent(record), None, "{record:?}");
+        }
     }
 }

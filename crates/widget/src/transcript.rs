@@ -4,7 +4,10 @@
 pub use client::Change;
 use client::{Receipted, Thread};
 use serde::Deserialize;
-use wire::{ContactId, InteractionId, InteractionState, MessageId, Millis, Party, SystemLine};
+use wire::{
+    ClientMessageId, ContactId, InteractionId, InteractionState, MessageId, Millis, Party,
+    SystemLine,
+};
 
 /// Who wrote a message (`wire::Author`'s `kind`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -75,6 +78,10 @@ pub struct Message {
     pub read_at: Option<Millis>,
     /// For system lines: what happened.
     pub system: Option<SystemLine>,
+    /// The id this browser sent it with (the visitor's own messages only): how a message
+    /// kept on its way through a reload is found stored.
+    #[serde(default)]
+    pub client_id: Option<ClientMessageId>,
 }
 
 impl Receipted for Message {
@@ -245,6 +252,13 @@ impl Transcript {
             .rev()
             .filter(|m| m.author.kind == Kind::Agent)
             .find_map(|m| m.author.name.clone())
+    }
+
+    /// Whether a loaded message was sent with `id`.
+    pub fn holds(&self, id: &ClientMessageId) -> bool {
+        self.messages
+            .iter()
+            .any(|m| m.client_id.as_ref() == Some(id))
     }
 
     /// Whether the visitor's last chat is over (there was one, and it is not open).

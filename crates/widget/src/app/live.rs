@@ -54,6 +54,9 @@ async fn first_page(epoch: u32, token: String) -> bool {
             Mode::Start
         };
         a.set_mode(mode);
+        if mode == Mode::Chat {
+            a.put_back_unsent();
+        }
         a.ack();
         a.scroll_to_end();
         a.focus_if_open();

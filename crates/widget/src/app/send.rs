@@ -27,6 +27,9 @@ pub(super) fn send_text() {
             Some((t, id)) if *t == text => id.clone(),
             _ => new_client_id(),
         };
+        if a.stored {
+            store::keep_unsent(&text, &client_id, a.host.identity.is_some());
+        }
         a.outbox.retry = Some((text.clone(), client_id.clone()));
         a.outbox.busy = true;
         let request = VisitorSendRequest {
@@ -45,6 +48,7 @@ pub(super) fn send_text() {
             match result {
                 Ok(message) => {
                     a.outbox.retry = None;
+                    store::drop_unsent();
                     if a.ui.text.value() == typed {
                         a.ui.text.set_value("");
                     }
@@ -123,6 +127,10 @@ pub(super) async fn end_chat() {
     });
 }
 
+/// The notice of a message put back by [`App::put_back_unsent`].
+const UNSENT: &str =
+    "Your last message had not reached us when the page closed. Press Send to send it.";
+
 /// A fresh client message id.
 pub(super) fn new_client_id() -> ClientMessageId {
     client::ids::new_client_id('w')
@@ -169,8 +177,36 @@ impl App {
         }
     }
 
+    /// Gives back the message kept on its way when the page closed (see `store`), once the
+    /// conversation's newest page is shown: in the field, with its client id for `Send`, and
+    /// a notice; forgotten if the server has it.
+    pub(super) fn put_back_unsent(&mut self) {
+        if !self.stored || self.outbox.retry.is_some() {
+            return;
+        }
+        let Some((text, id)) = store::unsent() else {
+            return;
+        };
+        if self.transcript.holds(&id) {
+            store::drop_unsent();
+            return;
+        }
+        if self.ui.text.value().trim().is_empty() {
+            self.ui.text.set_value(&text);
+        }
+        self.outbox.retry = Some((text, id));
+        self.alert(UNSENT);
+    }
+
     /// The visitor typed: tells the agent (at most every 3 s), and that they stopped after 4 s.
+    /// A message kept on its way that the visitor changed is theirs to send again: no longer
+    /// kept.
     pub(super) fn typing_input(&mut self) {
+        if let Some((text, _)) = &self.outbox.retry {
+            if self.ui.text.value().trim() != text && !self.outbox.busy {
+                store::drop_unsent();
+            }
+        }
         if self.session.is_none() || self.mode != Mode::Chat {
             return;
         }
