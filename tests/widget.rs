@@ -20,6 +20,8 @@
 //! - `widget_gives_back_a_message_the_page_closed_on`: a send fails offline, the page reloads;
 //!   the text is back in the field with a notice and goes once on `Send`; a send the server
 //!   stored before the page closed is not given back.
+//! - `widget_does_not_give_back_a_message_the_server_refused`: a send the server refuses (a
+//!   4xx) stays in the field with the server's reason and is not kept.
 //! - `widget_works_with_the_keyboard_alone`: Tab to the launcher, Enter opens the panel with
 //!   the focus inside, the start form and the composer by keyboard, new messages land in a
 //!   polite live region, Escape closes and returns the focus to the launcher, Space reopens.
@@ -31,10 +33,12 @@ mod harness;
 
 use fantoccini::key::Key;
 use harness::{
-    client_id, default_timeout, identity_for, identity_secret, occurrences, run, unix_now,
-    wait_until, ApiUser, Browser, Files, Harness, Result, DEMO_AGENTS, SVG, TINY_PNG,
+    client_id, default_timeout, identity_for, identity_secret, occurrences, run, run_with,
+    unix_now, wait_until, ApiUser, Browser, Files, Harness, Options, Result, DEMO_AGENTS, SVG,
+    TINY_PNG,
 };
 use serde_json::json;
+use threadline_api::Config;
 
 /// Opens `/demo`, the panel, fills the start form and starts a chat as `name`.
 async fn start_chat(visitor: &Browser, name: &str) -> Result {
@@ -209,6 +213,35 @@ async fn widget_gives_back_a_message_the_page_closed_on() {
             visitor
                 .assert_no_console_errors_except(&["ERR_INTERNET_DISCONNECTED"])
                 .await
+        },
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn widget_does_not_give_back_a_message_the_server_refused() {
+    // The server takes shorter messages than the widget checks for: a refusal the widget
+    // cannot see coming (an operator's `--max-message-chars`).
+    let options = Options {
+        configure: Box::new(|config: &mut Config| config.max_message_chars = 40),
+        ..Options::default()
+    };
+    run_with(
+        "widget_does_not_give_back_a_message_the_server_refused",
+        options,
+        |h: Harness| async move {
+            let text = "A question far longer than this server takes in one message";
+            let visitor = h.browser("visitor").await?;
+            start_chat(&visitor, "Rita Refused").await?;
+            visitor.fill("Message", text).await?;
+            visitor.click("button", "Send").await?;
+            visitor.wait_role_text("alert", "40").await?;
+            // The text stays in the field beside the server's reason, but it is not a
+            // message on its way: a reload does not bring it back.
+            let field = visitor.role("textbox", "Message").await?;
+            assert_eq!(field.prop("value").await?.as_deref(), Some(text));
+            assert!(kept_unsent(&visitor).await?.is_null(), "nothing kept");
+            visitor.assert_no_console_errors_except(&["413"]).await
         },
     )
     .await;

@@ -55,7 +55,15 @@ pub(super) fn send_text() {
                     a.clear_alert();
                     a.sent(message);
                 }
-                Err(e) => a.alert(&api::message(&e)),
+                Err(e) => {
+                    // Refused (a 4xx other than 429): not on its way any more; the text stays
+                    // in the field beside the server's reason, but a reload does not bring it
+                    // back as a message that had not reached us.
+                    if e.is_refusal() {
+                        store::drop_unsent();
+                    }
+                    a.alert(&api::message(&e));
+                }
             }
         });
     });
