@@ -19,7 +19,8 @@
 //!   is cut while the agent writes; once it is back, every message shows exactly once.
 //! - `widget_gives_back_a_message_the_page_closed_on`: a send fails offline, the page reloads;
 //!   the text is back in the field with a notice and goes once on `Send`; a send the server
-//!   stored before the page closed is not given back.
+//!   stored before the page closed is not given back; a kept one goes with the token when the
+//!   page identifies a customer.
 //! - `widget_does_not_give_back_a_message_the_server_refused`: a send the server refuses (a
 //!   4xx) stays in the field with the server's reason and is not kept.
 //! - `widget_works_with_the_keyboard_alone`: Tab to the launcher, Enter opens the panel with
@@ -210,6 +211,27 @@ async fn widget_gives_back_a_message_the_page_closed_on() {
                 let notice = alert.text().await?;
                 assert!(!notice.contains("had not reached"), "{notice}");
             }
+
+            // A message kept on its way goes with the token: here a page that identifies a
+            // customer on this computer.
+            visitor.network(false).await?;
+            visitor.fill("Message", "One more thing").await?;
+            visitor.click("button", "Send").await?;
+            visitor.wait_role_text("alert", "nothing was sent").await?;
+            assert!(
+                !kept_unsent(&visitor).await?.is_null(),
+                "the failed send kept"
+            );
+            visitor.network(true).await?;
+            visitor.leave_widget().await?;
+            visitor.identify(&identity_for("cust-web-5150")).await?;
+            visitor.enter_widget().await?;
+            wait_until(
+                "the kept message forgotten with the token",
+                default_timeout(),
+                || async { Ok(kept_unsent(&visitor).await?.is_null().then_some(())) },
+            )
+            .await?;
             visitor
                 .assert_no_console_errors_except(&["ERR_INTERNET_DISCONNECTED"])
                 .await
