@@ -232,13 +232,7 @@ async fn a_message_whose_send_failed_is_kept_through_a_reload() {
             let me = api.get("/api/me").await?["id"].clone();
             let key = format!("threadline.unsent.{me}");
             let record = format!("{maria}\u{1f}{id}\u{1f}\u{1f}\u{1f}1764000000000\u{1f}{stored}");
-            agent
-                .client
-                .execute(
-                    "localStorage.setItem(arguments[0], arguments[1]);",
-                    vec![json!(key), json!(record)],
-                )
-                .await?;
+            agent.set_local_item(&key, &record).await?;
             agent.reload().await?;
             agent
                 .wait_role_text("alert", "had not reached the server when the page closed")
@@ -247,14 +241,8 @@ async fn a_message_whose_send_failed_is_kept_through_a_reload() {
             agent.wait_gone("button", "Retry").await?;
             let log = agent.text_of("log", "Conversation").await?;
             assert_eq!(occurrences(&log, stored), 1, "{log}");
-            let kept = agent
-                .client
-                .execute(
-                    "return localStorage.getItem(arguments[0]);",
-                    vec![json!(key)],
-                )
-                .await?;
-            assert_eq!(kept, serde_json::Value::Null, "the settled record is gone");
+            let kept = agent.local_item(&key).await?;
+            assert_eq!(kept, None, "the settled record is gone");
             agent
                 .assert_no_console_errors_except(&["ERR_INTERNET_DISCONNECTED"])
                 .await

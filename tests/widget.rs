@@ -119,15 +119,19 @@ async fn widget_keeps_the_conversation_across_visits() {
     .await;
 }
 
-/// The widget's kept message on its way (`threadline.visitor_unsent`), read in its frame.
-async fn kept_unsent(visitor: &Browser) -> Result<serde_json::Value> {
-    Ok(visitor
-        .client
-        .execute(
-            "return localStorage.getItem('threadline.visitor_unsent');",
-            vec![],
-        )
-        .await?)
+/// Where the widget keeps a message on its way (in its frame's `localStorage`).
+const UNSENT_KEY: &str = "threadline.visitor_unsent";
+
+/// Waits until the widget no longer keeps a message on its way (`what` names the moment).
+async fn wait_unsent_forgotten(visitor: &Browser, what: &str) -> Result {
+    wait_until(what, default_timeout(), || async {
+        Ok(visitor
+            .local_item(UNSENT_KEY)
+            .await?
+            .is_none()
+            .then_some(()))
+    })
+    .await
 }
 
 /// Reloads the page around the panel and opens the panel again.
@@ -161,19 +165,10 @@ async fn widget_gives_back_a_message_the_page_closed_on() {
             assert_eq!(field.prop("value").await?.as_deref(), Some(text));
             visitor.click("button", "Send").await?;
             visitor.wait_text("log", "Messages", text).await?;
-            wait_until("the kept message forgotten", default_timeout(), || async {
-                Ok(kept_unsent(&visitor).await?.is_null().then_some(()))
-            })
-            .await?;
+            wait_unsent_forgotten(&visitor, "the kept message forgotten").await?;
 
-            let token = visitor
-                .client
-                .execute(
-                    "return localStorage.getItem('threadline.visitor_token');",
-                    vec![],
-                )
-                .await?;
-            let api = ApiUser::visitor_with_token(&h, token.as_str().ok_or("no token kept")?);
+            let token = visitor.local_item("threadline.visitor_token").await?;
+            let api = ApiUser::visitor_with_token(&h, &token.ok_or("no token kept")?);
             let page = api.get("/api/visitor/conversation").await?;
             let stored = page["messages"]
                 .as_array()
@@ -190,21 +185,12 @@ async fn widget_gives_back_a_message_the_page_closed_on() {
             )
             .await?;
             visitor
-                .client
-                .execute(
-                    "localStorage.setItem('threadline.visitor_unsent', arguments[0]);",
-                    vec![json!(format!("{id}\u{1f}{answered}"))],
-                )
+                .set_local_item(UNSENT_KEY, &format!("{id}\u{1f}{answered}"))
                 .await?;
             reload_widget(&visitor).await?;
             let log = visitor.wait_text("log", "Messages", answered).await?;
             assert_eq!(occurrences(&log, answered), 1, "{log}");
-            wait_until(
-                "the settled message forgotten",
-                default_timeout(),
-                || async { Ok(kept_unsent(&visitor).await?.is_null().then_some(())) },
-            )
-            .await?;
+            wait_unsent_forgotten(&visitor, "the settled message forgotten").await?;
             let field = visitor.role("textbox", "Message").await?;
             assert_eq!(field.prop("value").await?.as_deref(), Some(""));
             for alert in visitor.query("alert", None).await? {
@@ -219,19 +205,14 @@ async fn widget_gives_back_a_message_the_page_closed_on() {
             visitor.click("button", "Send").await?;
             visitor.wait_role_text("alert", "nothing was sent").await?;
             assert!(
-                !kept_unsent(&visitor).await?.is_null(),
+                visitor.local_item(UNSENT_KEY).await?.is_some(),
                 "the failed send kept"
             );
             visitor.network(true).await?;
             visitor.leave_widget().await?;
             visitor.identify(&identity_for("cust-web-5150")).await?;
             visitor.enter_widget().await?;
-            wait_until(
-                "the kept message forgotten with the token",
-                default_timeout(),
-                || async { Ok(kept_unsent(&visitor).await?.is_null().then_some(())) },
-            )
-            .await?;
+            wait_unsent_forgotten(&visitor, "the kept message forgotten with the token").await?;
             visitor
                 .assert_no_console_errors_except(&["ERR_INTERNET_DISCONNECTED"])
                 .await
@@ -262,7 +243,10 @@ async fn widget_does_not_give_back_a_message_the_server_refused() {
             // message on its way: a reload does not bring it back.
             let field = visitor.role("textbox", "Message").await?;
             assert_eq!(field.prop("value").await?.as_deref(), Some(text));
-            assert!(kept_unsent(&visitor).await?.is_null(), "nothing kept");
+            assert!(
+                visitor.local_item(UNSENT_KEY).await?.is_none(),
+                "nothing kept"
+            );
             visitor.assert_no_console_errors_except(&["413"]).await
         },
     )
@@ -305,7 +289,10 @@ async fn signed_identity_shows_the_same_conversation_on_a_clean_browser() {
             laptop.fill("Message", "My card ends in 4242").await?;
             laptop.click("button", "Send").await?;
             laptop.wait_role_text("alert", "nothing was sent").await?;
-            assert!(kept_unsent(&laptop).await?.is_null(), "nothing kept");
+            assert!(
+                laptop.local_item(UNSENT_KEY).await?.is_none(),
+                "nothing kept"
+            );
             laptop.network(true).await?;
             laptop
                 .assert_no_console_errors_except(&["ERR_INTERNET_DISCONNECTED"])

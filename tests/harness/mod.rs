@@ -1043,6 +1043,29 @@ impl Browser {
         Ok(body["value"].clone())
     }
 
+    /// The value `localStorage` holds under `key` in the page (or the frame the browser is in).
+    pub async fn local_item(&self, key: &str) -> Result<Option<String>> {
+        let value = self
+            .client
+            .execute(
+                "return localStorage.getItem(arguments[0]);",
+                vec![json!(key)],
+            )
+            .await?;
+        Ok(value.as_str().map(str::to_owned))
+    }
+
+    /// Writes `value` under `key` in `localStorage` of the page (or the frame the browser is in).
+    pub async fn set_local_item(&self, key: &str, value: &str) -> Result {
+        self.client
+            .execute(
+                "localStorage.setItem(arguments[0], arguments[1]);",
+                vec![json!(key), json!(value)],
+            )
+            .await?;
+        Ok(())
+    }
+
     /// Turns the page's network off (every request fails at once, in its frames too) or back
     /// on (CDP `Network.emulateNetworkConditions`).
     pub async fn network(&self, on: bool) -> Result {
