@@ -134,6 +134,16 @@ async fn wait_unsent_forgotten(visitor: &Browser, what: &str) -> Result {
     .await
 }
 
+/// Turns the network off, types `text` and presses Send; waits until the panel says
+/// nothing was sent (the network stays off).
+async fn send_offline(visitor: &Browser, text: &str) -> Result {
+    visitor.network(false).await?;
+    visitor.fill("Message", text).await?;
+    visitor.click("button", "Send").await?;
+    visitor.wait_role_text("alert", "nothing was sent").await?;
+    Ok(())
+}
+
 /// Reloads the page around the panel and opens the panel again.
 async fn reload_widget(visitor: &Browser) -> Result {
     visitor.leave_widget().await?;
@@ -150,10 +160,7 @@ async fn widget_gives_back_a_message_the_page_closed_on() {
             let visitor = h.browser("visitor").await?;
             start_chat(&visitor, "Nora Novak").await?;
             say(&visitor, "Hello from the shop page").await?;
-            visitor.network(false).await?;
-            visitor.fill("Message", text).await?;
-            visitor.click("button", "Send").await?;
-            visitor.wait_role_text("alert", "nothing was sent").await?;
+            send_offline(&visitor, text).await?;
 
             // The page closes with the message not sent; back online, it is given back.
             visitor.network(true).await?;
@@ -200,10 +207,7 @@ async fn widget_gives_back_a_message_the_page_closed_on() {
 
             // A message kept on its way goes with the token: here a page that identifies a
             // customer on this computer.
-            visitor.network(false).await?;
-            visitor.fill("Message", "One more thing").await?;
-            visitor.click("button", "Send").await?;
-            visitor.wait_role_text("alert", "nothing was sent").await?;
+            send_offline(&visitor, "One more thing").await?;
             assert!(
                 visitor.local_item(UNSENT_KEY).await?.is_some(),
                 "the failed send kept"
@@ -285,10 +289,7 @@ async fn signed_identity_shows_the_same_conversation_on_a_clean_browser() {
 
             // A customer's message that could not go is not kept in the browser either: the
             // next person at a shared computer must not find it.
-            laptop.network(false).await?;
-            laptop.fill("Message", "My card ends in 4242").await?;
-            laptop.click("button", "Send").await?;
-            laptop.wait_role_text("alert", "nothing was sent").await?;
+            send_offline(&laptop, "My card ends in 4242").await?;
             assert!(
                 laptop.local_item(UNSENT_KEY).await?.is_none(),
                 "nothing kept"
