@@ -32,7 +32,9 @@
 //!   reached the server, the message is back in Maria's conversation as failed, and `Retry`
 //!   sends it; the server holds it once, and after another reload it shows once, with no notice.
 //!   Then a record of a send the server did store (its answer lost) is put back at a reload and
-//!   settled by Maria's newest page, with no `Retry`, and leaves the browser's storage.
+//!   settled by Maria's newest page, with no `Retry`, and leaves the browser's storage. Last,
+//!   a send the server refuses (Ben took Maria's chat) shows its reason and `Discard` only,
+//!   and so again after a reload, with no notice that it had not reached the server.
 //! - `contact_search_finds_a_word_from_an_old_message`: "waterproofing" finds Maria Lopez.
 //! - `contacts_list_hides_and_shows`: the toggle hides and shows the Contacts list.
 
@@ -243,8 +245,43 @@ async fn a_message_whose_send_failed_is_kept_through_a_reload() {
             assert_eq!(occurrences(&log, stored), 1, "{log}");
             let kept = agent.local_item(&key).await?;
             assert_eq!(kept, None, "the settled record is gone");
+
+            // A send the server refuses (a colleague took Maria's chat meanwhile) comes back
+            // after a reload as it was: the server's reason, `Discard` and no `Retry`, and no
+            // notice that it had not reached the server.
+            let (user, password) = DEMO_AGENTS[1];
+            let colleague = ApiUser::agent(&h, user, password).await?;
+            colleague
+                .post(&format!("/api/contacts/{maria}/chat"), json!({}))
+                .await?;
+            let refused = "Maria, one more thing about the invoice";
+            let why = "is chatting with this contact";
+            agent.fill("Write a Message", refused).await?;
+            agent.click("button", "Send").await?;
+            agent.wait_role_text("alert", why).await?;
+            agent.role("button", "Discard").await?;
+            assert!(!agent.is_present("button", "Retry").await?);
+            agent.reload().await?;
+            agent.wait_text("log", "Conversation", refused).await?;
+            agent.wait_role_text("alert", why).await?;
+            agent.role("button", "Discard").await?;
+            assert!(!agent.is_present("button", "Retry").await?);
+            for alert in agent.query("alert", None).await? {
+                let text = alert.text().await?;
+                assert!(!text.contains("page closed"), "{text}");
+            }
+            agent.click("button", "Discard").await?;
+            agent.wait_gone("button", "Discard").await?;
+            assert_eq!(
+                agent.local_item(&key).await?,
+                None,
+                "a discarded record is gone"
+            );
             agent
-                .assert_no_console_errors_except(&["ERR_INTERNET_DISCONNECTED"])
+                .assert_no_console_errors_except(&[
+                    "ERR_INTERNET_DISCONNECTED",
+                    "the server responded with a status of 409",
+                ])
                 .await
         },
     )

@@ -3,10 +3,13 @@
 //! emptied the message box, so nothing else holds its text). At the next start in this browser
 //! they come back in their conversations as failed, with `Retry` (their client ids make a retry
 //! of a send the server did store harmless, and a page that holds one settles it) and `Discard`.
+//! A message the server refused comes back as it was: with the server's reason and `Discard`
+//! only (sending it again would be refused again), kept so its text can be copied and fixed.
 //!
 //! One key per agent; each record is a message's fields joined by `\x1f`, records joined by
 //! `\x1e`: message text, file names and the rest cannot hold control characters
-//! (`wire::checks`), so the separators never occur in a field.
+//! (`wire::checks`), so the separators never occur in a field; a refusal's reason, the last
+//! field and only in a refused message's record, has them taken out.
 
 use super::state::{Conversation, InteractionsState, Pending};
 use crate::browser::{self, Store};
@@ -24,12 +27,13 @@ const RECORD: char = '\x1e';
 pub const NOT_SENT: &str = "The page closed before the server had this message.";
 
 /// Puts back the agent's messages kept from before (they show as failed, with `Retry`), then
-/// keeps the store in step with the messages on their way. Gives how many were put back.
+/// keeps the store in step with the messages on their way. Gives how many were put back as
+/// not sent (a refused message, whose reason the agent saw, is put back but not counted).
 pub fn keep(interactions: InteractionsState) -> usize {
     let key = format!("threadline.unsent.{}", interactions.me);
     let kept = browser::load(Store::Local, &key).unwrap_or_default();
     let back = decode(&kept);
-    let count = back.len();
+    let count = back.iter().filter(|(_, p)| p.retryable).count();
     for (contact, pending) in back {
         interactions.add_pending(contact, pending);
     }
@@ -74,6 +78,9 @@ fn encode(conversations: &HashMap<ContactId, Conversation>) -> String {
                     a.url.clone(),
                 ]);
             }
+            if let (Some(why), false) = (&p.failed, p.retryable) {
+                fields.push(why.replace([RECORD, '\x1f'], " "));
+            }
             if !out.is_empty() {
                 out.push(RECORD);
             }
@@ -83,8 +90,8 @@ fn encode(conversations: &HashMap<ContactId, Conversation>) -> String {
     out
 }
 
-/// The records of [`encode`], each as failed and retryable; a record that does not read
-/// (another version's, or damaged) is left out.
+/// The records of [`encode`], each as failed: refused with its reason, or else not sent and
+/// retryable; a record that does not read (another version's, or damaged) is left out.
 fn decode(text: &str) -> Vec<(ContactId, Pending)> {
     text.split(RECORD).filter_map(record).collect()
 }
@@ -92,18 +99,11 @@ fn decode(text: &str) -> Vec<(ContactId, Pending)> {
 /// One record.
 fn record(text: &str) -> Option<(ContactId, Pending)> {
     let f: Vec<&str> = text.split(FIELD).collect();
-    let attachment = match f.get(6..)? {
-        [] => None,
-        [id, content_type, size, width, height, file_name, url] => Some(AttachmentView {
-            id: id.parse().ok()?,
-            content_type: (*content_type).to_owned(),
-            size: size.parse().ok()?,
-            width: width.parse().ok()?,
-            height: height.parse().ok()?,
-            file_name: (*file_name).to_owned(),
-            url: (*url).to_owned(),
-        }),
-        _ => return None,
+    let (attachment, refused) = match f.get(6..)? {
+        [] => (None, None),
+        [why] => (None, Some(*why)),
+        [a @ .., why] if a.len() == 7 => (Some(attachment(a)?), Some(*why)),
+        a => (Some(attachment(a)?), None),
     };
     let client_id = ClientMessageId(f[1].to_owned());
     if !client_id.is_valid() {
@@ -115,11 +115,27 @@ fn record(text: &str) -> Option<(ContactId, Pending)> {
         text: f[5].to_owned(),
         attachment,
         written_at: f[4].parse().ok()?,
-        failed: Some(NOT_SENT.to_owned()),
-        retryable: true,
+        failed: Some(refused.unwrap_or(NOT_SENT).to_owned()),
+        retryable: refused.is_none(),
         reply_to: optional(f[3]).ok()?,
     };
     Some((f[0].parse().ok()?, pending))
+}
+
+/// A record's seven attachment fields; `None` when they do not read.
+fn attachment(f: &[&str]) -> Option<AttachmentView> {
+    match f {
+        [id, content_type, size, width, height, file_name, url] => Some(AttachmentView {
+            id: id.parse().ok()?,
+            content_type: (*content_type).to_owned(),
+            size: size.parse().ok()?,
+            width: width.parse().ok()?,
+            height: height.parse().ok()?,
+            file_name: (*file_name).to_owned(),
+            url: (*url).to_owned(),
+        }),
+        _ => None,
+    }
 }
 
 /// An id that may be absent (an empty field).
@@ -159,7 +175,7 @@ mod tests {
     }
 
     #[test]
-    fn every_message_on_its_way_reads_back_as_failed_and_retryable() {
+    fn a_message_on_its_way_reads_back_as_not_sent_and_a_refused_one_with_its_reason() {
         let mut with_all = pending("d-00000001", "Hello,\n\ttwo lines é 👋");
         with_all.interaction_id = Some(InteractionId(12));
         with_all.reply_to = Some(MessageId(7));
@@ -173,12 +189,24 @@ mod tests {
             url: "/api/attachments/3".into(),
         });
         with_all.failed = Some("The server cannot be reached (offline).".into());
+        with_all.retryable = true;
         let image_only = pending("d-00000002", "");
+        let mut refused = pending("d-00000003", "Sent while a colleague chats");
+        refused.failed = Some("Ana Silva is chatting with this contact".into());
+        let mut refused_image = refused.clone();
+        refused_image.client_id = ClientMessageId("d-00000004".into());
+        refused_image.attachment = with_all.attachment.clone();
+        refused_image.failed = Some("A reason\x1ewith\x1fseparators".into());
         let mut conversations = HashMap::new();
         conversations.insert(
             ContactId(5),
             Conversation {
-                pending: vec![with_all.clone(), image_only.clone()],
+                pending: vec![
+                    with_all.clone(),
+                    image_only.clone(),
+                    refused.clone(),
+                    refused_image.clone(),
+                ],
                 ..Conversation::default()
             },
         );
@@ -191,7 +219,16 @@ mod tests {
             p.retryable = true;
             (ContactId(5), p)
         };
-        assert_eq!(back, vec![as_put_back(with_all), as_put_back(image_only)]);
+        refused_image.failed = Some("A reason with separators".into());
+        assert_eq!(
+            back,
+            vec![
+                as_put_back(with_all),
+                as_put_back(image_only),
+                (ContactId(5), refused),
+                (ContactId(5), refused_image),
+            ]
+        );
         assert_eq!(encode(&HashMap::new()), "");
         assert!(decode("").is_empty());
     }
@@ -204,7 +241,8 @@ mod tests {
             "5\x1fshort\x1f\x1f\x1f1\x1fhello",
             "5\x1fd-00000001\x1fnine\x1f\x1f1\x1fhello",
             "5\x1fd-00000001\x1f\x1f\x1f1",
-            "5\x1fd-00000001\x1f\x1f\x1f1\x1fhello\x1f3",
+            "5\x1fd-00000001\x1f\x1f\x1f1\x1fhello\x1f3\x1fimage/png",
+            "5\x1fd-00000001\x1f\x1f\x1f1\x1fhello\x1fx\x1fimage/png\x1f1\x1f1\x1f1\x1fa.png\x1f/a",
             "garbage",
         ] {
             let text = format!("{bad}\x1e{good}");
