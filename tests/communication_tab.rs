@@ -4,7 +4,8 @@
 //! # Layout
 //! - `write_a_message_reaches_the_contact_at_their_next_visit`: the agent writes to Maria Lopez
 //!   (browser closed) with `Write a Message`; Maria later opens the widget in a new browser
-//!   session with her signed identity and sees the earlier messages and the new one; she
+//!   session with her signed identity and sees the earlier messages and the new one (both
+//!   conversations open at their newest message and stay there when her photo arrives); she
 //!   answers; the agent gets the `Contact responded` notification, `Show` opens the tab at her
 //!   with the answer in view, and `Chat` opens a Chat Interaction view.
 //! - `private_public_switch_shows_public_posts`: `Public` lists the contacts of public posts and
@@ -106,6 +107,10 @@ async fn write_a_message_reaches_the_contact_at_their_next_visit() {
             let agent = h.browser("agent").await?;
             open_communication(&agent).await?;
             show_contact(&agent, "Maria Lopez", "waterproofing spray").await?;
+            // Her photo, which arrives after the conversation has opened at its newest
+            // message, does not push that message out of view.
+            let images = agent.wait_log_end_with_images("Conversation").await?;
+            assert!(images >= 1, "Maria's conversation shows her photo");
             agent
                 .fill("Write a Message", "Maria, the Wax Guard is back in stock")
                 .await?;
@@ -127,6 +132,8 @@ async fn write_a_message_reaches_the_contact_at_their_next_visit() {
             let log = maria
                 .wait_text("log", "Messages", "Maria, the Wax Guard is back in stock")
                 .await?;
+            let images = maria.wait_log_end_with_images("Messages").await?;
+            assert!(images >= 1, "the widget shows Maria's photo");
             if !log.contains("Do you sell waterproofing spray?") {
                 return Err(format!("Maria's earlier messages are missing:\n{log}").into());
             }

@@ -14,7 +14,9 @@
 //! - `forged_or_expired_identity_is_refused`: the API answers 403, the panel says so and shows
 //!   nobody's conversation.
 //! - `widget_refuses_files_it_cannot_send`: a text file, an oversize image and an SVG named
-//!   `.png` are refused with a message in the panel; a real PNG goes through.
+//!   `.png` are refused with a message in the panel; a real PNG goes through, one taller than
+//!   the panel, and the log shows its end once the picture has arrived, and still when an
+//!   alert takes room from it.
 //! - `widget_stream_reconnects_without_losing_or_repeating_messages`: the panel's live stream
 //!   is cut while the agent writes; once it is back, every message shows exactly once.
 //! - `widget_gives_back_a_message_the_page_closed_on`: a send fails offline, the page reloads;
@@ -35,8 +37,8 @@ mod harness;
 use fantoccini::key::Key;
 use harness::{
     client_id, default_timeout, identity_for, identity_secret, occurrences, run, run_with,
-    unix_now, wait_until, ApiUser, Browser, Files, Harness, Options, Result, DEMO_AGENTS, SVG,
-    TINY_PNG,
+    solid_png, unix_now, wait_until, ApiUser, Browser, Files, Harness, Options, Result,
+    DEMO_AGENTS, SVG, TINY_PNG,
 };
 use serde_json::json;
 use threadline_api::Config;
@@ -410,7 +412,9 @@ async fn widget_refuses_files_it_cannot_send() {
             big.resize(5 * 1024 * 1024 + 1024, 0);
             let big = files.write("huge.png", &big)?;
             let svg = files.write("drawing.png", SVG.as_bytes())?;
-            let png = files.write("dot.png", TINY_PNG)?;
+            // Taller than the panel: its row must have that height before the picture arrives,
+            // or the log, scrolled to its end while the row was short, stays at the top.
+            let png = files.write("tall.png", &solid_png(40, 900)?)?;
 
             let visitor = h.browser("visitor").await?;
             start_chat(&visitor, "Fiona Files").await?;
@@ -432,7 +436,8 @@ async fn widget_refuses_files_it_cannot_send() {
             }
 
             visitor.choose_file("#tl-file", &png).await?;
-            visitor.role("img", "Image: dot.png").await?;
+            visitor.role("img", "Image: tall.png").await?;
+            visitor.wait_log_end_with_images("Messages").await?;
             wait_until("the alert to clear", default_timeout(), || async {
                 let alert = visitor
                     .client
@@ -444,6 +449,12 @@ async fn widget_refuses_files_it_cannot_send() {
                 Ok(alert.as_str().is_some_and(str::is_empty).then_some(()))
             })
             .await?;
+            // An alert takes room from the log: its end stays in view.
+            visitor.choose_file("#tl-file", &text).await?;
+            visitor
+                .wait_role_text("alert", "choose a PNG, JPEG, GIF or WebP image")
+                .await?;
+            visitor.wait_log_end_with_images("Messages").await?;
             visitor
                 .assert_no_console_errors_except(&["/api/visitor/attachments", "415"])
                 .await

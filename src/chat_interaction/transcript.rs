@@ -9,8 +9,8 @@ use crate::browser::{clock_time, date_time};
 use crate::shell::state::desk;
 use leptos::prelude::*;
 use wire::{
-    Author, Channel, ClientMessageId, ContactId, InteractionId, InteractionView, MessageId,
-    MessageView, OutboundState, SystemLine,
+    AttachmentView, Author, Channel, ClientMessageId, ContactId, InteractionId, InteractionView,
+    MessageId, MessageView, OutboundState, SystemLine,
 };
 
 /// One line of a transcript.
@@ -234,36 +234,37 @@ fn meta(m: &mut Markup, author: &str, at: i64, channel: Option<&str>, mark: Opti
     m.close("div");
 }
 
-/// A picture in a line: the thumbnail, opening the full picture when it is a link.
-fn picture(m: &mut Markup, url: &str, file_name: &str, link: bool) {
+/// The thumbnails' box, in CSS pixels: `.thumb img`'s `max-width` and `max-height` (12rem and
+/// 10rem of 16 px).
+const THUMB_BOX: (u32, u32) = (192, 160);
+
+/// A picture in a line: the thumbnail, opening the full picture when it is a link. Its size is
+/// given, so the row has its height before the image arrives.
+fn picture(m: &mut Markup, a: &AttachmentView, link: bool) {
+    let size = wire::shown_size(a.width, a.height, THUMB_BOX.0, THUMB_BOX.1);
+    let (width, height) = size.map_or((None, None), |(w, h)| {
+        (Some(w.to_string()), Some(h.to_string()))
+    });
+    let img = [
+        ("src", Some(a.url.as_str())),
+        ("alt", Some(a.file_name.as_str())),
+        ("width", width.as_deref()),
+        ("height", height.as_deref()),
+    ];
     if link {
         m.open(
             "a",
             &[
                 ("class", Some("thumb")),
-                ("href", Some(url)),
+                ("href", Some(&a.url)),
                 ("target", Some("_blank")),
                 ("rel", Some("noopener")),
             ],
         )
-        .open(
-            "img",
-            &[
-                ("src", Some(url)),
-                ("alt", Some(file_name)),
-                ("loading", Some("lazy")),
-            ],
-        )
+        .open("img", &[&img[..], &[("loading", Some("lazy"))]].concat())
         .close("a");
     } else {
-        m.open(
-            "img",
-            &[
-                ("class", Some("thumb")),
-                ("src", Some(url)),
-                ("alt", Some(file_name)),
-            ],
-        );
+        m.open("img", &[&[("class", Some("thumb"))], &img[..]].concat());
     }
 }
 
@@ -336,7 +337,7 @@ pub fn entry_view(entry: Entry, contact_name: &str, needle: &str, sender: Sender
                 out.close("p");
             }
             if let Some(a) = &m.attachment {
-                picture(&mut out, &a.url, &a.file_name, true);
+                picture(&mut out, a, true);
             }
             out.close("div");
             let id = m.id;
@@ -382,7 +383,7 @@ pub fn entry_view(entry: Entry, contact_name: &str, needle: &str, sender: Sender
                 out.element("p", &[("class", Some("text"))], &p.text);
             }
             if let Some(a) = &p.attachment {
-                picture(&mut out, &a.url, &a.file_name, false);
+                picture(&mut out, a, false);
             }
             out.close("div");
             let retry_pending = p.clone();

@@ -25,7 +25,7 @@
 //!   [`Browser::restore_event_streams`] (on the streams of the frame the browser is in).
 //! - The keyboard: [`Browser::press`] types on whatever has the focus,
 //!   [`Browser::wait_focused`] waits until a control (found by role and name) has it.
-//! - Files to upload ([`Files`], [`TINY_PNG`], [`SVG`]) go in through [`Browser::choose_file`].
+//! - Files to upload ([`Files`], [`TINY_PNG`], [`solid_png`], [`SVG`]) go in through [`Browser::choose_file`].
 //! - The other party over HTTP: [`ApiUser`] (an agent or a visitor), and signed customer
 //!   identities ([`identity_for`]).
 //! - Other origins: [`PageServer`] serves one page from a second loopback server (a portal
@@ -1043,6 +1043,42 @@ impl Browser {
         Ok(body["value"].clone())
     }
 
+    /// Waits until the log named `name` (its `aria-label`) has loaded every image in it and
+    /// shows its end, as a conversation opened at its newest message does; gives how many
+    /// images it holds. An image that grows its row when it arrives moves the newest message
+    /// out of view, so this times out.
+    pub async fn wait_log_end_with_images(&self, name: &str) -> Result<u64> {
+        let what = format!(
+            "the {name:?} log at its end with its images loaded, on {}",
+            self.label
+        );
+        let last = std::sync::Mutex::new(Value::Null);
+        let found = wait_until(&what, default_timeout(), || async {
+            let state = self
+                .client
+                .execute(
+                    "const log = [...document.querySelectorAll('[role=log]')]\
+                       .find(l => l.getAttribute('aria-label') === arguments[0]);\
+                     if (!log) return null;\
+                     const images = [...log.querySelectorAll('img')];\
+                     return { images: images.length, loaded: images.every(i => i.complete),\
+                       top: log.scrollTop, view: log.clientHeight, height: log.scrollHeight };",
+                    vec![json!(name)],
+                )
+                .await?;
+            let end = state["top"].as_f64().unwrap_or(0.0) + state["view"].as_f64().unwrap_or(0.0)
+                >= state["height"].as_f64().unwrap_or(f64::MAX) - 1.0;
+            let done = (state["loaded"] == true && end).then(|| state["images"].as_u64());
+            if let Ok(mut l) = last.lock() {
+                *l = state;
+            }
+            Ok(done.flatten())
+        })
+        .await;
+        found
+            .map_err(|e| format!("{e}; last seen: {:?}", last.lock().map(|l| l.to_string())).into())
+    }
+
     /// The value `localStorage` holds under `key` in the page (or the frame the browser is in).
     pub async fn local_item(&self, key: &str) -> Result<Option<String>> {
         let value = self
@@ -1423,6 +1459,40 @@ pub const TINY_PNG: &[u8] = &[
     0x44, 0x0c, 0x10, 0x0a, 0x00, 0x1f, 0xee, 0x03, 0xfd, 0x8b, 0x5f, 0x14, 0xd4, 0x00, 0x00, 0x00,
     0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
 ];
+
+/// A PNG of one colour, `width` × `height` pixels: a picture of a known size, for what its
+/// size changes on the page.
+pub fn solid_png(width: u32, height: u32) -> Result<Vec<u8>> {
+    use std::io::Write;
+    fn chunk(out: &mut Vec<u8>, kind: [u8; 4], data: &[u8]) -> Result {
+        out.extend(u32::try_from(data.len())?.to_be_bytes());
+        out.extend(kind);
+        out.extend(data);
+        let mut crc = crc32fast::Hasher::new();
+        crc.update(&kind);
+        crc.update(data);
+        out.extend(crc.finalize().to_be_bytes());
+        Ok(())
+    }
+    // 8-bit RGB, no interlace; each row its filter byte (none) and its pixels.
+    let mut header = Vec::new();
+    header.extend(width.to_be_bytes());
+    header.extend(height.to_be_bytes());
+    header.extend([8, 2, 0, 0, 0]);
+    let mut row = vec![0u8];
+    for _ in 0..width {
+        row.extend([0x2e, 0x7d, 0x32]);
+    }
+    let mut pixels = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    for _ in 0..height {
+        pixels.write_all(&row)?;
+    }
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    chunk(&mut out, *b"IHDR", &header)?;
+    chunk(&mut out, *b"IDAT", &pixels.finish()?)?;
+    chunk(&mut out, *b"IEND", &[])?;
+    Ok(out)
+}
 
 /// An SVG: an image to people, refused by the server whatever its name says.
 pub const SVG: &str = r#"<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"><rect width="4" height="4"/></svg>"#;

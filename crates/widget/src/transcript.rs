@@ -52,6 +52,8 @@ pub struct Image {
     pub file_name: String,
     /// Width in pixels.
     pub width: u32,
+    /// Height in pixels (with the width, the size its row keeps before it arrives).
+    pub height: u32,
 }
 
 /// The fields of a `wire::Message` the widget reads (serde skips the rest; the JSON is

@@ -403,6 +403,24 @@ pub struct AttachmentView {
     pub url: String,
 }
 
+/// The size an image of `width` × `height` pixels is shown at inside a box of `max_width` ×
+/// `max_height` (never larger than itself, its proportions kept), given to the page before the
+/// image arrives so that its row has its height from the start: a row that grows when the
+/// image loads moves everything under it, the newest message out of view. `None` for an image
+/// whose size is not known (0).
+pub fn shown_size(width: u32, height: u32, max_width: u32, max_height: u32) -> Option<(u32, u32)> {
+    if width == 0 || height == 0 {
+        return None;
+    }
+    let scale = (f64::from(max_width) / f64::from(width))
+        .min(f64::from(max_height) / f64::from(height))
+        .min(1.0);
+    // At most the image's own size, so the cast cannot overflow; at least a pixel.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let side = |px: u32| ((f64::from(px) * scale).round() as u32).max(1);
+    Some((side(width), side(height)))
+}
+
 /// One message of a conversation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -735,5 +753,24 @@ pub mod field_codes {
         body.replace(CONTACT_FIRST_NAME, contact_first)
             .replace(CONTACT_LAST_NAME, contact_last)
             .replace(AGENT_NAME, agent_name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shown_size;
+
+    #[test]
+    fn an_image_is_shown_inside_its_box_with_its_proportions() {
+        assert_eq!(shown_size(40, 30, 192, 160), Some((40, 30)));
+        assert_eq!(shown_size(1920, 1080, 192, 160), Some((192, 108)));
+        assert_eq!(shown_size(1000, 2000, 192, 160), Some((80, 160)));
+        assert_eq!(shown_size(5000, 1, 192, 160), Some((192, 1)));
+        assert_eq!(
+            shown_size(u32::MAX, u32::MAX, 240, u32::MAX),
+            Some((240, 240))
+        );
+        assert_eq!(shown_size(0, 30, 192, 160), None);
+        assert_eq!(shown_size(30, 0, 192, 160), None);
     }
 }

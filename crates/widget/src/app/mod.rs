@@ -25,7 +25,7 @@ use crate::api;
 use crate::bridge::{self, ToLoader};
 use crate::store;
 use crate::transcript::{Live, SeqMap, Transcript};
-use crate::view::dom::{document, on, show};
+use crate::view::dom::{document, keep_end_on_resize, on, show};
 use crate::view::panel;
 use client::Stream;
 use std::cell::RefCell;
@@ -214,6 +214,7 @@ pub fn start() {
 
 /// Wires the panel's controls.
 fn wire_ui(ui: &panel::Ui) {
+    keep_end_on_resize(&ui.log);
     on(&ui.start, "submit", |e| {
         e.prevent_default();
         spawn_local(boot::start_chat());

@@ -1,8 +1,9 @@
-//! Small DOM helpers: an element builder, listeners, timers.
+//! Small DOM helpers: an element builder, listeners, a log kept at its end, timers.
 
+use std::cell::Cell;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
-use web_sys::{Document, Element, Event, EventTarget, Node};
+use web_sys::{Document, Element, Event, EventTarget, Node, ResizeObserver};
 
 /// The frame's document (the widget only ever runs in one).
 pub fn document() -> Document {
@@ -51,6 +52,25 @@ impl El {
 pub fn on(target: &EventTarget, name: &str, f: impl FnMut(Event) + 'static) {
     let closure = Closure::<dyn FnMut(Event)>::new(f);
     let _ = target.add_event_listener_with_callback(name, closure.as_ref().unchecked_ref());
+    closure.forget();
+}
+
+/// Keeps a scrolled element at its end while its own height changes (something around it
+/// appears, grows or goes: an alert, the emoji picker, a font arriving), if it was at its end
+/// before; one scrolled away from the end is left where it is. A change of what it holds is
+/// not a change of its height: whoever adds content scrolls.
+pub fn keep_end_on_resize(el: &Element) {
+    let view = Cell::new(el.client_height());
+    let target = el.clone();
+    let closure = Closure::<dyn FnMut()>::new(move || {
+        let before = view.replace(target.client_height());
+        if target.scroll_top() + before >= target.scroll_height() - 2 {
+            target.set_scroll_top(target.scroll_height());
+        }
+    });
+    if let Ok(observer) = ResizeObserver::new(closure.as_ref().unchecked_ref()) {
+        observer.observe(el);
+    }
     closure.forget();
 }
 

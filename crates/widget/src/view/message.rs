@@ -28,20 +28,27 @@ pub fn build(message: &Message) -> Element {
         el.child(&El::new("p").class("text").text(&message.text).0)
     };
     let el = match &message.attachment {
-        Some(a) => el.child(
-            &El::new("a")
-                .attr("href", &a.url)
-                .attr("target", "_blank")
-                .attr("rel", "noopener")
-                .child(
-                    &El::new("img")
-                        .attr("src", &a.url)
-                        .attr("alt", &format!("Image: {}", a.file_name))
-                        .attr("width", &a.width.min(240).to_string())
-                        .0,
-                )
-                .0,
-        ),
+        Some(a) => {
+            let img = El::new("img")
+                .attr("src", &a.url)
+                .attr("alt", &format!("Image: {}", a.file_name));
+            // Its size before it arrives (the height follows the width the frame allows), so
+            // the log does not grow under the newest message when it loads.
+            let img = match wire::shown_size(a.width, a.height, 240, u32::MAX) {
+                Some((w, h)) => img
+                    .attr("width", &w.to_string())
+                    .attr("height", &h.to_string()),
+                None => img,
+            };
+            el.child(
+                &El::new("a")
+                    .attr("href", &a.url)
+                    .attr("target", "_blank")
+                    .attr("rel", "noopener")
+                    .child(&img.0)
+                    .0,
+            )
+        }
         None => el,
     };
     let meta = El::new("span")
