@@ -29,7 +29,8 @@
 //!   Twitter Direct Message; every message names its channel.
 //! - `a_message_whose_send_failed_is_kept_through_a_reload`: Ann writes to Maria Lopez with
 //!   the network off (Chromium's network emulation): the message shows as failed with
-//!   `Retry`; the network comes back and the page is reloaded: a notice says a message had not
+//!   `Retry`, and stays in view when a notice (`Chat` failing) takes room from the
+//!   transcript; the network comes back and the page is reloaded: a notice says a message had not
 //!   reached the server, the message is back in Maria's conversation as failed, and `Retry`
 //!   sends it; the server holds it once, and after another reload it shows once, with no notice.
 //!   Then a record of a send the server did store (its answer lost) is put back at a reload and
@@ -191,6 +192,13 @@ async fn a_message_whose_send_failed_is_kept_through_a_reload() {
             agent.click("button", "Send").await?;
             agent.role("button", "Retry").await?;
             agent.wait_text("log", "Conversation", text).await?;
+            // A notice above the transcript takes room from it: the newest message stays in
+            // view.
+            agent.click("button", "Chat").await?;
+            agent
+                .wait_role_text("alert", "Chat: The server cannot be reached")
+                .await?;
+            agent.wait_log_end_with_images("Conversation").await?;
 
             agent.network(true).await?;
             agent.reload().await?;

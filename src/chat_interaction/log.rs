@@ -12,6 +12,8 @@ use super::transcript::{Entry, EntryKey};
 use super::window::Window;
 use crate::shell::state::desk;
 use leptos::prelude::*;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::JsCast;
 
 /// Pixels from an edge at which the window slides.
 const EDGE: f64 = 400.0;
@@ -218,10 +220,22 @@ fn keep_in_place_now(scroller: Scroller, change: impl FnOnce()) {
 }
 
 /// Looks again at what is in view (a `scroll` event to the log, after the settling time that
-/// follows a jump) when the browser window is resized: the transcript changes height and
-/// width, no scroll event comes, and the rendered rows may no longer reach its edges.
+/// follows a jump) when the log changes size: the browser window resized, a notice shown or
+/// dismissed above it. No scroll event comes, and the rendered rows may no longer reach its
+/// edges, or a log following the newest message may have that message under its edge.
 fn look_again_on_resize(log: NodeRef<leptos::html::Div>, settle_until: StoredValue<i64>) {
-    let resized = window_event_listener(leptos::ev::resize, move |_| {
+    // The size last seen: the observer's first report (when it starts) changes nothing.
+    let seen = StoredValue::new((0, 0));
+    let look = Closure::<dyn FnMut()>::new(move || {
+        let Some(el) = log.try_get_untracked().flatten() else {
+            return;
+        };
+        let size = (el.client_width(), el.client_height());
+        let before = seen.try_get_value().unwrap_or(size);
+        seen.set_value(size);
+        if before == (0, 0) || before == size {
+            return;
+        }
         let wait = settle_until.get_value() - crate::browser::now();
         set_timeout(
             move || {
@@ -235,7 +249,15 @@ fn look_again_on_resize(log: NodeRef<leptos::html::Div>, settle_until: StoredVal
             std::time::Duration::from_millis(u64::try_from(wait).unwrap_or(0)),
         );
     });
-    on_cleanup(move || resized.remove());
+    let Ok(observer) = web_sys::ResizeObserver::new(look.as_ref().unchecked_ref()) else {
+        return;
+    };
+    // Both live as long as the log: disconnected when it goes, the callback dropped with them.
+    let kept = StoredValue::new_local((observer, look));
+    log.on_load(move |el| kept.with_value(|(o, _)| o.observe(&el)));
+    on_cleanup(move || {
+        kept.try_with_value(|(o, _)| o.disconnect());
+    });
 }
 
 /// Scrolls the rendered row of entry `index` (the window `w` is rendered in `block`) to the
