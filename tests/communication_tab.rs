@@ -195,9 +195,14 @@ async fn a_message_whose_send_failed_is_kept_through_a_reload() {
             // A notice above the transcript takes room from it: the newest message stays in
             // view.
             agent.click("button", "Chat").await?;
-            agent
+            let notice = agent
                 .wait_role_text("alert", "Chat: The server cannot be reached")
                 .await?;
+            // In the product's words, not the browser's ("TypeError: Failed to fetch").
+            assert!(
+                notice.contains("Check the connection and try again.") && !notice.contains("Error"),
+                "{notice}"
+            );
             agent.wait_log_end_with_images("Conversation").await?;
 
             agent.network(true).await?;

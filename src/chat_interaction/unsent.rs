@@ -188,7 +188,8 @@ mod tests {
             file_name: "screen shot.png".into(),
             url: "/api/attachments/3".into(),
         });
-        with_all.failed = Some("The server cannot be reached (offline).".into());
+        with_all.failed =
+            Some("The server cannot be reached. Check the connection and try again.".into());
         with_all.retryable = true;
         let image_only = pending("d-00000002", "");
         let mut refused = pending("d-00000003", "Sent while a colleague chats");

@@ -73,10 +73,14 @@ impl TransportError {
 impl fmt::Display for TransportError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            TransportError::Network(why) => write!(f, "The server cannot be reached ({why})."),
+            // The browser's own words ("TypeError: Failed to fetch") and the decoder's are for
+            // the developer (`Debug`), not for the person reading the message.
+            TransportError::Network(_) => {
+                f.write_str("The server cannot be reached. Check the connection and try again.")
+            }
             TransportError::Server { body, .. } => f.write_str(&body.error.message),
-            TransportError::Decode(what) => {
-                write!(f, "The server's answer could not be read ({what}).")
+            TransportError::Decode(_) => {
+                f.write_str("An answer from the server could not be read. Reload the page.")
             }
         }
     }

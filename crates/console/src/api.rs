@@ -139,15 +139,7 @@ impl Api {
     }
 }
 
-/// What to tell the person about a failed request.
+/// What to tell the person about a failed request (the client's words, the desktop's too).
 pub fn describe(e: &TransportError) -> String {
-    match e {
-        TransportError::Network(_) => {
-            "The server cannot be reached. Check the connection and try again.".to_owned()
-        }
-        TransportError::Server { body, .. } => body.error.message.clone(),
-        TransportError::Decode(_) => {
-            "An answer from the server could not be read. Reload the page.".to_owned()
-        }
-    }
+    e.to_string()
 }
