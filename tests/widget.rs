@@ -17,6 +17,9 @@
 //!   `.png` are refused with a message in the panel; a real PNG goes through, one taller than
 //!   the panel, and the log shows its end once the picture has arrived, and still when an
 //!   alert takes room from it.
+//! - `widget_sends_a_picture_again_that_did_not_go`: a picture whose message or upload did not
+//!   reach the server is kept and named with `Send picture again` (its upload not sent twice)
+//!   and `Discard picture`; the server stores each sent picture once.
 //! - `widget_stream_reconnects_without_losing_or_repeating_messages`: the panel's live stream
 //!   is cut while the agent writes; once it is back, every message shows exactly once.
 //! - `widget_gives_back_a_message_the_page_closed_on`: a send fails offline, the page reloads;
@@ -457,6 +460,76 @@ async fn widget_refuses_files_it_cannot_send() {
             visitor.wait_log_end_with_images("Messages").await?;
             visitor
                 .assert_no_console_errors_except(&["/api/visitor/attachments", "415"])
+                .await
+        },
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn widget_sends_a_picture_again_that_did_not_go() {
+    run(
+        "widget_sends_a_picture_again_that_did_not_go",
+        |h: Harness| async move {
+            let files = Files::new()?;
+            let receipt = files.write("receipt.png", &solid_png(30, 20)?)?;
+            let label = files.write("label.png", &solid_png(20, 30)?)?;
+            let other = files.write("other.png", TINY_PNG)?;
+            let visitor = h.browser("visitor").await?;
+            start_chat(&visitor, "Paula Pictures").await?;
+
+            // Uploaded, but the message's request never reaches the server: the upload is
+            // kept, so the next try sends it without uploading it again (uploads are blocked).
+            visitor.block_urls(&["*/api/visitor/messages"]).await?;
+            visitor.choose_file("#tl-file", &receipt).await?;
+            visitor.wait_role_text("alert", "nothing was sent").await?;
+            visitor.role("group", "receipt.png was not sent.").await?;
+            // One picture at a time: another waits until this one is sent or discarded.
+            visitor.choose_file("#tl-file", &other).await?;
+            visitor
+                .wait_role_text("alert", "Send or discard receipt.png first.")
+                .await?;
+            visitor.block_urls(&["*/api/visitor/attachments"]).await?;
+            visitor.click("button", "Send picture again").await?;
+            visitor.role("img", "Image: receipt.png").await?;
+            visitor.wait_gone("button", "Send picture again").await?;
+
+            // The upload itself fails (uploads still blocked): the file is kept and uploaded
+            // on the next try.
+            visitor.choose_file("#tl-file", &label).await?;
+            visitor.wait_role_text("alert", "nothing was sent").await?;
+            visitor.role("group", "label.png was not sent.").await?;
+            visitor.block_urls(&[]).await?;
+            visitor.click("button", "Send picture again").await?;
+            visitor.role("img", "Image: label.png").await?;
+            visitor.wait_gone("button", "Discard picture").await?;
+
+            // Discarded: gone from the panel, never sent.
+            visitor.network(false).await?;
+            visitor.choose_file("#tl-file", &other).await?;
+            visitor.wait_role_text("alert", "nothing was sent").await?;
+            visitor.click("button", "Discard picture").await?;
+            visitor.wait_gone("button", "Send picture again").await?;
+            visitor.network(true).await?;
+            visitor.wait_focused("textbox", "Message").await?;
+
+            // The server holds each sent picture once and nothing of the discarded one.
+            let token = visitor.local_item("threadline.visitor_token").await?;
+            let api = ApiUser::visitor_with_token(&h, &token.ok_or("no token kept")?);
+            let page = api.get("/api/visitor/conversation").await?;
+            let names: Vec<&str> = page["messages"]
+                .as_array()
+                .ok_or("no messages")?
+                .iter()
+                .filter_map(|m| m["attachment"]["file_name"].as_str())
+                .collect();
+            assert_eq!(
+                names,
+                ["receipt.png", "label.png"],
+                "stored pictures: {page}"
+            );
+            visitor
+                .assert_no_console_errors_except(&["/api/visitor/", "ERR_"])
                 .await
         },
     )

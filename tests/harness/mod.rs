@@ -1114,6 +1114,16 @@ impl Browser {
         Ok(())
     }
 
+    /// Makes the page's requests to URLs matching any of `patterns` (`*` for any text) fail
+    /// at once, as a dropped connection would, in its frames too; no pattern lets every
+    /// request through again (CDP `Network.setBlockedURLs`).
+    pub async fn block_urls(&self, patterns: &[&str]) -> Result {
+        self.cdp("Network.enable", json!({})).await?;
+        self.cdp("Network.setBlockedURLs", json!({ "urls": patterns }))
+            .await?;
+        Ok(())
+    }
+
     /// From the next page load on, every `EventSource` the pages open can be cut with
     /// [`Browser::cut_event_streams`] and restored with [`Browser::restore_event_streams`].
     /// The script runs in every new document of the page's frames, so in the widget's

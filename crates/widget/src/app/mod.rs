@@ -82,6 +82,8 @@ struct Outbox {
     busy: bool,
     /// The text and id of a send that failed, so a retry of the same text reuses the id.
     retry: Option<(String, ClientMessageId)>,
+    /// A picture on its way or whose upload or send failed, kept for "Send picture again".
+    picture: Option<send::UnsentPicture>,
     /// When "typing" was last sent (0: not typing).
     typing_sent: f64,
     /// Bumped on every keystroke; the stop timer only fires for the last one.
@@ -238,6 +240,14 @@ fn wire_ui(ui: &panel::Ui) {
     let file = ui.file.clone();
     on(&ui.attach, "click", move |_| file.click());
     on(&ui.file, "change", |_| send::attach());
+    on(&ui.picture_send, "click", |_| send::send_picture());
+    on(&ui.picture_drop, "click", |_| {
+        with(|a| {
+            a.keep_picture(None);
+            a.clear_alert();
+            a.focus();
+        });
+    });
     on(&ui.emoji, "click", |_| {
         with(|a| {
             let open = a.ui.picker.has_attribute("hidden");
@@ -301,6 +311,7 @@ impl App {
         self.clear_transcript();
         self.dismissed = None;
         self.outbox.retry = None;
+        self.keep_picture(None);
         self.receipts.unread = 0;
         self.post_unread();
     }

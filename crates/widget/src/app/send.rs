@@ -3,11 +3,13 @@
 use super::{with, App, Mode};
 use crate::bridge::ToLoader;
 use crate::transcript::Message;
-use crate::view::dom::{after, now};
+use crate::view::dom::{after, document, now, show};
 use crate::{api, checks, store};
+use client::TransportError;
 use wasm_bindgen_futures::spawn_local;
+use web_sys::File;
 use wire::api::VisitorSendRequest;
-use wire::{ClientMessageId, InteractionState};
+use wire::{AttachmentId, ClientMessageId, InteractionState};
 
 /// "Send" (or Enter): sends the typed text. The text stays in the field until the server
 /// has stored it; a retry of the same text reuses its client id, so it is never stored twice.
@@ -69,50 +71,123 @@ pub(super) fn send_text() {
     });
 }
 
-/// "Attach image": checks the chosen file, uploads it and sends it as a message.
+/// A picture on its way, or whose upload or send failed, kept while the panel is open (a file
+/// cannot be read back after a reload) for "Send picture again": with its upload once the
+/// server has it and one client id for every try, so it is neither uploaded nor stored twice.
+#[derive(Clone)]
+pub(super) struct UnsentPicture {
+    /// The file the visitor chose, uploaded again if its upload did not go through.
+    file: File,
+    /// The message's client id, the same on every try.
+    client_id: ClientMessageId,
+    /// The upload the server answered, once it has.
+    uploaded: Option<AttachmentId>,
+}
+
+/// "Attach image": checks the chosen file, uploads it and sends it as a message. While
+/// another message is on its way it is kept for "Send picture again"; while a picture that did
+/// not go is kept, that one is to be sent or discarded first.
 pub(super) fn attach() {
-    let Some(Some((token, file))) = with(|a| {
+    let go = with(|a| {
         let file = a.ui.file.files()?.get(0)?;
         a.ui.file.set_value("");
         if let Err(message) = checks::check_image(&file.type_(), file.size()) {
             a.alert(&message);
             return None;
         }
+        if let Some(kept) = &a.outbox.picture {
+            a.alert(&format!("Send or discard {} first.", kept.file.name()));
+            return None;
+        }
+        let picture = UnsentPicture {
+            file,
+            client_id: new_client_id(),
+            uploaded: None,
+        };
+        if a.outbox.busy {
+            a.keep_picture(Some(picture));
+            return None;
+        }
+        // Kept but not offered again while its first try is on its way.
+        a.outbox.picture = Some(picture);
+        Some(())
+    });
+    if go.flatten().is_some() {
+        send_picture();
+    }
+}
+
+/// Uploads the kept picture (unless the server has it already) and sends it as a message:
+/// "Send picture again", and the first try of one attached. A failure the server did not
+/// refuse keeps it for another try.
+pub(super) fn send_picture() {
+    let Some(Some((token, mut picture, epoch))) = with(|a| {
         if a.outbox.busy {
             return None;
         }
+        let picture = a.outbox.picture.clone()?;
         let token = a.token()?;
         a.outbox.busy = true;
         a.clear_alert();
         let _ = a.ui.attach.set_attribute("aria-busy", "true");
-        Some((token, file))
+        let _ = a.ui.picture_send.set_attribute("aria-busy", "true");
+        Some((token, picture, a.epoch))
     }) else {
         return;
     };
     spawn_local(async move {
-        let result = match api::upload(&token, &file).await {
-            Ok(attachment) => {
-                let request = VisitorSendRequest {
-                    client_id: new_client_id(),
-                    text: String::new(),
-                    attachment_id: Some(attachment.id),
-                };
-                api::send(&token, &request).await
-            }
-            Err(e) => Err(e),
-        };
+        let result = deliver(&token, &mut picture).await;
         with(|a| {
             a.outbox.busy = false;
             let _ = a.ui.attach.remove_attribute("aria-busy");
+            let _ = a.ui.picture_send.remove_attribute("aria-busy");
+            if a.epoch != epoch {
+                return;
+            }
             match result {
                 Ok(message) => {
+                    let focused = a.picture_focused();
+                    a.keep_picture(None);
                     a.clear_alert();
                     a.sent(message);
+                    if focused {
+                        a.focus();
+                    }
                 }
-                Err(e) => a.alert(&api::message(&e)),
+                Err(e) => {
+                    // Kept with its upload, unless refused or discarded while on its way.
+                    let keep = !e.is_refusal() && a.outbox.picture.is_some();
+                    a.keep_picture(keep.then_some(picture));
+                    a.alert(&api::message(&e));
+                }
             }
         });
     });
+}
+
+/// One try at a picture: its upload (kept on `picture` once answered), then the message. An
+/// upload kept from an earlier try that the server no longer has (uploads never sent are
+/// swept after a while) is uploaded again.
+async fn deliver(token: &str, picture: &mut UnsentPicture) -> Result<Message, TransportError> {
+    loop {
+        let earlier = picture.uploaded.is_some();
+        let id = if let Some(id) = picture.uploaded {
+            id
+        } else {
+            let id = api::upload(token, &picture.file).await?.id;
+            picture.uploaded = Some(id);
+            id
+        };
+        let request = VisitorSendRequest {
+            client_id: picture.client_id.clone(),
+            text: String::new(),
+            attachment_id: Some(id),
+        };
+        match api::send(token, &request).await {
+            Err(e) if earlier && e.status() == Some(404) => picture.uploaded = None,
+            result => return result,
+        }
+    }
 }
 
 /// "End chat".
@@ -159,6 +234,24 @@ impl App {
         }
         self.add_message(message, false);
         self.render();
+    }
+
+    /// Keeps `picture` for "Send picture again", naming it beside the buttons, or (with
+    /// `None`) forgets the one kept and hides them.
+    pub(super) fn keep_picture(&mut self, picture: Option<UnsentPicture>) {
+        let name = picture
+            .as_ref()
+            .map(|p| format!("{} was not sent.", p.file.name()));
+        self.ui.picture_name.set_text_content(name.as_deref());
+        show(&self.ui.picture, picture.is_some());
+        self.outbox.picture = picture;
+    }
+
+    /// Whether the focus is on "Send picture again" or "Discard picture".
+    fn picture_focused(&self) -> bool {
+        document()
+            .active_element()
+            .is_some_and(|el| self.ui.picture.contains(Some(&el)))
     }
 
     /// Shows or hides "Ann is typing…"; it clears itself if no stop arrives.

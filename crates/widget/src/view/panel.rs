@@ -44,6 +44,14 @@ pub struct Ui {
     pub attach: Element,
     /// The hidden file input behind "Attach image".
     pub file: HtmlInputElement,
+    /// A picture that did not go: its name, "Send picture again" and "Discard picture".
+    pub picture: Element,
+    /// The line naming that picture.
+    pub picture_name: Element,
+    /// "Send picture again".
+    pub picture_send: Element,
+    /// "Discard picture".
+    pub picture_drop: Element,
     /// "Emoji".
     pub emoji: Element,
     /// The emoji picker.
@@ -73,6 +81,10 @@ pub fn find() -> Option<Ui> {
         text: el("tl-text")?.dyn_into().ok()?,
         attach: el("tl-attach")?,
         file: el("tl-file")?.dyn_into().ok()?,
+        picture: el("tl-picture")?,
+        picture_name: el("tl-picture-name")?,
+        picture_send: el("tl-picture-send")?,
+        picture_drop: el("tl-picture-drop")?,
         emoji: el("tl-emoji")?,
         picker: el("tl-emoji-picker")?,
     })
