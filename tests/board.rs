@@ -6,18 +6,29 @@
 //!   desktop; a visitor writes and the chat shows in the Queue; Ann accepts it and it moves to
 //!   her line in Agents; Sam reassigns it to the queue with a note and Ann no longer holds it;
 //!   Sam sets Ann Not Ready (Lunch), then logs her out, and Ann's desktop returns to the login
-//!   screen.
+//!   screen; the board shows her offline a few seconds later, with nothing logged (it is read
+//!   again every 10 s).
 //! - `agents_are_turned_away_from_the_console`: an agent who opens `/console/` is told it is
 //!   for supervisors and administrators, and the desktop shows agents no `Console` link.
 
 mod harness;
 
-use harness::{login, run, save_readme_screenshot, Harness};
+use harness::{
+    default_timeout, login, run, run_with, save_readme_screenshot, wait_until, Browser, Harness,
+    Options, Result,
+};
+use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn supervisor_watches_and_manages_the_board() {
-    run(
+    // Agents go offline this long after their desktop was last seen.
+    let options = Options {
+        configure: Box::new(|c| c.presence_timeout = Duration::from_secs(6)),
+        ..Options::default()
+    };
+    run_with(
         "supervisor_watches_and_manages_the_board",
+        options,
         |h: Harness| async move {
             let sup = h.browser("supervisor").await?;
             login(&sup, "sam", "sam-pass-1").await?;
@@ -73,8 +84,10 @@ async fn supervisor_watches_and_manages_the_board() {
 
             sup.click("button", "Log out Ann Archer").await?;
             agent.role("button", "Log in").await?;
-            sup.wait_text("table", "Agents", "Not Ready: Logged out")
-                .await?;
+            // Her desktop's stream ended with the session: she goes offline once the presence
+            // timeout has passed, with nothing logged, and the board, read again with time,
+            // says so.
+            wait_row(&sup, "Ann Archer", "Not Ready: Logged out (offline)").await?;
             sup.assert_no_console_errors().await?;
             // Ann's desktop asked for a new stream ticket with the ended session: that 401 is what
             // sent it back to the login screen.
@@ -84,6 +97,21 @@ async fn supervisor_watches_and_manages_the_board() {
         },
     )
     .await;
+}
+
+/// Waits until the board's row of `agent` shows `text`.
+async fn wait_row(sup: &Browser, agent: &str, text: &str) -> Result {
+    let what = format!("the board's row of {agent} to show {text:?}");
+    wait_until(&what, default_timeout(), || async {
+        for row in sup.query("row", None).await? {
+            let shown = row.text().await?;
+            if shown.contains(agent) && shown.contains(text) {
+                return Ok(Some(()));
+            }
+        }
+        Ok(None)
+    })
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

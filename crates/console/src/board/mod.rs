@@ -1,6 +1,7 @@
 //! The supervisor's board: totals, the queue and the agents, live. The board stream (a ticket
 //! from `/api/supervisor/board/ticket`, every event of the log) only says that something
-//! changed; the board is then read again (one read at a time, see [`state::BoardState`]).
+//! changed; the board is then read again (one read at a time, see [`state::BoardState`]), and
+//! every 10 s when nothing else did, since agents go offline with no event.
 //!
 //! # Layout
 //! - `mod.rs`: the page: starts the stream and the clock, lays out the parts.
@@ -29,6 +30,9 @@ use state::BoardState;
 use std::rc::Rc;
 use std::time::Duration;
 
+/// How old the board may get when nothing is logged (presence changes with time alone).
+const REREAD_MS: wire::Millis = 10_000;
+
 /// The board page.
 #[component]
 pub fn BoardPage(
@@ -41,11 +45,15 @@ pub fn BoardPage(
     let monitor = MonitorState::new(session.api.clone());
     provide_context(monitor);
     start_stream(&session, board, monitor);
-    if let Ok(tick) = set_interval_with_handle(move || board.now.set(now()), Duration::from_secs(1))
-    {
+    let api = session.api.clone();
+    let tick_api = api.clone();
+    let tick = move || {
+        board.now.set(now());
+        board.refresh_if_older(&tick_api, REREAD_MS);
+    };
+    if let Ok(tick) = set_interval_with_handle(tick, Duration::from_secs(1)) {
         on_cleanup(move || tick.clear());
     }
-    let api = session.api.clone();
     view! {
         <h1 class="page-title">"Board"</h1>
         {move || board.error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}

@@ -23,6 +23,8 @@ pub struct BoardState {
     pub error: RwSignal<Option<String>>,
     /// The Not Ready reasons.
     pub reasons: RwSignal<Vec<NotReadyReason>>,
+    /// When the last read started (the browser's clock).
+    asked: StoredValue<Millis>,
     /// Whether a refresh is running.
     busy: StoredValue<bool>,
     /// Whether something changed while it ran.
@@ -38,6 +40,7 @@ impl BoardState {
             now: RwSignal::new(now()),
             error: RwSignal::new(None),
             reasons: RwSignal::new(Vec::new()),
+            asked: StoredValue::new(now()),
             busy: StoredValue::new(false),
             again: StoredValue::new(false),
         }
@@ -69,8 +72,18 @@ impl BoardState {
         });
     }
 
+    /// Reads the board again if no read has started for `every` ms. Time alone changes it: an
+    /// agent whose desktop closed counts as offline once the presence timeout has passed since
+    /// they were last seen, and nothing is logged then.
+    pub fn refresh_if_older(self, api: &Api, every: Millis) {
+        if now() - self.asked.get_value() >= every {
+            self.refresh(api);
+        }
+    }
+
     /// Reads the board once; `false` if it failed (the error is shown).
     pub async fn load(self, api: &Api) -> bool {
+        self.asked.set_value(now());
         match api.board().await {
             Ok(board) => {
                 self.received.set(now());
