@@ -484,6 +484,9 @@ async fn widget_sends_a_picture_again_that_did_not_go() {
             visitor.choose_file("#tl-file", &receipt).await?;
             visitor.wait_role_text("alert", "nothing was sent").await?;
             visitor.role("group", "receipt.png was not sent.").await?;
+            visitor
+                .assert_accessible("the panel with a picture that did not go")
+                .await?;
             // One picture at a time: another waits until this one is sent or discarded.
             visitor.choose_file("#tl-file", &other).await?;
             visitor
