@@ -6,8 +6,9 @@
 //!   desktop; a visitor writes and the chat shows in the Queue; Ann accepts it and it moves to
 //!   her line in Agents; Sam reassigns it to the queue with a note and Ann no longer holds it;
 //!   Sam sets Ann Not Ready (Lunch), then logs her out, and Ann's desktop returns to the login
-//!   screen; the board shows her offline a few seconds later, with nothing logged (it is read
-//!   again every 10 s).
+//!   screen and the board shows her logged out, with no action. Ben logs in and closes his
+//!   browser: the board, read again every 10 s since neither is logged, shows him logged in,
+//!   then offline.
 //! - `agents_are_turned_away_from_the_console`: an agent who opens `/console/` is told it is
 //!   for supervisors and administrators, and the desktop shows agents no `Console` link.
 
@@ -84,10 +85,19 @@ async fn supervisor_watches_and_manages_the_board() {
 
             sup.click("button", "Log out Ann Archer").await?;
             agent.role("button", "Log in").await?;
-            // Her desktop's stream ended with the session: she goes offline once the presence
-            // timeout has passed, with nothing logged, and the board, read again with time,
-            // says so.
-            wait_row(&sup, "Ann Archer", "Not Ready: Logged out (offline)").await?;
+            // Logged out, she is shown so, with nothing a supervisor could set.
+            wait_row(&sup, "Ann Archer", "Logged out").await?;
+            sup.wait_gone("button", "Set Not Ready: Ann Archer").await?;
+            sup.wait_gone("button", "Log out Ann Archer").await?;
+
+            // Ben logs in and then his browser closes: nothing is logged either time, and the
+            // board, read again with time, shows him logged in, then offline once the presence
+            // timeout has passed.
+            let ben = h.browser("ben").await?;
+            login(&ben, "ben", "ben-pass-1").await?;
+            sup.role("button", "Log out Ben Brooks").await?;
+            ben.quit().await?;
+            wait_row(&sup, "Ben Brooks", "Not Ready: Logged out (offline)").await?;
             sup.assert_no_console_errors().await?;
             // Ann's desktop asked for a new stream ticket with the ended session: that 401 is what
             // sent it back to the login screen.

@@ -199,6 +199,13 @@ async fn supervisor_sets_not_ready_and_logs_out(backend: Backend) {
         .await;
     let line = board(&sam).await;
     let ann_line = line.agents.iter().find(|a| a.id == ann.id).expect("Ann");
+    assert!(ann_line.signed_in, "Ann is logged in");
+    let ben_line = line.agents.iter().find(|a| a.display_name == "Ben Brooks");
+    assert_eq!(
+        ben_line.map(|b| b.signed_in),
+        Some(false),
+        "Ben never logged in"
+    );
     assert_eq!(
         ann_line.status,
         ChatStatus::NotReady {
@@ -231,6 +238,23 @@ async fn supervisor_sets_not_ready_and_logs_out(backend: Backend) {
     assert_eq!(
         audited(&server.db, "agent.log_out").await,
         [("sam".to_owned(), ann.id.0.to_string())]
+    );
+    assert!(!ann_line.signed_in, "Ann is logged out");
+    // Logged out, she cannot be given a Not Ready reason: her status says logged out until
+    // she logs in.
+    let (status, body) = sam
+        .call(
+            reqwest::Method::PUT,
+            &path,
+            Some(json!({"status": {"state": "not_ready", "reason": "meeting"}})),
+        )
+        .await;
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(body["error"]["code"], "conflict", "{body}");
+    assert_eq!(
+        audited(&server.db, "agent.set_not_ready").await.len(),
+        1,
+        "the refused change is not audited"
     );
 }
 

@@ -61,6 +61,9 @@ pub struct BoardAgent {
     pub status_since: Option<Millis>,
     /// Whether a desktop of theirs is connected (offers only go to connected agents).
     pub connected: bool,
+    /// Whether they are logged in: a session of theirs is live (its desktop may be closed).
+    /// A supervisor can set Not Ready or log out only an agent who is.
+    pub signed_in: bool,
     /// Most chats they hold at once.
     pub capacity: u32,
     /// The chats they hold now (offered, active, ended but not Done).

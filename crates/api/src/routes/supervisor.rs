@@ -56,10 +56,10 @@ async fn board_ticket(
 }
 
 /// Sets an agent Not Ready with a reason (a supervisor cannot make someone Ready: only the
-/// agent knows they are there).
+/// agent knows they are there). `409` when the agent is not logged in.
 #[utoipa::path(put, path = "/api/supervisor/agents/{id}/status", tag = "supervisor", security(("bearer" = [])),
     params(("id" = i64, Path, description = "agent id")), request_body = SetStatusRequest,
-    responses((status = 200, body = AgentView)))]
+    responses((status = 200, body = AgentView), (status = 409, body = wire::ErrorBody)))]
 async fn set_agent_status(
     State(state): State<AppState>,
     SupervisorAuth(auth): SupervisorAuth,

@@ -19,9 +19,12 @@ impl Store {
     pub async fn board(&self, presence_ms: i64) -> Result<Board, StoreError> {
         let at = now_ms();
         let agent_rows = sqlx::query(
-            "SELECT id, display_name, role, ready, not_ready_reason, status_since, capacity, last_seen_at \
+            "SELECT id, display_name, role, ready, not_ready_reason, status_since, capacity, last_seen_at, \
+             (SELECT COUNT(*) FROM agent_sessions s WHERE s.agent_id = agents.id \
+              AND s.revoked_at IS NULL AND s.expires_at > $1) AS sessions \
              FROM agents WHERE deactivated_at IS NULL ORDER BY display_name, id",
         )
+        .bind(at)
         .fetch_all(self.pool())
         .await?;
         let mut agents = Vec::with_capacity(agent_rows.len());
@@ -150,6 +153,7 @@ fn board_agent(row: &AnyRow, seen_after: i64) -> Result<BoardAgent, sqlx::Error>
         connected: row
             .try_get::<Option<i64>, _>("last_seen_at")?
             .is_some_and(|t| t > seen_after),
+        signed_in: row.try_get::<i64, _>("sessions")? > 0,
         capacity: u32::try_from(row.try_get::<i64, _>("capacity")?).unwrap_or(0),
         chats: Vec::new(),
     })

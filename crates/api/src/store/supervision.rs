@@ -3,12 +3,14 @@
 
 use super::agents::{log_out_everywhere_in, set_status_in};
 use super::{AuditEntry, Store, StoreError};
+use crate::util::now_ms;
 use sqlx::Row;
 use wire::{AgentId, AgentView, ChatStatus, ReasonCode};
 
 impl Store {
     /// Sets an active agent Not Ready with `reason`, for `actor`. `None` when there is no such
-    /// active account.
+    /// active account; a conflict when they are not logged in (their status says so until they
+    /// log in, and a reason given meanwhile would say they were on a break they never took).
     pub async fn force_not_ready(
         &self,
         actor: AgentId,
@@ -20,6 +22,20 @@ impl Store {
             tx.rollback().await?;
             return Ok(None);
         };
+        let live: i64 = sqlx::query(
+            "SELECT COUNT(*) AS n FROM agent_sessions WHERE agent_id = $1 AND revoked_at IS NULL AND expires_at > $2",
+        )
+        .bind(agent.0)
+        .bind(now_ms())
+        .fetch_one(&mut tx.inner)
+        .await?
+        .try_get("n")?;
+        if live == 0 {
+            tx.rollback().await?;
+            return Err(StoreError::conflict(
+                "this agent is logged out: Not Ready is set for agents who are logged in",
+            ));
+        }
         let status = ChatStatus::NotReady {
             reason: reason.clone(),
         };

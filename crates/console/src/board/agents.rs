@@ -1,6 +1,6 @@
 //! The `Agents` table: each active account with status, time in it, load "N of M" and the
-//! chats they hold, and what a supervisor can do: `Set Not Ready` (with a reason) and
-//! `Log out`.
+//! chats they hold, and what a supervisor can do with one who is logged in: `Set Not Ready`
+//! (with a reason) and `Log out`.
 
 use super::reassign::ReassignButton;
 use super::state::BoardState;
@@ -41,7 +41,9 @@ fn agent_cells(board: BoardState, api: Api, a: BoardAgent) -> impl IntoView {
         ChatStatus::Ready => "Ready".to_owned(),
         ChatStatus::NotReady { reason } => format!("Not Ready: {}", board.reason_label(&reason.0)),
     };
-    let status = if a.connected {
+    let status = if !a.signed_in {
+        "Logged out".to_owned()
+    } else if a.connected {
         status
     } else {
         format!("{status} (offline)")
@@ -79,7 +81,11 @@ fn agent_cells(board: BoardState, api: Api, a: BoardAgent) -> impl IntoView {
         <span role="cell">{load}</span>
         <span role="cell" class="chats">{chats}</span>
         <span role="cell" class="actions">
-            <Actions board=board api=api agent=a/>
+            {if a.signed_in {
+                view! { <Actions board=board api=api agent=a/> }.into_any()
+            } else {
+                view! { "—" }.into_any()
+            }}
         </span>
     }
 }
