@@ -10,6 +10,20 @@ use sqlx::Row;
 use wire::board::Board;
 use wire::{ChatStatus, Event, InteractionState, Role};
 
+/// A supervisor's `PUT /api/supervisor/agents/{id}/status` (at `path`) with `status`.
+async fn put_status(
+    sup: &Agent,
+    path: &str,
+    status: serde_json::Value,
+) -> (u16, serde_json::Value) {
+    sup.call(
+        reqwest::Method::PUT,
+        path,
+        Some(json!({ "status": status })),
+    )
+    .await
+}
+
 async fn board(sup: &Agent) -> Board {
     sup.get("/api/supervisor/board").await
 }
@@ -154,41 +168,32 @@ async fn supervisor_sets_not_ready_and_logs_out(backend: Backend) {
     ann.ready().await;
     let path = format!("/api/supervisor/agents/{}/status", ann.id);
 
-    let (status, body) = sam
-        .call(
-            reqwest::Method::PUT,
-            &path,
-            Some(json!({"status": {"state": "ready"}})),
-        )
-        .await;
+    let (status, body) = put_status(&sam, &path, json!({"state": "ready"})).await;
     assert_eq!(
         status, 400,
         "a supervisor cannot make someone Ready: {body}"
     );
-    let (status, body) = sam
-        .call(
-            reqwest::Method::PUT,
-            &path,
-            Some(json!({"status": {"state": "not_ready", "reason": "no_such"}})),
-        )
-        .await;
+    let (status, body) = put_status(
+        &sam,
+        &path,
+        json!({"state": "not_ready", "reason": "no_such"}),
+    )
+    .await;
     assert_eq!(status, 400, "unknown reason: {body}");
-    let (status, body) = sam
-        .call(
-            reqwest::Method::PUT,
-            "/api/supervisor/agents/999999/status",
-            Some(json!({"status": {"state": "not_ready", "reason": "meeting"}})),
-        )
-        .await;
+    let (status, body) = put_status(
+        &sam,
+        "/api/supervisor/agents/999999/status",
+        json!({"state": "not_ready", "reason": "meeting"}),
+    )
+    .await;
     assert_eq!(status, 404, "unknown agent: {body}");
 
-    let (status, body) = sam
-        .call(
-            reqwest::Method::PUT,
-            &path,
-            Some(json!({"status": {"state": "not_ready", "reason": "meeting"}})),
-        )
-        .await;
+    let (status, body) = put_status(
+        &sam,
+        &path,
+        json!({"state": "not_ready", "reason": "meeting"}),
+    )
+    .await;
     assert_eq!(status, 200, "{body}");
     // Ann's own desktop hears it.
     ann_events
@@ -242,13 +247,12 @@ async fn supervisor_sets_not_ready_and_logs_out(backend: Backend) {
     assert!(!ann_line.signed_in, "Ann is logged out");
     // Logged out, she cannot be given a Not Ready reason: her status says logged out until
     // she logs in.
-    let (status, body) = sam
-        .call(
-            reqwest::Method::PUT,
-            &path,
-            Some(json!({"status": {"state": "not_ready", "reason": "meeting"}})),
-        )
-        .await;
+    let (status, body) = put_status(
+        &sam,
+        &path,
+        json!({"state": "not_ready", "reason": "meeting"}),
+    )
+    .await;
     assert_eq!(status, 409, "{body}");
     assert_eq!(body["error"]["code"], "conflict", "{body}");
     assert_eq!(
