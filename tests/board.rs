@@ -78,6 +78,13 @@ async fn supervisor_watches_and_manages_the_board() {
             sup.wait_text("table", "Queue", "Quinn Queue").await?;
             sup.wait_text("table", "Agents", "0 of 3").await?;
 
+            // Logged out is what Log out gives, not a reason to choose.
+            let reasons = sup
+                .text_of("combobox", "Not Ready reason for Ann Archer")
+                .await?;
+            if reasons.contains("Logged out") || !reasons.contains("Lunch") {
+                return Err(format!("the Not Ready reasons offered: {reasons:?}").into());
+            }
             sup.select("Not Ready reason for Ann Archer", "Lunch")
                 .await?;
             sup.click("button", "Set Not Ready: Ann Archer").await?;

@@ -40,7 +40,7 @@ const REASONS: [(&str, &str); 5] = [
     ("lunch", "Lunch"),
     ("meeting", "Meeting"),
     ("training", "Training"),
-    ("logged_out", "Logged out"),
+    (wire::ReasonCode::LOGGED_OUT, "Logged out"),
 ];
 
 /// Makes sure disposition codes and Not Ready reasons exist (every start).

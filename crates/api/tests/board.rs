@@ -182,6 +182,13 @@ async fn supervisor_sets_not_ready_and_logs_out(backend: Backend) {
     assert_eq!(status, 400, "unknown reason: {body}");
     let (status, body) = put_status(
         &sam,
+        &path,
+        json!({"state": "not_ready", "reason": "logged_out"}),
+    )
+    .await;
+    assert_eq!(status, 400, "Logged out is Log out's: {body}");
+    let (status, body) = put_status(
+        &sam,
         "/api/supervisor/agents/999999/status",
         json!({"state": "not_ready", "reason": "meeting"}),
     )

@@ -81,3 +81,19 @@ pub struct DispositionCode(pub String);
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(transparent)]
 pub struct ReasonCode(pub String);
+
+impl ReasonCode {
+    /// The reason the server gives an agent who logs out or is logged out; it stays their
+    /// status until they choose another. It cannot be retired, nor given by a supervisor.
+    pub const LOGGED_OUT: &'static str = "logged_out";
+
+    /// [`Self::LOGGED_OUT`].
+    pub fn logged_out() -> Self {
+        ReasonCode(Self::LOGGED_OUT.to_owned())
+    }
+
+    /// Whether this is [`Self::LOGGED_OUT`].
+    pub fn is_logged_out(&self) -> bool {
+        self.0 == Self::LOGGED_OUT
+    }
+}

@@ -72,6 +72,11 @@ async fn set_agent_status(
         ));
     };
     super::check_chars("the reason", &reason.0, wire::checks::Lines::One)?;
+    if reason.is_logged_out() {
+        return Err(ApiError::invalid(
+            "Logged out is not a reason to give: Log out logs an agent out",
+        ));
+    }
     if !state.store.reason_exists(&reason.0).await? {
         return Err(ApiError::invalid(format!(
             "unknown Not Ready reason {:?}",

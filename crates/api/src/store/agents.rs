@@ -133,20 +133,12 @@ impl Store {
         .transpose()?;
         if let Some(agent) = agent {
             end_streams(&mut tx, vec![token_hash.to_owned()]).await?;
-            let live: i64 = sqlx::query(
-                "SELECT COUNT(*) AS n FROM agent_sessions WHERE agent_id = $1 AND revoked_at IS NULL AND expires_at > $2",
-            )
-            .bind(agent)
-            .bind(now)
-            .fetch_one(&mut tx.inner)
-            .await?
-            .try_get("n")?;
-            if live == 0 {
+            if live_sessions(&mut tx, AgentId(agent), now).await? == 0 {
                 set_status_in(
                     &mut tx,
                     AgentId(agent),
                     &ChatStatus::NotReady {
-                        reason: wire::ReasonCode("logged_out".into()),
+                        reason: wire::ReasonCode::logged_out(),
                     },
                 )
                 .await?;
@@ -386,6 +378,23 @@ pub(super) async fn revoke_sessions_in(
     Ok(count)
 }
 
+/// How many sessions of `agent` are live at `now` (neither revoked nor expired): none, and
+/// they are logged out.
+pub(super) async fn live_sessions(
+    tx: &mut super::Tx,
+    agent: AgentId,
+    now: i64,
+) -> Result<i64, StoreError> {
+    Ok(sqlx::query(
+        "SELECT COUNT(*) AS n FROM agent_sessions WHERE agent_id = $1 AND revoked_at IS NULL AND expires_at > $2",
+    )
+    .bind(agent.0)
+    .bind(now)
+    .fetch_one(&mut tx.inner)
+    .await?
+    .try_get("n")?)
+}
+
 /// Logs an agent out everywhere (a supervisor's `Log out`, a deactivation, a password reset):
 /// every session revoked as [`revoke_sessions_in`] does, Not Ready (logged out), and chats kept
 /// for them back to routing. How many sessions ended.
@@ -398,7 +407,7 @@ pub(super) async fn log_out_everywhere_in(
         tx,
         agent,
         &ChatStatus::NotReady {
-            reason: wire::ReasonCode("logged_out".into()),
+            reason: wire::ReasonCode::logged_out(),
         },
     )
     .await?;

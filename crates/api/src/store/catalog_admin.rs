@@ -43,9 +43,6 @@ impl CodeKind {
     }
 }
 
-/// The reason the server itself gives an agent who logs out: it cannot be retired.
-const LOGGED_OUT: &str = "logged_out";
-
 fn category_row(r: &AnyRow) -> Result<CategoryView, sqlx::Error> {
     Ok(CategoryView {
         id: CategoryId(r.try_get("id")?),
@@ -484,7 +481,10 @@ impl Store {
         let mut tx = self.begin().await?;
         let all = lock_codes(&mut tx, kind).await?;
         let before = lock_code(&mut tx, kind, code).await?;
-        if kind == CodeKind::NotReadyReason && code == LOGGED_OUT && change.active == Some(false) {
+        if kind == CodeKind::NotReadyReason
+            && code == wire::ReasonCode::LOGGED_OUT
+            && change.active == Some(false)
+        {
             return Err(StoreError::conflict(
                 "the Not Ready reason logged_out cannot be retired: the server gives it to agents who log out",
             ));

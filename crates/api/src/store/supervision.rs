@@ -1,7 +1,7 @@
 //! What a supervisor does to an agent's work from the board: set them Not Ready, log them
 //! out. Each change is audited in its own transaction.
 
-use super::agents::{log_out_everywhere_in, set_status_in};
+use super::agents::{live_sessions, log_out_everywhere_in, set_status_in};
 use super::{AuditEntry, Store, StoreError};
 use crate::util::now_ms;
 use sqlx::Row;
@@ -22,15 +22,7 @@ impl Store {
             tx.rollback().await?;
             return Ok(None);
         };
-        let live: i64 = sqlx::query(
-            "SELECT COUNT(*) AS n FROM agent_sessions WHERE agent_id = $1 AND revoked_at IS NULL AND expires_at > $2",
-        )
-        .bind(agent.0)
-        .bind(now_ms())
-        .fetch_one(&mut tx.inner)
-        .await?
-        .try_get("n")?;
-        if live == 0 {
+        if live_sessions(&mut tx, agent, now_ms()).await? == 0 {
             tx.rollback().await?;
             return Err(StoreError::conflict(
                 "this agent is logged out: Not Ready is set for agents who are logged in",
@@ -64,7 +56,7 @@ impl Store {
         };
         let sessions = log_out_everywhere_in(&mut tx, agent).await?;
         let status = ChatStatus::NotReady {
-            reason: ReasonCode("logged_out".into()),
+            reason: ReasonCode::logged_out(),
         };
         tx.audit(AuditEntry {
             actor: Some(actor),

@@ -102,7 +102,11 @@ fn Actions(board: BoardState, api: Api, agent: BoardAgent) -> impl IntoView {
         let code = if code.is_empty() {
             board
                 .reasons
-                .with_untracked(|r| r.first().map(|x| x.code.0.clone()))
+                .with_untracked(|r| {
+                    r.iter()
+                        .find(|x| !x.code.is_logged_out())
+                        .map(|x| x.code.0.clone())
+                })
                 .unwrap_or_default()
         } else {
             code
@@ -127,7 +131,7 @@ fn Actions(board: BoardState, api: Api, agent: BoardAgent) -> impl IntoView {
     view! {
         <select aria-label=format!("Not Ready reason for {name}")
             on:change=move |ev| reason.set(event_target_value(&ev))>
-            {move || board.reasons.get().into_iter().map(|r| view! {
+            {move || board.reasons.get().into_iter().filter(|r| !r.code.is_logged_out()).map(|r| view! {
                 <option value=r.code.0.clone()>{r.label.clone()}</option>
             }).collect_view()}
         </select>

@@ -101,7 +101,7 @@ impl BoardState {
 
     /// The label of a Not Ready reason code.
     pub fn reason_label(self, code: &str) -> String {
-        if code == "logged_out" {
+        if code == wire::ReasonCode::LOGGED_OUT {
             return "Logged out".to_owned();
         }
         self.reasons.with(|r| {
