@@ -3,7 +3,8 @@
 //!
 //! # Layout
 //! - `supervisor_watches_and_manages_the_board`: Sam (supervisor) opens the console from the
-//!   desktop; a visitor writes and the chat shows in the Queue; Ann accepts it and it moves to
+//!   desktop; a visitor writes and the chat shows in the Queue; Ann (whose desktop offers
+//!   "Logged out" only while it is her status) goes Ready and accepts it and it moves to
 //!   her line in Agents; Sam reassigns it to the queue with a note and Ann no longer holds it;
 //!   Sam sets Ann Not Ready (Lunch), then logs her out, and Ann's desktop returns to the login
 //!   screen and the board shows her logged out, with no action. Ben logs in and closes his
@@ -54,7 +55,24 @@ async fn supervisor_watches_and_manages_the_board() {
 
             let agent = h.browser("agent").await?;
             login(&agent, "ann", "ann-pass-1").await?;
+            // Logged out is her status until she chooses another, then no longer a choice.
+            let choices = agent.text_of("combobox", "Chat channel status").await?;
+            if !choices.contains("Not Ready: Logged out") {
+                return Err(format!("her status after login is not shown: {choices:?}").into());
+            }
             agent.select("Chat channel status", "Ready").await?;
+            wait_until(
+                "Logged out to leave the choices",
+                default_timeout(),
+                || async {
+                    let choices = agent.text_of("combobox", "Chat channel status").await?;
+                    Ok(
+                        (!choices.contains("Logged out") && choices.contains("Not Ready: Break"))
+                            .then_some(()),
+                    )
+                },
+            )
+            .await?;
             agent.click("button", "Accept").await?;
             sup.wait_text("table", "Agents", "Quinn Queue (Active)")
                 .await?;

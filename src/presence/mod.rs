@@ -67,12 +67,20 @@ pub fn StatusControl() -> impl IntoView {
         });
     };
     let reasons = move || {
-        let mut list = presence
+        let status = presence.agent.with(|a| a.status.clone());
+        // "Logged out" is a status logging out gives, shown while it is theirs, never chosen.
+        let mut list: Vec<_> = presence
             .config
             .with(|c| c.as_ref().map(|c| c.not_ready_reasons.clone()))
-            .unwrap_or_default();
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|r| {
+                !r.code.is_logged_out()
+                    || matches!(&status, ChatStatus::NotReady { reason } if *reason == r.code)
+            })
+            .collect();
         // The agent's current reason shows even before the configuration has loaded.
-        if let ChatStatus::NotReady { reason } = presence.agent.with(|a| a.status.clone()) {
+        if let ChatStatus::NotReady { reason } = status {
             if !list.iter().any(|r| r.code == reason) {
                 list.push(wire::NotReadyReason {
                     label: reason.0.clone(),

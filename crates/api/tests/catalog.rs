@@ -527,6 +527,15 @@ async fn dispositions_and_reasons(b: Backend) {
         200,
     )
     .await;
+    // Nor can the status logging out gives be chosen.
+    let (status, v) = ann
+        .call(
+            Method::PUT,
+            "/api/me/status",
+            Some(json!({"status": {"state": "not_ready", "reason": "logged_out"}})),
+        )
+        .await;
+    assert_eq!(status, 400, "{v}");
     // The reason the server gives at logout stays.
     let v = expect(
         &ada,

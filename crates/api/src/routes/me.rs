@@ -39,13 +39,7 @@ async fn set_status(
     JsonBody(req): JsonBody<SetStatusRequest>,
 ) -> Result<Json<AgentView>, ApiError> {
     if let ChatStatus::NotReady { reason } = &req.status {
-        super::check_chars("the reason", &reason.0, wire::checks::Lines::One)?;
-        if !state.store.reason_exists(&reason.0).await? {
-            return Err(ApiError::invalid(format!(
-                "unknown Not Ready reason {:?}",
-                reason.0
-            )));
-        }
+        super::check_reason(&state, reason).await?;
     }
     let view = state.store.set_status(auth.agent, &req.status).await?;
     state.store.touch_agents(&[auth.agent]).await?;

@@ -164,6 +164,28 @@ pub(crate) fn check_chars(
     wire::checks::characters(text, lines).map_err(|e| ApiError::invalid(e.describe(field)))
 }
 
+/// A Not Ready reason an agent or a supervisor chose: its characters, not "Logged out" (the
+/// status logging out gives, never chosen), and an active reason of the catalog. A refusal is
+/// a 400.
+pub(crate) async fn check_reason(
+    state: &AppState,
+    reason: &wire::ReasonCode,
+) -> Result<(), ApiError> {
+    check_chars("the reason", &reason.0, wire::checks::Lines::One)?;
+    if reason.is_logged_out() {
+        return Err(ApiError::invalid(
+            "Logged out is not a reason to choose: it is the status logging out gives",
+        ));
+    }
+    if !state.store.reason_exists(&reason.0).await? {
+        return Err(ApiError::invalid(format!(
+            "unknown Not Ready reason {:?}",
+            reason.0
+        )));
+    }
+    Ok(())
+}
+
 /// Page size from a query, within bounds.
 pub(crate) fn page_size(limit: Option<u32>, default: u32) -> Result<u32, ApiError> {
     match limit {

@@ -71,18 +71,7 @@ async fn set_agent_status(
             "a supervisor can set an agent Not Ready, not Ready",
         ));
     };
-    super::check_chars("the reason", &reason.0, wire::checks::Lines::One)?;
-    if reason.is_logged_out() {
-        return Err(ApiError::invalid(
-            "Logged out is not a reason to give: Log out logs an agent out",
-        ));
-    }
-    if !state.store.reason_exists(&reason.0).await? {
-        return Err(ApiError::invalid(format!(
-            "unknown Not Ready reason {:?}",
-            reason.0
-        )));
-    }
+    super::check_reason(&state, reason).await?;
     let view = state
         .store
         .force_not_ready(auth.agent, id, reason)
