@@ -163,6 +163,87 @@ pub struct PasswordReset {
     pub password: String,
 }
 
+/// Declares [`AuditAction`]: each action once, with the kind of thing it changes and its words.
+macro_rules! audit_actions {
+    ($( $var:ident = $code:literal, $kind:literal, $label:literal; )*) => {
+        /// An action the audit log records. The server writes [`AuditAction::code`] and
+        /// [`AuditAction::target_kind`]; the console offers them as filters and shows
+        /// [`AuditAction::label`].
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum AuditAction {
+            $( #[doc = $label] $var, )*
+        }
+
+        impl AuditAction {
+            /// Every action, grouped by the kind of thing it changes.
+            pub const ALL: &'static [AuditAction] = &[$(AuditAction::$var),*];
+
+            /// Its code in the log, `noun.verb`.
+            pub fn code(self) -> &'static str {
+                match self { $(AuditAction::$var => $code,)* }
+            }
+
+            /// The kind of thing it changes.
+            pub fn target_kind(self) -> &'static str {
+                match self { $(AuditAction::$var => $kind,)* }
+            }
+
+            /// In words.
+            pub fn label(self) -> &'static str {
+                match self { $(AuditAction::$var => $label,)* }
+            }
+        }
+    };
+}
+
+audit_actions! {
+    AgentCreate = "agent.create", "agent", "Agent created";
+    AgentUpdate = "agent.update", "agent", "Agent changed";
+    AgentDeactivate = "agent.deactivate", "agent", "Agent deactivated";
+    AgentReactivate = "agent.reactivate", "agent", "Agent reactivated";
+    AgentResetPassword = "agent.reset_password", "agent", "Password reset";
+    AgentSetNotReady = "agent.set_not_ready", "agent", "Set Not Ready";
+    AgentLogOut = "agent.log_out", "agent", "Logged out";
+    EmbedLoginToken = "embed.login_token", "agent", "Portal login token issued";
+    EmbedLogin = "auth.embed_login", "agent", "Logged in from a portal";
+    InteractionTransfer = "interaction.transfer", "interaction", "Chat transferred";
+    MonitorStart = "interaction.monitor_start", "interaction", "Monitoring started";
+    MonitorEnd = "interaction.monitor_end", "interaction", "Monitoring ended";
+    ContactLink = "contact.link", "contact", "Contacts linked";
+    ContactUnlink = "contact.unlink", "contact", "Contacts unlinked";
+    ResponseCreate = "standard_response.create", "standard_response", "Standard response created";
+    ResponseUpdate = "standard_response.update", "standard_response", "Standard response changed";
+    ResponseDelete = "standard_response.delete", "standard_response", "Standard response deleted";
+    CategoryCreate = "category.create", "category", "Category created";
+    CategoryUpdate = "category.update", "category", "Category changed";
+    CategoryDelete = "category.delete", "category", "Category deleted";
+    DispositionCreate = "disposition.create", "disposition", "Disposition code created";
+    DispositionUpdate = "disposition.update", "disposition", "Disposition code changed";
+    DispositionReorder = "disposition.reorder", "disposition", "Disposition codes reordered";
+    ReasonCreate = "not_ready_reason.create", "not_ready_reason", "Not Ready reason created";
+    ReasonUpdate = "not_ready_reason.update", "not_ready_reason", "Not Ready reason changed";
+    ReasonReorder = "not_ready_reason.reorder", "not_ready_reason", "Not Ready reasons reordered";
+    ChannelUpdate = "channel.update", "channel", "Channel settings changed";
+}
+
+impl AuditAction {
+    /// The action with this code, if the log has such a one.
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|a| a.code() == code)
+    }
+
+    /// The kinds of things actions change, each once, in the order of [`Self::ALL`].
+    pub fn target_kinds() -> Vec<&'static str> {
+        let mut kinds: Vec<&'static str> = Vec::new();
+        for a in Self::ALL {
+            if !kinds.contains(&a.target_kind()) {
+                kinds.push(a.target_kind());
+            }
+        }
+        kinds
+    }
+}
+
 /// One row of the audit log.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -229,5 +310,21 @@ mod tests {
         assert!(check_display_name("Ann Archer").is_ok());
         assert!(check_display_name(" ").is_err());
         assert!(check_display_name("a\u{202e}b").is_err());
+    }
+
+    #[test]
+    fn each_audit_action_has_its_own_code_read_back() {
+        use super::AuditAction;
+        for a in AuditAction::ALL {
+            assert_eq!(AuditAction::from_code(a.code()), Some(*a), "{a:?}");
+            assert!(a.code().contains('.'), "{a:?}: noun.verb");
+        }
+        assert_eq!(AuditAction::from_code("agent.vanish"), None);
+        let kinds = AuditAction::target_kinds();
+        assert!(kinds.contains(&"interaction") && kinds.contains(&"not_ready_reason"));
+        assert_eq!(
+            kinds.len(),
+            kinds.iter().collect::<std::collections::HashSet<_>>().len()
+        );
     }
 }

@@ -12,6 +12,7 @@ use crate::util::now_ms;
 use serde_json::json;
 use sqlx::any::AnyRow;
 use sqlx::Row;
+use wire::accounts::AuditAction;
 use wire::accounts::{AccountChange, AccountView, AuditPage, AuditRecord};
 use wire::{AgentId, Role};
 
@@ -47,7 +48,7 @@ fn audited(a: &AccountView) -> serde_json::Value {
 /// Who changes what to which account (one audit row).
 struct Change<'a> {
     actor: Option<AgentId>,
-    action: &'a str,
+    action: AuditAction,
     before: Option<&'a AccountView>,
     after: Option<&'a AccountView>,
 }
@@ -56,7 +57,6 @@ async fn audit_account(tx: &mut Tx, id: AgentId, change: Change<'_>) -> Result<(
     tx.audit(AuditEntry {
         actor: change.actor,
         action: change.action,
-        target_kind: "agent",
         target_id: id.0.to_string(),
         before: change.before.map(audited),
         after: change.after.map(audited),
@@ -217,7 +217,7 @@ impl Store {
             id,
             Change {
                 actor,
-                action: "agent.create",
+                action: AuditAction::AgentCreate,
                 before: None,
                 after: Some(&after),
             },
@@ -263,7 +263,7 @@ impl Store {
             id,
             Change {
                 actor,
-                action: "agent.update",
+                action: AuditAction::AgentUpdate,
                 before: Some(&before),
                 after: Some(&after),
             },
@@ -302,7 +302,7 @@ impl Store {
             id,
             Change {
                 actor,
-                action: "agent.deactivate",
+                action: AuditAction::AgentDeactivate,
                 before: Some(&before),
                 after: Some(&after),
             },
@@ -334,7 +334,7 @@ impl Store {
             id,
             Change {
                 actor,
-                action: "agent.reactivate",
+                action: AuditAction::AgentReactivate,
                 before: Some(&before),
                 after: Some(&after),
             },
@@ -365,7 +365,7 @@ impl Store {
             id,
             Change {
                 actor,
-                action: "agent.reset_password",
+                action: AuditAction::AgentResetPassword,
                 before: Some(&before),
                 after: Some(&before),
             },
@@ -410,8 +410,7 @@ impl Store {
         .try_get("id")?;
         tx.audit(AuditEntry {
             actor,
-            action: "standard_response.create",
-            target_kind: "standard_response",
+            action: AuditAction::ResponseCreate,
             target_id: id.to_string(),
             before: None,
             after: Some(json!({"category": r.category, "title": r.title, "body": r.body})),

@@ -2,18 +2,16 @@
 
 use super::{StoreError, Tx};
 use crate::util::now_ms;
+use wire::accounts::AuditAction;
 use wire::AgentId;
 
 /// One change, as [`Tx::audit`] records it.
 #[derive(Debug, Clone)]
-pub struct AuditEntry<'a> {
+pub struct AuditEntry {
     /// Who made it; `None` for the command line.
     pub actor: Option<AgentId>,
-    /// What was done, `noun.verb` (e.g. `agent.create`, `agent.deactivate`,
-    /// `interaction.transfer`).
-    pub action: &'a str,
-    /// What kind of thing changed (`agent`, `standard_response`, `interaction`, ...).
-    pub target_kind: &'a str,
+    /// What was done (its code and the kind of thing it changes are written).
+    pub action: AuditAction,
     /// Which one (its id as text).
     pub target_id: String,
     /// The thing before the change (none for a creation).
@@ -27,15 +25,15 @@ impl Tx {
     ///
     /// # Errors
     /// The database failed.
-    pub async fn audit(&mut self, entry: AuditEntry<'_>) -> Result<(), StoreError> {
+    pub async fn audit(&mut self, entry: AuditEntry) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO audit_log (at, actor_id, action, target_kind, target_id, before_json, after_json) \
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(now_ms())
         .bind(entry.actor.map(|a| a.0))
-        .bind(entry.action)
-        .bind(entry.target_kind)
+        .bind(entry.action.code())
+        .bind(entry.action.target_kind())
         .bind(entry.target_id)
         .bind(entry.before.map(|v| v.to_string()))
         .bind(entry.after.map(|v| v.to_string()))

@@ -7,6 +7,7 @@ use super::{AuditEntry, Store, StoreError, Tx};
 use serde_json::{json, Value};
 use sqlx::any::AnyRow;
 use sqlx::Row;
+use wire::accounts::AuditAction;
 use wire::catalog::{CategoryForm, CodeChange, CodeList, CodeView, NewCode, ResponseForm};
 use wire::{AgentId, CategoryId, CategoryView, ResponseId, StandardResponse};
 
@@ -19,6 +20,14 @@ pub enum CodeKind {
     NotReadyReason,
 }
 
+/// What is done to a code, as the audit log names it.
+#[derive(Debug, Clone, Copy)]
+enum Op {
+    Create,
+    Update,
+    Reorder,
+}
+
 impl CodeKind {
     fn table(self) -> &'static str {
         match self {
@@ -28,10 +37,15 @@ impl CodeKind {
     }
 
     /// The audit log's `target_kind`, and the first word of its actions.
-    pub fn audit_kind(self) -> &'static str {
-        match self {
-            CodeKind::Disposition => "disposition",
-            CodeKind::NotReadyReason => "not_ready_reason",
+    /// What the audit log records for `op` on a code of this kind.
+    fn audit(self, op: Op) -> AuditAction {
+        match (self, op) {
+            (CodeKind::Disposition, Op::Create) => AuditAction::DispositionCreate,
+            (CodeKind::Disposition, Op::Update) => AuditAction::DispositionUpdate,
+            (CodeKind::Disposition, Op::Reorder) => AuditAction::DispositionReorder,
+            (CodeKind::NotReadyReason, Op::Create) => AuditAction::ReasonCreate,
+            (CodeKind::NotReadyReason, Op::Update) => AuditAction::ReasonUpdate,
+            (CodeKind::NotReadyReason, Op::Reorder) => AuditAction::ReasonReorder,
         }
     }
 
@@ -231,8 +245,7 @@ impl Store {
         let after = lock_category(&mut tx, CategoryId(id)).await?;
         tx.audit(AuditEntry {
             actor: Some(actor),
-            action: "category.create",
-            target_kind: "category",
+            action: AuditAction::CategoryCreate,
             target_id: id.to_string(),
             before: None,
             after: Some(audited_category(&after)),
@@ -278,8 +291,7 @@ impl Store {
         let after = lock_category(&mut tx, id).await?;
         tx.audit(AuditEntry {
             actor: Some(actor),
-            action: "category.update",
-            target_kind: "category",
+            action: AuditAction::CategoryUpdate,
             target_id: id.0.to_string(),
             before: Some(audited_category(&before)),
             after: Some(audited_category(&after)),
@@ -316,8 +328,7 @@ impl Store {
             .await?;
         tx.audit(AuditEntry {
             actor: Some(actor),
-            action: "category.delete",
-            target_kind: "category",
+            action: AuditAction::CategoryDelete,
             target_id: id.0.to_string(),
             before: Some(audited_category(&before)),
             after: None,
@@ -347,8 +358,7 @@ impl Store {
         let after = lock_response(&mut tx, ResponseId(id)).await?;
         tx.audit(AuditEntry {
             actor: Some(actor),
-            action: "standard_response.create",
-            target_kind: "standard_response",
+            action: AuditAction::ResponseCreate,
             target_id: id.to_string(),
             before: None,
             after: Some(audited_response(&after)),
@@ -382,8 +392,7 @@ impl Store {
         let after = lock_response(&mut tx, id).await?;
         tx.audit(AuditEntry {
             actor: Some(actor),
-            action: "standard_response.update",
-            target_kind: "standard_response",
+            action: AuditAction::ResponseUpdate,
             target_id: id.0.to_string(),
             before: Some(audited_response(&before)),
             after: Some(audited_response(&after)),
@@ -404,8 +413,7 @@ impl Store {
             .await?;
         tx.audit(AuditEntry {
             actor: Some(actor),
-            action: "standard_response.delete",
-            target_kind: "standard_response",
+            action: AuditAction::ResponseDelete,
             target_id: id.0.to_string(),
             before: Some(audited_response(&before)),
             after: None,
@@ -458,8 +466,7 @@ impl Store {
         let after = lock_code(&mut tx, kind, &new.code).await?;
         tx.audit(AuditEntry {
             actor: Some(actor),
-            action: &format!("{}.create", kind.audit_kind()),
-            target_kind: kind.audit_kind(),
+            action: kind.audit(Op::Create),
             target_id: new.code.clone(),
             before: None,
             after: Some(audited_code(&after)),
@@ -505,8 +512,7 @@ impl Store {
         let after = lock_code(&mut tx, kind, code).await?;
         tx.audit(AuditEntry {
             actor: Some(actor),
-            action: &format!("{}.update", kind.audit_kind()),
-            target_kind: kind.audit_kind(),
+            action: kind.audit(Op::Update),
             target_id: code.to_owned(),
             before: Some(audited_code(&before)),
             after: Some(audited_code(&after)),
@@ -549,8 +555,7 @@ impl Store {
         let codes = |l: &[CodeView]| json!(l.iter().map(|c| c.code.clone()).collect::<Vec<_>>());
         tx.audit(AuditEntry {
             actor: Some(actor),
-            action: &format!("{}.reorder", kind.audit_kind()),
-            target_kind: kind.audit_kind(),
+            action: kind.audit(Op::Reorder),
             target_id: "order".to_owned(),
             before: Some(codes(&all)),
             after: Some(codes(&after)),

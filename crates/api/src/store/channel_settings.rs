@@ -21,6 +21,7 @@ use serde_json::json;
 use sqlx::Row;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
+use wire::accounts::AuditAction;
 use wire::channels::ChannelSettings;
 use wire::{AgentId, Channel};
 
@@ -269,8 +270,7 @@ impl Store {
         .await?;
         tx.audit(AuditEntry {
             actor,
-            action: "channel.update",
-            target_kind: "channel",
+            action: AuditAction::ChannelUpdate,
             target_id: new.channel.as_str().to_owned(),
             before: Some(audited(&before)),
             after: Some(audited(new)),

@@ -7,6 +7,7 @@ use super::{AuditEntry, Store, StoreError};
 use crate::util::now_ms;
 use serde_json::json;
 use sqlx::Row;
+use wire::accounts::AuditAction;
 use wire::AgentId;
 
 /// How long used and expired tokens stay (so a second attempt hears why it failed) before a
@@ -103,8 +104,7 @@ impl Store {
         .await?;
         tx.audit(AuditEntry {
             actor: None,
-            action: "embed.login_token",
-            target_kind: "agent",
+            action: AuditAction::EmbedLoginToken,
             target_id: agent.0.to_string(),
             before: None,
             after: Some(json!({"portal": new.portal, "expires_at": new.expires_at})),
@@ -181,8 +181,7 @@ impl Store {
         .await?;
         tx.audit(AuditEntry {
             actor: Some(agent),
-            action: "auth.embed_login",
-            target_kind: "agent",
+            action: AuditAction::EmbedLogin,
             target_id: agent.0.to_string(),
             before: None,
             after: Some(json!({"portal": portal})),

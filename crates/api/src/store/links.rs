@@ -20,6 +20,7 @@ use super::rows::{identity_parts, load_contact};
 use super::{Audience, AuditEntry, Internal, Store, StoreError, Tx};
 use sqlx::Row;
 use std::collections::HashMap;
+use wire::accounts::AuditAction;
 use wire::contact::{link_refusal, unlink_refusal};
 use wire::{AgentId, Channel, ContactId, ContactView, Event, Identity};
 
@@ -98,8 +99,7 @@ impl Store {
         let after = load(&mut tx, into).await?;
         tx.audit(AuditEntry {
             actor: Some(actor),
-            action: "contact.link",
-            target_kind: "contact",
+            action: AuditAction::ContactLink,
             target_id: into.0.to_string(),
             before: Some(serde_json::json!({ "from": from_view, "into": into_view })),
             after: serde_json::to_value(&after).ok(),
@@ -200,8 +200,7 @@ impl Store {
         let made = load(&mut tx, new).await?;
         tx.audit(AuditEntry {
             actor: Some(actor),
-            action: "contact.unlink",
-            target_kind: "contact",
+            action: AuditAction::ContactUnlink,
             target_id: contact.0.to_string(),
             before: serde_json::to_value(&before).ok(),
             after: Some(serde_json::json!({ "contact": kept, "new_contact": made })),

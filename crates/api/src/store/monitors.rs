@@ -10,6 +10,7 @@ use crate::util::now_ms;
 use serde_json::json;
 use sqlx::any::AnyRow;
 use sqlx::Row;
+use wire::accounts::AuditAction;
 use wire::monitor::{Monitor, MonitorView};
 use wire::{AgentId, Event, InteractionId};
 
@@ -129,8 +130,7 @@ impl Store {
             }
             tx.audit(AuditEntry {
                 actor: Some(by),
-                action: "interaction.monitor_start",
-                target_kind: "interaction",
+                action: AuditAction::MonitorStart,
                 target_id: id.0.to_string(),
                 before: None,
                 after: Some(json!({
@@ -307,8 +307,7 @@ async fn end_where(
         }
         tx.audit(AuditEntry {
             actor,
-            action: "interaction.monitor_end",
-            target_kind: "interaction",
+            action: AuditAction::MonitorEnd,
             target_id: ended.interaction_id.0.to_string(),
             before: Some(json!({ "monitored_by": ended.by_id.0 })),
             after: Some(json!({ "why": why })),

@@ -5,6 +5,7 @@ use super::agents::{live_sessions, log_out_everywhere_in, set_status_in};
 use super::{AuditEntry, Store, StoreError};
 use crate::util::now_ms;
 use sqlx::Row;
+use wire::accounts::AuditAction;
 use wire::{AgentId, AgentView, ChatStatus, ReasonCode};
 
 impl Store {
@@ -34,8 +35,7 @@ impl Store {
         let view = set_status_in(&mut tx, agent, &status).await?;
         tx.audit(AuditEntry {
             actor: Some(actor),
-            action: "agent.set_not_ready",
-            target_kind: "agent",
+            action: AuditAction::AgentSetNotReady,
             target_id: agent.0.to_string(),
             before: Some(serde_json::json!({ "status": before })),
             after: Some(serde_json::json!({ "status": status })),
@@ -60,8 +60,7 @@ impl Store {
         };
         tx.audit(AuditEntry {
             actor: Some(actor),
-            action: "agent.log_out",
-            target_kind: "agent",
+            action: AuditAction::AgentLogOut,
             target_id: agent.0.to_string(),
             before: Some(serde_json::json!({ "status": before })),
             after: Some(serde_json::json!({ "status": status, "sessions_ended": sessions })),

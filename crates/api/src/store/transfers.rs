@@ -27,6 +27,7 @@ use super::{Audience, AuditEntry, AuthorKey, OfferTimes, Store, StoreError, Tx};
 use crate::util::now_ms;
 use serde_json::json;
 use sqlx::Row;
+use wire::accounts::AuditAction;
 use wire::api::{Colleague, TransferTarget};
 use wire::event::{OfferView, WithdrawReason};
 use wire::lifecycle::Action;
@@ -333,8 +334,7 @@ impl Store {
         }
         tx.audit(AuditEntry {
             actor: Some(by.agent),
-            action: "interaction.transfer",
-            target_kind: "interaction",
+            action: AuditAction::InteractionTransfer,
             target_id: id.0.to_string(),
             before: Some(before),
             after: Some(json!({

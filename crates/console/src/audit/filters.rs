@@ -1,24 +1,8 @@
 //! The audit log's filters as the form holds them, the query they make, and how a row's time,
-//! action and before/after read.
+//! action and before/after read (the actions and their words are `wire::accounts::AuditAction`).
 
+use wire::accounts::AuditAction;
 use wire::Millis;
-
-/// The actions the server records, offered as suggestions (any text may be typed).
-pub const ACTIONS: [&str; 10] = [
-    "agent.create",
-    "agent.update",
-    "agent.deactivate",
-    "agent.reactivate",
-    "agent.reset_password",
-    "agent.set_not_ready",
-    "agent.log_out",
-    "interaction.transfer",
-    "standard_response.create",
-    "channel.update",
-];
-
-/// The kinds of things changed, offered as suggestions.
-pub const TARGET_KINDS: [&str; 4] = ["agent", "interaction", "standard_response", "channel"];
 
 /// What the form holds.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -94,19 +78,7 @@ pub fn when(at: Millis) -> String {
 
 /// An action in words (the code itself shows beside it).
 pub fn action_label(action: &str) -> &'static str {
-    match action {
-        "agent.create" => "Agent created",
-        "agent.update" => "Agent changed",
-        "agent.deactivate" => "Agent deactivated",
-        "agent.reactivate" => "Agent reactivated",
-        "agent.reset_password" => "Password reset",
-        "agent.set_not_ready" => "Set Not Ready",
-        "agent.log_out" => "Logged out",
-        "interaction.transfer" => "Chat transferred",
-        "standard_response.create" => "Standard response created",
-        "channel.update" => "Channel settings changed",
-        _ => "Change",
-    }
+    AuditAction::from_code(action).map_or("Change", AuditAction::label)
 }
 
 /// A before/after value in one line: `key: value, …` for an object, JSON otherwise.

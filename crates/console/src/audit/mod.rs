@@ -10,9 +10,10 @@ mod filters;
 
 use crate::api::describe;
 use crate::session::Session;
-use filters::{Filters, ACTIONS, TARGET_KINDS};
+use filters::Filters;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use wire::accounts::AuditAction;
 use wire::accounts::{AccountView, AuditRecord};
 
 /// The audit log page.
@@ -114,11 +115,11 @@ pub fn AuditPage(
             </label>
             {text("Action", "audit-actions", |f| f.action.clone(), |f, v| f.action = v)}
             <datalist id="audit-actions">
-                {ACTIONS.iter().map(|a| view! { <option value=*a></option> }).collect_view()}
+                {AuditAction::ALL.iter().map(|a| view! { <option value=a.code()>{a.label()}</option> }).collect_view()}
             </datalist>
             {text("Target kind", "audit-kinds", |f| f.target_kind.clone(), |f, v| f.target_kind = v)}
             <datalist id="audit-kinds">
-                {TARGET_KINDS.iter().map(|a| view! { <option value=*a></option> }).collect_view()}
+                {AuditAction::target_kinds().into_iter().map(|k| view! { <option value=k></option> }).collect_view()}
             </datalist>
             {date("From", |f| f.from.clone(), |f, v| f.from = v)}
             {date("To", |f| f.to.clone(), |f, v| f.to = v)}
