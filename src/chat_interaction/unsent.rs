@@ -19,7 +19,7 @@ use std::str::FromStr;
 use wire::{AttachmentView, ClientMessageId, ContactId};
 
 /// Between the fields of a record.
-const FIELD: &str = "\x1f";
+const FIELD: char = '\x1f';
 /// Between records.
 const RECORD: char = '\x1e';
 
@@ -79,12 +79,12 @@ fn encode(conversations: &HashMap<ContactId, Conversation>) -> String {
                 ]);
             }
             if let (Some(why), false) = (&p.failed, p.retryable) {
-                fields.push(why.replace([RECORD, '\x1f'], " "));
+                fields.push(why.replace([RECORD, FIELD], " "));
             }
             if !out.is_empty() {
                 out.push(RECORD);
             }
-            out.push_str(&fields.join(FIELD));
+            out.push_str(&fields.join(&*FIELD.encode_utf8(&mut [0; 4])));
         }
     }
     out

@@ -138,8 +138,3 @@ impl Api {
             .await
     }
 }
-
-/// What to tell the person about a failed request (the client's words, the desktop's too).
-pub fn describe(e: &TransportError) -> String {
-    e.to_string()
-}

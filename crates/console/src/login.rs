@@ -1,6 +1,6 @@
 //! The console's login screen.
 
-use crate::api::{describe, login};
+use crate::api::login;
 use crate::session::SessionState;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -25,7 +25,7 @@ pub fn Login() -> impl IntoView {
             match login(name.trim(), &pass).await {
                 Ok(answer) => session.logged_in(answer.token, answer.agent),
                 Err(e) => {
-                    error.set(Some(describe(&e)));
+                    error.set(Some(e.to_string()));
                     busy.set(false);
                 }
             }

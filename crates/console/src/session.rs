@@ -2,7 +2,7 @@
 //! who opens the console from the desktop in the same tab is already logged in, and a closed
 //! tab forgets it.
 
-use crate::api::{describe, Api};
+use crate::api::Api;
 use client::storage::{load, remove, save, Store};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -54,7 +54,7 @@ impl SessionState {
                     Ok(me) => state.phase.set(Phase::LoggedIn(Session { api, me })),
                     Err(e) if e.is_unauthorized() => state.ended(),
                     Err(e) => {
-                        state.notice.set(Some(describe(&e)));
+                        state.notice.set(Some(e.to_string()));
                         state.phase.set(Phase::LoggedOut);
                     }
                 }

@@ -7,6 +7,16 @@ use crate::util::now_ms;
 use sqlx::Row;
 use wire::{AgentId, AgentView, ChatStatus, ContactId, Event, EventId};
 
+/// The condition that the session row `$s` is live: not revoked, not expired at the time bound
+/// as `$now`. Logins, tickets, monitors, the board, logout and routing's "is the writer still
+/// here" all count sessions by this one rule.
+macro_rules! live_session {
+    ($s:literal, $now:literal) => {
+        concat!($s, ".revoked_at IS NULL AND ", $s, ".expires_at > ", $now)
+    };
+}
+pub(super) use live_session;
+
 /// The agent a session token belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SessionAgent {
@@ -96,12 +106,12 @@ impl Store {
         &self,
         token_hash: &str,
     ) -> Result<Option<SessionAgent>, StoreError> {
-        let row = sqlx::query(
+        let row = sqlx::query(concat!(
             "SELECT s.agent_id, s.expires_at, a.role FROM agent_sessions s \
-             JOIN agents a ON a.id = s.agent_id \
-             WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > $2 \
-             AND a.deactivated_at IS NULL",
-        )
+                 JOIN agents a ON a.id = s.agent_id \
+                 WHERE s.token_hash = $1 AND a.deactivated_at IS NULL AND ",
+            live_session!("s", "$2")
+        ))
         .bind(token_hash)
         .bind(now_ms())
         .fetch_optional(&mut self.point_read())
@@ -300,10 +310,13 @@ impl Store {
     pub async fn redeem_ticket(&self, ticket_hash: &str) -> Result<Option<Redeemed>, StoreError> {
         let mut tx = self.begin().await?;
         let row = sqlx::query(
-            "UPDATE stream_tickets SET used_at = $1 WHERE ticket_hash = $2 AND used_at IS NULL AND expires_at > $1 \
-             AND (agent_id IS NULL OR EXISTS (SELECT 1 FROM agent_sessions s \
-                  WHERE s.token_hash = stream_tickets.session_hash AND s.revoked_at IS NULL AND s.expires_at > $1)) \
-             RETURNING agent_id, contact_id, head, session_hash, board",
+            concat!(
+                "UPDATE stream_tickets SET used_at = $1 WHERE ticket_hash = $2 AND used_at IS NULL AND expires_at > $1 \
+                 AND (agent_id IS NULL OR EXISTS (SELECT 1 FROM agent_sessions s \
+                 WHERE s.token_hash = stream_tickets.session_hash AND ",
+                live_session!("s", "$1"),
+                ")) RETURNING agent_id, contact_id, head, session_hash, board"
+            ),
         )
         .bind(now_ms())
         .bind(ticket_hash)
@@ -385,9 +398,10 @@ pub(super) async fn live_sessions(
     agent: AgentId,
     now: i64,
 ) -> Result<i64, StoreError> {
-    Ok(sqlx::query(
-        "SELECT COUNT(*) AS n FROM agent_sessions WHERE agent_id = $1 AND revoked_at IS NULL AND expires_at > $2",
-    )
+    Ok(sqlx::query(concat!(
+        "SELECT COUNT(*) AS n FROM agent_sessions s WHERE s.agent_id = $1 AND ",
+        live_session!("s", "$2")
+    ))
     .bind(agent.0)
     .bind(now)
     .fetch_one(&mut tx.inner)

@@ -1,6 +1,7 @@
 //! The supervisor's board, read in two statements: the active accounts, and every live
 //! interaction (queued, offered, active, ended but not Done) with its contact's name.
 
+use super::agents::live_session;
 use super::rows::{decode_err, stored_role};
 use super::{Store, StoreError};
 use crate::util::now_ms;
@@ -19,10 +20,12 @@ impl Store {
     pub async fn board(&self, presence_ms: i64) -> Result<Board, StoreError> {
         let at = now_ms();
         let agent_rows = sqlx::query(
-            "SELECT id, display_name, role, ready, not_ready_reason, status_since, capacity, last_seen_at, \
-             (SELECT COUNT(*) FROM agent_sessions s WHERE s.agent_id = agents.id \
-              AND s.revoked_at IS NULL AND s.expires_at > $1) AS sessions \
-             FROM agents WHERE deactivated_at IS NULL ORDER BY display_name, id",
+            concat!(
+                "SELECT id, display_name, role, ready, not_ready_reason, status_since, capacity, last_seen_at, \
+                 (SELECT COUNT(*) FROM agent_sessions s WHERE s.agent_id = agents.id AND ",
+                live_session!("s", "$1"),
+                ") AS sessions FROM agents WHERE deactivated_at IS NULL ORDER BY display_name, id"
+            ),
         )
         .bind(at)
         .fetch_all(self.pool())

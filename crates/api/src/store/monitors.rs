@@ -4,6 +4,7 @@
 //! session ends. Each start and end tells the agent holding the chat (the `monitoring` event,
 //! never to the visitor) and is audited, in the transaction that makes it.
 
+use super::agents::live_session;
 use super::interactions::lock_interaction;
 use super::{Audience, AuditEntry, Store, StoreError, Tx};
 use crate::util::now_ms;
@@ -15,11 +16,12 @@ use wire::monitor::{Monitor, MonitorView};
 use wire::{AgentId, Event, InteractionId};
 
 /// A monitor row with the watcher's name; `$1` is now (only live sessions count).
-const LIVE_MONITORS: &str =
+const LIVE_MONITORS: &str = concat!(
     "SELECT m.interaction_id, m.supervisor_id, m.started_at, a.display_name \
      FROM monitors m JOIN agents a ON a.id = m.supervisor_id \
-     JOIN agent_sessions s ON s.token_hash = m.session_hash \
-     AND s.revoked_at IS NULL AND s.expires_at > $1";
+     JOIN agent_sessions s ON s.token_hash = m.session_hash AND ",
+    live_session!("s", "$1")
+);
 
 fn monitor(row: &AnyRow) -> Result<Monitor, sqlx::Error> {
     Ok(Monitor {

@@ -1,6 +1,7 @@
 //! Sends: an agent's or a visitor's message, idempotent by client id, into the right
 //! interaction (taking, reactivating or queueing one). `sends` batches them for group commit.
 
+use super::agents::live_sessions;
 use super::channel_settings::async_chat_on;
 use super::interaction_steps::{
     activate, held_by_colleague, public_reply_target, take_or_reactivate_from,
@@ -377,7 +378,7 @@ pub(super) async fn contact_send(
         let reserve = match writer {
             Some(a)
                 if latest.is_some()
-                    && agent_logged_in(tx, AgentId(a), now).await?
+                    && live_sessions(tx, AgentId(a), now).await? > 0
                     && async_chat_on(tx, opts.channel).await? =>
             {
                 Some(AgentId(a))
@@ -432,15 +433,6 @@ pub(super) async fn contact_send(
         interaction: target,
         queued,
     })
-}
-
-async fn agent_logged_in(tx: &mut Tx, agent: AgentId, now: i64) -> Result<bool, sqlx::Error> {
-    Ok(sqlx::query("SELECT 1 AS one FROM agent_sessions WHERE agent_id = $1 AND revoked_at IS NULL AND expires_at > $2")
-        .bind(agent.0)
-        .bind(now)
-        .fetch_optional(&mut tx.inner)
-        .await?
-        .is_some())
 }
 
 /// The message stored earlier by a send that is retried, with its interaction.

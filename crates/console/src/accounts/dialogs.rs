@@ -4,7 +4,6 @@
 
 use super::new::{capitalized, parse_capacity};
 use super::{Accounts, Dialog};
-use crate::api::describe;
 use client::TransportError;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -39,7 +38,7 @@ where
                 state.put(view);
                 state.dialog.set(None);
             }
-            Err(e) => error.set(Some(describe(&e))),
+            Err(e) => error.set(Some(e.to_string())),
         }
     });
 }

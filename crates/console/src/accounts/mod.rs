@@ -12,7 +12,7 @@
 mod dialogs;
 mod new;
 
-use crate::api::{describe, Api};
+use crate::api::Api;
 use crate::session::Session;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -64,7 +64,7 @@ impl Accounts {
                     this.list.set(list.accounts);
                     this.error.set(None);
                 }
-                Err(e) => this.error.set(Some(describe(&e))),
+                Err(e) => this.error.set(Some(e.to_string())),
             }
         });
     }

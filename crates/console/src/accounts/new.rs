@@ -2,7 +2,6 @@
 //! as the server's before the request; the server's refusal (a login taken) shows under the form.
 
 use super::Accounts;
-use crate::api::describe;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wire::accounts::{NewAccount, MAX_CAPACITY, MIN_CAPACITY};
@@ -93,7 +92,7 @@ pub fn NewAgentForm() -> impl IntoView {
                     fields.set(Fields::default());
                     error.set(None);
                 }
-                Err(e) => error.set(Some(describe(&e))),
+                Err(e) => error.set(Some(e.to_string())),
             }
             busy.set(false);
         });

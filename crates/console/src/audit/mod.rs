@@ -8,7 +8,6 @@
 
 mod filters;
 
-use crate::api::describe;
 use crate::session::Session;
 use filters::Filters;
 use leptos::prelude::*;
@@ -65,7 +64,7 @@ pub fn AuditPage(
                         next.set(page.next_before);
                         error.set(None);
                     }
-                    Err(e) => error.set(Some(describe(&e))),
+                    Err(e) => error.set(Some(e.to_string())),
                 }
                 busy.set(false);
             });

@@ -4,7 +4,7 @@
 
 use super::reassign::ReassignButton;
 use super::state::BoardState;
-use crate::api::{describe, Api};
+use crate::api::Api;
 use crate::monitor::MonitorButton;
 use crate::time::duration;
 use crate::window::WindowedTable;
@@ -115,7 +115,7 @@ fn Actions(board: BoardState, api: Api, agent: BoardAgent) -> impl IntoView {
         spawn_local(async move {
             match api.set_not_ready(id, &ReasonCode(code)).await {
                 Ok(_) => board.refresh(&api),
-                Err(e) => board.error.set(Some(describe(&e))),
+                Err(e) => board.error.set(Some(e.to_string())),
             }
         });
     };
@@ -124,7 +124,7 @@ fn Actions(board: BoardState, api: Api, agent: BoardAgent) -> impl IntoView {
         spawn_local(async move {
             match api.log_out_agent(id).await {
                 Ok(()) => board.refresh(&api),
-                Err(e) => board.error.set(Some(describe(&e))),
+                Err(e) => board.error.set(Some(e.to_string())),
             }
         });
     };

@@ -91,7 +91,7 @@ fn start_stream(session: &Session, board: BoardState, monitor: MonitorState) {
                 board.refresh(&sink_api);
             }
             Update::Refused(e) if e.is_unauthorized() => sessions.ended(),
-            Update::Refused(e) => board.error.set(Some(crate::api::describe(&e))),
+            Update::Refused(e) => board.error.set(Some(e.to_string())),
             Update::Link(_) | Update::Unreadable(_) => {}
         }),
     });

@@ -4,7 +4,7 @@
 //! can take it and says why not.
 
 use super::state::BoardState;
-use crate::api::{describe, Api};
+use crate::api::Api;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wire::api::{TransferRequest, TransferTarget};
@@ -81,7 +81,7 @@ pub fn ReassignDialog(
                     close();
                     board.refresh(&api);
                 }
-                Err(e) => error.set(Some(describe(&e))),
+                Err(e) => error.set(Some(e.to_string())),
             }
         });
     };

@@ -2,7 +2,7 @@
 //! Not Ready with, and the one refresh in flight (events that arrive meanwhile ask for one more
 //! refresh after it, never for one each).
 
-use crate::api::{describe, Api};
+use crate::api::Api;
 use crate::time::now;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -93,7 +93,7 @@ impl BoardState {
                 true
             }
             Err(e) => {
-                self.error.set(Some(describe(&e)));
+                self.error.set(Some(e.to_string()));
                 false
             }
         }

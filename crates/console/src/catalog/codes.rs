@@ -4,7 +4,7 @@
 //! get it.
 
 use super::Kind;
-use crate::api::{describe, Api};
+use crate::api::Api;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wire::catalog::{CodeChange, CodeOrder, CodeView, NewCode};
@@ -29,7 +29,7 @@ pub fn CodesPage(
             spawn_local(async move {
                 match api.codes(kind).await {
                     Ok(list) => codes.set(Some(list.codes)),
-                    Err(e) => error.set(Some(describe(&e))),
+                    Err(e) => error.set(Some(e.to_string())),
                 }
             });
         }
@@ -42,7 +42,7 @@ pub fn CodesPage(
         }
         Err(e) => {
             notice.set(None);
-            error.set(Some(describe(&e)));
+            error.set(Some(e.to_string()));
         }
     };
     let add = {

@@ -3,7 +3,7 @@
 //! `Category`, `Text`) with a live `Preview` filled from a sample contact and the
 //! administrator's own name, as an agent's `Insert` would fill it.
 
-use crate::api::{describe, Api};
+use crate::api::Api;
 use crate::session::Session;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -60,7 +60,7 @@ impl Page {
         spawn_local(async move {
             match api.responses().await {
                 Ok(t) => self.tree.set(Some(t)),
-                Err(e) => self.error.set(Some(describe(&e))),
+                Err(e) => self.error.set(Some(e.to_string())),
             }
         });
     }
@@ -73,7 +73,7 @@ impl Page {
 
     fn failed(self, e: &client::TransportError) {
         self.notice.set(None);
-        self.error.set(Some(describe(e)));
+        self.error.set(Some(e.to_string()));
     }
 
     fn edit_response(self, r: &StandardResponse) {

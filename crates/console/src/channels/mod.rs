@@ -5,7 +5,6 @@
 //! wrote last). The server checks the same ranges (`wire::channels`) and applies them from
 //! then on.
 
-use crate::api::describe;
 use crate::session::Session;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -27,7 +26,7 @@ pub fn ChannelsPage(
         spawn_local(async move {
             match api.channel_settings().await {
                 Ok(l) => list.set(l.channels),
-                Err(e) => error.set(Some(describe(&e))),
+                Err(e) => error.set(Some(e.to_string())),
             }
         });
     }
@@ -90,7 +89,7 @@ fn ChannelForm(
                     error.set(None);
                     saved.set(true);
                 }
-                Err(e) => error.set(Some(describe(&e))),
+                Err(e) => error.set(Some(e.to_string())),
             }
         });
     };

@@ -2,7 +2,7 @@
 //! merged by `client::Thread` (the desktop's merge: by seq, a late copy never drops a mark)
 //! from the first read and from the board stream's `message` events.
 
-use crate::api::{describe, Api};
+use crate::api::Api;
 use client::Thread;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -65,7 +65,7 @@ impl MonitorState {
         spawn_local(async move {
             if let Err(e) = api.start_monitor(id).await {
                 // A chat that is over can still be read; the reason shows above it.
-                self.error.try_set(Some(describe(&e)));
+                self.error.try_set(Some(e.to_string()));
             }
             self.reload(&api, id).await;
         });
@@ -95,7 +95,7 @@ impl MonitorState {
             }
             Ok(_) => {}
             Err(e) => {
-                self.error.try_set(Some(describe(&e)));
+                self.error.try_set(Some(e.to_string()));
             }
         }
     }

@@ -12,7 +12,7 @@ mod chart;
 mod form;
 mod table;
 
-use crate::api::{describe, Api};
+use crate::api::Api;
 use crate::session::Session;
 pub use form::Query;
 
@@ -45,7 +45,7 @@ pub fn ReportsPage(
         spawn_local(async move {
             match api.report_csv(&query).await {
                 Ok(csv) => crate::download::save(&csv, "text/csv", &query.file_name()),
-                Err(e) => error.set(Some(describe(&e))),
+                Err(e) => error.set(Some(e.to_string())),
             }
         });
     };
@@ -92,7 +92,7 @@ fn load(
                 report.set(Some(r));
                 error.set(None);
             }
-            Err(e) => error.set(Some(describe(&e))),
+            Err(e) => error.set(Some(e.to_string())),
         }
         busy.set(false);
     });
