@@ -3,7 +3,8 @@
 //! server would (migrating it), makes its change through the same store operations as the
 //! administration API (audited, with no actor), prints what it did and exits 1 with a clear
 //! message when refused. Passwords come from a no-echo prompt or from stdin, never from an
-//! argument (arguments are visible to every user of the machine).
+//! argument (arguments are visible to every user of the machine). `admin backup` copies a
+//! SQLite database while the server runs on it.
 
 use crate::auth::{hash_password, new_token};
 use crate::store::{ImportedResponse, Store};
@@ -31,6 +32,9 @@ pub enum AdminCommand {
     ResetPassword(PasswordArgs),
     /// Imports agents and standard responses from a CSV or JSON file (by its extension).
     Import(ImportArgs),
+    /// Copies a SQLite database, with its pictures, to a new file while servers run on it;
+    /// the copy is checked and readable only by its owner.
+    Backup(BackupArgs),
 }
 
 /// `admin create`.
@@ -81,6 +85,14 @@ pub struct ImportArgs {
     file: PathBuf,
 }
 
+/// `admin backup`.
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// The new file (it must not exist yet).
+    #[arg(long)]
+    to: PathBuf,
+}
+
 /// A role as typed on the command line.
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum RoleArg {
@@ -101,6 +113,15 @@ impl From<RoleArg> for Role {
 
 /// Runs one admin command against the database at `database_url`.
 pub async fn run(command: AdminCommand, database_url: &str) -> ExitCode {
+    if matches!(command, AdminCommand::Backup(_)) && !database_url.starts_with("sqlite:") {
+        // Before connecting: opening a database migrates it, which a backup must not do.
+        eprintln!(
+            "threadline-api admin: only a SQLite database is backed up by this command; back \
+             up PostgreSQL with pg_dump (pg_dump --format=custom --file=threadline.dump \
+             DATABASE_URL)"
+        );
+        return ExitCode::FAILURE;
+    }
     let store = match Store::connect(database_url).await {
         Ok(s) => s,
         Err(e) => {
@@ -115,6 +136,7 @@ pub async fn run(command: AdminCommand, database_url: &str) -> ExitCode {
         AdminCommand::Reactivate(a) => deactivate(&store, &a.login, false).await,
         AdminCommand::ResetPassword(a) => reset_password(&store, a).await,
         AdminCommand::Import(a) => import(&store, &a.file).await,
+        AdminCommand::Backup(a) => backup(&store, &a.to).await,
     };
     store.close().await;
     match result {
@@ -390,6 +412,67 @@ async fn import(store: &Store, path: &Path) -> Outcome {
             .await
             .map_err(said)?;
         println!("added the standard response {} / {}", r.category, r.title);
+    }
+    Ok(())
+}
+
+/// Makes `to` (new, owner-only), fills it with one snapshot of the database, makes it
+/// durable (SQLite does not sync what `VACUUM INTO` writes), and checks it. A copy that
+/// failed part way is removed, so a file left behind is a whole one.
+async fn backup(store: &Store, to: &Path) -> Outcome {
+    let Some(name) = to.to_str() else {
+        return Err(format!("{} is not a UTF-8 path", to.display()));
+    };
+    new_private_file(to).map_err(|e| match e.kind() {
+        std::io::ErrorKind::AlreadyExists => {
+            format!("{} already exists; name a new file", to.display())
+        }
+        _ => format!("cannot create {}: {e}", to.display()),
+    })?;
+    let copied = async {
+        store.vacuum_into(name).await.map_err(said)?;
+        sync_file_and_folder(to).map_err(|e| format!("cannot sync {}: {e}", to.display()))?;
+        crate::store::check_copy(to).await.map_err(said)
+    }
+    .await;
+    let contents = match copied {
+        Ok(c) => c,
+        Err(why) => {
+            let _ = std::fs::remove_file(to);
+            return Err(why);
+        }
+    };
+    let bytes = std::fs::metadata(to).map_or(0, |m| m.len());
+    println!(
+        "backed up to {}: {bytes} bytes, {} accounts, {} contacts, {} messages; checked",
+        to.display(),
+        contents.accounts,
+        contents.contacts,
+        contents.messages
+    );
+    Ok(())
+}
+
+/// Creates `path`, failing if it exists; on Unix readable and writable by its owner only
+/// (a copy holds every conversation and every password hash).
+fn new_private_file(path: &Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path).map(drop)
+}
+
+/// Flushes a file and the folder entry that names it to the disk.
+fn sync_file_and_folder(path: &Path) -> std::io::Result<()> {
+    std::fs::File::open(path)?.sync_all()?;
+    #[cfg(unix)]
+    {
+        let folder = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        std::fs::File::open(folder)?.sync_all()?;
     }
     Ok(())
 }

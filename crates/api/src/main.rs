@@ -181,7 +181,7 @@ struct Args {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Administer accounts (the first administrator, scripts): create, list, deactivate,
-    /// reactivate, reset-password, import.
+    /// reactivate, reset-password, import; and back up a SQLite database.
     Admin {
         /// The admin command.
         #[command(subcommand)]

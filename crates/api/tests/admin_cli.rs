@@ -402,3 +402,120 @@ async fn a_missing_postgres_database() {
         .execute(&mut conn)
         .await;
 }
+
+/// `admin backup` while the server writes: the copy is whole (a message and a picture sent
+/// just before, still in the write-ahead log), owner-only, refused over an existing file, and
+/// a server started on it serves what was written, picture included.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backup_taken_while_the_server_writes() {
+    use common::Caller;
+    let server = Server::start(Backend::Sqlite, |_| {}).await;
+    let visitor = server.visitor("Rosa Backup").await;
+    let said = visitor.say("Please keep this one safe").await;
+    let (status, up) = common::upload(
+        &server,
+        &visitor.token,
+        "/api/visitor/attachments",
+        common::tiny_png(),
+    )
+    .await;
+    assert!(status == 200 || status == 201, "{status} {up}");
+    let picture: wire::visitor::VisitorMessage = visitor
+        .post(
+            "/api/visitor/messages",
+            json!({"client_id": common::client_id(), "text": "", "attachment_id": up["id"]}),
+        )
+        .await;
+    let url = picture.attachment.expect("a picture").url;
+
+    let folder = tempfile::tempdir().expect("temp dir");
+    let copy = folder.path().join("copy.db");
+    let copy_arg = copy.to_str().expect("utf-8");
+    let db = TestDb::existing(server.db.url.clone());
+    let run = admin(&db, &["backup", "--to", copy_arg], "");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .starts_with(&format!("backed up to {copy_arg}: "))
+            && run.stdout.contains("; checked"),
+        "{}",
+        run.stdout
+    );
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&copy).expect("copy").permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "only its owner reads a copy");
+    }
+
+    // An existing file is never overwritten.
+    let before = std::fs::read(&copy).expect("read copy");
+    let again = admin(&db, &["backup", "--to", copy_arg], "");
+    assert_eq!(again.code, 1);
+    assert!(again.stderr.contains("already exists"), "{}", again.stderr);
+    assert_eq!(std::fs::read(&copy).expect("read copy"), before);
+    // Nor is a folder that is not there made up.
+    let nowhere = folder.path().join("missing").join("copy.db");
+    let run = admin(
+        &db,
+        &["backup", "--to", nowhere.to_str().expect("utf-8")],
+        "",
+    );
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("cannot create"), "{}", run.stderr);
+    server.stop().await;
+
+    // A server on the copy: the visitor's token, conversation and picture are all there.
+    let restored = Server::start_on(
+        TestDb::existing(threadline_api::Config::sqlite_url(&copy)),
+        |_| {},
+    )
+    .await;
+    let (status, page) = restored
+        .call(
+            reqwest::Method::GET,
+            "/api/visitor/conversation",
+            Some(&visitor.token),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{page}");
+    let text = page.to_string();
+    assert!(text.contains("Please keep this one safe"), "{page}");
+    assert!(text.contains(&said.id.to_string()), "{page}");
+    let bytes = reqwest::get(format!("{}{url}", restored.base))
+        .await
+        .expect("picture")
+        .bytes()
+        .await
+        .expect("picture bytes");
+    assert_eq!(bytes.as_ref(), common::tiny_png().as_slice());
+    restored.stop().await;
+}
+
+/// On PostgreSQL the command refuses, names `pg_dump`, and does not touch the database.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backup_of_postgres_points_to_pg_dump() {
+    if common::pg_url().is_none() {
+        eprintln!("THREADLINE_TEST_PG is not set: not run");
+        return;
+    }
+    let name = unique("threadline_t");
+    let db = TestDb::existing(pg_url_for("postgres", &name).expect("url"));
+    let folder = tempfile::tempdir().expect("temp dir");
+    let copy = folder.path().join("copy.db");
+    let run = admin(&db, &["backup", "--to", copy.to_str().expect("utf-8")], "");
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("pg_dump"), "{}", run.stderr);
+    assert!(!copy.exists(), "no file is made");
+    // The database was not even made (a backup never migrates).
+    let base = common::pg_url().expect("pg");
+    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&base)
+        .await
+        .expect("connect");
+    let found = sqlx::query("SELECT 1 FROM pg_database WHERE datname = $1")
+        .bind(&name)
+        .fetch_optional(&mut conn)
+        .await
+        .expect("query");
+    assert!(found.is_none(), "{name} was created");
+}
