@@ -150,6 +150,8 @@ const MATRIX: &[Row] = &[
     ("POST", "/api/visitor/away",                    [U, P, P, U, U, U, U, U]),
     // Whether any account exists (the login page's first-run notice): public.
     ("GET",  "/api/setup",                           [P, P, P, P, P, P, P, P]),
+    // Whether the instance can serve (a load balancer's probe): public.
+    ("GET",  "/api/health",                          [P, P, P, P, P, P, P, P]),
     // Account administration and the audit log: administrators only (see `BY_ROLE`).
     ("GET",  "/api/admin/agents",                    [U, U, U, F, F, U, U, U]),
     ("POST", "/api/admin/agents",                    [U, U, U, F, F, U, U, U]),

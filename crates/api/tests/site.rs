@@ -1,6 +1,7 @@
 //! How the static front ends and API JSON travel: precompressed files chosen by
 //! `Accept-Encoding`, hashed assets cached for good, entry points revalidated with an `ETag`,
-//! the desktop's own URLs answered with its page, large JSON compressed and small JSON not.
+//! the desktop's own URLs answered with its page, large JSON compressed and small JSON not;
+//! and the health check a load balancer asks, following the database.
 
 mod common;
 
@@ -240,4 +241,88 @@ async fn the_demo_social_panel_only_with_a_stand_in() {
     assert_eq!(script.status(), StatusCode::OK);
     assert!(header(&script, reqwest::header::CONTENT_TYPE).starts_with("text/javascript"));
     demo.stop().await;
+}
+
+/// `GET /api/health` on each database: 200 `{"status":"ok"}` to anyone, never cached.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_answers_to_anyone_and_is_not_cached() {
+    let mut backends = vec![Backend::Sqlite];
+    if common::pg_url().is_some() {
+        backends.push(Backend::Postgres);
+    }
+    for backend in backends {
+        let server = Server::start(backend, |_| {}).await;
+        let r = get(&server, "/api/health", "identity").await;
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(header(&r, CACHE_CONTROL), "no-store");
+        let body: serde_json::Value = r.json().await.expect("json");
+        assert_eq!(body, serde_json::json!({"status": "ok"}));
+        server.stop().await;
+    }
+}
+
+/// The check follows the database: PostgreSQL refusing the instance's connections (each one
+/// ended, new ones not allowed) makes it 503 with the error body and no internal text, and it
+/// is 200 again once the database lets the instance back in, with no restart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_follows_the_database() {
+    let Some(base) = common::pg_url() else {
+        eprintln!("THREADLINE_TEST_PG is not set: not run");
+        return;
+    };
+    let server = Server::start(Backend::Postgres, |_| {}).await;
+    let name = server
+        .db
+        .url
+        .rsplit_once('/')
+        .map(|(_, n)| n.to_owned())
+        .expect("database name");
+    sqlx::any::install_default_drivers();
+    let mut admin = <sqlx::AnyConnection as sqlx::Connection>::connect(&base)
+        .await
+        .expect("connect");
+    sqlx::query(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS false"))
+        .execute(&mut admin)
+        .await
+        .expect("refuse connections");
+    sqlx::query(&format!(
+        "SELECT pg_terminate_backend(pid)::int AS ended FROM pg_stat_activity WHERE datname = '{name}'"
+    ))
+    .fetch_all(&mut admin)
+    .await
+    .expect("end connections");
+
+    let status_within = |want: StatusCode| {
+        let server = &server;
+        async move {
+            let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+            loop {
+                let r = get(server, "/api/health", "identity").await;
+                if r.status() == want {
+                    return r;
+                }
+                assert!(
+                    tokio::time::Instant::now() < deadline,
+                    "health never answered {want}: last {}",
+                    r.status()
+                );
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+        }
+    };
+    let down = status_within(StatusCode::SERVICE_UNAVAILABLE).await;
+    let body: serde_json::Value = down.json().await.expect("json");
+    assert_eq!(body["error"]["code"], "unavailable", "{body}");
+    let text = body.to_string();
+    assert!(
+        !text.contains("sqlx") && !text.contains(&name) && !text.contains("connection"),
+        "no internal text: {text}"
+    );
+
+    sqlx::query(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true"))
+        .execute(&mut admin)
+        .await
+        .expect("allow connections");
+    status_within(StatusCode::OK).await;
+    server.stop().await;
 }

@@ -375,3 +375,12 @@ pub struct Colleague {
     /// Whether their desktop is connected (a transfer to someone away would only time out).
     pub connected: bool,
 }
+
+/// `GET /api/health`: the instance can serve, its database having answered just now. A
+/// failing check is a 503 with the error body instead.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Health {
+    /// `"ok"`.
+    pub status: String,
+}

@@ -15,6 +15,7 @@
 //! - `transfer`: Transfer (and a supervisor's reassign) of a chat, and the colleagues the
 //!   Transfer dialog lists (`GET /api/agents`).
 //! - `files`: image upload and download.
+//! - `health`: `GET /api/health`, whether this instance can serve (load balancers, monitoring).
 //! - `supervisor`: the supervisor's board, its stream ticket, setting an agent Not Ready,
 //!   logging an agent out.
 //! - `visitor`: everything the widget calls.
@@ -40,6 +41,7 @@ mod embed;
 mod embed_script;
 mod events;
 mod files;
+mod health;
 mod interactions;
 mod me;
 mod reports;
@@ -91,6 +93,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(transfer::routes())
         .merge(contacts::routes())
         .merge(files::routes())
+        .merge(health::routes())
         .merge(supervisor::routes())
         .merge(visitor::routes())
         .merge(webhooks::routes())

@@ -449,6 +449,12 @@ impl Store {
         self.committed.clone()
     }
 
+    /// One statement on a pool connection: whether the database answers (the health check).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
     /// Closes the pool.
     pub async fn close(&self) {
         self.pool.close().await;
