@@ -97,5 +97,6 @@ pub async fn serve(
     )
     .await;
     state.stop();
+    state.store.close_at_stop().await;
     result.map_err(ServeError::Io)
 }

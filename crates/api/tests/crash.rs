@@ -379,3 +379,87 @@ async fn chaos_postgres() {
     }
     chaos(Backend::Postgres).await;
 }
+
+/// SIGTERM (what systemd, Docker and Kubernetes send to stop a process) stops the server
+/// gracefully: an open event stream ends instead of being cut, the process exits with 0 (not
+/// killed by the signal), SQLite's write-ahead log is folded into the database as its last
+/// connection closes, and a restart serves what was acknowledged.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_stops_gracefully() {
+    use futures_util::StreamExt;
+    let db = fresh_db(Backend::Sqlite).await;
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut child = spawn(&db.url, port);
+    wait_up(&base).await;
+    let client = reqwest::Client::new();
+    let session: Value = client
+        .post(format!("{base}/api/visitor/session"))
+        .json(&json!({"name": "Term Test"}))
+        .send()
+        .await
+        .expect("session")
+        .json()
+        .await
+        .expect("json");
+    let token = session["visitor_token"].as_str().expect("token").to_owned();
+    let sent = client
+        .post(format!("{base}/api/visitor/messages"))
+        .bearer_auth(&token)
+        .json(&json!({"client_id": client_id(), "text": "before the stop"}))
+        .send()
+        .await
+        .expect("send");
+    assert!(sent.status().is_success());
+    let ticket = visitor_ticket(&client, &base, &token).await;
+    let ticket = ticket["ticket"].as_str().expect("a ticket");
+    let stream = client
+        .get(format!("{base}/api/visitor/events?ticket={ticket}"))
+        .send()
+        .await
+        .expect("stream");
+    assert_eq!(stream.status().as_u16(), 200);
+    let mut body = stream.bytes_stream();
+    let first = tokio::time::timeout(Duration::from_secs(15), body.next())
+        .await
+        .expect("the stream's first bytes");
+    assert!(matches!(first, Some(Ok(_))), "the stream opened");
+
+    let term = Command::new("kill")
+        .args(["-TERM", &child.0.id().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(term.success());
+    // The stream ends (the server closes it) rather than hanging or being reset.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let Ok(next) = tokio::time::timeout_at(deadline, body.next()).await else {
+            panic!("the stream was still open 20 s after SIGTERM");
+        };
+        match next {
+            None => break,
+            Some(Ok(_)) => {}
+            Some(Err(e)) => panic!("the stream was cut, not ended: {e}"),
+        }
+    }
+    let status = loop {
+        if let Some(status) = child.0.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the server was still running 20 s after SIGTERM"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(status.code(), Some(0), "exited by itself: {status}");
+    let file = db.url.trim_start_matches("sqlite://");
+    let file = file.split('?').next().expect("path");
+    let wal = std::fs::metadata(format!("{file}-wal")).map_or(0, |m| m.len());
+    assert_eq!(wal, 0, "the write-ahead log was folded in at close");
+
+    let _child = spawn(&db.url, port);
+    wait_up(&base).await;
+    let stored = stored_client_ids(&client, &base, &token).await;
+    assert_eq!(stored.len(), 1, "the message is there after the restart");
+}

@@ -455,6 +455,26 @@ impl Store {
         Ok(())
     }
 
+    /// At a graceful stop, after the last request: on SQLite, folds the write-ahead log into
+    /// the database file (a `TRUNCATE` checkpoint), so that the stopped server's
+    /// `threadline.db` holds everything on its own, as an operator copying it expects; then
+    /// closes the pool. A checkpoint that cannot finish is logged, and loses nothing: the log
+    /// stays beside the file and is read at the next start.
+    pub async fn close_at_stop(&self) {
+        if self.sqlite_file.is_some() {
+            let done = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                .fetch_one(&self.pool)
+                .await
+                .and_then(|row| sqlx::Row::try_get::<i64, _>(&row, 0));
+            match done {
+                Ok(0) => {}
+                Ok(_) => tracing::warn!("the write-ahead log could not be folded in at stop"),
+                Err(e) => tracing::warn!(error = %e, "the checkpoint at stop failed"),
+            }
+        }
+        self.close().await;
+    }
+
     /// Closes the pool.
     pub async fn close(&self) {
         self.pool.close().await;
