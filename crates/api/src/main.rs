@@ -1,7 +1,7 @@
 //! `threadline-api`: runs the Threadline server; `threadline-api admin …` administers accounts
 //! from the command line (see `admin_cli`).
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use threadline_api::admin_cli::AdminCommand;
@@ -175,6 +175,24 @@ struct Args {
     /// which posts customers' messages to it, and its policy lets the page connect there.
     #[arg(long, env = "THREADLINE_DEMO_STANDIN_URL")]
     demo_standin_url: Option<String>,
+    /// How the log is written on stdout: `text` for people, `json` (one object a line, with
+    /// `timestamp`, `level`, `target`, `message` and the event's fields) for a log collector.
+    #[arg(
+        long,
+        env = "THREADLINE_LOG_FORMAT",
+        value_enum,
+        default_value = "text"
+    )]
+    log_format: LogFormat,
+}
+
+/// How the server's log is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum LogFormat {
+    /// Lines for people.
+    Text,
+    /// One JSON object a line; the start banner becomes an event too, so every line parses.
+    Json,
 }
 
 /// What to do instead of running the server.
@@ -222,6 +240,13 @@ async fn main() -> std::process::ExitCode {
         tracing_subscriber::fmt()
             .with_env_filter(filter())
             .with_writer(std::io::stderr)
+            .init();
+    } else if args.log_format == LogFormat::Json {
+        tracing_subscriber::fmt()
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .with_env_filter(filter())
             .init();
     } else {
         tracing_subscriber::fmt().with_env_filter(filter()).init();
@@ -330,7 +355,29 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
+    let shutdown = stop_signal();
     let base = format!("http://{}", args.addr);
+    if args.log_format == LogFormat::Json {
+        tracing::info!(addr = %args.addr, demo = config.seed_demo, "Threadline is running");
+        if config.seed_demo {
+            tracing::warn!(
+                "demo mode: published logins, identity and portal secrets; never expose it"
+            );
+        }
+    } else {
+        say_running(&base, &config);
+    }
+    match threadline_api::serve(listener, config, shutdown).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("threadline-api: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// The start banner for people: where everything is, and demo mode's published logins.
+fn say_running(base: &str, config: &Config) {
     println!("Threadline is running.");
     println!("  Agent desktop:      {base}/");
     println!("  Demo company page:  {base}/demo   (the visitor widget)");
@@ -347,39 +394,45 @@ async fn main() -> std::process::ExitCode {
             println!("    {login} / {password}   ({name})");
         }
     }
-    let shutdown = stop_signal();
-    match threadline_api::serve(listener, config, shutdown).await {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("threadline-api: {e}");
-            std::process::ExitCode::FAILURE
-        }
-    }
 }
 
 /// Completes at Ctrl-C (SIGINT) or SIGTERM, what service managers, containers and
 /// orchestrators send to stop a process: the server then stops gracefully (no new
-/// connections, requests under way answered, event streams ended, the database closed).
-async fn stop_signal() {
+/// connections, requests under way answered, event streams ended, the database closed). The
+/// handlers are in place when this returns, before the server says it is running, so a stop
+/// sent right after that is never the signal's default (an abrupt exit).
+fn stop_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    {
+    let signals = {
         use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
+        match (
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::terminate()),
+        ) {
+            (Ok(int), Ok(term)) => Some((int, term)),
+            (Err(e), _) | (_, Err(e)) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM; stopping on Ctrl-C only");
+                None
+            }
+        }
+    };
+    async move {
+        #[cfg(unix)]
+        match signals {
+            Some((mut int, mut term)) => {
                 tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
+                    _ = int.recv() => {}
                     _ = term.recv() => {}
                 }
             }
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot listen for SIGTERM; stopping on Ctrl-C only");
+            None => {
                 let _ = tokio::signal::ctrl_c().await;
             }
         }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("stopping");
     }
-    #[cfg(not(unix))]
-    let _ = tokio::signal::ctrl_c().await;
-    tracing::info!("stopping");
 }
 
 #[cfg(test)]

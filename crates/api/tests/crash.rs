@@ -6,6 +6,9 @@
 //! (`THREADLINE_CHAOS_ROUNDS`, default 20) on one database, a new visitor each round: every
 //! acknowledged message is stored exactly once, and the visitor's stream, resumed from the log
 //! head before the burst, replays every stored message once, in order, without a gap.
+//!
+//! The same binary stopped the ordinary way (SIGTERM) stops gracefully, and its log in JSON
+//! is JSON from the first line to the last.
 
 mod common;
 
@@ -462,4 +465,81 @@ async fn sigterm_stops_gracefully() {
     wait_up(&base).await;
     let stored = stored_client_ids(&client, &base, &token).await;
     assert_eq!(stored.len(), 1, "the message is there after the restart");
+}
+
+/// `--log-format json`: every line the server writes on stdout, from the start banner to the
+/// stop, is one JSON object with a time, a level and a message, for a log collector.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_log_in_json_is_json_on_every_line() {
+    use std::io::BufRead;
+    let db = fresh_db(Backend::Sqlite).await;
+    let port = free_port();
+    let mut child = ServerProcess(
+        Command::new(env!("CARGO_BIN_EXE_threadline-api"))
+            .args([
+                "--addr",
+                &format!("127.0.0.1:{port}"),
+                "--database-url",
+                &db.url,
+                "--demo",
+                "--log-format",
+                "json",
+            ])
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start the server binary"),
+    );
+    let stdout = child.0.stdout.take().expect("stdout");
+    let (lines_tx, lines) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if lines_tx.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    let mut seen: Vec<Value> = Vec::new();
+    read_until(&lines, &mut seen, "Threadline is running");
+    let running = seen.last().expect("a line").clone();
+    assert_eq!(running["level"], "INFO");
+    assert_eq!(running["addr"], format!("127.0.0.1:{port}"));
+    read_until(
+        &lines,
+        &mut seen,
+        "demo mode: published logins, identity and portal secrets; never expose it",
+    );
+    assert_eq!(seen.last().expect("a line")["level"], "WARN");
+    let term = Command::new("kill")
+        .args(["-TERM", &child.0.id().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(term.success());
+    read_until(&lines, &mut seen, "stopping");
+}
+
+/// Reads JSON log lines into `seen` until one whose message is `message` (a minute at most);
+/// panics on a line that is not a JSON object with a time, a level and a message.
+fn read_until(lines: &std::sync::mpsc::Receiver<String>, seen: &mut Vec<Value>, message: &str) {
+    let deadline = std::time::Instant::now() + Duration::from_mins(1);
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let line = lines
+            .recv_timeout(left)
+            .unwrap_or_else(|_| panic!("no {message:?} line; the lines before: {seen:?}"));
+        let object: Value =
+            serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+        for field in ["timestamp", "level", "message"] {
+            assert!(object.get(field).is_some(), "no {field}: {line}");
+        }
+        let done = object["message"] == message;
+        seen.push(object);
+        if done {
+            return;
+        }
+    }
 }
