@@ -101,6 +101,9 @@ pub struct Config {
     /// `?parent=` origins its page is served for. The server's own origin (the demo page) is
     /// always allowed.
     pub widget_origins: Vec<String>,
+    /// The bearer token a metrics collector presents at `GET /api/metrics`
+    /// (`THREADLINE_METRICS_TOKEN`, environment only); empty: the route answers 404.
+    pub metrics_token: String,
     /// Facebook Messenger's webhook (`/api/webhooks/meta`): the app secret that signs its
     /// bodies, the verify token, the Page. Without an app secret the webhook answers 404.
     pub meta: MetaWebhook,
@@ -264,6 +267,7 @@ impl Config {
             header_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(30),
             upload_timeout: Duration::from_mins(2),
+            metrics_token: String::new(),
             meta: MetaWebhook::default(),
             x: XWebhook::default(),
             outbound: OutboundApis::default(),
@@ -301,6 +305,9 @@ impl Config {
             }
             self.demo_standin_url =
                 Some(parse_origin(url).ok_or_else(|| ConfigError::BadStandinUrl(url.clone()))?);
+        }
+        if !self.metrics_token.is_empty() && self.metrics_token.len() < MIN_IDENTITY_SECRET_BYTES {
+            return Err(ConfigError::ShortMetricsToken(self.metrics_token.len()));
         }
         if self.seed_demo {
             if self.identity_secret.is_empty() {
@@ -511,6 +518,12 @@ pub enum ConfigError {
          bytes (e.g. `openssl rand -hex 32`)"
     )]
     ShortPortalSecret(String, usize),
+    /// A metrics token shorter than [`MIN_IDENTITY_SECRET_BYTES`].
+    #[error(
+        "THREADLINE_METRICS_TOKEN is {0} bytes long; it needs at least 32 random bytes \
+         (e.g. `openssl rand -hex 32`), or leave it unset to turn /api/metrics off"
+    )]
+    ShortMetricsToken(usize),
 }
 
 /// A web origin as a browser writes it (`https://shop.example.com`, `http://127.0.0.1:8080`),
@@ -712,6 +725,20 @@ mod tests {
         }
         let message = ConfigError::BadEmbedOrigin("https://a.com/x".into()).to_string();
         assert!(message.contains("\"https://a.com/x\""), "{message}");
+    }
+
+    #[test]
+    fn a_metrics_token_is_long_or_absent() {
+        let mut config = Config::new("sqlite://x");
+        "i".repeat(32).clone_into(&mut config.identity_secret);
+        assert!(config.clone().prepare().is_ok(), "no token: metrics off");
+        "short".clone_into(&mut config.metrics_token);
+        assert_eq!(
+            config.clone().prepare().unwrap_err(),
+            ConfigError::ShortMetricsToken(5)
+        );
+        "m".repeat(32).clone_into(&mut config.metrics_token);
+        assert!(config.prepare().is_ok());
     }
 
     fn portal(name: &str, origin: &str, secret: &str) -> EmbedPortal {

@@ -47,6 +47,27 @@ struct Subscribers {
     /// Supervisors' board streams by account: every event of the log an agent or a visitor
     /// sees.
     boards: HashMap<AgentId, Vec<Entry>>,
+    /// Events of the log handed to this instance's streams since it started, by name (the
+    /// metrics' counter; counted under the lock `dispatch` holds anyway).
+    dispatched: HashMap<&'static str, u64>,
+}
+
+/// The hub's figures for the metrics.
+#[derive(Debug, Clone, Default)]
+pub struct HubTally {
+    /// Agents' event streams open here.
+    pub agent_streams: usize,
+    /// Visitors' event streams open here.
+    pub visitor_streams: usize,
+    /// Supervisors' board streams open here.
+    pub board_streams: usize,
+    /// Events of the log handed to this instance's streams, by event name.
+    pub dispatched: Vec<(&'static str, u64)>,
+}
+
+/// How many streams a map of them holds.
+fn open_streams<K>(map: &HashMap<K, Vec<Entry>>) -> usize {
+    map.values().map(Vec::len).sum()
 }
 
 /// Fans events out to this instance's streams.
@@ -211,6 +232,9 @@ impl Hub {
             }
             return;
         }
+        if event.id != LIVE_ONLY {
+            *subs.dispatched.entry(event.name).or_default() += 1;
+        }
         for list in subs.boards.values_mut() {
             send_all(list, event);
         }
@@ -287,6 +311,18 @@ impl Hub {
     /// Visitors with an open stream here (for presence).
     pub fn connected_visitors(&self) -> Vec<ContactId> {
         self.lock().visitors.keys().copied().collect()
+    }
+
+    /// What the metrics report of the hub: open streams by kind, and the log's events
+    /// handed to them by name.
+    pub fn tally(&self) -> HubTally {
+        let subs = self.lock();
+        HubTally {
+            agent_streams: open_streams(&subs.agents),
+            visitor_streams: open_streams(&subs.visitors),
+            board_streams: open_streams(&subs.boards),
+            dispatched: subs.dispatched.iter().map(|(k, v)| (*k, *v)).collect(),
+        }
     }
 
     /// Ends every stream and refuses new ones (shutdown).

@@ -319,6 +319,7 @@ async fn main() -> std::process::ExitCode {
             .map(|p| p.trim().to_owned())
             .filter(|p| !p.is_empty()),
     };
+    config.metrics_token = std::env::var("THREADLINE_METRICS_TOKEN").unwrap_or_default();
     config.x = threadline_api::config::XWebhook {
         consumer_secret: std::env::var("THREADLINE_X_CONSUMER_SECRET").unwrap_or_default(),
         user_id: args

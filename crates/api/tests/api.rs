@@ -1388,6 +1388,7 @@ async fn openapi_document_is_valid_and_covers_every_route() {
         "/api/webhooks/x",
         "/api/messages/{id}/retry",
         "/api/health",
+        "/api/metrics",
     ] {
         assert!(documented.contains(p), "{p} is documented");
         // And it is really served (not the JSON 404 of unknown API routes).
@@ -1403,7 +1404,7 @@ async fn openapi_document_is_valid_and_covers_every_route() {
     }
     assert_eq!(
         documented.len(),
-        73,
+        74,
         "a new route must be added to this list"
     );
     for op in parsed.paths.paths.values() {

@@ -152,6 +152,9 @@ const MATRIX: &[Row] = &[
     ("GET",  "/api/setup",                           [P, P, P, P, P, P, P, P]),
     // Whether the instance can serve (a load balancer's probe): public.
     ("GET",  "/api/health",                          [P, P, P, P, P, P, P, P]),
+    // The metrics: only a collector holding the metrics token (none of these callers; with
+    // it: `tests/site.rs`). An agent's or visitor's token is not it.
+    ("GET",  "/api/metrics",                         [U, U, U, U, U, U, U, U]),
     // Account administration and the audit log: administrators only (see `BY_ROLE`).
     ("GET",  "/api/admin/agents",                    [U, U, U, F, F, U, U, U]),
     ("POST", "/api/admin/agents",                    [U, U, U, F, F, U, U, U]),
@@ -285,6 +288,7 @@ impl World {
             "matrix-meta-app-secret".clone_into(&mut c.meta.app_secret);
             "matrix-verify-token".clone_into(&mut c.meta.verify_token);
             "matrix-x-consumer-secret".clone_into(&mut c.x.consumer_secret);
+            "matrix-metrics-token-of-32-bytes-or-more".clone_into(&mut c.metrics_token);
         })
         .await;
         let holder = server.agent("ann").await;

@@ -1,7 +1,8 @@
 //! How the static front ends and API JSON travel: precompressed files chosen by
 //! `Accept-Encoding`, hashed assets cached for good, entry points revalidated with an `ETag`,
 //! the desktop's own URLs answered with its page, large JSON compressed and small JSON not;
-//! and the health check a load balancer asks, following the database.
+//! and the health check a load balancer asks, following the database; the metrics a
+//! collector reads with its token.
 
 mod common;
 
@@ -325,4 +326,106 @@ async fn health_follows_the_database() {
         .expect("allow connections");
     status_within(StatusCode::OK).await;
     server.stop().await;
+}
+
+/// The metrics token of [`metrics_count_what_happens`].
+const METRICS_TOKEN: &str = "a-metrics-token-of-at-least-32-bytes";
+
+/// Reads `/api/metrics` with `token`: status, content type, body.
+async fn scrape(server: &Server, token: Option<&str>) -> (StatusCode, String, String) {
+    let mut request = reqwest::Client::new().get(format!("{}/api/metrics", server.base));
+    if let Some(t) = token {
+        request = request.bearer_auth(t);
+    }
+    let r = request.send().await.expect("scrape");
+    let status = r.status();
+    let kind = header(&r, reqwest::header::CONTENT_TYPE);
+    (status, kind, r.text().await.expect("body"))
+}
+
+/// The value of the sample line `name` (with its labels) in a scrape, if present.
+fn sample(text: &str, name: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+}
+
+/// `GET /api/metrics` on each database: off without a token (404), 401 to a wrong or missing
+/// token and to an agent's own, and with it OpenMetrics text that follows what happens: an
+/// agent's stream, a visitor's waiting chat, a logged-in agent, the messages handed out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_count_what_happens() {
+    let off = Server::start(Backend::Sqlite, |_| {}).await;
+    let (status, _, body) = scrape(&off, Some(METRICS_TOKEN)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(body.contains("not_configured"), "{body}");
+    off.stop().await;
+
+    let mut backends = vec![Backend::Sqlite];
+    if common::pg_url().is_some() {
+        backends.push(Backend::Postgres);
+    }
+    for backend in backends {
+        let server = Server::start(backend, |c| {
+            METRICS_TOKEN.clone_into(&mut c.metrics_token);
+        })
+        .await;
+        let ann = server.agent("ann").await;
+        for wrong in [
+            None,
+            Some("a-metrics-token-of-at-least-32-byteS"),
+            Some(&*ann.token),
+        ] {
+            let (status, _, body) = scrape(&server, wrong).await;
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "{wrong:?}");
+            assert!(!body.contains("threadline_"), "nothing leaks: {body}");
+        }
+
+        let _stream = ann.events().await;
+        let counts = |text: &str| {
+            let waiting = sample(text, "threadline_chats{state=\"queued\"}").unwrap_or(0.0)
+                + sample(text, "threadline_chats{state=\"offered\"}").unwrap_or(0.0);
+            let messages =
+                sample(text, "threadline_events_total{event=\"message\"}").unwrap_or(0.0);
+            (waiting, messages)
+        };
+        let (_, _, before) = scrape(&server, Some(METRICS_TOKEN)).await;
+        let (waiting_before, messages_before) = counts(&before);
+        let visitor = server.visitor("Mia Metrics").await;
+        visitor.say("How are my figures?").await;
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(15);
+        let text = loop {
+            let (status, kind, text) = scrape(&server, Some(METRICS_TOKEN)).await;
+            assert_eq!(status, StatusCode::OK);
+            assert!(kind.starts_with("application/openmetrics-text"), "{kind}");
+            assert!(text.ends_with("# EOF\n"), "{text}");
+            let (waiting, messages) = counts(&text);
+            if (waiting - waiting_before - 1.0).abs() < 0.5 && messages > messages_before {
+                break text;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the scrape never showed the new chat and its message: before {before}, now {text}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        };
+        assert_eq!(
+            sample(&text, "threadline_event_streams{kind=\"agent\"}"),
+            Some(1.0),
+            "{text}"
+        );
+        assert!(
+            sample(&text, "threadline_agents{status=\"logged_in\"}").is_some_and(|n| n >= 1.0),
+            "{text}"
+        );
+        assert_eq!(
+            sample(&text, "threadline_outbox{state=\"failed\"}"),
+            Some(0.0),
+            "{text}"
+        );
+        assert!(
+            sample(&text, "process_resident_memory_bytes").is_some_and(|b| b > 1e6),
+            "{text}"
+        );
+        server.stop().await;
+    }
 }

@@ -16,6 +16,8 @@
 //!   Transfer dialog lists (`GET /api/agents`).
 //! - `files`: image upload and download.
 //! - `health`: `GET /api/health`, whether this instance can serve (load balancers, monitoring).
+//! - `metrics`: `GET /api/metrics`, this instance's figures for a collector holding the
+//!   metrics token.
 //! - `supervisor`: the supervisor's board, its stream ticket, setting an agent Not Ready,
 //!   logging an agent out.
 //! - `visitor`: everything the widget calls.
@@ -44,6 +46,7 @@ mod files;
 mod health;
 mod interactions;
 mod me;
+mod metrics;
 mod reports;
 mod site;
 mod supervisor;
@@ -94,6 +97,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(contacts::routes())
         .merge(files::routes())
         .merge(health::routes())
+        .merge(metrics::routes())
         .merge(supervisor::routes())
         .merge(visitor::routes())
         .merge(webhooks::routes())

@@ -10,7 +10,7 @@
 //! - [`x_crc`], [`x_receive`]: X's Account Activity (`GET` CRC check, `POST` Direct Messages).
 //! - `meta`, `x`: the documented shapes of the platforms' webhook bodies and their reading into
 //!   [`InboundMessage`]s.
-//! - [`signed_body`], [`same_secret`]: reading a body within its limit and checking its
+//! - [`signed_body`], [`same_secret`](crate::util::same_secret): reading a body within its limit and checking its
 //!   signature.
 //! - `receipts`: Messenger's delivery and read receipts and X's read events, applied after the
 //!   messages of the same body ([`apply_receipts`]).
@@ -20,7 +20,7 @@ mod receipts;
 use crate::error::{ApiError, QueryParams};
 use crate::state::AppState;
 use crate::store::{InboundMessage, VisitorSendOptions};
-use crate::util::ms;
+use crate::util::{ms, same_secret};
 use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{header, HeaderMap};
@@ -29,7 +29,7 @@ use axum::Json;
 use base64::Engine;
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use wire::{Channel, ClientMessageId, Identity};
@@ -385,16 +385,6 @@ async fn signed_body(
         ));
     }
     Ok(body)
-}
-
-/// Whether `given` is `expected`, in time that does not depend on where they differ.
-fn same_secret(given: &str, expected: &str) -> bool {
-    let a = Sha256::digest(given.as_bytes());
-    let b = Sha256::digest(expected.as_bytes());
-    a.iter()
-        .zip(b.iter())
-        .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-        == 0
 }
 
 /// Meta's webhook body for a Page (Messenger's `messaging[]` and the Page feed's `changes[]`),

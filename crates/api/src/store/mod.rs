@@ -67,6 +67,7 @@ mod interaction_steps;
 mod interactions;
 mod links;
 mod messages;
+mod metrics;
 mod monitors;
 mod offers;
 mod outbox;
@@ -102,6 +103,7 @@ pub use event_log::{
 };
 pub use history::{ImportedInteraction, ImportedMessage};
 pub use inbound::{InboundEdit, InboundMessage};
+pub use metrics::StoreGauges;
 pub use offers::{OfferOutcome, OfferTimes};
 pub use outbox::{OutboxJob, SendOutcome};
 pub use receipts::{PlatformReceipt, MAX_RECEIPT_IDS};
