@@ -134,6 +134,20 @@ async fn stored_client_ids(client: &reqwest::Client, base: &str, token: &str) ->
     stored
 }
 
+/// A new visitor's token, from a session started as `name`.
+async fn visitor_token(client: &reqwest::Client, base: &str, name: &str) -> String {
+    let session: Value = client
+        .post(format!("{base}/api/visitor/session"))
+        .json(&json!({ "name": name }))
+        .send()
+        .await
+        .expect("session")
+        .json()
+        .await
+        .expect("json");
+    session["visitor_token"].as_str().expect("token").to_owned()
+}
+
 async fn crash_during_burst(b: Backend) {
     let db = fresh_db(b).await;
     let port = free_port();
@@ -141,16 +155,7 @@ async fn crash_during_burst(b: Backend) {
     let mut child = spawn(&db.url, port);
     wait_up(&base).await;
     let client = reqwest::Client::new();
-    let session: Value = client
-        .post(format!("{base}/api/visitor/session"))
-        .json(&json!({"name": "Crash Test"}))
-        .send()
-        .await
-        .expect("session")
-        .json()
-        .await
-        .expect("json");
-    let token = session["visitor_token"].as_str().expect("token").to_owned();
+    let token = visitor_token(&client, &base, "Crash Test").await;
     let acked = burst_then_kill(&client, &base, &token, &mut child).await;
     assert!(acked.len() >= 150);
     // Restart on the same database and read everything back.
@@ -320,16 +325,7 @@ async fn chaos(b: Backend) {
     wait_up(&base).await;
     let client = reqwest::Client::new();
     for round in 1..=rounds {
-        let session: Value = client
-            .post(format!("{base}/api/visitor/session"))
-            .json(&json!({"name": format!("Chaos {round}")}))
-            .send()
-            .await
-            .expect("session")
-            .json()
-            .await
-            .expect("json");
-        let token = session["visitor_token"].as_str().expect("token").to_owned();
+        let token = visitor_token(&client, &base, &format!("Chaos {round}")).await;
         let head = visitor_ticket(&client, &base, &token).await["head"]
             .as_i64()
             .expect("a head");
@@ -396,16 +392,7 @@ async fn sigterm_stops_gracefully() {
     let mut child = spawn(&db.url, port);
     wait_up(&base).await;
     let client = reqwest::Client::new();
-    let session: Value = client
-        .post(format!("{base}/api/visitor/session"))
-        .json(&json!({"name": "Term Test"}))
-        .send()
-        .await
-        .expect("session")
-        .json()
-        .await
-        .expect("json");
-    let token = session["visitor_token"].as_str().expect("token").to_owned();
+    let token = visitor_token(&client, &base, "Term Test").await;
     let sent = client
         .post(format!("{base}/api/visitor/messages"))
         .bearer_auth(&token)

@@ -85,16 +85,11 @@ async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Result<Re
             .inc_by(n);
     }
     let chats = gauge_family(&mut registry, "chats", "Chats not yet Done, by state");
-    for state_name in ["queued", "offered", "active", "ended"] {
-        let n = gauges
-            .chats
-            .iter()
-            .find(|(s, _)| s == state_name)
-            .map_or(0, |(_, n)| *n);
-        chats
-            .get_or_create(&vec![("state", state_name.to_owned())])
-            .set(n);
-    }
+    by_state(
+        &chats,
+        &["queued", "offered", "active", "ended"],
+        &gauges.chats,
+    );
     let agents = gauge_family(
         &mut registry,
         "agents",
@@ -111,16 +106,7 @@ async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Result<Re
         "outbox",
         "Replies to Messenger and X waiting for the platform or refused by it, by state",
     );
-    for state_name in ["waiting", "sending", "failed"] {
-        let n = gauges
-            .outbox
-            .iter()
-            .find(|(s, _)| s == state_name)
-            .map_or(0, |(_, n)| *n);
-        outbox
-            .get_or_create(&vec![("state", state_name.to_owned())])
-            .set(n);
-    }
+    by_state(&outbox, &["waiting", "sending", "failed"], &gauges.outbox);
     let mut process = Registry::with_prefix("process");
     if let Some(bytes) = resident_bytes() {
         let g = Gauge::<i64>::default();
@@ -145,6 +131,20 @@ async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Result<Re
         text,
     )
         .into_response())
+}
+
+/// Sets one gauge of `family` for each of `states`, from the counts read (0 for a state the
+/// database had none of, so every state is always reported).
+fn by_state(family: &Family<Labels, Gauge>, states: &[&str], counts: &[(String, i64)]) {
+    for state in states {
+        let n = counts
+            .iter()
+            .find(|(s, _)| s == state)
+            .map_or(0, |(_, n)| *n);
+        family
+            .get_or_create(&vec![("state", (*state).to_owned())])
+            .set(n);
+    }
 }
 
 /// The process's resident memory in bytes (`VmRSS` of `/proc/self/status`), where there is one.
