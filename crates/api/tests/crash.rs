@@ -30,6 +30,19 @@ impl Drop for ServerProcess {
 }
 
 fn spawn(url: &str, port: u16) -> ServerProcess {
+    // One visitor sends the whole burst: lift its message quota.
+    launch(
+        url,
+        port,
+        &["--visitor-messages-per-minute", "100000000"],
+        "warn",
+        Stdio::null(),
+    )
+}
+
+/// The server binary in demo mode on `url` and `port` with `extra` flags, logging at `log`
+/// to `stdout`.
+fn launch(url: &str, port: u16, extra: &[&str], log: &str, stdout: Stdio) -> ServerProcess {
     ServerProcess(
         Command::new(env!("CARGO_BIN_EXE_threadline-api"))
             .args([
@@ -38,12 +51,10 @@ fn spawn(url: &str, port: u16) -> ServerProcess {
                 "--database-url",
                 url,
                 "--demo",
-                // One visitor sends the whole burst: lift its message quota.
-                "--visitor-messages-per-minute",
-                "100000000",
             ])
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
+            .args(extra)
+            .env("RUST_LOG", log)
+            .stdout(stdout)
             .stderr(Stdio::null())
             .spawn()
             .expect("start the server binary"),
@@ -461,22 +472,12 @@ async fn the_log_in_json_is_json_on_every_line() {
     use std::io::BufRead;
     let db = fresh_db(Backend::Sqlite).await;
     let port = free_port();
-    let mut child = ServerProcess(
-        Command::new(env!("CARGO_BIN_EXE_threadline-api"))
-            .args([
-                "--addr",
-                &format!("127.0.0.1:{port}"),
-                "--database-url",
-                &db.url,
-                "--demo",
-                "--log-format",
-                "json",
-            ])
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start the server binary"),
+    let mut child = launch(
+        &db.url,
+        port,
+        &["--log-format", "json"],
+        "info",
+        Stdio::piped(),
     );
     let stdout = child.0.stdout.take().expect("stdout");
     let (lines_tx, lines) = std::sync::mpsc::channel::<String>();
