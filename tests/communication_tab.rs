@@ -39,6 +39,11 @@
 //!   and so again after a reload, with no notice that it had not reached the server.
 //! - `contact_search_finds_a_word_from_an_old_message`: "waterproofing" finds Maria Lopez.
 //! - `contacts_list_hides_and_shows`: the toggle hides and shows the Contacts list.
+//! - `an_administrator_erases_a_contact_and_every_desktop_drops_them`: Ann (an agent) has no
+//!   `Erase contact`; Ada (an administrator) erases Omar Haddad after a confirmation that names
+//!   him (checked with axe-core): she is told, her tab shows no contact and its address leaves
+//!   his; Ann, who was reading his conversation, is told it was erased, and he leaves her
+//!   Contacts list.
 
 mod harness;
 
@@ -398,6 +403,56 @@ async fn contacts_list_hides_and_shows() {
         agent.role("searchbox", "Search contacts").await?;
         agent.assert_no_console_errors().await
     })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_administrator_erases_a_contact_and_every_desktop_drops_them() {
+    run(
+        "an_administrator_erases_a_contact_and_every_desktop_drops_them",
+        |h: Harness| async move {
+            let ann = h.browser("ann").await?;
+            open_communication(&ann).await?;
+            show_contact(&ann, "Omar Haddad", "WINTER40").await?;
+            ann.role("button", "Chat").await?;
+            if ann.is_present("button", "Erase contact").await? {
+                return Err("an agent is offered Erase contact".into());
+            }
+
+            let ada = h.browser("ada").await?;
+            login(&ada, "ada", "ada-pass-1").await?;
+            ada.click_containing("tab", "Communication").await?;
+            show_contact(&ada, "Omar Haddad", "WINTER40").await?;
+            ada.click("button", "Erase contact").await?;
+            let question = ada.text_of("group", "Erase Omar Haddad").await?;
+            if !question.contains("Erase Omar Haddad at their request?") {
+                return Err(format!("the confirmation says {question:?}").into());
+            }
+            ada.assert_accessible("the confirmation of Erase contact")
+                .await?;
+            ada.click("button", "Erase").await?;
+            ada.wait_role_text("alert", "Omar Haddad was erased.")
+                .await?;
+            ada.wait_gone("log", "Conversation").await?;
+            ada.wait_role_text("paragraph", "Select a contact").await?;
+            if ada.path().await? != "/communication" {
+                return Err(format!("Ada's address is {}", ada.path().await?).into());
+            }
+
+            ann.wait_role_text(
+                "alert",
+                "The contact you were viewing was erased at their request.",
+            )
+            .await?;
+            ann.wait_gone("log", "Conversation").await?;
+            wait_contacts(&ann, &[], &["Omar Haddad"]).await?;
+            // A new search of the server's list: he is not in it.
+            ann.fill("Search contacts", "a").await?;
+            wait_contacts(&ann, &["Maria Lopez", "Priya Nair"], &["Omar Haddad"]).await?;
+            ann.assert_no_console_errors().await?;
+            ada.assert_no_console_errors().await
+        },
+    )
     .await;
 }
 

@@ -299,6 +299,18 @@ impl ApiClient<LoggedIn> {
             .await?)
     }
 
+    /// `DELETE /api/admin/contacts/{id}` (administrators): the contact is erased at their
+    /// request.
+    pub async fn erase_contact(
+        &self,
+        contact: ContactId,
+    ) -> Result<wire::api::ErasedContact, ClientError> {
+        Ok(self
+            .out("DELETE", format!("/api/admin/contacts/{contact}"))
+            .json()
+            .await?)
+    }
+
     /// `GET /api/contacts/{id}`.
     pub async fn contact(&self, id: ContactId) -> Result<ContactView, ClientError> {
         Ok(self.get(format!("/api/contacts/{id}")).json().await?)

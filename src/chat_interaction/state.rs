@@ -354,6 +354,15 @@ impl InteractionsState {
         });
     }
 
+    /// The contact was erased: their conversation goes, with whatever was being written to
+    /// them (there is nobody left to send it to).
+    pub fn erased(self, contact: ContactId) {
+        self.conversations.update(|c| {
+            c.remove(&contact);
+        });
+        self.typing.update(|t| t.retain(|c| *c != contact));
+    }
+
     /// The stream missed events the log no longer holds (`resync`): any conversation held may
     /// lack messages, so all go, to be loaded again, but for what the agent is still sending.
     pub fn forget_all(self) {

@@ -96,6 +96,20 @@ impl ContactsState {
         self.ask_newest();
     }
 
+    /// The contact was erased: gone from the list and the details held; whether the
+    /// Communication tab was showing them (it shows no contact now).
+    pub fn erased(self, gone: ContactId) -> bool {
+        self.details.update(|d| {
+            d.remove(&gone);
+        });
+        self.list.update(|l| l.retain(|s| s.id != gone));
+        let shown = self.selected.get_untracked() == Some(gone);
+        if shown {
+            self.selected.set(None);
+        }
+        shown
+    }
+
     /// An identity of `contact` became `new_contact`: both as they are now, and the newest
     /// page asked for again (both lines changed).
     pub fn unlinked(self, contact: ContactView, new_contact: ContactView) {

@@ -8,6 +8,9 @@ use crate::presence::state::PresenceState;
 use crate::shell::state::Notices;
 use wire::{Event, Party};
 
+/// What the Communication tab says when the contact it showed was erased.
+pub const ERASED: &str = "The contact you were viewing was erased at their request.";
+
 /// Every part that events change.
 #[derive(Debug, Clone, Copy)]
 pub struct Parts {
@@ -128,6 +131,13 @@ pub fn dispatch(parts: &Parts, event: Event) {
                 .interactions
                 .forget(&[contact.id, new_contact.id], contact.id);
             parts.contacts.unlinked(contact, new_contact);
+        }
+        Event::ContactErased { contact_id } => {
+            parts.interactions.erased(contact_id);
+            parts.notifications.dismiss_responded(contact_id);
+            if parts.contacts.erased(contact_id) {
+                parts.notices.push(ERASED);
+            }
         }
         Event::TransferEnded {
             outcome, to_name, ..

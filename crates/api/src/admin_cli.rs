@@ -4,7 +4,8 @@
 //! administration API (audited, with no actor), prints what it did and exits 1 with a clear
 //! message when refused. Passwords come from a no-echo prompt or from stdin, never from an
 //! argument (arguments are visible to every user of the machine). `admin backup` copies a
-//! SQLite database while the server runs on it.
+//! SQLite database while the server runs on it; `admin erase-contact` erases a contact at
+//! their request, as the administration API does.
 
 use crate::auth::{hash_password, new_token};
 use crate::store::{ImportedResponse, Store};
@@ -35,6 +36,9 @@ pub enum AdminCommand {
     /// Copies a SQLite database, with its pictures, to a new file while servers run on it;
     /// the copy is checked and readable only by its owner.
     Backup(BackupArgs),
+    /// Erases a contact at their request: their details, identities, conversations, pictures
+    /// and browser sessions (refused while a chat of theirs is not Done).
+    EraseContact(EraseArgs),
 }
 
 /// `admin create`.
@@ -93,6 +97,14 @@ pub struct BackupArgs {
     to: PathBuf,
 }
 
+/// `admin erase-contact`.
+#[derive(Debug, Args)]
+pub struct EraseArgs {
+    /// The contact's id (the number after `/communication/` in the desktop's address).
+    #[arg(long)]
+    contact: i64,
+}
+
 /// A role as typed on the command line.
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum RoleArg {
@@ -137,6 +149,7 @@ pub async fn run(command: AdminCommand, database_url: &str) -> ExitCode {
         AdminCommand::ResetPassword(a) => reset_password(&store, a).await,
         AdminCommand::Import(a) => import(&store, &a.file).await,
         AdminCommand::Backup(a) => backup(&store, &a.to).await,
+        AdminCommand::EraseContact(a) => erase_contact(&store, a.contact).await,
     };
     store.close().await;
     match result {
@@ -274,6 +287,18 @@ async fn reset_password(store: &Store, a: PasswordArgs) -> Outcome {
         .await
         .map_err(said)?;
     println!("set a new password for {}; their sessions ended", a.login);
+    Ok(())
+}
+
+async fn erase_contact(store: &Store, contact: i64) -> Outcome {
+    let erased = store
+        .erase_contact(None, wire::ContactId(contact))
+        .await
+        .map_err(said)?;
+    println!(
+        "erased contact {contact} (chats: {}, messages: {}, pictures: {})",
+        erased.interactions, erased.messages, erased.pictures
+    );
     Ok(())
 }
 

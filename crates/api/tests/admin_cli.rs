@@ -331,10 +331,61 @@ async fn import_agents_and_responses(backend: Backend) {
     server.stop().await;
 }
 
+/// `admin erase-contact` beside a running server: refused while the contact's chat is open
+/// (exit 1, nothing changed), then done once it is Done; the server's agents are told, as
+/// when an administrator erases through the API (`tests/contact_erasure.rs`).
+async fn erase_contact_beside_the_server(backend: Backend) {
+    use common::Caller;
+    let server = Server::start(backend, |_| {}).await;
+    let ann = server.agent("ann").await;
+    let mut events = ann.events().await;
+    ann.ready().await;
+    let kim = server.visitor("Kim Zeller").await;
+    kim.say("please forget me").await;
+    let chat = ann.take_offer(&mut events, "Kim's chat").await.id;
+    let id = kim.contact.to_string();
+
+    let refused = admin(&server.db, &["erase-contact", "--contact", &id], "");
+    assert_eq!(refused.code, 1, "{}", refused.stdout);
+    assert!(refused.stderr.contains("Mark Done"), "{}", refused.stderr);
+    let (status, _) = kim
+        .call(reqwest::Method::GET, "/api/visitor/conversation", None)
+        .await;
+    assert_eq!(status, 200, "nothing changed");
+
+    ann.finish(chat).await;
+    let done = admin(&server.db, &["erase-contact", "--contact", &id], "");
+    assert_eq!(done.code, 0, "{}", done.stderr);
+    assert!(
+        done.stdout
+            .starts_with(&format!("erased contact {id} (chats: 1, messages: ")),
+        "{}",
+        done.stdout
+    );
+    events
+        .until("contact_erased", |e| {
+            matches!(e, wire::Event::ContactErased { contact_id } if *contact_id == kim.contact)
+        })
+        .await;
+    let (status, _) = kim
+        .call(reqwest::Method::GET, "/api/visitor/conversation", None)
+        .await;
+    assert_eq!(status, 401, "her session is gone");
+
+    let again = admin(&server.db, &["erase-contact", "--contact", &id], "");
+    assert_eq!(again.code, 1);
+    assert!(
+        again.stderr.contains("contact not found"),
+        "{}",
+        again.stderr
+    );
+}
+
 on_both!(
     create_logs_in_and_refusals,
     list_deactivate_reactivate_reset,
-    import_agents_and_responses
+    import_agents_and_responses,
+    erase_contact_beside_the_server,
 );
 
 /// A PostgreSQL URL on the test server naming database `name` as role `user`.

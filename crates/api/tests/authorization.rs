@@ -106,6 +106,10 @@ const MATRIX: &[Row] = &[
     // is empty: 400; the real thing in `tests/contact_links.rs`).
     ("POST", "/api/contacts/{id}/link",              [U, U, U, P, P, U, U, U]),
     ("POST", "/api/contacts/{id}/unlink",            [U, U, U, P, P, U, U, U]),
+    // Erasing a contact: administrators only (see `BY_ROLE`); here visitor A's chat is in
+    // progress, so the administrator is refused for its state (the real thing in
+    // `tests/contact_erasure.rs`).
+    ("DELETE","/api/admin/contacts/{id}",            [U, U, U, F, F, U, U, U]),
     ("GET",  "/api/contacts/{id}/interactions",      [U, U, U, P, P, U, U, U]),
     ("GET",  "/api/contacts/{id}/conversation",      [U, U, U, P, P, U, U, U]),
     ("POST", "/api/contacts/{id}/messages",          [U, U, U, P, C, U, U, U]),
@@ -207,6 +211,7 @@ const BY_ROLE: &[(&str, &str, [Expect; 2])] = &[
     ("POST", "/api/admin/agents/{id}/reactivate",    [F, P]),
     ("POST", "/api/admin/agents/{id}/password",      [F, P]),
     ("GET",  "/api/admin/audit",                     [F, P]),
+    ("DELETE","/api/admin/contacts/{id}",            [F, C]),
     ("POST", "/api/admin/response-categories",       [F, P]),
     ("PUT",  "/api/admin/response-categories/{id}",  [F, P]),
     ("DELETE","/api/admin/response-categories/{id}", [F, P]),

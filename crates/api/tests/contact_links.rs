@@ -8,7 +8,9 @@
 //!   1.. in time order, the open chat and the search under it, the Messenger contact gone,
 //!   every agent told (`contact_linked`), the web visitor told to reload (`resync`) and still
 //!   seeing only the website's messages; Ann's next message goes to Kim's Messenger id. Unlinking
-//!   the Messenger id gives back a contact with the Messenger conversation (`contact_unlinked`).
+//!   the Messenger id gives back a contact with the Messenger conversation (`contact_unlinked`);
+//!   erasing that contact at her request empties what the link's and the unlink's audit
+//!   entries held of it, and leaves the website's Kim as she was.
 //! - `refusals_change_nothing`: a contact into itself, into an unknown one, two identities of
 //!   one kind, two chats in progress, the only identity, an identity of someone else, a caller
 //!   without an agent's session: each refused with its status and words, nothing moved.
@@ -58,19 +60,6 @@ async fn write(agent: &common::Agent, contact: ContactId, text: &str) -> SendRes
             json!({"client_id": common::client_id(), "text": text}),
         )
         .await
-}
-
-/// Ends the chat and marks it Done.
-async fn finish(agent: &common::Agent, id: wire::InteractionId) {
-    let _: Value = agent
-        .post(&format!("/api/interactions/{id}/end"), json!({}))
-        .await;
-    let _: Value = agent
-        .post(
-            &format!("/api/interactions/{id}/done"),
-            json!({"disposition": "resolved"}),
-        )
-        .await;
 }
 
 /// The customer `name` writes `text` on Messenger; their page-scoped id.
@@ -124,7 +113,7 @@ async fn a_messenger_contact_is_linked_and_unlinked(b: Backend) {
     kim_web.say("Hello from the website").await;
     let web_chat = accept_next(&ann, &mut events, "Kim's web chat").await;
     write(&ann, kim_web.contact, "Hi Kim, how can I help?").await;
-    finish(&ann, web_chat.id).await;
+    ann.finish(web_chat.id).await;
 
     // Then on Messenger: a contact of its own, Ann's chat open.
     let psid = on_messenger(&standin, "Kim Lee", "Hi, it's Kim on Messenger").await;
@@ -268,6 +257,40 @@ async fn a_messenger_contact_is_linked_and_unlinked(b: Backend) {
         .interactions
         .iter()
         .any(|i| i.id == messenger_chat.id && i.contact_id == split.new_contact.id));
+
+    // The Messenger half is erased at her request: the link and the unlink stay in Kim's
+    // audit log without the details they held of it; the website's Kim is untouched.
+    ann.finish(messenger_chat.id).await;
+    let ada = s.agent("ada").await;
+    let audit = || async {
+        let page: wire::accounts::AuditPage = ada
+            .get(&format!(
+                "/api/admin/audit?target_kind=contact&target_id={}",
+                kim_web.contact
+            ))
+            .await;
+        page.entries
+    };
+    let holds_psid =
+        |e: &wire::accounts::AuditRecord| format!("{:?} {:?}", e.before, e.after).contains(&psid);
+    assert!(audit().await.iter().any(holds_psid), "the log held it");
+    let (status, body) = ada
+        .call(
+            reqwest::Method::DELETE,
+            &format!("/api/admin/contacts/{}", split.new_contact.id),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let entries = audit().await;
+    let actions: Vec<&str> = entries.iter().map(|e| e.action.as_str()).collect();
+    assert!(
+        actions.contains(&"contact.link") && actions.contains(&"contact.unlink"),
+        "{actions:?}"
+    );
+    assert!(!entries.iter().any(holds_psid), "{entries:?}");
+    let (web, _) = texts(&conversation(&ann, kim_web.contact).await);
+    assert_eq!(web, ["Hello from the website", "Hi Kim, how can I help?"]);
 }
 
 async fn refusals_change_nothing(b: Backend) {

@@ -451,16 +451,7 @@ async fn a_public_reply_goes_out_as_a_comment_reply(b: Backend) {
     assert_eq!(got[1].status, 200);
     // The customer answers our reply: threaded under it, found by the id Facebook gave it.
     // Ann closes the thread first, so the answer raises "contact responded" for her.
-    let id = sent.interaction.id;
-    let _: Value = ann
-        .post(&format!("/api/interactions/{id}/end"), json!({}))
-        .await;
-    let _: Value = ann
-        .post(
-            &format!("/api/interactions/{id}/done"),
-            json!({"disposition": "resolved"}),
-        )
-        .await;
+    ann.finish(sent.interaction.id).await;
     let (st, _) = meta_signed(
         &s,
         &feed(vec![comment(

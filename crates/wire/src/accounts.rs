@@ -211,6 +211,7 @@ audit_actions! {
     MonitorEnd = "interaction.monitor_end", "interaction", "Monitoring ended";
     ContactLink = "contact.link", "contact", "Contacts linked";
     ContactUnlink = "contact.unlink", "contact", "Contacts unlinked";
+    ContactErase = "contact.erase", "contact", "Contact erased";
     ResponseCreate = "standard_response.create", "standard_response", "Standard response created";
     ResponseUpdate = "standard_response.update", "standard_response", "Standard response changed";
     ResponseDelete = "standard_response.delete", "standard_response", "Standard response deleted";

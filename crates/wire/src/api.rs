@@ -208,6 +208,21 @@ pub struct LinkRequest {
     pub into: crate::ContactId,
 }
 
+/// `DELETE /api/admin/contacts/{id}`: what erasing the contact removed. Only counts: nothing
+/// of the person is kept, not even here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ErasedContact {
+    /// The contact that was erased (the id is not given again).
+    pub contact_id: crate::ContactId,
+    /// Their chats, threads and reactivations, each one interaction.
+    pub interactions: u64,
+    /// Messages of their conversations, both sides' and system lines.
+    pub messages: u64,
+    /// Pictures they or agents sent in them, and their own uploads not yet sent.
+    pub pictures: u64,
+}
+
 /// `POST /api/contacts/{id}/unlink`: the identity is someone else: it becomes a contact of
 /// its own, with its channels' conversations.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -233,7 +233,7 @@ event_table! {
         interaction: InteractionView,
         /// `message`, `contact_responded`.
         message: MessageView,
-        /// `typing`, `receipt`, `contact_responded`, `contact_linked`.
+        /// `typing`, `receipt`, `contact_responded`, `contact_linked`, `contact_erased`.
         contact_id: ContactId,
         /// `typing`.
         party: Party,
@@ -356,6 +356,12 @@ event_table! {
             /// The new contact.
             new_contact: ContactView,
         },
+        /// An administrator erased the contact at their request: their details, identities,
+        /// conversations and pictures are gone, and nothing of them may stay on screen.
+        ContactErased = "contact_erased" {
+            /// The contact that was erased.
+            contact_id: ContactId,
+        },
         /// A transfer this agent made was answered: accepted, or rejected or timed out (then
         /// the chat is back with them, or in the queue).
         TransferEnded = "transfer_ended" {
@@ -384,6 +390,33 @@ event_table! {
             /// Where it went: a colleague's name, or "the queue".
             to_name: String,
         },
+    }
+}
+
+impl Event {
+    /// The contact the event tells about, if one: the log keeps it beside the event, so that
+    /// erasing a contact finds every event that names them.
+    pub fn contact(&self) -> Option<ContactId> {
+        match self {
+            Event::Offer { offer } => Some(offer.interaction.contact_id),
+            Event::Interaction { interaction } => Some(interaction.contact_id),
+            Event::Message { message } | Event::ContactResponded { message, .. } => {
+                Some(message.contact_id)
+            }
+            Event::Typing { contact_id, .. }
+            | Event::Receipt { contact_id, .. }
+            | Event::ContactErased { contact_id } => Some(*contact_id),
+            // The contact that holds the payload's details now (the other is gone).
+            Event::ContactUpdated { contact }
+            | Event::ContactLinked { contact, .. }
+            | Event::ContactUnlinked { contact, .. } => Some(contact.id),
+            Event::OfferWithdrawn { .. }
+            | Event::Status { .. }
+            | Event::TransferEnded { .. }
+            | Event::Monitoring { .. }
+            | Event::Reassigned { .. }
+            | Event::Resync => None,
+        }
     }
 }
 

@@ -1,11 +1,12 @@
-//! `/api/contacts`: the Contacts list, details, linking and unlinking identities, history, the
+//! `/api/contacts`: the Contacts list, details, linking and unlinking identities, erasing a
+//! contact (`/api/admin/contacts/{id}`, administrators), history, the
 //! merged conversation, sending
 //! (with reactivation), the `Chat` button, receipts; plus `/api/search`,
 //! `/api/responses`, and `Retry` of a failed message to Messenger or X
 //! (`/api/messages/{id}/retry`).
 
 use super::{check_chars, page_size, validate_message};
-use crate::auth::AgentAuth;
+use crate::auth::{AdminAuth, AgentAuth};
 use crate::error::{ApiError, JsonBody, PathParam, QueryParams};
 use crate::state::AppState;
 use crate::store::{ChannelFilter, ContactListQuery};
@@ -16,8 +17,8 @@ use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use wire::api::{
-    AgentSendRequest, ContactPage, ContactPatch, ConversationPage, LinkRequest, ReceiptRequest,
-    ResponseTree, SearchResults, SendResponse, UnlinkRequest, UnlinkResult,
+    AgentSendRequest, ContactPage, ContactPatch, ConversationPage, ErasedContact, LinkRequest,
+    ReceiptRequest, ResponseTree, SearchResults, SendResponse, UnlinkRequest, UnlinkResult,
 };
 use wire::checks::Lines;
 use wire::{ContactId, ContactView, InteractionView, MessageId, MessageView};
@@ -29,6 +30,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(by_customer))
         .routes(routes!(link))
         .routes(routes!(unlink))
+        .routes(routes!(erase))
         .routes(routes!(history))
         .routes(routes!(conversation))
         .routes(routes!(send))
@@ -191,6 +193,25 @@ async fn unlink(
         contact,
         new_contact,
     }))
+}
+
+/// Erases the contact at their request (administrators): their details, identities,
+/// conversations, pictures and browser sessions, the event log's rows about them and their
+/// details in earlier audit entries are deleted, their chats leave the reports, and every
+/// desktop drops them. Refused (409) while a chat of theirs is not Done. The audit log keeps
+/// that it happened, by whom, and the counts answered here.
+#[utoipa::path(delete, path = "/api/admin/contacts/{id}", tag = "admin", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "contact id")),
+    responses((status = 200, body = ErasedContact), (status = 403, body = wire::ErrorBody),
+        (status = 404, body = wire::ErrorBody), (status = 409, body = wire::ErrorBody)))]
+async fn erase(
+    State(state): State<AppState>,
+    auth: AdminAuth,
+    PathParam(id): PathParam<ContactId>,
+) -> Result<Json<ErasedContact>, ApiError> {
+    Ok(Json(
+        state.store.erase_contact(Some(auth.0.agent), id).await?,
+    ))
 }
 
 /// Changes a contact's name, email, phone or notes.

@@ -14,6 +14,7 @@
 //! - `agents`: agents, sessions, status, presence, stream tickets.
 //! - `embed`: a portal's single-use login tokens and their exchange for a session.
 //! - `contacts`: contacts, identities, visitor tokens, the Contacts list.
+//! - `erasure`: erasing a contact and everything kept of them, at their request.
 //! - `transitions`: the only writer of an interaction's state (checked against
 //!   `wire::lifecycle`), and the capacity rule as SQL.
 //! - `interactions`: the interaction commands (accept, reject, end, Mark Done, handle time,
@@ -58,6 +59,7 @@ mod conversation;
 mod departures;
 mod direct;
 mod embed;
+mod erasure;
 mod error;
 mod event_log;
 mod held;
@@ -216,7 +218,9 @@ pub struct Audience {
     pub all_agents: bool,
     /// The visitor(s) of this contact.
     pub visitor: Option<ContactId>,
-    /// The contact the event is about (kept for visitor scoping and diagnostics).
+    /// The contact whose visitor sees it or whom it is about; where neither is given, the
+    /// event's own ([`wire::Event::contact`]). Kept in the log beside the event, so that
+    /// erasing a contact finds every event that names them.
     pub contact: Option<ContactId>,
 }
 

@@ -277,7 +277,11 @@ impl Tx {
             routing: Routing {
                 agent_id: audience.agent.map(|a| a.0),
                 to_agents: i64::from(audience.agent.is_some() || audience.all_agents),
-                contact_id: audience.contact.or(audience.visitor).map(|c| c.0),
+                contact_id: audience
+                    .contact
+                    .or(audience.visitor)
+                    .or_else(|| event.contact())
+                    .map(|c| c.0),
                 to_visitor: i64::from(audience.visitor.is_some()),
             },
             payload,

@@ -448,6 +448,19 @@ impl Agent {
         self.accept(offer.interaction.id).await
     }
 
+    /// Ends the chat and marks it Done (disposition `resolved`).
+    pub async fn finish(&self, id: wire::InteractionId) {
+        let _: Value = self
+            .post(&format!("/api/interactions/{id}/end"), json!({}))
+            .await;
+        let _: Value = self
+            .post(
+                &format!("/api/interactions/{id}/done"),
+                json!({"disposition": "resolved"}),
+            )
+            .await;
+    }
+
     /// Goes Ready.
     pub async fn ready(&self) {
         let (s, v) = self

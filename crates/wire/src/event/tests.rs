@@ -129,6 +129,9 @@ fn every_event() -> Vec<Event> {
                 ..contact()
             },
         },
+        Event::ContactErased {
+            contact_id: ContactId(3),
+        },
         Event::Monitoring {
             monitor: crate::monitor::Monitor {
                 interaction_id: InteractionId(4),
@@ -182,6 +185,18 @@ fn every_variant_round_trips_through_its_name() {
         Event::decode("no_such_event", &envelope(Event::Resync).1),
         None
     );
+}
+
+/// Every event that names the contact (their id or their details) says which contact it is
+/// about, so that erasing them finds it in the log; the others name none.
+#[test]
+fn an_event_naming_a_contact_says_which() {
+    for event in every_event() {
+        let json = serde_json::to_string(&event).expect("events serialize");
+        let names = json.contains("\"contact_id\":3") || json.contains("Fiona");
+        let expected = names.then_some(ContactId(3));
+        assert_eq!(event.contact(), expected, "{json}");
+    }
 }
 
 /// A narrowing that reads only a message's seq and an interaction's state.
