@@ -33,8 +33,11 @@ pub struct Config {
     pub session_ttl: Duration,
     /// How long the event log keeps events (older ids get a `resync` on reconnect).
     pub event_retention: Duration,
-    /// How often old events are pruned.
+    /// How often old events are pruned (and contacts past `contact_retention` erased).
     pub prune_interval: Duration,
+    /// Contacts with no message or chat for this long are erased, as at their request; `None`
+    /// keeps them for good.
+    pub contact_retention: Option<Duration>,
     /// Longest message text, in characters.
     pub max_message_chars: usize,
     /// Largest image, in bytes.
@@ -243,6 +246,7 @@ impl Config {
             session_ttl: Duration::from_hours(12),
             event_retention: Duration::from_hours(7 * 24),
             prune_interval: Duration::from_hours(1),
+            contact_retention: None,
             max_message_chars: wire::limits::MAX_MESSAGE_CHARS,
             max_image_bytes: wire::limits::MAX_IMAGE_BYTES,
             identity_secret: String::new(),

@@ -142,6 +142,10 @@ struct Args {
     /// replaying what it missed.
     #[arg(long, env = "THREADLINE_EVENT_RETENTION_DAYS", default_value_t = 7)]
     event_retention_days: u64,
+    /// Days a contact is kept after their last message or chat; then they are erased, as at
+    /// their request (checked every hour). 0 keeps contacts for good.
+    #[arg(long, env = "THREADLINE_CONTACT_RETENTION_DAYS", default_value_t = 0)]
+    contact_retention_days: u64,
     /// The Facebook Page whose Messenger messages are taken (entries for other Pages are
     /// ignored). The app secret and verify token come from the environment only:
     /// `THREADLINE_META_APP_SECRET`, `THREADLINE_META_VERIFY_TOKEN`.
@@ -311,6 +315,8 @@ async fn main() -> std::process::ExitCode {
     q.streams_per_address = args.visitor_streams_per_address.max(1);
     config.upload_expiry = std::time::Duration::from_secs(args.upload_expiry.max(60));
     config.event_retention = std::time::Duration::from_hours(24 * args.event_retention_days.max(1));
+    config.contact_retention = (args.contact_retention_days > 0)
+        .then(|| std::time::Duration::from_hours(24 * args.contact_retention_days));
     config.meta = threadline_api::config::MetaWebhook {
         app_secret: std::env::var("THREADLINE_META_APP_SECRET").unwrap_or_default(),
         verify_token: std::env::var("THREADLINE_META_VERIFY_TOKEN").unwrap_or_default(),
@@ -450,6 +456,18 @@ mod tests {
         assert_eq!(set.event_retention_days, 30);
         assert!(
             Args::try_parse_from(["threadline-api", "--event-retention-days", "a week"]).is_err()
+        );
+    }
+
+    #[test]
+    fn contacts_are_kept_for_good_unless_told_otherwise() {
+        let plain = Args::try_parse_from(["threadline-api"]).expect("no flags");
+        assert_eq!(plain.contact_retention_days, 0);
+        let set = Args::try_parse_from(["threadline-api", "--contact-retention-days", "730"])
+            .expect("a number of days");
+        assert_eq!(set.contact_retention_days, 730);
+        assert!(
+            Args::try_parse_from(["threadline-api", "--contact-retention-days", "-1"]).is_err()
         );
     }
 }

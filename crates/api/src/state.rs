@@ -116,6 +116,7 @@ impl AppState {
             tokio::spawn(prune_loop(
                 store,
                 state.config.event_retention,
+                state.config.contact_retention,
                 state.config.prune_interval,
             )),
         ];
@@ -158,11 +159,23 @@ async fn say_if_nobody_can_administer(store: &Store) -> Result<(), crate::ServeE
     Ok(())
 }
 
-async fn prune_loop(store: Store, retention: std::time::Duration, every: std::time::Duration) {
+async fn prune_loop(
+    store: Store,
+    retention: std::time::Duration,
+    contact_retention: Option<std::time::Duration>,
+    every: std::time::Duration,
+) {
     loop {
-        let before = crate::util::now_ms() - crate::util::ms(retention);
-        if let Err(e) = store.prune_events(before).await {
+        let now = crate::util::now_ms();
+        if let Err(e) = store.prune_events(now - ms(retention)).await {
             tracing::warn!(error = %e, "pruning the event log failed");
+        }
+        if let Some(keep) = contact_retention {
+            match store.erase_inactive_contacts(now - ms(keep)).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(erased = n, "erased contacts past the retention"),
+                Err(e) => tracing::warn!(error = %e, "erasing contacts past the retention failed"),
+            }
         }
         tokio::time::sleep(every).await;
     }

@@ -13,6 +13,10 @@
 //! - `only_an_administrator_erases_and_only_what_exists`: an agent and a supervisor are
 //!   refused (403), an unknown contact is 404, a contact whose chat waits in the queue is 409;
 //!   nothing changed; a visitor who never wrote is erased with nothing but their session.
+//! - `contacts_past_the_retention_are_erased`: with a retention of 10 days, the demo's
+//!   contacts whose last chat is older (Tom Becker 12 days, Priya Nair 15, Omar Haddad 11)
+//!   are erased by the server itself, audited with no actor; the younger ones and a new
+//!   visitor stay.
 
 mod common;
 
@@ -27,6 +31,7 @@ use wire::{ContactId, Event};
 on_both!(
     a_contact_is_erased_with_everything_kept_of_them,
     only_an_administrator_erases_and_only_what_exists,
+    contacts_past_the_retention_are_erased,
 );
 
 /// Kim's name, email and the word only she wrote: none may be left anywhere after.
@@ -353,4 +358,44 @@ async fn only_an_administrator_erases_and_only_what_exists(b: Backend) {
         .call(Method::GET, "/api/visitor/conversation", None)
         .await;
     assert_eq!(status, 401);
+}
+
+async fn contacts_past_the_retention_are_erased(b: Backend) {
+    let s = Server::start(b, |c| {
+        c.contact_retention = Some(std::time::Duration::from_hours(24 * 10));
+        c.prune_interval = std::time::Duration::from_millis(100);
+    })
+    .await;
+    let ann = s.agent("ann").await;
+    let ada = s.agent("ada").await;
+    let newcomer = s.visitor("Nina New").await;
+    newcomer.say("hello").await;
+    let old = ["Tom Becker", "Priya Nair", "Omar Haddad"];
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+    let mut tick = tokio::time::interval(std::time::Duration::from_millis(100));
+    let names = loop {
+        tick.tick().await;
+        let page: wire::api::ContactPage = ann.get("/api/contacts?limit=100").await;
+        let names: Vec<String> = page.contacts.into_iter().map(|c| c.name).collect();
+        if !names.iter().any(|n| old.contains(&n.as_str())) {
+            break names;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "still listed after 20 s: {names:?}"
+        );
+    };
+    for kept in [
+        "Nina New",
+        "Maria Lopez",
+        "Aiko Tanaka",
+        "Jonas Meier",
+        "Sofia Rossi",
+        "Emma Dubois",
+    ] {
+        assert!(names.iter().any(|n| n == kept), "{kept} is kept: {names:?}");
+    }
+    let log: AuditPage = ada.get("/api/admin/audit?action=contact.erase").await;
+    assert_eq!(log.entries.len(), old.len(), "{:?}", log.entries);
+    assert!(log.entries.iter().all(|e| e.actor.is_none()));
 }

@@ -8,6 +8,8 @@
 //!   monitors, outbox rows), identities, browser sessions, read positions, stream tickets, the
 //!   event log's rows about them, the details kept in the audit log's earlier entries about
 //!   them, and the contact; audits the erasure with counts only.
+//! - [`Store::erase_inactive_contacts`]: the same for contacts past the retention an operator
+//!   set (`--contact-retention-days`), run with the event log's pruning.
 //!
 //! Their chats leave the reports with them: a report is computed from the chats themselves,
 //! and a chat kept for counting would keep its times, its channel and its agent tied to a
@@ -22,6 +24,13 @@ use wire::{AgentId, ContactId, Event};
 
 /// Attachments deleted by one statement (their ids are written into it).
 const IDS_A_STATEMENT: usize = 500;
+
+/// Most contacts past the retention erased by one pass (the next pass goes on).
+const RETIRED_A_PASS: i64 = 1000;
+
+/// A chat of contact `c` that is not Done, which holds an erasure back.
+const UNFINISHED: &str =
+    "SELECT 1 FROM interactions i WHERE i.contact_id = c.id AND i.state <> 'done'";
 
 impl Store {
     /// Erases `contact` (see the module's documentation); `actor` is the administrator, or
@@ -195,12 +204,41 @@ async fn scrub_audit(
     Ok(())
 }
 
+impl Store {
+    /// Erases, as [`Store::erase_contact`] does (audited with no actor), contacts whose last
+    /// message or chat is older than `before` (ms) and whose chats are all Done, oldest first,
+    /// at most [`RETIRED_A_PASS`]; one still refused (a message being sent) waits for the next
+    /// pass, one another instance erased first is skipped. How many were erased.
+    pub async fn erase_inactive_contacts(&self, before: i64) -> Result<u64, StoreError> {
+        let ids: Vec<i64> = sqlx::query(&format!(
+            "SELECT c.id FROM contacts c WHERE c.last_activity_at < $1 AND NOT EXISTS ({UNFINISHED}) \
+             ORDER BY c.last_activity_at LIMIT $2"
+        ))
+        .bind(before)
+        .bind(RETIRED_A_PASS)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| r.try_get("id"))
+        .collect::<Result<_, _>>()?;
+        let mut erased = 0;
+        for id in ids {
+            match self.erase_contact(None, ContactId(id)).await {
+                Ok(_) => erased += 1,
+                Err(StoreError::NotFound(_) | StoreError::Conflict(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(erased)
+    }
+}
+
 /// Refuses while a chat or thread of the contact is not Done (an agent holds it, or it waits
 /// in the queue) or while the outbox is handing one of their messages to a platform.
 async fn refuse_while_in_progress(tx: &mut Tx, contact: ContactId) -> Result<(), StoreError> {
     let open = count(
         tx,
-        "SELECT COUNT(*) AS n FROM interactions WHERE contact_id = $1 AND state <> 'done'",
+        &format!("SELECT COUNT(*) AS n FROM contacts c WHERE c.id = $1 AND EXISTS ({UNFINISHED})"),
         contact,
     )
     .await?;

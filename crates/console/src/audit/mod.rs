@@ -159,10 +159,12 @@ fn AuditRow(
     /// The change.
     entry: AuditRecord,
 ) -> impl IntoView {
+    // No account made it: the command line, a portal's back end, or the server itself (a
+    // contact erased past the retention).
     let who = entry
         .actor_login
         .clone()
-        .unwrap_or_else(|| "command line".to_owned());
+        .unwrap_or_else(|| "system".to_owned());
     let json =
         |v: &Option<serde_json::Value>| v.as_ref().map_or_else(|| "—".to_owned(), filters::compact);
     view! {
