@@ -40,7 +40,8 @@
 //! - `contact_search_finds_a_word_from_an_old_message`: "waterproofing" finds Maria Lopez.
 //! - `contacts_list_hides_and_shows`: the toggle hides and shows the Contacts list.
 //! - `an_administrator_erases_a_contact_and_every_desktop_drops_them`: Ann (an agent) has no
-//!   `Erase contact`; Ada (an administrator) erases Omar Haddad after a confirmation that names
+//!   `Erase contact`; Ada (an administrator) saves `Export contact data` (a JSON file with his
+//!   details and conversation), then erases Omar Haddad after a confirmation that names
 //!   him (checked with axe-core): she is told, her tab shows no contact and its address leaves
 //!   his; Ann, who was reading his conversation, is told it was erased, and he leaves her
 //!   Contacts list.
@@ -423,6 +424,18 @@ async fn an_administrator_erases_a_contact_and_every_desktop_drops_them() {
             login(&ada, "ada", "ada-pass-1").await?;
             ada.click_containing("tab", "Communication").await?;
             show_contact(&ada, "Omar Haddad", "WINTER40").await?;
+
+            // What he asked to see, saved where the test can read it.
+            let saved = ada
+                .download("Export contact data", "contact-", "json")
+                .await?;
+            let export: wire::api::ContactExport = serde_json::from_str(&saved)?;
+            if export.contact.display_name() != "Omar Haddad"
+                || !export.messages.iter().any(|m| m.text.contains("WINTER40"))
+            {
+                return Err(format!("the export holds {saved}").into());
+            }
+
             ada.click("button", "Erase contact").await?;
             let question = ada.text_of("group", "Erase Omar Haddad").await?;
             if !question.contains("Erase Omar Haddad at their request?") {

@@ -3,8 +3,7 @@
 
 mod harness;
 
-use harness::{default_timeout, login, run, wait_until, Files, Harness};
-use serde_json::json;
+use harness::{login, run, Harness};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn supervisor_reads_and_downloads_a_report() {
@@ -49,29 +48,9 @@ async fn supervisor_reads_and_downloads_a_report() {
             sup.wait_text("table", "Report", "Web Chat").await?;
 
             // The CSV, saved where the test can read it.
-            let files = Files::new()?;
-            let dir = files.write("placeholder", b"")?;
-            let dir = dir.parent().ok_or("a download folder")?.to_path_buf();
-            sup.cdp(
-                "Browser.setDownloadBehavior",
-                json!({"behavior": "allow", "downloadPath": dir.to_string_lossy()}),
-            )
-            .await?;
-            sup.click("button", "Download CSV").await?;
-            let csv = wait_until("the CSV download", default_timeout(), || async {
-                for entry in std::fs::read_dir(&dir)?.flatten() {
-                    let name = entry.file_name().to_string_lossy().into_owned();
-                    if name.starts_with("threadline-report-channel-")
-                        && std::path::Path::new(&name)
-                            .extension()
-                            .is_some_and(|x| x == "csv")
-                    {
-                        return Ok(Some(std::fs::read_to_string(entry.path())?));
-                    }
-                }
-                Ok(None)
-            })
-            .await?;
+            let csv = sup
+                .download("Download CSV", "threadline-report-channel-", "csv")
+                .await?;
             if !csv.contains("Web Chat") && !csv.contains("web_chat") {
                 return Err(format!("the CSV lacks the Web Chat row: {csv}").into());
             }

@@ -2,8 +2,8 @@
 //! scrolls (`cursor`), and only the rows in view are in the page, so thousands of contacts
 //! scroll as lightly as ten.
 
-pub mod erase;
 pub mod links;
+pub mod privacy;
 pub mod state;
 
 use crate::shell::state::desk;

@@ -742,6 +742,35 @@ impl Browser {
         Ok(())
     }
 
+    /// Clicks the button `button` and waits for the file it downloads, whose name starts with
+    /// `prefix` and ends with `.{extension}` (saved in a folder of its own); its text.
+    pub async fn download(&self, button: &str, prefix: &str, extension: &str) -> Result<String> {
+        let files = Files::new()?;
+        let dir = files.dir.path().to_path_buf();
+        self.cdp(
+            "Browser.setDownloadBehavior",
+            serde_json::json!({"behavior": "allow", "downloadPath": dir.to_string_lossy()}),
+        )
+        .await?;
+        self.click("button", button).await?;
+        let what = format!("the download of {button:?} on {}", self.label);
+        wait_until(&what, default_timeout(), || async {
+            for entry in std::fs::read_dir(&dir)?.flatten() {
+                let path = entry.path();
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if name.starts_with(prefix)
+                    && path
+                        .extension()
+                        .is_some_and(|x| x.eq_ignore_ascii_case(extension))
+                {
+                    return Ok(Some(std::fs::read_to_string(path)?));
+                }
+            }
+            Ok(None)
+        })
+        .await
+    }
+
     /// Waits until the element with role `roles` and name `name` has text containing `part`.
     pub async fn wait_text(&self, roles: &str, name: &str, part: &str) -> Result<String> {
         let what = format!("{roles} {name:?} to contain {part:?} on {}", self.label);

@@ -4,8 +4,8 @@
 //! administration API (audited, with no actor), prints what it did and exits 1 with a clear
 //! message when refused. Passwords come from a no-echo prompt or from stdin, never from an
 //! argument (arguments are visible to every user of the machine). `admin backup` copies a
-//! SQLite database while the server runs on it; `admin erase-contact` erases a contact at
-//! their request, as the administration API does.
+//! SQLite database while the server runs on it; `admin erase-contact` and `admin
+//! export-contact` erase or print a contact at their request, as the administration API does.
 
 use crate::auth::{hash_password, new_token};
 use crate::store::{ImportedResponse, Store};
@@ -38,7 +38,9 @@ pub enum AdminCommand {
     Backup(BackupArgs),
     /// Erases a contact at their request: their details, identities, conversations, pictures
     /// and browser sessions (refused while a chat of theirs is not Done).
-    EraseContact(EraseArgs),
+    EraseContact(ContactArg),
+    /// Prints everything kept of a contact as JSON (their request to see it).
+    ExportContact(ContactArg),
 }
 
 /// `admin create`.
@@ -97,9 +99,9 @@ pub struct BackupArgs {
     to: PathBuf,
 }
 
-/// `admin erase-contact`.
+/// A contact named by id (`admin erase-contact`, `admin export-contact`).
 #[derive(Debug, Args)]
-pub struct EraseArgs {
+pub struct ContactArg {
     /// The contact's id (the number after `/communication/` in the desktop's address).
     #[arg(long)]
     contact: i64,
@@ -150,6 +152,7 @@ pub async fn run(command: AdminCommand, database_url: &str) -> ExitCode {
         AdminCommand::Import(a) => import(&store, &a.file).await,
         AdminCommand::Backup(a) => backup(&store, &a.to).await,
         AdminCommand::EraseContact(a) => erase_contact(&store, a.contact).await,
+        AdminCommand::ExportContact(a) => export_contact(&store, a.contact).await,
     };
     store.close().await;
     match result {
@@ -299,6 +302,16 @@ async fn erase_contact(store: &Store, contact: i64) -> Outcome {
         "erased contact {contact} (chats: {}, messages: {}, pictures: {})",
         erased.interactions, erased.messages, erased.pictures
     );
+    Ok(())
+}
+
+async fn export_contact(store: &Store, contact: i64) -> Outcome {
+    let export = store
+        .export_contact(None, wire::ContactId(contact))
+        .await
+        .map_err(said)?;
+    let text = serde_json::to_string_pretty(&export).map_err(|e| e.to_string())?;
+    println!("{text}");
     Ok(())
 }
 

@@ -332,7 +332,8 @@ async fn import_agents_and_responses(backend: Backend) {
 }
 
 /// `admin erase-contact` beside a running server: refused while the contact's chat is open
-/// (exit 1, nothing changed), then done once it is Done; the server's agents are told, as
+/// (exit 1, nothing changed), then, once it is Done, `admin export-contact` prints her as JSON
+/// and the erasure is done; the server's agents are told, as
 /// when an administrator erases through the API (`tests/contact_erasure.rs`).
 async fn erase_contact_beside_the_server(backend: Backend) {
     use common::Caller;
@@ -354,6 +355,12 @@ async fn erase_contact_beside_the_server(backend: Backend) {
     assert_eq!(status, 200, "nothing changed");
 
     ann.finish(chat).await;
+    let export = admin(&server.db, &["export-contact", "--contact", &id], "");
+    assert_eq!(export.code, 0, "{}", export.stderr);
+    let export: wire::api::ContactExport =
+        serde_json::from_str(&export.stdout).expect("the export is JSON");
+    assert_eq!(export.contact.display_name(), "Kim Zeller");
+    assert!(export.messages.iter().any(|m| m.text == "please forget me"));
     let done = admin(&server.db, &["erase-contact", "--contact", &id], "");
     assert_eq!(done.code, 0, "{}", done.stderr);
     assert!(

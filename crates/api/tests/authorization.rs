@@ -110,6 +110,7 @@ const MATRIX: &[Row] = &[
     // progress, so the administrator is refused for its state (the real thing in
     // `tests/contact_erasure.rs`).
     ("DELETE","/api/admin/contacts/{id}",            [U, U, U, F, F, U, U, U]),
+    ("GET",  "/api/admin/contacts/{id}/export",      [U, U, U, F, F, U, U, U]),
     ("GET",  "/api/contacts/{id}/interactions",      [U, U, U, P, P, U, U, U]),
     ("GET",  "/api/contacts/{id}/conversation",      [U, U, U, P, P, U, U, U]),
     ("POST", "/api/contacts/{id}/messages",          [U, U, U, P, C, U, U, U]),
@@ -212,6 +213,7 @@ const BY_ROLE: &[(&str, &str, [Expect; 2])] = &[
     ("POST", "/api/admin/agents/{id}/password",      [F, P]),
     ("GET",  "/api/admin/audit",                     [F, P]),
     ("DELETE","/api/admin/contacts/{id}",            [F, C]),
+    ("GET",  "/api/admin/contacts/{id}/export",      [F, P]),
     ("POST", "/api/admin/response-categories",       [F, P]),
     ("PUT",  "/api/admin/response-categories/{id}",  [F, P]),
     ("DELETE","/api/admin/response-categories/{id}", [F, P]),

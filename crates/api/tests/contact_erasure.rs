@@ -3,7 +3,9 @@
 //! - `a_contact_is_erased_with_everything_kept_of_them`: Kim Zeller chats on the website
 //!   (a picture, a word only she wrote, an email she gave), Ann transfers the chat to Ben with
 //!   a note about her, Ben answers and marks it Done; Lee Park chats beside her. While the chat
-//!   is open the erasure is refused and changes nothing. Then the administrator erases Kim:
+//!   is open the erasure is refused and changes nothing. The administrator exports what is kept
+//!   of her (an agent may not): her details, the chat, the whole conversation in order with
+//!   the picture. Then the administrator erases Kim:
 //!   the answer counts what went, every agent is told (`contact_erased`), her widget is told to
 //!   reload and its stream closes, her session no longer opens, her contact, conversation,
 //!   picture and words are not found by any route, and no text column of any table of the
@@ -25,7 +27,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use sqlx::Row;
 use wire::accounts::AuditPage;
-use wire::api::{ConversationPage, ErasedContact, SearchResults};
+use wire::api::{ContactExport, ConversationPage, ErasedContact, SearchResults};
 use wire::{ContactId, Event};
 
 on_both!(
@@ -220,6 +222,35 @@ async fn a_contact_is_erased_with_everything_kept_of_them(b: Backend) {
         );
     }
 
+    // First, what she asked to see: everything kept of her, in order.
+    let (status, _) = w
+        .ann
+        .call(
+            Method::GET,
+            &format!("/api/admin/contacts/{kim}/export"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 403, "an agent does not export");
+    let export: ContactExport = w
+        .ada
+        .get(&format!("/api/admin/contacts/{kim}/export"))
+        .await;
+    assert_eq!(export.contact.display_name(), KIM);
+    assert_eq!(export.contact.email.as_deref(), Some(KIM_EMAIL));
+    assert_eq!(
+        export.messages, before.messages,
+        "the whole conversation, in order"
+    );
+    assert!(export
+        .messages
+        .iter()
+        .any(|m| m.text.contains(KIM_WORD) && m.attachment.is_some()));
+    assert_eq!(
+        export.interactions.iter().map(|i| i.id).collect::<Vec<_>>(),
+        [w.chat]
+    );
+
     let (status, body) = erase(&w.ada, kim).await;
     assert_eq!(status, 200, "erased: {body}");
     let erased: ErasedContact = serde_json::from_value(body).expect("an ErasedContact");
@@ -269,6 +300,15 @@ async fn a_contact_is_erased_with_everything_kept_of_them(b: Backend) {
     assert!(list.contacts.iter().all(|c| c.id != kim));
     let (status, body) = erase(&w.ada, kim).await;
     assert_eq!(status, 404, "erased once: {body}");
+    let (status, _) = w
+        .ada
+        .call(
+            Method::GET,
+            &format!("/api/admin/contacts/{kim}/export"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 404, "nothing left to export");
 
     // No text column of any table holds her name, her email or her words.
     for needle in [KIM, KIM_EMAIL, KIM_WORD] {
@@ -286,6 +326,12 @@ async fn a_contact_is_erased_with_everything_kept_of_them(b: Backend) {
             "/api/admin/audit?target_kind=contact&target_id={kim}"
         ))
         .await;
+    assert!(
+        log.entries
+            .iter()
+            .any(|e| e.action == "contact.export" && e.actor == Some(w.ada.id)),
+        "the export is audited"
+    );
     let entry = log
         .entries
         .iter()

@@ -13,12 +13,14 @@
 //! - [`ids`]: fresh client message ids (what makes a retried send safe).
 //! - [`storage`]: `localStorage` / `sessionStorage` helpers that never fail loudly.
 //! - [`crash`]: the panic hook: logs the message and location, asks the person to reload.
+//! - [`download`]: text fetched with the token offered to the browser as a file.
 //!
 //! Everything compiles natively too (web-sys bindings only fail when called), so the pure
 //! parts are unit-tested on the host.
 
 pub mod call;
 pub mod crash;
+pub mod download;
 pub mod ids;
 pub mod storage;
 pub mod stream;

@@ -20,7 +20,6 @@
 //! - [`audit`]: `Audit log`, for administrators: every change, filtered, a page at a time.
 //! - [`channels`]: `Channels`, for administrators: each channel's settings.
 //! - [`admin_api`]: the administrators' API operations.
-//! - [`download`]: saving fetched text as a file.
 //! - [`window`]: a windowed list (only rows near the viewport are in the page).
 //! - [`time`]: clock and duration formatting.
 
@@ -32,7 +31,6 @@ pub mod audit;
 pub mod board;
 pub mod catalog;
 pub mod channels;
-pub mod download;
 pub mod login;
 pub mod monitor;
 pub mod reports;

@@ -212,6 +212,7 @@ audit_actions! {
     ContactLink = "contact.link", "contact", "Contacts linked";
     ContactUnlink = "contact.unlink", "contact", "Contacts unlinked";
     ContactErase = "contact.erase", "contact", "Contact erased";
+    ContactExport = "contact.export", "contact", "Contact data exported";
     ResponseCreate = "standard_response.create", "standard_response", "Standard response created";
     ResponseUpdate = "standard_response.update", "standard_response", "Standard response changed";
     ResponseDelete = "standard_response.delete", "standard_response", "Standard response deleted";

@@ -208,6 +208,22 @@ pub struct LinkRequest {
     pub into: crate::ContactId,
 }
 
+/// `GET /api/admin/contacts/{id}/export`: everything the contact center holds of a contact,
+/// for their request to see it (or to take it elsewhere). Pictures are named by their
+/// messages' `attachment.url`, each downloaded with the same token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ContactExport {
+    /// When it was read.
+    pub exported_at: Millis,
+    /// Their details and identities.
+    pub contact: crate::ContactView,
+    /// Every chat and thread with them, oldest first.
+    pub interactions: Vec<InteractionView>,
+    /// Every message of their conversations, both sides' and system lines, in order.
+    pub messages: Vec<MessageView>,
+}
+
 /// `DELETE /api/admin/contacts/{id}`: what erasing the contact removed. Only counts: nothing
 /// of the person is kept, not even here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,5 +1,5 @@
-//! `/api/contacts`: the Contacts list, details, linking and unlinking identities, erasing a
-//! contact (`/api/admin/contacts/{id}`, administrators), history, the
+//! `/api/contacts`: the Contacts list, details, linking and unlinking identities, erasing and
+//! exporting a contact (`/api/admin/contacts/{id}…`, administrators), history, the
 //! merged conversation, sending
 //! (with reactivation), the `Chat` button, receipts; plus `/api/search`,
 //! `/api/responses`, and `Retry` of a failed message to Messenger or X
@@ -17,8 +17,9 @@ use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use wire::api::{
-    AgentSendRequest, ContactPage, ContactPatch, ConversationPage, ErasedContact, LinkRequest,
-    ReceiptRequest, ResponseTree, SearchResults, SendResponse, UnlinkRequest, UnlinkResult,
+    AgentSendRequest, ContactExport, ContactPage, ContactPatch, ConversationPage, ErasedContact,
+    LinkRequest, ReceiptRequest, ResponseTree, SearchResults, SendResponse, UnlinkRequest,
+    UnlinkResult,
 };
 use wire::checks::Lines;
 use wire::{ContactId, ContactView, InteractionView, MessageId, MessageView};
@@ -31,6 +32,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(link))
         .routes(routes!(unlink))
         .routes(routes!(erase))
+        .routes(routes!(export))
         .routes(routes!(history))
         .routes(routes!(conversation))
         .routes(routes!(send))
@@ -211,6 +213,23 @@ async fn erase(
 ) -> Result<Json<ErasedContact>, ApiError> {
     Ok(Json(
         state.store.erase_contact(Some(auth.0.agent), id).await?,
+    ))
+}
+
+/// Everything kept of the contact, for their request to see it (administrators): details
+/// and identities, every interaction and every message, oldest first; pictures by their
+/// messages' URLs. Audited (`contact.export`).
+#[utoipa::path(get, path = "/api/admin/contacts/{id}/export", tag = "admin", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "contact id")),
+    responses((status = 200, body = ContactExport), (status = 403, body = wire::ErrorBody),
+        (status = 404, body = wire::ErrorBody)))]
+async fn export(
+    State(state): State<AppState>,
+    auth: AdminAuth,
+    PathParam(id): PathParam<ContactId>,
+) -> Result<Json<ContactExport>, ApiError> {
+    Ok(Json(
+        state.store.export_contact(Some(auth.0.agent), id).await?,
     ))
 }
 

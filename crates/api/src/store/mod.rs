@@ -14,7 +14,8 @@
 //! - `agents`: agents, sessions, status, presence, stream tickets.
 //! - `embed`: a portal's single-use login tokens and their exchange for a session.
 //! - `contacts`: contacts, identities, visitor tokens, the Contacts list.
-//! - `erasure`: erasing a contact and everything kept of them, at their request.
+//! - `erasure`: erasing a contact and everything kept of them, at their request; `export`:
+//!   reading it all, for their request to see it.
 //! - `transitions`: the only writer of an interaction's state (checked against
 //!   `wire::lifecycle`), and the capacity rule as SQL.
 //! - `interactions`: the interaction commands (accept, reject, end, Mark Done, handle time,
@@ -62,6 +63,7 @@ mod embed;
 mod erasure;
 mod error;
 mod event_log;
+mod export;
 mod held;
 mod history;
 mod inbound;

@@ -44,7 +44,7 @@ pub fn ReportsPage(
         let (api, query) = (api.clone(), choice.get_untracked().query());
         spawn_local(async move {
             match api.report_csv(&query).await {
-                Ok(csv) => crate::download::save(&csv, "text/csv", &query.file_name()),
+                Ok(csv) => client::download::save(&csv, "text/csv", &query.file_name()),
                 Err(e) => error.set(Some(e.to_string())),
             }
         });

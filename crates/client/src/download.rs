@@ -1,4 +1,5 @@
-//! Saving text the console fetched (with its bearer token, so a plain link cannot) as a file.
+//! Saving text a client fetched (with its bearer token, so a plain link cannot) as a file:
+//! the console's report CSV, the desktop's contact export.
 
 use wasm_bindgen::JsCast;
 

@@ -1,6 +1,7 @@
-//! `Erase contact`, for administrators, in the Communication tab's conversation head: after a
-//! confirmation that names the contact, everything kept of them is erased at their request.
-//! The server's `contact_erased` drops them from every desktop; here the tab leaves them too.
+//! A contact's requests about their data, for administrators, in the Communication tab's
+//! conversation head: `Export contact data` saves everything kept of them as a JSON file;
+//! `Erase contact`, after a confirmation that names them, erases it. The server's
+//! `contact_erased` drops them from every desktop; here the tab leaves them too.
 
 use super::links::Confirm;
 use crate::shell::place::Place;
@@ -9,10 +10,10 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wire::{ContactId, Role};
 
-/// The button and its confirmation; nothing for an agent or a supervisor (the server refuses
-/// them anyway).
+/// The two buttons and the erasure's confirmation; nothing for an agent or a supervisor (the
+/// server refuses them anyway).
 #[component]
-pub fn EraseContact(
+pub fn ContactPrivacy(
     /// The contact shown.
     contact: ContactId,
     /// Their name as the tab shows it.
@@ -23,6 +24,27 @@ pub fn EraseContact(
     let confirming = RwSignal::new(false);
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
+    let exporting = RwSignal::new(false);
+    let export = move |_| {
+        exporting.set(true);
+        error.set(None);
+        let client = d.api.client();
+        spawn_local(async move {
+            match client.export_contact(contact).await {
+                Ok(text) => {
+                    client::download::save(
+                        &text,
+                        "application/json",
+                        &format!("contact-{contact}.json"),
+                    );
+                }
+                Err(e) => {
+                    error.try_set(Some(e.message()));
+                }
+            }
+            exporting.try_set(false);
+        });
+    };
     let erase = move || {
         busy.set(true);
         let client = d.api.client();
@@ -50,6 +72,7 @@ pub fn EraseContact(
     };
     view! {
         <Show when=administrator>
+            <button type="button" disabled=move || exporting.get() on:click=export>"Export contact data"</button>
             <button type="button" class="danger" disabled=move || busy.get()
                 on:click=move |_| { error.set(None); confirming.set(true); }>"Erase contact"</button>
             {move || confirming.get().then(|| {
