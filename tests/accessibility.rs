@@ -88,6 +88,7 @@ async fn every_screen_passes_axe() {
             ("/console/agents", "Agents"),
             ("/console/audit", "Audit"),
             ("/console/channels", "Channels"),
+            ("/console/contacts", "Contact data"),
         ] {
             admin.goto(path).await?;
             admin.role_containing("heading", heading).await?;

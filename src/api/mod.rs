@@ -299,27 +299,6 @@ impl ApiClient<LoggedIn> {
             .await?)
     }
 
-    /// `DELETE /api/admin/contacts/{id}` (administrators): the contact is erased at their
-    /// request.
-    pub async fn erase_contact(
-        &self,
-        contact: ContactId,
-    ) -> Result<wire::api::ErasedContact, ClientError> {
-        Ok(self
-            .out("DELETE", format!("/api/admin/contacts/{contact}"))
-            .json()
-            .await?)
-    }
-
-    /// `GET /api/admin/contacts/{id}/export` (administrators): everything kept of the
-    /// contact, as the JSON text the server sent (saved as a file as it is).
-    pub async fn export_contact(&self, contact: ContactId) -> Result<String, ClientError> {
-        Ok(self
-            .get(format!("/api/admin/contacts/{contact}/export"))
-            .text()
-            .await?)
-    }
-
     /// `GET /api/contacts/{id}`.
     pub async fn contact(&self, id: ContactId) -> Result<ContactView, ClientError> {
         Ok(self.get(format!("/api/contacts/{id}")).json().await?)

@@ -126,7 +126,6 @@ fn ContactConversation(contact: ContactId, public: bool) -> impl IntoView {
                 <h3>{name}</h3>
                 <button type="button" class="primary" on:click=chat
                     disabled=move || busy.get() || refusal.with(Option::is_some)>"Chat"</button>
-                <crate::contacts::privacy::ContactPrivacy contact=contact name=name/>
             </header>
             {if public {
                 public_view(contact, name, sender)

@@ -158,7 +158,7 @@ pub fn LinkContact(
 /// A question to confirm before a change: the group is named `label`, its buttons `action` and
 /// `Cancel`.
 #[component]
-pub fn Confirm(
+fn Confirm(
     /// The group's accessible name ("Unlink Facebook Messenger 2741").
     label: String,
     /// What will happen, as a question.

@@ -3,7 +3,6 @@
 //! scroll as lightly as ten.
 
 pub mod links;
-pub mod privacy;
 pub mod state;
 
 use crate::shell::state::desk;

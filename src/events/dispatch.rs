@@ -9,7 +9,7 @@ use crate::shell::state::Notices;
 use wire::{Event, Party};
 
 /// What the Communication tab says when the contact it showed was erased.
-pub const ERASED: &str = "The contact you were viewing was erased at their request.";
+const ERASED: &str = "The contact you were viewing was erased at their request.";
 
 /// Every part that events change.
 #[derive(Debug, Clone, Copy)]

@@ -9,7 +9,7 @@
 
 mod dispatch;
 
-pub use dispatch::{Parts, ERASED};
+pub use dispatch::Parts;
 
 use crate::api::{ApiClient, LoggedIn};
 use client::{Link as Wire, Stream, StreamConfig, Update};

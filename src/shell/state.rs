@@ -211,11 +211,6 @@ impl Notices {
         }
     }
 
-    /// Removes the one that says `text`, if it shows.
-    pub fn withdraw(self, text: &str) {
-        self.list.update(|l| l.retain(|n| n.text != text));
-    }
-
     /// Removes one.
     pub fn dismiss(self, id: u64) {
         self.list.update(|l| l.retain(|n| n.id != id));

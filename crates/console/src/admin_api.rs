@@ -1,15 +1,17 @@
-//! The administrators' API operations (`/api/admin/…`): accounts, the audit log and the
-//! per-channel settings. Kept beside
+//! The administrators' API operations (`/api/admin/…`): accounts, the audit log, the
+//! per-channel settings, and a contact's data (found, exported, erased). Kept beside
 //! `api.rs` (same [`Api`] caller) so each administration screen's calls sit in one place.
 
 use crate::api::Api;
+use crate::contacts::FoundPage;
 use client::call::encode;
 use client::{Call, TransportError};
 use wire::accounts::{
     AccountChange, AccountList, AccountView, AuditPage, NewAccount, PasswordReset,
 };
+use wire::api::ErasedContact;
 use wire::channels::{ChannelSettings, ChannelSettingsList};
-use wire::AgentId;
+use wire::{AgentId, ContactId};
 
 impl Api {
     fn admin(&self, method: &'static str, url: String) -> Call {
@@ -92,6 +94,28 @@ impl Api {
     ) -> Result<ChannelSettingsList, TransportError> {
         self.admin("PUT", "/api/admin/channels".to_owned())
             .body(settings)
+            .json()
+            .await
+    }
+
+    /// `GET /api/contacts?q=`: the contacts whose name, email or messages hold the words.
+    pub async fn find_contacts(&self, words: &str) -> Result<FoundPage, TransportError> {
+        self.admin("GET", format!("/api/contacts?q={}&limit=20", encode(words)))
+            .json()
+            .await
+    }
+
+    /// `GET /api/admin/contacts/{id}/export`: everything kept of the contact, as the JSON
+    /// text the server sent (saved as a file as it is).
+    pub async fn export_contact(&self, id: ContactId) -> Result<String, TransportError> {
+        self.admin("GET", format!("/api/admin/contacts/{id}/export"))
+            .text()
+            .await
+    }
+
+    /// `DELETE /api/admin/contacts/{id}`: the contact erased at their request.
+    pub async fn erase_contact(&self, id: ContactId) -> Result<ErasedContact, TransportError> {
+        self.admin("DELETE", format!("/api/admin/contacts/{id}"))
             .json()
             .await
     }

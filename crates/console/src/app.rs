@@ -5,6 +5,7 @@ use crate::accounts::AgentsPage;
 use crate::audit::AuditPage;
 use crate::board::BoardPage;
 use crate::channels::ChannelsPage;
+use crate::contacts::ContactDataPage;
 use crate::login::Login;
 use crate::reports::ReportsPage;
 use crate::session::{Phase, Session, SessionState};
@@ -66,6 +67,7 @@ fn Console(
     let is_admin = crate::catalog::allowed(&session);
     let (agents_session, audit_session) = (session.clone(), session.clone());
     let channels_session = session.clone();
+    let contacts_session = session.clone();
     view! {
         <Router>
             <header class="top">
@@ -76,6 +78,7 @@ fn Console(
                     {is_admin.then(|| view! {
                         <A href="/console/agents">"Agents"</A>
                         <A href="/console/channels">"Channels"</A>
+                        <A href="/console/contacts">"Contact data"</A>
                         <A href=crate::catalog::HOME>"Administration"</A>
                         <A href="/console/audit">"Audit log"</A>
                     })}
@@ -99,6 +102,8 @@ fn Console(
                         view=move || view! { <AuditPage session=audit_session.clone()/> }/>
                     <Route path=path!("/console/channels")
                         view=move || view! { <ChannelsPage session=channels_session.clone()/> }/>
+                    <Route path=path!("/console/contacts")
+                        view=move || view! { <ContactDataPage session=contacts_session.clone()/> }/>
                 </Routes>
             </main>
         </Router>

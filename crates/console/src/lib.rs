@@ -19,6 +19,8 @@
 //!   reactivate, reset password.
 //! - [`audit`]: `Audit log`, for administrators: every change, filtered, a page at a time.
 //! - [`channels`]: `Channels`, for administrators: each channel's settings.
+//! - [`contacts`]: `Contact data`, for administrators: a contact's data exported or erased at
+//!   their request.
 //! - [`admin_api`]: the administrators' API operations.
 //! - [`window`]: a windowed list (only rows near the viewport are in the page).
 //! - [`time`]: clock and duration formatting.
@@ -31,6 +33,7 @@ pub mod audit;
 pub mod board;
 pub mod catalog;
 pub mod channels;
+pub mod contacts;
 pub mod login;
 pub mod monitor;
 pub mod reports;
