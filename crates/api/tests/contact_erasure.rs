@@ -385,6 +385,21 @@ async fn only_an_administrator_erases_and_only_what_exists(b: Backend) {
     let (status, body) = erase(&ada, ContactId(999_999)).await;
     assert_eq!(status, 404, "{body}");
     assert_eq!(body["error"]["code"], "not_found", "{body}");
+    // A path that is not a contact id: refused before anything is read.
+    for path in [
+        "/api/admin/contacts/kim",
+        "/api/admin/contacts/1e999",
+        "/api/admin/contacts/kim/export",
+    ] {
+        let method = if path.ends_with("/export") {
+            Method::GET
+        } else {
+            Method::DELETE
+        };
+        let (status, body) = ada.call(method, path, None).await;
+        assert_eq!(status, 400, "{path}: {body}");
+        assert!(body["error"]["message"].is_string(), "{path}: {body}");
+    }
     let page: ConversationPage = ann
         .get(&format!("/api/contacts/{}/conversation", kim.contact))
         .await;
