@@ -72,7 +72,8 @@ impl Store {
 
     /// Imports many finished interactions in one transaction, in order (what importing them
     /// one by one would give, faster: one update per contact and multi-row message inserts).
-    /// The full-text index follows the messages (SQLite triggers, PostgreSQL index).
+    /// The messages are in the full-text index when it returns (on SQLite, where sends leave
+    /// theirs to `search_index`'s task, indexed in the same transaction).
     pub async fn import_interactions(
         &self,
         batch: &[ImportedInteraction],
@@ -203,6 +204,7 @@ impl Store {
             }
             q.execute(&mut tx.inner).await?;
         }
+        self.index_all_waiting(&mut tx).await?;
         tx.commit().await?;
         Ok(ids)
     }

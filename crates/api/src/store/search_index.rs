@@ -5,7 +5,7 @@
 //! ([`Store::catch_up_search_index`]), so it finds every message committed before it began.
 //! Where the index is written with each message (PostgreSQL) all of this does nothing.
 
-use super::{Store, StoreError};
+use super::{Store, StoreError, Tx};
 use std::time::Duration;
 
 /// Most messages indexed in one transaction: every other writer waits while it runs (SQLite
@@ -39,17 +39,20 @@ impl Store {
         let chunks = (self.search_backlog(backlog).await? + CHUNK - 1) / CHUNK;
         for _ in 0..chunks {
             let mut tx = self.begin().await?;
-            sqlx::query(backlog.index)
-                .bind(CHUNK)
-                .execute(&mut tx.inner)
-                .await?;
-            sqlx::query(backlog.advance)
-                .bind(CHUNK)
-                .execute(&mut tx.inner)
-                .await?;
+            index_waiting(&mut tx, backlog, CHUNK).await?;
             tx.commit().await?;
         }
         Ok(())
+    }
+
+    /// Indexes, in `tx`, every message waiting for the full-text index, those `tx` wrote
+    /// included (a history import, which would otherwise leave its whole batch to the first
+    /// search); nothing where the index is written with each message.
+    pub(super) async fn index_all_waiting(&self, tx: &mut Tx) -> Result<(), StoreError> {
+        match self.dialect().search_backlog() {
+            Some(backlog) => index_waiting(tx, backlog, i64::MAX).await,
+            None => Ok(()),
+        }
     }
 
     /// How many messages are not in the full-text index yet (0 where it is written with each
@@ -66,6 +69,15 @@ impl Store {
             .fetch_one(self.pool())
             .await?)
     }
+}
+
+/// Indexes the oldest `limit` messages waiting for the index, in `tx`, and moves its mark past
+/// them.
+async fn index_waiting(tx: &mut Tx, backlog: &Backlog, limit: i64) -> Result<(), StoreError> {
+    for sql in [backlog.index, backlog.advance] {
+        sqlx::query(sql).bind(limit).execute(&mut tx.inner).await?;
+    }
+    Ok(())
 }
 
 /// Keeps the full-text index up with the messages, every [`EVERY`], for as long as the
@@ -128,6 +140,44 @@ mod tests {
             client_id: ClientMessageId(id.to_owned()),
             text: Some(text.to_owned()),
         }
+    }
+
+    /// An imported history is in the index when the import returns, with a send that was
+    /// waiting before it: the first search does not have the whole batch to index.
+    #[tokio::test]
+    async fn an_import_leaves_nothing_waiting_sqlite() {
+        use super::super::{ImportedInteraction, ImportedMessage};
+        let (_dir, url) = sqlite_database("search_import");
+        let store = Store::connect(&url).await.expect("store");
+        let web = [Identity::WebVisitor("va".to_owned())];
+        let a = store
+            .create_contact("Ada", "", None, &web)
+            .await
+            .expect("a");
+        say(&store, a, Channel::WebChat, "a1", "waiting kestrel").await;
+        let old = |text: &str, at| ImportedMessage {
+            agent: None,
+            text: text.to_owned(),
+            attachment: None,
+            at,
+        };
+        let history = ImportedInteraction {
+            contact: a,
+            channel: Channel::WebChat,
+            agent: None,
+            disposition: None,
+            messages: vec![old("imported kestrel", 1_000), old("imported heron", 2_000)],
+        };
+        store.import_interactions(&[history]).await.expect("import");
+        assert_eq!(store.search_index_pending().await.expect("pending"), 0);
+        let hits = store
+            .search("kestrel", None, None, 50, ChannelFilter::All)
+            .await
+            .expect("search");
+        let mut texts: Vec<String> = hits.hits.into_iter().map(|h| h.message.text).collect();
+        texts.sort();
+        assert_eq!(texts, ["imported kestrel", "waiting kestrel"]);
+        store.close().await;
     }
 
     /// A search finds messages the indexer has not reached yet, and an edit or a move to
