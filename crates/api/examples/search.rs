@@ -8,7 +8,9 @@
 //! database and times `GET /api/search` over loopback HTTP, one request at a time, from sending
 //! the request to reading the whole body: common, medium, rare and absent words, two words, and
 //! the same within one contact (`contact_id`). Prints p50/p95/p99/max per kind and overall, and
-//! how many hits the responses held.
+//! how many hits the responses held. Then it exports and erases `--erasures` contacts (50 by
+//! default) through the administrator's routes, and prints the time and the server's CPU of
+//! each beside the export's, which reads the same rows.
 //!
 //! Run: `cargo run --release -p threadline-api --example search -- --messages 1000000`
 //! (`--database-url postgres://…` for PostgreSQL: an empty database).
@@ -29,7 +31,7 @@ use std::time::{Duration, Instant};
 use threadline_api::auth::{hash_password, new_token, token_hash};
 use threadline_api::store::{ImportedInteraction, ImportedMessage, Store};
 use threadline_api::Config;
-use wire::api::SearchResults;
+use wire::api::{ContactExport, ErasedContact, SearchResults};
 use wire::{AgentId, Channel, ContactId, DispositionCode, Identity};
 
 struct Args {
@@ -37,6 +39,8 @@ struct Args {
     contacts: usize,
     vocabulary: usize,
     queries: usize,
+    /// Contacts exported and erased after the searches.
+    erasures: usize,
     batch: usize,
     database_url: Option<String>,
 }
@@ -47,6 +51,7 @@ fn args() -> Args {
         contacts: 10_000,
         vocabulary: 50_000,
         queries: 50,
+        erasures: 50,
         batch: 20_000,
         database_url: None,
     };
@@ -58,6 +63,7 @@ fn args() -> Args {
             "--contacts" => a.contacts = v.parse().unwrap_or(a.contacts),
             "--vocabulary" => a.vocabulary = v.parse().unwrap_or(a.vocabulary),
             "--queries" => a.queries = v.parse().unwrap_or(a.queries),
+            "--erasures" => a.erasures = v.parse().unwrap_or(a.erasures),
             "--batch" => a.batch = v.parse().unwrap_or(a.batch),
             "--database-url" => a.database_url = Some(v),
             other => eprintln!("ignoring unknown flag {other}"),
@@ -356,6 +362,27 @@ async fn fill(store: &Store, a: &Args, words: &[String], cdf: &[f64]) -> (Vec<Co
     (contacts, token)
 }
 
+/// A bearer token of an administrator, for the contact-data phase.
+async fn administrator(store: &Store) -> String {
+    let hash = hash_password("bench-password").expect("hash");
+    let id = store
+        .create_agent(
+            "admin",
+            "Bench Administrator",
+            &hash,
+            3,
+            wire::Role::Administrator,
+        )
+        .await
+        .expect("administrator");
+    let token = new_token("tla_");
+    store
+        .create_session(id, &token_hash(&token), i64::MAX / 2)
+        .await
+        .expect("session");
+    token
+}
+
 /// What a query looks for.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Kind {
@@ -484,6 +511,7 @@ async fn main() {
     let cdf = zipf_cdf(words.len());
     let store = Store::connect(&url).await.expect("database");
     let (contacts, token) = fill(&store, &a, &words, &cdf).await;
+    let admin = administrator(&store).await;
     store.close().await;
     drop(store);
     if postgres {
@@ -602,5 +630,99 @@ async fn main() {
         if p95 < 50.0 { "met" } else { "NOT met" }
     );
     println!("server CPU per search: {cpu_per_search_ms:.2} ms (user + system, /proc/{pid}/stat)");
+
+    contact_data(&client, &base, pid, &admin, &contacts, a.erasures).await;
     let _ = server.kill().await;
+}
+
+/// Exports, then erases, `n` contacts drawn evenly from all of them (most have a few dozen
+/// messages, a few thousands), one request at a time, as an administrator would; prints the
+/// time each took and the server's CPU for each. The export reads every row the erasure
+/// removes, so it is the erasure's peer: an erasure much dearer than the export reads more
+/// than the contact's own rows.
+async fn contact_data(
+    client: &reqwest::Client,
+    base: &str,
+    pid: u32,
+    admin: &str,
+    contacts: &[ContactId],
+    n: usize,
+) {
+    let mut rng = StdRng::seed_from_u64(13);
+    let mut chosen: Vec<ContactId> = contacts.to_vec();
+    for i in (1..chosen.len()).rev() {
+        chosen.swap(i, rng.gen_range(0..=i));
+    }
+    chosen.truncate(n);
+    // The time to the whole body, and the body if the request succeeded (a failure, such as
+    // the server's request timeout, is counted and shown once).
+    let timed = |req: reqwest::RequestBuilder| async move {
+        let t0 = Instant::now();
+        let resp = req.bearer_auth(admin).send().await.expect("request");
+        let status = resp.status();
+        let body = resp.bytes().await.expect("body");
+        let ms = t0.elapsed().as_secs_f64() * 1000.0;
+        if status.is_success() {
+            (ms, Some(body))
+        } else {
+            println!(
+                "  {status} after {ms:.0} ms: {}",
+                String::from_utf8_lossy(&body)
+            );
+            (ms, None)
+        }
+    };
+    // Each contact's messages, from their export.
+    let mut sizes = Vec::with_capacity(chosen.len());
+    let cpu = common::cpu_seconds(pid);
+    let mut exports = Vec::with_capacity(chosen.len());
+    for c in &chosen {
+        let (ms, body) =
+            timed(client.get(format!("{base}/api/admin/contacts/{}/export", c.0))).await;
+        let export: Option<ContactExport> =
+            body.map(|b| serde_json::from_slice(&b).expect("export"));
+        sizes.push(export.as_ref().map_or(0, |e| e.messages.len()));
+        exports.push((ms, export.is_some()));
+    }
+    let export_cpu = common::cpu_seconds(pid) - cpu;
+    let cpu = common::cpu_seconds(pid);
+    let mut erasures = Vec::with_capacity(chosen.len());
+    for c in &chosen {
+        let (ms, body) = timed(client.delete(format!("{base}/api/admin/contacts/{}", c.0))).await;
+        if let Some(b) = &body {
+            let _: ErasedContact = serde_json::from_slice(b).expect("erased");
+        }
+        erasures.push((ms, body.is_some()));
+    }
+    let erase_cpu = common::cpu_seconds(pid) - cpu;
+    let count = chosen.len().max(1) as f64;
+    println!(
+        "\n{} contacts exported, then erased, one at a time (ms, request to full body; their messages avg {:.1}, max {}):",
+        chosen.len(),
+        sizes.iter().sum::<usize>() as f64 / count,
+        sizes.iter().max().copied().unwrap_or(0)
+    );
+    println!(
+        "  {:<8} {:>8} {:>8} {:>8}   failed   server CPU each",
+        "", "p50", "p95", "max"
+    );
+    for (label, rows, cpu) in [
+        ("export", &exports, export_cpu),
+        ("erase", &erasures, erase_cpu),
+    ] {
+        let mut ms: Vec<f64> = rows.iter().map(|r| r.0).collect();
+        ms.sort_by(f64::total_cmp);
+        println!(
+            "  {label:<8} {:>8.2} {:>8.2} {:>8.2}   {:>6}   {:>8.2} ms",
+            common::percentile(&ms, 50.0),
+            common::percentile(&ms, 95.0),
+            ms.last().copied().unwrap_or(f64::NAN),
+            rows.iter().filter(|r| !r.1).count(),
+            cpu * 1000.0 / count
+        );
+    }
+    println!(
+        "erase ÷ export, server CPU: {:.2}",
+        erase_cpu / export_cpu.max(0.01)
+    );
 }
