@@ -21,7 +21,7 @@
 //!   the second and replays. It prints the cross-instance latency and reconnection times and
 //!   fails on a lost or repeated message.
 //! - `search`: `crates/api/examples/search.rs` against the release server: history search over
-//!   1,000,000 messages, on `SQLite` and PostgreSQL.
+//!   1,000,000 messages, then exporting and erasing contacts in it, on `SQLite` and PostgreSQL.
 //! - `reports`: `crates/api/examples/reports.rs` against the release server: every report
 //!   grouping over 100,000 interactions and 1,000,000 messages, on `SQLite` and PostgreSQL.
 
@@ -71,7 +71,7 @@ impl Bench {
         (
             "search",
             Bench::Search,
-            "history search latency over 1,000,000 messages (p50/p95/p99 per kind of query), on SQLite and PostgreSQL",
+            "history search latency over 1,000,000 messages (p50/p95/p99 per kind of query), then exporting and erasing contacts, on SQLite and PostgreSQL",
         ),
         (
             "reports",
