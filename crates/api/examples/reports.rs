@@ -28,7 +28,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use sqlx::AnyPool;
 use std::time::Instant;
-use threadline_api::auth::{hash_password, new_token, token_hash};
+use threadline_api::auth::hash_password;
 use threadline_api::store::{report_sql, Store};
 use threadline_api::Config;
 use wire::reports::{Report, ReportGroup, DAY_MS};
@@ -262,11 +262,7 @@ async fn fill(store: &Store, pool: &AnyPool, a: &Args, now: i64) -> String {
         .create_agent("boss", "Boss", &hash, 3, wire::Role::Supervisor)
         .await
         .expect("supervisor");
-    let token = new_token("tla_");
-    store
-        .create_session(supervisor, &token_hash(&token), i64::MAX / 2)
-        .await
-        .expect("session");
+    let token = common::session_token(store, supervisor).await;
 
     let t0 = Instant::now();
     let span = 365 * DAY_MS;

@@ -28,7 +28,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
-use threadline_api::auth::{hash_password, new_token, token_hash};
+use threadline_api::auth::hash_password;
 use threadline_api::store::{ImportedInteraction, ImportedMessage, Store};
 use threadline_api::Config;
 use wire::api::{ContactExport, ErasedContact, SearchResults};
@@ -268,11 +268,7 @@ async fn fill(store: &Store, a: &Args, words: &[String], cdf: &[f64]) -> (Vec<Co
         }
         v
     };
-    let token = new_token("tla_");
-    store
-        .create_session(agents[0], &token_hash(&token), i64::MAX / 2)
-        .await
-        .expect("session");
+    let token = common::session_token(store, agents[0]).await;
     let t0 = Instant::now();
     let mut contacts = Vec::with_capacity(a.contacts);
     for i in 0..a.contacts {
@@ -375,12 +371,7 @@ async fn administrator(store: &Store) -> String {
         )
         .await
         .expect("administrator");
-    let token = new_token("tla_");
-    store
-        .create_session(id, &token_hash(&token), i64::MAX / 2)
-        .await
-        .expect("session");
-    token
+    common::session_token(store, id).await
 }
 
 /// What a query looks for.

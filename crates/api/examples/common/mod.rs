@@ -5,6 +5,7 @@
 //! - [`start_server`] / [`RunningServer`]: the server binary on a free loopback port.
 //! - [`free_port`]: a loopback port nothing listens on (also for the benchmarks' nginx).
 //! - [`cpu_seconds`], [`percentile`]: the figures every benchmark reports.
+//! - [`session_token`]: a bearer token for an account the benchmark created.
 
 use std::time::{Duration, Instant};
 
@@ -106,4 +107,18 @@ pub fn percentile(sorted: &[f64], p: f64) -> f64 {
     }
     let rank = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
     sorted[rank.min(sorted.len() - 1)]
+}
+
+/// A bearer token of a new session of `agent`, valid for the whole run.
+pub async fn session_token(store: &threadline_api::store::Store, agent: wire::AgentId) -> String {
+    let token = threadline_api::auth::new_token("tla_");
+    store
+        .create_session(
+            agent,
+            &threadline_api::auth::token_hash(&token),
+            i64::MAX / 2,
+        )
+        .await
+        .expect("session");
+    token
 }

@@ -10,7 +10,7 @@
 //!   event.
 
 use serde_json::{json, Value};
-use threadline_api::auth::{hash_password, new_token, token_hash};
+use threadline_api::auth::hash_password;
 use threadline_api::store::Store;
 use tokio::io::AsyncBufReadExt;
 
@@ -31,12 +31,7 @@ pub async fn prepare_agents(database_url: &str, count: usize) -> Vec<String> {
             )
             .await
             .expect("agent");
-        let token = new_token("tla_");
-        store
-            .create_session(id, &token_hash(&token), i64::MAX / 2)
-            .await
-            .expect("session");
-        tokens.push(token);
+        tokens.push(super::common::session_token(&store, id).await);
     }
     store.close().await;
     tokens
