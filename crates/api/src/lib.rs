@@ -71,11 +71,14 @@ pub enum ServeError {
     Other(String),
 }
 
-/// Builds the whole HTTP application for a state, with its request deadlines (tests may call
-/// this directly).
+/// Builds the whole HTTP application for a state, with its request deadlines and the timing
+/// of every request for the metrics (tests may call this directly).
 pub fn app(state: AppState) -> axum::Router {
     let limits = state.config.connection_limits();
-    connections::deadlines(routes::router(state), limits)
+    let times = state.requests.clone();
+    connections::deadlines(routes::router(state), limits).layer(axum::middleware::from_fn(
+        move |req, next| routes::time_requests(times.clone(), req, next),
+    ))
 }
 
 /// Opens the database, migrates it, seeds demo data when asked, starts the background tasks

@@ -24,6 +24,8 @@ pub struct AppState {
     pub login_limits: Arc<LoginLimits>,
     /// Visitor quotas and stream caps.
     pub visitor_limits: Arc<crate::visitor_limits::VisitorLimits>,
+    /// How long requests took to answer, for the metrics (shared by every clone).
+    pub requests: crate::routes::RequestTimes,
     /// Background tasks, stopped with the server.
     tasks: Arc<Mutex<Vec<JoinHandle<()>>>>,
 }
@@ -76,6 +78,7 @@ impl AppState {
             routing: OfferWake::default(),
             login_limits: login_limits.clone(),
             visitor_limits: visitor_limits.clone(),
+            requests: crate::routes::RequestTimes::default(),
             tasks: Arc::new(Mutex::new(Vec::new())),
         };
         let tasks = vec![

@@ -349,6 +349,58 @@ fn sample(text: &str, name: &str) -> Option<f64> {
         .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
 }
 
+/// The request histogram of a scrape: the visitor's send is counted under its route with
+/// every bucket (the last one holding them all); paths no route knows, however many, share
+/// one `/api/*` series, and none of them appears in the scrape.
+async fn request_times(server: &Server) {
+    let series = |method: &str, route: &str, status: &str| {
+        format!(
+            "threadline_http_request_duration_seconds_{{}}{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}}"
+        )
+    };
+    let sends = series("POST", "/api/visitor/messages", "2xx");
+    let (_, _, text) = scrape(server, Some(METRICS_TOKEN)).await;
+    let count = sample(&text, &sends.replace("{}", "count"));
+    assert!(count.is_some_and(|n| n >= 1.0), "{text}");
+    assert!(
+        sample(&text, &sends.replace("{}", "sum")).is_some_and(|s| s > 0.0),
+        "{text}"
+    );
+    let buckets: Vec<&str> = text
+        .lines()
+        .filter(|l| {
+            l.starts_with("threadline_http_request_duration_seconds_bucket{")
+                && l.contains("route=\"/api/visitor/messages\",status=\"2xx\"")
+        })
+        .collect();
+    assert_eq!(buckets.len(), 16, "15 bounds and +Inf: {buckets:?}");
+    let all = buckets
+        .last()
+        .filter(|l| l.contains("le=\"+Inf\""))
+        .and_then(|l| l.rsplit(' ').next()?.parse::<f64>().ok());
+    assert_eq!(all, count, "the last bucket holds every send: {buckets:?}");
+
+    let client = reqwest::Client::new();
+    for n in 0..20 {
+        let r = client
+            .get(format!("{}/api/no-such-route-{n}", server.base))
+            .send()
+            .await
+            .expect("an unknown path");
+        assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    }
+    let (_, _, text) = scrape(server, Some(METRICS_TOKEN)).await;
+    assert!(!text.contains("no-such-route"), "{text}");
+    assert!(
+        sample(
+            &text,
+            &series("GET", "/api/*", "4xx").replace("{}", "count")
+        )
+        .is_some_and(|n| n >= 20.0),
+        "{text}"
+    );
+}
+
 /// `GET /api/metrics` on each database: off without a token (404), 401 to a wrong or missing
 /// token and to an agent's own, and with it OpenMetrics text that follows what happens: an
 /// agent's stream, a visitor's waiting chat, a logged-in agent, the messages handed out.
@@ -426,6 +478,7 @@ async fn metrics_count_what_happens() {
             sample(&text, "process_resident_memory_bytes").is_some_and(|b| b > 1e6),
             "{text}"
         );
+        request_times(&server).await;
         server.stop().await;
     }
 }

@@ -5,18 +5,22 @@
 //!
 //! What it reports: event streams open here by kind, the log's events handed to them by name,
 //! chats not yet Done by state, agents logged in and Ready, platform replies waiting or
-//! failed, and the process's resident memory and open files.
+//! failed, how long this instance took to answer requests (a histogram by route, see
+//! [`RequestTimes`]), and the process's resident memory and open files.
 
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::util::same_secret;
-use axum::extract::State;
-use axum::http::{header, HeaderMap};
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{header, HeaderMap, Method};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use prometheus_client::encoding::text::{encode_eof, encode_registry};
+use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -107,6 +111,12 @@ async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Result<Re
         "Replies to Messenger and X waiting for the platform or refused by it, by state",
     );
     by_state(&outbox, &["waiting", "sending", "failed"], &gauges.outbox);
+    registry.register(
+        "http_request_duration_seconds",
+        "Time from a request's arrival to its answer's headers (for an event stream, until it \
+         opens), by method, route and status class",
+        state.requests.0.clone(),
+    );
     let mut process = Registry::with_prefix("process");
     if let Some(bytes) = resident_bytes() {
         let g = Gauge::<i64>::default();
@@ -153,4 +163,118 @@ fn resident_bytes() -> Option<i64> {
     let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
     let kib: i64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib.saturating_mul(1024))
+}
+
+/// The upper bounds of the request histogram's buckets, in seconds: from half a millisecond
+/// (a read answered from the cache) to the request deadline (30 s by default), about two
+/// to three times apart.
+const REQUEST_BUCKETS: [f64; 15] = [
+    0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0,
+];
+
+/// One series of the request histogram. Every label comes from a closed set, so no request
+/// can add series: the method from the standard ones, the route from the router's patterns.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct RequestLabels {
+    /// `GET`, `POST`, …, or `other`.
+    method: &'static str,
+    /// The route's pattern (`/api/contacts/{id}`, a wildcard shown as `*`), or `files` for
+    /// what no route's pattern names: the desktop's, widget's and console's files and pages,
+    /// and unknown paths outside `/api/`.
+    route: String,
+    /// `2xx`, `4xx`, …
+    status: &'static str,
+}
+
+/// How long this instance took to answer, by method, route and status class (the metrics'
+/// `threadline_http_request_duration_seconds`): the acknowledgement of a send, a search, a
+/// report, as an operator would alert on them. Measured from the request's arrival at the
+/// router to its answer's headers, the request deadline's `503` included.
+#[derive(Debug, Clone)]
+pub struct RequestTimes(Family<RequestLabels, Histogram, fn() -> Histogram>);
+
+impl Default for RequestTimes {
+    fn default() -> Self {
+        RequestTimes(Family::new_with_constructor(|| {
+            Histogram::new(REQUEST_BUCKETS)
+        }))
+    }
+}
+
+impl RequestTimes {
+    /// Records one answered request.
+    fn observe(&self, labels: &RequestLabels, seconds: f64) {
+        self.0.get_or_create(labels).observe(seconds);
+    }
+}
+
+/// The middleware that times every request into `times` (see [`RequestTimes`]).
+pub async fn time_requests(times: RequestTimes, req: Request, next: Next) -> Response {
+    let started = std::time::Instant::now();
+    let method = method_label(req.method());
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "files".to_owned(), |p| route_label(p.as_str()));
+    let response = next.run(req).await;
+    let status = match response.status().as_u16() / 100 {
+        1 => "1xx",
+        2 => "2xx",
+        3 => "3xx",
+        4 => "4xx",
+        _ => "5xx",
+    };
+    let labels = RequestLabels {
+        method,
+        route,
+        status,
+    };
+    times.observe(&labels, started.elapsed().as_secs_f64());
+    response
+}
+
+/// A method as a label: one of the standard methods, or `other`.
+fn method_label(method: &Method) -> &'static str {
+    [
+        Method::GET,
+        Method::POST,
+        Method::PUT,
+        Method::PATCH,
+        Method::DELETE,
+        Method::HEAD,
+        Method::OPTIONS,
+    ]
+    .into_iter()
+    .zip(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"])
+    .find_map(|(m, label)| (m == method).then_some(label))
+    .unwrap_or("other")
+}
+
+/// A route's pattern as a label: a trailing wildcard (`{*rest}`, or the one a nested service
+/// gets) is shown as `*`.
+fn route_label(pattern: &str) -> String {
+    match pattern.find("{*") {
+        Some(at) => format!("{}*", &pattern[..at]),
+        None => pattern.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_come_from_closed_sets() {
+        assert_eq!(route_label("/api/contacts/{id}"), "/api/contacts/{id}");
+        assert_eq!(route_label("/api/{*rest}"), "/api/*");
+        assert_eq!(
+            route_label("/widget/{*__private__axum_nest_tail_param}"),
+            "/widget/*"
+        );
+        assert_eq!(method_label(&Method::POST), "POST");
+        assert_eq!(
+            method_label(&Method::from_bytes(b"PROPFIND").expect("a method")),
+            "other"
+        );
+    }
 }

@@ -54,6 +54,8 @@ mod transfer;
 mod visitor;
 mod webhooks;
 
+pub use metrics::{time_requests, RequestTimes};
+
 use crate::error::ApiError;
 use crate::state::AppState;
 use axum::Router;
