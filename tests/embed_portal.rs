@@ -22,7 +22,8 @@
 //!   opens Priya Nair by customer id and starts a chat with her (`interaction_opened`), opens
 //!   that interaction again by id; the visitor writes again after Done (`contact_responded`,
 //!   `unread_changed`); an unknown interaction and an empty text are refused; another
-//!   visitor's offer is rejected from the portal by its id (`offer_rejected`).
+//!   visitor's offer is rejected from the portal by its id (`offer_rejected`); an
+//!   administrator erases a contact (`contact_erased` with the contact's id).
 
 mod harness;
 
@@ -629,6 +630,14 @@ async fn portal_follows_a_chat_from_offer_to_done() {
                 .wait_gone("alertdialog", "Chat offer: Rolf Rejected")
                 .await?;
             portal.leave_frame().await?;
+
+            // An administrator erases Omar Haddad at his request: the portal, which may keep
+            // his id, is told to forget it.
+            let ada = ApiUser::agent(&h, "ada", "ada-pass-1").await?;
+            let omar = ada.contact_id("Omar Haddad").await?;
+            ada.delete(&format!("/api/admin/contacts/{omar}")).await?;
+            heard(&portal, "contact_erased", |m| m["contact_id"] == omar).await?;
+            event(&portal, "contact_erased").await?;
             Ok(())
         },
     )

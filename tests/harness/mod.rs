@@ -1687,6 +1687,18 @@ impl ApiUser {
         .await
     }
 
+    /// `DELETE path` with the token; fails on a 4xx/5xx.
+    pub async fn delete(&self, path: &str) -> Result<Value> {
+        ApiUser::check(
+            self.http
+                .delete(format!("{}{path}", self.base_url))
+                .bearer_auth(&self.token)
+                .send()
+                .await?,
+        )
+        .await
+    }
+
     /// `PUT path` with a JSON body and the token.
     pub async fn put(&self, path: &str, body: Value) -> Result<Value> {
         ApiUser::check(

@@ -73,6 +73,11 @@ export interface EventMap {
   interaction_ended: { type: 'interaction_ended'; interaction_id: number };
   interaction_done: { type: 'interaction_done'; interaction_id: number; disposition?: string };
   contact_responded: { type: 'contact_responded'; contact_id: number; contact_name: string; first_words?: string };
+  /** `contact_id` no longer exists: everything of it is `into_contact_id`'s. */
+  contact_linked: { type: 'contact_linked'; contact_id: number; into_contact_id: number };
+  contact_unlinked: { type: 'contact_unlinked'; contact_id: number; new_contact_id: number };
+  /** Erased at the person's request or at the end of retention: forget the id. */
+  contact_erased: { type: 'contact_erased'; contact_id: number };
   unread_changed: { type: 'unread_changed'; count: number };
 }
 

@@ -465,3 +465,39 @@ async fn the_embed_script_and_its_types_are_served() {
     assert_eq!(status, 405, "{body}");
     s.stop().await;
 }
+
+/// The protocol's guide shows the types a portal downloads, as served, and each event its
+/// table describes is one of them.
+#[test]
+fn the_guide_shows_the_served_types() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let guide = std::fs::read_to_string(root.join("docs/embedding.md")).expect("the guide");
+    let types = include_str!("../assets/embed.d.ts");
+    let shown = guide
+        .split_once("### `/embed.d.ts`\n\n```ts\n")
+        .and_then(|(_, rest)| rest.split_once("```"))
+        .map(|(block, _)| block);
+    assert_eq!(shown, Some(types), "docs/embedding.md's copy of embed.d.ts");
+    let events = guide
+        .split_once("### Desktop → portal")
+        .and_then(|(_, rest)| rest.split_once("\n\n| `type`"))
+        .and_then(|(_, rest)| rest.split_once("\n\n"))
+        .map(|(table, _)| table)
+        .expect("the events table");
+    let mut described = 0;
+    for row in events.lines().skip(1) {
+        let Some(name) = row.strip_prefix("| `").and_then(|r| r.split_once('`')) else {
+            continue;
+        };
+        described += 1;
+        if name.0 != "result" {
+            assert!(
+                types.contains(&format!("  {0}: {{ type: '{0}'", name.0))
+                    || types.contains(&format!("  {0}: {{\n    type: '{0}'", name.0)),
+                "embed.d.ts has no event {}",
+                name.0
+            );
+        }
+    }
+    assert!(described >= 19, "{described} events in the table");
+}

@@ -465,6 +465,30 @@ pub enum HostMessage {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         first_words: Option<String>,
     },
+    /// Two contacts were linked as one person: `contact_id` is gone, and its identities,
+    /// chats and messages are `into_contact_id`'s (a portal that keeps contact ids moves its
+    /// own records over).
+    ContactLinked {
+        /// The contact that was merged away.
+        contact_id: ContactId,
+        /// The contact that holds everything now.
+        into_contact_id: ContactId,
+    },
+    /// An identity of `contact_id` turned out to be someone else: it is now the new contact
+    /// `new_contact_id`, with the chats on its channels (`contact_id` stays).
+    ContactUnlinked {
+        /// The contact the identity left.
+        contact_id: ContactId,
+        /// The new contact.
+        new_contact_id: ContactId,
+    },
+    /// The contact was erased at their request (or their retention period ended): Threadline
+    /// holds nothing of them any more, and a portal that keeps their contact id should forget
+    /// it too.
+    ContactErased {
+        /// The contact that was erased.
+        contact_id: ContactId,
+    },
     /// The unread count across the Contacts list changed (as the unread mark shows it).
     UnreadChanged {
         /// Unread messages in all.

@@ -85,6 +85,24 @@ impl Seen {
                 contact_name: contact_name.clone(),
                 first_words: first_words(&message.text),
             }],
+            // Every agent hears these: a portal may keep any contact's id.
+            Event::ContactLinked {
+                contact_id,
+                contact,
+            } => vec![HostMessage::ContactLinked {
+                contact_id: *contact_id,
+                into_contact_id: contact.id,
+            }],
+            Event::ContactUnlinked {
+                contact,
+                new_contact,
+            } => vec![HostMessage::ContactUnlinked {
+                contact_id: contact.id,
+                new_contact_id: new_contact.id,
+            }],
+            Event::ContactErased { contact_id } => vec![HostMessage::ContactErased {
+                contact_id: *contact_id,
+            }],
             _ => Vec::new(),
         }
     }
@@ -359,6 +377,55 @@ mod tests {
                 contact_name: "Priya Nair".into(),
                 first_words: Some("Is my order on its way?".into()),
             }]
+        );
+    }
+
+    #[test]
+    fn contacts_linked_unlinked_and_erased_are_told_by_their_ids() {
+        let mut seen = Seen::new(ME);
+        let contact = |id: i64| crate::ContactView {
+            id: ContactId(id),
+            first_name: "Priya".into(),
+            last_name: "Nair".into(),
+            email: None,
+            phone: None,
+            notes: String::new(),
+            identities: Vec::new(),
+            last_agent_id: None,
+            page: None,
+        };
+        assert_eq!(
+            seen.event(&Event::ContactLinked {
+                contact_id: ContactId(5),
+                contact: contact(3),
+            }),
+            vec![HostMessage::ContactLinked {
+                contact_id: ContactId(5),
+                into_contact_id: ContactId(3),
+            }]
+        );
+        assert_eq!(
+            seen.event(&Event::ContactUnlinked {
+                contact: contact(3),
+                new_contact: contact(6),
+            }),
+            vec![HostMessage::ContactUnlinked {
+                contact_id: ContactId(3),
+                new_contact_id: ContactId(6),
+            }]
+        );
+        let erased = seen.event(&Event::ContactErased {
+            contact_id: ContactId(6),
+        });
+        assert_eq!(
+            erased,
+            vec![HostMessage::ContactErased {
+                contact_id: ContactId(6),
+            }]
+        );
+        assert_eq!(
+            erased[0].to_message(),
+            r#"{"protocol":"threadline/1","type":"contact_erased","contact_id":6}"#
         );
     }
 }
