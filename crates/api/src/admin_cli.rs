@@ -4,7 +4,8 @@
 //! administration API (audited, with no actor), prints what it did and exits 1 with a clear
 //! message when refused. Passwords come from a no-echo prompt or from stdin, never from an
 //! argument (arguments are visible to every user of the machine). `admin backup` copies a
-//! SQLite database while the server runs on it; `admin erase-contact` and `admin
+//! SQLite database while the server runs on it (the copy marked as one to restore), `admin
+//! mark-restored` marks a database restored otherwise; `admin erase-contact` and `admin
 //! export-contact` erase or print a contact at their request, as the administration API does.
 
 use crate::auth::{hash_password, new_token};
@@ -36,6 +37,11 @@ pub enum AdminCommand {
     /// Copies a SQLite database, with its pictures, to a new file while servers run on it;
     /// the copy is checked and readable only by its owner.
     Backup(BackupArgs),
+    /// Marks a restored database before servers start on it (after `pg_restore`, or a SQLite
+    /// copy restored a second time; `backup` marks its copies itself): desktops and widgets
+    /// that saw events of the database it was copied from after the copy reload what they
+    /// show instead of waiting for them.
+    MarkRestored,
     /// Erases a contact at their request: their details, identities, conversations, pictures
     /// and browser sessions (refused while a chat of theirs is not Done).
     EraseContact(ContactArg),
@@ -151,6 +157,7 @@ pub async fn run(command: AdminCommand, database_url: &str) -> ExitCode {
         AdminCommand::ResetPassword(a) => reset_password(&store, a).await,
         AdminCommand::Import(a) => import(&store, &a.file).await,
         AdminCommand::Backup(a) => backup(&store, &a.to).await,
+        AdminCommand::MarkRestored => mark_restored(&store).await,
         AdminCommand::EraseContact(a) => erase_contact(&store, a.contact).await,
         AdminCommand::ExportContact(a) => export_contact(&store, a.contact).await,
     };
@@ -469,6 +476,7 @@ async fn backup(store: &Store, to: &Path) -> Outcome {
     })?;
     let copied = async {
         store.vacuum_into(name).await.map_err(said)?;
+        mark_copy(name).await?;
         sync_file_and_folder(to).map_err(|e| format!("cannot sync {}: {e}", to.display()))?;
         crate::store::check_copy(to).await.map_err(said)
     }
@@ -487,6 +495,28 @@ async fn backup(store: &Store, to: &Path) -> Outcome {
         contents.accounts,
         contents.contacts,
         contents.messages
+    );
+    Ok(())
+}
+
+/// Marks a new copy as one to be restored ([`Store::mark_restored`]), so that whenever it is
+/// restored, clients that saw the live log's later events reload.
+async fn mark_copy(name: &str) -> Outcome {
+    let copy = Store::connect(&format!("sqlite://{name}"))
+        .await
+        .map_err(|e| format!("cannot open the copy: {e}"))?;
+    let marked = copy.mark_restored().await.map_err(said);
+    copy.close_at_stop().await;
+    marked.map(drop)
+}
+
+/// Marks a restored database (see [`Store::mark_restored`]) and says what it means.
+async fn mark_restored(store: &Store) -> Outcome {
+    let gap = store.mark_restored().await.map_err(said)?;
+    println!(
+        "marked as restored: the event log goes on after id {}; desktops, consoles and widgets \
+         that saw an event after id {} reload what they show",
+        gap.up_to.0, gap.after.0
     );
     Ok(())
 }

@@ -388,11 +388,101 @@ async fn erase_contact_beside_the_server(backend: Backend) {
     );
 }
 
+/// The two ids `admin mark-restored` printed: where the log it was copied from may have gone
+/// on (`after`) and where this one goes on (`up_to`).
+fn marked_gap(stdout: &str) -> (i64, i64) {
+    let number_after = |label: &str| -> i64 {
+        stdout
+            .split_once(label)
+            .and_then(|(_, rest)| rest.split(|c: char| !c.is_ascii_digit()).next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no {label:?} in {stdout}"))
+    };
+    (
+        number_after("saw an event after id "),
+        number_after("goes on after id "),
+    )
+}
+
+/// Opens `who`'s stream from `last` (an agent's or a visitor's) and returns its first event.
+async fn first_event_from(
+    who: &(impl common::Caller + Sync),
+    visitor: bool,
+    last: wire::EventId,
+) -> wire::EventEnvelope {
+    let (ticket, path) = if visitor {
+        ("/api/visitor/events/ticket", "/api/visitor/events")
+    } else {
+        ("/api/events/ticket", "/api/events")
+    };
+    let mut events = who.stream(ticket, path, Some(last)).await;
+    events.until("the first event", |_| true).await
+}
+
+/// `admin mark-restored` on a database a server runs on (as after `pg_restore`): it says
+/// which ids the log leaves out, the server's next events come after them, a client holding
+/// an id in the gap (one the database it was copied from gave) gets `resync`, and one that
+/// saw everything up to the copy replays what came after, with no `resync`.
+async fn mark_restored_beside_the_server(backend: Backend) {
+    use common::Caller;
+    use wire::{Event, EventId};
+    let server = Server::start(backend, |_| {}).await;
+    let ann = server.agent("ann").await;
+    let mut events = ann.events().await;
+    ann.ready().await;
+    events
+        .until("Ann's status", |e| matches!(e, Event::Status { .. }))
+        .await;
+
+    let run = admin(&server.db, &["mark-restored"], "");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let (after, up_to) = marked_gap(&run.stdout);
+    assert!(
+        after >= events.last.0,
+        "{} against {}",
+        run.stdout,
+        events.last.0
+    );
+    assert_eq!(up_to - after, threadline_api::store::RESTORE_GAP);
+
+    let kim = server.visitor("Kim Restored").await;
+    kim.say("Is anyone there after the restore?").await;
+    let offer = events
+        .until("Kim's offer", |e| matches!(e, Event::Offer { .. }))
+        .await;
+    assert!(
+        offer.id.0 > up_to,
+        "{} is past the gap to {up_to}",
+        offer.id.0
+    );
+
+    for inside in [after + 1, after + 1000, up_to] {
+        let first = first_event_from(&ann, false, EventId(inside)).await;
+        assert_eq!(first.event, Event::Resync, "from {inside}");
+    }
+    let first = first_event_from(&ann, false, EventId(after)).await;
+    assert_ne!(first.event, Event::Resync, "from the copy's last id");
+    assert!(first.id.0 > up_to, "{first:?}");
+    let mut replay = ann
+        .stream("/api/events/ticket", "/api/events", Some(EventId(after)))
+        .await;
+    replay
+        .until("Kim's offer again", |e| matches!(e, Event::Offer { .. }))
+        .await;
+    assert!(
+        !replay.seen.iter().any(|e| e.event == Event::Resync),
+        "{:?}",
+        replay.seen
+    );
+    server.stop().await;
+}
+
 on_both!(
     create_logs_in_and_refusals,
     list_deactivate_reactivate_reset,
     import_agents_and_responses,
     erase_contact_beside_the_server,
+    mark_restored_beside_the_server,
 );
 
 /// A PostgreSQL URL on the test server naming database `name` as role `user`.
@@ -486,6 +576,9 @@ async fn a_backup_taken_while_the_server_writes() {
         .await;
     let url = picture.attachment.expect("a picture").url;
 
+    let mut seen = visitor.events().await;
+    let copied_at = seen.last;
+
     let folder = tempfile::tempdir().expect("temp dir");
     let copy = folder.path().join("copy.db");
     let copy_arg = copy.to_str().expect("utf-8");
@@ -520,6 +613,14 @@ async fn a_backup_taken_while_the_server_writes() {
     );
     assert_eq!(run.code, 1);
     assert!(run.stderr.contains("cannot create"), "{}", run.stderr);
+    // The server goes on after the copy: the visitor sees a message the copy never had.
+    visitor.say("Written after the copy").await;
+    let lost = seen
+        .message("the message after the copy", |m| {
+            m.text == "Written after the copy"
+        })
+        .await;
+    let lost_at = seen.last;
     server.stop().await;
 
     // A server on the copy: the visitor's token, conversation and picture are all there.
@@ -547,6 +648,32 @@ async fn a_backup_taken_while_the_server_writes() {
         .await
         .expect("picture bytes");
     assert_eq!(bytes.as_ref(), common::tiny_png().as_slice());
+    assert!(!text.contains(&lost.id.to_string()), "{page}");
+
+    // Restored, the log goes on past every id the original gave: the visitor's widget, which
+    // saw the message the copy lost, reloads; one that saw only what the copy has replays
+    // the restored server's news.
+    let back = visitor.on(&restored);
+    back.say("Written after the restore").await;
+    let first = first_event_from(&back, true, lost_at).await;
+    assert_eq!(first.event, wire::Event::Resync, "from {lost_at:?}");
+    let mut replay = back
+        .stream(
+            "/api/visitor/events/ticket",
+            "/api/visitor/events",
+            Some(copied_at),
+        )
+        .await;
+    replay
+        .message("the message after the restore", |m| {
+            m.text == "Written after the restore"
+        })
+        .await;
+    assert!(
+        !replay.seen.iter().any(|e| e.event == wire::Event::Resync),
+        "{:?}",
+        replay.seen
+    );
     restored.stop().await;
 }
 

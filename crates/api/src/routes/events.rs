@@ -217,9 +217,12 @@ async fn stream_for(
     let mut last_sent = after;
     // Above the head is an id this log never gave (another database, a restore): skipping to
     // it would silently drop every event until the log caught up, so the client reloads.
+    // An id in a restore's gap is one the log this was copied from gave after the copy: the
+    // client saw events this log never had (and this log's events after the gap are others).
     let too_far = after < floor
         || after > log_head
-        || i64::try_from(replay.len()).unwrap_or(i64::MAX) > MAX_REPLAY;
+        || i64::try_from(replay.len()).unwrap_or(i64::MAX) > MAX_REPLAY
+        || (after.0 > 0 && state.store.never_given(after).await?);
     if too_far {
         // The client reloads what it shows; everything after the hub's place arrives live.
         first = vec![Arc::new(resync(horizon))];

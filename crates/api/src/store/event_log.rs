@@ -440,7 +440,77 @@ pub const VISITOR_EVENTS_SQL: &str =
      FROM events WHERE contact_id = $2 AND id > $1 AND +id <= $4 AND to_visitor = 1 \
      ORDER BY id LIMIT $3";
 
+/// How many ids a restore leaves out of the event log (2^40: at a thousand events a second,
+/// the log it was copied from would need 35 years to give them all), so that no id the other
+/// log gave after the copy can mean an event of the restored one.
+pub const RESTORE_GAP: i64 = 1 << 40;
+
+/// Ids this log never gave (see [`Store::mark_restored`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LogGap {
+    /// The newest id the log had given when it was copied.
+    pub after: EventId,
+    /// The last id left out: the log gives its next ids after it.
+    pub up_to: EventId,
+}
+
 impl Store {
+    /// Marks this database as a copy that is (or will be) restored: the event log gives its
+    /// next ids after a gap of [`RESTORE_GAP`], and the gap is recorded, so that a client
+    /// coming back with an id the log it was copied from gave after the copy reloads what it
+    /// shows (`resync`, [`Store::never_given`]) instead of replaying this log's different
+    /// events under the same ids. `admin backup` marks its copies; `admin mark-restored` marks
+    /// a database restored otherwise (`pg_restore`, a copy restored a second time).
+    pub async fn mark_restored(&self) -> Result<LogGap, StoreError> {
+        let mut tx = self.begin().await?;
+        let given: i64 = sqlx::query(self.dialect.event_ids_given_sql())
+            .fetch_one(&mut tx.inner)
+            .await?
+            .try_get("given")?;
+        let row = sqlx::query(
+            "SELECT COALESCE(MAX(id), 0) AS head, \
+             COALESCE((SELECT MAX(up_to) FROM event_log_gaps), 0) AS gaps FROM events",
+        )
+        .fetch_one(&mut tx.inner)
+        .await?;
+        let floor = self.event_floor().await?.0;
+        let after = [given, row.try_get("head")?, row.try_get("gaps")?, floor]
+            .into_iter()
+            .max()
+            .unwrap_or(0);
+        let up_to = after.saturating_add(RESTORE_GAP);
+        sqlx::query("INSERT INTO event_log_gaps (after_id, up_to, at) VALUES ($1, $2, $3)")
+            .bind(after)
+            .bind(up_to)
+            .bind(crate::util::now_ms())
+            .execute(&mut tx.inner)
+            .await?;
+        for statement in self.dialect.skip_event_ids_sql() {
+            sqlx::query(statement)
+                .bind(up_to)
+                .execute(&mut tx.inner)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(LogGap {
+            after: EventId(after),
+            up_to: EventId(up_to),
+        })
+    }
+
+    /// Whether `id` is one this log never gave because it was restored from a copy (see
+    /// [`Store::mark_restored`]): a client holding it saw events this log does not have.
+    pub async fn never_given(&self, id: EventId) -> Result<bool, StoreError> {
+        let n: i64 = sqlx::query(
+            "SELECT COUNT(*) AS n FROM event_log_gaps WHERE after_id < $1 AND up_to >= $1",
+        )
+        .bind(id.0)
+        .fetch_one(&self.pool)
+        .await?
+        .try_get("n")?;
+        Ok(n > 0)
+    }
+
     /// The newest event id the log has given (0 when it never held one).
     pub async fn event_head(&self) -> Result<EventId, StoreError> {
         let id: i64 = sqlx::query("SELECT COALESCE(MAX(id), 0) AS head FROM events")

@@ -102,8 +102,8 @@ pub use conversation::ChannelFilter;
 pub use embed::{EmbedExchange, EmbedIssueRefusal, EmbedLoginRefusal, NewEmbedToken};
 pub use error::StoreError;
 pub use event_log::{
-    Committed, Internal, LogCursor, LogRead, Snapshot, StoredEvent, Taken, AGENT_EVENTS_SQL,
-    BOARD_EVENTS_SQL, SETTLE_POLL, VISITOR_EVENTS_SQL,
+    Committed, Internal, LogCursor, LogGap, LogRead, Snapshot, StoredEvent, Taken,
+    AGENT_EVENTS_SQL, BOARD_EVENTS_SQL, RESTORE_GAP, SETTLE_POLL, VISITOR_EVENTS_SQL,
 };
 pub use history::{ImportedInteraction, ImportedMessage};
 pub use inbound::{InboundEdit, InboundMessage};
@@ -193,6 +193,11 @@ pub trait Dialect: Send + Sync + 'static {
     /// [`Dialect::append_events_sql`]), so that its own listener ignores them; `None` where
     /// there are no other instances to wake.
     fn wake_tag(&self) -> Option<&str>;
+    /// The newest id the event log has given (its rows may have left since), as column
+    /// `given`.
+    fn event_ids_given_sql(&self) -> &'static str;
+    /// The statements that make the event log give its next ids after `$1`.
+    fn skip_event_ids_sql(&self) -> &'static [&'static str];
     /// Statements run on every new connection.
     fn connection_setup(&self) -> &'static [&'static str];
     /// What begins a send writer's transaction on a pooled connection, when not `BEGIN`.

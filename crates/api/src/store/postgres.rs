@@ -142,6 +142,14 @@ impl Dialect for Postgres {
     fn log_snapshot(&self) -> Option<&'static str> {
         Some("pg_current_snapshot()::text")
     }
+    fn event_ids_given_sql(&self) -> &'static str {
+        // NULL until the sequence has given an id.
+        "SELECT COALESCE(pg_sequence_last_value(pg_get_serial_sequence('events', 'id')::regclass), \
+         0) AS given"
+    }
+    fn skip_event_ids_sql(&self) -> &'static [&'static str] {
+        &["SELECT setval(pg_get_serial_sequence('events', 'id'), $1)"]
+    }
     fn writable_ctes(&self) -> bool {
         true
     }

@@ -515,6 +515,16 @@ impl Visitor {
         }
     }
 
+    /// The same visitor (token and contact) calling `server` instead, such as one started on
+    /// a copy of the database.
+    pub fn on(&self, server: &Server) -> Visitor {
+        Visitor {
+            base: server.base.clone(),
+            token: self.token.clone(),
+            contact: self.contact,
+        }
+    }
+
     /// Opens the visitor's event stream.
     pub async fn events(&self) -> Events {
         self.stream("/api/visitor/events/ticket", "/api/visitor/events", None)
