@@ -50,6 +50,8 @@ struct Subscribers {
     /// Events of the log handed to this instance's streams since it started, by name (the
     /// metrics' counter; counted under the lock `dispatch` holds anyway).
     dispatched: HashMap<&'static str, u64>,
+    /// Streams closed because their client did not keep up (the metrics' counter).
+    closed_slow: u64,
 }
 
 /// The hub's figures for the metrics.
@@ -63,6 +65,9 @@ pub struct HubTally {
     pub board_streams: usize,
     /// Events of the log handed to this instance's streams, by event name.
     pub dispatched: Vec<(&'static str, u64)>,
+    /// Streams closed since the start because their client did not keep up (it reconnects
+    /// and replays): many mean clients on slow links, or an instance too busy to write.
+    pub closed_slow: u64,
 }
 
 /// How many streams a map of them holds.
@@ -235,23 +240,25 @@ impl Hub {
         if event.id != LIVE_ONLY {
             *subs.dispatched.entry(event.name).or_default() += 1;
         }
+        let mut slow = 0;
         for list in subs.boards.values_mut() {
-            send_all(list, event);
+            slow += send_all(list, event);
         }
         if event.to_all_agents {
             for list in subs.agents.values_mut() {
-                send_all(list, event);
+                slow += send_all(list, event);
             }
         } else if let Some(a) = event.agent_id {
             if let Some(list) = subs.agents.get_mut(&a) {
-                send_all(list, event);
+                slow += send_all(list, event);
             }
         }
         if let Some(c) = event.visitor {
             if let Some(list) = subs.visitors.get_mut(&c) {
-                send_all(list, event);
+                slow += send_all(list, event);
             }
         }
+        subs.closed_slow += slow;
     }
 
     /// Hands an event that is not in the log (typing) to the streams of this instance that may
@@ -322,6 +329,7 @@ impl Hub {
             visitor_streams: open_streams(&subs.visitors),
             board_streams: open_streams(&subs.boards),
             dispatched: subs.dispatched.iter().map(|(k, v)| (*k, *v)).collect(),
+            closed_slow: subs.closed_slow,
         }
     }
 
@@ -344,9 +352,19 @@ fn remove_from<K: std::hash::Hash + Eq>(map: &mut HashMap<K, Vec<Entry>>, key: K
     }
 }
 
-fn send_all(list: &mut Vec<Entry>, event: &Arc<StoredEvent>) {
+/// Hands `event` to every stream of `list`; returns how many it closed for being full.
+fn send_all(list: &mut Vec<Entry>, event: &Arc<StoredEvent>) -> u64 {
     // A full buffer closes that stream (dropping its sender); the client replays on reconnect.
-    list.retain(|e| e.tx.try_send(event.clone()).is_ok());
+    let mut full = 0;
+    list.retain(|e| match e.tx.try_send(event.clone()) {
+        Ok(()) => true,
+        Err(mpsc::error::TrySendError::Full(_)) => {
+            full += 1;
+            false
+        }
+        Err(mpsc::error::TrySendError::Closed(_)) => false,
+    });
+    full
 }
 
 /// Tails the log from its current head and dispatches until aborted. Events this process
@@ -547,6 +565,41 @@ mod tests {
             party: Party::Contact,
             typing: true,
         }
+    }
+
+    /// A stream whose client reads nothing is closed once its buffer is full, and counted;
+    /// the agent's other stream, read as events come, gets every one.
+    #[tokio::test]
+    async fn a_stream_that_does_not_keep_up_is_closed_and_counted() {
+        let hub = Arc::new(Hub::default());
+        let agent = AgentId(7);
+        let mut idle = hub
+            .subscribe(TicketScope::Agent(agent), None)
+            .expect("open");
+        let mut reading = hub
+            .subscribe(TicketScope::Agent(agent), None)
+            .expect("open");
+        let total = super::STREAM_BUFFER + 1;
+        for id in 1..=total {
+            hub.dispatch(&Arc::new(crate::store::StoredEvent {
+                id: EventId(i64::try_from(id).expect("small")),
+                agent_id: Some(agent),
+                to_all_agents: false,
+                visitor: None,
+                data: "{}".into(),
+                name: "typing",
+                internal: None,
+            }));
+            assert!(reading.rx.recv().await.is_some(), "event {id}");
+        }
+        let tally = hub.tally();
+        assert_eq!(tally.closed_slow, 1);
+        assert_eq!(tally.agent_streams, 1, "the one that reads is open");
+        let mut kept = 0;
+        while idle.rx.recv().await.is_some() {
+            kept += 1;
+        }
+        assert_eq!(kept, super::STREAM_BUFFER, "it ends after what it held");
     }
 
     /// Commits `events` typing events for `agent` on `store`: what another instance writes.

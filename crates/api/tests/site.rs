@@ -474,6 +474,11 @@ async fn metrics_count_what_happens() {
             Some(0.0),
             "{text}"
         );
+        assert_eq!(
+            sample(&text, "threadline_event_streams_closed_slow_total"),
+            Some(0.0),
+            "{text}"
+        );
         assert!(
             sample(&text, "process_resident_memory_bytes").is_some_and(|b| b > 1e6),
             "{text}"

@@ -88,6 +88,14 @@ async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Result<Re
             .get_or_create(&vec![("event", name.to_owned())])
             .inc_by(n);
     }
+    let closed_slow = Counter::<u64>::default();
+    closed_slow.inc_by(hub.closed_slow);
+    registry.register(
+        "event_streams_closed_slow",
+        "Event streams this instance closed because their client did not keep up (it \
+         reconnects and replays what it missed)",
+        closed_slow,
+    );
     let chats = gauge_family(&mut registry, "chats", "Chats not yet Done, by state");
     by_state(
         &chats,
