@@ -1662,54 +1662,41 @@ impl ApiUser {
         Ok(serde_json::from_str(&text)?)
     }
 
+    /// `method path` with the token and, when given, a JSON body; fails on a 4xx/5xx.
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<Value> {
+        let mut request = self
+            .http
+            .request(method, format!("{}{path}", self.base_url))
+            .bearer_auth(&self.token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        ApiUser::check(request.send().await?).await
+    }
+
     /// `GET path` with the token; fails on a 4xx/5xx.
     pub async fn get(&self, path: &str) -> Result<Value> {
-        ApiUser::check(
-            self.http
-                .get(format!("{}{path}", self.base_url))
-                .bearer_auth(&self.token)
-                .send()
-                .await?,
-        )
-        .await
+        self.call(reqwest::Method::GET, path, None).await
     }
 
     /// `POST path` with a JSON body and the token; fails on a 4xx/5xx.
     pub async fn post(&self, path: &str, body: Value) -> Result<Value> {
-        ApiUser::check(
-            self.http
-                .post(format!("{}{path}", self.base_url))
-                .bearer_auth(&self.token)
-                .json(&body)
-                .send()
-                .await?,
-        )
-        .await
+        self.call(reqwest::Method::POST, path, Some(body)).await
     }
 
     /// `DELETE path` with the token; fails on a 4xx/5xx.
     pub async fn delete(&self, path: &str) -> Result<Value> {
-        ApiUser::check(
-            self.http
-                .delete(format!("{}{path}", self.base_url))
-                .bearer_auth(&self.token)
-                .send()
-                .await?,
-        )
-        .await
+        self.call(reqwest::Method::DELETE, path, None).await
     }
 
-    /// `PUT path` with a JSON body and the token.
+    /// `PUT path` with a JSON body and the token; fails on a 4xx/5xx.
     pub async fn put(&self, path: &str, body: Value) -> Result<Value> {
-        ApiUser::check(
-            self.http
-                .put(format!("{}{path}", self.base_url))
-                .bearer_auth(&self.token)
-                .json(&body)
-                .send()
-                .await?,
-        )
-        .await
+        self.call(reqwest::Method::PUT, path, Some(body)).await
     }
 
     /// The id of the first contact the agent's contact search finds for `q`.
