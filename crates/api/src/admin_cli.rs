@@ -502,12 +502,26 @@ async fn backup(store: &Store, to: &Path) -> Outcome {
 /// Marks a new copy as one to be restored ([`Store::mark_restored`]), so that whenever it is
 /// restored, clients that saw the live log's later events reload.
 async fn mark_copy(name: &str) -> Outcome {
+    use sqlx::Connection;
     let copy = Store::connect(&format!("sqlite://{name}"))
         .await
         .map_err(|e| format!("cannot open the copy: {e}"))?;
     let marked = copy.mark_restored().await.map_err(said);
     copy.close_at_stop().await;
-    marked.map(drop)
+    drop(copy);
+    marked?;
+    // Back to the rollback journal `VACUUM INTO` wrote it with (the server turns on its
+    // write-ahead log when it opens the file), so that the read-only check that follows
+    // leaves no `-wal` and `-shm` files beside the copy.
+    let reopen = |e: sqlx::Error| format!("cannot reopen the copy: {e}");
+    let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{name}"))
+        .await
+        .map_err(reopen)?;
+    sqlx::query("PRAGMA journal_mode = DELETE")
+        .execute(&mut conn)
+        .await
+        .map_err(reopen)?;
+    conn.close().await.map_err(reopen)
 }
 
 /// Marks a restored database (see [`Store::mark_restored`]) and says what it means.

@@ -597,6 +597,11 @@ async fn a_backup_taken_while_the_server_writes() {
         let mode = std::fs::metadata(&copy).expect("copy").permissions().mode();
         assert_eq!(mode & 0o777, 0o600, "only its owner reads a copy");
     }
+    let beside: Vec<_> = std::fs::read_dir(folder.path())
+        .expect("the folder")
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .collect();
+    assert_eq!(beside, ["copy.db"], "one file, with nothing beside it");
 
     // An existing file is never overwritten.
     let before = std::fs::read(&copy).expect("read copy");
@@ -648,7 +653,7 @@ async fn a_backup_taken_while_the_server_writes() {
         .await
         .expect("picture bytes");
     assert_eq!(bytes.as_ref(), common::tiny_png().as_slice());
-    assert!(!text.contains(&lost.id.to_string()), "{page}");
+    assert!(!text.contains(&lost.text), "the copy never had it: {page}");
 
     // Restored, the log goes on past every id the original gave: the visitor's widget, which
     // saw the message the copy lost, reloads; one that saw only what the copy has replays
