@@ -467,17 +467,12 @@ impl Store {
             .fetch_one(&mut tx.inner)
             .await?
             .try_get("given")?;
-        let row = sqlx::query(
-            "SELECT COALESCE(MAX(id), 0) AS head, \
-             COALESCE((SELECT MAX(up_to) FROM event_log_gaps), 0) AS gaps FROM events",
-        )
-        .fetch_one(&mut tx.inner)
-        .await?;
-        let floor = self.event_floor().await?.0;
-        let after = [given, row.try_get("head")?, row.try_get("gaps")?, floor]
-            .into_iter()
-            .max()
-            .unwrap_or(0);
+        let gaps: i64 = sqlx::query("SELECT COALESCE(MAX(up_to), 0) AS gaps FROM event_log_gaps")
+            .fetch_one(&mut tx.inner)
+            .await?
+            .try_get("gaps")?;
+        // The head counts a pruned log's floor; the sequence, ids whose rows left since.
+        let after = given.max(gaps).max(self.event_head().await?.0);
         let up_to = after.saturating_add(RESTORE_GAP);
         sqlx::query("INSERT INTO event_log_gaps (after_id, up_to, at) VALUES ($1, $2, $3)")
             .bind(after)
