@@ -529,7 +529,9 @@ async fn mark_restored(store: &Store) -> Outcome {
     let gap = store.mark_restored().await.map_err(said)?;
     println!(
         "marked as restored: the event log goes on after id {}; desktops, consoles and widgets \
-         that saw an event after id {} reload what they show",
+         that saw an event after id {} reload what they show; contacts, chats, messages, \
+         pictures and accounts get new ids after a gap too, so that none takes an id of the \
+         database this one was copied from",
         gap.up_to.0, gap.after.0
     );
     Ok(())

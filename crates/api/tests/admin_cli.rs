@@ -446,7 +446,17 @@ async fn mark_restored_beside_the_server(backend: Backend) {
     assert_eq!(up_to - after, threadline_api::store::RESTORE_GAP);
 
     let kim = server.visitor("Kim Restored").await;
-    kim.say("Is anyone there after the restore?").await;
+    let said = kim.say("Is anyone there after the restore?").await;
+    // Rows made after the mark take ids past the gap too, each above what its table gave.
+    let gap = threadline_api::store::RESTORE_GAP;
+    assert!(said.id.0 > gap, "{:?}", said.id);
+    assert!(said.contact_id.0 > gap, "{:?}", said.contact_id);
+    assert!(said.interaction_id.0 > gap, "{:?}", said.interaction_id);
+    assert!(
+        run.stdout.contains("get new ids after a gap"),
+        "{}",
+        run.stdout
+    );
     let offer = events
         .until("Kim's offer", |e| matches!(e, Event::Offer { .. }))
         .await;
@@ -659,7 +669,15 @@ async fn a_backup_taken_while_the_server_writes() {
     // saw the message the copy lost, reloads; one that saw only what the copy has replays
     // the restored server's news.
     let back = visitor.on(&restored);
-    back.say("Written after the restore").await;
+    let anew = back.say("Written after the restore").await;
+    // The message the copy lost kept its id out of the restored database's hands: a portal
+    // or a widget that holds it never finds another message under it.
+    assert!(
+        anew.id.0 > lost.id.0 + threadline_api::store::RESTORE_GAP / 2,
+        "{:?} after the lost {:?}",
+        anew.id,
+        lost.id
+    );
     let first = first_event_from(&back, true, lost_at).await;
     assert_eq!(first.event, wire::Event::Resync, "from {lost_at:?}");
     let mut replay = back

@@ -10,7 +10,7 @@
 //! - `stored_event`: a row of the log as a [`StoredEvent`]; `envelope_json`: the one
 //!   rendering of an event with its id and time.
 
-use super::{Store, StoreError, TicketScope};
+use super::{Store, StoreError, TicketScope, Tx};
 use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
 use sqlx::Row;
@@ -445,6 +445,22 @@ pub const VISITOR_EVENTS_SQL: &str =
 /// log gave after the copy can mean an event of the restored one.
 pub const RESTORE_GAP: i64 = 1 << 40;
 
+/// The tables besides the event log whose row ids a restore moves on by [`RESTORE_GAP`]: ids
+/// that leave the server (in events, URLs, the portal's messages, exports, the audit log), so
+/// that one a client or a portal kept from the database a copy was taken of never names
+/// another row of the restored one (a message sent after the copy, say, and lost with it).
+const RESTORED_ROW_IDS: [&str; 9] = [
+    "agents",
+    "contacts",
+    "interactions",
+    "attachments",
+    "messages",
+    "response_categories",
+    "standard_responses",
+    "handle_time_segments",
+    "audit_log",
+];
+
 /// Ids this log never gave (see [`Store::mark_restored`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LogGap {
@@ -459,14 +475,12 @@ impl Store {
     /// next ids after a gap of [`RESTORE_GAP`], and the gap is recorded, so that a client
     /// coming back with an id the log it was copied from gave after the copy reloads what it
     /// shows (`resync`, [`Store::never_given`]) instead of replaying this log's different
-    /// events under the same ids. `admin backup` marks its copies; `admin mark-restored` marks
+    /// events under the same ids. The tables of [`RESTORED_ROW_IDS`] go on after the same gap
+    /// above the ids each has given. `admin backup` marks its copies; `admin mark-restored` marks
     /// a database restored otherwise (`pg_restore`, a copy restored a second time).
     pub async fn mark_restored(&self) -> Result<LogGap, StoreError> {
         let mut tx = self.begin().await?;
-        let given: i64 = sqlx::query(self.dialect.event_ids_given_sql())
-            .fetch_one(&mut tx.inner)
-            .await?
-            .try_get("given")?;
+        let given = self.ids_given(&mut tx, "events").await?;
         let gaps: i64 = sqlx::query("SELECT COALESCE(MAX(up_to), 0) AS gaps FROM event_log_gaps")
             .fetch_one(&mut tx.inner)
             .await?
@@ -480,10 +494,10 @@ impl Store {
             .bind(crate::util::now_ms())
             .execute(&mut tx.inner)
             .await?;
-        for statement in self.dialect.skip_event_ids_sql() {
-            sqlx::query(statement)
-                .bind(up_to)
-                .execute(&mut tx.inner)
+        self.skip_ids(&mut tx, "events", up_to).await?;
+        for table in RESTORED_ROW_IDS {
+            let given = self.ids_given(&mut tx, table).await?;
+            self.skip_ids(&mut tx, table, given.saturating_add(RESTORE_GAP))
                 .await?;
         }
         tx.commit().await?;
@@ -491,6 +505,30 @@ impl Store {
             after: EventId(after),
             up_to: EventId(up_to),
         })
+    }
+
+    /// The newest row id `table` has given.
+    async fn ids_given(&self, tx: &mut Tx, table: &'static str) -> Result<i64, StoreError> {
+        Ok(sqlx::query(&self.dialect.ids_given_sql(table))
+            .fetch_one(&mut tx.inner)
+            .await?
+            .try_get("given")?)
+    }
+
+    /// Makes `table` give its next row ids after `last`.
+    async fn skip_ids(
+        &self,
+        tx: &mut Tx,
+        table: &'static str,
+        last: i64,
+    ) -> Result<(), StoreError> {
+        for statement in self.dialect.skip_ids_sql(table) {
+            sqlx::query(&statement)
+                .bind(last)
+                .execute(&mut tx.inner)
+                .await?;
+        }
+        Ok(())
     }
 
     /// Whether `id` is one this log never gave because it was restored from a copy (see

@@ -193,11 +193,11 @@ pub trait Dialect: Send + Sync + 'static {
     /// [`Dialect::append_events_sql`]), so that its own listener ignores them; `None` where
     /// there are no other instances to wake.
     fn wake_tag(&self) -> Option<&str>;
-    /// The newest id the event log has given (its rows may have left since), as column
-    /// `given`.
-    fn event_ids_given_sql(&self) -> &'static str;
-    /// The statements that make the event log give its next ids after `$1`.
-    fn skip_event_ids_sql(&self) -> &'static [&'static str];
+    /// The newest row id `table` has given (its rows may have left since), as column
+    /// `given`. `table` is one of the schema's names, never a caller's text.
+    fn ids_given_sql(&self, table: &'static str) -> String;
+    /// The statements that make `table` give its next row ids after `$1`.
+    fn skip_ids_sql(&self, table: &'static str) -> Vec<String>;
     /// Statements run on every new connection.
     fn connection_setup(&self) -> &'static [&'static str];
     /// What begins a send writer's transaction on a pooled connection, when not `BEGIN`.

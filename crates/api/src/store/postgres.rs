@@ -142,13 +142,17 @@ impl Dialect for Postgres {
     fn log_snapshot(&self) -> Option<&'static str> {
         Some("pg_current_snapshot()::text")
     }
-    fn event_ids_given_sql(&self) -> &'static str {
+    fn ids_given_sql(&self, table: &'static str) -> String {
         // NULL until the sequence has given an id.
-        "SELECT COALESCE(pg_sequence_last_value(pg_get_serial_sequence('events', 'id')::regclass), \
-         0) AS given"
+        format!(
+            "SELECT COALESCE(pg_sequence_last_value(pg_get_serial_sequence('{table}', 'id')\
+             ::regclass), 0) AS given"
+        )
     }
-    fn skip_event_ids_sql(&self) -> &'static [&'static str] {
-        &["SELECT setval(pg_get_serial_sequence('events', 'id'), $1)"]
+    fn skip_ids_sql(&self, table: &'static str) -> Vec<String> {
+        vec![format!(
+            "SELECT setval(pg_get_serial_sequence('{table}', 'id'), $1)"
+        )]
     }
     fn writable_ctes(&self) -> bool {
         true

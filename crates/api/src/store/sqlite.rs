@@ -94,15 +94,19 @@ impl Dialect for Sqlite {
         // One writer at a time: ids become visible in the order they were drawn.
         None
     }
-    fn event_ids_given_sql(&self) -> &'static str {
+    fn ids_given_sql(&self, table: &'static str) -> String {
         // `AUTOINCREMENT` keeps the newest id ever given here.
-        "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0) AS given"
+        format!(
+            "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = '{table}'), 0) AS given"
+        )
     }
-    fn skip_event_ids_sql(&self) -> &'static [&'static str] {
-        &[
-            "UPDATE sqlite_sequence SET seq = $1 WHERE name = 'events'",
-            "INSERT INTO sqlite_sequence (name, seq) SELECT 'events', $1 \
-             WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'events')",
+    fn skip_ids_sql(&self, table: &'static str) -> Vec<String> {
+        vec![
+            format!("UPDATE sqlite_sequence SET seq = $1 WHERE name = '{table}'"),
+            format!(
+                "INSERT INTO sqlite_sequence (name, seq) SELECT '{table}', $1 \
+                 WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = '{table}')"
+            ),
         ]
     }
     fn writable_ctes(&self) -> bool {
