@@ -211,18 +211,17 @@ async fn stream_for(
         .store
         .events_for(scope, after, horizon, MAX_REPLAY + 1)
         .await?;
-    let floor = state.store.event_floor().await?;
-    let log_head = state.store.event_head().await?;
+    let bounds = state.store.log_bounds(after).await?;
     let mut first: Vec<Arc<StoredEvent>> = Vec::new();
     let mut last_sent = after;
     // Above the head is an id this log never gave (another database, a restore): skipping to
     // it would silently drop every event until the log caught up, so the client reloads.
     // An id in a restore's gap is one the log this was copied from gave after the copy: the
     // client saw events this log never had (and this log's events after the gap are others).
-    let too_far = after < floor
-        || after > log_head
+    let too_far = after < bounds.floor
+        || after > bounds.head
         || i64::try_from(replay.len()).unwrap_or(i64::MAX) > MAX_REPLAY
-        || (after.0 > 0 && state.store.never_given(after).await?);
+        || bounds.never_given;
     if too_far {
         // The client reloads what it shows; everything after the hub's place arrives live.
         first = vec![Arc::new(resync(horizon))];

@@ -461,6 +461,20 @@ const RESTORED_ROW_IDS: [&str; 9] = [
     "audit_log",
 ];
 
+/// Where a replay stands against the log (see [`Store::log_bounds`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LogBounds {
+    /// The oldest id a replay can start after: one below it missed events the log no longer
+    /// has (pruned).
+    pub floor: EventId,
+    /// The newest id the log has given (0 when it never held one): one above it was given by
+    /// another database.
+    pub head: EventId,
+    /// Whether the id asked about is in a restore's gap: one the log this database was copied
+    /// from gave after the copy (see [`Store::mark_restored`]).
+    pub never_given: bool,
+}
+
 /// Ids this log never gave (see [`Store::mark_restored`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LogGap {
@@ -474,7 +488,7 @@ impl Store {
     /// Marks this database as a copy that is (or will be) restored: the event log gives its
     /// next ids after a gap of [`RESTORE_GAP`], and the gap is recorded, so that a client
     /// coming back with an id the log it was copied from gave after the copy reloads what it
-    /// shows (`resync`, [`Store::never_given`]) instead of replaying this log's different
+    /// shows (`resync`, [`LogBounds::never_given`]) instead of replaying this log's different
     /// events under the same ids. The tables of [`RESTORED_ROW_IDS`] go on after the same gap
     /// above the ids each has given. `admin backup` marks its copies; `admin mark-restored` marks
     /// a database restored otherwise (`pg_restore`, a copy restored a second time).
@@ -531,40 +545,39 @@ impl Store {
         Ok(())
     }
 
-    /// Whether `id` is one this log never gave because it was restored from a copy (see
-    /// [`Store::mark_restored`]): a client holding it saw events this log does not have.
-    pub async fn never_given(&self, id: EventId) -> Result<bool, StoreError> {
-        let n: i64 = sqlx::query(
-            "SELECT COUNT(*) AS n FROM event_log_gaps WHERE after_id < $1 AND up_to >= $1",
+    /// Where a replay from `after` stands, read in one statement (a consistent snapshot of
+    /// the three): the floor, the head, and whether `after` is in a restore's gap.
+    pub async fn log_bounds(&self, after: EventId) -> Result<LogBounds, StoreError> {
+        let row = sqlx::query(
+            "SELECT (SELECT value FROM settings WHERE key = 'events_pruned_through') AS floor, \
+             COALESCE((SELECT MAX(id) FROM events), 0) AS head, \
+             (SELECT COUNT(*) FROM event_log_gaps WHERE after_id < $1 AND up_to >= $1) AS gaps",
         )
-        .bind(id.0)
+        .bind(after.0)
         .fetch_one(&self.pool)
-        .await?
-        .try_get("n")?;
-        Ok(n > 0)
+        .await?;
+        let floor = row
+            .try_get::<Option<String>, _>("floor")?
+            .and_then(|v| v.parse().ok())
+            .map_or(EventId(0), EventId);
+        // A fully pruned log has no rows but has given ids up to its floor.
+        let head = EventId(row.try_get("head")?).max(floor);
+        Ok(LogBounds {
+            floor,
+            head,
+            never_given: row.try_get::<i64, _>("gaps")? > 0,
+        })
     }
 
     /// The newest event id the log has given (0 when it never held one).
     pub async fn event_head(&self) -> Result<EventId, StoreError> {
-        let id: i64 = sqlx::query("SELECT COALESCE(MAX(id), 0) AS head FROM events")
-            .fetch_one(&self.pool)
-            .await?
-            .try_get("head")?;
-        // A fully pruned log has no rows but has given ids up to its floor.
-        Ok(EventId(id).max(self.event_floor().await?))
+        Ok(self.log_bounds(EventId(0)).await?.head)
     }
 
     /// The oldest id a replay can start after: a `Last-Event-ID` below this missed events the
     /// log no longer has.
     pub async fn event_floor(&self) -> Result<EventId, StoreError> {
-        let row = sqlx::query("SELECT value FROM settings WHERE key = 'events_pruned_through'")
-            .fetch_optional(&self.pool)
-            .await?;
-        let floor = match row {
-            Some(r) => r.try_get::<String, _>("value")?.parse().unwrap_or(0),
-            None => 0,
-        };
-        Ok(EventId(floor))
+        Ok(self.log_bounds(EventId(0)).await?.floor)
     }
 
     /// Events after `after`, oldest first, at most `limit`, with what the hub needs to know

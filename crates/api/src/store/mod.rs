@@ -102,7 +102,7 @@ pub use conversation::ChannelFilter;
 pub use embed::{EmbedExchange, EmbedIssueRefusal, EmbedLoginRefusal, NewEmbedToken};
 pub use error::StoreError;
 pub use event_log::{
-    Committed, Internal, LogCursor, LogGap, LogRead, Snapshot, StoredEvent, Taken,
+    Committed, Internal, LogBounds, LogCursor, LogGap, LogRead, Snapshot, StoredEvent, Taken,
     AGENT_EVENTS_SQL, BOARD_EVENTS_SQL, RESTORE_GAP, SETTLE_POLL, VISITOR_EVENTS_SQL,
 };
 pub use history::{ImportedInteraction, ImportedMessage};
