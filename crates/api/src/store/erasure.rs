@@ -305,6 +305,22 @@ mod tests {
         Text(&'static str),
     }
 
+    /// The step that empties a chat's audit entries names the kind those entries are logged
+    /// under (a literal in the step, so that every step binds the contact alone).
+    #[test]
+    fn the_chats_audit_step_names_the_kind_their_entries_have() {
+        let kinds: Vec<&str> = AuditAction::ALL
+            .iter()
+            .filter(|a| a.code().starts_with("interaction."))
+            .map(|a| a.target_kind())
+            .collect();
+        assert!(!kinds.is_empty());
+        for kind in kinds {
+            let named = format!("target_kind = '{kind}'");
+            assert!(STEPS.iter().any(|s| s.contains(&named)), "{named}");
+        }
+    }
+
     /// Every statement of an erasure and of a retention pass, with arguments of its kinds.
     fn statements() -> Vec<(String, Vec<Arg>)> {
         let contact = || vec![Arg::Int(1)];
