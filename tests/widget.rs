@@ -20,6 +20,10 @@
 //! - `widget_sends_a_picture_again_that_did_not_go`: a picture whose message or upload did not
 //!   reach the server is kept and named with `Send picture again` (its upload not sent twice)
 //!   and `Discard picture`; the server stores each sent picture once.
+//! - `widget_gives_back_a_picture_the_page_closed_on`: a picture whose message, then one
+//!   whose upload, did not go before a reload is back beside `Send picture again` with a
+//!   notice (the first not uploaded again, the second's file read back from the browser's
+//!   storage); each is stored once with the chosen bytes, and nothing is given back after.
 //! - `widget_stream_reconnects_without_losing_or_repeating_messages`: the panel's live stream
 //!   is cut while the agent writes; once it is back, every message shows exactly once.
 //! - `widget_gives_back_a_message_the_page_closed_on`: a send fails offline, the page reloads;
@@ -531,6 +535,115 @@ async fn widget_sends_a_picture_again_that_did_not_go() {
                 ["receipt.png", "label.png"],
                 "stored pictures: {page}"
             );
+            visitor
+                .assert_no_console_errors_except(&["/api/visitor/", "ERR_"])
+                .await
+        },
+    )
+    .await;
+}
+
+/// Waits until the browser keeps the picture `name` for the next visit (its record is written
+/// once its file is stored, a moment after it was chosen).
+async fn wait_picture_kept(visitor: &Browser, name: &str) -> Result {
+    wait_until(
+        "the picture kept in the browser",
+        default_timeout(),
+        || async {
+            let record = visitor
+                .local_item("threadline.visitor_unsent_picture")
+                .await?;
+            Ok(record.filter(|r| r.ends_with(name)).map(drop))
+        },
+    )
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn widget_gives_back_a_picture_the_page_closed_on() {
+    run(
+        "widget_gives_back_a_picture_the_page_closed_on",
+        |h: Harness| async move {
+            let files = Files::new()?;
+            let receipt_png = solid_png(30, 20)?;
+            let label_png = solid_png(20, 30)?;
+            let receipt = files.write("receipt.png", &receipt_png)?;
+            let label = files.write("label.png", &label_png)?;
+            let visitor = h.browser("visitor").await?;
+            start_chat(&visitor, "Rita Reload").await?;
+
+            // Uploaded, but its message never reached the server; the page is reloaded.
+            visitor.block_urls(&["*/api/visitor/messages"]).await?;
+            visitor.choose_file("#tl-file", &receipt).await?;
+            visitor.role("group", "receipt.png was not sent.").await?;
+            wait_picture_kept(&visitor, "receipt.png").await?;
+            reload_widget(&visitor).await?;
+            visitor
+                .wait_role_text("alert", "Your picture had not reached us")
+                .await?;
+            visitor.role("group", "receipt.png was not sent.").await?;
+            visitor
+                .assert_accessible("the panel with a picture given back")
+                .await?;
+            // Its upload was kept too: the next try does not upload it again.
+            visitor.block_urls(&["*/api/visitor/attachments"]).await?;
+            visitor.click("button", "Send picture again").await?;
+            visitor.role("img", "Image: receipt.png").await?;
+            visitor.wait_gone("button", "Send picture again").await?;
+
+            // The upload itself failed: the file comes back from the browser's storage.
+            visitor.choose_file("#tl-file", &label).await?;
+            visitor.role("group", "label.png was not sent.").await?;
+            wait_picture_kept(&visitor, "label.png").await?;
+            reload_widget(&visitor).await?;
+            visitor.role("group", "label.png was not sent.").await?;
+            visitor.block_urls(&[]).await?;
+            visitor.click("button", "Send picture again").await?;
+            visitor.role("img", "Image: label.png").await?;
+            visitor.wait_gone("button", "Send picture again").await?;
+
+            // Sent, nothing is given back again.
+            reload_widget(&visitor).await?;
+            visitor.role("img", "Image: label.png").await?;
+            if visitor
+                .local_item("threadline.visitor_unsent_picture")
+                .await?
+                .is_some()
+            {
+                return Err("a sent picture is still kept in the browser".into());
+            }
+            visitor.wait_gone("button", "Send picture again").await?;
+
+            // The server holds each picture once, with the bytes the visitor chose.
+            let token = visitor.local_item("threadline.visitor_token").await?;
+            let api = ApiUser::visitor_with_token(&h, &token.ok_or("no token kept")?);
+            let page = api.get("/api/visitor/conversation").await?;
+            let sent: Vec<(String, String)> = page["messages"]
+                .as_array()
+                .ok_or("no messages")?
+                .iter()
+                .filter_map(|m| {
+                    let a = &m["attachment"];
+                    Some((
+                        a["file_name"].as_str()?.to_owned(),
+                        a["url"].as_str()?.to_owned(),
+                    ))
+                })
+                .collect();
+            let names: Vec<&str> = sent.iter().map(|(n, _)| n.as_str()).collect();
+            assert_eq!(
+                names,
+                ["receipt.png", "label.png"],
+                "stored pictures: {page}"
+            );
+            for ((name, url), chosen) in sent.iter().zip([&receipt_png, &label_png]) {
+                let bytes = reqwest::get(format!("{}{url}", h.base_url()))
+                    .await?
+                    .error_for_status()?
+                    .bytes()
+                    .await?;
+                assert_eq!(bytes.as_ref(), chosen.as_slice(), "{name}'s bytes");
+            }
             visitor
                 .assert_no_console_errors_except(&["/api/visitor/", "ERR_"])
                 .await

@@ -11,15 +11,29 @@
 //!
 //! Beside the token, and under the same rule, the text of the message on its way (with its
 //! client id) until the server has it: a page closed or reloaded while the send failed or was
-//! still going gives it back to the visitor. It goes with the token.
+//! still going gives it back to the visitor. It goes with the token. So does a picture on its
+//! way: its client id, name and upload in `localStorage`, its file in the origin's Cache
+//! Storage (`localStorage` holds only a few megabytes of text; a picture may be 5 MB).
 
 use client::storage::{self, Store};
-use wire::ClientMessageId;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::{spawn_local, JsFuture};
+use web_sys::{Cache, CacheStorage, File, FilePropertyBag, Response};
+use wire::{AttachmentId, ClientMessageId};
 
 /// The key the token is kept under.
 const TOKEN_KEY: &str = "threadline.visitor_token";
 /// The key the message on its way is kept under.
 const UNSENT_KEY: &str = "threadline.visitor_unsent";
+/// The key the picture on its way is kept under (its file is in [`FILES`]).
+const PICTURE_KEY: &str = "threadline.visitor_unsent_picture";
+/// The cache that holds the file of the picture on its way.
+const FILES: &str = "threadline-widget";
+/// The file's key in [`FILES`] for a picture's client id: a request URL, from which nothing
+/// is ever fetched.
+fn file_key(id: &ClientMessageId) -> String {
+    format!("/widget/unsent-picture/{id}")
+}
 /// Between the client id and the text: a client id never holds it.
 const SEP: char = '\u{1f}';
 
@@ -62,10 +76,11 @@ pub fn save(token: &str, identified: bool) {
     }
 }
 
-/// Forgets the token (the server no longer knows it) and the message on its way with it.
+/// Forgets the token (the server no longer knows it) and the messages on their way with it.
 pub fn clear() {
     storage::remove(Store::Local, TOKEN_KEY);
     drop_unsent();
+    drop_picture();
 }
 
 /// Keeps the message on its way if [`keeps`] allows (as the token).
@@ -83,6 +98,126 @@ pub fn unsent() -> Option<(String, ClientMessageId)> {
 /// Forgets the message kept on its way (the server has it, or the visitor changed it).
 pub fn drop_unsent() {
     storage::remove(Store::Local, UNSENT_KEY);
+}
+
+/// What is kept of a picture on its way besides its file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PictureRecord {
+    /// The message's client id, the same on every try (the server stores it once).
+    pub client_id: ClientMessageId,
+    /// The upload the server answered, if it had: the next try need not upload it again.
+    pub uploaded: Option<AttachmentId>,
+    /// The file's media type, given back to the file read from the cache.
+    pub media_type: String,
+    /// The file's name, shown beside "Send picture again".
+    pub name: String,
+}
+
+/// Keeps what is known of the picture on its way if [`keeps`] allows (as the token), once
+/// [`keep_picture_file`] has kept its file.
+pub fn keep_picture(record: &PictureRecord, identified: bool) {
+    if keeps(identified) {
+        storage::save(Store::Local, PICTURE_KEY, &picture_record(record));
+    }
+}
+
+/// Keeps the file of the picture on its way if [`keeps`] allows; whether the browser took it
+/// (a refusal, storage full or none offered, costs only the picture's return after a reload).
+pub async fn keep_picture_file(file: &File, id: &ClientMessageId, identified: bool) -> bool {
+    let Some(caches) = caches().filter(|_| keeps(identified)) else {
+        return false;
+    };
+    let Ok(cache) = JsFuture::from(caches.open(FILES)).await else {
+        return false;
+    };
+    let Ok(response) = Response::new_with_opt_blob(Some(file)) else {
+        return false;
+    };
+    JsFuture::from(
+        cache
+            .unchecked_into::<Cache>()
+            .put_with_str(&file_key(id), &response),
+    )
+    .await
+    .is_ok()
+}
+
+/// The picture kept on its way, with its file, if both are there.
+pub async fn kept_picture() -> Option<(PictureRecord, File)> {
+    let record = read_picture(&storage::load(Store::Local, PICTURE_KEY)?)?;
+    let cache: Cache = JsFuture::from(caches()?.open(FILES))
+        .await
+        .ok()?
+        .unchecked_into();
+    let found: Response = JsFuture::from(cache.match_with_str(&file_key(&record.client_id)))
+        .await
+        .ok()?
+        .dyn_into()
+        .ok()?;
+    let blob = JsFuture::from(found.blob().ok()?).await.ok()?;
+    let bag = FilePropertyBag::new();
+    bag.set_type(&record.media_type);
+    let parts = js_sys::Array::of1(&blob);
+    let file = File::new_with_blob_sequence_and_options(&parts, &record.name, &bag).ok()?;
+    Some((record, file))
+}
+
+/// Forgets the picture kept on its way (the server has it, or the visitor discarded it).
+pub fn drop_picture() {
+    let Some(record) = storage::load(Store::Local, PICTURE_KEY) else {
+        return;
+    };
+    storage::remove(Store::Local, PICTURE_KEY);
+    if let Some(kept) = read_picture(&record) {
+        drop_picture_file(&kept.client_id);
+    }
+}
+
+/// Forgets the file of the picture `id` (nothing reads a file without its record, so one
+/// left behind is never shown).
+pub fn drop_picture_file(id: &ClientMessageId) {
+    let (Some(caches), key) = (caches(), file_key(id)) else {
+        return;
+    };
+    spawn_local(async move {
+        if let Ok(cache) = JsFuture::from(caches.open(FILES)).await {
+            let _ = JsFuture::from(cache.unchecked_into::<Cache>().delete_with_str(&key)).await;
+        }
+    });
+}
+
+/// The origin's Cache Storage, where the browser offers it (pages over HTTPS and on this
+/// computer; none in some private modes).
+fn caches() -> Option<CacheStorage> {
+    web_sys::window()?.caches().ok()
+}
+
+/// The record of a picture on its way: its client id, its upload (or nothing), its media type
+/// and its name, [`SEP`] between them (the name last: it may hold anything).
+fn picture_record(record: &PictureRecord) -> String {
+    let uploaded = record.uploaded.map(|id| id.to_string()).unwrap_or_default();
+    format!(
+        "{}{SEP}{uploaded}{SEP}{}{SEP}{}",
+        record.client_id, record.media_type, record.name
+    )
+}
+
+/// Reads [`picture_record`]; `None` for anything else.
+fn read_picture(text: &str) -> Option<PictureRecord> {
+    let mut parts = text.splitn(4, SEP);
+    let client_id = ClientMessageId(parts.next()?.to_owned());
+    let uploaded = match parts.next()? {
+        "" => None,
+        id => Some(id.parse().ok()?),
+    };
+    let media_type = parts.next()?.to_owned();
+    let name = parts.next()?.to_owned();
+    (client_id.is_valid() && !name.is_empty()).then_some(PictureRecord {
+        client_id,
+        uploaded,
+        media_type,
+        name,
+    })
 }
 
 /// The record of a message on its way: its client id, [`SEP`], its text.
@@ -117,6 +252,31 @@ mod tests {
         );
         assert!(keeps(false));
         assert!(!keeps(true));
+    }
+
+    #[test]
+    fn a_picture_on_its_way_reads_back_as_written() {
+        for (uploaded, name) in [
+            (None, "receipt.png"),
+            (Some(AttachmentId(1 << 41)), "a\u{1f}b.png"),
+        ] {
+            let record = PictureRecord {
+                client_id: ClientMessageId("w-0123456789ab".into()),
+                uploaded,
+                media_type: "image/png".into(),
+                name: name.into(),
+            };
+            assert_eq!(read_picture(&picture_record(&record)), Some(record));
+        }
+        for text in [
+            "",
+            "w-0123456789ab",
+            "w-0123456789ab\u{1f}\u{1f}image/png\u{1f}",
+            "w-0123456789ab\u{1f}seven\u{1f}image/png\u{1f}x.png",
+            "bad id!\u{1f}\u{1f}image/png\u{1f}x.png",
+        ] {
+            assert_eq!(read_picture(text), None, "{text:?}");
+        }
     }
 
     #[test]

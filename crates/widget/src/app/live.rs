@@ -56,6 +56,7 @@ async fn first_page(epoch: u32, token: String) -> bool {
         a.set_mode(mode);
         if mode == Mode::Chat {
             a.put_back_unsent();
+            a.put_back_picture();
         }
         a.ack();
         a.scroll_to_end();

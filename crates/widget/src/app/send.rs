@@ -6,6 +6,8 @@ use crate::transcript::Message;
 use crate::view::dom::{after, document, now, show};
 use crate::{api, checks, store};
 use client::TransportError;
+use std::cell::Cell;
+use std::rc::Rc;
 use wasm_bindgen_futures::spawn_local;
 use web_sys::File;
 use wire::api::VisitorSendRequest;
@@ -71,9 +73,10 @@ pub(super) fn send_text() {
     });
 }
 
-/// A picture on its way, or whose upload or send failed, kept while the panel is open (a file
-/// cannot be read back after a reload) for "Send picture again": with its upload once the
-/// server has it and one client id for every try, so it is neither uploaded nor stored twice.
+/// A picture on its way, or whose upload or send failed, kept for "Send picture again" (in
+/// the panel, and in the browser's storage for the next visit: see `store`): with its upload
+/// once the server has it and one client id for every try, so it is neither uploaded nor
+/// stored twice.
 #[derive(Clone)]
 pub(super) struct UnsentPicture {
     /// The file the visitor chose, uploaded again if its upload did not go through.
@@ -82,6 +85,22 @@ pub(super) struct UnsentPicture {
     client_id: ClientMessageId,
     /// The upload the server answered, once it has.
     uploaded: Option<AttachmentId>,
+    /// Whether the browser's storage holds the file (shared by the clones a try works on):
+    /// what is known of it is written beside the file only once the file is there, so a
+    /// record read after a reload always has its file.
+    file_kept: Rc<Cell<bool>>,
+}
+
+impl UnsentPicture {
+    /// What the browser keeps of it besides the file.
+    fn record(&self) -> store::PictureRecord {
+        store::PictureRecord {
+            client_id: self.client_id.clone(),
+            uploaded: self.uploaded,
+            media_type: self.file.type_(),
+            name: self.file.name(),
+        }
+    }
 }
 
 /// "Attach image": checks the chosen file, uploads it and sends it as a message. While
@@ -103,7 +122,11 @@ pub(super) fn attach() {
             file,
             client_id: new_client_id(),
             uploaded: None,
+            file_kept: Rc::default(),
         };
+        if a.stored {
+            keep_file(&picture, a.host.identity.is_some());
+        }
         if a.outbox.busy {
             a.keep_picture(Some(picture));
             return None;
@@ -115,6 +138,29 @@ pub(super) fn attach() {
     if go.flatten().is_some() {
         send_picture();
     }
+}
+
+/// Keeps the picture's file in the browser's storage, then what is known of it (the picture
+/// as it is by then: its upload may have been answered meanwhile), if it is still kept.
+fn keep_file(picture: &UnsentPicture, identified: bool) {
+    let (file, kept, id) = (
+        picture.file.clone(),
+        picture.file_kept.clone(),
+        picture.client_id.clone(),
+    );
+    spawn_local(async move {
+        if !store::keep_picture_file(&file, &id, identified).await {
+            return;
+        }
+        kept.set(true);
+        with(
+            |a| match a.outbox.picture.as_ref().filter(|p| p.client_id == id) {
+                Some(p) => store::keep_picture(&p.record(), identified),
+                // Sent or discarded meanwhile.
+                None => store::drop_picture_file(&id),
+            },
+        );
+    });
 }
 
 /// Uploads the kept picture (unless the server has it already) and sends it as a message:
@@ -210,6 +256,10 @@ pub(super) async fn end_chat() {
     });
 }
 
+/// The notice of a picture put back by [`App::put_back_picture`].
+const PICTURE_UNSENT: &str =
+    "Your picture had not reached us when the page closed. Press Send picture again to send it.";
+
 /// The notice of a message put back by [`App::put_back_unsent`].
 const UNSENT: &str =
     "Your last message had not reached us when the page closed. Press Send to send it.";
@@ -236,9 +286,17 @@ impl App {
         self.render();
     }
 
-    /// Keeps `picture` for "Send picture again", naming it beside the buttons, or (with
-    /// `None`) forgets the one kept and hides them.
+    /// Keeps `picture` for "Send picture again", naming it beside the buttons (and, for the
+    /// next visit, what the browser keeps of it), or (with `None`) forgets the one kept and
+    /// hides them.
     pub(super) fn keep_picture(&mut self, picture: Option<UnsentPicture>) {
+        match &picture {
+            Some(p) if self.stored && p.file_kept.get() => {
+                store::keep_picture(&p.record(), self.host.identity.is_some());
+            }
+            Some(_) => {}
+            None => store::drop_picture(),
+        }
         let name = picture
             .as_ref()
             .map(|p| format!("{} was not sent.", p.file.name()));
@@ -297,6 +355,38 @@ impl App {
         }
         self.outbox.retry = Some((text, id));
         self.alert(UNSENT);
+    }
+
+    /// Gives back the picture kept on its way when the page closed (see `store`), once the
+    /// conversation's newest page is shown: beside "Send picture again", with its client id
+    /// and upload, and a notice; forgotten if the server has it. Its file is read a moment
+    /// later (the browser's cache answers asynchronously).
+    pub(super) fn put_back_picture(&self) {
+        if !self.stored || self.outbox.picture.is_some() {
+            return;
+        }
+        let epoch = self.epoch;
+        spawn_local(async move {
+            let Some((record, file)) = store::kept_picture().await else {
+                return;
+            };
+            with(|a| {
+                if a.epoch != epoch || !a.stored || a.outbox.picture.is_some() {
+                    return;
+                }
+                if a.transcript.holds(&record.client_id) {
+                    store::drop_picture();
+                    return;
+                }
+                a.keep_picture(Some(UnsentPicture {
+                    file,
+                    client_id: record.client_id,
+                    uploaded: record.uploaded,
+                    file_kept: Rc::new(Cell::new(true)),
+                }));
+                a.alert(PICTURE_UNSENT);
+            });
+        });
     }
 
     /// The visitor typed: tells the agent (at most every 3 s), and that they stopped after 4 s.
