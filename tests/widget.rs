@@ -496,19 +496,14 @@ async fn widget_sends_a_picture_again_that_did_not_go() {
             visitor
                 .wait_role_text("alert", "Send or discard receipt.png first.")
                 .await?;
-            visitor.block_urls(&["*/api/visitor/attachments"]).await?;
-            visitor.click("button", "Send picture again").await?;
-            visitor.role("img", "Image: receipt.png").await?;
-            visitor.wait_gone("button", "Send picture again").await?;
+            send_picture_again(&visitor, &["*/api/visitor/attachments"], "receipt.png").await?;
 
             // The upload itself fails (uploads still blocked): the file is kept and uploaded
             // on the next try.
             visitor.choose_file("#tl-file", &label).await?;
             visitor.wait_role_text("alert", "nothing was sent").await?;
             visitor.role("group", "label.png was not sent.").await?;
-            visitor.block_urls(&[]).await?;
-            visitor.click("button", "Send picture again").await?;
-            visitor.role("img", "Image: label.png").await?;
+            send_picture_again(&visitor, &[], "label.png").await?;
             visitor.wait_gone("button", "Discard picture").await?;
 
             // Discarded: gone from the panel, never sent.
@@ -521,26 +516,47 @@ async fn widget_sends_a_picture_again_that_did_not_go() {
             visitor.wait_focused("textbox", "Message").await?;
 
             // The server holds each sent picture once and nothing of the discarded one.
-            let token = visitor.local_item("threadline.visitor_token").await?;
-            let api = ApiUser::visitor_with_token(&h, &token.ok_or("no token kept")?);
-            let page = api.get("/api/visitor/conversation").await?;
-            let names: Vec<&str> = page["messages"]
-                .as_array()
-                .ok_or("no messages")?
-                .iter()
-                .filter_map(|m| m["attachment"]["file_name"].as_str())
+            let names: Vec<String> = stored_pictures(&h, &visitor)
+                .await?
+                .into_iter()
+                .map(|(name, _)| name)
                 .collect();
-            assert_eq!(
-                names,
-                ["receipt.png", "label.png"],
-                "stored pictures: {page}"
-            );
+            assert_eq!(names, ["receipt.png", "label.png"], "stored pictures");
             visitor
                 .assert_no_console_errors_except(&["/api/visitor/", "ERR_"])
                 .await
         },
     )
     .await;
+}
+
+/// Presses `Send picture again` with the requests matching `blocked` refused, and waits
+/// until `name` is in the log and the button gone.
+async fn send_picture_again(visitor: &Browser, blocked: &[&str], name: &str) -> Result {
+    visitor.block_urls(blocked).await?;
+    visitor.click("button", "Send picture again").await?;
+    visitor.role("img", &format!("Image: {name}")).await?;
+    visitor.wait_gone("button", "Send picture again").await
+}
+
+/// The pictures the server holds in the visitor's conversation, oldest first: each one's
+/// name and address.
+async fn stored_pictures(h: &Harness, visitor: &Browser) -> Result<Vec<(String, String)>> {
+    let token = visitor.local_item("threadline.visitor_token").await?;
+    let api = ApiUser::visitor_with_token(h, &token.ok_or("no token kept")?);
+    let page = api.get("/api/visitor/conversation").await?;
+    Ok(page["messages"]
+        .as_array()
+        .ok_or("no messages")?
+        .iter()
+        .filter_map(|m| {
+            let a = &m["attachment"];
+            Some((
+                a["file_name"].as_str()?.to_owned(),
+                a["url"].as_str()?.to_owned(),
+            ))
+        })
+        .collect())
 }
 
 /// Waits until the browser keeps the picture `name` for the next visit (its record is written
@@ -586,10 +602,7 @@ async fn widget_gives_back_a_picture_the_page_closed_on() {
                 .assert_accessible("the panel with a picture given back")
                 .await?;
             // Its upload was kept too: the next try does not upload it again.
-            visitor.block_urls(&["*/api/visitor/attachments"]).await?;
-            visitor.click("button", "Send picture again").await?;
-            visitor.role("img", "Image: receipt.png").await?;
-            visitor.wait_gone("button", "Send picture again").await?;
+            send_picture_again(&visitor, &["*/api/visitor/attachments"], "receipt.png").await?;
 
             // The upload itself failed: the file comes back from the browser's storage.
             visitor.choose_file("#tl-file", &label).await?;
@@ -597,10 +610,7 @@ async fn widget_gives_back_a_picture_the_page_closed_on() {
             wait_picture_kept(&visitor, "label.png").await?;
             reload_widget(&visitor).await?;
             visitor.role("group", "label.png was not sent.").await?;
-            visitor.block_urls(&[]).await?;
-            visitor.click("button", "Send picture again").await?;
-            visitor.role("img", "Image: label.png").await?;
-            visitor.wait_gone("button", "Send picture again").await?;
+            send_picture_again(&visitor, &[], "label.png").await?;
 
             // Sent, nothing is given back again.
             reload_widget(&visitor).await?;
@@ -615,27 +625,9 @@ async fn widget_gives_back_a_picture_the_page_closed_on() {
             visitor.wait_gone("button", "Send picture again").await?;
 
             // The server holds each picture once, with the bytes the visitor chose.
-            let token = visitor.local_item("threadline.visitor_token").await?;
-            let api = ApiUser::visitor_with_token(&h, &token.ok_or("no token kept")?);
-            let page = api.get("/api/visitor/conversation").await?;
-            let sent: Vec<(String, String)> = page["messages"]
-                .as_array()
-                .ok_or("no messages")?
-                .iter()
-                .filter_map(|m| {
-                    let a = &m["attachment"];
-                    Some((
-                        a["file_name"].as_str()?.to_owned(),
-                        a["url"].as_str()?.to_owned(),
-                    ))
-                })
-                .collect();
+            let sent = stored_pictures(&h, &visitor).await?;
             let names: Vec<&str> = sent.iter().map(|(n, _)| n.as_str()).collect();
-            assert_eq!(
-                names,
-                ["receipt.png", "label.png"],
-                "stored pictures: {page}"
-            );
+            assert_eq!(names, ["receipt.png", "label.png"], "stored pictures");
             for ((name, url), chosen) in sent.iter().zip([&receipt_png, &label_png]) {
                 let bytes = reqwest::get(format!("{}{url}", h.base_url()))
                     .await?
