@@ -143,7 +143,7 @@ pub async fn run(command: AdminCommand, database_url: &str) -> ExitCode {
         return ExitCode::FAILURE;
     }
     let store = match Store::connect(database_url).await {
-        Ok(s) => s,
+        Ok(s) => s.beside_the_server(),
         Err(e) => {
             eprintln!("threadline-api admin: cannot open the database: {e}");
             return ExitCode::FAILURE;

@@ -202,6 +202,11 @@ pub trait Dialect: Send + Sync + 'static {
     fn connection_setup(&self) -> &'static [&'static str];
     /// What begins a send writer's transaction on a pooled connection, when not `BEGIN`.
     fn send_begin(&self) -> Option<&'static str>;
+    /// What begins a transaction that holds the backend's write lock from its first
+    /// statement, where a transaction that reads first can be refused its first write
+    /// because another process committed since its read (SQLite); none where writes lock
+    /// rows and wait (PostgreSQL).
+    fn begin_locked(&self) -> Option<&'static str>;
     /// Whether writes in this process must be serialised (SQLite has one writer).
     fn single_writer(&self) -> bool;
     /// Largest pool.
@@ -291,6 +296,10 @@ pub struct Store {
     held_readers: Arc<[Arc<Mutex<held::HeldConn>>]>,
     /// The per-channel settings in memory, so routing does not read the table per offer.
     channels: Arc<std::sync::RwLock<ChannelCache>>,
+    /// What begins [`Store::begin`]'s transactions when not `BEGIN`: the dialect's
+    /// [`Dialect::begin_locked`] in a process that writes beside the server (see
+    /// [`Store::beside_the_server`]).
+    begin: Option<&'static str>,
 }
 
 impl std::fmt::Debug for Store {
@@ -408,8 +417,21 @@ impl Store {
             sqlite_file: sqlite_file.map(Arc::new),
             readers,
             held_readers,
+            begin: None,
             dialect,
         })
+    }
+
+    /// This handle for a short-lived process that writes beside a running server (the
+    /// `admin` commands): each of its transactions takes the write lock when it begins
+    /// ([`Dialect::begin_locked`]). On SQLite a transaction begun plainly reads from a
+    /// snapshot, and its first write is refused at once, with no busy wait, when the server
+    /// committed after that snapshot; begun locked, it waits for the server's commit (the
+    /// busy timeout) or makes the server wait for its own. Not for the server: a request
+    /// cancelled while sqlx begins such a transaction could leave it open, holding the lock.
+    pub fn beside_the_server(mut self) -> Store {
+        self.begin = self.dialect.begin_locked();
+        self
     }
 
     /// What this process's own wakes carry (see [`Dialect::wake_tag`]).

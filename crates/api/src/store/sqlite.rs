@@ -138,6 +138,9 @@ impl Dialect for Sqlite {
         // The send writer's own connection begins with `BEGIN IMMEDIATE` (see `direct`).
         None
     }
+    fn begin_locked(&self) -> Option<&'static str> {
+        Some("BEGIN IMMEDIATE")
+    }
     fn single_writer(&self) -> bool {
         true
     }

@@ -18,7 +18,7 @@ use wire::{Event, EventId};
 impl Store {
     /// Starts a write transaction.
     pub async fn begin(&self) -> Result<Tx, StoreError> {
-        self.begin_with(None).await
+        self.begin_with(self.begin).await
     }
 
     /// A transaction for the send writers (see `sends`), begun with
@@ -579,5 +579,54 @@ mod tests {
     #[tokio::test]
     async fn a_commits_events_carry_the_ids_the_log_gave_postgres() {
         on_postgres("ids", a_commits_events_carry_the_ids_the_log_gave).await;
+    }
+
+    /// A handle for a process beside the server (the `admin` commands) holds SQLite's write
+    /// lock from its transaction's start: a transaction that reads, then writes, cannot have
+    /// its write refused by a commit of the server between the two (SQLite refuses such a
+    /// write at once, with no busy wait). Here the server's connection, not waiting, is
+    /// refused while the transaction is open, and the transaction's write after its read goes
+    /// through; begun plainly, the server's write went through and the transaction's was
+    /// refused ("database is locked").
+    #[tokio::test]
+    async fn a_transaction_beside_the_server_holds_the_write_lock_from_its_start() {
+        let (dir, url) = sqlite_database("beside");
+        let admin = Store::connect(&url)
+            .await
+            .expect("store")
+            .beside_the_server();
+        let server = rusqlite::Connection::open(dir.path().join("beside.db")).expect("open");
+        server
+            .busy_timeout(std::time::Duration::ZERO)
+            .expect("no busy wait");
+        let server_writes = |text: &str| {
+            server.execute("INSERT INTO response_categories (name) VALUES (?1)", [text])
+        };
+        let mut tx = admin.begin().await.expect("begin");
+        let (read,): (i64,) = sqlx::query_as("SELECT count(*) FROM response_categories")
+            .fetch_one(&mut tx.inner)
+            .await
+            .expect("read");
+        let refused = server_writes("while the admin's transaction is open");
+        assert!(
+            matches!(
+                refused,
+                Err(rusqlite::Error::SqliteFailure(ref e, _))
+                    if e.code == rusqlite::ErrorCode::DatabaseBusy
+            ),
+            "the server wrote inside the admin's transaction: {refused:?}"
+        );
+        sqlx::query("INSERT INTO response_categories (name) VALUES ($1)")
+            .bind(format!("after a read of {read}"))
+            .execute(&mut tx.inner)
+            .await
+            .expect("the admin's write after its read");
+        tx.commit().await.expect("commit");
+        server_writes("after the admin's commit").expect("the server writes after it");
+        let names: i64 = server
+            .query_row("SELECT count(*) FROM response_categories", [], |r| r.get(0))
+            .expect("count");
+        assert_eq!(names, read + 2);
+        admin.close().await;
     }
 }
