@@ -7,7 +7,9 @@
 //!   search index's entries), pictures, chats and what hangs on them (handle time, declines,
 //!   monitors, outbox rows), identities, browser sessions, read positions, stream tickets, the
 //!   event log's rows about them, the details kept in the audit log's earlier entries about
-//!   them, and the contact; audits the erasure with counts only.
+//!   them, and the contact; audits the erasure with counts only. On SQLite the pages its
+//!   deletes free are overwritten with zeros (`Dialect::zeroing_deletes`), so the file keeps
+//!   no bytes of the rows either.
 //! - [`Store::erase_inactive_contacts`]: the same for contacts past the retention an operator
 //!   set (`--contact-retention-days`), run with the event log's pruning.
 //!
@@ -130,74 +132,94 @@ impl Store {
         contact: ContactId,
     ) -> Result<ErasedContact, StoreError> {
         let mut tx = self.begin().await?;
-        lock_contact(&mut tx, contact).await?;
-        refuse_while_in_progress(&mut tx, contact).await?;
-        let interactions = count(&mut tx, COUNT_INTERACTIONS, contact).await?;
-        let messages = count(&mut tx, COUNT_MESSAGES, contact).await?;
-        let owner = super::AuthorKey::Contact(contact).stored();
-        let pictures: Vec<i64> = sqlx::query(PICTURES)
-            .bind(contact.0)
-            .bind(&owner)
-            .fetch_all(&mut tx.inner)
-            .await?
-            .iter()
-            .map(|r| r.try_get("id"))
-            .collect::<Result<_, _>>()?;
-
-        let identities: Vec<String> = sqlx::query(IDENTITIES)
-            .bind(contact.0)
-            .fetch_all(&mut tx.inner)
-            .await?
-            .iter()
-            .map(|r| r.try_get("value"))
-            .collect::<Result<_, _>>()?;
-        scrub_audit(&mut tx, contact, &identities).await?;
-
-        for sql in STEPS {
-            sqlx::query(sql)
-                .bind(contact.0)
-                .execute(&mut tx.inner)
-                .await?;
+        let zeroing = tx.dialect().zeroing_deletes();
+        if let Some((on, _)) = zeroing {
+            sqlx::query(on).execute(&mut tx.inner).await?;
         }
-        let mut pictures_erased = 0;
-        for ids in pictures.chunks(IDS_A_STATEMENT) {
-            pictures_erased += sqlx::query(&delete_pictures(ids))
-                .execute(&mut tx.inner)
-                .await?
-                .rows_affected();
+        let erased = erase_in(&mut tx, actor, contact).await;
+        // The pages are zeroed as the statements free them, so the setting can go back before
+        // the commit, and also after a failure, since the connection goes back to the pool.
+        if let Some((_, back)) = zeroing {
+            sqlx::query(back).execute(&mut tx.inner).await?;
         }
-        sqlx::query(DELETE_CONTACT)
-            .bind(contact.0)
-            .execute(&mut tx.inner)
-            .await?;
-
-        let erased = ErasedContact {
-            contact_id: contact,
-            interactions,
-            messages,
-            pictures: pictures_erased,
-        };
-        tx.audit(AuditEntry {
-            actor,
-            action: AuditAction::ContactErase,
-            target_id: contact.0.to_string(),
-            before: serde_json::to_value(erased).ok(),
-            after: None,
-        })
-        .await?;
-        // Their widget reloads, finds its session gone and starts afresh; their open streams
-        // close; every desktop drops them.
-        tx.emit(Audience::visitor(contact), &Event::Resync)?;
-        tx.emit_internal(&Internal::VisitorAway { contact })?;
-        tx.emit(
-            Audience::all_agents(),
-            &Event::ContactErased {
-                contact_id: contact,
-            },
-        )?;
+        let erased = erased?;
         tx.commit().await?;
         Ok(erased)
     }
+}
+
+/// [`Store::erase_contact`]'s statements, in its transaction `tx`.
+async fn erase_in(
+    tx: &mut Tx,
+    actor: Option<AgentId>,
+    contact: ContactId,
+) -> Result<ErasedContact, StoreError> {
+    lock_contact(tx, contact).await?;
+    refuse_while_in_progress(tx, contact).await?;
+    let interactions = count(tx, COUNT_INTERACTIONS, contact).await?;
+    let messages = count(tx, COUNT_MESSAGES, contact).await?;
+    let owner = super::AuthorKey::Contact(contact).stored();
+    let pictures: Vec<i64> = sqlx::query(PICTURES)
+        .bind(contact.0)
+        .bind(&owner)
+        .fetch_all(&mut tx.inner)
+        .await?
+        .iter()
+        .map(|r| r.try_get("id"))
+        .collect::<Result<_, _>>()?;
+
+    let identities: Vec<String> = sqlx::query(IDENTITIES)
+        .bind(contact.0)
+        .fetch_all(&mut tx.inner)
+        .await?
+        .iter()
+        .map(|r| r.try_get("value"))
+        .collect::<Result<_, _>>()?;
+    scrub_audit(tx, contact, &identities).await?;
+
+    for sql in STEPS {
+        sqlx::query(sql)
+            .bind(contact.0)
+            .execute(&mut tx.inner)
+            .await?;
+    }
+    let mut pictures_erased = 0;
+    for ids in pictures.chunks(IDS_A_STATEMENT) {
+        pictures_erased += sqlx::query(&delete_pictures(ids))
+            .execute(&mut tx.inner)
+            .await?
+            .rows_affected();
+    }
+    sqlx::query(DELETE_CONTACT)
+        .bind(contact.0)
+        .execute(&mut tx.inner)
+        .await?;
+
+    let erased = ErasedContact {
+        contact_id: contact,
+        interactions,
+        messages,
+        pictures: pictures_erased,
+    };
+    tx.audit(AuditEntry {
+        actor,
+        action: AuditAction::ContactErase,
+        target_id: contact.0.to_string(),
+        before: serde_json::to_value(erased).ok(),
+        after: None,
+    })
+    .await?;
+    // Their widget reloads, finds its session gone and starts afresh; their open streams
+    // close; every desktop drops them.
+    tx.emit(Audience::visitor(contact), &Event::Resync)?;
+    tx.emit_internal(&Internal::VisitorAway { contact })?;
+    tx.emit(
+        Audience::all_agents(),
+        &Event::ContactErased {
+            contact_id: contact,
+        },
+    )?;
+    Ok(erased)
 }
 
 /// Empties the details of the audit log's earlier entries about the contact (which keep only

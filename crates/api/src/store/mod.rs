@@ -207,6 +207,10 @@ pub trait Dialect: Send + Sync + 'static {
     /// because another process committed since its read (SQLite); none where writes lock
     /// rows and wait (PostgreSQL).
     fn begin_locked(&self) -> Option<&'static str>;
+    /// The statements that make a transaction's deletes overwrite with zeros every page they
+    /// free, not only the space freed in pages written anyway, and that set it back (SQLite's
+    /// `secure_delete`, for an erasure); none where the backend has no such setting.
+    fn zeroing_deletes(&self) -> Option<(&'static str, &'static str)>;
     /// Whether writes in this process must be serialised (SQLite has one writer).
     fn single_writer(&self) -> bool;
     /// Largest pool.
@@ -429,6 +433,7 @@ impl Store {
     /// committed after that snapshot; begun locked, it waits for the server's commit (the
     /// busy timeout) or makes the server wait for its own. Not for the server: a request
     /// cancelled while sqlx begins such a transaction could leave it open, holding the lock.
+    #[must_use]
     pub fn beside_the_server(mut self) -> Store {
         self.begin = self.dialect.begin_locked();
         self

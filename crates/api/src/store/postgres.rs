@@ -176,6 +176,9 @@ impl Dialect for Postgres {
     fn begin_locked(&self) -> Option<&'static str> {
         None
     }
+    fn zeroing_deletes(&self) -> Option<(&'static str, &'static str)> {
+        None
+    }
     fn single_writer(&self) -> bool {
         false
     }

@@ -71,6 +71,16 @@ impl TestDb {
         TestDb { url, _dir: None }
     }
 
+    /// The SQLite file (none on PostgreSQL).
+    pub fn sqlite_file(&self) -> Option<std::path::PathBuf> {
+        use std::str::FromStr;
+        if !self.url.starts_with("sqlite:") {
+            return None;
+        }
+        let options = sqlx::sqlite::SqliteConnectOptions::from_str(&self.url).ok()?;
+        Some(options.get_filename().to_path_buf())
+    }
+
     /// One connection straight to this database, for what a test reads or sets beside the API.
     pub async fn pool(&self) -> sqlx::AnyPool {
         sqlx::any::install_default_drivers();
