@@ -138,11 +138,14 @@ impl Store {
         }
         let erased = erase_in(&mut tx, actor, contact).await;
         // The pages are zeroed as the statements free them, so the setting can go back before
-        // the commit, and also after a failure, since the connection goes back to the pool.
-        if let Some((_, back)) = zeroing {
-            sqlx::query(back).execute(&mut tx.inner).await?;
-        }
+        // the commit, and also after a failure, since the connection goes back to the pool
+        // (the failure is the one told).
+        let back = match zeroing {
+            Some((_, back)) => sqlx::query(back).execute(&mut tx.inner).await.map(drop),
+            None => Ok(()),
+        };
         let erased = erased?;
+        back?;
         tx.commit().await?;
         Ok(erased)
     }
@@ -485,5 +488,41 @@ mod tests {
             "statements that read a table through:\n{}",
             found.join("\n")
         );
+    }
+
+    /// An erasure's zeroing of freed pages (SQLite's `secure_delete` on) ends with it, whether
+    /// it commits or is refused: after both, every connection of the pool is back to
+    /// `secure_delete = FAST` (2), which zeroes only within the pages a write writes anyway.
+    #[tokio::test]
+    async fn an_erasure_sets_its_zeroing_back_sqlite() {
+        let (_dir, url) = sqlite_database("zeroing");
+        let store = Store::connect(&url).await.expect("store");
+        let refused = store.erase_contact(None, ContactId(404)).await;
+        assert!(
+            matches!(refused, Err(StoreError::NotFound(_))),
+            "{refused:?}"
+        );
+        let web = [wire::Identity::WebVisitor("va".to_owned())];
+        let contact = store
+            .create_contact("Ada", "", None, &web)
+            .await
+            .expect("a contact");
+        store.erase_contact(None, contact).await.expect("erased");
+        // Every connection the pool may have, so also the erasures' (handed back by a task of
+        // the pool's, which this waits for).
+        let pool = store.pool();
+        let mut held = Vec::new();
+        for _ in 0..store.dialect.max_connections() {
+            held.push(pool.acquire().await.expect("a connection"));
+        }
+        for conn in &mut held {
+            let (mode,): (i64,) = sqlx::query_as("PRAGMA secure_delete")
+                .fetch_one(&mut **conn)
+                .await
+                .expect("the setting");
+            assert_eq!(mode, 2, "a connection left with secure_delete {mode}");
+        }
+        drop(held);
+        store.close().await;
     }
 }
