@@ -122,11 +122,6 @@ async fn file_bytes(s: &Server) -> Option<Vec<u8>> {
     Some(std::fs::read(&file).expect("the database file"))
 }
 
-/// Whether `bytes` hold `needle`.
-fn holds(bytes: &[u8], needle: &str) -> bool {
-    bytes.windows(needle.len()).any(|w| w == needle.as_bytes())
-}
-
 /// What of Kim a byte of the file may not hold after her erasure: her name, her email, each
 /// message of her conversation and the note about her. (The search index's own terms, single
 /// words in lower case, stay until their segment is merged: see the README.)
@@ -262,7 +257,10 @@ async fn a_contact_is_erased_with_everything_kept_of_them(b: Backend) {
 
     if let Some(bytes) = file_bytes(&w.s).await {
         for needle in kim_in_bytes() {
-            assert!(holds(&bytes, &needle), "the file held {needle:?} before");
+            assert!(
+                common::holds_bytes(&bytes, needle.as_bytes()),
+                "the file held {needle:?} before"
+            );
         }
     }
 
@@ -368,7 +366,7 @@ async fn a_contact_is_erased_with_everything_kept_of_them(b: Backend) {
     if let Some(bytes) = file_bytes(&w.s).await {
         let left: Vec<String> = kim_in_bytes()
             .into_iter()
-            .filter(|needle| holds(&bytes, needle))
+            .filter(|needle| common::holds_bytes(&bytes, needle.as_bytes()))
             .collect();
         assert_eq!(
             left,

@@ -704,6 +704,11 @@ pub async fn upload_as(
     )
 }
 
+/// Whether `needle` occurs in `hay`, byte for byte.
+pub fn holds_bytes(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
 /// A valid 1×1 PNG.
 pub fn tiny_png() -> Vec<u8> {
     vec![
